@@ -1,0 +1,67 @@
+"""lrkit: learning-rate schedules that are easy to get right.
+
+A schedule is a pure, closed-form function of the optimizer step (:mod:`lrkit.schedules`);
+:class:`lrkit.Scheduler` applies one to a PyTorch optimizer. Heavy parts (torch, plotting,
+config readers) are imported on first use, so ``import lrkit`` stays fast for the CLI.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from lrkit.errors import ConfigError, ResumeWarning
+from lrkit.schedules import Schedule, SchedulerInterface
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported lazily)
+_LAZY: dict[str, str] = {
+    "schedules": "lrkit.schedules",
+    "Scheduler": "lrkit.scheduler",
+    "linear_warmup_decay_schedule": "lrkit.guide",
+    "cosine_annealing_schedule": "lrkit.guide",
+    "step_decay_schedule": "lrkit.guide",
+    "CyclicalLearningRate": "lrkit.guide",
+    "load_schedule": "lrkit.config",
+    "load_config": "lrkit.config",
+    "build": "lrkit.config",
+    "to_config": "lrkit.config",
+    "lint": "lrkit.lint",
+    "Finding": "lrkit.findings",
+    "find_lr": "lrkit.finder",
+    "FinderResult": "lrkit.finder",
+    "LearningRateFinder": "lrkit.finder",
+    "AdaptiveLearningRate": "lrkit.feedback",
+    "AdaptiveController": "lrkit.feedback",
+    "PlateauController": "lrkit.feedback",
+    "LRMonitor": "lrkit.monitor",
+    "diagnose": "lrkit.diagnose",
+    "Diagnosis": "lrkit.diagnose",
+}
+
+__all__ = ["ConfigError", "ResumeWarning", "Schedule", "SchedulerInterface", "__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lrkit' has no attribute {name!r}")
+    mod = importlib.import_module(module)
+    value = mod if module.endswith(name) else getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lrkit.guide import (
+        CyclicalLearningRate,
+        cosine_annealing_schedule,
+        linear_warmup_decay_schedule,
+        step_decay_schedule,
+    )
+    from lrkit.scheduler import Scheduler

@@ -1,0 +1,63 @@
+"""Errors and warnings that lrkit raises.
+
+Every error a person can cause with bad input is a :class:`ConfigError`: a ``ValueError``
+whose message names the field (a dotted config path where there is one), the offending value
+and the fix. Nothing in lrkit should surface a raw ``KeyError``/``TypeError`` for bad input.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["ConfigError", "ResumeWarning", "did_you_mean"]
+
+
+class ConfigError(ValueError):
+    """Bad input: names the field, the value and how to fix it.
+
+    Attributes:
+        field: dotted path of the offending field (``"training.scheduler.warmup_steps"``), or
+            ``None`` when the error is not about one field.
+        value: the offending value (``None`` when missing).
+        fix: one sentence on what to do instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        value: Any = None,
+        fix: str | None = None,
+    ) -> None:
+        self.field = field
+        self.value = value
+        self.fix = fix
+        self.message = message
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = []
+        if self.field:
+            parts.append(f"{self.field}: ")
+        parts.append(self.message)
+        if self.fix:
+            parts.append(f" Fix: {self.fix}")
+        return "".join(parts)
+
+    def at(self, prefix: str) -> ConfigError:
+        """Return the same error with ``prefix`` prepended to its field path."""
+        field = f"{prefix}.{self.field}" if self.field else prefix
+        return ConfigError(self.message, field=field, value=self.value, fix=self.fix)
+
+
+class ResumeWarning(UserWarning):
+    """A resumed scheduler's checkpoint disagrees with the scheduler it is loaded into."""
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """``" Did you mean 'x'?"`` for the closest of ``choices``, or ``""``."""
+    close = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""

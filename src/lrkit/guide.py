@@ -1,0 +1,99 @@
+"""The guide's functions and classes, on the schedule algebra, with its bugs fixed.
+
+- the first update never runs at LR 0 (lrkit warm-up: ``(k + 1) / warmup_steps``);
+- cosine never rises again past ``total_steps`` (it holds the floor);
+- ``total_steps == warmup_steps`` is not a division by zero (the decay phase has no steps);
+- ``min_lr`` holds during warm-up too (the floor is applied to every step).
+"""
+
+from __future__ import annotations
+
+from torch.optim import Optimizer
+
+from lrkit.errors import ConfigError
+from lrkit.scheduler import Scheduler
+from lrkit.schedules import Cyclic, StepDecay, warmup_cosine, warmup_linear
+from lrkit.schedules.base import check_real, check_steps
+
+__all__ = [
+    "linear_warmup_decay_schedule",
+    "cosine_annealing_schedule",
+    "step_decay_schedule",
+    "CyclicalLearningRate",
+]
+
+
+def linear_warmup_decay_schedule(
+    optimizer: Optimizer,
+    total_steps: int,
+    warmup_steps: int = 1000,
+    *,
+    min_lr_ratio: float = 0.0,
+) -> Scheduler:
+    """Linear warm-up over ``warmup_steps``, then linear decay to ``min_lr_ratio * base_lr``
+    at ``total_steps``; the floor afterwards."""
+    return Scheduler(optimizer, warmup_linear(total_steps, warmup_steps, min_ratio=min_lr_ratio))
+
+
+def cosine_annealing_schedule(
+    optimizer: Optimizer,
+    total_steps: int,
+    warmup_steps: int = 1000,
+    *,
+    min_lr: float | None = None,
+    min_lr_ratio: float | None = None,
+) -> Scheduler:
+    """Linear warm-up, then cosine from each group's base LR down to ``min_lr`` (absolute) or
+    ``min_lr_ratio * base_lr`` at ``total_steps``; the floor afterwards and during warm-up."""
+    if min_lr is not None and min_lr_ratio is not None:
+        raise ConfigError("min_lr and min_lr_ratio are both set.", field="min_lr_ratio", fix="keep one of them.")
+    if min_lr is None:
+        ratio = 0.0 if min_lr_ratio is None else min_lr_ratio
+        return Scheduler(optimizer, warmup_cosine(total_steps, warmup_steps, min_ratio=ratio), min_lr_ratio=ratio)
+    floor = check_real("min_lr", min_lr, low=0.0)
+    per_group = []
+    for i, group in enumerate(optimizer.param_groups):
+        base = float(group["lr"])
+        if floor > base:
+            raise ConfigError(
+                f"min_lr {floor:g} is above parameter group {i}'s LR {base:g}.",
+                field="min_lr",
+                value=floor,
+                fix="use a min_lr below every group's LR.",
+            )
+        per_group.append(warmup_cosine(total_steps, warmup_steps, min_ratio=floor / base if base else 0.0))
+    return Scheduler(optimizer, per_group[0], group_schedules=per_group, min_lr=floor)
+
+
+def step_decay_schedule(optimizer: Optimizer, decay_steps: int, decay_rate: float = 0.1) -> Scheduler:
+    """Multiply every group's LR by ``decay_rate`` every ``decay_steps`` updates."""
+    return Scheduler(optimizer, StepDecay(value=1.0, step_size=decay_steps, gamma=decay_rate))
+
+
+class CyclicalLearningRate(Scheduler):
+    """The guide's triangular cyclical LR: every group goes ``base_lr -> max_lr -> base_lr``
+    over ``2 * step_size`` updates, starting at ``base_lr``. Call ``step()`` after each
+    ``optimizer.step()``."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr: float = 1e-4,
+        max_lr: float = 1e-3,
+        step_size: int = 2000,
+    ) -> None:
+        base_lr = check_real("base_lr", base_lr, low=0.0)
+        max_lr = check_real("max_lr", max_lr, low=0.0, low_open=True)
+        step_size = check_steps("step_size", step_size, minimum=1)
+        if base_lr > max_lr:
+            raise ConfigError(
+                f"base_lr {base_lr:g} is above max_lr {max_lr:g}.",
+                field="base_lr",
+                value=base_lr,
+                fix="swap them: base_lr is the bottom of the cycle.",
+            )
+        self.base_lr, self.max_lr, self.step_size = base_lr, max_lr, step_size
+        super().__init__(optimizer, Cyclic(base=base_lr / max_lr, max_value=1.0, step_size_up=step_size))
+        # The guide sets every group to the same absolute LR, so the base is max_lr for all.
+        self.base_lrs = [max_lr] * len(optimizer.param_groups)
+        self._apply()

@@ -1,0 +1,60 @@
+"""Matplotlib rendering shared by the CLI, the monitor, the finder and the comparison runner.
+
+Always headless (the Agg backend): figures go to files, never to ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["new_figure", "save_figure"]
+
+
+def new_figure(width: float = 8.0, height: float = 4.5, *, nrows: int = 1, ncols: int = 1) -> tuple[Any, Any]:
+    """A new figure and its axes, on the headless backend (width/height in inches)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(nrows, ncols)
+    return fig, axes
+
+
+def save_figure(fig: Any, path: str | Path, *, dpi: int = 100) -> Path:
+    """Write ``fig`` to ``path`` (format from the suffix: .png, .svg, .pdf)."""
+    out = Path(path)
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=dpi)
+    return out
+
+
+def mark_boundaries(ax: Any, steps: Iterable[int], **kwargs: Any) -> None:
+    """Dotted vertical lines at phase boundaries."""
+    style = {"color": "0.6", "linestyle": ":", "linewidth": 0.8} | kwargs
+    for s in steps:
+        ax.axvline(s, **style)
+
+
+def plot_curves(
+    ax: Any,
+    curves: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+    *,
+    log: bool = False,
+    xlabel: str = "step (optimizer updates taken)",
+    ylabel: str = "learning rate",
+) -> None:
+    """One line per ``(label, steps, values)``, with a legend when there are several."""
+    for label, xs, ys in curves:
+        ax.plot(xs, ys, label=label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    if len(curves) > 1:
+        ax.legend()

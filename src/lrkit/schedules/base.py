@@ -1,0 +1,358 @@
+"""The schedule base class, its registry and the value checks every family shares.
+
+A schedule is an immutable value that maps a step to a number. *Step* ``k`` means "``k``
+optimizer updates already taken": the learning rate (or factor of the peak) used for update
+``k`` is ``schedule(k)``. Evaluation is closed-form and vectorized: ``schedule(np.arange(n))``
+returns all ``n`` values at once, and ``schedule(k)`` for an ``int`` returns a ``float`` that is
+bitwise equal to the corresponding element of the vectorized result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, TypeVar, overload
+
+import numpy as np
+
+from lrkit.errors import ConfigError, did_you_mean
+
+__all__ = [
+    "Schedule",
+    "register",
+    "get_schedule_class",
+    "schedule_names",
+    "from_dict",
+    "as_schedule",
+]
+
+_REGISTRY: dict[str, type[Schedule]] = {}
+
+S = TypeVar("S", bound="type[Schedule]")
+
+
+def register(name: str):
+    """Class decorator: make a schedule family known to :func:`from_dict` under ``name``."""
+
+    def deco(cls: S) -> S:
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ConfigError(
+                f"a schedule named {name!r} is already registered ({_REGISTRY[name].__qualname__}).",
+                field="type",
+                value=name,
+                fix="pick another name for your schedule class.",
+            )
+        cls.type_name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def schedule_names() -> list[str]:
+    """Names of every registered schedule family, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_schedule_class(name: str, *, field: str = "type") -> type[Schedule]:
+    """The class registered under ``name``; a :class:`ConfigError` with a suggestion if none."""
+    if not isinstance(name, str):
+        raise ConfigError(
+            f"schedule type must be a string, got {name!r}.",
+            field=field,
+            value=name,
+            fix=f"use one of: {', '.join(schedule_names())}.",
+        )
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown schedule type {name!r}.{did_you_mean(name, _REGISTRY)}",
+            field=field,
+            value=name,
+            fix=f"use one of: {', '.join(schedule_names())}.",
+        ) from None
+
+
+class Schedule:
+    """Base of every schedule: a pure function of the step count.
+
+    Subclasses are frozen dataclasses that implement :meth:`_evaluate` on a float64 array of
+    non-negative steps. They check their arguments in ``__post_init__`` and raise
+    :class:`~lrkit.ConfigError` naming the field, the value and the fix.
+    """
+
+    type_name: ClassVar[str] = ""
+    #: dataclass fields that hold a nested schedule / a list of nested schedules
+    _schedule_fields: ClassVar[tuple[str, ...]] = ()
+    _schedule_list_fields: ClassVar[tuple[str, ...]] = ()
+
+    # -- evaluation -----------------------------------------------------------------------
+    @overload
+    def __call__(self, step: int | float) -> float: ...
+
+    @overload
+    def __call__(self, step: np.ndarray | Sequence[int]) -> np.ndarray: ...
+
+    def __call__(self, step: Any) -> Any:
+        """Value(s) at ``step`` (updates already taken); float for a scalar, array otherwise."""
+        if isinstance(step, numbers.Real) and not isinstance(step, bool):
+            t = np.array([step], dtype=np.float64)
+            _check_steps_array(t)
+            return float(self._evaluate(t)[0])
+        arr = np.asarray(step)
+        if arr.dtype.kind not in "iuf":
+            raise ConfigError(
+                f"steps must be integers or floats, got an array of dtype {arr.dtype}.",
+                field="step",
+                value=step,
+                fix="pass an int or a numpy array of step counts.",
+            )
+        t = arr.astype(np.float64, copy=False).reshape(-1)
+        _check_steps_array(t)
+        return self._evaluate(t).reshape(arr.shape)
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- structure --------------------------------------------------------------------------
+    @property
+    def horizon(self) -> float | None:
+        """First step from which the value never changes again, or ``None`` if it keeps moving
+        (periodic or asymptotic families). Used by plots and the linter."""
+        return None
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        """Steps where a phase starts (warm-up end, decay start, restarts, milestones), sorted,
+        limited to ``<= until`` when given."""
+        return []
+
+    # -- serialization ----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data description (``{"type": name, **fields}``) that :func:`from_dict` reverses."""
+        out: dict[str, Any] = {"type": self.type_name}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            out[f.name] = _plain(getattr(self, f.name))
+        return out
+
+    get_config = to_dict
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Schedule:
+        """Build a schedule from :meth:`to_dict` output; on ``Schedule`` itself dispatch by
+        ``type``, on a subclass the ``type`` key is optional."""
+        return from_dict(data, expected=None if cls is Schedule else cls)
+
+    from_config = from_dict
+
+    # -- conveniences -----------------------------------------------------------------------
+    def peak(self, until: int) -> float:
+        """Largest value over steps ``0..until-1``."""
+        return float(np.max(self(np.arange(max(int(until), 1)))))
+
+    def __mul__(self, factor: float) -> Schedule:
+        from lrkit.schedules.combinators import Scale
+
+        return Scale(self, factor)
+
+    __rmul__ = __mul__
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Schedule):
+        return value.to_dict()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _check_steps_array(t: np.ndarray) -> None:
+    if t.size and not (np.all(np.isfinite(t)) and np.min(t) >= 0):
+        bad = t[~(np.isfinite(t) & (t >= 0))][0]
+        raise ConfigError(
+            f"a step must be a finite count >= 0, got {bad!r}.",
+            field="step",
+            value=bad,
+            fix="steps count optimizer updates already taken, starting at 0.",
+        )
+
+
+def from_dict(data: Any, *, expected: type[Schedule] | None = None, path: str = "") -> Schedule:
+    """Build a schedule from a plain dict (``{"type": ..., **fields}``), recursively.
+
+    Unknown types and fields get a did-you-mean; errors carry the dotted ``path``.
+    """
+    where = path or "schedule"
+    if isinstance(data, Schedule):
+        return data
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            f"a schedule must be a mapping with a 'type' key, got {type(data).__name__} {data!r}.",
+            field=where,
+            value=data,
+            fix="write it as {type: cosine, steps: 1000, ...}.",
+        )
+    kwargs = dict(data)
+    name = kwargs.pop("type", None)
+    if name is None:
+        if expected is None:
+            raise ConfigError(
+                "missing 'type'.",
+                field=where,
+                fix=f"add type: one of {', '.join(schedule_names())}.",
+            )
+        cls: type[Schedule] = expected
+    else:
+        cls = get_schedule_class(name, field=f"{where}.type")
+        if expected is not None and not issubclass(cls, expected):
+            raise ConfigError(
+                f"expected a {expected.type_name!r} schedule, got {name!r}.",
+                field=f"{where}.type",
+                value=name,
+            )
+    return cls._build(kwargs, where)
+
+
+def _build_dataclass(cls: type[Schedule], kwargs: dict[str, Any], where: str) -> Schedule:
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    for key in kwargs:
+        if key not in fields:
+            raise ConfigError(
+                f"unknown field {key!r} for schedule {cls.type_name!r}.{did_you_mean(key, fields)}",
+                field=f"{where}.{key}",
+                value=kwargs[key],
+                fix=f"{cls.type_name} takes: {', '.join(fields)}.",
+            )
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in kwargs
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING  # type: ignore[misc]
+    ]
+    if missing:
+        raise ConfigError(
+            f"schedule {cls.type_name!r} needs {', '.join(repr(m) for m in missing)}.",
+            field=f"{where}.{missing[0]}",
+            fix=f"add {missing[0]}: <value>.",
+        )
+    for key in cls._schedule_fields:
+        if key in kwargs:
+            kwargs[key] = from_dict(kwargs[key], path=f"{where}.{key}")
+    for key in cls._schedule_list_fields:
+        if key in kwargs:
+            items = kwargs[key]
+            if not isinstance(items, Sequence) or isinstance(items, str | bytes):
+                raise ConfigError(
+                    f"expected a list of schedules, got {items!r}.",
+                    field=f"{where}.{key}",
+                    value=items,
+                    fix="write a YAML list of {type: ...} mappings.",
+                )
+            kwargs[key] = [from_dict(d, path=f"{where}.{key}[{i}]") for i, d in enumerate(items)]
+    try:
+        return cls(**kwargs)
+    except ConfigError as err:
+        raise err.at(where) from None
+
+
+def _schedule_build(cls: type[Schedule], kwargs: dict[str, Any], where: str) -> Schedule:
+    return _build_dataclass(cls, kwargs, where)
+
+
+Schedule._build = classmethod(_schedule_build)  # type: ignore[attr-defined]
+
+
+def as_schedule(value: Any, *, field: str = "schedule") -> Schedule:
+    """Accept a :class:`Schedule`, a dict, or a registered name without arguments."""
+    if isinstance(value, Schedule):
+        return value
+    if isinstance(value, str):
+        return from_dict({"type": value}, path=field)
+    return from_dict(value, path=field)
+
+
+# -- argument checks shared by the families ---------------------------------------------------
+
+
+def check_real(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    fix: str | None = None,
+) -> float:
+    """A finite real number within bounds, as ``float``; else :class:`ConfigError`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(
+            f"must be a number, got {value!r}.", field=name, value=value, fix=fix or "give a number."
+        )
+    v = float(value)
+    if not math.isfinite(v):
+        raise ConfigError(
+            f"must be finite, got {value!r}.", field=name, value=value, fix=fix or "give a finite number."
+        )
+    if low is not None and (v < low or (low_open and v == low)):
+        op = ">" if low_open else ">="
+        raise ConfigError(
+            f"must be {op} {low:g}, got {value!r}.", field=name, value=value, fix=fix or f"use a value {op} {low:g}."
+        )
+    if high is not None and v > high:
+        raise ConfigError(
+            f"must be <= {high:g}, got {value!r}.", field=name, value=value, fix=fix or f"use a value <= {high:g}."
+        )
+    return v
+
+
+def check_steps(name: str, value: Any, *, minimum: int = 0, fix: str | None = None) -> int:
+    """A whole number of steps ``>= minimum`` as ``int``; a float with an integral value is
+    accepted (YAML writes ``1e3`` as a float), anything else is a :class:`ConfigError`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(
+            f"must be a whole number of steps, got {value!r}.",
+            field=name,
+            value=value,
+            fix=fix or "give an integer count of optimizer updates.",
+        )
+    if isinstance(value, numbers.Integral):
+        v = int(value)
+    else:
+        f = float(value)
+        if not math.isfinite(f) or f != int(f):
+            raise ConfigError(
+                f"must be a whole number of steps, got {value!r}.",
+                field=name,
+                value=value,
+                fix=fix or "round it to an integer count of optimizer updates.",
+            )
+        v = int(f)
+    if v < minimum:
+        raise ConfigError(
+            f"must be >= {minimum}, got {value!r}.",
+            field=name,
+            value=value,
+            fix=fix or f"use at least {minimum} step{'s' if minimum != 1 else ''}.",
+        )
+    return v
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ConfigError(
+            f"must be one of {', '.join(map(repr, choices))}, got {value!r}.{did_you_mean(str(value), choices)}",
+            field=name,
+            value=value,
+            fix=f"use one of: {', '.join(choices)}.",
+        )
+    return value
+
+
+def set_field(obj: Any, name: str, value: Any) -> None:
+    """Normalise a field of a frozen dataclass in ``__post_init__``."""
+    object.__setattr__(obj, name, value)

@@ -1,0 +1,215 @@
+"""Schedules built from schedules: sequence (join), warm-up, floor and scale."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence as SequenceABC
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrkit.errors import ConfigError
+from lrkit.schedules.base import (
+    Schedule,
+    check_real,
+    check_steps,
+    register,
+    set_field,
+)
+
+__all__ = ["Sequence", "Warmup", "Floor", "Scale", "join"]
+
+
+def _as_schedule(value: object, name: str) -> Schedule:
+    if isinstance(value, Schedule):
+        return value
+    from lrkit.schedules.base import from_dict
+
+    return from_dict(value, path=name)
+
+
+@register("sequence")
+@dataclass(frozen=True)
+class Sequence(Schedule):
+    """Run ``pieces[0]`` until ``boundaries[0]``, then ``pieces[1]`` until ``boundaries[1]``...
+
+    Each piece sees the steps since its own start: for ``b[i-1] <= t < b[i]`` the value is
+    ``pieces[i](t - b[i-1])`` (with ``b[-1] = 0``), like optax's ``join_schedules`` and
+    torch's ``SequentialLR``. ``len(pieces) == len(boundaries) + 1``.
+    """
+
+    pieces: tuple[Schedule, ...] = ()
+    boundaries: tuple[int, ...] = ()
+
+    _schedule_list_fields = ("pieces",)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.pieces, str | bytes) or not isinstance(self.pieces, SequenceABC | tuple | list):
+            raise ConfigError(f"must be a list of schedules, got {self.pieces!r}.", field="pieces", value=self.pieces)
+        pieces = tuple(_as_schedule(p, f"pieces[{i}]") for i, p in enumerate(self.pieces))
+        if not pieces:
+            raise ConfigError("needs at least one piece.", field="pieces", value=[], fix="add a schedule to pieces.")
+        if isinstance(self.boundaries, str) or not hasattr(self.boundaries, "__iter__"):
+            raise ConfigError(
+                f"must be a list of steps, got {self.boundaries!r}.", field="boundaries", value=self.boundaries
+            )
+        bs = tuple(check_steps(f"boundaries[{i}]", b, minimum=1) for i, b in enumerate(self.boundaries))
+        if any(b <= a for a, b in zip(bs, bs[1:], strict=False)):
+            raise ConfigError(
+                f"must be strictly increasing (every piece at least one step), got {list(bs)}.",
+                field="boundaries",
+                value=list(bs),
+                fix="sort the boundaries and drop pieces of zero length.",
+            )
+        if len(bs) != len(pieces) - 1:
+            raise ConfigError(
+                f"{len(pieces)} pieces need {len(pieces) - 1} boundaries, got {len(bs)}.",
+                field="boundaries",
+                value=list(bs),
+                fix="give one boundary (the absolute step where the next piece starts) between each two pieces.",
+            )
+        set_field(self, "pieces", pieces)
+        set_field(self, "boundaries", bs)
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        if not self.boundaries:
+            return self.pieces[0]._evaluate(t)
+        idx = np.searchsorted(np.asarray(self.boundaries, dtype=np.float64), t, side="right")
+        starts = (0,) + self.boundaries
+        out = np.empty_like(t)
+        for i, piece in enumerate(self.pieces):
+            mask = idx == i
+            if mask.any():
+                out[mask] = piece._evaluate(t[mask] - starts[i])
+        return out
+
+    @property
+    def horizon(self) -> float | None:
+        last = self.pieces[-1].horizon
+        if last is None:
+            return None
+        return (self.boundaries[-1] if self.boundaries else 0) + last
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        starts = (0,) + self.boundaries
+        ends: tuple[int | None, ...] = self.boundaries + (None,)
+        out = set(self.boundaries)
+        for piece, start, end in zip(self.pieces, starts, ends, strict=True):
+            limits = [x for x in (until, None if end is None else end - 1) if x is not None]
+            local = None if not limits else min(limits) - start
+            if local is not None and local < 0:
+                continue
+            out.update(start + b for b in piece.phase_starts(local))
+        return sorted(b for b in out if until is None or b <= until)
+
+
+def join(pieces: SequenceABC[Schedule], boundaries: SequenceABC[int]) -> Sequence:
+    """``Sequence(pieces, boundaries)`` -- optax's name for it."""
+    return Sequence(tuple(pieces), tuple(boundaries))
+
+
+@register("warmup")
+@dataclass(frozen=True)
+class Warmup(Schedule):
+    """Linear warm-up of ``warmup_steps`` updates in front of ``schedule``.
+
+    For ``t < W``: ``init + (target - init) * (t + 1) / W`` with ``target = schedule(0)``;
+    then ``schedule(t - W)``. The first update runs at ``init + (target - init) / W`` -- never
+    at 0 -- and the last warm-up update reaches the target, so the curve is continuous
+    (``schedule`` starts at its own step 0).
+    """
+
+    schedule: Schedule = None  # type: ignore[assignment]
+    warmup_steps: int = 0
+    init: float = 0.0
+
+    _schedule_fields = ("schedule",)
+
+    def __post_init__(self) -> None:
+        if self.schedule is None:
+            raise ConfigError("needs the schedule to warm up into.", field="schedule", fix="add schedule: {type: ...}.")
+        set_field(self, "schedule", _as_schedule(self.schedule, "schedule"))
+        set_field(self, "warmup_steps", check_steps("warmup_steps", self.warmup_steps))
+        set_field(self, "init", check_real("init", self.init, low=0.0))
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        w = self.warmup_steps
+        if w == 0:
+            return self.schedule._evaluate(t)
+        warm = t < w
+        out = np.empty_like(t)
+        rest = ~warm
+        if rest.any():
+            out[rest] = self.schedule._evaluate(t[rest] - w)
+        if warm.any():
+            target = float(self.schedule._evaluate(np.zeros(1))[0])
+            out[warm] = self.init + (target - self.init) * (t[warm] + 1.0) / w
+        return out
+
+    @property
+    def horizon(self) -> float | None:
+        inner = self.schedule.horizon
+        return None if inner is None else self.warmup_steps + inner
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        w = self.warmup_steps
+        inner = self.schedule.phase_starts(None if until is None else until - w)
+        out = ([w] if w else []) + [w + b for b in inner]
+        return [b for b in out if until is None or b <= until]
+
+
+@register("floor")
+@dataclass(frozen=True)
+class Floor(Schedule):
+    """``max(schedule(t), min_value)``: a hard lower bound (a clamp, not a rescale).
+
+    To anneal *towards* a floor instead, give the family its ``end`` value (cosine, linear,
+    polynomial, wsd); to floor at a ratio of the peak use ``min_value = ratio * peak``.
+    """
+
+    schedule: Schedule = None  # type: ignore[assignment]
+    min_value: float = 0.0
+
+    _schedule_fields = ("schedule",)
+
+    def __post_init__(self) -> None:
+        if self.schedule is None:
+            raise ConfigError("needs the schedule to bound.", field="schedule", fix="add schedule: {type: ...}.")
+        set_field(self, "schedule", _as_schedule(self.schedule, "schedule"))
+        set_field(self, "min_value", check_real("min_value", self.min_value, low=0.0))
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        return np.maximum(self.schedule._evaluate(t), self.min_value)
+
+    @property
+    def horizon(self) -> float | None:
+        return self.schedule.horizon
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        return self.schedule.phase_starts(until)
+
+
+@register("scale")
+@dataclass(frozen=True)
+class Scale(Schedule):
+    """``factor * schedule(t)``: turns a factor curve into absolute LRs or back."""
+
+    schedule: Schedule = None  # type: ignore[assignment]
+    factor: float = 1.0
+
+    _schedule_fields = ("schedule",)
+
+    def __post_init__(self) -> None:
+        if self.schedule is None:
+            raise ConfigError("needs the schedule to scale.", field="schedule", fix="add schedule: {type: ...}.")
+        set_field(self, "schedule", _as_schedule(self.schedule, "schedule"))
+        set_field(self, "factor", check_real("factor", self.factor, low=0.0))
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        return self.factor * self.schedule._evaluate(t)
+
+    @property
+    def horizon(self) -> float | None:
+        return self.schedule.horizon
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        return self.schedule.phase_starts(until)

@@ -1,0 +1,235 @@
+"""Schedules that go up as well as down: one-cycle, cyclical and cosine with warm restarts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrkit.errors import ConfigError
+from lrkit.schedules.base import (
+    Schedule,
+    check_choice,
+    check_real,
+    check_steps,
+    register,
+    set_field,
+)
+
+__all__ = ["OneCycle", "Cyclic", "CosineRestarts"]
+
+
+def _anneal(kind: str, start: float, end: float, pct: np.ndarray) -> np.ndarray:
+    if kind == "cos":
+        return end + (start - end) / 2.0 * (np.cos(np.pi * pct) + 1.0)
+    return (end - start) * pct + start
+
+
+@register("one_cycle")
+@dataclass(frozen=True)
+class OneCycle(Schedule):
+    """Smith's one-cycle policy, the same curve as torch's ``OneCycleLR``.
+
+    ``initial = max_value / div_factor``, ``final = initial / final_div_factor``.
+    Two phases: ``initial -> max_value`` until step ``pct_start * total_steps - 1``, then
+    ``max_value -> final`` until ``total_steps - 1``. With ``three_phase`` the second phase
+    returns to ``initial`` by ``2 * pct_start * total_steps - 2`` and a third anneals to
+    ``final``. ``anneal`` is ``"cos"`` or ``"linear"``. Past ``total_steps - 1`` the value
+    stays at ``final`` (torch raises instead).
+    """
+
+    max_value: float = 1.0
+    total_steps: int = 1
+    pct_start: float = 0.3
+    anneal: str = "cos"
+    div_factor: float = 25.0
+    final_div_factor: float = 1e4
+    three_phase: bool = False
+
+    def __post_init__(self) -> None:
+        set_field(self, "max_value", check_real("max_value", self.max_value, low=0.0))
+        set_field(self, "total_steps", check_steps("total_steps", self.total_steps, minimum=2))
+        set_field(
+            self,
+            "pct_start",
+            check_real("pct_start", self.pct_start, low=0.0, high=1.0, low_open=True),
+        )
+        set_field(self, "anneal", check_choice("anneal", self.anneal, ("cos", "linear")))
+        set_field(self, "div_factor", check_real("div_factor", self.div_factor, low=0.0, low_open=True))
+        set_field(
+            self,
+            "final_div_factor",
+            check_real("final_div_factor", self.final_div_factor, low=0.0, low_open=True),
+        )
+        if not isinstance(self.three_phase, bool):
+            raise ConfigError(
+                f"must be true or false, got {self.three_phase!r}.", field="three_phase", value=self.three_phase
+            )
+        ends = self._phase_ends()
+        starts = [0.0] + [e for e, _, _ in ends[:-1]]
+        if any(e <= s for (e, _, _), s in zip(ends, starts, strict=True)):
+            raise ConfigError(
+                f"gives a phase of zero length with total_steps={self.total_steps}.",
+                field="pct_start",
+                value=self.pct_start,
+                fix="use more total_steps or a pct_start that leaves each phase at least one step.",
+            )
+
+    def _phase_ends(self) -> list[tuple[float, float, float]]:
+        initial = self.max_value / self.div_factor
+        final = initial / self.final_div_factor
+        n = self.total_steps
+        if self.three_phase:
+            return [
+                (float(self.pct_start * n) - 1, initial, self.max_value),
+                (float(2 * self.pct_start * n) - 2, self.max_value, initial),
+                (n - 1.0, initial, final),
+            ]
+        return [
+            (float(self.pct_start * n) - 1, initial, self.max_value),
+            (n - 1.0, self.max_value, final),
+        ]
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        phases = self._phase_ends()
+        t = np.minimum(t, self.total_steps - 1.0)
+        out = np.empty_like(t)
+        start_step = 0.0
+        done = np.zeros(t.shape, dtype=bool)
+        for i, (end_step, lo, hi) in enumerate(phases):
+            mask = ~done if i == len(phases) - 1 else (~done & (t <= end_step))
+            pct = (t[mask] - start_step) / (end_step - start_step)
+            out[mask] = _anneal(self.anneal, lo, hi, pct)
+            done |= mask
+            start_step = end_step
+        return out
+
+    @property
+    def horizon(self) -> float | None:
+        return self.total_steps - 1
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        bs = [int(math.ceil(e)) for e, _, _ in self._phase_ends()]
+        return [b for b in bs if b > 0 and (until is None or b <= until)]
+
+
+@register("cyclic")
+@dataclass(frozen=True)
+class Cyclic(Schedule):
+    """Cyclical learning rate (Smith 2017), the same curve as torch's ``CyclicLR``.
+
+    A cycle rises from ``base`` to ``max_value`` over ``step_size_up`` steps and falls back
+    over ``step_size_down`` (default: ``step_size_up``). The amplitude is scaled by
+    ``mode``: ``triangular`` (1), ``triangular2`` (halved each cycle) or ``exp_range``
+    (``gamma ** t``). ``t = 0`` is at ``base``.
+    """
+
+    base: float = 0.1
+    max_value: float = 1.0
+    step_size_up: int = 2000
+    step_size_down: int | None = None
+    mode: str = "triangular"
+    gamma: float = 1.0
+
+    def __post_init__(self) -> None:
+        set_field(self, "base", check_real("base", self.base, low=0.0))
+        set_field(self, "max_value", check_real("max_value", self.max_value, low=0.0))
+        set_field(self, "step_size_up", check_steps("step_size_up", self.step_size_up, minimum=1))
+        if self.step_size_down is not None:
+            set_field(self, "step_size_down", check_steps("step_size_down", self.step_size_down, minimum=1))
+        set_field(self, "mode", check_choice("mode", self.mode, ("triangular", "triangular2", "exp_range")))
+        set_field(self, "gamma", check_real("gamma", self.gamma, low=0.0, low_open=True))
+
+    @property
+    def cycle_steps(self) -> int:
+        return self.step_size_up + (self.step_size_down or self.step_size_up)
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        total = float(self.cycle_steps)
+        ratio = self.step_size_up / total
+        cycle = np.floor(1.0 + t / total)
+        x = 1.0 + t / total - cycle
+        scale = np.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
+        height = (self.max_value - self.base) * scale
+        if self.mode == "triangular":
+            return self.base + height
+        if self.mode == "triangular2":
+            return self.base + height * (1.0 / 2.0 ** (cycle - 1.0))
+        return self.base + height * self.gamma**t
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        if until is None:
+            return []
+        return list(range(self.cycle_steps, int(until) + 1, self.cycle_steps))
+
+
+@register("cosine_restarts")
+@dataclass(frozen=True)
+class CosineRestarts(Schedule):
+    """Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter 2017).
+
+    Cycle ``i`` lasts ``period * period_mult ** i`` steps and anneals from
+    ``peak * peak_decay ** i`` to ``end``. After ``max_cycles`` cycles (when given) the value
+    stays at ``end``. ``period_mult=1, peak_decay=1`` is torch's
+    ``CosineAnnealingWarmRestarts``; ``peak_decay``/``max_cycles`` are timm's
+    ``cycle_decay``/``cycle_limit``.
+    """
+
+    peak: float = 1.0
+    period: int = 1000
+    period_mult: float = 1.0
+    end: float = 0.0
+    peak_decay: float = 1.0
+    max_cycles: int | None = None
+
+    def __post_init__(self) -> None:
+        set_field(self, "peak", check_real("peak", self.peak, low=0.0))
+        set_field(self, "period", check_steps("period", self.period, minimum=1))
+        set_field(self, "period_mult", check_real("period_mult", self.period_mult, low=1.0))
+        set_field(self, "end", check_real("end", self.end, low=0.0))
+        set_field(self, "peak_decay", check_real("peak_decay", self.peak_decay, low=0.0))
+        if self.max_cycles is not None:
+            set_field(self, "max_cycles", check_steps("max_cycles", self.max_cycles, minimum=1))
+
+    def _cycle_start(self, i: np.ndarray) -> np.ndarray:
+        if self.period_mult == 1.0:
+            return self.period * i
+        return self.period * (self.period_mult**i - 1.0) / (self.period_mult - 1.0)
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        m = self.period_mult
+        if m == 1.0:
+            i = np.floor(t / self.period)
+        else:
+            i = np.floor(np.log(t / self.period * (m - 1.0) + 1.0) / math.log(m))
+            # the log can land a hair off an exact cycle start; settle it on the integers
+            i = np.where(self._cycle_start(i + 1.0) <= t, i + 1.0, i)
+            i = np.where(self._cycle_start(i) > t, i - 1.0, i)
+        t_cur = t - self._cycle_start(i)
+        t_i = self.period * m**i
+        top = self.peak * self.peak_decay**i
+        out = self.end + (top - self.end) * 0.5 * (1.0 + np.cos(np.pi * t_cur / t_i))
+        if self.max_cycles is not None:
+            out = np.where(i >= self.max_cycles, self.end, out)
+        return out
+
+    @property
+    def horizon(self) -> float | None:
+        if self.max_cycles is None:
+            return None
+        return float(self._cycle_start(np.float64(self.max_cycles)))
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        out: list[int] = []
+        limit = until if until is not None else (self.horizon or 0)
+        i = 1
+        while True:
+            if self.max_cycles is not None and i > self.max_cycles:
+                break
+            b = int(round(float(self._cycle_start(np.float64(i)))))
+            if b > limit or len(out) > 10_000:
+                break
+            out.append(b)
+            i += 1
+        return out

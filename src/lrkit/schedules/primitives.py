@@ -1,0 +1,382 @@
+"""Primitive schedule families.
+
+Every family is a frozen dataclass; ``t`` below is the step (optimizer updates already
+taken). Values are whatever unit you give them: factors of a peak (the default ``1.0``) when
+the schedule drives :class:`lrkit.Scheduler`, absolute learning rates otherwise. Every
+family with a finite end holds its last value from then on: nothing rises again past the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrkit.errors import ConfigError
+from lrkit.schedules.base import (
+    Schedule,
+    check_choice,
+    check_real,
+    check_steps,
+    register,
+    set_field,
+)
+
+__all__ = [
+    "Constant",
+    "Linear",
+    "Cosine",
+    "StepDecay",
+    "MultiStep",
+    "Exponential",
+    "Polynomial",
+    "InverseSqrt",
+    "PiecewiseConstant",
+    "WarmupStableDecay",
+    "COOLDOWN_SHAPES",
+    "cooldown_coefficient",
+]
+
+
+def _progress(t: np.ndarray, steps: int) -> np.ndarray:
+    """``min(t / steps, 1)``, with a zero-length phase already complete."""
+    if steps == 0:
+        return np.ones_like(t)
+    return np.minimum(t / steps, 1.0)
+
+
+@register("constant")
+@dataclass(frozen=True)
+class Constant(Schedule):
+    """``value`` at every step."""
+
+    value: float = 1.0
+
+    def __post_init__(self) -> None:
+        set_field(self, "value", check_real("value", self.value, low=0.0))
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        return np.full_like(t, self.value)
+
+    @property
+    def horizon(self) -> float | None:
+        return 0
+
+
+@register("linear")
+@dataclass(frozen=True)
+class Linear(Schedule):
+    """Straight line from ``start`` (step 0) to ``end`` (step ``steps``), then ``end``.
+
+    ``v(t) = start + (end - start) * min(t, steps) / steps``. Serves as a warm-up
+    (``start < end``) or a linear decay (``start > end``).
+    """
+
+    start: float = 1.0
+    end: float = 0.0
+    steps: int = 1
+
+    def __post_init__(self) -> None:
+        set_field(self, "start", check_real("start", self.start, low=0.0))
+        set_field(self, "end", check_real("end", self.end, low=0.0))
+        set_field(self, "steps", check_steps("steps", self.steps))
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        return self.start + (self.end - self.start) * _progress(t, self.steps)
+
+    @property
+    def horizon(self) -> float | None:
+        return self.steps
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        return [self.steps] if until is None or self.steps <= until else []
+
+
+@register("cosine")
+@dataclass(frozen=True)
+class Cosine(Schedule):
+    """Half a cosine from ``peak`` to the floor ``end`` over ``steps``, then ``end``.
+
+    ``v(t) = end + (peak - end) * (1 + cos(pi * min(t, steps) / steps)) / 2``. Unlike
+    torch's recursive ``CosineAnnealingLR`` it never climbs back after ``steps``.
+    """
+
+    peak: float = 1.0
+    steps: int = 1
+    end: float = 0.0
+
+    def __post_init__(self) -> None:
+        set_field(self, "peak", check_real("peak", self.peak, low=0.0))
+        set_field(self, "steps", check_steps("steps", self.steps))
+        set_field(self, "end", check_real("end", self.end, low=0.0))
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        p = _progress(t, self.steps)
+        return self.end + (self.peak - self.end) * 0.5 * (1.0 + np.cos(np.pi * p))
+
+    @property
+    def horizon(self) -> float | None:
+        return self.steps
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        return [self.steps] if until is None or self.steps <= until else []
+
+
+@register("step")
+@dataclass(frozen=True)
+class StepDecay(Schedule):
+    """``value * gamma ** floor(t / step_size)``: multiply by ``gamma`` every ``step_size``."""
+
+    value: float = 1.0
+    step_size: int = 1
+    gamma: float = 0.1
+
+    def __post_init__(self) -> None:
+        set_field(self, "value", check_real("value", self.value, low=0.0))
+        set_field(self, "step_size", check_steps("step_size", self.step_size, minimum=1))
+        set_field(self, "gamma", check_real("gamma", self.gamma, low=0.0))
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        return self.value * self.gamma ** np.floor(t / self.step_size)
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        if until is None:
+            return []
+        return list(range(self.step_size, int(until) + 1, self.step_size))
+
+
+@register("multistep")
+@dataclass(frozen=True)
+class MultiStep(Schedule):
+    """``value * gamma ** (number of milestones <= t)``."""
+
+    value: float = 1.0
+    milestones: tuple[int, ...] = ()
+    gamma: float = 0.1
+
+    def __post_init__(self) -> None:
+        set_field(self, "value", check_real("value", self.value, low=0.0))
+        set_field(self, "gamma", check_real("gamma", self.gamma, low=0.0))
+        if isinstance(self.milestones, str) or not hasattr(self.milestones, "__iter__"):
+            raise ConfigError(
+                f"must be a list of steps, got {self.milestones!r}.",
+                field="milestones",
+                value=self.milestones,
+                fix="write milestones: [30000, 60000].",
+            )
+        ms = tuple(check_steps(f"milestones[{i}]", m, minimum=1) for i, m in enumerate(self.milestones))
+        if any(b <= a for a, b in zip(ms, ms[1:], strict=False)):
+            raise ConfigError(
+                f"must be strictly increasing, got {list(ms)}.",
+                field="milestones",
+                value=list(ms),
+                fix="sort the milestones and remove duplicates.",
+            )
+        set_field(self, "milestones", ms)
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        n = np.searchsorted(np.asarray(self.milestones, dtype=np.float64), t, side="right")
+        return self.value * self.gamma ** n.astype(np.float64)
+
+    @property
+    def horizon(self) -> float | None:
+        return self.milestones[-1] if self.milestones else 0
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        return [m for m in self.milestones if until is None or m <= until]
+
+
+@register("exponential")
+@dataclass(frozen=True)
+class Exponential(Schedule):
+    """``max(value * gamma ** (t / decay_steps), min_value)``.
+
+    ``decay_steps=1`` is torch's ``ExponentialLR`` (multiply by ``gamma`` every step); a
+    larger ``decay_steps`` spreads one factor of ``gamma`` over that many steps.
+    """
+
+    value: float = 1.0
+    gamma: float = 0.99
+    decay_steps: int = 1
+    min_value: float = 0.0
+
+    def __post_init__(self) -> None:
+        set_field(self, "value", check_real("value", self.value, low=0.0))
+        set_field(self, "gamma", check_real("gamma", self.gamma, low=0.0, low_open=True))
+        set_field(self, "decay_steps", check_steps("decay_steps", self.decay_steps, minimum=1))
+        set_field(self, "min_value", check_real("min_value", self.min_value, low=0.0))
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        e = t if self.decay_steps == 1 else t / self.decay_steps
+        v = self.value * self.gamma**e
+        return np.maximum(v, self.min_value) if self.min_value > 0 else v
+
+
+@register("polynomial")
+@dataclass(frozen=True)
+class Polynomial(Schedule):
+    """``end + (start - end) * (1 - min(t, steps) / steps) ** power``, then ``end``."""
+
+    start: float = 1.0
+    end: float = 0.0
+    steps: int = 1
+    power: float = 1.0
+
+    def __post_init__(self) -> None:
+        set_field(self, "start", check_real("start", self.start, low=0.0))
+        set_field(self, "end", check_real("end", self.end, low=0.0))
+        set_field(self, "steps", check_steps("steps", self.steps))
+        set_field(self, "power", check_real("power", self.power, low=0.0, low_open=True))
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        return self.end + (self.start - self.end) * (1.0 - _progress(t, self.steps)) ** self.power
+
+    @property
+    def horizon(self) -> float | None:
+        return self.steps
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        return [self.steps] if until is None or self.steps <= until else []
+
+
+@register("inverse_sqrt")
+@dataclass(frozen=True)
+class InverseSqrt(Schedule):
+    """``max(peak / sqrt(1 + t / timescale), min_value)``.
+
+    Put behind a warm-up of ``W`` steps with ``timescale=W`` this is Megatron's and fairseq's
+    ``peak * sqrt(W / step)`` (and Noam's decay half); Hugging Face's ``timescale`` is the same.
+    """
+
+    peak: float = 1.0
+    timescale: float = 1.0
+    min_value: float = 0.0
+
+    def __post_init__(self) -> None:
+        set_field(self, "peak", check_real("peak", self.peak, low=0.0))
+        set_field(self, "timescale", check_real("timescale", self.timescale, low=0.0, low_open=True))
+        set_field(self, "min_value", check_real("min_value", self.min_value, low=0.0))
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        v = self.peak / np.sqrt(1.0 + t / self.timescale)
+        return np.maximum(v, self.min_value) if self.min_value > 0 else v
+
+
+@register("piecewise_constant")
+@dataclass(frozen=True)
+class PiecewiseConstant(Schedule):
+    """``values[i]`` for ``boundaries[i-1] <= t < boundaries[i]`` (``len(values) ==
+    len(boundaries) + 1``)."""
+
+    boundaries: tuple[int, ...] = ()
+    values: tuple[float, ...] = (1.0,)
+
+    def __post_init__(self) -> None:
+        bs, vs = self.boundaries, self.values
+        for name, seq in (("boundaries", bs), ("values", vs)):
+            if isinstance(seq, str) or not hasattr(seq, "__iter__"):
+                raise ConfigError(f"must be a list, got {seq!r}.", field=name, value=seq, fix=f"write {name}: [...].")
+        b = tuple(check_steps(f"boundaries[{i}]", x, minimum=1) for i, x in enumerate(bs))
+        v = tuple(check_real(f"values[{i}]", x, low=0.0) for i, x in enumerate(vs))
+        if any(y <= x for x, y in zip(b, b[1:], strict=False)):
+            raise ConfigError(
+                f"must be strictly increasing, got {list(b)}.",
+                field="boundaries",
+                value=list(b),
+                fix="sort the boundaries and remove duplicates.",
+            )
+        if len(v) != len(b) + 1:
+            raise ConfigError(
+                f"needs one more value than boundaries: {len(b)} boundaries, {len(v)} values.",
+                field="values",
+                value=list(v),
+                fix=f"give {len(b) + 1} values (one before the first boundary, one after each).",
+            )
+        set_field(self, "boundaries", b)
+        set_field(self, "values", v)
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(np.asarray(self.boundaries, dtype=np.float64), t, side="right")
+        return np.asarray(self.values, dtype=np.float64)[idx]
+
+    @property
+    def horizon(self) -> float | None:
+        return self.boundaries[-1] if self.boundaries else 0
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        return [b for b in self.boundaries if until is None or b <= until]
+
+
+#: cool-down shapes of warmup-stable-decay, as functions of the cool-down progress p in [0, 1]
+COOLDOWN_SHAPES = ("linear", "cosine", "1-sqrt", "exponential", "square")
+
+
+def cooldown_coefficient(shape: str, p: np.ndarray) -> np.ndarray:
+    """Fraction of the way from the floor to the peak, 1 at ``p=0`` and 0 at ``p=1``.
+
+    - ``linear``: ``1 - p``
+    - ``cosine``: ``(1 + cos(pi p)) / 2``
+    - ``1-sqrt``: ``1 - sqrt(p)`` (Hägele et al. 2024; Megatron's ``minus_sqrt``)
+    - ``exponential``: ``2 * 0.5**p - 1`` (Megatron's WSD ``exponential``)
+    - ``square``: ``1 - p**2``
+    """
+    if shape == "linear":
+        return 1.0 - p
+    if shape == "cosine":
+        return 0.5 * (1.0 + np.cos(np.pi * p))
+    if shape == "1-sqrt":
+        return 1.0 - np.sqrt(p)
+    if shape == "exponential":
+        return 2.0 * 0.5**p - 1.0
+    if shape == "square":
+        return 1.0 - p * p
+    raise ConfigError(f"unknown cool-down shape {shape!r}.", field="decay_shape", value=shape)
+
+
+@register("wsd")
+@dataclass(frozen=True)
+class WarmupStableDecay(Schedule):
+    """Warm-up, a long stable phase at ``peak``, then a cool-down to ``end``.
+
+    - warm-up (``t < W``): ``init + (peak - init) * (t + 1) / W`` -- lrkit's warm-up, whose
+      first update is never at 0 and whose last warm-up update reaches ``peak``;
+    - stable (``W <= t < W + S``): ``peak``;
+    - cool-down (``p = (t - W - S) / D`` clipped to [0, 1]):
+      ``end + (peak - end) * c(p)`` with ``c`` from :func:`cooldown_coefficient`; then ``end``.
+    """
+
+    peak: float = 1.0
+    warmup_steps: int = 0
+    stable_steps: int = 0
+    decay_steps: int = 1
+    end: float = 0.0
+    decay_shape: str = "linear"
+    init: float = 0.0
+
+    def __post_init__(self) -> None:
+        set_field(self, "peak", check_real("peak", self.peak, low=0.0))
+        set_field(self, "warmup_steps", check_steps("warmup_steps", self.warmup_steps))
+        set_field(self, "stable_steps", check_steps("stable_steps", self.stable_steps))
+        set_field(self, "decay_steps", check_steps("decay_steps", self.decay_steps))
+        set_field(self, "end", check_real("end", self.end, low=0.0))
+        set_field(self, "init", check_real("init", self.init, low=0.0))
+        shape = "1-sqrt" if self.decay_shape in ("minus_sqrt", "sqrt") else self.decay_shape
+        set_field(self, "decay_shape", check_choice("decay_shape", shape, COOLDOWN_SHAPES))
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        w, s = self.warmup_steps, self.stable_steps
+        p = _progress(np.maximum(t - w - s, 0.0), self.decay_steps)
+        out = self.end + (self.peak - self.end) * cooldown_coefficient(self.decay_shape, p)
+        if w:
+            warm = t < w
+            out = np.where(warm, self.init + (self.peak - self.init) * (t + 1.0) / w, out)
+        return out
+
+    @property
+    def horizon(self) -> float | None:
+        return self.warmup_steps + self.stable_steps + self.decay_steps
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        w, s, d = self.warmup_steps, self.stable_steps, self.decay_steps
+        bs = sorted({b for b in (w, w + s, w + s + d) if b > 0})
+        return [b for b in bs if until is None or b <= until]
