@@ -38,6 +38,14 @@ def _register_all() -> None:
         mod.register(app)
 
 
+@app.command("version")
+def version() -> None:
+    """Print lrkit's version."""
+    from lrkit import __version__
+
+    typer.echo(__version__)
+
+
 _register_all()
 
 
