@@ -38,6 +38,11 @@ def _register_all() -> None:
         mod.register(app)
 
 
+@app.callback()
+def _root() -> None:
+    """lrkit: see, check, convert, find and compare learning-rate schedules."""
+
+
 @app.command("version")
 def version() -> None:
     """Print lrkit's version."""
