@@ -93,7 +93,8 @@ class CyclicalLearningRate(Scheduler):
                 fix="swap them: base_lr is the bottom of the cycle.",
             )
         self.base_lr, self.max_lr, self.step_size = base_lr, max_lr, step_size
-        super().__init__(optimizer, Cyclic(base=base_lr / max_lr, max_value=1.0, step_size_up=step_size))
-        # The guide sets every group to the same absolute LR, so the base is max_lr for all.
-        self.base_lrs = [max_lr] * len(optimizer.param_groups)
+        super().__init__(optimizer, Cyclic(base=base_lr, max_value=max_lr, step_size_up=step_size))
+        # The guide sets every group to the same absolute LR: the schedule holds absolute
+        # values, so each group's base is 1 (whatever LR the optimizer was built with).
+        self.base_lrs = [1.0] * len(optimizer.param_groups)
         self._apply()

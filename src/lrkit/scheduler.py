@@ -24,19 +24,29 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from lrkit.errors import ConfigError, ResumeWarning
+from lrkit.errors import ConfigError, ResumeWarning, did_you_mean
 from lrkit.schedules.base import Schedule, as_schedule
 
 __all__ = ["Scheduler", "Controller"]
 
 _STATE_VERSION = 1
-#: steps evaluated per vectorized call; per-step cost is then a list lookup
-_CHUNK = 1024
+#: LRs are tabulated a block of steps at a time (one vectorized schedule evaluation per
+#: block); blocks start small, so a short run or a resume does not evaluate far ahead, and
+#: double up to the largest size, so a long run pays one evaluation per this many steps.
+_MIN_BLOCK = 64
+_MAX_BLOCK = 4096
+_KWARGS = ("schedule", "group_schedules", "min_lr", "min_lr_ratio", "controller", "last_epoch")
 
 
 @runtime_checkable
 class Controller(Protocol):
-    """A feedback controller (the only stateful part of lrkit): scales the schedule."""
+    """A feedback controller (the only stateful part of lrkit): scales the schedule.
+
+    ``update(metric)`` feeds one metric, ``factor(g)`` is group ``g``'s scale. Optionally, a
+    controller with ``set_reference_lrs(lrs)`` is told, before each ``update``, every group's
+    LR without the controller (``base_lr * schedule`` at the step the decision applies to), so
+    absolute thresholds such as ``PlateauController``'s ``min_lr``/``eps`` act on real LRs.
+    """
 
     def update(self, metric: float) -> None: ...
 
@@ -47,29 +57,6 @@ class Controller(Protocol):
     def load_state_dict(self, state: Mapping[str, Any]) -> None: ...
 
     def to_dict(self) -> dict[str, Any]: ...
-
-
-class _Table:
-    """Values of one schedule, evaluated a block of steps at a time.
-
-    Every value comes from the same vectorized evaluation, so a resumed run (which starts a
-    block at another step) reads bitwise the same numbers as an uninterrupted one.
-    """
-
-    __slots__ = ("schedule", "start", "values")
-
-    def __init__(self, schedule: Schedule) -> None:
-        self.schedule = schedule
-        self.start = 0
-        self.values: list[float] = []
-
-    def __call__(self, step: int) -> float:
-        i = step - self.start
-        if 0 <= i < len(self.values):
-            return self.values[i]
-        self.start = step
-        self.values = self.schedule(np.arange(step, step + _CHUNK, dtype=np.float64)).tolist()
-        return self.values[0]
 
 
 def _per_group(name: str, value: Any, n: int, check) -> list[Any] | None:
@@ -141,7 +128,16 @@ class Scheduler(LRScheduler):
         min_lr_ratio: float | Sequence[float] | None = None,
         controller: Controller | Mapping[str, Any] | None = None,
         last_epoch: int = -1,
+        **unknown: Any,
     ) -> None:
+        if unknown:
+            key = next(iter(unknown))
+            raise ConfigError(
+                f"unknown argument {key!r} for lrkit.Scheduler.{did_you_mean(key, _KWARGS)}",
+                field=key,
+                value=unknown[key],
+                fix=f"lrkit.Scheduler takes: {', '.join(_KWARGS)}.",
+            )
         if not isinstance(optimizer, Optimizer):
             raise ConfigError(
                 f"expected a torch.optim.Optimizer, got {type(optimizer).__name__}.",
@@ -181,7 +177,15 @@ class Scheduler(LRScheduler):
         self.min_lr = _per_group("min_lr", min_lr, n, _nonneg)
         self.min_lr_ratio = _per_group("min_lr_ratio", min_lr_ratio, n, _ratio)
         self.controller = self._resolve_controller(controller)
-        self._tables = self._make_tables(n)
+        self._group_schedule_list = [
+            self.schedule if self.group_schedules is None or s is None else s
+            for s in (self.group_schedules or [None] * n)
+        ]
+        self._block = _MIN_BLOCK // 2
+        self._row0 = 0
+        self._nrows = 0
+        self._rows: list[list[float]] = []
+        self._scaled: list[list[float]] = []
         if not isinstance(last_epoch, int) or last_epoch < -1:
             raise ConfigError(f"must be an int >= -1, got {last_epoch!r}.", field="last_epoch", value=last_epoch)
         try:
@@ -202,19 +206,16 @@ class Scheduler(LRScheduler):
         if isinstance(controller, Mapping):
             from lrkit.feedback import controller_from_dict
 
-            return controller_from_dict(controller)
+            try:
+                return controller_from_dict(controller)
+            except ConfigError as err:
+                raise err.at("controller") from None
         raise ConfigError(
             f"expected a feedback controller or its dict, got {type(controller).__name__}.",
             field="controller",
             value=controller,
             fix="pass lrkit.PlateauController(...) or {type: plateau, patience: 10}.",
         )
-
-    def _make_tables(self, n: int) -> list[_Table]:
-        shared = _Table(self.schedule)
-        if self.group_schedules is None:
-            return [shared] * n
-        return [shared if s is None else _Table(s) for s in self.group_schedules]
 
     def _floors(self) -> list[float]:
         if self.min_lr is not None:
@@ -233,20 +234,56 @@ class Scheduler(LRScheduler):
         # torch hands in clones of tensor LRs; lrkit keeps plain floats (weights_only-safe state)
         self._base_lrs = [_float_lr(v) for v in values]
         self._floor_values = self._floors()
+        self._nrows = 0  # the tabulated LRs were for the old base LRs
 
-    def lrs_at(self, step: int) -> list[float]:
-        """The LR of every group before update ``step`` (``step`` updates already taken)."""
+    def _tabulate(self, step: int) -> None:
+        """LRs of the block of steps starting at ``step``, from one vectorized evaluation of
+        each distinct schedule: ``scaled = base_lr * schedule(k)``, ``rows = max(scaled,
+        floor)``. Elementwise float64 arithmetic, so every value is bitwise the one a scalar
+        evaluation gives, whatever step a block starts at (that is what makes resume exact)."""
+        self._block = n = min(self._block * 2, _MAX_BLOCK)
+        steps = np.arange(step, step + n, dtype=np.float64)
+        values: dict[int, np.ndarray] = {}
+        columns = []
+        for sched in self._group_schedule_list:
+            v = values.get(id(sched))
+            if v is None:
+                v = values[id(sched)] = sched(steps)
+            columns.append(v)
+        scaled = np.asarray(self._base_lrs, dtype=np.float64)[:, None] * np.stack(columns)
+        floors = np.asarray(self._floor_values, dtype=np.float64)[:, None]
+        self._scaled = scaled.T.tolist()
+        self._rows = np.maximum(scaled, floors).T.tolist()
+        self._row0 = step
+        self._nrows = n
+
+    def _lrs(self, step: int) -> list[float]:
+        i = step - self._row0
+        if not 0 <= i < self._nrows:
+            self._tabulate(step)
+            i = 0
         ctrl = self.controller
+        if ctrl is None:
+            return self._rows[i]
         out = []
-        for g, (base, table, floor) in enumerate(zip(self._base_lrs, self._tables, self._floor_values, strict=True)):
-            lr = base * table(step)
-            if ctrl is not None:
-                lr *= ctrl.factor(g)
+        for g, (lr, floor) in enumerate(zip(self._scaled[i], self._floor_values, strict=True)):
+            lr *= ctrl.factor(g)
             out.append(lr if lr >= floor else floor)
         return out
 
-    def _apply(self) -> None:
-        lrs = self.lrs_at(self.last_epoch)
+    def lrs_at(self, step: int) -> list[float]:
+        """The LR of every group before update ``step`` (``step`` updates already taken):
+        ``max(base_lr * schedule(step) * controller_factor, floor)``."""
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+            raise ConfigError(
+                f"must be a whole number of updates >= 0, got {step!r}.",
+                field="step",
+                value=step,
+                fix="pass the number of optimizer updates already taken.",
+            )
+        return list(self._lrs(int(step)))
+
+    def _write(self, lrs: list[float]) -> None:
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             current = group["lr"]
             if isinstance(current, torch.Tensor):
@@ -255,6 +292,9 @@ class Scheduler(LRScheduler):
                 group["lr"] = lr
         self._last_lr = lrs
 
+    def _apply(self) -> None:
+        self._write(self._lrs(self.last_epoch))
+
     def get_lr(self) -> list[float]:  # type: ignore[override]
         """LRs for the current step (``last_epoch``), computed in closed form."""
         return self.lrs_at(max(self.last_epoch, 0))
@@ -262,9 +302,16 @@ class Scheduler(LRScheduler):
     _get_closed_form_lr = get_lr
 
     def step(self, metric: Any = None) -> None:  # type: ignore[override]
-        """Advance one optimizer update. ``metric`` (a loss or validation score) feeds the
-        feedback controller, when there is one."""
+        """Advance one optimizer update and set every group's LR for the next one.
+
+        ``metric`` (a loss or validation score, float or tensor) feeds the feedback
+        controller, when there is one. A plain ``int`` is torch's ``epoch`` argument instead:
+        ``SequentialLR`` calls ``step(0)`` on the scheduler whose milestone was just reached,
+        and that restarts this schedule at its own step 0.
+        """
         if metric is not None:
+            if metric.__class__ is int:
+                return self._restart_at(metric)
             if self.controller is None:
                 raise ConfigError(
                     "step() got a metric, but this Scheduler has no feedback controller.",
@@ -273,9 +320,42 @@ class Scheduler(LRScheduler):
                     fix="call step() without a metric, or create the Scheduler with controller=... "
                     "(e.g. {type: plateau}).",
                 )
-            self.controller.update(_float_lr(metric))
+            ctrl = self.controller
+            reference = getattr(ctrl, "set_reference_lrs", None)
+            if reference is not None:
+                # the LRs the decision applies to, without the controller: base_lr * schedule(k + 1)
+                k1 = self.last_epoch + 1
+                i1 = k1 - self._row0
+                if not 0 <= i1 < self._nrows:
+                    self._tabulate(k1)
+                    i1 = 0
+                reference(list(self._scaled[i1]))
+            ctrl.update(_float_lr(metric))
         self._step_count += 1
-        self.last_epoch += 1
+        k = self.last_epoch = self.last_epoch + 1
+        # The hot path: one list lookup and one dict write per group.
+        i = k - self._row0
+        lrs = self._rows[i] if self.controller is None and 0 <= i < self._nrows else self._lrs(k)
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            current = group["lr"]
+            if current.__class__ is float:
+                group["lr"] = lr
+            elif isinstance(current, torch.Tensor):
+                current.fill_(lr)
+            else:
+                group["lr"] = lr
+        self._last_lr = lrs
+
+    def _restart_at(self, epoch: int) -> None:
+        if epoch < 0:
+            raise ConfigError(
+                f"step(epoch) needs an epoch >= 0, got {epoch}.",
+                field="epoch",
+                value=epoch,
+                fix="call step() without arguments; lrkit counts the updates itself.",
+            )
+        self._step_count += 1
+        self.last_epoch = epoch
         self._apply()
 
     def get_last_lr(self) -> list[float]:  # type: ignore[override]
@@ -365,7 +445,9 @@ class Scheduler(LRScheduler):
                 ResumeWarning,
                 stacklevel=2,
             )
-        self._apply()
+        # Inside SequentialLR a piece not yet reached sits at last_epoch -1: it has no LR to set.
+        if self.last_epoch >= 0:
+            self._apply()
 
     def __repr__(self) -> str:
         return f"Scheduler(step={self.last_epoch}, schedule={self.schedule!r}, groups={len(self._base_lrs)})"

@@ -13,7 +13,7 @@ from lrkit.schedules.base import (
     register,
     schedule_names,
 )
-from lrkit.schedules.combinators import Floor, Scale, Sequence, Warmup, join
+from lrkit.schedules.combinators import Floor, Scale, Sequence, Shift, Warmup, join
 from lrkit.schedules.custom import SchedulerInterface
 from lrkit.schedules.cyclic import CosineRestarts, Cyclic, OneCycle
 from lrkit.schedules.presets import warmup_constant, warmup_cosine, warmup_linear
@@ -57,6 +57,7 @@ __all__ = [
     "Warmup",
     "Floor",
     "Scale",
+    "Shift",
     "join",
     "warmup_cosine",
     "warmup_linear",
@@ -64,3 +65,5 @@ __all__ = [
     "COOLDOWN_SHAPES",
     "cooldown_coefficient",
 ]
+
+from lrkit.schedules import compat as _compat  # noqa: E402,F401  (framework families: periodic_cosine, hf_lambda, megatron, nemo)

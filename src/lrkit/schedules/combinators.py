@@ -16,7 +16,7 @@ from lrkit.schedules.base import (
     set_field,
 )
 
-__all__ = ["Sequence", "Warmup", "Floor", "Scale", "join"]
+__all__ = ["Sequence", "Warmup", "Floor", "Scale", "Shift", "join"]
 
 
 def _as_schedule(value: object, name: str) -> Schedule:
@@ -112,15 +112,19 @@ def join(pieces: SequenceABC[Schedule], boundaries: SequenceABC[int]) -> Sequenc
 class Warmup(Schedule):
     """Linear warm-up of ``warmup_steps`` updates in front of ``schedule``.
 
-    For ``t < W``: ``init + (target - init) * (t + 1) / W`` with ``target = schedule(0)``;
-    then ``schedule(t - W)``. The first update runs at ``init + (target - init) / W`` -- never
-    at 0 -- and the last warm-up update reaches the target, so the curve is continuous
-    (``schedule`` starts at its own step 0).
+    For ``t < W``: ``init + (target - init) * (t + 1) / W``; then ``schedule(t - W)``.
+    ``target`` defaults to ``schedule(0)``, so the curve is continuous where the schedule
+    starts; give it explicitly when the schedule may have no steps of its own (a decay of
+    zero length already sits at its floor at its step 0, and warming up to the floor would
+    train at the floor throughout). The first update runs at ``init + (target - init) / W``
+    -- never at 0 -- and update ``W - 1`` runs at ``target``. ``W = 1`` therefore means no
+    visible warm-up; ``W = 0`` is ``schedule`` itself.
     """
 
     schedule: Schedule = None  # type: ignore[assignment]
     warmup_steps: int = 0
     init: float = 0.0
+    target: float | None = None
 
     _schedule_fields = ("schedule",)
 
@@ -130,6 +134,8 @@ class Warmup(Schedule):
         set_field(self, "schedule", _as_schedule(self.schedule, "schedule"))
         set_field(self, "warmup_steps", check_steps("warmup_steps", self.warmup_steps))
         set_field(self, "init", check_real("init", self.init, low=0.0))
+        if self.target is not None:
+            set_field(self, "target", check_real("target", self.target, low=0.0))
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         w = self.warmup_steps
@@ -141,7 +147,9 @@ class Warmup(Schedule):
         if rest.any():
             out[rest] = self.schedule._evaluate(t[rest] - w)
         if warm.any():
-            target = float(self.schedule._evaluate(np.zeros(1))[0])
+            target = self.target
+            if target is None:
+                target = float(self.schedule._evaluate(np.zeros(1))[0])
             out[warm] = self.init + (target - self.init) * (t[warm] + 1.0) / w
         return out
 
@@ -213,3 +221,39 @@ class Scale(Schedule):
 
     def phase_starts(self, until: int | None = None) -> list[int]:
         return self.schedule.phase_starts(until)
+
+
+@register("shift")
+@dataclass(frozen=True)
+class Shift(Schedule):
+    """``schedule(t + steps)``: the same curve entered ``steps`` updates in.
+
+    Inside a :class:`Sequence` a piece normally restarts at its own step 0; a shifted piece
+    continues on the absolute clock instead. That is timm's warm-up without
+    ``warmup_prefix`` (the warm-up replaces the first ``W`` steps of the cosine rather than
+    delaying it): ``Sequence([Linear(init, peak, W), Shift(cosine, W)], [W])``.
+    """
+
+    schedule: Schedule = None  # type: ignore[assignment]
+    steps: int = 0
+
+    _schedule_fields = ("schedule",)
+
+    def __post_init__(self) -> None:
+        if self.schedule is None:
+            raise ConfigError("needs the schedule to shift.", field="schedule", fix="add schedule: {type: ...}.")
+        set_field(self, "schedule", _as_schedule(self.schedule, "schedule"))
+        set_field(self, "steps", check_steps("steps", self.steps))
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        return self.schedule._evaluate(t + self.steps) if self.steps else self.schedule._evaluate(t)
+
+    @property
+    def horizon(self) -> float | None:
+        inner = self.schedule.horizon
+        return None if inner is None else max(inner - self.steps, 0)
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        s = self.steps
+        inner = self.schedule.phase_starts(None if until is None else until + s)
+        return [b - s for b in inner if b > s]

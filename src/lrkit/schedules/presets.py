@@ -55,10 +55,12 @@ def warmup_cosine(
     min_ratio: float | None = None,
 ) -> Schedule:
     """lrkit warm-up over ``warmup_steps``, then cosine from ``peak`` to the floor at
-    ``total_steps``: ``Warmup(Cosine(peak, total_steps - warmup_steps, end), warmup_steps)``."""
+    ``total_steps``: ``Warmup(Cosine(peak, total_steps - warmup_steps, end), warmup_steps,
+    target=peak)``. ``warmup_steps == total_steps`` warms up to ``peak`` and then holds the
+    floor (the decay has no steps), never a division by zero."""
     total, warm = _split(total_steps, warmup_steps)
     peak = check_real("peak", peak, low=0.0)
-    return Warmup(Cosine(peak=peak, steps=total - warm, end=_end(peak, min_value, min_ratio)), warm)
+    return Warmup(Cosine(peak=peak, steps=total - warm, end=_end(peak, min_value, min_ratio)), warm, target=peak)
 
 
 def warmup_linear(
@@ -72,7 +74,7 @@ def warmup_linear(
     """lrkit warm-up, then a straight line from ``peak`` to the floor at ``total_steps``."""
     total, warm = _split(total_steps, warmup_steps)
     peak = check_real("peak", peak, low=0.0)
-    return Warmup(Linear(start=peak, end=_end(peak, min_value, min_ratio), steps=total - warm), warm)
+    return Warmup(Linear(start=peak, end=_end(peak, min_value, min_ratio), steps=total - warm), warm, target=peak)
 
 
 def warmup_constant(warmup_steps: int = 0, *, peak: float = 1.0) -> Schedule:

@@ -148,7 +148,12 @@ class StepDecay(Schedule):
 @register("multistep")
 @dataclass(frozen=True)
 class MultiStep(Schedule):
-    """``value * gamma ** (number of milestones <= t)``."""
+    """``value * gamma ** (number of milestones <= t)``.
+
+    The value changes *at* a milestone: update ``m`` already runs at the decayed value, as
+    with torch's ``MultiStepLR``. A milestone listed twice decays twice there (torch does
+    the same); milestones must not decrease.
+    """
 
     value: float = 1.0
     milestones: tuple[int, ...] = ()
@@ -164,13 +169,13 @@ class MultiStep(Schedule):
                 value=self.milestones,
                 fix="write milestones: [30000, 60000].",
             )
-        ms = tuple(check_steps(f"milestones[{i}]", m, minimum=1) for i, m in enumerate(self.milestones))
-        if any(b <= a for a, b in zip(ms, ms[1:], strict=False)):
+        ms = tuple(check_steps(f"milestones[{i}]", m) for i, m in enumerate(self.milestones))
+        if any(b < a for a, b in zip(ms, ms[1:], strict=False)):
             raise ConfigError(
-                f"must be strictly increasing, got {list(ms)}.",
+                f"must be in increasing order, got {list(ms)}.",
                 field="milestones",
                 value=list(ms),
-                fix="sort the milestones and remove duplicates.",
+                fix=f"sort them: {sorted(ms)}.",
             )
         set_field(self, "milestones", ms)
 
@@ -189,27 +194,45 @@ class MultiStep(Schedule):
 @register("exponential")
 @dataclass(frozen=True)
 class Exponential(Schedule):
-    """``max(value * gamma ** (t / decay_steps), min_value)``.
+    """``clip(value * gamma ** (t / decay_steps), min_value, max_value)``.
 
     ``decay_steps=1`` is torch's ``ExponentialLR`` (multiply by ``gamma`` every step); a
-    larger ``decay_steps`` spreads one factor of ``gamma`` over that many steps.
+    larger ``decay_steps`` spreads one factor of ``gamma`` over that many steps (optax's
+    ``exponential_decay`` without staircase). ``gamma > 1`` grows (an LR range test's ramp);
+    give it a ``max_value`` so it stays finite.
     """
 
     value: float = 1.0
     gamma: float = 0.99
     decay_steps: int = 1
     min_value: float = 0.0
+    max_value: float | None = None
 
     def __post_init__(self) -> None:
         set_field(self, "value", check_real("value", self.value, low=0.0))
         set_field(self, "gamma", check_real("gamma", self.gamma, low=0.0, low_open=True))
         set_field(self, "decay_steps", check_steps("decay_steps", self.decay_steps, minimum=1))
         set_field(self, "min_value", check_real("min_value", self.min_value, low=0.0))
+        if self.max_value is not None:
+            set_field(self, "max_value", check_real("max_value", self.max_value, low=self.min_value))
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         e = t if self.decay_steps == 1 else t / self.decay_steps
-        v = self.value * self.gamma**e
-        return np.maximum(v, self.min_value) if self.min_value > 0 else v
+        if self.value == 0.0:
+            return np.zeros_like(t)
+        with np.errstate(over="ignore", under="ignore"):
+            v = self.value * self.gamma**e
+        if self.min_value > 0:
+            v = np.maximum(v, self.min_value)
+        if self.max_value is not None:
+            v = np.minimum(v, self.max_value)
+        return v
+
+    @property
+    def horizon(self) -> float | None:
+        if self.gamma == 1.0 or self.value == 0.0:
+            return 0
+        return None
 
 
 @register("polynomial")
