@@ -129,13 +129,17 @@ def _contains(schedule: Schedule, kinds: tuple[type, ...]) -> bool:
     return any(isinstance(node, kinds) for node, _ in _walk(schedule))
 
 
-def _grid(schedule: Schedule, length: int, extra: Iterable[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+def _grid(
+    schedule: Schedule, length: int, extra: Iterable[int] = (), max_points: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Steps to evaluate over ``[0, length)`` and the number of updates each stands for."""
     limit = _PYTHON_EVAL_LIMIT if _contains(schedule, (SchedulerInterface,)) else _FULL_EVAL_LIMIT
+    if max_points is not None:
+        limit = min(limit, max_points)
     if length <= limit:
         steps = np.arange(length, dtype=np.int64)
         return steps, np.ones(length)
-    points = min(limit, _SAMPLED_POINTS) if limit < _FULL_EVAL_LIMIT else _SAMPLED_POINTS
+    points = min(limit, _SAMPLED_POINTS)
     keys = [0, length - 1]
     try:
         starts = schedule.phase_starts(length - 1)
@@ -156,11 +160,19 @@ def _grid(schedule: Schedule, length: int, extra: Iterable[int] = ()) -> tuple[n
 
 
 def evaluate_curve(
-    schedule: Schedule, *, total: int, scale: float = 1.0, length: int | None = None, extra: Iterable[int] = ()
+    schedule: Schedule,
+    *,
+    total: int,
+    scale: float = 1.0,
+    length: int | None = None,
+    extra: Iterable[int] = (),
+    max_points: int | None = None,
 ) -> Curve:
-    """Evaluate ``scale * schedule`` over ``[0, length)`` (default: the run, ``[0, total)``)."""
+    """Evaluate ``scale * schedule`` over ``[0, length)`` (default: the run, ``[0, total)``)
+    in one vectorized call; beyond ``max_points`` steps (and always beyond a few million) on a
+    sample that keeps every phase boundary, its neighbours and the steps in ``extra``."""
     length = max(int(length if length is not None else total), 1)
-    steps, weights = _grid(schedule, length, extra)
+    steps, weights = _grid(schedule, length, extra, max_points)
     values = scale * np.asarray(schedule(steps), dtype=np.float64)
     # the weights of the last run point must not spill past the run
     if steps.size:
@@ -225,6 +237,10 @@ def warmup_steps_of(schedule: Schedule, context: Mapping[str, Any] | None = None
         return node.warmup_steps
     if isinstance(node, WarmupStableDecay):
         return node.warmup_steps
+    if node.type_name in ("hf_lambda", "nemo"):
+        return int(node.warmup_steps)  # type: ignore[attr-defined]
+    if node.type_name == "megatron":
+        return int(math.ceil(node.warmup_steps / node.increment))  # type: ignore[attr-defined]
     if isinstance(node, Sequence) and node.boundaries:
         first = _unwrap(node.pieces[0])
         if isinstance(first, Linear) and first.start < first.end:
@@ -674,6 +690,12 @@ def _rule_min_lr(run: _Run) -> None:
             what, floor, top = "cosine end", node.end, node.peak
         elif isinstance(node, WarmupStableDecay) and node.peak > 0 and node.end >= node.peak and node.decay_steps > 0:
             what, floor, top = "wsd end", node.end, node.peak
+        elif (
+            node.type_name == "megatron"
+            and node.style != "constant"  # type: ignore[attr-defined]
+            and 0 < node.max_lr <= node.min_lr  # type: ignore[attr-defined]
+        ):
+            what, floor, top = "min_lr", node.min_lr, node.max_lr  # type: ignore[attr-defined]
         else:
             continue
         run.add(
@@ -718,6 +740,14 @@ def _rule_wsd(run: _Run) -> None:
     for node, s in _walk(run.schedule):
         if isinstance(node, WarmupStableDecay):
             cooldown, start = node.decay_steps, s + node.warmup_steps + node.stable_steps
+            break
+        if node.type_name == "megatron" and node.style == "WSD" and node.wsd_decay_steps:  # type: ignore[attr-defined]
+            cooldown = int(math.ceil(node.wsd_decay_steps / node.increment))  # type: ignore[attr-defined]
+            start = s + int(math.ceil((node.decay_steps - node.wsd_decay_steps) / node.increment))  # type: ignore[attr-defined]
+            break
+        if node.type_name == "hf_lambda" and node.name == "warmup_stable_decay":  # type: ignore[attr-defined]
+            cooldown = int(node.num_decay_steps or 0)  # type: ignore[attr-defined]
+            start = s + node.warmup_steps + int(node.num_stable_steps or 0)  # type: ignore[attr-defined]
             break
     if cooldown is None:
         for key in ("wsd_decay_steps", "lr_wsd_decay_iters", "cooldown_steps"):

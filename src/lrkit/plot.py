@@ -9,7 +9,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["new_figure", "save_figure"]
+__all__ = ["new_figure", "save_figure", "mark_boundaries", "plot_curves", "schedule_figure", "CURVE_GID"]
+
+#: SVG/matplotlib id prefix of each schedule curve drawn by :func:`schedule_figure`
+CURVE_GID = "lrkit-curve"
 
 
 def new_figure(width: float = 8.0, height: float = 4.5, *, nrows: int = 1, ncols: int = 1) -> tuple[Any, Any]:
@@ -58,3 +61,34 @@ def plot_curves(
     ax.grid(True, alpha=0.3)
     if len(curves) > 1:
         ax.legend()
+
+
+def schedule_figure(
+    series: Sequence[tuple[str, Sequence[float], Sequence[float], Sequence[int]]],
+    *,
+    log: bool = False,
+    width_px: int = 800,
+    height_px: int = 450,
+    dpi: int = 100,
+    title: str | None = None,
+) -> Any:
+    """LR curves overlaid on one axis: one ``(label, steps, values, boundaries)`` per
+    schedule, each with its phase boundaries as dotted lines in its own colour.
+
+    Curve ``i`` carries the id ``f"{CURVE_GID}-{i}"`` (in the SVG too), so tools and tests can
+    count curves apart from boundary lines. The figure is ``width_px x height_px`` pixels at
+    ``dpi`` (save it with the same ``dpi``).
+    """
+    fig, ax = new_figure(width_px / dpi, height_px / dpi)
+    fig.set_dpi(dpi)
+    before = len(ax.get_lines())
+    plot_curves(ax, [(label, xs, ys) for label, xs, ys, _ in series], log=log)
+    if len(series) == 1:
+        ax.legend()  # a single curve still says which config it is
+    lines = ax.get_lines()[before:]
+    for i, (line, (_, _, _, bounds)) in enumerate(zip(lines, series, strict=True)):
+        line.set_gid(f"{CURVE_GID}-{i}")
+        mark_boundaries(ax, bounds, color=line.get_color(), alpha=0.5)
+    if title:
+        ax.set_title(title)
+    return fig

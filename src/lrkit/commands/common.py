@@ -1,13 +1,29 @@
-"""Helpers shared by the subcommands: consoles that respect NO_COLOR, one-line errors."""
+"""Helpers shared by the subcommands: consoles that respect NO_COLOR, one-line errors,
+reading a config from a path or standard input, and turning bad input into exit code 2."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
-__all__ = ["console", "err_console", "error_line", "EXIT_OK", "EXIT_FINDINGS", "EXIT_BAD_INPUT"]
+__all__ = [
+    "console",
+    "out_console",
+    "err_console",
+    "error_line",
+    "bad_input",
+    "BadInput",
+    "read_config",
+    "EXIT_OK",
+    "EXIT_FINDINGS",
+    "EXIT_BAD_INPUT",
+]
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -22,10 +38,80 @@ def console() -> Console:
     return Console(no_color=_no_color(), highlight=False, soft_wrap=False)
 
 
+def out_console() -> Console:
+    """Standard output for reports: never wraps (output does not depend on the terminal's
+    width, so it can be diffed and parsed), no emoji codes, no highlighting."""
+    return Console(no_color=_no_color(), highlight=False, soft_wrap=True, emoji=False)
+
+
 def err_console() -> Console:
-    return Console(file=sys.stderr, no_color=_no_color(), highlight=False, soft_wrap=True)
+    return Console(file=sys.stderr, no_color=_no_color(), highlight=False, soft_wrap=True, emoji=False)
 
 
 def error_line(message: str) -> None:
     """Print ``lrkit: error: <message>`` on stderr (one line, no traceback)."""
-    err_console().print(f"lrkit: error: {message}", markup=False)
+    one_line = " ".join(str(message).split())
+    err_console().print(f"lrkit: error: {one_line}", markup=False)
+
+
+class BadInput(Exception):
+    """Input a person must fix (a missing file, a bad value); the CLI prints it and exits 2."""
+
+
+def _describe(err: BaseException) -> str | None:
+    """One line for an error caused by bad input, or ``None`` for a bug (let it surface)."""
+    from lrkit.errors import ConfigError
+
+    if isinstance(err, BadInput | ConfigError):
+        return str(err)
+    if isinstance(err, FileNotFoundError):
+        return f"no such file: {err.filename}. Fix: check the path (use - to read standard input)."
+    if isinstance(err, IsADirectoryError):
+        return f"{err.filename} is a directory. Fix: give a config file."
+    if isinstance(err, PermissionError):
+        return f"permission denied: {err.filename}. Fix: check the file's permissions."
+    if isinstance(err, OSError):
+        return f"cannot access {err.filename or 'the file'}: {err.strerror or err}. Fix: check the path."
+    if isinstance(err, UnicodeDecodeError):
+        return f"not UTF-8 text ({err.reason} at byte {err.start}). Fix: give a YAML or JSON text file."
+    module = type(err).__module__ or ""
+    if module.split(".")[0] in ("yaml", "omegaconf", "pydantic", "json"):
+        return f"cannot parse the config: {err}. Fix: correct the syntax at the place named."
+    return None
+
+
+@contextlib.contextmanager
+def bad_input(where: str | None = None) -> Iterator[None]:
+    """Turn bad-input errors raised inside into one line on stderr (prefixed with ``where``,
+    usually the config file) and exit code 2; anything else is a bug and propagates."""
+    import typer
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except Exception as err:  # noqa: BLE001 - filtered by _describe
+        line = _describe(err)
+        if line is None:
+            raise
+        error_line(f"{where}: {line}" if where else line)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def read_config(source: str, *, total_steps: int | None = None, format: str | None = None) -> Any:
+    """Resolve the config at ``source`` (a path, or ``-`` for standard input) into a
+    :class:`lrkit.config.ResolvedConfig`. Raises what the reader raises (:class:`ConfigError`,
+    ``OSError``); wrap calls in :func:`bad_input`."""
+    from lrkit import config as cfg
+
+    if source == "-":
+        text = sys.stdin.read()
+        if not text.strip():
+            raise BadInput("standard input is empty. Fix: pipe a config in, e.g. cat run.yaml | lrkit show -")
+        return cfg.load_config_text(text, total_steps=total_steps, format=format, name="<stdin>")
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", source)
+    if path.is_dir():
+        raise IsADirectoryError(21, "Is a directory", source)
+    return cfg.load_config(path, total_steps=total_steps, format=format)

@@ -1,0 +1,493 @@
+"""``lrkit show | plot | check | convert | list``: see, check and convert any schedule config.
+
+Every command resolves a config through :mod:`lrkit.config` (any supported format, ``-`` for
+standard input), asks the schedule algebra for the curve and the linter for findings. None of
+them imports torch or a class named in the file. Exit codes: 0 fine, 1 an error-level finding
+(``check``), 2 bad input (one line on stderr naming the file, the config path, the value and the
+fix).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.text import Text
+
+from lrkit.commands.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FINDINGS,
+    BadInput,
+    bad_input,
+    error_line,
+    out_console,
+    read_config,
+)
+from lrkit.findings import Finding
+
+__all__ = ["register", "summarize", "key_steps", "sparkline", "SPARK_WIDTH"]
+
+#: columns of the terminal sparkline (fixed, so output does not depend on the terminal)
+SPARK_WIDTH = 60
+_SPARKS = "▁▂▃▄▅▆▇█"
+#: phase boundaries listed by `show` before the rest are counted, not printed
+_MAX_BOUNDARY_ROWS = 40
+#: points per curve in a plot (plus every phase boundary and its neighbours)
+_PLOT_POINTS = 4000
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+TotalSteps = Annotated[
+    int | None,
+    typer.Option(
+        "--total-steps", "-n", min=1, help="Run length in optimizer updates (overrides the config's own)."
+    ),
+]
+Format = Annotated[
+    str | None,
+    typer.Option("--format", "-f", help="Read the config as this format instead of detecting it (see `lrkit list`)."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
+Ignore = Annotated[
+    list[str] | None,
+    typer.Option("--ignore", help="Drop findings of this rule id (repeatable), e.g. --ignore no-warmup."),
+]
+
+
+# --------------------------------------------------------------------------------------------
+# analysis shared by show / check / plot
+# --------------------------------------------------------------------------------------------
+
+
+def _run_length(cfg: Any, total_steps: int | None, source: str) -> int:
+    n = total_steps if total_steps is not None else cfg.total_steps
+    if n is None:
+        horizon = cfg.schedule.horizon
+        if horizon is not None and horizon >= 1:
+            return int(math.ceil(horizon))
+        raise BadInput(
+            f"{source}: the config does not say how long the run is and its schedule never ends. "
+            "Fix: pass the run length with --total-steps N."
+        )
+    return int(n)
+
+
+def _load(source: str, total_steps: int | None, fmt: str | None) -> tuple[Any, int]:
+    with bad_input(source):
+        cfg = read_config(source, total_steps=total_steps, format=fmt)
+        return cfg, _run_length(cfg, total_steps, source)
+
+
+def _lint(cfg: Any, n: int, ignore: Sequence[str] | None) -> list[Finding]:
+    from lrkit.lint import lint
+
+    drop = set(ignore or ())
+    return [f for f in lint(cfg, total_steps=n) if f.rule not in drop]
+
+
+def key_steps(
+    schedule: Any, total: int, warmup: int, every: int | None
+) -> tuple[list[tuple[int, list[str]]], int]:
+    """Steps `show` lists, each with its notes; and the number of boundaries left out."""
+    notes: dict[int, list[str]] = {}
+
+    def note(step: int, text: str) -> None:
+        if 0 <= step < total:
+            notes.setdefault(step, [])
+            if text not in notes[step]:
+                notes[step].append(text)
+
+    note(0, "first update")
+    if 0 < warmup < total:
+        note(warmup, "warm-up ended")
+    bounds = [b for b in schedule.phase_starts(total - 1) if 0 < b < total]
+    for b in bounds[:_MAX_BOUNDARY_ROWS]:
+        note(b, "phase boundary")
+    if every:
+        for s in range(every, total, every):
+            notes.setdefault(s, [])
+    note(total - 1, "last update")
+    return sorted(notes.items()), max(0, len(bounds) - _MAX_BOUNDARY_ROWS)
+
+
+def _auto_every(total: int) -> int:
+    """A round step about a tenth of the run (1, 2 or 5 times a power of ten)."""
+    raw = max(total / 10, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 5, 10):
+        if m * mag >= raw:
+            return int(m * mag)
+    return int(10 * mag)  # pragma: no cover
+
+
+def sparkline(steps: np.ndarray, values: np.ndarray, total: int, top: float, width: int = SPARK_WIDTH) -> str:
+    """``width`` block characters, each the mean LR of an equal share of the run, scaled to
+    ``top`` (the peak)."""
+    width = max(1, min(width, total))
+    edges = np.linspace(0, total, width + 1)
+    idx = np.clip(np.searchsorted(edges, steps, side="right") - 1, 0, width - 1)
+    sums = np.bincount(idx, weights=values, minlength=width)
+    counts = np.bincount(idx, minlength=width)
+    means = np.divide(sums, counts, out=np.zeros(width), where=counts > 0)
+    if top <= 0:
+        return _SPARKS[0] * width
+    levels = np.clip(np.round(means / top * (len(_SPARKS) - 1)), 0, len(_SPARKS) - 1).astype(int)
+    return "".join(_SPARKS[i] for i in levels)
+
+
+def summarize(cfg: Any, total: int, *, every: int | None = None) -> dict[str, Any]:
+    """Key steps, summary figures and sparkline of a resolved config over a run of ``total``."""
+    from lrkit.lint import evaluate_curve, warmup_steps_of
+
+    schedule, scale = cfg.schedule, float(cfg.peak_lr)
+    bounds_all = schedule.phase_starts(total - 1)
+    curve = evaluate_curve(schedule, total=total, scale=scale, extra=bounds_all[:10_000] if len(bounds_all) else ())
+    v, s, w = curve.values, curve.steps, curve.weights
+    peak = float(v.max())
+    peak_step = int(s[int(np.argmax(v))])
+    low_i = int(np.argmin(v))
+    warm = warmup_steps_of(schedule, cfg.context)
+    if warm is None:
+        from lrkit.lint import _warmup_from_curve
+
+        warm = _warmup_from_curve(v if curve.full else np.array([]), peak)
+    rows, hidden = key_steps(schedule, total, warm, every)
+    row_steps = np.asarray([r for r, _ in rows], dtype=np.int64)
+    pos = np.searchsorted(s, row_steps)
+    exact = (pos < s.size) & (s[np.minimum(pos, s.size - 1)] == row_steps)
+    row_values = np.where(
+        exact, v[np.minimum(pos, s.size - 1)], scale * np.asarray(schedule(row_steps), dtype=np.float64)
+    )
+    area = float(np.sum(v * w))
+    horizon = schedule.horizon
+    return {
+        "source": cfg.source,
+        "format": cfg.format,
+        "total_steps": total,
+        "peak_lr": scale,
+        "key_steps": [
+            {
+                "step": int(step),
+                "lr": float(lr),
+                "fraction_of_peak": float(lr / peak) if peak > 0 else 0.0,
+                "notes": nts,
+            }
+            for (step, nts), lr in zip(rows, row_values, strict=True)
+        ],
+        "boundaries_not_listed": hidden,
+        "summary": {
+            "peak": peak,
+            "peak_step": peak_step,
+            "final": float(v[-1]) if int(s[-1]) == total - 1 else scale * float(schedule(total - 1)),
+            "minimum": float(v[low_i]),
+            "minimum_step": int(s[low_i]),
+            "warmup_steps": int(warm),
+            "warmup_fraction": warm / total,
+            "share_at_90pct_of_peak": float(np.sum(w[v >= 0.9 * peak]) / total) if peak > 0 else 0.0,
+            "area": area,
+            "mean_lr": area / total,
+            "horizon": None if horizon is None else float(horizon),
+        },
+        "sparkline": sparkline(s, v, total, peak),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# rendering
+# --------------------------------------------------------------------------------------------
+
+
+def _lr(x: float) -> str:
+    return f"{x:.4e}"
+
+
+def _finding_text(f: Finding, indent: str = "  ") -> list[Text]:
+    head = Text(indent)
+    head.append(f"{f.severity:<7}", style=_STYLE.get(f.severity, ""))
+    head.append(f" {f.rule}: ", style="bold")
+    head.append(f.message)
+    if f.source:
+        head.append(f" [{f.source}]", style="dim")
+    lines = [head]
+    if f.fix:
+        fix = Text(indent + " " * 8)
+        fix.append("fix: ", style="green")
+        fix.append(f.fix)
+        lines.append(fix)
+    if f.evidence:
+        ev = Text(indent + " " * 8, style="dim")
+        ev.append("evidence: " + json.dumps(f.evidence, sort_keys=True, default=str))
+        lines.append(ev)
+    return lines
+
+
+def _counts(findings: Sequence[Finding]) -> str:
+    parts = []
+    for sev in ("error", "warning", "info"):
+        k = sum(f.severity == sev for f in findings)
+        if k:
+            parts.append(f"{k} {sev}{'s' if k != 1 else ''}")
+    return ", ".join(parts) if parts else "none"
+
+
+def _print_show(report: dict[str, Any], findings: Sequence[Finding]) -> None:
+    out = out_console()
+    sm = report["summary"]
+    out.print(Text(f"{report['source']}", style="bold"))
+    out.print(
+        f"format {report['format']} | {report['total_steps']} updates | base LR {report['peak_lr']:.4g}",
+        markup=False,
+    )
+    out.print()
+    out.print(Text(f"{'step':>10}  {'lr':>10}  {'% peak':>7}  note", style="bold"))
+    for row in report["key_steps"]:
+        out.print(
+            f"{row['step']:>10}  {_lr(row['lr']):>10}  {100 * row['fraction_of_peak']:>6.1f}%  {', '.join(row['notes'])}".rstrip(),
+            markup=False,
+        )
+    if report["boundaries_not_listed"]:
+        out.print(f"{'':>10}  ({report['boundaries_not_listed']} more phase boundaries not listed)", markup=False)
+    out.print()
+    out.print(f"  {report['sparkline']}", markup=False)
+    out.print(f"  step 0{'':>{SPARK_WIDTH - 6 - len(str(report['total_steps'] - 1))}}{report['total_steps'] - 1}", markup=False)
+    out.print()
+    horizon = "none (keeps moving)" if sm["horizon"] is None else f"step {sm['horizon']:g}"
+    figures = [
+        ("peak", f"{_lr(sm['peak'])} at step {sm['peak_step']}"),
+        ("final", f"{_lr(sm['final'])} ({100 * sm['final'] / sm['peak'] if sm['peak'] else 0:.1f}% of peak)"),
+        ("minimum", f"{_lr(sm['minimum'])} at step {sm['minimum_step']}"),
+        ("warm-up", f"{sm['warmup_steps']} updates ({100 * sm['warmup_fraction']:.1f}% of the run)"),
+        (">= 90% of peak", f"{100 * sm['share_at_90pct_of_peak']:.1f}% of the run"),
+        ("area", f"{sm['area']:.6g} (sum of the LR over {report['total_steps']} updates; mean {sm['mean_lr']:.4e})"),
+        ("schedule ends", horizon),
+    ]
+    for name, value in figures:
+        out.print(f"  {name:<15} {value}", markup=False)
+    out.print()
+    out.print(Text(f"findings: {_counts(findings)}", style="bold"))
+    for f in findings:
+        for line in _finding_text(f):
+            out.print(line)
+
+
+# --------------------------------------------------------------------------------------------
+# commands
+# --------------------------------------------------------------------------------------------
+
+
+def show(
+    config: Annotated[str, typer.Argument(help="Config file (any supported format), or - for standard input.")],
+    total_steps: TotalSteps = None,
+    every: Annotated[
+        int | None,
+        typer.Option("--every", "-e", min=0, help="Also list every K-th step (default: about a tenth of the run; 0: none)."),
+    ] = None,
+    fmt: Format = None,
+    ignore: Ignore = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show the LR a config produces: key steps, a sparkline, summary figures and the linter's findings.
+
+    Key steps are the first update, the end of the warm-up, every phase boundary, every K-th step and the
+    last update. Step k means k optimizer updates already taken.
+
+    Example:
+
+        lrkit show examples/lrkit_cosine.yaml --total-steps 20000 --every 2000
+    """
+    cfg, n = _load(config, total_steps, fmt)
+    with bad_input(config):
+        report = summarize(cfg, n, every=_auto_every(n) if every is None else every)
+        findings = _lint(cfg, n, ignore)
+    if as_json:
+        report["findings"] = [f.to_dict() for f in findings]
+        typer.echo(json.dumps(report, indent=2, sort_keys=False))
+        return
+    _print_show(report, findings)
+
+
+def check(
+    configs: Annotated[list[str], typer.Argument(help="Config files (any supported format), or - for standard input.")],
+    total_steps: TotalSteps = None,
+    fmt: Format = None,
+    ignore: Ignore = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Lint configs: every finding with its severity, the steps and values behind it, and the fix.
+
+    Exit code 1 when any config has an error-level finding (so it can gate a CI pipeline), 2 when a config
+    cannot be read, 0 otherwise.
+
+    Example:
+
+        lrkit check configs/*.yaml --total-steps 100000
+    """
+    results: list[dict[str, Any]] = []
+    worst = 0
+    out = out_console()
+    for source in configs:
+        try:
+            cfg, n = _load(source, total_steps, fmt)
+            with bad_input(source):
+                findings = _lint(cfg, n, ignore)
+        except typer.Exit:
+            worst = EXIT_BAD_INPUT
+            results.append({"config": source, "error": "bad input (see stderr)", "findings": []})
+            continue
+        if any(f.severity == "error" for f in findings) and worst < EXIT_FINDINGS:
+            worst = EXIT_FINDINGS
+        results.append(
+            {
+                "config": source,
+                "format": cfg.format,
+                "total_steps": n,
+                "findings": [f.to_dict() for f in findings],
+            }
+        )
+        if not as_json:
+            out.print(Text(f"{source} ({cfg.format}, {n} updates): {_counts(findings)}", style="bold"))
+            for f in findings:
+                for line in _finding_text(f):
+                    out.print(line)
+    if as_json:
+        typer.echo(json.dumps(results, indent=2))
+    if worst:
+        raise typer.Exit(worst)
+
+
+def convert(
+    config: Annotated[str, typer.Argument(help="Config file (any supported format), or - for standard input.")],
+    to: Annotated[str, typer.Option("--to", "-t", help="Target format (see `lrkit list`).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here (.json gives JSON, else YAML); default stdout.")
+    ] = None,
+    total_steps: TotalSteps = None,
+    fmt: Format = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Convert a config to another format that gives the same curve.
+
+    Fails with exit code 2 and the reason when the target format cannot express the schedule.
+
+    Example:
+
+        lrkit convert megatron_run.yaml --to nemo_rl -o policy_scheduler.yaml
+    """
+    import yaml
+
+    from lrkit import config as config_mod
+    from lrkit.errors import did_you_mean
+
+    if to not in config_mod.FORMATS:
+        error_line(
+            f"--to: unknown format {to!r}.{did_you_mean(to, config_mod.FORMATS)} "
+            f"Fix: use one of: {', '.join(config_mod.FORMATS)}."
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    cfg, n = _load(config, total_steps, fmt)
+    with bad_input(config):
+        data = config_mod.to_config(cfg, to, total_steps=n)
+    as_json = as_json or (output is not None and output.suffix.lower() == ".json")
+    text = json.dumps(data, indent=2) + "\n" if as_json else yaml.safe_dump(data, sort_keys=False)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    with bad_input(str(output)):
+        output.write_text(text, encoding="utf-8")
+
+
+def plot(
+    configs: Annotated[list[str], typer.Argument(help="Config files to overlay (any supported format; - for stdin).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
+    total_steps: TotalSteps = None,
+    log: Annotated[bool, typer.Option("--log", help="Logarithmic LR axis.")] = False,
+    width: Annotated[int, typer.Option("--width", min=100, help="Image width in pixels.")] = 800,
+    height: Annotated[int, typer.Option("--height", min=100, help="Image height in pixels.")] = 450,
+    title: Annotated[str | None, typer.Option("--title", help="Title above the plot.")] = None,
+    fmt: Format = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Plot one or several configs' LR curves overlaid, with a legend and their phase boundaries (dotted).
+
+    Example:
+
+        lrkit plot hf_cosine.yaml megatron_wsd.yaml -o curves.svg --log --total-steps 50000
+    """
+    suffix = output.suffix.lower()
+    if suffix not in (".png", ".svg", ".pdf"):
+        error_line(f"--output: {output}: unsupported image type {suffix or '(none)'!r}. Fix: end the name in .png, .svg or .pdf.")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if configs.count("-") > 1:
+        error_line("- (standard input) can be given only once. Fix: save the other configs to files.")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    from lrkit.lint import evaluate_curve
+    from lrkit.plot import save_figure, schedule_figure
+
+    series = []
+    names = [Path(c).name if c != "-" else "<stdin>" for c in configs]
+    for source, name in zip(configs, names, strict=True):
+        cfg, n = _load(source, total_steps, fmt)
+        with bad_input(source):
+            bounds = [b for b in cfg.schedule.phase_starts(n - 1) if 0 < b < n]
+            curve = evaluate_curve(
+                cfg.schedule, total=n, scale=float(cfg.peak_lr), extra=bounds[:10_000], max_points=_PLOT_POINTS
+            )
+        label = source if names.count(name) > 1 else name
+        series.append((label, curve.steps, curve.values, bounds[:_PLOT_POINTS]))
+    fig = schedule_figure(series, log=log, width_px=width, height_px=height, title=title)
+    with bad_input(str(output)):
+        save_figure(fig, output, dpi=100)
+    if as_json:
+        typer.echo(json.dumps({"output": str(output), "curves": [s[0] for s in series], "width": width, "height": height}))
+    else:
+        out_console().print(f"wrote {output} ({len(series)} curve{'s' if len(series) != 1 else ''}, {width}x{height})", markup=False)
+
+
+def list_known(as_json: JsonFlag = False) -> None:
+    """List the schedule families and the config formats lrkit knows, one line each.
+
+    Example:
+
+        lrkit list --json
+    """
+    from lrkit.schedules import get_schedule_class, schedule_names
+
+    families = {}
+    for name in schedule_names():
+        doc = (get_schedule_class(name).__doc__ or "").strip()
+        families[name] = doc.splitlines()[0].strip() if doc else ""
+    try:
+        from lrkit.config import FORMATS
+
+        formats = dict(FORMATS)
+    except ModuleNotFoundError as err:  # config readers not installed in this build
+        if err.name not in ("lrkit.config",):
+            raise
+        formats = {}
+    if as_json:
+        typer.echo(json.dumps({"schedules": families, "formats": formats}, indent=2))
+        return
+    out = out_console()
+    out.print(Text("schedule families (type: in a schedule dict)", style="bold"))
+    width = max(map(len, families), default=0)
+    for name, line in families.items():
+        out.print(f"  {name:<{width}}  {line}", markup=False)
+    out.print()
+    out.print(Text("config formats (--format / convert --to)", style="bold"))
+    width = max(map(len, formats), default=0)
+    for name, line in formats.items():
+        out.print(f"  {name:<{width}}  {line}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add show, plot, check, convert and list to the ``lrkit`` app."""
+    app.command("show")(show)
+    app.command("plot")(plot)
+    app.command("check")(check)
+    app.command("convert")(convert)
+    app.command("list")(list_known)

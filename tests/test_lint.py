@@ -1,0 +1,327 @@
+"""The linter: every rule has a case that triggers it and one that must not."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lrkit
+from lrkit.errors import ConfigError
+from lrkit.findings import Finding
+from lrkit.lint import RULES, evaluate_curve, lint, warmup_steps_of
+from lrkit.schedules import (
+    Constant,
+    Cosine,
+    Cyclic,
+    Floor,
+    Linear,
+    MultiStep,
+    Sequence,
+    Warmup,
+    WarmupStableDecay,
+    warmup_cosine,
+    warmup_linear,
+)
+from lrkit.schedules.compat import MegatronLR, PeriodicCosine
+
+
+@dataclasses.dataclass(frozen=True)
+class _Resolved:
+    """Shape of lrkit.config.ResolvedConfig (only what the linter reads)."""
+
+    schedule: Any
+    peak_lr: float = 1e-3
+    total_steps: int | None = None
+    format: str = "lrkit"
+    source: str = "<test>"
+    findings: tuple[Finding, ...] = ()
+    context: dict = dataclasses.field(default_factory=dict)
+
+
+def resolved(schedule, *, peak_lr=1e-3, total_steps=None, context=None, findings=()):
+    """The real ResolvedConfig when the config layer provides it, else the test double."""
+    fields = dict(
+        schedule=schedule,
+        peak_lr=peak_lr,
+        total_steps=total_steps,
+        format="lrkit",
+        source="<test>",
+        findings=tuple(findings),
+        context=dict(context or {}),
+    )
+    try:
+        from lrkit.config import ResolvedConfig
+
+        return ResolvedConfig(**fields, optimizer=None, raw={}, controller=None)
+    except (ImportError, TypeError):
+        return _Resolved(**fields)
+
+
+def rules(findings):
+    return [f.rule for f in findings]
+
+
+def torch_list(pieces, milestones=None, *, t_max=900, warm=100):
+    """The context a NeMo RL scheduler-list reader records."""
+    ctx: dict[str, Any] = {"pieces": pieces, "warmup_steps": warm}
+    if milestones is not None:
+        ctx["milestones"] = milestones
+    return ctx
+
+
+LINEAR_LR = {"name": "torch.optim.lr_scheduler.LinearLR", "kwargs": {"start_factor": 0.01, "total_iters": 100}}
+
+
+def cosine_lr(t_max, start=100):
+    return {"name": "torch.optim.lr_scheduler.CosineAnnealingLR", "kwargs": {"T_max": t_max}, "start": start}
+
+
+# rule -> (triggering case, quiet case); a case is (target, lint kwargs)
+CASES: dict[str, tuple[tuple[Any, dict], tuple[Any, dict]]] = {
+    "zero-lr": ((Constant(0.0), {"total_steps": 100}), (Constant(1.0), {"total_steps": 100})),
+    "total-steps-unknown": ((warmup_cosine(1000, 50), {}), (warmup_cosine(1000, 50), {"total_steps": 1000})),
+    "decay-horizon-too-long": (
+        (warmup_cosine(20_000, 500), {"total_steps": 10_000}),
+        (warmup_cosine(10_000, 500), {"total_steps": 10_000}),
+    ),
+    "decay-horizon-too-short": (
+        (warmup_cosine(5_000, 500), {"total_steps": 10_000}),
+        (warmup_cosine(10_000, 500), {"total_steps": 10_000}),
+    ),
+    "warmup-longer-than-run": (
+        (Warmup(Cosine(steps=1000), 2000), {"total_steps": 1000}),
+        (warmup_cosine(1000, 50), {"total_steps": 1000}),
+    ),
+    "warmup-too-long": ((warmup_cosine(10_000, 2_000), {"total_steps": 10_000}), (warmup_cosine(10_000, 1_000), {"total_steps": 10_000})),
+    "warmup-too-short": ((warmup_cosine(10_000, 50), {"total_steps": 10_000}), (warmup_cosine(10_000, 100), {"total_steps": 10_000})),
+    "no-warmup": ((Cosine(steps=10_000), {"total_steps": 10_000}), (warmup_cosine(10_000, 500), {"total_steps": 10_000})),
+    "first-update-at-zero": (
+        (Sequence([Linear(0.0, 1.0, 100), Cosine(steps=900)], [100]), {"total_steps": 1000}),
+        (Sequence([Linear(0.01, 1.0, 100), Cosine(steps=900)], [100]), {"total_steps": 1000}),
+    ),
+    "lr-rises-again": (
+        (Warmup(PeriodicCosine(steps=400), 100), {"total_steps": 1000}),
+        (warmup_cosine(1000, 100), {"total_steps": 1000}),
+    ),
+    "cosine-tmax-mismatch": (
+        (
+            resolved(Warmup(Cosine(steps=700), 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(700)], [100])),
+            {},
+        ),
+        (
+            resolved(Warmup(Cosine(steps=900), 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [100])),
+            {},
+        ),
+    ),
+    "milestones-missing": (
+        (resolved(warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)])), {}),
+        (resolved(warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [100])), {}),
+    ),
+    "milestones-mismatch": (
+        (resolved(warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [50])), {}),
+        (resolved(warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [100])), {}),
+    ),
+    "min-lr-above-peak": (
+        (resolved(warmup_cosine(1000, 50), peak_lr=1e-4, total_steps=1000, context={"min_lr": 2e-4}), {}),
+        (resolved(warmup_cosine(1000, 50), peak_lr=1e-4, total_steps=1000, context={"min_lr": 1e-5}), {}),
+    ),
+    "megatron-decay-iters-after-warmup": (
+        (
+            resolved(
+                MegatronLR(style="cosine", min_lr=0.1, init_lr=0.01, warmup_steps=1000, decay_steps=9000),
+                total_steps=10_000,
+                context={"lr_decay_iters": 9000, "warmup_steps": 1000},
+            ),
+            {},
+        ),
+        (
+            resolved(
+                MegatronLR(style="cosine", min_lr=0.1, init_lr=0.01, warmup_steps=1000, decay_steps=10_000),
+                total_steps=10_000,
+                context={"lr_decay_iters": 10_000, "warmup_steps": 1000},
+            ),
+            {},
+        ),
+    ),
+    "wsd-cooldown-too-short": (
+        (WarmupStableDecay(warmup_steps=500, stable_steps=9300, decay_steps=200), {"total_steps": 10_000}),
+        (WarmupStableDecay(warmup_steps=500, stable_steps=7500, decay_steps=2000), {"total_steps": 10_000}),
+    ),
+    "never-decays": ((Warmup(Constant(1.0), 1000), {"total_steps": 20_000}), (Warmup(Constant(1.0), 100), {"total_steps": 2_000})),
+}
+
+
+def test_every_rule_has_cases():
+    assert set(CASES) == set(RULES)
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_triggers(rule):
+    (target, kwargs), _ = CASES[rule]
+    found = [f for f in lint(target, **kwargs) if f.rule == rule]
+    assert found, f"{rule} did not fire: {rules(lint(target, **kwargs))}"
+    for f in found:
+        assert f.severity in ("error", "warning", "info")
+        assert f.message and f.fix
+        json.dumps(f.to_dict())  # evidence is plain data
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_stays_quiet(rule):
+    _, (target, kwargs) = CASES[rule]
+    assert rule not in rules(lint(target, **kwargs))
+
+
+def test_clean_schedule_has_no_findings():
+    assert lint(warmup_cosine(100_000, 5_000, min_ratio=0.1), total_steps=100_000) == []
+    cfg = resolved(warmup_linear(20_000, 1_000), peak_lr=3e-4, total_steps=20_000, context={"warmup_steps": 1000})
+    assert lint(cfg) == []
+
+
+def test_horizon_too_long_says_how_far_the_lr_gets():
+    (f,) = [f for f in lint(warmup_cosine(20_000, 500), total_steps=10_000) if f.rule == "decay-horizon-too-long"]
+    final = float(warmup_cosine(20_000, 500)(9_999))
+    assert f"{100 * final:.0f}% of the peak" in f.message
+    assert f.severity == "error"  # less than half-way down
+    assert f.evidence["steps"] == [9_999, 20_000]
+    assert f.evidence["values"][0] == pytest.approx(final, rel=1e-5)
+    # a little too long: still told, as a warning
+    (g,) = [g for g in lint(warmup_cosine(11_000, 500), total_steps=10_000) if g.rule == "decay-horizon-too-long"]
+    assert g.severity == "warning"
+
+
+def test_horizon_too_short_says_how_much_sits_at_the_floor():
+    (f,) = [f for f in lint(warmup_cosine(6_000, 300, min_ratio=0.1), total_steps=10_000) if f.rule == "decay-horizon-too-short"]
+    assert "last 4000 updates (40% of the run)" in f.message
+    assert f.evidence["values"][0] == pytest.approx(0.1)
+
+
+def test_absolute_lrs_are_scaled_by_peak_lr():
+    cfg = resolved(warmup_cosine(20_000, 500), peak_lr=3e-4, total_steps=10_000)
+    (f,) = [f for f in lint(cfg) if f.rule == "decay-horizon-too-long"]
+    assert f.evidence["values"][0] == pytest.approx(3e-4 * float(warmup_cosine(20_000, 500)(9_999)), rel=1e-5)
+
+
+def test_multistep_final_plateau_is_not_a_short_horizon():
+    sched = Warmup(MultiStep(milestones=(3000, 6000)), 500)
+    assert "decay-horizon-too-short" not in rules(lint(sched, total_steps=10_000))
+
+
+def test_rise_after_the_run_is_a_warning_and_inside_an_error():
+    # torch's CosineAnnealingLR with T_max = steps after warm-up: climbs back only after the run
+    after = Warmup(PeriodicCosine(steps=900), 100)
+    (f,) = [f for f in lint(after, total_steps=1000) if f.rule == "lr-rises-again"]
+    assert f.severity == "warning" and f.evidence["steps"][1] >= 1000
+    (g,) = [g for g in lint(Warmup(PeriodicCosine(steps=400), 100), total_steps=1000) if g.rule == "lr-rises-again"]
+    assert g.severity == "error" and g.evidence["steps"][0] == 500
+
+
+def test_cyclical_schedules_are_not_rising_mistakes():
+    found = rules(lint(Cyclic(base=0.1, max_value=1.0, step_size_up=500), total_steps=10_000))
+    assert "lr-rises-again" not in found and "warmup-too-long" not in found
+
+
+def test_cosine_tmax_both_directions():
+    long = resolved(Warmup(Cosine(steps=1900), 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(1900)], [100]))
+    (f,) = [f for f in lint(long) if f.rule == "cosine-tmax-mismatch"]
+    assert f.severity == "warning" and "T_max: 900" in f.fix
+    short = resolved(Warmup(PeriodicCosine(steps=700), 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(700)], [100]))
+    found = lint(short)
+    (g,) = [g for g in found if g.rule == "cosine-tmax-mismatch"]
+    assert g.severity == "error" and "climbs back for the remaining 200 updates" in g.message
+    # the specific finding replaces the generic horizon one
+    assert "decay-horizon-too-short" not in rules(found) and "decay-horizon-too-long" not in rules(lint(long))
+
+
+def test_milestone_count_mismatch_is_an_error():
+    cfg = resolved(warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [100, 500]))
+    (f,) = [f for f in lint(cfg) if f.rule == "milestones-mismatch"]
+    assert f.severity == "error"
+
+
+def test_min_lr_from_schedule_structure():
+    assert "min-lr-above-peak" in rules(lint(Floor(warmup_cosine(1000, 50), 1.0), total_steps=1000))
+    assert "min-lr-above-peak" in rules(lint(Warmup(Cosine(peak=1.0, end=1.0, steps=900), 100), total_steps=1000))
+    assert "min-lr-above-peak" not in rules(lint(Floor(warmup_cosine(1000, 50), 0.1), total_steps=1000))
+    assert "min-lr-above-peak" in rules(lint(resolved(Constant(1.0), total_steps=100, context={"min_lr_ratio": 1.0})))
+
+
+def test_megatron_message_names_the_fix():
+    (target, kwargs), _ = CASES["megatron-decay-iters-after-warmup"]
+    found = lint(target, **kwargs)
+    (f,) = [f for f in found if f.rule == "megatron-decay-iters-after-warmup"]
+    assert "lr_decay_iters: 10000" in f.fix and "last 1000 updates (10% of the run)" in f.message
+    assert "decay-horizon-too-short" not in rules(found)
+
+
+def test_megatron_wsd_structure():
+    sched = MegatronLR(style="WSD", min_lr=0.0, init_lr=0.01, warmup_steps=100, decay_steps=10_000, wsd_decay_steps=300)
+    assert "wsd-cooldown-too-short" in rules(lint(sched, total_steps=10_000))
+    assert warmup_steps_of(sched) == 100
+
+
+def test_reader_findings_are_included_once():
+    quirk = Finding("first-update-at-zero", "warning", "HF warm-up starts at 0", source="lr_scheduler_type")
+    other = Finding("hf-quirk", "info", "something the reader noticed")
+    cfg = resolved(Sequence([Linear(0.0, 1.0, 100), Cosine(steps=900)], [100]), total_steps=1000, findings=[quirk, other])
+    found = lint(cfg)
+    assert rules(found).count("first-update-at-zero") == 1
+    assert "hf-quirk" in rules(found)
+    (f,) = [f for f in found if f.rule == "first-update-at-zero"]
+    assert f.source == "lr_scheduler_type"
+
+
+def test_errors_come_first():
+    found = lint(Warmup(Cosine(steps=100), 5000), total_steps=1000)
+    order = {"error": 0, "warning": 1, "info": 2}
+    assert [order[f.severity] for f in found] == sorted(order[f.severity] for f in found)
+
+
+def test_total_steps_argument_overrides_the_config():
+    cfg = resolved(warmup_cosine(10_000, 500), total_steps=10_000)
+    assert lint(cfg) == []
+    assert "decay-horizon-too-long" in rules(lint(cfg, total_steps=5_000))
+
+
+def test_bad_targets_and_lengths_are_config_errors():
+    with pytest.raises(ConfigError):
+        lint(42)
+    with pytest.raises(ConfigError, match="total_steps"):
+        lint(Constant(1.0), total_steps=0)
+
+
+def test_lrkit_lint_is_callable_from_the_package():
+    assert rules(lrkit.lint(Constant(0.0), total_steps=10)) == ["zero-lr"]
+
+
+def test_long_runs_are_sampled_and_keep_boundaries():
+    sched = Warmup(MultiStep(milestones=(3_000_001, 6_000_003)), 1000)
+    c = evaluate_curve(sched, total=9_000_000)
+    assert c.steps.size < 2_000_000 and not c.full
+    for b in (1000, 3_001_001, 6_001_003):
+        assert b in c.steps and b - 1 in c.steps
+    assert c.weights.sum() == pytest.approx(9_000_000)
+    area = float(np.sum(c.values * c.weights))
+    exact = 1000 * 0.5005 + 3_000_001 * 1.0 + 3_000_002 * 0.1 + (9_000_000 - 6_001_003) * 0.01
+    assert area == pytest.approx(exact, rel=1e-5)  # left sums on the sampled ramp
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    total=st.integers(1, 50_000),
+    horizon=st.integers(1, 80_000),
+    warm_frac=st.floats(0, 1),
+    floor=st.floats(0, 1),
+)
+def test_lint_never_crashes_and_findings_are_plain_data(total, horizon, warm_frac, floor):
+    warm = int(warm_frac * horizon)
+    sched = warmup_cosine(horizon, warm, min_ratio=floor)
+    for f in lint(sched, total_steps=total):
+        assert f.rule in RULES
+        json.dumps(f.to_dict())
