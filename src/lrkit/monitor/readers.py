@@ -1,0 +1,459 @@
+"""Read training logs back: lrkit's own CSV/JSONL, any CSV/JSONL/JSON with a step and a loss
+column, and TensorBoard event files.
+
+A crash can leave the last line of a log half-written; a last line that does not parse is
+skipped (and said so in :attr:`RunLog.notes`). A line that does not parse anywhere else is
+bad input: a :class:`~lrkit.ConfigError` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrkit.errors import ConfigError, did_you_mean
+
+__all__ = ["RunLog", "read_log", "STEP_COLUMNS", "LOSS_COLUMNS", "LR_COLUMNS"]
+
+#: column names tried, in order, when none is given
+STEP_COLUMNS = ("step", "global_step", "trainer/global_step", "iteration", "iter", "steps", "_step", "Step")
+LOSS_COLUMNS = (
+    "loss",
+    "train_loss",
+    "train/loss",
+    "training_loss",
+    "loss/train",
+    "Loss/train",
+    "train/loss_step",
+    "train_loss_step",
+    "Loss",
+)
+LR_COLUMNS = ("lr", "learning_rate", "train/learning_rate", "lr/group0", "learning-rate")
+
+_TB_MARK = "tfevents"
+
+
+@dataclass(frozen=True)
+class RunLog:
+    """A training log as arrays aligned on the step.
+
+    Attributes:
+        steps: optimizer updates (int64), sorted, unique (a later row for the same step -- a
+            resumed run -- replaces the earlier one).
+        losses: loss at each step (float64); NaN where the loss was NaN *or* missing -- see
+            :attr:`has_loss`.
+        has_loss: whether a loss was logged at that step.
+        lrs: the learning rate at each step (first parameter group), or ``None`` if the log has none.
+        columns: every numeric column, aligned with ``steps`` (NaN where absent).
+        source: the file it came from.
+        step_col, loss_col, lr_col: the columns used (``step_col`` is ``None`` when the row
+            order stood in for the step).
+        notes: what the reader had to assume or skip.
+    """
+
+    steps: np.ndarray
+    losses: np.ndarray
+    has_loss: np.ndarray
+    lrs: np.ndarray | None
+    columns: dict[str, np.ndarray]
+    source: str
+    step_col: str | None = "step"
+    loss_col: str | None = "loss"
+    lr_col: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return int(self.steps.size)
+
+    def loss_curve(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``(steps, losses, lrs)`` of the rows that have a loss (NaN losses kept: they matter)."""
+        m = self.has_loss
+        return self.steps[m], self.losses[m], None if self.lrs is None else self.lrs[m]
+
+    def group_lrs(self) -> dict[str, np.ndarray]:
+        """LR per parameter group (``lr/<name>`` columns); ``{"lr": lrs}`` for a single group."""
+        groups = {k.split("/", 1)[1]: v for k, v in self.columns.items() if k.startswith("lr/")}
+        if groups:
+            return groups
+        return {} if self.lrs is None else {self.lr_col or "lr": self.lrs}
+
+    @classmethod
+    def from_records(
+        cls,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        source: str,
+        step_col: str | None = None,
+        loss_col: str | None = None,
+        lr_col: str | None = None,
+        notes: Iterable[str] = (),
+        lines: Sequence[int] | None = None,
+    ) -> RunLog:
+        """Build from row mappings (values: numbers, numeric strings, ``""``/``None`` for missing)."""
+        notes = list(notes)
+        names: list[str] = []
+        seen: set[str] = set()
+        for rec in records:
+            for k in rec:
+                if k not in seen:
+                    seen.add(k)
+                    names.append(k)
+        if not records:
+            raise ConfigError(
+                f"{source}: the log has no rows.",
+                field="log",
+                value=source,
+                fix="point at a log with at least one training step.",
+            )
+        step_key = _pick(names, step_col, STEP_COLUMNS, "step_col", source, required=False)
+        loss_key = _pick(names, loss_col, LOSS_COLUMNS, "loss_col", source, required=True)
+        lr_key = _pick(names, lr_col, LR_COLUMNS, "lr_col", source, required=False)
+        if lr_key is None and lr_col is None:
+            lr_key = next((n for n in names if n.lower().startswith("lr") or "learning_rate" in n.lower()), None)
+
+        n = len(records)
+        where = (lambda i: f"line {lines[i]}") if lines is not None else (lambda i: f"row {i + 1}")
+        if step_key is None:
+            raw_steps = np.arange(n, dtype=np.int64)
+            notes.append(f"no step column (tried {', '.join(STEP_COLUMNS)}); using the row order as the step.")
+        else:
+            vals = []
+            keep = []
+            for i, rec in enumerate(records):
+                v = _number(rec.get(step_key), step_key, source, where(i))
+                if v is None:
+                    continue  # rows without a step (e.g. an eval summary) are not training steps
+                if not math.isfinite(v) or v < 0 or v != int(v):
+                    raise ConfigError(
+                        f"{source}, {where(i)}: step {rec.get(step_key)!r} is not a whole number >= 0.",
+                        field=step_key,
+                        value=rec.get(step_key),
+                        fix="use --step-col to pick the column that counts optimizer updates.",
+                    )
+                vals.append(int(v))
+                keep.append(i)
+            records = [records[i] for i in keep]
+            raw_steps = np.asarray(vals, dtype=np.int64)
+            n = len(records)
+        # A repeated step is merged key by key, later values winning: a resumed run re-logs the
+        # steps since its checkpoint, and an eval row shares its step with a training row.
+        merged: dict[int, dict[str, Any]] = {}
+        where_of: dict[int, str] = {}
+        repeats = 0
+        for i, s in enumerate(raw_steps.tolist()):
+            if s in merged:
+                repeats += 1
+                merged[s].update({k: v for k, v in records[i].items() if v is not None and v != ""})
+            else:
+                merged[s] = dict(records[i])
+            where_of[s] = where(i)
+        steps_sorted = sorted(merged)
+        if repeats:
+            notes.append(f"{repeats} rows repeated an earlier step; their values were merged, later ones winning.")
+        columns: dict[str, np.ndarray] = {}
+        present: dict[str, np.ndarray] = {}
+        for name in names:
+            if name == step_key:
+                continue
+            col = np.full(len(steps_sorted), np.nan)
+            mask = np.zeros(len(steps_sorted), dtype=bool)
+            numeric = True
+            for j, s in enumerate(steps_sorted):
+                raw = merged[s].get(name)
+                try:
+                    v = _number(raw, name, source, where_of[s])
+                except ConfigError:
+                    if name in (loss_key, lr_key):
+                        raise
+                    numeric = False  # a text column (a run name, a phase label): not ours to read
+                    break
+                if v is not None:
+                    col[j] = v
+                    mask[j] = True
+            if numeric:
+                columns[name] = col
+                present[name] = mask
+        losses = columns[loss_key]
+        has_loss = present[loss_key]
+        if not has_loss.any():
+            raise ConfigError(
+                f"{source}: column {loss_key!r} has no values.",
+                field="loss_col",
+                value=loss_key,
+                fix="use --loss-col to pick the column with the training loss.",
+            )
+        lrs = columns.get(lr_key) if lr_key else None
+        return cls(
+            steps=np.asarray(steps_sorted, dtype=np.int64),
+            losses=losses,
+            has_loss=has_loss,
+            lrs=lrs,
+            columns=columns,
+            source=source,
+            step_col=step_key,
+            loss_col=loss_key,
+            lr_col=lr_key if lrs is not None else None,
+            notes=tuple(notes),
+        )
+
+
+def _pick(
+    names: Sequence[str], given: str | None, candidates: Sequence[str], option: str, source: str, *, required: bool
+) -> str | None:
+    if given is not None:
+        if given in names:
+            return given
+        raise ConfigError(
+            f"{source}: no column {given!r}.{did_you_mean(given, names)} Columns: {', '.join(names[:20])}.",
+            field=option,
+            value=given,
+            fix=f"pass --{option.replace('_', '-')} with one of the columns above.",
+        )
+    for c in candidates:
+        if c in names:
+            return c
+    lowered = {n.lower(): n for n in names}
+    for c in candidates:
+        if c.lower() in lowered:
+            return lowered[c.lower()]
+    if required:
+        raise ConfigError(
+            f"{source}: no {option.split('_')[0]} column (tried {', '.join(candidates[:6])}, ...). "
+            f"Columns: {', '.join(names[:20])}.",
+            field=option,
+            fix=f"pass --{option.replace('_', '-')} NAME with the column that holds it.",
+        )
+    return None
+
+
+def _number(raw: Any, name: str, source: str, where: str) -> float | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        return float(raw)
+    if isinstance(raw, int | float):
+        return float(raw)
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not text:
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            pass
+    raise ConfigError(
+        f"{source}, {where}: {name} is {raw!r}, not a number.",
+        field=name,
+        value=raw,
+        fix="check the column choice (--step-col/--loss-col) or the file.",
+    )
+
+
+# -- formats ------------------------------------------------------------------------------------
+
+
+def _flatten(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in obj.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(_flatten(v, f"{key}/"))
+        else:
+            out[key] = v
+    return out
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{path}: not a text file ({err.reason}).",
+            field="log",
+            value=str(path),
+            fix="give a CSV or JSONL log, or a TensorBoard event file/folder.",
+        ) from None
+
+
+def _read_csv(path: Path, delimiter: str) -> tuple[list[dict[str, Any]], list[int], list[str]]:
+    text = _read_text(path)
+    notes: list[str] = []
+    lines = text.splitlines()
+    unterminated = bool(text) and not text.endswith(("\n", "\r"))
+    if not lines:
+        return [], [], notes
+    header = next(csv.reader([lines[0]], delimiter=delimiter))
+    if not header or all(not h.strip() for h in header):
+        raise ConfigError(f"{path}: the first line is not a CSV header.", field="log", value=str(path))
+    rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    reader = csv.reader(io.StringIO("\n".join(lines[1:])), delimiter=delimiter)
+    body = list(reader)
+    for i, row in enumerate(body):
+        lineno = i + 2
+        if not row:
+            continue
+        last = i == len(body) - 1
+        if len(row) != len(header):
+            if last and (unterminated or len(row) < len(header)):
+                notes.append(f"line {lineno} is cut short (a crash mid-write?); skipped.")
+                break
+            raise ConfigError(
+                f"{path}, line {lineno}: {len(row)} fields where the header has {len(header)}.",
+                field="log",
+                value=str(path),
+                fix="repair or remove that line.",
+            )
+        rows.append(dict(zip(header, row, strict=True)))
+        numbers.append(lineno)
+    return rows, numbers, notes
+
+
+def _read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[int], list[str]]:
+    notes: list[str] = []
+    rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    lines = _read_text(path).splitlines()
+    last_nonempty = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            if i == last_nonempty:
+                notes.append(f"line {i + 1} is not complete JSON (a crash mid-write?); skipped.")
+                break
+            raise ConfigError(
+                f"{path}, line {i + 1}: not a JSON object.",
+                field="log",
+                value=str(path),
+                fix="repair or remove that line.",
+            ) from None
+        if not isinstance(obj, Mapping):
+            raise ConfigError(
+                f"{path}, line {i + 1}: expected a JSON object per line, got {type(obj).__name__}.",
+                field="log",
+                value=str(path),
+            )
+        rows.append(_flatten(obj))
+        numbers.append(i + 1)
+    return rows, numbers, notes
+
+
+def _read_json(path: Path) -> tuple[list[dict[str, Any]], list[int] | None, list[str]]:
+    try:
+        data = json.loads(_read_text(path))
+    except json.JSONDecodeError:
+        # a JSON-lines file with a .json suffix
+        return _read_jsonl(path)
+    if isinstance(data, Mapping) and isinstance(data.get("log_history"), list):
+        data = data["log_history"]  # a Hugging Face trainer_state.json
+    if not isinstance(data, list) or not all(isinstance(r, Mapping) for r in data):
+        raise ConfigError(
+            f"{path}: expected a list of records (or a trainer_state.json with log_history).",
+            field="log",
+            value=str(path),
+            fix="give one JSON object per step.",
+        )
+    return [_flatten(r) for r in data], None, []
+
+
+def _tb_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob(f"*{_TB_MARK}*") if p.is_file())
+
+
+def _read_tensorboard(path: Path) -> tuple[list[dict[str, Any]], None, list[str]]:
+    files = _tb_files(path)
+    if not files:
+        raise ConfigError(
+            f"{path}: no TensorBoard event files (events.out.tfevents.*) here.",
+            field="log",
+            value=str(path),
+            fix="point at the run's log folder or one event file.",
+        )
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    by_step: dict[int, dict[str, Any]] = {}
+    for f in files:
+        acc = EventAccumulator(str(f), size_guidance={"scalars": 0})
+        try:
+            acc.Reload()
+        except Exception as err:  # corrupt event file: bad input, said in one line
+            raise ConfigError(f"{f}: cannot read TensorBoard events ({err}).", field="log", value=str(f)) from None
+        for tag in acc.Tags().get("scalars", []):
+            for ev in acc.Scalars(tag):
+                by_step.setdefault(int(ev.step), {"step": int(ev.step)})[tag] = float(ev.value)
+    notes = [f"read {len(files)} event file(s)."]
+    return [by_step[s] for s in sorted(by_step)], None, notes
+
+
+def read_log(
+    path: str | Path,
+    *,
+    step_col: str | None = None,
+    loss_col: str | None = None,
+    lr_col: str | None = None,
+    format: str | None = None,
+) -> RunLog:
+    """Read a training log.
+
+    ``format`` is ``"csv"``, ``"tsv"``, ``"jsonl"``, ``"json"`` or ``"tensorboard"``; by default
+    it follows the suffix (a folder, or a file named ``*tfevents*``, is TensorBoard). Columns
+    default to the first of :data:`STEP_COLUMNS` / :data:`LOSS_COLUMNS` / :data:`LR_COLUMNS`
+    present; without a step column the row order is the step.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"{p}: no such file or folder.", field="log", value=str(p), fix="check the path.")
+    fmt = (format or _guess_format(p)).lower()
+    if fmt in ("csv", "tsv"):
+        if p.is_dir():
+            raise ConfigError(f"{p} is a folder, not a CSV file.", field="log", value=str(p))
+        rows, lines, notes = _read_csv(p, "\t" if fmt == "tsv" else ",")
+    elif fmt in ("jsonl", "ndjson"):
+        rows, lines, notes = _read_jsonl(p)
+    elif fmt == "json":
+        rows, lines, notes = _read_json(p)
+    elif fmt in ("tensorboard", "tb"):
+        rows, lines, notes = _read_tensorboard(p)
+    else:
+        raise ConfigError(
+            f"unknown log format {fmt!r}.",
+            field="format",
+            value=fmt,
+            fix="use csv, tsv, jsonl, json or tensorboard.",
+        )
+    return RunLog.from_records(
+        rows, source=str(p), step_col=step_col, loss_col=loss_col, lr_col=lr_col, notes=notes, lines=lines
+    )
+
+
+def _guess_format(p: Path) -> str:
+    if p.is_dir() or _TB_MARK in p.name:
+        return "tensorboard"
+    suffix = p.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix == ".json":
+        return "json"
+    if suffix == ".tsv":
+        return "tsv"
+    if suffix in (".csv", ".txt", ".log", ""):
+        return "csv"
+    raise ConfigError(
+        f"{p}: cannot tell the log format from the suffix {suffix!r}.",
+        field="format",
+        value=suffix,
+        fix="use a .csv/.tsv/.jsonl/.json file or a TensorBoard folder (or pass the format).",
+    )
