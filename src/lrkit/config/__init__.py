@@ -1,0 +1,178 @@
+"""Config readers: lrkit's own YAML and the formats people already use.
+
+``load_config(path_or_dict)`` detects the format (or takes ``format=``), resolves
+``defaults:`` and ``${...}`` interpolations like OmegaConf, and returns a
+:class:`ResolvedConfig` whose ``schedule`` is a factor curve of the schedule algebra that
+reproduces the framework's real curve, quirks included (each quirk is also a ``Finding``).
+Reading never imports a class named in the config and never imports torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lrkit.config import fields as _F
+from lrkit.config.detect import FORMATS, check_format, detect_format
+from lrkit.config.loading import parse_text, read_file, resolve
+from lrkit.config.resolved import ResolvedConfig
+from lrkit.errors import ConfigError
+from lrkit.schedules.base import Schedule
+
+__all__ = [
+    "FORMATS",
+    "ResolvedConfig",
+    "load_config",
+    "load_config_text",
+    "load_schedule",
+    "detect_format",
+    "build",
+    "build_optimizer",
+    "to_config",
+    "read_data",
+]
+
+
+def _reader(fmt: str):
+    if fmt == "lrkit":
+        from lrkit.config.native import read_native
+
+        return read_native
+    if fmt == "nemo_rl":
+        from lrkit.config.nemo_rl import read_nemo_rl
+
+        return read_nemo_rl
+    if fmt == "nemo_rl_megatron":
+        from lrkit.config.nemo_rl import read_nemo_rl_megatron
+
+        return read_nemo_rl_megatron
+    if fmt == "megatron":
+        from lrkit.config.megatron import read_megatron
+
+        return read_megatron
+    if fmt == "hf":
+        from lrkit.config.hf import read_hf
+
+        return read_hf
+    from lrkit.config.nemo import read_nemo
+
+    return read_nemo
+
+
+def _check_total(total_steps: Any) -> int | None:
+    if total_steps is None:
+        return None
+    return _F.steps(total_steps, "total_steps", minimum=1)
+
+
+def read_data(
+    data: Any,
+    *,
+    total_steps: int | None = None,
+    format: str | None = None,
+    source: str = "<dict>",
+    base_dir: Path | None = None,
+) -> ResolvedConfig:
+    """Read already-parsed config data (``defaults:``/``${...}`` not yet resolved)."""
+    total = _check_total(total_steps)
+    fmt = check_format(format) if format is not None else None
+    data = resolve(data, base_dir=base_dir, name=source)
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            f"{source}: a config must be a mapping at the top level, got {type(data).__name__}.",
+            value=data,
+            fix="write key: value pairs (see docs/configs/).",
+        )
+    if any(not isinstance(k, str) for k in data):
+        bad = next(k for k in data if not isinstance(k, str))
+        raise ConfigError(f"{source}: top-level key {bad!r} is not a string.", field=str(bad), value=bad, fix="use names as keys.")
+    fmt = fmt or detect_format(data, source=source)
+    return _reader(fmt)(data, total_steps=total, source=source)
+
+
+def load_config(
+    source: str | Path | Mapping[str, Any],
+    *,
+    total_steps: int | None = None,
+    format: str | None = None,
+) -> ResolvedConfig:
+    """Read a config file (YAML or JSON) or a dict into a :class:`ResolvedConfig`.
+
+    Args:
+        source: a path, or the config as a dict (``defaults:`` then resolve relative to the
+            current directory). For text use :func:`load_config_text`.
+        total_steps: the run length in optimizer updates (NeMo RL: algorithm steps); it wins
+            over the file's own run length, and supplies it when the file has none.
+        format: one of :data:`FORMATS`; detected from the shape when omitted.
+    """
+    if isinstance(source, Mapping):
+        return read_data(dict(source), total_steps=total_steps, format=format, source="<dict>")
+    if isinstance(source, ResolvedConfig):
+        return source
+    if not isinstance(source, str | Path):
+        raise ConfigError(
+            f"expected a file path or a dict, got {type(source).__name__}.",
+            field="source",
+            value=source,
+            fix="pass a path to a YAML/JSON file, a dict, or use load_config_text(text).",
+        )
+    data, path = read_file(source)
+    return read_data(data, total_steps=total_steps, format=format, source=str(source), base_dir=path.parent)
+
+
+def load_config_text(
+    text: str,
+    *,
+    total_steps: int | None = None,
+    format: str | None = None,
+    name: str = "<stdin>",
+) -> ResolvedConfig:
+    """Like :func:`load_config` for YAML/JSON text (``defaults:`` resolve from the current directory)."""
+    data = parse_text(text, name=name)
+    return read_data(data, total_steps=total_steps, format=format, source=name, base_dir=Path.cwd())
+
+
+def load_schedule(
+    source: str | Path | Mapping[str, Any] | ResolvedConfig,
+    total_steps: int | None = None,
+    *,
+    format: str | None = None,
+) -> Schedule:
+    """The ABSOLUTE learning-rate curve of a config: ``Scale(factor curve, peak_lr)``.
+
+    A dict with a ``type`` key that names a registered schedule family and nothing else of a
+    config is taken as a schedule itself.
+    """
+    if isinstance(source, Schedule):
+        return source
+    if isinstance(source, ResolvedConfig):
+        return source.lr_schedule
+    return load_config(source, total_steps=total_steps, format=format).lr_schedule
+
+
+def build(model_or_params: Any, config: Any, *, total_steps: int | None = None):
+    """Build ``(optimizer, lrkit.Scheduler)`` from a config; see :mod:`lrkit.config.build`."""
+    from lrkit.config.build import build as _build
+
+    return _build(model_or_params, config, total_steps=total_steps)
+
+
+def build_optimizer(model_or_params: Any, spec: Any):
+    """Build the torch optimizer of a config's optimizer spec (param groups included)."""
+    from lrkit.config.build import build_optimizer as _bo
+
+    return _bo(model_or_params, spec)
+
+
+def to_config(
+    schedule: Schedule | ResolvedConfig,
+    format: str,
+    *,
+    peak_lr: float | None = None,
+    total_steps: int | None = None,
+) -> dict[str, Any]:
+    """Express a schedule in a framework's config format; see :mod:`lrkit.config.export`."""
+    from lrkit.config.export import to_config as _to
+
+    return _to(schedule, format, peak_lr=peak_lr, total_steps=total_steps)

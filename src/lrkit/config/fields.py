@@ -1,0 +1,204 @@
+"""Typed access to plain config data, with errors that name the dotted path.
+
+Every reader goes through these helpers instead of indexing dicts, so bad input always
+becomes a :class:`~lrkit.ConfigError` naming the field (``policy.scheduler[1].kwargs.T_max``),
+the value and the fix -- never a ``KeyError`` or ``TypeError``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from lrkit.errors import ConfigError, did_you_mean
+
+__all__ = [
+    "join",
+    "mapping",
+    "sequence",
+    "number",
+    "opt_number",
+    "steps",
+    "opt_steps",
+    "boolean",
+    "choice",
+    "string",
+    "check_keys",
+    "at_path",
+    "dig",
+]
+
+_NUMBER_RE = re.compile(r"^[-+]?(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?$")
+
+
+def join(path: str, key: Any) -> str:
+    """``join("a.b", "c") -> "a.b.c"``; ``join("a", 3) -> "a[3]"``."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def mapping(value: Any, path: str, *, what: str = "a mapping") -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"must be {what}, got {type(value).__name__} {_short(value)}.",
+            field=path,
+            value=value,
+            fix="write it as key: value pairs.",
+        )
+    return value
+
+
+def sequence(value: Any, path: str) -> Sequence[Any]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise ConfigError(
+            f"must be a list, got {type(value).__name__} {_short(value)}.",
+            field=path,
+            value=value,
+            fix="write it as a YAML list ([a, b] or one '- item' per line).",
+        )
+    return value
+
+
+def _to_float(value: Any, path: str) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(f"must be a number, got {value!r}.", field=path, value=value, fix="give a number.")
+    if isinstance(value, str) and _NUMBER_RE.match(value.strip()) and any(c.isdigit() for c in value):
+        # YAML 1.1 reads 1e-4 (no dot) as a string; frameworks that use OmegaConf read a float.
+        value = float(value.strip().replace("_", ""))
+    if not isinstance(value, numbers.Real):
+        raise ConfigError(
+            f"must be a number, got {type(value).__name__} {_short(value)}.",
+            field=path,
+            value=value,
+            fix="give a number such as 1.0e-4.",
+        )
+    return float(value)
+
+
+def number(
+    value: Any,
+    path: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    fix: str | None = None,
+) -> float:
+    """A finite real within bounds."""
+    v = _to_float(value, path)
+    if not math.isfinite(v):
+        raise ConfigError(f"must be finite, got {value!r}.", field=path, value=value, fix=fix or "give a finite number.")
+    if low is not None and (v < low or (low_open and v == low)):
+        op = ">" if low_open else ">="
+        raise ConfigError(
+            f"must be {op} {low:g}, got {value!r}.", field=path, value=value, fix=fix or f"use a value {op} {low:g}."
+        )
+    if high is not None and (v > high or (high_open and v == high)):
+        op = "<" if high_open else "<="
+        raise ConfigError(
+            f"must be {op} {high:g}, got {value!r}.", field=path, value=value, fix=fix or f"use a value {op} {high:g}."
+        )
+    return v
+
+
+def opt_number(value: Any, path: str, **kw: Any) -> float | None:
+    return None if value is None else number(value, path, **kw)
+
+
+def steps(value: Any, path: str, *, minimum: int = 0, fix: str | None = None) -> int:
+    """A whole number of steps ``>= minimum`` (``1e3`` and ``1000.0`` are accepted)."""
+    v = _to_float(value, path) if not isinstance(value, numbers.Integral) or isinstance(value, bool) else value
+    if isinstance(v, float):
+        if not math.isfinite(v) or v != int(v):
+            raise ConfigError(
+                f"must be a whole number of steps, got {value!r}.",
+                field=path,
+                value=value,
+                fix=fix or "give an integer count of steps.",
+            )
+        v = int(v)
+    v = int(v)
+    if v < minimum:
+        raise ConfigError(
+            f"must be >= {minimum}, got {value!r}.",
+            field=path,
+            value=value,
+            fix=fix or f"use at least {minimum} step{'s' if minimum != 1 else ''}.",
+        )
+    return v
+
+
+def opt_steps(value: Any, path: str, **kw: Any) -> int | None:
+    return None if value is None else steps(value, path, **kw)
+
+
+def boolean(value: Any, path: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(f"must be true or false, got {_short(value)}.", field=path, value=value, fix="write true or false.")
+
+
+def string(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(
+            f"must be a non-empty string, got {_short(value)}.", field=path, value=value, fix="write a name."
+        )
+    return value
+
+
+def choice(value: Any, path: str, choices: Iterable[str]) -> str:
+    options = list(choices)
+    if not isinstance(value, str) or value not in options:
+        raise ConfigError(
+            f"unknown value {_short(value)}.{did_you_mean(str(value), options)}",
+            field=path,
+            value=value,
+            fix=f"use one of: {', '.join(options)}.",
+        )
+    return value
+
+
+def check_keys(m: Mapping[str, Any], allowed: Iterable[str], path: str, *, what: str = "") -> None:
+    """Refuse keys outside ``allowed`` with a did-you-mean."""
+    options = list(allowed)
+    for key in m:
+        if key not in options:
+            where = f" for {what}" if what else ""
+            raise ConfigError(
+                f"unknown key {key!r}{where}.{did_you_mean(str(key), options)}",
+                field=join(path, str(key)),
+                value=m[key],
+                fix=f"use one of: {', '.join(options)}." if options else "remove it.",
+            )
+
+
+def dig(m: Any, dotted: str) -> Any:
+    """``m["a"]["b"]`` for ``"a.b"``, or ``None`` when any level is missing or not a mapping."""
+    cur = m
+    for part in dotted.split("."):
+        if not isinstance(cur, Mapping) or part not in cur:
+            return None
+        cur = cur[part]
+    return cur
+
+
+@contextmanager
+def at_path(path: str):
+    """Prefix the field of any :class:`ConfigError` raised inside with ``path``."""
+    try:
+        yield
+    except ConfigError as err:
+        raise err.at(path) from None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

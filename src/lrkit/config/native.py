@@ -1,0 +1,489 @@
+"""lrkit's own YAML (the guide's shape) read into the schedule algebra.
+
+Each native ``type`` becomes a factor schedule (peak 1.0, the optimizer's ``lr`` is the peak):
+
+==================  ===========================================================================
+type                schedule (``W`` warm-up, ``T`` total steps, ``f`` floor ratio)
+==================  ===========================================================================
+constant            ``Warmup(Constant(1), W)``
+linear              ``Warmup(Linear(1, f, T - W), W)``
+cosine_annealing    ``Warmup(Cosine(1, T - W, f), W)``
+step                ``Warmup(StepDecay(1, step_size, gamma), W)``, clamped at ``f``
+multistep           ``Warmup(MultiStep(1, milestones - W, gamma), W)`` (milestones absolute)
+exponential         ``Warmup(Exponential(1, gamma, decay_steps, f), W)``
+polynomial          ``Warmup(Polynomial(1, f, T - W, power), W)``
+inverse_sqrt        ``Warmup(InverseSqrt(1, timescale or W, f), W)``
+wsd                 ``WarmupStableDecay(1, W, T - W - D, D, f, decay_shape)``
+one_cycle           ``OneCycle(1, T, ...)`` (peak = ``max_lr`` or the optimizer's lr)
+cyclical            ``Cyclic(base_lr / max_lr, 1, ...)``
+cosine_restarts     ``Warmup(CosineRestarts(1, period, ...), W)``
+piecewise           ``PiecewiseConstant(boundaries, values)`` (values are factors of the peak)
+sequence            ``Sequence(pieces, boundaries)`` (each piece a native scheduler)
+schedule            the algebra dict under ``schedule:`` as is
+<registered name>   ``from_dict({type: name, **keys})``, e.g. a ``SchedulerInterface`` subclass
+==================  ===========================================================================
+
+lrkit's warm-up never trains the first update at LR 0: update ``k < W`` runs at
+``(k + 1) / W`` of the peak (from ``warmup_init_ratio`` when given).
+``warmup_ratio`` gives ``W = ceil(ratio * T)`` (Hugging Face's rounding).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from lrkit.config import fields as F
+from lrkit.config.resolved import ResolvedConfig
+from lrkit.config.schema import (
+    SCHEDULER_ALIASES,
+    SCHEDULER_TYPES,
+    OptimizerSpec,
+    SchedulerSpec,
+    TrainingSpec,
+    validate,
+)
+from lrkit.errors import ConfigError, did_you_mean
+from lrkit.findings import Finding
+from lrkit.schedules import (
+    Constant,
+    Cosine,
+    CosineRestarts,
+    Cyclic,
+    Exponential,
+    Floor,
+    InverseSqrt,
+    Linear,
+    MultiStep,
+    OneCycle,
+    PiecewiseConstant,
+    Polynomial,
+    Schedule,
+    Sequence,
+    StepDecay,
+    Warmup,
+    WarmupStableDecay,
+    from_dict,
+    schedule_names,
+)
+
+__all__ = ["read_native", "looks_native", "scheduler_to_schedule"]
+
+_TOP_KEYS = ("training", "optimizer", "scheduler", "schedule", "controller", "total_steps", "max_steps", "lrkit")
+
+
+def looks_native(data: Mapping[str, Any]) -> bool:
+    """lrkit's shape: ``training.scheduler`` / ``training.schedule``, or top-level ``scheduler``
+    / ``schedule`` with a ``type``."""
+    t = data.get("training")
+    if isinstance(t, Mapping):
+        return True
+    for key in ("scheduler", "schedule"):
+        v = data.get(key)
+        if isinstance(v, Mapping) and "type" in v and "name" not in v:
+            return True
+    return isinstance(data.get("type"), str) and "name" not in data
+
+
+class _Ctx:
+    """What a scheduler needs from around it: peak LR, run length, where it is."""
+
+    def __init__(self, peak: float, total: int | None, path: str) -> None:
+        self.peak = peak
+        self.total = total
+        self.path = path
+
+
+def _floor_ratio(spec: SchedulerSpec, ctx: _Ctx) -> float | None:
+    if spec.min_lr_ratio is not None:
+        return spec.min_lr_ratio
+    if spec.min_lr is None:
+        return None
+    if spec.min_lr > ctx.peak:
+        raise ConfigError(
+            f"min_lr {spec.min_lr:g} is above the peak LR {ctx.peak:g}.",
+            field="min_lr",
+            value=spec.min_lr,
+            fix=f"use a floor below the peak (often 10% of it: {ctx.peak / 10:g}), or min_lr_ratio.",
+        )
+    return spec.min_lr / ctx.peak
+
+
+def _total(spec: SchedulerSpec, ctx: _Ctx, kind: str) -> int:
+    total = spec.total_steps if spec.total_steps is not None else ctx.total
+    if total is None:
+        raise ConfigError(
+            f"a {kind!r} schedule needs the run length.",
+            field="total_steps",
+            fix="add total_steps: <optimizer updates> to the scheduler, or pass total_steps (CLI: --total-steps).",
+        )
+    return total
+
+
+def _warmup(spec: SchedulerSpec, ctx: _Ctx, total: int | None, *, must_leave: bool) -> int:
+    if spec.warmup_ratio is not None:
+        if total is None:
+            raise ConfigError(
+                "warmup_ratio needs the run length.",
+                field="warmup_ratio",
+                value=spec.warmup_ratio,
+                fix="give total_steps, or warmup_steps instead.",
+            )
+        w = math.ceil(spec.warmup_ratio * total)
+        name, value = "warmup_ratio", spec.warmup_ratio
+    else:
+        w = spec.warmup_steps or 0
+        name, value = "warmup_steps", spec.warmup_steps
+    if must_leave and total is not None and w >= total:
+        raise ConfigError(
+            f"a warm-up of {w} steps leaves no room for the decay in a run of {total}.",
+            field=name,
+            value=value,
+            fix=f"use a warm-up shorter than total_steps (5-10% of the run: {max(1, total // 20)}).",
+        )
+    return w
+
+
+def _with_warmup(inner: Schedule, w: int, spec: SchedulerSpec) -> Schedule:
+    if w == 0:
+        return inner
+    return Warmup(inner, w, init=spec.warmup_init_ratio or 0.0)
+
+
+def _no_extra(spec: SchedulerSpec, kind: str, ctx: _Ctx) -> dict[str, Any]:
+    extra = spec.extra
+    allowed = SCHEDULER_TYPES[kind]
+    for key, value in extra.items():
+        if key not in allowed:
+            options = (*allowed, "warmup_steps", "warmup_ratio", "total_steps", "min_lr", "min_lr_ratio")
+            raise ConfigError(
+                f"unknown key {key!r} for a {kind!r} scheduler.{did_you_mean(key, options)}",
+                field=key,
+                value=value,
+                fix=f"{kind} takes: {', '.join(options)}.",
+            )
+    return extra
+
+
+def _refuse_warmup(spec: SchedulerSpec, kind: str, ctx: _Ctx) -> None:
+    if spec.warmup_steps or spec.warmup_ratio:
+        raise ConfigError(
+            f"a {kind!r} schedule has its own rise; it takes no warm-up.",
+            field="warmup_steps" if spec.warmup_steps else "warmup_ratio",
+            value=spec.warmup_steps or spec.warmup_ratio,
+            fix="drop the warm-up (one_cycle: use pct_start; cyclical: it starts at base_lr).",
+        )
+
+
+def scheduler_to_schedule(data: Any, ctx: _Ctx) -> tuple[Schedule, dict[str, Any], float | None]:
+    """A native scheduler mapping to (factor schedule, context facts, peak override)."""
+    spec: SchedulerSpec = validate(SchedulerSpec, data, ctx.path)
+    kind = spec.kind
+    facts: dict[str, Any] = {"scheduler_type": kind}
+    if kind not in SCHEDULER_TYPES:
+        names = schedule_names()
+        if spec.type in names:
+            return _registered(spec, ctx), facts, None
+        raise ConfigError(
+            f"unknown scheduler type {spec.type!r}.{did_you_mean(spec.type, [*SCHEDULER_TYPES, *SCHEDULER_ALIASES, *names])}",
+            field=F.join(ctx.path, "type"),
+            value=spec.type,
+            fix=f"use one of: {', '.join(SCHEDULER_TYPES)}, or a registered schedule name.",
+        )
+    with F.at_path(ctx.path):
+        extra = _no_extra(spec, kind, ctx)
+        sched, peak = _build(kind, spec, extra, ctx, facts)
+        floor = _floor_ratio(spec, ctx) if peak is None else None
+    if floor is not None:
+        facts["min_lr"] = floor * ctx.peak
+    return sched, facts, peak
+
+
+def _build(kind: str, spec: SchedulerSpec, extra: dict[str, Any], ctx: _Ctx, facts: dict[str, Any]):
+    if kind in ("one_cycle", "cyclical", "piecewise", "sequence", "schedule"):
+        return _special(kind, spec, extra, ctx, facts)
+    f = _floor_ratio(spec, ctx)
+    floor = f or 0.0
+    needs_total = kind in ("linear", "cosine_annealing", "polynomial", "wsd")
+    total = _total(spec, ctx, kind) if needs_total else (spec.total_steps or ctx.total)
+    w = _warmup(spec, ctx, total, must_leave=needs_total)
+    facts["warmup_steps"] = w
+    if needs_total:
+        facts["declared_horizon"] = total
+        facts["decay_steps"] = total - w
+    if kind == "constant":
+        return _with_warmup(Constant(1.0), w, spec), None
+    if kind == "linear":
+        return _with_warmup(Linear(1.0, floor, total - w), w, spec), None
+    if kind == "cosine_annealing":
+        return _with_warmup(Cosine(1.0, total - w, floor), w, spec), None
+    if kind == "polynomial":
+        power = F.number(extra.get("power", 1.0), "power", low=0.0, low_open=True)
+        return _with_warmup(Polynomial(1.0, floor, total - w, power), w, spec), None
+    if kind == "step":
+        if "step_size" not in extra:
+            raise ConfigError("a 'step' scheduler needs step_size.", field="step_size", fix="add step_size: <updates>.")
+        inner: Schedule = StepDecay(1.0, extra["step_size"], extra.get("gamma", 0.1))
+        inner = Floor(inner, floor) if floor else inner
+        return _with_warmup(inner, w, spec), None
+    if kind == "multistep":
+        ms = F.sequence(extra.get("milestones"), "milestones") if "milestones" in extra else None
+        if not ms:
+            raise ConfigError("a 'multistep' scheduler needs milestones.", field="milestones", fix="add milestones: [30000, 60000].")
+        absolute = [F.steps(m, f"milestones[{i}]", minimum=1) for i, m in enumerate(ms)]
+        if any(b <= a for a, b in zip(absolute, absolute[1:], strict=False)):
+            raise ConfigError(
+                f"milestones must be strictly increasing, got {absolute}.",
+                field="milestones",
+                value=absolute,
+                fix="sort them and remove duplicates.",
+            )
+        if absolute[0] <= w:
+            raise ConfigError(
+                f"milestone {absolute[0]} falls inside the warm-up of {w} steps.",
+                field="milestones[0]",
+                value=absolute[0],
+                fix="milestones count from step 0; put them after the warm-up.",
+            )
+        facts["milestones"] = absolute
+        inner = MultiStep(1.0, tuple(m - w for m in absolute), extra.get("gamma", 0.1))
+        inner = Floor(inner, floor) if floor else inner
+        return _with_warmup(inner, w, spec), None
+    if kind == "exponential":
+        if "gamma" not in extra:
+            raise ConfigError("an 'exponential' scheduler needs gamma.", field="gamma", fix="add gamma: 0.999 (per update).")
+        return _with_warmup(Exponential(1.0, extra["gamma"], extra.get("decay_steps", 1), floor), w, spec), None
+    if kind == "inverse_sqrt":
+        ts = extra.get("timescale", max(w, 1))
+        return _with_warmup(InverseSqrt(1.0, ts, floor), w, spec), None
+    if kind == "wsd":
+        return _wsd(spec, extra, total, w, floor, facts), None
+    if kind == "cosine_restarts":
+        if "period" not in extra:
+            raise ConfigError("a 'cosine_restarts' scheduler needs period.", field="period", fix="add period: <updates per cycle>.")
+        inner = CosineRestarts(
+            1.0,
+            extra["period"],
+            extra.get("period_mult", 1.0),
+            floor,
+            extra.get("peak_decay", 1.0),
+            extra.get("max_cycles"),
+        )
+        return _with_warmup(inner, w, spec), None
+    raise ConfigError(f"unhandled scheduler type {kind!r}.", field="type", value=kind)  # pragma: no cover
+
+
+def _wsd(spec: SchedulerSpec, extra: dict[str, Any], total: int, w: int, floor: float, facts: dict[str, Any]) -> Schedule:
+    if "decay_steps" in extra and "decay_ratio" in extra:
+        raise ConfigError("give decay_steps or decay_ratio, not both.", field="decay_ratio", fix="drop one of them.")
+    if "decay_steps" in extra:
+        d = F.steps(extra["decay_steps"], "decay_steps", minimum=1)
+    else:
+        ratio = F.number(extra.get("decay_ratio", 0.1), "decay_ratio", low=0.0, high=1.0, low_open=True)
+        d = max(1, round(ratio * total))
+    stable = total - w - d
+    if "stable_steps" in extra:
+        s = F.steps(extra["stable_steps"], "stable_steps")
+        if s != stable:
+            raise ConfigError(
+                f"warm-up {w} + stable {s} + decay {d} = {w + s + d}, but total_steps is {total}.",
+                field="stable_steps",
+                value=s,
+                fix=f"drop stable_steps (it follows from the others) or make it {stable}.",
+            )
+    if stable < 0:
+        raise ConfigError(
+            f"warm-up {w} plus decay {d} is longer than the run of {total}.",
+            field="decay_steps",
+            value=d,
+            fix="shorten the decay or the warm-up.",
+        )
+    facts.update(stable_steps=stable, cooldown_steps=d, decay_steps=d)
+    shape = extra.get("decay_shape", "1-sqrt")
+    return WarmupStableDecay(1.0, w, stable, d, floor, shape, spec.warmup_init_ratio or 0.0)
+
+
+def _special(kind: str, spec: SchedulerSpec, extra: dict[str, Any], ctx: _Ctx, facts: dict[str, Any]):
+    if kind == "one_cycle":
+        _refuse_warmup(spec, kind, ctx)
+        total = _total(spec, ctx, kind)
+        peak = F.opt_number(extra.get("max_lr"), "max_lr", low=0.0, low_open=True)
+        facts["declared_horizon"] = total
+        return (
+            OneCycle(
+                1.0,
+                total,
+                extra.get("pct_start", 0.3),
+                extra.get("anneal_strategy", "cos"),
+                extra.get("div_factor", 25.0),
+                extra.get("final_div_factor", 1e4),
+                F.boolean(extra.get("three_phase", False), "three_phase"),
+            ),
+            peak,
+        )
+    if kind == "cyclical":
+        _refuse_warmup(spec, kind, ctx)
+        top = F.opt_number(extra.get("max_lr"), "max_lr", low=0.0, low_open=True)
+        peak = top if top is not None else ctx.peak
+        base = F.number(extra.get("base_lr", peak / 10), "base_lr", low=0.0)
+        if base > peak:
+            raise ConfigError(
+                f"base_lr {base:g} is above max_lr {peak:g}.",
+                field="base_lr",
+                value=base,
+                fix="swap them: base_lr is the bottom of the cycle.",
+            )
+        if "step_size" in extra and "step_size_up" in extra:
+            raise ConfigError("give step_size or step_size_up, not both.", field="step_size_up", fix="drop one.")
+        up = extra.get("step_size_up", extra.get("step_size", 2000))
+        sched = Cyclic(base / peak, 1.0, up, extra.get("step_size_down"), extra.get("mode", "triangular"), extra.get("gamma", 1.0))
+        return sched, peak
+    if kind == "piecewise":
+        if "values" not in extra:
+            raise ConfigError("a 'piecewise' scheduler needs values.", field="values", fix="add values: [1.0, 0.1] (factors of the peak).")
+        _refuse_warmup(spec, kind, ctx)
+        bs = extra.get("boundaries", [])
+        facts["milestones"] = list(bs) if isinstance(bs, list) else bs
+        return PiecewiseConstant(tuple(F.sequence(bs, "boundaries")), tuple(F.sequence(extra["values"], "values"))), None
+    if kind == "sequence":
+        return _sequence(spec, extra, ctx, facts), None
+    # schedule: an algebra dict
+    data = extra.get("schedule")
+    if data is None:
+        raise ConfigError("needs schedule: {type: ..., ...}.", field="schedule", fix="give the algebra dict under schedule:.")
+    return from_dict(data, path="schedule"), None
+
+
+def _sequence(spec: SchedulerSpec, extra: dict[str, Any], ctx: _Ctx, facts: dict[str, Any]) -> Schedule:
+    _refuse_warmup(spec, "sequence", ctx)
+    pieces = F.sequence(extra.get("pieces", []), "pieces")
+    if not pieces:
+        raise ConfigError("a 'sequence' needs pieces.", field="pieces", fix="add pieces: [{type: ...}, ...] and boundaries.")
+    bs = [F.steps(b, f"boundaries[{i}]", minimum=1) for i, b in enumerate(F.sequence(extra.get("boundaries", []), "boundaries"))]
+    if len(bs) != len(pieces) - 1:
+        raise ConfigError(
+            f"{len(pieces)} pieces need {len(pieces) - 1} boundaries, got {len(bs)}.",
+            field="boundaries",
+            value=bs,
+            fix="give the absolute step where each next piece starts.",
+        )
+    if any(b <= a for a, b in zip(bs, bs[1:], strict=False)):
+        raise ConfigError(
+            f"boundaries must be strictly increasing (no zero-length piece), got {bs}.",
+            field="boundaries",
+            value=bs,
+            fix="sort them and drop empty pieces.",
+        )
+    total = spec.total_steps or ctx.total
+    starts = [0, *bs]
+    built: list[Schedule] = []
+    infos = []
+    for i, piece in enumerate(pieces):
+        end = bs[i] if i < len(bs) else total
+        length = None if end is None else end - starts[i]
+        if length is not None and length <= 0:
+            raise ConfigError(
+                f"piece {i} starts at {starts[i]}, at or after the end of the run ({total}).",
+                field=f"boundaries[{i - 1}]",
+                value=starts[i],
+                fix="move the boundary before total_steps.",
+            )
+        sub = _Ctx(ctx.peak, length, f"pieces[{i}]")
+        sched, pfacts, peak = scheduler_to_schedule(piece, sub)
+        if peak is not None:
+            raise ConfigError(
+                "a piece cannot set its own max_lr inside a sequence.",
+                field=f"pieces[{i}].max_lr",
+                value=peak,
+                fix="give values relative to the optimizer's lr.",
+            )
+        built.append(sched)
+        infos.append({"name": pfacts.get("scheduler_type"), "start": starts[i], "kwargs": dict(piece) if isinstance(piece, Mapping) else piece})
+    facts["milestones"] = bs
+    facts["pieces"] = infos
+    if total is not None:
+        facts["declared_horizon"] = total
+    return Sequence(tuple(built), tuple(bs))
+
+
+def _registered(spec: SchedulerSpec, ctx: _Ctx) -> Schedule:
+    data = {"type": spec.type, **spec.extra}
+    for key in ("warmup_steps", "warmup_ratio", "total_steps", "min_lr", "min_lr_ratio", "warmup_init_ratio"):
+        value = getattr(spec, key)
+        if value is not None:
+            data[key] = value
+    if "total_steps" not in data and ctx.total is not None:
+        from lrkit.schedules import get_schedule_class
+        from lrkit.schedules.custom import SchedulerInterface
+
+        if issubclass(get_schedule_class(spec.type), SchedulerInterface):
+            data["total_steps"] = ctx.total
+    return from_dict(data, path=ctx.path)
+
+
+def read_native(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    """Read lrkit's own config (already parsed and resolved) into a :class:`ResolvedConfig`."""
+    prefix = "training" if isinstance(data.get("training"), Mapping) else ""
+    body: Any = data["training"] if prefix else data
+    if "lrkit" in data and isinstance(data["lrkit"], Mapping) and not prefix:
+        body, prefix = data["lrkit"], "lrkit"
+    if not prefix and isinstance(body.get("type"), str):
+        body = {"scheduler": dict(body)}
+    if prefix:
+        extra_top = [k for k in data if k not in _TOP_KEYS]
+        if extra_top:
+            F.check_keys({k: data[k] for k in extra_top}, _TOP_KEYS, "")
+    spec: TrainingSpec = validate(TrainingSpec, body, prefix)
+    opt: OptimizerSpec | None = spec.optimizer
+    peak = opt.lr if opt is not None else 1.0
+    file_total = spec.total_steps or spec.max_steps
+    findings: list[Finding] = []
+    context: dict[str, Any] = {}
+    sched_path = F.join(prefix, "scheduler")
+    if spec.scheduler is not None and spec.schedule is not None:
+        raise ConfigError(
+            "give scheduler: or schedule:, not both.",
+            field=F.join(prefix, "schedule"),
+            fix="keep one of them.",
+        )
+    if spec.schedule is not None:
+        schedule = from_dict(spec.schedule, path=F.join(prefix, "schedule"))
+        peak_override = None
+    elif spec.scheduler is not None:
+        sched_total = spec.scheduler.total_steps or file_total or total_steps
+        ctx = _Ctx(peak, sched_total, sched_path)
+        schedule, context, peak_override = scheduler_to_schedule(body["scheduler"], ctx)
+    else:
+        raise ConfigError(
+            "no scheduler found.",
+            field=sched_path,
+            fix="add scheduler: {type: cosine_annealing, warmup_steps: ..., total_steps: ...}.",
+        )
+    if peak_override is not None:
+        peak = peak_override
+    declared = (spec.scheduler.total_steps if spec.scheduler is not None else None) or file_total
+    if declared is not None:
+        context.setdefault("declared_horizon", declared)
+    run_total = total_steps if total_steps is not None else declared
+    if run_total is None and schedule.horizon is not None and schedule.horizon > 0:
+        run_total = None
+    optimizer = None
+    if opt is not None:
+        optimizer = {"type": opt.type, "lr": opt.lr, **opt.kwargs}
+        if opt.param_groups:
+            optimizer["param_groups"] = [g.model_dump(exclude_none=True) for g in opt.param_groups]
+    if spec.controller is not None:
+        F.string(spec.controller.get("type"), F.join(F.join(prefix, "controller"), "type"))
+    return ResolvedConfig(
+        schedule=schedule,
+        peak_lr=peak,
+        total_steps=run_total,
+        format="lrkit",
+        source=source,
+        findings=tuple(findings),
+        context=context,
+        optimizer=optimizer,
+        raw=dict(data),
+        controller=dict(spec.controller) if spec.controller is not None else None,
+    )
