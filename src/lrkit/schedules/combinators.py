@@ -112,7 +112,7 @@ def join(pieces: SequenceABC[Schedule], boundaries: SequenceABC[int]) -> Sequenc
 class Warmup(Schedule):
     """Linear warm-up of ``warmup_steps`` updates in front of ``schedule``.
 
-    For ``t < W``: ``init + (target - init) * (t + 1) / W``; then ``schedule(t - W)``.
+    For ``t < W``: ``init + (target - init) * min((t + 1) / W, 1)``; then ``schedule(t - W)``.
     ``target`` defaults to ``schedule(0)``, so the curve is continuous where the schedule
     starts; give it explicitly when the schedule may have no steps of its own (a decay of
     zero length already sits at its floor at its step 0, and warming up to the floor would
@@ -150,7 +150,10 @@ class Warmup(Schedule):
             target = self.target
             if target is None:
                 target = float(self.schedule._evaluate(np.zeros(1))[0])
-            out[warm] = self.init + (target - self.init) * (t[warm] + 1.0) / w
+            # min(.., 1): between update W-1 and W (fractional steps) the ramp stays at target;
+            # the two-product form lands exactly on target (init + (target - init) can round off)
+            f = np.minimum((t[warm] + 1.0) / w, 1.0)
+            out[warm] = (1.0 - f) * self.init + f * target
         return out
 
     @property

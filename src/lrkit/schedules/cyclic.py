@@ -155,7 +155,7 @@ class Cyclic(Schedule):
         if self.mode == "triangular":
             return self.base + height
         if self.mode == "triangular2":
-            return self.base + height * (1.0 / 2.0 ** (cycle - 1.0))
+            return self.base + height * 0.5 ** (cycle - 1.0)  # exact powers of two, as torch
         return self.base + height * self.gamma**t
 
     def phase_starts(self, until: int | None = None) -> list[int]:

@@ -68,7 +68,7 @@ class Constant(Schedule):
 class Linear(Schedule):
     """Straight line from ``start`` (step 0) to ``end`` (step ``steps``), then ``end``.
 
-    ``v(t) = start + (end - start) * min(t, steps) / steps``. Serves as a warm-up
+    ``v(t) = (1 - p) * start + p * end`` with ``p = min(t, steps) / steps``. Serves as a warm-up
     (``start < end``) or a linear decay (``start > end``).
     """
 
@@ -82,7 +82,9 @@ class Linear(Schedule):
         set_field(self, "steps", check_steps("steps", self.steps))
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
-        return self.start + (self.end - self.start) * _progress(t, self.steps)
+        # (1 - p) * start + p * end is exact at both ends (start + (end - start) * p can miss end)
+        p = _progress(t, self.steps)
+        return (1.0 - p) * self.start + p * self.end
 
     @property
     def horizon(self) -> float | None:
@@ -361,7 +363,7 @@ def cooldown_coefficient(shape: str, p: np.ndarray) -> np.ndarray:
 class WarmupStableDecay(Schedule):
     """Warm-up, a long stable phase at ``peak``, then a cool-down to ``end``.
 
-    - warm-up (``t < W``): ``init + (peak - init) * (t + 1) / W`` -- lrkit's warm-up, whose
+    - warm-up (``t < W``): ``init + (peak - init) * min((t + 1) / W, 1)`` -- lrkit's warm-up, whose
       first update is never at 0 and whose last warm-up update reaches ``peak``;
     - stable (``W <= t < W + S``): ``peak``;
     - cool-down (``p = (t - W - S) / D`` clipped to [0, 1]):
@@ -392,7 +394,8 @@ class WarmupStableDecay(Schedule):
         out = self.end + (self.peak - self.end) * cooldown_coefficient(self.decay_shape, p)
         if w:
             warm = t < w
-            out = np.where(warm, self.init + (self.peak - self.init) * (t + 1.0) / w, out)
+            f = np.minimum((t + 1.0) / w, 1.0)
+            out = np.where(warm, (1.0 - f) * self.init + f * self.peak, out)
         return out
 
     @property
