@@ -1,0 +1,261 @@
+"""Summaries of a comparison: per-configuration statistics, the winner and how sure that is.
+
+A *configuration* is one schedule at one peak LR; its trials differ only by seed. Its score is
+the final held-out metric (lower is better): mean and sample standard deviation (``ddof=1``)
+over the seeds whose trial ended ``ok``.
+
+The winner is the configuration with the lowest mean among those whose every seed ended ok
+(diverged or failed seeds disqualify: a schedule that sometimes blows up does not win). How
+sure that is comes from a *paired* comparison with every other configuration over the seeds
+both completed -- same seed means same initial weights and same batches, so the per-seed
+difference ``d_i = metric_other(i) - metric_winner(i)`` removes the seed-to-seed variation:
+
+- ``wins``: seeds where the winner is strictly better;
+- two-sided paired t-test on ``d`` (``scipy.stats.ttest_rel``), ``n - 1`` degrees of freedom.
+
+Confidence against the runner-up: ``high`` (p < 0.01), ``moderate`` (p < 0.05), ``low``
+(otherwise: the top two are within seed noise), ``none`` (one seed: no spread to judge by).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ConfigSummary", "Paired", "Verdict", "Summary", "summarize", "paired", "fmt_lr"]
+
+
+def fmt_lr(lr: float) -> str:
+    return f"{lr:.3g}"
+
+
+@dataclass
+class ConfigSummary:
+    """Statistics of one (schedule, peak LR) over its seeds."""
+
+    label: str
+    lr: float
+    seeds: list[int]
+    statuses: dict[int, str]
+    evals: dict[int, float]
+    final_losses: dict[int, float]
+    reasons: dict[int, str]
+    wall_s: list[float]
+    train_s: list[float]
+    keys: dict[int, str]
+
+    @property
+    def id(self) -> str:
+        return f"{self.label} @ {fmt_lr(self.lr)}"
+
+    @property
+    def n(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def n_ok(self) -> int:
+        return sum(s == "ok" for s in self.statuses.values())
+
+    @property
+    def n_done(self) -> int:
+        return len(self.statuses)
+
+    def count(self, status: str) -> int:
+        return sum(s == status for s in self.statuses.values())
+
+    @property
+    def complete(self) -> bool:
+        """Every seed ran and ended ok."""
+        return self.n_ok == self.n
+
+    @property
+    def eval_mean(self) -> float | None:
+        v = list(self.evals.values())
+        return float(np.mean(v)) if v else None
+
+    @property
+    def eval_std(self) -> float | None:
+        v = list(self.evals.values())
+        return float(np.std(v, ddof=1)) if len(v) > 1 else (0.0 if v else None)
+
+    @property
+    def loss_mean(self) -> float | None:
+        v = [x for x in self.final_losses.values() if x is not None and math.isfinite(x)]
+        return float(np.mean(v)) if v else None
+
+    @property
+    def loss_std(self) -> float | None:
+        v = [x for x in self.final_losses.values() if x is not None and math.isfinite(x)]
+        return float(np.std(v, ddof=1)) if len(v) > 1 else (0.0 if v else None)
+
+    @property
+    def status_text(self) -> str:
+        parts = [f"{self.n_ok}/{self.n} ok"]
+        for s in ("diverged", "failed"):
+            if self.count(s):
+                parts.append(f"{self.count(s)} {s}")
+        missing = self.n - self.n_done
+        if missing:
+            parts.append(f"{missing} not run")
+        return ", ".join(parts)
+
+
+@dataclass
+class Paired:
+    """Paired comparison of ``other`` against the winner over shared ok seeds."""
+
+    other: str
+    n: int
+    mean_diff: float | None
+    wins: int
+    p_value: float | None
+
+    @property
+    def text(self) -> str:
+        if self.n == 0:
+            return "no shared seeds"
+        p = "" if self.p_value is None else f", p = {self.p_value:.2g}"
+        return f"+{self.mean_diff:.4g} ({self.wins}/{self.n} seeds{p})"
+
+
+@dataclass
+class Verdict:
+    winner: ConfigSummary | None
+    runner_up: ConfigSummary | None
+    versus: Paired | None
+    confidence: str  # high | moderate | low | none | no-result
+    sentence: str
+
+
+@dataclass
+class Summary:
+    configs: list[ConfigSummary]  # ranked, best first
+    verdict: Verdict
+    vs_winner: dict[str, Paired] = field(default_factory=dict)
+    metric: str = "held-out loss"
+
+
+def paired(winner: ConfigSummary, other: ConfigSummary) -> Paired:
+    """Paired comparison over the seeds both configurations completed."""
+    seeds = sorted(set(winner.evals) & set(other.evals))
+    if not seeds:
+        return Paired(other.id, 0, None, 0, None)
+    d = np.array([other.evals[s] - winner.evals[s] for s in seeds], dtype=np.float64)
+    wins = int(np.sum(d > 0))
+    p: float | None = None
+    if len(seeds) >= 2:
+        if np.allclose(d, d[0], rtol=0.0, atol=1e-15):  # no spread: the t statistic is undefined
+            p = 0.0 if d[0] != 0 else 1.0
+        else:
+            try:
+                from scipy.stats import ttest_rel
+            except ImportError:  # pragma: no cover - scipy comes with scikit-learn
+                p = None
+            else:
+                p = float(ttest_rel([other.evals[s] for s in seeds], [winner.evals[s] for s in seeds]).pvalue)
+    return Paired(other.id, len(seeds), float(d.mean()), wins, p)
+
+
+def _rank_key(c: ConfigSummary) -> tuple:
+    mean = c.eval_mean
+    return (not c.complete, c.n_ok == 0, -c.n_ok, math.inf if mean is None else mean, c.label, c.lr)
+
+
+def _confidence(p: Paired) -> str:
+    if p.n < 2 or p.p_value is None:
+        return "none"
+    if p.p_value < 0.01:
+        return "high"
+    if p.p_value < 0.05:
+        return "moderate"
+    return "low"
+
+
+def summarize(
+    trials: Iterable[Mapping[str, Any]],
+    order: Iterable[tuple[str, float]] | None = None,
+    seeds: Iterable[int] | None = None,
+    metric: str = "held-out loss",
+) -> Summary:
+    """Group finished trials into configurations, rank them and name the winner.
+
+    Args:
+        trials: results as read from the store (``spec``, ``status``, ``eval`` ...).
+        order: the planned (label, lr) configurations, so planned-but-unrun ones are listed.
+        seeds: the planned seeds (for "not run" counts).
+    """
+    seeds = sorted(set(seeds or ()))
+    groups: dict[tuple[str, float], ConfigSummary] = {}
+
+    def group(label: str, lr: float) -> ConfigSummary:
+        k = (label, float(lr))
+        if k not in groups:
+            groups[k] = ConfigSummary(label, float(lr), list(seeds), {}, {}, {}, {}, [], [], {})
+        return groups[k]
+
+    for label, lr in order or ():
+        group(label, lr)
+    for t in trials:
+        spec = t["spec"]
+        c = group(spec["label"], spec["lr"])
+        seed = int(spec["seed"])
+        if seed not in c.seeds:
+            c.seeds.append(seed)
+            c.seeds.sort()
+        c.statuses[seed] = t["status"]
+        c.keys[seed] = t["key"]
+        if t["status"] == "ok" and t.get("eval") is not None and math.isfinite(t["eval"]):
+            c.evals[seed] = float(t["eval"])
+        if t.get("final_loss") is not None:
+            c.final_losses[seed] = float(t["final_loss"])
+        if t.get("reason"):
+            c.reasons[seed] = str(t["reason"])
+        c.wall_s.append(float(t.get("wall_s") or 0.0))
+        c.train_s.append(float(t.get("train_s") or 0.0))
+    configs = sorted(groups.values(), key=_rank_key)
+    winner = configs[0] if configs and configs[0].n_ok > 0 else None
+    if winner is None:
+        return Summary(
+            configs,
+            Verdict(None, None, None, "no-result", "No trial finished ok, so there is no winner."),
+            metric=metric,
+        )
+    vs = {c.id: paired(winner, c) for c in configs if c is not winner}
+    runner = next((c for c in configs[1:] if c.n_ok > 0), None)
+    if not winner.complete:
+        sentence = (
+            f"No schedule completed every seed; best partial result: {winner.id} "
+            f"({metric} {winner.eval_mean:.4g} over {winner.n_ok}/{winner.n} seeds)."
+        )
+        return Summary(configs, Verdict(winner, runner, None, "none", sentence), vs, metric)
+    head = f"{winner.id} wins with {metric} {winner.eval_mean:.4g}"
+    if winner.n_ok > 1:
+        head += f" ± {winner.eval_std:.2g}"
+    if runner is None:
+        return Summary(configs, Verdict(winner, None, None, "none", head + " (the only one that finished)."), vs, metric)
+    versus = vs[runner.id]
+    conf = _confidence(versus)
+    if versus.n == 0:
+        tail = f"; the runner-up {runner.id} shares no completed seed with it, so they cannot be paired."
+    elif versus.n == 1:
+        tail = (
+            f"; runner-up {runner.id} is {versus.mean_diff:+.4g} worse on the one seed both ran -- with one seed "
+            "there is no way to tell this from noise (use --seeds 3 or more)."
+        )
+    else:
+        p = "" if versus.p_value is None else f", paired t-test p = {versus.p_value:.2g}"
+        judgement = {
+            "high": "a clear win",
+            "moderate": "a likely win",
+            "low": "within seed noise: not a reliable difference",
+            "none": "no test possible",
+        }[conf]
+        tail = (
+            f"; runner-up {runner.id} is worse by {versus.mean_diff:.4g} on average, and on {versus.wins} of "
+            f"{versus.n} seeds{p}: {judgement}."
+        )
+    return Summary(configs, Verdict(winner, runner, versus, conf, head + tail), vs, metric)
