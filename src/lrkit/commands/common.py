@@ -94,7 +94,8 @@ def bad_input(where: str | None = None) -> Iterator[None]:
         line = _describe(err)
         if line is None:
             raise
-        error_line(f"{where}: {line}" if where else line)
+        prefixed = not where or line.startswith(f"{where}:") or line.startswith(f"{where} ")
+        error_line(line if prefixed else f"{where}: {line}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 

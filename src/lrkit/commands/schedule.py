@@ -293,8 +293,7 @@ def show(
 ) -> None:
     """Show the LR a config produces: key steps, a sparkline, summary figures and the linter's findings.
 
-    Key steps are the first update, the end of the warm-up, every phase boundary, every K-th step and the
-    last update. Step k means k optimizer updates already taken.
+    Key steps are the first update, the end of the warm-up, every phase boundary, every K-th step and the last update. Step k means k optimizer updates already taken; the area is the sum of the LR over the run's updates.
 
     Example:
 
@@ -320,8 +319,7 @@ def check(
 ) -> None:
     """Lint configs: every finding with its severity, the steps and values behind it, and the fix.
 
-    Exit code 1 when any config has an error-level finding (so it can gate a CI pipeline), 2 when a config
-    cannot be read, 0 otherwise.
+    Exit code 1 when any config has an error-level finding (so it can gate a CI pipeline), 2 when a config cannot be read, 0 otherwise. Rules are listed in docs/lint.md.
 
     Example:
 
@@ -391,7 +389,12 @@ def convert(
         raise typer.Exit(EXIT_BAD_INPUT)
     cfg, n = _load(config, total_steps, fmt)
     with bad_input(config):
-        data = config_mod.to_config(cfg, to, total_steps=n)
+        try:
+            data = config_mod.to_config(cfg, to, total_steps=n)
+        except ModuleNotFoundError as err:
+            if not (err.name or "").startswith("lrkit."):
+                raise
+            raise BadInput(f"converting to {to!r} is not available in this build ({err.name} is missing).") from None
     as_json = as_json or (output is not None and output.suffix.lower() == ".json")
     text = json.dumps(data, indent=2) + "\n" if as_json else yaml.safe_dump(data, sort_keys=False)
     if output is None:
@@ -448,6 +451,12 @@ def plot(
         out_console().print(f"wrote {output} ({len(series)} curve{'s' if len(series) != 1 else ''}, {width}x{height})", markup=False)
 
 
+def _first_sentence(doc: str | None) -> str:
+    """The docstring's first paragraph on one line, without reST literal quotes."""
+    para = (doc or "").strip().split("\n\n")[0]
+    return " ".join(para.split()).replace("``", "")
+
+
 def list_known(as_json: JsonFlag = False) -> None:
     """List the schedule families and the config formats lrkit knows, one line each.
 
@@ -459,8 +468,7 @@ def list_known(as_json: JsonFlag = False) -> None:
 
     families = {}
     for name in schedule_names():
-        doc = (get_schedule_class(name).__doc__ or "").strip()
-        families[name] = doc.splitlines()[0].strip() if doc else ""
+        families[name] = _first_sentence(get_schedule_class(name).__doc__)
     try:
         from lrkit.config import FORMATS
 

@@ -1,0 +1,423 @@
+"""The `lrkit` command: show, plot, check, convert, list, through typer's runner and as real
+subprocesses of the installed console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import lrkit
+from lrkit.cli import app
+from lrkit.commands.schedule import SPARK_WIDTH, sparkline
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "src" / "lrkit" / "examples"
+
+
+def _console_script() -> str:
+    here = Path(sys.executable).with_name("lrkit")
+    return str(here) if here.exists() else (shutil.which("lrkit") or "lrkit")
+
+
+LRKIT = _console_script()
+
+GOOD = """\
+training:
+  optimizer: {type: adamw, lr: 3.0e-4}
+  scheduler: {type: cosine_annealing, warmup_steps: 500, total_steps: 10000, min_lr: 3.0e-5}
+"""
+# decays over 20000 updates but is checked for a 5000-update run: error-level finding
+LONG = """\
+training:
+  optimizer: {type: adamw, lr: 1.0e-3}
+  scheduler: {type: cosine_annealing, warmup_steps: 200, total_steps: 20000}
+"""
+WSD = """\
+training:
+  optimizer: {type: adamw, lr: 1.0e-3}
+  scheduler: {type: wsd, warmup_steps: 100, total_steps: 10000, decay_steps: 300}
+"""
+BAD_VALUE = """\
+training:
+  optimizer: {type: adamw, lr: 3.0e-4}
+  scheduler: {type: cosine_annealing, warmup_steps: -5, total_steps: 10000}
+"""
+BAD_YAML = "training:\n  optimizer: {type: adamw, lr: 3.0e-4\n  scheduler: [\n"
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture()
+def cfgs(tmp_path: Path) -> dict[str, Path]:
+    out = {}
+    for name, text in {"good": GOOD, "long": LONG, "wsd": WSD, "bad_value": BAD_VALUE, "bad_yaml": BAD_YAML}.items():
+        p = tmp_path / f"{name}.yaml"
+        p.write_text(text)
+        out[name] = p
+    return out
+
+
+def invoke(runner: CliRunner, *args: str, **kw):
+    return runner.invoke(app, [str(a) for a in args], **kw)
+
+
+def assert_one_error_line(stderr: str, *needles: str) -> None:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("lrkit: error: ")
+    assert "Traceback" not in stderr
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+
+
+# ---------------------------------------------------------------------------------- show
+
+
+def test_show_text_has_key_steps_sparkline_summary_and_findings(runner, cfgs):
+    res = invoke(runner, "show", cfgs["good"])
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert re.search(r"^\s+0\s+6\.0000e-07\s+0\.2%\s+first update$", out, re.M)
+    assert re.search(r"^\s+500\s+3\.0000e-04\s+100\.0%\s+warm-up ended, phase boundary$", out, re.M)
+    assert re.search(r"^\s+9999\s+3\.0000e-05\s+10\.0%\s+last update$", out, re.M)
+    spark = [line.strip() for line in out.splitlines() if line.strip() and set(line.strip()) <= set("▁▂▃▄▅▆▇█")]
+    assert len(spark) == 1 and len(spark[0]) == SPARK_WIDTH
+    for label in ("peak", "final", "minimum", "warm-up", ">= 90% of peak", "area"):
+        assert re.search(rf"^  {re.escape(label)}\s", out, re.M), label
+    assert "findings: none" in out
+
+
+def test_show_json_matches_the_algebra(runner, cfgs):
+    res = invoke(runner, "show", cfgs["good"], "--json", "--every", "2500")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    cfg = lrkit.load_config(cfgs["good"])
+    lrs = cfg.lr_schedule(np.arange(10_000))
+    steps = [r["step"] for r in data["key_steps"]]
+    assert steps == [0, 500, 2500, 5000, 7500, 9999]
+    for row in data["key_steps"]:
+        assert row["lr"] == pytest.approx(lrs[row["step"]], rel=1e-12)
+    sm = data["summary"]
+    assert sm["peak"] == pytest.approx(3e-4)
+    assert sm["final"] == pytest.approx(lrs[-1])
+    assert sm["minimum"] == pytest.approx(lrs.min())
+    assert sm["warmup_steps"] == 500 and sm["warmup_fraction"] == pytest.approx(0.05)
+    assert sm["area"] == pytest.approx(lrs.sum(), rel=1e-12)
+    assert sm["share_at_90pct_of_peak"] == pytest.approx(np.mean(lrs >= 0.9 * 3e-4))
+    assert data["findings"] == []
+
+
+def test_show_total_steps_flag_and_findings(runner, cfgs):
+    res = invoke(runner, "show", cfgs["long"], "--total-steps", "5000", "--json")
+    assert res.exit_code == 0  # show reports, check gates
+    data = json.loads(res.output)
+    assert data["total_steps"] == 5000
+    (f,) = [f for f in data["findings"] if f["rule"] == "decay-horizon-too-long"]
+    assert f["severity"] == "error" and f["evidence"]["steps"] == [4999, 20000]
+    text = invoke(runner, "show", cfgs["long"], "-n", "5000").output
+    assert "error   decay-horizon-too-long" in text and "fix: " in text
+
+
+def test_show_every_zero_lists_only_key_steps(runner, cfgs):
+    data = json.loads(invoke(runner, "show", cfgs["good"], "--every", "0", "--json").output)
+    assert [r["step"] for r in data["key_steps"]] == [0, 500, 9999]
+
+
+def test_show_reads_stdin(runner, cfgs):
+    res = invoke(runner, "show", "-", "--json", input=GOOD)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["source"] == "<stdin>"
+
+
+def test_show_ignore_drops_a_rule(runner, cfgs):
+    data = json.loads(invoke(runner, "show", cfgs["wsd"], "--json").output)
+    assert "wsd-cooldown-too-short" in [f["rule"] for f in data["findings"]]
+    data = json.loads(invoke(runner, "show", cfgs["wsd"], "--json", "--ignore", "wsd-cooldown-too-short").output)
+    assert "wsd-cooldown-too-short" not in [f["rule"] for f in data["findings"]]
+
+
+def test_output_does_not_depend_on_terminal_width(runner, cfgs):
+    narrow = invoke(runner, "show", cfgs["wsd"], env={"COLUMNS": "40"}).output
+    wide = invoke(runner, "show", cfgs["wsd"], env={"COLUMNS": "250"}).output
+    assert narrow == wide
+    assert any(len(line) > 40 for line in narrow.splitlines())  # long lines were not wrapped
+
+
+def test_no_color_is_respected(runner, cfgs):
+    colored = invoke(runner, "check", cfgs["wsd"], env={"FORCE_COLOR": "1"}).output
+    plain = invoke(runner, "check", cfgs["wsd"], env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).output
+    color_code = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;[0-9;]+)m")
+    assert color_code.search(colored)
+    assert not color_code.search(plain)
+
+
+def test_sparkline_levels():
+    steps = np.arange(800)
+    ramp = (steps // 100) / 7  # eight flat bins at 0, 1/7, ..., 1
+    assert sparkline(steps, ramp, 800, 1.0, width=8) == "▁▂▃▄▅▆▇█"
+    steps = np.arange(100)
+    line = sparkline(steps, np.ones(100), 100, 1.0, width=10)
+    assert line == "█" * 10
+    assert sparkline(steps, np.zeros(100), 100, 0.0, width=5) == "▁" * 5
+
+
+# ---------------------------------------------------------------------------------- check
+
+
+def test_check_exit_codes(runner, cfgs):
+    assert invoke(runner, "check", cfgs["good"]).exit_code == 0
+    assert invoke(runner, "check", cfgs["wsd"]).exit_code == 0  # warnings do not fail
+    res = invoke(runner, "check", cfgs["good"], cfgs["long"], "--total-steps", "5000")
+    assert res.exit_code == 1
+    assert invoke(runner, "check", cfgs["long"], "-n", "5000", "--ignore", "decay-horizon-too-long").exit_code == 0
+    res = invoke(runner, "check", cfgs["good"], cfgs["bad_value"])
+    assert res.exit_code == 2
+
+
+def test_check_json(runner, cfgs):
+    res = invoke(runner, "check", cfgs["good"], cfgs["wsd"], "--json")
+    data = json.loads(res.stdout)
+    assert [d["config"] for d in data] == [str(cfgs["good"]), str(cfgs["wsd"])]
+    assert data[0]["findings"] == []
+    (f,) = [f for f in data[1]["findings"] if f["rule"] == "wsd-cooldown-too-short"]
+    assert set(f) >= {"rule", "severity", "message", "fix", "evidence"}
+
+
+# ---------------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("command", ["show", "check", "plot", "convert"])
+def test_bad_value_is_one_line_naming_file_path_value_and_fix(runner, cfgs, command, tmp_path):
+    extra = {"plot": ["-o", str(tmp_path / "x.png")], "convert": ["--to", "lrkit"]}.get(command, [])
+    res = invoke(runner, command, cfgs["bad_value"], *extra)
+    assert res.exit_code == 2
+    assert_one_error_line(res.stderr, str(cfgs["bad_value"]), "training.scheduler.warmup_steps", "-5", "Fix:")
+
+
+def test_bad_yaml_missing_file_and_directory(runner, cfgs, tmp_path):
+    res = invoke(runner, "show", cfgs["bad_yaml"])
+    assert res.exit_code == 2
+    assert_one_error_line(res.stderr, str(cfgs["bad_yaml"]), "line 3")
+    res = invoke(runner, "show", tmp_path / "missing.yaml")
+    assert res.exit_code == 2
+    assert_one_error_line(res.stderr, "missing.yaml", "Fix:")
+    res = invoke(runner, "check", tmp_path)
+    assert res.exit_code == 2
+    assert_one_error_line(res.stderr, "directory")
+    res = invoke(runner, "show", "-", input="")
+    assert res.exit_code == 2
+    assert_one_error_line(res.stderr, "standard input is empty")
+
+
+def test_bad_flags(runner, cfgs, tmp_path):
+    res = invoke(runner, "plot", cfgs["good"], "-o", tmp_path / "x.gif")
+    assert res.exit_code == 2
+    assert_one_error_line(res.stderr, "x.gif", ".png")
+    res = invoke(runner, "convert", cfgs["good"], "--to", "hff")
+    assert res.exit_code == 2
+    assert_one_error_line(res.stderr, "'hff'", "Did you mean 'hf'?")
+    res = invoke(runner, "show", cfgs["good"], "--total-steps", "0")
+    assert res.exit_code == 2
+
+
+def test_run_length_unknown_and_endless_schedule(runner, tmp_path):
+    p = tmp_path / "const.yaml"
+    p.write_text("training:\n  optimizer: {type: sgd, lr: 0.1}\n  scheduler: {type: constant}\n")
+    res = invoke(runner, "show", p)
+    assert res.exit_code == 2
+    assert_one_error_line(res.stderr, "--total-steps")
+    assert invoke(runner, "show", p, "-n", "100").exit_code == 0
+
+
+# ---------------------------------------------------------------------------------- convert
+
+
+def test_convert_to_lrkit_round_trips_the_curve(runner, cfgs, tmp_path):
+    res = invoke(runner, "convert", cfgs["good"], "--to", "lrkit")
+    if res.exit_code == 2 and "not available in this build" in res.stderr:
+        pytest.skip("lrkit.config.export not written yet")
+    assert res.exit_code == 0, res.output
+    data = yaml.safe_load(res.stdout)
+    back = lrkit.load_config(data, total_steps=10_000)
+    orig = lrkit.load_config(cfgs["good"])
+    steps = np.arange(12_000)
+    np.testing.assert_allclose(back.lr_schedule(steps), orig.lr_schedule(steps), rtol=1e-12, atol=0)
+    out = tmp_path / "out.json"
+    assert invoke(runner, "convert", cfgs["good"], "--to", "lrkit", "-o", out).exit_code == 0
+    assert json.loads(out.read_text()) == data
+
+
+# ---------------------------------------------------------------------------------- list
+
+
+def test_list_names_every_family_and_format(runner):
+    from lrkit.config import FORMATS
+    from lrkit.schedules import schedule_names
+
+    res = invoke(runner, "list")
+    assert res.exit_code == 0
+    for name in schedule_names():
+        assert re.search(rf"^  {re.escape(name)}\s+\S", res.output, re.M), name
+    for name in FORMATS:
+        assert re.search(rf"^  {re.escape(name)}\s+\S", res.output, re.M), name
+    data = json.loads(invoke(runner, "list", "--json").output)
+    assert set(data["schedules"]) == set(schedule_names()) and set(data["formats"]) == set(FORMATS)
+    assert data["schedules"]["cosine"].startswith("Half a cosine")
+
+
+# ---------------------------------------------------------------------------------- plot
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+    return struct.unpack(">II", head[16:24])
+
+
+def test_plot_png_has_requested_size(runner, cfgs, tmp_path):
+    out = tmp_path / "curves.png"
+    res = invoke(runner, "plot", cfgs["good"], cfgs["wsd"], "-o", out, "--width", "640", "--height", "360")
+    assert res.exit_code == 0, res.output
+    assert _png_size(out) == (640, 360)
+
+
+def test_plot_svg_counts_curves_and_log_axis(runner, cfgs, tmp_path):
+    out = tmp_path / "curves.svg"
+    res = invoke(runner, "plot", cfgs["good"], cfgs["wsd"], cfgs["long"], "-o", out, "--log", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["curves"] == ["good.yaml", "wsd.yaml", "long.yaml"]
+    root = ET.parse(out).getroot()
+    assert root.get("width") == "576pt" and root.get("height") == "324pt"  # 800x450 px at 100 dpi
+    ids = sorted(el.get("id") for el in root.iter() if (el.get("id") or "").startswith("lrkit-curve-"))
+    assert ids == ["lrkit-curve-0", "lrkit-curve-1", "lrkit-curve-2"]
+
+
+def test_plot_figure_curves_legend_boundaries():
+    from lrkit.plot import CURVE_GID, schedule_figure
+
+    xs = np.arange(10)
+    fig = schedule_figure(
+        [("a", xs, np.ones(10), [3]), ("b", xs, np.full(10, 0.5), [2, 6])], log=True, width_px=500, height_px=300
+    )
+    (ax,) = fig.axes
+    curves = [ln for ln in ax.get_lines() if (ln.get_gid() or "").startswith(CURVE_GID)]
+    assert len(curves) == 2
+    assert len(ax.get_lines()) == 2 + 3  # three boundary lines
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    assert ax.get_yscale() == "log"
+    assert tuple(fig.get_size_inches() * fig.dpi) == pytest.approx((500, 300))
+
+
+def test_plot_same_file_names_use_paths(runner, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for d in ("a", "b"):
+        (tmp_path / d / "run.yaml").write_text(GOOD)
+    res = invoke(runner, "plot", tmp_path / "a" / "run.yaml", tmp_path / "b" / "run.yaml", "-o", tmp_path / "p.svg", "--json")
+    labels = json.loads(res.stdout)["curves"]
+    assert labels[0] != labels[1] and labels[0].endswith("a/run.yaml")
+
+
+# ---------------------------------------------------------------------------------- help
+
+
+@pytest.mark.parametrize("command", ["show", "plot", "check", "convert", "list"])
+def test_help_has_an_example(runner, command):
+    res = invoke(runner, command, "--help", env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    assert "Example" in res.output and f"lrkit {command}" in res.output
+
+
+# ---------------------------------------------------------------------------------- subprocesses
+
+
+def _run(*args: str, stdin: str | None = None, cwd: Path | None = None, env: dict | None = None):
+    full_env = {**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "80", **(env or {})}
+    full_env.pop("FORCE_COLOR", None)
+    return subprocess.run(
+        [*args], input=stdin, capture_output=True, text=True, cwd=cwd, env=full_env, timeout=120, check=False
+    )
+
+
+@pytest.mark.slow
+def test_console_script_exit_codes(cfgs, tmp_path):
+    assert Path(LRKIT).exists() or shutil.which(LRKIT), "the lrkit console script is not installed"
+    ok = _run(LRKIT, "show", str(cfgs["good"]))
+    assert ok.returncode == 0 and "last update" in ok.stdout
+    gate = _run(LRKIT, "check", str(cfgs["long"]), "-n", "5000")
+    assert gate.returncode == 1 and "decay-horizon-too-long" in gate.stdout
+    bad = _run(LRKIT, "check", str(cfgs["bad_value"]))
+    assert bad.returncode == 2
+    assert_one_error_line(bad.stderr, "training.scheduler.warmup_steps")
+    piped = _run(LRKIT, "check", "-", "--json", stdin=GOOD)
+    assert piped.returncode == 0 and json.loads(piped.stdout)[0]["config"] == "-"
+
+
+_RUNNER = textwrap.dedent(
+    """
+    import atexit, json, sys
+    def report():
+        loaded = [m for m in ("torch", "evil_marker_module") if m in sys.modules]
+        sys.stderr.write("\\nLOADED=" + json.dumps(loaded) + "\\n")
+    atexit.register(report)
+    sys.argv = ["lrkit"] + sys.argv[1:]
+    from lrkit.cli import main
+    main()
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["show", "check", "plot", "convert"])
+def test_commands_do_not_import_torch(cfgs, tmp_path, command):
+    extra = {"plot": ["-o", str(tmp_path / "p.png")], "convert": ["--to", "lrkit"]}.get(command, [])
+    res = _run(sys.executable, "-c", _RUNNER, command, str(cfgs["good"]), *extra)
+    loaded = json.loads(res.stderr.rsplit("LOADED=", 1)[1])
+    assert "torch" not in loaded, res.stderr
+
+
+@pytest.mark.slow
+def test_dotted_class_in_a_config_is_never_imported(tmp_path):
+    (tmp_path / "evil_marker_module.py").write_text(
+        "import pathlib\npathlib.Path(__file__).with_name('IMPORTED').write_text('x')\n"
+        "class Sched:\n    def __init__(self, optimizer, **kw): pass\n"
+    )
+    cfg = tmp_path / "rl.yaml"
+    cfg.write_text(
+        textwrap.dedent(
+            """\
+            policy:
+              optimizer: {name: torch.optim.AdamW, kwargs: {lr: 1.0e-6}}
+              scheduler:
+                - {name: torch.optim.lr_scheduler.LinearLR, kwargs: {start_factor: 0.1, end_factor: 1.0, total_iters: 10}}
+                - {name: evil_marker_module.Sched, kwargs: {}}
+                - {milestones: [10]}
+            grpo: {max_num_steps: 100}
+            """
+        )
+    )
+    opt = tmp_path / "opt.yaml"
+    opt.write_text("training:\n  optimizer: {type: evil_marker_module.Opt, lr: 1.0e-3}\n  scheduler: {type: constant}\n")
+    env = {"PYTHONPATH": str(tmp_path)}
+    for command in (["show", str(cfg)], ["check", str(cfg)], ["show", str(opt), "-n", "10"]):
+        res = _run(sys.executable, "-c", _RUNNER, *command, cwd=tmp_path, env=env)
+        loaded = json.loads(res.stderr.rsplit("LOADED=", 1)[1])
+        assert loaded == [], res.stderr
+        assert res.returncode in (0, 1, 2) and "Traceback" not in res.stderr, res.stderr
+        assert not (tmp_path / "IMPORTED").exists()
