@@ -1,0 +1,497 @@
+"""The range-test loop: ramp the LR, train, watch the loss, stop, restore.
+
+One update ``k`` (``k = 0 .. num_steps-1``):
+
+1. every group's LR is set to ``start_lr * r_g * f(k)`` (``f`` the ramp schedule of
+   :mod:`lrkit.finder.ramp``, ``r_g`` the group's ratio to the reference group);
+2. the next batch is drawn (the data is iterated again when it runs out, never one batch
+   re-read) and one training step runs (``step_fn``, or ``loss_fn``/``training_step``/
+   ``criterion`` followed by ``backward()`` and ``optimizer.step()``);
+3. the loss is written into a buffer *on the loss's device* -- no ``.item()``, so the host
+   never waits on the accelerator inside the loop.
+
+Every ``check_every`` updates the block of new losses is averaged over ranks (one
+``all_reduce``, under ``torch.distributed``), copied to the host once, and checked: a NaN or
+infinite loss stops the test at that update; the bias-corrected EMA rising above
+``best + diverge * max(L0 - best, 0.1 |best|, 3 sigma)`` (``L0`` the mean of the first
+losses, ``sigma`` the batch-to-batch noise of the raw loss; no ratio to ``best``, so negative
+losses work too) stops it as diverged. The stop decision is reduced across ranks
+(``MAX``), so all ranks stop at the same update and none waits in a collective alone.
+
+Whatever happens -- normal end, early stop, NaN, ``KeyboardInterrupt``, an exception from
+user code -- the :class:`~lrkit.finder.snapshot.Snapshot` taken before the first update is
+restored in a ``finally`` block.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch.optim import Optimizer
+
+from lrkit.errors import ConfigError
+from lrkit.finder.ramp import check_ramp, ramp_schedule
+from lrkit.finder.result import FinderResult
+from lrkit.finder.smoothing import EMA, ema
+from lrkit.finder.snapshot import Snapshot
+from lrkit.finder.suggest import suggest
+
+__all__ = ["find_lr", "run_range_test"]
+
+LossFn = Callable[[torch.nn.Module, Any], torch.Tensor]
+StepFn = Callable[[torch.nn.Module, Optimizer, Any], Any]
+Progress = Callable[[int, int, float, float], None]
+
+_OK, _DIVERGED, _EXHAUSTED, _NAN = 0, 1, 2, 3
+_REASON = {_OK: "completed", _DIVERGED: "diverged", _EXHAUSTED: "data_exhausted", _NAN: "nan"}
+
+
+# -- data -----------------------------------------------------------------------------------
+def _batches(data: Iterable[Any]) -> Iterator[Any]:
+    """Endless batches: iterate ``data`` again whenever it runs out; stop only when a fresh
+    pass yields nothing (an empty loader, or a one-shot generator already used up)."""
+    try:
+        it = iter(data)
+    except TypeError:
+        raise ConfigError(
+            f"data must be an iterable of batches, got {type(data).__name__}.",
+            field="data",
+            value=type(data).__name__,
+            fix="pass a DataLoader, a list of batches or a generator.",
+        ) from None
+    fresh = True
+    while True:
+        try:
+            batch = next(it)
+        except StopIteration:
+            if fresh:
+                return
+            it = iter(data)
+            fresh = True
+            continue
+        fresh = False
+        yield batch
+
+
+def _to_device(obj: Any, device: torch.device) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device, non_blocking=True) if obj.device != device else obj
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # namedtuple
+        return type(obj)(*(_to_device(v, device) for v in obj))
+    if isinstance(obj, list | tuple):
+        return type(obj)(_to_device(v, device) for v in obj)
+    if isinstance(obj, Mapping):
+        return {k: _to_device(v, device) for k, v in obj.items()}
+    return obj
+
+
+# -- one step -------------------------------------------------------------------------------
+def _training_step_loss(model: torch.nn.Module) -> LossFn:
+    fn = model.training_step  # type: ignore[attr-defined]
+    try:
+        params = [
+            p
+            for p in inspect.signature(fn).parameters.values()
+            if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        wants_index = len(params) >= 2  # Lightning's training_step(batch, batch_idx)
+    except (TypeError, ValueError):
+        wants_index = False
+    counter = [0]
+
+    def loss(m: torch.nn.Module, batch: Any) -> torch.Tensor:
+        out = fn(batch, counter[0]) if wants_index else fn(batch)
+        counter[0] += 1
+        return out["loss"] if isinstance(out, Mapping) else out
+
+    return loss
+
+
+def _make_step(
+    model: torch.nn.Module,
+    optimizer: Optimizer,
+    loss_fn: LossFn | torch.nn.Module | None,
+    step_fn: StepFn | None,
+    criterion: Callable[[Any, Any], torch.Tensor] | None,
+    device: torch.device | None,
+) -> Callable[[Any], Any]:
+    if step_fn is not None:
+        if loss_fn is not None or criterion is not None:
+            raise ConfigError(
+                "step_fn runs the whole training step; loss_fn/criterion would be ignored.",
+                field="step_fn",
+                fix="pass either step_fn, or loss_fn (or criterion), not both.",
+            )
+        return lambda batch: step_fn(model, optimizer, batch)
+    if isinstance(loss_fn, torch.nn.Module):  # find_lr(model, opt, loader, nn.CrossEntropyLoss())
+        criterion, loss_fn = loss_fn, None
+    if loss_fn is None:
+        if criterion is not None:
+
+            def loss_fn(m: torch.nn.Module, batch: Any) -> torch.Tensor:
+                if not isinstance(batch, list | tuple) or len(batch) != 2:
+                    raise ConfigError(
+                        f"with criterion=, each batch must be (inputs, targets); got {type(batch).__name__}.",
+                        field="data",
+                        fix="yield (inputs, targets) pairs, or pass loss_fn(model, batch) / step_fn.",
+                    )
+                inputs, targets = batch
+                return criterion(m(inputs), targets)
+
+        elif callable(getattr(model, "training_step", None)):
+            loss_fn = _training_step_loss(model)
+        else:
+            raise ConfigError(
+                "no way to compute a loss: no loss_fn, no criterion, and the model has no training_step.",
+                field="loss_fn",
+                fix="pass loss_fn=lambda model, batch: ..., criterion=torch.nn.CrossEntropyLoss(), or step_fn.",
+            )
+    elif not callable(loss_fn):
+        raise ConfigError(
+            f"loss_fn must be callable (model, batch) -> loss, got {type(loss_fn).__name__}.",
+            field="loss_fn",
+            value=loss_fn,
+            fix="pass loss_fn=lambda model, batch: criterion(model(batch[0]), batch[1]).",
+        )
+    compute = loss_fn
+
+    def step(batch: Any) -> torch.Tensor:
+        if device is not None:
+            batch = _to_device(batch, device)
+        optimizer.zero_grad(set_to_none=True)
+        loss = compute(model, batch)
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            raise ConfigError(
+                f"the loss must be a scalar tensor, got {type(loss).__name__}"
+                + (f" of shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else "")
+                + ".",
+                field="loss_fn",
+                fix="return loss.mean() (a 0-dim tensor that requires grad).",
+            )
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
+# -- the watch ------------------------------------------------------------------------------
+class _Watch:
+    """Host-side check of each block of losses: NaN/inf and divergence."""
+
+    def __init__(self, num_steps: int, beta: float, diverge: float) -> None:
+        self.ema = EMA(beta)
+        self.diverge = diverge
+        self.head = max(3, num_steps // 20)
+        self.min_steps = max(self.head, num_steps // 10)
+        self.seen: list[float] = []
+        self.best = math.inf
+        self.l0: float | None = None
+
+    def _noise(self) -> float:
+        """Batch-to-batch noise of one raw loss (robust spread of successive differences)."""
+        if len(self.seen) < 4:
+            return 0.0
+        d = np.diff(np.asarray(self.seen))
+        return float(1.4826 * np.median(np.abs(d - np.median(d))) / math.sqrt(2.0))
+
+    def feed(self, block: np.ndarray, offset: int) -> tuple[int, int]:
+        """(code, cut): stop code and the number of updates to keep."""
+        bad = np.nonzero(~np.isfinite(block))[0]
+        if bad.size:
+            return _NAN, offset + int(bad[0])
+        smooth = self.ema.update(block)
+        noise = self._noise()  # once per block; the median ignores the few jumps at divergence
+        for i, (raw, s) in enumerate(zip(block, smooth, strict=True)):
+            k = offset + i
+            self.seen.append(float(raw))
+            if self.l0 is None and len(self.seen) >= self.head:
+                self.l0 = float(np.mean(self.seen[: self.head]))
+            self.best = min(self.best, float(s))
+            if self.l0 is not None and k >= self.min_steps:
+                scale = max(self.l0 - self.best, 0.1 * abs(self.best), 3.0 * noise, 1e-12)
+                if s > self.best + self.diverge * scale:
+                    return _DIVERGED, k + 1
+        return _OK, offset + len(block)
+
+
+# -- distributed ----------------------------------------------------------------------------
+def _dist_group(process_group: Any) -> tuple[bool, Any, int]:
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return False, None, 1
+    world = dist.get_world_size(process_group)
+    return world > 1, process_group, world
+
+
+# -- the public entry ---------------------------------------------------------------------------
+def run_range_test(
+    model: torch.nn.Module,
+    optimizer: Optimizer,
+    data: Iterable[Any],
+    loss_fn: LossFn | torch.nn.Module | None = None,
+    *,
+    step_fn: StepFn | None = None,
+    criterion: Callable[[Any, Any], torch.Tensor] | None = None,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_steps: int = 100,
+    mode: str = "exp",
+    beta: float = 0.9,
+    diverge: float = 1.0,
+    check_every: int = 8,
+    snapshot: str = "cpu",
+    snapshot_dir: str | None = None,
+    restore: bool = True,
+    device: torch.device | str | None = "auto",
+    progress: Progress | None = None,
+    process_group: Any = None,
+) -> tuple[np.ndarray, np.ndarray, str, tuple[float, ...]]:
+    """The loop alone: ``(lrs, raw_losses, stopped_reason, group_ratios)`` (see :func:`find_lr`)."""
+    if not isinstance(model, torch.nn.Module):
+        raise ConfigError(
+            f"model must be a torch.nn.Module, got {type(model).__name__}.", field="model", fix="pass your nn.Module."
+        )
+    if not isinstance(optimizer, Optimizer):
+        raise ConfigError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}.",
+            field="optimizer",
+            fix="build it first: torch.optim.AdamW(model.parameters(), lr=1e-3).",
+        )
+    check_ramp(start_lr, end_lr, num_steps, mode)
+    if not (isinstance(beta, int | float) and 0.0 <= beta < 1.0):
+        raise ConfigError(f"must be in [0, 1), got {beta!r}.", field="beta", value=beta, fix="use 0.9.")
+    if not (isinstance(diverge, int | float) and diverge > 0 and math.isfinite(diverge)):
+        raise ConfigError(f"must be a number > 0, got {diverge!r}.", field="diverge", value=diverge, fix="use 1.0.")
+    if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1:
+        raise ConfigError(f"must be an int >= 1, got {check_every!r}.", field="check_every", value=check_every, fix="use 8.")
+
+    if device == "auto":
+        first = next(iter(model.parameters()), None)
+        device = None if first is None else first.device
+    elif device is not None:
+        device = torch.device(device)
+    step = _make_step(model, optimizer, loss_fn, step_fn, criterion, device)
+
+    # per-group ratios to the reference group (first non-zero LR); frozen (LR 0) groups stay 0
+    group_lrs = [float(g["lr"]) for g in optimizer.param_groups]
+    ref = next((lr for lr in group_lrs if lr > 0), None)
+    ratios = tuple(1.0 for _ in group_lrs) if ref is None else tuple(lr / ref for lr in group_lrs)
+    factors = ramp_schedule(start_lr, end_lr, num_steps, mode)(np.arange(num_steps)).tolist()
+    lrs = [start_lr * f for f in factors]
+
+    distributed, pg, world = _dist_group(process_group)
+    watch = _Watch(num_steps, beta, diverge)
+    snap = Snapshot.take(model, optimizer, to=snapshot, directory=snapshot_dir) if restore else None
+    state: dict[str, Any] = {"buf": None, "flags": None}
+    host: list[float] = []
+    batches = _batches(data)
+
+    def check(lo: int, hi: int, exhausted_at: int | None) -> tuple[int, int]:
+        """Read losses ``lo..hi-1`` (one host sync), decide collectively whether to stop."""
+        buf = state["buf"]
+        avail = hi if exhausted_at is None else min(hi, exhausted_at)
+        if buf is None or hi <= lo:
+            code, cut = _OK, lo
+            values = np.zeros(0)
+        else:
+            block = buf[lo:hi]
+            if distributed:
+                import torch.distributed as dist
+
+                dist.all_reduce(block, group=pg)
+                block.div_(world)
+            values = block.cpu().numpy().astype(np.float64)
+            code, cut = watch.feed(values[: max(0, avail - lo)], lo)
+        if code == _OK and exhausted_at is not None:
+            code, cut = _EXHAUSTED, exhausted_at
+        if distributed:
+            import torch.distributed as dist
+
+            flags = state["flags"]
+            flags[0], flags[1] = float(code), -float(cut)
+            dist.all_reduce(flags, op=dist.ReduceOp.MAX, group=pg)
+            code, cut = int(flags[0].item()), int(-flags[1].item())
+        host.extend(values[: max(0, cut - lo)].tolist())
+        if progress is not None and host:
+            smoothed = watch.ema.m / (1.0 - beta**watch.ema.k) if watch.ema.k else math.nan
+            progress(len(host), num_steps, lrs[len(host) - 1], float(smoothed))
+        return code, cut
+
+    reason = _OK
+    try:
+        model.train()
+        lo = 0
+        exhausted_at: int | None = None
+        for k in range(num_steps):
+            for group, r in zip(optimizer.param_groups, ratios, strict=True):
+                lr = lrs[k] * r
+                if isinstance(group["lr"], torch.Tensor):
+                    group["lr"].fill_(lr)
+                else:
+                    group["lr"] = lr
+            loss_value: Any = None
+            if exhausted_at is None:
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    exhausted_at = k
+                else:
+                    loss_value = step(batch)
+            if exhausted_at is not None and not distributed:
+                code, _ = check(lo, k, exhausted_at)
+                reason = code
+                break
+            if state["buf"] is None:
+                dev = loss_value.device if isinstance(loss_value, torch.Tensor) else torch.device("cpu")
+                if distributed:
+                    dev = _collective_device(dev)
+                state["buf"] = torch.full((num_steps,), math.nan, dtype=torch.float32, device=dev)
+                state["flags"] = torch.zeros(2, dtype=torch.float64, device=dev)
+            buf = state["buf"]
+            if loss_value is None:
+                buf[k] = 0.0  # an exhausted rank still joins the collectives until the check
+            elif isinstance(loss_value, torch.Tensor):
+                buf[k] = loss_value.detach().reshape(())
+            else:
+                buf[k] = float(loss_value)
+            if (k + 1) % check_every and k + 1 < num_steps:
+                continue
+            code, _ = check(lo, k + 1, exhausted_at)
+            lo = k + 1
+            if code != _OK:
+                reason = code
+                break
+    finally:
+        if snap is not None:
+            try:
+                snap.restore()
+            finally:
+                snap.close()
+    if reason == _EXHAUSTED and not host:
+        raise ConfigError(
+            "the data yielded no batch.",
+            field="data",
+            fix="pass a non-empty DataLoader/list, or a generator that yields at least num_steps batches.",
+        )
+    if reason == _EXHAUSTED:
+        warnings.warn(
+            f"the data ran out after {len(host)} of {num_steps} updates and could not be iterated again; "
+            "pass a re-iterable (DataLoader, list) for a full ramp.",
+            stacklevel=3,
+        )
+    n = len(host)
+    return np.asarray(lrs[:n]), np.asarray(host, dtype=np.float64), _REASON[reason], ratios
+
+
+def _collective_device(dev: torch.device) -> torch.device:
+    import torch.distributed as dist
+
+    backend = dist.get_backend()
+    if backend == "nccl" and dev.type != "cuda":
+        return torch.device("cuda", torch.cuda.current_device())
+    return dev
+
+
+def find_lr(
+    model: torch.nn.Module,
+    optimizer: Optimizer,
+    data: Iterable[Any],
+    loss_fn: LossFn | torch.nn.Module | None = None,
+    *,
+    step_fn: StepFn | None = None,
+    criterion: Callable[[Any, Any], torch.Tensor] | None = None,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_steps: int = 100,
+    mode: str = "exp",
+    beta: float = 0.9,
+    diverge: float = 1.0,
+    check_every: int = 8,
+    snapshot: str = "cpu",
+    snapshot_dir: str | None = None,
+    restore: bool = True,
+    device: torch.device | str | None = "auto",
+    progress: Progress | None = None,
+    process_group: Any = None,
+) -> FinderResult:
+    """LR range test: ramp the LR from ``start_lr`` to ``end_lr`` over ``num_steps`` optimizer
+    updates, record the training loss, suggest a peak LR, and restore everything.
+
+    Args:
+        model, optimizer: trained in place during the test, restored bitwise afterwards
+            (parameters, grads, buffers, train/eval flags, optimizer state and param_group
+            hyper-parameters, RNG states) -- also after an exception or ``KeyboardInterrupt``.
+        data: any iterable of batches; iterated again whenever it runs out.
+        loss_fn: ``loss_fn(model, batch) -> scalar tensor``. A loss *module* passed here is
+            taken as ``criterion``. Without one, ``criterion(model(inputs), targets)`` on
+            ``(inputs, targets)`` batches, else ``model.training_step(batch)``.
+        step_fn: ``step_fn(model, optimizer, batch) -> loss`` runs a whole update itself
+            (AMP + GradScaler, clipping, accumulation, dict batches); the finder only sets
+            the LRs before it.
+        start_lr, end_lr, num_steps, mode: the ramp (``"exp"``: evenly spaced in log LR;
+            ``"linear"``), as an lrkit schedule applied per group so group LR ratios hold.
+        beta: EMA factor of the reported smoothed losses and of the divergence check.
+        diverge: stop once the smoothed loss exceeds ``best + diverge * max(L0 - best,
+            0.1 |best|, 3 sigma)`` (``L0``: mean of the first losses, ``sigma``: batch noise),
+            which works for negative losses too.
+        check_every: updates between host reads of the losses (no sync in between).
+        snapshot, snapshot_dir: ``"cpu"`` (host memory) or ``"disk"`` (a temporary file in
+            ``snapshot_dir``); never a second copy on the accelerator.
+        restore: set False to keep the model as the test left it.
+        device: where batches go for ``loss_fn``/``criterion`` (``"auto"``: the model's
+            device; ``None``: leave batches alone).
+        progress: ``progress(done, num_steps, lr, smoothed_loss)`` at each check.
+        process_group: the group to average losses over (default: the world, when
+            ``torch.distributed`` is initialised).
+
+    Returns:
+        :class:`FinderResult` with ``suggestion``, ``range``, ``lrs``, ``losses``,
+        ``raw_losses``, ``stopped_reason``, ``plot(path)``, ``to_dict()``.
+    """
+    lrs, raw, reason, ratios = run_range_test(
+        model,
+        optimizer,
+        data,
+        loss_fn,
+        step_fn=step_fn,
+        criterion=criterion,
+        start_lr=start_lr,
+        end_lr=end_lr,
+        num_steps=num_steps,
+        mode=mode,
+        beta=beta,
+        diverge=diverge,
+        check_every=check_every,
+        snapshot=snapshot,
+        snapshot_dir=snapshot_dir,
+        restore=restore,
+        device=device,
+        progress=progress,
+        process_group=process_group,
+    )
+    sug = suggest(lrs, raw)
+    return FinderResult(
+        lrs=lrs,
+        raw_losses=raw,
+        losses=ema(raw, beta) if len(raw) else raw,
+        suggestion=sug.lr,
+        range=(sug.low, sug.high),
+        confidence=sug.confidence,
+        stopped_reason=reason,
+        num_steps=num_steps,
+        start_lr=float(start_lr),
+        end_lr=float(end_lr),
+        mode=mode,
+        beta=float(beta),
+        group_ratios=ratios,
+        details=sug,
+        notes=sug.notes,
+    )

@@ -1,0 +1,128 @@
+"""The outcome of a range test: the curve, the suggestion, and how the test ended."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrkit.finder.suggest import Suggestion
+
+__all__ = ["FinderResult", "STOP_REASONS"]
+
+#: why a test ended
+STOP_REASONS = {
+    "completed": "the ramp reached end_lr",
+    "diverged": "the smoothed loss rose far above its best (the LR is past divergence)",
+    "nan": "a loss was NaN or infinite (the test stopped at once; that step is not recorded)",
+    "data_exhausted": "the data ran out and could not be iterated again",
+    "interrupted": "KeyboardInterrupt (model and optimizer were restored)",
+}
+
+
+@dataclass(frozen=True)
+class FinderResult:
+    """A finished LR range test.
+
+    Attributes:
+        lrs: LR of the reference group (first group with a non-zero LR) for each recorded
+            update.
+        raw_losses: loss of each recorded update (averaged over ranks under torch.distributed).
+        losses: bias-corrected EMA of ``raw_losses`` (``beta``).
+        suggestion: peak LR to use for a warm-up + decay schedule over a full run (reference
+            group; other groups keep their ratios, see ``group_ratios``), or ``None`` when the
+            curve has no usable descent (``notes`` says why).
+        range: ``(low, high)`` bracketing the suggestion (``(None, None)`` without one).
+        confidence: ``"high"`` (range <= 3x), ``"medium"`` (<= 10x), ``"low"`` or ``"none"``.
+        stopped_reason: a key of :data:`STOP_REASONS`.
+        group_ratios: each group's LR relative to the reference group.
+        details: the rule's reading of the curve (descent start, centre, divergence LR).
+    """
+
+    lrs: np.ndarray
+    raw_losses: np.ndarray
+    losses: np.ndarray
+    suggestion: float | None
+    range: tuple[float | None, float | None]
+    confidence: str
+    stopped_reason: str
+    num_steps: int
+    start_lr: float
+    end_lr: float
+    mode: str
+    beta: float
+    group_ratios: tuple[float, ...] = (1.0,)
+    details: Suggestion | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def suggestions_per_group(self) -> list[float | None]:
+        """The suggestion applied to every parameter group (ratios preserved)."""
+        return [None if self.suggestion is None else self.suggestion * r for r in self.group_ratios]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-ready; NaN never appears, missing values are ``None``)."""
+
+        def clean(v: Any) -> Any:
+            return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v
+
+        return {
+            "suggestion": clean(self.suggestion),
+            "range": [clean(self.range[0]), clean(self.range[1])],
+            "confidence": self.confidence,
+            "stopped_reason": self.stopped_reason,
+            "steps_run": int(len(self.lrs)),
+            "num_steps": self.num_steps,
+            "start_lr": self.start_lr,
+            "end_lr": self.end_lr,
+            "mode": self.mode,
+            "beta": self.beta,
+            "group_ratios": list(self.group_ratios),
+            "lrs": [float(v) for v in self.lrs],
+            "raw_losses": [clean(float(v)) for v in self.raw_losses],
+            "losses": [clean(float(v)) for v in self.losses],
+            "details": None if self.details is None else self.details.to_dict(),
+            "notes": list(self.notes),
+        }
+
+    def plot(self, path: str | Path, *, title: str | None = None) -> Path:
+        """Write loss-vs-LR (log x axis): raw losses, the smoothed curve, the suggestion and
+        its range, the divergence point. Format from the suffix (.png, .svg, .pdf)."""
+        from lrkit.plot import new_figure, save_figure
+
+        fig, ax = new_figure(8.0, 4.5)
+        if len(self.lrs):
+            ax.plot(self.lrs, self.raw_losses, color="0.75", linewidth=0.8, label="loss (raw)")
+            ax.plot(self.lrs, self.losses, color="C0", linewidth=1.6, label=f"loss (EMA, beta={self.beta:g})")
+            ax.set_xscale("log")
+            finite = self.raw_losses[np.isfinite(self.raw_losses)]
+            if finite.size:
+                lo = float(np.min(finite))
+                first = float(np.median(finite[: max(3, len(finite) // 10)]))
+                span = max(first - lo, 1e-12)
+                ax.set_ylim(lo - 0.15 * span, first + 1.0 * span)
+        if self.suggestion is not None:
+            low, high = self.range
+            if low is not None and high is not None:
+                ax.axvspan(low, high, color="C2", alpha=0.15, label=f"range {low:.2g} - {high:.2g} ({self.confidence})")
+            ax.axvline(self.suggestion, color="C2", linewidth=1.6, label=f"suggestion {self.suggestion:.3g}")
+        if self.details is not None and self.details.divergence_lr is not None:
+            ax.axvline(self.details.divergence_lr, color="C3", linestyle="--", linewidth=1.0, label="divergence point")
+        ax.set_xlabel("learning rate (reference group)")
+        ax.set_ylabel("training loss")
+        ax.set_title(title or f"LR range test ({len(self.lrs)} steps, stopped: {self.stopped_reason})")
+        ax.grid(True, which="both", alpha=0.25)
+        ax.legend(loc="best", fontsize=8)
+        return save_figure(fig, path)
+
+    def __repr__(self) -> str:
+        low, high = self.range
+        rng = "n/a" if low is None or high is None else f"{low:.3g}..{high:.3g}"
+        sug = "None" if self.suggestion is None else f"{self.suggestion:.3g}"
+        return (
+            f"FinderResult(suggestion={sug}, range={rng}, confidence={self.confidence!r}, "
+            f"steps={len(self.lrs)}/{self.num_steps}, stopped_reason={self.stopped_reason!r})"
+        )

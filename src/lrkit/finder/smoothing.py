@@ -1,0 +1,91 @@
+"""Smoothing of range-test losses: the online EMA and the offline zero-phase smoother.
+
+* :func:`ema` is the bias-corrected exponential moving average used while the test runs
+  (and reported as ``FinderResult.losses``): ``m_k = beta*m_{k-1} + (1-beta)*x_k``,
+  ``s_k = m_k / (1 - beta**(k+1))``. Without the correction the first values are pulled
+  towards 0, which fakes a descent at the start of every curve.
+* :func:`local_linear` is what the suggestion reads: a running median (kills single-batch
+  outliers) followed by a Gaussian-weighted local-linear fit in log LR. It is non-causal,
+  so it does not shift the curve towards larger LRs the way an EMA of the same strength
+  does, and its local-linear form has no boundary bias at either end of the curve.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["ema", "running_median", "local_linear", "noise_sigma"]
+
+
+def ema(values: np.ndarray, beta: float) -> np.ndarray:
+    """Bias-corrected EMA of ``values`` (``beta`` in ``[0, 1)``; 0 returns a copy)."""
+    x = np.asarray(values, dtype=np.float64)
+    out = np.empty_like(x)
+    m = 0.0
+    for k, v in enumerate(x):
+        m = beta * m + (1.0 - beta) * v
+        out[k] = m / (1.0 - beta ** (k + 1))
+    return out
+
+
+class EMA:
+    """Streaming form of :func:`ema` (fed a block of values at a time)."""
+
+    def __init__(self, beta: float) -> None:
+        self.beta = beta
+        self.m = 0.0
+        self.k = 0
+
+    def update(self, values: np.ndarray) -> np.ndarray:
+        out = np.empty(len(values))
+        for i, v in enumerate(values):
+            self.m = self.beta * self.m + (1.0 - self.beta) * float(v)
+            self.k += 1
+            out[i] = self.m / (1.0 - self.beta**self.k)
+        return out
+
+
+def running_median(y: np.ndarray, width: int) -> np.ndarray:
+    """Median over a centred window of ``width`` points (odd), shrunk at the ends."""
+    y = np.asarray(y, dtype=np.float64)
+    n = len(y)
+    half = max(width, 1) // 2
+    if half == 0 or n < 3:
+        return y.copy()
+    padded = np.pad(y, half, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    return np.median(windows, axis=1)
+
+
+def local_linear(x: np.ndarray, y: np.ndarray, bandwidth: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian-kernel local-linear regression of ``y`` on ``x``: value and slope at each x.
+
+    At ``x_i`` it fits ``a + b (x - x_i)`` by weighted least squares with weights
+    ``exp(-((x - x_i) / bandwidth)**2 / 2)`` and returns ``(a_i, b_i)``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    d = x[None, :] - x[:, None]  # d[i, j] = x_j - x_i
+    w = np.exp(-0.5 * (d / bandwidth) ** 2)
+    s0 = w.sum(1)
+    s1 = (w * d).sum(1)
+    s2 = (w * d * d).sum(1)
+    t0 = (w * y[None, :]).sum(1)
+    t1 = (w * d * y[None, :]).sum(1)
+    det = s0 * s2 - s1 * s1
+    det = np.where(np.abs(det) < 1e-300, np.nan, det)
+    a = (s2 * t0 - s1 * t1) / det
+    b = (s0 * t1 - s1 * t0) / det
+    bad = ~np.isfinite(a)
+    if bad.any():  # a lone point: fall back to the weighted mean
+        a[bad] = t0[bad] / s0[bad]
+        b[bad] = 0.0
+    return a, b
+
+
+def noise_sigma(residuals: np.ndarray) -> float:
+    """Robust standard deviation (1.4826 * median absolute deviation)."""
+    r = np.asarray(residuals, dtype=np.float64)
+    if r.size == 0:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(r - np.median(r))))

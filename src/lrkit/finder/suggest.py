@@ -1,0 +1,222 @@
+"""The suggestion rule: from a range-test curve to a peak LR and a bracketing range.
+
+Reading of the curve (all in ``x = log10(lr)``; see ``docs/finder.md`` for why and how it
+was validated):
+
+1. Smooth the raw losses without lag: running median (width 5), values past divergence
+   capped at the start level plus the total drop, then a Gaussian local-linear
+   fit with a bandwidth of ``max(3, n/25)`` steps of the ramp. The noise level ``sigma`` is
+   the robust spread of the residuals.
+2. The *divergence point* ``x_div`` is where the smoothed loss is lowest: beyond it larger
+   LRs make the loss worse. If it is the last point, the ramp never reached divergence
+   (``end_lr`` too small) and the answer is marked unsure.
+3. The *descending region* runs from where the smoothed loss first falls clearly (by 3
+   sigma and 5% of the total drop) below its starting level (``x_start``), which skips flat
+   starts, to ``x_div``. Its total drop ``depth`` must exceed the noise, else there is no
+   suggestion (the loss never clearly went down).
+4. The *descent point* ``x_q`` is where the smoothed loss has made ``q = 3/4`` of its drop
+   from the start level to the minimum: a level crossing of the whole descending region,
+   which noise barely moves, unlike the single steepest point.
+5. The suggestion is the geometric mean of the two: ``x* = (x_q + x_div) / 2``. Between
+   "most of the progress is made" and "larger LRs stop helping" -- no offset fitted.
+6. The range: 10th-90th percentile of the suggestion over 64 wild-bootstrap replicas of
+   the curve (residuals with random signs), widened to contain the suggestion; ``confidence`` is ``high`` when it
+   spans at most 3x, ``medium`` up to 10x, else ``low`` (and ``low`` whenever the ramp did
+   not diverge or the descent is shallow compared to the noise).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lrkit.finder.smoothing import local_linear, noise_sigma, running_median
+
+__all__ = ["Suggestion", "CurveReading", "read_curve", "suggest", "steepest_lr", "valley_lr"]
+
+#: fraction of the drop (start level -> minimum) that defines the descent point
+DESCENT_FRACTION = 0.75
+#: weight of the divergence point against the descent point, in log LR
+DIVERGENCE_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class CurveReading:
+    """What the rule sees in a curve (indices into the curve; LRs as floats)."""
+
+    x: np.ndarray  # log10 LR
+    smooth: np.ndarray  # zero-phase smoothed loss
+    slope: np.ndarray  # d smooth / d log10 LR
+    sigma: float  # noise of one raw loss around the smooth curve
+    i_start: int  # descent starts
+    i_half: int  # DESCENT_FRACTION of the drop made (the descent point)
+    i_div: int  # lowest smoothed loss (divergence point)
+    depth: float  # smooth[start level] - smooth[i_div]
+    diverged: bool  # the loss rose clearly after i_div
+    significant: bool  # depth clearly above the noise
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggested peak LR with the range that brackets it and how sure the rule is."""
+
+    lr: float | None
+    low: float | None
+    high: float | None
+    confidence: str  # "high" | "medium" | "low" | "none"
+    descent_start_lr: float | None = None
+    descent_centre_lr: float | None = None
+    divergence_lr: float | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["notes"] = list(self.notes)
+        return d
+
+
+def _smooth(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = len(x)
+    pre = running_median(y, 5 if n >= 15 else 3)
+    # past divergence the loss explodes; those values only say "diverged" and would drag the
+    # smoothed minimum towards smaller LRs, so cap them at the start level plus the drop
+    level = float(np.median(pre[: max(3, n // 20)]))
+    cap = level + max(level - float(np.min(pre)), 0.0)
+    pre = np.minimum(pre, cap)
+    dx = (x[-1] - x[0]) / max(n - 1, 1)
+    h = max(3.0, n / 25.0) * dx
+    return local_linear(x, pre, h)
+
+
+def read_curve(lrs: np.ndarray, losses: np.ndarray, smooth: np.ndarray | None = None) -> CurveReading | None:
+    """Locate the descent and the divergence point of a range-test curve (None if < 8 points)."""
+    lrs = np.asarray(lrs, dtype=np.float64)
+    y = np.asarray(losses, dtype=np.float64)
+    ok = np.isfinite(y) & np.isfinite(lrs) & (lrs > 0)
+    lrs, y = lrs[ok], y[ok]
+    n = len(y)
+    if n < 8:
+        return None
+    x = np.log10(lrs)
+    if smooth is None:
+        s, slope = _smooth(x, y)
+    else:
+        s = np.asarray(smooth, dtype=np.float64)
+        slope = np.gradient(s, x)
+    sigma = noise_sigma(y - s)
+    i_div = int(np.argmin(s))
+    # the starting level: the first few smoothed points (a flat start keeps it honest)
+    head = max(3, n // 20)
+    level = float(np.median(s[:head]))
+    depth = level - float(s[i_div])
+    # smoothed-curve noise is well below the raw noise; 3 sigma of the raw noise is safe
+    tol = max(3.0 * sigma / math.sqrt(max(1.0, n / 25.0) * 2.5), 0.05 * max(depth, 0.0))
+    below = np.nonzero(s[: i_div + 1] < level - tol)[0]
+    i_start = int(below[0]) if below.size else i_div
+    # back up to where the fall began (the slope turned negative)
+    while i_start > 0 and slope[i_start - 1] < 0 and s[i_start - 1] < level:
+        i_start -= 1
+    half_level = level - DESCENT_FRACTION * depth
+    reached = np.nonzero(s[i_start : i_div + 1] <= half_level)[0]
+    i_half = i_start + int(reached[0]) if reached.size else i_div
+    after = s[i_div:]
+    rise = float(np.max(after) - s[i_div]) if after.size > 1 else 0.0
+    diverged = i_div < n - 1 and rise > max(tol, 0.1 * max(depth, 0.0))
+    significant = depth > max(3.0 * sigma / math.sqrt(max(1.0, n / 25.0) * 2.5), 1e-12 * (1.0 + abs(level)))
+    return CurveReading(x, s, slope, sigma, i_start, i_half, i_div, depth, bool(diverged), bool(significant))
+
+
+def _rule(r: CurveReading) -> float:
+    """log10 of the suggested LR from a curve reading."""
+    x_half, x_div = r.x[r.i_half], r.x[r.i_div]
+    return float((1.0 - DIVERGENCE_WEIGHT) * x_half + DIVERGENCE_WEIGHT * x_div)
+
+
+def suggest(lrs: np.ndarray, losses: np.ndarray, *, bootstrap: int = 64, seed: int = 0) -> Suggestion:
+    """The suggested peak LR for a warm-up + decay run, with its range (see module doc)."""
+    lrs = np.asarray(lrs, dtype=np.float64)
+    losses = np.asarray(losses, dtype=np.float64)
+    r = read_curve(lrs, losses)
+    if r is None:
+        return Suggestion(None, None, None, "none", notes=("too few finite losses to read the curve (need 8).",))
+    notes: list[str] = []
+    if not r.significant or r.i_div <= r.i_start:
+        return Suggestion(
+            None,
+            None,
+            None,
+            "none",
+            divergence_lr=float(10 ** r.x[r.i_div]),
+            notes=("the loss never clearly decreased: lower start_lr, raise end_lr or check the model/data.",),
+        )
+    x_star = _rule(r)
+    # wild bootstrap: each residual keeps its place and size, with a random sign, so the
+    # larger noise near divergence stays there; the replica is read again
+    rng = np.random.default_rng(seed)
+    resid = losses[np.isfinite(losses)] - r.smooth
+    reps = []
+    for _ in range(bootstrap):
+        signs = rng.choice(np.array([-1.0, 1.0]), size=len(resid))
+        rb = read_curve(10**r.x, r.smooth + resid * signs)
+        if rb is not None and rb.significant and rb.i_div > rb.i_start:
+            reps.append(_rule(rb))
+    if reps:
+        lo, hi = np.percentile(reps, [10, 90])
+    else:
+        lo = hi = x_star
+    lo, hi = min(lo, x_star), max(hi, x_star)
+    span = hi - lo
+    confidence = "high" if span <= math.log10(3) else "medium" if span <= 1.0 else "low"
+    if not r.diverged:
+        confidence = "low"
+        notes.append("the loss did not diverge before end_lr: raise end_lr to see where it does.")
+    if len(reps) < bootstrap // 2:
+        confidence = "low"
+        notes.append("the curve is too noisy for the descent to be located reliably.")
+    if r.i_start == 0 and r.slope[0] < 0:
+        notes.append("the loss was already falling at start_lr: a lower start_lr would show the flat start.")
+    return Suggestion(
+        lr=float(10**x_star),
+        low=float(10**lo),
+        high=float(10**hi),
+        confidence=confidence,
+        descent_start_lr=float(10 ** r.x[r.i_start]),
+        descent_centre_lr=float(10 ** r.x[r.i_half]),
+        divergence_lr=float(10 ** r.x[r.i_div]),
+        notes=tuple(notes),
+    )
+
+
+def steepest_lr(lrs: np.ndarray, losses: np.ndarray, skip_start: int = 10, skip_end: int = 5) -> float | None:
+    """torch-lr-finder's rule, for comparison: LR of the most negative ``np.gradient`` of
+    the (already EMA-smoothed) losses against the step index, ends trimmed."""
+    lrs = list(lrs)[skip_start : len(lrs) - skip_end if skip_end else None]
+    losses = np.asarray(list(losses)[skip_start : len(losses) - skip_end if skip_end else None], dtype=np.float64)
+    if len(losses) < 2:
+        return None
+    return float(lrs[int(np.gradient(losses).argmin())])
+
+
+def valley_lr(lrs: np.ndarray, losses: np.ndarray) -> float | None:
+    """fastai's ``valley`` rule, for comparison: the longest strictly descending subsequence
+    of the (EMA-smoothed) losses, then the point about 1/2 of the way along it
+    (``start + int(len/3) + int(len/6)``)."""
+    losses = np.asarray(losses, dtype=np.float64)
+    n = len(losses)
+    if n < 2:
+        return None
+    lds = [1] * n
+    max_start = max_end = 0
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j] and lds[i] < lds[j] + 1:
+                lds[i] = lds[j] + 1
+            if lds[max_end] < lds[i]:
+                max_end = i
+                max_start = max_end - lds[max_end]
+    sections = (max_end - max_start) / 3
+    idx = max_start + int(sections) + int(sections / 2)
+    return float(list(lrs)[idx])
