@@ -137,9 +137,10 @@ def _register_resolvers() -> None:
         "ceil": lambda a: math.ceil(_num(a)),
         "int": lambda a: int(_num(a)),
     }
+    register = getattr(OmegaConf, "register_resolver", None) or OmegaConf.register_new_resolver
     for name, fn in arithmetic.items():
         if not OmegaConf.has_resolver(name):
-            OmegaConf.register_new_resolver(name, fn)
+            register(name, fn)
     _RESOLVERS_DONE = True
 
 

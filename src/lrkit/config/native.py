@@ -430,10 +430,7 @@ def read_native(data: Mapping[str, Any], *, total_steps: int | None, source: str
         body, prefix = data["lrkit"], "lrkit"
     if not prefix and isinstance(body.get("type"), str):
         body = {"scheduler": dict(body)}
-    if prefix:
-        extra_top = [k for k in data if k not in _TOP_KEYS]
-        if extra_top:
-            F.check_keys({k: data[k] for k in extra_top}, _TOP_KEYS, "")
+    # other top-level sections (model:, data:, ...) belong to the rest of the training program
     spec: TrainingSpec = validate(TrainingSpec, body, prefix)
     opt: OptimizerSpec | None = spec.optimizer
     peak = opt.lr if opt is not None else 1.0
@@ -465,9 +462,8 @@ def read_native(data: Mapping[str, Any], *, total_steps: int | None, source: str
     declared = (spec.scheduler.total_steps if spec.scheduler is not None else None) or file_total
     if declared is not None:
         context.setdefault("declared_horizon", declared)
-    run_total = total_steps if total_steps is not None else declared
-    if run_total is None and schedule.horizon is not None and schedule.horizon > 0:
-        run_total = None
+    # the run: the caller's length, else the file's training.total_steps, else the scheduler's own
+    run_total = total_steps if total_steps is not None else (file_total or declared)
     optimizer = None
     if opt is not None:
         optimizer = {"type": opt.type, "lr": opt.lr, **opt.kwargs}

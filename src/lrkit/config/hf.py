@@ -1,0 +1,251 @@
+"""Hugging Face ``TrainingArguments`` (YAML or JSON) read into transformers' own curves.
+
+Read: ``learning_rate`` (default 5e-5), ``lr_scheduler_type`` (default ``linear``),
+``warmup_steps`` (a count, or a ratio when below 1 as in transformers 5), ``warmup_ratio``
+(transformers 4), ``max_steps``, or ``num_train_epochs`` with ``steps_per_epoch`` (an lrkit
+key: optimizer updates per epoch, which the Trainer computes from the dataloader and
+``gradient_accumulation_steps``), ``lr_scheduler_kwargs``, and the optimizer keys.
+
+The Trainer steps the scheduler after every optimizer update, so step ``k`` is update ``k``.
+The curve is :class:`lrkit.schedules.compat.HFLambda`, the ``transformers/optimization.py``
+lambda of each ``SchedulerType``; warm-up steps follow ``TrainingArguments.get_warmup_steps``
+(``ceil(ratio * max_steps)`` for a ratio).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from lrkit.config import fields as F
+from lrkit.config.resolved import ResolvedConfig
+from lrkit.errors import ConfigError
+from lrkit.findings import Finding
+from lrkit.schedules import Constant, Schedule
+from lrkit.schedules.compat import HF_TYPES, HFLambda
+
+__all__ = ["read_hf", "HF_KWARGS"]
+
+#: lr_scheduler_kwargs each type accepts (transformers passes them as keyword arguments)
+HF_KWARGS: dict[str, tuple[str, ...]] = {
+    "linear": (),
+    "cosine": ("num_cycles",),
+    "cosine_with_restarts": ("num_cycles",),
+    "polynomial": ("lr_end", "power"),
+    "constant": (),
+    "constant_with_warmup": (),
+    "inverse_sqrt": ("timescale",),
+    "cosine_with_min_lr": ("num_cycles", "min_lr", "min_lr_rate"),
+    "cosine_warmup_with_min_lr": ("num_cycles", "min_lr", "min_lr_rate", "warmup_lr_rate"),
+    "warmup_stable_decay": ("num_stable_steps", "num_decay_steps", "warmup_type", "decay_type", "min_lr_ratio", "num_cycles"),
+    "reduce_lr_on_plateau": ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps"),
+}
+_ALIASES = {"SchedulerType.LINEAR": "linear"}
+
+
+def _run_length(data: Mapping[str, Any], total_steps: int | None) -> tuple[int | None, str]:
+    max_steps = data.get("max_steps")
+    if max_steps is not None and F.number(max_steps, "max_steps") > 0:
+        return F.steps(max_steps, "max_steps", minimum=1), "max_steps"
+    if total_steps is not None:
+        return total_steps, "total_steps"
+    spe_key = next((k for k in ("steps_per_epoch", "num_update_steps_per_epoch") if data.get(k) is not None), None)
+    if spe_key is not None:
+        spe = F.steps(data[spe_key], spe_key, minimum=1)
+        epochs = F.number(data.get("num_train_epochs", 3.0), "num_train_epochs", low=0.0, low_open=True)
+        return math.ceil(epochs * spe), "num_train_epochs * steps_per_epoch"
+    return None, ""
+
+
+def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    lr = F.number(data.get("learning_rate", 5e-5), "learning_rate", low=0.0, low_open=True)
+    name = data.get("lr_scheduler_type", "linear")
+    name = _ALIASES.get(name, name) if isinstance(name, str) else name
+    name = F.choice(name, "lr_scheduler_type", (*HF_TYPES, "reduce_lr_on_plateau", "greedy"))
+    kw_raw = data.get("lr_scheduler_kwargs") or {}
+    if isinstance(kw_raw, str):
+        try:
+            kw_raw = json.loads(kw_raw)
+        except ValueError:
+            raise ConfigError(
+                "lr_scheduler_kwargs is a string but not JSON.",
+                field="lr_scheduler_kwargs",
+                value=kw_raw,
+                fix='write it as a mapping or as JSON: \'{"num_cycles": 0.5}\'.',
+            ) from None
+    kw = dict(F.mapping(kw_raw, "lr_scheduler_kwargs"))
+    if name == "greedy":
+        raise ConfigError(
+            "lrkit cannot preview 'greedy': its LR follows the loss during training.",
+            field="lr_scheduler_type",
+            value=name,
+            fix="use a curve (cosine, linear, ...) or lrkit's controller: {type: adaptive}.",
+        )
+    F.check_keys(kw, HF_KWARGS[name], "lr_scheduler_kwargs", what=f"lr_scheduler_type {name!r}")
+    n, n_from = _run_length(data, total_steps)
+    run = total_steps if total_steps is not None else n
+    findings: list[Finding] = []
+    context: dict[str, Any] = {"lr_scheduler_type": name}
+    optimizer = _optimizer(data, lr)
+    if name == "reduce_lr_on_plateau":
+        controller = {"type": "plateau", **{k: kw[k] for k in ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps") if k in kw}}
+        controller.setdefault("factor", 0.1)
+        controller.setdefault("patience", 10)
+        findings.append(
+            Finding(
+                rule="feedback-schedule",
+                severity="info",
+                message="reduce_lr_on_plateau follows the evaluation metric: the preview is the constant starting LR; "
+                "the plateau controller is passed through.",
+                source="lr_scheduler_type",
+            )
+        )
+        return ResolvedConfig(Constant(1.0), lr, run, "hf", source, tuple(findings), context, optimizer, dict(data), controller)
+    w = _warmup(data, n)
+    context["warmup_steps"] = w
+    fields: dict[str, Any] = {"name": name, "warmup_steps": w, "training_steps": n}
+    if "num_cycles" in kw:
+        fields["num_cycles"] = F.number(kw["num_cycles"], "lr_scheduler_kwargs.num_cycles", low=0.0)
+    if name == "polynomial":
+        fields["lr_init"] = lr
+        fields["lr_end"] = F.number(kw.get("lr_end", 1e-7), "lr_scheduler_kwargs.lr_end", low=0.0)
+        fields["power"] = F.number(kw.get("power", 1.0), "lr_scheduler_kwargs.power", low=0.0, low_open=True)
+        context["min_lr"] = fields["lr_end"]
+    if name == "inverse_sqrt" and kw.get("timescale") is not None:
+        fields["timescale"] = F.number(kw["timescale"], "lr_scheduler_kwargs.timescale", low=0.0, low_open=True)
+    if name in ("cosine_with_min_lr", "cosine_warmup_with_min_lr"):
+        fields["min_lr_rate"] = _min_rate(kw, lr)
+        context["min_lr"] = fields["min_lr_rate"] * lr
+        if kw.get("warmup_lr_rate") is not None:
+            fields["warmup_lr_rate"] = F.number(kw["warmup_lr_rate"], "lr_scheduler_kwargs.warmup_lr_rate", low=0.0, high=1.0)
+    if name == "warmup_stable_decay":
+        if "num_decay_steps" not in kw:
+            raise ConfigError(
+                "warmup_stable_decay needs num_decay_steps.",
+                field="lr_scheduler_kwargs.num_decay_steps",
+                fix="add num_decay_steps: <cool-down updates> to lr_scheduler_kwargs.",
+            )
+        fields["num_decay_steps"] = F.steps(kw["num_decay_steps"], "lr_scheduler_kwargs.num_decay_steps")
+        if kw.get("num_stable_steps") is not None:
+            fields["num_stable_steps"] = F.steps(kw["num_stable_steps"], "lr_scheduler_kwargs.num_stable_steps")
+        for key in ("warmup_type", "decay_type"):
+            if key in kw:
+                fields[key] = F.choice(kw[key], f"lr_scheduler_kwargs.{key}", ("linear", "cosine", "1-sqrt"))
+        fields["min_lr_rate"] = F.number(kw.get("min_lr_ratio", 0.0), "lr_scheduler_kwargs.min_lr_ratio", low=0.0, high=1.0)
+        context["cooldown_steps"] = fields["num_decay_steps"]
+    if n is None and name not in ("constant", "constant_with_warmup", "inverse_sqrt") and not (
+        name == "warmup_stable_decay" and "num_stable_steps" in fields
+    ):
+        raise ConfigError(
+            f"lr_scheduler_type {name!r} needs the number of training steps.",
+            field="max_steps",
+            fix="set max_steps, or num_train_epochs with steps_per_epoch (optimizer updates per epoch), "
+            "or pass total_steps.",
+        )
+    with F.at_path("lr_scheduler_kwargs"):
+        schedule: Schedule = HFLambda(**fields)
+    if n is not None:
+        context["declared_horizon"] = n
+        context["num_training_steps"] = n
+        context["decay_steps"] = n - w
+    _quirks(name, fields, w, n, run, lr, findings)
+    return ResolvedConfig(schedule, lr, run, "hf", source, tuple(findings), context, optimizer, dict(data), None)
+
+
+def _warmup(data: Mapping[str, Any], n: int | None) -> int:
+    ws = data.get("warmup_steps", 0)
+    ws = 0 if ws is None else F.number(ws, "warmup_steps", low=0.0)
+    ratio = data.get("warmup_ratio")
+    if ws >= 1:
+        return F.steps(ws, "warmup_steps", fix="give a whole number of warm-up steps, or a ratio below 1.")
+    r = ws if ws > 0 else (F.number(ratio, "warmup_ratio", low=0.0, high=1.0) if ratio is not None else 0.0)
+    if r == 0:
+        return 0
+    if n is None:
+        raise ConfigError(
+            "a warm-up ratio needs the number of training steps.",
+            field="warmup_steps" if ws > 0 else "warmup_ratio",
+            value=r,
+            fix="set max_steps (or pass total_steps), or give warmup_steps as a count.",
+        )
+    return math.ceil(n * r)
+
+
+def _min_rate(kw: Mapping[str, Any], lr: float) -> float:
+    if kw.get("min_lr") is not None and kw.get("min_lr_rate") is not None:
+        raise ConfigError(
+            "only one of min_lr and min_lr_rate may be set (transformers raises).",
+            field="lr_scheduler_kwargs.min_lr_rate",
+            fix="keep one of them.",
+        )
+    if kw.get("min_lr") is not None:
+        m = F.number(kw["min_lr"], "lr_scheduler_kwargs.min_lr", low=0.0)
+        if m > lr:
+            raise ConfigError(
+                f"min_lr {m:g} is above learning_rate {lr:g}.",
+                field="lr_scheduler_kwargs.min_lr",
+                value=m,
+                fix="use a min_lr below learning_rate.",
+            )
+        return m / lr
+    if kw.get("min_lr_rate") is None:
+        raise ConfigError(
+            "cosine_with_min_lr needs min_lr or min_lr_rate (transformers raises without one).",
+            field="lr_scheduler_kwargs.min_lr_rate",
+            fix="add min_lr_rate: 0.1 to lr_scheduler_kwargs.",
+        )
+    return F.number(kw["min_lr_rate"], "lr_scheduler_kwargs.min_lr_rate", low=0.0, high=1.0)
+
+
+def _optimizer(data: Mapping[str, Any], lr: float) -> dict[str, Any]:
+    optim = str(data.get("optim", "adamw_torch"))
+    kind = "sgd" if optim.startswith("sgd") else ("adamw" if "adam" in optim else optim)
+    out: dict[str, Any] = {"type": kind, "lr": lr}
+    if data.get("weight_decay") is not None:
+        out["weight_decay"] = F.number(data["weight_decay"], "weight_decay", low=0.0)
+    if kind == "adamw":
+        b1, b2 = data.get("adam_beta1"), data.get("adam_beta2")
+        if b1 is not None or b2 is not None:
+            out["betas"] = [F.number(b1 if b1 is not None else 0.9, "adam_beta1", low=0.0, high=1.0),
+                            F.number(b2 if b2 is not None else 0.999, "adam_beta2", low=0.0, high=1.0)]
+        if data.get("adam_epsilon") is not None:
+            out["eps"] = F.number(data["adam_epsilon"], "adam_epsilon", low=0.0, low_open=True)
+    return out
+
+
+def _quirks(name: str, fields: Mapping[str, Any], w: int, n: int | None, run: int | None, lr: float, findings: list[Finding]) -> None:
+    zero_start = w > 0 and (
+        name in ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant_with_warmup", "inverse_sqrt", "cosine_with_min_lr")
+        or (name == "warmup_stable_decay" and fields.get("min_lr_rate", 0.0) == 0.0)
+    )
+    if zero_start:
+        findings.append(
+            Finding(
+                rule="first-update-at-zero",
+                severity="warning",
+                message=f"transformers' warm-up is step / warmup_steps: the first update trains at LR 0 and the peak "
+                f"{lr:g} comes only at update {w}.",
+                fix="accept it (one wasted update) or use lrkit's warm-up, which starts at peak / warmup_steps.",
+                evidence={"step": 0, "lr": 0.0, "warmup_steps": w},
+                source="warmup_steps",
+            )
+        )
+    if name in ("cosine", "cosine_with_min_lr", "cosine_warmup_with_min_lr") and n is not None:
+        cycles = float(fields.get("num_cycles", 0.5))
+        span = max(1, n - w)
+        lowest = w + span / (2 * cycles) if cycles > 0 else None
+        end = run if run is not None else n
+        if lowest is not None and end - 1 > lowest:
+            findings.append(
+                Finding(
+                    rule="lr-rises-again",
+                    severity="warning",
+                    message=f"the cosine reaches its lowest value at update {lowest:g} and then climbs back "
+                    f"(num_cycles={cycles:g}, {end} updates): transformers does not clamp it.",
+                    fix="keep num_cycles at 0.5 and max_steps equal to the run length.",
+                    evidence={"lowest_at": lowest, "num_cycles": cycles, "num_training_steps": n, "run": end},
+                    source="lr_scheduler_kwargs.num_cycles",
+                )
+            )

@@ -1,0 +1,266 @@
+"""Megatron-LM / Megatron-core learning-rate arguments, read into Megatron's own formula.
+
+Accepted shapes: the flat argument namespace (``lr``, ``min_lr``, ``lr_decay_style``,
+``lr_warmup_iters``, ``train_iters``, ``global_batch_size``, ...) or the nested
+Megatron-core / Megatron-Bridge one (``optimizer: {lr, min_lr}``, ``scheduler:
+{lr_decay_style, ...}``, ``train: {train_iters, global_batch_size}``).
+
+How Megatron counts (``megatron/training/training.py``, ``get_optimizer_param_scheduler``):
+the scheduler's counter advances by the global batch size at every successful iteration,
+and every iteration count is turned into samples the same way, so
+
+- iteration-based: ``lr_decay_steps = lr_decay_iters * gbs`` (``lr_decay_iters`` defaults to
+  ``train_iters``), warm-up ``lr_warmup_fraction * lr_decay_steps`` or
+  ``lr_warmup_iters * gbs``, WSD decay ``lr_wsd_decay_iters * gbs``;
+- sample-based: the same with ``*_samples`` and no multiplication.
+
+The curve is :class:`lrkit.schedules.compat.MegatronLR` (``OptimizerParamScheduler.get_lr``)
+evaluated at ``num_steps = k * gbs`` for iteration ``k``. Quirks recorded as findings: the
+first update at ``lr_warmup_init`` (0 by default), the peak only at update ``W``, and the
+``inverse-square-root`` cliff to ``min_lr`` after ``lr_decay_steps``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from lrkit.config import fields as F
+from lrkit.config.resolved import ResolvedConfig
+from lrkit.errors import ConfigError
+from lrkit.findings import Finding
+from lrkit.schedules.compat import MEGATRON_STYLES, MegatronLR
+
+__all__ = ["read_megatron", "resolve_megatron", "flatten_megatron"]
+
+_STYLE_ALIASES = {"wsd": "WSD", "inverse_square_root": "inverse-square-root", "inverse-sqrt": "inverse-square-root",
+                  "Constant": "constant", "Linear": "linear", "Cosine": "cosine"}
+_WSD_STYLES = ("linear", "cosine", "exponential", "minus_sqrt")
+_KNOWN = (
+    "lr", "min_lr", "lr_decay_style", "lr_decay_iters", "lr_decay_samples", "lr_warmup_iters", "lr_warmup_samples",
+    "lr_warmup_fraction", "lr_warmup_init", "lr_wsd_decay_style", "lr_wsd_decay_iters", "lr_wsd_decay_samples",
+    "train_iters", "train_samples", "global_batch_size", "start_weight_decay", "end_weight_decay",
+    "weight_decay_incr_style", "weight_decay", "use_checkpoint_opt_param_scheduler", "override_opt_param_scheduler",
+    "lr_warmup_steps", "lr_decay_steps", "wsd_decay_steps",
+)
+
+
+def flatten_megatron(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Flat args and, for each, the dotted path it came from."""
+    flat: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    for key, value in data.items():
+        if key in ("optimizer", "scheduler", "train", "training") and isinstance(value, Mapping):
+            for k, v in value.items():
+                flat[str(k)] = v
+                where[str(k)] = f"{key}.{k}"
+        else:
+            flat[str(key)] = value
+            where[str(key)] = str(key)
+    return flat, where
+
+
+def _get(args: Mapping[str, Any], key: str) -> Any:
+    v = args.get(key)
+    return None if v is None else v
+
+
+def resolve_megatron(
+    args: Mapping[str, Any],
+    *,
+    run_length: int | None,
+    source: str,
+    fmt: str,
+    paths: Mapping[str, str],
+    iteration_unit: str = "iteration",
+    increment: float | None = None,
+) -> ResolvedConfig:
+    """Build the Megatron curve from flat args. ``paths`` maps an arg to its dotted config
+    path (``""`` is the prefix for the others). ``increment`` fixes the counter step (NeMo RL
+    steps by 1 per algorithm step); otherwise it is the global batch size."""
+
+    def path(key: str) -> str:
+        return paths.get(key) or F.join(paths.get("", ""), key)
+
+    def num(key: str, **kw: Any) -> float | None:
+        return F.opt_number(_get(args, key), path(key), **kw)
+
+    def stp(key: str, minimum: int = 0) -> int | None:
+        return F.opt_steps(_get(args, key), path(key), minimum=minimum)
+
+    if _get(args, "lr") is None:
+        raise ConfigError("no learning rate: Megatron needs lr (the peak).", field=path("lr"), fix="add lr: 3.0e-4.")
+    max_lr = F.number(args["lr"], path("lr"), low=0.0, low_open=True)
+    min_lr = num("min_lr", low=0.0) or 0.0
+    if min_lr > max_lr:
+        raise ConfigError(
+            f"min_lr {min_lr:g} is above lr {max_lr:g}.",
+            field=path("min_lr"),
+            value=min_lr,
+            fix="use a min_lr below lr (often lr / 10).",
+        )
+    init = num("lr_warmup_init", low=0.0) or 0.0
+    style_raw = _get(args, "lr_decay_style") or "linear"
+    style = F.choice(_STYLE_ALIASES.get(style_raw, style_raw), path("lr_decay_style"), MEGATRON_STYLES)
+    gbs = stp("global_batch_size", minimum=1)
+    samples = any(_get(args, k) is not None for k in ("train_samples", "lr_decay_samples", "lr_warmup_samples"))
+    if samples and increment is None and gbs is None:
+        raise ConfigError(
+            "a sample-based run needs global_batch_size to turn samples into iterations.",
+            field=path("global_batch_size"),
+            fix="add global_batch_size: <samples per iteration>.",
+        )
+    if increment is not None:
+        inc = increment
+        scale = 1.0
+    else:
+        inc = float(gbs or 1)
+        scale = 1.0 if samples else inc
+    sfx = "samples" if samples else "iters"
+    train = stp("train_samples" if samples else "train_iters", minimum=1)
+    run_iters = run_length
+    if run_iters is None and train is not None:
+        run_iters = train // int(inc) if samples else train
+    decay_key = f"lr_decay_{sfx}"
+    decay = stp(decay_key, minimum=0)
+    if decay is None:
+        decay = train if train is not None else run_length
+        if decay is None:
+            raise ConfigError(
+                f"neither {decay_key} nor train_{sfx} is set: Megatron cannot place the end of the decay.",
+                field=path(decay_key),
+                fix=f"add {decay_key} (warm-up included) or train_{sfx}, or pass total_steps.",
+            )
+        decay_from = "train length"
+    else:
+        decay_from = decay_key
+    decay_steps = decay * scale
+    frac = num("lr_warmup_fraction", low=0.0, high=1.0)
+    wkey = f"lr_warmup_{sfx}"
+    wval = stp(wkey)
+    if frac is not None and wval:
+        raise ConfigError(
+            f"lr_warmup_fraction and {wkey} are both set; Megatron refuses both.",
+            field=path("lr_warmup_fraction"),
+            value=frac,
+            fix="keep one of them.",
+        )
+    warmup = frac * decay_steps if frac is not None else float(wval or 0) * scale
+    wsd_steps = None
+    if style == "WSD":
+        wk = f"lr_wsd_decay_{sfx}"
+        wsd = stp(wk, minimum=1)
+        if wsd is None:
+            raise ConfigError(
+                "lr_decay_style WSD needs the length of its decay.",
+                field=path(wk),
+                fix=f"add {wk}: <cool-down length>.",
+            )
+        wsd_steps = wsd * scale
+        if wsd_steps > decay_steps - warmup:
+            raise ConfigError(
+                f"the WSD decay ({wsd}) is longer than the steps between warm-up end and {decay_key} ({decay}).",
+                field=path(wk),
+                value=wsd,
+                fix="shorten lr_wsd_decay_* or lengthen lr_decay_*.",
+            )
+    wsd_style = F.choice(_get(args, "lr_wsd_decay_style") or "exponential", path("lr_wsd_decay_style"), _WSD_STYLES)
+    with F.at_path(paths.get("", "") or "megatron"):
+        schedule = MegatronLR(
+            style=style,
+            max_lr=1.0,
+            min_lr=min_lr / max_lr,
+            init_lr=init / max_lr,
+            warmup_steps=warmup,
+            decay_steps=float(decay_steps),
+            wsd_decay_steps=wsd_steps,
+            wsd_style=wsd_style,
+            increment=inc,
+        )
+    warm_iters = warmup / inc
+    decay_iters = decay_steps / inc
+    findings: list[Finding] = []
+    context: dict[str, Any] = {
+        "warmup_steps": math.ceil(warm_iters) if warmup > 0 else 0,
+        "lr_warmup_iters": math.ceil(warm_iters) if warmup > 0 else 0,
+        "lr_decay_iters": decay_iters,
+        "decay_steps": decay_iters - warm_iters,
+        "declared_horizon": decay_iters if style != "constant" else None,
+        "min_lr": min_lr,
+        "lr_decay_style": style,
+        "step_unit": iteration_unit,
+    }
+    if wsd_steps is not None:
+        context["cooldown_steps"] = wsd_steps / inc
+        context["lr_wsd_decay_iters"] = wsd_steps / inc
+    src = paths.get("", "") or None
+    if warmup > 0 and init == 0:
+        findings.append(
+            Finding(
+                rule="first-update-at-zero",
+                severity="warning",
+                message=f"Megatron's warm-up starts at lr_warmup_init=0: the first update trains at LR 0 and the peak "
+                f"{max_lr:g} is reached only at update {math.ceil(warm_iters)}.",
+                fix="set lr_warmup_init to a small positive LR (e.g. lr / warm-up length) so no update is wasted.",
+                evidence={"step": 0, "lr": 0.0, "lr_warmup_init": init},
+                source=src,
+            )
+        )
+    if style == "inverse-square-root" and (run_iters is None or decay_iters < run_iters):
+        findings.append(
+            Finding(
+                rule="inverse-sqrt-cliff",
+                severity="warning",
+                message=f"with inverse-square-root Megatron drops to min_lr ({min_lr:g}) at once after "
+                f"{decay_from} ({decay_iters:g} iterations) instead of continuing the decay.",
+                fix="set lr_decay_iters beyond the end of the run to keep the 1/sqrt decay.",
+                evidence={"lr_decay_iters": decay_iters},
+                source=src,
+            )
+        )
+    if decay_steps <= warmup and style != "constant":
+        findings.append(
+            Finding(
+                rule="megatron-decay-iters-after-warmup",
+                severity="error",
+                message=f"lr_decay ({decay_iters:g}) ends before the warm-up ({warm_iters:g}): after the warm-up the LR "
+                f"falls straight to min_lr.",
+                fix="lr_decay_iters counts from step 0 and includes the warm-up; make it longer than the warm-up.",
+                evidence={"lr_decay_iters": decay_iters, "warmup": warm_iters},
+                source=src,
+            )
+        )
+    return ResolvedConfig(
+        schedule=schedule,
+        peak_lr=max_lr,
+        total_steps=run_iters,
+        format=fmt,
+        source=source,
+        findings=tuple(findings),
+        context=context,
+        optimizer=None,
+        raw=dict(args),
+        controller=None,
+    )
+
+
+def read_megatron(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    flat, where = flatten_megatron(data)
+    resolved = resolve_megatron(flat, run_length=total_steps, source=source, fmt="megatron", paths=where)
+    optimizer = {"type": str(flat.get("optimizer", "adam")) if isinstance(flat.get("optimizer"), str) else "adam", "lr": resolved.peak_lr}
+    for key in ("weight_decay", "adam_beta1", "adam_beta2", "adam_eps"):
+        if key in flat:
+            optimizer[key] = flat[key]
+    return ResolvedConfig(
+        schedule=resolved.schedule,
+        peak_lr=resolved.peak_lr,
+        total_steps=resolved.total_steps,
+        format="megatron",
+        source=source,
+        findings=resolved.findings,
+        context=resolved.context,
+        optimizer=optimizer,
+        raw=dict(data),
+        controller=None,
+    )

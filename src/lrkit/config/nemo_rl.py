@@ -1,0 +1,305 @@
+"""NeMo RL recipes: the DTensor path (torch schedulers) and the Megatron path.
+
+**DTensor path.** ``policy.optimizer: {name, kwargs}``; ``policy.scheduler`` is one
+``{name, kwargs}`` (that scheduler alone), a list of them plus one ``{milestones: [...]}``
+entry (combined with ``torch.optim.lr_scheduler.SequentialLR``), or absent (a constant LR).
+The policy worker steps the scheduler once per training step of the algorithm (a GRPO / SFT
+/ DPO step, after all its micro-batches and optimizer updates), so the step unit here is the
+algorithm step; the run length is ``<algo>.max_num_steps``.
+
+What ``SequentialLR`` does, reproduced: the first scheduler runs from step 0; at milestone
+``m_i`` scheduler ``i`` restarts from its own step 0 in closed form (``_update_lr(0)``) and
+continues from there; every scheduler's base is the optimizer's ``initial_lr``. torch's
+``CosineAnnealingLR`` is periodic: run past ``T_max`` it climbs back (a finding).
+
+**Megatron path** (``policy.megatron_cfg.enabled: true``): ``megatron_cfg.optimizer`` (``lr``,
+``min_lr``) and ``megatron_cfg.scheduler`` (``lr_decay_style``, ``lr_warmup_iters``,
+``lr_warmup_init``, ``lr_decay_iters``, WSD keys) drive Megatron's
+``OptimizerParamScheduler`` stepped by 1 per algorithm step: see :mod:`lrkit.config.megatron`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lrkit.config import fields as F
+from lrkit.config.resolved import ResolvedConfig
+from lrkit.config.torch_schedulers import ALONE_ONLY, short_name, translate
+from lrkit.errors import ConfigError
+from lrkit.findings import Finding
+from lrkit.schedules import Constant, Schedule, Sequence
+from lrkit.schedules.compat import PeriodicCosine
+
+__all__ = ["read_nemo_rl", "read_nemo_rl_megatron", "ALGORITHMS", "run_length"]
+
+#: algorithm sections whose max_num_steps is the run length, in the order they are looked for
+ALGORITHMS = ("grpo", "sft", "dpo", "rm", "distillation", "ppo", "async_grpo")
+
+
+def run_length(data: Mapping[str, Any]) -> tuple[int | None, str | None]:
+    """``(<algo>.max_num_steps, "<algo>.max_num_steps")`` of the first algorithm section."""
+    for algo in ALGORITHMS:
+        section = data.get(algo)
+        if isinstance(section, Mapping) and section.get("max_num_steps") is not None:
+            path = f"{algo}.max_num_steps"
+            return F.steps(section["max_num_steps"], path, minimum=1), path
+    return None, None
+
+
+def _optimizer(policy: Mapping[str, Any]) -> tuple[float, dict[str, Any] | None]:
+    opt = policy.get("optimizer")
+    if opt is None:
+        raise ConfigError(
+            "no optimizer: NeMo RL's DTensor worker needs policy.optimizer to train.",
+            field="policy.optimizer",
+            fix="add policy.optimizer: {name: torch.optim.AdamW, kwargs: {lr: 5.0e-6}}.",
+        )
+    opt = F.mapping(opt, "policy.optimizer")
+    F.check_keys(opt, ("name", "kwargs"), "policy.optimizer", what="the optimizer")
+    name = F.string(opt.get("name"), "policy.optimizer.name")
+    kwargs = dict(F.mapping(opt.get("kwargs") or {}, "policy.optimizer.kwargs"))
+    if "lr" not in kwargs:
+        raise ConfigError(
+            "the optimizer has no lr; lrkit needs it as the peak the schedulers multiply.",
+            field="policy.optimizer.kwargs.lr",
+            fix="add lr: 5.0e-6 (or your peak LR).",
+        )
+    lr = F.number(kwargs["lr"], "policy.optimizer.kwargs.lr", low=0.0, low_open=True)
+    kwargs["lr"] = lr
+    return lr, {"type": name, **kwargs}
+
+
+def _split_list(items: Any, path: str) -> tuple[list[tuple[int, Any]], list[int] | None, int | None]:
+    entries = F.sequence(items, path)
+    scheds: list[tuple[int, Any]] = []
+    milestones: list[int] | None = None
+    where = None
+    for i, entry in enumerate(entries):
+        e = F.mapping(entry, F.join(path, i))
+        if "name" in e:
+            scheds.append((i, e))
+        elif "milestones" in e:
+            if milestones is not None:
+                raise ConfigError(
+                    "two milestones entries; NeMo RL keeps only the last one.",
+                    field=F.join(F.join(path, i), "milestones"),
+                    value=e["milestones"],
+                    fix="keep one {milestones: [...]} entry.",
+                )
+            F.check_keys(e, ("milestones",), F.join(path, i))
+            mp = F.join(F.join(path, i), "milestones")
+            milestones = [F.steps(m, F.join(mp, j)) for j, m in enumerate(F.sequence(e["milestones"], mp))]
+            where = i
+        else:
+            raise ConfigError(
+                "an entry of policy.scheduler must be {name, kwargs} or {milestones: [...]}.",
+                field=F.join(path, i),
+                value=dict(e),
+                fix="give each scheduler a name (torch.optim.lr_scheduler.LinearLR ...) and kwargs.",
+            )
+    return scheds, milestones, where
+
+
+def read_nemo_rl(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    policy = F.mapping(data.get("policy"), "policy")
+    peak, optimizer = _optimizer(policy)
+    file_total, total_key = run_length(data)
+    run = total_steps if total_steps is not None else file_total
+    findings: list[Finding] = []
+    context: dict[str, Any] = {"step_unit": "algorithm step"}
+    if file_total is not None:
+        context["max_num_steps"] = file_total
+    raw = policy.get("scheduler")
+    path = "policy.scheduler"
+    if raw is None:
+        schedule: Schedule = Constant(1.0)
+        findings.append(
+            Finding(
+                rule="no-scheduler",
+                severity="info",
+                message="policy.scheduler is absent: NeMo RL keeps the optimizer's LR constant "
+                f"({peak:g}) for the whole run.",
+                fix="add a LinearLR warm-up (and a decay) if the run needs one.",
+                source=path,
+            )
+        )
+        context["pieces"] = []
+    elif isinstance(raw, Mapping):
+        schedule, info = translate(raw.get("name"), raw.get("kwargs"), path, peak=peak)
+        F.check_keys(raw, ("name", "kwargs"), path)
+        context["pieces"] = [{**info, "start": 0}]
+    else:
+        scheds, milestones, mpos = _split_list(raw, path)
+        if not scheds:
+            raise ConfigError("the scheduler list has no scheduler.", field=path, fix="add {name: ..., kwargs: ...} entries.")
+        if milestones is None:
+            raise ConfigError(
+                f"a list of {len(scheds)} scheduler(s) without a {{milestones: [...]}} entry: NeMo RL's worker fails "
+                "building the SequentialLR.",
+                field=path,
+                fix=f"add '- milestones: [...]' with {len(scheds) - 1} step(s) where each next scheduler starts.",
+            )
+        mpath = F.join(F.join(path, mpos), "milestones")
+        if len(milestones) != len(scheds) - 1:
+            raise ConfigError(
+                f"{len(scheds)} schedulers need {len(scheds) - 1} milestone(s), got {len(milestones)}: torch's "
+                "SequentialLR raises.",
+                field=mpath,
+                value=milestones,
+                fix="give one milestone (the step where the next scheduler starts) between each two schedulers.",
+            )
+        for j, m in enumerate(milestones):
+            if m == 0 or (j and m <= milestones[j - 1]):
+                raise ConfigError(
+                    f"milestones must be strictly increasing and > 0 (each scheduler runs at least one step), got {milestones}.",
+                    field=F.join(mpath, j),
+                    value=m,
+                    fix="sort the milestones and drop schedulers that never run.",
+                )
+        pieces: list[Schedule] = []
+        infos = []
+        starts = [0, *milestones]
+        for k, (i, e) in enumerate(scheds):
+            ipath = F.join(path, i)
+            if short_name(str(e.get("name"))) in ALONE_ONLY and len(scheds) > 1:
+                raise ConfigError(
+                    f"lrkit cannot preview {e.get('name')} inside a SequentialLR: it replaces the optimizer's "
+                    "initial_lr (or steps with a metric), so the other schedulers' base LR changes.",
+                    field=F.join(ipath, "name"),
+                    value=e.get("name"),
+                    fix="use it alone as policy.scheduler, or express the whole curve with lrkit.Scheduler.",
+                )
+            F.check_keys(e, ("name", "kwargs"), ipath)
+            piece, info = translate(e.get("name"), e.get("kwargs"), ipath, peak=peak)
+            pieces.append(piece)
+            infos.append({**info, "start": starts[k]})
+        schedule = Sequence(tuple(pieces), tuple(milestones))
+        context["pieces"] = infos
+        context["milestones"] = milestones
+        if run is not None:
+            for k, m in enumerate(milestones):
+                if m >= run:
+                    findings.append(
+                        Finding(
+                            rule="piece-never-runs",
+                            severity="warning",
+                            message=f"milestone {m} is at or after the end of the run ({run} steps): "
+                            f"{infos[k + 1]['name']} never runs.",
+                            fix="move the milestone inside the run or drop the scheduler.",
+                            evidence={"milestone": m, "total_steps": run},
+                            source=mpath,
+                        )
+                    )
+    _facts_and_quirks(schedule, context, findings, run)
+    if run is None:
+        findings.append(
+            Finding(
+                rule="total-steps-unknown",
+                severity="info",
+                message="no <algorithm>.max_num_steps in the config: the run length is unknown.",
+                fix="pass total_steps (CLI: --total-steps) to check the schedule against the run.",
+                source="grpo.max_num_steps",
+            )
+        )
+    return ResolvedConfig(
+        schedule=schedule,
+        peak_lr=peak,
+        total_steps=run,
+        format="nemo_rl",
+        source=source,
+        findings=tuple(findings),
+        context=context,
+        optimizer=optimizer,
+        raw=dict(data),
+        controller=_controller(context),
+    )
+
+
+def _controller(context: Mapping[str, Any]) -> dict[str, Any] | None:
+    for p in context.get("pieces", []):
+        if p.get("name") in ("lrkit.Scheduler", "lrkit.scheduler.Scheduler"):
+            c = p.get("kwargs", {}).get("controller")
+            if isinstance(c, Mapping):
+                return dict(c)
+    return None
+
+
+def _facts_and_quirks(schedule: Schedule, context: dict[str, Any], findings: list[Finding], run: int | None) -> None:
+    pieces = context.get("pieces") or []
+    if pieces:
+        first = pieces[0]
+        kw = first.get("kwargs", {})
+        if short_name(first["name"]) == "LinearLR" and float(kw.get("start_factor", 1 / 3)) < float(kw.get("end_factor", 1.0)):
+            n = int(kw.get("total_iters", 5))
+            ms = context.get("milestones") or []
+            context["warmup_steps"] = min(n, ms[0]) if ms else n
+    # the cosine pieces that run past T_max within the run climb back up
+    if run is None:
+        return
+    ms = context.get("milestones") or []
+    ends = [*ms, None]
+    inner = schedule.pieces if isinstance(schedule, Sequence) else (schedule,)
+    for info, piece, end in zip(pieces, inner, ends, strict=False):
+        if not isinstance(piece, PeriodicCosine):
+            continue
+        start = info["start"]
+        stop = run if end is None else min(end, run)
+        t_max = int(piece.steps)
+        if stop - start > t_max + 1:
+            context.setdefault("declared_horizon", start + t_max)
+            findings.append(
+                Finding(
+                    rule="lr-rises-again",
+                    severity="warning",
+                    message=f"{short_name(info['name'])} (T_max={t_max}) runs {stop - start} steps: torch's cosine reaches "
+                    f"eta_min at step {start + t_max} and then climbs back towards the peak.",
+                    fix=f"set T_max to {stop - start - 1} (the steps this scheduler runs, minus one), or add a ConstantLR "
+                    "piece after it.",
+                    evidence={"T_max": t_max, "start": start, "steps_run": stop - start, "lowest_at": start + t_max},
+                    source="policy.scheduler",
+                )
+            )
+        else:
+            context.setdefault("declared_horizon", start + t_max)
+
+
+# -- Megatron path ----------------------------------------------------------------------------
+
+
+def read_nemo_rl_megatron(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    from lrkit.config.megatron import resolve_megatron
+
+    policy = F.mapping(data.get("policy"), "policy")
+    mcfg = F.mapping(policy.get("megatron_cfg"), "policy.megatron_cfg")
+    file_total, _ = run_length(data)
+    opt = F.mapping(mcfg.get("optimizer") or {}, "policy.megatron_cfg.optimizer")
+    sch = F.mapping(mcfg.get("scheduler") or {}, "policy.megatron_cfg.scheduler")
+    args = {**{k: v for k, v in opt.items() if k in ("lr", "min_lr")}, **dict(sch)}
+    run = total_steps if total_steps is not None else file_total
+    resolved = resolve_megatron(
+        args,
+        run_length=run if run is not None else file_total,
+        source=source,
+        fmt="nemo_rl_megatron",
+        paths={
+            "lr": "policy.megatron_cfg.optimizer.lr",
+            "min_lr": "policy.megatron_cfg.optimizer.min_lr",
+            "": "policy.megatron_cfg.scheduler",
+        },
+        iteration_unit="algorithm step",
+        increment=1.0,
+    )
+    optimizer = {"type": str(opt.get("optimizer", "adam")), **{k: v for k, v in opt.items() if k != "optimizer"}}
+    return ResolvedConfig(
+        schedule=resolved.schedule,
+        peak_lr=resolved.peak_lr,
+        total_steps=run,
+        format="nemo_rl_megatron",
+        source=source,
+        findings=resolved.findings,
+        context={**resolved.context, "step_unit": "algorithm step"},
+        optimizer=optimizer,
+        raw=dict(data),
+        controller=None,
+    )

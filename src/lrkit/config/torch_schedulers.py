@@ -1,0 +1,222 @@
+"""torch LR scheduler classes, named in a config, as schedule-algebra pieces.
+
+Nothing here imports torch or the named class: known class names are translated into the
+closed forms torch itself uses (``_get_closed_form_lr``), which is also what ``SequentialLR``
+switches to at a milestone. Values are factors of the optimizer's base LR (``peak``), so
+absolute arguments (``eta_min``, ``max_lr``, ``base_lr``) are divided by it.
+
+======================================  =====================================================
+class                                   piece (``s`` = steps since the piece started)
+======================================  =====================================================
+LinearLR(start_factor, end_factor, n)   ``Linear(start, end, n)``
+ConstantLR(factor, n)                   ``factor`` until ``n``, then 1
+CosineAnnealingLR(T_max, eta_min)       ``PeriodicCosine``: climbs back after ``T_max``
+StepLR(step_size, gamma)                ``StepDecay``
+MultiStepLR(milestones, gamma)          ``MultiStep``
+ExponentialLR(gamma)                    ``Exponential``
+PolynomialLR(total_iters, power)        ``Polynomial(1, 0, total_iters, power)``
+CosineAnnealingWarmRestarts(T_0, ...)   ``CosineRestarts``
+OneCycleLR / CyclicLR                   ``OneCycle`` / ``Cyclic`` (alone only)
+lrkit.Scheduler(schedule, min_lr...)    its schedule, floored (alone only)
+======================================  =====================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lrkit.config import fields as F
+from lrkit.errors import ConfigError, did_you_mean
+from lrkit.schedules import (
+    Constant,
+    CosineRestarts,
+    Cyclic,
+    Exponential,
+    Floor,
+    Linear,
+    MultiStep,
+    OneCycle,
+    PiecewiseConstant,
+    Polynomial,
+    Schedule,
+    StepDecay,
+    as_schedule,
+)
+from lrkit.schedules.compat import PeriodicCosine
+
+__all__ = ["translate", "short_name", "KNOWN", "ALONE_ONLY"]
+
+_PREFIXES = ("torch.optim.lr_scheduler.", "torch.optim.", "lr_scheduler.")
+_ARGS: dict[str, tuple[str, ...]] = {
+    "LinearLR": ("start_factor", "end_factor", "total_iters"),
+    "ConstantLR": ("factor", "total_iters"),
+    "CosineAnnealingLR": ("T_max", "eta_min"),
+    "StepLR": ("step_size", "gamma"),
+    "MultiStepLR": ("milestones", "gamma"),
+    "ExponentialLR": ("gamma",),
+    "PolynomialLR": ("total_iters", "power"),
+    "CosineAnnealingWarmRestarts": ("T_0", "T_mult", "eta_min"),
+    "OneCycleLR": (
+        "max_lr",
+        "total_steps",
+        "epochs",
+        "steps_per_epoch",
+        "pct_start",
+        "anneal_strategy",
+        "cycle_momentum",
+        "base_momentum",
+        "max_momentum",
+        "div_factor",
+        "final_div_factor",
+        "three_phase",
+    ),
+    "CyclicLR": ("base_lr", "max_lr", "step_size_up", "step_size_down", "mode", "gamma", "scale_mode", "cycle_momentum", "base_momentum", "max_momentum"),
+    "lrkit.Scheduler": ("schedule", "min_lr", "min_lr_ratio", "controller"),
+}
+KNOWN = tuple(_ARGS)
+#: classes that cannot sit inside a SequentialLR: they overwrite the optimizer's initial_lr
+ALONE_ONLY = ("OneCycleLR", "CyclicLR", "lrkit.Scheduler")
+_UNPREVIEWABLE = {
+    "LambdaLR": "its curve is an arbitrary Python function",
+    "MultiplicativeLR": "its curve is an arbitrary Python function",
+    "ReduceLROnPlateau": "it reacts to a metric (use lrkit's controller: {type: plateau} to model it)",
+    "ChainedScheduler": "it multiplies other schedulers' recursive updates",
+    "SequentialLR": "NeMo RL builds the SequentialLR itself from the list and its milestones entry",
+}
+
+
+def short_name(name: str) -> str:
+    """``torch.optim.lr_scheduler.LinearLR -> LinearLR``; ``lrkit.scheduler.Scheduler -> lrkit.Scheduler``."""
+    if name in ("lrkit.Scheduler", "lrkit.scheduler.Scheduler"):
+        return "lrkit.Scheduler"
+    for prefix in _PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def translate(name: Any, kwargs: Any, path: str, *, peak: float) -> tuple[Schedule, dict[str, Any]]:
+    """One torch scheduler as ``(factor piece, facts)``; ``path`` locates ``{name, kwargs}``.
+
+    facts carry what the linter wants to know about the piece (``T_max``, ``total_iters``...).
+    """
+    name = F.string(name, F.join(path, "name"))
+    short = short_name(name)
+    if short not in _ARGS:
+        why = _UNPREVIEWABLE.get(short)
+        if why:
+            raise ConfigError(
+                f"lrkit cannot preview {name!r}: {why}.",
+                field=F.join(path, "name"),
+                value=name,
+                fix="use one of the closed-form torch schedulers (" + ", ".join(KNOWN[:-1]) + ") or lrkit.Scheduler.",
+            )
+        raise ConfigError(
+            f"lrkit does not know the scheduler class {name!r} and cannot preview arbitrary classes "
+            f"(it never imports them).{did_you_mean(short, KNOWN)}",
+            field=F.join(path, "name"),
+            value=name,
+            fix="use torch.optim.lr_scheduler.<" + "|".join(KNOWN[:-1]) + "> or lrkit.Scheduler.",
+        )
+    kw_path = F.join(path, "kwargs")
+    kw = dict(F.mapping(kwargs if kwargs is not None else {}, kw_path))
+    F.check_keys(kw, _ARGS[short], kw_path, what=short)
+    with F.at_path(kw_path):
+        sched = _piece(short, kw, peak)
+    return sched, {"name": name, "kwargs": kw}
+
+
+def _piece(short: str, kw: dict[str, Any], peak: float) -> Schedule:
+    if short == "LinearLR":
+        start = F.number(kw.get("start_factor", 1.0 / 3), "start_factor", low=0.0, high=1.0, low_open=True,
+                         fix="torch needs 0 < start_factor <= 1.")
+        end = F.number(kw.get("end_factor", 1.0), "end_factor", low=0.0, high=1.0, fix="torch needs 0 <= end_factor <= 1.")
+        n = F.steps(kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1 (torch divides by it).")
+        return Linear(start, end, n)
+    if short == "ConstantLR":
+        factor = F.number(kw.get("factor", 1.0 / 3), "factor", low=0.0, high=1.0, low_open=True,
+                          fix="use 0 < factor <= 1 (torch divides by it when the phase ends).")
+        n = F.steps(kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1.")
+        return PiecewiseConstant((n,), (factor, 1.0)) if factor != 1.0 else Constant(1.0)
+    if short == "CosineAnnealingLR":
+        if "T_max" not in kw:
+            raise ConfigError("CosineAnnealingLR needs T_max.", field="T_max", fix="add T_max: <steps of the decay>.")
+        t_max = F.steps(kw["T_max"], "T_max", minimum=1, fix="use T_max >= 1 (torch divides by it).")
+        return PeriodicCosine(1.0, float(t_max), _eta(kw, peak), 0.5)
+    if short == "StepLR":
+        if "step_size" not in kw:
+            raise ConfigError("StepLR needs step_size.", field="step_size", fix="add step_size: <steps>.")
+        return StepDecay(1.0, F.steps(kw["step_size"], "step_size", minimum=1), F.number(kw.get("gamma", 0.1), "gamma", low=0.0))
+    if short == "MultiStepLR":
+        ms = [F.steps(m, f"milestones[{i}]", minimum=1) for i, m in enumerate(F.sequence(kw.get("milestones", []), "milestones"))]
+        if any(b < a for a, b in zip(ms, ms[1:], strict=False)):
+            raise ConfigError(f"milestones out of order: {ms}.", field="milestones", value=ms, fix=f"sort them: {sorted(ms)}.")
+        return MultiStep(1.0, tuple(ms), F.number(kw.get("gamma", 0.1), "gamma", low=0.0))
+    if short == "ExponentialLR":
+        if "gamma" not in kw:
+            raise ConfigError("ExponentialLR needs gamma.", field="gamma", fix="add gamma: 0.999.")
+        return Exponential(1.0, F.number(kw["gamma"], "gamma", low=0.0, low_open=True))
+    if short == "PolynomialLR":
+        n = F.steps(kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1.")
+        return Polynomial(1.0, 0.0, n, F.number(kw.get("power", 1.0), "power", low=0.0, low_open=True))
+    if short == "CosineAnnealingWarmRestarts":
+        if "T_0" not in kw:
+            raise ConfigError("CosineAnnealingWarmRestarts needs T_0.", field="T_0", fix="add T_0: <steps of the first cycle>.")
+        return CosineRestarts(
+            1.0,
+            F.steps(kw["T_0"], "T_0", minimum=1),
+            float(F.steps(kw.get("T_mult", 1), "T_mult", minimum=1, fix="torch needs an integer T_mult >= 1.")),
+            _eta(kw, peak),
+        )
+    if short == "OneCycleLR":
+        if "max_lr" not in kw:
+            raise ConfigError("OneCycleLR needs max_lr.", field="max_lr", fix="add max_lr: <peak LR>.")
+        max_lr = F.number(kw["max_lr"], "max_lr", low=0.0, low_open=True)
+        if kw.get("total_steps") is not None:
+            total = F.steps(kw["total_steps"], "total_steps", minimum=2)
+        elif kw.get("epochs") is not None and kw.get("steps_per_epoch") is not None:
+            total = F.steps(kw["epochs"], "epochs", minimum=1) * F.steps(kw["steps_per_epoch"], "steps_per_epoch", minimum=1)
+        else:
+            raise ConfigError("OneCycleLR needs total_steps (or epochs and steps_per_epoch).", field="total_steps",
+                              fix="add total_steps: <updates>.")
+        return OneCycle(
+            max_lr / peak,
+            total,
+            kw.get("pct_start", 0.3),
+            kw.get("anneal_strategy", "cos"),
+            kw.get("div_factor", 25.0),
+            kw.get("final_div_factor", 1e4),
+            F.boolean(kw.get("three_phase", False), "three_phase"),
+        )
+    if short == "CyclicLR":
+        for key in ("base_lr", "max_lr"):
+            if key not in kw:
+                raise ConfigError(f"CyclicLR needs {key}.", field=key, fix=f"add {key}: <LR>.")
+        base = F.number(kw["base_lr"], "base_lr", low=0.0)
+        top = F.number(kw["max_lr"], "max_lr", low=0.0)
+        return Cyclic(base / peak, top / peak, kw.get("step_size_up", 2000), kw.get("step_size_down"),
+                      kw.get("mode", "triangular"), kw.get("gamma", 1.0))
+    # lrkit.Scheduler
+    if "schedule" not in kw:
+        raise ConfigError("lrkit.Scheduler needs schedule.", field="schedule", fix="add schedule: {type: ..., ...}.")
+    sched = as_schedule(kw["schedule"], field="schedule")
+    if kw.get("min_lr") is not None and kw.get("min_lr_ratio") is not None:
+        raise ConfigError("min_lr and min_lr_ratio are both set.", field="min_lr_ratio", fix="keep one of them.")
+    if kw.get("min_lr") is not None:
+        return Floor(sched, F.number(kw["min_lr"], "min_lr", low=0.0) / peak)
+    if kw.get("min_lr_ratio") is not None:
+        return Floor(sched, F.number(kw["min_lr_ratio"], "min_lr_ratio", low=0.0, high=1.0))
+    return sched
+
+
+def _eta(kw: Mapping[str, Any], peak: float) -> float:
+    eta = F.number(kw.get("eta_min", 0.0), "eta_min", low=0.0)
+    if eta > peak:
+        raise ConfigError(
+            f"eta_min {eta:g} is above the optimizer's lr {peak:g}: the cosine would climb instead of decay.",
+            field="eta_min",
+            value=eta,
+            fix="use an eta_min below the optimizer's lr.",
+        )
+    return eta / peak
