@@ -187,7 +187,12 @@ class Scheduler(LRScheduler):
         self._rows: list[list[float]] = []
         self._scaled: list[list[float]] = []
         if not isinstance(last_epoch, int) or last_epoch < -1:
-            raise ConfigError(f"must be an int >= -1, got {last_epoch!r}.", field="last_epoch", value=last_epoch)
+            raise ConfigError(
+                f"must be an int >= -1, got {last_epoch!r}.",
+                field="last_epoch",
+                value=last_epoch,
+                fix="leave it at -1 and resume with load_state_dict(checkpoint).",
+            )
         try:
             super().__init__(optimizer, last_epoch)
         except KeyError as err:
