@@ -140,6 +140,13 @@ def sparkline(steps: np.ndarray, values: np.ndarray, total: int, top: float, wid
     return "".join(_SPARKS[i] for i in levels)
 
 
+def _declared(cfg: Any) -> float | None:
+    value = (cfg.context or {}).get("declared_horizon")
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
 def summarize(cfg: Any, total: int, *, every: int | None = None) -> dict[str, Any]:
     """Key steps, summary figures and sparkline of a resolved config over a run of ``total``."""
     from lrkit.lint import evaluate_curve, warmup_steps_of
@@ -192,6 +199,7 @@ def summarize(cfg: Any, total: int, *, every: int | None = None) -> dict[str, An
             "area": area,
             "mean_lr": area / total,
             "horizon": None if horizon is None else float(horizon),
+            "declared_horizon": _declared(cfg),
         },
         "sparkline": sparkline(s, v, total, peak),
     }
@@ -257,6 +265,8 @@ def _print_show(report: dict[str, Any], findings: Sequence[Finding]) -> None:
     out.print(f"  step 0{'':>{SPARK_WIDTH - 6 - len(str(report['total_steps'] - 1))}}{report['total_steps'] - 1}", markup=False)
     out.print()
     horizon = "none (keeps moving)" if sm["horizon"] is None else f"step {sm['horizon']:g}"
+    if sm["horizon"] is None and sm["declared_horizon"] is not None:
+        horizon += f"; the config declares step {sm['declared_horizon']:g}"
     figures = [
         ("peak", f"{_lr(sm['peak'])} at step {sm['peak_step']}"),
         ("final", f"{_lr(sm['final'])} ({100 * sm['final'] / sm['peak'] if sm['peak'] else 0:.1f}% of peak)"),
