@@ -219,7 +219,9 @@ class HFLambda(Schedule):
         if name == "inverse_sqrt":
             ts = self.timescale if self.timescale is not None else (w or 10_000)
             shift = ts - w
-            return np.where(warm, self._warm(t), 1.0 / np.sqrt(np.maximum(t + shift, 0.0) / ts))
+            with np.errstate(divide="ignore"):
+                decay = 1.0 / np.sqrt(np.maximum(t + shift, 0.0) / ts)
+            return np.where(warm, self._warm(t), decay)
         if name == "cosine_warmup_with_min_lr":
             if self.warmup_lr_rate is None:
                 wv = (t + 1.0) / max(1.0, float(w))
