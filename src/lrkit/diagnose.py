@@ -303,6 +303,34 @@ def _diverging(c: _Curve, nonfinite_step: int | None, lr: _LR, all_steps: np.nda
     progress = float(max(t[0] - t[ib], 0.0))
     st = c.sigma_trend()
     blown = rise > max(c.size(math.log(1.5)), 0.5 * progress, 8 * st)
+    # a blow-up the model never recovers from: it jumped far above its start and ended no better
+    jump = np.nonzero(c.z > c.z[0] + max(c.size(math.log(3.0)), 10 * c.sigma))[0]
+    dead = (
+        jump.size > 0
+        and jump[0] < c.n - c.w
+        and float(t[-1]) > float(t[0]) - max(c.size(math.log(1.05)), 4 * st)
+    )
+    if dead and not blown:
+        i0 = int(jump[0])
+        lr_on = lr.at(c.steps, i0)
+        return Finding(
+            rule="diverging",
+            severity="error",
+            message=(
+                f"Diverged: the loss jumped to {c.y[int(np.argmax(c.z))]:.4g} at step {fmt_step(c.steps[i0])}"
+                f"{_lr_phrase(lr, int(c.steps[i0]), lr_on)} and never got below where it started "
+                f"({_fmt_loss(c, t[0])} -> {_fmt_loss(c, t[-1])})."
+            ),
+            fix=_fix_lower_peak(lr, int(c.steps[i0]), lr_on, factor=0.5, extra="and clip gradients (max_norm=1.0)"),
+            evidence={
+                "onset_step": int(c.steps[i0]),
+                "lr_at_onset": lr_on,
+                "best_step": int(c.steps[ib]),
+                "best_loss": _loss(c, t[ib]),
+                "final_loss": _loss(c, t[-1]),
+            },
+            source="diagnose",
+        )
     if nonfinite_step is None and not blown:
         return None
     onset_i: int | None = None
@@ -389,8 +417,13 @@ def _fix_lower_peak(lr: _LR, step: int, lr_on: float | None, *, factor: float, e
 def _spikes(c: _Curve, lr: _LR) -> list[Finding]:
     base = _causal_median(c.z, c.w)
     excess = c.z - base
-    thr = max(6 * c.sigma, c.size(math.log(1.25)))
-    cand = np.nonzero(np.nan_to_num(excess, nan=-np.inf) > thr)[0]
+    # minibatch noise is rarely constant (in log-loss it grows as the loss falls): a local scale
+    local = 1.4826 * _rolling_median(np.abs(c.z - c.trend), 4 * c.w + 1)
+    sig = np.maximum(local, c.sigma if c.n < 8 * c.w else 0.0)
+    sig = np.maximum(sig, 0.005 if c.log else 1e-12)
+    thr_arr = np.maximum(6 * sig, c.size(math.log(1.25)))
+    big_arr = np.maximum(12 * sig, c.size(math.log(2.0)))
+    cand = np.nonzero(np.nan_to_num(excess - thr_arr, nan=-np.inf) > 0)[0]
     if cand.size == 0:
         return []
     # group candidates that are close together into events
@@ -402,15 +435,21 @@ def _spikes(c: _Curve, lr: _LR) -> list[Finding]:
         else:
             events.append([int(i)])
     out: list[Finding] = []
-    tol = max(2 * c.sigma, c.size(math.log(1.1)))
     for ev in events:
         start, end = ev[0], ev[-1]
         peak_i = max(ev, key=lambda i: excess[i])
+        # one odd batch is data noise; a spike is sustained or very large
+        if len(ev) < 3 and excess[peak_i] < big_arr[peak_i]:
+            continue
+        thr = float(thr_arr[peak_i])
+        tol = max(2 * float(sig[peak_i]), c.size(math.log(1.1)))
         level = float(base[start])
         later = c.trend[end + 1 :]
         raw_later = c.z[end + 1 :]
         rec = np.nonzero((later <= level + tol) & (raw_later <= level + thr))[0]
         recovered = bool(rec.size)
+        if not recovered and c.n - 1 - end < c.w:
+            continue  # at the very end of the log: too soon to tell
         rec_step = int(c.steps[end + 1 + int(rec[0])]) if recovered else None
         lr_at = lr.at(c.steps, peak_i)
         size = c.ratio(float(excess[peak_i]))
@@ -650,7 +689,7 @@ def _plateau_and_slow(c: _Curve, lr: _LR, steps_all: np.ndarray) -> list[Finding
     # plateaus
     for a, b in _flat_runs(c):
         length = c.steps[b] - c.steps[a]
-        if b - a < max(0.15 * n, 10) or a == 0:
+        if b - a < max(0.25 * n, 10) or a == 0:
             continue
         level = float(np.median(t[a : b + 1]))
         lr_a, lr_b = lr.at(c.steps, a), lr.at(c.steps, b)
