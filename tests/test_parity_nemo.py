@@ -1,0 +1,159 @@
+"""NeMo ``optim.sched`` curves against NeMo's formulas.
+
+NeMo is not installed here; the reference is a scalar transcription of
+``nemo/core/optim/lr_scheduler.py`` (NVIDIA/NeMo: ``WarmupPolicy``, ``WarmupHoldPolicy``,
+``WarmupAnnealHoldPolicy``, ``_cosine_annealing``, ``_linear_warmup_with_cosine_annealing``,
+``_poly_decay``, ``_noam_hold_annealing`` and the policy classes), evaluated at
+``last_epoch = k`` for update ``k`` (PyTorch Lightning steps the scheduler after every
+optimizer update). Requirement: max relative difference <= 1e-9.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lrkit.config import load_config
+from lrkit.errors import ConfigError
+
+TOL = 1e-9
+
+
+def _cosine_annealing(initial_lr, step, max_steps, min_lr):
+    mult = 0.5 * (1 + math.cos(math.pi * step / max_steps))
+    return (initial_lr - min_lr) * mult + min_lr
+
+
+def _linear_warmup_with_cosine_annealing(max_lr, warmup_steps, step, decay_steps, min_lr):
+    if warmup_steps > 0 and step <= warmup_steps:
+        return max_lr * float(step) / float(warmup_steps)
+    if step > warmup_steps + decay_steps:
+        return min_lr
+    decay_ratio = float(step - warmup_steps) / float(decay_steps)
+    return min_lr + 0.5 * (math.cos(math.pi * decay_ratio) + 1.0) * (max_lr - min_lr)
+
+
+def _poly_decay(initial_lr, step, decay_steps, power, min_lr, cycle):
+    if cycle:
+        multiplier = 1.0 if step == 0 else math.ceil(step / decay_steps)
+        decay_steps *= multiplier
+    else:
+        step = min(step, decay_steps)
+    p = step / decay_steps
+    return (initial_lr - min_lr) * math.pow(1.0 - p, power) + min_lr
+
+
+def ref_lr(name, base, step, *, max_steps, warmup=0, hold=None, constant=0, min_lr=0.0, power=1.0, cycle=False,
+           d_model=1.0, decay_rate=0.5):
+    """NeMo's get_lr for one policy at last_epoch = step (hold = NeMo's hold_steps argument)."""
+    w = warmup
+    if name == "NoamAnnealing":
+        s = max(1, step)
+        norm = d_model ** (-0.5)
+        mult = norm * min(s ** (-0.5), s * (w ** (-1.5))) if w > 0 else norm * s ** (-0.5)
+        out = base * mult
+        return max(out, min_lr) if s > w else out
+    if name == "CosineAnnealing":
+        decay_steps = max_steps - (constant + w)
+        if w > 0 and step <= w:
+            return base * (step + 1) / (w + 1) if constant == 0 else _linear_warmup_with_cosine_annealing(base, w, step, decay_steps, min_lr)
+        if constant > 0 and (w + decay_steps) < step <= max_steps:
+            return _linear_warmup_with_cosine_annealing(base, w, step, decay_steps, min_lr)
+        if step > max_steps:
+            return min_lr
+        if constant == 0:
+            return _cosine_annealing(base, step - w, max_steps - w, min_lr)
+        return _linear_warmup_with_cosine_annealing(base, w, step, decay_steps, min_lr)
+    hold_abs = (hold + w) if hold is not None else 0
+    if step <= w and w > 0:
+        return base * (step + 1) / (w + 1)
+    if name in ("WarmupHoldPolicy", "PolynomialHoldDecayAnnealing", "NoamHoldAnnealing") and w <= step < hold_abs:
+        return base
+    if step > max_steps:
+        return min_lr
+    if name in ("WarmupPolicy", "WarmupHoldPolicy"):
+        return base
+    if name == "WarmupAnnealing":
+        mult = (step - w) / (max_steps - w)
+        return min_lr + (1 - mult) * (base - min_lr)
+    if name == "InverseSquareRootAnnealing":
+        return base / ((step + 1) / (w + 1)) ** 0.5
+    if name == "SquareAnnealing":
+        ms = max_steps - w
+        return max(base * ((ms - (step - w)) / ms) ** 2, min_lr)
+    if name == "SquareRootAnnealing":
+        return max(base * ((max_steps - step) / max_steps) ** 0.5, min_lr)
+    if name == "PolynomialDecayAnnealing":
+        return _poly_decay(base, step - w, max_steps - w, power, min_lr, cycle)
+    if name == "PolynomialHoldDecayAnnealing":
+        return _poly_decay(base, step - hold_abs, max_steps - max(w, hold_abs), power, min_lr, cycle)
+    # NoamHoldAnnealing
+    hold_steps = hold_abs - w if hold_abs > 0 else 0
+    twd = max(1, w**decay_rate)
+    thd = max(1, (step - hold_steps) ** decay_rate)
+    return max(base * twd / thd, min_lr)
+
+
+def max_rel_diff(ours, ref, peak):
+    return float(np.max(np.abs(ours - ref) / np.maximum(np.abs(ref), 1e-12 * peak)))
+
+
+CASES = [
+    ("CosineAnnealing", {"warmup_steps": 50, "min_lr": 1e-5}),
+    ("CosineAnnealing", {"warmup_ratio": 0.05, "constant_steps": 100, "min_lr": 2e-5}),
+    ("CosineAnnealing", {"constant_ratio": 0.2, "min_lr": 0.0, "warmup_steps": 0}),
+    ("WarmupPolicy", {"warmup_steps": 30, "min_lr": 1e-6}),
+    ("WarmupHoldPolicy", {"warmup_steps": 30, "hold_steps": 100, "min_lr": 1e-6}),
+    ("WarmupAnnealing", {"warmup_ratio": 0.1, "min_lr": 1e-5}),
+    ("InverseSquareRootAnnealing", {"warmup_steps": 40, "min_lr": 1e-6}),
+    ("NoamAnnealing", {"warmup_steps": 40, "d_model": 512, "min_lr": 1e-6}),
+    ("NoamHoldAnnealing", {"warmup_steps": 40, "hold_ratio": 0.2, "decay_rate": 1.0, "min_lr": 1e-6}),
+    ("PolynomialDecayAnnealing", {"warmup_steps": 20, "power": 2.0, "min_lr": 1e-5}),
+    ("PolynomialDecayAnnealing", {"warmup_steps": 20, "power": 1.0, "cycle": True, "min_lr": 1e-5}),
+    ("PolynomialHoldDecayAnnealing", {"warmup_steps": 20, "hold_steps": 80, "power": 0.5, "min_lr": 1e-5}),
+    ("SquareAnnealing", {"warmup_steps": 25}),
+    ("SquareRootAnnealing", {"warmup_steps": 25, "min_lr": 1e-5}),
+]
+
+
+@pytest.mark.parametrize("name,sched", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_matches_nemo_formula(name, sched):
+    base, max_steps = 2e-4, 800
+    cfg = {"trainer": {"max_steps": max_steps}, "model": {"optim": {"name": "adamw", "lr": base, "sched": {"name": name, **sched}}}}
+    r = load_config(cfg)
+    assert r.format == "nemo" and r.total_steps == max_steps
+    w = sched.get("warmup_steps", int(sched.get("warmup_ratio", 0) * max_steps))
+    hold = sched.get("hold_steps", int(sched["hold_ratio"] * max_steps) if "hold_ratio" in sched else None)
+    const = sched.get("constant_steps", int(sched.get("constant_ratio", 0) * max_steps))
+    min_lr = sched.get("min_lr", 1e-5 if name == "SquareAnnealing" else 0.0)
+    steps = 1000
+    ref = np.array([
+        ref_lr(name, base, k, max_steps=max_steps, warmup=w, hold=hold, constant=const, min_lr=min_lr,
+               power=sched.get("power", 1.0), cycle=sched.get("cycle", False), d_model=sched.get("d_model", 1.0),
+               decay_rate=sched.get("decay_rate", 0.5))
+        for k in range(steps)
+    ])
+    ours = r.lr_schedule(np.arange(steps))
+    assert max_rel_diff(ours, ref, base) <= TOL
+
+
+def test_constant_steps_is_a_floor_tail_finding():
+    r = load_config("src/lrkit/examples/nemo_cosine_constant_steps.yaml")
+    rules = {f.rule for f in r.findings}
+    assert {"nemo-constant-steps-floor", "first-update-at-zero"} <= rules
+    lrs = r.lr_schedule(np.arange(10_000))
+    assert lrs[0] == 0.0
+    assert np.all(lrs[9000:] == pytest.approx(2e-5))
+
+
+def test_nemo_errors():
+    with pytest.raises(ConfigError) as err:
+        load_config({"model": {"optim": {"lr": 1e-3, "sched": {"name": "CosineAnealing", "max_steps": 10}}}})
+    assert err.value.field == "model.optim.sched.name" and "CosineAnnealing" in str(err.value)
+    with pytest.raises(ConfigError, match="max_steps"):
+        load_config({"model": {"optim": {"lr": 1e-3, "sched": {"name": "CosineAnnealing"}}}})
+    with pytest.raises(ConfigError) as err:
+        load_config({"model": {"optim": {"lr": 1e-3, "sched": {"name": "CosineAnnealing", "max_steps": 10, "hold_steps": 3}}}})
+    assert err.value.field == "model.optim.sched.hold_steps"
