@@ -39,6 +39,8 @@ _SPARKS = "▁▂▃▄▅▆▇█"
 _MAX_BOUNDARY_ROWS = 40
 #: points per curve in a plot (plus every phase boundary and its neighbours)
 _PLOT_POINTS = 4000
+#: a curve with more phase boundaries than this gets none marked
+_PLOT_MAX_BOUNDARIES = 24
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -451,7 +453,8 @@ def plot(
                 cfg.schedule, total=n, scale=float(cfg.peak_lr), extra=bounds[:10_000], max_points=_PLOT_POINTS
             )
         label = source if names.count(name) > 1 else name
-        series.append((label, curve.steps, curve.values, bounds[:_PLOT_POINTS]))
+        # a periodic curve has a boundary every half period: marking hundreds hides the curves
+        series.append((label, curve.steps, curve.values, bounds if len(bounds) <= _PLOT_MAX_BOUNDARIES else []))
     fig = schedule_figure(series, log=log, width_px=width, height_px=height, title=title)
     with bad_input(str(output)):
         save_figure(fig, output, dpi=100)
