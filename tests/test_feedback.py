@@ -448,3 +448,18 @@ def test_lazy_exports():
     assert lrkit.AdaptiveController is AdaptiveController
     assert lrkit.PlateauController is PlateauController
     assert lrkit.AdaptiveLearningRate is AdaptiveLearningRate
+
+
+def test_docs_examples_run(capsys):
+    """Every ```python block of docs/feedback.md runs (each in its own namespace) and its own
+    asserts hold; ```py blocks would be illustrations only."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "feedback.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 5
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"docs/feedback.md[python block {i}]", "exec"), {"__name__": f"docs_feedback_{i}"})
+    out = capsys.readouterr().out
+    assert "plan x adaptive scale" in out and "Did you mean 'patience'" in out
