@@ -96,6 +96,7 @@ class RunLog:
         lr_col: str | None = None,
         notes: Iterable[str] = (),
         lines: Sequence[int] | None = None,
+        require_loss: bool = True,
     ) -> RunLog:
         """Build from row mappings (values: numbers, numeric strings, ``""``/``None`` for missing)."""
         notes = list(notes)
@@ -114,7 +115,7 @@ class RunLog:
                 fix="point at a log with at least one training step.",
             )
         step_key = _pick(names, step_col, STEP_COLUMNS, "step_col", source, required=False)
-        loss_key = _pick(names, loss_col, LOSS_COLUMNS, "loss_col", source, required=True)
+        loss_key = _pick(names, loss_col, LOSS_COLUMNS, "loss_col", source, required=require_loss)
         lr_key = _pick(names, lr_col, LR_COLUMNS, "lr_col", source, required=False)
         if lr_key is None and lr_col is None:
             lr_key = next((n for n in names if n.lower().startswith("lr") or "learning_rate" in n.lower()), None)
@@ -142,7 +143,6 @@ class RunLog:
                 keep.append(i)
             records = [records[i] for i in keep]
             raw_steps = np.asarray(vals, dtype=np.int64)
-            n = len(records)
         # A repeated step is merged key by key, later values winning: a resumed run re-logs the
         # steps since its checkpoint, and an eval row shares its step with a training row.
         merged: dict[int, dict[str, Any]] = {}
@@ -181,9 +181,9 @@ class RunLog:
             if numeric:
                 columns[name] = col
                 present[name] = mask
-        losses = columns[loss_key]
-        has_loss = present[loss_key]
-        if not has_loss.any():
+        losses = columns[loss_key] if loss_key in columns else np.full(len(steps_sorted), np.nan)
+        has_loss = present[loss_key] if loss_key in present else np.zeros(len(steps_sorted), dtype=bool)
+        if not has_loss.any() and require_loss:
             raise ConfigError(
                 f"{source}: column {loss_key!r} has no values.",
                 field="loss_col",

@@ -238,7 +238,7 @@ class LRMonitor:
         """The records in memory as a :class:`~lrkit.monitor.RunLog` (for plots and diagnosis)."""
         from lrkit.monitor.readers import RunLog
 
-        return RunLog.from_records(self.records, source="<LRMonitor>")
+        return RunLog.from_records(self.records, source="<LRMonitor>", step_col="step", require_loss=False)
 
     # -- plots and diagnosis ----------------------------------------------------------------
     def _plot_path(self, path: str | Path | None, default: str) -> Path:
