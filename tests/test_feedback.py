@@ -209,7 +209,9 @@ losses_st = st.lists(
     min_lr=st.sampled_from([0.0, 1e-3, [1e-3, 5e-4]]),
     eps=st.sampled_from([1e-8, 0.0, 1e-3]),
 )
-def test_plateau_matches_reduce_lr_on_plateau(losses, mode, threshold_mode, threshold, patience, cooldown, factor, min_lr, eps):
+def test_plateau_matches_reduce_lr_on_plateau(
+    losses, mode, threshold_mode, threshold, patience, cooldown, factor, min_lr, eps
+):
     kwargs = dict(
         mode=mode,
         threshold_mode=threshold_mode,
@@ -281,7 +283,8 @@ def test_plateau_standalone_without_a_scheduler():
 
 def test_plateau_min_lr_list_must_match_the_groups():
     opt = make_optimizer((0.1, 0.1))
-    sched = lrkit.Scheduler(opt, Constant(1.0), controller={"type": "plateau", "patience": 0, "min_lr": [0.0, 0.0, 0.0]})
+    ctrl = {"type": "plateau", "patience": 0, "min_lr": [0.0, 0.0, 0.0]}
+    sched = lrkit.Scheduler(opt, Constant(1.0), controller=ctrl)
     sched.step(1.0)
     with pytest.raises(ConfigError) as err:
         sched.step(1.0)
@@ -354,7 +357,8 @@ def test_controller_dicts_round_trip_and_yaml_numbers():
     ):
         again = controller_from_dict(ctrl.to_dict())
         assert type(again) is type(ctrl) and again.to_dict() == ctrl.to_dict()
-        assert type(ctrl).from_dict({k: v for k, v in ctrl.to_dict().items() if k != "type"}).to_dict() == ctrl.to_dict()
+        untyped = {k: v for k, v in ctrl.to_dict().items() if k != "type"}
+        assert type(ctrl).from_dict(untyped).to_dict() == ctrl.to_dict()
     # PyYAML reads 1e-6 (no dot) as a string: it is still a number here
     ctrl = controller_from_dict({"type": "plateau", "min_lr": "1e-6", "patience": "3"})
     assert ctrl.min_lr == 1e-6 and ctrl.patience == 3
@@ -463,3 +467,15 @@ def test_docs_examples_run(capsys):
         exec(compile(block, f"docs/feedback.md[python block {i}]", "exec"), {"__name__": f"docs_feedback_{i}"})
     out = capsys.readouterr().out
     assert "plan x adaptive scale" in out and "Did you mean 'patience'" in out
+
+
+@pytest.mark.parametrize(
+    ("backend", "expected"),
+    [("gloo", "cpu"), ("nccl", "cuda:3"), ("cpu:gloo,cuda:nccl", "cpu"), ("mpi", "cpu")],
+)
+def test_collective_device_follows_the_backend(monkeypatch, backend, expected):
+    from lrkit.feedback import collective_device
+
+    monkeypatch.setattr(torch.distributed, "get_backend", lambda group=None: backend)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 3)
+    assert str(collective_device()) == expected

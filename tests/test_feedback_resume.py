@@ -38,8 +38,12 @@ def recorded_losses() -> list[float]:
 LOSSES = recorded_losses()
 
 CONTROLLERS = {
-    "adaptive": {"type": "adaptive", "window": 6, "patience": 0, "cooldown": 3, "increase_factor": 1.1, "max_scale": 1.5},
-    "plateau": {"type": "plateau", "patience": 4, "factor": 0.5, "cooldown": 3, "min_lr": [1e-3, 2e-4], "threshold": 0.01},
+    "adaptive": {
+        "type": "adaptive", "window": 6, "patience": 0, "cooldown": 3, "increase_factor": 1.1, "max_scale": 1.5
+    },
+    "plateau": {
+        "type": "plateau", "patience": 4, "factor": 0.5, "cooldown": 3, "min_lr": [1e-3, 2e-4], "threshold": 0.01
+    },
 }
 
 
@@ -176,7 +180,9 @@ def test_real_training_resumes_bitwise(kind):
         model, opt, sched = make(kind)
         for k in range(120):
             if k == interrupt:
-                ckpt = roundtrip({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict()})
+                ckpt = roundtrip(
+                    {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict()}
+                )
                 model, opt, sched = make(kind)
                 model.load_state_dict(ckpt["model"])
                 opt.load_state_dict(ckpt["optimizer"])

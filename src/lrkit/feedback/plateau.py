@@ -87,7 +87,9 @@ class PlateauController(FeedbackController):
         self.cooldown = check_steps("cooldown", cooldown, minimum=0)
         if isinstance(min_lr, Sequence) and not isinstance(min_lr, str):
             if len(min_lr) == 0:
-                raise ConfigError("is an empty list.", field="min_lr", value=[], fix="give one value per group or one for all.")
+                raise ConfigError(
+                    "is an empty list.", field="min_lr", value=[], fix="give one value per group or one for all."
+                )
             self.min_lr: float | list[float] = [
                 check_real(f"min_lr[{i}]", v, low=0.0, fix="use e.g. 1e-6.") for i, v in enumerate(min_lr)
             ]
