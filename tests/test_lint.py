@@ -325,3 +325,80 @@ def test_lint_never_crashes_and_findings_are_plain_data(total, horizon, warm_fra
     for f in lint(sched, total_steps=total):
         assert f.rule in RULES
         json.dumps(f.to_dict())
+
+
+# ------------------------------------------------------------------------------------------
+# the same rules through the real config readers (every reader benefits)
+# ------------------------------------------------------------------------------------------
+
+
+def _native(scheduler: dict, lr: float = 1e-3) -> dict:
+    return {"training": {"optimizer": {"type": "adamw", "lr": lr}, "scheduler": scheduler}}
+
+
+def _nemo_rl(pieces: list, milestones: list | None, steps: int = 500) -> dict:
+    sched = [{"name": f"torch.optim.lr_scheduler.{n}", "kwargs": kw} for n, kw in pieces]
+    if milestones is not None:
+        sched.append({"milestones": milestones})
+    return {
+        "grpo": {"max_num_steps": steps},
+        "policy": {"optimizer": {"name": "torch.optim.AdamW", "kwargs": {"lr": 1e-6}}, "scheduler": sched},
+    }
+
+
+def _megatron(**kw) -> dict:
+    return {"lr": 3e-4, "min_lr": 3e-5, "lr_decay_style": "cosine", "lr_warmup_init": 3e-6, **kw}
+
+
+WARM = ("LinearLR", {"start_factor": 0.1, "end_factor": 1.0, "total_iters": 50})
+
+# rule -> (config that triggers it, config that must not), read by lrkit.load_config
+CONFIG_CASES: dict[str, tuple[dict, dict]] = {
+    "decay-horizon-too-long": (
+        {"training": {**_native({"type": "cosine_annealing", "warmup_steps": 500, "total_steps": 20_000})["training"],
+                      "total_steps": 10_000}},
+        _native({"type": "cosine_annealing", "warmup_steps": 500, "total_steps": 10_000}),
+    ),
+    "warmup-too-long": (
+        _native({"type": "linear", "warmup_steps": 3000, "total_steps": 10_000}),
+        _native({"type": "linear", "warmup_steps": 800, "total_steps": 10_000}),
+    ),
+    "first-update-at-zero": (
+        {"learning_rate": 2e-5, "lr_scheduler_type": "linear", "warmup_steps": 100, "max_steps": 2000},
+        _native({"type": "linear", "warmup_steps": 100, "total_steps": 2000}),
+    ),
+    "lr-rises-again": (
+        _nemo_rl([WARM, ("CosineAnnealingLR", {"T_max": 200, "eta_min": 1e-7})], [50]),
+        _native({"type": "cosine_annealing", "warmup_steps": 25, "total_steps": 500}),
+    ),
+    "cosine-tmax-mismatch": (
+        _nemo_rl([WARM, ("CosineAnnealingLR", {"T_max": 600, "eta_min": 1e-7})], [50]),
+        _nemo_rl([WARM, ("CosineAnnealingLR", {"T_max": 450, "eta_min": 1e-7})], [50]),
+    ),
+    "milestones-mismatch": (
+        _nemo_rl([WARM, ("CosineAnnealingLR", {"T_max": 450, "eta_min": 1e-7})], [30]),
+        _nemo_rl([WARM, ("CosineAnnealingLR", {"T_max": 450, "eta_min": 1e-7})], [50]),
+    ),
+    "megatron-decay-iters-after-warmup": (
+        _megatron(lr_warmup_iters=1000, lr_decay_iters=9000, train_iters=10_000),
+        _megatron(lr_warmup_iters=1000, lr_decay_iters=10_000, train_iters=10_000),
+    ),
+    "wsd-cooldown-too-short": (
+        _megatron(lr_decay_style="WSD", lr_wsd_decay_style="linear", lr_wsd_decay_iters=300, lr_warmup_iters=500,
+                  lr_decay_iters=20_000, train_iters=20_000),
+        _megatron(lr_decay_style="WSD", lr_wsd_decay_style="linear", lr_wsd_decay_iters=3000, lr_warmup_iters=500,
+                  lr_decay_iters=20_000, train_iters=20_000),
+    ),
+    "never-decays": (
+        _nemo_rl([WARM, ("ConstantLR", {"factor": 1.0, "total_iters": 10_000_000_000})], [50], steps=20_000),
+        _nemo_rl([WARM, ("ConstantLR", {"factor": 1.0, "total_iters": 10_000_000_000})], [50], steps=2_000),
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(CONFIG_CASES))
+def test_rule_through_the_readers(rule):
+    pytest.importorskip("lrkit.config")
+    hit, quiet = CONFIG_CASES[rule]
+    assert rule in rules(lint(lrkit.load_config(hit))), rules(lint(lrkit.load_config(hit)))
+    assert rule not in rules(lint(lrkit.load_config(quiet)))

@@ -560,6 +560,11 @@ def _rule_cosine_tmax(run: _Run) -> None:
         left = n - start
         if t_max in (left, left - 1) or left <= 0:
             continue
+        if i > 0 and starts[i - 1] is not None:
+            before = _piece_length(pieces[i - 1])
+            intended = None if before is None else starts[i - 1] + before  # type: ignore[operator]
+            if intended is not None and intended != start and t_max in (n - intended, n - intended - 1):
+                continue  # T_max fits the warm-up as written; the milestone is what is off
         name = _short(p.get("name"))
         if t_max > left:
             final = run.at(n - 1)
@@ -904,9 +909,10 @@ def lint(
     _rule_cosine_tmax(run)
     specific = len(run.findings) > before
     specific = _rule_megatron_decay_iters(run) or specific
-    if not specific:
-        _rule_horizon(run)
     _rule_rises(run)
+    rises_inside = any(f.rule == "lr-rises-again" and f.severity == "error" for f in run.findings)
+    if not specific and not rises_inside:
+        _rule_horizon(run)  # a curve that climbs back does not "sit at the floor"
     _rule_wsd(run)
     if not any(f.rule == "decay-horizon-too-long" for f in run.findings):
         _rule_never_decays(run)  # a decay that ends too late is the finding, not "never decays"
