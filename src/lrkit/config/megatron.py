@@ -248,7 +248,9 @@ def resolve_megatron(
 def read_megatron(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
     flat, where = flatten_megatron(data)
     resolved = resolve_megatron(flat, run_length=total_steps, source=source, fmt="megatron", paths=where)
-    optimizer = {"type": str(flat.get("optimizer", "adam")) if isinstance(flat.get("optimizer"), str) else "adam", "lr": resolved.peak_lr}
+    kind = str(flat.get("optimizer", "adam")).lower() if isinstance(flat.get("optimizer"), str) else "adam"
+    # Megatron's "adam" decouples weight decay (AdamW)
+    optimizer = {"type": "adamw" if kind == "adam" else kind, "lr": resolved.peak_lr}
     for key in ("weight_decay", "adam_beta1", "adam_beta2", "adam_eps"):
         if key in flat:
             optimizer[key] = flat[key]

@@ -290,7 +290,12 @@ def read_nemo_rl_megatron(data: Mapping[str, Any], *, total_steps: int | None, s
         iteration_unit="algorithm step",
         increment=1.0,
     )
-    optimizer = {"type": str(opt.get("optimizer", "adam")), **{k: v for k, v in opt.items() if k != "optimizer"}}
+    kind = str(opt.get("optimizer", "adam")).lower()
+    # Megatron's "adam" decouples weight decay (AdamW); its other keys configure Megatron itself
+    optimizer = {"type": "adamw" if kind == "adam" else kind, "lr": resolved.peak_lr,
+                 **{k: opt[k] for k in ("weight_decay", "adam_beta1", "adam_beta2", "adam_eps", "sgd_momentum") if k in opt}}
+    if "sgd_momentum" in optimizer:
+        optimizer["momentum"] = optimizer.pop("sgd_momentum")
     return ResolvedConfig(
         schedule=resolved.schedule,
         peak_lr=resolved.peak_lr,

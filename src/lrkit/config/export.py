@@ -1,0 +1,379 @@
+"""Express a schedule in a framework's config format: ``to_config(schedule, format)``.
+
+- ``lrkit``: always (the algebra dict under ``training.scheduler.schedule``).
+- ``nemo_rl``: a list of torch schedulers and a ``{milestones: [...]}`` entry for
+  ``SequentialLR``. lrkit's warm-up ``(k + 1) / W`` is ``LinearLR(start_factor=1/W,
+  total_iters=W - 1)``; a cosine that must hold its floor gets a ``ConstantLR`` after it
+  (torch's cosine would climb back).
+- ``megatron`` / ``nemo_rl_megatron``: Megatron's styles. An lrkit warm-up followed by a
+  cosine or linear decay is Megatron's ``WSD`` with ``lr_warmup_iters = W - 1``,
+  ``lr_warmup_init = peak / W`` and a cool-down over the whole decay, which reproduces it
+  exactly; Megatron's own curves (read from a Megatron config) export as they are.
+- ``hf`` / ``nemo``: the curves read from those frameworks, and a constant.
+
+Whatever cannot be expressed exactly raises a :class:`ConfigError` naming the piece; reading
+the result back (:func:`lrkit.config.load_config`) gives the same curve.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from lrkit.config import fields as F
+from lrkit.config.detect import check_format
+from lrkit.config.resolved import ResolvedConfig
+from lrkit.errors import ConfigError
+from lrkit.schedules import (
+    Constant,
+    Cosine,
+    CosineRestarts,
+    Cyclic,
+    Exponential,
+    Floor,
+    Linear,
+    MultiStep,
+    OneCycle,
+    PiecewiseConstant,
+    Polynomial,
+    Scale,
+    Schedule,
+    Sequence,
+    StepDecay,
+    Warmup,
+    WarmupStableDecay,
+)
+from lrkit.schedules.compat import HFLambda, MegatronLR, NemoLR, PeriodicCosine
+
+__all__ = ["to_config"]
+
+#: ConstantLR/LinearLR length standing for "until the end of any run" (NeMo RL uses 1e10)
+FOREVER = 10_000_000_000
+_TS = "torch.optim.lr_scheduler."
+
+
+def _split(target: Schedule | ResolvedConfig, peak_lr: float | None, total_steps: int | None):
+    if isinstance(target, ResolvedConfig):
+        return target.schedule, target.peak_lr if peak_lr is None else peak_lr, total_steps or target.total_steps, target
+    if not isinstance(target, Schedule):
+        raise ConfigError(
+            f"expected a schedule or a ResolvedConfig, got {type(target).__name__}.",
+            field="schedule",
+            value=target,
+            fix="pass lrkit.load_config(...) or a schedule from lrkit.schedules.",
+        )
+    if peak_lr is None and isinstance(target, Scale):
+        return target.schedule, target.factor, total_steps, None
+    peak = 1.0 if peak_lr is None else F.number(peak_lr, "peak_lr", low=0.0, low_open=True)
+    return target, peak, total_steps, None
+
+
+def _cannot(what: str, fmt: str, fix: str = "") -> ConfigError:
+    return ConfigError(
+        f"{what} cannot be expressed exactly in the {fmt} format.",
+        field="format",
+        value=fmt,
+        fix=fix or "export to lrkit's own format (always exact), or change the schedule.",
+    )
+
+
+def to_config(
+    schedule: Schedule | ResolvedConfig,
+    format: str,
+    *,
+    peak_lr: float | None = None,
+    total_steps: int | None = None,
+) -> dict[str, Any]:
+    """The config dict of ``format`` whose curve is ``peak_lr * schedule``.
+
+    Args:
+        schedule: a factor schedule (with ``peak_lr``), an absolute one (``Scale(s, peak)`` is
+            split into both), or a :class:`ResolvedConfig`.
+        format: one of :data:`lrkit.config.FORMATS`.
+        peak_lr: the optimizer's LR; default the config's, or 1.0 (values are then LRs).
+        total_steps: the run length to write where the format has one.
+    """
+    fmt = check_format(format)
+    sched, peak, total, resolved = _split(schedule, peak_lr, total_steps)
+    if total is not None:
+        total = F.steps(total, "total_steps", minimum=1)
+    if fmt == "lrkit":
+        return _lrkit(sched, peak, total, resolved)
+    if fmt == "nemo_rl":
+        return _nemo_rl(sched, peak, total)
+    if fmt in ("megatron", "nemo_rl_megatron"):
+        return _megatron(sched, peak, total, fmt)
+    if fmt == "hf":
+        return _hf(sched, peak, total)
+    return _nemo(sched, peak, total)
+
+
+# -- lrkit ---------------------------------------------------------------------------------
+
+
+def _lrkit(sched: Schedule, peak: float, total: int | None, resolved: ResolvedConfig | None) -> dict[str, Any]:
+    opt: dict[str, Any] = {"type": "adamw", "lr": peak}
+    if resolved is not None and resolved.optimizer and resolved.format == "lrkit":
+        opt = {**resolved.optimizer, "lr": peak}
+    training: dict[str, Any] = {"optimizer": opt, "scheduler": {"type": "schedule", "schedule": sched.to_dict()}}
+    if total is not None:
+        training["total_steps"] = total
+    if resolved is not None and resolved.controller:
+        training["controller"] = dict(resolved.controller)
+    return {"training": training}
+
+
+# -- NeMo RL (torch schedulers) ---------------------------------------------------------------
+
+
+def _ts(name: str, **kwargs: Any) -> dict[str, Any]:
+    return {"name": _TS + name, "kwargs": kwargs}
+
+
+def _factor(value: float, what: str) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise _cannot(f"{what} (a factor {value:g} of the peak outside [0, 1])", "nemo_rl",
+                      "torch's LinearLR/ConstantLR factors must lie in [0, 1]; use lrkit.Scheduler as policy.scheduler.")
+    return value
+
+
+def _pieces(s: Schedule, peak: float, length: int | None) -> list[tuple[int, dict[str, Any]]]:
+    """``[(start, torch scheduler entry)]`` for ``s`` run for ``length`` steps (None: for ever)."""
+    if isinstance(s, Sequence):
+        out: list[tuple[int, dict[str, Any]]] = []
+        starts = (0, *s.boundaries)
+        for i, piece in enumerate(s.pieces):
+            end = s.boundaries[i] if i < len(s.boundaries) else None
+            plen = None if end is None else end - starts[i]
+            if length is not None:
+                plen = min(plen, length - starts[i]) if plen is not None else length - starts[i]
+                if plen <= 0:
+                    break
+            out += [(starts[i] + b, e) for b, e in _pieces(piece, peak, plen)]
+        return out
+    if isinstance(s, Warmup):
+        w = s.warmup_steps
+        if w == 0:
+            return _pieces(s.schedule, peak, length)
+        target = s.target if s.target is not None else float(s.schedule(0))
+        first = s.init + (target - s.init) / w
+        if w == 1:
+            head = _ts("ConstantLR", factor=_factor(first, "the warm-up"), total_iters=FOREVER)
+        else:
+            if first <= 0:
+                raise _cannot("a warm-up whose first value is 0", "nemo_rl")
+            head = _ts("LinearLR", start_factor=_factor(first, "the warm-up"), end_factor=_factor(target, "the warm-up"), total_iters=w - 1)
+        rest = None if length is None else length - w
+        tail = [] if rest is not None and rest <= 0 else [(w + b, e) for b, e in _pieces(s.schedule, peak, rest)]
+        return [(0, head), *tail]
+    if isinstance(s, Constant):
+        v = _factor(s.value, "a constant")
+        return [(0, _ts("ConstantLR", factor=1.0, total_iters=1) if v == 1.0 else _ts("ConstantLR", factor=v, total_iters=FOREVER))]
+    if isinstance(s, Linear):
+        if s.steps == 0:
+            return _pieces(Constant(s.end), peak, length)
+        if s.start == 0:
+            raise _cannot("a linear piece starting at 0", "nemo_rl", "torch's LinearLR needs start_factor > 0.")
+        head = _ts("LinearLR", start_factor=_factor(s.start, "a linear piece"), end_factor=_factor(s.end, "a linear piece"), total_iters=s.steps)
+        return [(0, head)]
+    if isinstance(s, Cosine | PeriodicCosine):
+        if isinstance(s, PeriodicCosine):
+            if s.cycles != 0.5 or s.offset != 0 or s.peak != 1.0 or s.steps != int(s.steps):
+                raise _cannot("this periodic cosine", "nemo_rl")
+            return [(0, _ts("CosineAnnealingLR", T_max=int(s.steps), eta_min=s.end * peak))]
+        if s.peak != 1.0:
+            raise _cannot(f"a cosine starting at {s.peak:g} of the peak", "nemo_rl",
+                          "torch's CosineAnnealingLR starts at the optimizer's LR; put a piece before it or rescale.")
+        if s.steps == 0:
+            return _pieces(Constant(s.end), peak, length)
+        out = [(0, _ts("CosineAnnealingLR", T_max=s.steps, eta_min=s.end * peak))]
+        if length is None or length > s.steps + 1:
+            out.append((s.steps, _ts("ConstantLR", factor=_factor(s.end, "the cosine's floor"), total_iters=FOREVER)))
+        return out
+    if isinstance(s, PiecewiseConstant):
+        bs = (0, *s.boundaries)
+        return [(b, e) for b, v in zip(bs, s.values, strict=True) for _, e in _pieces(Constant(v), peak, None)]
+    if isinstance(s, StepDecay) and s.value == 1.0:
+        return [(0, _ts("StepLR", step_size=s.step_size, gamma=s.gamma))]
+    if isinstance(s, MultiStep) and s.value == 1.0 and all(m > 0 for m in s.milestones):
+        return [(0, _ts("MultiStepLR", milestones=list(s.milestones), gamma=s.gamma))]
+    if isinstance(s, Exponential) and s.value == 1.0 and s.decay_steps == 1 and s.min_value == 0 and s.max_value is None:
+        return [(0, _ts("ExponentialLR", gamma=s.gamma))]
+    if isinstance(s, Polynomial) and s.start == 1.0 and s.end == 0.0 and s.steps > 0:
+        return [(0, _ts("PolynomialLR", total_iters=s.steps, power=s.power))]
+    if isinstance(s, CosineRestarts) and s.peak == 1.0 and s.peak_decay == 1.0 and s.max_cycles is None and float(s.period_mult).is_integer():
+        return [(0, _ts("CosineAnnealingWarmRestarts", T_0=s.period, T_mult=int(s.period_mult), eta_min=s.end * peak))]
+    if isinstance(s, WarmupStableDecay) and s.decay_shape in ("linear", "cosine"):
+        parts: list[Schedule] = []
+        bounds: list[int] = []
+        if s.warmup_steps:
+            parts.append(Warmup(Constant(s.peak), s.warmup_steps, s.init, target=s.peak))
+            bounds.append(s.warmup_steps)
+        if s.stable_steps:
+            parts.append(Constant(s.peak))
+            bounds.append(s.warmup_steps + s.stable_steps)
+        decay = Linear(s.peak, s.end, s.decay_steps) if s.decay_shape == "linear" else Cosine(s.peak, s.decay_steps, s.end)
+        parts.append(decay)
+        if len(parts) == 1:
+            return _pieces(decay, peak, length)
+        seq = Sequence(tuple(parts), tuple(bounds[: len(parts) - 1]))
+        return _pieces(seq, peak, length)
+    if isinstance(s, OneCycle | Cyclic):
+        raise _cannot(f"a {s.type_name} inside a sequence", "nemo_rl", "give it alone (OneCycleLR/CyclicLR) or use lrkit.Scheduler.")
+    raise _cannot(f"a {type(s).__name__} ({s.type_name}) piece", "nemo_rl",
+                  "use lrkit.Scheduler as policy.scheduler: {name: lrkit.Scheduler, kwargs: {schedule: ...}}.")
+
+
+def _nemo_rl(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"policy": {"optimizer": {"name": "torch.optim.AdamW", "kwargs": {"lr": peak}}}}
+    if total is not None:
+        out["grpo"] = {"max_num_steps": total}
+    if isinstance(sched, OneCycle) and sched.max_value > 0:
+        out["policy"]["scheduler"] = _ts(
+            "OneCycleLR", max_lr=sched.max_value * peak, total_steps=sched.total_steps, pct_start=sched.pct_start,
+            anneal_strategy=sched.anneal, div_factor=sched.div_factor, final_div_factor=sched.final_div_factor,
+            three_phase=sched.three_phase, cycle_momentum=False)
+        return out
+    if isinstance(sched, Cyclic):
+        out["policy"]["scheduler"] = _ts(
+            "CyclicLR", base_lr=sched.base * peak, max_lr=sched.max_value * peak, step_size_up=sched.step_size_up,
+            step_size_down=sched.step_size_down, mode=sched.mode, gamma=sched.gamma, cycle_momentum=False)
+        return out
+    # run length ignored: the exported curve must match for ever, not only within this run
+    pieces = _pieces(sched, peak, None)
+    # a piece that never runs (its start at or after the next start) is dropped
+    kept: list[tuple[int, dict[str, Any]]] = []
+    for start, entry in pieces:
+        while kept and kept[-1][0] >= start:
+            kept.pop()
+        kept.append((start, entry))
+    if len(kept) == 1:
+        out["policy"]["scheduler"] = kept[0][1]
+    else:
+        out["policy"]["scheduler"] = [e for _, e in kept] + [{"milestones": [s for s, _ in kept[1:]]}]
+    return out
+
+
+# -- Megatron ------------------------------------------------------------------------------
+
+
+def _megatron_args(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
+    if isinstance(sched, MegatronLR):
+        inc = sched.increment
+        w, d = sched.warmup_steps / inc, sched.decay_steps / inc
+        if not (float(w).is_integer() and float(d).is_integer()):
+            raise _cannot("a Megatron curve with fractional iteration counts", "megatron")
+        args = {
+            "lr": sched.max_lr * peak,
+            "min_lr": sched.min_lr * peak,
+            "lr_decay_style": sched.style,
+            "lr_warmup_iters": int(w),
+            "lr_warmup_init": sched.init_lr * peak,
+            "lr_decay_iters": int(d),
+        }
+        if sched.style == "WSD":
+            args["lr_wsd_decay_style"] = sched.wsd_style
+            args["lr_wsd_decay_iters"] = sched.wsd_decay_steps / inc  # type: ignore[operator]
+        return args
+    inner, w, init = sched, 0, 0.0
+    if isinstance(sched, Warmup):
+        inner, w, init = sched.schedule, sched.warmup_steps, sched.init
+        target = sched.target if sched.target is not None else float(inner(0))
+        if target != 1.0:
+            raise _cannot("a warm-up to a value other than the peak", "megatron")
+    if isinstance(inner, Constant) and inner.value == 1.0:
+        style, d, end, shape = "constant", None, 0.0, None
+    elif isinstance(inner, Cosine) and inner.peak == 1.0:
+        style, d, end, shape = "cosine", inner.steps, inner.end, "cosine"
+    elif isinstance(inner, Linear) and inner.start == 1.0:
+        style, d, end, shape = "linear", inner.steps, inner.end, "linear"
+    else:
+        raise _cannot(f"a {type(inner).__name__} ({inner.type_name})", "megatron",
+                      "Megatron expresses warm-up + constant / linear / cosine / inverse-sqrt / WSD curves.")
+    args: dict[str, Any] = {"lr": peak, "min_lr": end * peak}
+    if w == 0:
+        args.update(lr_decay_style=style, lr_warmup_iters=0, lr_warmup_init=0.0, lr_decay_iters=d if d is not None else (total or 1))
+        return args
+    # lrkit's warm-up (k + 1) / W reaches the peak at update W - 1 and holds it at W: Megatron's
+    # warm-up of W - 1 iterations from peak / W, then a WSD whose cool-down starts at W.
+    first = init + (1.0 - init) / w
+    args.update(lr_warmup_iters=w - 1, lr_warmup_init=first * peak)
+    if style == "constant":
+        args.update(lr_decay_style="constant", lr_decay_iters=total or w)
+    else:
+        args.update(lr_decay_style="WSD", lr_decay_iters=w + d, lr_wsd_decay_style=shape, lr_wsd_decay_iters=d)
+        if d == 0:
+            raise _cannot("a decay of zero length", "megatron")
+    return args
+
+
+def _megatron(sched: Schedule, peak: float, total: int | None, fmt: str) -> dict[str, Any]:
+    args = _megatron_args(sched, peak, total)
+    if fmt == "megatron":
+        if total is not None:
+            args["train_iters"] = total
+        return args
+    opt = {"optimizer": "adam", "lr": args.pop("lr"), "min_lr": args.pop("min_lr")}
+    out: dict[str, Any] = {"policy": {"megatron_cfg": {"enabled": True, "optimizer": opt, "scheduler": args}}}
+    if total is not None:
+        out["grpo"] = {"max_num_steps": total}
+    return out
+
+
+# -- Hugging Face and NeMo -----------------------------------------------------------------
+
+
+def _hf(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
+    if isinstance(sched, Constant) and sched.value == 1.0:
+        out: dict[str, Any] = {"learning_rate": peak, "lr_scheduler_type": "constant"}
+        if total is not None:
+            out["max_steps"] = total
+        return out
+    if not isinstance(sched, HFLambda):
+        raise _cannot(f"a {type(sched).__name__} ({sched.type_name})", "hf",
+                      "transformers' curves warm up from 0; export to lrkit, or use lrkit.Scheduler in the Trainer.")
+    out = {"learning_rate": peak if sched.name != "polynomial" else sched.lr_init, "lr_scheduler_type": sched.name,
+           "warmup_steps": sched.warmup_steps}
+    if sched.training_steps is not None:
+        out["max_steps"] = sched.training_steps
+    kw: dict[str, Any] = {}
+    if sched.name in ("cosine", "cosine_with_restarts", "cosine_with_min_lr", "cosine_warmup_with_min_lr", "warmup_stable_decay") and sched.num_cycles != 0.5:
+        kw["num_cycles"] = sched.num_cycles
+    if sched.name == "polynomial":
+        kw.update(lr_end=sched.lr_end, power=sched.power)
+    if sched.name == "inverse_sqrt" and sched.timescale is not None:
+        kw["timescale"] = sched.timescale
+    if sched.name in ("cosine_with_min_lr", "cosine_warmup_with_min_lr"):
+        kw["min_lr_rate"] = sched.min_lr_rate
+        if sched.warmup_lr_rate is not None:
+            kw["warmup_lr_rate"] = sched.warmup_lr_rate
+    if sched.name == "warmup_stable_decay":
+        kw.update(num_decay_steps=sched.num_decay_steps, num_stable_steps=sched.num_stable_steps,
+                  warmup_type=sched.warmup_type, decay_type=sched.decay_type, min_lr_ratio=sched.min_lr_rate)
+    if kw:
+        out["lr_scheduler_kwargs"] = kw
+    return out
+
+
+def _nemo(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
+    if not isinstance(sched, NemoLR):
+        raise _cannot(f"a {type(sched).__name__} ({sched.type_name})", "nemo",
+                      "NeMo's policies warm up as (k + 1) / (W + 1); export to lrkit instead.")
+    s: dict[str, Any] = {"name": sched.policy, "max_steps": sched.max_steps, "warmup_steps": sched.warmup_steps,
+                         "min_lr": sched.min_lr * peak}
+    if sched.hold_steps:
+        s["hold_steps"] = sched.hold_steps - sched.warmup_steps
+    if sched.constant_steps:
+        s["constant_steps"] = sched.constant_steps
+    if sched.policy.startswith("Polynomial"):
+        s.update(power=sched.power, cycle=sched.cycle)
+    if sched.policy == "NoamAnnealing":
+        s["d_model"] = sched.d_model
+    if sched.policy == "NoamHoldAnnealing":
+        s["decay_rate"] = sched.decay_rate
+    out: dict[str, Any] = {"model": {"optim": {"name": "adamw", "lr": peak, "sched": s}}}
+    if total is not None:
+        out["trainer"] = {"max_steps": total}
+    return out
+
+
