@@ -250,8 +250,6 @@ def test_run_length_unknown_and_endless_schedule(runner, tmp_path):
 
 def test_convert_to_lrkit_round_trips_the_curve(runner, cfgs, tmp_path):
     res = invoke(runner, "convert", cfgs["good"], "--to", "lrkit")
-    if res.exit_code == 2 and "not available in this build" in res.stderr:
-        pytest.skip("lrkit.config.export not written yet")
     assert res.exit_code == 0, res.output
     data = yaml.safe_load(res.stdout)
     back = lrkit.load_config(data, total_steps=10_000)
@@ -421,3 +419,26 @@ def test_dotted_class_in_a_config_is_never_imported(tmp_path):
         assert loaded == [], res.stderr
         assert res.returncode in (0, 1, 2) and "Traceback" not in res.stderr, res.stderr
         assert not (tmp_path / "IMPORTED").exists()
+
+
+@pytest.mark.parametrize("example", ["lrkit_cosine.yaml", "nemo_rl_grpo_dtensor.yaml", "megatron_cosine.yaml"])
+def test_convert_to_every_format_gives_the_same_curve_or_says_why_not(runner, example, tmp_path):
+    from lrkit.config import FORMATS
+
+    src = EXAMPLES / example
+    orig = lrkit.load_config(src)
+    n = orig.total_steps
+    steps = np.arange(n)
+    converted = 0
+    for fmt in FORMATS:
+        out = tmp_path / f"{fmt}.yaml"
+        res = invoke(runner, "convert", src, "--to", fmt, "-o", out)
+        if res.exit_code == 2:
+            assert_one_error_line(res.stderr, str(src), "format", "Fix:")
+            continue
+        assert res.exit_code == 0, res.output
+        back = lrkit.load_config(out, total_steps=n)
+        assert back.format == fmt
+        np.testing.assert_allclose(back.lr_schedule(steps), orig.lr_schedule(steps), rtol=1e-9, atol=1e-15)
+        converted += 1
+    assert converted >= 2  # lrkit's own format always, and at least one framework
