@@ -189,7 +189,8 @@ class _Watch:
         self.ema = EMA(beta)
         self.diverge = diverge
         self.head = max(3, num_steps // 20)
-        self.min_steps = max(self.head, num_steps // 10)
+        # no divergence call before 10 updates: too few losses to know the noise
+        self.min_steps = max(self.head, 10, num_steps // 10)
         self.seen: list[float] = []
         self.best = math.inf
         self.l0: float | None = None
@@ -207,12 +208,12 @@ class _Watch:
         if bad.size:
             return _NAN, offset + int(bad[0])
         smooth = self.ema.update(block)
+        self.seen.extend(float(v) for v in block)
         noise = self._noise()  # once per block; the median ignores the few jumps at divergence
-        for i, (raw, s) in enumerate(zip(block, smooth, strict=True)):
+        if self.l0 is None and len(self.seen) >= self.head:
+            self.l0 = float(np.mean(self.seen[: self.head]))
+        for i, s in enumerate(smooth):
             k = offset + i
-            self.seen.append(float(raw))
-            if self.l0 is None and len(self.seen) >= self.head:
-                self.l0 = float(np.mean(self.seen[: self.head]))
             self.best = min(self.best, float(s))
             if self.l0 is not None and k >= self.min_steps:
                 scale = max(self.l0 - self.best, 0.1 * abs(self.best), 3.0 * noise, 1e-12)

@@ -11,9 +11,9 @@ was validated):
    LRs make the loss worse. If it is the last point, the ramp never reached divergence
    (``end_lr`` too small) and the answer is marked unsure.
 3. The *descending region* runs from where the smoothed loss first falls clearly (by 3
-   sigma and 5% of the total drop) below its starting level (``x_start``), which skips flat
-   starts, to ``x_div``. Its total drop ``depth`` must exceed the noise, else there is no
-   suggestion (the loss never clearly went down).
+   times its own noise and 5% of the total drop) below its starting level (``x_start``),
+   which skips flat starts, to ``x_div``. Its total drop ``depth`` must exceed 6 times the
+   noise of the smoothed curve, else there is no suggestion (the loss never clearly fell).
 4. The *descent point* ``x_q`` is where the smoothed loss has made ``q = 3/4`` of its drop
    from the start level to the minimum: a level crossing of the whole descending region,
    which noise barely moves, unlike the single steepest point.
@@ -57,6 +57,7 @@ class CurveReading:
     depth: float  # smooth[start level] - smooth[i_div]
     diverged: bool  # the loss rose clearly after i_div
     significant: bool  # depth clearly above the noise
+    capped: np.ndarray  # raw losses with the values past divergence capped
 
 
 @dataclass(frozen=True)
@@ -78,20 +79,19 @@ class Suggestion:
         return d
 
 
-def _smooth(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _prepare(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Raw losses capped past divergence, and the smoothing bandwidth in log10 LR."""
     n = len(x)
     pre = running_median(y, 5 if n >= 15 else 3)
     # past divergence the loss explodes; those values only say "diverged" and would drag the
     # smoothed minimum towards smaller LRs, so cap them at the start level plus the drop
     level = float(np.median(pre[: max(3, n // 20)]))
     cap = level + max(level - float(np.min(pre)), 0.0)
-    pre = np.minimum(pre, cap)
     dx = (x[-1] - x[0]) / max(n - 1, 1)
-    h = max(3.0, n / 25.0) * dx
-    return local_linear(x, pre, h)
+    return np.minimum(y, cap), max(3.0, n / 25.0) * dx
 
 
-def read_curve(lrs: np.ndarray, losses: np.ndarray, smooth: np.ndarray | None = None) -> CurveReading | None:
+def read_curve(lrs: np.ndarray, losses: np.ndarray) -> CurveReading | None:
     """Locate the descent and the divergence point of a range-test curve (None if < 8 points)."""
     lrs = np.asarray(lrs, dtype=np.float64)
     y = np.asarray(losses, dtype=np.float64)
@@ -101,32 +101,26 @@ def read_curve(lrs: np.ndarray, losses: np.ndarray, smooth: np.ndarray | None = 
     if n < 8:
         return None
     x = np.log10(lrs)
-    if smooth is None:
-        s, slope = _smooth(x, y)
-    else:
-        s = np.asarray(smooth, dtype=np.float64)
-        slope = np.gradient(s, x)
-    sigma = noise_sigma(y - s)
+    capped, h = _prepare(x, y)
+    s, slope = local_linear(x, running_median(capped, 5 if n >= 15 else 3), h)
+    sigma = noise_sigma(capped - s)
+    # noise left in the smoothed curve: a Gaussian kernel of h/dx points averages ~2.5 h/dx
+    sigma_s = sigma / math.sqrt(2.5 * max(1.0, n / 25.0))
     i_div = int(np.argmin(s))
-    # the starting level: the first few smoothed points (a flat start keeps it honest)
     head = max(3, n // 20)
     level = float(np.median(s[:head]))
     depth = level - float(s[i_div])
-    # smoothed-curve noise is well below the raw noise; 3 sigma of the raw noise is safe
-    tol = max(3.0 * sigma / math.sqrt(max(1.0, n / 25.0) * 2.5), 0.05 * max(depth, 0.0))
+    tol = max(3.0 * sigma_s, 0.05 * max(depth, 0.0))
     below = np.nonzero(s[: i_div + 1] < level - tol)[0]
     i_start = int(below[0]) if below.size else i_div
-    # back up to where the fall began (the slope turned negative)
-    while i_start > 0 and slope[i_start - 1] < 0 and s[i_start - 1] < level:
-        i_start -= 1
-    half_level = level - DESCENT_FRACTION * depth
-    reached = np.nonzero(s[i_start : i_div + 1] <= half_level)[0]
+    q_level = level - DESCENT_FRACTION * depth
+    reached = np.nonzero(s[i_start : i_div + 1] <= q_level)[0]
     i_half = i_start + int(reached[0]) if reached.size else i_div
     after = s[i_div:]
     rise = float(np.max(after) - s[i_div]) if after.size > 1 else 0.0
     diverged = i_div < n - 1 and rise > max(tol, 0.1 * max(depth, 0.0))
-    significant = depth > max(3.0 * sigma / math.sqrt(max(1.0, n / 25.0) * 2.5), 1e-12 * (1.0 + abs(level)))
-    return CurveReading(x, s, slope, sigma, i_start, i_half, i_div, depth, bool(diverged), bool(significant))
+    significant = depth > max(6.0 * sigma_s, 1e-12 * (1.0 + abs(level)))
+    return CurveReading(x, s, slope, sigma, i_start, i_half, i_div, depth, bool(diverged), bool(significant), capped)
 
 
 def _rule(r: CurveReading) -> float:
@@ -156,7 +150,7 @@ def suggest(lrs: np.ndarray, losses: np.ndarray, *, bootstrap: int = 64, seed: i
     # wild bootstrap: each residual keeps its place and size, with a random sign, so the
     # larger noise near divergence stays there; the replica is read again
     rng = np.random.default_rng(seed)
-    resid = losses[np.isfinite(losses)] - r.smooth
+    resid = r.capped - r.smooth
     reps = []
     for _ in range(bootstrap):
         signs = rng.choice(np.array([-1.0, 1.0]), size=len(resid))
