@@ -402,3 +402,37 @@ def test_rule_through_the_readers(rule):
     hit, quiet = CONFIG_CASES[rule]
     assert rule in rules(lint(lrkit.load_config(hit))), rules(lint(lrkit.load_config(hit)))
     assert rule not in rules(lint(lrkit.load_config(quiet)))
+
+
+class _Halving(lrkit.SchedulerInterface, name="test_lint_halving"):
+    """A schedule written in Python: halve every 300 steps."""
+
+    def get_lr(self, step: int) -> float:
+        return self.base_lr * 0.5 ** (step // 300)
+
+
+def _families(total: int, a: int, b: int):
+    from lrkit.schedules import CosineRestarts, OneCycle
+    from lrkit.schedules.compat import HFLambda
+
+    return [
+        WarmupStableDecay(warmup_steps=a, stable_steps=b, decay_steps=max(1, total // 7)),
+        Warmup(MultiStep(milestones=(a + 1, a + b + 2)), a),
+        Cyclic(base=0.1, max_value=1.0, step_size_up=max(1, a)),
+        OneCycle(max_value=1.0, total_steps=max(20, total)),
+        CosineRestarts(peak=1.0, period=max(1, b)),
+        Warmup(PeriodicCosine(steps=max(1, b)), a),
+        MegatronLR(style="linear", warmup_steps=a, decay_steps=a + b),
+        HFLambda(name="cosine", warmup_steps=a, training_steps=a + b),
+        _Halving({"base_lr": 1e-3}),
+    ]
+
+
+@settings(max_examples=25, deadline=None)
+@given(total=st.integers(1, 30_000), a=st.integers(0, 5_000), b=st.integers(1, 30_000))
+def test_lint_handles_every_family(total, a, b):
+    for sched in _families(total, a, b):
+        found = lint(sched, total_steps=total)
+        for f in found:
+            assert f.rule in RULES and f.severity in ("error", "warning", "info")
+            json.dumps(f.to_dict())
