@@ -1,0 +1,116 @@
+"""Reading files and text: YAML rules, defaults: inheritance, ${...} interpolation, detection."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrkit.config import FORMATS, detect_format, load_config, load_config_text
+from lrkit.errors import ConfigError
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "lrkit" / "examples"
+
+
+def test_every_example_reads_and_is_detected():
+    expected = {
+        "lrkit_cosine.yaml": "lrkit",
+        "nemo_rl_grpo_dtensor.yaml": "nemo_rl",
+        "nemo_rl_sft_constant.yaml": "nemo_rl",
+        "nemo_rl_megatron_wsd.yaml": "nemo_rl_megatron",
+        "megatron_cosine.yaml": "megatron",
+        "hf_cosine_with_min_lr.yaml": "hf",
+        "hf_linear.json": "hf",
+        "nemo_cosine_constant_steps.yaml": "nemo",
+        "flawed_decay_horizon.yaml": "lrkit",
+        "flawed_nemo_rl_tmax.yaml": "nemo_rl",
+        "flawed_long_warmup.yaml": "lrkit",
+    }
+    found = {p.name for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json")}
+    assert found == set(expected)
+    for name, fmt in expected.items():
+        r = load_config(EXAMPLES / name)
+        assert r.format == fmt and r.source.endswith(name)
+        assert r.total_steps is not None
+        v = r.lr_schedule(np.arange(r.total_steps))
+        assert np.all(np.isfinite(v)) and v.max() <= r.peak_lr * (1 + 1e-12)
+    assert set(FORMATS) == set(expected.values())
+
+
+def test_defaults_inheritance_and_interpolation(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        "grpo:\n  max_num_steps: 400\n  warmup: 40\n"
+        "policy:\n  optimizer:\n    name: torch.optim.AdamW\n    kwargs:\n      lr: 1.0e-6\n"
+        "  scheduler:\n"
+        "    - name: torch.optim.lr_scheduler.LinearLR\n      kwargs: {start_factor: 0.1, total_iters: 40}\n"
+        "    - name: torch.optim.lr_scheduler.CosineAnnealingLR\n      kwargs:\n        T_max: ${mul:${grpo.max_num_steps},0.9}\n"
+        "    - milestones:\n        - ${grpo.warmup}\n"
+    )
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "child.yaml").write_text("defaults: ../base.yaml\ngrpo:\n  max_num_steps: 500\npolicy:\n  optimizer:\n    kwargs:\n      lr: 2.0e-6\n")
+    r = load_config(tmp_path / "sub" / "child.yaml")
+    assert r.total_steps == 500 and r.peak_lr == 2e-6
+    assert r.context["pieces"][1]["kwargs"]["T_max"] == pytest.approx(450)  # interpolated after the merge
+    assert r.context["milestones"] == [40]
+
+
+def test_defaults_errors(tmp_path):
+    (tmp_path / "a.yaml").write_text("defaults: b.yaml\nx: 1\n")
+    (tmp_path / "b.yaml").write_text("defaults: a.yaml\ny: 2\n")
+    with pytest.raises(ConfigError, match="loops"):
+        load_config(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").write_text("defaults: missing.yaml\n")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "c.yaml")
+
+
+def test_bad_interpolation_names_the_key():
+    with pytest.raises(ConfigError) as err:
+        load_config_text("training:\n  scheduler:\n    type: constant\n    total_steps: ${run.steps}\n")
+    assert "interpolation" in err.value.fix
+
+
+def test_yaml_rules():
+    with pytest.raises(ConfigError, match="duplicate key"):
+        load_config_text("training:\n  scheduler: {type: constant}\n  scheduler: {type: linear}\n")
+    with pytest.raises(ConfigError, match="line 3"):
+        load_config_text("training:\n  scheduler: [\n")
+    with pytest.raises(ConfigError, match="mapping at the top level"):
+        load_config_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config("/nonexistent/config.yaml")
+    # YAML never builds objects
+    with pytest.raises(ConfigError):
+        load_config_text("!!python/object/apply:os.system ['echo hi']\n")
+
+
+def test_format_detection_and_naming():
+    assert detect_format({"lr_scheduler_type": "linear"}) == "hf"
+    assert detect_format({"lr_decay_style": "cosine", "lr": 1}) == "megatron"
+    assert detect_format({"model": {"optim": {"lr": 1, "sched": {"name": "CosineAnnealing"}}}}) == "nemo"
+    with pytest.raises(ConfigError) as err:
+        load_config({"foo": 1})
+    assert "format" in err.value.fix
+    with pytest.raises(ConfigError) as err:
+        load_config({"lr": 1}, format="megatorn")
+    assert "megatron" in str(err.value)
+    r = load_config({"learning_rate": 1e-3, "lr_scheduler_type": "constant"}, format="huggingface")
+    assert r.format == "hf"
+
+
+def test_total_steps_argument_is_checked():
+    with pytest.raises(ConfigError) as err:
+        load_config({"learning_rate": 1e-3, "lr_scheduler_type": "constant"}, total_steps=-5)
+    assert err.value.field == "total_steps"
+
+
+def test_reading_imports_no_torch():
+    code = (
+        "import sys, lrkit.config as c, glob\n"
+        "for f in sorted(glob.glob(sys.argv[1] + '/*')): c.load_config(f)\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(EXAMPLES)], check=True)
