@@ -35,7 +35,7 @@ __all__ = ["register", "summarize", "key_steps", "sparkline", "SPARK_WIDTH"]
 #: columns of the terminal sparkline (fixed, so output does not depend on the terminal)
 SPARK_WIDTH = 60
 _SPARKS = "▁▂▃▄▅▆▇█"
-#: phase boundaries listed by `show` before the rest are counted, not printed
+#: `show` lists the phase boundaries when there are at most this many (else only counts them)
 _MAX_BOUNDARY_ROWS = 40
 #: points per curve in a plot (plus every phase boundary and its neighbours)
 _PLOT_POINTS = 4000
@@ -108,13 +108,14 @@ def key_steps(
     if 0 < warmup < total:
         note(warmup, "warm-up ended")
     bounds = [b for b in schedule.phase_starts(total - 1) if 0 < b < total]
-    for b in bounds[:_MAX_BOUNDARY_ROWS]:
+    listed = bounds if len(bounds) <= _MAX_BOUNDARY_ROWS else []  # dense boundaries (step decay) drown the table
+    for b in listed:
         note(b, "phase boundary")
     if every:
         for s in range(every, total, every):
             notes.setdefault(s, [])
     note(total - 1, "last update")
-    return sorted(notes.items()), max(0, len(bounds) - _MAX_BOUNDARY_ROWS)
+    return sorted(notes.items()), len(bounds) - len(listed)
 
 
 def _auto_every(total: int) -> int:
@@ -261,7 +262,7 @@ def _print_show(report: dict[str, Any], findings: Sequence[Finding]) -> None:
             markup=False,
         )
     if report["boundaries_not_listed"]:
-        out.print(f"{'':>10}  ({report['boundaries_not_listed']} more phase boundaries not listed)", markup=False)
+        out.print(f"{'':>10}  ({report['boundaries_not_listed']} phase boundaries, too many to list)", markup=False)
     out.print()
     out.print(f"  {report['sparkline']}", markup=False)
     out.print(f"  step 0{'':>{SPARK_WIDTH - 6 - len(str(report['total_steps'] - 1))}}{report['total_steps'] - 1}", markup=False)
