@@ -184,8 +184,9 @@ class Scheduler(LRScheduler):
         self._block = _MIN_BLOCK // 2
         self._row0 = 0
         self._nrows = 0
-        self._rows: list[list[float]] = []
-        self._scaled: list[list[float]] = []
+        self._cols: list[list[float]] = []  # per group: max(base * schedule(k), floor)
+        self._scaled_cols: list[list[float]] = []  # per group: base * schedule(k) (with a controller)
+        self._last: list[float] | int = []
         if not isinstance(last_epoch, int) or last_epoch < -1:
             raise ConfigError(
                 f"must be an int >= -1, got {last_epoch!r}.",
@@ -243,9 +244,9 @@ class Scheduler(LRScheduler):
 
     def _tabulate(self, step: int) -> None:
         """LRs of the block of steps starting at ``step``, from one vectorized evaluation of
-        each distinct schedule: ``scaled = base_lr * schedule(k)``, ``rows = max(scaled,
-        floor)``. Elementwise float64 arithmetic, so every value is bitwise the one a scalar
-        evaluation gives, whatever step a block starts at (that is what makes resume exact)."""
+        each distinct schedule: ``scaled = base_lr * schedule(k)``, ``lr = max(scaled, floor)``.
+        Elementwise float64 arithmetic, so every value is bitwise the one a scalar evaluation
+        gives, whatever step a block starts at (that is what makes resume exact)."""
         self._block = n = min(self._block * 2, _MAX_BLOCK)
         steps = np.arange(step, step + n, dtype=np.float64)
         values: dict[int, np.ndarray] = {}
@@ -257,22 +258,37 @@ class Scheduler(LRScheduler):
             columns.append(v)
         scaled = np.asarray(self._base_lrs, dtype=np.float64)[:, None] * np.stack(columns)
         floors = np.asarray(self._floor_values, dtype=np.float64)[:, None]
-        self._scaled = scaled.T.tolist()
-        self._rows = np.maximum(scaled, floors).T.tolist()
+        # One flat list of floats per group: floats are not tracked by the garbage collector,
+        # so a block adds a handful of containers, not thousands (rows of lists made Python
+        # run full collections, which cost more than the steps they served in a torch process).
+        self._scaled_cols = scaled.tolist() if self.controller is not None else []
+        self._cols = np.maximum(scaled, floors).tolist()
         self._row0 = step
         self._nrows = n
 
-    def _lrs(self, step: int) -> list[float]:
+    def _index(self, step: int) -> int:
         i = step - self._row0
-        if not 0 <= i < self._nrows:
+        if not 0 <= i < self._nrows or (self.controller is not None and not self._scaled_cols):
             self._tabulate(step)
             i = 0
+        return i
+
+    def _unfloored(self, step: int) -> list[float]:
+        """``base_lr * schedule(step)`` per group: the LRs before the controller and the floor."""
+        i = self._index(step)
+        if self._scaled_cols:
+            return [col[i] for col in self._scaled_cols]
+        base = np.asarray(self._base_lrs, dtype=np.float64)
+        return (base * np.array([s(step) for s in self._group_schedule_list], dtype=np.float64)).tolist()
+
+    def _lrs(self, step: int) -> list[float]:
+        i = self._index(step)
         ctrl = self.controller
         if ctrl is None:
-            return self._rows[i]
+            return [col[i] for col in self._cols]
         out = []
-        for g, (lr, floor) in enumerate(zip(self._scaled[i], self._floor_values, strict=True)):
-            lr *= ctrl.factor(g)
+        for g, (col, floor) in enumerate(zip(self._scaled_cols, self._floor_values, strict=True)):
+            lr = col[i] * ctrl.factor(g)
             out.append(lr if lr >= floor else floor)
         return out
 
@@ -329,27 +345,25 @@ class Scheduler(LRScheduler):
             reference = getattr(ctrl, "set_reference_lrs", None)
             if reference is not None:
                 # the LRs the decision applies to, without the controller: base_lr * schedule(k + 1)
-                k1 = self.last_epoch + 1
-                i1 = k1 - self._row0
-                if not 0 <= i1 < self._nrows:
-                    self._tabulate(k1)
-                    i1 = 0
-                reference(list(self._scaled[i1]))
+                reference(self._unfloored(self.last_epoch + 1))
             ctrl.update(_float_lr(metric))
         self._step_count += 1
         k = self.last_epoch = self.last_epoch + 1
-        # The hot path: one list lookup and one dict write per group.
         i = k - self._row0
-        lrs = self._rows[i] if self.controller is None and 0 <= i < self._nrows else self._lrs(k)
-        for group, lr in zip(self.optimizer.param_groups, lrs):
+        if self.controller is not None or not 0 <= i < self._nrows:
+            self._write(self._lrs(k))
+            return
+        # The hot path: per group one list lookup and one dict write; get_last_lr() builds
+        # its list only when asked (it is the step's LRs, so the step number is enough).
+        for group, col in zip(self.optimizer.param_groups, self._cols):
             current = group["lr"]
             if current.__class__ is float:
-                group["lr"] = lr
+                group["lr"] = col[i]
             elif isinstance(current, torch.Tensor):
-                current.fill_(lr)
+                current.fill_(col[i])
             else:
-                group["lr"] = lr
-        self._last_lr = lrs
+                group["lr"] = col[i]
+        self._last = k
 
     def _restart_at(self, epoch: int) -> None:
         if epoch < 0:
@@ -363,7 +377,19 @@ class Scheduler(LRScheduler):
         self.last_epoch = epoch
         self._apply()
 
+    @property
+    def _last_lr(self) -> list[float]:
+        last = self._last
+        if last.__class__ is int:
+            last = self._last = self._lrs(last)  # type: ignore[arg-type]
+        return last  # type: ignore[return-value]
+
+    @_last_lr.setter
+    def _last_lr(self, lrs: Sequence[float]) -> None:
+        self._last = list(lrs)
+
     def get_last_lr(self) -> list[float]:  # type: ignore[override]
+        """The LRs the groups were last set to (floats)."""
         return list(self._last_lr)
 
     # -- checkpoints --------------------------------------------------------------------------
