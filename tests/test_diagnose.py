@@ -51,7 +51,16 @@ def test_blow_up_is_diverging_with_onset_and_lr():
     assert 560 <= f.evidence["onset_step"] <= 640
     assert f.evidence["lr_at_onset"] == pytest.approx(2e-3)
     assert d.suggested_lr == pytest.approx(1e-3)
-    assert "1.0e-3" in f.fix
+    assert "1.0e-3" in f.fix and "warm-up" not in f.fix  # a late blow-up at a constant LR
+
+
+def test_early_blow_up_without_warmup_suggests_one():
+    rng = np.random.default_rng(19)
+    y = _healthy(rng, noise=0.03)
+    y[30:] *= np.exp((T[30:] - 30) / 10.0)
+    d = diagnose(T, y, np.full(N, 1e-2))
+    f = d.of("diverging")[0]
+    assert "add a warm-up of about" in f.fix and d.suggested_lr == pytest.approx(5e-3)
 
 
 def test_nan_loss_is_diverging_at_that_step():
@@ -202,7 +211,7 @@ def test_sparse_steps_are_reported_as_logged():
 # -- healthy noisy curves must not be flagged -------------------------------------------------------
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**32 - 1),
     n=st.integers(150, 2500),

@@ -220,6 +220,7 @@ class _LR:
     schedule: Schedule | None
     warmup_steps: int | None
     kind: str  # "constant", "warm-up then decay", "cyclic", ... (for the advice)
+    run_end: int = 0  # last logged step + 1
 
     def at(self, steps: np.ndarray, i: int) -> float | None:
         if self.lrs is not None and math.isfinite(self.lrs[i]):
@@ -266,7 +267,7 @@ def _lr_context(
         xs = np.arange(horizon)
         curve = sched(xs)
     else:
-        return _LR(None, None, warmup_steps, "unknown"), name
+        return _LR(None, None, warmup_steps, "unknown", horizon), name
     finite = np.isfinite(curve)
     kind = "unknown"
     if finite.any():
@@ -290,7 +291,7 @@ def _lr_context(
         type_name = getattr(sched, "type_name", "")
         if type_name in ("cyclic", "cosine_restarts", "one_cycle"):
             kind = "cyclic" if type_name != "one_cycle" else "one-cycle"
-    return _LR(lrs, sched, warmup_steps, kind), name
+    return _LR(lrs, sched, warmup_steps, kind, horizon), name
 
 
 # -- detectors ------------------------------------------------------------------------------------
@@ -409,8 +410,10 @@ def _fix_lower_peak(lr: _LR, step: int, lr_on: float | None, *, factor: float, e
             f"lower the peak to about {fmt_lr(target)} or lengthen warm-up to {fmt_step(_nice_steps(2 * w))} steps"
             f"{',' if tail else ''}{tail}."
         )
-    if not w and lr.known and step < 0.2 * max(1, step + 1) + 50:
-        return f"lower the peak to about {fmt_lr(target)}, or add a warm-up{',' if tail else ''}{tail}."
+    if not w and lr.known and step < max(200, 0.05 * lr.run_end):
+        # an early blow-up at the full LR: the classic case for a warm-up
+        warm = _nice_steps(max(2 * (step + 1), 0.02 * lr.run_end))
+        return f"lower the peak to about {fmt_lr(target)} or add a warm-up of about {fmt_step(warm)} steps{',' if tail else ''}{tail}."
     return f"lower the peak to about {fmt_lr(target)}{',' if tail else ''}{tail}."
 
 
@@ -635,7 +638,12 @@ def _plateau_and_slow(c: _Curve, lr: _LR, steps_all: np.ndarray) -> list[Finding
     span = float(c.steps[-1] - c.steps[0]) or 1.0
     end_span = float(c.steps[-1] - c.steps[i80]) or 1.0
     end_drop = float(t[i80] - t[-1])
-    rate_ratio = (end_drop / end_span) / (total / span) if total > 0 else 0.0
+    # the bend is judged on the loss itself: in log-loss a geometric decay is a straight line,
+    # and a loss that fell 50x is not slow however straight its log is
+    lin = np.exp(t) if c.log else t
+    lin_total = float(lin[0] - lin[-1])
+    lin_end = float(lin[i80] - lin[-1])
+    rate_ratio = (lin_end / end_span) / (lin_total / span) if lin_total > 0 else 0.0
     peak = lr.peak()
     lr_end = lr.at(c.steps, n - 1)
     if no_progress or (rate_ratio > 0.5 and end_drop > 4 * st):
