@@ -236,6 +236,8 @@ class _LR:
     def peak(self) -> float | None:
         if self.lrs is not None and np.isfinite(self.lrs).any():
             return float(np.nanmax(self.lrs))
+        if self.schedule is not None:
+            return float(self.schedule.peak(max(self.run_end, 1)))
         return None
 
 
@@ -341,9 +343,10 @@ def _diverging(c: _Curve, nonfinite_step: int | None, lr: _LR, all_steps: np.nda
         if after.size:
             # the climb starts where the trend last sat at its best level before crossing
             onset_i = ib + int(after[0])
-            back = np.nonzero(t[ib:onset_i] <= t[ib] + st)[0]
+            low = t[ib] + max(3 * st, c.size(math.log(1.02)))
+            back = np.nonzero(t[ib:onset_i] <= low)[0]
             if back.size:
-                onset_i = max(ib + int(back[-1]), onset_i - c.w // 2)
+                onset_i = ib + int(back[-1]) + 1  # the last step the trend sat near its best
     if onset_i is not None:
         onset_step = int(c.steps[onset_i])
         lr_on = lr.at(c.steps, onset_i)
