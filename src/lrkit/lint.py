@@ -328,7 +328,8 @@ class _Run:
     def add(self, rule: str, message: str, fix: str, severity: str | None = None, **evidence: Any) -> None:
         sev = severity or RULES[rule][0]
         ev = {k: ([_num(x) for x in v] if isinstance(v, list | tuple) else _num(v)) for k, v in evidence.items()}
-        self.findings.append(Finding(rule=rule, severity=sev, message=message, fix=fix, evidence=ev))  # type: ignore[arg-type]
+        finding = Finding(rule=rule, severity=sev, message=message, fix=fix, evidence=ev)  # type: ignore[arg-type]
+        self.findings.append(finding)
 
     def at(self, step: int) -> float:
         assert self.curve is not None
@@ -748,7 +749,8 @@ def _rule_wsd(run: _Run) -> None:
             break
         if node.type_name == "megatron" and node.style == "WSD" and node.wsd_decay_steps:  # type: ignore[attr-defined]
             cooldown = int(math.ceil(node.wsd_decay_steps / node.increment))  # type: ignore[attr-defined]
-            start = s + int(math.ceil((node.decay_steps - node.wsd_decay_steps) / node.increment))  # type: ignore[attr-defined]
+            stable_end = node.decay_steps - node.wsd_decay_steps  # type: ignore[attr-defined]
+            start = s + int(math.ceil(stable_end / node.increment))  # type: ignore[attr-defined]
             break
         if node.type_name == "hf_lambda" and node.name == "warmup_stable_decay":  # type: ignore[attr-defined]
             cooldown = int(node.num_decay_steps or 0)  # type: ignore[attr-defined]

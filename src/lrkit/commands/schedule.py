@@ -257,15 +257,16 @@ def _print_show(report: dict[str, Any], findings: Sequence[Finding]) -> None:
     out.print()
     out.print(Text(f"{'step':>10}  {'lr':>10}  {'% peak':>7}  note", style="bold"))
     for row in report["key_steps"]:
-        out.print(
-            f"{row['step']:>10}  {_lr(row['lr']):>10}  {100 * row['fraction_of_peak']:>6.1f}%  {', '.join(row['notes'])}".rstrip(),
-            markup=False,
-        )
+        pct = 100 * row["fraction_of_peak"]
+        line = f"{row['step']:>10}  {_lr(row['lr']):>10}  {pct:>6.1f}%  {', '.join(row['notes'])}"
+        out.print(line.rstrip(), markup=False)
     if report["boundaries_not_listed"]:
-        out.print(f"{'':>10}  ({report['boundaries_not_listed']} phase boundaries, too many to list)", markup=False)
+        hidden = report["boundaries_not_listed"]
+        out.print(f"{'':>10}  ({hidden} phase boundaries, too many to list)", markup=False)
     out.print()
     out.print(f"  {report['sparkline']}", markup=False)
-    out.print(f"  step 0{'':>{SPARK_WIDTH - 6 - len(str(report['total_steps'] - 1))}}{report['total_steps'] - 1}", markup=False)
+    last = str(report["total_steps"] - 1)
+    out.print(f"  step 0{last:>{SPARK_WIDTH - 6}}", markup=False)
     out.print()
     horizon = "none (keeps moving)" if sm["horizon"] is None else f"step {sm['horizon']:g}"
     if sm["horizon"] is None and sm["declared_horizon"] is not None:
@@ -298,19 +299,24 @@ def show(
     total_steps: TotalSteps = None,
     every: Annotated[
         int | None,
-        typer.Option("--every", "-e", min=0, help="Also list every K-th step (default: about a tenth of the run; 0: none)."),
+        typer.Option(
+            "--every", "-e", min=0, help="Also list every K-th step (default: about a tenth of the run; 0: none)."
+        ),
     ] = None,
     fmt: Format = None,
     ignore: Ignore = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Show the LR a config produces: key steps, a sparkline, summary figures and the linter's findings.
+    """Show the LR a config produces: key steps, a sparkline, summary figures and the linter's
+    findings.
 
-    Key steps are the first update, the end of the warm-up, every phase boundary, every K-th step and the last update. Step k means k optimizer updates already taken; the area is the sum of the LR over the run's updates.
+    Key steps are the first update, the end of the warm-up, every phase boundary, every K-th step
+    and the last update. Step k means k optimizer updates already taken; the area is the sum of
+    the LR over the run's updates.
 
     Example:
 
-        lrkit show examples/lrkit_cosine.yaml --total-steps 20000 --every 2000
+        lrkit show src/lrkit/examples/lrkit_cosine.yaml --total-steps 20000 --every 2000
     """
     cfg, n = _load(config, total_steps, fmt)
     with bad_input(config):
@@ -332,11 +338,12 @@ def check(
 ) -> None:
     """Lint configs: every finding with its severity, the steps and values behind it, and the fix.
 
-    Exit code 1 when any config has an error-level finding (so it can gate a CI pipeline), 2 when a config cannot be read, 0 otherwise. Rules are listed in docs/lint.md.
+    Exit code 1 when any config has an error-level finding (so it can gate a CI pipeline), 2 when
+    a config cannot be read, 0 otherwise. Rules are listed in docs/lint.md.
 
     Example:
 
-        lrkit check configs/*.yaml --total-steps 100000
+        lrkit check src/lrkit/examples/*.yaml --ignore no-warmup
     """
     results: list[dict[str, Any]] = []
     worst = 0
@@ -387,7 +394,7 @@ def convert(
 
     Example:
 
-        lrkit convert megatron_run.yaml --to nemo_rl -o policy_scheduler.yaml
+        lrkit convert src/lrkit/examples/megatron_cosine.yaml --to nemo_rl_megatron -o recipe.yaml
     """
     import yaml
 
@@ -428,15 +435,19 @@ def plot(
     fmt: Format = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Plot one or several configs' LR curves overlaid, with a legend and their phase boundaries (dotted).
+    """Plot one or several configs' LR curves overlaid, with a legend and their phase boundaries
+    (dotted).
 
     Example:
 
-        lrkit plot hf_cosine.yaml megatron_wsd.yaml -o curves.svg --log --total-steps 50000
+        lrkit plot src/lrkit/examples/nemo_rl_*.yaml -o curves.svg --log
     """
     suffix = output.suffix.lower()
     if suffix not in (".png", ".svg", ".pdf"):
-        error_line(f"--output: {output}: unsupported image type {suffix or '(none)'!r}. Fix: end the name in .png, .svg or .pdf.")
+        error_line(
+            f"--output: {output}: unsupported image type {suffix or '(none)'!r}. "
+            "Fix: end the name in .png, .svg or .pdf."
+        )
         raise typer.Exit(EXIT_BAD_INPUT)
     if configs.count("-") > 1:
         error_line("- (standard input) can be given only once. Fix: save the other configs to files.")
@@ -460,9 +471,11 @@ def plot(
     with bad_input(str(output)):
         save_figure(fig, output, dpi=100)
     if as_json:
-        typer.echo(json.dumps({"output": str(output), "curves": [s[0] for s in series], "width": width, "height": height}))
+        info = {"output": str(output), "curves": [s[0] for s in series], "width": width, "height": height}
+        typer.echo(json.dumps(info))
     else:
-        out_console().print(f"wrote {output} ({len(series)} curve{'s' if len(series) != 1 else ''}, {width}x{height})", markup=False)
+        curves = f"{len(series)} curve{'s' if len(series) != 1 else ''}"
+        out_console().print(f"wrote {output} ({curves}, {width}x{height})", markup=False)
 
 
 def _first_sentence(doc: str | None) -> str:
@@ -506,10 +519,20 @@ def list_known(as_json: JsonFlag = False) -> None:
         out.print(f"  {name:<{width}}  {line}", markup=False)
 
 
+def _help(fn: Any) -> str:
+    """The docstring with each paragraph on one line (typer's rich help keeps single newlines,
+    which would break sentences at the source's line length); indented lines stay as they are."""
+    import inspect
+
+    paragraphs = inspect.cleandoc(fn.__doc__ or "").split("\n\n")
+    out = []
+    for para in paragraphs:
+        lines = para.splitlines()
+        out.append(para if lines and lines[0].startswith(" ") else " ".join(x.strip() for x in lines))
+    return "\n\n".join(out)
+
+
 def register(app: typer.Typer) -> None:
     """Add show, plot, check, convert and list to the ``lrkit`` app."""
-    app.command("show")(show)
-    app.command("plot")(plot)
-    app.command("check")(check)
-    app.command("convert")(convert)
-    app.command("list")(list_known)
+    for name, fn in (("show", show), ("plot", plot), ("check", check), ("convert", convert), ("list", list_known)):
+        app.command(name, help=_help(fn))(fn)
