@@ -198,6 +198,19 @@ def test_tensorboard_sink_round_trip(tmp_path):
     assert log.losses == pytest.approx([r["loss"] for r in mon.records])
 
 
+def test_own_summary_writer_is_used_and_left_open(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(tmp_path / "tb"))
+    model, opt = _two_group_adamw()
+    with LRMonitor(sinks=[writer]) as mon:
+        _train(mon, model, opt, 3)
+    writer.add_scalar("after", 1.0, 0)  # still open
+    writer.close()
+    log = read_log(tmp_path / "tb")
+    assert log.steps.tolist() == [0, 1, 2] and "after" in log.columns
+
+
 @pytest.mark.parametrize("name", ["wandb", "mlflow"])
 def test_missing_optional_sink_is_a_clear_config_error(name):
     if importlib.util.find_spec(name) is not None:

@@ -261,12 +261,14 @@ SINK_NAMES = ("csv", "jsonl", "tensorboard", "wandb", "mlflow")
 
 
 def make_sink(spec: Any, *, log_dir: str | Path | None, name: str = "lrkit", append: bool = True) -> Sink:
-    """A sink from a name (``"csv"``, ``"jsonl"``, ``"tensorboard"``, ``"wandb"``, ``"mlflow"``) or
-    an object with ``write``/``close``. File sinks write ``<log_dir>/<name>.csv`` /
+    """A sink from a name (``"csv"``, ``"jsonl"``, ``"tensorboard"``, ``"wandb"``, ``"mlflow"``), a
+    ``SummaryWriter`` (written to, flushed, left open) or an object with ``write``/``close``. File sinks write ``<log_dir>/<name>.csv`` /
     ``<name>.jsonl``; TensorBoard writes under ``<log_dir>/tensorboard``."""
     if not isinstance(spec, str):
         if isinstance(spec, Sink):
             return spec
+        if hasattr(spec, "add_scalar"):  # a SummaryWriter (torch's or tensorboardX's)
+            return TensorBoardSink(writer=spec)
         raise ConfigError(
             f"a sink must be one of {', '.join(SINK_NAMES)} or an object with write() and close(), got {spec!r}.",
             field="sinks",
