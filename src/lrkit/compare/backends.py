@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue as queue_mod
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -105,9 +106,12 @@ class InlineBackend(Backend):
 _QUEUE: Any = None
 
 
-def _init_worker(progress_queue: Any) -> None:
+def _init_worker(progress_queue: Any, sys_path: list[str]) -> None:
     global _QUEUE
     _QUEUE = progress_queue
+    # the forkserver is started once per process; a user task's folder may have joined the
+    # parent's path since, so each worker takes the parent's current path
+    sys.path[:] = sys_path + [p for p in sys.path if p not in sys_path]
     import torch
 
     torch.set_num_threads(1)
@@ -175,7 +179,7 @@ class LocalBackend(Backend):
                 max_workers=min(self.workers, len(specs)),
                 mp_context=ctx,
                 initializer=_init_worker,
-                initargs=(progress_queue,),
+                initargs=(progress_queue, list(sys.path)),
             )
 
         pool = new_pool()

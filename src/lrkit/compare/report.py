@@ -125,7 +125,8 @@ def _lr_chart(plan, rows, best, colors) -> str:
     ax.set_ylabel("learning rate used")
     ax.set_title("LR applied by lrkit.Scheduler (seed 0)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _svg_img(fig, "learning-rate curves")
 
 
@@ -197,7 +198,7 @@ def _loss_grid(plan, rows, best, colors, summary) -> str:
         for ax in axes[: len(labels)]:
             ax.set_yscale("log")
             ax.set_ylim(lo * 0.8, hi * 1.1)
-    if len(labels):
+    if len(labels) and axes[0].get_legend_handles_labels()[0]:
         axes[0].legend(fontsize=7)
     fig.suptitle("Training loss (EMA 0.9) per schedule; band: spread over seeds", fontsize=10)
     fig.supxlabel("step", fontsize=9)

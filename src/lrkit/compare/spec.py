@@ -98,7 +98,7 @@ def _constant(t: int) -> tuple[Schedule, dict | None]:
 
 
 def _one_cycle(t: int) -> tuple[Schedule, dict | None]:
-    return OneCycle(max_value=1.0, total_steps=t), None
+    return OneCycle(max_value=1.0, total_steps=max(10, t)), None  # its phases need a few steps each
 
 
 #: preset name -> (builder from the run length, one-line description)
