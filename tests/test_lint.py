@@ -168,8 +168,11 @@ def test_rule_triggers(rule):
     assert found, f"{rule} did not fire: {rules(lint(target, **kwargs))}"
     for f in found:
         assert f.severity in ("error", "warning", "info")
-        assert f.message and f.fix
+        assert f.message and f.fix and f.evidence
+        assert any(ch.isdigit() for ch in f.message)  # the message carries the numbers
         json.dumps(f.to_dict())  # evidence is plain data
+        if "steps" in f.evidence and "values" in f.evidence and f.evidence["values"]:
+            assert all(isinstance(x, int) for x in f.evidence["steps"])
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))

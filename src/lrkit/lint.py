@@ -772,7 +772,8 @@ def _rule_wsd(run: _Run) -> None:
         "cool-downs of 10-20% of the run recover most of the gap to a full cosine (Hägele et al. 2024).",
         f"lengthen the cool-down to about {round(0.1 * n)}-{round(0.2 * n)} updates (10-20% of the run), "
         "shortening the stable phase to match.",
-        steps=[start] if start is not None else [],
+        steps=[] if start is None else [start, min(start + cooldown, n - 1)],
+        values=[] if start is None else [run.at(start), run.at(min(start + cooldown, n - 1))],
         cooldown_steps=cooldown,
         total_steps=n,
         cooldown_fraction=share,
