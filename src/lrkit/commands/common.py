@@ -20,6 +20,7 @@ __all__ = [
     "bad_input",
     "BadInput",
     "read_config",
+    "reflow_help",
     "EXIT_OK",
     "EXIT_FINDINGS",
     "EXIT_BAD_INPUT",
@@ -116,3 +117,18 @@ def read_config(source: str, *, total_steps: int | None = None, format: str | No
     if path.is_dir():
         raise IsADirectoryError(21, "Is a directory", source)
     return cfg.load_config(path, total_steps=total_steps, format=format)
+
+
+def reflow_help(fn: Any) -> str:
+    """``fn``'s docstring for ``app.command(help=...)``, each paragraph on one line.
+
+    typer's rich help keeps single newlines, so a docstring wrapped at the source's line length
+    shows broken sentences; paragraphs whose first line is indented (examples) stay as written.
+    """
+    import inspect
+
+    out = []
+    for para in inspect.cleandoc(fn.__doc__ or "").split("\n\n"):
+        lines = para.splitlines()
+        out.append(para if lines and lines[0].startswith(" ") else " ".join(x.strip() for x in lines))
+    return "\n\n".join(out)

@@ -27,6 +27,7 @@ from lrkit.commands.common import (
     error_line,
     out_console,
     read_config,
+    reflow_help,
 )
 from lrkit.findings import Finding
 
@@ -519,20 +520,7 @@ def list_known(as_json: JsonFlag = False) -> None:
         out.print(f"  {name:<{width}}  {line}", markup=False)
 
 
-def _help(fn: Any) -> str:
-    """The docstring with each paragraph on one line (typer's rich help keeps single newlines,
-    which would break sentences at the source's line length); indented lines stay as they are."""
-    import inspect
-
-    paragraphs = inspect.cleandoc(fn.__doc__ or "").split("\n\n")
-    out = []
-    for para in paragraphs:
-        lines = para.splitlines()
-        out.append(para if lines and lines[0].startswith(" ") else " ".join(x.strip() for x in lines))
-    return "\n\n".join(out)
-
-
 def register(app: typer.Typer) -> None:
     """Add show, plot, check, convert and list to the ``lrkit`` app."""
     for name, fn in (("show", show), ("plot", plot), ("check", check), ("convert", convert), ("list", list_known)):
-        app.command(name, help=_help(fn))(fn)
+        app.command(name, help=reflow_help(fn))(fn)
