@@ -102,7 +102,8 @@ def resolve_megatron(
         )
     init = num("lr_warmup_init", low=0.0) or 0.0
     style_raw = _get(args, "lr_decay_style") or "linear"
-    style = F.choice(_STYLE_ALIASES.get(style_raw, style_raw), path("lr_decay_style"), MEGATRON_STYLES)
+    style = F.choice(_STYLE_ALIASES.get(style_raw, style_raw) if isinstance(style_raw, str) else style_raw,
+                     path("lr_decay_style"), MEGATRON_STYLES)
     gbs = stp("global_batch_size", minimum=1)
     samples = any(_get(args, k) is not None for k in ("train_samples", "lr_decay_samples", "lr_warmup_samples"))
     if samples and increment is None and gbs is None:
