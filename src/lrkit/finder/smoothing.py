@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ema", "running_median", "local_linear", "noise_sigma"]
+__all__ = ["ema", "EMA", "running_median", "local_linear", "local_linear_operator", "noise_sigma"]
 
 
 def ema(values: np.ndarray, beta: float) -> np.ndarray:
@@ -54,33 +54,37 @@ def running_median(y: np.ndarray, width: int) -> np.ndarray:
         return y.copy()
     padded = np.pad(y, half, mode="edge")
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
-    return np.median(windows, axis=1)
+    return np.partition(windows, half, axis=1)[:, half]
+
+
+def local_linear_operator(x: np.ndarray, bandwidth: float) -> tuple[np.ndarray, np.ndarray]:
+    """Matrices ``(A, B)`` of the Gaussian-kernel local-linear smoother on the points ``x``:
+    ``A @ y`` are the fitted values and ``B @ y`` the fitted slopes of any ``y``.
+
+    At ``x_i`` the smoother fits ``a + b (x - x_i)`` by weighted least squares with weights
+    ``w_ij = exp(-((x_j - x_i) / bandwidth)**2 / 2)``; being linear in ``y``, it is a matrix,
+    computed once and reused for every bootstrap replica of a curve.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    d = x[None, :] - x[:, None]  # d[i, j] = x_j - x_i
+    w = np.exp(-0.5 * (d / bandwidth) ** 2)
+    s0 = w.sum(1, keepdims=True)
+    s1 = (w * d).sum(1, keepdims=True)
+    s2 = (w * d * d).sum(1, keepdims=True)
+    det = s0 * s2 - s1 * s1
+    safe = np.abs(det) > 1e-300
+    det = np.where(safe, det, 1.0)
+    A = np.where(safe, w * (s2 - s1 * d) / det, w / s0)  # a lone point: the weighted mean
+    B = np.where(safe, w * (s0 * d - s1) / det, 0.0)
+    return A, B
 
 
 def local_linear(x: np.ndarray, y: np.ndarray, bandwidth: float) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian-kernel local-linear regression of ``y`` on ``x``: value and slope at each x.
-
-    At ``x_i`` it fits ``a + b (x - x_i)`` by weighted least squares with weights
-    ``exp(-((x - x_i) / bandwidth)**2 / 2)`` and returns ``(a_i, b_i)``.
-    """
-    x = np.asarray(x, dtype=np.float64)
+    """Gaussian-kernel local-linear regression of ``y`` on ``x``: value and slope at each x
+    (see :func:`local_linear_operator`)."""
+    A, B = local_linear_operator(x, bandwidth)
     y = np.asarray(y, dtype=np.float64)
-    d = x[None, :] - x[:, None]  # d[i, j] = x_j - x_i
-    w = np.exp(-0.5 * (d / bandwidth) ** 2)
-    s0 = w.sum(1)
-    s1 = (w * d).sum(1)
-    s2 = (w * d * d).sum(1)
-    t0 = (w * y[None, :]).sum(1)
-    t1 = (w * d * y[None, :]).sum(1)
-    det = s0 * s2 - s1 * s1
-    det = np.where(np.abs(det) < 1e-300, np.nan, det)
-    a = (s2 * t0 - s1 * t1) / det
-    b = (s0 * t1 - s1 * t0) / det
-    bad = ~np.isfinite(a)
-    if bad.any():  # a lone point: fall back to the weighted mean
-        a[bad] = t0[bad] / s0[bad]
-        b[bad] = 0.0
-    return a, b
+    return A @ y, B @ y
 
 
 def noise_sigma(residuals: np.ndarray) -> float:

@@ -19,7 +19,7 @@ was validated):
    which noise barely moves, unlike the single steepest point.
 5. The suggestion is the geometric mean of the two: ``x* = (x_q + x_div) / 2``. Between
    "most of the progress is made" and "larger LRs stop helping" -- no offset fitted.
-6. The range: 10th-90th percentile of the suggestion over 64 wild-bootstrap replicas of
+6. The range: 10th-90th percentile of the suggestion over 32 wild-bootstrap replicas of
    the curve (residuals with random signs), widened to contain the suggestion; ``confidence`` is ``high`` when it
    spans at most 3x, ``medium`` up to 10x, else ``low`` (and ``low`` whenever the ramp did
    not diverge or the descent is shallow compared to the noise).
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from lrkit.finder.smoothing import local_linear, noise_sigma, running_median
+from lrkit.finder.smoothing import local_linear_operator, noise_sigma, running_median
 
 __all__ = ["Suggestion", "CurveReading", "read_curve", "suggest", "steepest_lr", "valley_lr"]
 
@@ -79,19 +79,21 @@ class Suggestion:
         return d
 
 
-def _prepare(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Raw losses capped past divergence, and the smoothing bandwidth in log10 LR."""
+def _prepare(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Running median of the losses and the raw losses, both capped past divergence, and
+    the smoothing bandwidth in log10 LR."""
     n = len(x)
     pre = running_median(y, 5 if n >= 15 else 3)
     # past divergence the loss explodes; those values only say "diverged" and would drag the
     # smoothed minimum towards smaller LRs, so cap them at the start level plus the drop
+    # (capping commutes with the median, so the median is taken once)
     level = float(np.median(pre[: max(3, n // 20)]))
     cap = level + max(level - float(np.min(pre)), 0.0)
     dx = (x[-1] - x[0]) / max(n - 1, 1)
-    return np.minimum(y, cap), max(3.0, n / 25.0) * dx
+    return np.minimum(pre, cap), np.minimum(y, cap), max(3.0, n / 25.0) * dx
 
 
-def read_curve(lrs: np.ndarray, losses: np.ndarray) -> CurveReading | None:
+def read_curve(lrs: np.ndarray, losses: np.ndarray, _ops: dict | None = None) -> CurveReading | None:
     """Locate the descent and the divergence point of a range-test curve (None if < 8 points)."""
     lrs = np.asarray(lrs, dtype=np.float64)
     y = np.asarray(losses, dtype=np.float64)
@@ -101,8 +103,15 @@ def read_curve(lrs: np.ndarray, losses: np.ndarray) -> CurveReading | None:
     if n < 8:
         return None
     x = np.log10(lrs)
-    capped, h = _prepare(x, y)
-    s, slope = local_linear(x, running_median(capped, 5 if n >= 15 else 3), h)
+    pre, capped, h = _prepare(x, y)
+    key = (n, float(x[0]), float(x[-1]), h)
+    if _ops is not None and _ops.get("key") == key:
+        A, B = _ops["A"], _ops["B"]
+    else:
+        A, B = local_linear_operator(x, h)
+        if _ops is not None:
+            _ops.update(key=key, A=A, B=B)
+    s, slope = A @ pre, B @ pre
     sigma = noise_sigma(capped - s)
     # noise left in the smoothed curve: a Gaussian kernel of h/dx points averages ~2.5 h/dx
     sigma_s = sigma / math.sqrt(2.5 * max(1.0, n / 25.0))
@@ -129,11 +138,12 @@ def _rule(r: CurveReading) -> float:
     return float((1.0 - DIVERGENCE_WEIGHT) * x_half + DIVERGENCE_WEIGHT * x_div)
 
 
-def suggest(lrs: np.ndarray, losses: np.ndarray, *, bootstrap: int = 64, seed: int = 0) -> Suggestion:
+def suggest(lrs: np.ndarray, losses: np.ndarray, *, bootstrap: int = 32, seed: int = 0) -> Suggestion:
     """The suggested peak LR for a warm-up + decay run, with its range (see module doc)."""
     lrs = np.asarray(lrs, dtype=np.float64)
     losses = np.asarray(losses, dtype=np.float64)
-    r = read_curve(lrs, losses)
+    ops: dict = {}
+    r = read_curve(lrs, losses, ops)
     if r is None:
         return Suggestion(None, None, None, "none", notes=("too few finite losses to read the curve (need 8).",))
     notes: list[str] = []
@@ -154,7 +164,7 @@ def suggest(lrs: np.ndarray, losses: np.ndarray, *, bootstrap: int = 64, seed: i
     reps = []
     for _ in range(bootstrap):
         signs = rng.choice(np.array([-1.0, 1.0]), size=len(resid))
-        rb = read_curve(10**r.x, r.smooth + resid * signs)
+        rb = read_curve(10**r.x, r.smooth + resid * signs, ops)
         if rb is not None and rb.significant and rb.i_div > rb.i_start:
             reps.append(_rule(rb))
     if reps:
