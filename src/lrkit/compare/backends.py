@@ -286,7 +286,9 @@ class RayBackend(Backend):
             return
         started_here = False
         if not ray.is_initialized():
-            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+            import logging
+
+            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
             if self.runtime_env:
                 kwargs["runtime_env"] = self.runtime_env
             try:
