@@ -93,6 +93,11 @@ CASES = {
     "onecycle": L("OneCycleLR", max_lr=1e-5, total_steps=500, pct_start=0.25, three_phase=True),
     "cyclic": L("CyclicLR", base_lr=1e-6, max_lr=5e-6, step_size_up=30, step_size_down=70, mode="triangular2", cycle_momentum=False),
     "none": None,
+    "lrkit_scheduler_in_sequence": [
+        L("LinearLR", start_factor=0.1, total_iters=20),
+        {"name": "lrkit.Scheduler", "kwargs": {"schedule": {"type": "cosine", "steps": 480, "end": 0.1}, "min_lr": 1e-6}},
+        {"milestones": [20]},
+    ],
 }
 
 
@@ -121,6 +126,29 @@ def test_sgd_and_long_run_stays_exact():
     ref = drive_nemo_rl(cfg, 10_000)
     ours = load_config(cfg).lr_schedule(np.arange(10_000))
     assert max_rel_diff(ours, ref, 0.1) <= TOL
+
+
+def test_unpreviewable_classes_are_named():
+    from lrkit.errors import ConfigError
+
+    for name, words in [("torch.optim.lr_scheduler.LambdaLR", "arbitrary Python function"),
+                        ("my_pkg.MyScheduler", "cannot preview arbitrary classes")]:
+        with pytest.raises(ConfigError) as err:
+            load_config(_cfg({"name": name, "kwargs": {}}))
+        assert err.value.field == "policy.scheduler.name" and words in str(err.value) and name in str(err.value)
+    with pytest.raises(ConfigError, match="inside a SequentialLR"):
+        load_config(_cfg([L("LinearLR", total_iters=5), L("OneCycleLR", max_lr=1e-5, total_steps=100), {"milestones": [5]}]))
+    with pytest.raises(ConfigError, match="milestones"):
+        load_config(_cfg([L("LinearLR", total_iters=5), L("ConstantLR", factor=1.0)]))
+    with pytest.raises(ConfigError) as err:
+        load_config(_cfg([L("LinearLR", total_iters=5), L("ConstantLR", factor=1.0), {"milestones": [5, 9]}]))
+    assert err.value.field == "policy.scheduler[2].milestones"
+    with pytest.raises(ConfigError) as err:
+        load_config(_cfg([L("LinearLR", total_iters=5), L("ConstantLR"), L("ConstantLR"), {"milestones": [9, 5]}]))
+    assert "increasing" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        load_config(_cfg([L("LinearLR", total_iters=5), L("CosineAnnealingLR", T_max=0), {"milestones": [5]}]))
+    assert err.value.field == "policy.scheduler[1].kwargs.T_max"
 
 
 def test_cosine_past_tmax_is_a_finding():

@@ -164,8 +164,8 @@ def read_nemo_rl(data: Mapping[str, Any], *, total_steps: int | None, source: st
             ipath = F.join(path, i)
             if short_name(str(e.get("name"))) in ALONE_ONLY and len(scheds) > 1:
                 raise ConfigError(
-                    f"lrkit cannot preview {e.get('name')} inside a SequentialLR: it replaces the optimizer's "
-                    "initial_lr (or steps with a metric), so the other schedulers' base LR changes.",
+                    f"lrkit cannot preview {e.get('name')} inside a SequentialLR: it sets the optimizer's LR "
+                    "(and initial_lr) itself, so the other schedulers' base LR changes.",
                     field=F.join(ipath, "name"),
                     value=e.get("name"),
                     fix="use it alone as policy.scheduler, or express the whole curve with lrkit.Scheduler.",

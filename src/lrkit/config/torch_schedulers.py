@@ -17,7 +17,7 @@ ExponentialLR(gamma)                    ``Exponential``
 PolynomialLR(total_iters, power)        ``Polynomial(1, 0, total_iters, power)``
 CosineAnnealingWarmRestarts(T_0, ...)   ``CosineRestarts``
 OneCycleLR / CyclicLR                   ``OneCycle`` / ``Cyclic`` (alone only)
-lrkit.Scheduler(schedule, min_lr...)    its schedule, floored (alone only)
+lrkit.Scheduler(schedule, min_lr...)    its schedule, floored
 ======================================  =====================================================
 """
 
@@ -76,7 +76,7 @@ _ARGS: dict[str, tuple[str, ...]] = {
 }
 KNOWN = tuple(_ARGS)
 #: classes that cannot sit inside a SequentialLR: they overwrite the optimizer's initial_lr
-ALONE_ONLY = ("OneCycleLR", "CyclicLR", "lrkit.Scheduler")
+ALONE_ONLY = ("OneCycleLR", "CyclicLR")
 _UNPREVIEWABLE = {
     "LambdaLR": "its curve is an arbitrary Python function",
     "MultiplicativeLR": "its curve is an arbitrary Python function",
