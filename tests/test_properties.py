@@ -541,3 +541,14 @@ def test_resume_continues_bitwise(name: str, tensor_lr: bool, optimizer_factory)
     assert run(opt2, sched2, n_after) == expected
     assert sched2.last_epoch == sched.last_epoch
 
+
+
+@SETTINGS
+@given(st.builds(WarmupStableDecay, val, nsteps, nsteps, nsteps, val, st.sampled_from(COOLDOWN_SHAPES), val))
+def test_wsd_holds_the_peak_through_the_stable_phase(s: WarmupStableDecay) -> None:
+    w, st_, d = s.warmup_steps, s.stable_steps, s.decay_steps
+    stable = s(np.arange(w, w + st_))
+    assert np.all(stable == s.peak)
+    if w:
+        assert s(w - 1) == s.peak
+    assert s(w + st_ + d) == s.end or abs(s(w + st_ + d) - s.end) <= 1e-15 * max(1.0, s.peak)

@@ -390,7 +390,11 @@ class WarmupStableDecay(Schedule):
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         w, s = self.warmup_steps, self.stable_steps
-        p = _progress(np.maximum(t - w - s, 0.0), self.decay_steps)
+        if self.decay_steps == 0:
+            # a cool-down of no steps is complete from its start, and not before it
+            p = (t >= w + s).astype(np.float64)
+        else:
+            p = _progress(np.maximum(t - w - s, 0.0), self.decay_steps)
         out = self.end + (self.peak - self.end) * cooldown_coefficient(self.decay_shape, p)
         if w:
             warm = t < w

@@ -1,0 +1,260 @@
+"""Concrete values of each family at the places that go wrong: phase starts, the last step of a
+phase, past the end, zero-length phases, a one-step warm-up, float vs int arguments."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lrkit import ConfigError
+from lrkit.schedules import (
+    Constant,
+    Cosine,
+    CosineRestarts,
+    Cyclic,
+    Exponential,
+    Floor,
+    InverseSqrt,
+    Linear,
+    MultiStep,
+    OneCycle,
+    PiecewiseConstant,
+    Polynomial,
+    Scale,
+    Schedule,
+    Sequence,
+    Shift,
+    StepDecay,
+    Warmup,
+    WarmupStableDecay,
+    as_schedule,
+    cooldown_coefficient,
+    from_dict,
+    get_schedule_class,
+    join,
+    schedule_names,
+    warmup_constant,
+    warmup_cosine,
+    warmup_linear,
+)
+
+
+def test_registry_names_the_families() -> None:
+    names = set(schedule_names())
+    assert {
+        "constant", "linear", "cosine", "step", "multistep", "exponential", "polynomial", "inverse_sqrt",
+        "piecewise_constant", "wsd", "one_cycle", "cyclic", "cosine_restarts", "sequence", "warmup", "floor",
+        "scale", "shift",
+    } <= names
+    assert get_schedule_class("cosine") is Cosine
+    with pytest.raises(ConfigError, match="Did you mean 'cosine'"):
+        get_schedule_class("cosin")
+    with pytest.raises(ConfigError):
+        get_schedule_class(3)
+
+
+def test_as_schedule_accepts_a_name_a_dict_or_a_schedule() -> None:
+    assert as_schedule("constant") == Constant(1.0)
+    assert as_schedule({"type": "cosine", "steps": 10}) == Cosine(1.0, 10)
+    c = Cosine(1.0, 3)
+    assert as_schedule(c) is c
+    assert Cosine.from_dict({"steps": 10}) == Cosine(1.0, 10)  # type optional on a subclass
+    with pytest.raises(ConfigError):
+        Cosine.from_dict({"type": "linear"})
+    with pytest.raises(ConfigError, match="missing 'type'"):
+        from_dict({"steps": 3})
+    with pytest.raises(ConfigError):
+        from_dict({"type": "cosine"} | {"steps": 10, "peak": True})
+
+
+def test_scalar_and_array_shapes() -> None:
+    s = Cosine(1.0, 100)
+    assert isinstance(s(3), float) and isinstance(s(np.int64(3)), float) and isinstance(s(3.0), float)
+    assert s(np.arange(6).reshape(2, 3)).shape == (2, 3)
+    assert s([0, 50, 100]).tolist() == [1.0, 0.5, 0.0] or np.allclose(s([0, 50, 100]), [1.0, 0.5, 0.0])
+    assert s(np.array(7)).shape == ()
+    assert s(np.array([], dtype=np.int64)).shape == (0,)
+
+
+# -- primitives ---------------------------------------------------------------------------------
+
+
+def test_linear_ends_exactly_and_holds() -> None:
+    s = Linear(0.1, 1.0, 9)
+    assert s(0) == 0.1 and s(9) == 1.0 and s(10**9) == 1.0
+    assert s(3) == pytest.approx(0.4)
+    assert Linear(1.0, 0.0, 0)(0) == 0.0  # a zero-length ramp is already at its end
+    assert s.horizon == 9 and s.phase_starts() == [9] and s.phase_starts(5) == []
+
+
+def test_cosine_values_and_floor() -> None:
+    s = Cosine(1.0, 100, 0.1)
+    assert s(0) == 1.0 and s(100) == 0.1 and s(1000) == 0.1
+    assert s(50) == pytest.approx(0.55)
+    assert Cosine(1.0, 0, 0.2)(0) == 0.2
+
+
+def test_step_and_multistep_change_at_the_step() -> None:
+    s = StepDecay(1.0, 10, 0.5)
+    assert [s(k) for k in (0, 9, 10, 19, 20)] == [1.0, 1.0, 0.5, 0.5, 0.25]
+    assert s.horizon is None and s.phase_starts(25) == [10, 20]
+    m = MultiStep(2.0, (5, 8), 0.1)
+    assert [m(k) for k in (4, 5, 7, 8, 100)] == pytest.approx([2.0, 0.2, 0.2, 0.02, 0.02])
+    assert m.horizon == 8 and m.phase_starts() == [5, 8]
+    assert MultiStep(1.0, (0,), 0.5)(0) == 0.5
+    assert MultiStep(1.0, [3, 3], 0.5)(3) == 0.25  # torch decays twice at a repeated milestone
+    assert MultiStep(1.0, (), 0.5).horizon == 0
+
+
+def test_exponential() -> None:
+    assert Exponential(1.0, 0.5)(3) == 0.125
+    assert Exponential(1.0, 0.5, decay_steps=2)(2) == 0.5
+    assert Exponential(1.0, 0.5, min_value=0.2)(10) == 0.2
+    ramp = Exponential(1e-7, 10.0, decay_steps=100, max_value=10.0)  # an LR range test's ramp
+    assert ramp(0) == 1e-7 and ramp(100) == pytest.approx(1e-6) and ramp(10**7) == 10.0
+    assert Exponential(0.0, 2.0)(10**6) == 0.0
+    assert Exponential(1.0, 1.0).horizon == 0
+
+
+def test_polynomial_and_inverse_sqrt() -> None:
+    p = Polynomial(1.0, 0.1, 10, 2.0)
+    assert p(0) == 1.0 and p(10) == 0.1 and p(11) == 0.1
+    assert p(5) == pytest.approx(0.1 + 0.9 * 0.25)
+    i = InverseSqrt(1.0, 100.0)
+    assert i(0) == 1.0 and i(300) == pytest.approx(0.5)
+    assert InverseSqrt(1.0, 1.0, min_value=0.3)(10**6) == 0.3
+
+
+def test_inverse_sqrt_behind_warmup_is_megatrons() -> None:
+    w = 100
+    s = Warmup(InverseSqrt(1.0, timescale=w), w)
+    for step in (100, 400, 10_000):
+        assert s(step) == pytest.approx(math.sqrt(w / step), rel=1e-12)  # Megatron: peak * sqrt(W / step)
+
+
+def test_piecewise_constant() -> None:
+    s = PiecewiseConstant((10, 20), (1.0, 0.5, 0.1))
+    assert [s(k) for k in (0, 9, 10, 19, 20, 10**6)] == [1.0, 1.0, 0.5, 0.5, 0.1, 0.1]
+    assert s.horizon == 20
+
+
+@pytest.mark.parametrize("shape", ["linear", "cosine", "1-sqrt", "exponential", "square"])
+def test_wsd_phases(shape: str) -> None:
+    s = WarmupStableDecay(1.0, warmup_steps=10, stable_steps=20, decay_steps=30, end=0.1, decay_shape=shape)
+    assert s(0) == pytest.approx(0.1)  # (0 + 1) / 10: never 0
+    assert s(9) == 1.0 and s(10) == 1.0 and s(29) == 1.0 and s(30) == 1.0
+    assert s(60) == pytest.approx(0.1, abs=1e-15) and s(10**6) == s(60)
+    assert 0.1 < s(45) < 1.0
+    assert s.phase_starts() == [10, 30, 60] and s.horizon == 60
+    p = np.linspace(0, 1, 11)
+    c = cooldown_coefficient(shape, p)
+    assert c[0] == 1.0 and abs(c[-1]) < 1e-15 and np.all(np.diff(c) <= 0)
+
+
+def test_wsd_aliases_and_zero_length_decay() -> None:
+    assert WarmupStableDecay(decay_shape="minus_sqrt").decay_shape == "1-sqrt"
+    s = WarmupStableDecay(1.0, 0, 5, 0, 0.2)
+    assert s(4) == 1.0 and s(5) == 0.2  # the cool-down has no steps: the end from its start
+    with pytest.raises(ConfigError):
+        cooldown_coefficient("cubic", np.zeros(1))
+
+
+def test_one_cycle_phase_boundaries() -> None:
+    s = OneCycle(1.0, 100, pct_start=0.3)
+    assert s(0) == pytest.approx(1 / 25)
+    assert s(29) == 1.0  # the peak sits at pct_start * total - 1
+    assert s(99) == pytest.approx(1 / 25 / 1e4)
+    assert s(100) == s(99) == s(10**6)
+    assert s.horizon == 99
+    t = OneCycle(1.0, 100, pct_start=0.25, three_phase=True, anneal="linear")
+    assert t(24) == 1.0 and t(48) == pytest.approx(1 / 25) and t(99) == pytest.approx(1 / 25 / 1e4)
+    assert t.phase_starts() == [24, 48, 99]
+
+
+def test_cyclic_modes() -> None:
+    s = Cyclic(0.1, 1.0, 5)
+    assert [s(k) for k in (0, 5, 10, 15)] == pytest.approx([0.1, 1.0, 0.1, 1.0])
+    t2 = Cyclic(0.0, 1.0, 5, mode="triangular2")
+    assert [t2(k) for k in (5, 15, 25)] == pytest.approx([1.0, 0.5, 0.25])
+    ex = Cyclic(0.0, 1.0, 5, mode="exp_range", gamma=0.9)
+    assert ex(5) == pytest.approx(0.9**5)
+    assert Cyclic(0.0, 1.0, 3, 7).cycle_steps == 10
+
+
+def test_cosine_restarts_cycle_starts_are_exact() -> None:
+    s = CosineRestarts(1.0, 10, period_mult=2.0)
+    starts = [0, 10, 30, 70, 150, 310, 630, 1270]
+    assert all(s(b) == 1.0 for b in starts)
+    assert all(s(b - 1) < 0.03 for b in starts[1:])  # the end of each cycle, just above 0
+    assert s.phase_starts(700) == starts[1:7]
+    d = CosineRestarts(1.0, 10, 1.0, end=0.1, peak_decay=0.5, max_cycles=3)
+    assert d(10) == 0.5 and d(20) == 0.25 and d(30) == 0.1 and d(10**6) == 0.1
+    assert d.horizon == 30 and d.phase_starts() == [10, 20, 30]
+
+
+# -- combinators -------------------------------------------------------------------------------
+
+
+def test_sequence_restarts_each_piece_and_join_is_the_same() -> None:
+    s = Sequence([Linear(0.0, 1.0, 10), Cosine(1.0, 90)], [10])
+    assert s(10) == 1.0 and s(100) == 0.0
+    assert s.horizon == 100 and s.phase_starts() == [10, 100]
+    assert join([Linear(0.0, 1.0, 10), Cosine(1.0, 90)], [10]) == s
+    assert Sequence([Constant(0.5)], []).horizon == 0
+
+
+def test_warmup_first_step_last_step_and_one_step_warmup() -> None:
+    s = Warmup(Cosine(1.0, 100), 10)
+    assert s(0) == 0.1 and s(9) == 1.0 and s(10) == 1.0
+    assert s(9.5) == 1.0  # fractional steps: flat between W - 1 and W, never above the target
+    assert Warmup(Cosine(1.0, 100), 1)(0) == 1.0  # a one-step warm-up trains at the target at once
+    assert Warmup(Cosine(1.0, 100), 0) (5) == Cosine(1.0, 100)(5)
+    assert Warmup(Constant(1.0), 4, init=0.2)(0) == pytest.approx(0.4)
+    assert s.phase_starts() == [10, 110] and s.horizon == 110
+
+
+def test_warmup_target_with_an_empty_decay() -> None:
+    implicit = Warmup(Cosine(1.0, 0, 0.1), 5)
+    assert implicit(4) == pytest.approx(0.1)  # warms up to the floor: what the target field is for
+    explicit = Warmup(Cosine(1.0, 0, 0.1), 5, target=1.0)
+    assert explicit(4) == 1.0 and explicit(5) == 0.1
+
+
+def test_floor_scale_shift() -> None:
+    c = Cosine(1.0, 10)
+    assert Floor(c, 0.3)(10) == 0.3 and Floor(c, 0.3)(0) == 1.0
+    assert Scale(c, 2.0)(0) == 2.0 and (c * 2.0) == Scale(c, 2.0) and (2.0 * c) == Scale(c, 2.0)
+    assert Shift(c, 4)(0) == c(4) and Shift(c, 4).horizon == 6 and Shift(c, 40).horizon == 0
+    assert Shift(Sequence([Constant(1.0), Constant(0.5)], [10]), 3).phase_starts() == [7]
+
+
+def test_presets() -> None:
+    s = warmup_cosine(100, 10, peak=2.0, min_ratio=0.1)
+    assert s(0) == pytest.approx(0.2) and s(9) == 2.0 and s(100) == pytest.approx(0.2) and s(10**5) == s(100)
+    assert warmup_linear(100, 0)(50) == pytest.approx(0.5)
+    assert warmup_constant(4)(10) == 1.0
+    assert warmup_cosine(10, 10)(9) == 1.0 and warmup_cosine(10, 10)(10) == 0.0
+    with pytest.raises(ConfigError) as info:
+        warmup_cosine(100, 200)
+    assert info.value.field == "warmup_steps"
+    with pytest.raises(ConfigError):
+        warmup_cosine(100, 10, min_value=0.1, min_ratio=0.1)
+    with pytest.raises(ConfigError):
+        warmup_cosine(100, 10, min_value=2.0)
+
+
+def test_float_arguments_with_whole_values_are_steps() -> None:
+    assert Cosine(1.0, 1e3) == Cosine(1.0, 1000)
+    assert isinstance(Cosine(1.0, 1e3).steps, int)
+    assert from_dict({"type": "step", "step_size": 1.0e2}).step_size == 100
+    with pytest.raises(ConfigError):
+        Cosine(1.0, 10.5)
+
+
+def test_peak_and_repr() -> None:
+    s = warmup_cosine(100, 10)
+    assert s.peak(100) == 1.0
+    assert repr(s).startswith("Warmup(schedule=Cosine(")
+    assert isinstance(s, Schedule) and s.get_config() == s.to_dict()
