@@ -159,7 +159,7 @@ def _warmup(data: Mapping[str, Any], n: int | None) -> int:
     ws = 0 if ws is None else F.number(ws, "warmup_steps", low=0.0)
     ratio = data.get("warmup_ratio")
     if ws >= 1:
-        return F.steps(ws, "warmup_steps", fix="give a whole number of warm-up steps, or a ratio below 1.")
+        return int(ws)  # TrainingArguments.get_warmup_steps truncates a count given as a float
     r = ws if ws > 0 else (F.number(ratio, "warmup_ratio", low=0.0, high=1.0) if ratio is not None else 0.0)
     if r == 0:
         return 0
