@@ -15,7 +15,7 @@ For each task of ``benchmarks/finder_tasks.py``:
    ``(loss(suggestion) - loss(grid best point)) / loss(grid best point)``.
 
 Targets for lrkit: median |log10| <= 0.301 (within 2x) and mean regret <= 0.15.
-Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finder_quality.py [--json out.json]``.
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finder_quality.py [--suite holdout] [--json out.json]``.
 """
 
 from __future__ import annotations
@@ -122,11 +122,21 @@ def fastai_valley(lrs: np.ndarray, raw: np.ndarray) -> float | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tasks", nargs="*", help="subset of task names")
+    ap.add_argument(
+        "--suite",
+        choices=("tuning", "holdout", "all"),
+        default="tuning",
+        help="tuning: the tasks the rule was designed on (default); holdout: tasks written after it was frozen",
+    )
     ap.add_argument("--json", help="write per-task numbers (and the lrkit curves) here")
     args = ap.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
-    tasks = finder_tasks.tasks()
+    tasks = {}
+    if args.suite in ("tuning", "all") or args.tasks:
+        tasks.update(finder_tasks.tasks())
+    if args.suite in ("holdout", "all") or (args.tasks and any(n.startswith("h-") for n in args.tasks)):
+        tasks.update(finder_tasks.holdout())
     names = args.tasks or list(tasks)
     t0 = time.perf_counter()
     rows = []
@@ -188,6 +198,8 @@ def main() -> None:
         print(
             f"{method:18s} {med:15.3f} {within:>5d}/{len(rows):<4d} {np.mean(regs) if regs else math.nan:12.3f} {missing:10d}"
         )
+    covered = sum(r["range"][0] is not None and r["range"][0] <= r["grid_best"] <= r["range"][1] for r in rows)
+    print(f"lrkit's range contains the grid-best LR on {covered}/{len(rows)} tasks")
     print(f"\n{len(rows)} tasks, range test {RANGE_STEPS} updates ({START_LR:g} -> {END_LR:g}), "
           f"{time.perf_counter() - t0:.0f} s on CPU, torch threads = 1")
     if args.json:

@@ -36,7 +36,8 @@ class FinderResult:
             group; other groups keep their ratios, see ``group_ratios``), or ``None`` when the
             curve has no usable descent (``notes`` says why).
         range: ``(low, high)`` bracketing the suggestion (``(None, None)`` without one).
-        confidence: ``"high"`` (range <= 3x), ``"medium"`` (<= 10x), ``"low"`` or ``"none"``.
+        confidence: ``"high"``, ``"medium"``, ``"low"`` (how much the suggestion moves when the
+            curve's noise is resampled, and whether the ramp reached divergence) or ``"none"``.
         stopped_reason: a key of :data:`STOP_REASONS`.
         group_ratios: each group's LR relative to the reference group.
         details: the rule's reading of the curve (descent start, centre, divergence LR).

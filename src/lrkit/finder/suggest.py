@@ -19,10 +19,12 @@ was validated):
    which noise barely moves, unlike the single steepest point.
 5. The suggestion is the geometric mean of the two: ``x* = (x_q + x_div) / 2``. Between
    "most of the progress is made" and "larger LRs stop helping" -- no offset fitted.
-6. The range: 10th-90th percentile of the suggestion over 32 wild-bootstrap replicas of
-   the curve (residuals with random signs), widened to contain the suggestion; ``confidence`` is ``high`` when it
-   spans at most 3x, ``medium`` up to 10x, else ``low`` (and ``low`` whenever the ramp did
-   not diverge or the descent is shallow compared to the noise).
+6. How sure: the rule is re-read on 32 wild-bootstrap replicas of the curve (residuals
+   with random signs); ``w`` is half the 10-90% spread of their suggestions (decades). The
+   range is ``x* +- sqrt(w**2 + e**2)`` with ``e = 0.25`` decades, the rule's typical error
+   measured on real tasks, its top capped at the divergence point. ``confidence`` is
+   ``high`` for ``w <= 0.15``, ``medium`` for ``w <= 0.35``, else ``low`` -- and ``low``
+   whenever the ramp did not diverge or most replicas lose the descent in the noise.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ __all__ = ["Suggestion", "CurveReading", "read_curve", "suggest", "steepest_lr",
 DESCENT_FRACTION = 0.75
 #: weight of the divergence point against the descent point, in log LR
 DIVERGENCE_WEIGHT = 0.5
+#: typical |log10(suggestion / grid-best LR)| of the rule on the benchmark tasks (decades);
+#: part of the range's width, so the range reflects how far off the rule itself tends to be
+RULE_ERROR_DECADES = 0.25
 
 
 @dataclass(frozen=True)
@@ -167,13 +172,14 @@ def suggest(lrs: np.ndarray, losses: np.ndarray, *, bootstrap: int = 32, seed: i
         rb = read_curve(10**r.x, r.smooth + resid * signs, ops)
         if rb is not None and rb.significant and rb.i_div > rb.i_start:
             reps.append(_rule(rb))
-    if reps:
-        lo, hi = np.percentile(reps, [10, 90])
-    else:
-        lo = hi = x_star
-    lo, hi = min(lo, x_star), max(hi, x_star)
-    span = hi - lo
-    confidence = "high" if span <= math.log10(3) else "medium" if span <= 1.0 else "low"
+    # how sure: the half-width of the replicas' 10-90% spread (the rule's sensitivity to
+    # this curve's noise), combined with the rule's own error measured on real tasks
+    half = float(np.subtract(*np.percentile(reps, [90, 10]))) / 2.0 if len(reps) >= 2 else math.inf
+    width = math.sqrt(half**2 + RULE_ERROR_DECADES**2) if math.isfinite(half) else 1.0
+    lo, hi = x_star - width, x_star + width
+    if r.diverged:  # never point past where the test itself diverged
+        hi = max(min(hi, float(r.x[r.i_div])), x_star)
+    confidence = "high" if half <= 0.15 else "medium" if half <= 0.35 else "low"
     if not r.diverged:
         confidence = "low"
         notes.append("the loss did not diverge before end_lr: raise end_lr to see where it does.")
