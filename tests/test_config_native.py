@@ -149,3 +149,10 @@ def test_load_schedule_is_absolute():
     s = load_schedule(cfg({"type": "constant"}, lr=3e-4))
     assert s(10) == pytest.approx(3e-4)
     assert load_schedule(s) is s
+
+
+def test_bare_algebra_dict_is_a_schedule():
+    assert load_schedule({"type": "cosine", "steps": 100})(50) == pytest.approx(0.5)
+    # the same name with native keys is the native scheduler
+    r = load_config({"type": "cosine", "total_steps": 100, "warmup_steps": 10})
+    assert r.context["warmup_steps"] == 10 and r.lr_schedule(0) == pytest.approx(0.1)

@@ -422,6 +422,24 @@ def _registered(spec: SchedulerSpec, ctx: _Ctx) -> Schedule:
     return from_dict(data, path=ctx.path)
 
 
+def _is_algebra_dict(data: Mapping[str, Any]) -> bool:
+    """A bare ``{type: cosine, steps: 100}`` whose keys are exactly a registered family's
+    fields is a schedule of the algebra (peak 1.0), not a native scheduler."""
+    import dataclasses
+
+    from lrkit.schedules import get_schedule_class
+
+    try:
+        cls = get_schedule_class(data["type"])
+    except ConfigError:
+        return False
+    if not dataclasses.is_dataclass(cls):
+        return False
+    names = {f.name for f in dataclasses.fields(cls)}
+    keys = set(data) - {"type"}
+    return bool(keys) and keys <= names
+
+
 def read_native(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
     """Read lrkit's own config (already parsed and resolved) into a :class:`ResolvedConfig`."""
     prefix = "training" if isinstance(data.get("training"), Mapping) else ""
@@ -429,7 +447,7 @@ def read_native(data: Mapping[str, Any], *, total_steps: int | None, source: str
     if "lrkit" in data and isinstance(data["lrkit"], Mapping) and not prefix:
         body, prefix = data["lrkit"], "lrkit"
     if not prefix and isinstance(body.get("type"), str):
-        body = {"scheduler": dict(body)}
+        body = {"schedule": dict(body)} if _is_algebra_dict(body) else {"scheduler": dict(body)}
     # other top-level sections (model:, data:, ...) belong to the rest of the training program
     spec: TrainingSpec = validate(TrainingSpec, body, prefix)
     opt: OptimizerSpec | None = spec.optimizer
