@@ -100,3 +100,12 @@ def test_controller_is_handed_to_the_scheduler():
         opt.step()
         sched.step(loss)
     assert opt.param_groups[0]["lr"] < 1e-3
+
+
+def test_build_stays_a_function_after_use():
+    import lrkit.config
+
+    lrkit.config.build(torch.nn.Linear(2, 2), "src/lrkit/examples/lrkit_cosine.yaml")
+    assert callable(lrkit.config.build) and callable(lrkit.build)
+    opt, _ = lrkit.build(torch.nn.Linear(2, 2), "src/lrkit/examples/lrkit_cosine.yaml")
+    assert [len(g["params"]) for g in opt.param_groups] == [1, 1]  # "*.bias" takes a top-level bias

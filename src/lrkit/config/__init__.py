@@ -152,15 +152,15 @@ def load_schedule(
 
 
 def build(model_or_params: Any, config: Any, *, total_steps: int | None = None):
-    """Build ``(optimizer, lrkit.Scheduler)`` from a config; see :mod:`lrkit.config.build`."""
-    from lrkit.config.build import build as _build
+    """Build ``(optimizer, lrkit.Scheduler)`` from a config; see :mod:`lrkit.config.builder`."""
+    from lrkit.config.builder import build as _build
 
     return _build(model_or_params, config, total_steps=total_steps)
 
 
 def build_optimizer(model_or_params: Any, spec: Any):
     """Build the torch optimizer of a config's optimizer spec (param groups included)."""
-    from lrkit.config.build import build_optimizer as _bo
+    from lrkit.config.builder import build_optimizer as _bo
 
     return _bo(model_or_params, spec)
 

@@ -70,7 +70,8 @@ def optimizer_class(name: Any, field: str = "optimizer.type") -> type[torch.opti
 
 def _matches(name: str, pattern: str) -> bool:
     if any(c in pattern for c in "*?["):
-        return fnmatch.fnmatchcase(name, pattern)
+        # "*.bias" also takes a top-level "bias" (a bare nn.Linear names it without a dot)
+        return fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase("." + name, pattern)
     return pattern in name
 
 
