@@ -109,6 +109,9 @@ CASES = {
     "wsd_exp": {"lr_decay_style": "WSD", "lr_warmup_iters": 30, "lr_wsd_decay_iters": 200, "lr_wsd_decay_style": "exponential"},
     "wsd_sqrt": {"lr_decay_style": "WSD", "lr_warmup_iters": 30, "lr_wsd_decay_iters": 150, "lr_wsd_decay_style": "minus_sqrt"},
     "wsd_cos": {"lr_decay_style": "WSD", "lr_warmup_iters": 0, "lr_wsd_decay_iters": 333, "lr_wsd_decay_style": "cosine"},
+    # a whole-run cool-down that overlaps the warm-up (Megatron-Bridge recipes do this)
+    "wsd_whole_run": {"lr_decay_style": "WSD", "lr_warmup_iters": 100, "lr_decay_iters": 900, "lr_wsd_decay_iters": 900,
+                      "lr_wsd_decay_style": "cosine"},
     "no_warmup_cosine": {"lr_decay_style": "cosine", "lr_decay_iters": 800},
     "samples": {"lr_decay_style": "cosine", "train_iters": None, "train_samples": 256 * 1000,
                 "lr_warmup_samples": 10_000, "lr_decay_samples": 200_000},

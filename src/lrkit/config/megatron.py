@@ -159,13 +159,6 @@ def resolve_megatron(
                 fix=f"add {wk}: <cool-down length>.",
             )
         wsd_steps = wsd * scale
-        if wsd_steps > decay_steps - warmup:
-            raise ConfigError(
-                f"the WSD decay ({wsd}) is longer than the steps between warm-up end and {decay_key} ({decay}).",
-                field=path(wk),
-                value=wsd,
-                fix="shorten lr_wsd_decay_* or lengthen lr_decay_*.",
-            )
     wsd_style = F.choice(_get(args, "lr_wsd_decay_style") or "exponential", path("lr_wsd_decay_style"), _WSD_STYLES)
     with F.at_path(paths.get("", "") or "megatron"):
         schedule = MegatronLR(
@@ -217,6 +210,19 @@ def resolve_megatron(
                 f"{decay_from} ({decay_iters:g} iterations) instead of continuing the decay.",
                 fix="set lr_decay_iters beyond the end of the run to keep the 1/sqrt decay.",
                 evidence={"lr_decay_iters": decay_iters},
+                source=src,
+            )
+        )
+    if wsd_steps is not None and decay_steps - wsd_steps < warmup:
+        findings.append(
+            Finding(
+                rule="wsd-decay-overlaps-warmup",
+                severity="info",
+                message=f"the WSD cool-down ({wsd_steps / inc:g} iterations, ending at {decay_iters:g}) starts before the "
+                f"warm-up ends ({warm_iters:g}): there is no stable phase and the LR after the warm-up is already "
+                "below the peak (Megatron allows this; a whole-run cool-down is a common choice).",
+                fix="if you wanted a stable phase, make lr_wsd_decay_iters shorter than lr_decay_iters minus the warm-up.",
+                evidence={"lr_wsd_decay_iters": wsd_steps / inc, "lr_decay_iters": decay_iters, "warmup": warm_iters},
                 source=src,
             )
         )
