@@ -17,7 +17,6 @@ the result back (:func:`lrkit.config.load_config`) gives the same curve.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from lrkit.config import fields as F
@@ -30,7 +29,6 @@ from lrkit.schedules import (
     CosineRestarts,
     Cyclic,
     Exponential,
-    Floor,
     Linear,
     MultiStep,
     OneCycle,

@@ -70,7 +70,6 @@ from lrkit.schedules import (
 
 __all__ = ["read_native", "looks_native", "scheduler_to_schedule"]
 
-_TOP_KEYS = ("training", "optimizer", "scheduler", "schedule", "controller", "total_steps", "max_steps", "lrkit")
 
 
 def looks_native(data: Mapping[str, Any]) -> bool:
@@ -156,7 +155,7 @@ def _no_extra(spec: SchedulerSpec, kind: str, ctx: _Ctx) -> dict[str, Any]:
     allowed = SCHEDULER_TYPES[kind]
     for key, value in extra.items():
         if key not in allowed:
-            options = (*allowed, "warmup_steps", "warmup_ratio", "total_steps", "min_lr", "min_lr_ratio")
+            options = (*allowed, "warmup_steps", "warmup_ratio", "total_steps", "min_lr", "min_lr_ratio", "warmup_init_ratio")
             raise ConfigError(
                 f"unknown key {key!r} for a {kind!r} scheduler.{did_you_mean(key, options)}",
                 field=key,

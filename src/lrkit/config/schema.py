@@ -82,7 +82,6 @@ SCHEDULER_ALIASES = {
     "sgdr": "cosine_restarts",
     "inverse_square_root": "inverse_sqrt",
 }
-_COMMON = ("type", "warmup_steps", "warmup_ratio", "total_steps", "min_lr", "min_lr_ratio", "warmup_init_ratio")
 
 #: optimizer types lrkit knows -> their keyword arguments (besides lr and param_groups)
 OPTIMIZER_TYPES: dict[str, tuple[str, ...]] = {

@@ -135,8 +135,8 @@ def _piece(short: str, kw: dict[str, Any], peak: float) -> Schedule:
         n = F.steps(kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1 (torch divides by it).")
         return Linear(start, end, n)
     if short == "ConstantLR":
-        factor = F.number(kw.get("factor", 1.0 / 3), "factor", low=0.0, high=1.0, low_open=True,
-                          fix="use 0 < factor <= 1 (torch divides by it when the phase ends).")
+        # torch accepts 0 <= factor <= 1 (a factor of 0 divides by zero only if total_iters is reached)
+        factor = F.number(kw.get("factor", 1.0 / 3), "factor", low=0.0, high=1.0, fix="use 0 <= factor <= 1 (torch's range).")
         n = F.steps(kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1.")
         return PiecewiseConstant((n,), (factor, 1.0)) if factor != 1.0 else Constant(1.0)
     if short == "CosineAnnealingLR":
