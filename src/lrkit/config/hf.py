@@ -42,7 +42,6 @@ HF_KWARGS: dict[str, tuple[str, ...]] = {
     "warmup_stable_decay": ("num_stable_steps", "num_decay_steps", "warmup_type", "decay_type", "min_lr_ratio", "num_cycles"),
     "reduce_lr_on_plateau": ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps"),
 }
-_ALIASES = {"SchedulerType.LINEAR": "linear"}
 
 
 def _run_length(data: Mapping[str, Any], total_steps: int | None) -> tuple[int | None, str]:
@@ -62,7 +61,8 @@ def _run_length(data: Mapping[str, Any], total_steps: int | None) -> tuple[int |
 def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
     lr = F.number(data.get("learning_rate", 5e-5), "learning_rate", low=0.0, low_open=True)
     name = data.get("lr_scheduler_type", "linear")
-    name = _ALIASES.get(name, name) if isinstance(name, str) else name
+    if isinstance(name, str) and name.startswith("SchedulerType."):
+        name = name.split(".", 1)[1].lower()  # an enum's repr, as some dumped configs hold it
     name = F.choice(name, "lr_scheduler_type", (*HF_TYPES, "reduce_lr_on_plateau", "greedy"))
     kw_raw = data.get("lr_scheduler_kwargs") or {}
     if isinstance(kw_raw, str):
