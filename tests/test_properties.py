@@ -98,7 +98,9 @@ def promise(s: Schedule) -> Promise:  # noqa: C901 -- one branch per family, on 
     if isinstance(s, Cosine):
         return Promise(min(s.peak, s.end), max(s.peak, s.end), True, monotone=[(0, None, _dir(s.peak, s.end))])
     if isinstance(s, Polynomial):
-        return Promise(min(s.start, s.end), max(s.start, s.end), True, monotone=[(0, None, _dir(s.start, s.end))])
+        # continuous for every power, but with power < 1/2 too steep at the end to check numerically
+        return Promise(min(s.start, s.end), max(s.start, s.end), s.power >= 0.5,
+                       monotone=[(0, None, _dir(s.start, s.end))])
     if isinstance(s, StepDecay | MultiStep):
         return Promise(0.0, s.value, False, monotone=[(0, None, -1)])
     if isinstance(s, Exponential):
@@ -325,14 +327,15 @@ def test_continuous_where_promised(s: Schedule, random_points: list[float]) -> N
     if p.continuous:
         points += [b for b in s.phase_starts(8000)] + random_points
     scale = max(1.0, abs(p.hi) if math.isfinite(p.hi) else 1.0)
-    eps = 1e-7
+    eps = 1e-10
     for b in points:
         here = s(float(b))
         for other in (b - eps, b + eps):
             if other < 0:
                 continue
             # slopes are bounded by a family's range per step (its shortest phase is >= 1
-            # step), so 1e-7 of a step moves a continuous value by far less than 1e-4 * scale
+            # step; (1 - p) ** power with power >= 1/2 is the steepest), so 1e-10 of a step
+            # moves a continuous value by far less than 1e-4 * scale
             assert abs(s(other) - here) <= 1e-4 * scale, (s, b, other, here, s(other))
 
 
@@ -415,8 +418,10 @@ def test_bad_arguments_raise_config_error_only(cls, data) -> None:
         except ConfigError as err:
             assert err.field, err
             continue
-        # the value was acceptable after all: the schedule must then be usable
-        v = s(np.arange(0, 50))
+        # the value was acceptable after all: the schedule must then be usable (a growing
+        # StepDecay may overflow to inf far out; numpy's warning about it is not the point here)
+        with np.errstate(all="ignore"):
+            v = s(np.arange(0, 50))
         assert v.shape == (50,)
 
 

@@ -283,7 +283,8 @@ class InverseSqrt(Schedule):
         set_field(self, "min_value", check_real("min_value", self.min_value, low=0.0))
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
-        v = self.peak / np.sqrt(1.0 + t / self.timescale)
+        with np.errstate(over="ignore"):  # a tiny timescale: t / timescale -> inf, the value -> 0
+            v = self.peak / np.sqrt(1.0 + t / self.timescale)
         return np.maximum(v, self.min_value) if self.min_value > 0 else v
 
 
@@ -367,7 +368,7 @@ class WarmupStableDecay(Schedule):
       first update is never at 0 and whose last warm-up update reaches ``peak``;
     - stable (``W <= t < W + S``): ``peak``;
     - cool-down (``p = (t - W - S) / D`` clipped to [0, 1]):
-      ``end + (peak - end) * c(p)`` with ``c`` from :func:`cooldown_coefficient`; then ``end``.
+      ``c(p) * peak + (1 - c(p)) * end`` with ``c`` from :func:`cooldown_coefficient`; then ``end``.
     """
 
     peak: float = 1.0
@@ -395,7 +396,9 @@ class WarmupStableDecay(Schedule):
             p = (t >= w + s).astype(np.float64)
         else:
             p = _progress(np.maximum(t - w - s, 0.0), self.decay_steps)
-        out = self.end + (self.peak - self.end) * cooldown_coefficient(self.decay_shape, p)
+        c = cooldown_coefficient(self.decay_shape, p)
+        # two products: exactly peak through the stable phase and exactly end after the decay
+        out = c * self.peak + (1.0 - c) * self.end
         if w:
             warm = t < w
             f = np.minimum((t + 1.0) / w, 1.0)
