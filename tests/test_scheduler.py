@@ -457,6 +457,21 @@ def test_resume_warning_for_other_base_lrs_and_floors(optimizer_factory) -> None
         Scheduler(optimizer_factory(2, 0.1), Cosine(1.0, 100)).load_state_dict(state)
 
 
+def test_resume_warning_when_group_schedules_differ(optimizer_factory) -> None:
+    opt = optimizer_factory(2, 0.1)
+    sched = Scheduler(opt, Cosine(1.0, 100), group_schedules=[None, Cosine(1.0, 50)])
+    run(opt, sched, 5)
+    sched2 = Scheduler(optimizer_factory(2, 0.1), Cosine(1.0, 100), group_schedules=[None, Cosine(1.0, 60)])
+    with pytest.warns(ResumeWarning, match="per-group"):
+        sched2.load_state_dict(sched.state_dict())
+
+
+def test_base_lr_of_a_user_schedule_must_be_a_number() -> None:
+    with pytest.raises(ConfigError) as info:
+        HalfLife(base_lr="3e-4")
+    assert info.value.field == "base_lr"
+
+
 def test_no_warning_for_an_identical_schedule_rebuilt_from_yaml(optimizer_factory) -> None:
     schedule = warmup_cosine(1000, 50, min_ratio=0.05)
     opt = optimizer_factory()

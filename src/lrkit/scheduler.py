@@ -429,8 +429,8 @@ class Scheduler(LRScheduler):
             raise ConfigError(
                 "this checkpoint was written by another scheduler class, not lrkit.Scheduler.",
                 field="state_dict",
-                fix="start the schedule from its step: Scheduler(opt, schedule) then sched.last_epoch = step; "
-                "sched.step() is not needed.",
+                fix="build lrkit.Scheduler(optimizer, schedule) and call sched.step(<updates already taken>) once: "
+                "an int argument jumps to that step.",
             )
         saved = state_dict.get("schedule")
         if saved is not None and saved != self.schedule.to_dict():
@@ -440,6 +440,17 @@ class Scheduler(LRScheduler):
                 ResumeWarning,
                 stacklevel=2,
             )
+        if "group_schedules" in state_dict:
+            mine = None if self.group_schedules is None else [
+                None if g is None else g.to_dict() for g in self.group_schedules
+            ]
+            if state_dict["group_schedules"] != mine:
+                warnings.warn(
+                    f"the checkpoint's per-group schedules {state_dict['group_schedules']} differ from this "
+                    f"scheduler's {mine}; continuing with this scheduler's at the checkpoint's step.",
+                    ResumeWarning,
+                    stacklevel=2,
+                )
         base = [float(b) for b in state_dict.get("base_lrs", self._base_lrs)]
         if len(base) != len(self.optimizer.param_groups):
             raise ConfigError(

@@ -16,7 +16,7 @@ import numpy as np
 
 from lrkit.errors import ConfigError
 from lrkit.schedules import base as _base
-from lrkit.schedules.base import Schedule
+from lrkit.schedules.base import Schedule, check_real
 
 __all__ = ["SchedulerInterface"]
 
@@ -53,7 +53,8 @@ class SchedulerInterface(Schedule):
         cfg = dict(config or {})
         cfg.update(kwargs)
         self.config = cfg
-        self.base_lr = float(cfg.get("base_lr", cfg.get("lr", 1.0)))
+        key = "base_lr" if "base_lr" in cfg else "lr"
+        self.base_lr = check_real(key, cfg.get(key, 1.0), low=0.0, fix="give the peak LR as a number, e.g. 3e-4.")
 
     def get_lr(self, step: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement get_lr(step)")
