@@ -134,6 +134,10 @@ def test_controller_passes_through():
         ({"training": {"optimizer": {"type": "sgd", "lr": 0.1, "nesterov": True}, "scheduler": {"type": "constant"}}}, "training.optimizer.nesterov", "momentum"),
         ({"training": {"optimizer": {"type": "adamw", "lr": 1e-3, "betas": [0.9]}, "scheduler": {"type": "constant"}}}, "training.optimizer.betas", "two"),
         ({"training": {"schedulr": {"type": "constant"}}}, "training.schedulr", "scheduler"),
+        ({"training": {"optimizer": {"type": "adamw", "lr": 1e-3, "param_groups": [{"match": "bias", "weight_decy": 0}]},
+                       "scheduler": {"type": "constant"}}}, "training.optimizer.param_groups[0].weight_decy", "weight_decay"),
+        ({"training": {"optimizer": {"type": "adamw", "lr": 1e-3, "param_groups": [{"match": "bias", "lr": -1}]},
+                       "scheduler": {"type": "constant"}}}, "training.optimizer.param_groups[0].lr", "greater than 0"),
         ({"training": {"optimizer": {"type": "adamw", "lr": 1e-3}}}, "training.scheduler", "no scheduler"),
     ],
 )

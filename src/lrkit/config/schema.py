@@ -152,6 +152,16 @@ class OptimizerSpec(_Strict):
                         value=value,
                         fix=f"{kind} takes: lr, param_groups, {', '.join(allowed)}.",
                     )
+            for i, group in enumerate(self.param_groups):
+                for key, value in (group.model_extra or {}).items():
+                    if key not in allowed:
+                        options = (*allowed, "match", "name", "lr", "lr_mult")
+                        raise ConfigError(
+                            f"unknown key {key!r} for a parameter group of {kind!r}.{did_you_mean(key, options)}",
+                            field=f"param_groups[{i}].{key}",
+                            value=value,
+                            fix=f"a group takes: {', '.join(options)}.",
+                        )
             if "weight_decay" in extra:
                 F.number(extra["weight_decay"], "weight_decay", low=0.0)
             if "eps" in extra:
