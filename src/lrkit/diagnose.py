@@ -145,27 +145,74 @@ class Diagnosis:
 # -- curve helpers ------------------------------------------------------------------------------
 
 
+_CHUNK_ELEMENTS = 1 << 22  # windows evaluated per block: bounded memory on million-step logs
+
+
+def _forward_medians(x: np.ndarray, w: int) -> np.ndarray:
+    """``median(x[i:i + w])`` for ``i = 0 .. n - w``, a block of windows at a time."""
+    n = x.size
+    if n < w:
+        return np.empty(0)
+    win = np.lib.stride_tricks.sliding_window_view(x, w)
+    out = np.empty(win.shape[0])
+    rows = max(1, _CHUNK_ELEMENTS // w)
+    for start in range(0, win.shape[0], rows):
+        out[start : start + rows] = np.median(win[start : start + rows], axis=1)
+    return out
+
+
 def _rolling_median(z: np.ndarray, w: int) -> np.ndarray:
     """Centred running median over ``w`` points (fewer at the edges)."""
-    w = max(1, min(w, z.size))
+    n = z.size
+    w = max(1, min(w, n))
     if w == 1:
         return z.copy()
     half = w // 2
-    padded = np.concatenate([np.full(half, np.nan), z, np.full(w - 1 - half, np.nan)])
-    win = np.lib.stride_tricks.sliding_window_view(padded, w)
-    return np.nanmedian(win, axis=1)
+    out = np.empty(n)
+    inner = _forward_medians(z, w)  # window [i - half, i - half + w) for i = half .. n - w + half
+    out[half : half + inner.size] = inner
+    for i in range(half):
+        out[i] = np.median(z[: i - half + w])
+    for i in range(half + inner.size, n):
+        out[i] = np.median(z[i - half :])
+    return out
+
+
+def _smooth(z: np.ndarray, w: int) -> np.ndarray:
+    """:func:`_rolling_median` for wide windows: exact at every ``w // 20``-th point and linearly
+    interpolated between (a wide median moves slowly), so the cost stays ~``20 n``."""
+    n = z.size
+    if w <= 151 or n <= w:
+        return _rolling_median(z, w)
+    half = w // 2
+    idx = np.unique(np.append(np.arange(0, n, max(1, w // 20)), n - 1))
+    vals = np.array([np.median(z[max(0, i - half) : i - half + w]) for i in idx])
+    return np.interp(np.arange(n), idx, vals)
 
 
 def _causal_median(z: np.ndarray, w: int) -> np.ndarray:
     """Median of the ``w`` points *before* each point (NaN for the first three)."""
-    padded = np.concatenate([np.full(w, np.nan), z[:-1]]) if z.size else z
-    win = np.lib.stride_tricks.sliding_window_view(padded, w)
-    out = np.full(z.size, np.nan)
-    counts = np.count_nonzero(~np.isnan(win), axis=1)
-    ok = counts >= 3
-    if ok.any():
-        out[ok] = np.nanmedian(win[ok], axis=1)
+    n = z.size
+    out = np.full(n, np.nan)
+    for i in range(3, min(w, n)):
+        out[i] = np.median(z[:i])
+    if n > w >= 3:
+        out[w:] = _forward_medians(z[:-1], w)
     return out
+
+
+def _forward_min(x: np.ndarray, s: int) -> np.ndarray:
+    """``min(x[i:i + s])`` (truncated at the end) for every ``i``, in O(n) (van Herk / Gil-Werman)."""
+    n = x.size
+    s = max(1, min(s, n))
+    m = -(-n // s) * s + s
+    pad = np.full(m, np.inf)
+    pad[:n] = x
+    blocks = pad.reshape(-1, s)
+    prefix = np.minimum.accumulate(blocks, axis=1).reshape(-1)
+    suffix = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].reshape(-1)
+    i = np.arange(n)
+    return np.minimum(suffix[i], prefix[i + s - 1])
 
 
 @dataclass
@@ -424,7 +471,7 @@ def _spikes(c: _Curve, lr: _LR) -> list[Finding]:
     base = _causal_median(c.z, c.w)
     excess = c.z - base
     # minibatch noise is rarely constant (in log-loss it grows as the loss falls): a local scale
-    local = 1.4826 * _rolling_median(np.abs(c.z - c.trend), 4 * c.w + 1)
+    local = 1.4826 * _smooth(np.abs(c.z - c.trend), 4 * c.w + 1)
     sig = np.maximum(local, c.sigma if c.n < 8 * c.w else 0.0)
     sig = np.maximum(sig, 0.005 if c.log else 1e-12)
     thr_arr = np.maximum(6 * sig, c.size(math.log(1.25)))
@@ -545,7 +592,7 @@ def _oscillating(c: _Curve, lr: _LR) -> Finding | None:
         flips = (sgn[1:] * sgn[:-1] < 0).astype(float)
         win = 39
         frac = np.convolve(flips, np.ones(win) / win, mode="valid")
-        amp = np.array([np.median(np.abs(d[i : i + win + 1])) for i in range(frac.size)])
+        amp = _forward_medians(np.abs(d), win + 1)[: frac.size]
         hit = np.nonzero((frac >= 0.95) & (amp > c.size(math.log(1.15))))[0]
         if hit.size:
             region = (int(hit[0]), int(min(hit[-1] + win + 1, n - 1)))
@@ -607,13 +654,12 @@ def _oscillating(c: _Curve, lr: _LR) -> Finding | None:
 def _flat_runs(c: _Curve) -> list[tuple[int, int]]:
     """Maximal index ranges where the trend makes no progress over the next ``L`` points."""
     n = c.n
-    t = _rolling_median(c.z, max(c.w, n // 20 | 1))
+    t = _smooth(c.z, max(c.w, n // 20 | 1))
     L = max(c.w, n // 10)
     if n <= L + 2:
         return []
     tol = max(4 * c.sigma_trend(), c.size(math.log(1.02)))
-    ahead = np.minimum(np.arange(n) + L, n - 1)
-    future_best = np.array([t[i : j + 1].min() for i, j in zip(range(n), ahead, strict=True)])
+    future_best = _forward_min(t, L + 1)
     flat = (t - future_best) < tol
     runs: list[tuple[int, int]] = []
     i = 0
@@ -632,7 +678,7 @@ def _flat_runs(c: _Curve) -> list[tuple[int, int]]:
 def _plateau_and_slow(c: _Curve, lr: _LR, steps_all: np.ndarray) -> list[Finding]:
     out: list[Finding] = []
     n = c.n
-    t = _rolling_median(c.z, max(c.w, n // 20 | 1))
+    t = _smooth(c.z, max(c.w, n // 20 | 1))
     st = c.sigma_trend()
     total = float(t[0] - t[-1])
     no_progress = total < max(6 * st, c.size(math.log(1.03)))
