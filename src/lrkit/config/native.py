@@ -71,7 +71,6 @@ from lrkit.schedules import (
 __all__ = ["read_native", "looks_native", "scheduler_to_schedule"]
 
 
-
 def looks_native(data: Mapping[str, Any]) -> bool:
     """lrkit's shape: ``training.scheduler`` / ``training.schedule``, or top-level ``scheduler``
     / ``schedule`` with a ``type``."""
@@ -447,7 +446,10 @@ def read_native(data: Mapping[str, Any], *, total_steps: int | None, source: str
         body, prefix = data["lrkit"], "lrkit"
     if not prefix and isinstance(body.get("type"), str):
         body = {"schedule": dict(body)} if _is_algebra_dict(body) else {"scheduler": dict(body)}
-    # other top-level sections (model:, data:, ...) belong to the rest of the training program
+    elif not prefix:
+        # lrkit's keys at the top level of a bigger file: the other sections (model:, data:...)
+        # belong to the rest of the training program
+        body = {k: v for k, v in body.items() if k in TrainingSpec.model_fields}
     spec: TrainingSpec = validate(TrainingSpec, body, prefix)
     opt: OptimizerSpec | None = spec.optimizer
     peak = opt.lr if opt is not None else 1.0
