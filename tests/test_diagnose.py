@@ -428,3 +428,26 @@ def test_cli_reads_tensorboard(tmp_path):
     data = json.loads(res.stdout)
     assert data["columns"] == {"step": "step", "loss": "train/loss", "lr": "train/learning_rate"}
     assert not math.isnan(data["summary"]["first_loss"])
+
+
+# -- the window helpers against brute force ---------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=1, max_size=60),
+    w=st.integers(1, 25),
+)
+def test_window_helpers_match_brute_force(values, w):
+    from lrkit.diagnose import _causal_median, _forward_min, _rolling_median, _smooth
+
+    z = np.asarray(values)
+    n = z.size
+    half = max(1, min(w, n)) // 2
+    ww = max(1, min(w, n))
+    centred = [np.median(z[max(0, i - half) : i - half + ww]) for i in range(n)]
+    assert np.allclose(_rolling_median(z, w), centred)
+    assert np.allclose(_smooth(z, w), centred)  # narrow windows are exact
+    causal = [np.median(z[max(0, i - w) : i]) if min(i, w) >= 3 else np.nan for i in range(n)]
+    assert np.allclose(_causal_median(z, w), causal, equal_nan=True)
+    assert np.allclose(_forward_min(z, w), [z[i : i + w].min() for i in range(n)])
