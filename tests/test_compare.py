@@ -456,3 +456,22 @@ def test_no_trial_ok_exits_1(toy, tmp_path):
     res = _cli("--entry", toy, "-s", "constant", "--lr", "500", "--steps", "10", "--seeds", "1", "--workers", "0",
                "-o", str(tmp_path))
     assert res.exit_code == 1 and "diverged" in res.output
+
+
+def test_the_worked_example_in_the_docs_runs(tmp_path, monkeypatch):
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "compare.md").read_text()
+    code = doc.split("<!-- example: mytasks.py -->", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    (tmp_path / "mytasks.py").write_text(code)
+    monkeypatch.chdir(tmp_path)  # the CLI puts the current folder on the path, as for a user
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    sys.modules.pop("mytasks", None)
+    try:
+        res = _cli("--entry", "mytasks:make_task", "-s", "cosine", "-s", "constant", "--lr", "3e-3",
+                   "--steps", "40", "--seeds", "2", "--workers", "0", "-o", str(tmp_path / "out"))
+        assert res.exit_code == 0, res.output
+        with ResultStore(tmp_path / "out") as store:
+            rows = store.trials()
+        assert len(rows) == 4 and all(r["status"] == "ok" for r in rows.values())
+        assert all(r["evals"][-1][1] < r["evals"][0][1] for r in rows.values())
+    finally:
+        sys.modules.pop("mytasks", None)

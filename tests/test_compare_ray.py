@@ -46,3 +46,18 @@ def test_tiny_comparison_on_local_ray_matches_in_process_runs(tmp_path):
         out=tmp_path, write_report=False,
     )
     assert again.ran == 0 and again.reused == 4
+
+
+def test_unreachable_cluster_is_one_clear_error_not_a_hang():
+    import socket
+
+    from lrkit.compare.backends import make_backend
+    from lrkit.errors import ConfigError
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ConfigError, match="nothing answers"):
+        make_backend("ray", ray_address=f"ray://127.0.0.1:{port}")
+    with pytest.raises(ConfigError, match="Ray address"):
+        make_backend("ray", ray_address="not-an-address")

@@ -62,6 +62,13 @@ def compare_command(
     ray_address: Annotated[
         str | None, typer.Option("--ray-address", help="Existing Ray cluster (e.g. ray://head:10001); implies --backend ray.")
     ] = None,
+    ray_runtime_env: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-runtime-env",
+            help='Ray runtime_env as JSON for the trials, e.g. \'{"working_dir": ".", "pip": ["lrkit"]}\'.',
+        ),
+    ] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="Folder for results.sqlite and report.html.")] = "lrkit-out",
     report_only: Annotated[
         bool, typer.Option("--report-only", help="Re-write the report of the comparison in -o DIR; train nothing.")
@@ -84,8 +91,9 @@ def compare_command(
         else:
             from lrkit.compare.core import run_comparison
 
-            if ray_address and backend == "local":
+            if (ray_address or ray_runtime_env) and backend == "local":
                 backend = "ray"
+            runtime_env = _runtime_env(ray_runtime_env)
             outcome = run_comparison(
                 task=task,
                 entry=entry,
@@ -97,6 +105,7 @@ def compare_command(
                 backend=backend,
                 workers=workers,
                 ray_address=ray_address,
+                ray_runtime_env=runtime_env,
                 out=output,
                 retry_failed=retry_failed,
                 diverge_factor=diverge_factor,
@@ -107,6 +116,27 @@ def compare_command(
         raise typer.Exit(EXIT_INTERRUPTED)
     if outcome.summary.verdict.winner is None:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _runtime_env(text: str | None) -> dict | None:
+    if text is None:
+        return None
+    import json
+
+    from lrkit.errors import ConfigError
+
+    try:
+        env = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(
+            f"is not JSON ({err.msg} at column {err.colno}).",
+            field="ray_runtime_env",
+            value=text,
+            fix='write e.g. \'{"working_dir": "."}\'.',
+        ) from None
+    if not isinstance(env, dict):
+        raise ConfigError("must be a JSON object.", field="ray_runtime_env", value=text, fix='e.g. \'{"working_dir": "."}\'.')
+    return env
 
 
 def register(app: typer.Typer) -> None:

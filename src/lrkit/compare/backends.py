@@ -157,7 +157,8 @@ class LocalBackend(Backend):
         methods = mp.get_all_start_methods()
         if "forkserver" in methods:
             ctx = mp.get_context("forkserver")
-            ctx.set_forkserver_preload(["torch", "lrkit.compare.runner"])
+            # torch._dynamo is imported by the first optimizer built (seconds); pay it once, in the server
+            ctx.set_forkserver_preload(["torch", "torch._dynamo", "lrkit.compare.runner"])
             return ctx
         return mp.get_context("spawn")
 
@@ -174,35 +175,41 @@ class LocalBackend(Backend):
             if on_start is not None:
                 on_start(key)
 
-        def new_pool() -> ProcessPoolExecutor:
-            return ProcessPoolExecutor(
-                max_workers=min(self.workers, len(specs)),
-                mp_context=ctx,
-                initializer=_init_worker,
-                initargs=(progress_queue, list(sys.path)),
-            )
-
-        pool = new_pool()
+        waiting = list(specs)  # keys not yet handed to a pool
+        pool: ProcessPoolExecutor | None = None
         pending: dict[Future, str] = {}
         clean = False
         try:
-            for key, spec in specs.items():
-                pending[pool.submit(_worker_trial, spec.to_dict())] = key
-            while pending:
-                done, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
-                if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+            while waiting or pending:
+                if pool is None:
+                    pool = ProcessPoolExecutor(
+                        max_workers=min(self.workers, len(waiting)),
+                        mp_context=ctx,
+                        initializer=_init_worker,
+                        initargs=(progress_queue, list(sys.path)),
+                    )
+                    started_before = len(started)
+                broken = False
+                try:
+                    while waiting:
+                        pending[pool.submit(_worker_trial, specs[waiting[0]].to_dict())] = waiting[0]
+                        waiting.pop(0)
+                    done, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
+                except BrokenProcessPool:
+                    broken, done = True, set()
+                if broken or any(isinstance(f.exception(), BrokenProcessPool) for f in done):
                     # a broken pool fails every future; collect them all before deciding
+                    broken = True
                     rest, _ = wait(list(pending), timeout=60)
                     done = set(done) | set(rest)
                 self._drain(progress_queue, start_event, on_progress)
-                requeue = []
                 for fut in done:
                     key = pending.pop(fut)
                     try:
                         result = fut.result()
                     except BrokenProcessPool:
                         if key not in started:  # queued behind the crash: run it in a fresh pool
-                            requeue.append(key)
+                            waiting.append(key)
                             continue
                         result = failed_result(
                             specs[key],
@@ -212,15 +219,21 @@ class LocalBackend(Backend):
                     except Exception as err:  # an error pickling the result, for example
                         result = failed_result(specs[key], f"{type(err).__name__}: {err} (in the worker)")
                     on_result(result)
-                if requeue:
+                if broken:
                     pool.shutdown(wait=False, cancel_futures=True)
-                    pool = new_pool()
-                    left, pending = list(pending.values()), {}
-                    for key in requeue + left:
-                        pending[pool.submit(_worker_trial, specs[key].to_dict())] = key
+                    pool = None
+                    waiting.extend(pending.values())
+                    pending = {}
+                    if len(started) == started_before:  # no trial even started: it would never end
+                        raise RuntimeError(
+                            "lrkit compare: the worker processes keep dying before running a trial (see the errors "
+                            "above). A script that calls run_comparison needs the `if __name__ == '__main__':` guard "
+                            "that multiprocessing requires; or run with workers=0 to stay in this process."
+                        )
             clean = True
         finally:
-            pool.shutdown(wait=clean, cancel_futures=True)
+            if pool is not None:
+                pool.shutdown(wait=clean, cancel_futures=True)
             progress_queue.close()
             progress_queue.cancel_join_thread()
 
@@ -271,6 +284,8 @@ class RayBackend(Backend):
                 value="ray",
                 fix="pip install 'lrkit[ray]' (or use --backend local).",
             ) from None
+        if address:
+            _check_reachable(address)
         self.address = address
         self.workers = default_workers() if workers is None else max(1, int(workers))
         self.runtime_env = runtime_env
@@ -296,7 +311,7 @@ class RayBackend(Backend):
                     ray.init(address=self.address, **kwargs)
                 else:
                     ray.init(num_cpus=self.workers, **kwargs)
-            except ConnectionError as err:
+            except (ConnectionError, TimeoutError, RuntimeError) as err:
                 raise ConfigError(
                     f"cannot connect to the Ray cluster at {self.address!r}: {err}",
                     field="ray_address",
@@ -325,6 +340,32 @@ class RayBackend(Backend):
                 ray.shutdown()
 
 
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast on a cluster address nobody listens on (Ray itself retries for minutes)."""
+    import socket
+
+    if address in ("auto", "local"):
+        return
+    hostport = address.split("://", 1)[-1].rsplit("/", 1)[0]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(
+            f"cannot read {address!r} as a Ray address.",
+            field="ray_address",
+            value=address,
+            fix="use ray://HOST:10001 (Ray Client), HOST:6379 (the head's GCS) or auto.",
+        )
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise ConfigError(
+            f"nothing answers at {host}:{port} ({err.strerror or err}).",
+            field="ray_address",
+            value=address,
+            fix="start the cluster (ray start --head) or check the address and that the port is open.",
+        ) from None
+
+
 def make_backend(
     name: str, *, workers: int | None = None, ray_address: str | None = None, runtime_env: dict | None = None
 ) -> Backend:
@@ -337,6 +378,13 @@ def make_backend(
                 field="ray_address",
                 value=ray_address,
                 fix="add --backend ray, or drop --ray-address.",
+            )
+        if runtime_env:
+            raise ConfigError(
+                "a Ray runtime_env is given but the backend is local.",
+                field="ray_runtime_env",
+                value=runtime_env,
+                fix="add --backend ray, or drop --ray-runtime-env.",
             )
         if workers == 0:
             return InlineBackend()

@@ -217,6 +217,7 @@ def run_comparison(
     backend: str | Backend = "local",
     workers: int | None = None,
     ray_address: str | None = None,
+    ray_runtime_env: dict[str, Any] | None = None,
     out: str | Path = "lrkit-out",
     retry_failed: bool = False,
     diverge_factor: float = 4.0,
@@ -244,7 +245,11 @@ def run_comparison(
     given = _check_lrs(lrs) if lrs else None
     if find_lr and given:
         raise ConfigError("both --lr and --find-lr are given.", field="lr", value=given, fix="keep one of them.")
-    runner = backend if isinstance(backend, Backend) else make_backend(backend, workers=workers, ray_address=ray_address)
+    runner = (
+        backend
+        if isinstance(backend, Backend)
+        else make_backend(backend, workers=workers, ray_address=ray_address, runtime_env=ray_runtime_env)
+    )
     store = ResultStore(out)
     try:
         finder = None
