@@ -360,7 +360,7 @@ def _diverging(c: _Curve, nonfinite_step: int | None, lr: _LR, all_steps: np.nda
         and jump[0] < c.n - c.w
         and float(t[-1]) > float(t[0]) - max(c.size(math.log(1.05)), 4 * st)
     )
-    if dead and not blown:
+    if dead and not blown and nonfinite_step is None:
         i0 = int(jump[0])
         lr_on = lr.at(c.steps, i0)
         return Finding(
