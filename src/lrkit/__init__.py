@@ -25,6 +25,9 @@ _LAZY: dict[str, str] = {
     "CyclicalLearningRate": "lrkit.guide",
     "load_schedule": "lrkit.config",
     "load_config": "lrkit.config",
+    "load_config_text": "lrkit.config",
+    "ResolvedConfig": "lrkit.config",
+    "FORMATS": "lrkit.config",
     "build": "lrkit.config",
     "to_config": "lrkit.config",
     "lint": "lrkit.lint",
@@ -48,7 +51,9 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'lrkit' has no attribute {name!r}")
     mod = importlib.import_module(module)
-    value = mod if module.endswith(name) else getattr(mod, name)
+    # `lrkit.lint` and `lrkit.diagnose` are functions of same-named modules; `lrkit.schedules`
+    # is the module itself.
+    value = getattr(mod, name, mod)
     globals()[name] = value
     return value
 
