@@ -100,8 +100,9 @@ class Scheduler(LRScheduler):
     """Drive an optimizer's learning rates from lrkit schedules.
 
     Args:
-        optimizer: any ``torch.optim.Optimizer``. Each group's LR at construction (its
-            ``initial_lr`` when resuming with ``last_epoch >= 0``) is its base LR.
+        optimizer: any ``torch.optim.Optimizer``. Each group's base LR is its
+            ``initial_lr``: its LR at construction, unless an earlier scheduler on the same
+            optimizer already recorded one (torch's convention, which ``SequentialLR`` needs).
         schedule: a :class:`~lrkit.schedules.Schedule`, its ``to_dict()`` form, or a family
             name. Its values are factors of each group's base LR.
         group_schedules: optional per-group schedules (``None`` entries use ``schedule``).
@@ -114,8 +115,10 @@ class Scheduler(LRScheduler):
     Step semantics: after construction the groups hold ``lr(0)``, the LR of the first
     update; each ``step()`` (call it after ``optimizer.step()``) advances to the next. Skipped
     optimizer updates (AMP overflow) and micro-batches of gradient accumulation should not call
-    ``step()``. Tensor LRs (``lr=torch.tensor(...)``, for ``torch.compile``d optimizers) are
-    updated in place with ``fill_`` and never replaced by floats.
+    ``step()``. ``step(metric)`` with a float or tensor feeds the controller; ``step(k)`` with
+    an ``int`` is torch's ``epoch`` argument and jumps to step ``k`` (``SequentialLR`` calls
+    ``step(0)`` at a milestone). Tensor LRs (``lr=torch.tensor(...)``, for ``torch.compile``d
+    optimizers) are updated in place with ``fill_`` and never replaced by floats.
     """
 
     def __init__(
