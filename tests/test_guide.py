@@ -222,3 +222,12 @@ def test_torch_optimizer_is_unchanged_by_preview() -> None:
     opt = torch.optim.SGD([p], lr=0.1)
     GuideCustomScheduler(CFG)(np.arange(1000))
     assert opt.param_groups[0]["lr"] == 0.1
+
+
+def test_custom_scheduler_by_name_in_a_config_and_the_linter() -> None:
+    import lrkit
+
+    s = lrkit.load_schedule({"type": "GuideCustomScheduler", **CFG})
+    assert s(np.arange(120)).tolist() == GuideCustomScheduler(CFG)(np.arange(120)).tolist()
+    findings = lrkit.lint(GuideCustomScheduler(CFG), total_steps=100)
+    assert isinstance(findings, list)
