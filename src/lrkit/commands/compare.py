@@ -78,8 +78,11 @@ def compare_command(
         float, typer.Option("--diverge-factor", help="A trial diverged when its loss exceeds this many times the first.")
     ] = 4.0,
 ) -> None:
-    """Train a task under several schedules (each schedule x peak LR x seed is a real run), store
-    every step in OUTPUT/results.sqlite, and write OUTPUT/report.html with the winner."""
+    """Train a task under several schedules and report which converges best.
+
+    Each schedule x peak LR x seed is a real training run. Every step goes to
+    OUTPUT/results.sqlite (the same command resumes); OUTPUT/report.html shows the winner.
+    """
     from lrkit.compare.display import RichEvents, print_summary
 
     out = console()

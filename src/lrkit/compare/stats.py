@@ -119,7 +119,7 @@ class Paired:
         if self.n == 0:
             return "no shared seeds"
         p = "" if self.p_value is None else f", p = {self.p_value:.2g}"
-        return f"+{self.mean_diff:.4g} ({self.wins}/{self.n} seeds{p})"
+        return f"{self.mean_diff:+.4g} ({self.wins}/{self.n} seeds{p})"
 
 
 @dataclass
