@@ -102,6 +102,13 @@ def test_min_lr_holds_during_warmup(optimizer_factory) -> None:
     assert sched.min_lr == [1e-5, 1e-5]
 
 
+def test_linear_schedule_floor_holds_during_warmup(optimizer_factory) -> None:
+    opt = optimizer_factory(1, 1.0)
+    got = lrs(opt, linear_warmup_decay_schedule(opt, 100, 50, min_lr_ratio=0.1), 120)
+    assert got[0] == 0.1 and got[9] == pytest.approx(0.2) and got[100:] == pytest.approx([0.1] * 20, rel=1e-12)
+    assert min(got) >= 0.1
+
+
 def test_min_lr_ratio_is_relative_to_each_group(optimizer_factory) -> None:
     opt = optimizer_factory(2, [1e-3, 1e-4])
     sched = cosine_annealing_schedule(opt, total_steps=200, warmup_steps=20, min_lr_ratio=0.1)

@@ -31,8 +31,10 @@ def linear_warmup_decay_schedule(
     min_lr_ratio: float = 0.0,
 ) -> Scheduler:
     """Linear warm-up over ``warmup_steps``, then linear decay to ``min_lr_ratio * base_lr``
-    at ``total_steps``; the floor afterwards."""
-    return Scheduler(optimizer, warmup_linear(total_steps, warmup_steps, min_ratio=min_lr_ratio))
+    at ``total_steps``; the floor afterwards and during warm-up."""
+    return Scheduler(
+        optimizer, warmup_linear(total_steps, warmup_steps, min_ratio=min_lr_ratio), min_lr_ratio=min_lr_ratio
+    )
 
 
 def cosine_annealing_schedule(
