@@ -110,8 +110,14 @@ def main() -> None:
     # best-of-N (timeit's convention: the least disturbed run) and the median, both as ratios
     best_base = min(times["bare loop"])
     med_base = statistics.median(times["bare loop"])
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU (no GPU here: no host-device sync cost measured)"
-    print(f"device: {where}; model: {args.depth}x{args.width} MLP, batch 128, {args.steps} updates, {args.repeats} repeats")
+    if device.type == "cuda":
+        where = torch.cuda.get_device_name(device)
+    else:
+        where = "CPU (no GPU here: no host-device sync cost measured)"
+    print(
+        f"device: {where}; model: {args.depth}x{args.width} MLP, batch 128, {args.steps} updates, "
+        f"{args.repeats} repeats"
+    )
     print(f"{'runner':18s} {'best s':>8s} {'x bare (best)':>14s} {'median s':>9s} {'x bare (median)':>16s}")
     for name, ts in times.items():
         b, m = min(ts), statistics.median(ts)

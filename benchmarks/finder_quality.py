@@ -95,7 +95,10 @@ def torch_lr_finder_steepest(task: finder_tasks.BenchTask) -> float | None:
     model = task.make_model(0)
     opt = task.make_optimizer(model, START_LR)
     loader = torch.utils.data.DataLoader(_Batches(task.batches(7)), batch_size=None)
-    crit = (lambda out, y: torch.nn.functional.mse_loss(out.squeeze(-1), y)) if "diabetes" in task.name else torch.nn.CrossEntropyLoss()
+    if "diabetes" in task.name:
+        crit = lambda out, y: torch.nn.functional.mse_loss(out.squeeze(-1), y)  # noqa: E731
+    else:
+        crit = torch.nn.CrossEntropyLoss()
     finder = LRFinder(model, opt, crit, device="cpu")
     import contextlib
     import io
@@ -196,7 +199,8 @@ def main() -> None:
         med = float(np.median(errs + [math.inf] * missing)) if rows else math.nan
         within = sum(e <= math.log10(2) + 1e-12 for e in errs)
         print(
-            f"{method:18s} {med:15.3f} {within:>5d}/{len(rows):<4d} {np.mean(regs) if regs else math.nan:12.3f} {missing:10d}"
+            f"{method:18s} {med:15.3f} {within:>5d}/{len(rows):<4d} "
+            f"{np.mean(regs) if regs else math.nan:12.3f} {missing:10d}"
         )
     covered = sum(r["range"][0] is not None and r["range"][0] <= r["grid_best"] <= r["range"][1] for r in rows)
     print(f"lrkit's range contains the grid-best LR on {covered}/{len(rows)} tasks")

@@ -183,7 +183,10 @@ def _build() -> dict[str, BenchTask]:
         )
 
     digits = _sk("digits")
-    add("digits-mlp-sgd", "digits, MLP 64-64-10, plain SGD", _mlp([64, 64, 10]), _sgd(), digits, _ce, 32, 300, (1e-3, 10.0))
+    add(
+        "digits-mlp-sgd", "digits, MLP 64-64-10, plain SGD", _mlp([64, 64, 10]), _sgd(), digits, _ce, 32, 300,
+        (1e-3, 10.0),
+    )
     add(
         "digits-mlp-momentum",
         "digits, MLP 64-128-10, SGD momentum 0.9",
@@ -308,7 +311,10 @@ def _build_holdout() -> dict[str, BenchTask]:
             name, desc, make_model, make_opt, _epochs(Xtr, Ytr, batch), loss, _evaluator(Xte, Yte, loss), steps, grid
         )
 
-    add("h-wine-mlp-adamw", "wine, MLP 13-32-3, AdamW", _mlp([13, 32, 3]), _adamw(), _sk("wine"), _ce, 16, 200, (1e-5, 1.0))
+    add(
+        "h-wine-mlp-adamw", "wine, MLP 13-32-3, AdamW", _mlp([13, 32, 3]), _adamw(), _sk("wine"), _ce, 16, 200,
+        (1e-5, 1.0),
+    )
     add(
         "h-breast-linear-sgdm",
         "breast_cancer, logistic regression, SGD momentum 0.9",
@@ -331,7 +337,10 @@ def _build_holdout() -> dict[str, BenchTask]:
         400,
         (1e-3, 10.0),
     )
-    add("h-iris-mlp-adamw", "iris, MLP 4-32-3, AdamW", _mlp([4, 32, 3]), _adamw(), _sk("iris"), _ce, 16, 200, (1e-5, 1.0))
+    add(
+        "h-iris-mlp-adamw", "iris, MLP 4-32-3, AdamW", _mlp([4, 32, 3]), _adamw(), _sk("iris"), _ce, 16, 200,
+        (1e-5, 1.0),
+    )
     add(
         "h-diabetes-linear-sgd",
         "diabetes regression (MSE), linear model, plain SGD",

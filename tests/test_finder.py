@@ -74,7 +74,11 @@ def test_group_ratios_are_kept_along_the_ramp_and_frozen_groups_stay_at_zero():
     a, b, c = nn.Linear(5, 5), nn.Linear(5, 1), nn.Linear(1, 1)
     model = nn.Sequential(a, b, c)
     opt = torch.optim.SGD(
-        [{"params": a.parameters(), "lr": 0.01}, {"params": b.parameters(), "lr": 0.1}, {"params": c.parameters(), "lr": 0.0}]
+        [
+            {"params": a.parameters(), "lr": 0.01},
+            {"params": b.parameters(), "lr": 0.1},
+            {"params": c.parameters(), "lr": 0.0},
+        ]
     )
     seen = []
 
@@ -126,7 +130,8 @@ def test_empty_data_is_a_config_error():
 def test_criterion_passed_as_loss_fn_and_training_step_models():
     torch.manual_seed(0)
     model = nn.Linear(5, 1)
-    res = find_lr(model, torch.optim.SGD(model.parameters(), lr=0.1), _lin_data(), nn.MSELoss(), num_steps=10, end_lr=1e-2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    res = find_lr(model, opt, _lin_data(), nn.MSELoss(), num_steps=10, end_lr=1e-2)
     assert len(res.raw_losses) == 10
 
     class WithStep(nn.Module):
@@ -341,7 +346,8 @@ def _cli():
 def test_cli_entry_json_and_plot(entry_module, tmp_path):
     runner, app = _cli()
     out = tmp_path / "p.png"
-    r = runner.invoke(app, ["find", "--entry", f"{entry_module}:setup", "--steps", "40", "--start-lr", "1e-5", "-o", str(out), "--json"])
+    args = ["find", "--entry", f"{entry_module}:setup", "--steps", "40", "--start-lr", "1e-5"]
+    r = runner.invoke(app, [*args, "-o", str(out), "--json"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     assert d["steps_run"] >= 8 and d["plot"] == str(out) and out.exists()

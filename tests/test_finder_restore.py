@@ -63,7 +63,9 @@ def _state(model: nn.Module, opt: torch.optim.Optimizer) -> dict:
         out[f"b.{n}"] = _bits(b)
     out["training"] = [m.training for m in model.modules()]
     for i, group in enumerate(opt.param_groups):
-        out[f"group{i}"] = {k: (_bits(v) if isinstance(v, torch.Tensor) else v) for k, v in group.items() if k != "params"}
+        out[f"group{i}"] = {
+            k: (_bits(v) if isinstance(v, torch.Tensor) else v) for k, v in group.items() if k != "params"
+        }
         out[f"group{i}.params"] = [id(p) for p in group["params"]]
     out["state"] = {
         id(p): {k: (_bits(v) if isinstance(v, torch.Tensor) else v) for k, v in s.items()} for p, s in opt.state.items()

@@ -109,7 +109,9 @@ def find_command(
 
     with bad_input():
         if (task is None) == (entry is None):
-            raise BadInput("give exactly one of --task NAME or --entry module:function. Fix: e.g. lrkit find --task digits")
+            raise BadInput(
+                "give exactly one of --task NAME or --entry module:function. Fix: e.g. lrkit find --task digits"
+            )
         if entry is not None:
             model, optimizer, data, loss_fn = load_finder_entry(entry)
             label = entry
@@ -154,7 +156,9 @@ def find_command(
         con.print(f"plot: {output}")
 
 
-def _run(find_lr, model, optimizer, data, loss_fn, start_lr, end_lr, steps, mode, *, quiet: bool):  # type: ignore[no-untyped-def]
+def _run(  # type: ignore[no-untyped-def]
+    find_lr, model, optimizer, data, loss_fn, start_lr, end_lr, steps, mode, *, quiet: bool
+):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lrkit.commands.common import err_console

@@ -68,7 +68,9 @@ class LearningRateFinder:
         self.loss_history: list[float] = []
         self.result: FinderResult | None = None
 
-    def find_lr(self, start_lr: float = 1e-7, end_lr: float = 1e-1, num_steps: int = 100) -> tuple[list[float], list[float]]:
+    def find_lr(
+        self, start_lr: float = 1e-7, end_lr: float = 1e-1, num_steps: int = 100
+    ) -> tuple[list[float], list[float]]:
         """Run the range test; returns ``(lrs, smoothed losses)`` as lists of floats."""
         self.result = find_lr(
             self.model,

@@ -272,7 +272,9 @@ def run_range_test(
     if not (isinstance(diverge, int | float) and diverge > 0 and math.isfinite(diverge)):
         raise ConfigError(f"must be a number > 0, got {diverge!r}.", field="diverge", value=diverge, fix="use 1.0.")
     if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1:
-        raise ConfigError(f"must be an int >= 1, got {check_every!r}.", field="check_every", value=check_every, fix="use 8.")
+        raise ConfigError(
+            f"must be an int >= 1, got {check_every!r}.", field="check_every", value=check_every, fix="use 8."
+        )
 
     if device == "auto":
         first = next(iter(model.parameters()), None)
@@ -292,6 +294,12 @@ def run_range_test(
     watch = _Watch(num_steps, beta, diverge)
     snap = Snapshot.take(model, optimizer, to=snapshot, directory=snapshot_dir) if restore else None
     state: dict[str, Any] = {"buf": None, "flags": None}
+    if distributed:
+        # allocated up front: a rank whose data is empty must still join every collective
+        first = next(iter(model.parameters()), None)
+        dev = _collective_device(first.device if first is not None else torch.device("cpu"))
+        state["buf"] = torch.full((num_steps,), math.nan, dtype=torch.float32, device=dev)
+        state["flags"] = torch.zeros(2, dtype=torch.float64, device=dev)
     host: list[float] = []
     batches = _batches(data)
 

@@ -29,7 +29,9 @@ def check_ramp(start_lr: float, end_lr: float, num_steps: int, mode: str) -> Non
     """ConfigError naming the bad argument, if any."""
     for name, v in (("start_lr", start_lr), ("end_lr", end_lr)):
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
-            raise ConfigError(f"must be a finite number > 0, got {v!r}.", field=name, value=v, fix="use e.g. 1e-7 and 10.")
+            raise ConfigError(
+                f"must be a finite number > 0, got {v!r}.", field=name, value=v, fix="use e.g. 1e-7 and 10."
+            )
     if end_lr <= start_lr:
         raise ConfigError(
             f"must be larger than start_lr ({start_lr:g}), got {end_lr:g}.",
@@ -42,7 +44,9 @@ def check_ramp(start_lr: float, end_lr: float, num_steps: int, mode: str) -> Non
             f"must be an int >= 5, got {num_steps!r}.", field="num_steps", value=num_steps, fix="use 100 to 200 steps."
         )
     if mode not in MODES:
-        raise ConfigError(f"unknown ramp mode {mode!r}.", field="mode", value=mode, fix="use 'exp' (default) or 'linear'.")
+        raise ConfigError(
+            f"unknown ramp mode {mode!r}.", field="mode", value=mode, fix="use 'exp' (default) or 'linear'."
+        )
 
 
 def ramp_schedule(start_lr: float, end_lr: float, num_steps: int, mode: str = "exp") -> Schedule:

@@ -96,12 +96,19 @@ class Snapshot:
     # -- taking -----------------------------------------------------------------------------
     @classmethod
     def take(
-        cls, model: torch.nn.Module, optimizer: Optimizer, *, to: str = "cpu", directory: str | os.PathLike | None = None
+        cls,
+        model: torch.nn.Module,
+        optimizer: Optimizer,
+        *,
+        to: str = "cpu",
+        directory: str | os.PathLike | None = None,
     ) -> Snapshot:
         if to not in ("cpu", "disk"):
             from lrkit.errors import ConfigError
 
-            raise ConfigError(f"unknown snapshot target {to!r}.", field="snapshot", value=to, fix="use 'cpu' or 'disk'.")
+            raise ConfigError(
+                f"unknown snapshot target {to!r}.", field="snapshot", value=to, fix="use 'cpu' or 'disk'."
+            )
         snap = cls(model, optimizer)
         seen: set[int] = set()
         for p in [*model.parameters(), *(p for g in optimizer.param_groups for p in g["params"])]:
