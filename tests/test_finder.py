@@ -113,6 +113,23 @@ def test_data_is_iterated_again_never_one_batch_reread():
     assert order == [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]
 
 
+def test_progress_is_reported_at_each_check():
+    model = nn.Linear(5, 1)
+    calls = []
+    find_lr(
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        _lin_data(),
+        _mse,
+        num_steps=20,
+        end_lr=1e-3,
+        check_every=8,
+        progress=lambda done, total, lr, loss: calls.append((done, total, lr, loss)),
+    )
+    assert [c[0] for c in calls] == [8, 16, 20] and all(c[1] == 20 for c in calls)
+    assert calls[-1][2] == pytest.approx(1e-3) and all(math.isfinite(c[3]) for c in calls)
+
+
 def test_a_one_shot_generator_that_runs_out_stops_with_a_warning():
     model = nn.Linear(5, 1)
     gen = (b for b in _lin_data(9))
