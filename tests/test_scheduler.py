@@ -226,6 +226,33 @@ def test_sequential_lr_checkpoint_resumes_both_pieces(optimizer_factory) -> None
             assert run(opt2, seq2, 80) == expected
 
 
+def test_sequential_lr_resume_with_lrkit_as_the_first_piece(optimizer_factory) -> None:
+    """Past the milestone a torch piece sets the LRs (recursively, from the group's LR): loading
+    the lrkit piece's state must not write its stale warm-up LR over the restored one."""
+
+    def fresh():
+        opt = optimizer_factory(1, 0.1)
+        return opt, L.SequentialLR(
+            opt, [Scheduler(opt, Linear(0.1, 1.0, 10)), L.CosineAnnealingLR(opt, T_max=50, eta_min=1e-3)],
+            milestones=[10],
+        )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for cut in (5, 30):
+            opt, seq = fresh()
+            run(opt, seq, cut)
+            buf = io.BytesIO()
+            torch.save({"s": seq.state_dict(), "o": opt.state_dict()}, buf)
+            expected = run(opt, seq, 30)
+            buf.seek(0)
+            ckpt = torch.load(buf, weights_only=False)
+            opt2, seq2 = fresh()
+            opt2.load_state_dict(ckpt["o"])
+            seq2.load_state_dict(ckpt["s"])
+            assert run(opt2, seq2, 30) == expected
+
+
 def test_step_with_an_int_is_torchs_epoch(optimizer_factory) -> None:
     opt = optimizer_factory(1, 1.0)
     sched = Scheduler(opt, Linear(1.0, 0.0, 10))

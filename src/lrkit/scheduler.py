@@ -420,7 +420,10 @@ class Scheduler(LRScheduler):
         The schedule is the one this scheduler was built with (the config is the source of
         truth); if the checkpoint was written under a different schedule, floors or base LRs,
         a :class:`~lrkit.ResumeWarning` says so. The groups' LRs are rewritten for the
-        restored step, so an LR restored by ``optimizer.load_state_dict`` never lingers.
+        restored step, so an LR restored by ``optimizer.load_state_dict`` (or the LR of a new
+        config) never lingers for an update -- unless another scheduler set them after this
+        one did (a ``SequentialLR`` that has moved past this piece, or one that has not reached
+        it): then they are left to it.
         """
         if not isinstance(state_dict, Mapping) or "last_epoch" not in state_dict:
             raise ConfigError(
@@ -477,6 +480,9 @@ class Scheduler(LRScheduler):
                     ResumeWarning,
                     stacklevel=2,
                 )
+        # who set the groups' LRs last: this scheduler (they hold what it set at construction,
+        # or what it had set when the checkpoint was written) or someone else
+        ours = self._groups_hold(self._last_lr) or self._groups_hold(state_dict.get("_last_lr"))
         self.base_lrs = base
         self.last_epoch = int(state_dict["last_epoch"])
         self._step_count = int(state_dict.get("_step_count", self.last_epoch + 1))
@@ -491,8 +497,21 @@ class Scheduler(LRScheduler):
                 stacklevel=2,
             )
         # Inside SequentialLR a piece not yet reached sits at last_epoch -1: it has no LR to set.
-        if self.last_epoch >= 0:
+        if self.last_epoch >= 0 and ours:
             self._apply()
+
+    def _groups_hold(self, lrs: Any) -> bool:
+        """Whether every group's LR is ``lrs`` (to float32 precision: tensor LRs may be float32)."""
+        groups = self.optimizer.param_groups
+        if not isinstance(lrs, Sequence) or len(lrs) != len(groups):
+            return False
+        try:
+            return all(
+                math.isclose(_float_lr(g["lr"]), float(v), rel_tol=1e-6, abs_tol=1e-30)
+                for g, v in zip(groups, lrs, strict=True)
+            )
+        except (TypeError, ValueError):
+            return False
 
     def __repr__(self) -> str:
         return f"Scheduler(step={self.last_epoch}, schedule={self.schedule!r}, groups={len(self._base_lrs)})"
