@@ -372,6 +372,15 @@ def test_cli_entry_json_and_plot(entry_module, tmp_path):
     assert r.exit_code == 0 and "suggestion" in r.stdout
 
 
+@pytest.mark.slow
+def test_cli_embedded_task():
+    runner, app = _cli()
+    r = runner.invoke(app, ["find", "--task", "digits", "--steps", "24", "--start-lr", "1e-3", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["source"] == "task digits" and 8 <= d["steps_run"] <= 24
+
+
 @pytest.mark.parametrize(
     "args,needle",
     [
