@@ -90,6 +90,17 @@ def accuracy(model: nn.Module) -> float:
 
 def make_task() -> Task:
     """The embedded ``digits`` task (500 updates of batch 64, about 22 epochs)."""
+    import importlib.util
+
+    if importlib.util.find_spec("sklearn") is None:
+        from lrkit.errors import ConfigError
+
+        raise ConfigError(
+            "the digits task reads its images from scikit-learn, which is not installed.",
+            field="task",
+            value="digits",
+            fix="pip install 'lrkit[tasks]' (or use --task charlm, which needs nothing more).",
+        )
     return Task(
         name="digits",
         description="CNN (2 conv layers, 16/32 channels) on scikit-learn's 8x8 digits, SGD+Nesterov momentum, batch 64; "
