@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,8 @@ def _check_lrs(lrs: Iterable[Any]) -> list[float]:
 
 
 def _task_ref(task: str | None, entry: str | None) -> str:
+    if task and ":" in task and not entry:  # --task module:function works like --entry
+        task, entry = None, task
     if task and entry:
         raise ConfigError(
             "both --task and --entry are given.", field="task", value=task, fix="keep one: an embedded task or yours."
@@ -265,7 +267,7 @@ def run_comparison(
             else:
                 lr_map[s.label] = [float(finder["suggestion"])]  # type: ignore[index]
         linted = [
-            ScheduleSpec(**{**s.__dict__, "findings": tuple(_lint_spec(s, lr_map[s.label][0], steps))}) for s in specs
+            replace(s, findings=tuple(_lint_spec(s, lr_map[s.label][0], steps))) for s in specs
         ]
         trials = build_trials(ref, linted, lr_map, range(seeds), steps, diverge_factor=diverge_factor)
         from lrkit import __version__

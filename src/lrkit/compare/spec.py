@@ -21,7 +21,7 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +83,11 @@ def _adaptive(t: int) -> tuple[Schedule, dict | None]:
 
 
 def _wsd(t: int) -> tuple[Schedule, dict | None]:
-    w = warmup_for(t)
     decay = max(1, round(0.2 * t))
+    w = min(warmup_for(t), t - decay)  # the phases add up to the run, even for a very short one
     return (
         WarmupStableDecay(
-            peak=1.0, warmup_steps=w, stable_steps=max(0, t - w - decay), decay_steps=decay, decay_shape="1-sqrt"
+            peak=1.0, warmup_steps=w, stable_steps=t - w - decay, decay_steps=decay, decay_shape="1-sqrt"
         ),
         None,
     )
@@ -303,7 +303,7 @@ def parse_schedules(args: Iterable[str] | None, total_steps: int) -> list[Schedu
     for s in specs:
         n = seen.get(s.label, 0)
         seen[s.label] = n + 1
-        out.append(s if n == 0 else ScheduleSpec(**{**s.__dict__, "label": f"{s.label}#{n + 1}"}))
+        out.append(s if n == 0 else replace(s, label=f"{s.label}#{n + 1}"))
     return out
 
 
