@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from lrkit.config import load_config, load_schedule
+from lrkit.config import load_config, load_config_text, load_schedule
 from lrkit.errors import ConfigError
 from lrkit.schedules import SchedulerInterface, warmup_cosine
 
@@ -160,3 +160,28 @@ def test_bare_algebra_dict_is_a_schedule():
     # the same name with native keys is the native scheduler
     r = load_config({"type": "cosine", "total_steps": 100, "warmup_steps": 10})
     assert r.context["warmup_steps"] == 10 and r.lr_schedule(0) == pytest.approx(0.1)
+
+
+def test_lrkit_keys_beside_training_are_refused_not_dropped():
+    text = "total_steps: 5000\ntraining:\n  optimizer: {type: adamw, lr: 1.0e-4}\n  scheduler: {type: cosine_annealing, warmup_steps: 100}\n"
+    with pytest.raises(ConfigError) as info:
+        load_config_text(text)
+    assert info.value.field == "total_steps"
+    assert "training.total_steps" in str(info.value)
+
+
+def test_other_top_level_sections_are_left_to_the_training_program():
+    text = "model: {hidden: 512}\ntraining:\n  optimizer: {type: adamw, lr: 1.0e-4}\n  scheduler: {type: cosine_annealing, warmup_steps: 100, total_steps: 1000}\n"
+    assert load_config_text(text).total_steps == 1000
+
+
+def test_a_bad_controller_is_reported_when_the_config_is_read():
+    text = (
+        "training:\n  optimizer: {type: adamw, lr: 1.0e-4}\n"
+        "  scheduler: {type: cosine_annealing, warmup_steps: 100, total_steps: 1000}\n"
+        "  controller: {type: plateau, patiense: 3}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config_text(text)
+    assert info.value.field == "training.controller.patiense"
+    assert "patience" in str(info.value)

@@ -450,6 +450,16 @@ def read_native(data: Mapping[str, Any], *, total_steps: int | None, source: str
         # lrkit's keys at the top level of a bigger file: the other sections (model:, data:...)
         # belong to the rest of the training program
         body = {k: v for k, v in body.items() if k in TrainingSpec.model_fields}
+    if prefix:
+        # lrkit's keys beside `training:` rather than in it would be silently dropped
+        stray = [k for k in data if k != prefix and k in TrainingSpec.model_fields]
+        if stray:
+            raise ConfigError(
+                f"{stray[0]!r} is at the top level of the file, beside {prefix}:, where lrkit does not read it.",
+                field=stray[0],
+                value=data[stray[0]],
+                fix=f"move it under {prefix}: ({prefix}.{stray[0]}).",
+            )
     spec: TrainingSpec = validate(TrainingSpec, body, prefix)
     opt: OptimizerSpec | None = spec.optimizer
     peak = opt.lr if opt is not None else 1.0
@@ -489,7 +499,13 @@ def read_native(data: Mapping[str, Any], *, total_steps: int | None, source: str
         if opt.param_groups:
             optimizer["param_groups"] = [g.model_dump(exclude_none=True) for g in opt.param_groups]
     if spec.controller is not None:
-        F.string(spec.controller.get("type"), F.join(F.join(prefix, "controller"), "type"))
+        # validated now (torch-free) so `lrkit check` reports a bad controller, not build() later
+        from lrkit.feedback import controller_from_dict
+
+        try:
+            controller_from_dict(spec.controller)
+        except ConfigError as err:
+            raise err.at(F.join(prefix, "controller")) from None
     return ResolvedConfig(
         schedule=schedule,
         peak_lr=peak,
