@@ -475,3 +475,27 @@ def test_the_worked_example_in_the_docs_runs(tmp_path, monkeypatch):
         assert all(r["evals"][-1][1] < r["evals"][0][1] for r in rows.values())
     finally:
         sys.modules.pop("mytasks", None)
+
+
+def test_live_display_tracks_running_trials_and_prints_each_result():
+    import io
+
+    from rich.console import Console
+
+    from lrkit.compare.display import RichEvents
+
+    buf = io.StringIO()
+    ev = RichEvents(Console(file=buf, force_terminal=True, width=120), live=True)
+    specs = [TrialSpec("digits", name, preset(name, 10).schedule, None, 0.1, 0, 10) for name in ("cosine", "wsd")]
+    ev.planned({"schedules": [1, 2], "task": "digits", "steps": 10, "backend": "local (2 workers)"}, specs, 3)
+    for s in specs:
+        ev.started(s)
+    ev.progress(specs[0], 5, 1.25)
+    assert len(ev.rows) == 2
+    ev.finished(specs[0], {"status": "ok", "eval": 0.5, "wall_s": 1.0})
+    ev.finished(specs[1], {"status": "diverged", "eval": None, "reason": "loss nan at step 3", "wall_s": 0.2})
+    ev.done()
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", buf.getvalue())
+    assert "3 already in the results store, 2 to run" in text
+    assert "held-out loss 0.5000" in text and "loss nan at step 3" in text
+    assert not ev.rows and ev.bar is None

@@ -58,14 +58,26 @@ class ComparisonOutcome:
 
 
 class Events:
-    """Callbacks for a live display; every method is optional to override."""
+    """What a comparison tells a display as it goes. This base class shows nothing (the API's
+    default); :class:`lrkit.compare.display.RichEvents` draws the live progress."""
 
-    def planned(self, plan: Mapping[str, Any], todo: Sequence[TrialSpec], reused: int) -> None: ...
-    def finder(self, message: str) -> None: ...
-    def started(self, spec: TrialSpec) -> None: ...
-    def progress(self, spec: TrialSpec, step: int, loss: float) -> None: ...
-    def finished(self, spec: TrialSpec, result: Mapping[str, Any]) -> None: ...
-    def done(self) -> None: ...
+    def planned(self, plan: Mapping[str, Any], todo: Sequence[TrialSpec], reused: int) -> None:
+        """The plan is stored; ``todo`` trials will run, ``reused`` were found in the store."""
+
+    def finder(self, message: str) -> None:
+        """A line about the LR finder (running, suggestion, reused)."""
+
+    def started(self, spec: TrialSpec) -> None:
+        """A worker started ``spec`` (local backends only)."""
+
+    def progress(self, spec: TrialSpec, step: int, loss: float) -> None:
+        """``spec`` has taken ``step`` updates; ``loss`` is the latest training loss."""
+
+    def finished(self, spec: TrialSpec, result: Mapping[str, Any]) -> None:
+        """``spec`` ended (ok, diverged or failed) and its result is stored."""
+
+    def done(self) -> None:
+        """No more trials will run (all finished, or interrupted)."""
 
 
 def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:

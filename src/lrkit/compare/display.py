@@ -38,7 +38,7 @@ class RichEvents(Events):
         self.rows: dict[str, TaskID] = {}
 
     def finder(self, message: str) -> None:
-        self.console.print(message, markup=False, soft_wrap=True)
+        self.console.print(message, markup=False, highlight=False, soft_wrap=True)
 
     def planned(self, plan: Mapping[str, Any], todo: Sequence[TrialSpec], reused: int) -> None:
         n_sched = len(plan["schedules"])
@@ -49,7 +49,7 @@ class RichEvents(Events):
         )
         if reused:
             line += f"; {reused} already in the results store, {len(todo)} to run"
-        self.console.print(line, markup=False, soft_wrap=True)
+        self.console.print(line, markup=False, highlight=False, soft_wrap=True)
         if self.live and todo:
             self.bar = Progress(
                 TextColumn("{task.description}"),
