@@ -218,6 +218,9 @@ def _seed_chart(plan, summary, colors) -> str:
     ax.set_xticks(range(len(configs)))
     ax.set_xticklabels([c.id for c in configs], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel(plan.get("metric", "held-out loss"))
+    every = [v for c in configs for v in c.evals.values()]
+    if every and min(every) > 0 and max(every) / min(every) > 10:  # one bad schedule would flatten the rest
+        ax.set_yscale("log")
     ax.set_title("Final held-out loss of every seed (bar: mean), best first", fontsize=10)
     ax.grid(True, axis="y", alpha=0.3)
     return _svg_img(fig, "final metric per seed")
