@@ -4,7 +4,9 @@ Runs the default comparison (7 schedules x 3 seeds on the embedded task, default
 from an empty results store -- with 1 worker process and with one per core -- at the same peak
 LR (found once by the LR finder beforehand, timed separately), and reports:
 
-- wall time of each and the speed-up (1 worker / N workers) and parallel efficiency;
+- wall time of each and the speed-up (1 worker / N workers) and parallel efficiency, next to
+  the machine's own speed-up measured in the same run (N bare training loops at once in
+  separate processes against one alone -- on a shared or throttled machine it is well below N);
 - per trial, measured in the same run: a bare training loop of the task (same model, data,
   optimizer, steps; no scheduler, no recording, no evaluation) as the peer, interleaved with the
   trial's update loop under lrkit.Scheduler with per-step recording (``train_s``, cosine); the trial's own set-up and
@@ -44,6 +46,26 @@ def bare_loop(task_ref: str, lr: float, steps: int, seed: int) -> float:
         loss.backward()
         opt.step()
     return time.perf_counter() - t0
+
+
+def _timed_bare(job: tuple[str, float, int, int]) -> float:
+    torch.set_num_threads(1)
+    task_ref, lr, steps, seed = job
+    bare_loop(task_ref, lr, min(steps, 50), seed)  # imports and data, outside the timing
+    return bare_loop(task_ref, lr, steps, seed)
+
+
+def machine_speedup(task_ref: str, lr: float, steps: int, workers: int) -> float:
+    """What this machine gives right now: throughput of ``workers`` bare loops run at once in
+    separate processes, relative to one alone (the ceiling for the runner's speed-up)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("forkserver")
+    with ctx.Pool(1) as pool:
+        alone = pool.map(_timed_bare, [(task_ref, lr, steps, 0)])[0]
+    with ctx.Pool(workers) as pool:
+        together = pool.map(_timed_bare, [(task_ref, lr, steps, s) for s in range(workers)])
+    return workers * alone / max(together)
 
 
 def main() -> int:
@@ -125,10 +147,15 @@ def main() -> int:
         "speedup": one["wall_s"] / runs[cores]["wall_s"] if cores > 1 else None,
         "runner_overhead_per_trial_s": runner_per_trial,
     }
+    machine = machine_speedup(args.task, lr, steps, cores) if cores > 1 else 1.0
+    result["machine_speedup"] = machine
     print()
     if cores > 1:
         sp = result["speedup"]
-        print(f"speed-up with {cores} workers: {sp:.2f}x (parallel efficiency {sp / cores:.0%})")
+        print(
+            f"speed-up with {cores} workers: {sp:.2f}x (parallel efficiency {sp / cores:.0%}); this machine gives "
+            f"{machine:.2f}x to {cores} bare loops run at once right now, so the runner reaches {sp / machine:.0%} of it"
+        )
     else:
         print("one core only: no parallel speed-up to measure")
     print(f"per trial ({steps} updates, 1 worker):")
