@@ -499,3 +499,16 @@ def test_live_display_tracks_running_trials_and_prints_each_result():
     assert "3 already in the results store, 2 to run" in text
     assert "held-out loss 0.5000" in text and "loss nan at step 3" in text
     assert not ev.rows and ev.bar is None
+
+
+def test_json_summary_on_stdout(toy, tmp_path):
+    import json
+
+    res = CliRunner().invoke(app, ["compare", "--entry", toy, "-s", "cosine", "-s", "constant", "--lr", "0.05",
+                                   "--steps", "12", "--seeds", "2", "--workers", "0", "-o", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["ran"] == 4 and data["verdict"]["winner"]["label"] in ("cosine", "constant")
+    assert [c["rank"] for c in data["configs"]] == [1, 2]
+    assert set(data["configs"][0]["statuses"].values()) == {"ok"}
+    assert data["configs"][1]["vs_winner"]["n"] == 2

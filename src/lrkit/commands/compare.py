@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from lrkit.commands.common import EXIT_FINDINGS, bad_input, console
+from lrkit.commands.common import EXIT_FINDINGS, bad_input, console, err_console
 
 __all__ = ["register", "compare_command"]
 
@@ -77,15 +77,22 @@ def compare_command(
     diverge_factor: Annotated[
         float, typer.Option("--diverge-factor", help="A trial diverged when its loss exceeds this many times the first.")
     ] = 4.0,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout (progress goes to stderr).")
+    ] = False,
 ) -> None:
     """Train a task under several schedules and report which converges best.
 
     Each schedule x peak LR x seed is a real training run. Every step goes to
     OUTPUT/results.sqlite (the same command resumes); OUTPUT/report.html shows the winner.
+
+    Example:
+
+        lrkit compare --task charlm -s cosine -s wsd -s mine=run.yaml --lr 3e-3 --seeds 3 -o cmp
     """
     from lrkit.compare.display import RichEvents, print_summary
 
-    out = console()
+    out = err_console() if json_out else console()
     with bad_input():
         if report_only:
             from lrkit.compare.core import report_comparison
@@ -114,7 +121,14 @@ def compare_command(
                 diverge_factor=diverge_factor,
                 events=RichEvents(out),
             )
-    print_summary(out, outcome)
+    if json_out:
+        import json
+
+        from lrkit.compare.display import outcome_to_dict
+
+        typer.echo(json.dumps(outcome_to_dict(outcome), indent=2))
+    else:
+        print_summary(out, outcome)
     if outcome.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     if outcome.summary.verdict.winner is None:

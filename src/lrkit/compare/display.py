@@ -18,7 +18,7 @@ from lrkit.compare.core import ComparisonOutcome, Events
 from lrkit.compare.spec import TrialSpec
 from lrkit.compare.stats import fmt_lr
 
-__all__ = ["RichEvents", "print_summary"]
+__all__ = ["RichEvents", "print_summary", "outcome_to_dict"]
 
 _STATUS_STYLE = {"ok": "green", "diverged": "yellow", "failed": "red"}
 
@@ -128,3 +128,53 @@ def print_summary(console: Console, outcome: ComparisonOutcome) -> None:
         )
     console.print(f"Report: {outcome.report.resolve()}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"Results: {(outcome.folder / 'results.sqlite').resolve()}", markup=False, soft_wrap=True)
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def outcome_to_dict(outcome: ComparisonOutcome) -> dict[str, Any]:
+    """The summary as plain JSON-ready data (``lrkit compare --json``)."""
+    summary = outcome.summary
+    v = summary.verdict
+    plan = outcome.plan
+
+    def paired(p: Any) -> dict[str, Any] | None:
+        if p is None:
+            return None
+        return {"n": p.n, "mean_diff": _num(p.mean_diff), "wins": p.wins, "p_value": _num(p.p_value)}
+
+    return {
+        "task": plan.get("task"),
+        "steps": plan.get("steps"),
+        "seeds": plan.get("seeds"),
+        "metric": summary.metric,
+        "report": str(outcome.report.resolve()),
+        "results": str((outcome.folder / "results.sqlite").resolve()),
+        "ran": outcome.ran,
+        "reused": outcome.reused,
+        "interrupted": outcome.interrupted,
+        "verdict": {
+            "winner": None if v.winner is None else {"label": v.winner.label, "lr": v.winner.lr},
+            "runner_up": None if v.runner_up is None else {"label": v.runner_up.label, "lr": v.runner_up.lr},
+            "confidence": v.confidence,
+            "versus_runner_up": paired(v.versus),
+            "sentence": v.sentence,
+        },
+        "configs": [
+            {
+                "rank": i,
+                "label": c.label,
+                "lr": c.lr,
+                "eval_mean": _num(c.eval_mean),
+                "eval_std": _num(c.eval_std),
+                "final_loss_mean": _num(c.loss_mean),
+                "evals": {str(k): _num(x) for k, x in sorted(c.evals.items())},
+                "statuses": {str(k): x for k, x in sorted(c.statuses.items())},
+                "reasons": {str(k): x for k, x in sorted(c.reasons.items())},
+                "vs_winner": paired(summary.vs_winner.get(c.id)),
+            }
+            for i, c in enumerate(summary.configs, 1)
+        ],
+    }
