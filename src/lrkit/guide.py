@@ -3,11 +3,16 @@
 - the first update never runs at LR 0 (lrkit warm-up: ``(k + 1) / warmup_steps``);
 - cosine never rises again past ``total_steps`` (it holds the floor);
 - ``total_steps == warmup_steps`` is not a division by zero (the decay phase has no steps);
-- ``min_lr`` holds during warm-up too (the floor is applied to every step).
+- ``min_lr`` holds during warm-up too (the floor is applied to every step);
+- ``debug_lr_schedule`` previews the LRs a scheduler will produce (the guide's loop read
+  ``get_lr()`` without ever stepping, so it printed one LR ``total_steps`` times).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 from torch.optim import Optimizer
 
 from lrkit.errors import ConfigError
@@ -20,6 +25,7 @@ __all__ = [
     "cosine_annealing_schedule",
     "step_decay_schedule",
     "CyclicalLearningRate",
+    "debug_lr_schedule",
 ]
 
 
@@ -100,3 +106,37 @@ class CyclicalLearningRate(Scheduler):
         # values, so each group's base is 1 (whatever LR the optimizer was built with).
         self.base_lrs = [1.0] * len(optimizer.param_groups)
         self._apply()
+
+
+def debug_lr_schedule(target: Any, total_steps: int, *, every: int = 1000, group: int = 0) -> np.ndarray:
+    """The LR of ``group`` for each of ``total_steps`` updates, printing every ``every`` steps.
+
+    ``target`` is an :class:`lrkit.Scheduler` (its LRs are previewed from the schedule
+    algebra at each step; the scheduler itself is not advanced), a
+    :class:`~lrkit.schedules.Schedule`, or a config (path or dict, read with
+    :func:`lrkit.load_schedule`). For the full picture -- key steps, a sparkline, the linter --
+    use ``lrkit show CONFIG``.
+    """
+    total = check_steps("total_steps", total_steps, minimum=1)
+    every = check_steps("every", every, minimum=1)
+    if isinstance(target, Scheduler):
+        n = len(target.optimizer.param_groups)
+        if not 0 <= group < n:
+            raise ConfigError(
+                f"the optimizer has {n} parameter groups, there is no group {group}.",
+                field="group",
+                value=group,
+                fix=f"use a group index from 0 to {n - 1}.",
+            )
+        lrs = np.array([target.lrs_at(k)[group] for k in range(total)])
+    else:
+        from lrkit.schedules import Schedule
+
+        if not isinstance(target, Schedule):
+            from lrkit.config import load_schedule
+
+            target = load_schedule(target, total_steps=total)
+        lrs = np.asarray(target(np.arange(total)), dtype=np.float64)
+    for k in range(0, total, every):
+        print(f"Step {k}: LR = {lrs[k]:.2e}")
+    return lrs
