@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 import lrkit
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
-from lrkit.lint import RULES, evaluate_curve, lint, warmup_steps_of
+from lrkit.linter import RULES, evaluate_curve, lint, warmup_steps_of
 from lrkit.schedules import (
     Constant,
     Cosine,
@@ -301,6 +303,20 @@ def test_bad_targets_and_lengths_are_config_errors():
 
 def test_lrkit_lint_is_callable_from_the_package():
     assert rules(lrkit.lint(Constant(0.0), total_steps=10)) == ["zero-lr"]
+    assert lrkit.lint is lint
+
+
+@pytest.mark.slow
+def test_importing_the_linter_package_first_keeps_lrkit_lint_a_function():
+    # a fresh interpreter: in this one the package attribute is already bound
+    code = (
+        "import lrkit.linter, lrkit.linter.core, lrkit\n"
+        "from lrkit.schedules import Constant\n"
+        "print([f.rule for f in lrkit.lint(Constant(0.0), total_steps=10)])\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "['zero-lr']"
 
 
 def test_long_runs_are_sampled_and_keep_boundaries():

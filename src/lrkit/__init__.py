@@ -30,7 +30,7 @@ _LAZY: dict[str, str] = {
     "FORMATS": "lrkit.config",
     "build": "lrkit.config",
     "to_config": "lrkit.config",
-    "lint": "lrkit.lint",
+    "lint": "lrkit.linter",
     "Finding": "lrkit.findings",
     "find_lr": "lrkit.finder",
     "FinderResult": "lrkit.finder",

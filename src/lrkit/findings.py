@@ -1,6 +1,6 @@
 """A finding: something worth telling a person about a schedule or a run.
 
-Produced by the linter (:mod:`lrkit.lint`), by config readers (framework quirks they
+Produced by the linter (:mod:`lrkit.linter`), by config readers (framework quirks they
 reproduce), by the diagnosis of loss curves; rendered by the CLI.
 """
 

@@ -87,7 +87,7 @@ def _load(source: str, total_steps: int | None, fmt: str | None) -> tuple[Any, i
 
 
 def _lint(cfg: Any, n: int, ignore: Sequence[str] | None) -> list[Finding]:
-    from lrkit.lint import lint
+    from lrkit.linter import lint
 
     drop = set(ignore or ())
     return [f for f in lint(cfg, total_steps=n) if f.rule not in drop]
@@ -153,7 +153,7 @@ def _declared(cfg: Any) -> float | None:
 
 def summarize(cfg: Any, total: int, *, every: int | None = None) -> dict[str, Any]:
     """Key steps, summary figures and sparkline of a resolved config over a run of ``total``."""
-    from lrkit.lint import evaluate_curve, warmup_steps_of
+    from lrkit.linter import evaluate_curve, warmup_steps_of
 
     schedule, scale = cfg.schedule, float(cfg.peak_lr)
     bounds_all = schedule.phase_starts(total - 1)
@@ -164,9 +164,9 @@ def summarize(cfg: Any, total: int, *, every: int | None = None) -> dict[str, An
     low_i = int(np.argmin(v))
     warm = warmup_steps_of(schedule, cfg.context)
     if warm is None:
-        from lrkit.lint import _warmup_from_curve
+        from lrkit.linter.curve import warmup_from_curve
 
-        warm = _warmup_from_curve(v if curve.full else np.array([]), peak)
+        warm = warmup_from_curve(v if curve.full else np.array([]), peak)
     rows, hidden = key_steps(schedule, total, warm, every)
     row_steps = np.asarray([r for r, _ in rows], dtype=np.int64)
     pos = np.searchsorted(s, row_steps)
@@ -453,7 +453,7 @@ def plot(
     if configs.count("-") > 1:
         error_line("- (standard input) can be given only once. Fix: save the other configs to files.")
         raise typer.Exit(EXIT_BAD_INPUT)
-    from lrkit.lint import evaluate_curve
+    from lrkit.linter import evaluate_curve
     from lrkit.plot import save_figure, schedule_figure
 
     series = []

@@ -181,7 +181,7 @@ def find_peak_lr(task_ref: str, store: ResultStore | None = None, notify: Callab
 def _lint_spec(spec: ScheduleSpec, lr: float, steps: int) -> list[dict[str, Any]]:
     """The linter's findings for a schedule at peak ``lr`` over ``steps`` updates (plain dicts),
     with the config reader's own findings kept."""
-    from lrkit.lint import lint
+    from lrkit.linter import lint
     from lrkit.schedules import Scale
 
     try:

@@ -367,7 +367,7 @@ def render_report(plan: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]]
         ]
     parts += [
         "<h2>Linter findings</h2>",
-        "<p class=\"meta\">What <code>lrkit.lint</code> says about each schedule at the peak LR over this run "
+        "<p class=\"meta\">What <code>lrkit.lint()</code> says about each schedule at the peak LR over this run "
         "length (the adaptive controller's scaling is not part of the curve it sees).</p>",
         _findings(plan),
         "<h2>Failed and diverged trials</h2>",

@@ -1,0 +1,41 @@
+"""The linter's rule catalogue: every rule id with its default severity and what it finds.
+
+Each rule is documented with an example in ``docs/lint.md``.
+"""
+
+from __future__ import annotations
+
+
+
+__all__ = ["RULES", "LONG_RUN_STEPS", "SEVERITY_ORDER"]
+
+#: rule id -> (default severity, what it finds). Some rules raise or lower their severity with
+#: the size of the problem; the message always carries the numbers.
+RULES: dict[str, tuple[str, str]] = {
+    "zero-lr": ("error", "the learning rate is 0 for the whole run"),
+    "total-steps-unknown": ("info", "the run length is not known, so run-length rules were skipped"),
+    "decay-horizon-too-long": ("warning", "the decay ends after the run: the LR never gets near its floor"),
+    "decay-horizon-too-short": ("warning", "the decay ends well before the run: a share of the run sits at the floor"),
+    "warmup-longer-than-run": ("error", "the warm-up is as long as the run or longer"),
+    "warmup-too-long": ("warning", "the warm-up takes more than 10% of the run"),
+    "warmup-too-short": ("warning", "the warm-up takes less than 1% of the run"),
+    "no-warmup": ("info", "the run starts at the peak LR with no warm-up"),
+    "first-update-at-zero": ("warning", "the first update is taken at LR 0 and is wasted"),
+    "lr-rises-again": ("error", "the curve climbs back up after it has decayed (error when inside the run)"),
+    "cosine-tmax-mismatch": ("warning", "a cosine piece's T_max differs from the steps left after the warm-up"),
+    "milestones-missing": ("error", "a list of schedulers without milestones to switch between them"),
+    "milestones-mismatch": ("error", "milestones do not match the scheduler pieces they switch between"),
+    "min-lr-above-peak": ("error", "the floor (min_lr) is at or above the peak LR"),
+    "megatron-decay-iters-after-warmup": (
+        "warning",
+        "lr_decay_iters looks like 'steps after warm-up' rather than Megatron's absolute end step",
+    ),
+    "wsd-cooldown-too-short": ("warning", "the warmup-stable-decay cool-down is shorter than ~10% of the run"),
+    "never-decays": ("warning", "a long run whose LR never decays below 90% of its peak"),
+}
+
+#: a run longer than this that never decays gets ``never-decays``
+LONG_RUN_STEPS = 10_000
+
+#: findings are listed errors first
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
