@@ -10,6 +10,10 @@ $(STAMP): pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt -e .
+	@# timm pulls torchvision, whose PyPI wheel is a CUDA build that cannot load against the
+	@# CPU torch pinned above and then breaks transformers' and Lightning's imports. Nothing in
+	@# lrkit or its tests needs torchvision (the timm parity tests load timm's scheduler modules).
+	$(PY) -m pip uninstall -q -y torchvision
 	touch $(STAMP)
 
 install: $(STAMP)
