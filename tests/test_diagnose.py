@@ -1,4 +1,4 @@
-"""lrkit.diagnose: synthetic curves of each class, noisy healthy curves that must not be
+"""lrkit.diagnose (the lrkit.diagnosis package): synthetic curves of each class, noisy healthy curves that must not be
 flagged, real curves from training a small model with an LR too high and too low, and the
 `lrkit diagnose` command."""
 
@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,8 +16,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import lrkit
+import lrkit.diagnosis
 from lrkit import ConfigError
-from lrkit.diagnose import Diagnosis, diagnose, fmt_lr
+from lrkit.diagnosis import Diagnosis, diagnose, fmt_lr
 from lrkit.schedules import warmup_cosine
 
 N = 1000
@@ -297,6 +300,21 @@ def test_lrkit_diagnose_is_callable_and_returns_a_diagnosis():
     d = lrkit.diagnose(T, _healthy(rng))
     assert isinstance(d, Diagnosis) and isinstance(d, lrkit.Diagnosis)
     assert json.loads(json.dumps(d.to_dict()))["verdict"] == "healthy"
+    assert lrkit.diagnose is diagnose and lrkit.Diagnosis is Diagnosis
+
+
+@pytest.mark.slow
+def test_importing_the_diagnosis_package_first_keeps_lrkit_diagnose_a_function():
+    # a fresh interpreter: in this one the package attribute is already bound
+    code = (
+        "import lrkit.diagnosis, lrkit.diagnosis.core, lrkit.commands.diagnose, lrkit\n"
+        "import numpy as np\n"
+        "t = np.arange(200)\n"
+        "print(lrkit.diagnose(t, 2.0 * np.exp(-t / 50) + 0.5).verdict)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() in lrkit.diagnosis.CLASSES
 
 
 @pytest.mark.parametrize(
@@ -439,15 +457,15 @@ def test_cli_reads_tensorboard(tmp_path):
     w=st.integers(1, 25),
 )
 def test_window_helpers_match_brute_force(values, w):
-    from lrkit.diagnose import _causal_median, _forward_min, _rolling_median, _smooth
+    from lrkit.diagnosis.signals import causal_median, forward_min, rolling_median, wide_rolling_median
 
     z = np.asarray(values)
     n = z.size
     half = max(1, min(w, n)) // 2
     ww = max(1, min(w, n))
     centred = [np.median(z[max(0, i - half) : i - half + ww]) for i in range(n)]
-    assert np.allclose(_rolling_median(z, w), centred)
-    assert np.allclose(_smooth(z, w), centred)  # narrow windows are exact
+    assert np.allclose(rolling_median(z, w), centred)
+    assert np.allclose(wide_rolling_median(z, w), centred)  # narrow windows are exact
     causal = [np.median(z[max(0, i - w) : i]) if min(i, w) >= 3 else np.nan for i in range(n)]
-    assert np.allclose(_causal_median(z, w), causal, equal_nan=True)
-    assert np.allclose(_forward_min(z, w), [z[i : i + w].min() for i in range(n)])
+    assert np.allclose(causal_median(z, w), causal, equal_nan=True)
+    assert np.allclose(forward_min(z, w), [z[i : i + w].min() for i in range(n)])

@@ -39,8 +39,8 @@ _LAZY: dict[str, str] = {
     "AdaptiveController": "lrkit.feedback",
     "PlateauController": "lrkit.feedback",
     "LRMonitor": "lrkit.monitor",
-    "diagnose": "lrkit.diagnose",
-    "Diagnosis": "lrkit.diagnose",
+    "diagnose": "lrkit.diagnosis",
+    "Diagnosis": "lrkit.diagnosis",
 }
 
 __all__ = ["ConfigError", "ResumeWarning", "Schedule", "SchedulerInterface", "__version__", *_LAZY]
@@ -51,8 +51,9 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'lrkit' has no attribute {name!r}")
     mod = importlib.import_module(module)
-    # `lrkit.lint` and `lrkit.diagnose` are functions of same-named modules; `lrkit.schedules`
-    # is the module itself.
+    # `lrkit.lint` and `lrkit.diagnose` are functions of the `linter` and `diagnosis` packages
+    # (named apart so importing a package never rebinds the function); `lrkit.schedules` is the
+    # module itself.
     value = getattr(mod, name, mod)
     globals()[name] = value
     return value

@@ -52,7 +52,7 @@ def diagnose_command(
 
         lrkit diagnose runs/exp1/lrkit.csv --schedule configs/run.yaml
     """
-    from lrkit.diagnose import diagnose
+    from lrkit.diagnosis import diagnose
     from lrkit.monitor.readers import read_log
 
     with bad_input():
@@ -109,7 +109,7 @@ def _mark_step(ev: dict[str, Any]) -> int | None:
 
 
 def _print(log: str, run: Any, result: Any, schedule: str | None) -> None:
-    from lrkit.diagnose import fmt_lr, fmt_step
+    from lrkit.diagnosis import fmt_lr, fmt_step
 
     out = out_console()
     s = result.summary

@@ -5,7 +5,7 @@
 record per optimizer update to its sinks (CSV and JSONL files by default; TensorBoard,
 Weights & Biases and MLflow on request). :func:`read_log` reads such logs back -- or any
 CSV/JSONL with a step and a loss column, or TensorBoard event files -- for plots and for
-:func:`lrkit.diagnose`.
+:func:`lrkit.diagnose` (the :mod:`lrkit.diagnosis` package).
 
 Importing this package does not import torch or matplotlib.
 """

@@ -27,7 +27,7 @@ from lrkit.errors import ConfigError
 from lrkit.monitor.sinks import Sink, make_sink
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lrkit.diagnose import Diagnosis
+    from lrkit.diagnosis import Diagnosis
 
 __all__ = ["LRMonitor", "optimizer_record", "group_names", "grad_norm"]
 
@@ -267,7 +267,7 @@ class LRMonitor:
 
     def diagnose(self, schedule: Any = None) -> Diagnosis:
         """:func:`lrkit.diagnose` on the recorded losses and LRs."""
-        from lrkit.diagnose import diagnose
+        from lrkit.diagnosis import diagnose
 
         log = self.run_log()
         return diagnose(log.steps, log.losses, log.lrs, schedule=schedule)

@@ -1,0 +1,66 @@
+"""The loss curve as the detectors read it: log-loss when every loss is positive (so sizes are
+ratios), its trend (a centred running median over ``w = clip(n / 25, 5, 101)`` points) and its
+noise ``sigma`` (1.4826 x the median absolute deviation around the trend).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrkit.diagnosis.signals import rolling_median
+
+__all__ = ["LossCurve", "read_curve", "loss_value", "fmt_loss"]
+
+
+@dataclass
+class LossCurve:
+    steps: np.ndarray
+    y: np.ndarray  # raw losses (finite)
+    z: np.ndarray  # log losses, or the losses when some are <= 0
+    log: bool
+    w: int
+    trend: np.ndarray
+    sigma: float
+
+    @property
+    def n(self) -> int:
+        return int(self.z.size)
+
+    def ratio(self, dz: float) -> float:
+        """A difference in z as a ratio of losses (log space) or an absolute difference."""
+        return math.exp(dz) if self.log else dz
+
+    def sigma_trend(self) -> float:
+        return 1.25 * self.sigma / math.sqrt(self.w)
+
+    def size(self, rel_log: float, scale: float | None = None) -> float:
+        """A threshold of ``rel_log`` in log space, or the same fraction of the loss scale."""
+        if self.log:
+            return rel_log
+        s = scale if scale is not None else float(np.median(np.abs(self.y))) or 1.0
+        return (math.exp(rel_log) - 1.0) * s
+
+
+def read_curve(steps: np.ndarray, y: np.ndarray) -> LossCurve:
+    log = bool(np.all(y > 0))
+    z = np.log(y) if log else y.astype(np.float64)
+    n = z.size
+    w = int(np.clip(n // 25, 5, 101))
+    if w % 2 == 0:
+        w += 1
+    trend = rolling_median(z, w)
+    resid = z - trend
+    mad = float(np.median(np.abs(resid - np.median(resid))))
+    floor = 0.005 if log else 0.005 * (float(np.median(np.abs(y))) or 1.0)
+    return LossCurve(steps=steps, y=y, z=z, log=log, w=w, trend=trend, sigma=max(1.4826 * mad, floor))
+
+
+def loss_value(c: LossCurve, v: float) -> float:
+    return float(math.exp(v)) if c.log else float(v)
+
+
+def fmt_loss(c: LossCurve, v: float) -> str:
+    return f"{loss_value(c, v):.4g}"

@@ -1,0 +1,267 @@
+"""Detectors of an unstable run: divergence (NaN/inf, or a climb that stays far above the best
+loss), loss spikes (a point at least ``max(6 sigma, log 1.25)`` above the median of the ``w``
+points before it) and oscillation (the loss swinging up and down repeatedly).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from lrkit.diagnosis.advice import fix_lower_peak, lr_phrase
+from lrkit.diagnosis.curve import LossCurve, fmt_loss, loss_value
+from lrkit.diagnosis.formatting import fmt_lr, fmt_step, nice
+from lrkit.diagnosis.lr_context import LRInUse
+from lrkit.diagnosis.signals import causal_median, forward_medians, reversals, rolling_median, wide_rolling_median
+from lrkit.findings import Finding
+
+__all__ = ["find_divergence", "find_spikes", "find_oscillation"]
+
+
+def find_divergence(c: LossCurve, nonfinite_step: int | None, lr: LRInUse, all_steps: np.ndarray) -> Finding | None:
+    t = c.trend
+    ib = int(np.argmin(t))
+    rise = float(t[-1] - t[ib])
+    progress = float(max(t[0] - t[ib], 0.0))
+    st = c.sigma_trend()
+    blown = rise > max(c.size(math.log(1.5)), 0.5 * progress, 8 * st)
+    # a blow-up the model never recovers from: it jumped far above its start and ended no better
+    jump = np.nonzero(c.z > c.z[0] + max(c.size(math.log(3.0)), 10 * c.sigma))[0]
+    dead = (
+        jump.size > 0
+        and jump[0] < c.n - c.w
+        and float(t[-1]) > float(t[0]) - max(c.size(math.log(1.05)), 4 * st)
+    )
+    if dead and not blown and nonfinite_step is None:
+        i0 = int(jump[0])
+        lr_on = lr.at(c.steps, i0)
+        return Finding(
+            rule="diverging",
+            severity="error",
+            message=(
+                f"Diverged: the loss jumped to {c.y[int(np.argmax(c.z))]:.4g} at step {fmt_step(c.steps[i0])}"
+                f"{lr_phrase(lr, int(c.steps[i0]), lr_on)} and never got below where it started "
+                f"({fmt_loss(c, t[0])} -> {fmt_loss(c, t[-1])})."
+            ),
+            fix=fix_lower_peak(lr, int(c.steps[i0]), lr_on, factor=0.5, extra="and clip gradients (max_norm=1.0)"),
+            evidence={
+                "onset_step": int(c.steps[i0]),
+                "lr_at_onset": lr_on,
+                "best_step": int(c.steps[ib]),
+                "best_loss": loss_value(c, t[ib]),
+                "final_loss": loss_value(c, t[-1]),
+            },
+            source="diagnose",
+        )
+    if nonfinite_step is None and not blown:
+        return None
+    onset_i: int | None = None
+    if blown or (nonfinite_step is not None and rise > max(c.size(math.log(1.1)), 4 * st)):
+        thr = t[ib] + max(c.size(math.log(1.1)), 3 * st)
+        after = np.nonzero(t[ib:] > thr)[0]
+        if after.size:
+            # the climb starts where the trend last sat at its best level before crossing
+            onset_i = ib + int(after[0])
+            low = t[ib] + max(3 * st, c.size(math.log(1.02)))
+            back = np.nonzero(t[ib:onset_i] <= low)[0]
+            if back.size:
+                onset_i = ib + int(back[-1]) + 1  # the last step the trend sat near its best
+    if onset_i is not None:
+        onset_step = int(c.steps[onset_i])
+        lr_on = lr.at(c.steps, onset_i)
+    else:
+        onset_step = int(nonfinite_step)  # type: ignore[arg-type]
+        idx = int(np.searchsorted(all_steps, onset_step))
+        lr_on = lr.at(all_steps, min(idx, all_steps.size - 1))
+    evidence: dict[str, Any] = {
+        "onset_step": onset_step,
+        "lr_at_onset": lr_on,
+        "best_step": int(c.steps[ib]),
+        "best_loss": float(np.exp(t[ib]) if c.log else t[ib]),
+        "final_loss": float(np.exp(t[-1]) if c.log else t[-1]),
+    }
+    if nonfinite_step is not None:
+        evidence["nonfinite_step"] = int(nonfinite_step)
+    what = (
+        f"the loss became NaN/inf at step {fmt_step(nonfinite_step)}"
+        if nonfinite_step is not None
+        else f"the loss climbed from {evidence['best_loss']:.4g} (step {fmt_step(evidence['best_step'])}) "
+        f"to {evidence['final_loss']:.4g} and stayed there"
+    )
+    if onset_i is not None and nonfinite_step is not None:
+        what += f" after climbing since step {fmt_step(onset_step)}"
+    elif onset_i is not None:
+        what += f" (climb from step {fmt_step(onset_step)})"
+    where = lr_phrase(lr, onset_step, lr_on)
+    message = f"Diverged: {what}{where}."
+    fix = fix_lower_peak(lr, onset_step, lr_on, factor=0.5, extra="and clip gradients (max_norm=1.0)")
+    if nonfinite_step is not None:
+        fix += " If the LR was already small, look for fp16 overflow or a bad batch at that step."
+    return Finding(
+        rule="diverging",
+        severity="error",
+        message=message,
+        fix=fix,
+        evidence=evidence,
+        source="diagnose",
+    )
+
+
+def find_spikes(c: LossCurve, lr: LRInUse) -> list[Finding]:
+    base = causal_median(c.z, c.w)
+    excess = c.z - base
+    # minibatch noise is rarely constant (in log-loss it grows as the loss falls): a local scale
+    local = 1.4826 * wide_rolling_median(np.abs(c.z - c.trend), 4 * c.w + 1)
+    sig = np.maximum(local, c.sigma if c.n < 8 * c.w else 0.0)
+    sig = np.maximum(sig, 0.005 if c.log else 1e-12)
+    thr_arr = np.maximum(6 * sig, c.size(math.log(1.25)))
+    big_arr = np.maximum(12 * sig, c.size(math.log(2.0)))
+    cand = np.nonzero(np.nan_to_num(excess - thr_arr, nan=-np.inf) > 0)[0]
+    if cand.size == 0:
+        return []
+    # group candidates that are close together into events
+    gap = max(2, c.w // 4)
+    events: list[list[int]] = [[int(cand[0])]]
+    for i in cand[1:]:
+        if i - events[-1][-1] <= gap:
+            events[-1].append(int(i))
+        else:
+            events.append([int(i)])
+    out: list[Finding] = []
+    for ev in events:
+        start, end = ev[0], ev[-1]
+        peak_i = max(ev, key=lambda i: excess[i])
+        # one odd batch is data noise; a spike is sustained or very large
+        if len(ev) < 3 and excess[peak_i] < big_arr[peak_i]:
+            continue
+        thr = float(thr_arr[peak_i])
+        tol = max(2 * float(sig[peak_i]), c.size(math.log(1.1)))
+        level = float(base[start])
+        later = c.trend[end + 1 :]
+        raw_later = c.z[end + 1 :]
+        rec = np.nonzero((later <= level + tol) & (raw_later <= level + thr))[0]
+        recovered = bool(rec.size)
+        if not recovered and c.n - 1 - end < c.w:
+            continue  # at the very end of the log: too soon to tell
+        rec_step = int(c.steps[end + 1 + int(rec[0])]) if recovered else None
+        lr_at = lr.at(c.steps, peak_i)
+        size = c.ratio(float(excess[peak_i]))
+        size_txt = f"{size:.1f}x the loss before it" if c.log else f"+{size:.3g} over the loss before it"
+        span = (
+            f"step {fmt_step(c.steps[start])}"
+            if start == end
+            else f"steps {fmt_step(c.steps[start])}-{fmt_step(c.steps[end])}"
+        )
+        if recovered:
+            msg = (
+                f"Loss spike at {span}: {size_txt}{lr_phrase(lr, int(c.steps[peak_i]), lr_at)}; "
+                f"recovered by step {fmt_step(rec_step)}."  # type: ignore[arg-type]
+            )
+            fix = (
+                "clip gradients (max_norm=1.0) and "
+                + fix_lower_peak(lr, int(c.steps[peak_i]), lr_at, factor=0.7)
+                + " Spikes that keep coming mean the LR is near the edge of stability."
+            )
+        else:
+            msg = (
+                f"Loss spike at {span}: {size_txt}{lr_phrase(lr, int(c.steps[peak_i]), lr_at)}; "
+                "the loss did not come back to its earlier level."
+            )
+            fix = (
+                "resume from a checkpoint before the spike and "
+                + fix_lower_peak(lr, int(c.steps[peak_i]), lr_at, factor=0.5, extra="and clip gradients")
+            )
+        out.append(
+            Finding(
+                rule="loss-spike",
+                severity="warning" if recovered else "error",
+                message=msg,
+                fix=fix,
+                evidence={
+                    "start_step": int(c.steps[start]),
+                    "end_step": int(c.steps[end]),
+                    "peak_step": int(c.steps[peak_i]),
+                    "size": size,
+                    "size_is_ratio": c.log,
+                    "loss_before": float(np.exp(level) if c.log else level),
+                    "peak_loss": float(c.y[peak_i]),
+                    "recovered": recovered,
+                    "recovered_at": rec_step,
+                    "lr": lr_at,
+                },
+                source="diagnose",
+            )
+        )
+    return out
+
+
+def find_oscillation(c: LossCurve, lr: LRInUse) -> Finding | None:
+    n = c.n
+    region: tuple[int, int] | None = None
+    detail = ""
+    # fast: the loss alternates up/down step after step with large swings
+    d = np.diff(c.z)
+    if d.size >= 40:
+        sgn = np.sign(d)
+        flips = (sgn[1:] * sgn[:-1] < 0).astype(float)
+        win = 39
+        frac = np.convolve(flips, np.ones(win) / win, mode="valid")
+        amp = forward_medians(np.abs(d), win + 1)[: frac.size]
+        hit = np.nonzero((frac >= 0.95) & (amp > c.size(math.log(1.15))))[0]
+        if hit.size:
+            region = (int(hit[0]), int(min(hit[-1] + win + 1, n - 1)))
+            ratio = c.ratio(float(np.median(amp[hit])))
+            detail = (
+                f"it alternates up and down every step by about {ratio:.2f}x"
+                if c.log
+                else f"it alternates up and down every step by about {ratio:.3g}"
+            )
+    if region is None:
+        ws = 5
+        smooth = rolling_median(c.z, ws)
+        h = max(6 * 1.25 * c.sigma / math.sqrt(ws), c.size(math.log(1.2)))
+        turns = reversals(smooth, h)
+        if len(turns) >= 6:
+            gaps = np.diff(turns).astype(float)
+            cv = float(gaps.std() / gaps.mean()) if gaps.size and gaps.mean() > 0 else 1.0
+            swings = np.abs(np.diff(smooth[turns]))
+            if cv < 0.75:
+                region = (turns[0], turns[-1])
+                ratio = c.ratio(float(np.median(swings)))
+                period = 2 * float(np.mean(np.diff(c.steps[turns])))
+                detail = (
+                    f"it swings by about {ratio:.2f}x with a period of about {fmt_step(round(period))} steps"
+                    if c.log
+                    else f"it swings by about {ratio:.3g} with a period of about {fmt_step(round(period))} steps"
+                )
+    if region is None:
+        return None
+    a, b = region
+    mid = (a + b) // 2
+    lr_at = lr.at(c.steps, mid)
+    msg = (
+        f"Oscillating loss over steps {fmt_step(c.steps[a])}-{fmt_step(c.steps[b])}: {detail}"
+        f"{lr_phrase(lr, int(c.steps[mid]), lr_at)}."
+    )
+    if lr.kind in ("cyclic", "one-cycle"):
+        fix = (
+            "the swings follow the cyclical schedule; if they undo progress, lower max_lr"
+            + (f" to about {fmt_lr(nice(lr_at * 0.5))}" if lr_at else "")
+            + " or switch to a smooth decay (cosine)."
+        )
+    else:
+        fix = (
+            "reduce the LR" + (f" to about {fmt_lr(nice(lr_at * 0.5))}" if lr_at else " by about half")
+            + " or use a smoother decay (cosine instead of steps); larger batches also damp it"
+            " (guide: smoother decay or reduce learning rate)."
+        )
+    return Finding(
+        rule="oscillating",
+        severity="warning",
+        message=msg,
+        fix=fix,
+        evidence={"start_step": int(c.steps[a]), "end_step": int(c.steps[b]), "lr": lr_at, "detail": detail},
+        source="diagnose",
+    )

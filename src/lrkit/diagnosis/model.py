@@ -1,0 +1,77 @@
+"""The result of :func:`lrkit.diagnose`: the classes it knows, most severe first, and
+:class:`Diagnosis`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lrkit.diagnosis.formatting import fmt_lr
+from lrkit.findings import Finding
+
+__all__ = ["CLASSES", "RULE_CLASS", "Diagnosis"]
+
+#: verdicts, most severe first
+CLASSES = ("diverging", "spikes", "oscillating", "plateau", "slow", "healthy")
+
+RULE_CLASS = {
+    "diverging": "diverging",
+    "loss-spike": "spikes",
+    "oscillating": "oscillating",
+    "plateau": "plateau",
+    "slow-convergence": "slow",
+}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What :func:`diagnose` found.
+
+    Attributes:
+        verdict: the most severe class found (``CLASSES`` order), ``"healthy"`` if none.
+        findings: one :class:`~lrkit.Finding` per problem (``rule`` is ``diverging``,
+            ``loss-spike``, ``oscillating``, ``plateau`` or ``slow-convergence``), with evidence
+            and a fix; ``info`` findings are notes that do not change the verdict.
+        suggested_lr: the peak LR to try next (absolute), when the LR in use is known and the
+            verdict calls for a change.
+        summary: facts about the curve (points, first/best/last loss, noise, LR range).
+    """
+
+    verdict: str
+    findings: tuple[Finding, ...]
+    suggested_lr: float | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def healthy(self) -> bool:
+        return self.verdict == "healthy"
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """Every class found (warnings and errors), most severe first."""
+        found = {RULE_CLASS[f.rule] for f in self.findings if f.severity != "info"}
+        return tuple(c for c in CLASSES if c in found) or ("healthy",)
+
+    def of(self, cls: str) -> list[Finding]:
+        """Findings of one class (``"spikes"``, ``"diverging"``, ...)."""
+        return [f for f in self.findings if RULE_CLASS.get(f.rule) == cls]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "classes": list(self.classes),
+            "suggested_lr": self.suggested_lr,
+            "summary": self.summary,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+    def __str__(self) -> str:
+        lines = [f"verdict: {self.verdict}"]
+        for f in self.findings:
+            lines.append(f"- [{f.severity}] {f.message}")
+            if f.fix:
+                lines.append(f"  fix: {f.fix}")
+        if self.suggested_lr is not None:
+            lines.append(f"suggested peak LR: {fmt_lr(self.suggested_lr)}")
+        return "\n".join(lines)

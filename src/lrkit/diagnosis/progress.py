@@ -1,0 +1,184 @@
+"""Detectors of a run that does not make progress: plateaus (no progress for a long stretch, then
+a drop, or flat to the end) and slow convergence (still falling at the end about as fast as on
+average: the curve has not bent).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lrkit.diagnosis.curve import LossCurve, fmt_loss, loss_value
+from lrkit.diagnosis.formatting import fmt_lr, fmt_step, nice
+from lrkit.diagnosis.lr_context import LRInUse
+from lrkit.diagnosis.signals import forward_min, wide_rolling_median
+from lrkit.findings import Finding
+
+__all__ = ["flat_runs", "find_plateau_or_slow"]
+
+
+def flat_runs(c: LossCurve) -> list[tuple[int, int]]:
+    """Maximal index ranges where the trend makes no progress over the next ``L`` points."""
+    n = c.n
+    t = wide_rolling_median(c.z, max(c.w, n // 20 | 1))
+    L = max(c.w, n // 10)
+    if n <= L + 2:
+        return []
+    tol = max(4 * c.sigma_trend(), c.size(math.log(1.02)))
+    future_best = forward_min(t, L + 1)
+    flat = (t - future_best) < tol
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < n:
+        if flat[i]:
+            j = i
+            while j + 1 < n and flat[j + 1]:
+                j += 1
+            runs.append((i, min(j + L, n - 1) if j < n - 1 else j))
+            i = j + 1
+        else:
+            i += 1
+    return runs
+
+
+def find_plateau_or_slow(c: LossCurve, lr: LRInUse, steps_all: np.ndarray) -> list[Finding]:
+    out: list[Finding] = []
+    n = c.n
+    t = wide_rolling_median(c.z, max(c.w, n // 20 | 1))
+    st = c.sigma_trend()
+    total = float(t[0] - t[-1])
+    no_progress = total < max(6 * st, c.size(math.log(1.03)))
+    # slow: the curve has not bent -- still falling at the end about as fast as on average
+    i80 = int(0.8 * (n - 1))
+    span = float(c.steps[-1] - c.steps[0]) or 1.0
+    end_span = float(c.steps[-1] - c.steps[i80]) or 1.0
+    end_drop = float(t[i80] - t[-1])
+    # the bend is judged on the loss itself: in log-loss a geometric decay is a straight line,
+    # and a loss that fell 50x is not slow however straight its log is
+    lin = np.exp(t) if c.log else t
+    lin_total = float(lin[0] - lin[-1])
+    lin_end = float(lin[i80] - lin[-1])
+    rate_ratio = (lin_end / end_span) / (lin_total / span) if lin_total > 0 else 0.0
+    peak = lr.peak()
+    lr_end = lr.at(c.steps, n - 1)
+    if no_progress or (rate_ratio > 0.5 and end_drop > 4 * st):
+        ref = peak if peak is not None else lr_end
+        factor = 10.0 if no_progress else 3.0
+        if no_progress:
+            msg = (
+                f"No progress: the loss went from {fmt_loss(c, t[0])} to {fmt_loss(c, t[-1])} over "
+                f"{fmt_step(c.steps[-1] - c.steps[0])} steps"
+                + (f" with the LR at most {fmt_lr(ref)}" if ref else "")
+                + "."
+            )
+        else:
+            msg = (
+                f"Slow convergence: the loss is still falling at the end ({fmt_loss(c, t[i80])} -> "
+                f"{fmt_loss(c, t[-1])} over the last {fmt_step(end_span)} steps, {rate_ratio:.0%} of the "
+                "average rate): the curve has not bent"
+                + (f"; the LR peaked at {fmt_lr(ref)}" if ref else "")
+                + "."
+            )
+        fix = (
+            f"increase the peak LR to about {fmt_lr(nice(ref * factor))} (try `lrkit find` for the largest "
+            "stable LR)"
+            if ref
+            else f"increase the LR (about {factor:.0f}x; `lrkit find` locates the largest stable LR)"
+        )
+        if ref and lr_end is not None and peak and lr_end < 0.2 * peak and not no_progress:
+            fix += (
+                f"; the LR had already decayed to {fmt_lr(lr_end)} while the loss still fell, so also decay "
+                "more slowly (a later or longer decay)"
+            )
+        fix += " (guide: increase learning rate or adjust decay schedule)."
+        out.append(
+            Finding(
+                rule="slow-convergence",
+                severity="warning",
+                message=msg,
+                fix=fix,
+                evidence={
+                    "start_loss": loss_value(c, t[0]),
+                    "end_loss": loss_value(c, t[-1]),
+                    "end_rate_ratio": rate_ratio,
+                    "no_progress": no_progress,
+                    "lr_peak": ref,
+                    "suggested_lr": nice(ref * factor) if ref else None,
+                },
+                source="diagnose",
+            )
+        )
+        return out
+    # plateaus
+    for a, b in flat_runs(c):
+        length = c.steps[b] - c.steps[a]
+        if b - a < max(0.25 * n, 10) or a == 0:
+            continue
+        level = float(np.median(t[a : b + 1]))
+        lr_a, lr_b = lr.at(c.steps, a), lr.at(c.steps, b)
+        if b < n - 1:
+            after = t[b:]
+            drop = level - float(after.min())
+            if drop < max(8 * st, c.size(math.log(1.1))):
+                continue
+            dropped_with_lr = (
+                lr_b is not None
+                and b + 1 < n
+                and (lr_next := lr.at(c.steps, min(n - 1, b + max(1, c.w)))) is not None
+                and lr_next < 0.6 * lr_b
+            )
+            severity = "info" if dropped_with_lr else "warning"
+            msg = (
+                f"Plateau over steps {fmt_step(c.steps[a])}-{fmt_step(c.steps[b])} ({fmt_step(length)} steps) at "
+                f"loss {fmt_loss(c, level)}"
+                + (f" with the LR at {fmt_lr(lr_a)}" if lr_a else "")
+                + (f"; it fell by {c.ratio(drop):.2f}x afterwards." if c.log else f"; it fell by {drop:.3g} afterwards.")
+            )
+            if dropped_with_lr:
+                fix = "the drop came when the LR was lowered: decaying earlier (or a cosine decay) would save those steps."
+            else:
+                fix = (
+                    "try a cyclical LR (lrkit.schedules.Cyclic"
+                    + (f" between {fmt_lr(nice(lr_a / 4))} and {fmt_lr(lr_a)}" if lr_a else "")
+                    + ") or adaptive scheduling (lrkit.PlateauController: halve the LR after a few hundred "
+                    "steps without improvement) (guide: cyclical LR or adaptive scheduling)."
+                )
+        else:
+            # flat until the end: converged, or stuck under an LR that never comes down
+            constant = lr_a is not None and lr_b is not None and lr_b >= 0.5 * lr_a
+            if not constant or b - a < 0.3 * n:
+                severity = "info"
+            else:
+                severity = "warning"
+            if lr_a is None:
+                severity = "info"
+            msg = (
+                f"The loss stopped improving from step {fmt_step(c.steps[a])} ({fmt_step(length)} steps at about "
+                f"{fmt_loss(c, level)})"
+                + (f" with the LR held near {fmt_lr(lr_b)}" if constant else "")
+                + "."
+            )
+            if constant:
+                fix = (
+                    f"decay the LR over that stretch (e.g. cosine from {fmt_lr(lr_b)} to {fmt_lr(nice(lr_b / 10))}), "
+                    "or use adaptive scheduling (lrkit.PlateauController) (guide: cyclical LR or adaptive scheduling)."
+                )
+            else:
+                fix = "if the loss should go lower, try a cyclical LR or adaptive scheduling; otherwise the run has converged."
+        out.append(
+            Finding(
+                rule="plateau",
+                severity=severity,  # type: ignore[arg-type]
+                message=msg,
+                fix=fix,
+                evidence={
+                    "start_step": int(c.steps[a]),
+                    "end_step": int(c.steps[b]),
+                    "loss": loss_value(c, level),
+                    "lr": lr_a,
+                },
+                source="diagnose",
+            )
+        )
+    return out
