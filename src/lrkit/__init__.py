@@ -41,6 +41,13 @@ _LAZY: dict[str, str] = {
     "LRMonitor": "lrkit.monitor",
     "diagnose": "lrkit.diagnosis",
     "Diagnosis": "lrkit.diagnosis",
+    "Controller": "lrkit.scheduler",
+    "tasks": "lrkit.tasks",
+    "Task": "lrkit.tasks",
+    "get_task": "lrkit.tasks",
+    "run_comparison": "lrkit.compare",
+    "read_log": "lrkit.monitor",
+    "RunLog": "lrkit.monitor",
 }
 
 __all__ = ["ConfigError", "ResumeWarning", "Schedule", "SchedulerInterface", "__version__", *_LAZY]
