@@ -267,6 +267,7 @@ def test_convert_to_lrkit_round_trips_the_curve(runner, cfgs, tmp_path):
 def test_list_names_every_family_and_format(runner):
     from lrkit.config import FORMATS
     from lrkit.schedules import schedule_names
+    from lrkit.tasks import task_names
 
     res = invoke(runner, "list")
     assert res.exit_code == 0
@@ -274,8 +275,11 @@ def test_list_names_every_family_and_format(runner):
         assert re.search(rf"^  {re.escape(name)}\s+\S", res.output, re.M), name
     for name in FORMATS:
         assert re.search(rf"^  {re.escape(name)}\s+\S", res.output, re.M), name
+    for name in task_names():
+        assert re.search(rf"^  {re.escape(name)}\s+\S", res.output, re.M), name
     data = json.loads(invoke(runner, "list", "--json").output)
     assert set(data["schedules"]) == set(schedule_names()) and set(data["formats"]) == set(FORMATS)
+    assert set(data["tasks"]) == set(task_names()) and all(data["tasks"].values())
     assert data["schedules"]["cosine"].startswith("Half a cosine")
 
 
@@ -386,6 +390,15 @@ _RUNNER = textwrap.dedent(
 def test_commands_do_not_import_torch(cfgs, tmp_path, command):
     extra = {"plot": ["-o", str(tmp_path / "p.png")], "convert": ["--to", "lrkit"]}.get(command, [])
     res = _run(sys.executable, "-c", _RUNNER, command, str(cfgs["good"]), *extra)
+    loaded = json.loads(res.stderr.rsplit("LOADED=", 1)[1])
+    assert "torch" not in loaded, res.stderr
+
+
+@pytest.mark.slow
+def test_list_names_the_tasks_without_importing_torch():
+    res = _run(sys.executable, "-c", _RUNNER, "list", "--json")
+    assert res.returncode == 0, res.stderr
+    assert "digits" in json.loads(res.stdout)["tasks"]
     loaded = json.loads(res.stderr.rsplit("LOADED=", 1)[1])
     assert "torch" not in loaded, res.stderr
 

@@ -486,7 +486,7 @@ def _first_sentence(doc: str | None) -> str:
 
 
 def list_known(as_json: JsonFlag = False) -> None:
-    """List the schedule families and the config formats lrkit knows, one line each.
+    """List the schedule families, the config formats and the embedded tasks lrkit knows, one line each.
 
     Example:
 
@@ -505,8 +505,11 @@ def list_known(as_json: JsonFlag = False) -> None:
         if err.name not in ("lrkit.config",):
             raise
         formats = {}
+    from lrkit.tasks import describe_tasks  # names and lines only: no torch
+
+    tasks = describe_tasks()
     if as_json:
-        typer.echo(json.dumps({"schedules": families, "formats": formats}, indent=2))
+        typer.echo(json.dumps({"schedules": families, "formats": formats, "tasks": tasks}, indent=2))
         return
     out = out_console()
     out.print(Text("schedule families (type: in a schedule dict)", style="bold"))
@@ -517,6 +520,11 @@ def list_known(as_json: JsonFlag = False) -> None:
     out.print(Text("config formats (--format / convert --to)", style="bold"))
     width = max(map(len, formats), default=0)
     for name, line in formats.items():
+        out.print(f"  {name:<{width}}  {line}", markup=False)
+    out.print()
+    out.print(Text("embedded tasks (compare --task / find --task)", style="bold"))
+    width = max(map(len, tasks), default=0)
+    for name, line in tasks.items():
         out.print(f"  {name:<{width}}  {line}", markup=False)
 
 
