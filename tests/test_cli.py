@@ -339,6 +339,18 @@ def test_plot_same_file_names_use_paths(runner, tmp_path):
 # ---------------------------------------------------------------------------------- help
 
 
+def test_command_summaries_are_not_broken_mid_sentence():
+    # `lrkit --help` lists each command's first paragraph; a wrapped docstring shows its newlines
+    import inspect
+
+    from lrkit.cli import app
+
+    assert app.registered_commands
+    for info in app.registered_commands:
+        text = info.help if info.help is not None else inspect.getdoc(info.callback) or ""
+        assert "\n" not in text.split("\n\n")[0], (info.name, text)
+
+
 @pytest.mark.parametrize("command", ["show", "plot", "check", "convert", "list"])
 def test_help_has_an_example(runner, command):
     res = invoke(runner, command, "--help", env={"COLUMNS": "200"})

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from lrkit.commands.common import EXIT_FINDINGS, bad_input, console, err_console
+from lrkit.commands.common import EXIT_FINDINGS, bad_input, console, err_console, reflow_help
 
 __all__ = ["register", "compare_command"]
 
@@ -158,4 +158,4 @@ def _runtime_env(text: str | None) -> dict | None:
 
 def register(app: typer.Typer) -> None:
     """Add ``compare`` to the ``lrkit`` app."""
-    app.command("compare")(compare_command)
+    app.command("compare", help=reflow_help(compare_command))(compare_command)

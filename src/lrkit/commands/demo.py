@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from lrkit.commands.common import bad_input, console
+from lrkit.commands.common import bad_input, console, reflow_help
 
 __all__ = ["register", "demo_command"]
 
@@ -51,4 +51,4 @@ def demo_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``demo`` to the ``lrkit`` app."""
-    app.command("demo")(demo_command)
+    app.command("demo", help=reflow_help(demo_command))(demo_command)

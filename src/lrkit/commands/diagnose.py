@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from lrkit.commands.common import EXIT_FINDINGS, bad_input, out_console
+from lrkit.commands.common import EXIT_FINDINGS, bad_input, out_console, reflow_help
 
 __all__ = ["register", "diagnose_command"]
 
@@ -145,4 +145,4 @@ def _print(log: str, run: Any, result: Any, schedule: str | None) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``diagnose`` to the ``lrkit`` app."""
-    app.command("diagnose")(diagnose_command)
+    app.command("diagnose", help=reflow_help(diagnose_command))(diagnose_command)

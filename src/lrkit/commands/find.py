@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lrkit.commands.common import BadInput, bad_input, out_console
+from lrkit.commands.common import BadInput, bad_input, out_console, reflow_help
 from lrkit.errors import ConfigError, did_you_mean
 
 __all__ = ["register", "find_command", "load_finder_entry"]
@@ -185,4 +185,4 @@ def _run(  # type: ignore[no-untyped-def]
 
 def register(app: typer.Typer) -> None:
     """Add ``find`` to the ``lrkit`` app."""
-    app.command("find")(find_command)
+    app.command("find", help=reflow_help(find_command))(find_command)
