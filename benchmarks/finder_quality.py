@@ -2,31 +2,46 @@
 
 For each task of ``benchmarks/finder_tasks.py``:
 
-1. grid-search the peak LR of a warm-up (10%) + cosine run of ``task.steps`` updates
-   (LRs spaced by 10**0.25, held-out loss averaged over 3 seeds; the grid best is refined by
-   a parabola through its neighbours in log LR);
-2. run lrkit's range test (``num_steps`` <= 200 updates) on a fresh model, and read two
-   suggestions from it: lrkit's rule and a fastai-style ``valley`` (EMA 0.98, first 10% and
-   last 5 points trimmed, as fastai's ``lr_find`` does);
+1. grid-search the peak LR of a warm-up (10%) + cosine run of ``task.steps`` updates, scored
+   by the held-out loss averaged over 5 seeds (the seed sets the init and the data order):
+   LRs spaced by 10**0.25 over the task's bounds, the grid extended while its best point
+   sits on an edge, then the two points 10**+-0.125 around the best added. The grid-best LR
+   is the best point evaluated (resolution 1/8 decade; no curve fit, which a cliff on one
+   side of the optimum would drag far off);
+2. run lrkit's range test (``num_steps`` <= 200 updates, seed-0 init, its own data order) and
+   read two suggestions from it: lrkit's rule and a fastai-style ``valley`` (EMA 0.98, first
+   10% and last 5 points trimmed, as fastai's ``lr_find`` does);
 3. run torch-lr-finder's ``range_test`` on the same model/data/ramp and take its
    steepest-gradient suggestion (``plot(suggest_lr=True)``: skip 10 first, 5 last);
-4. train the full schedule at each suggestion (same 3 seeds) and report
+4. train the full schedule at each suggestion (same 5 seeds, same optimizer) and report
    ``|log10(suggestion / grid_best)|`` and the relative regret
-   ``(loss(suggestion) - loss(grid best point)) / loss(grid best point)``.
+   ``(loss(suggestion) - loss(grid best)) / |loss(grid best)|`` -- both losses the same
+   5-seed mean of the held-out loss the grid was scored on.
+
+A diverged run counts as the untrained model's held-out loss. Every training run and range
+test is cached in ``benchmarks/.cache/finder_quality/<task>.json`` (keyed by the task's
+settings), so re-reading the curves with another rule costs seconds; ``--refresh``
+recomputes. ``--cv`` scores candidate rules by leave-one-task-out cross-validation over all
+tasks in the cache (see ``docs/finder.md``).
 
 Targets for lrkit: median |log10| <= 0.301 (within 2x) and mean regret <= 0.15.
-Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finder_quality.py [--suite holdout] [--json out.json]``.
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finder_quality.py [--suite holdout|all]
+[--tasks ...] [--json out.json] [--cv]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
+import io
 import json
 import math
 import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -37,11 +52,16 @@ import finder_tasks  # noqa: E402
 
 import lrkit  # noqa: E402
 from lrkit.finder.smoothing import ema  # noqa: E402
-from lrkit.finder.suggest import valley_lr  # noqa: E402
+from lrkit.finder.suggest import suggest, valley_lr  # noqa: E402
 from lrkit.schedules import warmup_cosine  # noqa: E402
 
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1, 2, 3, 4)
 START_LR, END_LR, RANGE_STEPS = 1e-6, 10.0, 150
+GRID_STEP = 0.25  # decades between coarse grid points
+MAX_EXTEND = 4  # coarse points added beyond a bound while the best sits on it
+CACHE_DIR = Path(__file__).resolve().parent / ".cache" / "finder_quality"
+CACHE_VERSION = 2
+METHODS = ("lrkit", "torch-lr-finder", "fastai-valley")
 
 
 def train(task: finder_tasks.BenchTask, peak: float, seed: int) -> float:
@@ -59,25 +79,68 @@ def train(task: finder_tasks.BenchTask, peak: float, seed: int) -> float:
     return task.evaluate(model)
 
 
-def final_loss(task: finder_tasks.BenchTask, peak: float, cap: float) -> float:
-    vals = [min(train(task, peak, s), cap) for s in SEEDS]
-    vals = [cap if not math.isfinite(v) else v for v in vals]
-    return float(np.mean(vals))
+class Cache:
+    """Per-task JSON cache of training runs (LR -> per-seed held-out losses) and range tests."""
+
+    def __init__(self, task: finder_tasks.BenchTask, refresh: bool = False) -> None:
+        self.path = CACHE_DIR / f"{task.name}.json"
+        self.key = {
+            "version": CACHE_VERSION,
+            "steps": task.steps,
+            "grid": list(task.grid),
+            "seeds": list(SEEDS),
+            "range_test": [START_LR, END_LR, RANGE_STEPS],
+        }
+        self.data: dict[str, Any] = {"key": self.key, "runs": {}}
+        if not refresh and self.path.exists():
+            stored = json.loads(self.path.read_text())
+            if stored.get("key") == self.key:
+                self.data = stored
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.data))
+
+    def runs(self) -> dict[str, list[float]]:
+        return self.data["runs"]
 
 
-def grid_search(task: finder_tasks.BenchTask, cap: float) -> tuple[float, float, list[tuple[float, float]]]:
+def _lr_key(x: float) -> str:
+    return f"{x:.4f}"  # log10 LR, 1e-4 decade resolution
+
+
+def mean_loss(task: finder_tasks.BenchTask, x: float, cap: float, cache: Cache) -> float:
+    """5-seed mean held-out loss of a full run at peak LR ``10**x`` (cached); a diverged run
+    (non-finite, or worse than the untrained model) counts as the untrained model."""
+    k = _lr_key(x)
+    if k not in cache.runs():
+        vals = [train(task, float(10**x), s) for s in SEEDS]
+        cache.runs()[k] = [v if math.isfinite(v) else None for v in vals]
+        cache.save()
+    return float(np.mean([cap if v is None else min(v, cap) for v in cache.runs()[k]]))
+
+
+def grid_search(task: finder_tasks.BenchTask, cap: float, cache: Cache) -> tuple[float, float, list[list[float]]]:
+    """Best peak LR on the grid (coarse, extended at an edge while it holds the best, then
+    refined by 1/8 decade on both sides of the best) -> (lr, loss, [[lr, loss], ...])."""
     lo, hi = math.log10(task.grid[0]), math.log10(task.grid[1])
-    xs = np.arange(lo, hi + 1e-9, 0.25)
-    table = [(float(10**x), final_loss(task, float(10**x), cap)) for x in xs]
-    losses = np.array([v for _, v in table])
-    i = int(np.argmin(losses))
-    best_x = xs[i]
-    if 0 < i < len(xs) - 1:  # parabola through the best point and its neighbours
-        y0, y1, y2 = losses[i - 1], losses[i], losses[i + 1]
-        denom = y0 - 2 * y1 + y2
-        if denom > 0:
-            best_x = xs[i] + 0.25 * 0.5 * (y0 - y2) / denom
-    return float(10**best_x), float(losses[i]), table
+    xs = [round(x, 4) for x in np.arange(lo, hi + 1e-9, GRID_STEP)]
+    loss = {x: mean_loss(task, x, cap, cache) for x in xs}
+    for _ in range(MAX_EXTEND):
+        best = min(loss, key=loss.get)
+        if best == min(loss):
+            x = round(best - GRID_STEP, 4)
+        elif best == max(loss):
+            x = round(best + GRID_STEP, 4)
+        else:
+            break
+        loss[x] = mean_loss(task, x, cap, cache)
+    best = min(loss, key=loss.get)
+    for x in (round(best - GRID_STEP / 2, 4), round(best + GRID_STEP / 2, 4)):
+        loss[x] = mean_loss(task, x, cap, cache)
+    best = min(loss, key=loss.get)
+    table = [[float(10**x), loss[x]] for x in sorted(loss)]
+    return float(10**best), loss[best], table
 
 
 class _Batches(torch.utils.data.IterableDataset):
@@ -100,9 +163,6 @@ def torch_lr_finder_steepest(task: finder_tasks.BenchTask) -> float | None:
     else:
         crit = torch.nn.CrossEntropyLoss()
     finder = LRFinder(model, opt, crit, device="cpu")
-    import contextlib
-    import io
-
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         finder.range_test(loader, start_lr=START_LR, end_lr=END_LR, num_iter=RANGE_STEPS)
         try:
@@ -122,76 +182,59 @@ def fastai_valley(lrs: np.ndarray, raw: np.ndarray) -> float | None:
     return valley_lr(lrs[lo:hi], sm[lo:hi])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--tasks", nargs="*", help="subset of task names")
-    ap.add_argument(
-        "--suite",
-        choices=("tuning", "holdout", "all"),
-        default="tuning",
-        help="tuning: the tasks the rule was designed on (default); holdout: tasks written after it was frozen",
-    )
-    ap.add_argument("--json", help="write per-task numbers (and the lrkit curves) here")
-    args = ap.parse_args()
-    torch.set_num_threads(1)
-    warnings.filterwarnings("ignore")
-    tasks = {}
-    if args.suite in ("tuning", "all") or args.tasks:
-        tasks.update(finder_tasks.tasks())
-    if args.suite in ("holdout", "all") or (args.tasks and any(n.startswith("h-") for n in args.tasks)):
-        tasks.update(finder_tasks.holdout())
-    names = args.tasks or list(tasks)
-    t0 = time.perf_counter()
-    rows = []
-    for name in names:
-        task = tasks[name]
-        cap = task.evaluate(task.make_model(0))  # a diverged run counts as the untrained loss
-        best_lr, best_loss, table = grid_search(task, cap)
+def measure(task: finder_tasks.BenchTask, cache: Cache) -> dict[str, Any]:
+    """Grid, range-test curve and the peers' suggestions of one task (cached)."""
+    d = cache.data
+    cap = task.evaluate(task.make_model(0))  # a diverged run counts as the untrained loss
+    d["cap"] = cap
+    best_lr, best_loss, table = grid_search(task, cap, cache)
+    d.update(grid_best=best_lr, grid_best_loss=best_loss, grid=table)
+    if "lrs" not in d:
         model = task.make_model(0)
         opt = task.make_optimizer(model, START_LR)
         res = lrkit.find_lr(
             model, opt, task.batches(7), task.loss_fn, start_lr=START_LR, end_lr=END_LR, num_steps=RANGE_STEPS
         )
-        sugg = {
-            "lrkit": res.suggestion,
-            "torch-lr-finder": torch_lr_finder_steepest(task),
-            "fastai-valley": fastai_valley(res.lrs, res.raw_losses),
+        d["lrs"], d["raw_losses"] = res.lrs.tolist(), res.raw_losses.tolist()
+        d["stopped_reason"] = res.stopped_reason
+        d["torch-lr-finder"] = torch_lr_finder_steepest(task)
+    cache.save()
+    return d
+
+
+def evaluate_suggestions(task: finder_tasks.BenchTask, cache: Cache) -> dict[str, Any]:
+    d = measure(task, cache)
+    lrs, raw = np.asarray(d["lrs"]), np.asarray(d["raw_losses"])
+    sug = suggest(lrs, raw)
+    found = {"lrkit": sug.lr, "torch-lr-finder": d["torch-lr-finder"], "fastai-valley": fastai_valley(lrs, raw)}
+    row: dict[str, Any] = {
+        "task": task.name,
+        "grid_best": d["grid_best"],
+        "grid_best_loss": d["grid_best_loss"],
+        "grid": d["grid"],
+        "range": [sug.low, sug.high],
+        "confidence": sug.confidence,
+        "steps_run": len(lrs),
+        "lrs": d["lrs"],
+        "raw_losses": d["raw_losses"],
+    }
+    for method, s in found.items():
+        if s is None or not math.isfinite(s) or s <= 0:
+            row[method] = {"lr": None, "log10_err": None, "regret": None}
+            continue
+        loss = mean_loss(task, math.log10(s), d["cap"], cache)
+        row[method] = {
+            "lr": s,
+            "log10_err": abs(math.log10(s / d["grid_best"])),
+            "regret": (loss - d["grid_best_loss"]) / abs(d["grid_best_loss"]),
         }
-        row = {
-            "task": name,
-            "grid_best": best_lr,
-            "grid_best_loss": best_loss,
-            "grid": table,
-            "range": list(res.range),
-            "confidence": res.confidence,
-            "steps_run": len(res.lrs),
-            "lrs": res.lrs.tolist(),
-            "raw_losses": res.raw_losses.tolist(),
-        }
-        for method, s in sugg.items():
-            if s is None or not math.isfinite(s) or s <= 0:
-                row[method] = {"lr": None, "log10_err": None, "regret": None}
-                continue
-            loss = final_loss(task, s, cap)
-            row[method] = {
-                "lr": s,
-                "log10_err": abs(math.log10(s / best_lr)),
-                "regret": (loss - best_loss) / abs(best_loss),
-            }
-        rows.append(row)
-        print(
-            f"{name:26s} grid-best {best_lr:9.3g}  "
-            + "  ".join(
-                f"{m}: {row[m]['lr'] if row[m]['lr'] is None else format(row[m]['lr'], '.3g')}"
-                for m in sugg
-            )
-            + f"  (range {res.range[0] or float('nan'):.3g}-{res.range[1] or float('nan'):.3g}, {res.confidence},"
-            f" {len(res.lrs)} steps)",
-            flush=True,
-        )
-    print()
+    return row
+
+
+def summary(rows: list[dict[str, Any]], title: str) -> None:
+    print(f"\n{title}")
     print(f"{'method':18s} {'median |log10|':>15s} {'within 2x':>10s} {'mean regret':>12s} {'no answer':>10s}")
-    for method in ("lrkit", "torch-lr-finder", "fastai-valley"):
+    for method in METHODS:
         errs = [r[method]["log10_err"] for r in rows if r[method]["log10_err"] is not None]
         regs = [r[method]["regret"] for r in rows if r[method]["regret"] is not None]
         missing = sum(r[method]["lr"] is None for r in rows)
@@ -204,10 +247,163 @@ def main() -> None:
         )
     covered = sum(r["range"][0] is not None and r["range"][0] <= r["grid_best"] <= r["range"][1] for r in rows)
     print(f"lrkit's range contains the grid-best LR on {covered}/{len(rows)} tasks")
-    print(f"\n{len(rows)} tasks, range test {RANGE_STEPS} updates ({START_LR:g} -> {END_LR:g}), "
-          f"{time.perf_counter() - t0:.0f} s on CPU, torch threads = 1")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--tasks", nargs="*", help="subset of task names")
+    ap.add_argument(
+        "--suite",
+        choices=("tuning", "holdout", "all"),
+        default="tuning",
+        help="tuning: the tasks the rule was first designed on (default); holdout: tasks written after it",
+    )
+    ap.add_argument("--json", help="write per-task numbers (and the lrkit curves) here")
+    ap.add_argument("--refresh", action="store_true", help="ignore the cache and recompute every run")
+    ap.add_argument("--cv", action="store_true", help="leave-one-task-out cross-validation of candidate rules")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    tasks: dict[str, finder_tasks.BenchTask] = {}
+    if args.suite in ("tuning", "all") or args.tasks:
+        tasks.update(finder_tasks.tasks())
+    if args.suite in ("holdout", "all") or (args.tasks and any(n.startswith("h-") for n in args.tasks)):
+        tasks.update(finder_tasks.holdout())
+    names = args.tasks or list(tasks)
+    if args.cv:
+        caches = {n: Cache(tasks[n], args.refresh) for n in names}
+        data = {n: measure(tasks[n], caches[n]) for n in names}
+        cross_validate(data, lambda n, x: mean_loss(tasks[n], x, data[n]["cap"], caches[n]))
+        return
+    t0 = time.perf_counter()
+    rows = []
+    for name in names:
+        row = evaluate_suggestions(tasks[name], Cache(tasks[name], args.refresh))
+        rows.append(row)
+        print(
+            f"{name:28s} grid-best {row['grid_best']:9.3g}  "
+            + "  ".join(
+                f"{m}: {row[m]['lr'] if row[m]['lr'] is None else format(row[m]['lr'], '.3g')}"
+                f" ({'-' if row[m]['regret'] is None else format(row[m]['regret'], '+.2f')})"
+                for m in METHODS
+            )
+            + f"  range {row['range'][0] or float('nan'):.3g}-{row['range'][1] or float('nan'):.3g},"
+            f" {row['confidence']}, {row['steps_run']} steps",
+            flush=True,
+        )
+    summary(rows, f"{len(rows)} tasks (suite: {args.suite if not args.tasks else 'selected'})")
+    print(
+        f"\nrange test {RANGE_STEPS} updates ({START_LR:g} -> {END_LR:g}), {len(SEEDS)} seeds per full run, "
+        f"{time.perf_counter() - t0:.0f} s on CPU (cached runs are free), torch threads = 1"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+def cross_validate(data: dict[str, dict[str, Any]], train_at: Any = None) -> None:
+    """Leave-one-task-out cross-validation of ``anchor + offset`` rules on cached curves.
+
+    For each anchor of :func:`lrkit.finder.suggest.anchor_points`, the offset (decades, on a
+    0.05 grid) is fitted on all tasks but one and applied to the one left out; the nested
+    line also chooses the anchor inside each fold. A rule's loss at an LR between grid points
+    is read off the grid by linear interpolation in log LR (an estimate: the benchmark proper
+    trains at the suggestion). Fitting objective: mean relative regret, or the median
+    |log10 error|; both are shown, each scored on the left-out tasks only. With ``train_at``
+    (``(task, log10 lr) -> loss``), the rule lrkit ships (its anchor, the offset refitted in
+    each fold) is then trained at each left-out prediction: the cross-validated numbers with
+    real regrets, and the error quantile that sizes the range.
+    """
+    rule = importlib.import_module("lrkit.finder.suggest")  # the package re-exports suggest()
+
+    names = sorted(data)
+    anchors, x_div, best_x, grid_x, grid_y, best_y = {}, {}, {}, {}, {}, {}
+    for n in names:
+        d = data[n]
+        r = rule.read_curve(np.asarray(d["lrs"]), np.asarray(d["raw_losses"]))
+        anchors[n], x_div[n] = rule.anchor_points(r), float(r.x[r.i_div])
+        g = np.asarray(d["grid"])
+        grid_x[n], grid_y[n] = np.log10(g[:, 0]), g[:, 1]
+        best_x[n], best_y[n] = math.log10(d["grid_best"]), d["grid_best_loss"]
+
+    def predict(n: str, anchor: str, c: float) -> float:
+        return min(anchors[n][anchor] + c, x_div[n])
+
+    def regret(n: str, x: float) -> float:
+        return (float(np.interp(x, grid_x[n], grid_y[n])) - best_y[n]) / abs(best_y[n])
+
+    def objective(kind: str, ns: list[str], anchor: str, c: float) -> float:
+        if kind == "regret":
+            return float(np.mean([regret(n, predict(n, anchor, c)) for n in ns]))
+        return float(np.median([abs(predict(n, anchor, c) - best_x[n]) for n in ns]))
+
+    offsets = np.round(np.arange(-1.5, 0.501, 0.05), 2)
+    anchor_names = list(anchors[names[0]])
+
+    def report(label: str, xs: dict[str, float], extra: str = "") -> None:
+        errs = [abs(xs[n] - best_x[n]) for n in names]
+        regs = [regret(n, xs[n]) for n in names]
+        hold = [n for n in names if n.startswith("h-")]
+        tune = [n for n in names if not n.startswith("h-")]
+
+        def part(ns: list[str]) -> str:
+            e = [abs(xs[n] - best_x[n]) for n in ns]
+            return f"{np.median(e):.2f}/{np.mean([regret(n, xs[n]) for n in ns]):.2f}" if ns else "-"
+
+        print(
+            f"{label:34s} {np.median(errs):6.3f} {sum(e <= 0.30103 for e in errs):3d}/{len(names):<3d}"
+            f" {np.mean(regs):7.3f} {np.median(regs):7.3f}   {part(tune):>10s} {part(hold):>10s} {extra}"
+        )
+
+    print(f"leave-one-task-out over {len(names)} tasks (regret read off the grid by interpolation)")
+    print(f"{'rule':34s} {'med|e|':>6s} {'2x':>7s} {'mean r':>7s} {'med r':>7s}   "
+          f"{'design':>10s} {'holdout':>10s}  (med|e|/mean r)")
+    report("fastai/Smith: minimum / 10", {n: predict(n, "divergence", -1.0) for n in names})
+    report("current: mid75 + 0 (not fitted)", {n: predict(n, "mid75", 0.0) for n in names})
+    for kind in ("regret", "error"):
+        print(f"-- offset fitted on the other tasks to the {kind} objective")
+        for a in anchor_names:
+            xs, cs = {}, []
+            for n in names:
+                rest = [m for m in names if m != n]
+                c = min(offsets, key=lambda c: objective(kind, rest, a, c))
+                xs[n] = predict(n, a, c)
+                cs.append(c)
+            full = min(offsets, key=lambda c: objective(kind, names, a, c))
+            report(f"{a} + c", xs, f"c all-tasks {full:+.2f}, folds {min(cs):+.2f}..{max(cs):+.2f}")
+        xs, picked = {}, []
+        for n in names:
+            rest = [m for m in names if m != n]
+            a, c = min(
+                ((a, c) for a in anchor_names for c in offsets), key=lambda ac: objective(kind, rest, *ac)
+            )
+            xs[n] = predict(n, a, c)
+            picked.append(f"{a}{c:+.2f}")
+        report("nested (anchor and c per fold)", xs, "picked: " + ", ".join(sorted(set(picked))))
+    if train_at is None:
+        return
+    a = rule.ANCHOR
+    xs, cs = {}, []
+    for n in names:
+        rest = [m for m in names if m != n]
+        c = min(offsets, key=lambda c: objective("regret", rest, a, c))
+        xs[n], cs = predict(n, a, c), cs + [c]
+    print(f"\nshipped rule {a} + c (c refitted per fold: {min(cs):+.2f}..{max(cs):+.2f}), trained at each "
+          f"left-out prediction ({len(SEEDS)} seeds):")
+    errs, regs = {}, {}
+    for n in names:
+        errs[n] = abs(xs[n] - best_x[n])
+        regs[n] = (train_at(n, xs[n]) - best_y[n]) / abs(best_y[n])
+        print(f"  {n:28s} lr {10 ** xs[n]:9.3g}  grid-best {10 ** best_x[n]:9.3g}  |log10| {errs[n]:.2f}"
+              f"  regret {regs[n]:+.3f}")
+    for label, ns in (("design", [n for n in names if not n.startswith("h-")]),
+                      ("holdout", [n for n in names if n.startswith("h-")]), ("all", names)):
+        if ns:
+            e = [errs[n] for n in ns]
+            print(f"  {label:8s} median |log10| {np.median(e):.3f}, within 2x {sum(v <= 0.30103 for v in e)}/{len(ns)},"
+                  f" mean regret {np.mean([regs[n] for n in ns]):.3f}")
+    e = list(errs.values())
+    print(f"  |log10 error| quantiles: 50% {np.quantile(e, 0.5):.2f}, 68% {np.quantile(e, 0.68):.2f},"
+          f" 80% {np.quantile(e, 0.8):.2f} decades")
 
 
 if __name__ == "__main__":

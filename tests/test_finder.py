@@ -398,3 +398,19 @@ def test_cli_bad_input_is_one_line_and_exit_2(entry_module, args, needle):
     assert r.exit_code == 2
     err = r.stderr.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("lrkit: error:") and needle in err[0]
+
+
+def test_rule_is_the_cross_validated_anchor_plus_offset():
+    import importlib
+
+    rule = importlib.import_module("lrkit.finder.suggest")  # the package re-exports suggest()
+    lrs, y = _synthetic(noise=0.01)
+    r = read_curve(lrs, y)
+    pts = rule.anchor_points(r)
+    # the descent points are ordered along the descent and end at the divergence point
+    assert pts["descent50"] <= pts["descent75"] <= pts["descent90"] <= pts["divergence"]
+    s = suggest(lrs, y)
+    expected = min(pts[rule.ANCHOR] + rule.OFFSET_DECADES, pts["divergence"])
+    assert math.log10(s.lr) == pytest.approx(expected, abs=1e-12)
+    # the range is at least the rule's own measured error wide on each side (below the top cap)
+    assert math.log10(s.lr / s.low) >= rule.RULE_ERROR_DECADES - 1e-9

@@ -90,16 +90,26 @@ def results(tmp_path_factory) -> dict[str, list[dict]]:
     import numpy as np
 
     out_dir = tmp_path_factory.mktemp("finder_dist")
-    ctx = mp.start_processes(_worker, args=(_free_port(), str(out_dir)), nprocs=WORLD, join=False, start_method="spawn")
-    deadline = time.monotonic() + TIMEOUT_S
-    try:
-        while not ctx.join(timeout=1.0):
-            if time.monotonic() > deadline:
-                pytest.fail(f"distributed finder did not finish within {TIMEOUT_S} s (a rank is stuck)")
-    finally:
-        for p in ctx.processes:
-            if p.is_alive():
-                p.kill()
+    # the free port is only free when probed: on a shared machine another process can take it
+    # before rank 0 binds it, so a crashed start is retried with a fresh port (twice at most);
+    # a real crash in the finder crashes every attempt and still fails here
+    for attempt in range(3):
+        ctx = mp.start_processes(
+            _worker, args=(_free_port(), str(out_dir)), nprocs=WORLD, join=False, start_method="spawn"
+        )
+        deadline = time.monotonic() + TIMEOUT_S
+        try:
+            while not ctx.join(timeout=1.0):
+                if time.monotonic() > deadline:
+                    pytest.fail(f"distributed finder did not finish within {TIMEOUT_S} s (a rank is stuck)")
+            break
+        except mp.ProcessExitedException:
+            if attempt == 2:
+                raise
+        finally:
+            for p in ctx.processes:
+                if p.is_alive():
+                    p.kill()
     out: dict[str, list[dict]] = {}
     for scenario in SCENARIOS:
         out[scenario] = []

@@ -14,17 +14,22 @@ was validated):
    times its own noise and 5% of the total drop) below its starting level (``x_start``),
    which skips flat starts, to ``x_div``. Its total drop ``depth`` must exceed 6 times the
    noise of the smoothed curve, else there is no suggestion (the loss never clearly fell).
-4. The *descent point* ``x_q`` is where the smoothed loss has made ``q = 3/4`` of its drop
-   from the start level to the minimum: a level crossing of the whole descending region,
-   which noise barely moves, unlike the single steepest point.
-5. The suggestion is the geometric mean of the two: ``x* = (x_q + x_div) / 2``. Between
-   "most of the progress is made" and "larger LRs stop helping" -- no offset fitted.
+4. The *anchor* ``x_90`` is where the smoothed loss has made 90% of its drop from the start
+   level to the minimum: the end of the useful descent, a level crossing of the whole
+   descending region (noise moves it far less than the single steepest point).
+5. The suggestion is ``x* = x_90 + OFFSET_DECADES`` (``-0.15``: a factor 1.4 below the
+   anchor), never past ``x_div``. The anchor and the one constant were chosen by
+   leave-one-task-out cross-validation over 17 small real tasks (``benchmarks/
+   finder_quality.py --cv``); the offset accounts for the range test's short horizon and
+   for the cliff that usually sits just above the best peak LR of a full run.
 6. How sure: the rule is re-read on 32 wild-bootstrap replicas of the curve (residuals
    with random signs); ``w`` is half the 10-90% spread of their suggestions (decades). The
-   range is ``x* +- sqrt(w**2 + e**2)`` with ``e = 0.25`` decades, the rule's typical error
-   measured on real tasks, its top capped at the divergence point. ``confidence`` is
-   ``high`` for ``w <= 0.15``, ``medium`` for ``w <= 0.35``, else ``low`` -- and ``low``
-   whenever the ramp did not diverge or most replicas lose the descent in the noise.
+   range is ``x* +- sqrt(w**2 + e**2)`` with ``e = RULE_ERROR_DECADES`` (0.4), the 68%
+   quantile of the rule's cross-validated error on those tasks, its top capped at the
+   divergence point. ``confidence`` is ``high`` for ``w <= 0.15``, ``medium`` for
+   ``w <= 0.35``, else ``low`` -- and ``low`` whenever the ramp did not diverge or most
+   replicas lose the descent in the noise. It describes the curve, not the task: even at
+   ``high`` the grid-best LR is outside the range on about a third of tasks.
 """
 
 from __future__ import annotations
@@ -37,15 +42,18 @@ import numpy as np
 
 from lrkit.finder.smoothing import local_linear_operator, noise_sigma, running_median
 
-__all__ = ["Suggestion", "CurveReading", "read_curve", "suggest", "steepest_lr", "valley_lr"]
+__all__ = ["Suggestion", "CurveReading", "anchor_points", "descent_point", "read_curve", "suggest", "steepest_lr", "valley_lr"]
 
-#: fraction of the drop (start level -> minimum) that defines the descent point
+#: fraction of the drop (start level -> minimum) that defines the reported descent centre
 DESCENT_FRACTION = 0.75
-#: weight of the divergence point against the descent point, in log LR
-DIVERGENCE_WEIGHT = 0.5
-#: typical |log10(suggestion / grid-best LR)| of the rule on the benchmark tasks (decades);
-#: part of the range's width, so the range reflects how far off the rule itself tends to be
-RULE_ERROR_DECADES = 0.25
+#: the rule is ``anchor_points(r)[ANCHOR] + OFFSET_DECADES`` (see :func:`anchor_points`)
+ANCHOR = "descent90"
+#: decades added to the anchor (fixed by leave-one-task-out cross-validation)
+OFFSET_DECADES = -0.15
+#: 68% quantile of the rule's cross-validated |log10(suggestion / grid-best LR)| on the
+#: benchmark tasks (decades); part of the range's width, so the range reflects how far off
+#: the rule itself tends to be, not only how noisy this curve is
+RULE_ERROR_DECADES = 0.4
 
 
 @dataclass(frozen=True)
@@ -137,10 +145,36 @@ def read_curve(lrs: np.ndarray, losses: np.ndarray, _ops: dict | None = None) ->
     return CurveReading(x, s, slope, sigma, i_start, i_half, i_div, depth, bool(diverged), bool(significant), capped)
 
 
+def descent_point(r: CurveReading, fraction: float) -> float:
+    """log10 LR where the smoothed loss has first made ``fraction`` of its drop from the
+    start level to the minimum, searched over the descending region."""
+    head = max(3, len(r.smooth) // 20)
+    level = float(np.median(r.smooth[:head]))
+    seg = r.smooth[r.i_start : r.i_div + 1]
+    reached = np.nonzero(seg <= level - fraction * r.depth)[0]
+    return float(r.x[r.i_start + int(reached[0])] if reached.size else r.x[r.i_div])
+
+
+def anchor_points(r: CurveReading) -> dict[str, float]:
+    """The candidate anchors of a rule, in log10 LR (the cross-validation in
+    ``benchmarks/finder_quality.py --cv`` scores ``anchor + offset`` for each)."""
+    seg = slice(r.i_start, r.i_div + 1)
+    pts = {
+        "divergence": float(r.x[r.i_div]),
+        "steepest": float(r.x[r.i_start + int(np.argmin(r.slope[seg]))]),
+    }
+    for q in (0.5, 0.75, 0.9):
+        pts[f"descent{int(q * 100)}"] = descent_point(r, q)
+    pts["mid75"] = (pts["descent75"] + pts["divergence"]) / 2.0
+    pts["mid50"] = (pts["descent50"] + pts["divergence"]) / 2.0
+    return pts
+
+
 def _rule(r: CurveReading) -> float:
-    """log10 of the suggested LR from a curve reading."""
-    x_half, x_div = r.x[r.i_half], r.x[r.i_div]
-    return float((1.0 - DIVERGENCE_WEIGHT) * x_half + DIVERGENCE_WEIGHT * x_div)
+    """log10 of the suggested LR from a curve reading: ``anchor + offset``, never past the
+    divergence point."""
+    x = anchor_points(r)[ANCHOR] + OFFSET_DECADES
+    return float(min(x, r.x[r.i_div]))
 
 
 def suggest(lrs: np.ndarray, losses: np.ndarray, *, bootstrap: int = 32, seed: int = 0) -> Suggestion:
