@@ -1,6 +1,6 @@
-"""lrkit.diagnose (the lrkit.diagnosis package): synthetic curves of each class, noisy healthy curves that must not be
-flagged, real curves from training a small model with an LR too high and too low, and the
-`lrkit diagnose` command."""
+"""lrkit.diagnose (the lrkit.diagnosis package): synthetic curves of each class, noisy healthy
+curves that must not be flagged, real curves from training a small model with an LR too high and
+too low, and the `lrkit diagnose` command."""
 
 from __future__ import annotations
 

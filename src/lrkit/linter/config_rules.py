@@ -13,7 +13,14 @@ from lrkit.linter.run import Run, fmt_lr, fmt_pct, int_or_none, piece_value, sho
 from lrkit.linter.structure import walk
 from lrkit.schedules import Cosine, Floor, WarmupStableDecay
 
-__all__ = ["rule_cosine_tmax", "rule_milestones", "rule_milestones_structural_only", "rule_min_lr", "rule_megatron_decay_iters", "rule_wsd"]
+__all__ = [
+    "rule_cosine_tmax",
+    "rule_milestones",
+    "rule_milestones_structural_only",
+    "rule_min_lr",
+    "rule_megatron_decay_iters",
+    "rule_wsd",
+]
 
 
 def pieces_of(context: Mapping[str, Any]) -> list[Mapping[str, Any]]:
