@@ -42,6 +42,18 @@ def flat_runs(c: LossCurve) -> list[tuple[int, int]]:
     return runs
 
 
+def _slope_and_t(x: np.ndarray, z: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope of ``z`` against ``x`` and its t statistic (slope / standard error)."""
+    if x.size < 3 or float(np.ptp(x)) == 0.0:
+        return 0.0, 0.0
+    xc = x - x.mean()
+    sxx = float(xc @ xc)
+    slope = float(xc @ (z - z.mean())) / sxx
+    resid = z - z.mean() - slope * xc
+    se = math.sqrt(max(float(resid @ resid), 1e-300) / (x.size - 2) / sxx)
+    return slope, slope / se
+
+
 def find_plateau_or_slow(c: LossCurve, lr: LRInUse, steps_all: np.ndarray) -> list[Finding]:
     out: list[Finding] = []
     n = c.n
@@ -53,16 +65,21 @@ def find_plateau_or_slow(c: LossCurve, lr: LRInUse, steps_all: np.ndarray) -> li
     i80 = int(0.8 * (n - 1))
     span = float(c.steps[-1] - c.steps[0]) or 1.0
     end_span = float(c.steps[-1] - c.steps[i80]) or 1.0
-    end_drop = float(t[i80] - t[-1])
     # the bend is judged on the loss itself: in log-loss a geometric decay is a straight line,
     # and a loss that fell 50x is not slow however straight its log is
     lin = np.exp(t) if c.log else t
     lin_total = float(lin[0] - lin[-1])
-    lin_end = float(lin[i80] - lin[-1])
+    # The end's fall comes from a straight-line fit to the raw points of the last 20% (a rolling
+    # median is least reliable at the edge of the series), and must stand clear of their noise.
+    x_end = c.steps[i80:].astype(np.float64)
+    z_end = c.z[i80:]
+    slope, t_stat = _slope_and_t(x_end, z_end)
+    end_drop = -slope * end_span
+    lin_end = (math.exp(float(t[-1]) + end_drop) - math.exp(float(t[-1]))) if c.log else end_drop
     rate_ratio = (lin_end / end_span) / (lin_total / span) if lin_total > 0 else 0.0
     peak = lr.peak()
     lr_end = lr.at(c.steps, n - 1)
-    if no_progress or (rate_ratio > 0.5 and end_drop > 4 * st):
+    if no_progress or (rate_ratio > 0.5 and end_drop > 4 * st and t_stat < -4.0):
         ref = peak if peak is not None else lr_end
         factor = 10.0 if no_progress else 3.0
         if no_progress:
@@ -121,6 +138,13 @@ def find_plateau_or_slow(c: LossCurve, lr: LRInUse, steps_all: np.ndarray) -> li
             after = t[b:]
             drop = level - float(after.min())
             if drop < max(8 * st, c.size(math.log(1.1))):
+                continue
+            # A plateau ends in a drop faster than the creep during it; the flattening tail of a
+            # curve that approaches its floor falls ever more slowly and is convergence, not a plateau.
+            m = min(b - a, n - 1 - b)
+            rate_in = max(float(t[a] - t[b]), 0.0) / (b - a)
+            rate_after = (float(t[b]) - float(t[b : b + m + 1].min())) / max(m, 1)
+            if rate_after <= 2.0 * rate_in:
                 continue
             dropped_with_lr = (
                 lr_b is not None
