@@ -10,6 +10,13 @@ import types
 
 import pytest
 import torch
+from hypothesis import settings
+
+# CI explores the same examples on every run (a red CI then means a real regression, not a
+# newly drawn example); locally hypothesis keeps drawing fresh ones and remembers failures.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def _load_timm_scheduler_modules() -> types.SimpleNamespace:

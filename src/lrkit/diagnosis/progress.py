@@ -79,7 +79,7 @@ def find_plateau_or_slow(c: LossCurve, lr: LRInUse, steps_all: np.ndarray) -> li
     rate_ratio = (lin_end / end_span) / (lin_total / span) if lin_total > 0 else 0.0
     peak = lr.peak()
     lr_end = lr.at(c.steps, n - 1)
-    if no_progress or (rate_ratio > 0.5 and end_drop > 4 * st and t_stat < -4.0):
+    if no_progress or (rate_ratio > 0.5 and end_drop > 4 * st and t_stat < -5.0):
         ref = peak if peak is not None else lr_end
         factor = 10.0 if no_progress else 3.0
         if no_progress:
