@@ -23,6 +23,7 @@ _LAZY: dict[str, str] = {
     "cosine_annealing_schedule": "lrkit.guide",
     "step_decay_schedule": "lrkit.guide",
     "CyclicalLearningRate": "lrkit.guide",
+    "debug_lr_schedule": "lrkit.guide",
     "load_schedule": "lrkit.config",
     "load_config": "lrkit.config",
     "load_config_text": "lrkit.config",
