@@ -8,7 +8,6 @@ its range, writes the loss-vs-LR plot. Exit codes: 0 done, 2 bad input (one line
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from lrkit.commands.common import BadInput, bad_input, out_console, reflow_help
-from lrkit.errors import ConfigError, did_you_mean
+from lrkit.errors import ConfigError
 
 __all__ = ["register", "find_command", "load_finder_entry"]
 
@@ -25,42 +24,11 @@ def load_finder_entry(entry: str) -> tuple[Any, Any, Any, Any]:
     """Import ``module:function``, call it (no arguments) and return
     ``(model, optimizer, data, loss_fn)``; a returned lrkit ``Task`` is turned into that tuple
     (seed 0, optimizer at LR 1.0 -- the ramp sets the LRs). ConfigError for anything wrong."""
-    if not isinstance(entry, str) or entry.count(":") != 1 or not all(entry.split(":")):
-        raise ConfigError(
-            f"an entry point is written module:function, got {entry!r}.",
-            field="entry",
-            value=entry,
-            fix="e.g. --entry mypkg.train:finder_setup (no arguments; returns (model, optimizer, data, loss_fn)).",
-        )
-    module_name, func_name = entry.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as err:  # user code failing at import is bad input here
-        raise ConfigError(
-            f"cannot import module {module_name!r}: {type(err).__name__}: {err}.",
-            field="entry",
-            value=entry,
-            fix="check the module name and that it is importable from the current directory (or installed).",
-        ) from None
-    factory = getattr(module, func_name, None)
-    if factory is None or not callable(factory):
-        public = [n for n in dir(module) if not n.startswith("_")]
-        what = "has no attribute" if factory is None else "has a non-callable"
-        raise ConfigError(
-            f"module {module_name!r} {what} {func_name!r}.{did_you_mean(func_name, public)}",
-            field="entry",
-            value=entry,
-            fix="name a function that takes no arguments and returns (model, optimizer, data, loss_fn).",
-        )
-    try:
-        out = factory()
-    except Exception as err:
-        raise ConfigError(
-            f"calling {entry}() raised {type(err).__name__}: {err}.",
-            field="entry",
-            value=entry,
-            fix="the function must take no arguments and return (model, optimizer, data, loss_fn).",
-        ) from None
+    from lrkit.entry import call_entry
+
+    out = call_entry(
+        entry, returns="(model, optimizer, data, loss_fn)", example="mypkg.train:finder_setup"
+    )
     if all(hasattr(out, a) for a in ("make_model", "make_optimizer", "batches", "loss_fn")):
         return _from_task(out)
     if not isinstance(out, tuple | list) or len(out) != 4:

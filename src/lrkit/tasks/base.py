@@ -98,50 +98,9 @@ def load_entry(entry: str) -> Task:
     Raises :class:`ConfigError` when the spec is malformed, the module does not import, the
     function is missing or raises, or the result is not a task.
     """
-    if not isinstance(entry, str) or entry.count(":") != 1 or not all(entry.split(":")):
-        raise ConfigError(
-            f"an entry point is written module:function, got {entry!r}.",
-            field="entry",
-            value=entry,
-            fix="e.g. --entry mypkg.tasks:make_task (the function takes no arguments and returns an lrkit Task).",
-        )
-    module_name, func_name = entry.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as err:  # any import-time failure of user code is bad input here
-        raise ConfigError(
-            f"cannot import module {module_name!r}: {type(err).__name__}: {err}.",
-            field="entry",
-            value=entry,
-            fix="check the module name and that it is importable from the current directory (or installed).",
-        ) from None
-    factory = getattr(module, func_name, None)
-    if factory is None:
-        public = [n for n in dir(module) if not n.startswith("_")]
-        raise ConfigError(
-            f"module {module_name!r} has no attribute {func_name!r}.{did_you_mean(func_name, public)}",
-            field="entry",
-            value=entry,
-            fix="name a function of that module that returns an lrkit Task.",
-        )
-    if isinstance(factory, Task):
-        return factory
-    if not callable(factory):
-        raise ConfigError(
-            f"{entry} is a {type(factory).__name__}, not a function returning a Task.",
-            field="entry",
-            value=entry,
-            fix="point --entry at a function that takes no arguments and returns lrkit.tasks.Task(...).",
-        )
-    try:
-        task = factory()
-    except Exception as err:
-        raise ConfigError(
-            f"calling {entry}() raised {type(err).__name__}: {err}.",
-            field="entry",
-            value=entry,
-            fix="the function must take no arguments and return lrkit.tasks.Task(...).",
-        ) from None
+    from lrkit.entry import call_entry
+
+    task = call_entry(entry, returns="an lrkit Task", example="mypkg.tasks:make_task", accept=Task)
     return _check_task(task, entry)
 
 
