@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from lrkit.errors import ConfigError, did_you_mean
+from lrkit.schedules.base import check_steps
 
 __all__ = [
     "join",
@@ -112,26 +113,10 @@ def opt_number(value: Any, path: str, **kw: Any) -> float | None:
 
 
 def steps(value: Any, path: str, *, minimum: int = 0, fix: str | None = None) -> int:
-    """A whole number of steps ``>= minimum`` (``1e3`` and ``1000.0`` are accepted)."""
-    v = _to_float(value, path) if not isinstance(value, numbers.Integral) or isinstance(value, bool) else value
-    if isinstance(v, float):
-        if not math.isfinite(v) or v != int(v):
-            raise ConfigError(
-                f"must be a whole number of steps, got {value!r}.",
-                field=path,
-                value=value,
-                fix=fix or "give an integer count of steps.",
-            )
-        v = int(v)
-    v = int(v)
-    if v < minimum:
-        raise ConfigError(
-            f"must be >= {minimum}, got {value!r}.",
-            field=path,
-            value=value,
-            fix=fix or f"use at least {minimum} step{'s' if minimum != 1 else ''}.",
-        )
-    return v
+    """A whole number of steps ``>= minimum`` (``1e3``, ``"1e3"`` and ``1000.0`` are accepted)."""
+    if isinstance(value, str):
+        value = _to_float(value, path)
+    return check_steps(path, value, minimum=minimum, fix=fix)
 
 
 def opt_steps(value: Any, path: str, **kw: Any) -> int | None:
