@@ -513,3 +513,16 @@ def test_no_warning_for_an_identical_schedule_rebuilt_from_yaml(optimizer_factor
 
 def test_lazy_export() -> None:
     assert lrkit.Scheduler is Scheduler
+
+
+def test_an_int_metric_feeds_the_controller_and_never_restarts_the_schedule():
+    from lrkit.feedback import PlateauController
+    from lrkit.schedules import warmup_cosine
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+    sched = Scheduler(opt, warmup_cosine(100, 10), controller=PlateauController(patience=0, factor=0.5))
+    for metric in (5, 5, 5):
+        opt.step()
+        sched.step(metric)
+    assert sched.last_epoch == 3
+    assert sched.get_last_lr()[0] < 0.1 * warmup_cosine(100, 10)(3)

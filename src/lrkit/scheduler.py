@@ -328,13 +328,14 @@ class Scheduler(LRScheduler):
     def step(self, metric: Any = None) -> None:  # type: ignore[override]
         """Advance one optimizer update and set every group's LR for the next one.
 
-        ``metric`` (a loss or validation score, float or tensor) feeds the feedback
-        controller, when there is one. A plain ``int`` is torch's ``epoch`` argument instead:
+        ``metric`` (a loss or validation score) feeds the feedback controller, when there is
+        one. Without a controller a plain ``int`` is torch's ``epoch`` argument instead:
         ``SequentialLR`` calls ``step(0)`` on the scheduler whose milestone was just reached,
-        and that restarts this schedule at its own step 0.
+        and that restarts this schedule at its own step 0. With a controller every number is
+        a metric, so an integer score is never mistaken for a jump in the schedule.
         """
         if metric is not None:
-            if metric.__class__ is int:
+            if metric.__class__ is int and self.controller is None:
                 return self._restart_at(metric)
             if self.controller is None:
                 raise ConfigError(
