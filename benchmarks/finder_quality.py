@@ -21,12 +21,14 @@ For each task of ``benchmarks/finder_tasks.py``:
 A diverged run counts as the untrained model's held-out loss. Every training run and range
 test is cached in ``benchmarks/.cache/finder_quality/<task>.json`` (keyed by the task's
 settings), so re-reading the curves with another rule costs seconds; ``--refresh``
-recomputes. ``--cv`` scores candidate rules by leave-one-task-out cross-validation over all
-tasks in the cache (see ``docs/finder.md``).
+recomputes. Rule selection (see ``docs/finder.md``): ``--cv`` scores candidate rules by
+leave-one-task-out cross-validation with regrets read off the grid, ``--cv-real`` the same
+with every candidate LR trained, ``--range-seeds 3`` repeats the range test with two other
+seeds (init and data order) and ``--cv-seeds`` refits the shipped offset on all of them.
 
 Targets for lrkit: median |log10| <= 0.301 (within 2x) and mean regret <= 0.15.
 Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finder_quality.py [--suite holdout|all]
-[--tasks ...] [--json out.json] [--cv]``.
+[--tasks ...] [--json out.json] [--range-seeds 3] [--cv | --cv-real | --cv-seeds]``.
 """
 
 from __future__ import annotations
@@ -202,6 +204,110 @@ def measure(task: finder_tasks.BenchTask, cache: Cache) -> dict[str, Any]:
     return d
 
 
+def other_curve(task: finder_tasks.BenchTask, cache: Cache, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Range test with another init (``make_model(seed)``) and data order (cached)."""
+    curves = cache.data.setdefault("other_curves", {})
+    if str(seed) not in curves:
+        model = task.make_model(seed)
+        opt = task.make_optimizer(model, START_LR)
+        res = lrkit.find_lr(
+            model, opt, task.batches(7 + seed), task.loss_fn, start_lr=START_LR, end_lr=END_LR, num_steps=RANGE_STEPS
+        )
+        curves[str(seed)] = {"lrs": res.lrs.tolist(), "raw_losses": res.raw_losses.tolist()}
+        cache.save()
+    c = curves[str(seed)]
+    return np.asarray(c["lrs"]), np.asarray(c["raw_losses"])
+
+
+def seed_check(tasks: dict[str, finder_tasks.BenchTask], names: list[str], k: int, refresh: bool) -> None:
+    """lrkit's and the valley's suggestions read from range tests with seeds 1..k-1 (other
+    init and data order), scored against the same grids: how much the answer depends on
+    the one curve the rule was chosen on."""
+    print(f"\nrange tests repeated with seeds 1..{k - 1} (other init and data order), same grids:")
+    for method in ("lrkit", "fastai-valley"):
+        errs, regs, per_task = [], [], []
+        for n in names:
+            cache = Cache(tasks[n], refresh)
+            d = measure(tasks[n], cache)
+            xs = []
+            for seed in range(1, k):
+                lrs, raw = other_curve(tasks[n], cache, seed)
+                lr = suggest(lrs, raw).lr if method == "lrkit" else fastai_valley(lrs, raw)
+                if lr is None:
+                    errs.append(math.inf)
+                    continue
+                x = math.log10(lr)
+                xs.append(x)
+                errs.append(abs(x - math.log10(d["grid_best"])))
+                loss = mean_loss(tasks[n], x, d["cap"], cache)
+                regs.append((loss - d["grid_best_loss"]) / abs(d["grid_best_loss"]))
+            x0 = math.log10(suggest(np.asarray(d["lrs"]), np.asarray(d["raw_losses"])).lr or math.nan)
+            if method == "lrkit" and xs:
+                per_task.append(max(abs(x - x0) for x in xs))
+        print(
+            f"  {method:14s} median |log10| {np.median(errs):.3f},"
+            f" within 2x {sum(e <= 0.30103 for e in errs)}/{len(errs)},"
+            f" mean regret {np.mean(regs):.3f}"
+            + (f"; largest move from the seed-0 suggestion: median {np.median(per_task):.2f},"
+               f" max {np.max(per_task):.2f} decades" if per_task else "")
+        )
+
+
+def cross_validate_seeds(tasks: dict[str, finder_tasks.BenchTask], names: list[str], k: int) -> None:
+    """Leave-one-task-out fit of the shipped anchor's offset on the range tests of seeds
+    0..k-1 of every task (each trained at every candidate LR): the offset and its
+    cross-validated error when the curve noise is part of the data, not one draw of it."""
+    rule = importlib.import_module("lrkit.finder.suggest")
+    pts: dict[str, list[tuple[float, float]]] = {}  # task -> [(anchor, x_div)] per seed
+    for n in names:
+        cache = Cache(tasks[n])
+        d = measure(tasks[n], cache)
+        curves = [(np.asarray(d["lrs"]), np.asarray(d["raw_losses"]))]
+        curves += [other_curve(tasks[n], cache, s) for s in range(1, k)]
+        pts[n] = []
+        for lrs, raw in curves:
+            r = rule.read_curve(lrs, raw)
+            pts[n].append((rule.anchor_points(r)[rule.ANCHOR], float(r.x[r.i_div])))
+
+    def regret(n: str, x: float) -> float:
+        d = Cache(tasks[n]).data
+        loss = mean_loss(tasks[n], x, d["cap"], Cache(tasks[n]))
+        return (loss - d["grid_best_loss"]) / abs(d["grid_best_loss"])
+
+    memo: dict[tuple[str, int, float], float] = {}
+
+    def task_regrets(n: str, c: float) -> list[float]:
+        out = []
+        for i, (a, xd) in enumerate(pts[n]):
+            key = (n, i, c)
+            if key not in memo:
+                memo[key] = regret(n, min(a + c, xd))
+            out.append(memo[key])
+        return out
+
+    errs, regs, cs, per_task = [], [], [], {}
+    for n in names:
+        rest = [m for m in names if m != n]
+        c = min(REAL_OFFSETS, key=lambda c: float(np.mean([v for m in rest for v in task_regrets(m, c)])))
+        cs.append(c)
+        regs += task_regrets(n, c)
+        per_task[n] = float(np.mean(task_regrets(n, c)))
+        bx = math.log10(Cache(tasks[n]).data["grid_best"])
+        errs += [abs(min(a + c, xd) - bx) for a, xd in pts[n]]
+    full = min(REAL_OFFSETS, key=lambda c: float(np.mean([v for m in names for v in task_regrets(m, c)])))
+    print(
+        f"{rule.ANCHOR} + c fitted on {k} range tests per task, leave-one-task-out: c {min(cs):+.2f}..{max(cs):+.2f}"
+        f" (all tasks {full:+.2f}); {len(errs)} curves: median |log10| {np.median(errs):.3f},"
+        f" within 2x {sum(e <= 0.30103 for e in errs)}/{len(errs)}, mean regret {np.mean(regs):.3f},"
+        f" |log10| 68% quantile {np.quantile(errs, 0.68):.2f}"
+    )
+    worst = max(per_task, key=per_task.get)
+    print(
+        f"  median regret {np.median(regs):.3f}; worst task {worst} (mean regret {per_task[worst]:.2f} over its"
+        f" curves); mean regret without it {np.mean([v for n, v in per_task.items() if n != worst]):.3f}"
+    )
+
+
 def evaluate_suggestions(task: finder_tasks.BenchTask, cache: Cache) -> dict[str, Any]:
     d = measure(task, cache)
     lrs, raw = np.asarray(d["lrs"]), np.asarray(d["raw_losses"])
@@ -259,6 +365,8 @@ def main() -> None:
         help="tuning: the tasks the rule was first designed on (default); holdout: tasks written after it",
     )
     ap.add_argument("--json", help="write per-task numbers (and the lrkit curves) here")
+    ap.add_argument("--range-seeds", type=int, default=1, help="also score range tests run with seeds 1..N-1")
+    ap.add_argument("--cv-seeds", action="store_true", help="refit the shipped anchor's offset on all range seeds")
     ap.add_argument("--refresh", action="store_true", help="ignore the cache and recompute every run")
     ap.add_argument("--cv", action="store_true", help="leave-one-task-out cross-validation of candidate rules")
     ap.add_argument("--cv-real", action="store_true", help="--cv, training at every candidate LR (slow once, cached)")
@@ -271,6 +379,9 @@ def main() -> None:
     if args.suite in ("holdout", "all") or (args.tasks and any(n.startswith("h-") for n in args.tasks)):
         tasks.update(finder_tasks.holdout())
     names = args.tasks or list(tasks)
+    if args.cv_seeds:
+        cross_validate_seeds(tasks, names, args.range_seeds if args.range_seeds > 1 else 3)
+        return
     if args.cv or args.cv_real:
         caches = {n: Cache(tasks[n], args.refresh) for n in names}
         data = {n: measure(tasks[n], caches[n]) for n in names}
@@ -297,6 +408,8 @@ def main() -> None:
         f"\nrange test {RANGE_STEPS} updates ({START_LR:g} -> {END_LR:g}), {len(SEEDS)} seeds per full run, "
         f"{time.perf_counter() - t0:.0f} s on CPU (cached runs are free), torch threads = 1"
     )
+    if args.range_seeds > 1:
+        seed_check(tasks, names, args.range_seeds, False)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 
