@@ -204,34 +204,47 @@ def measure(task: finder_tasks.BenchTask, cache: Cache) -> dict[str, Any]:
     return d
 
 
-def other_curve(task: finder_tasks.BenchTask, cache: Cache, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Range test with another init (``make_model(seed)``) and data order (cached)."""
+def other_curve(
+    task: finder_tasks.BenchTask, cache: Cache, seed: int, ramp: tuple[float, float, int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Range test with another init (``make_model(seed)``) and data order, optionally with
+    another ramp ``(start_lr, end_lr, num_steps)`` (cached)."""
+    start, end, steps = ramp or (START_LR, END_LR, RANGE_STEPS)
+    key = str(seed) if ramp is None else f"{seed}@{start:g}-{end:g}-{steps}"
     curves = cache.data.setdefault("other_curves", {})
-    if str(seed) not in curves:
+    if key not in curves:
         model = task.make_model(seed)
-        opt = task.make_optimizer(model, START_LR)
+        opt = task.make_optimizer(model, start)
         res = lrkit.find_lr(
-            model, opt, task.batches(7 + seed), task.loss_fn, start_lr=START_LR, end_lr=END_LR, num_steps=RANGE_STEPS
+            model, opt, task.batches(7 + seed), task.loss_fn, start_lr=start, end_lr=end, num_steps=steps
         )
-        curves[str(seed)] = {"lrs": res.lrs.tolist(), "raw_losses": res.raw_losses.tolist()}
+        curves[key] = {"lrs": res.lrs.tolist(), "raw_losses": res.raw_losses.tolist()}
         cache.save()
-    c = curves[str(seed)]
+    c = curves[key]
     return np.asarray(c["lrs"]), np.asarray(c["raw_losses"])
 
 
-def seed_check(tasks: dict[str, finder_tasks.BenchTask], names: list[str], k: int, refresh: bool) -> None:
+def seed_check(
+    tasks: dict[str, finder_tasks.BenchTask],
+    names: list[str],
+    k: int,
+    refresh: bool,
+    ramp: tuple[float, float, int] | None = None,
+) -> None:
     """lrkit's and the valley's suggestions read from range tests with seeds 1..k-1 (other
     init and data order), scored against the same grids: how much the answer depends on
     the one curve the rule was chosen on."""
-    print(f"\nrange tests repeated with seeds 1..{k - 1} (other init and data order), same grids:")
+    first = 1 if ramp is None else 0
+    what = "" if ramp is None else f", ramp {ramp[0]:g} -> {ramp[1]:g} in {ramp[2]} updates"
+    print(f"\nrange tests repeated with seeds {first}..{k - 1} (other init and data order{what}), same grids:")
     for method in ("lrkit", "fastai-valley"):
         errs, regs, per_task = [], [], []
         for n in names:
             cache = Cache(tasks[n], refresh)
             d = measure(tasks[n], cache)
             xs = []
-            for seed in range(1, k):
-                lrs, raw = other_curve(tasks[n], cache, seed)
+            for seed in range(first, k):
+                lrs, raw = other_curve(tasks[n], cache, seed, ramp)
                 lr = suggest(lrs, raw).lr if method == "lrkit" else fastai_valley(lrs, raw)
                 if lr is None:
                     errs.append(math.inf)
@@ -366,6 +379,10 @@ def main() -> None:
     )
     ap.add_argument("--json", help="write per-task numbers (and the lrkit curves) here")
     ap.add_argument("--range-seeds", type=int, default=1, help="also score range tests run with seeds 1..N-1")
+    ap.add_argument(
+        "--ramp", nargs=3, type=float, metavar=("START", "END", "STEPS"),
+        help="with --range-seeds: range tests with this ramp (seeds 0..N-1), e.g. find_lr's defaults 1e-7 10 100",
+    )
     ap.add_argument("--cv-seeds", action="store_true", help="refit the shipped anchor's offset on all range seeds")
     ap.add_argument("--refresh", action="store_true", help="ignore the cache and recompute every run")
     ap.add_argument("--cv", action="store_true", help="leave-one-task-out cross-validation of candidate rules")
@@ -409,7 +426,8 @@ def main() -> None:
         f"{time.perf_counter() - t0:.0f} s on CPU (cached runs are free), torch threads = 1"
     )
     if args.range_seeds > 1:
-        seed_check(tasks, names, args.range_seeds, False)
+        ramp = None if args.ramp is None else (args.ramp[0], args.ramp[1], int(args.ramp[2]))
+        seed_check(tasks, names, args.range_seeds, False, ramp)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 
