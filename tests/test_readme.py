@@ -21,3 +21,13 @@ def test_readme_block_runs(index, monkeypatch, capsys):
     namespace: dict = {}
     for block in BLOCKS[: index + 1]:  # later blocks build on earlier ones
         exec(compile(block, f"README.md[python block {index}]", "exec"), namespace)
+
+
+def test_the_shipped_example_log_is_diagnosed_as_diverging():
+    from lrkit.diagnosis import diagnose
+    from lrkit.monitor import read_log
+
+    log = read_log(ROOT / "src/lrkit/examples/logs/digits_lr_too_high.csv")
+    d = diagnose(log.steps, log.losses, log.lrs)
+    assert d.verdict == "diverging"
+    assert d.suggested_lr is not None and d.suggested_lr < 4.0
