@@ -27,7 +27,7 @@ def test_the_shipped_example_log_is_diagnosed_as_diverging():
     from lrkit.diagnosis import diagnose
     from lrkit.monitor import read_log
 
-    log = read_log(ROOT / "src/lrkit/examples/logs/digits_lr_too_high.csv")
+    log = read_log(ROOT / "src/lrkit/data/logs/digits_lr_too_high.csv")
     d = diagnose(log.steps, log.losses, log.lrs)
     assert d.verdict == "diverging"
     assert d.suggested_lr is not None and d.suggested_lr < 4.0
