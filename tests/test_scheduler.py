@@ -526,3 +526,18 @@ def test_an_int_metric_feeds_the_controller_and_never_restarts_the_schedule():
         sched.step(metric)
     assert sched.last_epoch == 3
     assert sched.get_last_lr()[0] < 0.1 * warmup_cosine(100, 10)(3)
+
+
+def test_an_absolute_floor_never_unfreezes_a_group_created_at_lr_0():
+    from lrkit.schedules import warmup_cosine
+
+    w, b = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(2))
+    opt = torch.optim.SGD([{"params": [w]}, {"params": [b], "lr": 0.0}], lr=0.1)
+    sched = Scheduler(opt, warmup_cosine(100, 10), min_lr=1e-3)
+    seen = []
+    for _ in range(150):
+        seen.append(sched.get_last_lr())
+        opt.step()
+        sched.step()
+    assert all(lrs[1] == 0.0 for lrs in seen)
+    assert min(lrs[0] for lrs in seen) == 1e-3

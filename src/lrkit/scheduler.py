@@ -228,7 +228,8 @@ class Scheduler(LRScheduler):
 
     def _floors(self) -> list[float]:
         if self.min_lr is not None:
-            return list(self.min_lr)
+            # a group created at LR 0 is frozen on purpose; a floor must not start training it
+            return [m if b > 0 else 0.0 for m, b in zip(self.min_lr, self._base_lrs, strict=True)]
         if self.min_lr_ratio is not None:
             return [r * b for r, b in zip(self.min_lr_ratio, self.base_lrs, strict=True)]
         return [0.0] * len(self.base_lrs)
