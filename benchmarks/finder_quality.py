@@ -266,25 +266,37 @@ def seed_check(
         )
 
 
-def cross_validate_seeds(tasks: dict[str, finder_tasks.BenchTask], names: list[str], k: int) -> None:
+def cross_validate_seeds(
+    tasks: dict[str, finder_tasks.BenchTask],
+    names: list[str],
+    k: int,
+    ramp: tuple[float, float, int] | None = None,
+) -> None:
     """Leave-one-task-out fit of the shipped anchor's offset on the range tests of seeds
     0..k-1 of every task (each trained at every candidate LR): the offset and its
-    cross-validated error when the curve noise is part of the data, not one draw of it."""
+    cross-validated error when the curve noise is part of the data, not one draw of it.
+    With ``ramp`` (``(start_lr, end_lr, num_steps)``) every curve, seed 0 included, is a
+    range test with that ramp; the fixed shipped rule and the seed-to-seed spread of its
+    suggestion are printed first (they need only one trained LR per curve)."""
     rule = importlib.import_module("lrkit.finder.suggest")
     pts: dict[str, list[tuple[float, float]]] = {}  # task -> [(anchor, x_div)] per seed
     for n in names:
         cache = Cache(tasks[n])
         d = measure(tasks[n], cache)
-        curves = [(np.asarray(d["lrs"]), np.asarray(d["raw_losses"]))]
-        curves += [other_curve(tasks[n], cache, s) for s in range(1, k)]
+        if ramp is None:
+            curves = [(np.asarray(d["lrs"]), np.asarray(d["raw_losses"]))]
+            curves += [other_curve(tasks[n], cache, s) for s in range(1, k)]
+        else:
+            curves = [other_curve(tasks[n], cache, s, ramp) for s in range(k)]
         pts[n] = []
         for lrs, raw in curves:
             r = rule.read_curve(lrs, raw)
             pts[n].append((rule.anchor_points(r)[rule.ANCHOR], float(r.x[r.i_div])))
+    caches = {n: Cache(tasks[n]) for n in names}
 
     def regret(n: str, x: float) -> float:
-        d = Cache(tasks[n]).data
-        loss = mean_loss(tasks[n], x, d["cap"], Cache(tasks[n]))
+        d = caches[n].data
+        loss = mean_loss(tasks[n], x, d["cap"], caches[n])
         return (loss - d["grid_best_loss"]) / abs(d["grid_best_loss"])
 
     memo: dict[tuple[str, int, float], float] = {}
@@ -298,6 +310,21 @@ def cross_validate_seeds(tasks: dict[str, finder_tasks.BenchTask], names: list[s
             out.append(memo[key])
         return out
 
+    what = "" if ramp is None else f", ramp {ramp[0]:g} -> {ramp[1]:g} in {ramp[2]} updates"
+    c0 = rule.OFFSET_DECADES
+    errs0 = [abs(min(a + c0, xd) - math.log10(caches[n].data["grid_best"])) for n in names for a, xd in pts[n]]
+    regs0 = [v for n in names for v in task_regrets(n, c0)]
+    spread = [max(min(a + c0, xd) for a, xd in pts[n]) - min(min(a + c0, xd) for a, xd in pts[n]) for n in names]
+    move = [max(abs(min(a + c0, xd) - min(pts[n][0][0] + c0, pts[n][0][1])) for a, xd in pts[n]) for n in names]
+    print(
+        f"{k} range tests per task{what}; fixed rule {rule.ANCHOR} {c0:+.2f}: {len(errs0)} curves: median |log10|"
+        f" {np.median(errs0):.3f}, within 2x {sum(e <= 0.30103 for e in errs0)}/{len(errs0)},"
+        f" mean regret {np.mean(regs0):.3f}, median regret {np.median(regs0):.3f}\n"
+        f"  seed spread of the suggestion (max - min over the {k} seeds): median {np.median(spread):.2f},"
+        f" max {np.max(spread):.2f} decades; largest move from seed 0: median {np.median(move):.2f},"
+        f" max {np.max(move):.2f}",
+        flush=True,
+    )
     errs, regs, cs, per_task = [], [], [], {}
     for n in names:
         rest = [m for m in names if m != n]
@@ -305,7 +332,7 @@ def cross_validate_seeds(tasks: dict[str, finder_tasks.BenchTask], names: list[s
         cs.append(c)
         regs += task_regrets(n, c)
         per_task[n] = float(np.mean(task_regrets(n, c)))
-        bx = math.log10(Cache(tasks[n]).data["grid_best"])
+        bx = math.log10(caches[n].data["grid_best"])
         errs += [abs(min(a + c, xd) - bx) for a, xd in pts[n]]
     full = min(REAL_OFFSETS, key=lambda c: float(np.mean([v for m in names for v in task_regrets(m, c)])))
     print(
@@ -381,7 +408,7 @@ def main() -> None:
     ap.add_argument("--range-seeds", type=int, default=1, help="also score range tests run with seeds 1..N-1")
     ap.add_argument(
         "--ramp", nargs=3, type=float, metavar=("START", "END", "STEPS"),
-        help="with --range-seeds: range tests with this ramp (seeds 0..N-1), e.g. find_lr's defaults 1e-7 10 100",
+        help="with --range-seeds or --cv-seeds: range tests with this ramp (seeds 0..N-1), e.g. find_lr's defaults 1e-7 10 100",
     )
     ap.add_argument("--cv-seeds", action="store_true", help="refit the shipped anchor's offset on all range seeds")
     ap.add_argument("--refresh", action="store_true", help="ignore the cache and recompute every run")
@@ -397,7 +424,8 @@ def main() -> None:
         tasks.update(finder_tasks.holdout())
     names = args.tasks or list(tasks)
     if args.cv_seeds:
-        cross_validate_seeds(tasks, names, args.range_seeds if args.range_seeds > 1 else 3)
+        ramp = None if args.ramp is None else (args.ramp[0], args.ramp[1], int(args.ramp[2]))
+        cross_validate_seeds(tasks, names, args.range_seeds if args.range_seeds > 1 else 3, ramp)
         return
     if args.cv or args.cv_real:
         caches = {n: Cache(tasks[n], args.refresh) for n in names}
