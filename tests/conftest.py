@@ -35,7 +35,7 @@ def _load_timm_scheduler_modules() -> types.SimpleNamespace:
         pass
     spec = importlib.util.find_spec("timm")
     if spec is None or not spec.submodule_search_locations:
-        pytest.skip("timm is not installed")
+        pytest.fail("timm is not installed: the dev set-up (requirements-dev.txt, `make test`) provides it")
     root = list(spec.submodule_search_locations)[0]
     saved = {k: v for k, v in sys.modules.items() if k == "timm" or k.startswith("timm.")}
     for k in saved:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import ray
 import torch
 
 from lrkit.compare.core import run_comparison
 from lrkit.compare.runner import run_trial
 from lrkit.compare.spec import TrialSpec
-
-ray = pytest.importorskip("ray")
 
 
 @pytest.mark.slow

@@ -246,7 +246,8 @@ def test_power_law_curves_with_heavy_tailed_noise_are_healthy(seed):
 
 
 def _train_digits(lr: float, steps: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    torch = pytest.importorskip("torch")
+    import torch
+
     from sklearn.datasets import load_digits
 
     torch.set_num_threads(1)

@@ -3,10 +3,6 @@ under gradient accumulation, LRs equal to what the scheduler set for that update
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
@@ -18,35 +14,6 @@ from lrkit.monitor import read_log
 pytestmark = pytest.mark.slow
 
 
-def _import_lightning():
-    """``lightning.pytorch``; when the installed torchvision is built for another torch (its
-    import fails, and torchmetrics imports it whenever its metadata is present), lightning is
-    imported with torchvision hidden -- neither lightning nor this test needs it."""
-    if importlib.util.find_spec("lightning") is None and importlib.util.find_spec("pytorch_lightning") is None:
-        pytest.skip("lightning is not installed")
-    if "lightning.pytorch" not in sys.modules and importlib.util.find_spec("torchvision") is not None:
-        probe = subprocess.run([sys.executable, "-c", "import torchvision"], capture_output=True)
-        if probe.returncode != 0:
-            from importlib.metadata import PackageNotFoundError
-
-            import lightning_utilities.core.imports as lui
-
-            real = lui._version
-
-            def _version(name: str) -> str:
-                if name == "torchvision":
-                    raise PackageNotFoundError(name)
-                return real(name)
-
-            lui._version = _version
-            sys.modules["torchvision"] = None  # type: ignore[assignment]
-    try:
-        import lightning.pytorch as pl
-    except ImportError:
-        import pytorch_lightning as pl  # type: ignore[no-redef]
-    return pl
-
-
 def _data(n: int = 32) -> torch.utils.data.TensorDataset:
     g = torch.Generator().manual_seed(0)
     x = torch.randn(n, 4, generator=g)
@@ -55,7 +22,8 @@ def _data(n: int = 32) -> torch.utils.data.TensorDataset:
 
 
 def test_lightning_callback_one_record_per_update_with_accumulation(tmp_path):
-    pl = _import_lightning()
+    import lightning.pytorch as pl
+
     from lrkit.integrations.lightning import LRMonitorCallback
 
     torch.set_num_threads(1)
@@ -134,8 +102,6 @@ class _Dataset(torch.utils.data.Dataset):
 
 
 def test_hf_trainer_callback_under_gradient_accumulation(tmp_path):
-    pytest.importorskip("transformers")
-    pytest.importorskip("accelerate", reason="transformers' Trainer needs accelerate")
     from transformers import Trainer, TrainingArguments
 
     from lrkit.integrations.hf import LRMonitorCallback
@@ -172,8 +138,7 @@ def test_hf_trainer_callback_under_gradient_accumulation(tmp_path):
 
 def test_hf_callback_through_transformers_callback_handler(tmp_path):
     """The Trainer's event order (transformers' own CallbackHandler, TrainerState), driven by a
-    loop that accumulates 3 micro-batches per update, for environments without accelerate."""
-    pytest.importorskip("transformers")
+    loop that accumulates 3 micro-batches per update."""
     from transformers.trainer_callback import CallbackHandler, TrainerControl, TrainerState
 
     from lrkit.integrations.hf import LRMonitorCallback

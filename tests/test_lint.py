@@ -417,7 +417,6 @@ CONFIG_CASES: dict[str, tuple[dict, dict]] = {
 
 @pytest.mark.parametrize("rule", sorted(CONFIG_CASES))
 def test_rule_through_the_readers(rule):
-    pytest.importorskip("lrkit.config")
     hit, quiet = CONFIG_CASES[rule]
     assert rule in rules(lint(lrkit.load_config(hit))), rules(lint(lrkit.load_config(hit)))
     assert rule not in rules(lint(lrkit.load_config(quiet)))

@@ -16,12 +16,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from transformers import get_scheduler
 
-transformers = pytest.importorskip("transformers")
-from transformers import get_scheduler  # noqa: E402
-
-from lrkit.config import load_config  # noqa: E402
-from lrkit.errors import ConfigError  # noqa: E402
+from lrkit.config import load_config
+from lrkit.errors import ConfigError
 
 TOL = 1e-9
 
