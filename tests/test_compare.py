@@ -433,6 +433,19 @@ def test_bad_input_is_one_error_line_and_exit_2(toy, tmp_path, args, needle):
     assert len(lines) == 1 and lines[0].startswith("lrkit: error:") and needle in lines[0]
 
 
+def test_output_that_is_a_file_is_bad_input(toy, tmp_path):
+    (tmp_path / "o").write_text("not a folder")
+    res = _cli("--entry", "lrkit_toy_task:make_task", "--lr", "0.1", "-o", str(tmp_path / "o"), "--workers", "0")
+    assert res.exit_code == 2 and "is a file, not a folder" in res.output, res.output
+
+
+def test_a_bare_string_or_number_where_a_list_belongs_is_a_config_error(toy, tmp_path):
+    with pytest.raises(ConfigError, match=r"schedules: must be a list.*\['cosine'\]"):
+        run_comparison(entry="lrkit_toy_task:make_task", schedules="cosine", lrs=[0.1], out=tmp_path, workers=0)
+    with pytest.raises(ConfigError, match=r"lrs: must be a list.*lrs=\[0.1\]"):
+        run_comparison(entry="lrkit_toy_task:make_task", schedules=["cosine"], lrs=0.1, out=tmp_path, workers=0)
+
+
 def test_report_only_without_results_is_bad_input(tmp_path):
     res = _cli("--report-only", "-o", str(tmp_path / "empty"))
     assert res.exit_code == 2 and "no comparison results" in res.output

@@ -87,6 +87,10 @@ def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
 
 
 def _check_lrs(lrs: Iterable[Any]) -> list[float]:
+    if isinstance(lrs, str) or not isinstance(lrs, Iterable):
+        raise ConfigError(
+            f"must be a list of peak LRs, got {lrs!r}.", field="lrs", value=lrs, fix=f"pass a list, e.g. lrs=[{lrs!r}]."
+        )
     out = []
     for v in lrs:
         try:

@@ -294,6 +294,13 @@ def parse_schedule(arg: str, total_steps: int) -> ScheduleSpec:
 
 def parse_schedules(args: Iterable[str] | None, total_steps: int) -> list[ScheduleSpec]:
     """All ``--schedule`` arguments (the default set when none); labels made unique."""
+    if isinstance(args, str | Mapping):  # a bare string would be read one character at a time
+        raise ConfigError(
+            f"must be a list of schedules, got {args!r}.",
+            field="schedules",
+            value=args,
+            fix=f"pass a list, e.g. [{args!r}]." if isinstance(args, str) else "pass a list of strings.",
+        )
     items = list(args or ())
     specs = [parse_schedule(a, total_steps) for a in items] if items else [
         preset(n, total_steps) for n in DEFAULT_SCHEDULES

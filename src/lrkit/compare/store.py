@@ -80,6 +80,13 @@ class ResultStore:
                 value=str(self.folder),
                 fix="run `lrkit compare -o DIR` first, or point -o at the folder of an earlier comparison.",
             )
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ConfigError(
+                f"{self.folder} is a file, not a folder.",
+                field="output",
+                value=str(self.folder),
+                fix="point -o at a folder (it is created if missing).",
+            )
         self.folder.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(self.path)
