@@ -541,3 +541,15 @@ def test_an_absolute_floor_never_unfreezes_a_group_created_at_lr_0():
         sched.step()
     assert all(lrs[1] == 0.0 for lrs in seen)
     assert min(lrs[0] for lrs in seen) == 1e-3
+
+
+@pytest.mark.parametrize("metric", ["0.5", [0.5], torch.tensor([1.0, 2.0]), object()])
+def test_a_metric_that_is_not_one_number_is_a_config_error(metric: Any) -> None:
+    from lrkit.feedback import PlateauController
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+    sched = Scheduler(opt, Constant(1.0), controller=PlateauController())
+    with pytest.raises(ConfigError) as info:
+        sched.step(metric)
+    assert info.value.field == "metric"
+    assert sched.last_epoch == 0  # the bad call did not advance the schedule

@@ -25,6 +25,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 from lrkit.errors import ConfigError, ResumeWarning, did_you_mean
+from lrkit.feedback.base import metric_value
 from lrkit.schedules.base import Schedule, as_schedule
 
 __all__ = ["Scheduler", "Controller"]
@@ -351,7 +352,7 @@ class Scheduler(LRScheduler):
             if reference is not None:
                 # the LRs the decision applies to, without the controller: base_lr * schedule(k + 1)
                 reference(self._unfloored(self.last_epoch + 1))
-            ctrl.update(_float_lr(metric))
+            ctrl.update(metric_value(metric))
         self._step_count += 1
         k = self.last_epoch = self.last_epoch + 1
         i = k - self._row0
