@@ -247,6 +247,27 @@ def test_bad_optimizer_and_step():
         LRMonitor().log(opt, -1)
 
 
+def test_grad_norm_of_something_without_parameters_is_a_config_error():
+    with pytest.raises(ConfigError, match="optimizer") as err:
+        LRMonitor().log(None, 0, grad_norm=True)
+    assert err.value.field == "optimizer"
+    with pytest.raises(ConfigError) as err:
+        lrkit.monitor.grad_norm(5)
+    assert err.value.field == "params_or_optimizer"
+
+
+def test_diagnose_with_a_schedule_whose_peak_is_a_field():
+    # Cosine and WarmupStableDecay have a `peak` field where other schedules have a peak() method
+    t = np.arange(300)
+    losses = 2 * np.exp(-t / 50) + 0.5
+    for sched in (
+        lrkit.schedules.Cosine(peak=3e-4, steps=300),
+        lrkit.schedules.WarmupStableDecay(peak=3e-4, warmup_steps=10, stable_steps=200, decay_steps=90),
+    ):
+        d = lrkit.diagnose(t, losses, schedule=sched)
+        assert d.summary["lr_peak"] == pytest.approx(3e-4)
+
+
 def test_plots_write_files(tmp_path):
     model, opt = _two_group_adamw()
     with LRMonitor(tmp_path) as mon:

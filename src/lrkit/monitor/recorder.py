@@ -107,8 +107,15 @@ def grad_norm(params_or_optimizer: Any, norm_type: float = 2.0) -> float:
         params: Iterable[Any] = (p for g in params_or_optimizer.param_groups for p in g["params"])
     elif hasattr(params_or_optimizer, "parameters"):
         params = params_or_optimizer.parameters()
-    else:
+    elif isinstance(params_or_optimizer, Iterable) and not isinstance(params_or_optimizer, str | bytes):
         params = params_or_optimizer
+    else:
+        raise ConfigError(
+            f"expected an optimizer, a model or an iterable of parameters, got {type(params_or_optimizer).__name__}.",
+            field="params_or_optimizer",
+            value=params_or_optimizer,
+            fix="pass the optimizer (or model.parameters()).",
+        )
     grads = [p.grad.detach() for p in params if getattr(p, "grad", None) is not None]
     if not grads:
         return 0.0
@@ -194,12 +201,13 @@ class LRMonitor:
                 value=step,
                 fix="pass the count of optimizer updates already taken (0 for the first update).",
             )
+        optimizer_values = optimizer_record(optimizer)  # checks the optimizer before grad_norm reads it
         if grad_norm is True:
             grad_value: float | None = _total_grad_norm(optimizer)
         else:
             grad_value = _to_float(grad_norm, "grad_norm")
         record: dict[str, Any] = {"step": int(step), "loss": _to_float(loss, "loss"), "grad_norm": grad_value}
-        record.update(optimizer_record(optimizer))
+        record.update(optimizer_values)
         for key, value in metrics.items():
             record[key] = _to_float(value, key)
         return self.write(record)
