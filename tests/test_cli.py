@@ -190,6 +190,25 @@ def test_check_exit_codes(runner, cfgs):
     assert res.exit_code == 2
 
 
+def test_a_misspelt_ignore_is_bad_input_not_a_silent_no_op(runner, cfgs):
+    # "--ignore decay-horizon-too-lng" dropping nothing would leave the gate failing (or, for a
+    # rule meant to stay, passing) for a reason the reader of the CI file cannot see
+    for cmd in ("check", "show"):
+        res = invoke(runner, cmd, cfgs["long"], "-n", "5000", "--ignore", "decay-horizon-too-lng")
+        assert res.exit_code == 2, res.output
+        assert_one_error_line(res.stderr, "--ignore", "'decay-horizon-too-lng'", "Did you mean 'decay-horizon-too-long'?")
+    # a reader's rule id (docs/configs/) is a rule id too
+    assert invoke(runner, "check", cfgs["good"], "--ignore", "no-scheduler").exit_code == 0
+
+
+def test_every_rule_a_reader_reports_is_in_the_catalogue():
+    from lrkit.linter.catalog import READER_RULES, RULES
+
+    src = (ROOT / "src" / "lrkit" / "config").glob("*.py")
+    used = {m for p in src for m in re.findall(r'rule="([a-z0-9-]+)"', p.read_text())}
+    assert used and used <= set(RULES) | set(READER_RULES), used - set(RULES) - set(READER_RULES)
+
+
 def test_check_json(runner, cfgs):
     res = invoke(runner, "check", cfgs["good"], cfgs["wsd"], "--json")
     data = json.loads(res.stdout)

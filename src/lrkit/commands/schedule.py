@@ -86,6 +86,22 @@ def _load(source: str, total_steps: int | None, fmt: str | None) -> tuple[Any, i
         return cfg, _run_length(cfg, total_steps, source)
 
 
+def _check_ignore(ignore: Sequence[str] | None) -> None:
+    """A misspelt ``--ignore`` would silently drop nothing (and let a CI gate pass or fail for the
+    wrong reason): every id must be a linter or reader rule."""
+    from lrkit.errors import did_you_mean
+    from lrkit.linter.catalog import READER_RULES, RULES
+
+    known = [*RULES, *READER_RULES]
+    for rule in ignore or ():
+        if rule not in known:
+            error_line(
+                f"--ignore: unknown rule id {rule!r}.{did_you_mean(rule, known)} "
+                "Fix: use a rule id from docs/lint.md (or a finding's 'rule' field)."
+            )
+            raise typer.Exit(EXIT_BAD_INPUT)
+
+
 def _lint(cfg: Any, n: int, ignore: Sequence[str] | None) -> list[Finding]:
     from lrkit.linter import lint
 
@@ -319,6 +335,7 @@ def show(
 
         lrkit show src/lrkit/examples/lrkit_cosine.yaml --total-steps 20000 --every 2000
     """
+    _check_ignore(ignore)
     cfg, n = _load(config, total_steps, fmt)
     with bad_input(config):
         report = summarize(cfg, n, every=_auto_every(n) if every is None else every)
@@ -346,6 +363,7 @@ def check(
 
         lrkit check src/lrkit/examples/*.yaml --ignore no-warmup
     """
+    _check_ignore(ignore)
     results: list[dict[str, Any]] = []
     worst = 0
     out = out_console()

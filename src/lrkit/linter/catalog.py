@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 
-__all__ = ["RULES", "LONG_RUN_STEPS", "SEVERITY_ORDER"]
+__all__ = ["RULES", "READER_RULES", "LONG_RUN_STEPS", "SEVERITY_ORDER"]
 
 #: rule id -> (default severity, what it finds). Some rules raise or lower their severity with
 #: the size of the problem; the message always carries the numbers.
@@ -32,6 +32,19 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "wsd-cooldown-too-short": ("warning", "the warmup-stable-decay cool-down is shorter than ~10% of the run"),
     "never-decays": ("warning", "a long run whose LR never decays below 90% of its peak"),
+}
+
+#: rule ids the config readers report (documented in ``docs/configs/``): a framework quirk
+#: seen while reading, merged into :func:`lrkit.lint`'s findings
+READER_RULES: dict[str, str] = {
+    "feedback-schedule": "the LR follows a metric (reduce_lr_on_plateau): the preview is the starting LR",
+    "inverse-sqrt-cliff": "Megatron's inverse-square-root drops straight to min_lr after lr_decay_iters",
+    "nemo-constant-steps-floor": "NeMo CosineAnnealing's constant_steps is a floor tail, not a hold at the peak",
+    "nemo-sqrt-not-shifted": "NeMo SquareRootAnnealing decays from step 0, not from the end of the warm-up",
+    "noam-peak-scaled": "NeMo NoamAnnealing scales lr by d_model^-0.5 * W^-0.5",
+    "no-scheduler": "the config has no scheduler: the LR is constant",
+    "piece-never-runs": "a scheduler piece starts at or after the end of the run",
+    "wsd-decay-overlaps-warmup": "a WSD cool-down longer than the steps left after the warm-up",
 }
 
 #: a run longer than this that never decays gets ``never-decays``
