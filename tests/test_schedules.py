@@ -258,3 +258,13 @@ def test_peak_and_repr() -> None:
     assert s.peak(100) == 1.0
     assert repr(s).startswith("Warmup(schedule=Cosine(")
     assert isinstance(s, Schedule) and s.get_config() == s.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("pieces", "boundaries", "field"),
+    [(Cosine(1.0, 10), [5], "pieces"), ([Cosine(1.0, 10), Constant(0.1)], 5, "boundaries")],
+)
+def test_join_with_a_bare_schedule_or_step_is_a_config_error(pieces, boundaries, field) -> None:
+    with pytest.raises(ConfigError) as info:
+        join(pieces, boundaries)
+    assert info.value.field == field

@@ -104,7 +104,7 @@ class Sequence(Schedule):
 
 def join(pieces: SequenceABC[Schedule], boundaries: SequenceABC[int]) -> Sequence:
     """``Sequence(pieces, boundaries)`` -- optax's name for it."""
-    return Sequence(tuple(pieces), tuple(boundaries))
+    return Sequence(pieces, boundaries)  # type: ignore[arg-type]  # Sequence checks and normalises both
 
 
 @register("warmup")
