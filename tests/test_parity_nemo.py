@@ -157,3 +157,13 @@ def test_nemo_errors():
     with pytest.raises(ConfigError) as err:
         load_config({"model": {"optim": {"lr": 1e-3, "sched": {"name": "CosineAnnealing", "max_steps": 10, "hold_steps": 3}}}})
     assert err.value.field == "model.optim.sched.hold_steps"
+
+
+def test_noam_peak_finding_reports_the_curves_own_peak():
+    cfg = {"trainer": {"max_steps": 800}, "model": {"optim": {"name": "adamw", "lr": 2.0,
+           "sched": {"name": "NoamAnnealing", "warmup_steps": 40, "d_model": 512}}}}
+    r = load_config(cfg)
+    (f,) = [f for f in r.findings if f.rule == "noam-peak-scaled"]
+    lrs = r.lr_schedule(np.arange(800))
+    assert f.evidence["peak"] == pytest.approx(lrs.max(), rel=1e-12)
+    assert int(lrs.argmax()) == 40

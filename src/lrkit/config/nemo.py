@@ -136,11 +136,13 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
         context["decay_steps"] = max_steps - w - const
     elif name != "NoamAnnealing":
         context["decay_steps"] = max_steps - max(w, fields["hold_steps"])
-    findings = _quirks(name, fields, lr, run, spath)
+    findings = _quirks(name, fields, lr, run, spath, schedule)
     return ResolvedConfig(schedule, lr, run, "nemo", source, tuple(findings), context, optimizer, dict(data), None)
 
 
-def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: str) -> list[Finding]:
+def _quirks(
+    name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: str, schedule: NemoLR
+) -> list[Finding]:
     out: list[Finding] = []
     w, m = f["warmup_steps"], f["max_steps"]
     if name == "CosineAnnealing" and f["constant_steps"] > 0:
@@ -180,7 +182,7 @@ def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: 
             )
         )
     if name == "NoamAnnealing":
-        top = lr * f["d_model"] ** -0.5 * max(w, 1) ** -0.5
+        top = lr * float(schedule(max(w, 1)))  # Noam peaks where its warm-up ends
         out.append(
             Finding(
                 rule="noam-peak-scaled",
