@@ -54,6 +54,8 @@ def test_ramp_is_an_lrkit_schedule_evenly_spaced():
         ({"mode": "cosine"}, "mode"),
         ({"beta": 1.0}, "beta"),
         ({"check_every": 0}, "check_every"),
+        ({"device": "nope"}, "device"),
+        ({"progress": 3}, "progress"),
     ],
 )
 def test_bad_arguments_are_config_errors(kwargs, field):
@@ -61,6 +63,15 @@ def test_bad_arguments_are_config_errors(kwargs, field):
     with pytest.raises(ConfigError) as e:
         find_lr(model, torch.optim.SGD(model.parameters(), lr=0.1), _lin_data(), _mse, **kwargs)
     assert e.value.field == field
+
+
+@pytest.mark.parametrize(
+    "lrs,losses", [([1e-3, 1e-2], [1.0]), (["a", "b"], ["c", "d"]), (np.ones((3, 3)), np.ones((3, 3)))]
+)
+def test_suggest_on_curves_that_do_not_match_is_a_config_error(lrs, losses):
+    with pytest.raises(ConfigError) as e:
+        suggest(lrs, losses)
+    assert e.value.field == "losses"
 
 
 def test_no_way_to_compute_a_loss_is_a_config_error():

@@ -276,11 +276,26 @@ def run_range_test(
             f"must be an int >= 1, got {check_every!r}.", field="check_every", value=check_every, fix="use 8."
         )
 
+    if progress is not None and not callable(progress):
+        raise ConfigError(
+            f"must be callable (done, num_steps, lr, smoothed_loss), got {type(progress).__name__}.",
+            field="progress",
+            value=progress,
+            fix="pass a function, or leave progress=None.",
+        )
     if device == "auto":
         first = next(iter(model.parameters()), None)
         device = None if first is None else first.device
     elif device is not None:
-        device = torch.device(device)
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ConfigError(
+                f"not a torch device: {device!r}.",
+                field="device",
+                value=device,
+                fix="use 'auto' (the model's device), None (leave batches alone), 'cpu' or 'cuda:0'.",
+            ) from None
     step = _make_step(model, optimizer, loss_fn, step_fn, criterion, device)
 
     # per-group ratios to the reference group (first non-zero LR); frozen (LR 0) groups stay 0

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from lrkit.errors import ConfigError
 from lrkit.finder.smoothing import local_linear_operator, noise_sigma, running_median
 
 __all__ = [
@@ -188,8 +189,23 @@ def _rule(r: CurveReading) -> float:
 
 def suggest(lrs: np.ndarray, losses: np.ndarray, *, bootstrap: int = 32, seed: int = 0) -> Suggestion:
     """The suggested peak LR for a warm-up + decay run, with its range (see module doc)."""
-    lrs = np.asarray(lrs, dtype=np.float64)
-    losses = np.asarray(losses, dtype=np.float64)
+    try:
+        lrs = np.asarray(lrs, dtype=np.float64)
+        losses = np.asarray(losses, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            "lrs and losses must be sequences of numbers.",
+            field="losses",
+            value=losses,
+            fix="pass the range test's lrs and raw losses, e.g. result.lrs, result.raw_losses.",
+        ) from None
+    if lrs.ndim != 1 or lrs.shape != losses.shape:
+        raise ConfigError(
+            f"lrs {lrs.shape} and losses {losses.shape} must be 1-D and of the same length.",
+            field="losses",
+            value=losses.shape,
+            fix="pass one loss per LR of the ramp.",
+        )
     ops: dict = {}
     r = read_curve(lrs, losses, ops)
     if r is None:
