@@ -246,6 +246,17 @@ def test_bad_optimizer_and_step():
         LRMonitor().log(opt, -1)
 
 
+def test_bad_records_and_formats_are_config_errors(tmp_path):
+    for record, field in (({"step": "a"}, "step"), ({"step": -1}, "step"), ([("step", 0)], "record")):
+        with pytest.raises(ConfigError) as err:
+            LRMonitor().write(record)
+        assert err.value.field == field
+    (tmp_path / "log.csv").write_text("step,loss\n0,1\n")
+    with pytest.raises(ConfigError, match="unknown log format '5'") as err:
+        read_log(tmp_path / "log.csv", format=5)
+    assert err.value.field == "format"
+
+
 def test_grad_norm_of_something_without_parameters_is_a_config_error():
     with pytest.raises(ConfigError, match="optimizer") as err:
         LRMonitor().log(None, 0, grad_norm=True)

@@ -416,7 +416,7 @@ def read_log(
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"{p}: no such file or folder.", field="log", value=str(p), fix="check the path.")
-    fmt = (format or _guess_format(p)).lower()
+    fmt = str(format or _guess_format(p)).lower()
     if fmt in ("csv", "tsv"):
         if p.is_dir():
             raise ConfigError(f"{p} is a folder, not a CSV file.", field="log", value=str(p))

@@ -123,6 +123,17 @@ def grad_norm(params_or_optimizer: Any, norm_type: float = 2.0) -> float:
     return float(torch.linalg.vector_norm(norms, norm_type))
 
 
+def _check_step(step: Any) -> int:
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+        raise ConfigError(
+            f"must be a whole number of updates >= 0, got {step!r}.",
+            field="step",
+            value=step,
+            fix="pass the count of optimizer updates already taken (0 for the first update).",
+        )
+    return int(step)
+
+
 _total_grad_norm = grad_norm  # LRMonitor.log has a parameter of the same name
 
 
@@ -192,21 +203,13 @@ class LRMonitor:
         computes the gradient norm from the optimizer's parameters (call it before
         ``zero_grad``). Extra keyword metrics are recorded under their own names.
         """
-        if step is None:
-            step = self._next_step
-        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
-            raise ConfigError(
-                f"must be a whole number of updates >= 0, got {step!r}.",
-                field="step",
-                value=step,
-                fix="pass the count of optimizer updates already taken (0 for the first update).",
-            )
+        step = _check_step(self._next_step if step is None else step)
         optimizer_values = optimizer_record(optimizer)  # checks the optimizer before grad_norm reads it
         if grad_norm is True:
             grad_value: float | None = _total_grad_norm(optimizer)
         else:
             grad_value = _to_float(grad_norm, "grad_norm")
-        record: dict[str, Any] = {"step": int(step), "loss": _to_float(loss, "loss"), "grad_norm": grad_value}
+        record: dict[str, Any] = {"step": step, "loss": _to_float(loss, "loss"), "grad_norm": grad_value}
         record.update(optimizer_values)
         for key, value in metrics.items():
             record[key] = _to_float(value, key)
@@ -214,9 +217,16 @@ class LRMonitor:
 
     def write(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Hand a ready record (it needs ``step``) to every sink; used by the framework callbacks."""
+        if not isinstance(record, Mapping):
+            raise ConfigError(
+                f"a record must be a mapping, got {type(record).__name__}.",
+                field="record",
+                fix="pass a dict such as {'step': 0, 'lr': 1e-3}.",
+            )
         rec = dict(record)
         if "step" not in rec:
             raise ConfigError("a record needs a 'step'.", field="step", fix="add the optimizer update count.")
+        rec["step"] = _check_step(rec["step"])
         for sink in self.sinks:
             sink.write(rec)
         if self.keep:
