@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lrkit.errors import ConfigError
-from lrkit.tasks import Task, get_task, load_entry, resolve_task, task_names
+from lrkit.tasks import Task, describe_tasks, get_task, load_entry, resolve_task, task_names
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +24,13 @@ def _one_thread():
 def test_registry_lists_the_embedded_tasks():
     assert {"digits", "charlm"} <= set(task_names())
     assert task_names() == sorted(task_names())
+
+
+def test_the_listed_line_names_the_model_the_task_builds():
+    # describe_tasks() is kept apart from the task modules so `lrkit list` imports no torch
+    for name, line in describe_tasks().items():
+        model_words = line.lower().split()[:2]  # "CNN classifier", "character-level transformer"
+        assert any(w in get_task(name).description.lower() for w in model_words), (name, line)
 
 
 def test_unknown_task_suggests_the_closest_name():

@@ -56,7 +56,7 @@ _BUILTIN: dict[str, tuple[str, str, str]] = {
     "digits": (
         "lrkit.tasks.digits",
         "make_task",
-        "MLP classifier on scikit-learn's bundled 8x8 handwritten digits (SGD with momentum)",
+        "CNN classifier on scikit-learn's bundled 8x8 handwritten digits (SGD with Nesterov momentum)",
     ),
     "charlm": (
         "lrkit.tasks.charlm",
