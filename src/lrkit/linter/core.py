@@ -42,6 +42,55 @@ from lrkit.schedules import Schedule
 __all__ = ["lint"]
 
 
+#: documented context keys (docs/lint.md) that hold a step count, or a floor
+_STEP_KEYS = ("warmup_steps", "lr_warmup_iters", "declared_horizon", "lr_decay_iters", "wsd_decay_steps", "lr_wsd_decay_iters")
+_FLOOR_KEYS = ("min_lr", "min_lr_ratio")
+
+
+def _check_context(context: Any) -> dict[str, Any]:
+    """The caller's ``context``: the rules skip a fact they cannot read, so a mistyped one would
+    silently change the findings; refuse it instead."""
+    from lrkit.schedules.base import check_steps
+
+    if context is None:
+        return {}
+    if not isinstance(context, Mapping):
+        raise ConfigError(
+            f"must be a mapping, got {type(context).__name__}.",
+            field="context",
+            value=context,
+            fix="pass a dict such as {'warmup_steps': 500} (keys in docs/lint.md).",
+        )
+    for key in _STEP_KEYS:
+        if context.get(key) is not None:
+            check_steps(f"context.{key}", context[key])
+    for key in _FLOOR_KEYS:
+        v = context.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or not v >= 0 or math.isinf(v)):
+            raise ConfigError(
+                f"must be a finite number >= 0, got {v!r}.", field=f"context.{key}", value=v, fix="give the floor as a number."
+            )
+    ms = context.get("milestones")
+    if ms is not None:
+        if not isinstance(ms, list | tuple):
+            raise ConfigError(
+                f"must be a list of steps, got {ms!r}.", field="context.milestones", value=ms, fix="write milestones: [500]."
+            )
+        for i, m in enumerate(ms):
+            check_steps(f"context.milestones[{i}]", m)
+    pieces = context.get("pieces")
+    if pieces is not None and (
+        not isinstance(pieces, list | tuple) or not all(isinstance(p, Mapping) for p in pieces)
+    ):
+        raise ConfigError(
+            f"must be a list of mappings, got {pieces!r}.",
+            field="context.pieces",
+            value=pieces,
+            fix="write pieces: [{name: CosineAnnealingLR, kwargs: {T_max: 450}}, ...].",
+        )
+    return dict(context)
+
+
 def _is_resolved(target: Any) -> bool:
     return all(hasattr(target, a) for a in ("schedule", "peak_lr", "total_steps", "context", "findings"))
 
@@ -86,14 +135,15 @@ def lint(
         from lrkit.config import load_config
 
         target = load_config(target, total_steps=total_steps)
+    given = _check_context(context)
     reader: tuple[Finding, ...] = ()
     if isinstance(target, Schedule):
-        schedule, scale, n, ctx = target, 1.0, total_steps, dict(context or {})
+        schedule, scale, n, ctx = target, 1.0, total_steps, given
     elif _is_resolved(target):
         schedule = target.schedule
         scale = float(target.peak_lr)
         n = total_steps if total_steps is not None else target.total_steps
-        ctx = {**dict(target.context or {}), **dict(context or {})}
+        ctx = {**dict(target.context or {}), **given}
         reader = tuple(target.findings or ())
     else:
         raise ConfigError(
