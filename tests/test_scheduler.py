@@ -553,3 +553,22 @@ def test_a_metric_that_is_not_one_number_is_a_config_error(metric: Any) -> None:
         sched.step(metric)
     assert info.value.field == "metric"
     assert sched.last_epoch == 0  # the bad call did not advance the schedule
+
+
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"last_epoch": "a"}, "state_dict.last_epoch"),
+        ({"last_epoch": -7}, "state_dict.last_epoch"),
+        ({"_step_count": None}, "state_dict._step_count"),
+        ({"base_lrs": ["a"]}, "state_dict.base_lrs[0]"),
+        ({"base_lrs": 5}, "state_dict.base_lrs"),
+    ],
+)
+def test_a_damaged_checkpoint_is_a_config_error_naming_the_entry(change: dict, field: str) -> None:
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+    sched = Scheduler(opt, Constant(1.0))
+    with pytest.raises(ConfigError) as info:
+        sched.load_state_dict(sched.state_dict() | change)
+    assert info.value.field == field
+    assert sched.last_epoch == 0  # nothing was half-restored

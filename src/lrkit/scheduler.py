@@ -26,7 +26,7 @@ from torch.optim.lr_scheduler import LRScheduler
 
 from lrkit.errors import ConfigError, ResumeWarning, did_you_mean
 from lrkit.feedback.base import metric_value
-from lrkit.schedules.base import Schedule, as_schedule
+from lrkit.schedules.base import Schedule, as_schedule, check_steps
 
 __all__ = ["Scheduler", "Controller"]
 
@@ -460,7 +460,17 @@ class Scheduler(LRScheduler):
                     ResumeWarning,
                     stacklevel=2,
                 )
-        base = [float(b) for b in state_dict.get("base_lrs", self._base_lrs)]
+        saved_base = state_dict.get("base_lrs", self._base_lrs)
+        if isinstance(saved_base, str) or not isinstance(saved_base, Sequence):
+            raise ConfigError(
+                f"must be a list with one LR per parameter group, got {saved_base!r}.",
+                field="state_dict.base_lrs",
+                value=saved_base,
+                fix="pass the dict returned by Scheduler.state_dict() unchanged.",
+            )
+        base = [_nonneg(f"state_dict.base_lrs[{i}]", b) for i, b in enumerate(saved_base)]
+        last_epoch = check_steps("state_dict.last_epoch", state_dict["last_epoch"], minimum=-1)
+        step_count = check_steps("state_dict._step_count", state_dict.get("_step_count", last_epoch + 1))
         if len(base) != len(self.optimizer.param_groups):
             raise ConfigError(
                 f"the checkpoint has {len(base)} parameter groups, the optimizer has {len(self.optimizer.param_groups)}.",
@@ -487,8 +497,8 @@ class Scheduler(LRScheduler):
         # or what it had set when the checkpoint was written) or someone else
         ours = self._groups_hold(self._last_lr) or self._groups_hold(state_dict.get("_last_lr"))
         self.base_lrs = base
-        self.last_epoch = int(state_dict["last_epoch"])
-        self._step_count = int(state_dict.get("_step_count", self.last_epoch + 1))
+        self.last_epoch = last_epoch
+        self._step_count = step_count
         ctrl_state = state_dict.get("controller")
         if self.controller is not None and ctrl_state is not None:
             self.controller.load_state_dict(ctrl_state)
