@@ -439,6 +439,18 @@ def test_output_that_is_a_file_is_bad_input(toy, tmp_path):
     assert res.exit_code == 2 and "is a file, not a folder" in res.output, res.output
 
 
+@pytest.mark.parametrize(("kwargs", "field"), [({"seeds": 0}, "seeds"), ({"diverge_factor": 0.5}, "diverge_factor")])
+def test_bad_numbers_name_the_field_and_a_fix(toy, tmp_path, kwargs, field):
+    with pytest.raises(ConfigError) as err:
+        run_comparison(entry="lrkit_toy_task:make_task", lrs=[0.1], out=tmp_path, workers=0, **kwargs)
+    assert err.value.field == field and err.value.fix
+
+
+def test_inline_schedule_without_spaces_after_colons_says_so():
+    with pytest.raises(ConfigError, match="space after each colon"):
+        parse_schedule("{type:cosine,steps:500}", 500)
+
+
 def test_a_bare_string_or_number_where_a_list_belongs_is_a_config_error(toy, tmp_path):
     with pytest.raises(ConfigError, match=r"schedules: must be a list.*\['cosine'\]"):
         run_comparison(entry="lrkit_toy_task:make_task", schedules="cosine", lrs=[0.1], out=tmp_path, workers=0)

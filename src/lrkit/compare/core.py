@@ -82,7 +82,9 @@ class Events:
 
 def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"must be an integer >= {minimum}, got {value!r}.", field=name, value=value)
+        raise ConfigError(
+            f"must be an integer >= {minimum}, got {value!r}.", field=name, value=value, fix=f"e.g. {name}=3."
+        )
     return value
 
 
@@ -258,7 +260,12 @@ def run_comparison(
     steps = _check_positive_int("steps", task_obj.default_steps if steps is None else steps)
     seeds = _check_positive_int("seeds", seeds)
     if not (isinstance(diverge_factor, int | float) and diverge_factor > 1):
-        raise ConfigError(f"must be > 1, got {diverge_factor!r}.", field="diverge_factor", value=diverge_factor)
+        raise ConfigError(
+            f"must be a number > 1, got {diverge_factor!r}.",
+            field="diverge_factor",
+            value=diverge_factor,
+            fix="e.g. --diverge-factor 4 (a loss above 4x the first one is divergence).",
+        )
     specs = parse_schedules(schedules, steps)
     given = _check_lrs(lrs) if lrs else None
     if find_lr and given:

@@ -245,6 +245,14 @@ def _from_inline(text: str, label: str | None) -> ScheduleSpec:
             fix="write a mapping such as '{type: cosine, steps: 500}'.",
         )
     data = dict(data)
+    glued = [k for k, v in data.items() if v is None and isinstance(k, str) and ":" in k]
+    if glued:  # YAML reads '{type:cosine}' as the key 'type:cosine' with no value
+        raise ConfigError(
+            f"cannot read {glued[0]!r} in the inline schedule {text!r}.",
+            field="schedule",
+            value=text,
+            fix="put a space after each colon: '{type: cosine, steps: 500}'.",
+        )
     controller = data.pop("controller", None)
     if controller is not None:
         from lrkit.feedback import controller_from_dict
