@@ -164,6 +164,13 @@ def test_bad_arguments(optimizer_factory, call, field_name) -> None:
     assert info.value.field == field_name
 
 
+@pytest.mark.parametrize("min_lr", [None, 1e-3])
+def test_an_optimizer_that_is_not_one_is_a_config_error(min_lr) -> None:
+    with pytest.raises(ConfigError) as info:
+        cosine_annealing_schedule(object(), 100, 10, min_lr=min_lr)  # type: ignore[arg-type]
+    assert info.value.field == "optimizer"
+
+
 # -- SchedulerInterface: the guide's CustomScheduler pattern ---------------------------------------
 
 

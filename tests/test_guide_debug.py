@@ -42,5 +42,7 @@ def test_schedule_and_config_targets():
 def test_bad_arguments_name_the_field():
     with pytest.raises(ConfigError, match="group"):
         debug_lr_schedule(cosine_annealing_schedule(_opt(), 100, 10), 100, group=3)
+    with pytest.raises(ConfigError, match="group"):
+        debug_lr_schedule(cosine_annealing_schedule(_opt(), 100, 10), 100, group="0")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="total_steps"):
         debug_lr_schedule(warmup_cosine(10, 1), 0)

@@ -59,6 +59,13 @@ def cosine_annealing_schedule(
         ratio = 0.0 if min_lr_ratio is None else min_lr_ratio
         return Scheduler(optimizer, warmup_cosine(total_steps, warmup_steps, min_ratio=ratio), min_lr_ratio=ratio)
     floor = check_real("min_lr", min_lr, low=0.0)
+    if not isinstance(optimizer, Optimizer):  # read below before Scheduler could say so
+        raise ConfigError(
+            f"expected a torch.optim.Optimizer, got {type(optimizer).__name__}.",
+            field="optimizer",
+            value=optimizer,
+            fix="build the optimizer first, then cosine_annealing_schedule(optimizer, total_steps).",
+        )
     per_group = []
     for i, group in enumerate(optimizer.param_groups):
         base = float(group["lr"])
@@ -121,7 +128,7 @@ def debug_lr_schedule(target: Any, total_steps: int, *, every: int = 1000, group
     every = check_steps("every", every, minimum=1)
     if isinstance(target, Scheduler):
         n = len(target.optimizer.param_groups)
-        if not 0 <= group < n:
+        if isinstance(group, bool) or not isinstance(group, int) or not 0 <= group < n:
             raise ConfigError(
                 f"the optimizer has {n} parameter groups, there is no group {group}.",
                 field="group",
