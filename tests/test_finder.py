@@ -425,3 +425,13 @@ def test_rule_is_the_cross_validated_anchor_plus_offset():
     assert math.log10(s.lr) == pytest.approx(expected, abs=1e-12)
     # the range is at least the rule's own measured error wide on each side (below the top cap)
     assert math.log10(s.lr / s.low) >= rule.RULE_ERROR_DECADES - 1e-9
+
+
+def test_find_lr_takes_and_forwards_exactly_run_range_tests_parameters():
+    # find_lr repeats run_range_test's signature (so help() and IDEs show it); a parameter
+    # added to one and not the other, or a default changed in one, must not go unnoticed
+    import inspect
+
+    from lrkit.finder import run_range_test
+
+    assert inspect.signature(find_lr).parameters == inspect.signature(run_range_test).parameters
