@@ -257,6 +257,17 @@ def test_bad_records_and_formats_are_config_errors(tmp_path):
     assert err.value.field == "format"
 
 
+@pytest.mark.parametrize("framework", ["hf", "lightning"])
+def test_a_path_where_the_callback_wants_a_monitor_is_a_config_error(framework):
+    import importlib
+
+    callback = importlib.import_module(f"lrkit.integrations.{framework}").LRMonitorCallback
+    with pytest.raises(ConfigError, match=r"log_dir='runs/exp1'") as err:
+        callback("runs/exp1")
+    assert err.value.field == "monitor"
+    assert callback(LRMonitor()).monitor is not None
+
+
 def test_grad_norm_of_something_without_parameters_is_a_config_error():
     with pytest.raises(ConfigError, match="optimizer") as err:
         LRMonitor().log(None, 0, grad_norm=True)

@@ -13,6 +13,20 @@ from typing import Any
 __all__ = ["HFLRMonitorCallback", "LightningLRMonitorCallback"]
 
 
+def _check_monitor(monitor: Any) -> None:
+    """A callback's ``monitor`` argument is an LRMonitor or None (a path there is a common slip)."""
+    from lrkit.errors import ConfigError
+    from lrkit.monitor.recorder import LRMonitor
+
+    if monitor is not None and not isinstance(monitor, LRMonitor):
+        raise ConfigError(
+            f"must be an lrkit.LRMonitor, got {type(monitor).__name__} {monitor!r}.",
+            field="monitor",
+            value=monitor,
+            fix=f"pass LRMonitorCallback(log_dir={str(monitor)!r}) to log to a folder.",
+        )
+
+
 def __getattr__(name: str) -> Any:
     if name == "HFLRMonitorCallback":
         from lrkit.integrations.hf import LRMonitorCallback

@@ -20,6 +20,7 @@ from typing import Any
 
 from transformers.trainer_callback import TrainerCallback
 
+from lrkit.integrations import _check_monitor
 from lrkit.monitor.recorder import LRMonitor, optimizer_record
 
 __all__ = ["LRMonitorCallback"]
@@ -44,6 +45,7 @@ class LRMonitorCallback(TrainerCallback):
         log_dir: str | Path | None = None,
         sinks: list[Any] | None = None,
     ) -> None:
+        _check_monitor(monitor)
         self.monitor = monitor
         self._owned = monitor is None
         self._log_dir = log_dir

@@ -24,6 +24,7 @@ try:
 except ImportError:  # the standalone package
     from pytorch_lightning.callbacks import Callback  # type: ignore[no-redef]
 
+from lrkit.integrations import _check_monitor
 from lrkit.monitor.recorder import LRMonitor, grad_norm, optimizer_record
 
 __all__ = ["LRMonitorCallback"]
@@ -60,6 +61,7 @@ class LRMonitorCallback(Callback):
         log_grad_norm: bool = True,
     ) -> None:
         super().__init__()
+        _check_monitor(monitor)
         self.monitor = monitor
         self._owned = monitor is None
         self._log_dir = log_dir
