@@ -176,6 +176,14 @@ def test_criterion_passed_as_loss_fn_and_training_step_models():
     assert len(res.raw_losses) == 10
 
 
+@pytest.mark.parametrize("option", ["bet", "num_steps"])
+def test_guide_api_unknown_option_is_a_config_error_at_construction(option):
+    model = nn.Linear(5, 1)
+    with pytest.raises(ConfigError) as e:
+        LearningRateFinder(model, torch.optim.SGD(model.parameters(), lr=0.1), _lin_data(), _mse, **{option: 1})
+    assert e.value.field == option
+
+
 def test_guide_api_learning_rate_finder():
     class GuideModel(nn.Module):
         def __init__(self) -> None:

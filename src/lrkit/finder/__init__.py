@@ -13,12 +13,14 @@ Modules: :mod:`~lrkit.finder.engine` (the loop), :mod:`~lrkit.finder.snapshot`
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
 from typing import Any
 
 import torch
 from torch.optim import Optimizer
 
+from lrkit.errors import ConfigError, did_you_mean
 from lrkit.finder.engine import find_lr, run_range_test
 from lrkit.finder.result import STOP_REASONS, FinderResult
 from lrkit.finder.snapshot import Snapshot
@@ -58,6 +60,17 @@ class LearningRateFinder:
         criterion: Any = None,
         **options: Any,
     ) -> None:
+        # the ramp goes to .find_lr(), the loss to the named arguments; the rest to find_lr
+        taken = ("model", "optimizer", "data", "loss_fn", "criterion", "start_lr", "end_lr", "num_steps")
+        allowed = [p for p in inspect.signature(find_lr).parameters if p not in taken]
+        for key in options:
+            if key not in allowed:
+                raise ConfigError(
+                    f"unknown option {key!r} for LearningRateFinder().{did_you_mean(key, allowed)}",
+                    field=key,
+                    value=options[key],
+                    fix=f"the options are {', '.join(allowed)}; start_lr, end_lr and num_steps go to .find_lr().",
+                )
         self.model = model
         self.optimizer = optimizer
         self.dataloader = dataloader
