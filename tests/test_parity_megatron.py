@@ -180,3 +180,27 @@ def test_megatron_errors():
     assert err.value.field == "lr_decay_style" and "cosine" in str(err.value)
     with pytest.raises(ConfigError, match="min_lr"):
         load_config({**BASE, "min_lr": 1.0, "lr_decay_style": "cosine"})
+
+
+@pytest.mark.parametrize(
+    "extra,field",
+    [
+        ({"lr_warmup_iters": 200, "lr_decay_iters": 100}, "lr_warmup_iters"),  # decay counted after the warm-up
+        ({"lr_warmup_iters": 1000}, "lr_warmup_iters"),  # as long as the run (decay defaults to train_iters)
+        ({"lr_warmup_fraction": 1.0}, "lr_warmup_fraction"),
+        ({"lr_decay_iters": 0}, "lr_decay_iters"),
+        ({"lr_warmup_iters": 10, "lr_warmup_init": 1.0}, "lr_warmup_init"),
+    ],
+)
+def test_what_megatron_asserts_at_start_up_is_refused(extra, field):
+    # OptimizerParamScheduler.__init__: lr_decay_steps > 0, lr_warmup_steps < lr_decay_steps, init_lr <= max_lr
+    with pytest.raises(ConfigError) as err:
+        load_config({**BASE, "train_iters": 1000, "lr_decay_style": "cosine", **extra})
+    assert err.value.field == field and "Megatron asserts" in str(err.value)
+    nemo_rl = {"grpo": {"max_num_steps": 1000},
+               "policy": {"megatron_cfg": {"enabled": True, "optimizer": {"lr": 3e-4},
+                                           "scheduler": {"lr_decay_style": "cosine", **extra}}}}
+    if "lr_decay_iters" in extra or "lr_warmup_iters" in extra:
+        with pytest.raises(ConfigError) as err:
+            load_config(nemo_rl)
+        assert err.value.field.startswith("policy.megatron_cfg.")

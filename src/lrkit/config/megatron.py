@@ -148,6 +148,31 @@ def resolve_megatron(
             fix="keep one of them.",
         )
     warmup = frac * decay_steps if frac is not None else float(wval or 0) * scale
+    # Megatron's OptimizerParamScheduler asserts these at start-up; a curve for them would be fiction
+    decay_name = decay_key if decay_from == decay_key else f"train_{sfx}"
+    if decay_steps <= 0:
+        raise ConfigError(
+            f"the decay ends at {decay_key}=0; Megatron asserts lr_decay_steps > 0.",
+            field=path(decay_name),
+            value=decay,
+            fix=f"set {decay_key} to the step the decay ends at (warm-up included), or leave it out.",
+        )
+    if warmup >= decay_steps:
+        wfield = path("lr_warmup_fraction") if frac is not None else path(wkey)
+        raise ConfigError(
+            f"the warm-up ({warmup / scale:g} {sfx}) does not end before the decay does ({decay_name}={decay}); "
+            "Megatron asserts lr_warmup_steps < lr_decay_steps.",
+            field=wfield,
+            value=frac if frac is not None else wval,
+            fix=f"shorten the warm-up, or end the decay later: {decay_key} counts from step 0, warm-up included.",
+        )
+    if init > max_lr:
+        raise ConfigError(
+            f"lr_warmup_init {init:g} is above lr {max_lr:g}; Megatron asserts init_lr <= max_lr.",
+            field=path("lr_warmup_init"),
+            value=init,
+            fix="start the warm-up below the peak (often 0 or lr / warm-up length).",
+        )
     wsd_steps = None
     if style == "WSD":
         wk = f"lr_wsd_decay_{sfx}"

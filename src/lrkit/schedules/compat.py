@@ -335,9 +335,6 @@ class MegatronLR(Schedule):
             set_field(self, "wsd_decay_steps", w)
         elif self.wsd_decay_steps is not None:
             set_field(self, "wsd_decay_steps", check_real("wsd_decay_steps", self.wsd_decay_steps, low=0.0))
-        if self.style in ("linear", "cosine", "WSD") and self.decay_steps <= self.warmup_steps and self.decay_steps > 0:
-            # Megatron never divides here (n > D is caught first), so this is legal, only odd.
-            pass
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         n = t * self.increment if self.increment != 1.0 else t
