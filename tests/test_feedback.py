@@ -332,6 +332,7 @@ def test_scheduler_controller_from_a_dict_and_errors_carry_the_path():
         ({}, "type", "add type"),
         ({"type": "platau"}, "type", "Did you mean 'plateau'"),
         ({"type": "cosine"}, "type", "adaptive, plateau"),
+        ({"type": ["plateau"]}, "type", "adaptive, plateau"),
         ({"type": "plateau", "patiense": 3}, "patiense", "Did you mean 'patience'"),
         ({"type": "plateau", "process_group": None}, "process_group", "use only"),
         ({"type": "plateau", "factor": 1.5}, "factor", "1.5"),
@@ -351,6 +352,14 @@ def test_controller_from_dict_errors(d, field, text):
 def test_controller_from_dict_rejects_non_mappings():
     with pytest.raises(ConfigError):
         controller_from_dict(["plateau"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("d", [None, ["plateau"], {"type": "adaptive"}])
+def test_a_controller_class_from_dict_builds_its_own_type_or_says_why(d):
+    with pytest.raises(ConfigError):
+        PlateauController.from_dict(d)  # type: ignore[arg-type]
+    built = PlateauController.from_dict({"patience": 3})
+    assert isinstance(built, PlateauController) and built.to_dict() == PlateauController(patience=3).to_dict()
 
 
 def test_controller_dicts_round_trip_and_yaml_numbers():

@@ -161,8 +161,15 @@ class FeedbackController:
         :func:`lrkit.feedback.controller_from_dict` for the checks."""
         from lrkit.feedback.config import controller_from_dict
 
-        d = dict(d)
-        d.setdefault("type", cls.type_name)
+        if isinstance(d, Mapping) and cls.type_name:
+            d = {"type": cls.type_name, **d}
+            if d["type"] != cls.type_name:
+                raise ConfigError(
+                    f"{cls.__name__}.from_dict got a {d['type']!r} controller.",
+                    field="type",
+                    value=d["type"],
+                    fix=f"use type: {cls.type_name}, or lrkit.feedback.controller_from_dict for any type.",
+                )
         return controller_from_dict(d)
 
     def __repr__(self) -> str:

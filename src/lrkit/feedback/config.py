@@ -66,7 +66,7 @@ def controller_from_dict(d: Mapping[str, Any]) -> FeedbackController:
             fix=f"add type: {' or type: '.join(kinds)}.",
         )
     kind = d["type"]
-    if kind not in CONTROLLER_TYPES:
+    if not isinstance(kind, str) or kind not in CONTROLLER_TYPES:
         raise ConfigError(
             f"unknown controller type {kind!r}.{did_you_mean(str(kind), kinds)}",
             field="type",
