@@ -311,6 +311,20 @@ def _png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
+def test_an_unwritable_output_is_described_as_an_output(runner, cfgs, tmp_path):
+    # the reading hints ("no such file ... use - to read standard input", "give a config file")
+    # are wrong for a file lrkit was asked to write
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    (tmp_path / "d.png").mkdir()
+    for args in (("plot", cfgs["good"], "-o", blocker / "x.png"), ("plot", cfgs["good"], "-o", tmp_path / "d.png"),
+                 ("convert", cfgs["good"], "--to", "lrkit", "-o", tmp_path)):
+        res = invoke(runner, *args)
+        assert res.exit_code == 2, res.output
+        assert_one_error_line(res.stderr, "cannot write the output here", "Fix: give a file name in a writable folder")
+        assert "standard input" not in res.stderr and "config file" not in res.stderr
+
+
 def test_plot_png_has_requested_size(runner, cfgs, tmp_path):
     out = tmp_path / "curves.png"
     res = invoke(runner, "plot", cfgs["good"], cfgs["wsd"], "-o", out, "--width", "640", "--height", "360")

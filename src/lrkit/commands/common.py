@@ -59,12 +59,16 @@ class BadInput(Exception):
     """Input a person must fix (a missing file, a bad value); the CLI prints it and exits 2."""
 
 
-def _describe(err: BaseException) -> str | None:
-    """One line for an error caused by bad input, or ``None`` for a bug (let it surface)."""
+def _describe(err: BaseException, *, writing: bool = False) -> str | None:
+    """One line for an error caused by bad input, or ``None`` for a bug (let it surface).
+    ``writing``: the path is an output, so the hints about config files do not apply."""
     from lrkit.errors import ConfigError
 
     if isinstance(err, BadInput | ConfigError):
         return str(err)
+    if writing and isinstance(err, OSError):
+        what = "is a directory" if isinstance(err, IsADirectoryError) else (err.strerror or str(err))
+        return f"cannot write the output here: {what}. Fix: give a file name in a writable folder."
     if isinstance(err, FileNotFoundError):
         return f"no such file: {err.filename}. Fix: check the path (use - to read standard input)."
     if isinstance(err, IsADirectoryError):
@@ -82,9 +86,10 @@ def _describe(err: BaseException) -> str | None:
 
 
 @contextlib.contextmanager
-def bad_input(where: str | None = None) -> Iterator[None]:
+def bad_input(where: str | None = None, *, writing: bool = False) -> Iterator[None]:
     """Turn bad-input errors raised inside into one line on stderr (prefixed with ``where``,
-    usually the config file) and exit code 2; anything else is a bug and propagates."""
+    usually the config file; ``writing`` when it is an output file) and exit code 2; anything
+    else is a bug and propagates."""
     import typer
 
     try:
@@ -92,7 +97,7 @@ def bad_input(where: str | None = None) -> Iterator[None]:
     except typer.Exit:
         raise
     except Exception as err:  # noqa: BLE001 - filtered by _describe
-        line = _describe(err)
+        line = _describe(err, writing=writing)
         if line is None:
             raise
         prefixed = not where or line.startswith(f"{where}:") or line.startswith(f"{where} ")

@@ -439,7 +439,7 @@ def convert(
     if output is None:
         typer.echo(text, nl=False)
         return
-    with bad_input(str(output)):
+    with bad_input(str(output), writing=True):
         output.write_text(text, encoding="utf-8")
 
 
@@ -487,7 +487,7 @@ def plot(
         # a periodic curve has a boundary every half period: marking hundreds hides the curves
         series.append((label, curve.steps, curve.values, bounds if len(bounds) <= _PLOT_MAX_BOUNDARIES else []))
     fig = schedule_figure(series, log=log, width_px=width, height_px=height, title=title)
-    with bad_input(str(output)):
+    with bad_input(str(output), writing=True):
         save_figure(fig, output, dpi=100)
     if as_json:
         info = {"output": str(output), "curves": [s[0] for s in series], "width": width, "height": height}
