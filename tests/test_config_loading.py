@@ -114,3 +114,14 @@ def test_reading_imports_no_torch():
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
     subprocess.run([sys.executable, "-c", code, str(EXAMPLES)], check=True)
+
+
+def test_syntax_errors_name_the_place_once():
+    with pytest.raises(ConfigError) as err:
+        load_config_text("a: [", name="run.yaml")
+    assert str(err.value).startswith("run.yaml: line 1, column 5: not valid YAML/JSON")
+    # a bad character has no line: no empty "::" and no "around that line"
+    with pytest.raises(ConfigError) as err:
+        load_config_text("a: \x07", name="run.yaml")
+    assert str(err.value).startswith("run.yaml: not valid YAML/JSON (") and "::" not in str(err.value)
+    assert "that line" not in err.value.fix

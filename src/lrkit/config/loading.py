@@ -86,12 +86,13 @@ def parse_text(text: str, *, name: str = "<stdin>") -> Any:
         raise ConfigError(f"{name}: {err.message}", field=err.field, value=err.value, fix=err.fix) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        # "file: line 3, column 5: ..." or, with no position (a bad character), "file: ..."
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ConfigError(
-            f"{name}:{where}: not valid YAML/JSON ({problem}).",
+            f"{name}:{where} not valid YAML/JSON ({problem}).",
             value=None,
-            fix="check the indentation and quoting around that line.",
+            fix="check the indentation and quoting around that line." if where else "remove or quote what it names.",
         ) from None
     except (ValueError, TypeError, OverflowError, RecursionError) as err:
         raise ConfigError(f"{name}: not valid YAML/JSON ({err}).", fix="check the file's syntax.") from None
