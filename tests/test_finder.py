@@ -19,7 +19,7 @@ import lrkit
 from lrkit.errors import ConfigError
 from lrkit.finder import LearningRateFinder, find_lr
 from lrkit.finder.ramp import ramp_lrs, ramp_schedule
-from lrkit.finder.smoothing import ema
+from lrkit.finder.smoothing import EMA, ema
 from lrkit.finder.suggest import read_curve, suggest
 from lrkit.schedules import Exponential, Linear
 
@@ -127,7 +127,7 @@ def test_data_is_iterated_again_never_one_batch_reread():
 def test_progress_is_reported_at_each_check():
     model = nn.Linear(5, 1)
     calls = []
-    find_lr(
+    result = find_lr(
         model,
         torch.optim.SGD(model.parameters(), lr=0.1),
         _lin_data(),
@@ -138,7 +138,9 @@ def test_progress_is_reported_at_each_check():
         progress=lambda done, total, lr, loss: calls.append((done, total, lr, loss)),
     )
     assert [c[0] for c in calls] == [8, 16, 20] and all(c[1] == 20 for c in calls)
-    assert calls[-1][2] == pytest.approx(1e-3) and all(math.isfinite(c[3]) for c in calls)
+    assert calls[-1][2] == pytest.approx(1e-3)
+    # the reported smoothed loss is the result's smoothed curve at that update
+    assert [c[3] for c in calls] == pytest.approx([result.losses[c[0] - 1] for c in calls], rel=1e-12)
 
 
 def test_a_one_shot_generator_that_runs_out_stops_with_a_warning():
@@ -268,6 +270,14 @@ def test_losses_are_read_once_per_check_not_every_step(monkeypatch):
 @given(st.floats(-1e3, 1e3, allow_nan=False), st.integers(1, 50), st.floats(0.0, 0.99))
 def test_ema_is_bias_corrected(c, n, beta):
     np.testing.assert_allclose(ema(np.full(n, c), beta), c, rtol=1e-9, atol=1e-9)
+
+
+def test_streaming_ema_in_blocks_is_the_offline_ema():
+    x = np.random.default_rng(0).normal(size=37)
+    stream = EMA(0.9)
+    blocks = [stream.update(b) for b in np.split(x, [5, 6, 20])]
+    np.testing.assert_array_equal(np.concatenate(blocks), ema(x, 0.9))
+    assert stream.value == ema(x, 0.9)[-1] and math.isnan(EMA(0.9).value)
 
 
 def _synthetic(n=150, noise=0.02, flat=0.0, seed=0):

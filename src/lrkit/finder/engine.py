@@ -345,8 +345,7 @@ def run_range_test(
             code, cut = int(flags[0].item()), int(-flags[1].item())
         host.extend(values[: max(0, cut - lo)].tolist())
         if progress is not None and host:
-            smoothed = watch.ema.m / (1.0 - beta**watch.ema.k) if watch.ema.k else math.nan
-            progress(len(host), num_steps, lrs[len(host) - 1], float(smoothed))
+            progress(len(host), num_steps, lrs[len(host) - 1], watch.ema.value)
         return code, cut
 
     reason = _OK

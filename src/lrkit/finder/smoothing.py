@@ -19,13 +19,7 @@ __all__ = ["ema", "EMA", "running_median", "local_linear", "local_linear_operato
 
 def ema(values: np.ndarray, beta: float) -> np.ndarray:
     """Bias-corrected EMA of ``values`` (``beta`` in ``[0, 1)``; 0 returns a copy)."""
-    x = np.asarray(values, dtype=np.float64)
-    out = np.empty_like(x)
-    m = 0.0
-    for k, v in enumerate(x):
-        m = beta * m + (1.0 - beta) * v
-        out[k] = m / (1.0 - beta ** (k + 1))
-    return out
+    return EMA(beta).update(np.asarray(values, dtype=np.float64))
 
 
 class EMA:
@@ -41,8 +35,13 @@ class EMA:
         for i, v in enumerate(values):
             self.m = self.beta * self.m + (1.0 - self.beta) * float(v)
             self.k += 1
-            out[i] = self.m / (1.0 - self.beta**self.k)
+            out[i] = self.value
         return out
+
+    @property
+    def value(self) -> float:
+        """The bias-corrected average of everything fed so far (NaN before the first value)."""
+        return self.m / (1.0 - self.beta**self.k) if self.k else float("nan")
 
 
 def running_median(y: np.ndarray, width: int) -> np.ndarray:
