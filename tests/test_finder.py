@@ -56,12 +56,15 @@ def test_ramp_is_an_lrkit_schedule_evenly_spaced():
         ({"check_every": 0}, "check_every"),
         ({"device": "nope"}, "device"),
         ({"progress": 3}, "progress"),
+        ({"step_fn": 3, "loss_fn": None}, "step_fn"),
+        ({"criterion": 3, "loss_fn": None}, "criterion"),
+        ({"criterion": nn.MSELoss()}, "criterion"),
     ],
 )
 def test_bad_arguments_are_config_errors(kwargs, field):
     model = nn.Linear(5, 1)
     with pytest.raises(ConfigError) as e:
-        find_lr(model, torch.optim.SGD(model.parameters(), lr=0.1), _lin_data(), _mse, **kwargs)
+        find_lr(model, torch.optim.SGD(model.parameters(), lr=0.1), _lin_data(), **({"loss_fn": _mse} | kwargs))
     assert e.value.field == field
 
 

@@ -121,6 +121,14 @@ def _make_step(
     criterion: Callable[[Any, Any], torch.Tensor] | None,
     device: torch.device | None,
 ) -> Callable[[Any], Any]:
+    for name, fn in (("step_fn", step_fn), ("criterion", criterion)):
+        if fn is not None and not callable(fn):
+            raise ConfigError(
+                f"must be callable, got {type(fn).__name__}.",
+                field=name,
+                value=fn,
+                fix="pass step_fn(model, optimizer, batch) -> loss, or criterion(outputs, targets) -> loss.",
+            )
     if step_fn is not None:
         if loss_fn is not None or criterion is not None:
             raise ConfigError(
@@ -129,6 +137,12 @@ def _make_step(
                 fix="pass either step_fn, or loss_fn (or criterion), not both.",
             )
         return lambda batch: step_fn(model, optimizer, batch)
+    if loss_fn is not None and criterion is not None:
+        raise ConfigError(
+            "both loss_fn and criterion are given; one of them would be ignored.",
+            field="criterion",
+            fix="pass loss_fn(model, batch), or criterion(outputs, targets) for (inputs, targets) batches, not both.",
+        )
     if isinstance(loss_fn, torch.nn.Module):  # find_lr(model, opt, loader, nn.CrossEntropyLoss())
         criterion, loss_fn = loss_fn, None
     if loss_fn is None:
