@@ -56,6 +56,7 @@ def test_ramp_is_an_lrkit_schedule_evenly_spaced():
         ({"check_every": 0}, "check_every"),
         ({"device": "nope"}, "device"),
         ({"progress": 3}, "progress"),
+        ({"restore": "no"}, "restore"),  # a non-empty string is truthy: the model would be restored
         ({"step_fn": 3, "loss_fn": None}, "step_fn"),
         ({"criterion": 3, "loss_fn": None}, "criterion"),
         ({"criterion": nn.MSELoss()}, "criterion"),

@@ -290,6 +290,8 @@ def run_range_test(
             f"must be an int >= 1, got {check_every!r}.", field="check_every", value=check_every, fix="use 8."
         )
 
+    if not isinstance(restore, bool):
+        raise ConfigError(f"must be True or False, got {restore!r}.", field="restore", value=restore, fix="use True.")
     if progress is not None and not callable(progress):
         raise ConfigError(
             f"must be callable (done, num_steps, lr, smoothed_loss), got {type(progress).__name__}.",
