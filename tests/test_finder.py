@@ -423,6 +423,7 @@ def test_cli_embedded_task():
         (["--entry", "justamodule"], "module:function"),
         ([], "exactly one of"),
         (["--task", "no-such-task"], "unknown task"),
+        (["--task", "digits", "-o", "curve.xyz"], "unsupported image type"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(entry_module, args, needle):

@@ -80,6 +80,12 @@ def find_command(
             raise BadInput(
                 "give exactly one of --task NAME or --entry module:function. Fix: e.g. lrkit find --task digits"
             )
+        # checked before the test runs, not when the plot is written after it
+        if output is not None and output.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise BadInput(
+                f"--output: {output}: unsupported image type {output.suffix or '(none)'!r}. "
+                "Fix: end the name in .png, .svg or .pdf."
+            )
         if entry is not None:
             model, optimizer, data, loss_fn = load_finder_entry(entry)
             label = entry
