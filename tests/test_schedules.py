@@ -268,3 +268,11 @@ def test_join_with_a_bare_schedule_or_step_is_a_config_error(pieces, boundaries,
     with pytest.raises(ConfigError) as info:
         join(pieces, boundaries)
     assert info.value.field == field
+
+
+@pytest.mark.parametrize("name", ["cosine", "linear", "step", "exponential", "wsd", "cyclic"])
+def test_a_bare_family_name_that_needs_a_length_is_a_config_error(name) -> None:
+    # Cosine's placeholder steps=1 trained at LR 0 from the second update on
+    with pytest.raises(ConfigError) as info:
+        as_schedule(name)
+    assert info.value.field == "schedule" and "arguments" in info.value.fix

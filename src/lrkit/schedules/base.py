@@ -268,11 +268,25 @@ Schedule._build = classmethod(_schedule_build)  # type: ignore[attr-defined]
 
 
 def as_schedule(value: Any, *, field: str = "schedule") -> Schedule:
-    """Accept a :class:`Schedule`, a dict, or a registered name without arguments."""
+    """Accept a :class:`Schedule`, a dict, or a registered name without arguments.
+
+    A bare name is only taken for a family whose defaults do not change with the step
+    (``"constant"``): the defaults of the others are placeholders (``"cosine"`` would decay to
+    0 within one update), so they need their arguments."""
     if isinstance(value, Schedule):
         return value
     if isinstance(value, str):
-        return from_dict({"type": value}, path=field)
+        built = from_dict({"type": value}, path=field)
+        if built.horizon != 0:
+            raise ConfigError(
+                f"a bare {value!r} has no length: its defaults are placeholders "
+                f"(e.g. {built.to_dict()}).",
+                field=field,
+                value=value,
+                fix=f"give its arguments, e.g. {{type: {value}, ...}} with the step counts of your run, "
+                "or a Schedule such as lrkit.schedules.warmup_cosine(total_steps, warmup_steps).",
+            )
+        return built
     return from_dict(value, path=field)
 
 
