@@ -104,8 +104,8 @@ class Scheduler(LRScheduler):
         optimizer: any ``torch.optim.Optimizer``. Each group's base LR is its
             ``initial_lr``: its LR at construction, unless an earlier scheduler on the same
             optimizer already recorded one (torch's convention, which ``SequentialLR`` needs).
-        schedule: a :class:`~lrkit.schedules.Schedule`, its ``to_dict()`` form, or a family
-            name. Its values are factors of each group's base LR.
+        schedule: a :class:`~lrkit.schedules.Schedule`, its ``to_dict()`` form, or the bare
+            name ``"constant"``. Its values are factors of each group's base LR.
         group_schedules: optional per-group schedules (``None`` entries use ``schedule``).
         min_lr: absolute floor, one value or one per group.
         min_lr_ratio: floor as a fraction of each group's base LR (exclusive with ``min_lr``).
