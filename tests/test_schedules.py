@@ -255,7 +255,7 @@ def test_float_arguments_with_whole_values_are_steps() -> None:
 
 def test_peak_and_repr() -> None:
     s = warmup_cosine(100, 10)
-    assert s.peak(100) == 1.0
+    assert s.maximum(100) == 1.0
     assert repr(s).startswith("Warmup(schedule=Cosine(")
     assert isinstance(s, Schedule) and s.get_config() == s.to_dict()
 
@@ -276,3 +276,27 @@ def test_a_bare_family_name_that_needs_a_length_is_a_config_error(name) -> None:
     with pytest.raises(ConfigError) as info:
         as_schedule(name)
     assert info.value.field == "schedule" and "arguments" in info.value.fix
+
+
+def test_step_counts_beyond_float64_exactness_are_refused():
+    from lrkit.schedules.base import MAX_STEPS
+
+    assert Cosine(steps=MAX_STEPS).steps == MAX_STEPS
+    with pytest.raises(ConfigError, match="2\\*\\*53"):
+        Cosine(steps=10**30)
+
+
+def test_families_with_a_peak_field_still_report_their_maximum():
+    from lrkit.linter import lint
+    from lrkit.schedules import Floor
+
+    assert Cosine(peak=2.0, steps=10).maximum(10) == 2.0
+    lint(Floor(Cosine(1.0, 100), 0.1), total_steps=100)  # crashed: the field hid the method
+
+
+def test_plots_refuse_an_unknown_image_type_before_drawing(tmp_path):
+    from lrkit.plot import check_image_path
+
+    with pytest.raises(ConfigError, match="png"):
+        check_image_path(tmp_path / "x.xyz")
+    assert check_image_path(tmp_path / "x.SVG").name == "x.SVG"

@@ -39,8 +39,7 @@ class LRInUse:
         if self.lrs is not None and np.isfinite(self.lrs).any():
             return float(np.nanmax(self.lrs))
         if self.schedule is not None:
-            # unbound: Cosine, WarmupStableDecay, ... have a `peak` field that hides the method
-            return Schedule.peak(self.schedule, max(self.run_end, 1))
+            return self.schedule.maximum(max(self.run_end, 1))
         return None
 
 

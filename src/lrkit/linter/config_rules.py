@@ -196,7 +196,7 @@ def rule_min_lr(run: Run) -> None:
     n = run.total or 1
     for node, start in walk(run.schedule):
         if isinstance(node, Floor):
-            inner_peak = float(node.schedule.peak(max(n - start, 1)))
+            inner_peak = float(node.schedule.maximum(max(n - start, 1)))
             if inner_peak > 0 and node.min_value >= inner_peak:
                 what, floor, top = "floor", node.min_value, inner_peak
             else:

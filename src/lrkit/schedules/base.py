@@ -148,8 +148,8 @@ class Schedule:
     from_config = from_dict
 
     # -- conveniences -----------------------------------------------------------------------
-    def peak(self, until: int) -> float:
-        """Largest value over steps ``0..until-1``."""
+    def maximum(self, until: int) -> float:
+        """Largest value over steps ``0..until-1`` (a method name no family uses as a field)."""
         return float(np.max(self(np.arange(max(int(until), 1)))))
 
     def __mul__(self, factor: float) -> Schedule:
@@ -324,6 +324,10 @@ def check_real(
     return v
 
 
+#: the largest step count lrkit accepts: float64 evaluation is exact for integers up to here
+MAX_STEPS = 2**53
+
+
 def check_steps(name: str, value: Any, *, minimum: int = 0, fix: str | None = None) -> int:
     """A whole number of steps ``>= minimum`` as ``int``; a float with an integral value is
     accepted (YAML writes ``1e3`` as a float), anything else is a :class:`ConfigError`."""
@@ -346,6 +350,13 @@ def check_steps(name: str, value: Any, *, minimum: int = 0, fix: str | None = No
                 fix=fix or "round it to an integer count of optimizer updates.",
             )
         v = int(f)
+    if v > MAX_STEPS:
+        raise ConfigError(
+            f"must be at most 2**53 ({MAX_STEPS}) steps, got {value!r}.",
+            field=name,
+            value=value,
+            fix="give a real number of optimizer updates (float64 counts steps exactly only up to 2**53).",
+        )
     if v < minimum:
         raise ConfigError(
             f"must be >= {minimum}, got {value!r}.",
