@@ -27,9 +27,29 @@ def new_figure(width: float = 8.0, height: float = 4.5, *, nrows: int = 1, ncols
     return fig, axes
 
 
+#: image formats every plot can be written as (chosen by the file name's suffix)
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_image_path(path: str | Path, *, field: str = "output") -> Path:
+    """``path`` as a :class:`Path` if its suffix names a supported image format, else a
+    :class:`~lrkit.ConfigError` -- checked before any work whose result would be lost."""
+    out = Path(path)
+    if out.suffix.lower() not in IMAGE_SUFFIXES:
+        from lrkit.errors import ConfigError
+
+        raise ConfigError(
+            f"{out}: unsupported image type {out.suffix or '(none)'!r}.",
+            field=field,
+            value=str(out),
+            fix="end the name in .png, .svg or .pdf.",
+        )
+    return out
+
+
 def save_figure(fig: Any, path: str | Path, *, dpi: int = 100) -> Path:
     """Write ``fig`` to ``path`` (format from the suffix: .png, .svg, .pdf)."""
-    out = Path(path)
+    out = check_image_path(path)
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=dpi)

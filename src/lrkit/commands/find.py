@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from lrkit.plot import IMAGE_SUFFIXES
+
 from lrkit.commands.common import BadInput, bad_input, out_console, reflow_help
 from lrkit.errors import ConfigError
 
@@ -81,7 +83,7 @@ def find_command(
                 "give exactly one of --task NAME or --entry module:function. Fix: e.g. lrkit find --task digits"
             )
         # checked before the test runs, not when the plot is written after it
-        if output is not None and output.suffix.lower() not in (".png", ".svg", ".pdf"):
+        if output is not None and output.suffix.lower() not in IMAGE_SUFFIXES:
             raise BadInput(
                 f"--output: {output}: unsupported image type {output.suffix or '(none)'!r}. "
                 "Fix: end the name in .png, .svg or .pdf."

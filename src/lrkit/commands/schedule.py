@@ -30,6 +30,7 @@ from lrkit.commands.common import (
     reflow_help,
 )
 from lrkit.findings import Finding
+from lrkit.plot import IMAGE_SUFFIXES
 
 __all__ = ["register", "summarize", "key_steps", "sparkline", "SPARK_WIDTH"]
 
@@ -462,7 +463,7 @@ def plot(
         lrkit plot src/lrkit/examples/nemo_rl_*.yaml -o curves.svg --log
     """
     suffix = output.suffix.lower()
-    if suffix not in (".png", ".svg", ".pdf"):
+    if suffix not in IMAGE_SUFFIXES:
         error_line(
             f"--output: {output}: unsupported image type {suffix or '(none)'!r}. "
             "Fix: end the name in .png, .svg or .pdf."
