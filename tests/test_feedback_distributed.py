@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import sys
 import time
 from datetime import timedelta
@@ -78,14 +77,15 @@ def _scenarios(rank: int) -> dict:
     return out
 
 
-def _worker(rank: int, world: int, port: int, outdir: str) -> None:
+def _worker(rank: int, world: int, outdir: str) -> None:
     import torch
     import torch.distributed as dist
 
     torch.set_num_threads(1)
     dist.init_process_group(
         "gloo",
-        init_method=f"tcp://127.0.0.1:{port}",
+        # a file store: no fixed port for another process on the machine to take first
+        init_method=f"file://{outdir}/store",
         rank=rank,
         world_size=world,
         timeout=timedelta(seconds=60),
@@ -101,12 +101,6 @@ def _worker(rank: int, world: int, port: int, outdir: str) -> None:
     Path(outdir, f"rank{rank}.json").write_text(json.dumps(result))
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory):
     import torch.multiprocessing as mp
@@ -116,7 +110,7 @@ def ranks(tmp_path_factory):
         os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
     outdir = tmp_path_factory.mktemp("ranks")
     ctx = mp.start_processes(
-        _worker, args=(WORLD, _free_port(), str(outdir)), nprocs=WORLD, join=False, start_method="spawn"
+        _worker, args=(WORLD, str(outdir)), nprocs=WORLD, join=False, start_method="spawn"
     )
     deadline = time.monotonic() + DEADLINE_S
     try:

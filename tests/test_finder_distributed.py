@@ -4,7 +4,6 @@ and stops at the same update -- no rank left waiting in a collective."""
 from __future__ import annotations
 
 import os
-import socket
 import time
 
 import pytest
@@ -18,25 +17,26 @@ WORLD = 2
 TIMEOUT_S = 120
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 SCENARIOS = ("plain", "nan", "exhausted")
 
 
-def _worker(rank: int, port: int, out_dir: str) -> None:
+def _worker(rank: int, out_dir: str) -> None:
     import datetime
 
-    os.environ["MASTER_ADDR"] = "127.0.0.1"
-    os.environ["MASTER_PORT"] = str(port)
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=WORLD, timeout=datetime.timedelta(seconds=60))
+    # a file store: no fixed port for another process on the machine to take first
+    dist.init_process_group(
+        "gloo",
+        init_method=f"file://{out_dir}/store",
+        rank=rank,
+        world_size=WORLD,
+        timeout=datetime.timedelta(seconds=60),
+    )
     try:
         for scenario in SCENARIOS:
             _scenario(rank, scenario, out_dir)
+        # no rank tears gloo down while the other still talks to it (that aborts in C++)
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
@@ -90,26 +90,16 @@ def results(tmp_path_factory) -> dict[str, list[dict]]:
     import numpy as np
 
     out_dir = tmp_path_factory.mktemp("finder_dist")
-    # the free port is only free when probed: on a shared machine another process can take it
-    # before rank 0 binds it, so a crashed start is retried with a fresh port (twice at most);
-    # a real crash in the finder crashes every attempt and still fails here
-    for attempt in range(3):
-        ctx = mp.start_processes(
-            _worker, args=(_free_port(), str(out_dir)), nprocs=WORLD, join=False, start_method="spawn"
-        )
-        deadline = time.monotonic() + TIMEOUT_S
-        try:
-            while not ctx.join(timeout=1.0):
-                if time.monotonic() > deadline:
-                    pytest.fail(f"distributed finder did not finish within {TIMEOUT_S} s (a rank is stuck)")
-            break
-        except mp.ProcessExitedException:
-            if attempt == 2:
-                raise
-        finally:
-            for p in ctx.processes:
-                if p.is_alive():
-                    p.kill()
+    ctx = mp.start_processes(_worker, args=(str(out_dir),), nprocs=WORLD, join=False, start_method="spawn")
+    deadline = time.monotonic() + TIMEOUT_S
+    try:
+        while not ctx.join(timeout=1.0):
+            if time.monotonic() > deadline:
+                pytest.fail(f"distributed finder did not finish within {TIMEOUT_S} s (a rank is stuck)")
+    finally:
+        for p in ctx.processes:
+            if p.is_alive():
+                p.kill()
     out: dict[str, list[dict]] = {}
     for scenario in SCENARIOS:
         out[scenario] = []
