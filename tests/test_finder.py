@@ -405,6 +405,33 @@ def test_cli_entry_json_and_plot(entry_module, tmp_path):
     assert r.exit_code == 0 and "suggestion" in r.stdout
 
 
+def test_cli_entry_imports_from_the_current_folder(tmp_path, monkeypatch):
+    # `lrkit` is a console script: the current folder is not on sys.path unless find puts it there
+    (tmp_path / "finder_cwd_mod.py").write_text(
+        textwrap.dedent(
+            """
+            import torch
+            from torch import nn
+
+            def setup():
+                torch.manual_seed(0)
+                data = [(torch.randn(16, 3), torch.randn(16, 1)) for _ in range(4)]
+                model = nn.Linear(3, 1)
+                return model, torch.optim.SGD(model.parameters(), lr=0.1), data, nn.MSELoss()
+            """
+        )
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(tmp_path))])
+    runner, app = _cli()
+    try:
+        r = runner.invoke(app, ["find", "--entry", "finder_cwd_mod:setup", "--steps", "20", "--json"])
+    finally:
+        sys.modules.pop("finder_cwd_mod", None)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["source"] == "finder_cwd_mod:setup"
+
+
 @pytest.mark.slow
 def test_cli_embedded_task():
     runner, app = _cli()

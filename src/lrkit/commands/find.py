@@ -26,8 +26,11 @@ def load_finder_entry(entry: str) -> tuple[Any, Any, Any, Any]:
     """Import ``module:function``, call it (no arguments) and return
     ``(model, optimizer, data, loss_fn)``; a returned lrkit ``Task`` is turned into that tuple
     (seed 0, optimizer at LR 1.0 -- the ramp sets the LRs). ConfigError for anything wrong."""
+    from lrkit.compare.core import _task_ref
     from lrkit.entry import call_entry
 
+    # the one place that makes `module:function` importable from the current folder (as compare does)
+    _task_ref(None, entry)
     out = call_entry(
         entry, returns="(model, optimizer, data, loss_fn)", example="mypkg.train:finder_setup"
     )
