@@ -15,6 +15,7 @@ import io
 import json
 import math
 import os
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -225,36 +226,67 @@ def _numeric(record: Mapping[str, Any]) -> dict[str, float]:
 
 class WandbSink:
     """Logs each record to a Weights & Biases run (``run.log(metrics, step=step)``): the given
-    run, the active ``wandb.run``, or a new one from ``wandb.init(**init_kwargs)``."""
+    run, the active ``wandb.run``, or a new one from ``wandb.init(**init_kwargs)`` -- which
+    this sink then finishes on :meth:`close` (a run you gave or started stays open)."""
 
     def __init__(self, run: Any = None, **init_kwargs: Any) -> None:
         wandb = _import("wandb", "wandb")
         self._owned = run is None and wandb.run is None
+        if self._owned and init_kwargs.get("dir") is not None:
+            Path(init_kwargs["dir"]).mkdir(parents=True, exist_ok=True)  # wandb.init does not create it
         self.run = run or wandb.run or wandb.init(**init_kwargs)
 
     def write(self, record: Mapping[str, Any]) -> None:
         self.run.log(_numeric(record), step=int(record["step"]))
 
     def close(self) -> None:
-        if self._owned:
+        if self._owned and self.run is not None:
             self.run.finish()
+            self.run = None  # safe to call twice
+
+
+_GROUP_KEYS = ("lr", "momentum", "weight_decay")
+
+#: characters MLflow accepts in a metric name (alphanumerics, _ - . space / :)
+_MLFLOW_KEY = re.compile(r"[^\w\-. /:]")
+
+
+def mlflow_key(key: str) -> str:
+    """``key`` with the characters MLflow rejects replaced by ``_`` (``lr/head#1`` -> ``lr/head_1``)."""
+    return _MLFLOW_KEY.sub("_", key)
 
 
 class MLflowSink:
-    """Logs each record to the active MLflow run (``mlflow.log_metrics(metrics, step=step)``);
-    MLflow starts one if none is active. NaN and infinite values are skipped (MLflow rejects
-    some of them)."""
+    """Logs each record to the active MLflow run (``mlflow.log_metrics(metrics, step=step)``).
+    With no active run it starts one, and ends it on :meth:`close` (a run you started stays
+    open). NaN and infinite values are skipped (MLflow rejects some of them); characters MLflow
+    refuses in a name become ``_`` (a second group named ``head`` is ``lr/head#1`` in the record,
+    ``lr/head_1`` here). With several parameter groups the bare ``lr``, ``momentum`` and
+    ``weight_decay`` (the first group's, repeated as ``lr/<group>``) are left out: MLflow's file
+    store keeps a metric ``lr/x`` in a folder ``lr``, which a metric ``lr`` would collide with."""
 
     def __init__(self) -> None:
         self._mlflow = _import("mlflow", "mlflow")
+        self._run = None
+        if self._mlflow.active_run() is None:
+            self._run = self._mlflow.start_run()
 
     def write(self, record: Mapping[str, Any]) -> None:
-        metrics = {k: v for k, v in _numeric(record).items() if math.isfinite(v)}
+        values = _numeric(record)
+        metrics = {
+            mlflow_key(k): v
+            for k, v in values.items()
+            if math.isfinite(v) and not (k in _GROUP_KEYS and any(x.startswith(k + "/") for x in values))
+        }
         if metrics:
             self._mlflow.log_metrics(metrics, step=int(record["step"]))
 
     def close(self) -> None:
-        pass
+        if self._run is not None:
+            active = self._mlflow.active_run()
+            if active is not None and active.info.run_id == self._run.info.run_id:
+                self._mlflow.end_run()
+            self._run = None
 
 
 SINK_NAMES = ("csv", "jsonl", "tensorboard", "wandb", "mlflow")
@@ -290,8 +322,8 @@ def make_sink(spec: Any, *, log_dir: str | Path | None, name: str = "lrkit", app
         return JSONLSink(Path(log_dir) / f"{name}.jsonl", append=append)  # type: ignore[arg-type]
     if key == "tensorboard":
         return TensorBoardSink(os.path.join(log_dir, "tensorboard"))  # type: ignore[arg-type]
-    if key == "wandb":
-        return WandbSink()
+    if key == "wandb":  # a new run keeps its folder with the other logs
+        return WandbSink() if log_dir is None else WandbSink(dir=str(log_dir))
     if key == "mlflow":
         return MLflowSink()
     raise ConfigError(
