@@ -28,6 +28,9 @@ def test_every_example_reads_and_is_detected():
         "flawed_decay_horizon.yaml": "lrkit",
         "flawed_nemo_rl_tmax.yaml": "nemo_rl",
         "flawed_long_warmup.yaml": "lrkit",
+        "axolotl_cosine_min_lr.yaml": "axolotl",
+        "llamafactory_sft_cosine.yaml": "llamafactory",
+        "llamafactory_v1_constant.yaml": "llamafactory_v1",
     }
     found = {p.name for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json")}
     assert found == set(expected)

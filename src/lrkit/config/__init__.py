@@ -55,6 +55,14 @@ def _reader(fmt: str):
         from lrkit.config.hf import read_hf
 
         return read_hf
+    if fmt == "axolotl":
+        from lrkit.config.axolotl import read_axolotl
+
+        return read_axolotl
+    if fmt in ("llamafactory", "llamafactory_v1"):
+        from lrkit.config.llamafactory import read_llamafactory, read_llamafactory_v1
+
+        return read_llamafactory if fmt == "llamafactory" else read_llamafactory_v1
     from lrkit.config.nemo import read_nemo
 
     return read_nemo

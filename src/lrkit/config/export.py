@@ -103,6 +103,8 @@ def to_config(
         return _megatron(sched, peak, total, fmt)
     if fmt == "hf":
         return _hf(sched, peak, total)
+    if fmt != "nemo":
+        raise _cannot("a schedule", fmt, "export to hf (axolotl and LLaMA-Factory v0 read its keys) or to lrkit's own format.")
     return _nemo(sched, peak, total)
 
 
