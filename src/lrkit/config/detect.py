@@ -157,7 +157,8 @@ def _flat_format(data: Mapping[str, Any], source: str) -> str | None:
             [],
         )
     present = [k for k in data if k in _OWNERS]
-    if not present or not any(k in data for k in _TRAINING_KEYS):
+    v1_trainer = "model_class" in data and "train_dataset" in data  # v1 trains with every key at its default
+    if not present or not (v1_trainer or any(k in data for k in _TRAINING_KEYS)):
         return None  # no trainer config (inference, data or export files share the names)
     candidates = frozenset.intersection(*(_OWNERS[k] for k in present))
     order = [f for f in FORMATS if f in candidates]
@@ -166,8 +167,11 @@ def _flat_format(data: Mapping[str, Any], source: str) -> str | None:
         for k in present:
             for f in _OWNERS[k]:
                 by_format.setdefault(f, []).append(k)
-        mixed = "; ".join(f"{f}: {', '.join(ks)}" for f, ks in sorted(by_format.items()))
-        raise _ask(source, f"its keys belong to different frameworks ({mixed}).", sorted(by_format))
+        # the formats with a key of their own are the real candidates; else every format named
+        own = sorted({next(iter(_OWNERS[k])) for k in present if len(_OWNERS[k]) == 1})
+        names = own if len(own) >= 2 else sorted(by_format)
+        mixed = "; ".join(f"{f}: {', '.join(by_format[f])}" for f in names)
+        raise _ask(source, f"its keys belong to different frameworks ({mixed}).", names)
     # plain TrainingArguments keys: the trainers built on them read them as transformers does
     fmt = _HF if _HF in candidates else (order[0] if len(order) == 1 else None)
     if fmt is None:
