@@ -73,7 +73,8 @@ def test_defaults_errors(tmp_path):
 def test_bad_interpolation_names_the_key():
     with pytest.raises(ConfigError) as err:
         load_config_text("training:\n  scheduler:\n    type: constant\n    total_steps: ${run.steps}\n")
-    assert "interpolation" in err.value.fix
+    assert err.value.field == "training.scheduler.total_steps"
+    assert "--set training.scheduler.total_steps=" in err.value.fix
 
 
 def test_yaml_rules():

@@ -9,7 +9,7 @@ Reading never imports a class named in the config and never imports torch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,38 @@ def _check_total(total_steps: Any) -> int | None:
     return _F.steps(total_steps, "total_steps", minimum=1)
 
 
+def _check_overrides(overrides: Any) -> dict[str, Any]:
+    """``{"key": value}`` or ``["key=value", ...]`` (the CLI's repeatable ``--set``)."""
+    if overrides is None:
+        return {}
+    if isinstance(overrides, Mapping):
+        return {str(k): v for k, v in overrides.items()}
+    out: dict[str, Any] = {}
+    for item in overrides if isinstance(overrides, list | tuple) else [overrides]:
+        key, eq, value = str(item).partition("=")
+        if not eq or not key.strip():
+            raise ConfigError(
+                f"--set {item!r} is not KEY=VALUE.", field="--set", value=item, fix="write --set policy.optimizer.kwargs.lr=1e-5."
+            )
+        out[key.strip()] = value
+    return out
+
+
+def _with_notes(res: ResolvedConfig, notes: list[str]) -> ResolvedConfig:
+    if not notes:
+        return res
+    from dataclasses import replace
+
+    from lrkit.findings import Finding
+
+    extra = tuple(
+        Finding(rule="config-not-merged", severity="warning", message=n,
+                fix="check the defaults: list, or --set what the curve needs.", source="defaults")
+        for n in notes
+    )
+    return replace(res, findings=(*res.findings, *extra))
+
+
 def read_data(
     data: Any,
     *,
@@ -81,11 +113,16 @@ def read_data(
     format: str | None = None,
     source: str = "<dict>",
     base_dir: Path | None = None,
+    overrides: Mapping[str, Any] | Sequence[str] | None = None,
+    duplicates: Sequence[Any] = (),
 ) -> ResolvedConfig:
-    """Read already-parsed config data (``defaults:``/``${...}`` not yet resolved)."""
+    """Read already-parsed config data (``defaults:``/``${...}`` not yet resolved).
+    ``overrides``: ``--set`` values, ``{"policy.optimizer.kwargs.lr": 1e-5}``; ``duplicates``:
+    keys the file writes twice (:class:`lrkit.config.loading.Duplicate`)."""
     total = _check_total(total_steps)
     fmt = check_format(format) if format is not None else None
-    data = resolve(data, base_dir=base_dir, name=source)
+    notes: list[str] = []
+    data = resolve(data, base_dir=base_dir, name=source, overrides=_check_overrides(overrides), notes=notes)
     if not isinstance(data, Mapping):
         raise ConfigError(
             f"{source}: a config must be a mapping at the top level, got {type(data).__name__}.",
@@ -95,8 +132,36 @@ def read_data(
     if any(not isinstance(k, str) for k in data):
         bad = next(k for k in data if not isinstance(k, str))
         raise ConfigError(f"{source}: top-level key {bad!r} is not a string.", field=str(bad), value=bad, fix="use names as keys.")
-    fmt = fmt or detect_format(data, source=source)
-    return _reader(fmt)(data, total_steps=total, source=source)
+    if fmt is None:
+        from lrkit.config.megatron_args import looks_like_dashed_megatron
+
+        fmt = "megatron" if looks_like_dashed_megatron(data) else detect_format(data, source=source)
+    if duplicates and fmt in _OMEGACONF_FORMATS:
+        err = duplicates[0].error()
+        raise ConfigError(f"{source}: {err.message}", field=err.field, value=err.value, fix=err.fix)
+    return _with_duplicates(_with_notes(_reader(fmt)(data, total_steps=total, source=source), notes), duplicates)
+
+
+#: formats whose framework loads YAML with OmegaConf, which refuses a key written twice
+_OMEGACONF_FORMATS = ("lrkit", "nemo_rl", "nemo_rl_megatron", "nemo", "llamafactory", "llamafactory_v1")
+
+
+def _with_duplicates(res: ResolvedConfig, duplicates: Sequence[Any]) -> ResolvedConfig:
+    if not duplicates:
+        return res
+    from dataclasses import replace
+
+    from lrkit.findings import Finding
+
+    extra = tuple(
+        Finding(rule="duplicate-key", severity="warning",
+                message=f"{d.key!r} is written twice (lines {d.first_line} and {d.line}); the value at line {d.line} is "
+                "used, as PyYAML and yq keep the last one.",
+                fix=f"remove one of the two entries (lines {d.first_line} and {d.line}).",
+                evidence={"key": d.key, "lines": [d.first_line, d.line]}, source=d.key)
+        for d in duplicates
+    )
+    return replace(res, findings=(*res.findings, *extra))
 
 
 def load_config(
@@ -104,18 +169,28 @@ def load_config(
     *,
     total_steps: int | None = None,
     format: str | None = None,
+    overrides: Mapping[str, Any] | Sequence[str] | None = None,
 ) -> ResolvedConfig:
-    """Read a config file (YAML or JSON) or a dict into a :class:`ResolvedConfig`.
+    """Read a config file (YAML, JSON, or a shell script that launches Megatron-LM), a dict, or
+    a Megatron argument list into a :class:`ResolvedConfig`.
 
     Args:
-        source: a path, or the config as a dict (``defaults:`` then resolve relative to the
-            current directory). For text use :func:`load_config_text`.
+        source: a path, the config as a dict (``defaults:`` then resolve relative to the
+            current directory), or a list of Megatron arguments (``["--lr", "3e-4", ...]``).
+            For text use :func:`load_config_text`.
         total_steps: the run length in optimizer updates (NeMo RL: algorithm steps); it wins
             over the file's own run length, and supplies it when the file has none.
         format: one of :data:`FORMATS`; detected from the shape when omitted.
+        overrides: ``--set`` values: ``{"dotted.key": value}`` or ``["KEY=VALUE", ...]``; in a
+            shell script or argument list, a shell variable (``GBS``) or a Megatron argument (``lr``).
     """
+    sets = _check_overrides(overrides)
+    if isinstance(source, list | tuple):
+        from lrkit.config.megatron_args import read_megatron_argv
+
+        return read_megatron_argv([str(t) for t in source], total_steps=_check_total(total_steps), overrides=sets)
     if isinstance(source, Mapping):
-        return read_data(dict(source), total_steps=total_steps, format=format, source="<dict>")
+        return read_data(dict(source), total_steps=total_steps, format=format, source="<dict>", overrides=sets)
     if isinstance(source, ResolvedConfig):
         return source
     if not isinstance(source, str | Path):
@@ -125,8 +200,26 @@ def load_config(
             value=source,
             fix="pass a path to a YAML/JSON file, a dict, or use load_config_text(text).",
         )
-    data, path = read_file(source)
-    return read_data(data, total_steps=total_steps, format=format, source=str(source), base_dir=path.parent)
+    from lrkit.config.megatron_args import is_shell_script, read_megatron_shell
+
+    path = Path(source)
+    if path.is_file() and is_shell_script(path, _head(path)):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return read_megatron_shell(text, total_steps=_check_total(total_steps), overrides=sets, source=str(source))
+    dups: list[Any] = []
+    data, path = read_file(source, duplicates=dups)
+    return read_data(
+        data, total_steps=total_steps, format=format, source=str(source), base_dir=path.parent, overrides=sets,
+        duplicates=dups,
+    )
+
+
+def _head(path: Path) -> str:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            return fh.read(200)
+    except OSError:
+        return ""
 
 
 def load_config_text(
@@ -135,10 +228,20 @@ def load_config_text(
     total_steps: int | None = None,
     format: str | None = None,
     name: str = "<stdin>",
+    overrides: Mapping[str, Any] | Sequence[str] | None = None,
 ) -> ResolvedConfig:
-    """Like :func:`load_config` for YAML/JSON text (``defaults:`` resolve from the current directory)."""
-    data = parse_text(text, name=name)
-    return read_data(data, total_steps=total_steps, format=format, source=name, base_dir=Path.cwd())
+    """Like :func:`load_config` for YAML/JSON text, or a shell script starting with ``#!``
+    (``defaults:`` resolve from the current directory)."""
+    if isinstance(text, str) and text.lstrip().startswith("#!"):
+        from lrkit.config.megatron_args import is_shell_script, read_megatron_shell
+
+        if is_shell_script(Path(name), text):
+            return read_megatron_shell(text, total_steps=_check_total(total_steps), overrides=_check_overrides(overrides),
+                                       source=name)
+    dups: list[Any] = []
+    data = parse_text(text, name=name, duplicates=dups)
+    return read_data(data, total_steps=total_steps, format=format, source=name, base_dir=Path.cwd(), overrides=overrides,
+                     duplicates=dups)
 
 
 def load_schedule(

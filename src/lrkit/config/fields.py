@@ -31,9 +31,25 @@ __all__ = [
     "check_keys",
     "at_path",
     "dig",
+    "need",
 ]
 
 _NUMBER_RE = re.compile(r"^[-+]?(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?$")
+
+
+def need(value: Any, path: str) -> Any:
+    """``value``, unless it is a value the loader could not resolve (``???``, an unset
+    ``${oc.env:X}``, an unknown resolver): then the curve needs it and the user is asked."""
+    from lrkit.config.loading import Unresolved
+
+    if isinstance(value, Unresolved):
+        raise ConfigError(
+            f"is {value.expr!r}, which cannot be resolved ({value.why}); the curve needs it.",
+            field=path,
+            value=value.expr,
+            fix=f"pass --set {path}=<value> (or set it in the file).",
+        )
+    return value
 
 
 def join(path: str, key: Any) -> str:
@@ -44,6 +60,7 @@ def join(path: str, key: Any) -> str:
 
 
 def mapping(value: Any, path: str, *, what: str = "a mapping") -> Mapping[str, Any]:
+    need(value, path)
     if not isinstance(value, Mapping):
         raise ConfigError(
             f"must be {what}, got {type(value).__name__} {_short(value)}.",
@@ -55,6 +72,7 @@ def mapping(value: Any, path: str, *, what: str = "a mapping") -> Mapping[str, A
 
 
 def sequence(value: Any, path: str) -> Sequence[Any]:
+    need(value, path)
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
         raise ConfigError(
             f"must be a list, got {type(value).__name__} {_short(value)}.",
@@ -66,6 +84,7 @@ def sequence(value: Any, path: str) -> Sequence[Any]:
 
 
 def _to_float(value: Any, path: str) -> float:
+    need(value, path)
     if isinstance(value, bool):
         raise ConfigError(f"must be a number, got {value!r}.", field=path, value=value, fix="give a number.")
     if isinstance(value, str) and _NUMBER_RE.match(value.strip()) and any(c.isdigit() for c in value):
@@ -114,6 +133,7 @@ def opt_number(value: Any, path: str, **kw: Any) -> float | None:
 
 def steps(value: Any, path: str, *, minimum: int = 0, fix: str | None = None) -> int:
     """A whole number of steps ``>= minimum`` (``1e3``, ``"1e3"`` and ``1000.0`` are accepted)."""
+    need(value, path)
     if isinstance(value, str):
         value = _to_float(value, path)
     return check_steps(path, value, minimum=minimum, fix=fix)
@@ -124,6 +144,7 @@ def opt_steps(value: Any, path: str, **kw: Any) -> int | None:
 
 
 def boolean(value: Any, path: str) -> bool:
+    need(value, path)
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -132,6 +153,7 @@ def boolean(value: Any, path: str) -> bool:
 
 
 def string(value: Any, path: str) -> str:
+    need(value, path)
     if not isinstance(value, str) or not value:
         raise ConfigError(
             f"must be a non-empty string, got {_short(value)}.", field=path, value=value, fix="write a name."
@@ -140,6 +162,7 @@ def string(value: Any, path: str) -> str:
 
 
 def choice(value: Any, path: str, choices: Iterable[str]) -> str:
+    need(value, path)
     options = list(choices)
     if not isinstance(value, str) or value not in options:
         raise ConfigError(
@@ -175,13 +198,21 @@ def dig(m: Any, dotted: str) -> Any:
     return cur
 
 
+def refield(err: ConfigError, field: str | None) -> ConfigError:
+    """``err`` on another field; a ``--set <old field>=`` in its fix follows the field."""
+    fix = err.fix
+    if fix and err.field and field and f"--set {err.field}=" in fix:
+        fix = fix.replace(f"--set {err.field}=", f"--set {field}=")
+    return ConfigError(err.message, field=field, value=err.value, fix=fix)
+
+
 @contextmanager
 def at_path(path: str):
     """Prefix the field of any :class:`ConfigError` raised inside with ``path``."""
     try:
         yield
     except ConfigError as err:
-        raise err.at(path) from None
+        raise refield(err, err.at(path).field) from None
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -66,6 +66,40 @@ def _get(args: Mapping[str, Any], key: str) -> Any:
     return None if v is None else v
 
 
+def _sample_based(args: Mapping[str, Any], path: Any) -> bool:
+    """Megatron's rule (``get_optimizer_param_scheduler``): iteration-based when train_iters is
+    set, sample-based when train_samples is; the other family's keys must then be unset or 0
+    (``validate_args`` asserts it). With neither (the run length comes from the caller), a
+    non-zero ``*_samples`` key makes it sample-based."""
+    iters, samples = _get(args, "train_iters"), _get(args, "train_samples")
+    if iters:
+        if samples is not None:
+            raise ConfigError(
+                "train_iters and train_samples are both set; Megatron asserts 'expected iteration-based training'.",
+                field=path("train_samples"), value=samples, fix="keep one of them.",
+            )
+        for key, unset in (("lr_decay_samples", None), ("lr_warmup_samples", 0)):
+            v = _get(args, key)
+            if v is not None and v != unset:
+                raise ConfigError(
+                    f"{key} is set in an iteration-based run (train_iters); Megatron asserts "
+                    "'expected iteration-based learning rate ...'.",
+                    field=path(key), value=v, fix=f"use {key.replace('samples', 'iters')} instead.",
+                )
+        return False
+    if samples:
+        for key, unset in (("lr_decay_iters", None), ("lr_warmup_iters", 0)):
+            v = _get(args, key)
+            if v is not None and v != unset:
+                raise ConfigError(
+                    f"{key} is set in a sample-based run (train_samples); Megatron asserts "
+                    "'expected sample-based ...'.",
+                    field=path(key), value=v, fix=f"use {key.replace('iters', 'samples')} instead.",
+                )
+        return True
+    return any(_get(args, k) not in (None, 0) for k in ("lr_decay_samples", "lr_warmup_samples"))
+
+
 def resolve_megatron(
     args: Mapping[str, Any],
     *,
@@ -105,7 +139,7 @@ def resolve_megatron(
     style = F.choice(_STYLE_ALIASES.get(style_raw, style_raw) if isinstance(style_raw, str) else style_raw,
                      path("lr_decay_style"), MEGATRON_STYLES)
     gbs = stp("global_batch_size", minimum=1)
-    samples = any(_get(args, k) is not None for k in ("train_samples", "lr_decay_samples", "lr_warmup_samples"))
+    samples = _sample_based(args, path)
     if samples and increment is None and gbs is None:
         raise ConfigError(
             "a sample-based run needs global_batch_size to turn samples into iterations.",
@@ -200,7 +234,13 @@ def resolve_megatron(
     warm_iters = warmup / inc
     decay_iters = decay_steps / inc
     findings: list[Finding] = []
+    megatron_args = {k: args.get(k) for k in _KNOWN if args.get(k) is not None}
+    if not megatron_args.get("train_iters") and not megatron_args.get("train_samples") and run_iters is not None:
+        megatron_args["train_iters"] = run_iters  # what NeMo RL injects, and what --total-steps stands for
+    if increment is not None:
+        megatron_args["increment"] = increment
     context: dict[str, Any] = {
+        "megatron_args": megatron_args,
         "warmup_steps": math.ceil(warm_iters) if warmup > 0 else 0,
         "lr_warmup_iters": math.ceil(warm_iters) if warmup > 0 else 0,
         "lr_decay_iters": decay_iters,
@@ -277,8 +317,20 @@ def resolve_megatron(
     )
 
 
-def read_megatron(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
-    flat, where = flatten_megatron(data)
+def read_megatron(
+    data: Mapping[str, Any], *, total_steps: int | None, source: str, paths: Mapping[str, str] | None = None
+) -> ResolvedConfig:
+    """Flat or nested Megatron arguments; ``paths`` (flat ``data`` already, e.g. from a command
+    line) names each argument as the user wrote it. YAML whose keys are dashed flags
+    (``MODEL_ARGS: {--lr: ...}``) goes to :mod:`lrkit.config.megatron_args`."""
+    from lrkit.config.megatron_args import looks_like_dashed_megatron, read_megatron_dashed
+
+    if paths is None and looks_like_dashed_megatron(data):
+        return read_megatron_dashed(data, total_steps=total_steps, source=source)
+    if paths is not None:
+        flat, where = dict(data), dict(paths)
+    else:
+        flat, where = flatten_megatron(data)
     resolved = resolve_megatron(flat, run_length=total_steps, source=source, fmt="megatron", paths=where)
     kind = str(flat.get("optimizer", "adam")).lower() if isinstance(flat.get("optimizer"), str) else "adam"
     # Megatron's "adam" decouples weight decay (AdamW)

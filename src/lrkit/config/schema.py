@@ -295,7 +295,7 @@ def convert(err: ValidationError, prefix: str, model: type[BaseModel]) -> Config
         path = _loc_path(prefix, loc)
         if sub:
             path = F.join(path, sub) if not sub.startswith("[") else path + sub
-        return ConfigError(inner.message, field=path, value=inner.value, fix=inner.fix)
+        return F.refield(inner, path)
     path = _loc_path(prefix, loc)
     kind = e.get("type", "")
     if kind == "extra_forbidden":
@@ -340,4 +340,4 @@ def validate(model: type[BaseModel], data: Any, prefix: str) -> Any:
     except ValidationError as err:
         raise convert(err, prefix, model) from None
     except ConfigError as err:
-        raise err.at(prefix) from None
+        raise F.refield(err, err.at(prefix).field) from None

@@ -1,0 +1,795 @@
+"""Megatron-LM command lines: argument lists, shell scripts and YAML with dashed keys.
+
+Three shapes reach :func:`lrkit.config.megatron.resolve_megatron` through here:
+
+- an argument list as ``pretrain_gpt.py`` takes it (``--lr 3e-4 --lr-decay-style cosine ...``;
+  ``--k v`` and ``--k=v``; a flag with no value is ``true``; several values make a list);
+- a shell script (``train.sh``) as Megatron's examples write them: variable assignments
+  (``LR=3e-4``, ``export X=...``, ``${X:-default}``, ``$((A * B))``), arrays of arguments
+  (``TRAINING_ARGS=( --lr 3e-4 ... )``, ``ARGS+=(...)``), strings of arguments, line
+  continuations, and the launch line (``torchrun ... pretrain_gpt.py ${TRAINING_ARGS[@]} ...``);
+- YAML whose keys are dashed flags (``MODEL_ARGS: {--lr: 3.0e-4, ...}``, Megatron's
+  functional-test ``model_config.yaml``).
+
+**Nothing is executed.** The script is tokenised with :mod:`shlex`; ``$(...)`` command
+substitutions and variables the script does not set stay unknown. A curve argument whose value
+depends on an unknown (``--global-batch-size $GBS`` in a sample-based run, ``--lr $1``) is
+asked for by name (``--set GBS=512``), never dropped; so is one assigned only inside an
+``if``/``case``/``for`` block (the branch taken is not known without running the script).
+
+Which arguments decide the curve is Megatron's own rule (``get_optimizer_param_scheduler`` in
+``megatron/training/training.py``): the run is iteration-based when ``--train-iters`` is set,
+sample-based when ``--train-samples`` is; the global batch size cancels out of an
+iteration-based curve and is needed only for a sample-based one.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lrkit.config import fields as F
+from lrkit.config.resolved import ResolvedConfig
+from lrkit.errors import ConfigError
+from lrkit.findings import Finding
+
+__all__ = [
+    "CURVE_ARGS",
+    "parse_arg_list",
+    "parse_shell",
+    "read_megatron_args",
+    "read_megatron_shell",
+    "megatron_args_from_yaml",
+    "looks_like_dashed_megatron",
+]
+
+#: Megatron arguments (underscore form) that decide the LR curve or the run length
+CURVE_ARGS: tuple[str, ...] = (
+    "lr", "min_lr", "lr_decay_style", "lr_decay_iters", "lr_decay_samples", "lr_warmup_iters", "lr_warmup_samples",
+    "lr_warmup_fraction", "lr_warmup_init", "lr_wsd_decay_style", "lr_wsd_decay_iters", "lr_wsd_decay_samples",
+    "train_iters", "train_samples", "global_batch_size", "rampup_batch_size", "step_batch_size_schedule",
+    "skip_train",
+)
+#: arguments near the curve's names that Megatron has and that do not change the main LR curve
+#: (a near-miss of a curve argument that is one of these is not a misspelling)
+_NEIGHBOURS: tuple[str, ...] = (
+    "decoupled_lr", "decoupled_min_lr", "head_lr_mult", "weight_decay", "start_weight_decay", "end_weight_decay",
+    "weight_decay_incr_style", "no_weight_decay_cond_type", "micro_batch_size", "eval_iters", "eval_interval",
+    "override_opt_param_scheduler", "use_checkpoint_opt_param_scheduler", "ft_num_warmup_iters",
+    "eval_global_batch_size", "eval_micro_batch_size", "decrease_batch_size_if_needed", "exit_interval",
+    "lr_warmup_steps", "lr_decay_steps", "wsd_decay_steps",
+)
+#: arguments that change the LR of some parameter groups only (an info finding)
+_GROUP_LR = ("decoupled_lr", "decoupled_min_lr", "head_lr_mult")
+_ENTRY_RE = re.compile(r"(^|/)[\w.-]+\.py$")
+
+
+# -- argument lists ---------------------------------------------------------------------------
+
+
+def _scalar(text: str) -> Any:
+    """A token's value as YAML/OmegaConf would read it (``6e-5`` float, ``500000`` int)."""
+    from lrkit.config.loading import parse_scalar
+
+    return parse_scalar(text)
+
+
+def parse_arg_list(tokens: Sequence[str], *, source: str = "<args>") -> tuple[dict[str, Any], dict[str, str]]:
+    """``--k v`` / ``--k=v`` / ``--flag`` tokens to ``{k_with_underscores: value}``.
+
+    Returns the arguments and, for each, the flag as written (for messages). Tokens before the
+    first flag are refused (they are not Megatron arguments); a flag given twice keeps the last
+    value, as argparse does.
+    """
+    args: dict[str, Any] = {}
+    written: dict[str, str] = {}
+    i = 0
+    toks = list(tokens)
+    while i < len(toks):
+        tok = toks[i]
+        if not isinstance(tok, str) or not tok.startswith("--") or tok == "--":
+            raise ConfigError(
+                f"{source}: {tok!r} is not a --flag (Megatron's arguments are --name value pairs).",
+                field="args",
+                value=tok,
+                fix="write each argument as --name value or --name=value.",
+            )
+        name, eq, inline = tok[2:].partition("=")
+        key = name.replace("-", "_")
+        values: list[Any]
+        j = i + 1
+        while j < len(toks) and not (toks[j].startswith("--") and len(toks[j]) > 2):
+            j += 1
+        # after --k=v, more words (an unquoted value with spaces) stay with that flag
+        values = [inline, *toks[i + 1 : j]] if eq else toks[i + 1 : j]
+        i = j
+        parsed = [_scalar(v) if isinstance(v, str) and "$" not in v else v for v in values]
+        args[key] = True if not parsed else parsed[0] if len(parsed) == 1 else parsed
+        written[key] = f"--{name}"
+    return args, written
+
+
+# -- shell ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Unknown:
+    """A shell value the script does not fix: an unset variable, ``$1``, ``$(...)``."""
+
+    name: str  # what to --set (a variable name), or "" when nothing can be set
+    why: str
+
+
+_ASSIGN_RE = re.compile(r"^(?:export\s+|declare\s+(?:-\w+\s+)*|local\s+|readonly\s+)?([A-Za-z_]\w*)(\+?)=(.*)$", re.S)
+_OPENERS = {"if", "case", "for", "while", "until", "select"}
+_CLOSERS = {"fi", "esac", "done"}
+
+
+class _Shell:
+    """Variables and arrays of a script, evaluated in order without running anything."""
+
+    def __init__(self, overrides: Mapping[str, str], source: str, skip: frozenset[str] = frozenset()) -> None:
+        self.vars: dict[str, str | list[str] | _Unknown] = {}
+        self.conditional: set[str] = set()
+        self.skip = skip
+        #: every unknown met, by its marker (markers are unique across the script)
+        self.unknowns: dict[str, _Unknown] = {}
+        self.overrides = dict(overrides)
+        self.source = source
+        self.used: set[str] = set()
+
+    # expansion: returns text where unknowns are replaced by a marker that survives shlex
+    def lookup(self, name: str) -> str | list[str] | _Unknown | None:
+        if name in self.overrides:
+            self.used.add(name)
+            return self.overrides[name]
+        return self.vars.get(name)
+
+    def expand(self, text: str, unknowns: dict[str, _Unknown]) -> str:
+        # "${ARR[@]}" is one word per element, as unquoted ${ARR[@]} splits them here
+        text = re.sub(r'"(\$\{[A-Za-z_]\w*\[[@*]\]\})"', r"\1", text)
+        out: list[str] = []
+        i = 0
+        while i < len(text):
+            c = text[i]
+            if c == "\\" and i + 1 < len(text):
+                out.append(text[i : i + 2])
+                i += 2
+                continue
+            if c == "'" :
+                j = text.find("'", i + 1)
+                j = len(text) - 1 if j < 0 else j
+                out.append(text[i : j + 1])
+                i = j + 1
+                continue
+            if c != "$":
+                out.append(c)
+                i += 1
+                continue
+            rest = text[i + 1 :]
+            if rest.startswith("(("):
+                depth, j = 0, i + 1
+                while j < len(text):
+                    if text.startswith("((", j):
+                        depth += 1
+                        j += 2
+                        continue
+                    if text.startswith("))", j):
+                        depth -= 1
+                        j += 2
+                        if depth == 0:
+                            break
+                        continue
+                    j += 1
+                expr = text[i + 3 : j - 2]
+                out.append(self._arith(expr, unknowns))
+                i = j
+                continue
+            if rest.startswith("("):
+                depth, j = 0, i + 1
+                while j < len(text):
+                    if text[j] == "(":
+                        depth += 1
+                    elif text[j] == ")":
+                        depth -= 1
+                        if depth == 0:
+                            break
+                    j += 1
+                out.append(self._mark(_Unknown("", f"the command substitution {text[i : j + 1]!r}"), unknowns))
+                i = j + 1
+                continue
+            if rest.startswith("{"):
+                j = text.find("}", i)
+                if j < 0:
+                    out.append(c)
+                    i += 1
+                    continue
+                out.append(self._param(text[i + 2 : j], unknowns))
+                i = j + 1
+                continue
+            m = re.match(r"[A-Za-z_]\w*|[0-9@*#?$!-]", rest)
+            if not m:
+                out.append(c)
+                i += 1
+                continue
+            out.append(self._value_text(m.group(0), unknowns, quoted=False))
+            i += 1 + len(m.group(0))
+        return "".join(out)
+
+    def _mark(self, unknown: _Unknown, unknowns: dict[str, _Unknown]) -> str:
+        marker = f"@@LRKIT_UNKNOWN_{len(self.unknowns)}@@"
+        self.unknowns[marker] = unknown
+        unknowns[marker] = unknown
+        return marker
+
+    def _value_text(self, name: str, unknowns: dict[str, _Unknown], *, quoted: bool, index: str | None = None) -> str:
+        value = self.lookup(name)
+        if value is None:
+            what = f"the script's argument ${name}" if name.isdigit() else f"${name}, which the script does not set"
+            return self._mark(_Unknown(name, what), unknowns)
+        if isinstance(value, _Unknown):
+            return self._mark(value, unknowns)
+        if isinstance(value, list):
+            if index in ("@", "*"):
+                return " ".join(shlex.quote(v) for v in value)
+            if index is not None and index.isdigit():
+                k = int(index)
+                return shlex.quote(value[k]) if k < len(value) else ""
+            return shlex.quote(value[0]) if value else ""
+        return value
+
+    def _param(self, body: str, unknowns: dict[str, _Unknown]) -> str:
+        m = re.match(r"^([A-Za-z_]\w*|[0-9]+)(?:\[([^\]]+)\])?(?:(:?[-=+?])(.*))?$", body, re.S)
+        if not m:
+            return self._mark(_Unknown("", f"the expansion ${{{body}}}"), unknowns)
+        name, index, op, word = m.groups()
+        value = self.lookup(name)
+        if op and op.lstrip(":") in ("-", "="):
+            unset = value is None or (op.startswith(":") and value == "")
+            if unset:
+                default = self.expand(word or "", unknowns)
+                if op.lstrip(":") == "=":
+                    self.vars[name] = default
+                return default
+        if op and op.lstrip(":") == "+":
+            return self.expand(word or "", unknowns) if value not in (None, "") else ""
+        return self._value_text(name, unknowns, quoted=False, index=index)
+
+    def _arith(self, expr: str, unknowns: dict[str, _Unknown]) -> str:
+        text = self.expand(expr, unknowns)
+        markers = [m for m in unknowns if m in text]
+        if markers:
+            return markers[0]
+        names = {}
+
+        def repl(m: re.Match[str]) -> str:
+            v = self.lookup(m.group(0))
+            if v is None or isinstance(v, _Unknown | list):
+                names[m.group(0)] = v
+                return "0"
+            return f"({v})"
+
+        text = re.sub(r"[A-Za-z_]\w*", repl, text)
+        if names:
+            name = next(iter(names))
+            return self._mark(_Unknown(name, f"${name} in $(({expr}))"), unknowns)
+        try:
+            return str(_eval_int(text))
+        except (ValueError, SyntaxError, ZeroDivisionError, TypeError):
+            return self._mark(_Unknown("", f"the arithmetic $(({expr}))"), unknowns)
+
+    # assignments
+    def assign(self, name: str, append: bool, rhs: str, depth: int) -> None:
+        if depth > 0:
+            self.conditional.add(name)
+            if name in self.skip:
+                return  # the other branch: the assignment inside the block does not run
+        unknowns = self.unknowns
+        rhs = rhs.strip()
+        if rhs.startswith("(") and rhs.endswith(")"):
+            items = _split(self.expand(rhs[1:-1], unknowns))
+            value: str | list[str] | _Unknown = [self._restore(t, unknowns) for t in items]
+            if append:
+                old = self.vars.get(name)
+                value = [*(old if isinstance(old, list) else []), *value]  # type: ignore[list-item]
+        else:
+            words = _split(self.expand(rhs, unknowns)) if rhs else [""]
+            value = self._restore(" ".join(words), unknowns)
+            if append and isinstance(self.vars.get(name), str):
+                value = str(self.vars[name]) + str(value)
+        self.vars[name] = value
+
+    def _restore(self, token: str, unknowns: Mapping[str, _Unknown]) -> str:
+        # unknowns keep their marker in the text; tokens carry them to the argument values
+        return token
+
+
+def _eval_int(text: str) -> int:
+    """Bash integer arithmetic on numbers (+ - * / % **, parentheses); no names, no calls."""
+    tree = ast.parse(text.replace("**", "^^").replace("^^", "**"), mode="eval")
+
+    def ev(node: ast.AST) -> int:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            v = ev(node.operand)
+            return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.BinOp):
+            a, b = ev(node.left), ev(node.right)
+            if isinstance(node.op, ast.Add):
+                return a + b
+            if isinstance(node.op, ast.Sub):
+                return a - b
+            if isinstance(node.op, ast.Mult):
+                return a * b
+            if isinstance(node.op, ast.Div | ast.FloorDiv):
+                q = abs(a) // abs(b)  # bash truncates towards zero
+                return q if (a >= 0) == (b >= 0) else -q
+            if isinstance(node.op, ast.Mod):
+                return a - b * int(a / b)
+            if isinstance(node.op, ast.Pow) and 0 <= b <= 64:
+                return a**b
+        raise ValueError("not integer arithmetic")
+
+    return ev(tree)
+
+
+def _split(text: str) -> list[str]:
+    try:
+        return shlex.split(text, comments=True, posix=True)
+    except ValueError:
+        return text.split()
+
+
+def _logical_lines(text: str) -> list[str]:
+    """Lines with continuations joined and multi-line ``( ... )`` arrays and quotes kept whole."""
+    joined = re.sub(r"\\\r?\n", " ", text)
+    out: list[str] = []
+    buf = ""
+    for line in joined.splitlines():
+        stripped = line.strip()
+        if not buf and (not stripped or stripped.startswith("#")):
+            continue
+        buf = f"{buf}\n{line}" if buf else line
+        if _balanced(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def _balanced(text: str) -> bool:
+    """True when quotes are closed and an array assignment's ``(`` is closed."""
+    depth = 0
+    quote = ""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\" and quote == '"':
+                i += 2
+                continue
+            if c == quote:
+                quote = ""
+        elif c == "\\":
+            i += 2
+            continue
+        elif c in "'\"":
+            quote = c
+        elif c == "#" and (i == 0 or text[i - 1] in " \t\n"):
+            nl = text.find("\n", i)
+            if nl < 0:
+                break
+            i = nl
+            continue
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        i += 1
+    return not quote and depth <= 0
+
+
+def _strip_comment(line: str) -> str:
+    """Drop ``# ...`` comments outside quotes, line by line (arrays span lines)."""
+    out = []
+    for part in line.splitlines():
+        quote = ""
+        cut = len(part)
+        for i, c in enumerate(part):
+            if quote:
+                if c == quote:
+                    quote = ""
+            elif c in "'\"":
+                quote = c
+            elif c == "#" and (i == 0 or part[i - 1] in " \t"):
+                cut = i
+                break
+        out.append(part[:cut])
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class ShellArgs:
+    """What a script passes to Megatron: the arguments of each launch line (``--k`` tokens
+    after the ``*.py`` entry point), the unknowns they carry, and the variables set."""
+
+    launches: tuple[tuple[str, ...], ...]
+    unknowns: Mapping[str, _Unknown]
+    variables: Mapping[str, Any]
+    used_overrides: frozenset[str]
+    #: variables assigned inside an if/case/for/while block or a function
+    conditional: frozenset[str] = frozenset()
+
+
+def parse_shell(
+    text: str, *, overrides: Mapping[str, str] | None = None, source: str = "<script>", skip: frozenset[str] = frozenset()
+) -> ShellArgs:
+    """Evaluate a script's assignments in order and collect the arguments of its launch lines.
+    ``skip``: variables whose assignments inside blocks are not applied (the other branch)."""
+    sh = _Shell(overrides or {}, source, skip)
+    unknowns = sh.unknowns
+    launches: list[tuple[str, ...]] = []
+    depth = 0
+    for raw in _logical_lines(text):
+        line = _strip_comment(raw).strip()
+        if not line:
+            continue
+        for stmt in _statements(line):
+            words = stmt.split(None, 1)
+            head = words[0] if words else ""
+            if head in _OPENERS:
+                depth += 1
+                continue
+            if head in _CLOSERS or head.rstrip(";") in _CLOSERS:
+                depth = max(0, depth - 1)
+                continue
+            if head in ("then", "do", "else", "elif", "{", "}", ";;") or re.match(r"^[\w-]+\s*\(\)\s*\{?$", stmt):
+                if re.match(r"^[\w-]+\s*\(\)", stmt):
+                    depth += 1
+                elif head == "}":
+                    depth = max(0, depth - 1)
+                continue
+            if re.match(r"^[^()\s]+\)$", head) and depth:  # a case pattern
+                continue
+            m = _ASSIGN_RE.match(stmt)
+            if m and "\n" not in m.group(1):
+                sh.assign(m.group(1), m.group(2) == "+", m.group(3), depth)
+                continue
+            tokens = _split(sh.expand(stmt, unknowns))
+            # strings of arguments ("$GPT_ARGS" quoted) split into words like an unquoted use
+            flat: list[str] = []
+            for t in tokens:
+                flat.extend(_split(t) if t.startswith("--") and any(ch.isspace() for ch in t) else [t])
+            entry = next((k for k, t in enumerate(flat) if _ENTRY_RE.search(t)), None)
+            if entry is not None:
+                launches.append(tuple(flat[entry + 1 :]))
+    return ShellArgs(tuple(launches), unknowns, dict(sh.vars), frozenset(sh.used), frozenset(sh.conditional))
+
+
+def _statements(line: str) -> list[str]:
+    """Split on ``;`` and ``&&``/``||`` outside quotes and brackets (multi-line arrays stay whole)."""
+    out, buf, quote, depth = [], [], "", 0
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if quote:
+            buf.append(c)
+            if c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+            buf.append(c)
+        elif c in "({":
+            depth += 1
+            buf.append(c)
+        elif c in ")}":
+            depth -= 1
+            buf.append(c)
+        elif depth <= 0 and (c == ";" or line.startswith("&&", i) or line.startswith("||", i)):
+            if line.startswith(";;", i):
+                i += 1
+            out.append("".join(buf).strip())
+            buf = []
+            if c in "&|":
+                i += 1
+        else:
+            buf.append(c)
+        i += 1
+    out.append("".join(buf).strip())
+    return [s for s in out if s]
+
+
+# -- from parsed arguments to the curve -------------------------------------------------------
+
+
+def _check_names(args: Mapping[str, Any], written: Mapping[str, str], source: str) -> None:
+    """A dashed key is never ignored: a near-miss of a curve argument is a misspelling."""
+    for key in args:
+        if key in CURVE_ARGS or key in _NEIGHBOURS:
+            continue
+        if not re.search(r"(^|_)(lr|warmup|decay|train)(_|$)", key):
+            continue
+        close = difflib.get_close_matches(key, [*CURVE_ARGS, *_NEIGHBOURS], n=1, cutoff=0.8)
+        if close and close[0] in CURVE_ARGS:
+            flag = written.get(key, "--" + key.replace("_", "-"))
+            raise ConfigError(
+                f"{source}: unknown Megatron argument {flag}; did you mean --{close[0].replace('_', '-')}? "
+                "Megatron would refuse it (argparse: unrecognized arguments).",
+                field=flag,
+                value=args[key],
+                fix=f"spell it --{close[0].replace('_', '-')}.",
+            )
+
+
+def _curve_args(
+    args: Mapping[str, Any], written: Mapping[str, str], unknowns: Mapping[str, _Unknown], source: str
+) -> dict[str, Any]:
+    """The curve arguments; an unknown among those that matter is asked for by name."""
+    samples = bool(args.get("train_samples")) and not args.get("train_iters")
+    needed = [k for k in CURVE_ARGS if k in args and (k != "global_batch_size" or samples)]
+    for key in needed:
+        value = args[key]
+        text = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+        for marker, unk in unknowns.items():
+            if marker in text:
+                flag = written.get(key, "--" + key.replace("_", "-"))
+                what = unk.name or key
+                raise ConfigError(
+                    f"{source}: {flag} is {unk.why}; it decides the curve, so lrkit will not guess it.",
+                    field=flag,
+                    value=text.replace(marker, f"${unk.name}" if unk.name else "?"),
+                    fix=f"pass --set {what}=<value>.",
+                )
+        if isinstance(value, str) and "$" in value:
+            flag = written.get(key, "--" + key.replace("_", "-"))
+            raise ConfigError(
+                f"{source}: {flag} is {value!r}, which is not resolved.",
+                field=flag,
+                value=value,
+                fix=f"pass --set {key}=<value>.",
+            )
+    return {k: args[k] for k in CURVE_ARGS if k in args}
+
+
+def read_megatron_args(
+    args: Mapping[str, Any],
+    *,
+    total_steps: int | None,
+    source: str,
+    written: Mapping[str, str] | None = None,
+    unknowns: Mapping[str, _Unknown] | None = None,
+    raw: Any = None,
+    overrides: Mapping[str, str] | None = None,
+) -> ResolvedConfig:
+    """Megatron's argument namespace (underscore keys) to its curve."""
+    from lrkit.config.megatron import read_megatron
+
+    written = dict(written or {})
+    args = dict(args)
+    for key, value in (overrides or {}).items():
+        name = key.lstrip("-").replace("-", "_")
+        args[name] = _scalar(value) if isinstance(value, str) else value
+        written.setdefault(name, "--" + name.replace("_", "-"))
+    _check_names(args, written, source)
+    if args.get("skip_train") is True:
+        raise ConfigError(
+            f"{source}: --skip-train is set: Megatron does not train, so there is no LR curve.",
+            field="--skip-train",
+            value=True,
+            fix="drop --skip-train to see the training run's curve.",
+        )
+    curve = _curve_args(args, written, unknowns or {}, source)
+    if "step_batch_size_schedule" in curve and "global_batch_size" in curve:
+        raise ConfigError(
+            f"{source}: --step-batch-size-schedule and --global-batch-size are both set; Megatron raises "
+            "('Cannot specify both --step-batch-size-schedule and --global-batch-size').",
+            field="--global-batch-size",
+            value=curve["global_batch_size"],
+            fix="keep one of them.",
+        )
+    for key in ("rampup_batch_size", "step_batch_size_schedule"):
+        if key in curve:
+            raise ConfigError(
+                f"{source}: --{key.replace('_', '-')} changes the batch size during the run, so Megatron's scheduler "
+                "advances by a different number of samples each iteration; lrkit cannot draw that curve yet.",
+                field="--" + key.replace("_", "-"),
+                value=curve[key],
+                fix="remove it to see the curve at a constant global batch size.",
+            )
+    flat = {k: v for k, v in curve.items() if k not in ("rampup_batch_size", "step_batch_size_schedule", "skip_train")}
+    if not (flat.get("train_samples") and not flat.get("train_iters")):
+        flat.pop("global_batch_size", None)  # it cancels out of an iteration-based curve
+    elif flat.get("global_batch_size") is None:
+        raise ConfigError(
+            f"{source}: a sample-based run (--train-samples) needs the global batch size to turn samples into "
+            "iterations; without --global-batch-size Megatron uses micro-batch size x data-parallel size, which "
+            "depends on the cluster.",
+            field="--global-batch-size",
+            fix="pass --set global_batch_size=<samples per iteration>.",
+        )
+    # Megatron's rule: iteration-based when train_iters is set; the *_samples defaults (0) then do not count
+    if flat.get("train_iters"):
+        if flat.get("lr_warmup_samples") in (0, 0.0):
+            flat.pop("lr_warmup_samples")
+    elif flat.get("train_samples") and flat.get("lr_warmup_iters") in (0, 0.0):
+        flat.pop("lr_warmup_iters")
+    paths = {k: written.get(k, "--" + k.replace("_", "-")) for k in flat}
+    paths[""] = ""
+    res = read_megatron(flat, total_steps=total_steps, source=source, paths=paths)
+    findings = list(res.findings)
+    for key in _GROUP_LR:
+        if key in args:
+            flag = written.get(key, "--" + key.replace("_", "-"))
+            findings.append(
+                Finding(
+                    rule="megatron-group-lr",
+                    severity="info",
+                    message=f"{flag} {args[key]} gives some parameter groups (embedding / output layers) another LR; "
+                    "the curve shown is the main group's.",
+                    fix="no action needed if that is intended.",
+                    source=flag,
+                )
+            )
+    return ResolvedConfig(
+        schedule=res.schedule,
+        peak_lr=res.peak_lr,
+        total_steps=res.total_steps,
+        format="megatron",
+        source=source,
+        findings=tuple(findings),
+        context={**res.context, "arguments": dict(args)},
+        optimizer=res.optimizer,
+        raw=raw if raw is not None else dict(args),
+        controller=None,
+    )
+
+
+def read_megatron_argv(
+    tokens: Sequence[str], *, total_steps: int | None = None, overrides: Mapping[str, str] | None = None,
+    source: str = "<args>",
+) -> ResolvedConfig:
+    """An argument list (``["--lr", "3e-4", "--lr-decay-style", "cosine", ...]``) to its curve.
+    ``overrides`` (``--set``) replace arguments by name (``lr`` or ``--lr``)."""
+    args, written = parse_arg_list(tokens, source=source)
+    return read_megatron_args(args, total_steps=total_steps, source=source, written=written, overrides=overrides)
+
+
+def _script_args(parsed: ShellArgs, source: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The arguments of the script's launch line (the one with --lr; several must agree); with
+    no launch line (a file another script sources), the flags of its argument variables."""
+    if parsed.launches:
+        launches = tuple(ln for ln in parsed.launches if any(t == "--lr" or t.startswith("--lr=") for t in ln))
+        launches = launches or parsed.launches
+    else:
+        words: list[str] = []
+        for v in parsed.variables.values():
+            items = v if isinstance(v, list) else _split(v) if isinstance(v, str) else []
+            if any(str(t).startswith("--") for t in items):
+                words.extend(str(t) for t in items)
+        if not any(t.startswith("--lr") for t in words):
+            raise ConfigError(
+                f"{source}: no Megatron launch line found (a command running a *.py entry point such as "
+                "pretrain_gpt.py with --lr ...), and no argument list with --lr.",
+                field="script",
+                fix="give the script that launches training, or the arguments themselves: lrkit show -- --lr 3e-4 ...",
+            )
+        launches = (tuple(words),)
+    readings = []
+    for toks in launches:
+        toks = tuple(t for t in toks if t)
+        first = next((k for k, t in enumerate(toks) if t.startswith("--")), len(toks))
+        readings.append(parse_arg_list(toks[first:], source=source))
+    args, written = readings[-1]
+    for other, _ in readings[:-1]:
+        diff = [k for k in CURVE_ARGS if other.get(k) != args.get(k)]
+        if diff:
+            k = diff[0]
+            raise ConfigError(
+                f"{source}: the script launches Megatron {len(readings)} times with different --{k.replace('_', '-')} "
+                f"({other.get(k)!r} and {args.get(k)!r}); lrkit cannot tell which run you mean.",
+                field="--" + k.replace("_", "-"),
+                fix=f"pass --set {k}=<value>, or give the arguments of one run: lrkit show -- --lr ...",
+            )
+    return args, written
+
+
+def read_megatron_shell(
+    text: str, *, total_steps: int | None = None, overrides: Mapping[str, str] | None = None, source: str = "<script>"
+) -> ResolvedConfig:
+    """A shell script that launches Megatron to its curve (never executed).
+
+    An assignment inside an ``if``/``case``/``for`` block may or may not run: the script is read
+    both ways, and when a curve argument differs it is asked for by name.
+    """
+    overrides = dict(overrides or {})
+    parsed = parse_shell(text, overrides=overrides, source=source)
+    args, written = _script_args(parsed, source)
+    arg_over = {k: v for k, v in overrides.items() if k not in parsed.used_overrides}
+    pinned = {k.lstrip("-").replace("-", "_") for k in arg_over}
+    for name in sorted(parsed.conditional - set(overrides)):
+        try:
+            other, _ = _script_args(parse_shell(text, overrides=overrides, source=source, skip=frozenset({name})), source)
+        except ConfigError:
+            continue
+        diff = [k for k in CURVE_ARGS if other.get(k) != args.get(k) and k not in pinned]
+        if diff:
+            k = diff[0]
+            flag = "--" + k.replace("_", "-")
+            raise ConfigError(
+                f"{source}: {flag} depends on an if/case/for block that sets ${name}: it is {args.get(k)!r} when the "
+                f"block runs and {other.get(k)!r} when it does not; lrkit does not run the script to find out.",
+                field=flag,
+                fix=f"pass --set {k}=<value> (or --set {name}=... as the block would set it).",
+            )
+    for key in arg_over:
+        name = key.lstrip("-").replace("-", "_")
+        if name not in CURVE_ARGS and name not in args:
+            raise ConfigError(
+                f"{source}: --set {key}: the script neither uses ${key} nor passes --{name.replace('_', '-')}.",
+                field=key,
+                fix="--set a variable the script reads or a Megatron argument (lr, train_iters, ...).",
+            )
+    return read_megatron_args(
+        args, total_steps=total_steps, source=source, written=written, unknowns=parsed.unknowns,
+        raw={"arguments": dict(args)}, overrides=arg_over,
+    )
+
+
+# -- YAML with dashed keys --------------------------------------------------------------------
+
+
+def looks_like_dashed_megatron(data: Any) -> bool:
+    """A mapping with ``--lr``-style keys at the top level or one level down (``MODEL_ARGS``)."""
+    if not isinstance(data, Mapping):
+        return False
+    if any(isinstance(k, str) and k.startswith("--") for k in data):
+        return True
+    return any(
+        isinstance(v, Mapping) and any(isinstance(k, str) and k.startswith("--lr") for k in v) for v in data.values()
+    )
+
+
+def megatron_args_from_yaml(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The dashed keys of a mapping (top level and one level down) as Megatron arguments."""
+    args: dict[str, Any] = {}
+    written: dict[str, str] = {}
+    # a functional test's MODEL_ARGS is the (first) run; MODEL_ARGS_2 ... are resumed runs
+    sections = [(k, v) for k, v in data.items() if isinstance(v, Mapping)]
+    if any(k == "MODEL_ARGS" for k, _ in sections):
+        sections = [(k, v) for k, v in sections if k == "MODEL_ARGS"]
+    for key, value in data.items():
+        if isinstance(key, str) and key.startswith("--"):
+            name = key[2:].replace("-", "_")
+            args[name] = value
+            written[name] = key
+    for key, value in sections:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                if isinstance(k, str) and k.startswith("--"):
+                    name = k[2:].replace("-", "_")
+                    args[name] = v
+                    written[name] = f"{key}.{k}"
+    return args, written
+
+
+def read_megatron_dashed(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    args, written = megatron_args_from_yaml(data)
+    return read_megatron_args(args, total_steps=total_steps, source=source, written=written, raw=dict(data))
+
+
+def is_shell_script(path: Path, text: str) -> bool:
+    """A ``.sh``/``.bash`` file, or one starting with a shell ``#!``."""
+    if path.suffix in (".sh", ".bash", ".slurm", ".sbatch"):
+        return True
+    first = text.lstrip().splitlines()[0] if text.strip() else ""
+    return bool(re.match(r"#!.*\b(ba|z|k|da)?sh\b", first))

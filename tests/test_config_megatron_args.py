@@ -1,0 +1,220 @@
+"""Megatron-LM command lines: argument lists, shell scripts, YAML with dashed keys.
+
+Small inputs written here mirror the shapes of Megatron-LM's examples/**/*.sh and its
+functional-test model_config.yaml; every curve is compared with the same run written as the
+flat YAML the Megatron reader already reads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lrkit.config import load_config, load_config_text
+from lrkit.config.megatron_args import parse_arg_list, parse_shell
+from lrkit.errors import ConfigError
+
+FLAT = {
+    "lr": 3e-4,
+    "min_lr": 3e-5,
+    "lr_decay_style": "cosine",
+    "lr_warmup_iters": 20,
+    "lr_decay_iters": 180,
+    "train_iters": 200,
+    "global_batch_size": 64,
+}
+ARGV = [
+    "--lr", "3e-4", "--min-lr=3e-5", "--lr-decay-style", "cosine", "--lr-warmup-iters", "20",
+    "--lr-decay-iters", "180", "--train-iters", "200", "--global-batch-size", "64", "--bf16",
+]
+
+
+def _same(a, b, n=200):
+    assert a.total_steps == b.total_steps
+    np.testing.assert_allclose(a.lrs(n), b.lrs(n), rtol=1e-12, atol=0)
+
+
+def test_argument_list_k_v_and_k_eq_v():
+    args, written = parse_arg_list(ARGV)
+    assert args["min_lr"] == 3e-5 and args["bf16"] is True and written["min_lr"] == "--min-lr"
+    _same(load_config(ARGV), load_config(FLAT))
+
+
+def test_argument_list_needs_flags():
+    with pytest.raises(ConfigError, match="not a --flag"):
+        load_config(["3e-4", "--lr", "1"])
+
+
+SCRIPT = """#!/bin/bash
+# Runs a small model (comment with an apostrophe: don't)
+export CUDA_DEVICE_MAX_CONNECTIONS=1
+GPUS_PER_NODE=8
+NUM_NODES=${NUM_NODES:-1}
+WORLD_SIZE=$(($GPUS_PER_NODE*$NUM_NODES))
+CHECKPOINT_PATH=$1 #<Specify path>
+LR=3e-4
+WARMUP=$((4 * 5))
+
+DISTRIBUTED_ARGS=(
+    --nproc_per_node $GPUS_PER_NODE
+    --nnodes $NUM_NODES
+)
+
+TRAINING_ARGS=(
+    --micro-batch-size 1
+    --global-batch-size 64   # samples per iteration
+    --train-iters 200
+    --lr $LR
+    --lr-decay-style cosine
+    --min-lr 3.0e-5
+    --lr-warmup-iters $WARMUP
+    --lr-decay-iters 180
+)
+EXTRA="--bf16 --clip-grad 1.0"
+
+torchrun ${DISTRIBUTED_ARGS[@]} pretrain_gpt.py \\
+    "${TRAINING_ARGS[@]}" \\
+    $EXTRA \\
+    --save $CHECKPOINT_PATH \\
+    --data-path $(ls /data | head -1)
+"""
+
+
+def test_shell_script_arrays_variables_continuations(tmp_path):
+    p = tmp_path / "train.sh"
+    p.write_text(SCRIPT)
+    r = load_config(p)
+    assert r.format == "megatron"
+    _same(r, load_config(FLAT))
+    # standard input with a #! line is a script too
+    _same(load_config_text(SCRIPT, name="<stdin>"), load_config(FLAT))
+
+
+def test_shell_is_never_executed(tmp_path):
+    marker = tmp_path / "ran"
+    script = SCRIPT.replace("--data-path $(ls /data | head -1)", f"--data-path $(touch {marker})")
+    script = script.replace("LR=3e-4", f"LR=3e-4; touch {marker}")
+    (tmp_path / "t.sh").write_text(script)
+    load_config(tmp_path / "t.sh")
+    assert not marker.exists()
+
+
+def test_unset_variable_that_decides_the_curve_is_asked_for(tmp_path):
+    p = tmp_path / "t.sh"
+    p.write_text(SCRIPT.replace("LR=3e-4\n", ""))
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    assert "$LR" in str(err.value) and "--set LR=" in err.value.fix
+    _same(load_config(p, overrides={"LR": "3e-4"}), load_config(FLAT))
+    _same(load_config(p, overrides=["lr=3e-4"]), load_config(FLAT))
+
+
+def test_unset_variable_outside_the_curve_is_fine(tmp_path):
+    # $1 (CHECKPOINT_PATH) and $(ls ...) never reach the curve
+    p = tmp_path / "t.sh"
+    p.write_text(SCRIPT)
+    assert load_config(p).peak_lr == 3e-4
+
+
+def test_global_batch_size_only_matters_for_samples(tmp_path):
+    p = tmp_path / "t.sh"
+    p.write_text(SCRIPT.replace("--global-batch-size 64", "--global-batch-size $GBS"))
+    _same(load_config(p), load_config(FLAT))  # iteration-based: the batch size cancels out
+    sampled = (
+        "#!/bin/bash\npython pretrain_gpt.py --lr 1e-3 --train-samples 6400 --lr-warmup-samples 640 "
+        "--global-batch-size $GBS --lr-decay-style linear\n"
+    )
+    p.write_text(sampled)
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    assert "--set GBS=" in err.value.fix
+    r = load_config(p, overrides={"GBS": "64"})
+    assert r.total_steps == 100 and r.context["warmup_steps"] == 10
+
+
+def test_conditional_assignment_that_changes_the_curve_is_asked_for(tmp_path):
+    p = tmp_path / "t.sh"
+    p.write_text(SCRIPT.replace("LR=3e-4\n", 'LR=3e-4\nif [ "$BIG" = 1 ]; then\n    LR=1e-4\nfi\n'))
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    assert "--lr" in str(err.value) and "if/case/for" in str(err.value) and "--set lr=" in err.value.fix
+    assert load_config(p, overrides={"lr": "1e-4"}).peak_lr == 1e-4
+    # a block that only appends arguments the curve does not use is fine
+    p.write_text(SCRIPT.replace("EXTRA=", 'if [ "$FSDP" = 1 ]; then\n  TRAINING_ARGS=("${TRAINING_ARGS[@]}" --use-fsdp)\nfi\nEXTRA='))
+    _same(load_config(p), load_config(FLAT))
+
+
+def test_two_launches_must_agree(tmp_path):
+    p = tmp_path / "t.sh"
+    p.write_text("#!/bin/bash\npython pretrain_gpt.py --lr 1e-3 --train-iters 10\npython pretrain_gpt.py --lr 2e-3 --train-iters 10\n")
+    with pytest.raises(ConfigError, match="2 times"):
+        load_config(p)
+
+
+def test_misspelt_dashed_key_is_not_ignored():
+    with pytest.raises(ConfigError, match="did you mean --lr-decay-style"):
+        load_config([*ARGV, "--lr-decay-stlye", "linear"])
+
+
+def test_lr_warmup_samples_zero_with_train_iters_is_iteration_based():
+    # Megatron's default lr_warmup_samples is 0; with train_iters the run is iteration-based
+    data = {**FLAT, "lr_warmup_samples": 0}
+    _same(load_config(data), load_config(FLAT))
+    r = load_config(["--lr", "1e-3", "--train-iters", "100", "--lr-warmup-iters", "10", "--lr-warmup-samples", "0"])
+    assert r.context["warmup_steps"] == 10 and r.total_steps == 100
+    with pytest.raises(ConfigError, match="asserts"):
+        load_config({**FLAT, "lr_warmup_samples": 640})
+
+
+def test_batch_size_schedule_with_global_batch_size_is_refused_as_megatron_does():
+    with pytest.raises(ConfigError, match="Megatron raises"):
+        load_config([*ARGV, "--step-batch-size-schedule", "0:16 1000:64"])
+
+
+DASHED = """ENV_VARS:
+  CUDA_DEVICE_MAX_CONNECTIONS: 1
+MODEL_ARGS:
+  --num-layers: 2
+  --tensorboard-dir: ${TENSORBOARD_PATH}
+  --data-path: ${DATA_PATH}/text
+  --global-batch-size: 64
+  --train-iters: 200
+  --lr-decay-iters: 180
+  --lr: 0.0003
+  --min-lr: 3.0e-5
+  --lr-decay-style: cosine
+  --lr-warmup-iters: 20
+  --bf16: true
+TEST_TYPE: regular
+"""
+
+
+def test_yaml_with_dashed_keys(tmp_path):
+    p = tmp_path / "model_config.yaml"
+    p.write_text(DASHED)
+    r = load_config(p)
+    assert r.format == "megatron"
+    _same(r, load_config(FLAT))
+
+
+def test_dashed_yaml_duplicate_key_keeps_the_last_with_a_warning(tmp_path):
+    p = tmp_path / "model_config.yaml"
+    p.write_text(DASHED.replace("  --bf16: true\n", "  --bf16: true\n  --num-layers: 4\n"))
+    r = load_config(p)
+    dup = [f for f in r.findings if f.rule == "duplicate-key"]
+    assert len(dup) == 1 and dup[0].evidence["lines"] == [4, 15]
+    assert "--num-layers" in dup[0].message
+
+
+def test_dashed_yaml_curve_value_unresolved_is_asked_for(tmp_path):
+    p = tmp_path / "model_config.yaml"
+    p.write_text(DASHED.replace("--lr: 0.0003", "--lr: ${LR}"))
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    assert "--set MODEL_ARGS.--lr=" in err.value.fix
+    assert load_config(p, overrides={"LR": "3e-4"}).peak_lr == 3e-4
+
+
+def test_parse_shell_collects_only_what_follows_the_entry_point():
+    parsed = parse_shell("torchrun --nproc_per_node 8 pretrain_gpt.py --lr 1e-3\n")
+    assert parsed.launches == (("--lr", "1e-3"),)
