@@ -572,3 +572,23 @@ def test_a_damaged_checkpoint_is_a_config_error_naming_the_entry(change: dict, f
         sched.load_state_dict(sched.state_dict() | change)
     assert info.value.field == field
     assert sched.last_epoch == 0  # nothing was half-restored
+
+
+def test_write_lrs_replaces_floats_and_fills_tensors_in_place():
+    from lrkit.lr_groups import read_lrs, write_lrs
+
+    lr_tensor = torch.tensor(0.5, dtype=torch.float64)
+    groups = [{"lr": 0.1}, {"lr": lr_tensor}]
+    write_lrs(groups, [0.2, 0.3])
+    assert groups[0]["lr"] == 0.2 and type(groups[0]["lr"]) is float
+    assert groups[1]["lr"] is lr_tensor and lr_tensor.item() == 0.3
+    assert read_lrs(groups) == [0.2, 0.3]
+
+
+def test_compute_lrs_is_the_scheduler_formula():
+    from lrkit.lr_groups import compute_lrs
+
+    steps = np.arange(5, dtype=np.float64)
+    sched = Linear(start=1.0, end=0.0, steps=4)
+    got = compute_lrs(steps, [2.0, 1.0], [sched, sched], factors=[0.5, 1.0], floors=[0.3, 0.0])
+    assert got.tolist() == [[1.0, 0.75, 0.5, 0.3, 0.3], [1.0, 0.75, 0.5, 0.25, 0.0]]

@@ -2,13 +2,16 @@
 
 :class:`Scheduler` is a real ``torch.optim.lr_scheduler.LRScheduler``, so Hugging Face
 Trainer, Lightning and NeMo RL (``policy.scheduler: [{name: lrkit.Scheduler, kwargs: ...}]``)
-accept it. It computes nothing itself: the LR of group ``g`` before update ``k`` is
+accept it. It computes nothing itself: :func:`lrkit.lr_groups.compute_lrs` gives the LR of
+group ``g`` before update ``k``,
 
     lr_g(k) = max(base_lr_g * schedule_g(k) * controller_g, floor_g)
 
 where ``base_lr_g`` is the group's LR when the scheduler was created, ``schedule_g`` the
 group's schedule (a factor curve, peak usually 1.0), ``controller_g`` the optional feedback
-scale (1.0 without one) and ``floor_g`` the absolute ``min_lr`` or ``min_lr_ratio * base_lr_g``.
+scale (1.0 without one) and ``floor_g`` the absolute ``min_lr`` or ``min_lr_ratio * base_lr_g``;
+:func:`lrkit.lr_groups.write_lrs` writes it (a tensor LR in place). The scheduler only keeps
+the step count, caches a block of steps' LRs (:class:`LRTable`) and handles checkpoints.
 """
 
 from __future__ import annotations
@@ -16,19 +19,19 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
 from lrkit.errors import ConfigError, ResumeWarning, did_you_mean
 from lrkit.feedback.base import metric_value
+from lrkit.lr_groups import as_float_lr, compute_lrs, write_lrs
 from lrkit.schedules.base import Schedule, as_schedule, check_steps
 
-__all__ = ["Scheduler", "Controller"]
+__all__ = ["Controller", "LRTable", "Scheduler"]
 
 _STATE_VERSION = 1
 #: LRs are tabulated a block of steps at a time (one vectorized schedule evaluation per
@@ -93,8 +96,40 @@ def _ratio(name: str, v: Any) -> float:
     return f
 
 
-def _float_lr(value: Any) -> float:
-    return float(value.item()) if isinstance(value, torch.Tensor) else float(value)
+class LRTable:
+    """A cache of the LRs of consecutive steps: one row (a tuple, one LR per group) per step.
+
+    ``compute(steps)`` (a float64 array of steps -> an array of shape ``(groups, steps)``) fills
+    a block of rows at a time. Blocks start small, so a short run or a resume does not evaluate
+    far ahead, and double up to the largest size, so a long run pays one evaluation per that
+    many steps. Rows are tuples of floats, which the garbage collector stops tracking at its
+    first pass (rows of lists stayed tracked and made Python run full collections, which cost
+    more than the steps they served in a torch process).
+    """
+
+    __slots__ = ("_block", "compute", "rows", "size", "start")
+
+    def __init__(self, compute: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.compute = compute
+        self.start = 0  # the step of row 0
+        self.size = 0  # rows held; 0 means empty
+        self.rows: list[tuple[float, ...]] = []
+        self._block = _MIN_BLOCK // 2
+
+    def clear(self) -> None:
+        """Forget the rows (their inputs changed); the next block starts small again."""
+        self.size = 0
+        self._block = _MIN_BLOCK // 2
+
+    def row(self, step: int) -> tuple[float, ...]:
+        """Every group's LR at ``step``."""
+        i = step - self.start
+        if 0 <= i < self.size:
+            return self.rows[i]
+        self._block = n = min(self._block * 2, _MAX_BLOCK)
+        self.rows = list(map(tuple, self.compute(np.arange(step, step + n, dtype=np.float64)).T.tolist()))
+        self.start, self.size = step, n
+        return self.rows[0]
 
 
 class Scheduler(LRScheduler):
@@ -167,7 +202,8 @@ class Scheduler(LRScheduler):
                     fix="give a list with a schedule (or null for the default) per group.",
                 )
             self.group_schedules: list[Schedule | None] | None = [
-                None if s is None else as_schedule(s, field=f"group_schedules[{i}]") for i, s in enumerate(group_schedules)
+                None if s is None else as_schedule(s, field=f"group_schedules[{i}]")
+                for i, s in enumerate(group_schedules)
             ]
         else:
             self.group_schedules = None
@@ -185,12 +221,12 @@ class Scheduler(LRScheduler):
             self.schedule if self.group_schedules is None or s is None else s
             for s in (self.group_schedules or [None] * n)
         ]
-        self._block = _MIN_BLOCK // 2
-        self._row0 = 0
-        self._nrows = 0
-        self._cols: list[list[float]] = []  # per group: max(base * schedule(k), floor)
-        self._scaled_cols: list[list[float]] = []  # per group: base * schedule(k) (with a controller)
-        self._last: list[float] | int = []
+        # the LRs with the floor and the controller's factors (None without a controller)
+        self._factors: list[float] | None = None
+        self._table = LRTable(self._compute)
+        # base_lr * schedule(k) alone: the reference LRs a controller is told
+        self._reference = LRTable(lambda steps: compute_lrs(steps, self._base_lrs, self._group_schedule_list))
+        self._last_lr: Sequence[float] = ()
         if not isinstance(last_epoch, int) or last_epoch < -1:
             raise ConfigError(
                 f"must be an int >= -1, got {last_epoch!r}.",
@@ -243,59 +279,23 @@ class Scheduler(LRScheduler):
     @base_lrs.setter
     def base_lrs(self, values: Sequence[Any]) -> None:
         # torch hands in clones of tensor LRs; lrkit keeps plain floats (weights_only-safe state)
-        self._base_lrs = [_float_lr(v) for v in values]
+        self._base_lrs = [as_float_lr(v) for v in values]
         self._floor_values = self._floors()
-        self._nrows = 0  # the tabulated LRs were for the old base LRs
+        self._table.clear()  # the tabulated LRs were for the old base LRs
+        self._reference.clear()
 
-    def _tabulate(self, step: int) -> None:
-        """LRs of the block of steps starting at ``step``, from one vectorized evaluation of
-        each distinct schedule: ``scaled = base_lr * schedule(k)``, ``lr = max(scaled, floor)``.
-        Elementwise float64 arithmetic, so every value is bitwise the one a scalar evaluation
-        gives, whatever step a block starts at (that is what makes resume exact)."""
-        self._block = n = min(self._block * 2, _MAX_BLOCK)
-        steps = np.arange(step, step + n, dtype=np.float64)
-        values: dict[int, np.ndarray] = {}
-        columns = []
-        for sched in self._group_schedule_list:
-            v = values.get(id(sched))
-            if v is None:
-                v = values[id(sched)] = sched(steps)
-            columns.append(v)
-        scaled = np.asarray(self._base_lrs, dtype=np.float64)[:, None] * np.stack(columns)
-        floors = np.asarray(self._floor_values, dtype=np.float64)[:, None]
-        # One flat list of floats per group: floats are not tracked by the garbage collector,
-        # so a block adds a handful of containers, not thousands (rows of lists made Python
-        # run full collections, which cost more than the steps they served in a torch process).
-        self._scaled_cols = scaled.tolist() if self.controller is not None else []
-        self._cols = np.maximum(scaled, floors).tolist()
-        self._row0 = step
-        self._nrows = n
+    def _compute(self, steps: np.ndarray) -> np.ndarray:
+        return compute_lrs(steps, self._base_lrs, self._group_schedule_list, self._factors, self._floor_values)
 
-    def _index(self, step: int) -> int:
-        i = step - self._row0
-        if not 0 <= i < self._nrows or (self.controller is not None and not self._scaled_cols):
-            self._tabulate(step)
-            i = 0
-        return i
-
-    def _unfloored(self, step: int) -> list[float]:
-        """``base_lr * schedule(step)`` per group: the LRs before the controller and the floor."""
-        i = self._index(step)
-        if self._scaled_cols:
-            return [col[i] for col in self._scaled_cols]
-        base = np.asarray(self._base_lrs, dtype=np.float64)
-        return (base * np.array([s(step) for s in self._group_schedule_list], dtype=np.float64)).tolist()
-
-    def _lrs(self, step: int) -> list[float]:
-        i = self._index(step)
+    def _lrs(self, step: int) -> tuple[float, ...]:
         ctrl = self.controller
-        if ctrl is None:
-            return [col[i] for col in self._cols]
-        out = []
-        for g, (col, floor) in enumerate(zip(self._scaled_cols, self._floor_values, strict=True)):
-            lr = col[i] * ctrl.factor(g)
-            out.append(lr if lr >= floor else floor)
-        return out
+        if ctrl is not None:
+            # the table holds the LRs under the controller's current factors; new factors, new table
+            factors = [ctrl.factor(g) for g in range(len(self._base_lrs))]
+            if factors != self._factors:
+                self._factors = factors
+                self._table.clear()
+        return self._table.row(step)
 
     def lrs_at(self, step: int) -> list[float]:
         """The LR of every group before update ``step`` (``step`` updates already taken):
@@ -309,17 +309,10 @@ class Scheduler(LRScheduler):
             )
         return list(self._lrs(int(step)))
 
-    def _write(self, lrs: list[float]) -> None:
-        for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
-            current = group["lr"]
-            if isinstance(current, torch.Tensor):
-                current.fill_(lr)
-            else:
-                group["lr"] = lr
-        self._last_lr = lrs
-
     def _apply(self) -> None:
-        self._write(self._lrs(self.last_epoch))
+        """Write the LRs of the current step (``last_epoch``) into the groups."""
+        lrs = self._last_lr = self._lrs(self.last_epoch)
+        write_lrs(self.optimizer.param_groups, lrs)
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
         """LRs for the current step (``last_epoch``), computed in closed form."""
@@ -351,25 +344,19 @@ class Scheduler(LRScheduler):
             reference = getattr(ctrl, "set_reference_lrs", None)
             if reference is not None:
                 # the LRs the decision applies to, without the controller: base_lr * schedule(k + 1)
-                reference(self._unfloored(self.last_epoch + 1))
+                reference(list(self._reference.row(self.last_epoch + 1)))
             ctrl.update(metric_value(metric))
         self._step_count += 1
         k = self.last_epoch = self.last_epoch + 1
-        i = k - self._row0
-        if self.controller is not None or not 0 <= i < self._nrows:
-            self._write(self._lrs(k))
-            return
-        # The hot path: per group one list lookup and one dict write; get_last_lr() builds
-        # its list only when asked (it is the step's LRs, so the step number is enough).
-        for group, col in zip(self.optimizer.param_groups, self._cols):
-            current = group["lr"]
-            if current.__class__ is float:
-                group["lr"] = col[i]
-            elif isinstance(current, torch.Tensor):
-                current.fill_(col[i])
-            else:
-                group["lr"] = col[i]
-        self._last = k
+        # The hot path (no controller, step tabulated): one tuple lookup, then one dict write per
+        # group. LRTable.row's hit inlined: a method call would cost as much as the rest of the step.
+        table = self._table
+        i = k - table.start
+        if self.controller is None and 0 <= i < table.size:
+            lrs = self._last_lr = table.rows[i]
+        else:
+            lrs = self._last_lr = self._lrs(k)
+        write_lrs(self.optimizer.param_groups, lrs)
 
     def _restart_at(self, epoch: int) -> None:
         if epoch < 0:
@@ -382,17 +369,6 @@ class Scheduler(LRScheduler):
         self._step_count += 1
         self.last_epoch = epoch
         self._apply()
-
-    @property
-    def _last_lr(self) -> list[float]:
-        last = self._last
-        if last.__class__ is int:
-            last = self._last = self._lrs(last)  # type: ignore[arg-type]
-        return last  # type: ignore[return-value]
-
-    @_last_lr.setter
-    def _last_lr(self, lrs: Sequence[float]) -> None:
-        self._last = list(lrs)
 
     def get_last_lr(self) -> list[float]:  # type: ignore[override]
         """The LRs the groups were last set to (floats)."""
@@ -473,7 +449,8 @@ class Scheduler(LRScheduler):
         step_count = check_steps("state_dict._step_count", state_dict.get("_step_count", last_epoch + 1))
         if len(base) != len(self.optimizer.param_groups):
             raise ConfigError(
-                f"the checkpoint has {len(base)} parameter groups, the optimizer has {len(self.optimizer.param_groups)}.",
+                f"the checkpoint has {len(base)} parameter groups, "
+                f"the optimizer has {len(self.optimizer.param_groups)}.",
                 field="state_dict.base_lrs",
                 value=base,
                 fix="build the optimizer with the same parameter groups as the run that wrote the checkpoint.",
@@ -520,7 +497,7 @@ class Scheduler(LRScheduler):
             return False
         try:
             return all(
-                math.isclose(_float_lr(g["lr"]), float(v), rel_tol=1e-6, abs_tol=1e-30)
+                math.isclose(as_float_lr(g["lr"]), float(v), rel_tol=1e-6, abs_tol=1e-30)
                 for g, v in zip(groups, lrs, strict=True)
             )
         except (TypeError, ValueError):

@@ -29,6 +29,7 @@ from typing import Any
 from lrkit.errors import ConfigError, ResumeWarning
 from lrkit.feedback.base import check_bool, check_real, check_steps, metric_value
 from lrkit.feedback.distributed import average_metric
+from lrkit.lr_groups import read_lrs, write_lrs
 
 __all__ = ["AdaptiveLearningRate"]
 
@@ -84,7 +85,7 @@ class AdaptiveLearningRate:
         self.window = check_steps("window", window, minimum=2)
         self.sync = check_bool("sync", sync)
         self.process_group = process_group
-        lrs = [_as_float(g["lr"]) for g in groups]
+        lrs = read_lrs(groups)
         self.ratios = [lr / lrs[0] if lrs[0] > 0 else 1.0 for lr in lrs]
         self.lr = min(max(lrs[0], self.min_lr), self.initial_lr)
         #: the last ``window`` finite losses, oldest first (rank-averaged)
@@ -114,13 +115,7 @@ class AdaptiveLearningRate:
 
     def _write(self, lr: float) -> None:
         self.lr = lr
-        for group, ratio in zip(self.optimizer.param_groups, self.ratios, strict=True):
-            value = lr * ratio
-            current = group["lr"]
-            if hasattr(current, "fill_"):  # a tensor LR (compiled optimizers): keep the tensor
-                current.fill_(value)
-            else:
-                group["lr"] = value
+        write_lrs(self.optimizer.param_groups, [lr * ratio for ratio in self.ratios])
 
     def get_last_lr(self) -> list[float]:
         """The LR of every group as last set (or as it will be set, before the first change)."""
@@ -170,6 +165,3 @@ class AdaptiveLearningRate:
     def __repr__(self) -> str:
         return f"AdaptiveLearningRate(lr={self.lr:g}, initial_lr={self.initial_lr:g}, min_lr={self.min_lr:g})"
 
-
-def _as_float(value: Any) -> float:
-    return float(value.item()) if hasattr(value, "item") else float(value)
