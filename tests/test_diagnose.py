@@ -97,7 +97,8 @@ def test_divergence_in_warmup_uses_the_schedule_and_suggests_longer_warmup():
     assert 1_220 <= onset <= 1_260
     assert f.evidence["lr_at_onset"] == pytest.approx(sched(onset))
     assert "warm-up" in f.message
-    assert "lengthen warm-up to 2,000 steps" in f.fix
+    # the warm-up is already 10% of the 10,000-step run: lengthening it is what `lrkit check` refuses
+    assert "lengthen warm-up" not in f.fix
     assert d.suggested_lr == pytest.approx(float(f"{sched(onset) / 2:.1e}"))
 
 
@@ -115,7 +116,7 @@ def test_resolved_config_gives_lr_and_warmup():
     f = d.of("diverging")[0]
     assert d.summary["warmup_steps"] == 400
     assert f.evidence["lr_at_onset"] == pytest.approx(cfg.lr_schedule(f.evidence["onset_step"]))
-    assert "800 steps" in f.fix
+    assert "lengthen warm-up" not in f.fix  # 400 of 5,000 steps is 8%: inside the 5-10% the advice aims for
 
 
 def test_recovered_spike_is_reported_with_size_and_recovery():
@@ -175,20 +176,30 @@ def test_plateau_ended_by_an_lr_drop_is_only_a_note():
     assert all(f.severity == "info" for f in d.of("plateau"))
 
 
-def test_slow_convergence_suggests_a_larger_lr():
+def test_slow_convergence_suggests_a_larger_lr_at_most_3x():
     rng = np.random.default_rng(11)
     y = 2.3 * np.exp(-T / 3000) * np.exp(rng.normal(0, 0.02, N))
-    d = diagnose(T, y, np.full(N, 1e-4))
+    d = diagnose(T, y, np.full(N, 1e-3))  # a from-scratch LR level
     assert d.verdict == "slow"
-    assert d.suggested_lr == pytest.approx(3e-4)
+    assert d.suggested_lr == pytest.approx(2.5e-3)
 
 
-def test_no_progress_is_slow_with_a_much_larger_lr():
+def test_a_fine_tune_that_moves_little_is_not_slow():
+    # real shape: a full fine-tune at 2e-5 over 128 steps, 0.73 -> 0.55 (it was told to raise its LR 10x)
+    rng = np.random.default_rng(11)
+    steps = np.arange(0, 128, 4)
+    y = (0.55 + 0.18 * (1 - steps / 128)) * np.exp(rng.normal(0, 0.01, steps.size))
+    d = diagnose(steps, y, np.linspace(2e-5, 1e-6, steps.size))
+    assert d.ok and d.suggested_lr is None, str(d)
+
+
+def test_no_progress_is_stuck_and_points_to_a_bug_first():
     rng = np.random.default_rng(12)
     y = 2.3 * np.exp(rng.normal(0, 0.02, N))
     d = diagnose(T, y, np.full(N, 1e-6))
-    assert d.verdict == "slow" and d.of("slow")[0].evidence["no_progress"]
-    assert d.suggested_lr == pytest.approx(1e-5)
+    assert d.verdict == "stuck" and d.suggested_lr is None
+    (f,) = d.of("stuck")
+    assert f.rule == "never-learned" and "bug" in f.fix and "lrkit find" in f.fix
 
 
 def test_negative_losses_work_in_linear_space():
@@ -219,7 +230,7 @@ def test_sparse_steps_are_reported_as_logged():
     seed=st.integers(0, 2**32 - 1),
     n=st.integers(150, 2500),
     tau_frac=st.floats(0.03, 0.25),
-    noise=st.floats(0.0, 0.12),
+    noise=st.floats(0.001, 0.12),  # a real minibatch loss never repeats exactly: that is the frozen signal
     floor=st.floats(0.05, 3.0),
     with_lrs=st.booleans(),
 )
@@ -279,11 +290,13 @@ def test_real_training_lr_too_high_diverges_or_spikes():
 
 
 @pytest.mark.slow
-def test_real_training_lr_too_low_is_slow():
+def test_real_training_lr_far_too_low_never_learns():
+    # SGD at 1e-4 for 300 steps: the loss stays at ln 10 (uniform over the 10 digits)
     steps, losses, lrs = _train_digits(lr=1e-4)
     d = diagnose(steps, losses, lrs)
-    assert d.verdict == "slow", str(d)
-    assert d.suggested_lr is not None and 3e-4 <= d.suggested_lr <= 1e-2
+    assert d.verdict == "stuck", str(d)
+    f = d.of("stuck")[0]
+    assert "ln 10" in f.message and "lrkit find" in f.fix and d.suggested_lr is None
 
 
 @pytest.mark.slow
@@ -321,7 +334,7 @@ def test_importing_the_diagnosis_package_first_keeps_lrkit_diagnose_a_function()
 @pytest.mark.parametrize(
     ("args", "field"),
     [
-        ((np.arange(5), np.ones(5)), "losses"),
+        ((np.arange(4), np.ones(4)), "losses"),
         ((np.arange(10), np.ones(9)), "losses"),
         ((np.arange(10), np.ones(10), np.ones(3)), "lrs"),
         ((np.array([0, 1, 1, 2, 3, 4, 5, 6, 7]), np.ones(9)), "steps"),
@@ -389,7 +402,7 @@ def test_cli_diverging_with_schedule_config_and_plot(tmp_path):
     res = CliRunner().invoke(_app(), ["diagnose", str(log), "--schedule", str(cfg), "--plot", str(png)])
     assert res.exit_code == 1, res.output
     assert "verdict: diverging" in res.output
-    assert "lengthen warm-up to 2,000 steps" in res.output
+    assert "lengthen warm-up" not in res.output  # already 10% of the 10,000-step run: check would refuse more
     assert png.stat().st_size > 1000
     res = CliRunner().invoke(_app(), ["diagnose", str(log), "--schedule", str(cfg), "--json"])
     data = json.loads(res.stdout)  # strict JSON: NaN losses come out as null
@@ -445,7 +458,7 @@ def test_cli_reads_tensorboard(tmp_path):
     res = CliRunner().invoke(_app(), ["diagnose", str(tmp_path / "tb"), "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert data["columns"] == {"step": "step", "loss": "train/loss", "lr": "train/learning_rate"}
+    assert data["columns"] == {"step": "step", "loss": "train/loss", "lr": "train/learning_rate", "eval": None}
     assert not math.isnan(data["summary"]["first_loss"])
 
 

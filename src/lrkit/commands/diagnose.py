@@ -3,29 +3,45 @@
 Reads lrkit's CSV/JSONL logs, any CSV/JSONL/JSON with a step and a loss column, and
 TensorBoard event files (a folder or one file). With ``--schedule CONFIG`` the LR at each
 moment comes from that config's schedule when the log has no LR column, and the advice names
-its warm-up. Exit codes: 0 healthy, 1 a problem was found, 2 bad input (one line on stderr).
+its warm-up. ``-`` reads the log from standard input. Exit codes: 0 healthy or converged, 1 a
+problem was found, 2 bad input (one line on stderr; a JSON object on stdout with ``--json``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
-from lrkit.commands.common import EXIT_FINDINGS, bad_input, out_console, reflow_help
+from lrkit.commands.common import EXIT_BAD_INPUT, EXIT_FINDINGS, bad_input, out_console, reflow_help
+from lrkit.errors import ConfigError
 
-__all__ = ["register", "diagnose_command"]
+__all__ = ["diagnose_command", "register"]
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-_VERDICT_STYLE = {"healthy": "bold green", "diverging": "bold red", "spikes": "bold red"}
+_VERDICT_STYLE = {
+    "healthy": "bold green",
+    "converged": "bold green",
+    "diverging": "bold red",
+    "stuck": "bold red",
+    "spikes": "bold red",
+}
 
 
 def diagnose_command(
-    log: Annotated[str, typer.Argument(help="Training log: CSV, JSONL, JSON (trainer_state.json) or a TensorBoard folder/event file.")],
+    log: Annotated[
+        str,
+        typer.Argument(
+            help="Training log: CSV, JSONL, JSON (trainer_state.json) or a TensorBoard folder/event file; - reads "
+            "standard input."
+        ),
+    ],
     schedule: Annotated[
         str | None, typer.Option("--schedule", "-s", help="The run's schedule config (any supported format).")
     ] = None,
@@ -35,57 +51,112 @@ def diagnose_command(
     step_col: Annotated[str | None, typer.Option("--step-col", help="Column holding the optimizer step.")] = None,
     loss_col: Annotated[str | None, typer.Option("--loss-col", help="Column holding the training loss.")] = None,
     lr_col: Annotated[str | None, typer.Option("--lr-col", help="Column holding the learning rate.")] = None,
+    eval_col: Annotated[
+        str | None, typer.Option("--eval-col", help="Column holding the evaluation (validation) loss.")
+    ] = None,
     log_format: Annotated[
         str | None, typer.Option("--log-format", help="csv, tsv, jsonl, json or tensorboard (default: from the name).")
     ] = None,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="Also write loss and LR over steps, findings marked, to this image.")
+        Path | None,
+        typer.Option("--plot", help="Also draw loss (trend, eval loss) and LR over steps, findings marked, to this image."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")] = False,
 ) -> None:
-    """Classify a training run's loss curve (healthy, diverging, spikes, oscillating, plateau,
-    slow) with the evidence and concrete advice for the LR schedule.
+    """Classify a training run's loss curve (healthy, converged, diverging, stuck, overfitting,
+    spikes, oscillating, schedule, plateau, slow) with the evidence and concrete advice for the
+    LR schedule.
 
-    Exit code 0 when healthy, 1 when a problem was found, 2 when the log or config cannot be read.
+    Exit code 0 when healthy or converged, 1 when a problem was found, 2 when the log or config
+    cannot be read (with --json, the error is a JSON object on standard output).
 
     Example:
 
         lrkit diagnose runs/exp1/lrkit.csv --schedule configs/run.yaml
     """
-    from lrkit.diagnosis import diagnose
+    from lrkit.diagnosis import diagnose_log
     from lrkit.monitor.readers import read_log
 
-    with bad_input():
-        run = read_log(log, step_col=step_col, loss_col=loss_col, lr_col=lr_col, format=log_format)
+    guard = _json_errors if as_json else bad_input
+    with guard():
+        run = read_log(log, step_col=step_col, loss_col=loss_col, lr_col=lr_col, eval_col=eval_col, format=log_format)
     cfg = None
     if schedule is not None:
         from lrkit.commands.common import read_config
 
-        with bad_input(schedule):
+        with guard(schedule):
+            if log == "-" and schedule == "-":
+                raise ConfigError(
+                    "the log and the schedule cannot both come from standard input.",
+                    field="schedule",
+                    fix="give the schedule config as a file.",
+                )
             cfg = read_config(schedule, total_steps=total_steps)
-    with bad_input(log):
-        steps, losses, lrs = run.loss_curve()
-        result = diagnose(steps, losses, lrs, schedule=cfg)
+    with guard(log):
+        result = diagnose_log(run, schedule=cfg)
+    image: Path | None = None
     if plot is not None:
-        from lrkit.monitor.plots import plot_lr_and_loss
+        from lrkit.monitor.plots import plot_diagnosis
 
-        marks = [(_mark_step(f.evidence), f.rule) for f in result.findings if f.severity != "info"]
-        with bad_input(str(plot)):
-            plot_lr_and_loss(run, plot, marks=[(s, r) for s, r in marks if s is not None],
-                             title=f"{Path(log).name}: {result.verdict}")
+        lr_curve = None
+        if run.lr_col is None and cfg is not None:
+            import numpy as np
+
+            xs = np.arange(int(run.steps[0]), int(run.steps[-1]) + 1)
+            lr_curve = (xs, np.asarray(cfg.lr_schedule(xs), dtype=float))
+        spans = [(sp, f.rule) for f in result.findings if f.severity != "info" and (sp := _span(f.evidence))]
+        with guard(str(plot)):
+            image = plot_diagnosis(run, plot, spans=spans, lr_curve=lr_curve,
+                                   title=f"{Path(log).name if log != '-' else 'stdin'}: {result.verdict}")
     if as_json:
         payload: dict[str, Any] = {
             "log": log,
             "schedule": schedule,
-            "columns": {"step": run.step_col, "loss": run.loss_col, "lr": run.lr_col},
-            "notes": list(run.notes),
+            "plot": str(image) if image is not None else None,
+            "columns": result.summary.get("columns"),
+            "notes": result.summary.get("notes", list(run.notes)),
             **result.to_dict(),
         }
         typer.echo(json.dumps(_plain(payload), indent=2, allow_nan=False))
     else:
         _print(log, run, result, schedule)
-    if not result.healthy:
+        if image is not None:
+            out_console().print(Text(f"plot written to {image}", style="dim"))
+    if not result.ok:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+@contextlib.contextmanager
+def _json_errors(where: str | None = None) -> Iterator[None]:
+    """:func:`bad_input` for --json: the error as one JSON object on standard output, exit 2."""
+    from lrkit.commands.common import _describe
+    from lrkit.errors import ConfigError as _ConfigError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except Exception as err:
+        line = _describe(err)
+        if line is None:
+            raise
+        payload = {
+            "error": line if not where or line.startswith(str(where)) else f"{where}: {line}",
+            "field": getattr(err, "field", None) if isinstance(err, _ConfigError) else None,
+            "fix": getattr(err, "fix", None) if isinstance(err, _ConfigError) else None,
+            "exit_code": EXIT_BAD_INPUT,
+        }
+        typer.echo(json.dumps(_plain(payload), indent=2))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _span(ev: dict[str, Any]) -> tuple[int, int] | None:
+    """The steps a finding covers (a single step when it has one)."""
+    a = next((ev[k] for k in ("start_step", "onset_step", "peak_step", "nonfinite_step") if ev.get(k) is not None), None)
+    if a is None:
+        return None
+    b = next((ev[k] for k in ("end_step", "peak_step") if ev.get(k) is not None), a)
+    return int(a), int(max(a, b))
 
 
 def _plain(obj: Any) -> Any:
@@ -101,25 +172,22 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def _mark_step(ev: dict[str, Any]) -> int | None:
-    for key in ("onset_step", "peak_step", "start_step"):
-        if ev.get(key) is not None:
-            return int(ev[key])
-    return None
-
-
 def _print(log: str, run: Any, result: Any, schedule: str | None) -> None:
     from lrkit.diagnosis import fmt_lr, fmt_step
 
     out = out_console()
     s = result.summary
+    # one start and one end loss for the run: the levels every finding quotes
     head = (
-        f"{log}: {s['points']:,} points, steps {fmt_step(s['first_step'])}-{fmt_step(s['last_step'])}, "
-        f"loss {s['first_loss']:.4g} -> {s['last_loss']:.4g}"
+        f"{log if log != '-' else '<stdin>'}: {s['points']:,} points, steps {fmt_step(s['first_step'])}-"
+        f"{fmt_step(s['last_step'])}, loss {s['start_loss']:.4g} -> {s['end_loss']:.4g}"
     )
     if "best_loss" in s:
         head += f" (best {s['best_loss']:.4g})"
+    if s.get("best_eval_loss") is not None:
+        head += f"; eval loss best {s['best_eval_loss']:.4g} at step {fmt_step(s['best_eval_step'])}"
     out.print(Text(head, style="bold"))
+    cols = s.get("columns") or {}
     lr_src = (
         f"LR from column {run.lr_col!r}"
         if run.lr_col
@@ -127,8 +195,9 @@ def _print(log: str, run: Any, result: Any, schedule: str | None) -> None:
     )
     extra = f", warm-up {fmt_step(s['warmup_steps'])} steps" if s.get("warmup_steps") else ""
     peak = f", peak {fmt_lr(s['lr_peak'])}" if s.get("lr_peak") else ""
-    out.print(Text(f"{lr_src}{peak}{extra}; schedule looks {s['schedule_kind']}", style="dim"))
-    for note in run.notes:
+    used = f"loss from column {cols.get('loss')!r}" + (f", eval loss from {cols['eval']!r}" if cols.get("eval") else "")
+    out.print(Text(f"{used}; {lr_src}{peak}{extra}; schedule looks {s['schedule_kind']}", style="dim"))
+    for note in s.get("notes", run.notes):
         out.print(Text(f"note: {note}", style="dim"))
     out.print(Text.assemble(("verdict: ", "bold"), (result.verdict, _VERDICT_STYLE.get(result.verdict, "bold yellow"))))
     for f in result.findings:

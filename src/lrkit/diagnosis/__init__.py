@@ -32,8 +32,8 @@ use), :mod:`~lrkit.diagnosis.instability` and :mod:`~lrkit.diagnosis.progress` (
 :mod:`~lrkit.diagnosis.advice` and :mod:`~lrkit.diagnosis.formatting` (how advice is written).
 """
 
-from lrkit.diagnosis.core import MIN_POINTS, diagnose
+from lrkit.diagnosis.core import MIN_POINTS, diagnose, diagnose_log
 from lrkit.diagnosis.formatting import fmt_lr, fmt_step
 from lrkit.diagnosis.model import CLASSES, Diagnosis
 
-__all__ = ["diagnose", "Diagnosis", "CLASSES", "MIN_POINTS", "fmt_lr", "fmt_step"]
+__all__ = ["CLASSES", "MIN_POINTS", "Diagnosis", "diagnose", "diagnose_log", "fmt_lr", "fmt_step"]

@@ -1,6 +1,9 @@
 """The loss curve as the detectors read it: log-loss when every loss is positive (so sizes are
-ratios), its trend (a centred running median over ``w = clip(n / 25, 5, 101)`` points) and its
-noise ``sigma`` (1.4826 x the median absolute deviation around the trend).
+ratios), its trend (a centred running median over ``w = clip(n / 25, 5, 101)`` points), its
+noise ``sigma`` (1.4826 x the median absolute deviation around the trend), the run's start and
+end levels (medians of the first ``clip(n / 20, 1, 5)`` and the last ``clip(n / 10, 1, 25)``
+points: one pair of numbers that every message quotes) and the log's resolution (the smallest
+non-zero step between logged values: 1e-4 for a loss logged to 4 decimals).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import numpy as np
 
 from lrkit.diagnosis.signals import rolling_median
 
-__all__ = ["LossCurve", "read_curve", "loss_value", "fmt_loss"]
+__all__ = ["LossCurve", "edge_levels", "fmt_loss", "loss_value", "read_curve", "resolution"]
 
 
 @dataclass
@@ -24,6 +27,9 @@ class LossCurve:
     w: int
     trend: np.ndarray
     sigma: float
+    start: float = float("nan")  # start level (loss units)
+    end: float = float("nan")  # end level (loss units)
+    resolution: float = 0.0  # smallest non-zero step between logged values (loss units)
 
     @property
     def n(self) -> int:
@@ -55,7 +61,39 @@ def read_curve(steps: np.ndarray, y: np.ndarray) -> LossCurve:
     resid = z - trend
     mad = float(np.median(np.abs(resid - np.median(resid))))
     floor = 0.005 if log else 0.005 * (float(np.median(np.abs(y))) or 1.0)
-    return LossCurve(steps=steps, y=y, z=z, log=log, w=w, trend=trend, sigma=max(1.4826 * mad, floor))
+    start, end = edge_levels(y)
+    return LossCurve(
+        steps=steps,
+        y=y,
+        z=z,
+        log=log,
+        w=w,
+        trend=trend,
+        sigma=max(1.4826 * mad, floor),
+        start=start,
+        end=end,
+        resolution=resolution(y),
+    )
+
+
+def edge_levels(y: np.ndarray) -> tuple[float, float]:
+    """Start and end level of a run: medians of its first ``clip(n / 20, 1, 5)`` and last
+    ``clip(n / 10, 1, 25)`` finite points (a single noisy point does not move them)."""
+    y = y[np.isfinite(y)]
+    if y.size == 0:
+        return float("nan"), float("nan")
+    n = y.size
+    k0 = int(np.clip(n // 20, 1, 5))
+    k1 = int(np.clip(n // 10, 1, 25))
+    return float(np.median(y[:k0])), float(np.median(y[-k1:]))
+
+
+def resolution(y: np.ndarray) -> float:
+    """The smallest non-zero difference between logged values (0 when all are equal)."""
+    u = np.unique(y[np.isfinite(y)])
+    d = np.diff(u)
+    d = d[d > 0]
+    return float(d.min()) if d.size else 0.0
 
 
 def loss_value(c: LossCurve, v: float) -> float:

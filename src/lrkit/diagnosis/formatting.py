@@ -19,7 +19,7 @@ def fmt_lr(x: float | None) -> str:
     return f"{mant}e{int(exp)}"
 
 
-def fmt_step(s: int | float) -> str:
+def fmt_step(s: float) -> str:
     return f"{int(s):,}"
 
 

@@ -1,6 +1,11 @@
 """Detectors of an unstable run: divergence (NaN/inf, or a climb that stays far above the best
 loss), loss spikes (a point at least ``max(6 sigma, log 1.25)`` above the median of the ``w``
 points before it) and oscillation (the loss swinging up and down repeatedly).
+
+Both spikes and swings must also be large in the log's own units and against the run's outcome:
+at least 10 resolution steps (the smallest non-zero step between logged values, so 4-decimal
+rounding is never a spike) and at least 5% of the progress the run made (start level minus best
+trend level), so a brief excursion in a run that fell by orders of magnitude is not "spikes".
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from lrkit.diagnosis.lr_context import LRInUse
 from lrkit.diagnosis.signals import causal_median, forward_medians, reversals, rolling_median, wide_rolling_median
 from lrkit.findings import Finding
 
-__all__ = ["find_divergence", "find_spikes", "find_oscillation"]
+__all__ = ["find_divergence", "find_oscillation", "find_spikes"]
 
 
 def find_divergence(c: LossCurve, nonfinite_step: int | None, lr: LRInUse, all_steps: np.ndarray) -> Finding | None:
@@ -109,7 +114,15 @@ def find_divergence(c: LossCurve, nonfinite_step: int | None, lr: LRInUse, all_s
     )
 
 
+def min_event(c: LossCurve) -> float:
+    """The smallest jump, in loss units, that counts as an event (see the module docstring)."""
+    best = float(np.exp(np.min(c.trend))) if c.log else float(np.min(c.trend))
+    progress = max(c.start - best, 0.0) if np.isfinite(c.start) else 0.0
+    return max(10.0 * c.resolution, 0.05 * progress)
+
+
 def find_spikes(c: LossCurve, lr: LRInUse) -> list[Finding]:
+    floor_abs = min_event(c)
     base = causal_median(c.z, c.w)
     excess = c.z - base
     # minibatch noise is rarely constant (in log-loss it grows as the loss falls): a local scale
@@ -136,6 +149,9 @@ def find_spikes(c: LossCurve, lr: LRInUse) -> list[Finding]:
         # one odd batch is data noise; a spike is sustained or very large
         if len(ev) < 3 and excess[peak_i] < big_arr[peak_i]:
             continue
+        base_raw = float(np.exp(base[start])) if c.log else float(base[start])
+        if float(c.y[peak_i]) - base_raw < floor_abs:
+            continue  # within the log's rounding, or small against what the run achieved
         thr = float(thr_arr[peak_i])
         tol = max(2 * float(sig[peak_i]), c.size(math.log(1.1)))
         level = float(base[start])
@@ -210,6 +226,11 @@ def find_oscillation(c: LossCurve, lr: LRInUse) -> Finding | None:
         frac = np.convolve(flips, np.ones(win) / win, mode="valid")
         amp = forward_medians(np.abs(d), win + 1)[: frac.size]
         hit = np.nonzero((frac >= 0.95) & (amp > c.size(math.log(1.15))))[0]
+        if hit.size and c.log:
+            # the swing in loss units must clear the log's resolution and the run's progress
+            level = np.exp(c.trend[hit])
+            amp_abs = level * (np.exp(amp[hit]) - 1.0)
+            hit = hit[amp_abs >= min_event(c)]
         if hit.size:
             region = (int(hit[0]), int(min(hit[-1] + win + 1, n - 1)))
             ratio = c.ratio(float(np.median(amp[hit])))
@@ -227,6 +248,9 @@ def find_oscillation(c: LossCurve, lr: LRInUse) -> Finding | None:
             gaps = np.diff(turns).astype(float)
             cv = float(gaps.std() / gaps.mean()) if gaps.size and gaps.mean() > 0 else 1.0
             swings = np.abs(np.diff(smooth[turns]))
+            raw = np.exp(smooth[turns]) if c.log else smooth[turns]
+            if float(np.median(np.abs(np.diff(raw)))) < min_event(c):
+                cv = 1.0  # swings inside the rounding or small against the run's progress
             if cv < 0.75:
                 region = (turns[0], turns[-1])
                 ratio = c.ratio(float(np.median(swings)))

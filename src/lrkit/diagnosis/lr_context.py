@@ -23,6 +23,12 @@ class LRInUse:
     warmup_steps: int | None
     kind: str  # "constant", "warm-up then decay", "cyclic", ... (for the advice)
     run_end: int = 0  # last logged step + 1
+    total_steps: int | None = None  # the run's planned length, when the config or schedule says
+
+    @property
+    def run_steps(self) -> int:
+        """The run length advice is sized for: the planned length if known, else the logged one."""
+        return max(self.total_steps or 0, self.run_end)
 
     def at(self, steps: np.ndarray, i: int) -> float | None:
         if self.lrs is not None and math.isfinite(self.lrs[i]):
@@ -48,11 +54,16 @@ def lr_context(
 ) -> tuple[LRInUse, str | None]:
     sched: Schedule | None = None
     name: str | None = None
+    total: int | None = None
     if schedule is not None:
         if isinstance(schedule, Schedule):
             sched = schedule
+            h = getattr(schedule, "horizon", None)
+            total = int(h) if isinstance(h, int | float) and math.isfinite(h) and h > 0 else None
         elif hasattr(schedule, "lr_schedule"):  # a ResolvedConfig: its absolute LR curve
             sched = schedule.lr_schedule
+            planned = getattr(schedule, "total_steps", None)
+            total = int(planned) if isinstance(planned, int | float) and planned > 0 else None
             ctx = getattr(schedule, "context", None) or {}
             if warmup_steps is None and isinstance(ctx.get("warmup_steps"), int | float):
                 warmup_steps = int(ctx["warmup_steps"])
@@ -71,7 +82,7 @@ def lr_context(
         xs = np.arange(horizon)
         curve = sched(xs)
     else:
-        return LRInUse(None, None, warmup_steps, "unknown", horizon), name
+        return LRInUse(None, None, warmup_steps, "unknown", horizon, total), name
     finite = np.isfinite(curve)
     kind = "unknown"
     if finite.any():
@@ -95,4 +106,4 @@ def lr_context(
         type_name = getattr(sched, "type_name", "")
         if type_name in ("cyclic", "cosine_restarts", "one_cycle"):
             kind = "cyclic" if type_name != "one_cycle" else "one-cycle"
-    return LRInUse(lrs, sched, warmup_steps, kind, horizon), name
+    return LRInUse(lrs, sched, warmup_steps, kind, horizon, total), name

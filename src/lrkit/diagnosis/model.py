@@ -10,17 +10,38 @@ from typing import Any
 from lrkit.diagnosis.formatting import fmt_lr
 from lrkit.findings import Finding
 
-__all__ = ["CLASSES", "RULE_CLASS", "Diagnosis"]
+__all__ = ["CLASSES", "GOOD", "RULE_CLASS", "Diagnosis"]
 
-#: verdicts, most severe first
-CLASSES = ("diverging", "spikes", "oscillating", "plateau", "slow", "healthy")
+#: verdicts, most severe first; ``converged`` and ``healthy`` are the two good outcomes
+CLASSES = (
+    "diverging",
+    "stuck",
+    "overfitting",
+    "spikes",
+    "oscillating",
+    "schedule",
+    "plateau",
+    "slow",
+    "converged",
+    "healthy",
+)
+
+#: verdicts that need no change (exit code 0)
+GOOD = ("converged", "healthy")
 
 RULE_CLASS = {
     "diverging": "diverging",
+    "frozen-loss": "stuck",
+    "never-learned": "stuck",
+    "overfitting": "overfitting",
     "loss-spike": "spikes",
     "oscillating": "oscillating",
+    "warmup-never-ends": "schedule",
+    "lr-zero": "schedule",
+    "decay-ends-early": "schedule",
     "plateau": "plateau",
     "slow-convergence": "slow",
+    "converged": "converged",
 }
 
 
@@ -48,10 +69,15 @@ class Diagnosis:
         return self.verdict == "healthy"
 
     @property
+    def ok(self) -> bool:
+        """Nothing to change: ``healthy`` or ``converged``."""
+        return self.verdict in GOOD
+
+    @property
     def classes(self) -> tuple[str, ...]:
         """Every class found (warnings and errors), most severe first."""
         found = {RULE_CLASS[f.rule] for f in self.findings if f.severity != "info"}
-        return tuple(c for c in CLASSES if c in found) or ("healthy",)
+        return tuple(c for c in CLASSES if c in found) or (self.verdict if self.verdict in GOOD else "healthy",)
 
     def of(self, cls: str) -> list[Finding]:
         """Findings of one class (``"spikes"``, ``"diverging"``, ...)."""

@@ -1,6 +1,12 @@
 """Detectors of a run that does not make progress: plateaus (no progress for a long stretch, then
 a drop, or flat to the end) and slow convergence (still falling at the end about as fast as on
 average: the curve has not bent).
+
+Both scale with the kind of run: a peak LR of at most 1e-4 is a fine-tune's (a model that
+already knows most of the task moves little, and a flat tail is its normal end), so there they
+are notes (``info``), as they are for logs of under 30 points or when the eval loss is still
+improving. A run with no progress at all is the ``stuck`` class (:mod:`~lrkit.diagnosis.outcome`),
+not a slow one. The advice never raises the LR more than 3x.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from lrkit.diagnosis.lr_context import LRInUse
 from lrkit.diagnosis.signals import forward_min, wide_rolling_median
 from lrkit.findings import Finding
 
-__all__ = ["flat_runs", "find_plateau_or_slow"]
+__all__ = ["find_plateau_or_slow", "flat_runs"]
 
 
 def flat_runs(c: LossCurve) -> list[tuple[int, int]]:
@@ -54,8 +60,22 @@ def _slope_and_t(x: np.ndarray, z: np.ndarray) -> tuple[float, float]:
     return slope, slope / se
 
 
-def find_plateau_or_slow(c: LossCurve, lr: LRInUse, steps_all: np.ndarray) -> list[Finding]:
+FINE_TUNE_LR = 1e-4
+
+
+def fine_tune_like(lr: LRInUse) -> bool:
+    """A peak LR of at most 1e-4 (or unknown): the LR level of fine-tuning a trained model."""
+    peak = lr.peak()
+    return peak is None or peak <= FINE_TUNE_LR
+
+
+def find_plateau_or_slow(
+    c: LossCurve, lr: LRInUse, steps_all: np.ndarray, *, eval_improving: bool = False, eval_flat: bool = False
+) -> list[Finding]:
     out: list[Finding] = []
+    gentle = fine_tune_like(lr) or c.n < 30 or eval_improving
+    # the training loss still falls but the eval loss has stopped: more steps or a higher LR would not help
+    eval_done = eval_flat
     n = c.n
     t = wide_rolling_median(c.z, max(c.w, n // 20 | 1))
     st = c.sigma_trend()
@@ -79,29 +99,23 @@ def find_plateau_or_slow(c: LossCurve, lr: LRInUse, steps_all: np.ndarray) -> li
     rate_ratio = (lin_end / end_span) / (lin_total / span) if lin_total > 0 else 0.0
     peak = lr.peak()
     lr_end = lr.at(c.steps, n - 1)
-    if no_progress or (rate_ratio > 0.5 and end_drop > 4 * st and t_stat < -5.0):
+    if no_progress:
+        return out  # no progress at all: the stuck detector's case, or a log too short to tell
+    if rate_ratio > 0.5 and end_drop > 4 * st and t_stat < -5.0:
         ref = peak if peak is not None else lr_end
-        factor = 10.0 if no_progress else 3.0
-        if no_progress:
-            msg = (
-                f"No progress: the loss went from {fmt_loss(c, t[0])} to {fmt_loss(c, t[-1])} over "
-                f"{fmt_step(c.steps[-1] - c.steps[0])} steps"
-                + (f" with the LR at most {fmt_lr(ref)}" if ref else "")
-                + "."
-            )
-        else:
-            msg = (
-                f"Slow convergence: the loss is still falling at the end ({fmt_loss(c, t[i80])} -> "
-                f"{fmt_loss(c, t[-1])} over the last {fmt_step(end_span)} steps, {rate_ratio:.0%} of the "
-                "average rate): the curve has not bent"
-                + (f"; the LR peaked at {fmt_lr(ref)}" if ref else "")
-                + "."
-            )
+        factor = 2.5  # nice() rounds to two figures: the advice stays under 3x
+        msg = (
+            f"Slow convergence: the loss is still falling at the end ({fmt_loss(c, t[i80])} -> "
+            f"{c.end:.4g} over the last {fmt_step(end_span)} steps, {rate_ratio:.0%} of the "
+            "average rate): the curve has not bent"
+            + (f"; the LR peaked at {fmt_lr(ref)}" if ref else "")
+            + "."
+        )
         fix = (
-            f"increase the peak LR to about {fmt_lr(nice(ref * factor))} (try `lrkit find` for the largest "
-            "stable LR)"
+            f"train longer, or raise the peak LR to about {fmt_lr(nice(ref * factor))} (`lrkit find` locates the "
+            "largest stable LR)"
             if ref
-            else f"increase the LR (about {factor:.0f}x; `lrkit find` locates the largest stable LR)"
+            else f"train longer, or raise the LR (at most {factor:.0f}x; `lrkit find` locates the largest stable LR)"
         )
         if ref and lr_end is not None and peak and lr_end < 0.2 * peak and not no_progress:
             fix += (
@@ -109,19 +123,28 @@ def find_plateau_or_slow(c: LossCurve, lr: LRInUse, steps_all: np.ndarray) -> li
                 "more slowly (a later or longer decay)"
             )
         fix += " (guide: increase learning rate or adjust decay schedule)."
+        if eval_done:
+            fix = (
+                "nothing needs to change for held-out data: the eval loss has stopped improving while the training "
+                "loss still falls, so a longer run or a higher LR would mostly fit the training set."
+            )
+        elif gentle:
+            fix = (
+                "nothing needs to change: a fine-tune (peak LR <= 1e-4), a short log or a run still improving on "
+                "its eval loss often ends like this; train longer if the loss should go lower."
+            )
         out.append(
             Finding(
                 rule="slow-convergence",
-                severity="warning",
+                severity="info" if gentle or eval_done else "warning",
                 message=msg,
                 fix=fix,
                 evidence={
-                    "start_loss": loss_value(c, t[0]),
-                    "end_loss": loss_value(c, t[-1]),
+                    "start_loss": c.start,
+                    "end_loss": c.end,
                     "end_rate_ratio": rate_ratio,
-                    "no_progress": no_progress,
                     "lr_peak": ref,
-                    "suggested_lr": nice(ref * factor) if ref else None,
+                    "suggested_lr": nice(ref * factor) if ref and not (gentle or eval_done) else None,
                 },
                 source="diagnose",
             )
@@ -152,7 +175,7 @@ def find_plateau_or_slow(c: LossCurve, lr: LRInUse, steps_all: np.ndarray) -> li
                 and (lr_next := lr.at(c.steps, min(n - 1, b + max(1, c.w)))) is not None
                 and lr_next < 0.6 * lr_b
             )
-            severity = "info" if dropped_with_lr else "warning"
+            severity = "info" if dropped_with_lr or gentle else "warning"
             msg = (
                 f"Plateau over steps {fmt_step(c.steps[a])}-{fmt_step(c.steps[b])} ({fmt_step(length)} steps) at "
                 f"loss {fmt_loss(c, level)}"
@@ -164,7 +187,7 @@ def find_plateau_or_slow(c: LossCurve, lr: LRInUse, steps_all: np.ndarray) -> li
             else:
                 fix = (
                     "try a cyclical LR (lrkit.schedules.Cyclic"
-                    + (f" between {fmt_lr(nice(lr_a / 4))} and {fmt_lr(lr_a)}" if lr_a else "")
+                    + (f" between {fmt_lr(nice(lr_a / 3))} and {fmt_lr(lr_a)}" if lr_a else "")
                     + ") or adaptive scheduling (lrkit.PlateauController: halve the LR after a few hundred "
                     "steps without improvement) (guide: cyclical LR or adaptive scheduling)."
                 )
@@ -175,7 +198,7 @@ def find_plateau_or_slow(c: LossCurve, lr: LRInUse, steps_all: np.ndarray) -> li
                 severity = "info"
             else:
                 severity = "warning"
-            if lr_a is None:
+            if lr_a is None or gentle:
                 severity = "info"
             msg = (
                 f"The loss stopped improving from step {fmt_step(c.steps[a])} ({fmt_step(length)} steps at about "
@@ -185,7 +208,7 @@ def find_plateau_or_slow(c: LossCurve, lr: LRInUse, steps_all: np.ndarray) -> li
             )
             if constant:
                 fix = (
-                    f"decay the LR over that stretch (e.g. cosine from {fmt_lr(lr_b)} to {fmt_lr(nice(lr_b / 10))}), "
+                    f"decay the LR over that stretch (e.g. cosine from {fmt_lr(lr_b)} to {fmt_lr(nice(lr_b / 3))}), "
                     "or use adaptive scheduling (lrkit.PlateauController) (guide: cyclical LR or adaptive scheduling)."
                 )
             else:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["forward_medians", "rolling_median", "wide_rolling_median", "causal_median", "forward_min", "reversals"]
+__all__ = ["causal_median", "forward_medians", "forward_min", "reversals", "rolling_median", "wide_rolling_median"]
 
 _CHUNK_ELEMENTS = 1 << 22  # windows evaluated per block: bounded memory on million-step logs
 

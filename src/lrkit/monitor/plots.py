@@ -16,7 +16,7 @@ from lrkit.errors import ConfigError
 from lrkit.monitor.readers import RunLog
 from lrkit.plot import mark_boundaries, new_figure, save_figure
 
-__all__ = ["plot_lr", "plot_lr_and_loss", "plot_loss_vs_lr"]
+__all__ = ["plot_diagnosis", "plot_loss_vs_lr", "plot_lr", "plot_lr_and_loss"]
 
 _STEP_LABEL = "step (optimizer updates taken)"
 
@@ -91,6 +91,73 @@ def plot_lr_and_loss(
         ax.axvline(step, color="red", linestyle="--", linewidth=0.8)
         ax.annotate(label, (step, 1.0), xycoords=("data", "axes fraction"), rotation=90,
                     va="top", ha="right", fontsize=7, color="red")
+    ax.set_title(title or "Loss and learning rate")
+    return save_figure(fig, path)
+
+
+def plot_diagnosis(
+    log: RunLog,
+    path: str | Path,
+    *,
+    spans: Sequence[tuple[tuple[int, int], str]] = (),
+    lr_curve: tuple[np.ndarray, np.ndarray] | None = None,
+    title: str | None = None,
+) -> Path:
+    """What ``lrkit diagnose --plot`` draws: the training loss (faint when noisy) with its trend
+    (a centred running median over ``clip(n / 25, 5, 101)`` points, the diagnosis's own), the
+    eval loss when the log has one, the LR on the right axis (the log's column, else
+    ``lr_curve`` = ``(steps, lrs)`` from the schedule config), and each finding shaded over its
+    ``((start_step, end_step), rule)`` span (a line when it is one step)."""
+    from lrkit.diagnosis.signals import rolling_median
+
+    steps, losses, _ = log.loss_curve()
+    es, ey = log.eval_curve()
+    fig, ax = new_figure()
+    finite = np.isfinite(losses)
+    x, y = steps[finite], losses[finite]
+    positive = bool(y.size) and bool(np.all(y > 0))
+    w = int(np.clip(y.size // 25, 5, 101)) | 1
+    noisy = y.size > 3 * w
+    ax.plot(x, y, color="tab:blue", linewidth=0.7, alpha=0.35 if noisy else 0.9, label="training loss")
+    if noisy:
+        z = np.log(y) if positive else y
+        trend = rolling_median(z, w)
+        ax.plot(x, np.exp(trend) if positive else trend, color="tab:blue", linewidth=1.6,
+                label=f"trend (running median, {w} points)")
+    if (~finite).any():
+        ax.scatter(steps[~finite], np.full((~finite).sum(), np.nanmax(losses) if finite.any() else 0.0),
+                   marker="x", color="red", label="NaN/inf loss")
+    if ey.size:
+        ax.plot(es, ey, color="tab:green", marker="o", markersize=3, linewidth=1.2,
+                label=f"eval loss ({log.eval_col})")
+    every = np.concatenate([y, ey]) if ey.size else y
+    if every.size and _log_scale_ok(every) and np.max(every) / np.min(every) > 30:
+        ax.set_yscale("log")
+    ax.set_xlabel(_STEP_LABEL)
+    ax.set_ylabel("loss", color="tab:blue")
+    ax.grid(True, alpha=0.3)
+    groups = log.group_lrs()
+    lr_series = [(name, log.steps, v) for name, v in groups.items()]
+    if not lr_series and lr_curve is not None:
+        lr_series = [("lr (schedule)", np.asarray(lr_curve[0]), np.asarray(lr_curve[1], dtype=float))]
+    if lr_series:
+        twin = ax.twinx()
+        for name, xs, lrs in lr_series:
+            m = np.isfinite(lrs)
+            twin.plot(xs[m], lrs[m], color="tab:orange", linewidth=1.2, alpha=0.9,
+                      label=name if len(lr_series) > 1 or "schedule" in name else "lr")
+        if all(_log_scale_ok(v) for _, _, v in lr_series):
+            twin.set_yscale("log")
+        twin.set_ylabel("learning rate", color="tab:orange")
+        twin.legend(loc="upper center", fontsize=7)
+    for (a, b), label in spans:
+        if b > a:
+            ax.axvspan(a, b, color="red", alpha=0.12)
+        else:
+            ax.axvline(a, color="red", linestyle="--", linewidth=0.8)
+        ax.annotate(label, (a, 1.0), xycoords=("data", "axes fraction"), rotation=90,
+                    va="top", ha="left", fontsize=7, color="red")
+    ax.legend(loc="upper right", fontsize=7)
     ax.set_title(title or "Loss and learning rate")
     return save_figure(fig, path)
 

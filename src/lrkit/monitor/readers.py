@@ -21,7 +21,7 @@ import numpy as np
 
 from lrkit.errors import ConfigError, did_you_mean
 
-__all__ = ["RunLog", "read_log", "STEP_COLUMNS", "LOSS_COLUMNS", "LR_COLUMNS"]
+__all__ = ["EVAL_COLUMNS", "LOSS_COLUMNS", "LR_COLUMNS", "STEP_COLUMNS", "RunLog", "read_log"]
 
 #: column names tried, in order, when none is given
 STEP_COLUMNS = ("step", "global_step", "trainer/global_step", "iteration", "iter", "steps", "_step", "Step")
@@ -33,10 +33,41 @@ LOSS_COLUMNS = (
     "loss/train",
     "Loss/train",
     "train/loss_step",
-    "train_loss_step",
+    "train_loss_step",  # Lightning's per-step series (more points than the per-epoch one)
+    "train_loss_epoch",
+    "train/loss_epoch",
+    "mean_loss",
+    "train/box_loss",  # Ultralytics
     "Loss",
+    "Value",  # a TensorBoard scalar export (Wall time,Step,Value)
 )
-LR_COLUMNS = ("lr", "learning_rate", "train/learning_rate", "lr/group0", "learning-rate")
+LR_COLUMNS = (
+    "lr",
+    "learning_rate",
+    "train/learning_rate",
+    "lr/group0",
+    "learning-rate",
+    "lr-AdamW",  # Lightning's LearningRateMonitor names the column after the optimizer
+    "lr-Adam",
+    "lr-SGD",
+    "lr/pg0",  # Ultralytics
+)
+#: evaluation-loss column names tried, in order, when none is given
+EVAL_COLUMNS = (
+    "eval_loss",
+    "val_loss",
+    "validation_loss",
+    "valid_loss",
+    "eval/loss",
+    "val/loss",
+    "loss/val",
+    "Loss/val",
+    "loss/eval",
+    "val/box_loss",  # Ultralytics
+    "val_loss_epoch",
+)
+#: used as the step when no step column exists (Keras CSVLogger, Ultralytics log one row per epoch)
+EPOCH_COLUMNS = ("epoch", "Epoch")
 
 _TB_MARK = "tfevents"
 
@@ -69,6 +100,16 @@ class RunLog:
     loss_col: str | None = "loss"
     lr_col: str | None = None
     notes: tuple[str, ...] = field(default=())
+    eval_col: str | None = None
+    runs: int = 1
+
+    def eval_curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(steps, eval_losses)`` of the rows that have a finite evaluation loss (empty without one)."""
+        if self.eval_col is None or self.eval_col not in self.columns:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        v = self.columns[self.eval_col]
+        m = np.isfinite(v)
+        return self.steps[m], v[m]
 
     def __len__(self) -> int:
         return int(self.steps.size)
@@ -94,11 +135,17 @@ class RunLog:
         step_col: str | None = None,
         loss_col: str | None = None,
         lr_col: str | None = None,
+        eval_col: str | None = None,
         notes: Iterable[str] = (),
         lines: Sequence[int] | None = None,
         require_loss: bool = True,
     ) -> RunLog:
-        """Build from row mappings (values: numbers, numeric strings, ``""``/``None`` for missing)."""
+        """Build from row mappings (values: numbers, numeric strings, ``""``/``None`` for missing).
+
+        Several runs appended to one file (a Keras ``CSVLogger(append=True)``, a script re-run into
+        the same log) are told apart where the step goes back to (or below) the first step of the
+        run so far: only the last run is kept, and the notes say so. A step that goes back less far
+        (a resume from a checkpoint re-logging some steps) is merged, later values winning."""
         notes = list(notes)
         names: list[str] = []
         seen: set[str] = set()
@@ -115,13 +162,21 @@ class RunLog:
                 fix="point at a log with at least one training step.",
             )
         step_key = _pick(names, step_col, STEP_COLUMNS, "step_col", source, required=False)
+        if step_key is None and step_col is None:
+            step_key = next((c for c in EPOCH_COLUMNS if c in names and _whole(records, c)), None)
+            if step_key is not None:
+                notes.append(f"no step column; using {step_key!r} as the step (one row per epoch).")
         loss_key = _pick(names, loss_col, LOSS_COLUMNS, "loss_col", source, required=require_loss)
         lr_key = _pick(names, lr_col, LR_COLUMNS, "lr_col", source, required=False)
         if lr_key is None and lr_col is None:
             lr_key = next((n for n in names if n.lower().startswith("lr") or "learning_rate" in n.lower()), None)
+        eval_key = _pick(names, eval_col, EVAL_COLUMNS, "eval_col", source, required=False)
+        if eval_key == loss_key:
+            eval_key = None
 
         n = len(records)
         where = (lambda i: f"line {lines[i]}") if lines is not None else (lambda i: f"row {i + 1}")
+        n_runs = 1
         if step_key is None:
             raw_steps = np.arange(n, dtype=np.int64)
             notes.append(f"no step column (tried {', '.join(STEP_COLUMNS)}); using the row order as the step.")
@@ -143,6 +198,17 @@ class RunLog:
                 keep.append(i)
             records = [records[i] for i in keep]
             raw_steps = np.asarray(vals, dtype=np.int64)
+            where = (lambda i, _w=where, _k=keep: _w(_k[i]))
+            starts = _run_starts(vals)
+            if len(starts) > 1:
+                n_runs = len(starts)
+                notes.append(
+                    f"{n_runs} runs appended in one log ({step_key} goes back to its start at "
+                    f"{', '.join(where(i) for i in starts[1:])}); analysing the last run only."
+                )
+                records = records[starts[-1] :]
+                raw_steps = raw_steps[starts[-1] :]
+                where = (lambda i, _w=where, _o=starts[-1]: _w(_o + i))
         # A repeated step is merged key by key, later values winning: a resumed run re-logs the
         # steps since its checkpoint, and an eval row shares its step with a training row.
         merged: dict[int, dict[str, Any]] = {}
@@ -202,7 +268,38 @@ class RunLog:
             loss_col=loss_key,
             lr_col=lr_key if lrs is not None else None,
             notes=tuple(notes),
+            eval_col=eval_key if eval_key in columns and present[eval_key].any() else None,
+            runs=n_runs,
         )
+
+
+def _run_starts(steps: Sequence[int]) -> list[int]:
+    """Indices where a new run begins: the step goes back to or below the first step of the run
+    so far, after at least 3 distinct steps (fewer is a resume re-logging its first steps)."""
+    starts = [0]
+    seen: set[int] = {steps[0]} if steps else set()
+    for i in range(1, len(steps)):
+        first = steps[starts[-1]]
+        if steps[i] < steps[i - 1] and steps[i] <= first and len(seen) >= 3:
+            starts.append(i)
+            seen = set()
+        seen.add(steps[i])
+    return starts
+
+
+def _whole(records: Sequence[Mapping[str, Any]], name: str) -> bool:
+    """Whether every value of a column is a whole number >= 0 (or missing)."""
+    for rec in records:
+        v = rec.get(name)
+        if v is None or (isinstance(v, str) and not v.strip()):
+            continue
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            return False
+        if not math.isfinite(x) or x < 0 or x != int(x):
+            return False
+    return True
 
 
 def _pick(
@@ -283,14 +380,15 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
-def _read_csv(path: Path, delimiter: str) -> tuple[list[dict[str, Any]], list[int], list[str]]:
-    text = _read_text(path)
+def _read_csv(path: Path, delimiter: str, text: str | None = None) -> tuple[list[dict[str, Any]], list[int], list[str]]:
+    text = _read_text(path) if text is None else text
     notes: list[str] = []
     lines = text.splitlines()
     unterminated = bool(text) and not text.endswith(("\n", "\r"))
     if not lines:
         return [], [], notes
-    header = next(csv.reader([lines[0]], delimiter=delimiter))
+    # older Ultralytics results.csv pad their names with spaces ("      train/box_loss")
+    header = [h.strip() for h in next(csv.reader([lines[0]], delimiter=delimiter))]
     if not header or all(not h.strip() for h in header):
         raise ConfigError(f"{path}: the first line is not a CSV header.", field="log", value=str(path))
     rows: list[dict[str, Any]] = []
@@ -317,11 +415,11 @@ def _read_csv(path: Path, delimiter: str) -> tuple[list[dict[str, Any]], list[in
     return rows, numbers, notes
 
 
-def _read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[int], list[str]]:
+def _read_jsonl(path: Path, text: str | None = None) -> tuple[list[dict[str, Any]], list[int], list[str]]:
     notes: list[str] = []
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
-    lines = _read_text(path).splitlines()
+    lines = (_read_text(path) if text is None else text).splitlines()
     last_nonempty = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
     for i, line in enumerate(lines):
         if not line.strip():
@@ -349,12 +447,13 @@ def _read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[int], list[str]]
     return rows, numbers, notes
 
 
-def _read_json(path: Path) -> tuple[list[dict[str, Any]], list[int] | None, list[str]]:
+def _read_json(path: Path, text: str | None = None) -> tuple[list[dict[str, Any]], list[int] | None, list[str]]:
+    text = _read_text(path) if text is None else text
     try:
-        data = json.loads(_read_text(path))
+        data = json.loads(text)
     except json.JSONDecodeError:
         # a JSON-lines file with a .json suffix
-        return _read_jsonl(path)
+        return _read_jsonl(path, text)
     if isinstance(data, Mapping) and isinstance(data.get("log_history"), list):
         data = data["log_history"]  # a Hugging Face trainer_state.json
     if not isinstance(data, list) or not all(isinstance(r, Mapping) for r in data):
@@ -404,27 +503,47 @@ def read_log(
     step_col: str | None = None,
     loss_col: str | None = None,
     lr_col: str | None = None,
+    eval_col: str | None = None,
     format: str | None = None,
 ) -> RunLog:
     """Read a training log.
 
-    ``format`` is ``"csv"``, ``"tsv"``, ``"jsonl"``, ``"json"`` or ``"tensorboard"``; by default
-    it follows the suffix (a folder, or a file named ``*tfevents*``, is TensorBoard). Columns
-    default to the first of :data:`STEP_COLUMNS` / :data:`LOSS_COLUMNS` / :data:`LR_COLUMNS`
-    present; without a step column the row order is the step.
+    ``path`` ``"-"`` reads standard input (CSV, JSON or JSON lines, told apart by the first
+    character unless ``format`` says). ``format`` is ``"csv"``, ``"tsv"``, ``"jsonl"``,
+    ``"json"`` or ``"tensorboard"``; by default it follows the suffix (a folder, or a file named
+    ``*tfevents*``, is TensorBoard). Columns default to the first of :data:`STEP_COLUMNS` /
+    :data:`LOSS_COLUMNS` / :data:`LR_COLUMNS` / :data:`EVAL_COLUMNS` present (header names are
+    stripped of padding); without a step column an ``epoch`` column of whole numbers is the
+    step, else the row order.
     """
-    p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"{p}: no such file or folder.", field="log", value=str(p), fix="check the path.")
-    fmt = str(format or _guess_format(p)).lower()
+    text: str | None = None
+    if str(path) == "-":
+        import sys
+
+        text = sys.stdin.read()
+        p = Path("<stdin>")
+        head = text.lstrip()[:1]
+        fmt = str(format or ("json" if head in ("{", "[") else "csv")).lower()
+        if fmt in ("tensorboard", "tb"):
+            raise ConfigError(
+                "TensorBoard event files cannot be read from standard input.",
+                field="format",
+                value=fmt,
+                fix="give the event file or its folder as a path.",
+            )
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise ConfigError(f"{p}: no such file or folder.", field="log", value=str(p), fix="check the path.")
+        fmt = str(format or _guess_format(p)).lower()
     if fmt in ("csv", "tsv"):
-        if p.is_dir():
+        if text is None and p.is_dir():
             raise ConfigError(f"{p} is a folder, not a CSV file.", field="log", value=str(p))
-        rows, lines, notes = _read_csv(p, "\t" if fmt == "tsv" else ",")
+        rows, lines, notes = _read_csv(p, "\t" if fmt == "tsv" else ",", text)
     elif fmt in ("jsonl", "ndjson"):
-        rows, lines, notes = _read_jsonl(p)
+        rows, lines, notes = _read_jsonl(p, text)
     elif fmt == "json":
-        rows, lines, notes = _read_json(p)
+        rows, lines, notes = _read_json(p, text)
     elif fmt in ("tensorboard", "tb"):
         rows, lines, notes = _read_tensorboard(p)
     else:
@@ -435,7 +554,14 @@ def read_log(
             fix="use csv, tsv, jsonl, json or tensorboard.",
         )
     return RunLog.from_records(
-        rows, source=str(p), step_col=step_col, loss_col=loss_col, lr_col=lr_col, notes=notes, lines=lines
+        rows,
+        source=str(p),
+        step_col=step_col,
+        loss_col=loss_col,
+        lr_col=lr_col,
+        eval_col=eval_col,
+        notes=notes,
+        lines=lines,
     )
 
 

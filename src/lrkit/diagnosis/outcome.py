@@ -1,0 +1,161 @@
+"""Detectors of a run's outcome, judged on its start and end levels (see :mod:`~lrkit.diagnosis.curve`):
+
+- **frozen**: the loss repeats exactly (relative 1e-7) over at least 30% of the logged points
+  (and 5 of them), at a level above 10 resolution steps and above 1/1000 of the start (a loss
+  pinned at the log's rounding of 0 has converged): the weights are not changing;
+- **never learned**: the end level is within 3% of the start level over at least 20 logged
+  points, the best trend level never went 10% below the start, and the eval loss (if any) did
+  not improve by 3% either; a level within 1% of ``ln k`` is named (uniform over ``k`` classes);
+- **ended above the start** (a divergence): the end level is over 1.2x the start level (log-loss
+  runs) -- a run that blew up early, or sits at ``ln(vocab)`` after a blow-up, however short;
+- **converged**: the end level is 0 or at most 1/1000 of the start level.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lrkit.diagnosis.advice import fix_lower_peak, lr_phrase
+from lrkit.diagnosis.curve import LossCurve
+from lrkit.diagnosis.formatting import fmt_lr, fmt_step
+from lrkit.diagnosis.lr_context import LRInUse
+from lrkit.findings import Finding
+
+__all__ = ["find_converged", "find_end_above_start", "find_frozen", "find_never_learned", "uniform_over"]
+
+FROZEN_SHARE = 0.30
+NO_PROGRESS = 1.03
+ABOVE_START = 1.2
+CONVERGED_RATIO = 1e-3
+
+_BUG_FIRST = (
+    "look for a bug before tuning the LR: is the optimizer stepping (LR above 0, optimizer.step() called, "
+    "parameters not frozen or detached from the loss), do the labels match the inputs, is the network dead "
+    "(dead ReLUs, saturated outputs, a bad initialisation)? Once the loss moves, `lrkit find` gives a workable LR."
+)
+
+
+def uniform_over(level: float) -> int | None:
+    """``k`` when ``level`` is within 1% of ``ln k`` (k >= 2): a classifier predicting uniformly."""
+    if not math.isfinite(level) or level < 0.99 * math.log(2) or level > 14:
+        return None
+    k = round(math.exp(level))
+    return k if k >= 2 and abs(math.log(k) - level) <= 0.01 * level else None
+
+
+def _level(v: float) -> str:
+    k = uniform_over(v)
+    return f"{v:.4g}" + (f" (= ln {k:,}: uniform predictions over {k:,} classes/tokens)" if k else "")
+
+
+def find_frozen(c: LossCurve) -> Finding | None:
+    y = c.y
+    same = np.isclose(y[1:], y[:-1], rtol=1e-7, atol=1e-12)
+    best_len, best_end, run = 0, 0, 0
+    for i, s in enumerate(same):
+        run = run + 1 if s else 0
+        if run > best_len:
+            best_len, best_end = run, i + 1
+    points = best_len + 1
+    if best_len == 0 or points < max(5, FROZEN_SHARE * c.n):
+        return None
+    a, b = best_end - best_len, best_end
+    value = float(y[b])
+    if value <= max(10 * c.resolution, CONVERGED_RATIO * c.start):
+        return None  # at (or within the rounding of) 0: an outcome (converged), not a frozen network
+    return Finding(
+        rule="frozen-loss",
+        severity="error",
+        message=(
+            f"Frozen: the loss is exactly {_level(value)} at {points:,} logged points in a row "
+            f"(steps {fmt_step(c.steps[a])}-{fmt_step(c.steps[b])}, {points / c.n:.0%} of the log): "
+            "the weights are not changing."
+        ),
+        fix=_BUG_FIRST,
+        evidence={"start_step": int(c.steps[a]), "end_step": int(c.steps[b]), "loss": value, "points": points},
+        source="diagnose",
+    )
+
+
+def find_never_learned(c: LossCurve, eval_gain: float | None, lr: LRInUse | None = None) -> Finding | None:
+    if c.n < 20 or not (c.start > 0 and c.end > 0):
+        return None
+    best = float(np.exp(np.min(c.trend))) if c.log else float(np.min(c.trend))
+    if c.start / c.end > NO_PROGRESS or c.start / max(best, 1e-300) > 1.10:
+        return None
+    if eval_gain is not None and eval_gain > NO_PROGRESS:
+        return None  # the training loss is flat but the model still improves on held-out data
+    return Finding(
+        rule="never-learned",
+        severity="error",
+        message=(
+            f"Never learned: the loss stayed at its starting level, {c.start:.4g} -> {_level(c.end)}, over "
+            f"{fmt_step(c.steps[-1] - c.steps[0])} steps ({c.n:,} logged points)."
+        ),
+        fix=_BUG_FIRST
+        + (
+            f" If nothing is broken, the LR (at most {fmt_lr(peak)}) may be far too small for this run: sweep it with "
+            "`lrkit find` rather than guessing a factor."
+            if (peak := (lr.peak() if lr is not None else None))
+            else ""
+        ),
+        evidence={"start_loss": c.start, "end_loss": c.end, "uniform_over": uniform_over(c.end)},
+        source="diagnose",
+    )
+
+
+def find_end_above_start(c: LossCurve, lr: LRInUse) -> Finding | None:
+    if not (c.log and c.start > 0 and c.end > 0):
+        return None
+    if c.end < ABOVE_START * c.start or (math.log(c.end / c.start)) < 4 * c.sigma_trend():
+        return None
+    # onset: the first point above the halfway level (in log-loss) between start and end
+    half = 0.5 * (math.log(c.start) + math.log(c.end))
+    i0 = int(np.argmax(c.z > half))
+    lr_on = lr.at(c.steps, i0)
+    return Finding(
+        rule="diverging",
+        severity="error",
+        message=(
+            f"Diverged: the loss ended at {_level(c.end)}, {c.end / c.start:.3g}x above where it started "
+            f"({c.start:.4g}); it rose from step {fmt_step(c.steps[i0])}{lr_phrase(lr, int(c.steps[i0]), lr_on)}."
+        ),
+        fix=fix_lower_peak(lr, int(c.steps[i0]), lr_on, factor=0.5, extra="and clip gradients (max_norm=1.0)"),
+        evidence={
+            "onset_step": int(c.steps[i0]),
+            "lr_at_onset": lr_on,
+            "start_loss": c.start,
+            "final_loss": c.end,
+        },
+        source="diagnose",
+    )
+
+
+def find_converged(c: LossCurve) -> Finding | None:
+    if not (math.isfinite(c.start) and math.isfinite(c.end)) or c.start <= 0:
+        return None
+    if not (c.end == 0 or (c.end > 0 and c.end <= CONVERGED_RATIO * c.start)):
+        return None
+    zero = c.end == 0
+    msg = (
+        f"Converged: the loss fell from {c.start:.4g} to {c.end:.4g}"
+        + ("" if zero else f" ({c.start / c.end:,.0f}x lower)")
+        + "; the LR schedule has nothing left to do."
+    )
+    fix = (
+        "a training loss of exactly 0 usually means the task is trivial for the model or the labels leak into "
+        "the inputs: check the eval loss and the data split."
+        if zero
+        else "nothing to change in the schedule; judge the model on held-out data (a training loss this low can "
+        "also mean memorisation)."
+    )
+    return Finding(
+        rule="converged",
+        severity="info",
+        message=msg,
+        fix=fix,
+        evidence={"start_loss": c.start, "end_loss": c.end, "exact_zero": zero},
+        source="diagnose",
+    )
