@@ -65,3 +65,9 @@ def test_v1_scheduler_plugin_is_refused_like_llamafactory():
     with pytest.raises(ConfigError) as err:
         load_config({**V1, "learning_rate": 1e-4, "lr_scheduler_config": {"name": "cosine"}})
     assert err.value.field == "lr_scheduler_config" and "not registered" in str(err.value)
+
+
+def test_v0_cosine_with_restarts_defaults_to_one_cycle():
+    # transformers' hard-restarts schedule defaults to num_cycles=1 (not the cosine's 0.5): one full decay to 0
+    r = load_config({**V0, "learning_rate": 1.0, "lr_scheduler_type": "cosine_with_restarts", "max_steps": 100})
+    assert r.lr_schedule(50) == pytest.approx(0.5) and r.lr_schedule(99) == pytest.approx(0.5 * (1 + np.cos(np.pi * 0.99)))

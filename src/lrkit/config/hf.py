@@ -108,6 +108,8 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
     fields: dict[str, Any] = {"name": name, "warmup_steps": w, "training_steps": n}
     if "num_cycles" in kw:
         fields["num_cycles"] = F.number(kw["num_cycles"], "lr_scheduler_kwargs.num_cycles", low=0.0)
+    elif name == "cosine_with_restarts":
+        fields["num_cycles"] = 1.0  # get_cosine_with_hard_restarts_schedule_with_warmup's default (0.5 elsewhere)
     if name == "polynomial":
         fields["lr_init"] = lr
         fields["lr_end"] = F.number(kw.get("lr_end", 1e-7), "lr_scheduler_kwargs.lr_end", low=0.0)
