@@ -10,6 +10,7 @@ bitwise equal to the corresponding element of the vectorized result.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -18,14 +19,21 @@ from typing import Any, ClassVar, TypeVar, overload
 import numpy as np
 
 from lrkit.errors import ConfigError, did_you_mean
+from lrkit.schedules.checks import MAX_STEPS, FieldCheck, check_choice, check_steps, parse_number
 
 __all__ = [
+    "MAX_STEPS",
+    "check_choice",
+    "check_real",
+    "check_steps",
+    "set_field",
     "Schedule",
     "register",
     "get_schedule_class",
     "schedule_names",
     "from_dict",
     "as_schedule",
+    "Nested",
 ]
 
 _REGISTRY: dict[str, type[Schedule]] = {}
@@ -80,14 +88,27 @@ class Schedule:
     """Base of every schedule: a pure function of the step count.
 
     Subclasses are frozen dataclasses that implement :meth:`_evaluate` on a float64 array of
-    non-negative steps. They check their arguments in ``__post_init__`` and raise
-    :class:`~lrkit.ConfigError` naming the field, the value and the fix.
+    non-negative steps. Their arguments are checked in one declarative place: the ``_checks``
+    table maps a field to its check (:mod:`lrkit.schedules.checks`), run in order by
+    ``__post_init__``, which stores the normalised values and then calls ``_validate`` for the
+    rules that tie fields together. Bad input is a :class:`~lrkit.ConfigError` naming the
+    field, the value and the fix.
     """
 
     type_name: ClassVar[str] = ""
+    #: field name -> its check, run in this order
+    _checks: ClassVar[Mapping[str, FieldCheck]] = {}
     #: dataclass fields that hold a nested schedule / a list of nested schedules
     _schedule_fields: ClassVar[tuple[str, ...]] = ()
     _schedule_list_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for name, check in self._checks.items():
+            object.__setattr__(self, name, check(name, getattr(self, name)))
+        self._validate()
+
+    def _validate(self) -> None:
+        """Rules that tie several fields together, after each field passed its own check."""
 
     # -- evaluation -----------------------------------------------------------------------
     @overload
@@ -267,6 +288,21 @@ def _schedule_build(cls: type[Schedule], kwargs: dict[str, Any], where: str) -> 
 Schedule._build = classmethod(_schedule_build)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class Nested:
+    """Field check: a schedule, or its dict form (built with :func:`from_dict`); ``purpose``
+    ends the message when it is missing ("needs the schedule to warm up into.")."""
+
+    purpose: str = ""
+
+    def __call__(self, name: str, value: Any) -> Schedule:
+        if value is None:
+            raise ConfigError(
+                f"needs the schedule {self.purpose}".rstrip() + ".", field=name, fix=f"add {name}: {{type: ...}}."
+            )
+        return value if isinstance(value, Schedule) else from_dict(value, path=name)
+
+
 def as_schedule(value: Any, *, field: str = "schedule") -> Schedule:
     """Accept a :class:`Schedule`, a dict, or a registered name without arguments.
 
@@ -290,94 +326,11 @@ def as_schedule(value: Any, *, field: str = "schedule") -> Schedule:
     return from_dict(value, path=field)
 
 
-# -- argument checks shared by the families ---------------------------------------------------
+# -- argument checks: lrkit.schedules.checks is the one validation path; these names stay for importers
 
-
-def check_real(
-    name: str,
-    value: Any,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    fix: str | None = None,
-) -> float:
-    """A finite real number within bounds, as ``float``; else :class:`ConfigError`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(
-            f"must be a number, got {value!r}.", field=name, value=value, fix=fix or "give a number."
-        )
-    v = float(value)
-    if not math.isfinite(v):
-        raise ConfigError(
-            f"must be finite, got {value!r}.", field=name, value=value, fix=fix or "give a finite number."
-        )
-    if low is not None and (v < low or (low_open and v == low)):
-        op = ">" if low_open else ">="
-        raise ConfigError(
-            f"must be {op} {low:g}, got {value!r}.", field=name, value=value, fix=fix or f"use a value {op} {low:g}."
-        )
-    if high is not None and v > high:
-        raise ConfigError(
-            f"must be <= {high:g}, got {value!r}.", field=name, value=value, fix=fix or f"use a value <= {high:g}."
-        )
-    return v
-
-
-#: the largest step count lrkit accepts: float64 evaluation is exact for integers up to here
-MAX_STEPS = 2**53
-
-
-def check_steps(name: str, value: Any, *, minimum: int = 0, fix: str | None = None) -> int:
-    """A whole number of steps ``>= minimum`` as ``int``; a float with an integral value is
-    accepted (YAML writes ``1e3`` as a float), anything else is a :class:`ConfigError`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(
-            f"must be a whole number of steps, got {value!r}.",
-            field=name,
-            value=value,
-            fix=fix or "give an integer count of optimizer updates.",
-        )
-    if isinstance(value, numbers.Integral):
-        v = int(value)
-    else:
-        f = float(value)
-        if not math.isfinite(f) or f != int(f):
-            raise ConfigError(
-                f"must be a whole number of steps, got {value!r}.",
-                field=name,
-                value=value,
-                fix=fix or "round it to an integer count of optimizer updates.",
-            )
-        v = int(f)
-    if v > MAX_STEPS:
-        raise ConfigError(
-            f"must be at most 2**53 ({MAX_STEPS}) steps, got {value!r}.",
-            field=name,
-            value=value,
-            fix="give a real number of optimizer updates (float64 counts steps exactly only up to 2**53).",
-        )
-    if v < minimum:
-        raise ConfigError(
-            f"must be >= {minimum}, got {value!r}.",
-            field=name,
-            value=value,
-            fix=fix or f"use at least {minimum} step{'s' if minimum != 1 else ''}.",
-        )
-    return v
-
-
-def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ConfigError(
-            f"must be one of {', '.join(map(repr, choices))}, got {value!r}.{did_you_mean(str(value), choices)}",
-            field=name,
-            value=value,
-            fix=f"use one of: {', '.join(choices)}.",
-        )
-    return value
+check_real = parse_number
 
 
 def set_field(obj: Any, name: str, value: Any) -> None:
-    """Normalise a field of a frozen dataclass in ``__post_init__``."""
+    """Normalise a field of a frozen dataclass (for a family's ``_validate``)."""
     object.__setattr__(obj, name, value)

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass
 
 import numpy as np
 
 from lrkit.errors import ConfigError
-from lrkit.schedules.base import (
-    Schedule,
-    check_real,
-    check_steps,
-    register,
-    set_field,
-)
+from lrkit.schedules.base import Nested, Schedule, register
+from lrkit.schedules.checks import NONNEG, STEPS, Each, Real, Steps
 
 __all__ = ["Sequence", "Warmup", "Floor", "Scale", "Shift", "join"]
-
-
-def _as_schedule(value: object, name: str) -> Schedule:
-    if isinstance(value, Schedule):
-        return value
-    from lrkit.schedules.base import from_dict
-
-    return from_dict(value, path=name)
 
 
 @register("sequence")
@@ -42,18 +30,16 @@ class Sequence(Schedule):
 
     _schedule_list_fields = ("pieces",)
 
-    def __post_init__(self) -> None:
-        if isinstance(self.pieces, str | bytes) or not isinstance(self.pieces, SequenceABC | tuple | list):
-            raise ConfigError(f"must be a list of schedules, got {self.pieces!r}.", field="pieces", value=self.pieces)
-        pieces = tuple(_as_schedule(p, f"pieces[{i}]") for i, p in enumerate(self.pieces))
+    _checks = {
+        "pieces": Each(Nested(), "a list of schedules"),
+        "boundaries": Each(Steps(minimum=1), "a list of steps"),
+    }
+
+    def _validate(self) -> None:
+        pieces, bs = self.pieces, self.boundaries
         if not pieces:
             raise ConfigError("needs at least one piece.", field="pieces", value=[], fix="add a schedule to pieces.")
-        if isinstance(self.boundaries, str) or not hasattr(self.boundaries, "__iter__"):
-            raise ConfigError(
-                f"must be a list of steps, got {self.boundaries!r}.", field="boundaries", value=self.boundaries
-            )
-        bs = tuple(check_steps(f"boundaries[{i}]", b, minimum=1) for i, b in enumerate(self.boundaries))
-        if any(b <= a for a, b in zip(bs, bs[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(bs)):
             raise ConfigError(
                 f"must be strictly increasing (every piece at least one step), got {list(bs)}.",
                 field="boundaries",
@@ -67,8 +53,6 @@ class Sequence(Schedule):
                 value=list(bs),
                 fix="give one boundary (the absolute step where the next piece starts) between each two pieces.",
             )
-        set_field(self, "pieces", pieces)
-        set_field(self, "boundaries", bs)
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         if not self.boundaries:
@@ -128,14 +112,12 @@ class Warmup(Schedule):
 
     _schedule_fields = ("schedule",)
 
-    def __post_init__(self) -> None:
-        if self.schedule is None:
-            raise ConfigError("needs the schedule to warm up into.", field="schedule", fix="add schedule: {type: ...}.")
-        set_field(self, "schedule", _as_schedule(self.schedule, "schedule"))
-        set_field(self, "warmup_steps", check_steps("warmup_steps", self.warmup_steps))
-        set_field(self, "init", check_real("init", self.init, low=0.0))
-        if self.target is not None:
-            set_field(self, "target", check_real("target", self.target, low=0.0))
+    _checks = {
+        "schedule": Nested("to warm up into"),
+        "warmup_steps": STEPS,
+        "init": NONNEG,
+        "target": Real(low=0.0, optional=True),
+    }
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         w = self.warmup_steps
@@ -182,11 +164,7 @@ class Floor(Schedule):
 
     _schedule_fields = ("schedule",)
 
-    def __post_init__(self) -> None:
-        if self.schedule is None:
-            raise ConfigError("needs the schedule to bound.", field="schedule", fix="add schedule: {type: ...}.")
-        set_field(self, "schedule", _as_schedule(self.schedule, "schedule"))
-        set_field(self, "min_value", check_real("min_value", self.min_value, low=0.0))
+    _checks = {"schedule": Nested("to bound"), "min_value": NONNEG}
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         return np.maximum(self.schedule._evaluate(t), self.min_value)
@@ -209,11 +187,7 @@ class Scale(Schedule):
 
     _schedule_fields = ("schedule",)
 
-    def __post_init__(self) -> None:
-        if self.schedule is None:
-            raise ConfigError("needs the schedule to scale.", field="schedule", fix="add schedule: {type: ...}.")
-        set_field(self, "schedule", _as_schedule(self.schedule, "schedule"))
-        set_field(self, "factor", check_real("factor", self.factor, low=0.0))
+    _checks = {"schedule": Nested("to scale"), "factor": NONNEG}
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         return self.factor * self.schedule._evaluate(t)
@@ -242,11 +216,7 @@ class Shift(Schedule):
 
     _schedule_fields = ("schedule",)
 
-    def __post_init__(self) -> None:
-        if self.schedule is None:
-            raise ConfigError("needs the schedule to shift.", field="schedule", fix="add schedule: {type: ...}.")
-        set_field(self, "schedule", _as_schedule(self.schedule, "schedule"))
-        set_field(self, "steps", check_steps("steps", self.steps))
+    _checks = {"schedule": Nested("to shift"), "steps": STEPS}
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         return self.schedule._evaluate(t + self.steps) if self.steps else self.schedule._evaluate(t)

@@ -8,14 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from lrkit.errors import ConfigError
-from lrkit.schedules.base import (
-    Schedule,
-    check_choice,
-    check_real,
-    check_steps,
-    register,
-    set_field,
-)
+from lrkit.schedules.base import Schedule, register
+from lrkit.schedules.checks import NONNEG, POSITIVE, Choice, Flag, Real, Steps
 
 __all__ = ["OneCycle", "Cyclic", "CosineRestarts"]
 
@@ -47,25 +41,17 @@ class OneCycle(Schedule):
     final_div_factor: float = 1e4
     three_phase: bool = False
 
-    def __post_init__(self) -> None:
-        set_field(self, "max_value", check_real("max_value", self.max_value, low=0.0))
-        set_field(self, "total_steps", check_steps("total_steps", self.total_steps, minimum=2))
-        set_field(
-            self,
-            "pct_start",
-            check_real("pct_start", self.pct_start, low=0.0, high=1.0, low_open=True),
-        )
-        set_field(self, "anneal", check_choice("anneal", self.anneal, ("cos", "linear")))
-        set_field(self, "div_factor", check_real("div_factor", self.div_factor, low=0.0, low_open=True))
-        set_field(
-            self,
-            "final_div_factor",
-            check_real("final_div_factor", self.final_div_factor, low=0.0, low_open=True),
-        )
-        if not isinstance(self.three_phase, bool):
-            raise ConfigError(
-                f"must be true or false, got {self.three_phase!r}.", field="three_phase", value=self.three_phase
-            )
+    _checks = {
+        "max_value": NONNEG,
+        "total_steps": Steps(minimum=2),
+        "pct_start": Real(low=0.0, high=1.0, low_open=True),
+        "anneal": Choice(("cos", "linear")),
+        "div_factor": POSITIVE,
+        "final_div_factor": POSITIVE,
+        "three_phase": Flag(),
+    }
+
+    def _validate(self) -> None:
         ends = self._phase_ends()
         starts = [0.0] + [e for e, _, _ in ends[:-1]]
         if any(e <= s for (e, _, _), s in zip(ends, starts, strict=True)):
@@ -132,14 +118,14 @@ class Cyclic(Schedule):
     mode: str = "triangular"
     gamma: float = 1.0
 
-    def __post_init__(self) -> None:
-        set_field(self, "base", check_real("base", self.base, low=0.0))
-        set_field(self, "max_value", check_real("max_value", self.max_value, low=0.0))
-        set_field(self, "step_size_up", check_steps("step_size_up", self.step_size_up, minimum=1))
-        if self.step_size_down is not None:
-            set_field(self, "step_size_down", check_steps("step_size_down", self.step_size_down, minimum=1))
-        set_field(self, "mode", check_choice("mode", self.mode, ("triangular", "triangular2", "exp_range")))
-        set_field(self, "gamma", check_real("gamma", self.gamma, low=0.0, low_open=True))
+    _checks = {
+        "base": NONNEG,
+        "max_value": NONNEG,
+        "step_size_up": Steps(minimum=1),
+        "step_size_down": Steps(minimum=1, optional=True),
+        "mode": Choice(("triangular", "triangular2", "exp_range")),
+        "gamma": POSITIVE,
+    }
 
     @property
     def cycle_steps(self) -> int:
@@ -183,14 +169,14 @@ class CosineRestarts(Schedule):
     peak_decay: float = 1.0
     max_cycles: int | None = None
 
-    def __post_init__(self) -> None:
-        set_field(self, "peak", check_real("peak", self.peak, low=0.0))
-        set_field(self, "period", check_steps("period", self.period, minimum=1))
-        set_field(self, "period_mult", check_real("period_mult", self.period_mult, low=1.0))
-        set_field(self, "end", check_real("end", self.end, low=0.0))
-        set_field(self, "peak_decay", check_real("peak_decay", self.peak_decay, low=0.0))
-        if self.max_cycles is not None:
-            set_field(self, "max_cycles", check_steps("max_cycles", self.max_cycles, minimum=1))
+    _checks = {
+        "peak": NONNEG,
+        "period": Steps(minimum=1),
+        "period_mult": Real(low=1.0),
+        "end": NONNEG,
+        "peak_decay": NONNEG,
+        "max_cycles": Steps(minimum=1, optional=True),
+    }
 
     def _cycle_start(self, i: np.ndarray) -> np.ndarray:
         if self.period_mult == 1.0:

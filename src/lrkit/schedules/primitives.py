@@ -8,19 +8,14 @@ family with a finite end holds its last value from then on: nothing rises again 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from lrkit.errors import ConfigError
-from lrkit.schedules.base import (
-    Schedule,
-    check_choice,
-    check_real,
-    check_steps,
-    register,
-    set_field,
-)
+from lrkit.schedules.base import Schedule, register
+from lrkit.schedules.checks import NONNEG, POSITIVE, STEPS, Choice, Each, Real, Steps, parse_number
 
 __all__ = [
     "Constant",
@@ -52,8 +47,7 @@ class Constant(Schedule):
 
     value: float = 1.0
 
-    def __post_init__(self) -> None:
-        set_field(self, "value", check_real("value", self.value, low=0.0))
+    _checks = {"value": NONNEG}
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         return np.full_like(t, self.value)
@@ -76,10 +70,7 @@ class Linear(Schedule):
     end: float = 0.0
     steps: int = 1
 
-    def __post_init__(self) -> None:
-        set_field(self, "start", check_real("start", self.start, low=0.0))
-        set_field(self, "end", check_real("end", self.end, low=0.0))
-        set_field(self, "steps", check_steps("steps", self.steps))
+    _checks = {"start": NONNEG, "end": NONNEG, "steps": STEPS}
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         # (1 - p) * start + p * end is exact at both ends (start + (end - start) * p can miss end)
@@ -107,10 +98,7 @@ class Cosine(Schedule):
     steps: int = 1
     end: float = 0.0
 
-    def __post_init__(self) -> None:
-        set_field(self, "peak", check_real("peak", self.peak, low=0.0))
-        set_field(self, "steps", check_steps("steps", self.steps))
-        set_field(self, "end", check_real("end", self.end, low=0.0))
+    _checks = {"peak": NONNEG, "steps": STEPS, "end": NONNEG}
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         p = _progress(t, self.steps)
@@ -133,10 +121,7 @@ class StepDecay(Schedule):
     step_size: int = 1
     gamma: float = 0.1
 
-    def __post_init__(self) -> None:
-        set_field(self, "value", check_real("value", self.value, low=0.0))
-        set_field(self, "step_size", check_steps("step_size", self.step_size, minimum=1))
-        set_field(self, "gamma", check_real("gamma", self.gamma, low=0.0))
+    _checks = {"value": NONNEG, "step_size": Steps(minimum=1), "gamma": NONNEG}
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         return self.value * self.gamma ** np.floor(t / self.step_size)
@@ -161,25 +146,17 @@ class MultiStep(Schedule):
     milestones: tuple[int, ...] = ()
     gamma: float = 0.1
 
-    def __post_init__(self) -> None:
-        set_field(self, "value", check_real("value", self.value, low=0.0))
-        set_field(self, "gamma", check_real("gamma", self.gamma, low=0.0))
-        if isinstance(self.milestones, str) or not hasattr(self.milestones, "__iter__"):
-            raise ConfigError(
-                f"must be a list of steps, got {self.milestones!r}.",
-                field="milestones",
-                value=self.milestones,
-                fix="write milestones: [30000, 60000].",
-            )
-        ms = tuple(check_steps(f"milestones[{i}]", m) for i, m in enumerate(self.milestones))
-        if any(b < a for a, b in zip(ms, ms[1:], strict=False)):
+    _checks = {"value": NONNEG, "gamma": NONNEG, "milestones": Each(STEPS, "a list of steps")}
+
+    def _validate(self) -> None:
+        ms = self.milestones
+        if any(b < a for a, b in itertools.pairwise(ms)):
             raise ConfigError(
                 f"must be in increasing order, got {list(ms)}.",
                 field="milestones",
                 value=list(ms),
                 fix=f"sort them: {sorted(ms)}.",
             )
-        set_field(self, "milestones", ms)
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         n = np.searchsorted(np.asarray(self.milestones, dtype=np.float64), t, side="right")
@@ -210,13 +187,17 @@ class Exponential(Schedule):
     min_value: float = 0.0
     max_value: float | None = None
 
-    def __post_init__(self) -> None:
-        set_field(self, "value", check_real("value", self.value, low=0.0))
-        set_field(self, "gamma", check_real("gamma", self.gamma, low=0.0, low_open=True))
-        set_field(self, "decay_steps", check_steps("decay_steps", self.decay_steps, minimum=1))
-        set_field(self, "min_value", check_real("min_value", self.min_value, low=0.0))
+    _checks = {
+        "value": NONNEG,
+        "gamma": POSITIVE,
+        "decay_steps": Steps(minimum=1),
+        "min_value": NONNEG,
+        "max_value": Real(optional=True),
+    }
+
+    def _validate(self) -> None:
         if self.max_value is not None:
-            set_field(self, "max_value", check_real("max_value", self.max_value, low=self.min_value))
+            parse_number("max_value", self.max_value, low=self.min_value)
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         e = t if self.decay_steps == 1 else t / self.decay_steps
@@ -247,11 +228,7 @@ class Polynomial(Schedule):
     steps: int = 1
     power: float = 1.0
 
-    def __post_init__(self) -> None:
-        set_field(self, "start", check_real("start", self.start, low=0.0))
-        set_field(self, "end", check_real("end", self.end, low=0.0))
-        set_field(self, "steps", check_steps("steps", self.steps))
-        set_field(self, "power", check_real("power", self.power, low=0.0, low_open=True))
+    _checks = {"start": NONNEG, "end": NONNEG, "steps": STEPS, "power": POSITIVE}
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         return self.end + (self.start - self.end) * (1.0 - _progress(t, self.steps)) ** self.power
@@ -277,10 +254,7 @@ class InverseSqrt(Schedule):
     timescale: float = 1.0
     min_value: float = 0.0
 
-    def __post_init__(self) -> None:
-        set_field(self, "peak", check_real("peak", self.peak, low=0.0))
-        set_field(self, "timescale", check_real("timescale", self.timescale, low=0.0, low_open=True))
-        set_field(self, "min_value", check_real("min_value", self.min_value, low=0.0))
+    _checks = {"peak": NONNEG, "timescale": POSITIVE, "min_value": NONNEG}
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):  # a tiny timescale: t / timescale -> inf, the value -> 0
@@ -297,14 +271,11 @@ class PiecewiseConstant(Schedule):
     boundaries: tuple[int, ...] = ()
     values: tuple[float, ...] = (1.0,)
 
-    def __post_init__(self) -> None:
-        bs, vs = self.boundaries, self.values
-        for name, seq in (("boundaries", bs), ("values", vs)):
-            if isinstance(seq, str) or not hasattr(seq, "__iter__"):
-                raise ConfigError(f"must be a list, got {seq!r}.", field=name, value=seq, fix=f"write {name}: [...].")
-        b = tuple(check_steps(f"boundaries[{i}]", x, minimum=1) for i, x in enumerate(bs))
-        v = tuple(check_real(f"values[{i}]", x, low=0.0) for i, x in enumerate(vs))
-        if any(y <= x for x, y in zip(b, b[1:], strict=False)):
+    _checks = {"boundaries": Each(Steps(minimum=1)), "values": Each(NONNEG)}
+
+    def _validate(self) -> None:
+        b, v = self.boundaries, self.values
+        if any(y <= x for x, y in itertools.pairwise(b)):
             raise ConfigError(
                 f"must be strictly increasing, got {list(b)}.",
                 field="boundaries",
@@ -318,8 +289,6 @@ class PiecewiseConstant(Schedule):
                 value=list(v),
                 fix=f"give {len(b) + 1} values (one before the first boundary, one after each).",
             )
-        set_field(self, "boundaries", b)
-        set_field(self, "values", v)
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         idx = np.searchsorted(np.asarray(self.boundaries, dtype=np.float64), t, side="right")
@@ -379,15 +348,15 @@ class WarmupStableDecay(Schedule):
     decay_shape: str = "linear"
     init: float = 0.0
 
-    def __post_init__(self) -> None:
-        set_field(self, "peak", check_real("peak", self.peak, low=0.0))
-        set_field(self, "warmup_steps", check_steps("warmup_steps", self.warmup_steps))
-        set_field(self, "stable_steps", check_steps("stable_steps", self.stable_steps))
-        set_field(self, "decay_steps", check_steps("decay_steps", self.decay_steps))
-        set_field(self, "end", check_real("end", self.end, low=0.0))
-        set_field(self, "init", check_real("init", self.init, low=0.0))
-        shape = "1-sqrt" if self.decay_shape in ("minus_sqrt", "sqrt") else self.decay_shape
-        set_field(self, "decay_shape", check_choice("decay_shape", shape, COOLDOWN_SHAPES))
+    _checks = {
+        "peak": NONNEG,
+        "warmup_steps": STEPS,
+        "stable_steps": STEPS,
+        "decay_steps": STEPS,
+        "end": NONNEG,
+        "init": NONNEG,
+        "decay_shape": Choice(COOLDOWN_SHAPES, aliases={"minus_sqrt": "1-sqrt", "sqrt": "1-sqrt"}),
+    }
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         w, s = self.warmup_steps, self.stable_steps
