@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from lrkit.config import load_config
+from lrkit.errors import ConfigError
 
 TOL = 1e-9
 
@@ -166,3 +167,48 @@ def test_context_for_the_linter():
     assert r.context["pieces"][1]["kwargs"]["T_max"] == 450
     assert r.context["warmup_steps"] == 50
     assert r.optimizer == {"type": "torch.optim.AdamW", "lr": 5e-6}
+
+
+def test_one_item_list_needs_milestones_as_nemo_rl_does():
+    # NeMo RL's worker builds SequentialLR(optimizer, schedulers, milestones) and milestones is
+    # only set by a {milestones: [...]} entry: a one-item list without it fails there too
+    one = [{"name": "lrkit.Scheduler", "kwargs": {"schedule": {"type": "cosine", "steps": 499, "end": 0.1}}}]
+    with pytest.raises(ConfigError) as err:
+        load_config(_cfg(one))
+    assert "one scheduler" in str(err.value) and "milestones: []" in err.value.fix
+    as_list = load_config(_cfg([*one, {"milestones": []}]))
+    as_mapping = load_config(_cfg(one[0]))
+    np.testing.assert_allclose(as_list.lrs(500), as_mapping.lrs(500), rtol=0, atol=0)
+    assert as_list.lrs(500)[-1] == pytest.approx(5e-7)
+
+
+def test_misspelt_class_in_a_one_item_list_is_named_first():
+    bad = [{"name": "lrkit.Schedular", "kwargs": {"schedule": {"type": "cosine", "steps": 499}}}]
+    with pytest.raises(ConfigError) as err:
+        load_config(_cfg(bad))
+    assert err.value.field == "policy.scheduler[0].name" and "milestones" not in str(err.value)
+
+
+def test_max_num_steps_minus_one_means_run_length_from_epochs():
+    cfg = _cfg(CASES["warmup_cosine"])
+    cfg["grpo"]["max_num_steps"] = -1
+    r = load_config(cfg)
+    assert r.total_steps is None
+    (f,) = [f for f in r.findings if f.rule == "total-steps-unknown"]
+    assert "max_num_epochs" in f.message and f.source == "grpo.max_num_steps"
+    assert load_config(cfg, total_steps=500).total_steps == 500
+
+
+def test_override_marker_replaces_the_parent_section(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        "policy:\n  optimizer: {name: torch.optim.AdamW, kwargs: {lr: 1.0e-5}}\n"
+        "  scheduler:\n    - name: torch.optim.lr_scheduler.LinearLR\n      kwargs: {start_factor: 0.1, total_iters: 10}\n"
+        "    - name: torch.optim.lr_scheduler.ConstantLR\n      kwargs: {factor: 1.0, total_iters: 100000}\n"
+        "    - milestones: [10]\n"
+        "data: {train: {data_path: '${oc.env:LRKIT_TEST_UNSET_DATA}/x'}, shuffle: true}\n"
+        "grpo: {max_num_steps: 100}\n"
+    )
+    (tmp_path / "child.yaml").write_text("defaults: base.yaml\ndata:\n  _override_: true\n  other: 1\n")
+    r = load_config(tmp_path / "child.yaml")
+    assert r.raw["data"] == {"other": 1}  # replaced, not merged
+    assert r.lrs(100)[0] == pytest.approx(1e-6)

@@ -165,7 +165,7 @@ def resolve_megatron(
             raise ConfigError(
                 f"neither {decay_key} nor train_{sfx} is set: Megatron cannot place the end of the decay.",
                 field=path(decay_key),
-                fix=f"add {decay_key} (warm-up included) or train_{sfx}, or pass total_steps.",
+                fix=f"add {decay_key} (warm-up included) or train_{sfx}, or pass the run length (CLI: --total-steps N).",
             )
         decay_from = "train length"
     else:

@@ -38,11 +38,16 @@ ALGORITHMS = ("grpo", "sft", "dpo", "rm", "distillation", "ppo", "async_grpo")
 
 
 def run_length(data: Mapping[str, Any]) -> tuple[int | None, str | None]:
-    """``(<algo>.max_num_steps, "<algo>.max_num_steps")`` of the first algorithm section."""
+    """``(<algo>.max_num_steps, "<algo>.max_num_steps")`` of the first algorithm section.
+
+    ``max_num_steps: -1`` means no step limit: NeMo RL then stops after ``max_num_epochs``
+    passes over the data, a length the file does not hold: ``(None, path)``."""
     for algo in ALGORITHMS:
         section = data.get(algo)
         if isinstance(section, Mapping) and section.get("max_num_steps") is not None:
             path = f"{algo}.max_num_steps"
+            if section["max_num_steps"] == -1:
+                return None, path
             return F.steps(section["max_num_steps"], path, minimum=1), path
     return None, None
 
@@ -133,12 +138,26 @@ def read_nemo_rl(data: Mapping[str, Any], *, total_steps: int | None, source: st
         scheds, milestones, mpos = _split_list(raw, path)
         if not scheds:
             raise ConfigError("the scheduler list has no scheduler.", field=path, fix="add {name: ..., kwargs: ...} entries.")
+        # NeMo RL imports and builds every scheduler before the SequentialLR: a bad class or
+        # kwargs is the first thing that fails, so it is reported first
+        for i, e in scheds:
+            F.check_keys(e, ("name", "kwargs"), F.join(path, i))
+            translate(e.get("name"), e.get("kwargs"), F.join(path, i), peak=peak)
         if milestones is None:
+            if len(scheds) == 1:
+                raise ConfigError(
+                    "a list with one scheduler and no {milestones: [...]} entry: NeMo RL's worker then builds "
+                    "SequentialLR(optimizer, schedulers, milestones) with milestones never set and fails "
+                    "(UnboundLocalError).",
+                    field=path,
+                    fix="write the one scheduler as a mapping (policy.scheduler: {name: ..., kwargs: ...}, no '-'), "
+                    "or add '- milestones: []' to the list.",
+                )
             raise ConfigError(
-                f"a list of {len(scheds)} scheduler(s) without a {{milestones: [...]}} entry: NeMo RL's worker fails "
-                "building the SequentialLR.",
+                f"a list of {len(scheds)} schedulers without a {{milestones: [...]}} entry: NeMo RL's worker fails "
+                "building the SequentialLR (milestones is never set).",
                 field=path,
-                fix=f"add '- milestones: [...]' with {len(scheds) - 1} step(s) where each next scheduler starts.",
+                fix=f"add '- milestones: [...]' with {len(scheds) - 1} step(s), each where the next scheduler starts.",
             )
         mpath = F.join(F.join(path, mpos), "milestones")
         if len(milestones) != len(scheds) - 1:
@@ -193,13 +212,16 @@ def read_nemo_rl(data: Mapping[str, Any], *, total_steps: int | None, source: st
                     )
     _facts_and_quirks(schedule, context, findings, run)
     if run is None:
+        epochs = total_key is not None
         findings.append(
             Finding(
                 rule="total-steps-unknown",
                 severity="info",
-                message="no <algorithm>.max_num_steps in the config: the run length is unknown.",
+                message=f"{total_key} is -1: NeMo RL runs for max_num_epochs passes over the data, so the run length "
+                "depends on the data set and is unknown." if epochs
+                else "no <algorithm>.max_num_steps in the config: the run length is unknown.",
                 fix="pass total_steps (CLI: --total-steps) to check the schedule against the run.",
-                source="grpo.max_num_steps",
+                source=total_key or "grpo.max_num_steps",
             )
         )
     return ResolvedConfig(
