@@ -491,3 +491,36 @@ def test_collective_device_follows_the_backend(monkeypatch, backend, expected):
     monkeypatch.setattr(torch.distributed, "get_backend", lambda group=None: backend)
     monkeypatch.setattr(torch.cuda, "current_device", lambda: 3)
     assert str(collective_device()) == expected
+
+
+def test_controller_types_register_themselves_in_feedback_base():
+    from lrkit.feedback import base
+
+    assert base.CONTROLLER_TYPES["plateau"] is PlateauController
+    assert base.CONTROLLER_TYPES["adaptive"] is AdaptiveController
+
+    class Halver(base.FeedbackController):
+        type_name = "test_halver"
+
+        def __init__(self, *, sync: bool = True, process_group=None) -> None:
+            super().__init__(sync=sync, process_group=process_group)
+
+        def _decide(self, value: float) -> None:
+            pass
+
+        def factor(self, group: int = 0) -> float:
+            return 0.5
+
+        def to_dict(self):
+            return {"type": self.type_name}
+
+    try:
+        built = base.controller_from_dict({"type": "test_halver", "sync": False})
+        assert isinstance(built, Halver) and built.factor() == 0.5
+    finally:
+        del base.CONTROLLER_TYPES["test_halver"]
+
+
+def test_controller_settings_written_as_yaml_11_strings_are_numbers():
+    ctrl = controller_from_dict({"type": "plateau", "min_lr": "1e-6", "threshold": "1_0e-4"})
+    assert ctrl.min_lr == 1e-6 and ctrl.threshold == 1e-3

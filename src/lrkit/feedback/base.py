@@ -13,6 +13,7 @@ uninterrupted one.
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import warnings
@@ -21,17 +22,25 @@ from typing import Any, ClassVar
 
 from lrkit.errors import ConfigError, ResumeWarning, did_you_mean
 from lrkit.feedback.distributed import average_metric
-from lrkit.schedules.base import check_choice, check_real, check_steps
+from lrkit.schedules.checks import check_bool, check_choice, check_steps, is_number_text
+from lrkit.schedules.checks import parse_number as check_real
 
-__all__ = ["FeedbackController", "check_real", "check_steps", "check_choice", "check_bool"]
+__all__ = [
+    "CONTROLLER_TYPES",
+    "FeedbackController",
+    "check_bool",
+    "check_choice",
+    "check_real",
+    "check_steps",
+    "controller_from_dict",
+    "controller_keys",
+]
 
 _STATE_VERSION = 1
 
-
-def check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"must be true or false, got {value!r}.", field=name, value=value, fix="use true or false.")
-    return value
+#: controller type name -> class: every FeedbackController subclass with a ``type_name``
+#: registers itself here when it is defined, so this module needs no import of them
+CONTROLLER_TYPES: dict[str, type[FeedbackController]] = {}
 
 
 def metric_value(metric: Any) -> float:
@@ -71,6 +80,11 @@ class FeedbackController:
 
     type_name: ClassVar[str] = ""
     _state_keys: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.type_name:
+            CONTROLLER_TYPES[cls.type_name] = cls
 
     def __init__(self, *, sync: bool = True, process_group: Any = None) -> None:
         self.sync = check_bool("sync", sync)
@@ -159,8 +173,6 @@ class FeedbackController:
     def from_dict(cls, d: Mapping[str, Any]) -> FeedbackController:
         """Build from :meth:`to_dict`'s form (``type`` optional); see
         :func:`lrkit.feedback.controller_from_dict` for the checks."""
-        from lrkit.feedback.config import controller_from_dict
-
         if isinstance(d, Mapping) and cls.type_name:
             d = {"type": cls.type_name, **d}
             if d["type"] != cls.type_name:
@@ -192,3 +204,58 @@ def unknown_key_error(key: str, allowed: list[str], kind: str) -> ConfigError:
         value=key,
         fix=f"use only: {', '.join(allowed)}.",
     )
+
+
+def controller_keys(kind: str) -> list[str]:
+    """The settings a controller dict of type ``kind`` accepts (besides ``type``)."""
+    params = inspect.signature(CONTROLLER_TYPES[kind].__init__).parameters
+    return [p for p in params if p not in ("self", "process_group")]
+
+
+def _coerce(value: Any) -> Any:
+    # PyYAML follows YAML 1.1, which reads 1e-6 (no dot) as a string; such a string is a number
+    if is_number_text(value):
+        return float(value.strip().replace("_", ""))
+    if isinstance(value, list | tuple):
+        return [_coerce(v) for v in value]
+    return value
+
+
+def controller_from_dict(d: Mapping[str, Any]) -> FeedbackController:
+    """A controller from ``{type: adaptive|plateau, ...settings}``.
+
+    Raises :class:`~lrkit.ConfigError` naming the field, the value and the fix for a missing
+    or unknown ``type``, an unknown setting (with a did-you-mean) and any bad value.
+    """
+    kinds = sorted(CONTROLLER_TYPES)
+    if isinstance(d, FeedbackController):
+        return d
+    if not isinstance(d, Mapping):
+        raise ConfigError(
+            f"a controller must be a mapping, got {type(d).__name__} {d!r}.",
+            value=d,
+            fix="write e.g. controller: {type: plateau, patience: 10}.",
+        )
+    if "type" not in d:
+        raise ConfigError(
+            "the controller has no type.",
+            field="type",
+            fix=f"add type: {' or type: '.join(kinds)}.",
+        )
+    kind = d["type"]
+    if not isinstance(kind, str) or kind not in CONTROLLER_TYPES:
+        raise ConfigError(
+            f"unknown controller type {kind!r}.{did_you_mean(str(kind), kinds)}",
+            field="type",
+            value=kind,
+            fix=f"use one of: {', '.join(kinds)}.",
+        )
+    allowed = controller_keys(kind)
+    kwargs: dict[str, Any] = {}
+    for key, value in d.items():
+        if key == "type":
+            continue
+        if not isinstance(key, str) or key not in allowed:
+            raise unknown_key_error(str(key), allowed, kind)
+        kwargs[key] = _coerce(value)
+    return CONTROLLER_TYPES[kind](**kwargs)
