@@ -248,7 +248,10 @@ def _finish(findings: list[Finding], summary: dict[str, Any], lr: LRInUse) -> Di
         if f.rule == "diverging" and ev.get("lr_at_onset"):
             suggested = nice(ev["lr_at_onset"] * 0.5)
         elif f.rule == "loss-spike" and ev.get("lr"):
-            cand = nice(ev["lr"] * (0.7 if ev["recovered"] else 0.5))
+            # a spike late in the decay, at a fraction of the peak, is no reason to cut the peak 3x or more
+            top = lr.peak() or ev["lr"]
+            ref = ev["lr"] if ev["lr"] >= 0.5 * top else top
+            cand = nice(ref * (0.7 if ev["recovered"] else 0.5))
             suggested = cand if suggested is None else min(suggested, cand)
         elif f.rule == "oscillating" and ev.get("lr"):
             suggested = nice(ev["lr"] * 0.5)

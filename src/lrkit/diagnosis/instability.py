@@ -152,6 +152,13 @@ def find_spikes(c: LossCurve, lr: LRInUse) -> list[Finding]:
         base_raw = float(np.exp(base[start])) if c.log else float(base[start])
         if float(c.y[peak_i]) - base_raw < floor_abs:
             continue  # within the log's rounding, or small against what the run achieved
+        if (
+            end - start < 2
+            and end + 1 < c.n
+            and c.z[end + 1] <= float(base[start]) + float(thr_arr[peak_i])
+            and float(c.y[peak_i]) < c.start
+        ):
+            continue  # one bad batch, undone by the next step, that did not undo the run's progress
         thr = float(thr_arr[peak_i])
         tol = max(2 * float(sig[peak_i]), c.size(math.log(1.1)))
         level = float(base[start])

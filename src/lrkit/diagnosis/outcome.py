@@ -4,8 +4,9 @@
   (and 5 of them), at a level above 10 resolution steps and above 1/1000 of the start (a loss
   pinned at the log's rounding of 0 has converged): the weights are not changing;
 - **never learned**: the end level is within 3% of the start level over at least 20 logged
-  points, the best trend level never went 10% below the start, and the eval loss (if any) did
-  not improve by 3% either; a level within 1% of ``ln k`` is named (uniform over ``k`` classes);
+  points (within 10% when the start is within 1% of ``ln k``: a classifier that never left
+  chance), the best trend level never went 10% below the start, and the eval loss (if any) did
+  not improve by that margin either; a level within 1% of ``ln k`` is named (uniform over ``k`` classes);
 - **ended above the start** (a divergence): the end level is over 1.2x the start level (log-loss
   runs) -- a run that blew up early, or sits at ``ln(vocab)`` after a blow-up, however short;
 - **converged**: the end level is 0 or at most 1/1000 of the start level.
@@ -27,6 +28,7 @@ __all__ = ["find_converged", "find_end_above_start", "find_frozen", "find_never_
 
 FROZEN_SHARE = 0.30
 NO_PROGRESS = 1.03
+CHANCE_PROGRESS = 1.10
 ABOVE_START = 1.2
 CONVERGED_RATIO = 1e-3
 
@@ -83,9 +85,11 @@ def find_never_learned(c: LossCurve, eval_gain: float | None, lr: LRInUse | None
     if c.n < 20 or not (c.start > 0 and c.end > 0):
         return None
     best = float(np.exp(np.min(c.trend))) if c.log else float(np.min(c.trend))
-    if c.start / c.end > NO_PROGRESS or c.start / max(best, 1e-300) > 1.10:
+    # a classifier that starts at ln k (chance) and stays within 10% of it has not learned either
+    limit = CHANCE_PROGRESS if uniform_over(c.start) else NO_PROGRESS
+    if c.start / c.end > limit or c.start / max(best, 1e-300) > max(limit, 1.10):
         return None
-    if eval_gain is not None and eval_gain > NO_PROGRESS:
+    if eval_gain is not None and eval_gain > limit:
         return None  # the training loss is flat but the model still improves on held-out data
     return Finding(
         rule="never-learned",

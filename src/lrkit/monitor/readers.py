@@ -166,7 +166,11 @@ class RunLog:
             step_key = next((c for c in EPOCH_COLUMNS if c in names and _whole(records, c)), None)
             if step_key is not None:
                 notes.append(f"no step column; using {step_key!r} as the step (one row per epoch).")
-        loss_key = _pick(names, loss_col, LOSS_COLUMNS, "loss_col", source, required=require_loss)
+        loss_key = _pick(names, loss_col, LOSS_COLUMNS, "loss_col", source, required=False)
+        if loss_key is None and loss_col is None:
+            loss_key = _training_loss_like(names, source, required=require_loss)
+            if loss_key is not None:
+                notes.append(f"loss column {loss_key!r}: the only training-loss-like column.")
         lr_key = _pick(names, lr_col, LR_COLUMNS, "lr_col", source, required=False)
         if lr_key is None and lr_col is None:
             lr_key = next((n for n in names if n.lower().startswith("lr") or "learning_rate" in n.lower()), None)
@@ -285,6 +289,26 @@ def _run_starts(steps: Sequence[int]) -> list[int]:
             seen = set()
         seen.add(steps[i])
     return starts
+
+
+def _training_loss_like(names: Sequence[str], source: str, *, required: bool) -> str | None:
+    """The one column named like a training loss (``*loss*``, not val/eval/test), preferring
+    names that start with ``train``; several candidates are an error that lists them."""
+    held_out = ("val", "eval", "test", "valid")
+    cands = [n for n in names if "loss" in n.lower() and not any(h in n.lower() for h in held_out)]
+    train = [n for n in cands if n.lower().startswith("train")]
+    pick = train if len(train) == 1 else cands
+    if len(pick) == 1:
+        return pick[0]
+    if required:
+        listed = ", ".join(pick) if pick else ", ".join(names[:20])
+        raise ConfigError(
+            f"{source}: no loss column (tried {', '.join(LOSS_COLUMNS[:6])}, ...); "
+            + (f"several could be it: {listed}." if pick else f"columns: {listed}."),
+            field="loss_col",
+            fix="pass --loss-col NAME with the column that holds the training loss.",
+        )
+    return None
 
 
 def _whole(records: Sequence[Mapping[str, Any]], name: str) -> bool:
