@@ -500,3 +500,93 @@ def test_convert_to_every_format_gives_the_same_curve_or_says_why_not(runner, ex
         np.testing.assert_allclose(back.lr_schedule(steps), orig.lr_schedule(steps), rtol=1e-9, atol=1e-15)
         converted += 1
     assert converted >= 2  # lrkit's own format always, and at least one framework
+
+
+# ---------------------------------------------------------------------------------- the command line's promises
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["show", "{good}", "--total-steps", "0"], ["--total-steps", "got '0'", "Fix:"]),
+        (["show", "{good}", "-n", "-5"], ["--total-steps", "got '-5'", "Fix:"]),
+        (["show", "{good}", "--total-steps", "abc"], ["--total-steps", "integer", "got 'abc'", "Fix:"]),
+        (["check", "{good}", "--total-steps=0"], ["--total-steps", "got '0'"]),
+        (["compare", "--seeds", "0"], ["--seeds", "got '0'", "Fix:"]),
+        (["show", "{good}", "--every", "-1"], ["--every", "got '-1'"]),
+        (["show", "{good}", "--bogus"], ["--bogus", "Fix:"]),
+        (["show"], ["Missing argument", "Fix:"]),
+        (["shwo"], ["No such command", "show", "Fix:"]),
+    ],
+)
+def test_a_bad_flag_value_is_one_error_line_with_exit_2(runner, cfgs, args, needles):
+    res = invoke(runner, *[a.format(good=cfgs["good"]) for a in args])
+    assert res.exit_code == 2, res.output
+    assert_one_error_line(res.stderr, *needles)
+    assert "╭" not in res.output and "Usage:" not in res.output  # not typer's boxed usage error
+
+
+@pytest.mark.slow
+def test_a_bad_flag_value_through_the_console_script(cfgs):
+    res = _run(LRKIT, "show", str(cfgs["good"]), "-n", "-5")
+    assert res.returncode == 2
+    assert_one_error_line(res.stderr, "--total-steps", "-5")
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_flag(runner, flag):
+    res = invoke(runner, flag)
+    assert res.exit_code == 0
+    assert res.output.strip() == f"lrkit {lrkit.__version__}"
+    assert invoke(runner, "version").output.strip() == lrkit.__version__
+
+
+@pytest.mark.parametrize("args", [["-h"], ["show", "-h"], ["convert", "-h"]])
+def test_dash_h_is_help(runner, args):
+    res = invoke(runner, *args)
+    assert res.exit_code == 0 and "Usage:" in res.output
+
+
+def _all_commands() -> list[str]:
+    import typer.main
+
+    return sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("command", [None, *_all_commands()])
+def test_help_never_shows_a_type_after_a_switch(runner, command):
+    res = invoke(runner, *([command] if command else []), "--help", env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    assert "<bool>" not in res.output
+    assert "--help" in res.output
+
+
+@pytest.mark.parametrize("command", ["demo", "version", "find", "diagnose", "compare"])
+def test_every_other_command_has_an_example_too(runner, command):
+    res = invoke(runner, command, "--help", env={"COLUMNS": "200"})
+    assert "Example" in res.output and f"lrkit {command}" in res.output
+
+
+def test_a_toml_file_is_said_to_be_unread(runner, tmp_path):
+    p = tmp_path / "run.toml"
+    p.write_text('[training.optimizer]\ntype = "adamw"\nlr = 3e-4\n')
+    for command in ("show", "check", "convert"):
+        extra = ["--to", "lrkit"] if command == "convert" else []
+        res = invoke(runner, command, p, *extra)
+        assert res.exit_code == 2
+        assert_one_error_line(res.stderr, "run.toml", "TOML is not read", "YAML")
+
+
+def test_cli_md_lists_every_command():
+    text = (ROOT / "docs" / "cli.md").read_text()
+    missing = [c for c in _all_commands() if f"`lrkit {c}" not in text]
+    assert not missing
+
+
+@pytest.mark.slow
+def test_piped_output_has_a_fixed_width_whatever_columns_says(cfgs):
+    """Not a terminal: the same bytes for any $COLUMNS (tables included: `list`)."""
+    for args in (["list"], ["show", str(cfgs["wsd"])], ["check", str(cfgs["long"]), "-n", "5000"]):
+        narrow = _run(LRKIT, *args, env={"COLUMNS": "30"})
+        wide = _run(LRKIT, *args, env={"COLUMNS": "300"})
+        assert narrow.stdout == wide.stdout and narrow.stdout, args

@@ -35,18 +35,36 @@ def _no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
+#: columns of tables and rules when the output is not a terminal (a file, a pipe, CI): fixed, so
+#: the output does not depend on where it is written or on $COLUMNS
+PIPE_WIDTH = 100
+
+
+def _width(file: Any) -> int | None:
+    """``None`` (the terminal's width) on a terminal, else :data:`PIPE_WIDTH`."""
+    isatty = getattr(file, "isatty", None)
+    try:
+        return None if isatty is not None and isatty() else PIPE_WIDTH
+    except ValueError:  # a closed stream
+        return PIPE_WIDTH
+
+
 def console() -> Console:
-    return Console(no_color=_no_color(), highlight=False, soft_wrap=False)
+    """Standard output for live progress and tables: on a terminal they fit its width; elsewhere
+    the width is :data:`PIPE_WIDTH`."""
+    return Console(no_color=_no_color(), highlight=False, soft_wrap=False, width=_width(sys.stdout))
 
 
 def out_console() -> Console:
-    """Standard output for reports: never wraps (output does not depend on the terminal's
-    width, so it can be diffed and parsed), no emoji codes, no highlighting."""
-    return Console(no_color=_no_color(), highlight=False, soft_wrap=True, emoji=False)
+    """Standard output for reports: text never wraps (so it can be diffed and parsed), no emoji
+    codes, no highlighting; tables and rules are :data:`PIPE_WIDTH` wide when not on a terminal."""
+    return Console(no_color=_no_color(), highlight=False, soft_wrap=True, emoji=False, width=_width(sys.stdout))
 
 
 def err_console() -> Console:
-    return Console(file=sys.stderr, no_color=_no_color(), highlight=False, soft_wrap=True, emoji=False)
+    return Console(
+        file=sys.stderr, no_color=_no_color(), highlight=False, soft_wrap=True, emoji=False, width=_width(sys.stderr)
+    )
 
 
 def error_line(message: str) -> None:
@@ -121,6 +139,11 @@ def read_config(source: str, *, total_steps: int | None = None, format: str | No
         raise FileNotFoundError(2, "No such file or directory", source)
     if path.is_dir():
         raise IsADirectoryError(21, "Is a directory", source)
+    if path.suffix.lower() == ".toml":
+        raise BadInput(
+            f"{source}: TOML is not read; lrkit reads YAML and JSON configs. "
+            "Fix: write the same keys as YAML or JSON (see docs/configs/)."
+        )
     return cfg.load_config(path, total_steps=total_steps, format=format)
 
 

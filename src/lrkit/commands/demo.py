@@ -25,7 +25,17 @@ def demo_command(
     ] = None,
     task: Annotated[str, typer.Option("--task", "-t", help="Embedded task: digits or charlm (slower).")] = "digits",
 ) -> None:
-    """Compare the default schedules on an embedded task and write OUTPUT/report.html."""
+    """Compare the default schedules on an embedded task and write OUTPUT/report.html.
+
+    The seven default schedules (linear, cosine, step, cyclic, adaptive, warmup-stable-decay,
+    constant) train the task at the peak LR the LR finder picks, three seeds each: a minute or
+    two on two cores. It is `lrkit compare` with no other arguments, so running it again resumes
+    from the stored results.
+
+    Example:
+
+        lrkit demo -o lrkit-out --workers 2
+    """
     from lrkit.compare.core import DEFAULT_SEEDS, run_comparison
     from lrkit.compare.display import RichEvents, print_summary
     from lrkit.compare.spec import DEFAULT_SCHEDULES

@@ -45,6 +45,10 @@ READER_RULES: dict[str, str] = {
     "no-scheduler": "the config has no scheduler: the LR is constant",
     "piece-never-runs": "a scheduler piece starts at or after the end of the run",
     "wsd-decay-overlaps-warmup": "a WSD cool-down longer than the steps left after the warm-up",
+    "assumed-run-length": "the run length was taken from max_steps, which holds when the data covers the run (axolotl)",
+    "config-not-merged": "part of a Hydra defaults: list was not merged (it does not reach the curve, or --set it)",
+    "duplicate-key": "a key is written twice in the file; the last one is used, as PyYAML keeps it",
+    "megatron-group-lr": "Megatron gives some parameter groups another LR; the curve shown is the main group's",
 }
 
 #: a run longer than this that never decays gets ``never-decays``
