@@ -29,7 +29,8 @@ from torch.optim.lr_scheduler import LRScheduler
 from lrkit.errors import ConfigError, ResumeWarning, did_you_mean
 from lrkit.feedback.base import metric_value
 from lrkit.lr_groups import as_float_lr, compute_lrs, write_lrs
-from lrkit.schedules.base import Schedule, as_schedule, check_steps
+from lrkit.schedules.base import Schedule, as_schedule
+from lrkit.schedules.checks import check_steps, parse_number
 
 __all__ = ["Controller", "LRTable", "Scheduler"]
 
@@ -79,21 +80,18 @@ def _per_group(name: str, value: Any, n: int, check) -> list[Any] | None:
 
 
 def _nonneg(name: str, v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
-        raise ConfigError(f"must be a finite number >= 0, got {v!r}.", field=name, value=v, fix="use e.g. 1e-6.")
-    return float(v)
+    return parse_number(name, v, low=0.0, fix="use e.g. 1e-6.")
 
 
 def _ratio(name: str, v: Any) -> float:
-    f = _nonneg(name, v)
-    if f > 1:
-        raise ConfigError(
-            f"is a ratio of each group's base LR and must be <= 1, got {v!r}.",
-            field=name,
-            value=v,
-            fix="use e.g. 0.1 for a floor at 10% of the base LR, or min_lr for an absolute floor.",
-        )
-    return f
+    return parse_number(
+        name,
+        v,
+        low=0.0,
+        high=1.0,
+        fix="a ratio of each group's base LR: use e.g. 0.1 for a floor at 10% of the base LR, "
+        "or min_lr for an absolute floor.",
+    )
 
 
 class LRTable:

@@ -24,9 +24,9 @@ from lrkit.feedback.guide import AdaptiveLearningRate
 from lrkit.feedback.plateau import PlateauController
 
 __all__ = [
+    "CONTROLLER_TYPES",
     "AdaptiveController",
     "AdaptiveLearningRate",
-    "CONTROLLER_TYPES",
     "FeedbackController",
     "PlateauController",
     "average_metric",
