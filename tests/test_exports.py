@@ -55,3 +55,27 @@ def test_import_lrkit_imports_neither_torch_nor_matplotlib():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "none"
+
+
+def test_the_lazy_table_and_the_names_type_checkers_see_agree():
+    """Every lazily exported name is also imported under TYPE_CHECKING (so mypy sees
+    ``lrkit.find_lr`` as the function, not Any), from the module the lazy table names."""
+    import ast
+    import pathlib
+
+    tree = ast.parse(pathlib.Path(lrkit.__file__).read_text())
+    block = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
+    typed = {}
+    for node in block.body:
+        assert isinstance(node, ast.ImportFrom)
+        for alias in node.names:
+            typed[alias.name] = f"{node.module}.{alias.name}" if node.module == "lrkit" else node.module
+    assert set(typed) == set(lrkit._LAZY)
+    for name, module in lrkit._LAZY.items():
+        assert typed[name] == (f"lrkit.{name}" if name in lrkit._MODULES else module), name
+
+
+def test_a_misspelt_lazy_name_is_an_error_not_the_module(monkeypatch):
+    monkeypatch.setitem(lrkit._LAZY, "find_lrr", "lrkit.finder")
+    with pytest.raises(AttributeError, match="find_lrr"):
+        lrkit.find_lrr  # noqa: B018

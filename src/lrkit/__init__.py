@@ -15,10 +15,14 @@ from lrkit.schedules import Schedule, SchedulerInterface
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it (imported lazily)
+# Public name -> the module it is read from, imported on first use. A name maps to an
+# attribute of that module, except "schedules" and "tasks", which are the modules themselves.
+# Every name here is imported below for type checkers too, and tests/test_exports.py checks
+# both lists agree and every entry resolves, so a typo fails the tests instead of hiding.
 _LAZY: dict[str, str] = {
     "schedules": "lrkit.schedules",
     "Scheduler": "lrkit.scheduler",
+    "Controller": "lrkit.scheduler",
     "linear_warmup_decay_schedule": "lrkit.guide",
     "cosine_annealing_schedule": "lrkit.guide",
     "step_decay_schedule": "lrkit.guide",
@@ -40,16 +44,16 @@ _LAZY: dict[str, str] = {
     "AdaptiveController": "lrkit.feedback",
     "PlateauController": "lrkit.feedback",
     "LRMonitor": "lrkit.monitor",
+    "read_log": "lrkit.monitor",
+    "RunLog": "lrkit.monitor",
     "diagnose": "lrkit.diagnosis",
     "Diagnosis": "lrkit.diagnosis",
-    "Controller": "lrkit.scheduler",
     "tasks": "lrkit.tasks",
     "Task": "lrkit.tasks",
     "get_task": "lrkit.tasks",
     "run_comparison": "lrkit.compare",
-    "read_log": "lrkit.monitor",
-    "RunLog": "lrkit.monitor",
 }
+_MODULES = frozenset({"schedules", "tasks"})
 
 __all__ = ["ConfigError", "ResumeWarning", "Schedule", "SchedulerInterface", "__version__", *_LAZY]
 
@@ -59,10 +63,8 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'lrkit' has no attribute {name!r}")
     mod = importlib.import_module(module)
-    # `lrkit.lint` and `lrkit.diagnose` are functions of the `linter` and `diagnosis` packages
-    # (named apart so importing a package never rebinds the function); `lrkit.schedules` is the
-    # module itself.
-    value = getattr(mod, name, mod)
+    # strict: a name missing from its module is an error, never the module in its place
+    value = mod if name in _MODULES else getattr(mod, name)
     globals()[name] = value
     return value
 
@@ -71,11 +73,30 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see for the lazy names
+    from lrkit import schedules, tasks
+    from lrkit.compare import run_comparison
+    from lrkit.config import (
+        FORMATS,
+        ResolvedConfig,
+        build,
+        load_config,
+        load_config_text,
+        load_schedule,
+        to_config,
+    )
+    from lrkit.diagnosis import Diagnosis, diagnose
+    from lrkit.feedback import AdaptiveController, AdaptiveLearningRate, PlateauController
+    from lrkit.finder import FinderResult, LearningRateFinder, find_lr
+    from lrkit.findings import Finding
     from lrkit.guide import (
         CyclicalLearningRate,
         cosine_annealing_schedule,
+        debug_lr_schedule,
         linear_warmup_decay_schedule,
         step_decay_schedule,
     )
-    from lrkit.scheduler import Scheduler
+    from lrkit.linter import lint
+    from lrkit.monitor import LRMonitor, RunLog, read_log
+    from lrkit.scheduler import Controller, Scheduler
+    from lrkit.tasks import Task, get_task
