@@ -1,5 +1,10 @@
 """The guide's functions and classes, on the schedule algebra, with its bugs fixed.
 
+They stay importable from ``lrkit`` because their users import them from there. Each is a thin
+wrapper over the current API -- a :class:`lrkit.Scheduler` built from a schedule of
+:mod:`lrkit.schedules` -- and its docstring names the equivalent call; new code should make
+that call directly. (The guide's ``AdaptiveLearningRate`` is :mod:`lrkit.feedback.guide`.)
+
 - the first update never runs at LR 0 (lrkit warm-up: ``(k + 1) / warmup_steps``);
 - cosine never rises again past ``total_steps`` (it holds the floor);
 - ``total_steps == warmup_steps`` is not a division by zero (the decay phase has no steps);
@@ -37,7 +42,10 @@ def linear_warmup_decay_schedule(
     min_lr_ratio: float = 0.0,
 ) -> Scheduler:
     """Linear warm-up over ``warmup_steps``, then linear decay to ``min_lr_ratio * base_lr``
-    at ``total_steps``; the floor afterwards and during warm-up."""
+    at ``total_steps``; the floor afterwards and during warm-up.
+
+    Thin wrapper: ``Scheduler(optimizer, warmup_linear(total_steps, warmup_steps,
+    min_ratio=min_lr_ratio), min_lr_ratio=min_lr_ratio)``."""
     return Scheduler(
         optimizer, warmup_linear(total_steps, warmup_steps, min_ratio=min_lr_ratio), min_lr_ratio=min_lr_ratio
     )
@@ -52,7 +60,11 @@ def cosine_annealing_schedule(
     min_lr_ratio: float | None = None,
 ) -> Scheduler:
     """Linear warm-up, then cosine from each group's base LR down to ``min_lr`` (absolute) or
-    ``min_lr_ratio * base_lr`` at ``total_steps``; the floor afterwards and during warm-up."""
+    ``min_lr_ratio * base_lr`` at ``total_steps``; the floor afterwards and during warm-up.
+
+    Thin wrapper: ``Scheduler(optimizer, warmup_cosine(total_steps, warmup_steps, min_ratio=r),
+    min_lr_ratio=r)``; with an absolute ``min_lr``, one such schedule per group (each with its
+    own ratio ``min_lr / base_lr``) and ``min_lr`` as the floor."""
     if min_lr is not None and min_lr_ratio is not None:
         raise ConfigError("min_lr and min_lr_ratio are both set.", field="min_lr_ratio", fix="keep one of them.")
     if min_lr is None:
@@ -81,14 +93,19 @@ def cosine_annealing_schedule(
 
 
 def step_decay_schedule(optimizer: Optimizer, decay_steps: int, decay_rate: float = 0.1) -> Scheduler:
-    """Multiply every group's LR by ``decay_rate`` every ``decay_steps`` updates."""
+    """Multiply every group's LR by ``decay_rate`` every ``decay_steps`` updates.
+
+    Thin wrapper: ``Scheduler(optimizer, StepDecay(step_size=decay_steps, gamma=decay_rate))``."""
     return Scheduler(optimizer, StepDecay(value=1.0, step_size=decay_steps, gamma=decay_rate))
 
 
 class CyclicalLearningRate(Scheduler):
     """The guide's triangular cyclical LR: every group goes ``base_lr -> max_lr -> base_lr``
     over ``2 * step_size`` updates, starting at ``base_lr``. Call ``step()`` after each
-    ``optimizer.step()``."""
+    ``optimizer.step()``.
+
+    Thin wrapper: a :class:`lrkit.Scheduler` of ``Cyclic(base=base_lr, max_value=max_lr,
+    step_size_up=step_size)`` whose values are absolute LRs (every group's base LR is 1)."""
 
     def __init__(
         self,

@@ -1,5 +1,10 @@
 """The guide's ``AdaptiveLearningRate``, kept compatible, with its bugs fixed.
 
+It stays importable from ``lrkit`` for the guide's users and keeps the guide's API
+(``update_lr(loss)`` writes the LR itself). New code should use the current API instead: a
+:class:`lrkit.Scheduler` with ``controller=AdaptiveController(...)`` (a noise-tested trend
+rule that scales any schedule) or ``PlateauController``.
+
 The rule is the guide's: once 10 losses are recorded, compare the newest with the one 10
 updates back; if it is higher the LR is multiplied by 0.8 (not below ``min_lr``), otherwise by
 1.05 (not above ``initial_lr``).
