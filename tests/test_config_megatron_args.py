@@ -218,3 +218,43 @@ def test_dashed_yaml_curve_value_unresolved_is_asked_for(tmp_path):
 def test_parse_shell_collects_only_what_follows_the_entry_point():
     parsed = parse_shell("torchrun --nproc_per_node 8 pretrain_gpt.py --lr 1e-3\n")
     assert parsed.launches == (("--lr", "1e-3"),)
+
+
+# -- command line ------------------------------------------------------------------------------
+
+
+def _cli(*args, input=None):
+    from typer.testing import CliRunner
+
+    from lrkit.cli import app
+
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def test_cli_show_argument_list():
+    res = _cli("show", "--json", "--", *ARGV)
+    assert res.exit_code == 0, res.output
+    import json
+
+    report = json.loads(res.output)
+    assert report["format"] == "megatron" and report["total_steps"] == 200
+    assert report["summary"]["warmup_steps"] == 20
+
+
+def test_cli_set_on_a_script_and_on_yaml(tmp_path):
+    p = tmp_path / "t.sh"
+    p.write_text(SCRIPT.replace("LR=3e-4\n", ""))
+    res = _cli("show", str(p))
+    assert res.exit_code == 2 and "--set LR=" in res.output
+    res = _cli("show", str(p), "--set", "LR=3e-4", "--json")
+    assert res.exit_code == 0, res.output
+    y = tmp_path / "m.yaml"
+    y.write_text(DASHED.replace("--lr: 0.0003", "--lr: ${LR}"))
+    assert _cli("check", str(y), "--set", "LR=3e-4").exit_code == 0
+    res = _cli("check", str(y), "--set", "LRR=3e-4")
+    assert res.exit_code == 2 and "LRR" in res.output
+
+
+def test_cli_show_takes_one_file():
+    res = _cli("show", "a.yaml", "b.yaml")
+    assert res.exit_code == 2 and "one config file" in res.output

@@ -57,6 +57,16 @@ Format = Annotated[
     typer.Option("--format", "-f", help="Read the config as this format instead of detecting it (see `lrkit list`)."),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
+Sets = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        "-s",
+        help="KEY=VALUE (repeatable): a value the config leaves open or that you want to try: a dotted key "
+        "(policy.optimizer.kwargs.lr=1e-5), a name the file refers to (${DATA_PATH}, ${oc.env:HF_HOME}), or in "
+        "a shell script / argument list a shell variable (GBS=512) or a Megatron argument (lr=3e-4).",
+    ),
+]
 Ignore = Annotated[
     list[str] | None,
     typer.Option("--ignore", help="Drop findings of this rule id (repeatable), e.g. --ignore no-warmup."),
@@ -81,10 +91,53 @@ def _run_length(cfg: Any, total_steps: int | None, source: str) -> int:
     return int(n)
 
 
-def _load(source: str, total_steps: int | None, fmt: str | None) -> tuple[Any, int]:
-    with bad_input(source):
-        cfg = read_config(source, total_steps=total_steps, format=fmt)
-        return cfg, _run_length(cfg, total_steps, source)
+def _is_arg_list(tokens: Sequence[str]) -> bool:
+    """``lrkit show -- --lr 3e-4 ...``: Megatron arguments instead of a file."""
+    return bool(tokens) and tokens[0].startswith("--")
+
+
+def _read(source: str | Sequence[str], total_steps: int | None, fmt: str | None, sets: Sequence[str] | None) -> Any:
+    from lrkit import config as config_mod
+
+    if not isinstance(source, str):
+        return config_mod.load_config(list(source), total_steps=total_steps, overrides=list(sets or ()))
+    if not sets:
+        return read_config(source, total_steps=total_steps, format=fmt)
+    if source == "-":
+        import sys
+
+        text = sys.stdin.read()
+        if not text.strip():
+            raise BadInput("standard input is empty. Fix: pipe a config in, e.g. cat run.yaml | lrkit show -")
+        return config_mod.load_config_text(text, total_steps=total_steps, format=fmt, name="<stdin>", overrides=list(sets))
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", source)
+    if path.is_dir():
+        raise IsADirectoryError(21, "Is a directory", source)
+    return config_mod.load_config(path, total_steps=total_steps, format=fmt, overrides=list(sets))
+
+
+def _load(
+    source: str | Sequence[str], total_steps: int | None, fmt: str | None, sets: Sequence[str] | None = None
+) -> tuple[Any, int]:
+    name = source if isinstance(source, str) else "<args>"
+    with bad_input(name):
+        cfg = _read(source, total_steps, fmt, sets)
+        return cfg, _run_length(cfg, total_steps, name)
+
+
+def _sources(tokens: Sequence[str], *, single: bool) -> list[str | list[str]]:
+    """Config files, or one Megatron argument list (after ``--``)."""
+    if _is_arg_list(tokens):
+        return [list(tokens)]
+    if single and len(tokens) != 1:
+        error_line(
+            f"expected one config file, got {len(tokens)} ({' '.join(tokens[:3])}{' ...' if len(tokens) > 3 else ''}). "
+            "Fix: give one file (lrkit check takes several), or Megatron arguments after --: lrkit show -- --lr 3e-4 ..."
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return list(tokens)
 
 
 def _check_ignore(ignore: Sequence[str] | None) -> None:
@@ -313,7 +366,14 @@ def _print_show(report: dict[str, Any], findings: Sequence[Finding]) -> None:
 
 
 def show(
-    config: Annotated[str, typer.Argument(help="Config file (any supported format), or - for standard input.")],
+    config: Annotated[
+        list[str],
+        typer.Argument(
+            help="Config file (any supported format; a shell script that launches Megatron-LM), - for standard "
+            "input, or Megatron arguments after --.",
+            metavar="CONFIG",
+        ),
+    ],
     total_steps: TotalSteps = None,
     every: Annotated[
         int | None,
@@ -323,6 +383,7 @@ def show(
     ] = None,
     fmt: Format = None,
     ignore: Ignore = None,
+    sets: Sets = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Show the LR a config produces: key steps, a sparkline, summary figures and the linter's
@@ -335,10 +396,14 @@ def show(
     Example:
 
         lrkit show src/lrkit/examples/lrkit_cosine.yaml --total-steps 20000 --every 2000
+
+        lrkit show -- --lr 3e-4 --min-lr 3e-5 --lr-decay-style cosine --lr-warmup-iters 100 --train-iters 2000
     """
     _check_ignore(ignore)
-    cfg, n = _load(config, total_steps, fmt)
-    with bad_input(config):
+    (source,) = _sources(config, single=True)
+    cfg, n = _load(source, total_steps, fmt, sets)
+    config_name = source if isinstance(source, str) else "<args>"
+    with bad_input(config_name):
         report = summarize(cfg, n, every=_auto_every(n) if every is None else every)
         findings = _lint(cfg, n, ignore)
     if as_json:
@@ -349,10 +414,17 @@ def show(
 
 
 def check(
-    configs: Annotated[list[str], typer.Argument(help="Config files (any supported format), or - for standard input.")],
+    configs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Config files (any supported format), - for standard input, or Megatron arguments after --.",
+            metavar="CONFIGS...",
+        ),
+    ],
     total_steps: TotalSteps = None,
     fmt: Format = None,
     ignore: Ignore = None,
+    sets: Sets = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Lint configs: every finding with its severity, the steps and values behind it, and the fix.
@@ -368,9 +440,10 @@ def check(
     results: list[dict[str, Any]] = []
     worst = 0
     out = out_console()
-    for source in configs:
+    for item in _sources(configs, single=False):
+        source = item if isinstance(item, str) else "<args>"
         try:
-            cfg, n = _load(source, total_steps, fmt)
+            cfg, n = _load(item, total_steps, fmt, sets)
             with bad_input(source):
                 findings = _lint(cfg, n, ignore)
         except typer.Exit:
@@ -406,6 +479,7 @@ def convert(
     ] = None,
     total_steps: TotalSteps = None,
     fmt: Format = None,
+    sets: Sets = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Convert a config to another format that gives the same curve.
@@ -427,7 +501,7 @@ def convert(
             f"Fix: use one of: {', '.join(config_mod.FORMATS)}."
         )
         raise typer.Exit(EXIT_BAD_INPUT)
-    cfg, n = _load(config, total_steps, fmt)
+    cfg, n = _load(config, total_steps, fmt, sets)
     with bad_input(config):
         try:
             data = config_mod.to_config(cfg, to, total_steps=n)
@@ -453,6 +527,7 @@ def plot(
     height: Annotated[int, typer.Option("--height", min=100, help="Image height in pixels.")] = 450,
     title: Annotated[str | None, typer.Option("--title", help="Title above the plot.")] = None,
     fmt: Format = None,
+    sets: Sets = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Plot one or several configs' LR curves overlaid, with a legend and their phase boundaries
@@ -478,7 +553,7 @@ def plot(
     series = []
     names = [Path(c).name if c != "-" else "<stdin>" for c in configs]
     for source, name in zip(configs, names, strict=True):
-        cfg, n = _load(source, total_steps, fmt)
+        cfg, n = _load(source, total_steps, fmt, sets)
         with bad_input(source):
             bounds = [b for b in cfg.schedule.phase_starts(n - 1) if 0 < b < n]
             curve = evaluate_curve(

@@ -95,7 +95,7 @@ def parse_arg_list(tokens: Sequence[str], *, source: str = "<args>") -> tuple[di
         tok = toks[i]
         if not isinstance(tok, str) or not tok.startswith("--") or tok == "--":
             raise ConfigError(
-                f"{source}: {tok!r} is not a --flag (Megatron's arguments are --name value pairs).",
+                f"{tok!r} is not a --flag (Megatron's arguments are --name value pairs).",
                 field="args",
                 value=tok,
                 fix="write each argument as --name value or --name=value.",
@@ -523,7 +523,7 @@ def _check_names(args: Mapping[str, Any], written: Mapping[str, str], source: st
         if close and close[0] in CURVE_ARGS:
             flag = written.get(key, "--" + key.replace("_", "-"))
             raise ConfigError(
-                f"{source}: unknown Megatron argument {flag}; did you mean --{close[0].replace('_', '-')}? "
+                f"unknown Megatron argument {flag}; did you mean --{close[0].replace('_', '-')}? "
                 "Megatron would refuse it (argparse: unrecognized arguments).",
                 field=flag,
                 value=args[key],
@@ -545,7 +545,7 @@ def _curve_args(
                 flag = written.get(key, "--" + key.replace("_", "-"))
                 what = unk.name or key
                 raise ConfigError(
-                    f"{source}: {flag} is {unk.why}; it decides the curve, so lrkit will not guess it.",
+                    f"{flag} is {unk.why}; it decides the curve, so lrkit will not guess it.",
                     field=flag,
                     value=text.replace(marker, f"${unk.name}" if unk.name else "?"),
                     fix=f"pass --set {what}=<value>.",
@@ -553,7 +553,7 @@ def _curve_args(
         if isinstance(value, str) and "$" in value:
             flag = written.get(key, "--" + key.replace("_", "-"))
             raise ConfigError(
-                f"{source}: {flag} is {value!r}, which is not resolved.",
+                f"{flag} is {value!r}, which is not resolved.",
                 field=flag,
                 value=value,
                 fix=f"pass --set {key}=<value>.",
@@ -583,7 +583,7 @@ def read_megatron_args(
     _check_names(args, written, source)
     if args.get("skip_train") is True:
         raise ConfigError(
-            f"{source}: --skip-train is set: Megatron does not train, so there is no LR curve.",
+            f"--skip-train is set: Megatron does not train, so there is no LR curve.",
             field="--skip-train",
             value=True,
             fix="drop --skip-train to see the training run's curve.",
@@ -591,7 +591,7 @@ def read_megatron_args(
     curve = _curve_args(args, written, unknowns or {}, source)
     if "step_batch_size_schedule" in curve and "global_batch_size" in curve:
         raise ConfigError(
-            f"{source}: --step-batch-size-schedule and --global-batch-size are both set; Megatron raises "
+            f"--step-batch-size-schedule and --global-batch-size are both set; Megatron raises "
             "('Cannot specify both --step-batch-size-schedule and --global-batch-size').",
             field="--global-batch-size",
             value=curve["global_batch_size"],
@@ -600,7 +600,7 @@ def read_megatron_args(
     for key in ("rampup_batch_size", "step_batch_size_schedule"):
         if key in curve:
             raise ConfigError(
-                f"{source}: --{key.replace('_', '-')} changes the batch size during the run, so Megatron's scheduler "
+                f"--{key.replace('_', '-')} changes the batch size during the run, so Megatron's scheduler "
                 "advances by a different number of samples each iteration; lrkit cannot draw that curve yet.",
                 field="--" + key.replace("_", "-"),
                 value=curve[key],
@@ -611,7 +611,7 @@ def read_megatron_args(
         flat.pop("global_batch_size", None)  # it cancels out of an iteration-based curve
     elif flat.get("global_batch_size") is None:
         raise ConfigError(
-            f"{source}: a sample-based run (--train-samples) needs the global batch size to turn samples into "
+            f"a sample-based run (--train-samples) needs the global batch size to turn samples into "
             "iterations; without --global-batch-size Megatron uses micro-batch size x data-parallel size, which "
             "depends on the cluster.",
             field="--global-batch-size",
@@ -678,7 +678,7 @@ def _script_args(parsed: ShellArgs, source: str) -> tuple[dict[str, Any], dict[s
                 words.extend(str(t) for t in items)
         if not any(t.startswith("--lr") for t in words):
             raise ConfigError(
-                f"{source}: no Megatron launch line found (a command running a *.py entry point such as "
+                f"no Megatron launch line found (a command running a *.py entry point such as "
                 "pretrain_gpt.py with --lr ...), and no argument list with --lr.",
                 field="script",
                 fix="give the script that launches training, or the arguments themselves: lrkit show -- --lr 3e-4 ...",
@@ -695,7 +695,7 @@ def _script_args(parsed: ShellArgs, source: str) -> tuple[dict[str, Any], dict[s
         if diff:
             k = diff[0]
             raise ConfigError(
-                f"{source}: the script launches Megatron {len(readings)} times with different --{k.replace('_', '-')} "
+                f"the script launches Megatron {len(readings)} times with different --{k.replace('_', '-')} "
                 f"({other.get(k)!r} and {args.get(k)!r}); lrkit cannot tell which run you mean.",
                 field="--" + k.replace("_", "-"),
                 fix=f"pass --set {k}=<value>, or give the arguments of one run: lrkit show -- --lr ...",
@@ -726,7 +726,7 @@ def read_megatron_shell(
             k = diff[0]
             flag = "--" + k.replace("_", "-")
             raise ConfigError(
-                f"{source}: {flag} depends on an if/case/for block that sets ${name}: it is {args.get(k)!r} when the "
+                f"{flag} depends on an if/case/for block that sets ${name}: it is {args.get(k)!r} when the "
                 f"block runs and {other.get(k)!r} when it does not; lrkit does not run the script to find out.",
                 field=flag,
                 fix=f"pass --set {k}=<value> (or --set {name}=... as the block would set it).",
@@ -735,7 +735,7 @@ def read_megatron_shell(
         name = key.lstrip("-").replace("-", "_")
         if name not in CURVE_ARGS and name not in args:
             raise ConfigError(
-                f"{source}: --set {key}: the script neither uses ${key} nor passes --{name.replace('_', '-')}.",
+                f"--set {key}: the script neither uses ${key} nor passes --{name.replace('_', '-')}.",
                 field=key,
                 fix="--set a variable the script reads or a Megatron argument (lr, train_iters, ...).",
             )
