@@ -167,3 +167,65 @@ def test_noam_peak_finding_reports_the_curves_own_peak():
     lrs = r.lr_schedule(np.arange(800))
     assert f.evidence["peak"] == pytest.approx(lrs.max(), rel=1e-12)
     assert int(lrs.argmax()) == 40
+
+
+def _nemo(sched, trainer=None, lr=2e-4):
+    cfg = {"model": {"optim": {"name": "adamw", "lr": lr, "sched": sched}}}
+    if trainer is not None:
+        cfg["trainer"] = trainer
+    return cfg
+
+
+def test_trainer_max_steps_wins_over_sched_max_steps_as_modelpt_does():
+    # ModelPT.setup_optimization: optim.sched.max_steps = trainer.max_steps when that is >= 0
+    cfg = _nemo({"name": "CosineAnnealing", "warmup_steps": 10, "min_lr": 1e-5, "max_steps": 750}, {"max_steps": 100})
+    r = load_config(cfg)
+    assert r.total_steps == 100 and r.context["max_steps"] == 100
+    ref = [ref_lr("CosineAnnealing", 2e-4, k, max_steps=100, warmup=10, min_lr=1e-5) for k in range(100)]
+    assert max_rel_diff(r.lrs(100), np.array(ref), 2e-4) <= TOL
+    assert "decay-horizon-too-short" not in {f.rule for f in r.findings}
+    (f,) = [f for f in r.findings if f.rule == "nemo-max-steps-replaced"]
+    assert f.evidence == {"sched.max_steps": 750, "trainer.max_steps": 100}
+    # the run length from epochs (trainer.max_steps -1): sched.max_steps is what NeMo uses
+    r = load_config(_nemo(cfg["model"]["optim"]["sched"], {"max_steps": -1, "max_epochs": 3}))
+    assert r.context["max_steps"] == 750
+
+
+def test_total_steps_stands_for_trainer_max_steps_and_fills_mandatory():
+    cfg = _nemo({"name": "CosineAnnealing", "warmup_steps": 10}, {"max_steps": "???"})
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    assert err.value.field == "trainer.max_steps" and "--set trainer.max_steps=" in err.value.fix
+    r = load_config(cfg, total_steps=200)
+    assert r.total_steps == 200 and r.context["max_steps"] == 200
+    with pytest.raises(ConfigError, match="--total-steps"):
+        load_config(_nemo({"name": "CosineAnnealing", "warmup_steps": 10}, {"max_epochs": 5}))
+
+
+def test_degenerate_constant_steps_is_shown_with_an_error_finding():
+    # warm-up + constant_steps >= max_steps: NeMo runs the warm-up and then min_lr (no division)
+    sched = {"name": "CosineAnnealing", "warmup_steps": 60, "constant_steps": 50, "min_lr": 1e-5}
+    r = load_config(_nemo(sched, {"max_steps": 100}))
+    ref = [ref_lr("CosineAnnealing", 2e-4, k, max_steps=100, warmup=60, constant=50, min_lr=1e-5) for k in range(100)]
+    assert max_rel_diff(r.lrs(100), np.array(ref), 2e-4) <= TOL
+    assert [f.severity for f in r.findings if f.rule == "nemo-no-decay"] == ["error"]
+
+
+def test_sched_args_form():
+    # prepare_lr_scheduler: sched.args.params are the scheduler's keyword arguments
+    sched = {"name": "CosineAnnealing", "args": {"name": "auto", "params": {"warmup_steps": 10, "min_lr": 1e-5}}}
+    a = load_config(_nemo(sched, {"max_steps": 100}))
+    b = load_config(_nemo({"name": "CosineAnnealing", "warmup_steps": 10, "min_lr": 1e-5}, {"max_steps": 100}))
+    np.testing.assert_array_equal(a.lrs(100), b.lrs(100))
+
+
+def test_torch_schedulers_registered_in_nemo():
+    r = load_config(_nemo({"name": "StepLR", "step_size": 30, "gamma": 0.5}, {"max_steps": 100}))
+    assert r.lrs(100)[29] == pytest.approx(2e-4) and r.lrs(100)[30] == pytest.approx(1e-4)
+    # ExponentialLR is an epoch scheduler in NeMo: one factor per epoch of updates
+    cfg = _nemo({"name": "ExponentialLR", "gamma": 0.9}, {"max_epochs": 4})
+    with pytest.raises(ConfigError, match="per epoch"):
+        load_config(cfg)
+    r = load_config(cfg, total_steps=40)
+    assert r.lrs(40)[9] == pytest.approx(2e-4) and r.lrs(40)[10] == pytest.approx(1.8e-4)
+    assert "nemo-epoch-scheduler" in {f.rule for f in r.findings}

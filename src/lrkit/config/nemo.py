@@ -52,6 +52,37 @@ def _find_optim(data: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
     raise ConfigError("no optim section found.", field="model.optim", fix="add model.optim: {name, lr, sched: {...}}.")
 
 
+def _trainer_max_steps(data: Mapping[str, Any], total_steps: int | None) -> int | None:
+    """The run length as ModelPT sees it: ``--total-steps`` stands for ``trainer.max_steps``
+    (and so also wins over a ``???`` there); -1, absent or unresolved and no total: None."""
+    if total_steps is not None:
+        return total_steps
+    trainer = data.get("trainer")
+    value = trainer.get("max_steps") if isinstance(trainer, Mapping) else None
+    if value is None or value == -1:
+        return None
+    return F.steps(value, "trainer.max_steps", minimum=0) or None
+
+
+def _sched_args(sched: Mapping[str, Any], spath: str) -> tuple[dict[str, Any], str]:
+    """``prepare_lr_scheduler``'s ``args`` form: ``sched.args`` replaces the keys beside it; its
+    ``params`` are the scheduler's keyword arguments (``args.name: auto`` names the policy's own
+    parameter class, whose defaults are the policy's)."""
+    sched = dict(sched)
+    if "args" not in sched:
+        return sched, spath
+    args = F.mapping(sched.pop("args"), F.join(spath, "args"))
+    apath = F.join(spath, "args")
+    out = {k: v for k, v in sched.items() if k in ("name", "max_steps", "monitor", "reduce_on_plateau", "iters_per_batch")}
+    if "name" in args:
+        F.check_keys(args, ("name", "params"), apath, what="sched.args")
+        params = F.mapping(args.get("params") or {}, F.join(apath, "params"))
+        out.update({k: v for k, v in params.items()})
+        return out, F.join(apath, "params")
+    out.update({k: v for k, v in args.items()})
+    return out, apath
+
+
 def _count(sched: Mapping[str, Any], steps_key: str, ratio_key: str, max_steps: int, path: str) -> int:
     if sched.get(steps_key) is not None and sched.get(ratio_key) is not None:
         raise ConfigError(
@@ -78,27 +109,44 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
     for key in ("weight_decay", "betas", "eps", "momentum"):
         if key in optim:
             optimizer[key] = optim[key]
-    trainer_max = F.dig(data, "trainer.max_steps")
-    trainer_max = F.steps(trainer_max, "trainer.max_steps", minimum=1) if trainer_max not in (None, -1) else None
+    trainer_max = _trainer_max_steps(data, total_steps)
     if sched is None:
         from lrkit.schedules import Constant
 
         return ResolvedConfig(Constant(1.0), lr, total_steps or trainer_max, "nemo", source, (), {}, optimizer, dict(data), None)
-    name = F.choice(sched.get("name"), F.join(spath, "name"), NEMO_POLICIES)
+    sched, spath = _sched_args(sched, spath)
+    name = F.choice(sched.get("name"), F.join(spath, "name"), (*NEMO_POLICIES, *_TORCH_IN_NEMO))
+    if name in _TORCH_IN_NEMO:
+        return _read_torch_in_nemo(data, sched, spath, name, lr, optimizer, trainer_max, total_steps, source)
     F.check_keys(sched, (*_COMMON, *_POLICY_KEYS[name]), spath, what=name)
-    if sched.get("max_steps") not in (None, -1):
-        max_steps = F.steps(sched["max_steps"], F.join(spath, "max_steps"), minimum=1)
-    elif trainer_max is not None:
+    findings: list[Finding] = []
+    sched_max = F.need(sched.get("max_steps"), F.join(spath, "max_steps"))
+    # ModelPT.setup_optimization: a trainer with max_steps >= 0 overwrites sched.max_steps; only
+    # when the run length comes from epochs (trainer.max_steps -1) does sched.max_steps count
+    if trainer_max is not None:
         max_steps = trainer_max
-    elif total_steps is not None:
-        max_steps = total_steps
+        if sched_max not in (None, -1) and F.steps(sched_max, F.join(spath, "max_steps"), minimum=0) != trainer_max:
+            findings.append(
+                Finding(
+                    rule="nemo-max-steps-replaced",
+                    severity="info",
+                    message=f"sched.max_steps={sched_max} is not used: NeMo's ModelPT replaces it with the trainer's "
+                    f"max_steps ({trainer_max}).",
+                    fix="drop sched.max_steps (or make it equal trainer.max_steps) so the file says what runs.",
+                    evidence={"sched.max_steps": sched_max, "trainer.max_steps": trainer_max},
+                    source=F.join(spath, "max_steps"),
+                )
+            )
+    elif sched_max not in (None, -1):
+        max_steps = F.steps(sched_max, F.join(spath, "max_steps"), minimum=1)
     else:
         raise ConfigError(
-            "max_steps is unknown (NeMo takes it from trainer.max_steps).",
-            field=F.join(spath, "max_steps"),
-            fix="set trainer.max_steps or sched.max_steps, or pass total_steps.",
+            "the run length is unknown: trainer.max_steps is not set (NeMo then counts max_epochs passes over the "
+            "data) and sched.max_steps is not either.",
+            field="trainer.max_steps",
+            fix="pass the run length in optimizer updates (CLI: --total-steps N).",
         )
-    run = total_steps if total_steps is not None else (trainer_max or max_steps)
+    run = total_steps if total_steps is not None else max_steps
     w = _count(sched, "warmup_steps", "warmup_ratio", max_steps, spath)
     hold = _count(sched, "hold_steps", "hold_ratio", max_steps, spath)
     const = _count(sched, "constant_steps", "constant_ratio", max_steps, spath)
@@ -136,7 +184,7 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
         context["decay_steps"] = max_steps - w - const
     elif name != "NoamAnnealing":
         context["decay_steps"] = max_steps - max(w, fields["hold_steps"])
-    findings = _quirks(name, fields, lr, run, spath, schedule)
+    findings += _quirks(name, fields, lr, run, spath, schedule)
     return ResolvedConfig(schedule, lr, run, "nemo", source, tuple(findings), context, optimizer, dict(data), None)
 
 
@@ -170,6 +218,20 @@ def _quirks(
                     source=F.join(spath, "warmup_steps"),
                 )
             )
+    if name == "CosineAnnealing" and m - w - f["constant_steps"] <= 0:
+        c = f["constant_steps"]
+        what = f"the warm-up ({w}) plus constant_steps ({c})" if c else f"the warm-up ({w})"
+        out.append(
+            Finding(
+                rule="nemo-no-decay",
+                severity="error",
+                message=f"{what} reach max_steps ({m}): there is no decay; NeMo runs the warm-up and then drops "
+                "straight to min_lr.",
+                fix="shorten the warm-up or constant_steps, or set max_steps to the run length.",
+                evidence={"warmup_steps": w, "constant_steps": c, "max_steps": m},
+                source=F.join(spath, "constant_steps" if c else "warmup_steps"),
+            )
+        )
     if name == "SquareRootAnnealing" and w > 0:
         out.append(
             Finding(
@@ -206,3 +268,73 @@ def _quirks(
             )
         )
     return out
+
+
+#: torch schedulers NeMo's ``AVAILABLE_SCHEDULERS`` registers by name; ExponentialLR and
+#: ReduceLROnPlateau are stepped once per epoch (``EPOCH_SCHEDULERS``), the others per update
+_TORCH_IN_NEMO = ("StepLR", "ExponentialLR", "CyclicLR", "ReduceLROnPlateau")
+_NOT_KWARGS = ("name", "max_steps", "monitor", "reduce_on_plateau", "interval", "frequency", "iters_per_batch",
+               "t_max_epochs", "t_accumulate_grad_batches", "t_limit_train_batches", "t_num_workers")
+
+
+def _read_torch_in_nemo(
+    data: Mapping[str, Any], sched: Mapping[str, Any], spath: str, name: str, lr: float, optimizer: dict[str, Any],
+    trainer_max: int | None, total_steps: int | None, source: str,
+) -> ResolvedConfig:
+    """A torch scheduler named in ``optim.sched``: built as ``cls(optimizer, **args)`` (max_steps
+    dropped: these classes do not take it), stepped per update, or per epoch for ExponentialLR."""
+    from lrkit.config.torch_schedulers import translate
+
+    if name == "ReduceLROnPlateau":
+        raise ConfigError(
+            "ReduceLROnPlateau follows the validation metric, so its curve cannot be drawn before the run.",
+            field=F.join(spath, "name"),
+            value=name,
+            fix="preview the starting LR with a constant schedule, or use a closed-form scheduler.",
+        )
+    kwargs = {k: v for k, v in sched.items() if k not in _NOT_KWARGS}
+    findings: list[Finding] = []
+    run = total_steps if total_steps is not None else trainer_max
+    if name == "ExponentialLR":
+        gamma = F.number(kwargs.get("gamma"), F.join(spath, "gamma"), low=0.0, low_open=True)
+        epochs = F.dig(data, "trainer.max_epochs")
+        if run is None or epochs in (None, -1):
+            raise ConfigError(
+                "NeMo steps ExponentialLR once per epoch: the curve per update needs the updates per epoch, which is "
+                "the run length divided by trainer.max_epochs.",
+                field="trainer.max_epochs" if epochs in (None, -1) else "trainer.max_steps",
+                fix="give trainer.max_epochs and the run length in updates (CLI: --total-steps N).",
+            )
+        epochs = F.steps(epochs, "trainer.max_epochs", minimum=1)
+        per_epoch = run // epochs
+        if per_epoch * epochs != run or per_epoch < 1:
+            raise ConfigError(
+                f"the run length {run} is not a whole number of epochs ({epochs}): the updates per epoch are unknown.",
+                field="trainer.max_epochs",
+                value=epochs,
+                fix="pass --total-steps as trainer.max_epochs times the updates per epoch.",
+            )
+        schedule, info = translate("StepLR", {"step_size": per_epoch, "gamma": gamma}, spath, peak=lr)
+        findings.append(
+            Finding(
+                rule="nemo-epoch-scheduler",
+                severity="info",
+                message=f"NeMo steps ExponentialLR once per epoch: the LR is multiplied by {gamma:g} every {per_epoch} "
+                f"updates ({run} updates / {epochs} epochs).",
+                fix="no action needed if that is intended.",
+                evidence={"updates_per_epoch": per_epoch},
+                source=F.join(spath, "name"),
+            )
+        )
+    else:
+        schedule, info = translate(name, kwargs, spath, peak=lr)
+    if run is None:
+        hz = schedule.horizon
+        if hz is None:
+            raise ConfigError(
+                "the run length is unknown (trainer.max_steps is not set).",
+                field="trainer.max_steps",
+                fix="pass the run length in optimizer updates (CLI: --total-steps N).",
+            )
+    context: dict[str, Any] = {"policy": name, "pieces": [{**info, "start": 0}]}
+    return ResolvedConfig(schedule, lr, run, "nemo", source, tuple(findings), context, optimizer, dict(data), None)

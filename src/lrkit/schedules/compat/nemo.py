@@ -91,20 +91,18 @@ class NemoLR(Schedule):
                 value=w,
                 fix="set warmup_steps or warmup_ratio.",
             )
-        if p not in ("NoamAnnealing", "WarmupPolicy", "WarmupHoldPolicy") and m - w <= 0 and p != "SquareRootAnnealing":
-            if not (p == "CosineAnnealing" and self.constant_steps > 0 and m - w - self.constant_steps > 0):
-                raise ConfigError(
-                    f"the warm-up ({w} steps) leaves no decay before max_steps ({m}); NeMo divides by zero.",
-                    field="warmup_steps",
-                    value=w,
-                    fix="use a warm-up shorter than max_steps.",
-                )
-        if p == "CosineAnnealing" and self.constant_steps > 0 and m - w - self.constant_steps <= 0:
+        # CosineAnnealing evaluates its decay only for warmup < step <= max_steps (and the
+        # constant_steps form only up to warmup + decay): with no room for a decay NeMo runs the
+        # warm-up and then min_lr, never dividing by zero; the reader reports it as an error finding
+        if (
+            p not in ("NoamAnnealing", "WarmupPolicy", "WarmupHoldPolicy", "SquareRootAnnealing", "CosineAnnealing")
+            and m - w <= 0
+        ):
             raise ConfigError(
-                f"warm-up ({w}) plus constant_steps ({self.constant_steps}) leave no decay before max_steps ({m}).",
-                field="constant_steps",
-                value=self.constant_steps,
-                fix="shorten constant_steps or the warm-up.",
+                f"the warm-up ({w} steps) leaves no decay before max_steps ({m}); NeMo divides by zero.",
+                field="warmup_steps",
+                value=w,
+                fix="use a warm-up shorter than max_steps.",
             )
         if p == "PolynomialHoldDecayAnnealing" and m - max(w, self.hold_steps) <= 0:
             raise ConfigError(
