@@ -19,6 +19,7 @@ from lrkit.diagnosis.advice import fix_lower_peak, lr_phrase
 from lrkit.diagnosis.curve import LossCurve, fmt_loss, loss_value
 from lrkit.diagnosis.formatting import fmt_lr, fmt_step, nice
 from lrkit.diagnosis.lr_context import LRInUse
+from lrkit.diagnosis.outcome import level_text
 from lrkit.diagnosis.signals import causal_median, forward_medians, reversals, rolling_median, wide_rolling_median
 from lrkit.findings import Finding
 
@@ -85,7 +86,7 @@ def find_divergence(c: LossCurve, nonfinite_step: int | None, lr: LRInUse, all_s
         "lr_at_onset": lr_on,
         "best_step": int(c.steps[ib]),
         "best_loss": float(np.exp(t[ib]) if c.log else t[ib]),
-        "final_loss": float(np.exp(t[-1]) if c.log else t[-1]),
+        "final_loss": c.end,
     }
     if nonfinite_step is not None:
         evidence["nonfinite_step"] = int(nonfinite_step)
@@ -93,7 +94,7 @@ def find_divergence(c: LossCurve, nonfinite_step: int | None, lr: LRInUse, all_s
         f"the loss became NaN/inf at step {fmt_step(nonfinite_step)}"
         if nonfinite_step is not None
         else f"the loss climbed from {evidence['best_loss']:.4g} (step {fmt_step(evidence['best_step'])}) "
-        f"to {evidence['final_loss']:.4g} and stayed there"
+        f"to {level_text(evidence['final_loss'])} and stayed there"
     )
     if onset_i is not None and nonfinite_step is not None:
         what += f" after climbing since step {fmt_step(onset_step)}"

@@ -47,7 +47,8 @@ def uniform_over(level: float) -> int | None:
     return k if k >= 2 and abs(math.log(k) - level) <= 0.01 * level else None
 
 
-def _level(v: float) -> str:
+def level_text(v: float) -> str:
+    """A loss level, named ``ln k`` when it is one (uniform predictions over ``k`` classes)."""
     k = uniform_over(v)
     return f"{v:.4g}" + (f" (= ln {k:,}: uniform predictions over {k:,} classes/tokens)" if k else "")
 
@@ -71,7 +72,7 @@ def find_frozen(c: LossCurve) -> Finding | None:
         rule="frozen-loss",
         severity="error",
         message=(
-            f"Frozen: the loss is exactly {_level(value)} at {points:,} logged points in a row "
+            f"Frozen: the loss is exactly {level_text(value)} at {points:,} logged points in a row "
             f"(steps {fmt_step(c.steps[a])}-{fmt_step(c.steps[b])}, {points / c.n:.0%} of the log): "
             "the weights are not changing."
         ),
@@ -95,7 +96,7 @@ def find_never_learned(c: LossCurve, eval_gain: float | None, lr: LRInUse | None
         rule="never-learned",
         severity="error",
         message=(
-            f"Never learned: the loss stayed at its starting level, {c.start:.4g} -> {_level(c.end)}, over "
+            f"Never learned: the loss stayed at its starting level, {c.start:.4g} -> {level_text(c.end)}, over "
             f"{fmt_step(c.steps[-1] - c.steps[0])} steps ({c.n:,} logged points)."
         ),
         fix=_BUG_FIRST
@@ -123,7 +124,7 @@ def find_end_above_start(c: LossCurve, lr: LRInUse) -> Finding | None:
         rule="diverging",
         severity="error",
         message=(
-            f"Diverged: the loss ended at {_level(c.end)}, {c.end / c.start:.3g}x above where it started "
+            f"Diverged: the loss ended at {level_text(c.end)}, {c.end / c.start:.3g}x above where it started "
             f"({c.start:.4g}); it rose from step {fmt_step(c.steps[i0])}{lr_phrase(lr, int(c.steps[i0]), lr_on)}."
         ),
         fix=fix_lower_peak(lr, int(c.steps[i0]), lr_on, factor=0.5, extra="and clip gradients (max_norm=1.0)"),

@@ -1,0 +1,225 @@
+"""The diagnosis on small logs written to mirror real runs of the corpus in
+benchmarks/data/diagnose (each test names the shape it mirrors)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from lrkit.diagnosis import diagnose
+from lrkit.linter import lint
+from lrkit.schedules import warmup_cosine
+
+WARMUP_RULES = ("warmup-too-long", "warmup-too-short", "warmup-longer-than-run", "no-warmup")
+
+
+def _warmup_findings(total: int, warmup: int) -> list[str]:
+    return [f.rule for f in lint(warmup_cosine(total, warmup, peak=1e-4), total_steps=total) if f.rule in WARMUP_RULES]
+
+
+# -- divergence visible anywhere --------------------------------------------------------------------
+
+
+def test_blow_up_to_ln_vocab_in_a_ten_row_log_is_diverging():
+    # QLoRA at LR 5: 1.64 -> 11.8, then it sits at 10.37 = ln(32,000): uniform over the vocabulary
+    steps = np.arange(10, 110, 10)
+    y = np.array([1.64, 1.52, 11.8, 10.9, 10.4, 10.37, 10.37, 10.38, 10.37, 10.37])
+    d = diagnose(steps, y, np.full(10, 5.0))
+    assert d.verdict == "diverging", str(d)
+    f = d.of("diverging")[0]
+    assert "ln" in f.message and f.evidence["onset_step"] <= 30
+    assert d.suggested_lr is not None and d.suggested_lr < 5.0
+
+
+# -- stuck: frozen or never learned ------------------------------------------------------------------
+
+
+def test_a_loss_frozen_at_exactly_one_value_is_stuck_never_healthy():
+    # flat at exactly 0.25000 for 90% of the run
+    y = np.concatenate([np.linspace(0.7, 0.25, 20), np.full(180, 0.25)])
+    d = diagnose(np.arange(200), y)
+    assert d.verdict == "stuck" and not d.ok
+    (f,) = d.of("stuck")
+    assert f.rule == "frozen-loss" and "bug" in f.fix and d.suggested_lr is None
+
+
+def test_a_classifier_pinned_at_ln_4_is_stuck_with_bug_first_advice():
+    rng = np.random.default_rng(1)
+    y = np.log(4) * np.exp(rng.normal(0, 0.002, 300))
+    d = diagnose(np.arange(300), y, np.full(300, 1e-3))
+    assert d.verdict == "stuck"
+    f = d.of("stuck")[0]
+    assert "ln 4" in f.message and "bug" in f.fix
+    assert "raise" not in f.fix.lower() and d.suggested_lr is None
+
+
+def test_an_lm_stuck_at_7_6_for_11k_steps_is_stuck_not_slow():
+    rng = np.random.default_rng(2)
+    steps = np.arange(49, 11_000, 50)
+    y = 7.65 * np.exp(rng.normal(0, 0.006, steps.size)) - 0.0001 * np.arange(steps.size)
+    d = diagnose(steps, y)
+    assert d.verdict == "stuck", str(d)
+    assert not d.of("slow")
+
+
+# -- overfitting from the eval loss ------------------------------------------------------------------
+
+
+def _whisper_like() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    steps = np.arange(25, 5001, 25)
+    y = np.round(np.maximum(0.9 * np.exp(-steps / 300), 0.0002), 4)  # logged to 4 decimals
+    lrs = np.where(steps < 500, 1e-5 * steps / 500, 1e-5 * (5000 - steps) / 4500)
+    es = np.array([1000, 2000, 3000, 4000, 5000])
+    ey = np.array([0.3075, 0.3558, 0.4214, 0.4519, 0.4679])
+    return steps, y, lrs, es, ey
+
+
+def test_eval_loss_rising_while_train_falls_is_overfitting_with_the_best_step():
+    steps, y, lrs, es, ey = _whisper_like()
+    d = diagnose(steps, y, lrs, eval_steps=es, eval_losses=ey)
+    assert d.verdict == "overfitting", str(d)
+    (f,) = d.of("overfitting")
+    assert f.evidence["best_step"] == 1000
+    assert "restore" in f.fix and "regularisation" in f.fix and "decay earlier" in f.fix
+    assert not re.search(r"(raise|increase) the (peak )?LR", f.fix) and d.suggested_lr is None
+    assert d.summary["best_eval_step"] == 1000
+    assert diagnose(steps, y, lrs).verdict != "overfitting"  # the training loss alone cannot show it
+
+
+def test_an_eval_loss_flat_within_noise_is_not_overfitting():
+    steps, y, lrs, es, _ = _whisper_like()
+    d = diagnose(steps, y, lrs, eval_steps=es, eval_losses=np.array([0.66, 0.52, 0.4853, 0.4906, 0.4917]))
+    assert d.verdict != "overfitting", str(d)
+
+
+# -- spikes against the log's resolution and the run's outcome ----------------------------------------
+
+
+def test_four_decimal_rounding_near_3e_4_is_never_a_spike():
+    rng = np.random.default_rng(3)
+    steps = np.arange(0, 2000, 10)
+    y = np.concatenate([0.9 * np.exp(-np.arange(60) / 8), np.full(140, 0.0003)])
+    y[60:] += rng.choice([0.0, 0.0, 0.0, 0.0001, 0.0005], 140)  # 0.0003 -> 0.0008 jumps
+    y = np.round(y, 4)
+    d = diagnose(steps, y, np.full(steps.size, 2e-5))
+    assert not d.of("spikes") and not d.of("oscillating"), str(d)
+    assert d.suggested_lr is None
+
+
+def test_a_brief_excursion_in_a_run_that_converged_by_six_orders_is_not_spikes():
+    # physics-informed: 230 -> 2e-4, one excursion to 0.05 on the way
+    rng = np.random.default_rng(4)
+    steps = np.arange(0, 320_000, 800)
+    y = 230 * np.exp(-steps / 20_000) + 2e-4
+    y *= np.exp(rng.normal(0, 0.05, steps.size))
+    y[200:203] = [0.05, 0.02, 0.004]
+    d = diagnose(steps, y)
+    assert d.verdict == "converged", str(d)
+    assert not d.of("spikes")
+
+
+def test_one_bad_batch_is_a_spike_only_when_it_undoes_the_run():
+    # near-converged classifier: 0.26 -> 0.0014, one two-step jump 0.002 -> 0.0465 undone at once
+    steps = np.arange(10, 640, 10)
+    y = np.maximum(0.26 * np.exp(-steps / 60), 0.0014)
+    y[40:42] = [0.0193, 0.0465]
+    d = diagnose(steps, np.round(y, 4), np.linspace(2e-4, 1e-6, steps.size))
+    assert not d.of("spikes"), str(d)
+    # a PINN otherwise steady 0.15 -> 0.044 where one step jumps 0.05 -> 126: a real blow-up
+    rng = np.random.default_rng(5)
+    steps = np.arange(49, 63_000, 50)
+    y = (0.1 * np.exp(-steps / 5000) + 0.044) * np.exp(rng.normal(0, 0.05, steps.size))
+    y[320] = 126.0
+    assert diagnose(steps, y).verdict == "spikes"
+
+
+# -- converged -----------------------------------------------------------------------------------------
+
+
+def test_a_loss_of_exactly_zero_is_converged_not_a_plateau():
+    # trivial or leaked labels: exactly 0 from step ~900
+    steps = np.arange(10, 1510, 10)
+    y = np.round(np.where(steps < 900, 0.85 * np.exp(-steps / 40), 0.0), 4)
+    d = diagnose(steps, y, np.linspace(5e-5, 2.5e-5, steps.size))
+    assert d.verdict == "converged" and d.ok, str(d)
+    assert not d.of("plateau")
+    assert "leak" in d.findings[0].fix and d.suggested_lr is None
+
+
+# -- schedule findings from the logged LR --------------------------------------------------------------
+
+
+def test_a_warmup_longer_than_the_run_is_a_schedule_finding_with_lint_clean_advice():
+    # a warm-up of 421 steps in a 420-step run: the LR rises the whole run
+    steps = np.arange(0, 420, 5)
+    lrs = 1e-4 * (steps + 1) / 421
+    y = 2.0 * np.exp(-steps / 150) + 0.5
+    d = diagnose(steps, y, lrs)
+    assert d.verdict == "schedule", str(d)
+    (f,) = d.of("schedule")
+    assert f.rule == "warmup-never-ends"
+    warm = f.evidence["suggested_warmup_steps"]
+    assert f"{warm:,} steps" in f.fix
+    assert _warmup_findings(420, warm) == []
+
+
+def test_lr_at_zero_for_updates_is_a_schedule_finding():
+    steps = np.arange(0, 1000, 10)
+    lrs = np.where(steps < 700, 1e-3 * (1 - steps / 700), 0.0)
+    y = 2.0 * np.exp(-steps / 200) + 0.5
+    d = diagnose(steps, y, lrs)
+    assert [f.rule for f in d.of("schedule")] == ["lr-zero"]
+    # Hugging Face logs LR 0 at the very last step: that is no finding
+    steps = np.arange(10, 260, 10)
+    assert diagnose(steps, 2.3 * np.exp(-steps / 60) + 1.2, 2e-4 * (1 - steps / 250)).verdict == "healthy"
+
+
+def test_a_decay_that_ends_long_before_the_run_is_a_schedule_finding():
+    steps = np.arange(0, 1000, 10)
+    lrs = np.where(steps < 400, 1e-3 * np.cos(np.pi / 2 * steps / 400) + 1e-9, 1e-9)
+    y = 2.0 * np.exp(-steps / 200) + 0.5
+    d = diagnose(steps, y, lrs)
+    (f,) = d.of("schedule")
+    assert f.rule == "decay-ends-early" and f.evidence["start_step"] <= 410
+
+
+# -- advice is a config lrkit check accepts -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("total", "warmup"), [(2_000, 200), (10_000, 1_000)])
+def test_warmup_advice_lints_clean(total, warmup):
+    # divergence just after warm-up (the docs' example): the advice must be a config check accepts
+    for t, w in ((total, warmup), (total, total // 100)):  # and from a 1% warm-up, one to lengthen
+        _check_warmup_advice(t, w)
+
+
+def _check_warmup_advice(total: int, warmup: int) -> None:
+    sched = warmup_cosine(total, warmup, peak=4e-4)
+    steps = np.arange(0, min(total, 4 * warmup + 200))
+    rng = np.random.default_rng(6)
+    y = (2.0 * np.exp(-steps / 100) + 1.0) * np.exp(rng.normal(0, 0.02, steps.size))
+    onset = warmup + 10
+    y[onset:] *= np.exp((steps[onset:] - onset) / 15.0)
+    d = diagnose(steps, y, schedule=sched)
+    assert d.verdict == "diverging"
+    fix = d.of("diverging")[0].fix
+    m = re.search(r"warm-up (?:to|of about) ([\d,]+) steps", fix)
+    if warmup >= 0.05 * total:
+        assert m is None, fix  # already 5-10% of the run: lengthening it is what check refuses
+    else:
+        assert m is not None, fix
+        advised = int(m.group(1).replace(",", ""))
+        assert advised > warmup and _warmup_findings(total, advised) == []
+
+
+# -- one start and end loss -------------------------------------------------------------------------------
+
+
+def test_findings_quote_the_summary_start_and_end_loss():
+    rng = np.random.default_rng(7)
+    y = 7.65 * np.exp(rng.normal(0, 0.006, 200))
+    d = diagnose(np.arange(200), y)
+    f = d.of("stuck")[0]
+    assert f"{d.summary['start_loss']:.4g}" in f.message and f"{d.summary['end_loss']:.4g}" in f.message
