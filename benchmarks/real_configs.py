@@ -8,7 +8,7 @@ Usage::
 DIR is a checkout named ``<owner>+<name>`` (kept outside this repository). Each file is given
 one *source* by where it lives (table below). A file is read with ``lrkit.config.load_config``
 as a user would: first as it is; when lrkit asks for the run length, again with
-``total_steps=1000`` (``--total-steps``); when it asks for a value by name (``--set NAME=...``),
+``total_steps=100000`` (``--total-steps``); when it asks for a value by name (``--set NAME=...``),
 again with a stand-in value for each name it asks for (``--set``). The result is one of
 
 - ``exact``: read, and the curve equals the framework's own code (max relative difference
@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-STAND_IN_TOTAL = 1000
+STAND_IN_TOTAL = 100_000
 TOL = 1e-9
 
 # -- sources --------------------------------------------------------------------------------
@@ -360,7 +360,11 @@ def ref_megatron(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | No
     return out
 
 
-_NEMO_EPOCH_LIKE = ("StepLR", "ExponentialLR", "CyclicLR", "ReduceLROnPlateau")
+_NEMO_EPOCH_LIKE = ("ExponentialLR", "ReduceLROnPlateau")
+
+
+def assisted_total(cfg: Any) -> bool:
+    return bool(getattr(cfg, "_bench_total", False))
 
 
 def ref_nemo1(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | None:
@@ -377,14 +381,19 @@ def ref_nemo1(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | None:
     if not sched_cfg:
         return np.full(n, lr)
     name = sched_cfg.get("name")
-    tmax = (raw.get("trainer") or {}).get("max_steps") if isinstance(raw.get("trainer"), Mapping) else None
+    trainer = raw.get("trainer") if isinstance(raw.get("trainer"), Mapping) else {}
+    tmax = trainer.get("max_steps")
+    if not isinstance(tmax, int):
+        tmax = None
+    if assisted_total(cfg):
+        tmax = cfg.total_steps  # --total-steps stands for the trainer's max_steps
     if tmax is not None and tmax >= 0:
         sched_cfg["max_steps"] = tmax
-    if sched_cfg.get("max_steps") in (None, -1) or isinstance(sched_cfg.get("max_steps"), str):
+    if not isinstance(sched_cfg.get("max_steps"), int) or sched_cfg.get("max_steps") == -1:
         sched_cfg["max_steps"] = cfg.total_steps
     args = dict(sched_cfg.pop("args")) if "args" in sched_cfg else dict(sched_cfg)
-    if "params" in args and isinstance(args["params"], Mapping):
-        args = {**{k: v for k, v in args.items() if k not in ("name", "params")}, **args["params"]}
+    if "name" in args:  # prepare_lr_scheduler: only args.params count (on the params class's defaults)
+        args = dict(args.get("params") or {})
     for k in ("name", "t_max_epochs", "t_accumulate_grad_batches", "t_limit_train_batches", "t_num_workers",
               "monitor", "reduce_on_plateau", "interval", "frequency", "iters_per_batch"):
         args.pop(k, None)
@@ -401,6 +410,18 @@ def ref_nemo1(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | None:
         warnings.simplefilter("ignore")
         sched = cls(opt, **args)
     if name in _NEMO_EPOCH_LIKE:
+        # Lightning steps an 'epoch'-interval scheduler once per epoch
+        per_epoch = cfg.total_steps // int(trainer["max_epochs"])
+        out = np.empty(n)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for k in range(n):
+                out[k] = opt.param_groups[0]["lr"]
+                opt.step()
+                if (k + 1) % per_epoch == 0:
+                    sched.step()
+        return out
+    if name in ("StepLR", "CyclicLR"):
         return _step_torch(sched, opt, n)
     out = np.empty(n)
     with warnings.catch_warnings():
@@ -506,6 +527,7 @@ def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int,
         for _attempt in range(6):
             try:
                 cfg = _load(path, src.fmt, total, sets)
+                object.__setattr__(cfg, "_bench_total", total is not None)
                 break
             except ConfigError as err:
                 msg = str(err)

@@ -229,3 +229,20 @@ def test_torch_schedulers_registered_in_nemo():
     r = load_config(cfg, total_steps=40)
     assert r.lrs(40)[9] == pytest.approx(2e-4) and r.lrs(40)[10] == pytest.approx(1.8e-4)
     assert "nemo-epoch-scheduler" in {f.rule for f in r.findings}
+
+
+def test_sched_args_keys_beside_params_are_ignored_as_nemo_does():
+    sched = {"name": "CosineAnnealing", "max_steps": -1, "args": {"name": "auto", "warmup_ratio": 0.1}}
+    r = load_config(_nemo(sched, {"max_steps": 100}))
+    assert r.context["warmup_steps"] == 0  # CosineAnnealingParams' default, not 0.1
+    (f,) = [f for f in r.findings if f.rule == "nemo-args-ignored"]
+    assert f.evidence["ignored"] == ["model.optim.sched.args.warmup_ratio"]
+
+
+def test_set_replaces_an_interpolation_to_a_mandatory_value():
+    cfg = {"max_epochs": "???", **_nemo({"name": "ExponentialLR", "gamma": 0.9}, {"max_epochs": "${max_epochs}"})}
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg, total_steps=40)
+    assert "--set trainer.max_epochs=" in err.value.fix
+    assert load_config(cfg, total_steps=40, overrides={"trainer.max_epochs": "4"}).lrs(40)[10] == pytest.approx(1.8e-4)
+    assert load_config(cfg, total_steps=40, overrides=["max_epochs=4"]).lrs(40)[10] == pytest.approx(1.8e-4)

@@ -404,8 +404,38 @@ def apply_overrides(data: Any, overrides: Mapping[str, Any] | None, *, name: str
                     fix="--set a dotted key of the config (e.g. policy.optimizer.kwargs.lr=1e-5) or a name it refers "
                     "to as ${NAME}.",
                 )
-        OmegaConf.update(cfg, key, value, merge=True, force_add=True)
+        cfg = _set_dotted(cfg, key, value)
     return OmegaConf.to_container(cfg, resolve=False), added
+
+
+def _set_dotted(cfg: Any, key: str, value: Any) -> Any:
+    """``key`` (``a.b[1].c``) set to ``value`` on plain data, never resolving what it replaces
+    (an interpolation to a ``???`` would raise)."""
+    from omegaconf import OmegaConf
+
+    data = OmegaConf.to_container(cfg, resolve=False)
+    parts = [p for p in re.split(r"\.|(\[\d+\])", key) if p]
+    cur: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        index = int(part[1:-1]) if part.startswith("[") else None
+        if index is not None:
+            if not isinstance(cur, list) or index >= len(cur):
+                raise ConfigError(f"--set {key}: {part} is not an item of a list there.", field=key, fix="check the key.")
+            if last:
+                cur[index] = value
+            else:
+                cur = cur[index]
+            continue
+        if not isinstance(cur, dict):
+            raise ConfigError(f"--set {key}: {part!r} is below a value, not a section.", field=key, fix="check the key.")
+        if last:
+            cur[part] = value
+        else:
+            if not isinstance(cur.get(part), dict | list):
+                cur[part] = {}
+            cur = cur[part]
+    return OmegaConf.create(data)
 
 
 def _lazy(node: Any) -> Any:

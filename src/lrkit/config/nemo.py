@@ -75,9 +75,12 @@ def _sched_args(sched: Mapping[str, Any], spath: str) -> tuple[dict[str, Any], s
     apath = F.join(spath, "args")
     out = {k: v for k, v in sched.items() if k in ("name", "max_steps", "monitor", "reduce_on_plateau", "iters_per_batch")}
     if "name" in args:
-        F.check_keys(args, ("name", "params"), apath, what="sched.args")
+        # prepare_lr_scheduler reads only args.params here: keys beside it are ignored
         params = F.mapping(args.get("params") or {}, F.join(apath, "params"))
         out.update({k: v for k, v in params.items()})
+        ignored = [k for k in args if k not in ("name", "params")]
+        if ignored:
+            out["__ignored__"] = [F.join(apath, k) for k in ignored]
         return out, F.join(apath, "params")
     out.update({k: v for k, v in args.items()})
     return out, apath
@@ -118,8 +121,21 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
     name = F.choice(sched.get("name"), F.join(spath, "name"), (*NEMO_POLICIES, *_TORCH_IN_NEMO))
     if name in _TORCH_IN_NEMO:
         return _read_torch_in_nemo(data, sched, spath, name, lr, optimizer, trainer_max, total_steps, source)
-    F.check_keys(sched, (*_COMMON, *_POLICY_KEYS[name]), spath, what=name)
     findings: list[Finding] = []
+    ignored = sched.pop("__ignored__", None)
+    if ignored:
+        findings.append(
+            Finding(
+                rule="nemo-args-ignored",
+                severity="warning",
+                message=f"{', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} not used: with sched.args.name "
+                "NeMo takes the scheduler's arguments from sched.args.params only (the policy's defaults otherwise).",
+                fix="move them under sched.args.params.",
+                evidence={"ignored": ignored},
+                source=ignored[0],
+            )
+        )
+    F.check_keys(sched, (*_COMMON, *_POLICY_KEYS[name]), spath, what=name)
     sched_max = F.need(sched.get("max_steps"), F.join(spath, "max_steps"))
     # ModelPT.setup_optimization: a trainer with max_steps >= 0 overwrites sched.max_steps; only
     # when the run length comes from epochs (trainer.max_steps -1) does sched.max_steps count
@@ -296,6 +312,8 @@ def _read_torch_in_nemo(
     findings: list[Finding] = []
     run = total_steps if total_steps is not None else trainer_max
     if name == "ExponentialLR":
+        # NeMo passes these keys to torch's ExponentialLR, which takes gamma (and last_epoch)
+        F.check_keys(kwargs, ("gamma", "last_epoch"), spath, what="ExponentialLR")
         gamma = F.number(kwargs.get("gamma"), F.join(spath, "gamma"), low=0.0, low_open=True)
         epochs = F.dig(data, "trainer.max_epochs")
         if run is None or epochs in (None, -1):

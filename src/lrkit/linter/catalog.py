@@ -52,6 +52,7 @@ READER_RULES: dict[str, str] = {
     "nemo-max-steps-replaced": "NeMo's ModelPT replaces sched.max_steps with trainer.max_steps",
     "nemo-no-decay": "NeMo CosineAnnealing's warm-up (+ constant_steps) reaches max_steps: no decay, then min_lr",
     "nemo-epoch-scheduler": "NeMo steps this torch scheduler once per epoch, not per update",
+    "nemo-args-ignored": "keys beside sched.args.params that NeMo does not use",
 }
 
 #: a run longer than this that never decays gets ``never-decays``
