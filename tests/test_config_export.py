@@ -6,9 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lrkit import lint
 from lrkit.config import load_config, to_config
 from lrkit.errors import ConfigError
 from lrkit.schedules import (
@@ -40,8 +42,9 @@ def same_curve(a, b, n, peak):
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_examples_round_trip_where_expressible(path):
+    """Over the run's updates: an export leaves out what would only start after the last one."""
     r = load_config(path)
-    n = r.total_steps + 300
+    n = r.total_steps
     exported = 0
     for fmt in FORMATS:
         try:
@@ -89,14 +92,23 @@ def test_round_trip_property(sched_total, fmt, peak):
         return
     back = load_config(d, format=fmt)
     assert back.total_steps == total
-    assert same_curve(lambda s: peak * sched(s), back.lr_schedule, total + 200, peak) <= 1e-9
+    # over the run: pieces that would start after the last update are left out
+    assert same_curve(lambda s: peak * sched(s), back.lr_schedule, total, peak) <= 1e-9
 
 
 def test_absolute_schedule_splits_into_peak_and_factor():
     d = to_config(warmup_cosine(100, 10, peak=1.0) * 3e-4, "nemo_rl", total_steps=100)
     assert d["policy"]["optimizer"]["kwargs"]["lr"] == 3e-4
-    assert d["policy"]["scheduler"][-1] == {"milestones": [10, 100]}
+    assert d["policy"]["scheduler"][-1] == {"milestones": [10]}  # the floor after step 99 is never used
     assert d["grpo"] == {"max_num_steps": 100}
+
+
+def test_without_a_run_length_the_nemo_rl_export_holds_the_floor_for_ever():
+    s = warmup_cosine(100, 10, min_ratio=0.1)
+    d = to_config(s, "nemo_rl", peak_lr=3e-4)
+    assert d["policy"]["scheduler"][-1] == {"milestones": [10, 100]}
+    back = load_config(d, format="nemo_rl", total_steps=5000)
+    assert same_curve(s * 3e-4, back.lr_schedule, 5000, 3e-4) <= 1e-9
 
 
 def test_lrkit_warmup_cosine_is_megatron_wsd():
@@ -125,3 +137,78 @@ def test_refusals_name_what_cannot_be_expressed(sched, fmt, words):
 def test_unknown_format():
     with pytest.raises(ConfigError, match="did you mean|Did you mean"):
         to_config(Constant(1.0), "nemorl_")
+
+
+# -- a config lrkit writes from a clean one checks clean ------------------------------------
+
+RUN = 10_000
+
+
+def _families():
+    from lrkit.schedules import CosineRestarts, Cyclic, InverseSqrt, OneCycle, PiecewiseConstant, warmup_constant
+
+    return {
+        "warmup_cosine": warmup_cosine(RUN, 500, min_ratio=0.1),
+        "warmup_cosine_to_0": warmup_cosine(RUN, 100),
+        "warmup_cosine_1pct": warmup_cosine(100_000, 1000, min_ratio=0.01),
+        "warmup_linear": warmup_linear(RUN, 500, min_ratio=0.0),
+        "warmup_constant": warmup_constant(500),
+        "wsd_linear": WarmupStableDecay(1.0, 500, 7500, 2000, 0.0, "linear"),
+        "wsd_cosine": WarmupStableDecay(1.0, 300, 7700, 2000, 0.1, "cosine"),
+        "cosine": Cosine(1.0, RUN, 0.1),
+        "linear": Linear(1.0, 0.1, RUN),
+        "constant": Constant(1.0),
+        "step": StepDecay(1.0, 3000, 0.5),
+        "multistep": MultiStep(1.0, (5000, 8000), 0.1),
+        "exponential": Exponential(1.0, 0.9997),
+        "polynomial": Polynomial(1.0, 0.0, RUN, 2.0),
+        "restarts": CosineRestarts(1.0, 2500),
+        "one_cycle": OneCycle(total_steps=RUN),
+        "cyclic": Cyclic(base=0.1, max_value=1.0, step_size_up=1000),
+        "inverse_sqrt": Warmup(InverseSqrt(timescale=500), 500),
+        "piecewise": PiecewiseConstant((5000, 8000), (1.0, 0.3, 0.1)),
+        "seq": Sequence((Linear(0.1, 1.0, 400), Cosine(1.0, RUN - 400, 0.1)), (400,)),
+    }
+
+
+def _loud(findings):
+    return [f"{f.severity} {f.rule}: {f.message}" for f in findings if f.severity in ("warning", "error")]
+
+
+def _export_findings(source, fmt):
+    """The warning/error findings of ``source`` exported to ``fmt`` and read back, or None when
+    the format cannot express it."""
+    try:
+        d = to_config(source, fmt)
+    except ConfigError as err:
+        assert err.field == "format" and err.fix
+        return None
+    back = load_config(d, format=fmt, total_steps=source.total_steps)
+    assert same_curve(source.lr_schedule, back.lr_schedule, source.total_steps, source.peak_lr) <= 1e-9, fmt
+    return _loud(lint(back))
+
+
+@pytest.mark.parametrize("name", list(_families()))
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_exported_family_checks_as_clean_as_it_was(name, fmt):
+    from lrkit.config.resolved import ResolvedConfig
+
+    sched = _families()[name]
+    d = to_config(sched, "lrkit", peak_lr=3e-4, total_steps=RUN if name != "warmup_cosine_1pct" else 100_000)
+    source = load_config(d, format="lrkit")
+    assert isinstance(source, ResolvedConfig)
+    if _loud(lint(source)):
+        pytest.skip(f"{name} is not clean to begin with: {_loud(lint(source))}")
+    found = _export_findings(source, fmt)
+    if found is not None:
+        assert found == [], (name, fmt, yaml.safe_dump(to_config(source, fmt)))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_exported_clean_example_checks_clean(path, fmt):
+    source = load_config(path)
+    if _loud(lint(source)):
+        return  # a flawed example: its findings are the point
+    found = _export_findings(source, fmt)
+    assert not found, (path.name, fmt, found)

@@ -3,8 +3,9 @@
 - ``lrkit``: always (the algebra dict under ``training.scheduler.schedule``).
 - ``nemo_rl``: a list of torch schedulers and a ``{milestones: [...]}`` entry for
   ``SequentialLR``. lrkit's warm-up ``(k + 1) / W`` is ``LinearLR(start_factor=1/W,
-  total_iters=W - 1)``; a cosine that must hold its floor gets a ``ConstantLR`` after it
-  (torch's cosine would climb back).
+  total_iters=W - 1)``; a cosine that must hold its floor within the run gets a ``ConstantLR``
+  after it (torch's cosine would climb back). With a run length, pieces that would only start
+  after the last update are left out: the curve matches over the run's updates.
 - ``megatron`` / ``nemo_rl_megatron``: Megatron's styles. An lrkit warm-up followed by a
   cosine or linear decay is Megatron's ``WSD`` with ``lr_warmup_iters = W - 1``,
   ``lr_warmup_init = peak / W`` and a cool-down over the whole decay, which reproduces it
@@ -239,8 +240,9 @@ def _nemo_rl(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
             "CyclicLR", base_lr=sched.base * peak, max_lr=sched.max_value * peak, step_size_up=sched.step_size_up,
             step_size_down=sched.step_size_down, mode=sched.mode, gamma=sched.gamma, cycle_momentum=False)
         return out
-    # run length ignored: the exported curve must match for ever, not only within this run
-    pieces = _pieces(sched, peak, None)
+    # over the run's updates the curve matches; pieces that would start after the last update
+    # (a floor after a cosine that ends with the run) are left out: the run never reaches them
+    pieces = _pieces(sched, peak, total)
     # a piece that never runs (its start at or after the next start) is dropped
     kept: list[tuple[int, dict[str, Any]]] = []
     for start, entry in pieces:

@@ -141,6 +141,15 @@ def rule_milestones(run: Run) -> None:
         runs_for = starts[i + 1] - starts[i]
         if length is None or length == runs_for:
             continue
+        if short_name(p.get("name")) == "ConstantLR":
+            factor = piece_value(p, "factor")
+            factor = 1.0 / 3 if factor is None else factor  # torch's default
+            if runs_for < length or (isinstance(factor, int | float) and factor == 1.0):
+                continue  # a constant cut short by its milestone, or a factor 1 that never changes anything
+        if runs_for - length == 1 and math.isclose(run.at(starts[i + 1] - 1), run.at(starts[i + 1]), rel_tol=1e-9):
+            # it reaches its end one update before the milestone, at the value the next piece starts
+            # from: a warm-up whose last update runs at the peak (lrkit's convention), not a hold
+            continue
         name = short_name(p.get("name"))
         if runs_for < length:
             effect = (

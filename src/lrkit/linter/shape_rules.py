@@ -87,7 +87,7 @@ def rule_warmup(run: Run) -> None:
                 warmup_steps=0,
                 total_steps=n,
             )
-    elif share < 0.01:
+    elif w + 1 < 0.01 * n:  # one update of slack: frameworks differ on whether the update at the peak counts
         run.add(
             "warmup-too-short",
             f"the warm-up lasts {w} of {n} updates ({fmt_pct(share)} of the run), under the usual 1-10%.",
@@ -159,7 +159,8 @@ def rule_horizon(run: Run) -> None:
 
 
 def rule_rises(run: Run) -> None:
-    """After the curve first reaches its peak, does it ever climb back above a lower point?"""
+    """After the curve first reaches its peak, does it climb back above a lower point during the
+    run? A rise that starts after the last update is no finding: the run never trains at it."""
     if periodic(run.schedule) or run.curve is None or run.peak <= 0:
         return
     c = run.curve
@@ -180,21 +181,17 @@ def rule_rises(run: Run) -> None:
     high_i = start + first + int(np.argmax(tail[first:]))
     low_step, high_step, rise_step = int(c.steps[low_i]), int(c.steps[high_i]), int(c.steps[start + first])
     n = c.total
-    inside = rise_step < n
-    where = (
-        f"inside the run (from step {rise_step} of {n})"
-        if inside
-        else f"after the run's {n} updates (a resumed or extended run would train at it)"
-    )
+    if rise_step >= n:
+        return  # the rise starts after the last update: this run never trains at it
     end = f" (its end is step {int(run.horizon)})" if run.horizon is not None else ""
     run.add(
         "lr-rises-again",
         f"the LR decays to {fmt_lr(float(v[low_i]))} at step {low_step} and then climbs back to "
-        f"{fmt_lr(float(v[high_i]))} at step {high_step}{end}, {where}.",
+        f"{fmt_lr(float(v[high_i]))} at step {high_step}{end}, inside the run (from step {rise_step} of {n}).",
         "hold the floor after the decay ends: use a closed-form schedule (lrkit's cosine never rises past "
         "its steps), set the cosine's T_max / num_training_steps to the steps it must cover, or add a constant "
         "piece at the floor.",
-        severity="error" if inside else "warning",
+        severity="error",
         steps=[low_step, rise_step, high_step],
         values=[float(v[low_i]), float(v[start + first]), float(v[high_i])],
         total_steps=n,
