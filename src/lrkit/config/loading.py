@@ -389,8 +389,7 @@ def apply_overrides(data: Any, overrides: Mapping[str, Any] | None, *, name: str
     added: set[str] = set()
     for key, value in values.items():
         head = key.split(".")[0]
-        exists = OmegaConf.select(cfg, key, default="__lrkit_absent__", throw_on_missing=False) != "__lrkit_absent__"
-        if not exists and head not in cfg:
+        if head not in cfg:
             if "." not in key and _mentions(original, key):
                 added.add(key)
             else:
