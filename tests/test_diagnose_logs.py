@@ -5,6 +5,8 @@ logs are small ones written here in each logger's shape."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -126,6 +128,14 @@ def test_header_and_findings_quote_one_start_and_end_loss(tmp_path):
     assert f"{start:.4g}" in msg and f"{end:.4g}" in msg
     res = CliRunner().invoke(_app(), ["diagnose", str(_stuck_csv(tmp_path))])
     assert f"loss {start:.4g} -> {end:.4g}" in res.output.splitlines()[0]
+
+
+def test_the_shipped_log_quotes_the_same_start_and_end_in_header_and_finding():
+    log = Path(__file__).resolve().parents[1] / "src/lrkit/data/logs/digits_lr_too_high.csv"
+    out = CliRunner().invoke(_app(), ["diagnose", str(log)]).output
+    head = out.splitlines()[0].split("loss ", 1)[1].split(" (")[0]  # "2.298 -> 2.302"
+    pairs = re.findall(r"\(([\d.]+ -> [\d.]+)\)", out)
+    assert pairs and all(p == head for p in pairs), (head, pairs)
 
 
 def test_json_errors_are_json(tmp_path):

@@ -62,6 +62,7 @@ def test_an_lm_stuck_at_7_6_for_11k_steps_is_stuck_not_slow():
     d = diagnose(steps, y)
     assert d.verdict == "stuck", str(d)
     assert not d.of("slow")
+    assert "= ln" not in d.of("stuck")[0].message  # 7.6 is ln of some number; only meaningful ones are named
 
 
 # -- overfitting from the eval loss ------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from lrkit.diagnosis.advice import fix_lower_peak, lr_phrase
-from lrkit.diagnosis.curve import LossCurve, fmt_loss, loss_value
+from lrkit.diagnosis.curve import LossCurve, loss_value
 from lrkit.diagnosis.formatting import fmt_lr, fmt_step, nice
 from lrkit.diagnosis.lr_context import LRInUse
 from lrkit.diagnosis.outcome import level_text
@@ -49,7 +49,7 @@ def find_divergence(c: LossCurve, nonfinite_step: int | None, lr: LRInUse, all_s
             message=(
                 f"Diverged: the loss jumped to {c.y[int(np.argmax(c.z))]:.4g} at step {fmt_step(c.steps[i0])}"
                 f"{lr_phrase(lr, int(c.steps[i0]), lr_on)} and never got below where it started "
-                f"({fmt_loss(c, t[0])} -> {fmt_loss(c, t[-1])})."
+                f"({c.start:.4g} -> {c.end:.4g})."
             ),
             fix=fix_lower_peak(lr, int(c.steps[i0]), lr_on, factor=0.5, extra="and clip gradients (max_norm=1.0)"),
             evidence={
@@ -57,7 +57,7 @@ def find_divergence(c: LossCurve, nonfinite_step: int | None, lr: LRInUse, all_s
                 "lr_at_onset": lr_on,
                 "best_step": int(c.steps[ib]),
                 "best_loss": loss_value(c, t[ib]),
-                "final_loss": loss_value(c, t[-1]),
+                "final_loss": c.end,
             },
             source="diagnose",
         )

@@ -6,7 +6,8 @@
 - **never learned**: the end level is within 3% of the start level over at least 20 logged
   points (within 10% when the start is within 1% of ``ln k``: a classifier that never left
   chance), the best trend level never went 10% below the start, and the eval loss (if any) did
-  not improve by that margin either; a level within 1% of ``ln k`` is named (uniform over ``k`` classes);
+  not improve by that margin either; a level at ``ln k`` is named (uniform over ``k`` classes:
+  ``k <= 20`` within 0.5%, or a common vocabulary size within 0.2%);
 - **ended above the start** (a divergence): the end level is over 1.2x the start level (log-loss
   runs) -- a run that blew up early, or sits at ``ln(vocab)`` after a blow-up, however short;
 - **converged**: the end level is 0 or at most 1/1000 of the start level.
@@ -39,17 +40,33 @@ _BUG_FIRST = (
 )
 
 
-def uniform_over(level: float) -> int | None:
-    """``k`` when ``level`` is within 1% of ``ln k`` (k >= 2): a classifier predicting uniformly."""
-    if not math.isfinite(level) or level < 0.99 * math.log(2) or level > 14:
+#: vocabulary sizes of common tokenizers: a loss at ln(V) is uniform over the vocabulary
+VOCAB_SIZES = (30_522, 32_000, 32_100, 32_128, 32_768, 50_257, 50_304, 51_865, 65_536, 100_277, 128_256, 151_936, 250_002)
+
+
+def uniform_over(level: float, *, rel: float = 0.01, max_k: int | None = None) -> int | None:
+    """``k`` when ``level`` is within ``rel`` (relative) of ``ln k``, ``k >= 2`` (and at most
+    ``max_k``): the loss of a model predicting uniformly over ``k`` classes."""
+    if not math.isfinite(level) or level < (1 - rel) * math.log(2) or level > 14:
         return None
     k = round(math.exp(level))
-    return k if k >= 2 and abs(math.log(k) - level) <= 0.01 * level else None
+    if max_k is not None and k > max_k:
+        return None
+    return k if k >= 2 and abs(math.log(k) - level) <= rel * level else None
+
+
+def named_uniform(level: float) -> int | None:
+    """``k`` worth naming: a small class count (``k <= 20``, within 0.5%) or a common
+    vocabulary size (within 0.2%); larger ``k`` match any level and say nothing."""
+    k = uniform_over(level, rel=0.005, max_k=20)
+    if k is not None:
+        return k
+    return next((v for v in VOCAB_SIZES if abs(math.log(v) - level) <= 0.002 * level), None)
 
 
 def level_text(v: float) -> str:
     """A loss level, named ``ln k`` when it is one (uniform predictions over ``k`` classes)."""
-    k = uniform_over(v)
+    k = named_uniform(v)
     return f"{v:.4g}" + (f" (= ln {k:,}: uniform predictions over {k:,} classes/tokens)" if k else "")
 
 
@@ -106,7 +123,7 @@ def find_never_learned(c: LossCurve, eval_gain: float | None, lr: LRInUse | None
             if (peak := (lr.peak() if lr is not None else None))
             else ""
         ),
-        evidence={"start_loss": c.start, "end_loss": c.end, "uniform_over": uniform_over(c.end)},
+        evidence={"start_loss": c.start, "end_loss": c.end, "uniform_over": named_uniform(c.end)},
         source="diagnose",
     )
 

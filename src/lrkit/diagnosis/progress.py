@@ -73,7 +73,16 @@ def find_plateau_or_slow(
     c: LossCurve, lr: LRInUse, steps_all: np.ndarray, *, eval_improving: bool = False, eval_flat: bool = False
 ) -> list[Finding]:
     out: list[Finding] = []
-    gentle = fine_tune_like(lr) or c.n < 30 or eval_improving
+    why_gentle = (
+        "a fine-tune's LR (peak at most 1e-4 or unknown)"
+        if fine_tune_like(lr)
+        else f"a short log ({c.n} points)"
+        if c.n < 30
+        else "the eval loss is still improving"
+        if eval_improving
+        else ""
+    )
+    gentle = bool(why_gentle)
     # the training loss still falls but the eval loss has stopped: more steps or a higher LR would not help
     eval_done = eval_flat
     n = c.n
@@ -129,10 +138,7 @@ def find_plateau_or_slow(
                 "loss still falls, so a longer run or a higher LR would mostly fit the training set."
             )
         elif gentle:
-            fix = (
-                "nothing needs to change: a fine-tune (peak LR <= 1e-4), a short log or a run still improving on "
-                "its eval loss often ends like this; train longer if the loss should go lower."
-            )
+            fix = f"nothing needs to change ({why_gentle}); train longer if the loss should go lower."
         out.append(
             Finding(
                 rule="slow-convergence",
