@@ -129,3 +129,59 @@ def test_syntax_errors_name_the_place_once():
         load_config_text("a: \x07", name="run.yaml")
     assert str(err.value).startswith("run.yaml: not valid YAML/JSON (") and "::" not in str(err.value)
     assert "that line" not in err.value.fix
+
+
+# -- resolve only what the curve needs ---------------------------------------------------------
+
+_RL = (
+    "policy:\n  optimizer: {name: torch.optim.AdamW, kwargs: {lr: 1.0e-5}}\n"
+    "  scheduler: {name: torch.optim.lr_scheduler.ConstantLR, kwargs: {factor: 1.0, total_iters: 1}}\n"
+    "grpo: {max_num_steps: 10}\n"
+)
+
+
+def test_unresolved_values_outside_the_curve_do_not_stop_a_reading(monkeypatch):
+    monkeypatch.delenv("LRKIT_TEST_UNSET", raising=False)
+    text = _RL + (
+        "data: {path: '${oc.env:LRKIT_TEST_UNSET}/train', other: '${DATA_PATH}/x', need: '???'}\n"
+        "logger: {name: '${unknown_resolver:1}', n: '${mul:2,3}', m: '${multiply:2,3}'}\n"
+    )
+    r = load_config_text(text)
+    assert r.peak_lr == 1e-5 and r.raw["logger"]["n"] == 6 and r.raw["logger"]["m"] == 6
+
+
+def test_unresolved_value_the_curve_needs_is_asked_for_by_key(monkeypatch):
+    monkeypatch.delenv("LRKIT_TEST_UNSET", raising=False)
+    text = _RL.replace("lr: 1.0e-5", "lr: '${oc.env:LRKIT_TEST_UNSET}'")
+    with pytest.raises(ConfigError) as err:
+        load_config_text(text)
+    assert err.value.field == "policy.optimizer.kwargs.lr" and "--set policy.optimizer.kwargs.lr=" in err.value.fix
+    assert load_config_text(text, overrides=["policy.optimizer.kwargs.lr=2e-5"]).peak_lr == 2e-5
+    assert load_config_text(text, overrides={"LRKIT_TEST_UNSET": "3e-5"}).peak_lr == 3e-5
+    with pytest.raises(ConfigError, match="Did you mean 'optimizer'"):
+        load_config_text(_RL, overrides=["policy.optimzer.kwargs.lr=2e-5"])
+
+
+def test_hydra_group_defaults(tmp_path):
+    (tmp_path / "opt").mkdir()
+    (tmp_path / "opt" / "fast.yaml").write_text("kwargs: {lr: 4.0e-5}\nname: torch.optim.AdamW\n")
+    (tmp_path / "run.yaml").write_text(
+        "defaults:\n  - _self_\n  - {optional tp_overlap@model: missing_option}\n  - opt@policy.optimizer: fast\n"
+        + _RL.replace("lr: 1.0e-5", "lr: 1.0e-5, weight_decay: 0.1")
+    )
+    r = load_config(tmp_path / "run.yaml")
+    assert r.peak_lr == 4e-5  # the group is merged after _self_, at its package
+    assert r.optimizer["weight_decay"] == 0.1
+    assert not [f for f in r.findings if f.rule == "config-not-merged"]  # optional: silent
+    (tmp_path / "run2.yaml").write_text("defaults:\n  - {tp_overlap@model: absent}\n" + _RL)
+    (f,) = [f for f in load_config(tmp_path / "run2.yaml").findings if f.rule == "config-not-merged"]
+    assert "tp_overlap=absent" in f.message
+
+
+def test_yaml_merge_key_then_override_is_not_a_duplicate():
+    data = load_config_text(
+        "x: &B {a: 1, b: 2}\ny:\n  <<: *B\n  b: 3\n" + _RL
+    ).raw
+    assert data["y"] == {"a": 1, "b": 3}
+    with pytest.raises(ConfigError, match="first at line 1"):
+        load_config_text("grpo: {max_num_steps: 1}\n" + _RL)

@@ -388,16 +388,16 @@ def apply_overrides(data: Any, overrides: Mapping[str, Any] | None, *, name: str
     cfg = OmegaConf.create(dict(data))
     added: set[str] = set()
     for key, value in values.items():
-        head = key.split(".")[0]
-        if head not in cfg:
+        parent = _parent_missing(original, key)
+        if parent is not None:
             if "." not in key and _mentions(original, key):
                 added.add(key)
             else:
                 from lrkit.errors import did_you_mean
 
                 raise ConfigError(
-                    f"{name}: --set {key}: the config has no {head!r} and nothing in it refers to {key!r}."
-                    f"{did_you_mean(head, [str(k) for k in cfg.keys()])}",
+                    f"{name}: --set {key}: the config has no {parent!r} and nothing in it refers to {key!r}."
+                    f"{did_you_mean(parent.rsplit('.', 1)[-1], _siblings(original, parent))}",
                     field=key,
                     value=overrides[key],
                     fix="--set a dotted key of the config (e.g. policy.optimizer.kwargs.lr=1e-5) or a name it refers "
@@ -405,6 +405,30 @@ def apply_overrides(data: Any, overrides: Mapping[str, Any] | None, *, name: str
                 )
         cfg = _set_dotted(cfg, key, value)
     return OmegaConf.to_container(cfg, resolve=False), added
+
+
+def _parent_missing(data: Any, key: str) -> str | None:
+    """The first missing section on the way to ``key`` (its last part may be new), or None.
+    A top-level name with no section above it counts as missing unless the file has it."""
+    parts = key.split(".")
+    cur: Any = data
+    for i, part in enumerate(parts):
+        name = re.sub(r"\[\d+\]$", "", part)
+        if not isinstance(cur, Mapping) or name not in cur:
+            if i == len(parts) - 1 and i > 0:
+                return None
+            return ".".join(parts[: i + 1])
+        cur = cur[name]
+        for idx in re.findall(r"\[(\d+)\]", part):
+            cur = cur[int(idx)] if isinstance(cur, list) and int(idx) < len(cur) else None
+    return None
+
+
+def _siblings(data: Any, path: str) -> list[str]:
+    parent = data
+    for part in path.split(".")[:-1]:
+        parent = parent.get(part) if isinstance(parent, Mapping) else None
+    return [str(k) for k in parent] if isinstance(parent, Mapping) else []
 
 
 def _set_dotted(cfg: Any, key: str, value: Any) -> Any:
