@@ -156,3 +156,20 @@ def test_one_cycle_takes_the_warmup_as_pct_start():
 def test_string_learning_rate_and_peak():
     r = load_config(cfg(learning_rate="2e-5", max_steps=10, warmup_steps=0))
     assert r.peak_lr == 2e-5 and math.isclose(r.lr_schedule(0), 2e-5)
+
+
+def test_jagged_restarts_dip_every_restart():
+    r = load_config(cfg(learning_rate=1.0, lr_scheduler="constant", jagged_restart_steps=10,
+                        jagged_restart_warmup_steps=4, jagged_restart_anneal_steps=2))
+    # the wrapper is built one step ahead: update t runs at its step s = t + 1; from s = 8 (R - A) on it
+    # anneals over 2 steps to 0.001 at each multiple of 10 and warms back up over 4
+    assert lr_at(r, 6, 7, 8, 9, 10, 13) == pytest.approx([1.0, 1.0, 0.5005, 0.001, 0.25075, 1.0], rel=1e-12)
+
+
+def test_jagged_restarts_floor_is_the_min_lr_ratio_and_rl_ignores_them():
+    r = load_config(cfg(learning_rate=1.0, lr_scheduler="constant", jagged_restart_steps=10, cosine_min_lr_ratio=0.2))
+    assert r.lr_schedule(9) == pytest.approx(0.2)  # anneal_steps defaults to 1: s = 10 is the dip
+    assert load_config(cfg(learning_rate=1.0, lr_scheduler="constant", jagged_restart_steps=10, rl="dpo")).lr_schedule(9) == 1.0
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg(learning_rate=1.0, lr_scheduler="rex", max_steps=100, jagged_restart_steps=10))
+    assert err.value.field == "jagged_restart_steps"

@@ -37,8 +37,8 @@ from lrkit.config.hf import _optimizer, read_hf
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
-from lrkit.schedules import OneCycle, Schedule
-from lrkit.schedules.compat import HF_TYPES, AxolotlLambda, HFLambda
+from lrkit.schedules import OneCycle, Schedule, Shift
+from lrkit.schedules.compat import HF_TYPES, AxolotlLambda, HFLambda, JaggedRestarts
 
 __all__ = ["AXOLOTL_SCHEDULERS", "RL_TYPES", "read_axolotl"]
 
@@ -168,13 +168,6 @@ def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: st
     name = F.choice(name, "lr_scheduler", AXOLOTL_SCHEDULERS)
     rl = _rl(data)
     kw = dict(F.mapping(data.get("lr_scheduler_kwargs") or {}, "lr_scheduler_kwargs"))
-    if data.get("jagged_restart_steps"):
-        raise ConfigError(
-            "lrkit does not reproduce axolotl's jagged restarts (ReLoRA's JaggedLRRestartScheduler) yet.",
-            field="jagged_restart_steps",
-            value=data["jagged_restart_steps"],
-            fix="remove jagged_restart_steps to preview the underlying schedule.",
-        )
     run = _run(data, rl, total_steps)
     findings: list[Finding] = []
     hf_name = "cosine" if name in ("one_cycle", "rex") else name
@@ -250,9 +243,50 @@ def _as_axolotl(res: ResolvedConfig, data: Mapping[str, Any], findings: list[Fin
                 context: dict[str, Any]) -> ResolvedConfig:
     ctx = {**res.context, **context}
     ctx.pop("lr_scheduler_type", None)
+    schedule = _jagged(res, data, ctx, findings)
     return dataclasses.replace(
-        res, format="axolotl", findings=(*res.findings, *findings), context=ctx, optimizer=optimizer, raw=dict(data)
+        res, schedule=schedule, format="axolotl", findings=(*res.findings, *findings), context=ctx,
+        optimizer=optimizer, raw=dict(data)
     )
+
+
+def _jagged(res: ResolvedConfig, data: Mapping[str, Any], ctx: dict[str, Any], findings: list[Finding]) -> Schedule:
+    """ReLoRA's ``JaggedLRRestartScheduler`` around the curve, when ``jagged_restart_steps`` is set
+    (only axolotl's supervised trainer gets it)."""
+    restart = data.get("jagged_restart_steps")
+    if not restart:
+        return res.schedule
+    if data.get("rl"):
+        findings.append(Finding(rule="ignored-key", severity="warning", source="jagged_restart_steps",
+                                message="jagged_restart_steps is not passed to axolotl's RL trainers: no restarts."))
+        return res.schedule
+    if data.get("lr_scheduler") in ("rex", "one_cycle"):
+        raise ConfigError(
+            f"lrkit does not reproduce jagged restarts around lr_scheduler {data['lr_scheduler']!r} (RexLR keeps its "
+            "own step count; torch's OneCycleLR raises one step before the end).",
+            field="jagged_restart_steps",
+            value=restart,
+            fix="preview it without jagged_restart_steps, or with lr_scheduler: cosine.",
+        )
+    if res.controller is not None:
+        raise ConfigError(
+            "jagged restarts wrap a scheduler with a curve; reduce_lr_on_plateau has none.",
+            field="jagged_restart_steps",
+            value=restart,
+            fix="use a curve (cosine, linear, ...) with jagged restarts.",
+        )
+    floor = data.get("cosine_min_lr_ratio") or 0.001
+    with F.at_path("jagged_restart_steps"):
+        wrapped = JaggedRestarts(
+            res.schedule,
+            restart_steps=F.steps(restart, "jagged_restart_steps", minimum=1),
+            warmup_steps=F.steps(data.get("jagged_restart_warmup_steps") or 10, "jagged_restart_warmup_steps", minimum=1),
+            anneal_steps=F.steps(data.get("jagged_restart_anneal_steps") or 1, "jagged_restart_anneal_steps", minimum=1),
+            min_scale=F.number(floor, "cosine_min_lr_ratio", low=0.0, high=1.0),
+        )
+    ctx["restart_steps"] = wrapped.restart_steps
+    # the wrapper steps once when it is built: update t runs at the wrapper's (and the inner scheduler's) step t + 1
+    return Shift(wrapped, 1)
 
 
 def _notes(data: Mapping[str, Any], name: str, hf_name: str, rl: str | None, quadratic: bool,

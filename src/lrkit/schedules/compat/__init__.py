@@ -16,7 +16,7 @@ vectorized, in *factor* units (values multiply the optimizer's base LR):
 after ``t`` calls of its ``step()``.
 """
 
-from lrkit.schedules.compat.axolotl import AXOLOTL_CURVES, AxolotlLambda
+from lrkit.schedules.compat.axolotl import AXOLOTL_CURVES, AxolotlLambda, JaggedRestarts
 from lrkit.schedules.compat.hf import HF_TYPES, HFLambda
 from lrkit.schedules.compat.megatron import MEGATRON_STYLES, MegatronLR
 from lrkit.schedules.compat.nemo import NEMO_POLICIES, NemoLR
@@ -29,6 +29,7 @@ __all__ = [
     "NEMO_POLICIES",
     "AxolotlLambda",
     "HFLambda",
+    "JaggedRestarts",
     "MegatronLR",
     "NemoLR",
     "PeriodicCosine",

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from lrkit.errors import ConfigError
-from lrkit.schedules.base import Schedule, register
-from lrkit.schedules.checks import RATIO, STEPS, Choice
+from lrkit.schedules.base import Nested, Schedule, register
+from lrkit.schedules.checks import RATIO, STEPS, Choice, Steps
 
-__all__ = ["AXOLOTL_CURVES", "AxolotlLambda"]
+__all__ = ["AXOLOTL_CURVES", "AxolotlLambda", "JaggedRestarts"]
 
 
 #: axolotl curves that are not transformers' (chosen by lr_quadratic_warmup, cosine_min_lr_ratio,
@@ -110,3 +110,44 @@ class AxolotlLambda(Schedule):
         if self.name == "cosine_with_warmup_decay_constant":
             bs = {self.warmup_steps, self.constant_steps}
         return sorted(b for b in bs if b > 0 and (until is None or b <= until))
+
+
+@register("jagged_restarts")
+@dataclass(frozen=True)
+class JaggedRestarts(Schedule):
+    """axolotl's ``JaggedLRRestartScheduler`` (ReLoRA): ``schedule(t) * scale(t)``.
+
+    With ``R = restart_steps``, ``W = warmup_steps``, ``A = anneal_steps``, ``q = t mod R``:
+    ``scale = 1`` for ``t < R - A``; after that ``c = min(1, q / W)`` for ``q < W``,
+    ``c = min(1, (R - q) / A)`` for ``q > R - A``, else ``c = 1``, and
+    ``scale = c * (1 - min_scale) + min_scale``: every ``R`` updates the LR dips to ``min_scale``
+    of the inner curve and warms back up over ``W`` updates. ``t`` is the wrapper's own step
+    counter; axolotl builds it one step ahead of the trainer (put it in a ``Shift`` of 1).
+    """
+
+    schedule: Schedule = None  # type: ignore[assignment]
+    restart_steps: int = 1
+    warmup_steps: int = 10
+    anneal_steps: int = 1
+    min_scale: float = 0.001
+
+    _checks = {
+        "schedule": Nested("to restart"),
+        "restart_steps": Steps(minimum=1),
+        "warmup_steps": Steps(minimum=1),
+        "anneal_steps": Steps(minimum=1),
+        "min_scale": RATIO,
+    }
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        r, w, a = self.restart_steps, self.warmup_steps, self.anneal_steps
+        q = np.mod(t, r)
+        c = np.where(q < w, np.minimum(1.0, q / w), np.where(q > r - a, np.minimum(1.0, (r - q) / a), 1.0))
+        scale = np.where(t < r - a, 1.0, c * (1 - self.min_scale) + self.min_scale)
+        return self.schedule._evaluate(t) * scale
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        out = set(self.schedule.phase_starts(until))
+        if until is not None:
+            out.update(range(self.restart_steps, int(until) + 1, self.restart_steps))
+        return sorted(b for b in out if b > 0)
