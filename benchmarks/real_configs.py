@@ -183,7 +183,9 @@ def _read(p: Path) -> str:
 # -- references -----------------------------------------------------------------------------
 
 
-def _load_file_module(name: str, path: Path, stubs: Mapping[str, types.ModuleType]) -> types.ModuleType:
+def _load_file_module(
+    name: str, path: Path, stubs: Mapping[str, types.ModuleType], *, keep: bool = False
+) -> types.ModuleType:
     saved = {k: sys.modules.get(k) for k in stubs}
     sys.modules.update(stubs)
     try:
@@ -193,7 +195,7 @@ def _load_file_module(name: str, path: Path, stubs: Mapping[str, types.ModuleTyp
         spec.loader.exec_module(mod)
         return mod
     finally:
-        for k, v in saved.items():
+        for k, v in ([] if keep else saved.items()):
             if v is None:
                 sys.modules.pop(k, None)
             else:
@@ -233,6 +235,54 @@ def nemo_module(root: Path | None) -> Any:
                  "nemo.utils.model_utils": mu}
         _NEMO_MOD = _load_file_module("_ref_nemo_lr", root / "nemo/core/optim/lr_scheduler.py", stubs)
     return _NEMO_MOD
+
+
+_NEMO2_MOD: Any = None
+
+
+def nemo2_module(root: Path | None) -> Any:
+    """nemo/lightning/pytorch/optim/lr_scheduler.py from the checkout, on the NeMo 1 policies
+    above (LRSchedulerModule stubbed as a plain base class)."""
+    global _NEMO2_MOD
+    if _NEMO2_MOD is None and root is not None:
+        v1 = nemo_module(root)
+        base = types.ModuleType("nemo.lightning.pytorch.optim.base")
+        base.LRSchedulerModule = type("LRSchedulerModule", (), {})  # type: ignore[attr-defined]
+        stubs = {"nemo": types.ModuleType("nemo"), "nemo.core": types.ModuleType("nemo.core"),
+                 "nemo.core.optim": types.ModuleType("nemo.core.optim"), "nemo.core.optim.lr_scheduler": v1,
+                 "nemo.lightning": types.ModuleType("nemo.lightning"),
+                 "nemo.lightning.pytorch": types.ModuleType("nemo.lightning.pytorch"),
+                 "nemo.lightning.pytorch.optim": types.ModuleType("nemo.lightning.pytorch.optim"),
+                 "nemo.lightning.pytorch.optim.base": base}
+        # kept installed: CosineAnnealingScheduler imports its policy when it builds it
+        _NEMO2_MOD = _load_file_module("_ref_nemo2_lr", root / "nemo/lightning/pytorch/optim/lr_scheduler.py", stubs,
+                                       keep=True)
+    return _NEMO2_MOD
+
+
+def ref_nemo2(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | None:
+    """The NeMo 2 module named by ``optim.lr_scheduler._target_``, built with the YAML's keys."""
+    mod = nemo2_module(roots.get("NVIDIA+NeMo"))
+    if mod is None:
+        return None
+    raw = cfg.raw
+    optim = raw["optim"] if "optim" in raw else raw["model"]["optim"]
+    lr = float(optim["config"]["lr"])
+    sched = dict(optim.get("lr_scheduler") or {})
+    opt = _optimizer(lr)
+    if not sched:
+        return np.full(n, lr)
+    cls = getattr(mod, sched.pop("_target_").rsplit(".", 1)[-1])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = cls(**sched).scheduler(None, opt)["lr_scheduler"]["scheduler"]
+        out = np.empty(n)
+        for k in range(n):
+            s.last_epoch = k
+            out[k] = s.get_lr()[0]
+    return out
 
 
 def _optimizer(lr: float):
@@ -370,6 +420,8 @@ def assisted_total(cfg: Any) -> bool:
 def ref_nemo1(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | None:
     """NeMo's scheduler class with max_steps as ModelPT.setup_optimization sets it
     (``trainer.max_steps`` when >= 0 replaces ``sched.max_steps``)."""
+    if (cfg.context or {}).get("scheduler_module"):
+        return ref_nemo2(cfg, n, roots)
     mod = nemo_module(roots.get("NVIDIA+NeMo"))
     if mod is None:
         return None

@@ -246,3 +246,42 @@ def test_set_replaces_an_interpolation_to_a_mandatory_value():
     assert "--set trainer.max_epochs=" in err.value.fix
     assert load_config(cfg, total_steps=40, overrides={"trainer.max_epochs": "4"}).lrs(40)[10] == pytest.approx(1.8e-4)
     assert load_config(cfg, total_steps=40, overrides=["max_epochs=4"]).lrs(40)[10] == pytest.approx(1.8e-4)
+
+
+NEMO2 = """
+optim:
+  _target_: nemo.lightning.MegatronOptimizerModule
+  config:
+    _target_: megatron.core.optimizer.OptimizerConfig
+    optimizer: adam
+    lr: 2.0e-4
+  lr_scheduler:
+    _target_: nemo.lightning.pytorch.optim.CosineAnnealingScheduler
+    max_steps: ${trainer.max_steps}
+    warmup_steps: 20
+    constant_steps: 30
+    min_lr: 1.0e-5
+trainer:
+  max_steps: 200
+"""
+
+
+def test_nemo2_yaml_cosine_annealing_scheduler():
+    from lrkit.config import load_config_text
+
+    r = load_config_text(NEMO2)
+    assert r.format == "nemo" and r.peak_lr == 2e-4 and r.total_steps == 200
+    ref = [ref_lr("CosineAnnealing", 2e-4, k, max_steps=200, warmup=20, constant=30, min_lr=1e-5) for k in range(200)]
+    assert max_rel_diff(r.lrs(200), np.array(ref), 2e-4) <= TOL
+
+
+def test_nemo2_module_defaults_are_its_own():
+    from lrkit.config import load_config_text
+
+    # no max_steps: the module's default 10 is used (NeMo 2 does not copy the trainer's), with a warning
+    r = load_config_text(NEMO2.replace("    max_steps: ${trainer.max_steps}\n", "").replace("warmup_steps: 20", "warmup_steps: 2").replace("constant_steps: 30", "constant_steps: 3"))
+    assert r.context["max_steps"] == 10
+    assert {"nemo-default-max-steps", "decay-horizon-too-short"} <= {f.rule for f in r.findings}
+    with pytest.raises(ConfigError, match="asserts one of them"):
+        load_config_text(NEMO2.replace("CosineAnnealingScheduler", "WarmupAnnealingScheduler")
+                         .replace("    warmup_steps: 20\n    constant_steps: 30\n", "    warmup_ratio: 0.1\n"))

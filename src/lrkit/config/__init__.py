@@ -135,7 +135,14 @@ def read_data(
     if fmt is None:
         from lrkit.config.megatron_args import looks_like_dashed_megatron
 
-        fmt = "megatron" if looks_like_dashed_megatron(data) else detect_format(data, source=source)
+        from lrkit.config.nemo import looks_like_nemo2
+
+        if looks_like_dashed_megatron(data):
+            fmt = "megatron"
+        elif looks_like_nemo2(data):
+            fmt = "nemo"
+        else:
+            fmt = detect_format(data, source=source)
     if duplicates and fmt in _OMEGACONF_FORMATS:
         err = duplicates[0].error()
         raise ConfigError(f"{source}: {err.message}", field=err.field, value=err.value, fix=err.fix)

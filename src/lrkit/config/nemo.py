@@ -21,7 +21,7 @@ from lrkit.errors import ConfigError
 from lrkit.findings import Finding
 from lrkit.schedules.compat import NEMO_POLICIES, NemoLR
 
-__all__ = ["read_nemo"]
+__all__ = ["read_nemo", "read_nemo2", "looks_like_nemo2"]
 
 _COMMON = ("name", "warmup_steps", "warmup_ratio", "min_lr", "max_steps", "last_epoch", "monitor", "reduce_on_plateau",
            "interval", "frequency", "iters_per_batch", "t_max_epochs", "t_accumulate_grad_batches",
@@ -102,6 +102,8 @@ def _count(sched: Mapping[str, Any], steps_key: str, ratio_key: str, max_steps: 
 
 
 def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    if looks_like_nemo2(data):
+        return read_nemo2(data, total_steps=total_steps, source=source)
     optim, opath = _find_optim(data)
     lr = F.number(optim.get("lr"), F.join(opath, "lr"), low=0.0, low_open=True) if "lr" in optim else None
     if lr is None:
@@ -356,3 +358,137 @@ def _read_torch_in_nemo(
             )
     context: dict[str, Any] = {"policy": name, "pieces": [{**info, "start": 0}]}
     return ResolvedConfig(schedule, lr, run, "nemo", source, tuple(findings), context, optimizer, dict(data), None)
+
+
+# -- NeMo 2 (nemo.lightning) ------------------------------------------------------------------
+
+#: nemo/lightning/pytorch/optim/lr_scheduler.py: module -> (NeMo 1 policy it builds, its keyword
+#: defaults). These modules take their own max_steps (nothing copies the trainer's in) and pass
+#: only the arguments listed to the policy.
+_NEMO2: dict[str, tuple[str, dict[str, Any]]] = {
+    "WarmupPolicyScheduler": ("WarmupPolicy", {"warmup_steps": 750, "warmup_ratio": None, "max_steps": 10, "min_lr": 0.0}),
+    "WarmupHoldPolicyScheduler": ("WarmupHoldPolicy", {"warmup_steps": 750, "warmup_ratio": None, "hold_steps": None,
+                                                        "hold_ratio": None, "max_steps": 10, "min_lr": 0.0}),
+    "SquareAnnealingScheduler": ("SquareAnnealing", {"max_steps": 10, "min_lr": 1e-5}),
+    "SquareRootAnnealingScheduler": ("SquareRootAnnealing", {"max_steps": 10, "min_lr": 0.0}),
+    "NoamAnnealingScheduler": ("NoamAnnealing", {"d_model": None, "warmup_steps": 750, "warmup_ratio": None,
+                                                 "max_steps": 10, "min_lr": 0.0}),
+    "NoamHoldAnnealingScheduler": ("NoamHoldAnnealing", {"max_steps": 10, "decay_rate": 0.5, "min_lr": 0.0}),
+    "WarmupAnnealingScheduler": ("WarmupAnnealing", {"warmup_steps": 750, "warmup_ratio": None, "max_steps": 10,
+                                                     "min_lr": 0.0}),
+    "InverseSquareRootAnnealingScheduler": ("InverseSquareRootAnnealing", {"max_steps": 10, "min_lr": 0.0}),
+    "PolynomialDecayAnnealingScheduler": ("PolynomialDecayAnnealing", {"max_steps": 10, "min_lr": 0.0, "power": 1.0,
+                                                                       "cycle": False}),
+    "PolynomialHoldDecayAnnealingScheduler": ("PolynomialHoldDecayAnnealing", {"max_steps": 10, "min_lr": 0.0,
+                                                                               "power": 1.0, "cycle": False}),
+    "CosineAnnealingScheduler": ("CosineAnnealing", {"max_steps": 10, "warmup_steps": 750, "constant_steps": 80000,
+                                                     "min_lr": 6e-5}),
+}
+_NEMO2_COMMON = ("_target_", "interval", "frequency", "monitor")
+
+
+def looks_like_nemo2(data: Any) -> bool:
+    """``optim: {_target_: nemo.lightning...., config: {lr}, lr_scheduler: {_target_: ...}}``."""
+    if not isinstance(data, Mapping):
+        return False
+    for root in (data, data.get("model")):
+        optim = root.get("optim") if isinstance(root, Mapping) else None
+        if isinstance(optim, Mapping):
+            target = str(optim.get("_target_", ""))
+            sched = optim.get("lr_scheduler")
+            if target.startswith("nemo.lightning") or (isinstance(sched, Mapping) and "_target_" in sched):
+                return True
+    return False
+
+
+def read_nemo2(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    """NeMo 2 YAML: ``optim.config.lr`` is the peak, ``optim.lr_scheduler._target_`` names a
+    module of ``nemo.lightning.pytorch.optim`` built with its own defaults, stepped per update."""
+    optim, opath = _find_optim(data)
+    cpath = F.join(opath, "config")
+    config = F.mapping(optim.get("config"), cpath)
+    if config.get("lr") is None:
+        raise ConfigError("optim.config has no lr (the peak the scheduler multiplies).", field=F.join(cpath, "lr"),
+                          fix="add lr: 1.0e-4.")
+    lr = F.number(config["lr"], F.join(cpath, "lr"), low=0.0, low_open=True)
+    optimizer = {"type": "adamw" if str(config.get("optimizer", "adam")) == "adam" else str(config.get("optimizer")),
+                 "lr": lr}
+    for key in ("weight_decay", "adam_beta1", "adam_beta2", "adam_eps"):
+        if key in config:
+            optimizer[key] = config[key]
+    trainer = data.get("trainer")
+    trainer_max = trainer.get("max_steps") if isinstance(trainer, Mapping) else None
+    trainer_max = F.steps(trainer_max, "trainer.max_steps", minimum=1) if trainer_max not in (None, -1) else None
+    run = total_steps if total_steps is not None else trainer_max
+    spath = F.join(opath, "lr_scheduler")
+    sched = optim.get("lr_scheduler")
+    if sched is None:
+        from lrkit.schedules import Constant
+
+        return ResolvedConfig(Constant(1.0), lr, run, "nemo", source, (), {}, optimizer, dict(data), None)
+    sched = F.mapping(sched, spath)
+    target = F.string(F.need(sched.get("_target_"), F.join(spath, "_target_")), F.join(spath, "_target_"))
+    cls = target.rsplit(".", 1)[-1]
+    if cls not in _NEMO2 or not target.startswith("nemo."):
+        from lrkit.errors import did_you_mean
+
+        raise ConfigError(
+            f"lrkit does not know the scheduler module {target!r}.{did_you_mean(cls, _NEMO2)}",
+            field=F.join(spath, "_target_"),
+            value=target,
+            fix="use one of nemo.lightning.pytorch.optim." + ", ".join(_NEMO2) + ".",
+        )
+    policy, defaults = _NEMO2[cls]
+    F.check_keys(sched, (*_NEMO2_COMMON, *defaults), spath, what=cls)
+    if sched.get("interval", "step") != "step" or sched.get("frequency", 1) != 1:
+        raise ConfigError(
+            "lrkit draws schedulers stepped after every update (interval: step, frequency: 1).",
+            field=F.join(spath, "interval"),
+            value=sched.get("interval"),
+            fix="use interval: step and frequency: 1.",
+        )
+    args = {**defaults, **{k: v for k, v in sched.items() if k in defaults}}
+    for key in args:
+        F.need(args[key], F.join(spath, key))
+    if args.get("warmup_steps") is not None and args.get("warmup_ratio") is not None:
+        raise ConfigError(
+            f"{cls} passes warmup_steps (default 750) and warmup_ratio together; NeMo asserts one of them.",
+            field=F.join(spath, "warmup_ratio"),
+            value=args["warmup_ratio"],
+            fix="set warmup_steps: null beside warmup_ratio, or drop warmup_ratio.",
+        )
+    v1 = {"name": policy, **{k: v for k, v in args.items() if v is not None}}
+    if v1.get("d_model", 1) is None:
+        v1.pop("d_model")
+    res = read_nemo({"optim": {"lr": lr, "sched": v1}}, total_steps=None, source=source)
+    findings = [f for f in res.findings if f.rule != "decay-horizon-too-short"]
+    m = int(args["max_steps"])
+    if "max_steps" not in sched:
+        findings.append(
+            Finding(
+                rule="nemo-default-max-steps",
+                severity="warning",
+                message=f"{cls} has no max_steps: its default {m} is used (NeMo 2 does not copy trainer.max_steps).",
+                fix="set max_steps: ${trainer.max_steps}.",
+                source=F.join(spath, "max_steps"),
+            )
+        )
+    if run is not None and run > m + 1 and policy != "NoamAnnealing" and v1.get("min_lr", 0.0) < lr:
+        findings.append(
+            Finding(
+                rule="decay-horizon-too-short",
+                severity="warning",
+                message=f"the run has {run} updates but the scheduler ends at max_steps={m}: the last {run - m - 1} run "
+                "at min_lr.",
+                fix="set max_steps to the run length (${trainer.max_steps}).",
+                evidence={"max_steps": m, "total_steps": run},
+                source=F.join(spath, "max_steps"),
+            )
+        )
+    findings = [
+        Finding(f.rule, f.severity, f.message, f.fix, f.evidence,
+                f.source.replace("optim.sched", spath) if isinstance(f.source, str) else f.source)
+        for f in findings
+    ]
+    return ResolvedConfig(res.schedule, lr, run if run is not None else res.total_steps, "nemo", source,
+                          tuple(findings), {**res.context, "scheduler_module": cls}, optimizer, dict(data), None)

@@ -53,6 +53,7 @@ READER_RULES: dict[str, str] = {
     "nemo-no-decay": "NeMo CosineAnnealing's warm-up (+ constant_steps) reaches max_steps: no decay, then min_lr",
     "nemo-epoch-scheduler": "NeMo steps this torch scheduler once per epoch, not per update",
     "nemo-args-ignored": "keys beside sched.args.params that NeMo does not use",
+    "nemo-default-max-steps": "a NeMo 2 scheduler module without max_steps uses its default (10)",
 }
 
 #: a run longer than this that never decays gets ``never-decays``
