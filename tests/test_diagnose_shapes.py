@@ -7,6 +7,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lrkit.diagnosis import diagnose
 from lrkit.linter import lint
@@ -224,3 +226,24 @@ def test_findings_quote_the_summary_start_and_end_loss():
     d = diagnose(np.arange(200), y)
     f = d.of("stuck")[0]
     assert f"{d.summary['start_loss']:.4g}" in f.message and f"{d.summary['end_loss']:.4g}" in f.message
+
+
+def test_one_noisy_eval_point_does_not_hide_a_plateau():
+    # flat for the last half under a constant 3e-4; the eval loss (a noisy sample) is flat too
+    rng = np.random.default_rng(8)
+    t = np.arange(20_000)
+    y = (3 * np.exp(-t / 2000) + 1) * np.exp(rng.normal(0, 0.05, t.size))
+    d = diagnose(t, y, np.full(t.size, 3e-4), eval_steps=t[::100], eval_losses=y[::100])
+    assert d.verdict == "plateau", str(d)
+
+
+@settings(max_examples=60, deadline=None)
+@given(run=st.integers(20, 2_000_000), share=st.floats(0.0, 0.2))
+def test_advised_warmups_always_lint_clean(run, share):
+    from lrkit.diagnosis.advice import advised_warmup
+
+    current = int(share * run)
+    for wanted in (None, 0.02 * run, 3 * current + 7):
+        w = advised_warmup(run, current, wanted)
+        if w is not None:
+            assert w > current and _warmup_findings(run, w) == [], (run, current, w)

@@ -200,14 +200,16 @@ def _eval_arrays(eval_steps: Any, eval_losses: Any) -> tuple[np.ndarray, np.ndar
 
 
 def _eval_improving(es: np.ndarray, ey: np.ndarray, steps: np.ndarray) -> bool:
-    """Whether the eval loss still improved by 3% over the last 30% of the run."""
+    """Whether the eval loss still improved by 3% over the last 30% of the run: the median of
+    its last 3 points there against the median of its last 3 points before (medians, so one
+    noisy eval does not decide)."""
     if ey.size < 2:
         return False
     cut = steps[0] + 0.7 * (steps[-1] - steps[0])
     before, late = ey[es <= cut], ey[es > cut]
-    if before.size == 0 or late.size == 0 or np.min(late) <= 0:
+    if before.size == 0 or late.size == 0:
         return False
-    return bool(np.min(before) > 1.03 * np.min(late))
+    return bool(np.median(late[-3:]) < 0.97 * np.median(before[-3:]))
 
 
 def diagnose_log(log: Any, *, schedule: Any = None, warmup_steps: int | None = None) -> Diagnosis:
