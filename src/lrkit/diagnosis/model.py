@@ -50,10 +50,14 @@ class Diagnosis:
     """What :func:`diagnose` found.
 
     Attributes:
-        verdict: the most severe class found (``CLASSES`` order), ``"healthy"`` if none.
-        findings: one :class:`~lrkit.Finding` per problem (``rule`` is ``diverging``,
-            ``loss-spike``, ``oscillating``, ``plateau`` or ``slow-convergence``), with evidence
-            and a fix; ``info`` findings are notes that do not change the verdict.
+        verdict: the most severe class found (``CLASSES`` order), else ``"converged"`` or
+            ``"healthy"``; :attr:`ok` is true for those two.
+        findings: one :class:`~lrkit.Finding` per problem (``rule`` is one of :data:`RULE_CLASS`:
+            ``diverging``, ``frozen-loss``, ``never-learned``, ``overfitting``, ``loss-spike``,
+            ``oscillating``, ``warmup-never-ends``, ``lr-zero``, ``decay-ends-early``,
+            ``plateau``, ``slow-convergence``, ``converged``), with evidence and a fix; ``info``
+            findings are notes that do not change the verdict (``converged`` is one: with no
+            other problem it makes the verdict ``converged``).
         suggested_lr: the peak LR to try next (absolute), when the LR in use is known and the
             verdict calls for a change.
         summary: facts about the curve (points, first/best/last loss, noise, LR range).
