@@ -173,3 +173,9 @@ def test_jagged_restarts_floor_is_the_min_lr_ratio_and_rl_ignores_them():
     with pytest.raises(ConfigError) as err:
         load_config(cfg(learning_rate=1.0, lr_scheduler="rex", max_steps=100, jagged_restart_steps=10))
     assert err.value.field == "jagged_restart_steps"
+
+
+def test_transformers_names_forced_through_axolotl_are_reported_as_ignored():
+    r = load_config({"learning_rate": 1.0, "lr_scheduler": "constant", "lr_scheduler_type": "linear"}, format="axolotl")
+    assert r.lr_schedule(50) == 1.0
+    assert any(f.rule == "ignored-key" and f.source == "lr_scheduler_type" for f in r.findings)

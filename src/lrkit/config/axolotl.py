@@ -294,6 +294,10 @@ def _notes(data: Mapping[str, Any], name: str, hf_name: str, rl: str | None, qua
     def note(rule: str, severity: str, message: str, key: str, fix: str = "") -> None:
         findings.append(Finding(rule=rule, severity=severity, message=message, fix=fix, source=key))  # type: ignore[arg-type]
 
+    for key, own in (("lr_scheduler_type", "lr_scheduler"), ("num_train_epochs", "num_epochs")):
+        if key in data:
+            note("ignored-key", "warning", f"axolotl has no key {key} (transformers' name); it reads {own}.", key,
+                 f"write {own}: ... instead.")
     for key in ("cosine_min_lr_ratio", "cosine_constant_lr_ratio", "lr_quadratic_warmup"):
         if data.get(key) not in (None, False) and hf_name != "cosine":
             note("ignored-key", "warning", f"{key} acts only with lr_scheduler: cosine; axolotl ignores it with {name!r}.", key,
