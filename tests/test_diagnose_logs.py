@@ -90,6 +90,16 @@ def test_keras_log_with_two_appended_runs_keeps_the_last(tmp_path):
     assert "verdict: healthy" in res.output and "last run" in res.output, res.output
 
 
+def test_an_eval_loss_tag_is_found_by_its_prefix(tmp_path):
+    p = tmp_path / "log.csv"
+    p.write_text("step,train/loss,val/loss_epoch\n" + "".join(f"{k},{1 / (k + 1):.4f},{0.5:.4f}\n" for k in range(10)))
+    assert read_log(p).eval_col == "val/loss_epoch"
+    q = tmp_path / "two.csv"
+    q.write_text("step,loss,val/box_loss_x,val/cls_loss_x\n0,1,2,3\n1,0.5,2,3\n")
+    log = read_log(q)
+    assert log.eval_col is None and any("--eval-col" in n for n in log.notes)
+
+
 def test_eval_col_picks_the_eval_loss(tmp_path):
     p = tmp_path / "log.csv"
     p.write_text("step,loss,holdout\n" + "".join(f"{k},{1 / (k + 1):.4f},{1 / (k + 1) + 0.1:.4f}\n" for k in range(20)))

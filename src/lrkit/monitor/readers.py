@@ -175,6 +175,8 @@ class RunLog:
         if lr_key is None and lr_col is None:
             lr_key = next((n for n in names if n.lower().startswith("lr") or "learning_rate" in n.lower()), None)
         eval_key = _pick(names, eval_col, EVAL_COLUMNS, "eval_col", source, required=False)
+        if eval_key is None and eval_col is None:
+            eval_key = _eval_loss_like(names, notes)
         if eval_key == loss_key:
             eval_key = None
 
@@ -308,6 +310,17 @@ def _training_loss_like(names: Sequence[str], source: str, *, required: bool) ->
             field="loss_col",
             fix="pass --loss-col NAME with the column that holds the training loss.",
         )
+    return None
+
+
+def _eval_loss_like(names: Sequence[str], notes: list[str]) -> str | None:
+    """The one column named like an eval loss (``val*``/``eval*``/``valid*`` prefix, ``loss``
+    in it: TensorBoard's ``val/loss_epoch``, ``eval/loss``); several are left for ``--eval-col``."""
+    cands = [n for n in names if n.lower().startswith(("val", "eval")) and "loss" in n.lower()]
+    if len(cands) == 1:
+        return cands[0]
+    if len(cands) > 1:
+        notes.append(f"several eval-loss columns ({', '.join(cands)}); pass --eval-col to read one.")
     return None
 
 
