@@ -105,7 +105,7 @@ def to_config(
     if fmt == "hf":
         return _hf(sched, peak, total)
     if fmt != "nemo":
-        raise _cannot("a schedule", fmt, "export to hf (axolotl and LLaMA-Factory v0 read its keys) or to lrkit's own format.")
+        raise _cannot("a schedule", fmt, "export to hf (LLaMA-Factory v0 reads those keys as they are; axolotl names the type lr_scheduler) or to lrkit's own format.")
     return _nemo(sched, peak, total)
 
 
