@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lrkit.config import load_config
 from lrkit.errors import ConfigError
@@ -169,7 +171,8 @@ def test_jagged_restarts_dip_every_restart():
 def test_jagged_restarts_floor_is_the_min_lr_ratio_and_rl_ignores_them():
     r = load_config(cfg(learning_rate=1.0, lr_scheduler="constant", jagged_restart_steps=10, cosine_min_lr_ratio=0.2))
     assert r.lr_schedule(9) == pytest.approx(0.2)  # anneal_steps defaults to 1: s = 10 is the dip
-    assert load_config(cfg(learning_rate=1.0, lr_scheduler="constant", jagged_restart_steps=10, rl="dpo")).lr_schedule(9) == 1.0
+    dpo = cfg(learning_rate=1.0, lr_scheduler="constant", jagged_restart_steps=10, rl="dpo")
+    assert load_config(dpo).lr_schedule(9) == 1.0
     with pytest.raises(ConfigError) as err:
         load_config(cfg(learning_rate=1.0, lr_scheduler="rex", max_steps=100, jagged_restart_steps=10))
     assert err.value.field == "jagged_restart_steps"
@@ -179,3 +182,24 @@ def test_transformers_names_forced_through_axolotl_are_reported_as_ignored():
     r = load_config({"learning_rate": 1.0, "lr_scheduler": "constant", "lr_scheduler_type": "linear"}, format="axolotl")
     assert r.lr_schedule(50) == 1.0
     assert any(f.rule == "ignored-key" and f.source == "lr_scheduler_type" for f in r.findings)
+
+
+_KEYS = ["learning_rate", "lr_scheduler", "max_steps", "warmup_steps", "warmup_ratio", "cosine_min_lr_ratio",
+         "cosine_constant_lr_ratio", "lr_quadratic_warmup", "rl", "jagged_restart_steps", "lr_scheduler_kwargs",
+         "streaming"]
+_VALUES = [None, 0, 1, -1, 2, 0.5, 1.5, 10**9, "cosine", "rex", "one_cycle", "dpo", "grpo", "linear", "x", True, [], {},
+           {"num_cycles": 2}, {"pct_start": 0.3}, float("nan"), "1e-4"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(_KEYS), st.sampled_from(_VALUES), max_size=5),
+       st.sampled_from([None, 1, 7, 500]))
+def test_any_axolotl_shape_reads_or_says_why(changes, total):
+    data = {**cfg(learning_rate=1e-4, max_steps=100), **changes}
+    try:
+        r = load_config(data, format="axolotl", total_steps=total)
+        v = r.lr_schedule(np.arange(min(r.total_steps or 300, 3000)))
+    except ConfigError as err:
+        assert err.field and str(err)
+        return
+    assert np.all(np.isfinite(v)) and np.all(v >= 0)
