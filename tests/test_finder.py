@@ -107,9 +107,10 @@ def test_group_ratios_are_kept_along_the_ramp_and_frozen_groups_stay_at_zero():
 
     res = find_lr(model, opt, _lin_data(), step_fn=step_fn, start_lr=1e-5, end_lr=1e-2, num_steps=15)
     seen = np.array(seen)
+    assert len(seen) > len(res.lrs)  # the confirmation trials ran too, and kept the ratios as well
     np.testing.assert_allclose(seen[:, 1] / seen[:, 0], 10.0)
     assert np.all(seen[:, 2] == 0.0)
-    np.testing.assert_allclose(seen[:, 0], res.lrs)  # reported LRs are the reference group's
+    np.testing.assert_allclose(seen[: len(res.lrs), 0], res.lrs)  # reported LRs are the reference group's
     assert res.group_ratios == (1.0, 10.0, 0.0)
     assert [g["lr"] for g in opt.param_groups] == [0.01, 0.1, 0.0]
 
@@ -124,7 +125,7 @@ def test_data_is_iterated_again_never_one_batch_reread():
         return _mse(m, batch)
 
     model = nn.Linear(5, 1)
-    find_lr(model, torch.optim.SGD(model.parameters(), lr=0.1), data, loss_fn, num_steps=10, end_lr=1e-3)
+    find_lr(model, torch.optim.SGD(model.parameters(), lr=0.1), data, loss_fn, num_steps=10, end_lr=1e-3, trials=False)
     assert order == [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]
 
 
@@ -229,7 +230,10 @@ def test_divergence_is_detected_for_positive_and_negative_losses(shift):
         return shift + 2.0 / (1.0 + math.exp(2.0 * (x + 3.0))) + (0.0 if x < -1 else 10.0 ** (x + 1.5))
 
     model = nn.Linear(1, 1)
-    res = find_lr(model, torch.optim.SGD(model.parameters(), lr=1.0), [0], step_fn=_curve_step(curve), num_steps=100)
+    # the range test alone (a loss that is a function of the current LR only has nothing for trials to judge)
+    res = find_lr(
+        model, torch.optim.SGD(model.parameters(), lr=1.0), [0], step_fn=_curve_step(curve), num_steps=100, trials=False
+    )
     assert res.stopped_reason == "diverged"
     assert 1e-1 < res.lrs[-1] < 10.0
     assert res.suggestion is not None and 1e-3 < res.suggestion < 1e-1
@@ -478,10 +482,14 @@ def test_rule_is_the_cross_validated_anchor_plus_offset():
 
 
 def test_find_lr_takes_and_forwards_exactly_run_range_tests_parameters():
-    # find_lr repeats run_range_test's signature (so help() and IDEs show it); a parameter
-    # added to one and not the other, or a default changed in one, must not go unnoticed
+    # find_lr repeats run_range_test's signature (so help() and IDEs show it) and adds only the
+    # search settings; a parameter added to one and not the other, or a default changed in one,
+    # must not go unnoticed
     import inspect
 
     from lrkit.finder import run_range_test
 
-    assert inspect.signature(find_lr).parameters == inspect.signature(run_range_test).parameters
+    ours = dict(inspect.signature(find_lr).parameters)
+    extra = {k: ours.pop(k) for k in ("val_data", "max_evals", "trials", "zoom")}
+    assert ours == dict(inspect.signature(run_range_test).parameters)
+    assert {k: p.default for k, p in extra.items()} == {"val_data": None, "max_evals": 300, "trials": True, "zoom": True}

@@ -38,7 +38,7 @@ from torch.optim import Optimizer
 from lrkit.errors import ConfigError
 from lrkit.finder.ramp import check_ramp, ramp_schedule
 from lrkit.finder.result import FinderResult
-from lrkit.finder.smoothing import EMA, ema
+from lrkit.finder.smoothing import EMA, ema, noise_sigma, running_median
 from lrkit.finder.snapshot import Snapshot
 from lrkit.finder.suggest import suggest
 
@@ -192,47 +192,71 @@ def _make_step(
         optimizer.step()
         return loss
 
+    def loss_of(m: torch.nn.Module, batch: Any) -> torch.Tensor:
+        return compute(m, _to_device(batch, device) if device is not None else batch)
+
+    step.loss_of = loss_of  # type: ignore[attr-defined]  # the held-out loss of the trials
     return step
 
 
 # -- the watch ------------------------------------------------------------------------------
 class _Watch:
-    """Host-side check of each block of losses: NaN/inf and divergence."""
+    """Host-side check of each block of losses: NaN/inf and divergence.
+
+    Divergence is judged on a trailing running median of the raw losses (``width`` updates;
+    one batch's outlier cannot move it), against the curve's own batch-to-batch noise
+    ``sigma`` (the upper spread of the raw losses around a centred median), and only once the
+    LR has grown: never in the first quarter of the ramp. It is called when the level stays above
+    ``best + diverge * max(L0 - best, 0.1 |best|, 4 sigma)`` for ``patience`` updates in a row
+    (``best`` the lowest level so far, ``L0`` the mean of the first losses).
+    """
 
     def __init__(self, num_steps: int, beta: float, diverge: float) -> None:
         self.ema = EMA(beta)
         self.diverge = diverge
         self.head = max(3, num_steps // 20)
-        # no divergence call before 10 updates: too few losses to know the noise
-        self.min_steps = max(self.head, 10, num_steps // 10)
+        self.width = max(7, num_steps // 12) | 1
+        self.patience = 2
+        # the first quarter of the ramp (at least 10 updates) only teaches the noise: a curve
+        # is never called diverged at the LRs it started from
+        self.min_steps = max(self.head + self.width, 10, num_steps // 4)
         self.seen: list[float] = []
         self.best = math.inf
+        self.above = 0
         self.l0: float | None = None
 
     def _noise(self) -> float:
-        """Batch-to-batch noise of one raw loss (robust spread of successive differences)."""
-        if len(self.seen) < 4:
+        """Upward noise of one raw loss: the 84% quantile of the residuals around a centred
+        median of 5, above their median (small-batch losses have a long upper tail, which a
+        symmetric spread such as the MAD underestimates)."""
+        if len(self.seen) < 8:
             return 0.0
-        d = np.diff(np.asarray(self.seen))
-        return float(1.4826 * np.median(np.abs(d - np.median(d))) / math.sqrt(2.0))
+        y = np.asarray(self.seen)
+        r = y - running_median(y, 5)
+        return max(noise_sigma(r), float(np.quantile(r, 0.84) - np.median(r)))
 
     def feed(self, block: np.ndarray, offset: int) -> tuple[int, int]:
         """(code, cut): stop code and the number of updates to keep."""
         bad = np.nonzero(~np.isfinite(block))[0]
         if bad.size:
             return _NAN, offset + int(bad[0])
-        smooth = self.ema.update(block)
+        self.ema.update(block)
         self.seen.extend(float(v) for v in block)
         noise = self._noise()  # once per block; the median ignores the few jumps at divergence
         if self.l0 is None and len(self.seen) >= self.head:
             self.l0 = float(np.mean(self.seen[: self.head]))
-        for i, s in enumerate(smooth):
+        for i in range(len(block)):
             k = offset + i
-            self.best = min(self.best, float(s))
-            if self.l0 is not None and k >= self.min_steps:
-                scale = max(self.l0 - self.best, 0.1 * abs(self.best), 3.0 * noise, 1e-12)
-                if s > self.best + self.diverge * scale:
-                    return _DIVERGED, k + 1
+            if k + 1 < self.width:
+                continue
+            level = float(np.median(self.seen[k + 1 - self.width : k + 1]))
+            self.best = min(self.best, level)
+            if self.l0 is None or k < self.min_steps:
+                continue
+            scale = max(self.l0 - self.best, 0.1 * abs(self.best), 4.0 * noise, 1e-12)
+            self.above = self.above + 1 if level > self.best + self.diverge * scale else 0
+            if self.above >= self.patience:
+                return _DIVERGED, k + 1
         return _OK, offset + len(block)
 
 
@@ -370,12 +394,7 @@ def run_range_test(
         lo = 0
         exhausted_at: int | None = None
         for k in range(num_steps):
-            for group, r in zip(optimizer.param_groups, ratios, strict=True):
-                lr = lrs[k] * r
-                if isinstance(group["lr"], torch.Tensor):
-                    group["lr"].fill_(lr)
-                else:
-                    group["lr"] = lr
+            _set_lrs(optimizer, ratios, lrs[k])
             loss_value: Any = None
             if exhausted_at is None:
                 try:
@@ -439,6 +458,71 @@ def _collective_device(dev: torch.device) -> torch.device:
     return dev
 
 
+
+def _set_lrs(optimizer: Optimizer, ratios: tuple[float, ...], lr: float) -> None:
+    """Every group at ``lr * r_g`` (a tensor LR filled in place)."""
+    for group, r in zip(optimizer.param_groups, ratios, strict=True):
+        value = lr * r
+        if isinstance(group["lr"], torch.Tensor):
+            group["lr"].fill_(value)
+        else:
+            group["lr"] = value
+
+
+#: decades around the curve's suggestion where the confirmation trials run: below it only
+#: (a vote against a fragile peak) when judged by the training loss; one point above too when
+#: held-out batches judge (the training loss of a short trial favours the highest LR that
+#: survives it, the held-out loss does not)
+TRIAL_OFFSETS = (-1.0, -0.5, 0.0)
+TRIAL_OFFSETS_VAL = (-1.0, -0.5, 0.0, 0.3)
+#: decades below the highest LR the test reached where the fallback trials run, when no
+#: descent shows in the range test or the zoom pass
+FALLBACK_OFFSETS = (-2.5, -2.0, -1.5, -1.0)
+#: decades below the top the zoom pass covers, and its share of a pass's updates
+ZOOM_DECADES = 2.5
+#: trial length bounds (updates)
+MIN_TRIAL_STEPS, MAX_TRIAL_STEPS = 16, 150
+
+
+def _check_search(max_evals: Any, num_steps: int, trials: Any, zoom: Any) -> None:
+    if isinstance(max_evals, bool) or not isinstance(max_evals, int) or max_evals < num_steps:
+        raise ConfigError(
+            f"must be an int >= num_steps ({num_steps}), got {max_evals!r}.",
+            field="max_evals",
+            value=max_evals,
+            fix="use 300 (the default), or lower num_steps; max_evals counts every loss the finder computes.",
+        )
+    if not isinstance(trials, bool):
+        raise ConfigError(f"must be True or False, got {trials!r}.", field="trials", value=trials, fix="use True.")
+    if not isinstance(zoom, bool):
+        raise ConfigError(f"must be True or False, got {zoom!r}.", field="zoom", value=zoom, fix="use True.")
+
+
+def _val_batches(val_data: Any, step: Any) -> list[Any] | None:
+    if val_data is None:
+        return None
+    if getattr(step, "loss_of", None) is None:
+        raise ConfigError(
+            "val_data needs a loss to evaluate; step_fn runs whole updates and gives none.",
+            field="val_data",
+            fix="pass loss_fn(model, batch) or criterion= instead of step_fn, or leave val_data out.",
+        )
+    try:
+        batches = list(val_data)
+    except TypeError:
+        raise ConfigError(
+            f"val_data must be an iterable of held-out batches, got {type(val_data).__name__}.",
+            field="val_data",
+            value=type(val_data).__name__,
+            fix="pass a DataLoader or a list of batches of the held-out set.",
+        ) from None
+    if not batches:
+        raise ConfigError(
+            "val_data yielded no batch.", field="val_data", fix="pass at least one held-out batch, or leave it out."
+        )
+    return batches
+
+
 def find_lr(
     model: torch.nn.Module,
     optimizer: Optimizer,
@@ -460,14 +544,34 @@ def find_lr(
     device: torch.device | str | None = "auto",
     progress: Progress | None = None,
     process_group: Any = None,
+    val_data: Iterable[Any] | None = None,
+    max_evals: int = 300,
+    trials: bool = True,
+    zoom: bool = True,
 ) -> FinderResult:
     """LR range test: ramp the LR from ``start_lr`` to ``end_lr`` over ``num_steps`` optimizer
-    updates, record the training loss, suggest a peak LR, and restore everything.
+    updates, record the training loss, suggest a peak LR, confirm it with short trials, and
+    restore everything.
+
+    The search, within ``max_evals`` loss evaluations:
+
+    1. the range test (``num_steps`` updates; stops at NaN or divergence) read by the rule of
+       :func:`lrkit.finder.suggest.suggest`;
+    2. if its curve shows no clear descent, a *zoom pass*: a slower ramp over the
+       ``ZOOM_DECADES`` (2.5) decades below the highest LR reached, where a narrow window a
+       fast ramp passes through too quickly can show;
+    3. *confirmation trials*: short warm-up + cosine runs (``lrkit.finder.trials``) at the
+       suggestion and 0.5 and 1 decade below it (and 0.3 above with ``val_data``), each from
+       the state the test started from, judged by the held-out loss over ``val_data`` or by
+       the training loss of their last quarter; the best trial that learned is the
+       suggestion. Where nothing descended, trials 1 to 2.5 decades below the top choose a
+       *fallback* (``confidence="low"``, with a note on what to do).
 
     Args:
         model, optimizer: trained in place during the test, restored bitwise afterwards
             (parameters, grads, buffers, train/eval flags, optimizer state and param_group
-            hyper-parameters, RNG states) -- also after an exception or ``KeyboardInterrupt``.
+            hyper-parameters, RNG states) -- also after an exception or ``KeyboardInterrupt``,
+            and between the passes and trials.
         data: any iterable of batches; iterated again whenever it runs out.
         loss_fn: ``loss_fn(model, batch) -> scalar tensor``. A loss *module* passed here is
             taken as ``criterion``. Without one, ``criterion(model(inputs), targets)`` on
@@ -477,53 +581,177 @@ def find_lr(
             the LRs before it.
         start_lr, end_lr, num_steps, mode: the ramp (``"exp"``: evenly spaced in log LR;
             ``"linear"``), as an lrkit schedule applied per group so group LR ratios hold.
-        beta: EMA factor of the reported smoothed losses and of the divergence check.
-        diverge: stop once the smoothed loss exceeds ``best + diverge * max(L0 - best,
-            0.1 |best|, 3 sigma)`` (``L0``: mean of the first losses, ``sigma``: batch noise),
-            which works for negative losses too.
+        beta: EMA factor of the reported smoothed losses.
+        diverge: stop once the running median of the losses stays above ``best + diverge *
+            max(L0 - best, 0.1 |best|, 4 sigma)`` (``L0``: mean of the first losses,
+            ``sigma``: the batch noise), never in the first quarter of the ramp; works for
+            negative losses too.
         check_every: updates between host reads of the losses (no sync in between).
         snapshot, snapshot_dir: ``"cpu"`` (host memory) or ``"disk"`` (a temporary file in
             ``snapshot_dir``); never a second copy on the accelerator.
-        restore: set False to keep the model as the test left it.
+        restore: set False to keep the model as the range test left it (then neither the zoom
+            pass nor the trials run).
         device: where batches go for ``loss_fn``/``criterion`` (``"auto"``: the model's
             device; ``None``: leave batches alone).
-        progress: ``progress(done, num_steps, lr, smoothed_loss)`` at each check.
+        progress: ``progress(done, num_steps, lr, smoothed_loss)`` at each check of a pass.
         process_group: the group to average losses over (default: the world, when
-            ``torch.distributed`` is initialised).
+            ``torch.distributed`` is initialised). Trials run only on a single process.
+        val_data: held-out batches (read once into a list) that judge the trials; needs
+            ``loss_fn``, ``criterion`` or ``training_step`` (not ``step_fn``).
+        max_evals: the most loss evaluations (training updates of every pass and trial, plus
+            every held-out batch evaluated) one call spends; default 300. At most a quarter
+            goes to held-out batches.
+        trials, zoom: set False to skip the confirmation trials / the zoom pass.
 
     Returns:
-        :class:`FinderResult` with ``suggestion``, ``range``, ``lrs``, ``losses``,
-        ``raw_losses``, ``stopped_reason``, ``plot(path)``, ``to_dict()``.
+        :class:`FinderResult` with ``suggestion``, ``range``, ``confidence``, ``method``,
+        ``trials``, ``zoom``, ``loss_evaluations``, ``lrs``, ``losses``, ``raw_losses``,
+        ``stopped_reason``, ``plot(path)``, ``to_dict()``.
     """
-    lrs, raw, reason, ratios = run_range_test(
-        model,
-        optimizer,
-        data,
-        loss_fn,
-        step_fn=step_fn,
-        criterion=criterion,
-        start_lr=start_lr,
-        end_lr=end_lr,
-        num_steps=num_steps,
-        mode=mode,
-        beta=beta,
-        diverge=diverge,
-        check_every=check_every,
-        snapshot=snapshot,
-        snapshot_dir=snapshot_dir,
-        restore=restore,
-        device=device,
-        progress=progress,
-        process_group=process_group,
+    from lrkit.finder.trials import Trial, run_trial, val_loss
+
+    _check_search(max_evals, num_steps, trials, zoom)
+    probe = _make_step(model, optimizer, loss_fn, step_fn, criterion, None)
+    val = _val_batches(val_data, probe)
+    common = dict(
+        step_fn=step_fn, criterion=criterion, mode=mode, beta=beta, diverge=diverge, check_every=check_every,
+        snapshot=snapshot, snapshot_dir=snapshot_dir, device=device, process_group=process_group,
     )
+    lrs, raw, reason, ratios = run_range_test(
+        model, optimizer, data, loss_fn, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps,
+        restore=restore, progress=progress, **common,  # type: ignore[arg-type]
+    )
+    evals = len(raw)
     sug = suggest(lrs, raw)
+    notes = list(sug.notes)
+    method = "curve"
+    distributed = _dist_group(process_group)[0]
+    # more passes need the start state back and data that can be iterated again
+    searching = restore and len(raw) > 0 and reason != "data_exhausted"
+    # the top: the highest LR the test reached (past divergence when it diverged)
+    x_top = math.log10(float(lrs[-1])) if len(lrs) else math.log10(end_lr)
+    zoom_curve: dict[str, Any] | None = None
+    reserve = MIN_TRIAL_STEPS * len(FALLBACK_OFFSETS) if trials and not distributed else 0
+    weak = sug.lr is None
+    if searching and zoom and weak:
+        z_steps = min(num_steps, max_evals - evals - reserve)
+        z_lo = x_top - ZOOM_DECADES
+        if z_steps >= 20:
+            zl, zr, zreason, _ = run_range_test(
+                model, optimizer, data, loss_fn, start_lr=10**z_lo, end_lr=10**x_top, num_steps=z_steps,
+                restore=True, progress=None, **common,  # type: ignore[arg-type]
+            )
+            evals += len(zr)
+            zoom_curve = {"lrs": zl, "raw_losses": zr, "stopped_reason": zreason}
+            zs = suggest(zl, zr)
+            if zs.lr is not None:
+                sug, method = zs, "zoom"
+                notes = [n for n in zs.notes if "start_lr" not in n]
+                notes.append(
+                    f"the range test showed no clear descent; a slower zoom pass over {10**z_lo:.3g}..{10**x_top:.3g}"
+                    " found one."
+                )
+    # -- candidates for the trials --------------------------------------------------------------
+    if sug.lr is not None:
+        x_star = math.log10(sug.lr)
+        x_cap = math.log10(sug.divergence_lr) if sug.divergence_lr else x_star
+        offsets = TRIAL_OFFSETS_VAL if val is not None else TRIAL_OFFSETS
+        xs = sorted({round(x_star + o, 6) for o in offsets if o <= 0 or x_star + o <= x_cap})
+    else:
+        x_star = None
+        xs = [x_top + o for o in FALLBACK_OFFSETS]
+    done: list[Trial] = []
+    val_start_evals = 0
+    if searching and trials and not distributed:
+        budget = max_evals - evals
+        val_use = val
+        start_val: float | None = None
+        if val is not None:
+            # at most a quarter of what is left goes to held-out batches (before, and after each trial)
+            per = max(1, (budget // 4) // (len(xs) + 1))
+            val_use = val[:per]
+            budget -= len(val_use) * (len(xs) + 1)
+        t_steps = min(MAX_TRIAL_STEPS, budget // len(xs)) if xs else 0
+        if t_steps >= MIN_TRIAL_STEPS:
+            snap = Snapshot.take(model, optimizer, to=snapshot, directory=snapshot_dir)
+            loss_of = probe.loss_of if val_use is not None else None  # type: ignore[attr-defined]
+            try:
+                dev = _resolve_device(model, device)
+                step = _make_step(model, optimizer, loss_fn, step_fn, criterion, dev)
+                if val_use is not None:
+                    step_loss_of = step.loss_of  # type: ignore[attr-defined]
+                    start_val, n = val_loss(model, step_loss_of, val_use)
+                    val_start_evals = n
+                    evals += n
+                    loss_of = step_loss_of
+                batches = _batches(data)
+                for x in xs:
+                    snap.restore()
+                    t = run_trial(
+                        model=model, optimizer=optimizer, batches=batches, step=step,
+                        set_lrs=lambda lr: _set_lrs(optimizer, ratios, lr), peak=10**x, steps=t_steps,
+                        val=None if val_use is None else (loss_of, val_use), start_val=start_val,
+                    )
+                    done.append(t)
+                    evals += t.evaluations
+            finally:
+                try:
+                    snap.restore()
+                finally:
+                    snap.close()
+        elif xs:
+            notes.append(f"no confirmation trials: max_evals={max_evals} leaves too few updates after the range test.")
+    elif distributed and trials and searching:
+        notes.append("confirmation trials run on a single process only; the suggestion is the curve's.")
+    # -- the choice ---------------------------------------------------------------------------
+    confidence = sug.confidence
+    low, high = sug.low, sug.high
+    chosen: float | None = sug.lr
+    learned = [t for t in done if not t.diverged and t.score < t.start_score]
+    if x_star is not None and done:
+        if learned:
+            best = min(learned, key=lambda t: t.score)
+            chosen = best.lr
+            method += "+trials"
+            moved = math.log10(chosen) - x_star
+            if abs(moved) > 1e-9:
+                notes.append(
+                    f"short trials ({done[0].steps} updates, judged by {done[0].judged_by} loss) moved the curve's "
+                    f"suggestion {sug.lr:.3g} to {chosen:.3g}."
+                )
+                if confidence == "high":
+                    confidence = "medium"
+        else:
+            chosen = min(t.lr for t in done)
+            method += "+trials"
+            confidence = "low"
+            notes.append("no trial learned anything; the suggestion is the lowest trial LR: check the model and data.")
+        if chosen is not None and sug.lr:
+            scale = chosen / sug.lr
+            low, high = (None if low is None else low * scale), (None if high is None else high * scale)
+    elif x_star is None:
+        # fallback: no descent in the curve (nor in the zoom pass)
+        method = "fallback"
+        if learned:
+            chosen = min(learned, key=lambda t: t.score).lr
+        else:
+            chosen = 10 ** (x_top + FALLBACK_OFFSETS[1])
+        low, high = chosen / 10, min(chosen * 10, 10**x_top / 10)
+        confidence = "low"
+        notes = [n for n in notes if "never clearly decreased" not in n]
+        notes.append(
+            f"no descent showed in the range test{' or the zoom pass' if zoom_curve is not None else ''}; "
+            f"{'the best of short trials' if learned else 'a fallback'} at {chosen:.3g} "
+            f"({-math.log10(10**x_top / chosen):.1f} decades below where the test ended): run a short grid over "
+            f"{low:.3g}..{high:.3g} (lrkit compare), pass val_data=, or check the model and data."
+        )
     return FinderResult(
         lrs=lrs,
         raw_losses=raw,
         losses=ema(raw, beta) if len(raw) else raw,
-        suggestion=sug.lr,
-        range=(sug.low, sug.high),
-        confidence=sug.confidence,
+        suggestion=chosen,
+        range=(low, high),
+        confidence=confidence if chosen is not None else "none",
         stopped_reason=reason,
         num_steps=num_steps,
         start_lr=float(start_lr),
@@ -532,5 +760,18 @@ def find_lr(
         beta=float(beta),
         group_ratios=ratios,
         details=sug,
-        notes=sug.notes,
+        notes=tuple(notes),
+        method=method,
+        trials=tuple(done),
+        zoom=zoom_curve,
+        loss_evaluations=evals,
+        val_start_evaluations=val_start_evals,
+        max_evals=max_evals,
     )
+
+
+def _resolve_device(model: torch.nn.Module, device: Any) -> torch.device | None:
+    if device == "auto":
+        first = next(iter(model.parameters()), None)
+        return None if first is None else first.device
+    return None if device is None else torch.device(device)

@@ -1,0 +1,138 @@
+"""Confirmation trials: short, schedule-shaped runs at a few candidate peak LRs.
+
+A range test sees each LR for one update; a full run holds its peak for many. Where the two
+disagree (a fragile full run that diverges or overfits below the range test's divergence
+point, a network that learns only in a narrow window) a short run shaped like the real one
+tells them apart. Trial ``i`` at peak LR ``c_i``:
+
+* starts from the state the range test started from (model, optimizer, RNG restored from the
+  same :class:`~lrkit.finder.snapshot.Snapshot`, exactly as after the range test);
+* runs ``steps`` updates of a warm-up (10%) + cosine schedule peaking at ``c_i`` (the lrkit
+  schedule ``warmup_cosine``), every group at ``c_i * r_g`` (its ratio to the reference group);
+* is judged by the mean loss over the held-out batches ``val_data`` after the last update
+  (model in eval mode, no gradient), or without ``val_data`` by the mean training loss of the
+  last quarter of its updates. A non-finite loss ends the trial: its score is ``inf``.
+
+The losses stay on their device until the trial ends (one host read per trial).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch.optim import Optimizer
+
+from lrkit.schedules import warmup_cosine
+
+__all__ = ["Trial", "run_trial", "val_loss"]
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One confirmation trial.
+
+    Attributes:
+        lr: its peak LR (reference group).
+        steps: optimizer updates it ran (fewer than planned when a loss went non-finite).
+        score: held-out loss after the trial (``judged_by="val"``) or mean training loss of its
+            last quarter (``"train"``); ``inf`` when it diverged.
+        start_score: the same measure before the first update (``val``), or the mean training
+            loss of its first updates (``train``): what "learned something" is judged against.
+        judged_by: ``"val"`` or ``"train"``.
+        evaluations: loss evaluations it cost (training updates + held-out batches).
+    """
+
+    lr: float
+    steps: int
+    score: float
+    start_score: float
+    judged_by: str
+    evaluations: int
+
+    @property
+    def diverged(self) -> bool:
+        return not math.isfinite(self.score)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("score", "start_score"):
+            if not math.isfinite(d[k]):
+                d[k] = None
+        d["diverged"] = self.diverged
+        return d
+
+
+def val_loss(
+    model: torch.nn.Module, compute: Callable[[torch.nn.Module, Any], torch.Tensor], batches: Sequence[Any]
+) -> tuple[float, int]:
+    """(mean loss over ``batches`` in eval mode without gradient, batches evaluated)."""
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            vals = [compute(model, b).detach().reshape(()).float() for b in batches]
+    finally:
+        model.train(was)
+    if not vals:
+        return math.nan, 0
+    v = float(torch.stack([t.cpu() for t in vals]).mean())
+    return (v if math.isfinite(v) else math.inf), len(vals)
+
+
+def run_trial(
+    *,
+    model: torch.nn.Module,
+    optimizer: Optimizer,
+    batches: Iterator[Any],
+    step: Callable[[Any], Any],
+    set_lrs: Callable[[float], None],
+    peak: float,
+    steps: int,
+    val: tuple[Callable[[torch.nn.Module, Any], torch.Tensor], Sequence[Any]] | None,
+    start_val: float | None,
+) -> Trial:
+    """Run one trial from the current state (the caller restores afterwards)."""
+    lrs = peak * warmup_cosine(steps, max(1, steps // 10))(np.arange(steps))
+    losses: list[Any] = []
+    model.train()
+    done = 0
+    for k in range(steps):
+        set_lrs(float(lrs[k]))
+        try:
+            batch = next(batches)
+        except StopIteration:
+            break
+        loss = step(batch)
+        losses.append(loss.detach().reshape(()).float() if isinstance(loss, torch.Tensor) else torch.tensor(float(loss)))
+        done += 1
+        # a cheap guard every 16 updates: a blown-up trial need not run to the end
+        if (k + 1) % 16 == 0 and not bool(torch.isfinite(losses[-1]).item()):
+            break
+    raw = np.asarray([float(t) for t in torch.stack([t.cpu() for t in losses])]) if losses else np.zeros(0)
+    evaluations = done
+    head = raw[: max(1, len(raw) // 10)]
+    start = float(np.mean(head)) if head.size else math.nan
+    if raw.size == 0 or not np.all(np.isfinite(raw)) or done < steps:
+        return Trial(float(peak), done, math.inf, start if start_val is None else start_val, _kind(val), evaluations)
+    if val is not None:
+        score, n = val_loss(model, val[0], val[1])
+        evaluations += n
+        return Trial(float(peak), done, score, start_val if start_val is not None else start, "val", evaluations)
+    tail = raw[-max(1, len(raw) // 4) :]
+    return Trial(float(peak), done, float(np.mean(tail)), start, "train", evaluations)
+
+
+def _kind(val: Any) -> str:
+    return "train" if val is None else "val"
+
+
+def as_batches(val_data: Iterable[Any] | None) -> list[Any] | None:
+    """The held-out batches as a list (``val_data`` is read once)."""
+    if val_data is None:
+        return None
+    return list(val_data)

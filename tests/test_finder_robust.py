@@ -1,0 +1,185 @@
+"""The finder on the curves that sank runs (issue 16): noisy small-batch losses, no visible
+descent (a narrow window), fragile full runs; held-out trials and the evaluation budget."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lrkit.errors import ConfigError
+from lrkit.finder import find_lr
+
+
+class _Fake(nn.Module):
+    """A 'model' whose loss is a function of the LRs it was trained at (state in buffers, so the
+    finder's snapshot restores it like real weights)."""
+
+    def __init__(self, optimizer_lr, train_loss, val_loss=None, seed: int = 0) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+        self.register_buffer("progress", torch.zeros(()))
+        self.register_buffer("harm", torch.zeros(()))
+        self.gen = torch.Generator().manual_seed(seed)
+        self.optimizer_lr = optimizer_lr
+        self.train_loss, self.val_loss = train_loss, val_loss
+
+    def forward(self, batch):
+        if batch == "val":
+            return self.val_loss(self) + 0.0 * self.w.sum()
+        lr = self.optimizer_lr()
+        return self.train_loss(self, lr, self.gen) + 0.0 * self.w.sum()
+
+
+def _fake(train_loss, val_loss=None, seed=0):
+    holder = {}
+    model = _Fake(lambda: float(holder["opt"].param_groups[0]["lr"]), train_loss, val_loss, seed)
+    holder["opt"] = torch.optim.SGD(model.parameters(), lr=1.0)
+    return model, holder["opt"]
+
+
+def _loss(model, batch):
+    return model(batch)
+
+
+# -- 1. noisy small-batch losses -------------------------------------------------------------------
+def _noisy_flat_then_explode(model, lr, gen):
+    # one batch's loss differs from the next by 2x and more (log-normal), flat until
+    # LR 1e-1 and exploding beyond
+    x = math.log10(lr)
+    noise = math.exp(1.2 * float(torch.randn((), generator=gen)))
+    return torch.tensor(0.5 + noise + (0.0 if x < -1 else 10.0 ** (2 * (x + 1))))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_noisy_small_batch_losses_do_not_stop_the_ramp_at_a_small_lr(seed):
+    model, opt = _fake(_noisy_flat_then_explode, seed=seed)
+    res = find_lr(model, opt, ["b"], _loss, trials=False, zoom=False)
+    assert res.stopped_reason == "diverged"
+    assert res.lrs[-1] > 1e-1  # stopped where the loss really exploded, not on batch noise
+
+
+# -- 2. a narrow window the fast ramp passes through before the network can move ------------------
+WINDOW = (0.05, 0.15)
+
+
+def _narrow_window(model, lr, gen):
+    # learning needs many updates in the window; above it the progress is lost, far above the
+    # loss explodes (the deep plain-ReLU picture: chance level everywhere on a fast ramp)
+    with torch.no_grad():
+        if WINDOW[0] <= lr <= WINDOW[1]:
+            model.progress += 1
+        elif lr > 0.2:
+            model.progress.mul_(0.5)
+    p = float(model.progress)
+    drop = 2.0 * (1.0 - math.exp(-max(0.0, p - 8.0) / 6.0))
+    blow = 0.0 if lr < 4.0 else 10.0 ** (lr - 3.0)
+    return torch.tensor(2.3 - drop + blow + 0.01 * float(torch.randn((), generator=gen)))
+
+
+def test_zoom_pass_sees_a_window_the_fast_ramp_missed():
+    model, opt = _fake(_narrow_window)
+    first = find_lr(model, opt, ["b"], _loss, trials=False, zoom=False)
+    assert first.suggestion is None or first.confidence == "low"  # the fast ramp alone sees nothing
+    model, opt = _fake(_narrow_window)
+    res = find_lr(model, opt, ["b"], _loss, trials=False)
+    assert res.zoom is not None and res.method.startswith("zoom")
+    assert res.suggestion is not None and WINDOW[0] / 2 <= res.suggestion <= WINDOW[1] * 1.5
+    assert res.loss_evaluations == len(res.lrs) + len(res.zoom["lrs"])
+
+
+def _flat_then_explode(model, lr, gen):
+    return torch.tensor(2.3 + 0.01 * float(torch.randn((), generator=gen)) + (0.0 if lr < 4.0 else 10.0 ** (lr - 3.0)))
+
+
+def test_no_descent_anywhere_falls_back_low_and_says_what_to_do():
+    model, opt = _fake(_flat_then_explode)
+    res = find_lr(model, opt, ["b"], _loss)
+    assert res.suggestion is not None and res.confidence == "low" and res.method.startswith("fallback")
+    # at least a decade below where the test blew up, and the note says what to do next
+    assert res.suggestion <= res.lrs[-1] / 10
+    assert any("no descent" in n and "grid" in n for n in res.notes)
+    assert res.loss_evaluations <= 300
+
+
+# -- 3. fragile full runs: held-out trials ---------------------------------------------------------
+def _fragile(model, lr, gen):
+    # the training loss keeps falling up to LR 1 (a range test sees a descent up to there) but
+    # every update above 1e-2 overfits: the held-out loss pays for it
+    with torch.no_grad():
+        model.progress += min(lr, 1.0) * 20
+        if lr > 1e-2:
+            model.harm += math.log10(lr / 1e-2)
+    x = math.log10(lr)
+    blow = 0.0 if x < 0.3 else 10.0 ** (3 * (x - 0.3))
+    return torch.tensor(2.0 * math.exp(-float(model.progress) / 50) + blow + 0.01 * float(torch.randn((), generator=gen)))
+
+
+def _fragile_val(model):
+    return torch.tensor(2.0 * math.exp(-float(model.progress) / 50) + 0.05 * float(model.harm))
+
+
+def test_val_data_trials_step_down_where_the_full_run_is_fragile():
+    model, opt = _fake(_fragile, _fragile_val)
+    plain = find_lr(model, opt, ["b"], _loss)
+    model, opt = _fake(_fragile, _fragile_val)
+    res = find_lr(model, opt, ["b"], _loss, val_data=["val"])
+    assert len(res.trials) >= 3 and all(t.judged_by == "val" for t in res.trials)
+    assert res.suggestion < plain.suggestion
+    best = min(res.trials, key=lambda t: t.score)
+    assert res.suggestion == pytest.approx(best.lr)
+    d = res.to_dict()
+    assert len(d["trials"]) == len(res.trials) and d["loss_evaluations"] == res.loss_evaluations <= 300
+
+
+def test_trials_restore_model_optimizer_and_rng_between_and_after():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(0)
+    data = [(torch.randn(8, 4, generator=g), torch.randn(8, 1, generator=g)) for _ in range(6)]
+    val = data[:2]
+    before = [p.detach().clone() for p in model.parameters()]
+    rng = torch.get_rng_state()
+    res = find_lr(model, opt, data, nn.MSELoss(), val_data=val, num_steps=60, max_evals=200)
+    assert len(res.trials) >= 2
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    assert opt.state == {} or all(len(s) == 0 for s in opt.state.values())
+    assert opt.param_groups[0]["lr"] == 1e-3 and torch.equal(torch.get_rng_state(), rng)
+    # every trial starts from the same state: a trial rerun alone gives the same score
+    again = find_lr(model, opt, data, nn.MSELoss(), val_data=val, num_steps=60, max_evals=200)
+    assert [t.score for t in again.trials] == [t.score for t in res.trials]
+
+
+def test_budget_counts_every_loss_evaluation_and_is_a_setting():
+    model, opt = _fake(_fragile, _fragile_val)
+    res = find_lr(model, opt, ["b"], _loss, val_data=["val"] * 3, max_evals=180)
+    assert res.loss_evaluations <= 180
+    assert res.loss_evaluations == len(res.lrs) + sum(t.evaluations for t in res.trials) + res.val_start_evaluations
+    with pytest.raises(ConfigError) as e:
+        find_lr(model, opt, ["b"], _loss, max_evals=50)
+    assert e.value.field == "max_evals"
+
+
+def test_val_data_needs_a_loss_and_batches():
+    model, opt = _fake(_fragile, _fragile_val)
+    with pytest.raises(ConfigError) as e:
+        find_lr(model, opt, ["b"], step_fn=lambda m, o, b: m(b), val_data=["val"])
+    assert e.value.field == "val_data"
+    with pytest.raises(ConfigError) as e:
+        find_lr(model, opt, ["b"], _loss, val_data=[])
+    assert e.value.field == "val_data"
+
+
+def test_plot_draws_the_zoom_pass_and_every_trial(tmp_path):
+    model, opt = _fake(_fragile, _fragile_val)
+    res = find_lr(model, opt, ["b"], _loss, val_data=["val"])
+    fig = res.figure()
+    labels = [ln.get_label() for ax in fig.axes for ln in ax.get_lines()]
+    assert sum(lab.startswith("trial") for lab in labels) == 1  # one series, every trial a point
+    xs = [ln.get_xdata() for ax in fig.axes for ln in ax.get_lines() if ln.get_label().startswith("trial")][0]
+    assert sorted(np.round(xs, 12)) == sorted(np.round([t.lr for t in res.trials], 12))
+    assert res.plot(tmp_path / "f.png").stat().st_size > 1000
