@@ -67,6 +67,49 @@ def _split(target: Schedule | ResolvedConfig, peak_lr: float | None, total_steps
     return target, peak, total_steps, None
 
 
+def tidy(value: float) -> float:
+    """``value`` rounded to 12 significant digits when that is within float noise of it
+    (``0.09999999999999999`` -> ``0.1``, ``500.0`` stays a float here; callers write ints)."""
+    if not isinstance(value, float) or value == 0 or value != value or value in (float("inf"), float("-inf")):
+        return value
+    short = float(f"{value:.12g}")
+    return short if abs(short - value) <= 1e-12 * abs(value) else value
+
+
+def describe(s: Schedule) -> str:
+    """A schedule in words a user of any framework reads (no lrkit class names)."""
+    if isinstance(s, Scale):
+        return describe(s.schedule)
+    if isinstance(s, Warmup):
+        return f"a warm-up of {s.warmup_steps} steps, then {describe(s.schedule)}"
+    if isinstance(s, Sequence):
+        parts = ", ".join(describe(p) for p in s.pieces)
+        at = ", ".join(str(b) for b in s.boundaries)
+        return f"{len(s.pieces)} pieces ({parts}) switching at step{'s' if len(s.boundaries) > 1 else ''} {at}"
+    if isinstance(s, Constant):
+        return "a constant LR" if s.value == 1.0 else f"a constant {tidy(s.value):g} of the peak"
+    if isinstance(s, Linear):
+        return f"a linear ramp from {tidy(s.start):g} to {tidy(s.end):g} of the peak over {s.steps} steps"
+    if isinstance(s, PeriodicCosine):
+        return f"torch's CosineAnnealingLR (T_max={tidy(float(s.steps)):g}, climbing back after it)"
+    if isinstance(s, Cosine):
+        return f"a cosine decay over {s.steps} steps to {tidy(s.end):g} of the peak"
+    if isinstance(s, MegatronLR):
+        return f"Megatron's {s.style} schedule"
+    if isinstance(s, HFLambda):
+        return f"Hugging Face's {s.name} schedule"
+    if isinstance(s, NemoLR):
+        return f"NeMo's {s.policy}"
+    words = {
+        "step": "a step decay", "multistep": "a multi-step decay", "exponential": "an exponential decay",
+        "polynomial": "a polynomial decay", "inverse_sqrt": "an inverse-square-root decay",
+        "wsd": "a warmup-stable-decay curve", "one_cycle": "a one-cycle curve", "cyclic": "a cyclical LR",
+        "cosine_restarts": "a cosine with warm restarts", "piecewise_constant": "a piecewise-constant LR",
+        "floor": "a curve held above a floor (min_value)", "shift": "a curve shifted in steps",
+    }
+    return words.get(s.type_name, f"a {s.type_name.replace('_', ' ')} curve")
+
+
 def _cannot(what: str, fmt: str, fix: str = "") -> ConfigError:
     return ConfigError(
         f"{what} cannot be expressed exactly in the {fmt} format.",
@@ -113,15 +156,133 @@ def to_config(
 
 
 def _lrkit(sched: Schedule, peak: float, total: int | None, resolved: ResolvedConfig | None) -> dict[str, Any]:
+    """The simplest lrkit config with the same LR on every update of the run: a native
+    ``cosine_annealing`` / ``linear`` / ``constant`` scheduler when one gives it, else the algebra
+    dict, with torch's periodic cosine written as lrkit's cosine where they agree over the run,
+    integral step counts as integers and float noise rounded off (each candidate is read back and
+    compared before it is used)."""
+    peak = tidy(peak)
     opt: dict[str, Any] = {"type": "adamw", "lr": peak}
     if resolved is not None and resolved.optimizer and resolved.format == "lrkit":
         opt = {**resolved.optimizer, "lr": peak}
-    training: dict[str, Any] = {"optimizer": opt, "scheduler": {"type": "schedule", "schedule": sched.to_dict()}}
-    if total is not None:
+    plain = _simplify(sched)
+    candidates = [c for c in (_native(plain, peak, total),) if c is not None]
+    candidates += [{"type": "schedule", "schedule": _tidy_dict(plain.to_dict())}, {"type": "schedule", "schedule": _tidy_dict(sched.to_dict())}]
+    scheduler = {"type": "schedule", "schedule": sched.to_dict()}
+    for cand in candidates:
+        if _same_as(cand, opt, sched, peak, total):
+            scheduler = cand
+            break
+    training: dict[str, Any] = {"optimizer": opt, "scheduler": scheduler}
+    if total is not None and scheduler.get("total_steps") != total:
         training["total_steps"] = total
     if resolved is not None and resolved.controller:
         training["controller"] = dict(resolved.controller)
     return {"training": training}
+
+
+#: keys of an algebra dict that count steps (an integral float is written as an int)
+_STEP_KEYS = frozenset({"steps", "warmup_steps", "boundaries", "period", "step_size", "decay_steps", "total_steps",
+                        "milestones", "stable_steps", "step_size_up", "step_size_down", "max_cycles", "increment",
+                        "training_steps", "max_steps", "constant_steps", "hold_steps", "num_stable_steps",
+                        "num_decay_steps", "wsd_decay_steps"})
+#: keys that name what a curve is: written even at their default, so the dict reads on its own
+_NAME_KEYS = frozenset({"name", "style", "policy", "decay_shape", "mode"})
+
+
+def _defaults(type_name: Any) -> dict[str, Any]:
+    """The constructor defaults of the algebra family ``type_name`` (empty when unknown)."""
+    import dataclasses
+
+    from lrkit.schedules import get_schedule_class
+
+    try:
+        cls = get_schedule_class(str(type_name))
+    except (ConfigError, KeyError, ValueError):
+        return {}
+    if not dataclasses.is_dataclass(cls):
+        return {}
+    return {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+
+
+def _tidy_dict(d: Any, key: str = "") -> Any:
+    """An algebra dict without the keys at their defaults, step counts as ints, float noise off."""
+    if isinstance(d, dict):
+        defaults = _defaults(d["type"]) if "type" in d else {}
+        return {
+            k: _tidy_dict(v, k)
+            for k, v in d.items()
+            if k == "type" or k in _NAME_KEYS or k not in defaults or defaults[k] != v
+        }
+    if isinstance(d, list | tuple):
+        return [_tidy_dict(v, key) for v in d]
+    if isinstance(d, float):
+        if key in _STEP_KEYS and d.is_integer():
+            return int(d)
+        return tidy(d)
+    return d
+
+
+def _simplify(s: Schedule) -> Schedule:
+    """``s`` with torch's periodic cosine (climbing back after ``steps``) as lrkit's cosine (holding
+    its floor): the same up to ``steps``; the caller checks that the run never goes past it."""
+    if isinstance(s, PeriodicCosine):
+        if s.cycles == 0.5 and s.offset == 0 and float(s.steps).is_integer() and s.steps > 0:
+            return Cosine(s.peak, int(s.steps), tidy(s.end))
+        return s
+    if isinstance(s, Sequence):
+        return Sequence(tuple(_simplify(p) for p in s.pieces), s.boundaries)
+    if isinstance(s, Warmup):
+        return Warmup(_simplify(s.schedule), s.warmup_steps, s.init, target=s.target)
+    return s
+
+
+def _native(s: Schedule, peak: float, total: int | None) -> dict[str, Any] | None:
+    """lrkit's native scheduler for its own warm-up + cosine / linear / constant shapes."""
+    inner, w = s, 0
+    if isinstance(s, Warmup) and s.init == 0 and (s.target is None or s.target == 1.0):
+        inner, w = s.schedule, s.warmup_steps
+    out: dict[str, Any]
+    if isinstance(inner, Constant) and inner.value == 1.0:
+        out = {"type": "constant"}
+    elif isinstance(inner, Cosine | Linear) and total is not None and w + inner.steps == total:
+        top = inner.peak if isinstance(inner, Cosine) else inner.start
+        if top != 1.0:
+            return None
+        out = {"type": "cosine_annealing" if isinstance(inner, Cosine) else "linear", "total_steps": total}
+        if inner.end:
+            out["min_lr"] = tidy(inner.end * peak)
+    else:
+        return None
+    if w:
+        out["warmup_steps"] = w
+    return out
+
+
+def _same_as(scheduler: dict[str, Any], opt: dict[str, Any], sched: Schedule, peak: float, total: int | None) -> bool:
+    """Whether lrkit reads ``scheduler`` as ``peak * sched`` on every update of the run."""
+    import numpy as np
+
+    from lrkit.config import load_config
+
+    training: dict[str, Any] = {"optimizer": opt, "scheduler": scheduler}
+    if total is not None:
+        training["total_steps"] = total
+    try:
+        back = load_config({"training": training}, format="lrkit", total_steps=total)
+    except ConfigError:
+        return False
+    horizon = total if total is not None else 2 * max(_end_of(sched), 1) + 2
+    steps = np.arange(horizon)
+    want = peak * np.asarray(sched(steps), dtype=float)
+    got = np.asarray(back.lr_schedule(steps), dtype=float)
+    return bool(np.all(np.abs(want - got) <= 1e-9 * max(abs(peak), 1e-300)))
+
+
+def _end_of(s: Schedule) -> int:
+    """The step from which ``s`` no longer changes, or 10000 for a curve that keeps moving."""
+    h = s.horizon
+    return int(h) if h is not None and h != float("inf") else 10_000
 
 
 # -- NeMo RL (torch schedulers) ---------------------------------------------------------------
@@ -220,8 +381,8 @@ def _pieces(s: Schedule, peak: float, length: int | None) -> list[tuple[int, dic
         seq = Sequence(tuple(parts), tuple(bounds[: len(parts) - 1]))
         return _pieces(seq, peak, length)
     if isinstance(s, OneCycle | Cyclic):
-        raise _cannot(f"a {s.type_name} inside a sequence", "nemo_rl", "give it alone (OneCycleLR/CyclicLR) or use lrkit.Scheduler.")
-    raise _cannot(f"a {type(s).__name__} ({s.type_name}) piece", "nemo_rl",
+        raise _cannot(f"{describe(s)} inside a sequence", "nemo_rl", "give it alone (OneCycleLR/CyclicLR) or use lrkit.Scheduler.")
+    raise _cannot(f"{describe(s)} (as a piece)", "nemo_rl",
                   "use lrkit.Scheduler as policy.scheduler: {name: lrkit.Scheduler, kwargs: {schedule: ...}}.")
 
 
@@ -259,7 +420,43 @@ def _nemo_rl(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
 # -- Megatron ------------------------------------------------------------------------------
 
 
+def _megatron_from_list(sched: Schedule, peak: float, total: int | None) -> dict[str, Any] | None:
+    """A NeMo RL-style list -- a linear warm-up to the peak over ``W`` steps, then one cosine,
+    linear or constant piece from the peak -- as Megatron's warm-up + decay, when the two agree on
+    every update of the run (torch's cosine climbs back after ``T_max``, Megatron holds min_lr:
+    they may differ only after the run). ``None`` when the shape does not fit."""
+    if not (isinstance(sched, Sequence) and len(sched.pieces) == 2):
+        return None
+    (warm, decay), (w,) = sched.pieces, sched.boundaries
+    if not (isinstance(warm, Linear) and warm.steps == w and warm.end == 1.0 and 0.0 <= warm.start < 1.0 and w > 0):
+        return None
+    args: dict[str, Any] = {"lr": peak, "lr_warmup_iters": w, "lr_warmup_init": tidy(warm.start * peak)}
+    if isinstance(decay, Constant) and decay.value == 1.0:
+        return {**args, "min_lr": 0.0, "lr_decay_style": "constant", "lr_decay_iters": total or w}
+    if isinstance(decay, PeriodicCosine) and decay.cycles == 0.5 and decay.offset == 0 and decay.peak == 1.0:
+        style, steps, end = "cosine", decay.steps, decay.end
+    elif isinstance(decay, Cosine) and decay.peak == 1.0:
+        style, steps, end = "cosine", decay.steps, decay.end
+    elif isinstance(decay, Linear) and decay.start == 1.0:
+        style, steps, end = "linear", decay.steps, decay.end
+    else:
+        return None
+    if not float(steps).is_integer() or steps <= 0:
+        return None
+    return {**args, "min_lr": tidy(end * peak), "lr_decay_style": style, "lr_decay_iters": w + int(steps)}
+
+
 def _megatron_args(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
+    listed = _megatron_from_list(sched, peak, total)
+    if listed is not None:
+        if _same_over_run(sched, peak, listed, total):
+            return listed
+        raise _cannot(
+            f"{describe(sched)}",
+            "megatron",
+            "Megatron holds min_lr after lr_decay_iters while this curve climbs back inside the run; "
+            "set T_max to the steps left after the warm-up, then convert.",
+        )
     if isinstance(sched, MegatronLR):
         inc = sched.increment
         w, d = sched.warmup_steps / inc, sched.decay_steps / inc
@@ -290,8 +487,9 @@ def _megatron_args(sched: Schedule, peak: float, total: int | None) -> dict[str,
     elif isinstance(inner, Linear) and inner.start == 1.0:
         style, d, end, shape = "linear", inner.steps, inner.end, "linear"
     else:
-        raise _cannot(f"a {type(inner).__name__} ({inner.type_name})", "megatron",
-                      "Megatron expresses warm-up + constant / linear / cosine / inverse-sqrt / WSD curves.")
+        raise _cannot(describe(sched), "megatron",
+                      "Megatron's lr_decay_style expresses a linear warm-up from lr_warmup_init, then one constant, "
+                      "linear, cosine, inverse-square-root or WSD decay to min_lr; export to lrkit instead.")
     args: dict[str, Any] = {"lr": peak, "min_lr": end * peak}
     if w == 0:
         args.update(lr_decay_style=style, lr_warmup_iters=0, lr_warmup_init=0.0, lr_decay_iters=d if d is not None else (total or 1))
@@ -307,6 +505,20 @@ def _megatron_args(sched: Schedule, peak: float, total: int | None) -> dict[str,
         if d == 0:
             raise _cannot("a decay of zero length", "megatron")
     return args
+
+
+def _same_over_run(sched: Schedule, peak: float, args: dict[str, Any], total: int | None) -> bool:
+    """Whether Megatron ``args`` give ``peak * sched`` on every update of the run (for ever when
+    the run length is unknown, checked to twice the decay's end)."""
+    import numpy as np
+
+    from lrkit.config import load_config
+
+    horizon = total if total is not None else 2 * int(args.get("lr_decay_iters") or 1) + 2
+    res = load_config({**args, "train_iters": horizon}, format="megatron", total_steps=horizon)
+    steps = np.arange(horizon)
+    want, got = peak * np.asarray(sched(steps), dtype=float), np.asarray(res.lr_schedule(steps), dtype=float)
+    return bool(np.all(np.abs(want - got) <= 1e-9 * max(peak, 1e-300)))
 
 
 def _megatron(sched: Schedule, peak: float, total: int | None, fmt: str) -> dict[str, Any]:
@@ -332,7 +544,7 @@ def _hf(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
             out["max_steps"] = total
         return out
     if not isinstance(sched, HFLambda):
-        raise _cannot(f"a {type(sched).__name__} ({sched.type_name})", "hf",
+        raise _cannot(describe(sched), "hf",
                       "transformers' curves warm up from 0; export to lrkit, or use lrkit.Scheduler in the Trainer.")
     out = {"learning_rate": peak if sched.name != "polynomial" else sched.lr_init, "lr_scheduler_type": sched.name,
            "warmup_steps": sched.warmup_steps}
@@ -359,7 +571,7 @@ def _hf(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
 
 def _nemo(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
     if not isinstance(sched, NemoLR):
-        raise _cannot(f"a {type(sched).__name__} ({sched.type_name})", "nemo",
+        raise _cannot(describe(sched), "nemo",
                       "NeMo's policies warm up as (k + 1) / (W + 1); export to lrkit instead.")
     s: dict[str, Any] = {"name": sched.policy, "max_steps": sched.max_steps, "warmup_steps": sched.warmup_steps,
                          "min_lr": sched.min_lr * peak}
