@@ -484,7 +484,10 @@ def convert(
 ) -> None:
     """Convert a config to another format that gives the same curve.
 
-    Fails with exit code 2 and the reason when the target format cannot express the schedule.
+    The same LR on every update of the run; where the two differ only after the run (torch's cosine
+    climbs back past T_max, Megatron holds min_lr) a note says so, on stderr and as a comment at the
+    top of the YAML. Fails with exit code 2 and the reason when the target format cannot express the
+    schedule over the run.
 
     Example:
 
@@ -511,11 +514,39 @@ def convert(
             raise BadInput(f"converting to {to!r} is not available in this build ({err.name} is missing).") from None
     as_json = as_json or (output is not None and output.suffix.lower() == ".json")
     text = json.dumps(data, indent=2) + "\n" if as_json else yaml.safe_dump(data, sort_keys=False)
+    differs = _differs_after_run(cfg, data, to, n or cfg.total_steps)
+    if differs is not None:
+        note = (
+            f"the {to} config gives the same LR on each of the run's {differs[0]} updates; after the run the curves "
+            f"differ (step {differs[1]}: {differs[2]:.10g} in {config}, {differs[3]:.10g} in the {to} config)."
+        )
+        from lrkit.commands.common import err_console
+
+        err_console().print(f"lrkit: note: {note}", markup=False)
+        if not as_json:
+            text = f"# lrkit convert: {note}\n{text}"
     if output is None:
         typer.echo(text, nl=False)
         return
     with bad_input(str(output), writing=True):
         output.write_text(text, encoding="utf-8")
+
+
+def _differs_after_run(cfg: Any, data: Any, fmt: str, n: int | None) -> tuple[int, int, float, float] | None:
+    """``(n, step, source LR, converted LR)`` at the first step after the run where the converted
+    config's curve leaves the source's (checked to twice the run), or ``None`` when they agree."""
+    from lrkit import config as config_mod
+
+    if n is None:
+        return None
+    back = config_mod.load_config(data, format=fmt, total_steps=n)
+    steps = np.arange(n, 2 * n + 2)
+    a, b = np.asarray(cfg.lr_schedule(steps), dtype=float), np.asarray(back.lr_schedule(steps), dtype=float)
+    off = np.abs(a - b) > 1e-9 * max(float(np.max(np.abs(a))), 1e-300)
+    if not off.any():
+        return None
+    i = int(np.argmax(off))
+    return n, int(steps[i]), float(a[i]), float(b[i])
 
 
 def plot(
