@@ -590,3 +590,47 @@ def test_piped_output_has_a_fixed_width_whatever_columns_says(cfgs):
         narrow = _run(LRKIT, *args, env={"COLUMNS": "30"})
         wide = _run(LRKIT, *args, env={"COLUMNS": "300"})
         assert narrow.stdout == wide.stdout and narrow.stdout, args
+
+
+# ---------------------------------------------------------------------------------- convert over the run
+
+
+@pytest.mark.parametrize("to", ["megatron", "nemo_rl_megatron"])
+def test_nemo_rl_warmup_cosine_converts_to_megatron_and_says_it_matches_over_the_run(runner, tmp_path, to):
+    src = EXAMPLES / "nemo_rl_grpo_dtensor.yaml"
+    res = invoke(runner, "convert", src, "--to", to)
+    assert res.exit_code == 0, res.stderr
+    assert "same LR on each of the run's 500 updates" in res.stderr and "after the run" in res.stderr
+    out = tmp_path / "m.yaml"
+    out.write_text(res.stdout)
+    data = yaml.safe_load(res.stdout)
+    sched = data if to == "megatron" else data["policy"]["megatron_cfg"]["scheduler"]
+    assert sched["lr_decay_style"] == "cosine" and sched["lr_warmup_iters"] == 50 and sched["lr_decay_iters"] == 500
+    a, b = lrkit.load_config(src), lrkit.load_config(out)
+    steps = np.arange(500)
+    assert np.allclose(a.lr_schedule(steps), b.lr_schedule(steps), rtol=1e-12, atol=0)
+    check = invoke(runner, "check", out)
+    assert check.exit_code == 0 and "none" in check.stdout
+
+
+def test_a_refused_conversion_speaks_the_formats_words(runner):
+    res = invoke(runner, "convert", EXAMPLES / "flawed_nemo_rl_tmax.yaml", "--to", "megatron")
+    assert res.exit_code == 2
+    assert_one_error_line(res.stderr, "CosineAnnealingLR (T_max=200", "Megatron", "Fix:")
+    for internal in ("Sequence", "(sequence)", "PeriodicCosine", "periodic_cosine"):
+        assert internal not in res.stderr
+
+
+def test_convert_to_lrkit_writes_the_simplest_config(runner):
+    grpo = yaml.safe_load(invoke(runner, "convert", EXAMPLES / "nemo_rl_grpo_dtensor.yaml", "--to", "lrkit").stdout)
+    text = yaml.safe_dump(grpo)
+    assert "periodic_cosine" not in text and "0.09999" not in text and ".0\n" not in text.replace("1.0\n", "")
+    pieces = grpo["training"]["scheduler"]["schedule"]["pieces"]
+    assert pieces[1] == {"type": "cosine", "steps": 450, "end": 0.1}
+    native = yaml.safe_load(invoke(runner, "convert", EXAMPLES / "lrkit_cosine.yaml", "--to", "lrkit").stdout)
+    assert native["training"]["scheduler"] == {
+        "type": "cosine_annealing", "total_steps": 100000, "min_lr": 1e-06, "warmup_steps": 1000
+    }
+    # a torch cosine that climbs back inside the run stays what it is
+    flawed = invoke(runner, "convert", EXAMPLES / "flawed_nemo_rl_tmax.yaml", "--to", "lrkit").stdout
+    assert "periodic_cosine" in flawed
