@@ -78,16 +78,43 @@ def _nemo2(text: str) -> bool:
 
 
 SOURCES: tuple[Source, ...] = (
-    Source("nemo_rl", "NeMo RL examples/configs (incl. recipes)", ("NVIDIA-NeMo+RL",), ("examples/configs/**/*.yaml",),
-           expected=("nemo_rl", "nemo_rl_megatron")),
-    Source("nemo2", "NeMo 2 YAML (optim._target_ nemo.lightning)", ("NVIDIA+NeMo",), ("examples/**/*.yaml",), claim=_nemo2,
-           expected=("nemo2", "nemo")),
+    Source(
+        "nemo_rl",
+        "NeMo RL examples/configs (incl. recipes)",
+        ("NVIDIA-NeMo+RL",),
+        ("examples/configs/**/*.yaml",),
+        expected=("nemo_rl", "nemo_rl_megatron"),
+    ),
+    Source(
+        "nemo2",
+        "NeMo 2 YAML (optim._target_ nemo.lightning)",
+        ("NVIDIA+NeMo",),
+        ("examples/**/*.yaml",),
+        claim=_nemo2,
+        expected=("nemo2", "nemo"),
+    ),
     Source("nemo1", "NeMo 1.x examples/**/conf", ("NVIDIA+NeMo",), ("examples/**/conf/**/*.yaml",), expected=("nemo",)),
-    Source("axolotl", "axolotl examples/**", ("axolotl-ai-cloud+axolotl",), ("examples/**/*.yaml", "examples/**/*.yml"),
-           expected=("axolotl",)),
-    Source("llamafactory", "LLaMA-Factory examples/**", ("hiyouga+LLaMA-Factory",), ("examples/**/*.yaml", "examples/**/*.yml"),
-           expected=("hf", "llamafactory", "llamafactory_v1")),
-    Source("megatron_sh", "Megatron-LM examples/**/*.sh", ("NVIDIA+Megatron-LM",), ("examples/**/*.sh",), expected=("megatron",)),
+    Source(
+        "axolotl",
+        "axolotl examples/**",
+        ("axolotl-ai-cloud+axolotl",),
+        ("examples/**/*.yaml", "examples/**/*.yml"),
+        expected=("axolotl",),
+    ),
+    Source(
+        "llamafactory",
+        "LLaMA-Factory examples/**",
+        ("hiyouga+LLaMA-Factory",),
+        ("examples/**/*.yaml", "examples/**/*.yml"),
+        expected=("hf", "llamafactory", "llamafactory_v1"),
+    ),
+    Source(
+        "megatron_sh",
+        "Megatron-LM examples/**/*.sh",
+        ("NVIDIA+Megatron-LM",),
+        ("examples/**/*.sh",),
+        expected=("megatron",),
+    ),
     Source(
         "megatron_yaml",
         "Megatron-LM functional-test model_config.yaml",
@@ -116,7 +143,7 @@ def _parents(path: Path, text: str) -> list[Path]:
     inline = m.group(1).strip().strip("\"'")
     names = [inline] if inline and not inline.startswith("[") else re.findall(r"[\w./-]+\.ya?ml", inline)
     if not inline:
-        block = text[m.end():].splitlines()
+        block = text[m.end() :].splitlines()
         for line in block:
             item = re.match(r"\s*-\s*[\"']?([\w./-]+\.ya?ml)", line)
             if not item:
@@ -160,9 +187,7 @@ def collect(dirs: Iterable[Path], only: set[str] | None) -> list[tuple[Source, P
                         continue
                     if src.claim is None:
                         # a file another source claims by content is left to it
-                        claimed = any(
-                            o.claim is not None and repo in o.repos and o.claim(_read(p)) for o in SOURCES
-                        )
+                        claimed = any(o.claim is not None and repo in o.repos and o.claim(_read(p)) for o in SOURCES)
                         if claimed:
                             continue
                     elif not src.claim(_read(p)):
@@ -195,7 +220,7 @@ def _load_file_module(
         spec.loader.exec_module(mod)
         return mod
     finally:
-        for k, v in ([] if keep else saved.items()):
+        for k, v in [] if keep else saved.items():
             if v is None:
                 sys.modules.pop(k, None)
             else:
@@ -212,9 +237,14 @@ def megatron_module(root: Path | None) -> Any:
     if _MEGATRON_MOD is None and root is not None:
         utils = types.ModuleType("megatron.core.utils")
         utils.log_single_rank = lambda *a, **k: None  # type: ignore[attr-defined]
-        stubs = {"megatron": types.ModuleType("megatron"), "megatron.core": types.ModuleType("megatron.core"),
-                 "megatron.core.utils": utils}
-        _MEGATRON_MOD = _load_file_module("_ref_megatron_ops", root / "megatron/core/optimizer_param_scheduler.py", stubs)
+        stubs = {
+            "megatron": types.ModuleType("megatron"),
+            "megatron.core": types.ModuleType("megatron.core"),
+            "megatron.core.utils": utils,
+        }
+        _MEGATRON_MOD = _load_file_module(
+            "_ref_megatron_ops", root / "megatron/core/optimizer_param_scheduler.py", stubs
+        )
     return _MEGATRON_MOD
 
 
@@ -230,9 +260,14 @@ def nemo_module(root: Path | None) -> Any:
         utils.logging = types.SimpleNamespace(info=lambda *a, **k: None, warning=lambda *a, **k: None)  # type: ignore[attr-defined]
         mu = types.ModuleType("nemo.utils.model_utils")
         mu.maybe_update_config_version = lambda c: c  # type: ignore[attr-defined]
-        stubs = {"hydra": types.ModuleType("hydra"), "nemo": types.ModuleType("nemo"),
-                 "nemo.core": types.ModuleType("nemo.core"), "nemo.core.config": cfg, "nemo.utils": utils,
-                 "nemo.utils.model_utils": mu}
+        stubs = {
+            "hydra": types.ModuleType("hydra"),
+            "nemo": types.ModuleType("nemo"),
+            "nemo.core": types.ModuleType("nemo.core"),
+            "nemo.core.config": cfg,
+            "nemo.utils": utils,
+            "nemo.utils.model_utils": mu,
+        }
         _NEMO_MOD = _load_file_module("_ref_nemo_lr", root / "nemo/core/optim/lr_scheduler.py", stubs)
     return _NEMO_MOD
 
@@ -248,15 +283,20 @@ def nemo2_module(root: Path | None) -> Any:
         v1 = nemo_module(root)
         base = types.ModuleType("nemo.lightning.pytorch.optim.base")
         base.LRSchedulerModule = type("LRSchedulerModule", (), {})  # type: ignore[attr-defined]
-        stubs = {"nemo": types.ModuleType("nemo"), "nemo.core": types.ModuleType("nemo.core"),
-                 "nemo.core.optim": types.ModuleType("nemo.core.optim"), "nemo.core.optim.lr_scheduler": v1,
-                 "nemo.lightning": types.ModuleType("nemo.lightning"),
-                 "nemo.lightning.pytorch": types.ModuleType("nemo.lightning.pytorch"),
-                 "nemo.lightning.pytorch.optim": types.ModuleType("nemo.lightning.pytorch.optim"),
-                 "nemo.lightning.pytorch.optim.base": base}
+        stubs = {
+            "nemo": types.ModuleType("nemo"),
+            "nemo.core": types.ModuleType("nemo.core"),
+            "nemo.core.optim": types.ModuleType("nemo.core.optim"),
+            "nemo.core.optim.lr_scheduler": v1,
+            "nemo.lightning": types.ModuleType("nemo.lightning"),
+            "nemo.lightning.pytorch": types.ModuleType("nemo.lightning.pytorch"),
+            "nemo.lightning.pytorch.optim": types.ModuleType("nemo.lightning.pytorch.optim"),
+            "nemo.lightning.pytorch.optim.base": base,
+        }
         # kept installed: CosineAnnealingScheduler imports its policy when it builds it
-        _NEMO2_MOD = _load_file_module("_ref_nemo2_lr", root / "nemo/lightning/pytorch/optim/lr_scheduler.py", stubs,
-                                       keep=True)
+        _NEMO2_MOD = _load_file_module(
+            "_ref_nemo2_lr", root / "nemo/lightning/pytorch/optim/lr_scheduler.py", stubs, keep=True
+        )
     return _NEMO2_MOD
 
 
@@ -341,7 +381,10 @@ def _megatron_args_from_raw(cfg: Any) -> dict[str, Any] | None:
     raw = cfg.raw or {}
     if cfg.format == "nemo_rl_megatron":
         m = raw["policy"]["megatron_cfg"]
-        a = {**{k: v for k, v in (m.get("optimizer") or {}).items() if k in ("lr", "min_lr")}, **(m.get("scheduler") or {})}
+        a = {
+            **{k: v for k, v in (m.get("optimizer") or {}).items() if k in ("lr", "min_lr")},
+            **(m.get("scheduler") or {}),
+        }
         a["train_iters"] = cfg.total_steps
         a["increment"] = 1
         a.pop("lr_warmup_samples", None)
@@ -446,8 +489,18 @@ def ref_nemo1(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | None:
     args = dict(sched_cfg.pop("args")) if "args" in sched_cfg else dict(sched_cfg)
     if "name" in args:  # prepare_lr_scheduler: only args.params count (on the params class's defaults)
         args = dict(args.get("params") or {})
-    for k in ("name", "t_max_epochs", "t_accumulate_grad_batches", "t_limit_train_batches", "t_num_workers",
-              "monitor", "reduce_on_plateau", "interval", "frequency", "iters_per_batch"):
+    for k in (
+        "name",
+        "t_max_epochs",
+        "t_accumulate_grad_batches",
+        "t_limit_train_batches",
+        "t_num_workers",
+        "monitor",
+        "reduce_on_plateau",
+        "interval",
+        "frequency",
+        "iters_per_batch",
+    ):
         args.pop(k, None)
     args["max_steps"] = sched_cfg["max_steps"]
     cls = mod.AVAILABLE_SCHEDULERS.get(name)
@@ -499,7 +552,10 @@ def ref_hf(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | None:
     warm = int(ws) if ws and ws > 0 else math.ceil(total * float(wr))
     opt = _optimizer(lr)
     sched = transformers.get_scheduler(
-        name, opt, num_warmup_steps=warm, num_training_steps=total,
+        name,
+        opt,
+        num_warmup_steps=warm,
+        num_training_steps=total,
         scheduler_specific_kwargs=dict(raw.get("lr_scheduler_kwargs") or {}),
     )
     return _step_torch(sched, opt, n)
@@ -603,7 +659,7 @@ def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int,
         n = cfg.total_steps
         if n is None:
             hz = cfg.schedule.horizon
-            n = int(math.ceil(hz)) if hz is not None and hz >= 1 else STAND_IN_TOTAL
+            n = math.ceil(hz) if hz is not None and hz >= 1 else STAND_IN_TOTAL
             if hz is None:
                 res.assisted = sorted({*res.assisted, "--total-steps"})
         n = max(1, min(int(n), max_steps))
@@ -621,7 +677,7 @@ def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int,
                 ref = ref_fn(cfg, n, roots)
             except _Timeout:
                 raise
-            except Exception as err:  # noqa: BLE001 - a reference that cannot build this config
+            except Exception as err:
                 res.detail = f"reference failed: {type(err).__name__}: {err}"[:200]
         if ref is None:
             res.outcome = "no_reference"
@@ -638,7 +694,7 @@ def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int,
     except _Timeout:
         res.outcome, res.detail = "crash", f"timeout after {timeout}s"
         return res
-    except Exception as err:  # noqa: BLE001 - a crash is what this counts
+    except Exception as err:
         tb = traceback.extract_tb(err.__traceback__)[-1]
         res.outcome, res.detail = "crash", f"{type(err).__name__}: {err} ({Path(tb.filename).name}:{tb.lineno})"[:300]
         return res

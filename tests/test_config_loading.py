@@ -53,7 +53,9 @@ def test_defaults_inheritance_and_interpolation(tmp_path):
         "    - milestones:\n        - ${grpo.warmup}\n"
     )
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "child.yaml").write_text("defaults: ../base.yaml\ngrpo:\n  max_num_steps: 500\npolicy:\n  optimizer:\n    kwargs:\n      lr: 2.0e-6\n")
+    (tmp_path / "sub" / "child.yaml").write_text(
+        "defaults: ../base.yaml\ngrpo:\n  max_num_steps: 500\npolicy:\n  optimizer:\n    kwargs:\n      lr: 2.0e-6\n"
+    )
     r = load_config(tmp_path / "sub" / "child.yaml")
     assert r.total_steps == 500 and r.peak_lr == 2e-6
     assert r.context["pieces"][1]["kwargs"]["T_max"] == pytest.approx(450)  # interpolated after the merge
@@ -179,9 +181,7 @@ def test_hydra_group_defaults(tmp_path):
 
 
 def test_yaml_merge_key_then_override_is_not_a_duplicate():
-    data = load_config_text(
-        "x: &B {a: 1, b: 2}\ny:\n  <<: *B\n  b: 3\n" + _RL
-    ).raw
+    data = load_config_text("x: &B {a: 1, b: 2}\ny:\n  <<: *B\n  b: 3\n" + _RL).raw
     assert data["y"] == {"a": 1, "b": 3}
     with pytest.raises(ConfigError, match="first at line 1"):
         load_config_text("grpo: {max_num_steps: 1}\n" + _RL)

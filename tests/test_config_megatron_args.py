@@ -24,8 +24,20 @@ FLAT = {
     "global_batch_size": 64,
 }
 ARGV = [
-    "--lr", "3e-4", "--min-lr=3e-5", "--lr-decay-style", "cosine", "--lr-warmup-iters", "20",
-    "--lr-decay-iters", "180", "--train-iters", "200", "--global-batch-size", "64", "--bf16",
+    "--lr",
+    "3e-4",
+    "--min-lr=3e-5",
+    "--lr-decay-style",
+    "cosine",
+    "--lr-warmup-iters",
+    "20",
+    "--lr-decay-iters",
+    "180",
+    "--train-iters",
+    "200",
+    "--global-batch-size",
+    "64",
+    "--bf16",
 ]
 
 
@@ -140,13 +152,19 @@ def test_conditional_assignment_that_changes_the_curve_is_asked_for(tmp_path):
     assert "--lr" in str(err.value) and "if/case/for" in str(err.value) and "--set lr=" in err.value.fix
     assert load_config(p, overrides={"lr": "1e-4"}).peak_lr == 1e-4
     # a block that only appends arguments the curve does not use is fine
-    p.write_text(SCRIPT.replace("EXTRA=", 'if [ "$FSDP" = 1 ]; then\n  TRAINING_ARGS=("${TRAINING_ARGS[@]}" --use-fsdp)\nfi\nEXTRA='))
+    p.write_text(
+        SCRIPT.replace(
+            "EXTRA=", 'if [ "$FSDP" = 1 ]; then\n  TRAINING_ARGS=("${TRAINING_ARGS[@]}" --use-fsdp)\nfi\nEXTRA='
+        )
+    )
     _same(load_config(p), load_config(FLAT))
 
 
 def test_two_launches_must_agree(tmp_path):
     p = tmp_path / "t.sh"
-    p.write_text("#!/bin/bash\npython pretrain_gpt.py --lr 1e-3 --train-iters 10\npython pretrain_gpt.py --lr 2e-3 --train-iters 10\n")
+    p.write_text(
+        "#!/bin/bash\npython pretrain_gpt.py --lr 1e-3 --train-iters 10\npython pretrain_gpt.py --lr 2e-3 --train-iters 10\n"
+    )
     with pytest.raises(ConfigError, match="2 times"):
         load_config(p)
 

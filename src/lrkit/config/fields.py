@@ -113,7 +113,9 @@ def number(
     """A finite real within bounds."""
     v = _to_float(value, path)
     if not math.isfinite(v):
-        raise ConfigError(f"must be finite, got {value!r}.", field=path, value=value, fix=fix or "give a finite number.")
+        raise ConfigError(
+            f"must be finite, got {value!r}.", field=path, value=value, fix=fix or "give a finite number."
+        )
     if low is not None and (v < low or (low_open and v == low)):
         op = ">" if low_open else ">="
         raise ConfigError(
@@ -149,7 +151,9 @@ def boolean(value: Any, path: str) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise ConfigError(f"must be true or false, got {_short(value)}.", field=path, value=value, fix="write true or false.")
+    raise ConfigError(
+        f"must be true or false, got {_short(value)}.", field=path, value=value, fix="write true or false."
+    )
 
 
 def string(value: Any, path: str) -> str:

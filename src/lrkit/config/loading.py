@@ -41,6 +41,7 @@ class Unresolved:
     def __str__(self) -> str:
         return self.expr
 
+
 # OmegaConf's float resolver: YAML 1.2-style floats (1e-4, .5, inf) are floats.
 _FLOAT_RE = re.compile(
     r"""^(?:
@@ -153,7 +154,7 @@ def parse_scalar(text: str) -> Any:
     """One scalar as the config loader reads it (``6e-5`` float, ``500`` int, ``true`` bool);
     text that is not a plain scalar stays text."""
     try:
-        value = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
+        value = yaml.load(text, Loader=_Loader)
     except (yaml.YAMLError, ConfigError, ValueError, TypeError):
         return text
     return value if isinstance(value, str | int | float | bool) and value is not None else text
@@ -168,9 +169,13 @@ def read_file(path: str | Path, *, duplicates: list[Duplicate] | None = None) ->
             f"config file {str(p)!r} does not exist.", field="source", value=str(p), fix="check the path."
         ) from None
     except IsADirectoryError:
-        raise ConfigError(f"{str(p)!r} is a directory.", field="source", value=str(p), fix="give a YAML file.") from None
+        raise ConfigError(
+            f"{str(p)!r} is a directory.", field="source", value=str(p), fix="give a YAML file."
+        ) from None
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read {str(p)!r}: {err}.", field="source", value=str(p), fix="give a UTF-8 YAML file.") from None
+        raise ConfigError(
+            f"cannot read {str(p)!r}: {err}.", field="source", value=str(p), fix="give a UTF-8 YAML file."
+        ) from None
     return parse_text(text, name=str(p), duplicates=duplicates), p
 
 
@@ -311,7 +316,7 @@ def _load_with_defaults(data: Any, base_dir: Path, name: str, seen: tuple[Path, 
             merged = _merge_override(merged, OmegaConf.create(dict(pdata)))
             continue
         if isinstance(entry, Mapping) and len(entry) == 1:
-            (key, option), = entry.items()
+            ((key, option),) = entry.items()
             m = _GROUP_RE.match(str(key))
             if m is None:
                 notes.append(f"defaults: entry {dict(entry)!r} is not a Hydra group entry; it is not merged.")
@@ -444,14 +449,18 @@ def _set_dotted(cfg: Any, key: str, value: Any) -> Any:
         index = int(part[1:-1]) if part.startswith("[") else None
         if index is not None:
             if not isinstance(cur, list) or index >= len(cur):
-                raise ConfigError(f"--set {key}: {part} is not an item of a list there.", field=key, fix="check the key.")
+                raise ConfigError(
+                    f"--set {key}: {part} is not an item of a list there.", field=key, fix="check the key."
+                )
             if last:
                 cur[index] = value
             else:
                 cur = cur[index]
             continue
         if not isinstance(cur, dict):
-            raise ConfigError(f"--set {key}: {part!r} is below a value, not a section.", field=key, fix="check the key.")
+            raise ConfigError(
+                f"--set {key}: {part!r} is below a value, not a section.", field=key, fix="check the key."
+            )
         if last:
             cur[part] = value
         else:
@@ -481,7 +490,15 @@ def _lazy(node: Any) -> Any:
         except OmegaConfBaseException as err:
             first = (getattr(err, "msg", None) or str(err)).strip().splitlines()
             value = Unresolved(expr, first[0] if first else type(err).__name__)
-        except (ValueError, TypeError, KeyError, AttributeError, ZeroDivisionError, OverflowError, RecursionError) as err:
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+            ZeroDivisionError,
+            OverflowError,
+            RecursionError,
+        ) as err:
             value = Unresolved(expr, f"{type(err).__name__}: {err}")
         if isinstance(out, dict):
             out[key] = value

@@ -34,15 +34,40 @@ from lrkit.schedules.compat import MEGATRON_STYLES, MegatronLR
 
 __all__ = ["read_megatron", "resolve_megatron", "flatten_megatron"]
 
-_STYLE_ALIASES = {"wsd": "WSD", "inverse_square_root": "inverse-square-root", "inverse-sqrt": "inverse-square-root",
-                  "Constant": "constant", "Linear": "linear", "Cosine": "cosine"}
+_STYLE_ALIASES = {
+    "wsd": "WSD",
+    "inverse_square_root": "inverse-square-root",
+    "inverse-sqrt": "inverse-square-root",
+    "Constant": "constant",
+    "Linear": "linear",
+    "Cosine": "cosine",
+}
 _WSD_STYLES = ("linear", "cosine", "exponential", "minus_sqrt")
 _KNOWN = (
-    "lr", "min_lr", "lr_decay_style", "lr_decay_iters", "lr_decay_samples", "lr_warmup_iters", "lr_warmup_samples",
-    "lr_warmup_fraction", "lr_warmup_init", "lr_wsd_decay_style", "lr_wsd_decay_iters", "lr_wsd_decay_samples",
-    "train_iters", "train_samples", "global_batch_size", "start_weight_decay", "end_weight_decay",
-    "weight_decay_incr_style", "weight_decay", "use_checkpoint_opt_param_scheduler", "override_opt_param_scheduler",
-    "lr_warmup_steps", "lr_decay_steps", "wsd_decay_steps",
+    "lr",
+    "min_lr",
+    "lr_decay_style",
+    "lr_decay_iters",
+    "lr_decay_samples",
+    "lr_warmup_iters",
+    "lr_warmup_samples",
+    "lr_warmup_fraction",
+    "lr_warmup_init",
+    "lr_wsd_decay_style",
+    "lr_wsd_decay_iters",
+    "lr_wsd_decay_samples",
+    "train_iters",
+    "train_samples",
+    "global_batch_size",
+    "start_weight_decay",
+    "end_weight_decay",
+    "weight_decay_incr_style",
+    "weight_decay",
+    "use_checkpoint_opt_param_scheduler",
+    "override_opt_param_scheduler",
+    "lr_warmup_steps",
+    "lr_decay_steps",
+    "wsd_decay_steps",
 )
 
 
@@ -76,7 +101,9 @@ def _sample_based(args: Mapping[str, Any], path: Any) -> bool:
         if samples is not None:
             raise ConfigError(
                 "train_iters and train_samples are both set; Megatron asserts 'expected iteration-based training'.",
-                field=path("train_samples"), value=samples, fix="keep one of them.",
+                field=path("train_samples"),
+                value=samples,
+                fix="keep one of them.",
             )
         for key, unset in (("lr_decay_samples", None), ("lr_warmup_samples", 0)):
             v = _get(args, key)
@@ -84,7 +111,9 @@ def _sample_based(args: Mapping[str, Any], path: Any) -> bool:
                 raise ConfigError(
                     f"{key} is set in an iteration-based run (train_iters); Megatron asserts "
                     "'expected iteration-based learning rate ...'.",
-                    field=path(key), value=v, fix=f"use {key.replace('samples', 'iters')} instead.",
+                    field=path(key),
+                    value=v,
+                    fix=f"use {key.replace('samples', 'iters')} instead.",
                 )
         return False
     if samples:
@@ -94,7 +123,9 @@ def _sample_based(args: Mapping[str, Any], path: Any) -> bool:
                 raise ConfigError(
                     f"{key} is set in a sample-based run (train_samples); Megatron asserts "
                     "'expected sample-based ...'.",
-                    field=path(key), value=v, fix=f"use {key.replace('iters', 'samples')} instead.",
+                    field=path(key),
+                    value=v,
+                    fix=f"use {key.replace('iters', 'samples')} instead.",
                 )
         return True
     return any(_get(args, k) not in (None, 0) for k in ("lr_decay_samples", "lr_warmup_samples"))
@@ -136,8 +167,11 @@ def resolve_megatron(
         )
     init = num("lr_warmup_init", low=0.0) or 0.0
     style_raw = _get(args, "lr_decay_style") or "linear"
-    style = F.choice(_STYLE_ALIASES.get(style_raw, style_raw) if isinstance(style_raw, str) else style_raw,
-                     path("lr_decay_style"), MEGATRON_STYLES)
+    style = F.choice(
+        _STYLE_ALIASES.get(style_raw, style_raw) if isinstance(style_raw, str) else style_raw,
+        path("lr_decay_style"),
+        MEGATRON_STYLES,
+    )
     gbs = stp("global_batch_size", minimum=1)
     samples = _sample_based(args, path)
     if samples and increment is None and gbs is None:

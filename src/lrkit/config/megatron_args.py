@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lrkit.config import fields as F
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
@@ -51,19 +50,49 @@ __all__ = [
 
 #: Megatron arguments (underscore form) that decide the LR curve or the run length
 CURVE_ARGS: tuple[str, ...] = (
-    "lr", "min_lr", "lr_decay_style", "lr_decay_iters", "lr_decay_samples", "lr_warmup_iters", "lr_warmup_samples",
-    "lr_warmup_fraction", "lr_warmup_init", "lr_wsd_decay_style", "lr_wsd_decay_iters", "lr_wsd_decay_samples",
-    "train_iters", "train_samples", "global_batch_size", "rampup_batch_size", "step_batch_size_schedule",
+    "lr",
+    "min_lr",
+    "lr_decay_style",
+    "lr_decay_iters",
+    "lr_decay_samples",
+    "lr_warmup_iters",
+    "lr_warmup_samples",
+    "lr_warmup_fraction",
+    "lr_warmup_init",
+    "lr_wsd_decay_style",
+    "lr_wsd_decay_iters",
+    "lr_wsd_decay_samples",
+    "train_iters",
+    "train_samples",
+    "global_batch_size",
+    "rampup_batch_size",
+    "step_batch_size_schedule",
     "skip_train",
 )
 #: arguments near the curve's names that Megatron has and that do not change the main LR curve
 #: (a near-miss of a curve argument that is one of these is not a misspelling)
 _NEIGHBOURS: tuple[str, ...] = (
-    "decoupled_lr", "decoupled_min_lr", "head_lr_mult", "weight_decay", "start_weight_decay", "end_weight_decay",
-    "weight_decay_incr_style", "no_weight_decay_cond_type", "micro_batch_size", "eval_iters", "eval_interval",
-    "override_opt_param_scheduler", "use_checkpoint_opt_param_scheduler", "ft_num_warmup_iters",
-    "eval_global_batch_size", "eval_micro_batch_size", "decrease_batch_size_if_needed", "exit_interval",
-    "lr_warmup_steps", "lr_decay_steps", "wsd_decay_steps",
+    "decoupled_lr",
+    "decoupled_min_lr",
+    "head_lr_mult",
+    "weight_decay",
+    "start_weight_decay",
+    "end_weight_decay",
+    "weight_decay_incr_style",
+    "no_weight_decay_cond_type",
+    "micro_batch_size",
+    "eval_iters",
+    "eval_interval",
+    "override_opt_param_scheduler",
+    "use_checkpoint_opt_param_scheduler",
+    "ft_num_warmup_iters",
+    "eval_global_batch_size",
+    "eval_micro_batch_size",
+    "decrease_batch_size_if_needed",
+    "exit_interval",
+    "lr_warmup_steps",
+    "lr_decay_steps",
+    "wsd_decay_steps",
 )
 #: arguments that change the LR of some parameter groups only (an info finding)
 _GROUP_LR = ("decoupled_lr", "decoupled_min_lr", "head_lr_mult")
@@ -162,7 +191,7 @@ class _Shell:
                 out.append(text[i : i + 2])
                 i += 2
                 continue
-            if c == "'" :
+            if c == "'":
                 j = text.find("'", i + 1)
                 j = len(text) - 1 if j < 0 else j
                 out.append(text[i : j + 1])
@@ -432,7 +461,11 @@ class ShellArgs:
 
 
 def parse_shell(
-    text: str, *, overrides: Mapping[str, str] | None = None, source: str = "<script>", skip: frozenset[str] = frozenset()
+    text: str,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    source: str = "<script>",
+    skip: frozenset[str] = frozenset(),
 ) -> ShellArgs:
     """Evaluate a script's assignments in order and collect the arguments of its launch lines.
     ``skip``: variables whose assignments inside blocks are not applied (the other branch)."""
@@ -583,7 +616,7 @@ def read_megatron_args(
     _check_names(args, written, source)
     if args.get("skip_train") is True:
         raise ConfigError(
-            f"--skip-train is set: Megatron does not train, so there is no LR curve.",
+            "--skip-train is set: Megatron does not train, so there is no LR curve.",
             field="--skip-train",
             value=True,
             fix="drop --skip-train to see the training run's curve.",
@@ -591,7 +624,7 @@ def read_megatron_args(
     curve = _curve_args(args, written, unknowns or {}, source)
     if "step_batch_size_schedule" in curve and "global_batch_size" in curve:
         raise ConfigError(
-            f"--step-batch-size-schedule and --global-batch-size are both set; Megatron raises "
+            "--step-batch-size-schedule and --global-batch-size are both set; Megatron raises "
             "('Cannot specify both --step-batch-size-schedule and --global-batch-size').",
             field="--global-batch-size",
             value=curve["global_batch_size"],
@@ -611,7 +644,7 @@ def read_megatron_args(
         flat.pop("global_batch_size", None)  # it cancels out of an iteration-based curve
     elif flat.get("global_batch_size") is None:
         raise ConfigError(
-            f"a sample-based run (--train-samples) needs the global batch size to turn samples into "
+            "a sample-based run (--train-samples) needs the global batch size to turn samples into "
             "iterations; without --global-batch-size Megatron uses micro-batch size x data-parallel size, which "
             "depends on the cluster.",
             field="--global-batch-size",
@@ -655,7 +688,10 @@ def read_megatron_args(
 
 
 def read_megatron_argv(
-    tokens: Sequence[str], *, total_steps: int | None = None, overrides: Mapping[str, str] | None = None,
+    tokens: Sequence[str],
+    *,
+    total_steps: int | None = None,
+    overrides: Mapping[str, str] | None = None,
     source: str = "<args>",
 ) -> ResolvedConfig:
     """An argument list (``["--lr", "3e-4", "--lr-decay-style", "cosine", ...]``) to its curve.
@@ -678,7 +714,7 @@ def _script_args(parsed: ShellArgs, source: str) -> tuple[dict[str, Any], dict[s
                 words.extend(str(t) for t in items)
         if not any(t.startswith("--lr") for t in words):
             raise ConfigError(
-                f"no Megatron launch line found (a command running a *.py entry point such as "
+                "no Megatron launch line found (a command running a *.py entry point such as "
                 "pretrain_gpt.py with --lr ...), and no argument list with --lr.",
                 field="script",
                 fix="give the script that launches training, or the arguments themselves: lrkit show -- --lr 3e-4 ...",
@@ -718,7 +754,9 @@ def read_megatron_shell(
     pinned = {k.lstrip("-").replace("-", "_") for k in arg_over}
     for name in sorted(parsed.conditional - set(overrides)):
         try:
-            other, _ = _script_args(parse_shell(text, overrides=overrides, source=source, skip=frozenset({name})), source)
+            other, _ = _script_args(
+                parse_shell(text, overrides=overrides, source=source, skip=frozenset({name})), source
+            )
         except ConfigError:
             continue
         diff = [k for k in CURVE_ARGS if other.get(k) != args.get(k) and k not in pinned]
@@ -740,8 +778,13 @@ def read_megatron_shell(
                 fix="--set a variable the script reads or a Megatron argument (lr, train_iters, ...).",
             )
     return read_megatron_args(
-        args, total_steps=total_steps, source=source, written=written, unknowns=parsed.unknowns,
-        raw={"arguments": dict(args)}, overrides=arg_over,
+        args,
+        total_steps=total_steps,
+        source=source,
+        written=written,
+        unknowns=parsed.unknowns,
+        raw={"arguments": dict(args)},
+        overrides=arg_over,
     )
 
 

@@ -23,9 +23,23 @@ from lrkit.schedules.compat import NEMO_POLICIES, NemoLR
 
 __all__ = ["read_nemo", "read_nemo2", "looks_like_nemo2"]
 
-_COMMON = ("name", "warmup_steps", "warmup_ratio", "min_lr", "max_steps", "last_epoch", "monitor", "reduce_on_plateau",
-           "interval", "frequency", "iters_per_batch", "t_max_epochs", "t_accumulate_grad_batches",
-           "t_limit_train_batches", "t_num_workers")
+_COMMON = (
+    "name",
+    "warmup_steps",
+    "warmup_ratio",
+    "min_lr",
+    "max_steps",
+    "last_epoch",
+    "monitor",
+    "reduce_on_plateau",
+    "interval",
+    "frequency",
+    "iters_per_batch",
+    "t_max_epochs",
+    "t_accumulate_grad_batches",
+    "t_limit_train_batches",
+    "t_num_workers",
+)
 _POLICY_KEYS: dict[str, tuple[str, ...]] = {
     "WarmupPolicy": (),
     "WarmupHoldPolicy": ("hold_steps", "hold_ratio"),
@@ -73,7 +87,9 @@ def _sched_args(sched: Mapping[str, Any], spath: str) -> tuple[dict[str, Any], s
         return sched, spath
     args = F.mapping(sched.pop("args"), F.join(spath, "args"))
     apath = F.join(spath, "args")
-    out = {k: v for k, v in sched.items() if k in ("name", "max_steps", "monitor", "reduce_on_plateau", "iters_per_batch")}
+    out = {
+        k: v for k, v in sched.items() if k in ("name", "max_steps", "monitor", "reduce_on_plateau", "iters_per_batch")
+    }
     if "name" in args:
         # prepare_lr_scheduler reads only args.params here: keys beside it are ignored
         params = F.mapping(args.get("params") or {}, F.join(apath, "params"))
@@ -107,7 +123,9 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
     optim, opath = _find_optim(data)
     lr = F.number(optim.get("lr"), F.join(opath, "lr"), low=0.0, low_open=True) if "lr" in optim else None
     if lr is None:
-        raise ConfigError("optim has no lr (the peak the policy multiplies).", field=F.join(opath, "lr"), fix="add lr: 1.0e-4.")
+        raise ConfigError(
+            "optim has no lr (the peak the policy multiplies).", field=F.join(opath, "lr"), fix="add lr: 1.0e-4."
+        )
     spath = F.join(opath, "sched")
     sched = F.mapping(optim.get("sched"), spath) if optim.get("sched") is not None else None
     optimizer = {"type": str(optim.get("name", "adam")), "lr": lr}
@@ -118,7 +136,9 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
     if sched is None:
         from lrkit.schedules import Constant
 
-        return ResolvedConfig(Constant(1.0), lr, total_steps or trainer_max, "nemo", source, (), {}, optimizer, dict(data), None)
+        return ResolvedConfig(
+            Constant(1.0), lr, total_steps or trainer_max, "nemo", source, (), {}, optimizer, dict(data), None
+        )
     sched, spath = _sched_args(sched, spath)
     name = F.choice(sched.get("name"), F.join(spath, "name"), (*NEMO_POLICIES, *_TORCH_IN_NEMO))
     if name in _TORCH_IN_NEMO:
@@ -184,7 +204,9 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
         fields["cycle"] = F.boolean(sched["cycle"], F.join(spath, "cycle"))
     if name == "NoamAnnealing":
         if sched.get("d_model") is None:
-            raise ConfigError("NoamAnnealing needs d_model.", field=F.join(spath, "d_model"), fix="add d_model: <model width>.")
+            raise ConfigError(
+                "NoamAnnealing needs d_model.", field=F.join(spath, "d_model"), fix="add d_model: <model width>."
+            )
         fields["d_model"] = F.number(sched["d_model"], F.join(spath, "d_model"), low=0.0, low_open=True)
     if "decay_rate" in sched:
         fields["decay_rate"] = F.number(sched["decay_rate"], F.join(spath, "decay_rate"), low=0.0, low_open=True)
@@ -206,9 +228,7 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
     return ResolvedConfig(schedule, lr, run, "nemo", source, tuple(findings), context, optimizer, dict(data), None)
 
 
-def _quirks(
-    name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: str, schedule: NemoLR
-) -> list[Finding]:
+def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: str, schedule: NemoLR) -> list[Finding]:
     out: list[Finding] = []
     w, m = f["warmup_steps"], f["max_steps"]
     if name == "CosineAnnealing" and f["constant_steps"] > 0:
@@ -291,13 +311,31 @@ def _quirks(
 #: torch schedulers NeMo's ``AVAILABLE_SCHEDULERS`` registers by name; ExponentialLR and
 #: ReduceLROnPlateau are stepped once per epoch (``EPOCH_SCHEDULERS``), the others per update
 _TORCH_IN_NEMO = ("StepLR", "ExponentialLR", "CyclicLR", "ReduceLROnPlateau")
-_NOT_KWARGS = ("name", "max_steps", "monitor", "reduce_on_plateau", "interval", "frequency", "iters_per_batch",
-               "t_max_epochs", "t_accumulate_grad_batches", "t_limit_train_batches", "t_num_workers")
+_NOT_KWARGS = (
+    "name",
+    "max_steps",
+    "monitor",
+    "reduce_on_plateau",
+    "interval",
+    "frequency",
+    "iters_per_batch",
+    "t_max_epochs",
+    "t_accumulate_grad_batches",
+    "t_limit_train_batches",
+    "t_num_workers",
+)
 
 
 def _read_torch_in_nemo(
-    data: Mapping[str, Any], sched: Mapping[str, Any], spath: str, name: str, lr: float, optimizer: dict[str, Any],
-    trainer_max: int | None, total_steps: int | None, source: str,
+    data: Mapping[str, Any],
+    sched: Mapping[str, Any],
+    spath: str,
+    name: str,
+    lr: float,
+    optimizer: dict[str, Any],
+    trainer_max: int | None,
+    total_steps: int | None,
+    source: str,
 ) -> ResolvedConfig:
     """A torch scheduler named in ``optim.sched``: built as ``cls(optimizer, **args)`` (max_steps
     dropped: these classes do not take it), stepped per update, or per epoch for ExponentialLR."""
@@ -366,23 +404,45 @@ def _read_torch_in_nemo(
 #: defaults). These modules take their own max_steps (nothing copies the trainer's in) and pass
 #: only the arguments listed to the policy.
 _NEMO2: dict[str, tuple[str, dict[str, Any]]] = {
-    "WarmupPolicyScheduler": ("WarmupPolicy", {"warmup_steps": 750, "warmup_ratio": None, "max_steps": 10, "min_lr": 0.0}),
-    "WarmupHoldPolicyScheduler": ("WarmupHoldPolicy", {"warmup_steps": 750, "warmup_ratio": None, "hold_steps": None,
-                                                        "hold_ratio": None, "max_steps": 10, "min_lr": 0.0}),
+    "WarmupPolicyScheduler": (
+        "WarmupPolicy",
+        {"warmup_steps": 750, "warmup_ratio": None, "max_steps": 10, "min_lr": 0.0},
+    ),
+    "WarmupHoldPolicyScheduler": (
+        "WarmupHoldPolicy",
+        {
+            "warmup_steps": 750,
+            "warmup_ratio": None,
+            "hold_steps": None,
+            "hold_ratio": None,
+            "max_steps": 10,
+            "min_lr": 0.0,
+        },
+    ),
     "SquareAnnealingScheduler": ("SquareAnnealing", {"max_steps": 10, "min_lr": 1e-5}),
     "SquareRootAnnealingScheduler": ("SquareRootAnnealing", {"max_steps": 10, "min_lr": 0.0}),
-    "NoamAnnealingScheduler": ("NoamAnnealing", {"d_model": None, "warmup_steps": 750, "warmup_ratio": None,
-                                                 "max_steps": 10, "min_lr": 0.0}),
+    "NoamAnnealingScheduler": (
+        "NoamAnnealing",
+        {"d_model": None, "warmup_steps": 750, "warmup_ratio": None, "max_steps": 10, "min_lr": 0.0},
+    ),
     "NoamHoldAnnealingScheduler": ("NoamHoldAnnealing", {"max_steps": 10, "decay_rate": 0.5, "min_lr": 0.0}),
-    "WarmupAnnealingScheduler": ("WarmupAnnealing", {"warmup_steps": 750, "warmup_ratio": None, "max_steps": 10,
-                                                     "min_lr": 0.0}),
+    "WarmupAnnealingScheduler": (
+        "WarmupAnnealing",
+        {"warmup_steps": 750, "warmup_ratio": None, "max_steps": 10, "min_lr": 0.0},
+    ),
     "InverseSquareRootAnnealingScheduler": ("InverseSquareRootAnnealing", {"max_steps": 10, "min_lr": 0.0}),
-    "PolynomialDecayAnnealingScheduler": ("PolynomialDecayAnnealing", {"max_steps": 10, "min_lr": 0.0, "power": 1.0,
-                                                                       "cycle": False}),
-    "PolynomialHoldDecayAnnealingScheduler": ("PolynomialHoldDecayAnnealing", {"max_steps": 10, "min_lr": 0.0,
-                                                                               "power": 1.0, "cycle": False}),
-    "CosineAnnealingScheduler": ("CosineAnnealing", {"max_steps": 10, "warmup_steps": 750, "constant_steps": 80000,
-                                                     "min_lr": 6e-5}),
+    "PolynomialDecayAnnealingScheduler": (
+        "PolynomialDecayAnnealing",
+        {"max_steps": 10, "min_lr": 0.0, "power": 1.0, "cycle": False},
+    ),
+    "PolynomialHoldDecayAnnealingScheduler": (
+        "PolynomialHoldDecayAnnealing",
+        {"max_steps": 10, "min_lr": 0.0, "power": 1.0, "cycle": False},
+    ),
+    "CosineAnnealingScheduler": (
+        "CosineAnnealing",
+        {"max_steps": 10, "warmup_steps": 750, "constant_steps": 80000, "min_lr": 6e-5},
+    ),
 }
 _NEMO2_COMMON = ("_target_", "interval", "frequency", "monitor")
 
@@ -408,11 +468,16 @@ def read_nemo2(data: Mapping[str, Any], *, total_steps: int | None, source: str)
     cpath = F.join(opath, "config")
     config = F.mapping(optim.get("config"), cpath)
     if config.get("lr") is None:
-        raise ConfigError("optim.config has no lr (the peak the scheduler multiplies).", field=F.join(cpath, "lr"),
-                          fix="add lr: 1.0e-4.")
+        raise ConfigError(
+            "optim.config has no lr (the peak the scheduler multiplies).",
+            field=F.join(cpath, "lr"),
+            fix="add lr: 1.0e-4.",
+        )
     lr = F.number(config["lr"], F.join(cpath, "lr"), low=0.0, low_open=True)
-    optimizer = {"type": "adamw" if str(config.get("optimizer", "adam")) == "adam" else str(config.get("optimizer")),
-                 "lr": lr}
+    optimizer = {
+        "type": "adamw" if str(config.get("optimizer", "adam")) == "adam" else str(config.get("optimizer")),
+        "lr": lr,
+    }
     for key in ("weight_decay", "adam_beta1", "adam_beta2", "adam_eps"):
         if key in config:
             optimizer[key] = config[key]
@@ -486,9 +551,25 @@ def read_nemo2(data: Mapping[str, Any], *, total_steps: int | None, source: str)
             )
         )
     findings = [
-        Finding(f.rule, f.severity, f.message, f.fix, f.evidence,
-                f.source.replace("optim.sched", spath) if isinstance(f.source, str) else f.source)
+        Finding(
+            f.rule,
+            f.severity,
+            f.message,
+            f.fix,
+            f.evidence,
+            f.source.replace("optim.sched", spath) if isinstance(f.source, str) else f.source,
+        )
         for f in findings
     ]
-    return ResolvedConfig(res.schedule, lr, run if run is not None else res.total_steps, "nemo", source,
-                          tuple(findings), {**res.context, "scheduler_module": cls}, optimizer, dict(data), None)
+    return ResolvedConfig(
+        res.schedule,
+        lr,
+        run if run is not None else res.total_steps,
+        "nemo",
+        source,
+        tuple(findings),
+        {**res.context, "scheduler_module": cls},
+        optimizer,
+        dict(data),
+        None,
+    )

@@ -137,7 +137,9 @@ def read_nemo_rl(data: Mapping[str, Any], *, total_steps: int | None, source: st
     else:
         scheds, milestones, mpos = _split_list(raw, path)
         if not scheds:
-            raise ConfigError("the scheduler list has no scheduler.", field=path, fix="add {name: ..., kwargs: ...} entries.")
+            raise ConfigError(
+                "the scheduler list has no scheduler.", field=path, fix="add {name: ..., kwargs: ...} entries."
+            )
         # NeMo RL imports and builds every scheduler before the SequentialLR: a bad class or
         # kwargs is the first thing that fails, so it is reported first
         for i, e in scheds:
@@ -218,7 +220,8 @@ def read_nemo_rl(data: Mapping[str, Any], *, total_steps: int | None, source: st
                 rule="total-steps-unknown",
                 severity="info",
                 message=f"{total_key} is -1: NeMo RL runs for max_num_epochs passes over the data, so the run length "
-                "depends on the data set and is unknown." if epochs
+                "depends on the data set and is unknown."
+                if epochs
                 else "no <algorithm>.max_num_steps in the config: the run length is unknown.",
                 fix="pass total_steps (CLI: --total-steps) to check the schedule against the run.",
                 source=total_key or "grpo.max_num_steps",
@@ -252,7 +255,9 @@ def _facts_and_quirks(schedule: Schedule, context: dict[str, Any], findings: lis
     if pieces:
         first = pieces[0]
         kw = first.get("kwargs", {})
-        if short_name(first["name"]) == "LinearLR" and float(kw.get("start_factor", 1 / 3)) < float(kw.get("end_factor", 1.0)):
+        if short_name(first["name"]) == "LinearLR" and float(kw.get("start_factor", 1 / 3)) < float(
+            kw.get("end_factor", 1.0)
+        ):
             n = int(kw.get("total_iters", 5))
             ms = context.get("milestones") or []
             context["warmup_steps"] = min(n, ms[0]) if ms else n
@@ -314,8 +319,11 @@ def read_nemo_rl_megatron(data: Mapping[str, Any], *, total_steps: int | None, s
     )
     kind = str(opt.get("optimizer", "adam")).lower()
     # Megatron's "adam" decouples weight decay (AdamW); its other keys configure Megatron itself
-    optimizer = {"type": "adamw" if kind == "adam" else kind, "lr": resolved.peak_lr,
-                 **{k: opt[k] for k in ("weight_decay", "adam_beta1", "adam_beta2", "adam_eps", "sgd_momentum") if k in opt}}
+    optimizer = {
+        "type": "adamw" if kind == "adam" else kind,
+        "lr": resolved.peak_lr,
+        **{k: opt[k] for k in ("weight_decay", "adam_beta1", "adam_beta2", "adam_eps", "sgd_momentum") if k in opt},
+    }
     if "sgd_momentum" in optimizer:
         optimizer["momentum"] = optimizer.pop("sgd_momentum")
     return ResolvedConfig(
