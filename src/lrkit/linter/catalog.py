@@ -49,6 +49,7 @@ READER_RULES: dict[str, str] = {
     "config-not-merged": "part of a Hydra defaults: list was not merged (it does not reach the curve, or --set it)",
     "duplicate-key": "a key is written twice in the file; the last one is used, as PyYAML keeps it",
     "megatron-group-lr": "Megatron gives some parameter groups another LR; the curve shown is the main group's",
+    "ignored-key": "a key the framework does not read (e.g. transformers' name in an axolotl config): no effect",
     "nemo-max-steps-replaced": "NeMo's ModelPT replaces sched.max_steps with trainer.max_steps",
     "nemo-no-decay": "NeMo CosineAnnealing's warm-up (+ constant_steps) reaches max_steps: no decay, then min_lr",
     "nemo-epoch-scheduler": "NeMo steps this torch scheduler once per epoch, not per update",
