@@ -24,13 +24,17 @@ def demo_command(
         int | None, typer.Option("--workers", "-w", min=0, help="Parallel trials (default: one per core).")
     ] = None,
     task: Annotated[str, typer.Option("--task", "-t", help="Embedded task: digits or charlm (slower).")] = "digits",
+    steps: Annotated[
+        int | None,
+        typer.Option("--steps", "-n", min=1, help="Optimizer updates per trial (default: the task's full run)."),
+    ] = None,
 ) -> None:
     """Compare the default schedules on an embedded task and write OUTPUT/report.html.
 
     The seven default schedules (linear, cosine, step, cyclic, adaptive, warmup-stable-decay,
     constant) train the task at the peak LR the LR finder picks, three seeds each: a minute or
-    two on two cores. It is `lrkit compare` with no other arguments, so running it again resumes
-    from the stored results.
+    two on two cores (`--steps 50` for a quick look). It is `lrkit compare` with no other
+    arguments, so running it again resumes from the stored results.
 
     Example:
 
@@ -47,7 +51,9 @@ def demo_command(
         markup=False,
     )
     with bad_input():
-        outcome = run_comparison(task=task, seeds=DEFAULT_SEEDS, workers=workers, out=output, events=RichEvents(out))
+        outcome = run_comparison(
+            task=task, steps=steps, seeds=DEFAULT_SEEDS, workers=workers, out=output, events=RichEvents(out)
+        )
     print_summary(out, outcome)
     out.print(
         f"Open {outcome.report} in a browser (no network needed). "
