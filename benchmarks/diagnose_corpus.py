@@ -61,7 +61,7 @@ def run_one(path: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpus", nargs="?", default=str(HERE / "data" / "diagnose"), help="folder with MANIFEST.json")
-    ap.add_argument("--split", choices=("tuning", "held-out", "fresh", "fresh2", "all"), default="all")
+    ap.add_argument("--split", choices=("tuning", "held-out", "fresh", "fresh2", "blind", "all"), default="all")
     ap.add_argument("--only", default=None, help="run only files whose name contains this")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every run, not only the misses")
     ap.add_argument("--json", dest="json_out", default=None, help="also write the per-run results to this file")
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"       {res.get('error') or res.get('first', '')}"[:240])
     print()
     ok = True
-    for split in ("tuning", "held-out", "fresh", "fresh2"):
+    for split in ("tuning", "held-out", "fresh", "fresh2", "blind"):
         part = [x for x in results if x["split"] == split]
         if not part:
             continue

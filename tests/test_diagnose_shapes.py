@@ -47,6 +47,15 @@ def test_a_loss_frozen_at_exactly_one_value_is_stuck_never_healthy():
     assert f.rule == "frozen-loss" and "bug" in f.fix and d.suggested_lr is None
 
 
+def test_an_mse_creeping_at_the_fifth_digit_near_0_25_is_stuck():
+    # a dead LSTM: full-batch MSE falls to 0.25 (a constant 0.5 for 0/1 targets) and creeps
+    # 0.250008 -> 0.250006 for 3/4 of the run ("flat at exactly 0.25000")
+    steps = np.arange(49, 12_000, 50)
+    y = (0.25 + 1.5 * np.exp(-steps / 150) + 8e-6 * np.exp(-steps / 20_000)).astype(np.float32)
+    d = diagnose(steps, y.astype(np.float64))
+    assert d.verdict == "stuck" and not d.ok, str(d)
+
+
 def test_a_classifier_pinned_at_ln_4_is_stuck_with_bug_first_advice():
     rng = np.random.default_rng(1)
     y = np.log(4) * np.exp(rng.normal(0, 0.002, 300))

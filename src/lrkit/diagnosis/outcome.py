@@ -1,7 +1,8 @@
 """Detectors of a run's outcome, judged on its start and end levels (see :mod:`~lrkit.diagnosis.curve`):
 
-- **frozen**: the loss repeats exactly (relative 1e-7) over at least 30% of the logged points
-  (and 5 of them), at a level above 10 resolution steps and above 1/1000 of the start (a loss
+- **frozen**: the loss stays within 1e-4 (relative) of one value over at least 30% of the
+  logged points (and 5 of them): exact repeats, or a creep at the 5th digit (minibatch noise
+  is at least 1e-3), at a level above 10 resolution steps and above 1/1000 of the start (a loss
   pinned at the log's rounding of 0 has converged): the weights are not changing;
 - **never learned**: the end level is within 3% of the start level over at least 20 logged
   points (within 10% when the start is within 1% of ``ln k``: a classifier that never left
@@ -28,6 +29,7 @@ from lrkit.findings import Finding
 __all__ = ["find_converged", "find_end_above_start", "find_frozen", "find_never_learned", "uniform_over"]
 
 FROZEN_SHARE = 0.30
+FROZEN_REL = 1e-4  # a loss creeping at the 5th digit is not learning; minibatch noise is >= 1e-3
 NO_PROGRESS = 1.03
 CHANCE_PROGRESS = 1.10
 ABOVE_START = 1.2
@@ -41,7 +43,21 @@ _BUG_FIRST = (
 
 
 #: vocabulary sizes of common tokenizers: a loss at ln(V) is uniform over the vocabulary
-VOCAB_SIZES = (30_522, 32_000, 32_100, 32_128, 32_768, 50_257, 50_304, 51_865, 65_536, 100_277, 128_256, 151_936, 250_002)
+VOCAB_SIZES = (
+    30_522,
+    32_000,
+    32_100,
+    32_128,
+    32_768,
+    50_257,
+    50_304,
+    51_865,
+    65_536,
+    100_277,
+    128_256,
+    151_936,
+    250_002,
+)
 
 
 def uniform_over(level: float, *, rel: float = 0.01, max_k: int | None = None) -> int | None:
@@ -70,26 +86,38 @@ def level_text(v: float) -> str:
     return f"{v:.4g}" + (f" (= ln {k:,}: uniform predictions over {k:,} classes/tokens)" if k else "")
 
 
+def _flat_stretches(y: np.ndarray, rel: float) -> tuple[int, int]:
+    """The longest stretch ``[a, b]`` whose values all lie within ``rel`` (relative) of each
+    other, found greedily left to right."""
+    best = (0, 0)
+    a, lo, hi = 0, float(y[0]), float(y[0])
+    for j in range(1, y.size):
+        v = float(y[j])
+        lo2, hi2 = min(lo, v), max(hi, v)
+        if hi2 - lo2 <= rel * max(abs(hi2), abs(lo2)) + 1e-300:
+            lo, hi = lo2, hi2
+            continue
+        if j - 1 - a > best[1] - best[0]:
+            best = (a, j - 1)
+        a, lo, hi = j, v, v
+    if y.size - 1 - a > best[1] - best[0]:
+        best = (a, y.size - 1)
+    return best
+
+
 def find_frozen(c: LossCurve) -> Finding | None:
-    y = c.y
-    same = np.isclose(y[1:], y[:-1], rtol=1e-7, atol=1e-12)
-    best_len, best_end, run = 0, 0, 0
-    for i, s in enumerate(same):
-        run = run + 1 if s else 0
-        if run > best_len:
-            best_len, best_end = run, i + 1
-    points = best_len + 1
-    if best_len == 0 or points < max(5, FROZEN_SHARE * c.n):
+    a, b = _flat_stretches(c.y, FROZEN_REL)
+    points = b - a + 1
+    if b == a or points < max(5, FROZEN_SHARE * c.n):
         return None
-    a, b = best_end - best_len, best_end
-    value = float(y[b])
+    value = float(np.median(c.y[a : b + 1]))
     if value <= max(10 * c.resolution, CONVERGED_RATIO * c.start):
         return None  # at (or within the rounding of) 0: an outcome (converged), not a frozen network
     return Finding(
         rule="frozen-loss",
         severity="error",
         message=(
-            f"Frozen: the loss is exactly {level_text(value)} at {points:,} logged points in a row "
+            f"Frozen: the loss stays at {level_text(value)} (within 0.01%) for {points:,} logged points in a row "
             f"(steps {fmt_step(c.steps[a])}-{fmt_step(c.steps[b])}, {points / c.n:.0%} of the log): "
             "the weights are not changing."
         ),
