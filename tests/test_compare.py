@@ -168,9 +168,17 @@ def test_trial_key_ignores_the_label_and_tracks_everything_else():
     a = TrialSpec("digits", "a", s.schedule, None, 0.1, 0, 50)
     b = TrialSpec("digits", "b", s.schedule, None, 0.1, 0, 50)
     assert a.key() == b.key()
-    assert len({a.key(), TrialSpec("digits", "a", s.schedule, None, 0.2, 0, 50).key(),
+    assert (
+        len(
+            {
+                a.key(),
+                TrialSpec("digits", "a", s.schedule, None, 0.2, 0, 50).key(),
                 TrialSpec("digits", "a", s.schedule, None, 0.1, 1, 50).key(),
-                TrialSpec("charlm", "a", s.schedule, None, 0.1, 0, 50).key()}) == 4
+                TrialSpec("charlm", "a", s.schedule, None, 0.1, 0, 50).key(),
+            }
+        )
+        == 4
+    )
 
 
 def test_build_trials_is_seed_major_grid():
@@ -203,12 +211,24 @@ def test_same_seed_same_curve_other_seed_differs(toy):
 
 
 def test_adaptive_controller_is_fed_the_loss(toy):
+    from lrkit.feedback import AdaptiveController
+
+    # mode "max" reads the toy task's steadily falling loss as a worsening metric, so a short
+    # window reacts within the run: the LRs must drop below the schedule, exactly when a
+    # controller fed the run's own losses decides to (without the controller they never do)
+    controller = {"type": "adaptive", "window": 5, "patience": 0, "t_threshold": 2.0, "mode": "max"}
     spec = preset("adaptive", 30)
-    res = run_trial(TrialSpec(toy, "adaptive", spec.schedule, spec.controller, 0.05, 0, 30))
+    res = run_trial(TrialSpec(toy, "adaptive", spec.schedule, controller, 0.05, 0, 30))
     assert res["status"] == "ok"
-    # the LRs come from the Scheduler: never above the schedule's own value
     base = 0.05 * from_dict(spec.schedule)(np.arange(30))
-    assert np.all(np.asarray(res["lrs"]) <= base + 1e-15)
+    lrs = np.asarray(res["lrs"])
+    assert np.all(lrs <= base + 1e-15) and np.any(lrs < 0.9 * base)
+    replay = AdaptiveController(**{k: v for k, v in controller.items() if k != "type"})
+    expected = [base[0]]
+    for k, loss in enumerate(res["losses"][:-1]):
+        replay.update(loss)
+        expected.append(base[k + 1] * replay.factor(0))
+    np.testing.assert_allclose(lrs, expected, rtol=1e-12)
 
 
 def test_divergence_is_recorded_with_its_reason(toy):
@@ -219,8 +239,11 @@ def test_divergence_is_recorded_with_its_reason(toy):
 
 
 def test_a_task_that_raises_is_recorded_as_failed(toy):
-    res = run_trial(TrialSpec(toy.replace("make_task", "make_failing_task"), "c", preset("constant", 10).schedule,
-                              None, 0.01, 0, 10))
+    res = run_trial(
+        TrialSpec(
+            toy.replace("make_task", "make_failing_task"), "c", preset("constant", 10).schedule, None, 0.01, 0, 10
+        )
+    )
     assert res["status"] == "failed"
     assert "RuntimeError: data loader broke at step 3" in res["reason"]
     assert res["steps_done"] == 3 and len(res["losses"]) == 3
@@ -254,9 +277,22 @@ def _run(toy, out, **kw):
 def test_store_roundtrip_keeps_nan_and_inf(tmp_path):
     spec = TrialSpec("digits", "x", preset("constant", 3).schedule, None, 0.1, 0, 3)
     with ResultStore(tmp_path) as store:
-        store.save({"key": "k", "spec": spec.to_dict(), "status": "diverged", "reason": "r", "eval": None,
-                    "final_loss": None, "steps_done": 2, "lrs": [0.1, 0.1, 0.1],
-                    "losses": [1.0, math.inf, math.nan], "evals": [], "wall_s": 1.0, "train_s": 0.5})
+        store.save(
+            {
+                "key": "k",
+                "spec": spec.to_dict(),
+                "status": "diverged",
+                "reason": "r",
+                "eval": None,
+                "final_loss": None,
+                "steps_done": 2,
+                "lrs": [0.1, 0.1, 0.1],
+                "losses": [1.0, math.inf, math.nan],
+                "evals": [],
+                "wall_s": 1.0,
+                "train_s": 0.5,
+            }
+        )
         rec = store.trials()["k"]
     assert rec["status"] == "diverged" and rec["losses"][:2] == [1.0, math.inf] and math.isnan(rec["losses"][2])
 
@@ -316,8 +352,9 @@ def test_config_files_run_at_their_own_peak_lr_unless_lr_is_given(toy, tmp_path)
     cfg = str(EXAMPLES / "flawed_decay_horizon.yaml")
     out = run_comparison(entry=toy, schedules=[cfg], steps=10, seeds=1, out=tmp_path, backend=InlineBackend())
     assert out.plan["lrs"] == {"flawed_decay_horizon": [pytest.approx(3e-4)]} and out.plan["finder"] is None
-    out = run_comparison(entry=toy, schedules=[cfg], lrs=[0.01], steps=10, seeds=1, out=tmp_path,
-                         backend=InlineBackend())
+    out = run_comparison(
+        entry=toy, schedules=[cfg], lrs=[0.01], steps=10, seeds=1, out=tmp_path, backend=InlineBackend()
+    )
     assert out.plan["lrs"] == {"flawed_decay_horizon": [0.01]}
 
 
@@ -331,14 +368,14 @@ def test_finder_picks_the_peak_lr_and_is_cached(tmp_path, monkeypatch):
         return real(*a, **k)
 
     monkeypatch.setattr(core, "find_peak_lr", spy)
-    out = run_comparison(task="digits", schedules=["constant"], steps=5, seeds=1, out=tmp_path,
-                         backend=InlineBackend())
+    out = run_comparison(task="digits", schedules=["constant"], steps=5, seeds=1, out=tmp_path, backend=InlineBackend())
     lr = out.plan["finder"]["suggestion"]
     assert out.plan["lrs"]["constant"] == [lr] and 1e-4 < lr < 1.0
     with ResultStore(tmp_path) as store:
-        assert any(k.startswith("finder:") for k, in store.conn.execute("SELECT key FROM meta"))
-    again = run_comparison(task="digits", schedules=["constant"], steps=5, seeds=1, out=tmp_path,
-                           backend=InlineBackend())
+        assert any(k.startswith("finder:") for (k,) in store.conn.execute("SELECT key FROM meta"))
+    again = run_comparison(
+        task="digits", schedules=["constant"], steps=5, seeds=1, out=tmp_path, backend=InlineBackend()
+    )
     assert again.ran == 0 and again.plan["finder"]["suggestion"] == lr
 
 
@@ -377,9 +414,16 @@ def test_backend_errors():
 
 
 def _fake(label, seed, value, status="ok", lr=0.1):
-    return {"key": f"{label}{seed}{lr}", "spec": {"label": label, "lr": lr, "seed": seed}, "status": status,
-            "eval": value if status == "ok" else None, "final_loss": value, "reason": "" if status == "ok" else "x",
-            "wall_s": 1.0, "train_s": 1.0}
+    return {
+        "key": f"{label}{seed}{lr}",
+        "spec": {"label": label, "lr": lr, "seed": seed},
+        "status": status,
+        "eval": value if status == "ok" else None,
+        "final_loss": value,
+        "reason": "" if status == "ok" else "x",
+        "wall_s": 1.0,
+        "train_s": 1.0,
+    }
 
 
 def test_winner_and_paired_confidence():
@@ -392,8 +436,7 @@ def test_winner_and_paired_confidence():
 def test_noise_level_differences_get_low_confidence():
     rng = np.random.default_rng(0)
     noise = rng.normal(0, 0.1, size=(2, 6))
-    trials = [_fake("a", s, 1.0 + noise[0, s]) for s in range(6)] + [_fake("b", s, 1.0 + noise[1, s])
-                                                                      for s in range(6)]
+    trials = [_fake("a", s, 1.0 + noise[0, s]) for s in range(6)] + [_fake("b", s, 1.0 + noise[1, s]) for s in range(6)]
     assert summarize(trials, seeds=range(6)).verdict.confidence == "low"
 
 
@@ -465,8 +508,24 @@ def test_report_only_without_results_is_bad_input(tmp_path):
 
 def test_cli_runs_resumes_and_rereports(toy, tmp_path):
     out = str(tmp_path / "cmp")
-    args = ["--entry", toy, "-s", "cosine", "-s", "c=constant", "--lr", "0.05", "--steps", "15", "--seeds", "2",
-            "--workers", "0", "-o", out]
+    args = [
+        "--entry",
+        toy,
+        "-s",
+        "cosine",
+        "-s",
+        "c=constant",
+        "--lr",
+        "0.05",
+        "--steps",
+        "15",
+        "--seeds",
+        "2",
+        "--workers",
+        "0",
+        "-o",
+        out,
+    ]
     res = _cli(*args)
     assert res.exit_code == 0, res.output
     assert "Verdict" in res.output and "report.html" in res.output
@@ -478,8 +537,22 @@ def test_cli_runs_resumes_and_rereports(toy, tmp_path):
 
 
 def test_no_trial_ok_exits_1(toy, tmp_path):
-    res = _cli("--entry", toy, "-s", "constant", "--lr", "500", "--steps", "10", "--seeds", "1", "--workers", "0",
-               "-o", str(tmp_path))
+    res = _cli(
+        "--entry",
+        toy,
+        "-s",
+        "constant",
+        "--lr",
+        "500",
+        "--steps",
+        "10",
+        "--seeds",
+        "1",
+        "--workers",
+        "0",
+        "-o",
+        str(tmp_path),
+    )
     assert res.exit_code == 1 and "diverged" in res.output
 
 
@@ -491,8 +564,24 @@ def test_the_worked_example_in_the_docs_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
     sys.modules.pop("mytasks", None)
     try:
-        res = _cli("--entry", "mytasks:make_task", "-s", "cosine", "-s", "constant", "--lr", "3e-3",
-                   "--steps", "40", "--seeds", "2", "--workers", "0", "-o", str(tmp_path / "out"))
+        res = _cli(
+            "--entry",
+            "mytasks:make_task",
+            "-s",
+            "cosine",
+            "-s",
+            "constant",
+            "--lr",
+            "3e-3",
+            "--steps",
+            "40",
+            "--seeds",
+            "2",
+            "--workers",
+            "0",
+            "-o",
+            str(tmp_path / "out"),
+        )
         assert res.exit_code == 0, res.output
         with ResultStore(tmp_path / "out") as store:
             rows = store.trials()
@@ -529,11 +618,54 @@ def test_live_display_tracks_running_trials_and_prints_each_result():
 def test_json_summary_on_stdout(toy, tmp_path):
     import json
 
-    res = CliRunner().invoke(app, ["compare", "--entry", toy, "-s", "cosine", "-s", "constant", "--lr", "0.05",
-                                   "--steps", "12", "--seeds", "2", "--workers", "0", "-o", str(tmp_path), "--json"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            "--entry",
+            toy,
+            "-s",
+            "cosine",
+            "-s",
+            "constant",
+            "--lr",
+            "0.05",
+            "--steps",
+            "12",
+            "--seeds",
+            "2",
+            "--workers",
+            "0",
+            "-o",
+            str(tmp_path),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["ran"] == 4 and data["verdict"]["winner"]["label"] in ("cosine", "constant")
     assert [c["rank"] for c in data["configs"]] == [1, 2]
     assert set(data["configs"][0]["statuses"].values()) == {"ok"}
     assert data["configs"][1]["vs_winner"]["n"] == 2
+
+
+def test_run_comparison_takes_schedule_objects(toy, tmp_path):
+    from lrkit.schedules import Cosine, warmup_cosine
+
+    out = run_comparison(
+        task=toy,
+        schedules=[warmup_cosine(20, 4), ("short", Cosine(steps=10)), "constant"],
+        lrs=[0.05],
+        steps=20,
+        seeds=1,
+        out=tmp_path / "out",
+        write_report=False,
+    )
+    labels = [s.label for s in parse_schedules([warmup_cosine(20, 4), ("short", Cosine(steps=10))], 20)]
+    assert labels == ["warmup", "short"]
+    by_label = {t["label"]: t["key"] for t in out.plan["trials"]}
+    assert set(by_label) == {"warmup", "short", "constant"}
+    short = out.trials[by_label["short"]]
+    np.testing.assert_allclose(short["lrs"], 0.05 * Cosine(steps=10)(np.arange(20)), rtol=1e-12)
+    with pytest.raises(ConfigError, match="label, Schedule"):
+        parse_schedules([("a", "b", "c")], 20)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
-import ray
 import torch
+from _extras import require
 
 from lrkit.compare.core import run_comparison
 from lrkit.compare.runner import run_trial
 from lrkit.compare.spec import TrialSpec
+
+ray = require("ray", "the Ray backend")
 
 
 @pytest.mark.slow
@@ -41,8 +43,15 @@ def test_tiny_comparison_on_local_ray_matches_in_process_runs(tmp_path):
     assert inline["losses"] == row["losses"] and inline["lrs"] == row["lrs"]
     # the same store resumes: nothing is trained again
     again = run_comparison(
-        task="digits", schedules=["cosine", "constant"], lrs=[0.05], steps=8, seeds=2, backend="ray", workers=2,
-        out=tmp_path, write_report=False,
+        task="digits",
+        schedules=["cosine", "constant"],
+        lrs=[0.05],
+        steps=8,
+        seeds=2,
+        backend="ray",
+        workers=2,
+        out=tmp_path,
+        write_report=False,
     )
     assert again.ran == 0 and again.reused == 4
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import subprocess
 import sys
@@ -105,7 +106,7 @@ def test_adaptive_reacts_to_a_real_rise_and_recovers_on_a_fall():
     fall = rise[-1] - 0.05 * np.arange(700) + 0.1 * rng.standard_normal(700)
     scales = feed(ctrl, fall)
     assert scales[-1] == 1.0 and max(scales) == 1.0  # back to the schedule, never above max_scale
-    assert all(b >= a for a, b in zip(scales, scales[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(scales))
 
 
 def test_adaptive_bounds_and_factors():

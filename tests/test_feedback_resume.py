@@ -39,10 +39,20 @@ LOSSES = recorded_losses()
 
 CONTROLLERS = {
     "adaptive": {
-        "type": "adaptive", "window": 6, "patience": 0, "cooldown": 3, "increase_factor": 1.1, "max_scale": 1.5
+        "type": "adaptive",
+        "window": 6,
+        "patience": 0,
+        "cooldown": 3,
+        "increase_factor": 1.1,
+        "max_scale": 1.5,
     },
     "plateau": {
-        "type": "plateau", "patience": 4, "factor": 0.5, "cooldown": 3, "min_lr": [1e-3, 2e-4], "threshold": 0.01
+        "type": "plateau",
+        "patience": 4,
+        "factor": 0.5,
+        "cooldown": 3,
+        "min_lr": [1e-3, 2e-4],
+        "threshold": 0.01,
     },
 }
 
@@ -76,12 +86,12 @@ def comparable(value):
 
 
 def run(kind: str, interrupt_at: int | None):
-    model, opt, sched = make(kind)
+    _model, opt, sched = make(kind)
     lrs = []
     for k, loss in enumerate(LOSSES):
         if k == interrupt_at:
             ckpt = roundtrip({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()})
-            model, opt, sched = make(kind)
+            _model, opt, sched = make(kind)
             opt.load_state_dict(ckpt["optimizer"])
             sched.load_state_dict(ckpt["scheduler"])
         sched.step(loss)
@@ -148,15 +158,23 @@ def test_controller_state_alone_round_trips(ctrl):
 @given(at=st.integers(0, len(LOSSES) - 1))
 def test_guide_class_resumes_exactly(at):
     def go(interrupt):
-        opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1e-4},
-                               {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1e-5}])
+        opt = torch.optim.SGD(
+            [
+                {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1e-4},
+                {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1e-5},
+            ]
+        )
         alr = AdaptiveLearningRate(opt, initial_lr=1e-4, min_lr=1e-6)
         out = []
         for k, loss in enumerate(LOSSES):
             if k == interrupt:
                 ckpt = roundtrip({"optimizer": opt.state_dict(), "alr": alr.state_dict()})
-                opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1.0},
-                                       {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1.0}])
+                opt = torch.optim.SGD(
+                    [
+                        {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1.0},
+                        {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1.0},
+                    ]
+                )
                 alr = AdaptiveLearningRate(opt, initial_lr=1e-4, min_lr=1e-6)
                 alr.load_state_dict(ckpt["alr"])
             alr.update_lr(loss)

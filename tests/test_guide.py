@@ -6,6 +6,7 @@ documents a real bug, not a hypothetical one), then that lrkit's function does n
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -63,7 +64,7 @@ def test_first_update_is_not_at_lr_zero(optimizer_factory, make) -> None:
     got = lrs(opt, make(opt, total_steps=100, warmup_steps=10), 12)
     assert got[0] == pytest.approx(0.1 / 10)
     assert got[9] == pytest.approx(0.1)  # the last warm-up update reaches the peak
-    assert all(a < b for a, b in zip(got[:10], got[1:10], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(got[:10]))
 
 
 def test_cosine_does_not_rise_past_total_steps(optimizer_factory) -> None:
@@ -72,7 +73,7 @@ def test_cosine_does_not_rise_past_total_steps(optimizer_factory) -> None:
     opt = optimizer_factory(1, 0.1)
     got = lrs(opt, cosine_annealing_schedule(opt, total_steps=100, warmup_steps=10), 300)
     assert got[100:] == [0.0] * 200
-    assert all(b <= a for a, b in zip(got[10:], got[11:], strict=False))
+    assert all(b <= a for a, b in itertools.pairwise(got[10:]))
 
 
 @pytest.mark.parametrize("make", [linear_warmup_decay_schedule, cosine_annealing_schedule])
@@ -199,7 +200,7 @@ def test_custom_scheduler_is_a_schedule_by_name(tmp_path) -> None:
     v = s(np.arange(120))
     assert v[0] == pytest.approx(3e-5) and v[-1] == 1e-6
     assert s(5) == v[5]
-    fig, ax = new_figure()
+    _fig, ax = new_figure()
     plot_curves(ax, [("custom", np.arange(120), v)])
     assert ax.lines and len(ax.lines[0].get_ydata()) == 120
 

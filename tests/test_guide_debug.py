@@ -34,7 +34,12 @@ def test_previews_a_scheduler_without_advancing_it(capsys):
 def test_schedule_and_config_targets():
     sched = warmup_cosine(200, 20)
     assert np.array_equal(debug_lr_schedule(sched, 200, every=50), sched(np.arange(200)))
-    cfg = {"training": {"optimizer": {"type": "sgd", "lr": 0.5}, "scheduler": {"type": "cosine_annealing", "warmup_steps": 10}}}
+    cfg = {
+        "training": {
+            "optimizer": {"type": "sgd", "lr": 0.5},
+            "scheduler": {"type": "cosine_annealing", "warmup_steps": 10},
+        }
+    }
     lrs = debug_lr_schedule(cfg, 100, every=100)
     assert lrs[0] == pytest.approx(0.05) and lrs.max() == pytest.approx(0.5)
 

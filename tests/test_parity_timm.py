@@ -13,8 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from _extras import require_installed
 
 from lrkit.schedules import CosineRestarts, Linear, MultiStep, Polynomial, Sequence, Shift, StepDecay
+
+require_installed("timm", "parity with timm's schedulers")
 
 N = 10_000
 BASE = 0.1
@@ -84,7 +87,12 @@ def test_step_lr_scheduler(timm_sched) -> None:
 
 def test_step_lr_scheduler_with_warmup_prefix(timm_sched) -> None:
     expected = timm_lrs(
-        timm_sched.step_lr.StepLRScheduler, decay_t=300, decay_rate=0.5, warmup_t=50, warmup_lr_init=1e-4, warmup_prefix=True
+        timm_sched.step_lr.StepLRScheduler,
+        decay_t=300,
+        decay_rate=0.5,
+        warmup_t=50,
+        warmup_lr_init=1e-4,
+        warmup_prefix=True,
     )
     ours = Sequence([Linear(1e-4, BASE, 50), StepDecay(BASE, 300, 0.5)], [50])
     assert max_rel_diff(ours(np.arange(N)), expected) <= RTOL

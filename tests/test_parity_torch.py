@@ -59,7 +59,10 @@ def torch_lrs(make, n: int, lr: float = BASE, *, momentum: float = 0.0) -> np.nd
 
 CASES = {
     "LinearLR": (lambda o: L.LinearLR(o, start_factor=0.01, end_factor=1.0, total_iters=2500), Linear(0.01, 1.0, 2500)),
-    "LinearLR-decay": (lambda o: L.LinearLR(o, start_factor=1.0, end_factor=0.05, total_iters=7000), Linear(1.0, 0.05, 7000)),
+    "LinearLR-decay": (
+        lambda o: L.LinearLR(o, start_factor=1.0, end_factor=0.05, total_iters=7000),
+        Linear(1.0, 0.05, 7000),
+    ),
     "CosineAnnealingLR": (lambda o: L.CosineAnnealingLR(o, T_max=N), Cosine(1.0, N, 0.0)),
     "CosineAnnealingLR-eta_min": (lambda o: L.CosineAnnealingLR(o, T_max=N, eta_min=1e-3), Cosine(1.0, N, 1e-2)),
     "StepLR": (lambda o: L.StepLR(o, step_size=300, gamma=0.9), StepDecay(1.0, 300, 0.9)),

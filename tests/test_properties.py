@@ -51,6 +51,22 @@ from lrkit.schedules import (
     from_dict,
     schedule_names,
 )
+from lrkit.schedules.compat import (
+    AXOLOTL_CURVES,
+    HF_TYPES,
+    MEGATRON_STYLES,
+    NEMO_POLICIES,
+    AxolotlLambda,
+    HFLambda,
+    MegatronLR,
+    NemoLR,
+    PeriodicCosine,
+)
+
+#: the framework families reproduce the framework's curve, quirks included (a cosine that
+#: climbs back, a warm-up from 0, a cliff at the end): they promise only finite values >= 0,
+#: plus what every family promises (bitwise scalar == vector, round trips, constant past horizon)
+COMPAT_CLASSES = (PeriodicCosine, HFLambda, MegatronLR, NemoLR, AxolotlLambda)
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -90,7 +106,7 @@ def _dir(a: float, b: float) -> int:
     return 1 if b >= a else -1
 
 
-def promise(s: Schedule) -> Promise:  # noqa: C901 -- one branch per family, on purpose
+def promise(s: Schedule) -> Promise:
     if isinstance(s, Constant):
         return Promise(s.value, s.value, True, monotone=[(0, None, 1), (0, None, -1)])
     if isinstance(s, Linear):
@@ -99,8 +115,9 @@ def promise(s: Schedule) -> Promise:  # noqa: C901 -- one branch per family, on 
         return Promise(min(s.peak, s.end), max(s.peak, s.end), True, monotone=[(0, None, _dir(s.peak, s.end))])
     if isinstance(s, Polynomial):
         # continuous for every power, but with power < 1/2 too steep at the end to check numerically
-        return Promise(min(s.start, s.end), max(s.start, s.end), s.power >= 0.5,
-                       monotone=[(0, None, _dir(s.start, s.end))])
+        return Promise(
+            min(s.start, s.end), max(s.start, s.end), s.power >= 0.5, monotone=[(0, None, _dir(s.start, s.end))]
+        )
     if isinstance(s, StepDecay | MultiStep):
         return Promise(0.0, s.value, False, monotone=[(0, None, -1)])
     if isinstance(s, Exponential):
@@ -147,22 +164,33 @@ def promise(s: Schedule) -> Promise:  # noqa: C901 -- one branch per family, on 
         return p
     if isinstance(s, Floor):
         inner = promise(s.schedule)
-        return Promise(max(inner.lo, s.min_value), max(inner.hi, s.min_value), inner.continuous,
-                       inner.continuous_at, inner.monotone)
+        return Promise(
+            max(inner.lo, s.min_value),
+            max(inner.hi, s.min_value),
+            inner.continuous,
+            inner.continuous_at,
+            inner.monotone,
+        )
     if isinstance(s, Scale):
         inner = promise(s.schedule)
         return Promise(inner.lo * s.factor, inner.hi * s.factor, inner.continuous, inner.continuous_at, inner.monotone)
     if isinstance(s, Shift):
         inner = promise(s.schedule)
-        mono = [(max(a - s.steps, 0), None if b is None else b - s.steps, d) for a, b, d in inner.monotone
-                if b is None or b > s.steps]
-        return Promise(inner.lo, inner.hi, inner.continuous, [c - s.steps for c in inner.continuous_at if c > s.steps],
-                       mono)
+        mono = [
+            (max(a - s.steps, 0), None if b is None else b - s.steps, d)
+            for a, b, d in inner.monotone
+            if b is None or b > s.steps
+        ]
+        return Promise(
+            inner.lo, inner.hi, inner.continuous, [c - s.steps for c in inner.continuous_at if c > s.steps], mono
+        )
     if isinstance(s, Sequence):
         parts = [promise(p) for p in s.pieces]
         return Promise(min(p.lo for p in parts), max(p.hi for p in parts), False)
     if isinstance(s, PropCustom):
         return Promise(0.0, s.base_lr, False)
+    if isinstance(s, COMPAT_CLASSES):
+        return Promise(0.0, math.inf, False)
     raise AssertionError(f"no promise for {type(s).__name__}")
 
 
@@ -188,8 +216,15 @@ def one_cycle(draw):
     assume(pct * n - 1 > 0 and (n - 1) - (pct * n - 1) > 0)
     if three:
         assume(pct * n - 1 > 0 and pct * n - 1 < 2 * pct * n - 2 < n - 1)
-    return OneCycle(draw(posval), n, pct, draw(st.sampled_from(["cos", "linear"])), draw(st.floats(1.0, 100.0)),
-                    draw(st.floats(1.0, 1e4)), three)
+    return OneCycle(
+        draw(posval),
+        n,
+        pct,
+        draw(st.sampled_from(["cos", "linear"])),
+        draw(st.floats(1.0, 100.0)),
+        draw(st.floats(1.0, 1e4)),
+        three,
+    )
 
 
 @st.composite
@@ -212,15 +247,29 @@ primitive = st.one_of(
     st.builds(WarmupStableDecay, val, nsteps, nsteps, nsteps, val, st.sampled_from(COOLDOWN_SHAPES), val),
     one_cycle(),
     st.builds(
-        Cyclic, val, val, nsteps1, st.one_of(st.none(), nsteps1), st.sampled_from(["triangular", "triangular2", "exp_range"]),
+        Cyclic,
+        val,
+        val,
+        nsteps1,
+        st.one_of(st.none(), nsteps1),
+        st.sampled_from(["triangular", "triangular2", "exp_range"]),
         st.floats(0.99, 1.0),
     ),
     st.builds(
-        CosineRestarts, val, nsteps1, st.sampled_from([1.0, 1.5, 2.0, 3.0]), val, st.floats(0.0, 1.0),
+        CosineRestarts,
+        val,
+        nsteps1,
+        st.sampled_from([1.0, 1.5, 2.0, 3.0]),
+        val,
+        st.floats(0.0, 1.0),
         st.one_of(st.none(), st.integers(1, 8)),
     ),
-    st.builds(lambda w, t, m: PropCustom(warmup_steps=w, total_steps=w + t, min_lr=m), st.integers(1, 50),
-              st.integers(1, 200), st.floats(0.0, 0.5)),
+    st.builds(
+        lambda w, t, m: PropCustom(warmup_steps=w, total_steps=w + t, min_lr=m),
+        st.integers(1, 50),
+        st.integers(1, 200),
+        st.floats(0.0, 0.5),
+    ),
 )
 
 
@@ -239,7 +288,110 @@ def _combinators(children):
     )
 
 
-schedules = st.recursive(primitive, _combinators, max_leaves=4)
+@st.composite
+def _valid(draw, cls, **fields):
+    """``cls(**drawn fields)``, skipping draws the family refuses (as its framework would)."""
+    kwargs = {k: draw(v) for k, v in fields.items()}
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        assume(False)
+
+
+@st.composite
+def _hf(draw):
+    w = draw(st.integers(0, 300))
+    n = w + draw(st.integers(1, 3000))
+    d = draw(st.integers(0, n - w))
+    return draw(
+        _valid(
+            HFLambda,
+            name=st.sampled_from(HF_TYPES),
+            warmup_steps=st.just(w),
+            training_steps=st.just(n),
+            num_cycles=st.sampled_from([0.5, 1.0, 1.5, 3.0]),
+            power=st.floats(0.5, 3.0),
+            lr_init=st.just(1.0),
+            lr_end=st.floats(0.0, 0.5),
+            timescale=st.one_of(st.none(), st.floats(1.0, 1000.0)),
+            min_lr_rate=st.floats(0.0, 1.0),
+            warmup_lr_rate=st.one_of(st.none(), st.floats(0.0, 1.0)),
+            num_stable_steps=st.just(n - w - d),
+            num_decay_steps=st.just(d),
+            warmup_type=st.sampled_from(["linear", "cosine", "1-sqrt"]),
+            decay_type=st.sampled_from(["linear", "cosine", "1-sqrt"]),
+        )
+    )
+
+
+@st.composite
+def _megatron(draw):
+    peak = draw(posval)
+    w = float(draw(st.integers(0, 500)))
+    d = w + draw(st.integers(0, 3000))
+    return draw(
+        _valid(
+            MegatronLR,
+            style=st.sampled_from(MEGATRON_STYLES),
+            max_lr=st.just(peak),
+            min_lr=st.floats(0.0, peak),
+            init_lr=st.floats(0.0, peak),
+            warmup_steps=st.just(w),
+            decay_steps=st.just(d),
+            wsd_decay_steps=st.just(max(1.0, (d - w) / 2)),
+            wsd_style=st.sampled_from(["linear", "cosine", "exponential", "minus_sqrt"]),
+            increment=st.sampled_from([1.0, 2.0, 32.0]),
+        )
+    )
+
+
+@st.composite
+def _nemo(draw):
+    m = draw(st.integers(1, 3000))
+    w = draw(st.integers(0, m))
+    return draw(
+        _valid(
+            NemoLR,
+            policy=st.sampled_from(NEMO_POLICIES),
+            max_steps=st.just(m),
+            warmup_steps=st.just(w),
+            hold_steps=st.sampled_from([0, w + (m - w) // 3]),
+            constant_steps=st.sampled_from([0, (m - w) // 4]),
+            min_lr=st.floats(0.0, 0.9),
+            power=st.floats(0.5, 3.0),
+            cycle=st.just(False),
+            d_model=st.floats(1.0, 1024.0),
+            decay_rate=st.floats(0.1, 1.0),
+        )
+    )
+
+
+@st.composite
+def _axolotl(draw):
+    w = draw(st.integers(0, 300))
+    return draw(
+        _valid(
+            AxolotlLambda,
+            name=st.sampled_from(AXOLOTL_CURVES),
+            warmup_steps=st.just(w),
+            training_steps=st.just(w + draw(st.integers(0, 3000))),
+            min_lr_ratio=st.floats(0.0, 1.0),
+            constant_lr_ratio=st.floats(0.0, 1.0),
+        )
+    )
+
+
+compat = st.one_of(
+    st.builds(
+        PeriodicCosine, val, st.floats(1.0, 3000.0), val, st.sampled_from([0.5, 1.0, 2.0]), st.floats(0.0, 100.0)
+    ),
+    _hf(),
+    _megatron(),
+    _nemo(),
+    _axolotl(),
+)
+
+schedules = st.recursive(st.one_of(primitive, compat), _combinators, max_leaves=4)
 step_lists = st.lists(st.integers(0, 20_000), min_size=1, max_size=20)
 FAR = [10**6, 10**9 + 7, 2**52]
 
@@ -316,7 +468,11 @@ def test_monotone_where_declared(s: Schedule) -> None:
             continue
         d = np.diff(s(ts)) * direction
         assert np.all(d >= -1e-12 * max(1.0, promise(s).hi if math.isfinite(promise(s).hi) else 1.0)), (
-            s, start, end, direction)
+            s,
+            start,
+            end,
+            direction,
+        )
 
 
 @SETTINGS
@@ -353,8 +509,9 @@ def test_phase_starts_sorted_and_bounded(s: Schedule, until: int) -> None:
 @SETTINGS
 @given(st.lists(primitive, min_size=2, max_size=4), st.data())
 def test_sequence_pieces_see_their_own_clock(pieces, data) -> None:
-    bs = sorted(data.draw(st.lists(st.integers(1, 3000), min_size=len(pieces) - 1, max_size=len(pieces) - 1,
-                                   unique=True)))
+    bs = sorted(
+        data.draw(st.lists(st.integers(1, 3000), min_size=len(pieces) - 1, max_size=len(pieces) - 1, unique=True))
+    )
     seq = Sequence(tuple(pieces), tuple(bs))
     starts = [0, *bs]
     ends = [*bs, None]
@@ -386,8 +543,25 @@ def test_warmup_never_starts_at_zero_and_reaches_target(s: Schedule, w: int, ini
 # -- bad arguments: ConfigError and nothing else ------------------------------------------------
 
 FAMILY_CLASSES = [
-    Constant, Linear, Cosine, StepDecay, MultiStep, Exponential, Polynomial, InverseSqrt, PiecewiseConstant,
-    WarmupStableDecay, OneCycle, Cyclic, CosineRestarts, Warmup, Floor, Scale, Shift, Sequence,
+    Constant,
+    Linear,
+    Cosine,
+    StepDecay,
+    MultiStep,
+    Exponential,
+    Polynomial,
+    InverseSqrt,
+    PiecewiseConstant,
+    WarmupStableDecay,
+    OneCycle,
+    Cyclic,
+    CosineRestarts,
+    Warmup,
+    Floor,
+    Scale,
+    Shift,
+    Sequence,
+    *COMPAT_CLASSES,
 ]
 
 junk = st.one_of(
@@ -505,6 +679,11 @@ EXAMPLES: dict[str, Schedule] = {
     "scale": Scale(Cosine(1.0, 90), 0.5),
     "shift": Shift(Cosine(1.0, 190), 40),
     "PropCustom": PropCustom(warmup_steps=9, total_steps=120, min_lr=0.01),
+    "periodic_cosine": PeriodicCosine(1.0, 50.0, 0.05),
+    "hf_lambda": HFLambda("cosine_with_min_lr", 10, 120, min_lr_rate=0.1),
+    "megatron": MegatronLR("WSD", 1.0, 0.05, 0.0, 10.0, 120.0, 40.0, "minus_sqrt"),
+    "nemo": NemoLR("WarmupHoldPolicy", 120, 10, 30, 0, 0.05),
+    "axolotl_lambda": AxolotlLambda("rex", 10, 120, 0.05),
 }
 
 
@@ -512,7 +691,7 @@ def test_examples_cover_every_registered_family() -> None:
     from lrkit.schedules import base
 
     core = ("lrkit.schedules.primitives", "lrkit.schedules.combinators", "lrkit.schedules.cyclic")
-    ours = {n for n, c in base._REGISTRY.items() if c.__module__ in core}
+    ours = {n for n, c in base._REGISTRY.items() if c.__module__ in core or c in COMPAT_CLASSES}
     assert ours <= set(EXAMPLES), ours - set(EXAMPLES)
 
 
@@ -545,7 +724,6 @@ def test_resume_continues_bitwise(name: str, tensor_lr: bool, optimizer_factory)
     sched2.load_state_dict(ckpt["scheduler"])
     assert run(opt2, sched2, n_after) == expected
     assert sched2.last_epoch == sched.last_epoch
-
 
 
 @SETTINGS

@@ -177,7 +177,9 @@ def build_like_nemo_rl(opt, entries: list[dict]):
 
 
 def test_built_from_yaml_kwargs_alone(optimizer_factory) -> None:
-    kwargs = yaml.safe_load("schedule: {type: warmup, warmup_steps: 5, schedule: {type: cosine, steps: 45}}\nmin_lr: 1.0e-5")
+    kwargs = yaml.safe_load(
+        "schedule: {type: warmup, warmup_steps: 5, schedule: {type: cosine, steps: 45}}\nmin_lr: 1.0e-5"
+    )
     opt = optimizer_factory(1, 3e-4)
     sched = build_like_nemo_rl(opt, [{"name": "lrkit.Scheduler", "kwargs": kwargs}])
     expected = Warmup(Cosine(1.0, 45), 5)
@@ -233,7 +235,8 @@ def test_sequential_lr_resume_with_lrkit_as_the_first_piece(optimizer_factory) -
     def fresh():
         opt = optimizer_factory(1, 0.1)
         return opt, L.SequentialLR(
-            opt, [Scheduler(opt, Linear(0.1, 1.0, 10)), L.CosineAnnealingLR(opt, T_max=50, eta_min=1e-3)],
+            opt,
+            [Scheduler(opt, Linear(0.1, 1.0, 10)), L.CosineAnnealingLR(opt, T_max=50, eta_min=1e-3)],
             milestones=[10],
         )
 
@@ -419,9 +422,7 @@ def _plain(x: Any) -> bool:
 
 def test_state_dict_is_plain_data_and_loads_with_weights_only(optimizer_factory) -> None:
     opt = optimizer_factory(2, [0.1, 0.2], tensor_lr=True)
-    sched = Scheduler(
-        opt, warmup_cosine(100, 10), group_schedules=[None, Cosine(1.0, 50)], min_lr=[0.0, 0.001]
-    )
+    sched = Scheduler(opt, warmup_cosine(100, 10), group_schedules=[None, Cosine(1.0, 50)], min_lr=[0.0, 0.001])
     run(opt, sched, 33)
     state = sched.state_dict()
     assert _plain(state)

@@ -44,9 +44,24 @@ from lrkit.schedules import (
 def test_registry_names_the_families() -> None:
     names = set(schedule_names())
     assert {
-        "constant", "linear", "cosine", "step", "multistep", "exponential", "polynomial", "inverse_sqrt",
-        "piecewise_constant", "wsd", "one_cycle", "cyclic", "cosine_restarts", "sequence", "warmup", "floor",
-        "scale", "shift",
+        "constant",
+        "linear",
+        "cosine",
+        "step",
+        "multistep",
+        "exponential",
+        "polynomial",
+        "inverse_sqrt",
+        "piecewise_constant",
+        "wsd",
+        "one_cycle",
+        "cyclic",
+        "cosine_restarts",
+        "sequence",
+        "warmup",
+        "floor",
+        "scale",
+        "shift",
     } <= names
     assert get_schedule_class("cosine") is Cosine
     with pytest.raises(ConfigError, match="Did you mean 'cosine'"):

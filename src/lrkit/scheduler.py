@@ -424,9 +424,11 @@ class Scheduler(LRScheduler):
                 stacklevel=2,
             )
         if "group_schedules" in state_dict:
-            mine = None if self.group_schedules is None else [
-                None if g is None else g.to_dict() for g in self.group_schedules
-            ]
+            mine = (
+                None
+                if self.group_schedules is None
+                else [None if g is None else g.to_dict() for g in self.group_schedules]
+            )
             if state_dict["group_schedules"] != mine:
                 warnings.warn(
                     f"the checkpoint's per-group schedules {state_dict['group_schedules']} differ from this "

@@ -30,9 +30,7 @@ Schedules = Annotated[
 
 
 def compare_command(
-    task: Annotated[
-        str | None, typer.Option("--task", "-t", help="Embedded task: digits (default) or charlm.")
-    ] = None,
+    task: Annotated[str | None, typer.Option("--task", "-t", help="Embedded task: digits (default) or charlm.")] = None,
     entry: Annotated[
         str | None,
         typer.Option("--entry", "-e", help="Your task: module:function returning an lrkit.tasks.Task."),
@@ -60,7 +58,8 @@ def compare_command(
         typer.Option("--workers", "-w", min=0, help="Parallel trials (default: one per core; 0: in this process)."),
     ] = None,
     ray_address: Annotated[
-        str | None, typer.Option("--ray-address", help="Existing Ray cluster (e.g. ray://head:10001); implies --backend ray.")
+        str | None,
+        typer.Option("--ray-address", help="Existing Ray cluster (e.g. ray://head:10001); implies --backend ray."),
     ] = None,
     ray_runtime_env: Annotated[
         str | None,
@@ -69,13 +68,16 @@ def compare_command(
             help='Ray runtime_env as JSON for the trials, e.g. \'{"working_dir": ".", "pip": ["lrkit"]}\'.',
         ),
     ] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="Folder for results.sqlite and report.html.")] = "lrkit-out",
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Folder for results.sqlite and report.html.")
+    ] = "lrkit-out",
     report_only: Annotated[
         bool, typer.Option("--report-only", help="Re-write the report of the comparison in -o DIR; train nothing.")
     ] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Run failed trials again on resume.")] = False,
     diverge_factor: Annotated[
-        float, typer.Option("--diverge-factor", help="A trial diverged when its loss exceeds this many times the first.")
+        float,
+        typer.Option("--diverge-factor", help="A trial diverged when its loss exceeds this many times the first."),
     ] = 4.0,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON on stdout (progress goes to stderr).")
@@ -152,7 +154,9 @@ def _runtime_env(text: str | None) -> dict | None:
             fix='write e.g. \'{"working_dir": "."}\'.',
         ) from None
     if not isinstance(env, dict):
-        raise ConfigError("must be a JSON object.", field="ray_runtime_env", value=text, fix='e.g. \'{"working_dir": "."}\'.')
+        raise ConfigError(
+            "must be a JSON object.", field="ray_runtime_env", value=text, fix='e.g. \'{"working_dir": "."}\'.'
+        )
     return env
 
 

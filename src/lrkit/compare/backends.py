@@ -12,6 +12,7 @@ only on its seed, not on which worker ran it or how many ran beside it.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import queue as queue_mod
@@ -120,10 +121,9 @@ def _init_worker(progress_queue: Any, sys_path: list[str]) -> None:
 
 def _send(event: tuple) -> None:
     if _QUEUE is not None:
-        try:
+        # progress is best effort; a full or closed queue must not fail a trial
+        with contextlib.suppress(Exception):
             _QUEUE.put_nowait(event)
-        except Exception:  # progress is best effort; a full or closed queue must not fail a trial
-            pass
 
 
 def _worker_trial(spec_dict: dict[str, Any]) -> dict[str, Any]:
@@ -303,7 +303,11 @@ class RayBackend(Backend):
         if not ray.is_initialized():
             import logging
 
-            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
+            kwargs: dict[str, Any] = {
+                "include_dashboard": False,
+                "log_to_driver": False,
+                "logging_level": logging.WARNING,
+            }
             if self.runtime_env:
                 kwargs["runtime_env"] = self.runtime_env
             try:

@@ -23,6 +23,7 @@ from lrkit.compare.spec import ScheduleSpec, TrialSpec, build_trials, parse_sche
 from lrkit.compare.stats import Summary, summarize
 from lrkit.compare.store import ResultStore
 from lrkit.errors import ConfigError
+from lrkit.schedules.base import Schedule
 
 __all__ = [
     "run_comparison",
@@ -222,14 +223,16 @@ def _summary(plan: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]]) -> 
         k = (t["label"], t["lr"])
         if k not in order:
             order.append(k)
-    return summarize(planned_results(plan, rows), order=order, seeds=plan["seeds"], metric=plan.get("metric", "held-out loss"))
+    return summarize(
+        planned_results(plan, rows), order=order, seeds=plan["seeds"], metric=plan.get("metric", "held-out loss")
+    )
 
 
 def run_comparison(
     *,
     task: str | None = None,
     entry: str | None = None,
-    schedules: Sequence[str] | None = None,
+    schedules: Sequence[str | Schedule | ScheduleSpec | tuple[str, Schedule]] | None = None,
     lrs: Sequence[float] | None = None,
     find_lr: bool | None = None,
     steps: int | None = None,
@@ -247,9 +250,15 @@ def run_comparison(
     """Train the task under every schedule, peak LR and seed not already in ``out``'s store,
     then summarize and write ``out/report.html``.
 
+    ``schedules``: ``--schedule`` strings (preset names, config paths, inline mappings) and/or
+    objects: a :class:`~lrkit.schedules.Schedule` in factor units (its values multiply the peak
+    LR), a ``(label, Schedule)`` pair, or a :class:`~lrkit.compare.spec.ScheduleSpec` (to add a
+    controller); the default set when ``None``. A :class:`~lrkit.schedules.SchedulerInterface`
+    subclass must be importable where the trials run (worker processes rebuild it by name).
+
     Peak LRs: ``lrs`` for every schedule when given; otherwise the finder's suggestion for
-    presets and inline schedules, and each config file's own peak LR (``find_lr=True`` uses
-    the finder for config files too).
+    presets, inline schedules and schedule objects, and each config file's own peak LR
+    (``find_lr=True`` uses the finder for config files too).
     """
     from lrkit.tasks import resolve_task
 
@@ -289,9 +298,7 @@ def run_comparison(
                 lr_map[s.label] = [s.peak_lr]
             else:
                 lr_map[s.label] = [float(finder["suggestion"])]  # type: ignore[index]
-        linted = [
-            replace(s, findings=tuple(_lint_spec(s, lr_map[s.label][0], steps))) for s in specs
-        ]
+        linted = [replace(s, findings=tuple(_lint_spec(s, lr_map[s.label][0], steps))) for s in specs]
         trials = build_trials(ref, linted, lr_map, range(seeds), steps, diverge_factor=diverge_factor)
         from lrkit import __version__
 
@@ -347,7 +354,9 @@ def run_comparison(
         summary = _summary(plan, rows)
         plan_out = dict(plan)
         plan_out["wall_s"] = time.perf_counter() - t_start
-        store.set_meta("last_run", {"wall_s": plan_out["wall_s"], "ran": ran, "reused": reused, "interrupted": interrupted})
+        store.set_meta(
+            "last_run", {"wall_s": plan_out["wall_s"], "ran": ran, "reused": reused, "interrupted": interrupted}
+        )
         report = Path(out) / REPORT_NAME
         if write_report:
             from lrkit.compare.report import write_report as _write
@@ -388,6 +397,4 @@ def report_comparison(out: str | Path = "lrkit-out", *, write_report: bool = Tru
         from lrkit.compare.report import write_report as _write
 
         _write(report, plan, rows, summary)
-    return ComparisonOutcome(
-        folder=Path(out), report=report, summary=summary, plan=plan, reused=len(rows), trials=rows
-    )
+    return ComparisonOutcome(folder=Path(out), report=report, summary=summary, plan=plan, reused=len(rows), trials=rows)

@@ -101,7 +101,9 @@ def print_summary(console: Console, outcome: ComparisonOutcome) -> None:
     """The ranked table, the verdict and where the report is."""
     summary = outcome.summary
     winner = summary.verdict.winner
-    table = Table(title=f"{outcome.plan.get('task_name', '')}: final held-out loss (lower is better)", title_justify="left")
+    table = Table(
+        title=f"{outcome.plan.get('task_name', '')}: final held-out loss (lower is better)", title_justify="left"
+    )
     table.add_column("#", justify="right")
     table.add_column("schedule")
     table.add_column("peak LR", justify="right")

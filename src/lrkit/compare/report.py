@@ -269,7 +269,7 @@ def _table(summary: Summary, colors: Mapping[str, str]) -> str:
             f'<tr class="{"winner" if c is winner else ""}"><td>{i}</td><td>{swatch}{_e(c.label)}</td>'
             f'<td class="num">{fmt_lr(c.lr)}</td><td class="num">{_pm(c.eval_mean, c.eval_std, len(c.evals))}</td>'
             f'<td class="num">{_pm(c.loss_mean, c.loss_std, len(c.final_losses))}</td><td>{versus}</td>'
-            f"<td>{_e(c.status_text)}</td><td class=\"num\">{train}</td></tr>"
+            f'<td>{_e(c.status_text)}</td><td class="num">{train}</td></tr>'
         )
     out.append("</table>")
     return "".join(out)
@@ -279,9 +279,9 @@ def _findings(plan: Mapping[str, Any]) -> str:
     out = []
     for s in plan["schedules"]:
         found = s.get("findings") or []
-        out.append(f"<h3>{_e(s['label'])} <small class=\"meta\">{_e(s.get('description', ''))}</small></h3>")
+        out.append(f'<h3>{_e(s["label"])} <small class="meta">{_e(s.get("description", ""))}</small></h3>')
         if not found:
-            out.append("<p class=\"meta\">No findings.</p>")
+            out.append('<p class="meta">No findings.</p>')
             continue
         out.append("<ul>")
         for f in found:
@@ -301,11 +301,11 @@ def _problems(summary: Summary) -> str:
         for seed in sorted(c.statuses):
             if c.statuses[seed] != "ok":
                 rows.append(
-                    f"<tr><td>{_e(c.label)}</td><td class=\"num\">{fmt_lr(c.lr)}</td><td>{seed}</td>"
+                    f'<tr><td>{_e(c.label)}</td><td class="num">{fmt_lr(c.lr)}</td><td>{seed}</td>'
                     f"<td>{_e(c.statuses[seed])}</td><td>{_e(c.reasons.get(seed, ''))}</td></tr>"
                 )
     if not rows:
-        return "<p class=\"meta\">Every trial that ran finished ok.</p>"
+        return '<p class="meta">Every trial that ran finished ok.</p>'
     return (
         "<table><tr><th>schedule</th><th>peak LR</th><th>seed</th><th>status</th><th>reason</th></tr>"
         + "".join(rows)
@@ -332,13 +332,14 @@ def render_report(plan: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]]
         f"lrkit {_e(plan.get('lrkit_version', ''))}, planned {_e(plan.get('planned_at', ''))}",
     ]
     parts = [
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         f"<title>lrkit compare: {_e(plan.get('task_name', plan['task']))}</title><style>{_CSS}</style></head><body>",
         f"<h1>Which schedule converges best on {_e(plan.get('task_name', plan['task']))}?</h1>",
-        "<p class=\"meta\">" + "<br>".join(meta) + "</p>",
-        f'<div class="verdict {_e(v.confidence)}"><b>Verdict</b> (confidence: {_e(v.confidence)}): {_e(v.sentence)}</div>',
+        '<p class="meta">' + "<br>".join(meta) + "</p>",
+        f'<div class="verdict {_e(v.confidence)}"><b>Verdict</b> (confidence: {_e(v.confidence)}): '
+        f"{_e(v.sentence)}</div>",
         "<h2>Results</h2>",
-        "<p class=\"meta\">Ranked by the final held-out loss (lower is better), mean &plusmn; sample std over seeds. "
+        '<p class="meta">Ranked by the final held-out loss (lower is better), mean &plusmn; sample std over seeds. '
         "&ldquo;Worse than winner&rdquo; pairs the seeds (same initial weights, same batches): the mean "
         "difference, on how many seeds the winner was better, and a two-sided paired t-test p-value. "
         "Only schedules whose every seed finished can win.</p>",
@@ -367,7 +368,7 @@ def render_report(plan: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]]
         ]
     parts += [
         "<h2>Linter findings</h2>",
-        "<p class=\"meta\">What <code>lrkit.lint()</code> says about each schedule at the peak LR over this run "
+        '<p class="meta">What <code>lrkit.lint()</code> says about each schedule at the peak LR over this run '
         "length (the adaptive controller's scaling is not part of the curve it sees).</p>",
         _findings(plan),
         "<h2>Failed and diverged trials</h2>",
@@ -384,7 +385,7 @@ def render_report(plan: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]]
     parts += [
         "<h2>Reproduce</h2>",
         "<p>Every step's LR and loss, the held-out metric and each trial's status are in "
-        f"<code>results.sqlite</code> next to this file. Re-run the same command to resume; "
+        "<code>results.sqlite</code> next to this file. Re-run the same command to resume; "
         "<code>lrkit compare --report-only -o THIS_FOLDER</code> re-writes this report.</p>",
         "</body></html>",
     ]

@@ -274,8 +274,35 @@ def _from_inline(text: str, label: str | None) -> ScheduleSpec:
     )
 
 
-def parse_schedule(arg: str, total_steps: int) -> ScheduleSpec:
-    """One ``--schedule`` argument: ``[LABEL=]NAME|CONFIG_PATH|INLINE_MAPPING``."""
+def _from_object(obj: Schedule | ScheduleSpec | tuple[str, Schedule]) -> ScheduleSpec:
+    """A schedule given as an object: a :class:`Schedule` (labelled by its type), a
+    ``(label, Schedule)`` pair, or a ready :class:`ScheduleSpec` (e.g. with a controller)."""
+    if isinstance(obj, ScheduleSpec):
+        return obj
+    label = None
+    if isinstance(obj, tuple):
+        if len(obj) != 2 or not isinstance(obj[0], str) or not isinstance(obj[1], Schedule):
+            raise ConfigError(
+                f"a labelled schedule must be a (label, Schedule) pair, got {obj!r}.",
+                field="schedules",
+                value=obj,
+                fix="pass e.g. ('mine', lrkit.schedules.warmup_cosine(1000, 100)).",
+            )
+        label, obj = obj
+    return ScheduleSpec(
+        label=label or obj.type_name,
+        schedule=obj.to_dict(),
+        source="object",
+        description=f"{obj.type_name} schedule (a Schedule object)",
+    )
+
+
+def parse_schedule(arg: str | Schedule | ScheduleSpec | tuple[str, Schedule], total_steps: int) -> ScheduleSpec:
+    """One schedule of a comparison: a ``--schedule`` argument ``[LABEL=]NAME|CONFIG_PATH|INLINE_MAPPING``,
+    or an object: a :class:`~lrkit.schedules.Schedule` in factor units (its values multiply the
+    peak LR), a ``(label, Schedule)`` pair or a :class:`ScheduleSpec`."""
+    if isinstance(arg, Schedule | ScheduleSpec | tuple):
+        return _from_object(arg)
     if not isinstance(arg, str) or not arg.strip():
         raise ConfigError(
             "empty --schedule.", field="schedule", value=arg, fix=f"use a preset ({', '.join(PRESETS)}) or a path."
@@ -300,9 +327,12 @@ def parse_schedule(arg: str, total_steps: int) -> ScheduleSpec:
     return preset(text, total_steps, label=label)  # raises the did-you-mean error
 
 
-def parse_schedules(args: Iterable[str] | None, total_steps: int) -> list[ScheduleSpec]:
-    """All ``--schedule`` arguments (the default set when none); labels made unique."""
-    if isinstance(args, str | Mapping):  # a bare string would be read one character at a time
+def parse_schedules(
+    args: Iterable[str | Schedule | ScheduleSpec | tuple[str, Schedule]] | None, total_steps: int
+) -> list[ScheduleSpec]:
+    """All schedules (``--schedule`` strings or objects, see :func:`parse_schedule`; the default
+    set when none); labels made unique."""
+    if isinstance(args, str | Mapping | Schedule):  # a bare string would be read one character at a time
         raise ConfigError(
             f"must be a list of schedules, got {args!r}.",
             field="schedules",
@@ -310,9 +340,11 @@ def parse_schedules(args: Iterable[str] | None, total_steps: int) -> list[Schedu
             fix=f"pass a list, e.g. [{args!r}]." if isinstance(args, str) else "pass a list of strings.",
         )
     items = list(args or ())
-    specs = [parse_schedule(a, total_steps) for a in items] if items else [
-        preset(n, total_steps) for n in DEFAULT_SCHEDULES
-    ]
+    specs = (
+        [parse_schedule(a, total_steps) for a in items]
+        if items
+        else [preset(n, total_steps) for n in DEFAULT_SCHEDULES]
+    )
     seen: dict[str, int] = {}
     out = []
     for s in specs:

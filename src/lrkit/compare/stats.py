@@ -236,7 +236,9 @@ def summarize(
     if winner.n_ok > 1:
         head += f" ± {winner.eval_std:.2g}"
     if runner is None:
-        return Summary(configs, Verdict(winner, None, None, "none", head + " (the only one that finished)."), vs, metric)
+        return Summary(
+            configs, Verdict(winner, None, None, "none", head + " (the only one that finished)."), vs, metric
+        )
     versus = vs[runner.id]
     conf = _confidence(versus)
     if versus.n == 0:

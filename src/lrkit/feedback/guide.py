@@ -149,8 +149,7 @@ class AdaptiveLearningRate:
             import warnings
 
             warnings.warn(
-                f"the checkpoint's settings {dict(state['config'])} differ from these {config}; "
-                "keeping these bounds.",
+                f"the checkpoint's settings {dict(state['config'])} differ from these {config}; keeping these bounds.",
                 ResumeWarning,
                 stacklevel=2,
             )
@@ -169,4 +168,3 @@ class AdaptiveLearningRate:
 
     def __repr__(self) -> str:
         return f"AdaptiveLearningRate(lr={self.lr:g}, initial_lr={self.initial_lr:g}, min_lr={self.min_lr:g})"
-

@@ -66,4 +66,4 @@ __all__ = [
     "cooldown_coefficient",
 ]
 
-from lrkit.schedules import compat as _compat  # noqa: E402,F401  (framework families: periodic_cosine, hf_lambda, megatron, nemo, axolotl_lambda)
+from lrkit.schedules import compat as _compat  # noqa: F401  (framework families: periodic_cosine, hf_lambda, megatron, nemo, axolotl_lambda)

@@ -10,10 +10,9 @@ bitwise equal to the corresponding element of the vectorized result.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-import math
 import numbers
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, overload
 
 import numpy as np
@@ -251,9 +250,7 @@ def _build_dataclass(cls: type[Schedule], kwargs: dict[str, Any], where: str) ->
     missing = [
         n
         for n, f in fields.items()
-        if n not in kwargs
-        and f.default is dataclasses.MISSING
-        and f.default_factory is dataclasses.MISSING  # type: ignore[misc]
+        if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING  # type: ignore[misc]
     ]
     if missing:
         raise ConfigError(
@@ -315,8 +312,7 @@ def as_schedule(value: Any, *, field: str = "schedule") -> Schedule:
         built = from_dict({"type": value}, path=field)
         if built.horizon != 0:
             raise ConfigError(
-                f"a bare {value!r} has no length: its defaults are placeholders "
-                f"(e.g. {built.to_dict()}).",
+                f"a bare {value!r} has no length: its defaults are placeholders (e.g. {built.to_dict()}).",
                 field=field,
                 value=value,
                 fix=f"give its arguments, e.g. {{type: {value}, ...}} with the step counts of your run, "

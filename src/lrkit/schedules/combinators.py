@@ -58,7 +58,7 @@ class Sequence(Schedule):
         if not self.boundaries:
             return self.pieces[0]._evaluate(t)
         idx = np.searchsorted(np.asarray(self.boundaries, dtype=np.float64), t, side="right")
-        starts = (0,) + self.boundaries
+        starts = (0, *self.boundaries)
         out = np.empty_like(t)
         for i, piece in enumerate(self.pieces):
             mask = idx == i
@@ -74,8 +74,8 @@ class Sequence(Schedule):
         return (self.boundaries[-1] if self.boundaries else 0) + last
 
     def phase_starts(self, until: int | None = None) -> list[int]:
-        starts = (0,) + self.boundaries
-        ends: tuple[int | None, ...] = self.boundaries + (None,)
+        starts = (0, *self.boundaries)
+        ends: tuple[int | None, ...] = (*self.boundaries, None)
         out = set(self.boundaries)
         for piece, start, end in zip(self.pieces, starts, ends, strict=True):
             limits = [x for x in (until, None if end is None else end - 1) if x is not None]

@@ -66,7 +66,8 @@ class SchedulerInterface(Schedule):
             v = self.get_lr(step)
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
                 raise ConfigError(
-                    f"{type(self).__name__}.get_lr({step}) returned {v!r}; a learning rate must be a finite number >= 0.",
+                    f"{type(self).__name__}.get_lr({step}) returned {v!r}; "
+                    "a learning rate must be a finite number >= 0.",
                     field=self.type_name,
                     value=v,
                     fix="fix get_lr so that it returns a float for every step >= 0.",

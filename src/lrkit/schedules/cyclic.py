@@ -96,7 +96,7 @@ class OneCycle(Schedule):
         return self.total_steps - 1
 
     def phase_starts(self, until: int | None = None) -> list[int]:
-        bs = [int(math.ceil(e)) for e, _, _ in self._phase_ends()]
+        bs = [math.ceil(e) for e, _, _ in self._phase_ends()]
         return [b for b in bs if b > 0 and (until is None or b <= until)]
 
 
@@ -213,7 +213,7 @@ class CosineRestarts(Schedule):
         while True:
             if self.max_cycles is not None and i > self.max_cycles:
                 break
-            b = int(round(float(self._cycle_start(np.float64(i)))))
+            b = round(float(self._cycle_start(np.float64(i))))
             if b > limit or len(out) > 10_000:
                 break
             out.append(b)

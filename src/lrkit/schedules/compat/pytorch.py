@@ -44,7 +44,7 @@ class PeriodicCosine(Schedule):
         half = self.steps / (2.0 * self.cycles)
         out, k = [], 1
         while k * half - self.offset <= until and len(out) < 10_000:
-            b = int(math.ceil(k * half - self.offset))
+            b = math.ceil(k * half - self.offset)
             if b > 0:
                 out.append(b)
             k += 1
