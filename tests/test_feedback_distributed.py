@@ -3,20 +3,14 @@ hangs nor splits them. One spawn runs every scenario; the tests read its results
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import sys
-import time
-from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from _distributed import run_ranks_once
 
 WORLD = 2
 STEPS = 120
 NAN_STEPS = {30, 31, 75}  # rank 1 reports NaN/inf there
-DEADLINE_S = 180  # the whole spawn; CI can never hang on a collective
 
 
 def local_losses(rank: int) -> list[float]:
@@ -41,8 +35,10 @@ def _scenarios(rank: int) -> dict:
 
     def optimizer():
         return torch.optim.SGD(
-            [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.1},
-             {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.01}]
+            [
+                {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.1},
+                {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.01},
+            ]
         )
 
     losses = local_losses(rank)
@@ -77,51 +73,17 @@ def _scenarios(rank: int) -> dict:
     return out
 
 
-def _worker(rank: int, world: int, outdir: str) -> None:
-    import torch
-    import torch.distributed as dist
+def _run(rank: int) -> dict:
+    from lrkit.feedback import collective_device
 
-    torch.set_num_threads(1)
-    dist.init_process_group(
-        "gloo",
-        # a file store: no fixed port for another process on the machine to take first
-        init_method=f"file://{outdir}/store",
-        rank=rank,
-        world_size=world,
-        timeout=timedelta(seconds=60),
-    )
-    try:
-        result = _scenarios(rank)
-        from lrkit.feedback import collective_device
-
-        result["device"] = str(collective_device())
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
-    Path(outdir, f"rank{rank}.json").write_text(json.dumps(result))
+    result = _scenarios(rank)
+    result["device"] = str(collective_device())
+    return result
 
 
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory):
-    import torch.multiprocessing as mp
-
-    if sys.platform.startswith("linux") and os.path.exists("/sys/class/net/lo"):
-        # gloo picks its interface from the hostname, which in containers may not route
-        os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
-    outdir = tmp_path_factory.mktemp("ranks")
-    ctx = mp.start_processes(
-        _worker, args=(WORLD, str(outdir)), nprocs=WORLD, join=False, start_method="spawn"
-    )
-    deadline = time.monotonic() + DEADLINE_S
-    try:
-        while not ctx.join(timeout=max(1.0, deadline - time.monotonic())):
-            if time.monotonic() > deadline:
-                pytest.fail(f"distributed workers did not finish within {DEADLINE_S} s (a hang)")
-    finally:
-        for p in ctx.processes:
-            if p.is_alive():
-                p.kill()
-    return [json.loads(Path(outdir, f"rank{r}.json").read_text()) for r in range(WORLD)]
+    return run_ranks_once(_run, name="feedback", tmp_path_factory=tmp_path_factory, world=WORLD).results
 
 
 pytestmark = pytest.mark.slow

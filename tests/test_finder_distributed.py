@@ -3,45 +3,24 @@ and stops at the same update -- no rank left waiting in a collective."""
 
 from __future__ import annotations
 
-import os
-import time
-
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
+from _distributed import run_ranks_once
 
 pytestmark = [pytest.mark.slow, pytest.mark.distributed]
 
 WORLD = 2
-TIMEOUT_S = 120
 
 
 SCENARIOS = ("plain", "nan", "exhausted")
 
 
-def _worker(rank: int, out_dir: str) -> None:
-    import datetime
-
-    torch.set_num_threads(1)
-    # a file store: no fixed port for another process on the machine to take first
-    dist.init_process_group(
-        "gloo",
-        init_method=f"file://{out_dir}/store",
-        rank=rank,
-        world_size=WORLD,
-        timeout=datetime.timedelta(seconds=60),
-    )
-    try:
-        for scenario in SCENARIOS:
-            _scenario(rank, scenario, out_dir)
-        # no rank tears gloo down while the other still talks to it (that aborts in C++)
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
+def _run(rank: int) -> dict[str, dict]:
+    return {scenario: _scenario(rank, scenario) for scenario in SCENARIOS}
 
 
-def _scenario(rank: int, scenario: str, out_dir: str) -> None:
+def _scenario(rank: int, scenario: str) -> dict:
     import numpy as np
     from torch import nn
 
@@ -74,39 +53,20 @@ def _scenario(rank: int, scenario: str, out_dir: str) -> None:
     dist.all_gather_object(gathered, local)
     n = len(res.raw_losses)
     expected = np.mean([np.asarray(gl[:n]) for gl in gathered], axis=0)
-    np.savez(
-        os.path.join(out_dir, f"{scenario}-rank{rank}.npz"),
-        lrs=res.lrs,
-        raw=res.raw_losses,
-        expected=expected,
-        reason=np.array(res.stopped_reason),
-        restored=np.array(all(torch.equal(a, b) for a, b in zip(before, model.parameters()))),
-    )
+    return {
+        "lrs": res.lrs,
+        "raw": res.raw_losses,
+        "expected": expected,
+        "reason": res.stopped_reason,
+        "restored": all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True)),
+    }
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict[str, list[dict]]:
     """One spawn of 2 ranks runs every scenario (process start-up dominates the cost)."""
-    import numpy as np
-
-    out_dir = tmp_path_factory.mktemp("finder_dist")
-    ctx = mp.start_processes(_worker, args=(str(out_dir),), nprocs=WORLD, join=False, start_method="spawn")
-    deadline = time.monotonic() + TIMEOUT_S
-    try:
-        while not ctx.join(timeout=1.0):
-            if time.monotonic() > deadline:
-                pytest.fail(f"distributed finder did not finish within {TIMEOUT_S} s (a rank is stuck)")
-    finally:
-        for p in ctx.processes:
-            if p.is_alive():
-                p.kill()
-    out: dict[str, list[dict]] = {}
-    for scenario in SCENARIOS:
-        out[scenario] = []
-        for r in range(WORLD):
-            with np.load(out_dir / f"{scenario}-rank{r}.npz") as f:
-                out[scenario].append({k: f[k] for k in f.files})
-    return out
+    run = run_ranks_once(_run, name="finder", tmp_path_factory=tmp_path_factory, world=WORLD)
+    return {scenario: [r[scenario] for r in run.results] for scenario in SCENARIOS}
 
 
 def test_losses_are_averaged_and_ranks_agree(results):
