@@ -106,6 +106,11 @@ def _flat_stretches(y: np.ndarray, rel: float) -> tuple[int, int]:
 
 
 def find_frozen(c: LossCurve) -> Finding | None:
+    # a stretch within FROZEN_REL needs that many consecutive steps each within it: a cheap,
+    # vectorized bound that skips the scan on every noisy log
+    steps_small = np.abs(np.diff(c.y)) <= FROZEN_REL * np.abs(c.y[1:]) + 1e-300
+    if np.count_nonzero(steps_small) + 1 < max(5, FROZEN_SHARE * c.n):
+        return None
     a, b = _flat_stretches(c.y, FROZEN_REL)
     points = b - a + 1
     if b == a or points < max(5, FROZEN_SHARE * c.n):
