@@ -23,7 +23,9 @@ from lrkit.config import load_config, load_config_text, to_config
 from lrkit.config.loading import read_file
 from lrkit.errors import ConfigError
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "src" / "lrkit" / "examples").iterdir())
+# the YAML/JSON examples (megatron_pretrain.sh is a shell script, read by megatron_args)
+_EXAMPLE_DIR = Path(__file__).resolve().parents[1] / "src" / "lrkit" / "examples"
+EXAMPLES = sorted(p for p in _EXAMPLE_DIR.iterdir() if p.suffix in (".yaml", ".json"))
 BASES = [(p.name, read_file(p)[0]) for p in EXAMPLES]
 FORMATS = [None, "lrkit", "nemo_rl", "nemo_rl_megatron", "megatron", "hf", "nemo"]
 
