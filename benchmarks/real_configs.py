@@ -466,6 +466,22 @@ def ref_nemo1(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | None:
     if (cfg.context or {}).get("scheduler_module"):
         return ref_nemo2(cfg, n, roots)
     mod = nemo_module(roots.get("NVIDIA+NeMo"))
+    model = cfg.raw.get("model") if isinstance(cfg.raw.get("model"), Mapping) else cfg.raw
+    if mod is not None and isinstance(model.get("lr_scheduler"), Mapping) and "_target_" in model["lr_scheduler"]:
+        # speechlm2: instantiate(cfg.lr_scheduler, optimizer) with the keys as written
+        kw = dict(model["lr_scheduler"])
+        cls = getattr(mod, kw.pop("_target_").rsplit(".", 1)[-1])
+        opt = _optimizer(float(model["optimizer"]["lr"]))
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            s = cls(opt, **kw)
+            out = np.empty(n)
+            for k in range(n):
+                s.last_epoch = k
+                out[k] = s.get_lr()[0]
+        return out
     if mod is None:
         return None
     raw = cfg.raw
@@ -486,8 +502,9 @@ def ref_nemo1(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | None:
         sched_cfg["max_steps"] = tmax
     if not isinstance(sched_cfg.get("max_steps"), int) or sched_cfg.get("max_steps") == -1:
         sched_cfg["max_steps"] = cfg.total_steps
-    args = dict(sched_cfg.pop("args")) if "args" in sched_cfg else dict(sched_cfg)
-    if "name" in args:  # prepare_lr_scheduler: only args.params count (on the params class's defaults)
+    has_args = "args" in sched_cfg
+    args = dict(sched_cfg.pop("args")) if has_args else dict(sched_cfg)
+    if has_args and "name" in args:  # prepare_lr_scheduler: only args.params count (on the params class's defaults)
         args = dict(args.get("params") or {})
     for k in (
         "name",
@@ -644,6 +661,10 @@ def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int,
                     for name in asked:
                         sets[name] = _stand_in(name)
                     res.assisted = sorted({*res.assisted, "--set"})
+                    continue
+                epochs = re.search(r"not a whole number of epochs \((\d+)\)", msg)
+                if epochs and total == STAND_IN_TOTAL:
+                    total = 1000 * int(epochs.group(1))  # --total-steps as a user gives it: epochs x updates
                     continue
                 if total is None and _RUN_LEN_RE.search(msg):
                     total = STAND_IN_TOTAL

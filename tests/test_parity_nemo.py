@@ -285,3 +285,20 @@ def test_nemo2_module_defaults_are_its_own():
     with pytest.raises(ConfigError, match="asserts one of them"):
         load_config_text(NEMO2.replace("CosineAnnealingScheduler", "WarmupAnnealingScheduler")
                          .replace("    warmup_steps: 20\n    constant_steps: 30\n", "    warmup_ratio: 0.1\n"))
+
+
+def test_policy_instantiated_directly_speechlm2_shape():
+    # model.lr_scheduler: {_target_: nemo.core.optim.lr_scheduler.CosineAnnealing, ...}: the keys are
+    # the class's arguments as written (instantiate(cfg.lr_scheduler, optimizer))
+    cfg = {
+        "model": {
+            "optimizer": {"_target_": "torch.optim.AdamW", "lr": 2e-4},
+            "lr_scheduler": {"_target_": "nemo.core.optim.lr_scheduler.CosineAnnealing", "warmup_steps": 10,
+                             "min_lr": 1e-6, "max_steps": 300},
+        },
+        "trainer": {"max_steps": 300},
+    }
+    r = load_config(cfg)
+    assert r.format == "nemo" and r.total_steps == 300
+    ref = [ref_lr("CosineAnnealing", 2e-4, k, max_steps=300, warmup=10, min_lr=1e-6) for k in range(300)]
+    assert max_rel_diff(r.lrs(300), np.array(ref), 2e-4) <= TOL

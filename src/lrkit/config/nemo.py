@@ -447,10 +447,30 @@ _NEMO2: dict[str, tuple[str, dict[str, Any]]] = {
 _NEMO2_COMMON = ("_target_", "interval", "frequency", "monitor")
 
 
+def _policy_target(data: Any) -> tuple[Mapping[str, Any], Mapping[str, Any], str] | None:
+    """``model: {optimizer: {_target_: torch.optim.X, lr}, lr_scheduler: {_target_:
+    nemo.core.optim.lr_scheduler.<Policy>, ...}}`` (speechlm2 models instantiate the policy with
+    the optimizer): (optimizer, scheduler, path of the model section)."""
+    for root, path in ((data, ""), (data.get("model") if isinstance(data, Mapping) else None, "model")):
+        if not isinstance(root, Mapping):
+            continue
+        opt, sched = root.get("optimizer"), root.get("lr_scheduler")
+        if (
+            isinstance(opt, Mapping)
+            and isinstance(sched, Mapping)
+            and str(sched.get("_target_", "")).startswith("nemo.core.optim.lr_scheduler.")
+        ):
+            return opt, sched, path
+    return None
+
+
 def looks_like_nemo2(data: Any) -> bool:
-    """``optim: {_target_: nemo.lightning...., config: {lr}, lr_scheduler: {_target_: ...}}``."""
+    """``optim: {_target_: nemo.lightning...., config: {lr}, lr_scheduler: {_target_: ...}}``, or
+    a policy of ``nemo.core.optim.lr_scheduler`` instantiated directly (speechlm2)."""
     if not isinstance(data, Mapping):
         return False
+    if _policy_target(data) is not None:
+        return True
     for root in (data, data.get("model")):
         optim = root.get("optim") if isinstance(root, Mapping) else None
         if isinstance(optim, Mapping):
@@ -464,6 +484,9 @@ def looks_like_nemo2(data: Any) -> bool:
 def read_nemo2(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
     """NeMo 2 YAML: ``optim.config.lr`` is the peak, ``optim.lr_scheduler._target_`` names a
     module of ``nemo.lightning.pytorch.optim`` built with its own defaults, stepped per update."""
+    direct = _policy_target(data)
+    if direct is not None:
+        return _read_policy_target(data, *direct, total_steps=total_steps, source=source)
     optim, opath = _find_optim(data)
     cpath = F.join(opath, "config")
     config = F.mapping(optim.get("config"), cpath)
@@ -573,3 +596,48 @@ def read_nemo2(data: Mapping[str, Any], *, total_steps: int | None, source: str)
         dict(data),
         None,
     )
+
+
+def _read_policy_target(
+    data: Mapping[str, Any],
+    opt: Mapping[str, Any],
+    sched: Mapping[str, Any],
+    root: str,
+    *,
+    total_steps: int | None,
+    source: str,
+) -> ResolvedConfig:
+    """``lr_scheduler: {_target_: nemo.core.optim.lr_scheduler.CosineAnnealing, ...}`` built as
+    ``hydra.utils.instantiate(cfg.lr_scheduler, optimizer)``: the keys are the policy's keyword
+    arguments as written (nothing copies trainer.max_steps in), the peak is ``optimizer.lr``."""
+    opath, spath = F.join(root, "optimizer"), F.join(root, "lr_scheduler")
+    if opt.get("lr") is None:
+        raise ConfigError("the optimizer has no lr.", field=F.join(opath, "lr"), fix="add lr: 1.0e-4.")
+    lr = F.number(opt["lr"], F.join(opath, "lr"), low=0.0, low_open=True)
+    policy = str(sched["_target_"]).rsplit(".", 1)[-1]
+    F.choice(policy, F.join(spath, "_target_"), NEMO_POLICIES)
+    kwargs = {k: v for k, v in sched.items() if k != "_target_"}
+    if "max_steps" not in kwargs:
+        raise ConfigError(
+            f"{policy} needs max_steps (a required argument of the NeMo class).",
+            field=F.join(spath, "max_steps"),
+            fix="add max_steps: ${trainer.max_steps}.",
+        )
+    res = read_nemo({"optim": {"lr": lr, "sched": {"name": policy, **kwargs}}}, total_steps=None, source=source)
+    trainer = data.get("trainer")
+    trainer_max = trainer.get("max_steps") if isinstance(trainer, Mapping) else None
+    trainer_max = F.steps(trainer_max, "trainer.max_steps", minimum=1) if trainer_max not in (None, -1) else None
+    run = total_steps if total_steps is not None else (trainer_max or res.total_steps)
+    findings = tuple(
+        Finding(
+            f.rule,
+            f.severity,
+            f.message,
+            f.fix,
+            f.evidence,
+            f.source.replace("optim.sched", spath) if isinstance(f.source, str) else f.source,
+        )
+        for f in res.findings
+    )
+    optimizer = {"type": str(opt.get("_target_", "adamw")), "lr": lr}
+    return ResolvedConfig(res.schedule, lr, run, "nemo", source, findings, res.context, optimizer, dict(data), None)
