@@ -276,3 +276,10 @@ def test_cli_set_on_a_script_and_on_yaml(tmp_path):
 def test_cli_show_takes_one_file():
     res = _cli("show", "a.yaml", "b.yaml")
     assert res.exit_code == 2 and "one config file" in res.output
+
+
+def test_cli_plot_argument_list(tmp_path):
+    out = tmp_path / "curve.png"
+    res = _cli("plot", "-o", str(out), "--", *ARGV)
+    assert res.exit_code == 0, res.output
+    assert out.stat().st_size > 0 and "1 curve" in res.output

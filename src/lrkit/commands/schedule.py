@@ -550,7 +550,13 @@ def _differs_after_run(cfg: Any, data: Any, fmt: str, n: int | None) -> tuple[in
 
 
 def plot(
-    configs: Annotated[list[str], typer.Argument(help="Config files to overlay (any supported format; - for stdin).")],
+    configs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Config files to overlay (any supported format; - for stdin), or Megatron arguments after --.",
+            metavar="CONFIGS...",
+        ),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
     total_steps: TotalSteps = None,
     log: Annotated[bool, typer.Option("--log", help="Logarithmic LR axis.")] = False,
@@ -582,15 +588,16 @@ def plot(
     from lrkit.plot import save_figure, schedule_figure
 
     series = []
-    names = [Path(c).name if c != "-" else "<stdin>" for c in configs]
-    for source, name in zip(configs, names, strict=True):
+    items = _sources(configs, single=False)
+    names = ["<args>" if not isinstance(c, str) else "<stdin>" if c == "-" else Path(c).name for c in items]
+    for source, name in zip(items, names, strict=True):
         cfg, n = _load(source, total_steps, fmt, sets)
-        with bad_input(source):
+        with bad_input(name):
             bounds = [b for b in cfg.schedule.phase_starts(n - 1) if 0 < b < n]
             curve = evaluate_curve(
                 cfg.schedule, total=n, scale=float(cfg.peak_lr), extra=bounds[:10_000], max_points=_PLOT_POINTS
             )
-        label = source if names.count(name) > 1 else name
+        label = source if names.count(name) > 1 and isinstance(source, str) else name
         # a periodic curve has a boundary every half period: marking hundreds hides the curves
         series.append((label, curve.steps, curve.values, bounds if len(bounds) <= _PLOT_MAX_BOUNDARIES else []))
     fig = schedule_figure(series, log=log, width_px=width, height_px=height, title=title)
