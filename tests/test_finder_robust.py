@@ -183,3 +183,40 @@ def test_plot_draws_the_zoom_pass_and_every_trial(tmp_path):
     xs = [ln.get_xdata() for ax in fig.axes for ln in ax.get_lines() if ln.get_label().startswith("trial")][0]
     assert sorted(np.round(xs, 12)) == sorted(np.round([t.lr for t in res.trials], 12))
     assert res.plot(tmp_path / "f.png").stat().st_size > 1000
+
+
+def test_cli_entry_with_val_data_reports_the_trials(tmp_path, monkeypatch):
+    import json
+    import sys
+    import textwrap
+
+    from typer.testing import CliRunner
+
+    from lrkit.cli import app
+
+    (tmp_path / "finder_val_mod.py").write_text(
+        textwrap.dedent(
+            """
+            import torch
+            from torch import nn
+
+            def setup():
+                torch.manual_seed(0)
+                g = torch.Generator().manual_seed(0)
+                data = [(torch.randn(16, 3, generator=g), torch.randn(16, 1, generator=g)) for _ in range(6)]
+                model = nn.Linear(3, 1)
+                return model, torch.optim.SGD(model.parameters(), lr=0.1), data[:4], nn.MSELoss(), data[4:]
+            """
+        )
+    )
+    monkeypatch.chdir(tmp_path)
+    try:
+        r = CliRunner().invoke(app, ["find", "--entry", "finder_val_mod:setup", "--steps", "40", "--json"])
+        text = CliRunner().invoke(app, ["find", "--entry", "finder_val_mod:setup", "--steps", "40"])
+    finally:
+        sys.modules.pop("finder_val_mod", None)
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["trials"] and all(t["judged_by"] == "val" for t in d["trials"])
+    assert d["loss_evaluations"] <= d["max_evals"] == 300
+    assert text.exit_code == 0 and "trial: peak" in text.stdout and "val loss" in text.stdout

@@ -2,8 +2,10 @@
 
 ``--task NAME`` uses an embedded task (``lrkit.tasks``: data that ships with installed
 packages, no download); ``--entry module:function`` calls your function, which returns
-``(model, optimizer, data, loss_fn)`` (or an lrkit ``Task``). Prints the suggested peak LR and
-its range, writes the loss-vs-LR plot. Exit codes: 0 done, 2 bad input (one line on stderr).
+``(model, optimizer, data, loss_fn)``, ``(model, optimizer, data, loss_fn, val_data)`` (held-out
+batches that judge the confirmation trials) or an lrkit ``Task``. Prints the suggested peak LR,
+its range and the trials, writes the loss-vs-LR plot. Exit codes: 0 done, 2 bad input (one line
+on stderr).
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from lrkit.errors import ConfigError
 __all__ = ["register", "find_command", "load_finder_entry"]
 
 
-def load_finder_entry(entry: str) -> tuple[Any, Any, Any, Any]:
+def load_finder_entry(entry: str) -> tuple[Any, ...]:
     """Import ``module:function``, call it (no arguments) and return
-    ``(model, optimizer, data, loss_fn)``; a returned lrkit ``Task`` is turned into that tuple
-    (seed 0, optimizer at LR 1.0 -- the ramp sets the LRs). ConfigError for anything wrong."""
+    ``(model, optimizer, data, loss_fn)`` or ``(model, optimizer, data, loss_fn, val_data)``; a
+    returned lrkit ``Task`` is turned into the 4-tuple (seed 0, optimizer at LR 1.0 -- the ramp
+    sets the LRs). ConfigError for anything wrong."""
     from lrkit.compare.core import _task_ref
     from lrkit.entry import call_entry
 
@@ -36,12 +39,13 @@ def load_finder_entry(entry: str) -> tuple[Any, Any, Any, Any]:
     )
     if all(hasattr(out, a) for a in ("make_model", "make_optimizer", "batches", "loss_fn")):
         return _from_task(out)
-    if not isinstance(out, tuple | list) or len(out) != 4:
+    if not isinstance(out, tuple | list) or len(out) not in (4, 5):
         raise ConfigError(
             f"{entry}() returned {type(out).__name__}, not (model, optimizer, data, loss_fn).",
             field="entry",
             value=entry,
-            fix="return a 4-tuple: the nn.Module, its optimizer, an iterable of batches, loss_fn(model, batch).",
+            fix="return a 4-tuple: the nn.Module, its optimizer, an iterable of batches, loss_fn(model, batch)"
+            " (and held-out batches as a fifth item, for val_data).",
         )
     return tuple(out)  # type: ignore[return-value]
 
@@ -69,6 +73,12 @@ def find_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of text.")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the embedded task's model and data.")] = 0,
+    max_evals: Annotated[
+        int, typer.Option("--max-evals", help="Most loss evaluations in all (range test, zoom pass, trials).")
+    ] = 300,
+    trials: Annotated[
+        bool, typer.Option("--trials/--no-trials", help="Confirm the suggestion with short trials.")
+    ] = True,
 ) -> None:
     """LR range test: ramp the LR, watch the loss, suggest a peak LR for a warm-up + decay run.
 
@@ -91,8 +101,11 @@ def find_command(
                 f"--output: {output}: unsupported image type {output.suffix or '(none)'!r}. "
                 "Fix: end the name in .png, .svg or .pdf."
             )
+        val_data = None
         if entry is not None:
-            model, optimizer, data, loss_fn = load_finder_entry(entry)
+            got = load_finder_entry(entry)
+            model, optimizer, data, loss_fn = got[:4]
+            val_data = got[4] if len(got) == 5 else None
             label = entry
         else:
             from lrkit.tasks import get_task
@@ -108,7 +121,8 @@ def find_command(
                 field="entry",
                 fix="return an nn.Module and a torch.optim.Optimizer built on its parameters.",
             )
-        result = _run(find_lr, model, optimizer, data, loss_fn, start_lr, end_lr, steps, mode, quiet=as_json)
+        search = dict(val_data=val_data, max_evals=max_evals, trials=trials)
+        result = _run(find_lr, model, optimizer, data, loss_fn, start_lr, end_lr, steps, mode, search, quiet=as_json)
         if output is not None:
             result.plot(output, title=f"LR range test: {label}")
     if as_json:
@@ -121,11 +135,15 @@ def find_command(
     con = out_console()
     low, high = result.range
     con.print(f"LR range test on {label}: {len(result.lrs)} of {steps} updates, stopped: {result.stopped_reason}")
+    for t in result.trials:
+        score = "diverged" if t.diverged else f"{t.score:.4g}"
+        con.print(f"trial: peak {t.lr:.3g}, {t.steps} updates, {t.judged_by} loss {score}")
     if result.suggestion is None:
         con.print("suggestion: none")
     else:
         con.print(f"suggestion: {result.suggestion:.3g}  (peak LR of a warm-up + decay schedule)")
-        con.print(f"range: {low:.3g} .. {high:.3g}  (confidence: {result.confidence})")
+        con.print(f"range: {low:.3g} .. {high:.3g}  (confidence: {result.confidence}, from: {result.method})")
+        con.print(f"loss evaluations: {result.loss_evaluations} of {max_evals}")
         if len(result.group_ratios) > 1:
             per = ", ".join(f"{v:.3g}" for v in result.suggestions_per_group if v is not None)
             con.print(f"per parameter group: {per}")
@@ -136,13 +154,13 @@ def find_command(
 
 
 def _run(  # type: ignore[no-untyped-def]
-    find_lr, model, optimizer, data, loss_fn, start_lr, end_lr, steps, mode, *, quiet: bool
+    find_lr, model, optimizer, data, loss_fn, start_lr, end_lr, steps, mode, search, *, quiet: bool
 ):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lrkit.commands.common import err_console
 
-    kwargs = dict(start_lr=start_lr, end_lr=end_lr, num_steps=steps, mode=mode)
+    kwargs = dict(start_lr=start_lr, end_lr=end_lr, num_steps=steps, mode=mode, **search)
     if quiet:
         return find_lr(model, optimizer, data, loss_fn, **kwargs)
     with Progress(

@@ -41,6 +41,7 @@ from lrkit.finder.result import FinderResult
 from lrkit.finder.smoothing import EMA, ema, noise_sigma, running_median
 from lrkit.finder.snapshot import Snapshot
 from lrkit.finder.suggest import suggest
+from lrkit.lr_groups import write_lrs
 
 __all__ = ["find_lr", "run_range_test"]
 
@@ -460,13 +461,8 @@ def _collective_device(dev: torch.device) -> torch.device:
 
 
 def _set_lrs(optimizer: Optimizer, ratios: tuple[float, ...], lr: float) -> None:
-    """Every group at ``lr * r_g`` (a tensor LR filled in place)."""
-    for group, r in zip(optimizer.param_groups, ratios, strict=True):
-        value = lr * r
-        if isinstance(group["lr"], torch.Tensor):
-            group["lr"].fill_(value)
-        else:
-            group["lr"] = value
+    """Every group at ``lr * r_g`` (through lrkit's one LR writer: a tensor LR is filled in place)."""
+    write_lrs(optimizer.param_groups, [lr * r for r in ratios])
 
 
 #: decades around the curve's suggestion where the confirmation trials run: below it only
