@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -234,6 +234,7 @@ def test_sparse_steps_are_reported_as_logged():
     floor=st.floats(0.05, 3.0),
     with_lrs=st.booleans(),
 )
+@example(seed=7253, n=496, tau_frac=0.25, noise=0.119140625, floor=1.0, with_lrs=False)  # 38 flips in 39 steps
 def test_noisy_healthy_curves_are_not_flagged(seed, n, tau_frac, noise, floor, with_lrs):
     rng = np.random.default_rng(seed)
     t = np.arange(n)

@@ -59,7 +59,9 @@ def diagnose_command(
     ] = None,
     plot: Annotated[
         Path | None,
-        typer.Option("--plot", help="Also draw loss (trend, eval loss) and LR over steps, findings marked, to this image."),
+        typer.Option(
+            "--plot", help="Also draw loss (trend, eval loss) and LR over steps, findings marked, to this image."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")] = False,
 ) -> None:
@@ -106,8 +108,13 @@ def diagnose_command(
             lr_curve = (xs, np.asarray(cfg.lr_schedule(xs), dtype=float))
         spans = [(sp, f.rule) for f in result.findings if f.severity != "info" and (sp := _span(f.evidence))]
         with guard(str(plot)):
-            image = plot_diagnosis(run, plot, spans=spans, lr_curve=lr_curve,
-                                   title=f"{Path(log).name if log != '-' else 'stdin'}: {result.verdict}")
+            image = plot_diagnosis(
+                run,
+                plot,
+                spans=spans,
+                lr_curve=lr_curve,
+                title=f"{Path(log).name if log != '-' else 'stdin'}: {result.verdict}",
+            )
     if as_json:
         payload: dict[str, Any] = {
             "log": log,
@@ -152,7 +159,9 @@ def _json_errors(where: str | None = None) -> Iterator[None]:
 
 def _span(ev: dict[str, Any]) -> tuple[int, int] | None:
     """The steps a finding covers (a single step when it has one)."""
-    a = next((ev[k] for k in ("start_step", "onset_step", "peak_step", "nonfinite_step") if ev.get(k) is not None), None)
+    a = next(
+        (ev[k] for k in ("start_step", "onset_step", "peak_step", "nonfinite_step") if ev.get(k) is not None), None
+    )
     if a is None:
         return None
     b = next((ev[k] for k in ("end_step", "peak_step") if ev.get(k) is not None), a)

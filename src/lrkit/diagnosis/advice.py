@@ -24,7 +24,7 @@ def _round_down(x: float) -> int:
     if x < 100:
         return math.floor(x)
     mag = 10 ** (len(str(int(x))) - 2)
-    return math.floor(x / mag) * mag
+    return int(math.floor(x / mag) * mag)
 
 
 def advised_warmup(run_steps: int, current: int | None, wanted: float | None = None) -> int | None:
@@ -65,11 +65,16 @@ def fix_lower_peak(lr: LRInUse, step: int, lr_on: float | None, *, factor: float
     if w and step < 2 * w:
         warm = advised_warmup(run, w)
         if warm:
-            return f"lower the peak to about {fmt_lr(target)} or lengthen warm-up to {fmt_step(warm)} steps{comma}{tail}."
+            return (
+                f"lower the peak to about {fmt_lr(target)} or lengthen warm-up to {fmt_step(warm)} steps{comma}{tail}."
+            )
         return f"lower the peak to about {fmt_lr(target)}{comma}{tail}."
     if not w and lr.known and step < max(200, 0.05 * run):
         # an early blow-up at the full LR: the classic case for a warm-up
         warm = advised_warmup(run, 0, 2 * (step + 1))
         if warm:
-            return f"lower the peak to about {fmt_lr(target)} or add a warm-up of about {fmt_step(warm)} steps{comma}{tail}."
+            return (
+                f"lower the peak to about {fmt_lr(target)} or add a warm-up of about {fmt_step(warm)} steps"
+                f"{comma}{tail}."
+            )
     return f"lower the peak to about {fmt_lr(target)}{comma}{tail}."

@@ -73,9 +73,7 @@ def diagnose(
     s = _as_array("steps", steps)
     y = _as_array("losses", losses)
     if s.size != y.size:
-        raise ConfigError(
-            f"{s.size} steps but {y.size} losses.", field="losses", fix="give one loss per step."
-        )
+        raise ConfigError(f"{s.size} steps but {y.size} losses.", field="losses", fix="give one loss per step.")
     lr_arr = None if lrs is None else _as_array("lrs", lrs)
     if lr_arr is not None and lr_arr.size != s.size:
         raise ConfigError(f"{s.size} steps but {lr_arr.size} LRs.", field="lrs", fix="give one LR per step.")

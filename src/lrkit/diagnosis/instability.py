@@ -35,11 +35,7 @@ def find_divergence(c: LossCurve, nonfinite_step: int | None, lr: LRInUse, all_s
     blown = rise > max(c.size(math.log(1.5)), 0.5 * progress, 8 * st)
     # a blow-up the model never recovers from: it jumped far above its start and ended no better
     jump = np.nonzero(c.z > c.z[0] + max(c.size(math.log(3.0)), 10 * c.sigma))[0]
-    dead = (
-        jump.size > 0
-        and jump[0] < c.n - c.w
-        and float(t[-1]) > float(t[0]) - max(c.size(math.log(1.05)), 4 * st)
-    )
+    dead = jump.size > 0 and jump[0] < c.n - c.w and float(t[-1]) > float(t[0]) - max(c.size(math.log(1.05)), 4 * st)
     if dead and not blown and nonfinite_step is None:
         i0 = int(jump[0])
         lr_on = lr.at(c.steps, i0)
@@ -193,9 +189,8 @@ def find_spikes(c: LossCurve, lr: LRInUse) -> list[Finding]:
                 f"Loss spike at {span}: {size_txt}{lr_phrase(lr, int(c.steps[peak_i]), lr_at)}; "
                 "the loss did not come back to its earlier level."
             )
-            fix = (
-                "resume from a checkpoint before the spike and "
-                + fix_lower_peak(lr, int(c.steps[peak_i]), lr_at, factor=0.5, extra="and clip gradients")
+            fix = "resume from a checkpoint before the spike and " + fix_lower_peak(
+                lr, int(c.steps[peak_i]), lr_at, factor=0.5, extra="and clip gradients"
             )
         out.append(
             Finding(
@@ -227,10 +222,10 @@ def find_oscillation(c: LossCurve, lr: LRInUse) -> Finding | None:
     detail = ""
     # fast: the loss alternates up/down step after step with large swings
     d = np.diff(c.z)
-    if d.size >= 40:
+    if d.size >= 60:
         sgn = np.sign(d)
         flips = (sgn[1:] * sgn[:-1] < 0).astype(float)
-        win = 39
+        win = 59  # 95% sign flips over 59 steps: about 1e-6 per window for i.i.d. noise (2/3 flip)
         frac = np.convolve(flips, np.ones(win) / win, mode="valid")
         amp = forward_medians(np.abs(d), win + 1)[: frac.size]
         hit = np.nonzero((frac >= 0.95) & (amp > c.size(math.log(1.15))))[0]
@@ -285,7 +280,8 @@ def find_oscillation(c: LossCurve, lr: LRInUse) -> Finding | None:
         )
     else:
         fix = (
-            "reduce the LR" + (f" to about {fmt_lr(nice(lr_at * 0.5))}" if lr_at else " by about half")
+            "reduce the LR"
+            + (f" to about {fmt_lr(nice(lr_at * 0.5))}" if lr_at else " by about half")
             + " or use a smoother decay (cosine instead of steps); larger batches also damp it"
             " (guide: smoother decay or reduce learning rate)."
         )

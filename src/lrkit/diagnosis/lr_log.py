@@ -39,7 +39,8 @@ def find_lr_log_issues(steps: np.ndarray, lrs: np.ndarray | None) -> list[Findin
                 rule="warmup-never-ends",
                 severity="warning",
                 message=(
-                    f"Schedule: {what}: the logged LR rises from {fmt_lr(float(v[0]))} to {fmt_lr(float(v[-1]))} at the "
+                    f"Schedule: {what}: the logged LR rises from {fmt_lr(float(v[0]))} to "
+                    f"{fmt_lr(float(v[-1]))} at the "
                     f"last step ({fmt_step(last)}), so the run never trained at its peak nor decayed."
                 ),
                 fix=(
@@ -47,8 +48,13 @@ def find_lr_log_issues(steps: np.ndarray, lrs: np.ndarray | None) -> list[Findin
                     "then decay to the end; check that the scheduler's total steps (max_steps, num_train_epochs x "
                     "steps per epoch) match the run and that warmup_steps is not longer than it."
                 ),
-                evidence={"start_step": int(s[0]), "end_step": last, "lr_first": float(v[0]), "lr_last": float(v[-1]),
-                          "suggested_warmup_steps": warm},
+                evidence={
+                    "start_step": int(s[0]),
+                    "end_step": last,
+                    "lr_first": float(v[0]),
+                    "lr_last": float(v[-1]),
+                    "suggested_warmup_steps": warm,
+                },
                 source="diagnose",
             )
         )
@@ -82,7 +88,8 @@ def find_lr_log_issues(steps: np.ndarray, lrs: np.ndarray | None) -> list[Findin
                     rule="decay-ends-early",
                     severity="warning",
                     message=(
-                        f"Schedule: the decay ended at step {fmt_step(int(s[j]))} ({(int(s[j]) - first) / run:.0%} of the "
+                        f"Schedule: the decay ended at step {fmt_step(int(s[j]))} "
+                        f"({(int(s[j]) - first) / run:.0%} of the "
                         f"run); the last {fmt_step(last - int(s[j]))} steps ran at {fmt_lr(floor)}."
                     ),
                     fix="make the decay as long as the run (cosine/linear over total_steps = the run length).",

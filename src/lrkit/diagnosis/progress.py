@@ -116,9 +116,7 @@ def find_plateau_or_slow(
         msg = (
             f"Slow convergence: the loss is still falling at the end ({fmt_loss(c, t[i80])} -> "
             f"{c.end:.4g} over the last {fmt_step(end_span)} steps, {rate_ratio:.0%} of the "
-            "average rate): the curve has not bent"
-            + (f"; the LR peaked at {fmt_lr(ref)}" if ref else "")
-            + "."
+            "average rate): the curve has not bent" + (f"; the LR peaked at {fmt_lr(ref)}" if ref else "") + "."
         )
         fix = (
             f"train longer, or raise the peak LR to about {fmt_lr(nice(ref * factor))} (`lrkit find` locates the "
@@ -186,10 +184,17 @@ def find_plateau_or_slow(
                 f"Plateau over steps {fmt_step(c.steps[a])}-{fmt_step(c.steps[b])} ({fmt_step(length)} steps) at "
                 f"loss {fmt_loss(c, level)}"
                 + (f" with the LR at {fmt_lr(lr_a)}" if lr_a else "")
-                + (f"; it fell by {c.ratio(drop):.2f}x afterwards." if c.log else f"; it fell by {drop:.3g} afterwards.")
+                + (
+                    f"; it fell by {c.ratio(drop):.2f}x afterwards."
+                    if c.log
+                    else f"; it fell by {drop:.3g} afterwards."
+                )
             )
             if dropped_with_lr:
-                fix = "the drop came when the LR was lowered: decaying earlier (or a cosine decay) would save those steps."
+                fix = (
+                    "the drop came when the LR was lowered: decaying earlier (or a cosine decay) would save "
+                    "those steps."
+                )
             else:
                 fix = (
                     "try a cyclical LR (lrkit.schedules.Cyclic"
@@ -208,17 +213,18 @@ def find_plateau_or_slow(
                 severity = "info"
             msg = (
                 f"The loss stopped improving from step {fmt_step(c.steps[a])} ({fmt_step(length)} steps at about "
-                f"{fmt_loss(c, level)})"
-                + (f" with the LR held near {fmt_lr(lr_b)}" if constant else "")
-                + "."
+                f"{fmt_loss(c, level)})" + (f" with the LR held near {fmt_lr(lr_b)}" if constant else "") + "."
             )
-            if constant:
+            if constant and lr_b is not None:
                 fix = (
                     f"decay the LR over that stretch (e.g. cosine from {fmt_lr(lr_b)} to {fmt_lr(nice(lr_b / 3))}), "
                     "or use adaptive scheduling (lrkit.PlateauController) (guide: cyclical LR or adaptive scheduling)."
                 )
             else:
-                fix = "if the loss should go lower, try a cyclical LR or adaptive scheduling; otherwise the run has converged."
+                fix = (
+                    "if the loss should go lower, try a cyclical LR or adaptive scheduling; otherwise the run has "
+                    "converged."
+                )
         out.append(
             Finding(
                 rule="plateau",

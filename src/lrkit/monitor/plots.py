@@ -70,8 +70,13 @@ def plot_lr_and_loss(
     finite = np.isfinite(losses)
     ax.plot(steps[finite], losses[finite], color="tab:blue", linewidth=0.9, label="loss")
     if (~finite).any():
-        ax.scatter(steps[~finite], np.full((~finite).sum(), np.nanmax(losses) if finite.any() else 0.0),
-                   marker="x", color="red", label="NaN/inf loss")
+        ax.scatter(
+            steps[~finite],
+            np.full((~finite).sum(), np.nanmax(losses) if finite.any() else 0.0),
+            marker="x",
+            color="red",
+            label="NaN/inf loss",
+        )
     ax.set_xlabel(_STEP_LABEL)
     ax.set_ylabel("loss", color="tab:blue")
     if finite.any() and _log_scale_ok(losses) and np.nanmax(losses[finite]) / np.nanmin(losses[finite]) > 30:
@@ -82,15 +87,29 @@ def plot_lr_and_loss(
         twin = ax.twinx()
         for name, lrs in groups.items():
             m = np.isfinite(lrs)
-            twin.plot(log.steps[m], lrs[m], color="tab:orange", linewidth=1.2, alpha=0.9,
-                      label=f"lr ({name})" if len(groups) > 1 else "lr")
+            twin.plot(
+                log.steps[m],
+                lrs[m],
+                color="tab:orange",
+                linewidth=1.2,
+                alpha=0.9,
+                label=f"lr ({name})" if len(groups) > 1 else "lr",
+            )
         if all(_log_scale_ok(v) for v in groups.values()):
             twin.set_yscale("log")
         twin.set_ylabel("learning rate", color="tab:orange")
     for step, label in marks:
         ax.axvline(step, color="red", linestyle="--", linewidth=0.8)
-        ax.annotate(label, (step, 1.0), xycoords=("data", "axes fraction"), rotation=90,
-                    va="top", ha="right", fontsize=7, color="red")
+        ax.annotate(
+            label,
+            (step, 1.0),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=7,
+            color="red",
+        )
     ax.set_title(title or "Loss and learning rate")
     return save_figure(fig, path)
 
@@ -122,14 +141,23 @@ def plot_diagnosis(
     if noisy:
         z = np.log(y) if positive else y
         trend = rolling_median(z, w)
-        ax.plot(x, np.exp(trend) if positive else trend, color="tab:blue", linewidth=1.6,
-                label=f"trend (running median, {w} points)")
+        ax.plot(
+            x,
+            np.exp(trend) if positive else trend,
+            color="tab:blue",
+            linewidth=1.6,
+            label=f"trend (running median, {w} points)",
+        )
     if (~finite).any():
-        ax.scatter(steps[~finite], np.full((~finite).sum(), np.nanmax(losses) if finite.any() else 0.0),
-                   marker="x", color="red", label="NaN/inf loss")
+        ax.scatter(
+            steps[~finite],
+            np.full((~finite).sum(), np.nanmax(losses) if finite.any() else 0.0),
+            marker="x",
+            color="red",
+            label="NaN/inf loss",
+        )
     if ey.size:
-        ax.plot(es, ey, color="tab:green", marker="o", markersize=3, linewidth=1.2,
-                label=f"eval loss ({log.eval_col})")
+        ax.plot(es, ey, color="tab:green", marker="o", markersize=3, linewidth=1.2, label=f"eval loss ({log.eval_col})")
     every = np.concatenate([y, ey]) if ey.size else y
     if every.size and _log_scale_ok(every) and np.max(every) / np.min(every) > 30:
         ax.set_yscale("log")
@@ -144,8 +172,14 @@ def plot_diagnosis(
         twin = ax.twinx()
         for name, xs, lrs in lr_series:
             m = np.isfinite(lrs)
-            twin.plot(xs[m], lrs[m], color="tab:orange", linewidth=1.2, alpha=0.9,
-                      label=name if len(lr_series) > 1 or "schedule" in name else "lr")
+            twin.plot(
+                xs[m],
+                lrs[m],
+                color="tab:orange",
+                linewidth=1.2,
+                alpha=0.9,
+                label=name if len(lr_series) > 1 or "schedule" in name else "lr",
+            )
         if all(_log_scale_ok(v) for _, _, v in lr_series):
             twin.set_yscale("log")
         twin.set_ylabel("learning rate", color="tab:orange")
@@ -155,8 +189,16 @@ def plot_diagnosis(
             ax.axvspan(a, b, color="red", alpha=0.12)
         else:
             ax.axvline(a, color="red", linestyle="--", linewidth=0.8)
-        ax.annotate(label, (a, 1.0), xycoords=("data", "axes fraction"), rotation=90,
-                    va="top", ha="left", fontsize=7, color="red")
+        ax.annotate(
+            label,
+            (a, 1.0),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            va="top",
+            ha="left",
+            fontsize=7,
+            color="red",
+        )
     ax.legend(loc="upper right", fontsize=7)
     ax.set_title(title or "Loss and learning rate")
     return save_figure(fig, path)

@@ -181,7 +181,12 @@ class RunLog:
             eval_key = None
 
         n = len(records)
-        where = (lambda i: f"line {lines[i]}") if lines is not None else (lambda i: f"row {i + 1}")
+        origin = list(range(n))  # the file row of each record kept (rows are dropped and runs split below)
+
+        def where(i: int) -> str:
+            k = origin[i]
+            return f"line {lines[k]}" if lines is not None else f"row {k + 1}"
+
         n_runs = 1
         if step_key is None:
             raw_steps = np.arange(n, dtype=np.int64)
@@ -204,7 +209,7 @@ class RunLog:
                 keep.append(i)
             records = [records[i] for i in keep]
             raw_steps = np.asarray(vals, dtype=np.int64)
-            where = (lambda i, _w=where, _k=keep: _w(_k[i]))
+            origin = [origin[i] for i in keep]
             starts = _run_starts(vals)
             if len(starts) > 1:
                 n_runs = len(starts)
@@ -214,7 +219,7 @@ class RunLog:
                 )
                 records = records[starts[-1] :]
                 raw_steps = raw_steps[starts[-1] :]
-                where = (lambda i, _w=where, _o=starts[-1]: _w(_o + i))
+                origin = origin[starts[-1] :]
         # A repeated step is merged key by key, later values winning: a resumed run re-logs the
         # steps since its checkpoint, and an eval row shares its step with a training row.
         merged: dict[int, dict[str, Any]] = {}
@@ -573,6 +578,7 @@ def read_log(
         if not p.exists():
             raise ConfigError(f"{p}: no such file or folder.", field="log", value=str(p), fix="check the path.")
         fmt = str(format or _guess_format(p)).lower()
+    lines: list[int] | None
     if fmt in ("csv", "tsv"):
         if text is None and p.is_dir():
             raise ConfigError(f"{p} is a folder, not a CSV file.", field="log", value=str(p))
