@@ -128,6 +128,8 @@ def test_stdin_is_read_with_a_dash(tmp_path):
     res = CliRunner().invoke(_app(), ["diagnose", "-", "--json"], input=json.dumps({"log_history": [
         {"step": s, "loss": 2.0 / (1 + s)} for s in range(1, 40)]}))
     assert json.loads(res.stdout)["columns"]["loss"] == "loss"
+    res = CliRunner().invoke(_app(), ["diagnose", "-"], input="")
+    assert res.exit_code == 2 and "standard input is empty" in res.stderr
 
 
 def test_header_and_findings_quote_one_start_and_end_loss(tmp_path):

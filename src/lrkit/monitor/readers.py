@@ -563,6 +563,13 @@ def read_log(
         import sys
 
         text = sys.stdin.read()
+        if not text.strip():
+            raise ConfigError(
+                "standard input is empty.",
+                field="log",
+                value="-",
+                fix="pipe a log in, e.g. lrkit diagnose - < metrics.csv.",
+            )
         p = Path("<stdin>")
         head = text.lstrip()[:1]
         fmt = str(format or ("json" if head in ("{", "[") else "csv")).lower()
