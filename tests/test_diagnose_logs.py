@@ -47,10 +47,17 @@ def test_padded_ultralytics_header_is_stripped_and_epoch_is_the_step(tmp_path):
     names = ["epoch", "train/box_loss", "train/cls_loss", "val/box_loss", "lr/pg0"]
     lines = [",".join(f"{h:>20}" for h in names)]
     for e in range(12):
-        lines.append(",".join(f"{v:>20}" for v in (e, f"{1.7 - 0.05 * e:.5f}", "1.0", f"{1.5 - 0.02 * e:.5f}", "0.0033")))
+        lines.append(
+            ",".join(f"{v:>20}" for v in (e, f"{1.7 - 0.05 * e:.5f}", "1.0", f"{1.5 - 0.02 * e:.5f}", "0.0033"))
+        )
     p.write_text("\n".join(lines) + "\n")
     log = read_log(p)
-    assert (log.step_col, log.loss_col, log.lr_col, log.eval_col) == ("epoch", "train/box_loss", "lr/pg0", "val/box_loss")
+    assert (log.step_col, log.loss_col, log.lr_col, log.eval_col) == (
+        "epoch",
+        "train/box_loss",
+        "lr/pg0",
+        "val/box_loss",
+    )
     assert read_log(p, loss_col="train/box_loss").loss_col == "train/box_loss"  # usable by its plain name
 
 
@@ -125,8 +132,11 @@ def test_stdin_is_read_with_a_dash(tmp_path):
     res = CliRunner().invoke(_app(), ["diagnose", "-"], input=text)
     assert res.exit_code == 1, res.output
     assert "verdict: stuck" in res.output
-    res = CliRunner().invoke(_app(), ["diagnose", "-", "--json"], input=json.dumps({"log_history": [
-        {"step": s, "loss": 2.0 / (1 + s)} for s in range(1, 40)]}))
+    res = CliRunner().invoke(
+        _app(),
+        ["diagnose", "-", "--json"],
+        input=json.dumps({"log_history": [{"step": s, "loss": 2.0 / (1 + s)} for s in range(1, 40)]}),
+    )
     assert json.loads(res.stdout)["columns"]["loss"] == "loss"
     res = CliRunner().invoke(_app(), ["diagnose", "-"], input="")
     assert res.exit_code == 2 and "standard input is empty" in res.stderr
