@@ -537,9 +537,14 @@ def _differs_after_run(cfg: Any, data: Any, fmt: str, n: int | None) -> tuple[in
     config's curve leaves the source's (checked to twice the run), or ``None`` when they agree."""
     from lrkit import config as config_mod
 
+    from lrkit.errors import ConfigError
+
     if n is None:
         return None
-    back = config_mod.load_config(data, format=fmt, total_steps=n)
+    try:
+        back = config_mod.load_config(data, format=fmt, total_steps=n)
+    except ConfigError:  # the round trip is the exporter's tests' business; no note then
+        return None
     steps = np.arange(n, 2 * n + 2)
     a, b = np.asarray(cfg.lr_schedule(steps), dtype=float), np.asarray(back.lr_schedule(steps), dtype=float)
     off = np.abs(a - b) > 1e-9 * max(float(np.max(np.abs(a))), 1e-300)
