@@ -169,7 +169,7 @@ def test_wsd_phases(shape: str) -> None:
 
 
 def test_wsd_aliases_and_zero_length_decay() -> None:
-    assert WarmupStableDecay(decay_shape="minus_sqrt").decay_shape == "1-sqrt"
+    assert WarmupStableDecay(decay_steps=10, decay_shape="minus_sqrt").decay_shape == "1-sqrt"
     s = WarmupStableDecay(1.0, 0, 5, 0, 0.2)
     assert s(4) == 1.0 and s(5) == 0.2  # the cool-down has no steps: the end from its start
     with pytest.raises(ConfigError):
@@ -315,3 +315,24 @@ def test_plots_refuse_an_unknown_image_type_before_drawing(tmp_path):
     with pytest.raises(ConfigError, match="png"):
         check_image_path(tmp_path / "x.xyz")
     assert check_image_path(tmp_path / "x.SVG").name == "x.SVG"
+
+
+@pytest.mark.parametrize(
+    ("cls", "field"),
+    [
+        (Cosine, "steps"),
+        (Linear, "steps"),
+        (Polynomial, "steps"),
+        (WarmupStableDecay, "decay_steps"),
+        (OneCycle, "total_steps"),
+    ],
+)
+def test_a_length_every_real_use_sets_is_required(cls, field) -> None:
+    # the placeholder Cosine.steps=1 reached the floor after one update
+    with pytest.raises(ConfigError) as info:
+        cls()
+    assert info.value.field == field and "required" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        from_dict({"type": cls.type_name})
+    assert info.value.field == f"schedule.{field}"
+    assert from_dict({"type": cls.type_name, field: 100}).to_dict()[field] == 100

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, overload
 
 import numpy as np
 
 from lrkit.errors import ConfigError, did_you_mean
-from lrkit.schedules.checks import MAX_STEPS, FieldCheck, check_choice, check_steps, parse_number
+from lrkit.schedules.checks import MAX_STEPS, REQUIRED, FieldCheck, check_choice, check_steps, parse_number
 
 __all__ = [
     "MAX_STEPS",
@@ -40,7 +40,7 @@ _REGISTRY: dict[str, type[Schedule]] = {}
 S = TypeVar("S", bound="type[Schedule]")
 
 
-def register(name: str):
+def register(name: str) -> Callable[[S], S]:
     """Class decorator: make a schedule family known to :func:`from_dict` under ``name``."""
 
     def deco(cls: S) -> S:
@@ -103,7 +103,14 @@ class Schedule:
 
     def __post_init__(self) -> None:
         for name, check in self._checks.items():
-            object.__setattr__(self, name, check(name, getattr(self, name)))
+            value = getattr(self, name)
+            if value is REQUIRED:
+                raise ConfigError(
+                    f"is required: {self.type_name or type(self).__name__} has no default for it.",
+                    field=name,
+                    fix=f"give {name} (a count of optimizer updates, e.g. the length of your run).",
+                )
+            object.__setattr__(self, name, check(name, value))
         self._validate()
 
     def _validate(self) -> None:
@@ -166,6 +173,11 @@ class Schedule:
         return from_dict(data, expected=None if cls is Schedule else cls)
 
     from_config = from_dict
+
+    @classmethod
+    def _build(cls, kwargs: dict[str, Any], where: str) -> Schedule:
+        """The instance :func:`from_dict` makes from the fields of a dict (``type`` removed)."""
+        return _build_dataclass(cls, kwargs, where)
 
     # -- conveniences -----------------------------------------------------------------------
     def maximum(self, until: int) -> float:
@@ -250,7 +262,7 @@ def _build_dataclass(cls: type[Schedule], kwargs: dict[str, Any], where: str) ->
     missing = [
         n
         for n, f in fields.items()
-        if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING  # type: ignore[misc]
+        if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     ]
     if missing:
         raise ConfigError(
@@ -278,13 +290,6 @@ def _build_dataclass(cls: type[Schedule], kwargs: dict[str, Any], where: str) ->
         raise err.at(where) from None
 
 
-def _schedule_build(cls: type[Schedule], kwargs: dict[str, Any], where: str) -> Schedule:
-    return _build_dataclass(cls, kwargs, where)
-
-
-Schedule._build = classmethod(_schedule_build)  # type: ignore[attr-defined]
-
-
 @dataclass(frozen=True)
 class Nested:
     """Field check: a schedule, or its dict form (built with :func:`from_dict`); ``purpose``
@@ -309,6 +314,16 @@ def as_schedule(value: Any, *, field: str = "schedule") -> Schedule:
     if isinstance(value, Schedule):
         return value
     if isinstance(value, str):
+        cls = get_schedule_class(value, field=field)
+        required = [f.name for f in dataclasses.fields(cls) if f.default is REQUIRED]  # type: ignore[arg-type]
+        if required:
+            raise ConfigError(
+                f"a bare {value!r} has no length: it needs {', '.join(required)}.",
+                field=field,
+                value=value,
+                fix=f"give its arguments, e.g. {{type: {value}, {required[0]}: <steps>}} with the step counts of "
+                "your run, or a Schedule such as lrkit.schedules.warmup_cosine(total_steps, warmup_steps).",
+            )
         built = from_dict({"type": value}, path=field)
         if built.horizon != 0:
             raise ConfigError(

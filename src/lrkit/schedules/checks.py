@@ -19,6 +19,7 @@ from lrkit.errors import ConfigError, did_you_mean
 
 __all__ = [
     "MAX_STEPS",
+    "REQUIRED",
     "NONNEG",
     "POSITIVE",
     "RATIO",
@@ -42,6 +43,19 @@ MAX_STEPS = 2**53
 # A number written as text: PyYAML follows YAML 1.1, which reads 1e-4 (no dot) as a string,
 # while the frameworks (OmegaConf, YAML 1.2) read a float; underscores as in 1_000 are allowed.
 _NUMBER_TEXT = re.compile(r"^[-+]?(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][-+]?\d+)?$")
+
+
+class _Required:
+    """The default of a field every real use must set (a length): leaving it out is a
+    :class:`ConfigError` naming the field, not a placeholder such as ``steps=1`` (which made a
+    cosine reach its floor after one update)."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+#: default of a required field; a dataclass field needs a default to keep positional arguments
+REQUIRED: Any = _Required()
 
 
 def is_number_text(value: Any) -> bool:

@@ -56,7 +56,7 @@ class SchedulerInterface(Schedule):
         key = "base_lr" if "base_lr" in cfg else "lr"
         self.base_lr = check_real(key, cfg.get(key, 1.0), low=0.0, fix="give the peak LR as a number, e.g. 3e-4.")
 
-    def get_lr(self, step: int) -> float:  # pragma: no cover - abstract
+    def get_lr(self, step: int | float) -> float:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement get_lr(step)")
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
@@ -93,7 +93,7 @@ class SchedulerInterface(Schedule):
             ) from None
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.config == other.config  # type: ignore[attr-defined]
+        return isinstance(other, SchedulerInterface) and type(self) is type(other) and self.config == other.config
 
     def __hash__(self) -> int:
         return hash((type(self), repr(sorted(self.config.items()))))

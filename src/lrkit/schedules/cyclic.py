@@ -9,7 +9,7 @@ import numpy as np
 
 from lrkit.errors import ConfigError
 from lrkit.schedules.base import Schedule, register
-from lrkit.schedules.checks import NONNEG, POSITIVE, Choice, Flag, Real, Steps
+from lrkit.schedules.checks import NONNEG, POSITIVE, REQUIRED, Choice, Flag, Real, Steps
 
 __all__ = ["OneCycle", "Cyclic", "CosineRestarts"]
 
@@ -34,7 +34,7 @@ class OneCycle(Schedule):
     """
 
     max_value: float = 1.0
-    total_steps: int = 1
+    total_steps: int = REQUIRED
     pct_start: float = 0.3
     anneal: str = "cos"
     div_factor: float = 25.0

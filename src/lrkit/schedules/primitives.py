@@ -15,7 +15,7 @@ import numpy as np
 
 from lrkit.errors import ConfigError
 from lrkit.schedules.base import Schedule, register
-from lrkit.schedules.checks import NONNEG, POSITIVE, STEPS, Choice, Each, Real, Steps, parse_number
+from lrkit.schedules.checks import NONNEG, POSITIVE, REQUIRED, STEPS, Choice, Each, Real, Steps, parse_number
 
 __all__ = [
     "Constant",
@@ -68,7 +68,7 @@ class Linear(Schedule):
 
     start: float = 1.0
     end: float = 0.0
-    steps: int = 1
+    steps: int = REQUIRED
 
     _checks = {"start": NONNEG, "end": NONNEG, "steps": STEPS}
 
@@ -95,7 +95,7 @@ class Cosine(Schedule):
     """
 
     peak: float = 1.0
-    steps: int = 1
+    steps: int = REQUIRED
     end: float = 0.0
 
     _checks = {"peak": NONNEG, "steps": STEPS, "end": NONNEG}
@@ -225,7 +225,7 @@ class Polynomial(Schedule):
 
     start: float = 1.0
     end: float = 0.0
-    steps: int = 1
+    steps: int = REQUIRED
     power: float = 1.0
 
     _checks = {"start": NONNEG, "end": NONNEG, "steps": STEPS, "power": POSITIVE}
@@ -343,7 +343,7 @@ class WarmupStableDecay(Schedule):
     peak: float = 1.0
     warmup_steps: int = 0
     stable_steps: int = 0
-    decay_steps: int = 1
+    decay_steps: int = REQUIRED
     end: float = 0.0
     decay_shape: str = "linear"
     init: float = 0.0

@@ -9,7 +9,7 @@ import numpy as np
 
 from lrkit.errors import ConfigError
 from lrkit.schedules.base import Nested, Schedule, register
-from lrkit.schedules.checks import RATIO, STEPS, Choice, Steps
+from lrkit.schedules.checks import RATIO, REQUIRED, STEPS, Choice, Steps
 
 __all__ = ["AXOLOTL_CURVES", "AxolotlLambda", "JaggedRestarts"]
 
@@ -41,7 +41,7 @@ class AxolotlLambda(Schedule):
 
     name: str = "cosine_with_min_lr"
     warmup_steps: int = 0
-    training_steps: int = 1
+    training_steps: int = REQUIRED
     min_lr_ratio: float = 0.0
     constant_lr_ratio: float = 1.0
 

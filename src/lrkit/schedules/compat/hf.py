@@ -118,7 +118,8 @@ class HFLambda(Schedule):
         return t / float(max(1, self.warmup_steps))
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
-        w, n, name = self.warmup_steps, self.training_steps, self.name
+        # the curves that use n are refused without training_steps (see _validate)
+        w, n, name = self.warmup_steps, self.training_steps or 0, self.name
         warm = t < w
         if name == "constant":
             return np.ones_like(t)

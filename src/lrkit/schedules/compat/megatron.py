@@ -9,7 +9,7 @@ import numpy as np
 
 from lrkit.errors import ConfigError
 from lrkit.schedules.base import Schedule, register
-from lrkit.schedules.checks import NONNEG, POSITIVE, Choice, Real, parse_number
+from lrkit.schedules.checks import NONNEG, POSITIVE, REQUIRED, Choice, Real, parse_number
 
 __all__ = ["MEGATRON_STYLES", "MegatronLR"]
 
@@ -42,7 +42,7 @@ class MegatronLR(Schedule):
     min_lr: float = 0.0
     init_lr: float = 0.0
     warmup_steps: float = 0.0
-    decay_steps: float = 1.0
+    decay_steps: float = REQUIRED
     wsd_decay_steps: float | None = None
     wsd_style: str = "exponential"
     increment: float = 1.0

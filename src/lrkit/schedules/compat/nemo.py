@@ -9,7 +9,7 @@ import numpy as np
 
 from lrkit.errors import ConfigError
 from lrkit.schedules.base import Schedule, register
-from lrkit.schedules.checks import NONNEG, POSITIVE, STEPS, Choice, Flag, Steps
+from lrkit.schedules.checks import NONNEG, POSITIVE, REQUIRED, STEPS, Choice, Flag, Steps
 
 __all__ = ["NEMO_POLICIES", "NemoLR"]
 
@@ -45,7 +45,7 @@ class NemoLR(Schedule):
     """
 
     policy: str = "CosineAnnealing"
-    max_steps: int = 1
+    max_steps: int = REQUIRED
     warmup_steps: int = 0
     hold_steps: int = 0
     constant_steps: int = 0
@@ -175,7 +175,7 @@ class NemoLR(Schedule):
             ds = decay_steps * mult
             s = step
         else:
-            ds = float(decay_steps)
+            ds = np.float64(decay_steps)
             s = np.minimum(step, decay_steps)
         pr = s / ds
         return (1.0 - self.min_lr) * np.power(np.maximum(1.0 - pr, 0.0), self.power) + self.min_lr

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lrkit.schedules.base import Schedule, register
-from lrkit.schedules.checks import NONNEG, POSITIVE, Real
+from lrkit.schedules.checks import NONNEG, POSITIVE, REQUIRED, Real
 
 __all__ = ["PeriodicCosine"]
 
@@ -26,7 +26,7 @@ class PeriodicCosine(Schedule):
     """
 
     peak: float = 1.0
-    steps: float = 1.0
+    steps: float = REQUIRED
     end: float = 0.0
     cycles: float = 0.5
     offset: float = 0.0
@@ -42,7 +42,8 @@ class PeriodicCosine(Schedule):
         if until is None or self.cycles == 0:
             return []
         half = self.steps / (2.0 * self.cycles)
-        out, k = [], 1
+        out: list[int] = []
+        k = 1
         while k * half - self.offset <= until and len(out) < 10_000:
             b = math.ceil(k * half - self.offset)
             if b > 0:
