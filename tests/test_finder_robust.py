@@ -220,3 +220,30 @@ def test_cli_entry_with_val_data_reports_the_trials(tmp_path, monkeypatch):
     assert d["trials"] and all(t["judged_by"] == "val" for t in d["trials"])
     assert d["loss_evaluations"] <= d["max_evals"] == 300
     assert text.exit_code == 0 and "trial: peak" in text.stdout and "val loss" in text.stdout
+
+
+def test_confidence_is_high_only_when_trials_confirm_a_stable_deep_descent():
+    from lrkit.finder.engine import _confidence
+    from lrkit.finder.ramp import ramp_lrs
+    from lrkit.finder.suggest import suggest
+    from lrkit.finder.trials import Trial
+
+    lrs = ramp_lrs(1e-6, 10.0, 100)
+    x = np.log10(lrs)
+    rng = np.random.default_rng(0)
+
+    def curve(drop):
+        y = 2.0 - drop / (1.0 + np.exp(-3.0 * (x + 3.0))) + np.where(x > -1.5, 20.0 * (x + 1.5) ** 2, 0.0)
+        return y + rng.normal(0, 0.002, len(x))
+
+    deep, shallow = curve(1.5), curve(0.1)  # 75% and 5% of the start level
+    sug = suggest(lrs, deep)
+    xs = math.log10(sug.lr)
+    at = lambda x_, score: Trial(10**x_, 40, score, 2.0, "train", 40)  # noqa: E731
+    confirming = [at(xs - 1.0, 1.5), at(xs - 0.5, 1.0), at(xs, 0.6)]
+    moving = [at(xs - 1.0, 1.5), at(xs - 0.5, 0.5), at(xs, 0.6)]
+    assert _confidence(sug, None, lrs, deep, xs, confirming, sug.lr) == "high"
+    assert _confidence(sug, None, lrs, deep, xs, moving, 10 ** (xs - 0.5)) == "medium"
+    s2 = suggest(lrs, shallow)
+    assert s2.lr is not None  # the rule reads the small descent ...
+    assert _confidence(s2, None, lrs, shallow, math.log10(s2.lr), confirming, s2.lr) == "low"  # ... but not surely

@@ -465,12 +465,13 @@ def _set_lrs(optimizer: Optimizer, ratios: tuple[float, ...], lr: float) -> None
     write_lrs(optimizer.param_groups, [lr * r for r in ratios])
 
 
-#: decades around the curve's suggestion where the confirmation trials run: below it only
-#: (a vote against a fragile peak) when judged by the training loss; one point above too when
-#: held-out batches judge (the training loss of a short trial favours the highest LR that
-#: survives it, the held-out loss does not)
+#: decades around the curve's suggestion where the confirmation trials run: at it and below
+#: only, a vote against a fragile peak. A short trial favours the highest LR that survives it
+#: (lower LRs have not converged yet), by the training and by the held-out loss alike: with a
+#: trial 0.3 decades above, val_data picked it and sank runs the full length of which diverged
+#: or over-fitted (benchmark, tuning part)
 TRIAL_OFFSETS = (-1.0, -0.5, 0.0)
-TRIAL_OFFSETS_VAL = (-1.0, -0.5, 0.0, 0.3)
+TRIAL_OFFSETS_VAL = TRIAL_OFFSETS
 #: decades below the highest LR the test reached where the fallback trials run, when no
 #: descent shows in the range test or the zoom pass
 FALLBACK_OFFSETS = (-2.5, -2.0, -1.5, -1.0)
@@ -557,7 +558,7 @@ def find_lr(
        ``ZOOM_DECADES`` (2.5) decades below the highest LR reached, where a narrow window a
        fast ramp passes through too quickly can show;
     3. *confirmation trials*: short warm-up + cosine runs (``lrkit.finder.trials``) at the
-       suggestion and 0.5 and 1 decade below it (and 0.3 above with ``val_data``), each from
+       suggestion and 0.5 and 1 decade below it, each from
        the state the test started from, judged by the held-out loss over ``val_data`` or by
        the training loss of their last quarter; the best trial that learned is the
        suggestion. Where nothing descended, trials 1 to 2.5 decades below the top choose a
@@ -741,6 +742,13 @@ def find_lr(
             f"({-math.log10(10**x_top / chosen):.1f} decades below where the test ended): run a short grid over "
             f"{low:.3g}..{high:.3g} (lrkit compare), pass val_data=, or check the model and data."
         )
+    if chosen is not None and method != "fallback":
+        confidence = _confidence(sug, zoom_curve if method.startswith("zoom") else None, lrs, raw, x_star, done, chosen)
+        if confidence == "low" and sug.confidence != "low" and learned:
+            notes.append(
+                "the loss fell only a little over the whole test: this network may learn only in a narrow LR window"
+                " (deep plain nets); check with a short grid around the suggestion (lrkit compare)."
+            )
     return FinderResult(
         lrs=lrs,
         raw_losses=raw,
@@ -764,6 +772,34 @@ def find_lr(
         val_start_evaluations=val_start_evals,
         max_evals=max_evals,
     )
+
+
+#: a descent shallower than this fraction of the start level is not trusted (``confidence="low"``)
+SHALLOW_DESCENT = 0.1
+
+
+def _confidence(
+    sug: Any, zoom_curve: dict[str, Any] | None, lrs: np.ndarray, raw: np.ndarray, x_star: float | None,
+    done: list[Any], chosen: float,
+) -> str:
+    """``high``: the curve reads stably (bootstrap) *and* the trials confirm its suggestion;
+    ``low``: the curve is unstable, did not diverge, or its descent is shallow (under
+    :data:`SHALLOW_DESCENT` of the start level), or no trial learned; else ``medium``.
+    Calibrated on the benchmark (docs/finder.md)."""
+    from lrkit.finder.suggest import read_curve
+
+    cl, cr = (zoom_curve["lrs"], zoom_curve["raw_losses"]) if zoom_curve is not None else (lrs, raw)
+    r = read_curve(np.asarray(cl), np.asarray(cr))
+    if r is None:
+        return "low"
+    head = max(3, len(r.smooth) // 20)
+    level = float(np.median(r.smooth[:head]))
+    shallow = r.depth < SHALLOW_DESCENT * abs(level)
+    learned = [t for t in done if not t.diverged and t.score < t.start_score]
+    if sug.confidence == "low" or shallow or (done and not learned):
+        return "low"
+    confirmed = bool(learned) and x_star is not None and abs(math.log10(chosen) - x_star) < 1e-9
+    return "high" if confirmed else "medium"
 
 
 def _resolve_device(model: torch.nn.Module, device: Any) -> torch.device | None:
