@@ -637,6 +637,11 @@ def _load(path: Path, fmt: str | None, total: int | None, sets: dict[str, str]) 
 
 
 def _stand_in(name: str) -> str:
+    """A value a user would give for what lrkit asks (a style name, a length, a size)."""
+    if "style" in name:
+        return "cosine"
+    if re.fullmatch(r"(--)?(lr|min_lr|LR)", name) or name.isdigit():
+        return "1e-4"
     return "1000" if re.search(r"iter|step|sample|len|num", name, re.I) else "128"
 
 

@@ -283,3 +283,27 @@ def test_cli_plot_argument_list(tmp_path):
     res = _cli("plot", "-o", str(out), "--", *ARGV)
     assert res.exit_code == 0, res.output
     assert out.stat().st_size > 0 and "1 curve" in res.output
+
+
+def test_sample_based_without_train_samples_takes_the_run_length_in_iterations():
+    # lr_warmup_samples 640 at 64 per iteration: 10 iterations; the decay ends at the run's end
+    r = load_config(
+        {"lr": 1e-3, "lr_warmup_samples": 640, "global_batch_size": 64, "lr_decay_style": "linear"}, total_steps=100
+    )
+    assert r.context["warmup_steps"] == 10
+    assert r.lrs(100)[55] == pytest.approx(5e-4)
+    assert r.lrs(101)[100] == 0.0
+
+
+def test_conditional_block_lists_every_curve_argument_it_changes(tmp_path):
+    p = tmp_path / "t.sh"
+    p.write_text(
+        "#!/bin/bash\nif [ -z $DATA_ARGS ]; then\n  DATA_ARGS='--train-samples 6400 --lr-decay-samples 6400 "
+        "--lr-warmup-samples 0'\nfi\npython pretrain_gpt.py --lr 1e-3 --global-batch-size 64 $DATA_ARGS\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    assert "--set train_samples=" in err.value.fix and "--set lr_decay_samples=" in err.value.fix
+    assert "lr_warmup_samples" not in err.value.fix  # 0 is Megatron's default: the same either way
+    r = load_config(p, overrides={"train_samples": "6400", "lr_decay_samples": "6400"})
+    assert r.total_steps == 100

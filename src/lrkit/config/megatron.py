@@ -178,7 +178,7 @@ def resolve_megatron(
         raise ConfigError(
             "a sample-based run needs global_batch_size to turn samples into iterations.",
             field=path("global_batch_size"),
-            fix="add global_batch_size: <samples per iteration>.",
+            fix="add global_batch_size: <samples per iteration> (CLI: --set global_batch_size=<value>).",
         )
     if increment is not None:
         inc = increment
@@ -194,7 +194,13 @@ def resolve_megatron(
     decay_key = f"lr_decay_{sfx}"
     decay = stp(decay_key, minimum=0)
     if decay is None:
-        decay = train if train is not None else run_length
+        if train is not None:
+            decay = train
+        elif run_length is not None:
+            # the run length is in iterations; a sample-based decay counts samples
+            decay = run_length * int(inc) if samples else run_length
+        else:
+            decay = None
         if decay is None:
             raise ConfigError(
                 f"neither {decay_key} nor train_{sfx} is set: Megatron cannot place the end of the decay.",

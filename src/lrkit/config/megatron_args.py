@@ -96,6 +96,7 @@ _NEIGHBOURS: tuple[str, ...] = (
 )
 #: arguments that change the LR of some parameter groups only (an info finding)
 _GROUP_LR = ("decoupled_lr", "decoupled_min_lr", "head_lr_mult")
+_MARKER_RE = re.compile(r"@@LRKIT_UNKNOWN_\d+@@")
 _ENTRY_RE = re.compile(r"(^|/)[\w.-]+\.py$")
 
 
@@ -137,6 +138,9 @@ def parse_arg_list(tokens: Sequence[str], *, source: str = "<args>") -> tuple[di
             j += 1
         # after --k=v, more words (an unquoted value with spaces) stay with that flag
         values = [inline, *toks[i + 1 : j]] if eq else toks[i + 1 : j]
+        # an unknown that is a whole word after a flag's value ($EXTRA_ARGS unset here) is not
+        # more of that value: it may hold flags of its own, or nothing
+        values = values[:1] + [v for v in values[1:] if not _MARKER_RE.fullmatch(v)]
         i = j
         parsed = [_scalar(v) if isinstance(v, str) and "$" not in v else v for v in values]
         args[key] = True if not parsed else parsed[0] if len(parsed) == 1 else parsed
@@ -640,7 +644,9 @@ def read_megatron_args(
                 fix="remove it to see the curve at a constant global batch size.",
             )
     flat = {k: v for k, v in curve.items() if k not in ("rampup_batch_size", "step_batch_size_schedule", "skip_train")}
-    if not (flat.get("train_samples") and not flat.get("train_iters")):
+    from lrkit.config.megatron import _sample_based
+
+    if not _sample_based(flat, lambda k: written.get(k, "--" + k.replace("_", "-"))):
         flat.pop("global_batch_size", None)  # it cancels out of an iteration-based curve
     elif flat.get("global_batch_size") is None:
         raise ConfigError(
@@ -739,6 +745,22 @@ def _script_args(parsed: ShellArgs, source: str) -> tuple[dict[str, Any], dict[s
     return args, written
 
 
+#: Megatron's defaults for curve arguments: an argument left out equals one given its default
+_DEFAULTS: dict[str, Any] = {
+    "lr_warmup_iters": 0,
+    "lr_warmup_samples": 0,
+    "lr_warmup_init": 0.0,
+    "min_lr": 0.0,
+    "lr_decay_style": "linear",
+    "lr_wsd_decay_style": "exponential",
+    "skip_train": False,
+}
+
+
+def _arg(args: Mapping[str, Any], key: str) -> Any:
+    return args.get(key, _DEFAULTS.get(key))
+
+
 def read_megatron_shell(
     text: str, *, total_steps: int | None = None, overrides: Mapping[str, str] | None = None, source: str = "<script>"
 ) -> ResolvedConfig:
@@ -759,15 +781,16 @@ def read_megatron_shell(
             )
         except ConfigError:
             continue
-        diff = [k for k in CURVE_ARGS if other.get(k) != args.get(k) and k not in pinned]
+        diff = [k for k in CURVE_ARGS if _arg(other, k) != _arg(args, k) and k not in pinned]
         if diff:
             k = diff[0]
             flag = "--" + k.replace("_", "-")
+            more = f" (and {', '.join('--' + d.replace('_', '-') for d in diff[1:])})" if diff[1:] else ""
             raise ConfigError(
-                f"{flag} depends on an if/case/for block that sets ${name}: it is {args.get(k)!r} when the "
+                f"{flag}{more} depends on an if/case/for block that sets ${name}: {flag} is {args.get(k)!r} when the "
                 f"block runs and {other.get(k)!r} when it does not; lrkit does not run the script to find out.",
                 field=flag,
-                fix=f"pass --set {k}=<value> (or --set {name}=... as the block would set it).",
+                fix=" ".join(f"--set {d}=<value>" for d in diff) + f" (or --set {name}=... as the block would set it).",
             )
     for key in arg_over:
         name = key.lstrip("-").replace("-", "_")
