@@ -64,7 +64,7 @@ class Controller(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
-def _per_group(name: str, value: Any, n: int, check) -> list[Any] | None:
+def _per_group(name: str, value: Any, n: int, check: Callable[[str, Any], float]) -> list[float] | None:
     if value is None:
         return None
     if isinstance(value, Sequence) and not isinstance(value, str):
@@ -224,7 +224,8 @@ class Scheduler(LRScheduler):
         self._table = LRTable(self._compute)
         # base_lr * schedule(k) alone: the reference LRs a controller is told
         self._reference = LRTable(lambda steps: compute_lrs(steps, self._base_lrs, self._group_schedule_list))
-        self._last_lr: Sequence[float] = ()
+        # the LR table's row (a tuple, stored without a copy on the hot path), not torch's list
+        self._last_lr: Sequence[float] = ()  # type: ignore[assignment]
         if not isinstance(last_epoch, int) or last_epoch < -1:
             raise ConfigError(
                 f"must be an int >= -1, got {last_epoch!r}.",
@@ -271,7 +272,7 @@ class Scheduler(LRScheduler):
 
     # -- the LR -----------------------------------------------------------------------------
     @property
-    def base_lrs(self) -> list[float]:
+    def base_lrs(self) -> list[float]:  # type: ignore[override]  # plain floats, never tensors
         return self._base_lrs
 
     @base_lrs.setter
@@ -318,7 +319,7 @@ class Scheduler(LRScheduler):
 
     _get_closed_form_lr = get_lr
 
-    def step(self, metric: Any = None) -> None:  # type: ignore[override]
+    def step(self, metric: Any = None) -> None:
         """Advance one optimizer update and set every group's LR for the next one.
 
         ``metric`` (a loss or validation score) feeds the feedback controller, when there is

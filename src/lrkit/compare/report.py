@@ -41,7 +41,7 @@ margin-right:.3rem;vertical-align:middle}
 """
 
 
-def ema(values: Sequence[float], beta: float = 0.9) -> np.ndarray:
+def ema(values: Sequence[float] | np.ndarray, beta: float = 0.9) -> np.ndarray:
     """Bias-corrected exponential moving average ``m_k / (1 - beta^(k+1))`` (display only);
     non-finite values are skipped (the average carries over)."""
     out = np.empty(len(values))

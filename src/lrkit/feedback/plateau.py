@@ -26,7 +26,6 @@ slightly *worse* value as an improvement; for positive metrics (losses) both agr
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -211,7 +210,7 @@ class PlateauController(FeedbackController):
     def _load(self, state: Mapping[str, Any]) -> None:
         scales = state["scales"]
         if not isinstance(scales, Sequence) or not all(
-            isinstance(s, numbers.Real) and math.isfinite(s) and s >= 0 for s in scales
+            isinstance(s, int | float) and math.isfinite(s) and s >= 0 for s in scales
         ):
             raise ConfigError(
                 "the saved scales are not a list of finite numbers >= 0.",
