@@ -634,3 +634,11 @@ def test_convert_to_lrkit_writes_the_simplest_config(runner):
     # a torch cosine that climbs back inside the run stays what it is
     flawed = invoke(runner, "convert", EXAMPLES / "flawed_nemo_rl_tmax.yaml", "--to", "lrkit").stdout
     assert "periodic_cosine" in flawed
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end(tmp_path):
+    """`lrkit demo` as documented, shortened with --steps (the docs test only parses it)."""
+    res = _run(LRKIT, "demo", "--steps", "5", "--workers", "0", "-o", str(tmp_path / "out"), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert (tmp_path / "out" / "report.html").exists() and "report.html" in res.stdout
