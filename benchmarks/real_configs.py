@@ -636,11 +636,12 @@ def _load(path: Path, fmt: str | None, total: int | None, sets: dict[str, str]) 
     return load_config(path, **kw)
 
 
-def _stand_in(name: str) -> str:
+def _stand_in(name: str, msg: str = "") -> str:
     """A value a user would give for what lrkit asks (a style name, a length, a size)."""
     if "style" in name:
         return "cosine"
-    if re.fullmatch(r"(--)?(lr|min_lr|LR)", name) or name.isdigit():
+    flag = re.match(r"(--[\w-]+)", msg)
+    if re.fullmatch(r"(--)?(lr|min_lr|LR)", name) or (flag and flag.group(1) in ("--lr", "--min-lr")):
         return "1e-4"
     return "1000" if re.search(r"iter|step|sample|len|num", name, re.I) else "128"
 
@@ -664,7 +665,7 @@ def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int,
                 asked = [m for m in _SET_RE.findall(msg) if m not in sets]
                 if asked:
                     for name in asked:
-                        sets[name] = _stand_in(name)
+                        sets[name] = _stand_in(name, msg)
                     res.assisted = sorted({*res.assisted, "--set"})
                     continue
                 epochs = re.search(r"not a whole number of epochs \((\d+)\)", msg)

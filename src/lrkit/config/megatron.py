@@ -276,7 +276,11 @@ def resolve_megatron(
     findings: list[Finding] = []
     megatron_args = {k: args.get(k) for k in _KNOWN if args.get(k) is not None}
     if not megatron_args.get("train_iters") and not megatron_args.get("train_samples") and run_iters is not None:
-        megatron_args["train_iters"] = run_iters  # what NeMo RL injects, and what --total-steps stands for
+        # what NeMo RL injects, and what --total-steps stands for (in samples for a sample-based run)
+        if samples:
+            megatron_args["train_samples"] = run_iters * int(inc)
+        else:
+            megatron_args["train_iters"] = run_iters
     if increment is not None:
         megatron_args["increment"] = increment
     context: dict[str, Any] = {
