@@ -307,3 +307,10 @@ def test_conditional_block_lists_every_curve_argument_it_changes(tmp_path):
     assert "lr_warmup_samples" not in err.value.fix  # 0 is Megatron's default: the same either way
     r = load_config(p, overrides={"train_samples": "6400", "lr_decay_samples": "6400"})
     assert r.total_steps == 100
+
+
+def test_module_entry_point_after_the_launcher():
+    parsed = parse_shell(
+        'python -m torch.distributed.run --nproc-per-node 8 -m examples.mimo.pretrain_mimo --lr 1e-3 "$@"\n'
+    )
+    assert parsed.launches[0][:2] == ("--lr", "1e-3")

@@ -507,10 +507,21 @@ def parse_shell(
             flat: list[str] = []
             for t in tokens:
                 flat.extend(_split(t) if t.startswith("--") and any(ch.isspace() for ch in t) else [t])
-            entry = next((k for k, t in enumerate(flat) if _ENTRY_RE.search(t)), None)
+            entry = _entry_point(flat)
             if entry is not None:
                 launches.append(tuple(flat[entry + 1 :]))
     return ShellArgs(tuple(launches), unknowns, dict(sh.vars), frozenset(sh.used), frozenset(sh.conditional))
+
+
+def _entry_point(words: list[str]) -> int | None:
+    """Where the training program starts: a ``*.py`` word, or ``-m package.module`` (not the
+    ``torch.distributed.run`` launcher itself); None for a line that launches nothing."""
+    for k, w in enumerate(words):
+        if _ENTRY_RE.search(w):
+            return k
+        if w == "-m" and k + 1 < len(words) and not words[k + 1].startswith("torch.distributed."):
+            return k + 1
+    return None
 
 
 def _statements(line: str) -> list[str]:
