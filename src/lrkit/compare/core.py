@@ -228,6 +228,68 @@ def _summary(plan: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]]) -> 
     )
 
 
+def _peak_lrs(
+    specs: Sequence[ScheduleSpec], given: list[float] | None, find_lr: bool, finder: dict[str, Any] | None
+) -> dict[str, list[float]]:
+    """Each schedule's peak LRs: the given ones; else a config file's own (unless ``find_lr``);
+    else the finder's suggestion."""
+    out: dict[str, list[float]] = {}
+    for s in specs:
+        if given:
+            out[s.label] = given
+        elif s.peak_lr is not None and not find_lr:
+            out[s.label] = [s.peak_lr]
+        else:
+            out[s.label] = [float(finder["suggestion"])]  # type: ignore[index]  # the finder ran for these
+    return out
+
+
+def _version() -> str:
+    from lrkit import __version__
+
+    return __version__
+
+
+def _pending(trials: Sequence[TrialSpec], store: ResultStore, retry_failed: bool) -> tuple[list[TrialSpec], int]:
+    """The trials still to run (each key once, in plan order) and how many are reused from the store."""
+    skip = store.finished_keys(statuses=("ok", "diverged") if retry_failed else ("ok", "diverged", "failed"))
+    todo: list[TrialSpec] = []
+    seen: set[str] = set()
+    for t in trials:
+        k = t.key()
+        if k not in skip and k not in seen:
+            seen.add(k)
+            todo.append(t)
+    return todo, len({t.key() for t in trials}) - len(todo)
+
+
+def _run_trials(runner: Backend, todo: list[TrialSpec], store: ResultStore, events: Events) -> tuple[int, bool]:
+    """Run ``todo`` on the backend, saving each result as it comes; returns (trials run,
+    interrupted by Ctrl-C)."""
+    by_key = {t.key(): t for t in todo}
+    ran = 0
+    interrupted = False
+
+    def on_result(result: dict[str, Any]) -> None:
+        nonlocal ran
+        store.save(result)
+        ran += 1
+        events.finished(by_key[result["key"]], result)
+
+    try:
+        runner.run(
+            todo,
+            on_result=on_result,
+            on_start=lambda k: events.started(by_key[k]) if k in by_key else None,
+            on_progress=lambda k, s, v: events.progress(by_key[k], s, v) if k in by_key else None,
+        )
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        events.done()
+    return ran, interrupted
+
+
 def run_comparison(
     *,
     task: str | None = None,
@@ -290,18 +352,9 @@ def run_comparison(
         need_finder = not given and (find_lr or any(s.peak_lr is None for s in specs))
         if need_finder:
             finder = find_peak_lr(ref, store, events.finder)
-        lr_map: dict[str, list[float]] = {}
-        for s in specs:
-            if given:
-                lr_map[s.label] = given
-            elif s.peak_lr is not None and not find_lr:
-                lr_map[s.label] = [s.peak_lr]
-            else:
-                lr_map[s.label] = [float(finder["suggestion"])]  # type: ignore[index]
+        lr_map = _peak_lrs(specs, given, bool(find_lr), finder)
         linted = [replace(s, findings=tuple(_lint_spec(s, lr_map[s.label][0], steps))) for s in specs]
         trials = build_trials(ref, linted, lr_map, range(seeds), steps, diverge_factor=diverge_factor)
-        from lrkit import __version__
-
         plan = {
             "task": ref,
             "task_name": task_obj.name,
@@ -309,47 +362,19 @@ def run_comparison(
             "metric": "held-out loss",
             "steps": steps,
             "seeds": list(range(seeds)),
-            "lrs": {k: v for k, v in lr_map.items()},
+            "lrs": dict(lr_map),
             "lr_source": "given (--lr)" if given else ("LR finder" if finder else "config files"),
             "finder": finder,
             "schedules": [s.to_dict() for s in linted],
             "trials": _trial_dicts(trials),
             "backend": runner.describe(),
-            "lrkit_version": __version__,
+            "lrkit_version": _version(),
             "planned_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         }
         store.set_meta("plan", plan)
-        skip = store.finished_keys(statuses=("ok", "diverged") if retry_failed else ("ok", "diverged", "failed"))
-        todo: list[TrialSpec] = []
-        seen: set[str] = set()
-        for t in trials:
-            k = t.key()
-            if k not in skip and k not in seen:
-                seen.add(k)
-                todo.append(t)
-        reused = len({t.key() for t in trials}) - len(todo)
+        todo, reused = _pending(trials, store, retry_failed)
         events.planned(plan, todo, reused)
-        by_key = {t.key(): t for t in todo}
-        ran = 0
-        interrupted = False
-
-        def on_result(result: dict[str, Any]) -> None:
-            nonlocal ran
-            store.save(result)
-            ran += 1
-            events.finished(by_key[result["key"]], result)
-
-        try:
-            runner.run(
-                todo,
-                on_result=on_result,
-                on_start=lambda k: events.started(by_key[k]) if k in by_key else None,
-                on_progress=lambda k, s, v: events.progress(by_key[k], s, v) if k in by_key else None,
-            )
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:
-            events.done()
+        ran, interrupted = _run_trials(runner, todo, store, events)
         rows = store.trials({t["key"] for t in plan["trials"]})
         summary = _summary(plan, rows)
         plan_out = dict(plan)
