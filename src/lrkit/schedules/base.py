@@ -97,9 +97,6 @@ class Schedule:
     type_name: ClassVar[str] = ""
     #: field name -> its check, run in this order
     _checks: ClassVar[Mapping[str, FieldCheck]] = {}
-    #: dataclass fields that hold a nested schedule / a list of nested schedules
-    _schedule_fields: ClassVar[tuple[str, ...]] = ()
-    _schedule_list_fields: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         for name, check in self._checks.items():
@@ -270,20 +267,7 @@ def _build_dataclass(cls: type[Schedule], kwargs: dict[str, Any], where: str) ->
             field=f"{where}.{missing[0]}",
             fix=f"add {missing[0]}: <value>.",
         )
-    for key in cls._schedule_fields:
-        if key in kwargs:
-            kwargs[key] = from_dict(kwargs[key], path=f"{where}.{key}")
-    for key in cls._schedule_list_fields:
-        if key in kwargs:
-            items = kwargs[key]
-            if not isinstance(items, Sequence) or isinstance(items, str | bytes):
-                raise ConfigError(
-                    f"expected a list of schedules, got {items!r}.",
-                    field=f"{where}.{key}",
-                    value=items,
-                    fix="write a YAML list of {type: ...} mappings.",
-                )
-            kwargs[key] = [from_dict(d, path=f"{where}.{key}[{i}]") for i, d in enumerate(items)]
+    # nested schedules are built by their fields' checks (Nested), inside the constructor
     try:
         return cls(**kwargs)
     except ConfigError as err:

@@ -231,7 +231,7 @@ class Each:
     what: str = "a list"
 
     def __call__(self, name: str, value: Any) -> tuple[Any, ...]:
-        if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
+        if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
             raise ConfigError(
                 f"must be {self.what}, got {value!r}.", field=name, value=value, fix=f"write {name}: [...]."
             )

@@ -28,8 +28,6 @@ class Sequence(Schedule):
     pieces: tuple[Schedule, ...] = ()
     boundaries: tuple[int, ...] = ()
 
-    _schedule_list_fields = ("pieces",)
-
     _checks = {
         "pieces": Each(Nested(), "a list of schedules"),
         "boundaries": Each(Steps(minimum=1), "a list of steps"),
@@ -110,8 +108,6 @@ class Warmup(Schedule):
     init: float = 0.0
     target: float | None = None
 
-    _schedule_fields = ("schedule",)
-
     _checks = {
         "schedule": Nested("to warm up into"),
         "warmup_steps": STEPS,
@@ -162,8 +158,6 @@ class Floor(Schedule):
     schedule: Schedule = None  # type: ignore[assignment]
     min_value: float = 0.0
 
-    _schedule_fields = ("schedule",)
-
     _checks = {"schedule": Nested("to bound"), "min_value": NONNEG}
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
@@ -184,8 +178,6 @@ class Scale(Schedule):
 
     schedule: Schedule = None  # type: ignore[assignment]
     factor: float = 1.0
-
-    _schedule_fields = ("schedule",)
 
     _checks = {"schedule": Nested("to scale"), "factor": NONNEG}
 
@@ -213,8 +205,6 @@ class Shift(Schedule):
 
     schedule: Schedule = None  # type: ignore[assignment]
     steps: int = 0
-
-    _schedule_fields = ("schedule",)
 
     _checks = {"schedule": Nested("to shift"), "steps": STEPS}
 
