@@ -247,3 +247,21 @@ def test_confidence_is_high_only_when_trials_confirm_a_stable_deep_descent():
     s2 = suggest(lrs, shallow)
     assert s2.lr is not None  # the rule reads the small descent ...
     assert _confidence(s2, None, lrs, shallow, math.log10(s2.lr), confirming, s2.lr) == "low"  # ... but not surely
+
+
+def test_trials_that_confirm_the_curve_keep_its_suggestion_and_say_nothing_moved():
+    # a clean, deep descent that short trials confirm (their best is the curve's own suggestion)
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(256, 8, generator=g)
+    y = X @ torch.randn(8, 1, generator=g)
+    data = [(X[i : i + 32], y[i : i + 32]) for i in range(0, 256, 32)]
+    model = nn.Linear(8, 1)
+    res = find_lr(model, torch.optim.SGD(model.parameters(), lr=0.1), data, nn.MSELoss(), start_lr=1e-5)
+    best = min(res.trials, key=lambda t: t.score)
+    if math.isclose(best.lr, res.details.lr, rel_tol=1e-3):
+        assert res.suggestion == pytest.approx(res.details.lr, rel=1e-3)
+        assert not any("moved" in n for n in res.notes)
+        assert res.confidence == ("high" if res.details.confidence in ("high", "medium") else "low")
+    else:  # the trials chose another candidate: the note says so
+        assert any("moved" in n for n in res.notes)

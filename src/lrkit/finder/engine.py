@@ -477,6 +477,8 @@ TRIAL_OFFSETS_VAL = TRIAL_OFFSETS
 FALLBACK_OFFSETS = (-2.5, -2.0, -1.5, -1.0)
 #: decades below the top the zoom pass covers, and its share of a pass's updates
 ZOOM_DECADES = 2.5
+#: candidates are placed at rounded log10 LRs: closer than this (decades) is the same LR
+_SAME_DECADES = 1e-4
 #: trial length bounds (updates)
 MIN_TRIAL_STEPS, MAX_TRIAL_STEPS = 16, 150
 
@@ -711,7 +713,7 @@ def find_lr(
             chosen = best.lr
             method += "+trials"
             moved = math.log10(chosen) - x_star
-            if abs(moved) > 1e-9:
+            if abs(moved) > _SAME_DECADES:
                 notes.append(
                     f"short trials ({done[0].steps} updates, judged by {done[0].judged_by} loss) moved the curve's "
                     f"suggestion {sug.lr:.3g} to {chosen:.3g}."
@@ -798,7 +800,7 @@ def _confidence(
     learned = [t for t in done if not t.diverged and t.score < t.start_score]
     if sug.confidence == "low" or shallow or (done and not learned):
         return "low"
-    confirmed = bool(learned) and x_star is not None and abs(math.log10(chosen) - x_star) < 1e-9
+    confirmed = bool(learned) and x_star is not None and abs(math.log10(chosen) - x_star) < _SAME_DECADES
     return "high" if confirmed else "medium"
 
 
