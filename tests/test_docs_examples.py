@@ -54,9 +54,10 @@ EXAMPLE_FILE = re.compile(r"^\s*<!--\s*example:\s*([\w./-]+\.py)\s*-->\s*$")
 KNOWN_BROKEN: dict[tuple[str, str], str] = {
     ("docs/configs/index.md", "import lrkit"): "reads recipe.yaml, which neither the page nor the repository has",
     ("docs/finder.md", "import lrkit"): "uses model, optimizer, train_loader, loss_fn the page does not define",
-    ("docs/finder.md", "finder = lrkit.LearningRateFinder(model, optimizer, dataloader)   # model.training_step(batch)"): (
-        "uses model, optimizer, dataloader the page does not define"
-    ),
+    (
+        "docs/finder.md",
+        "finder = lrkit.LearningRateFinder(model, optimizer, dataloader)   # model.training_step(batch)",
+    ): "uses model, optimizer, dataloader the page does not define",
     ("docs/scheduler.md", "import torch, lrkit"): "uses `body` (and `head`) it does not define",
     ("docs/scheduler.md", "opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(3e-4))"): (
         "runs after the first block, which fails; uses `model`"
@@ -67,7 +68,9 @@ KNOWN_BROKEN: dict[tuple[str, str], str] = {
     ("docs/scheduler.md", "trainer = Trainer(model=model, args=args, train_dataset=ds, optimizers=(opt, sched))"): (
         "uses your Trainer's model, args and data (a fragment)"
     ),
-    ("docs/scheduler.md", "def configure_optimizers(self):"): "runs after blocks that fail; a method of your LightningModule",
+    ("docs/scheduler.md", "def configure_optimizers(self):"): (
+        "runs after blocks that fail; a method of your LightningModule"
+    ),
 }
 
 
@@ -269,7 +272,8 @@ def test_collector_reads_fragments_prompts_and_continuations(tmp_path):
     assert [c.shows_error for c in cmds] == [False, True]
     assert [c.line for c in cmds] == [6, 8]
     assert [c.text for c in commands_of(blocks[2])] == ["lrkit list   # families"]
-    assert _cheap("lrkit compare -s cosine --seeds 5") == "lrkit compare -s cosine --seeds 5 --steps 5 --seeds 1 --workers 0 --lr 0.05"
+    cheap = "lrkit compare -s cosine --seeds 5 --steps 5 --seeds 1 --workers 0 --lr 0.05"
+    assert _cheap("lrkit compare -s cosine --seeds 5") == cheap
     assert _cheap("lrkit plot src/*.yaml -o c.png  # overlay") == "lrkit plot src/*.yaml -o c.png"
     _parse_only("lrkit find --task digits --steps 150 -o finder.png")
     with pytest.raises(Exception, match="No such option"):
@@ -290,7 +294,8 @@ def test_python_block_runs(block: Block, tmp_path):
     proc = subprocess.run(
         [sys.executable, "_doc_example.py"], cwd=ctx, env=_env(), capture_output=True, text=True, timeout=600
     )
-    assert proc.returncode == 0, f"{block.where} failed (script: blocks {[b.where for b in upto]}):\n{proc.stderr[-4000:]}"
+    ran = [b.where for b in upto]
+    assert proc.returncode == 0, f"{block.where} failed (script: blocks {ran}):\n{proc.stderr[-4000:]}"
 
 
 @pytest.mark.slow
@@ -308,6 +313,7 @@ def test_command_block_runs(block: Block, tmp_path):
         where = f"{block.page}:{cmd.line}: {cmd.text}"
         assert "Traceback" not in proc.stderr, f"{where}\n{proc.stderr[-4000:]}"
         if cmd.shows_error:
-            assert proc.returncode == 2 and "lrkit: error:" in proc.stderr, f"{where}\nexit {proc.returncode}\n{proc.stderr}"
+            shown = f"{where}\nexit {proc.returncode}\n{proc.stderr}"
+            assert proc.returncode == 2 and "lrkit: error:" in proc.stderr, shown
         else:
             assert proc.returncode in (0, 1), f"{where} (ran: {line})\nexit {proc.returncode}\n{proc.stderr[-4000:]}"

@@ -106,7 +106,8 @@ def _wandb_history(root) -> list[dict]:
         rec = wandb_internal_pb2.Record()
         rec.ParseFromString(data)
         if rec.WhichOneof("record_type") == "history":
-            rows.append({item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in rec.history.item})
+            items = rec.history.item
+            rows.append({item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in items})
     return rows
 
 
@@ -196,7 +197,7 @@ def test_mlflow_sink_group_names_mlflow_refuses_are_made_valid(mlflow_store):
         _train(LRMonitor(sinks=["mlflow"]), groups=2)
     keys = set(mlflow.get_run(run.info.run_id).data.metrics)
     assert {"loss", "lr/head", "lr/head_1"} <= keys and "lr" not in keys  # "lr" is "lr/head" again
-    assert [v for _, v in _history(mlflow, run.info.run_id, "lr/head_1")][0] == pytest.approx(0.01)
+    assert _history(mlflow, run.info.run_id, "lr/head_1")[0][1] == pytest.approx(0.01)
 
 
 def test_mlflow_sink_skips_non_finite_values(mlflow_store):

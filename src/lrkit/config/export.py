@@ -167,7 +167,7 @@ def _lrkit(sched: Schedule, peak: float, total: int | None, resolved: ResolvedCo
         opt = {**resolved.optimizer, "lr": peak}
     plain = _simplify(sched)
     candidates = [c for c in (_native(plain, peak, total),) if c is not None]
-    candidates += [{"type": "schedule", "schedule": _tidy_dict(plain.to_dict())}, {"type": "schedule", "schedule": _tidy_dict(sched.to_dict())}]
+    candidates += [{"type": "schedule", "schedule": _tidy_dict(x.to_dict())} for x in (plain, sched)]
     scheduler = {"type": "schedule", "schedule": sched.to_dict()}
     for cand in candidates:
         if _same_as(cand, opt, sched, peak, total):
