@@ -271,8 +271,8 @@ class Scheduler(LRScheduler):
         return [0.0] * len(self.base_lrs)
 
     # -- the LR -----------------------------------------------------------------------------
-    @property
-    def base_lrs(self) -> list[float]:  # type: ignore[override]  # plain floats, never tensors
+    @property  # type: ignore[override]  # lrkit keeps plain floats where torch allows tensors
+    def base_lrs(self) -> list[float]:
         return self._base_lrs
 
     @base_lrs.setter

@@ -40,7 +40,7 @@ DEFAULT_TASK = "digits"
 DEFAULT_SEEDS = 3
 REPORT_NAME = "report.html"
 #: the finder's ramp on a task: from 1e-6 to 10 over 100 updates (stops early on divergence)
-FINDER_SETTINGS = {"start_lr": 1e-6, "end_lr": 10.0, "num_steps": 100, "seed": 0}
+FINDER_SETTINGS: dict[str, Any] = {"start_lr": 1e-6, "end_lr": 10.0, "num_steps": 100, "seed": 0}
 
 
 @dataclass
@@ -355,7 +355,7 @@ def run_comparison(
         lr_map = _peak_lrs(specs, given, bool(find_lr), finder)
         linted = [replace(s, findings=tuple(_lint_spec(s, lr_map[s.label][0], steps))) for s in specs]
         trials = build_trials(ref, linted, lr_map, range(seeds), steps, diverge_factor=diverge_factor)
-        plan = {
+        plan: dict[str, Any] = {
             "task": ref,
             "task_name": task_obj.name,
             "task_description": task_obj.description,
