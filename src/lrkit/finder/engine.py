@@ -741,7 +741,7 @@ def find_lr(
         notes.append(
             f"no descent showed in the range test{' or the zoom pass' if zoom_curve is not None else ''}; "
             f"{'the best of short trials' if learned else 'a fallback'} at {chosen:.3g} "
-            f"({-math.log10(10**x_top / chosen):.1f} decades below where the test ended): run a short grid over "
+            f"({math.log10(10**x_top / chosen):.1f} decades below where the test ended): run a short grid over "
             f"{low:.3g}..{high:.3g} (lrkit compare), pass val_data=, or check the model and data."
         )
     if chosen is not None and method != "fallback":
