@@ -214,3 +214,15 @@ def test_an_exported_clean_example_checks_clean(path, fmt):
         return  # a flawed example: its findings are the point
     found = _export_findings(source, fmt)
     assert not found, (path.name, fmt, found)
+
+
+def test_export_of_a_trillion_step_run_checks_a_sample_not_every_update():
+    # the read-back comparison of a 1e12-step run tried to allocate one float per update (7 TiB)
+    from lrkit.config import to_config
+    from lrkit.schedules import warmup_cosine
+
+    total = 10**12
+    sched = warmup_cosine(total_steps=total, warmup_steps=total // 10, min_ratio=0.1)
+    for fmt in ("lrkit", "megatron"):
+        out = to_config(sched, fmt, peak_lr=1e-4, total_steps=total)
+        assert out

@@ -53,7 +53,12 @@ _TS = "torch.optim.lr_scheduler."
 
 def _split(target: Schedule | ResolvedConfig, peak_lr: float | None, total_steps: int | None):
     if isinstance(target, ResolvedConfig):
-        return target.schedule, target.peak_lr if peak_lr is None else peak_lr, total_steps or target.total_steps, target
+        return (
+            target.schedule,
+            target.peak_lr if peak_lr is None else peak_lr,
+            total_steps or target.total_steps,
+            target,
+        )
     if not isinstance(target, Schedule):
         raise ConfigError(
             f"expected a schedule or a ResolvedConfig, got {type(target).__name__}.",
@@ -101,11 +106,18 @@ def describe(s: Schedule) -> str:
     if isinstance(s, NemoLR):
         return f"NeMo's {s.policy}"
     words = {
-        "step": "a step decay", "multistep": "a multi-step decay", "exponential": "an exponential decay",
-        "polynomial": "a polynomial decay", "inverse_sqrt": "an inverse-square-root decay",
-        "wsd": "a warmup-stable-decay curve", "one_cycle": "a one-cycle curve", "cyclic": "a cyclical LR",
-        "cosine_restarts": "a cosine with warm restarts", "piecewise_constant": "a piecewise-constant LR",
-        "floor": "a curve held above a floor (min_value)", "shift": "a curve shifted in steps",
+        "step": "a step decay",
+        "multistep": "a multi-step decay",
+        "exponential": "an exponential decay",
+        "polynomial": "a polynomial decay",
+        "inverse_sqrt": "an inverse-square-root decay",
+        "wsd": "a warmup-stable-decay curve",
+        "one_cycle": "a one-cycle curve",
+        "cyclic": "a cyclical LR",
+        "cosine_restarts": "a cosine with warm restarts",
+        "piecewise_constant": "a piecewise-constant LR",
+        "floor": "a curve held above a floor (min_value)",
+        "shift": "a curve shifted in steps",
     }
     return words.get(s.type_name, f"a {s.type_name.replace('_', ' ')} curve")
 
@@ -148,7 +160,11 @@ def to_config(
     if fmt == "hf":
         return _hf(sched, peak, total)
     if fmt != "nemo":
-        raise _cannot("a schedule", fmt, "export to hf (LLaMA-Factory v0 reads those keys as they are; axolotl names the type lr_scheduler) or to lrkit's own format.")
+        raise _cannot(
+            "a schedule",
+            fmt,
+            "export to hf (LLaMA-Factory v0 reads those keys as they are; axolotl names the type lr_scheduler) or to lrkit's own format.",
+        )
     return _nemo(sched, peak, total)
 
 
@@ -182,10 +198,30 @@ def _lrkit(sched: Schedule, peak: float, total: int | None, resolved: ResolvedCo
 
 
 #: keys of an algebra dict that count steps (an integral float is written as an int)
-_STEP_KEYS = frozenset({"steps", "warmup_steps", "boundaries", "period", "step_size", "decay_steps", "total_steps",
-                        "milestones", "stable_steps", "step_size_up", "step_size_down", "max_cycles", "increment",
-                        "training_steps", "max_steps", "constant_steps", "hold_steps", "num_stable_steps",
-                        "num_decay_steps", "wsd_decay_steps"})
+_STEP_KEYS = frozenset(
+    {
+        "steps",
+        "warmup_steps",
+        "boundaries",
+        "period",
+        "step_size",
+        "decay_steps",
+        "total_steps",
+        "milestones",
+        "stable_steps",
+        "step_size_up",
+        "step_size_down",
+        "max_cycles",
+        "increment",
+        "training_steps",
+        "max_steps",
+        "constant_steps",
+        "hold_steps",
+        "num_stable_steps",
+        "num_decay_steps",
+        "wsd_decay_steps",
+    }
+)
 #: keys that name what a curve is: written even at their default, so the dict reads on its own
 _NAME_KEYS = frozenset({"name", "style", "policy", "decay_shape", "mode"})
 
@@ -261,7 +297,6 @@ def _native(s: Schedule, peak: float, total: int | None) -> dict[str, Any] | Non
 
 def _same_as(scheduler: dict[str, Any], opt: dict[str, Any], sched: Schedule, peak: float, total: int | None) -> bool:
     """Whether lrkit reads ``scheduler`` as ``peak * sched`` on every update of the run."""
-    import numpy as np
 
     from lrkit.config import load_config
 
@@ -273,10 +308,20 @@ def _same_as(scheduler: dict[str, Any], opt: dict[str, Any], sched: Schedule, pe
     except ConfigError:
         return False
     horizon = total if total is not None else 2 * max(_end_of(sched), 1) + 2
-    steps = np.arange(horizon)
-    want = peak * np.asarray(sched(steps), dtype=float)
-    got = np.asarray(back.lr_schedule(steps), dtype=float)
-    return bool(np.all(np.abs(want - got) <= 1e-9 * max(abs(peak), 1e-300)))
+    return _agree(sched, peak, back.lr_schedule, horizon)
+
+
+def _agree(want: Schedule, peak: float, got: Schedule, horizon: int) -> bool:
+    """Whether ``got`` equals ``peak * want`` (to 1e-9 of the peak) on the updates ``[0, horizon)``;
+    past a few million updates on a sample holding both curves' phase boundaries."""
+    import numpy as np
+
+    from lrkit.linter.curve import sample_steps
+
+    steps = np.union1d(sample_steps(want, horizon), sample_steps(got, horizon))
+    expected = peak * np.asarray(want(steps), dtype=float)
+    actual = np.asarray(got(steps), dtype=float)
+    return bool(np.all(np.abs(expected - actual) <= 1e-9 * max(abs(peak), 1e-300)))
 
 
 def _end_of(s: Schedule) -> int:
@@ -294,8 +339,11 @@ def _ts(name: str, **kwargs: Any) -> dict[str, Any]:
 
 def _factor(value: float, what: str) -> float:
     if not 0.0 <= value <= 1.0:
-        raise _cannot(f"{what} (a factor {value:g} of the peak outside [0, 1])", "nemo_rl",
-                      "torch's LinearLR/ConstantLR factors must lie in [0, 1]; use lrkit.Scheduler as policy.scheduler.")
+        raise _cannot(
+            f"{what} (a factor {value:g} of the peak outside [0, 1])",
+            "nemo_rl",
+            "torch's LinearLR/ConstantLR factors must lie in [0, 1]; use lrkit.Scheduler as policy.scheduler.",
+        )
     return value
 
 
@@ -324,19 +372,36 @@ def _pieces(s: Schedule, peak: float, length: int | None) -> list[tuple[int, dic
         else:
             if first <= 0:
                 raise _cannot("a warm-up whose first value is 0", "nemo_rl")
-            head = _ts("LinearLR", start_factor=_factor(first, "the warm-up"), end_factor=_factor(target, "the warm-up"), total_iters=w - 1)
+            head = _ts(
+                "LinearLR",
+                start_factor=_factor(first, "the warm-up"),
+                end_factor=_factor(target, "the warm-up"),
+                total_iters=w - 1,
+            )
         rest = None if length is None else length - w
         tail = [] if rest is not None and rest <= 0 else [(w + b, e) for b, e in _pieces(s.schedule, peak, rest)]
         return [(0, head), *tail]
     if isinstance(s, Constant):
         v = _factor(s.value, "a constant")
-        return [(0, _ts("ConstantLR", factor=1.0, total_iters=1) if v == 1.0 else _ts("ConstantLR", factor=v, total_iters=FOREVER))]
+        return [
+            (
+                0,
+                _ts("ConstantLR", factor=1.0, total_iters=1)
+                if v == 1.0
+                else _ts("ConstantLR", factor=v, total_iters=FOREVER),
+            )
+        ]
     if isinstance(s, Linear):
         if s.steps == 0:
             return _pieces(Constant(s.end), peak, length)
         if s.start == 0:
             raise _cannot("a linear piece starting at 0", "nemo_rl", "torch's LinearLR needs start_factor > 0.")
-        head = _ts("LinearLR", start_factor=_factor(s.start, "a linear piece"), end_factor=_factor(s.end, "a linear piece"), total_iters=s.steps)
+        head = _ts(
+            "LinearLR",
+            start_factor=_factor(s.start, "a linear piece"),
+            end_factor=_factor(s.end, "a linear piece"),
+            total_iters=s.steps,
+        )
         return [(0, head)]
     if isinstance(s, Cosine | PeriodicCosine):
         if isinstance(s, PeriodicCosine):
@@ -344,8 +409,11 @@ def _pieces(s: Schedule, peak: float, length: int | None) -> list[tuple[int, dic
                 raise _cannot("this periodic cosine", "nemo_rl")
             return [(0, _ts("CosineAnnealingLR", T_max=int(s.steps), eta_min=s.end * peak))]
         if s.peak != 1.0:
-            raise _cannot(f"a cosine starting at {s.peak:g} of the peak", "nemo_rl",
-                          "torch's CosineAnnealingLR starts at the optimizer's LR; put a piece before it or rescale.")
+            raise _cannot(
+                f"a cosine starting at {s.peak:g} of the peak",
+                "nemo_rl",
+                "torch's CosineAnnealingLR starts at the optimizer's LR; put a piece before it or rescale.",
+            )
         if s.steps == 0:
             return _pieces(Constant(s.end), peak, length)
         out = [(0, _ts("CosineAnnealingLR", T_max=s.steps, eta_min=s.end * peak))]
@@ -359,11 +427,23 @@ def _pieces(s: Schedule, peak: float, length: int | None) -> list[tuple[int, dic
         return [(0, _ts("StepLR", step_size=s.step_size, gamma=s.gamma))]
     if isinstance(s, MultiStep) and s.value == 1.0 and all(m > 0 for m in s.milestones):
         return [(0, _ts("MultiStepLR", milestones=list(s.milestones), gamma=s.gamma))]
-    if isinstance(s, Exponential) and s.value == 1.0 and s.decay_steps == 1 and s.min_value == 0 and s.max_value is None:
+    if (
+        isinstance(s, Exponential)
+        and s.value == 1.0
+        and s.decay_steps == 1
+        and s.min_value == 0
+        and s.max_value is None
+    ):
         return [(0, _ts("ExponentialLR", gamma=s.gamma))]
     if isinstance(s, Polynomial) and s.start == 1.0 and s.end == 0.0 and s.steps > 0:
         return [(0, _ts("PolynomialLR", total_iters=s.steps, power=s.power))]
-    if isinstance(s, CosineRestarts) and s.peak == 1.0 and s.peak_decay == 1.0 and s.max_cycles is None and float(s.period_mult).is_integer():
+    if (
+        isinstance(s, CosineRestarts)
+        and s.peak == 1.0
+        and s.peak_decay == 1.0
+        and s.max_cycles is None
+        and float(s.period_mult).is_integer()
+    ):
         return [(0, _ts("CosineAnnealingWarmRestarts", T_0=s.period, T_mult=int(s.period_mult), eta_min=s.end * peak))]
     if isinstance(s, WarmupStableDecay) and s.decay_shape in ("linear", "cosine"):
         parts: list[Schedule] = []
@@ -374,16 +454,23 @@ def _pieces(s: Schedule, peak: float, length: int | None) -> list[tuple[int, dic
         if s.stable_steps:
             parts.append(Constant(s.peak))
             bounds.append(s.warmup_steps + s.stable_steps)
-        decay = Linear(s.peak, s.end, s.decay_steps) if s.decay_shape == "linear" else Cosine(s.peak, s.decay_steps, s.end)
+        decay = (
+            Linear(s.peak, s.end, s.decay_steps) if s.decay_shape == "linear" else Cosine(s.peak, s.decay_steps, s.end)
+        )
         parts.append(decay)
         if len(parts) == 1:
             return _pieces(decay, peak, length)
         seq = Sequence(tuple(parts), tuple(bounds[: len(parts) - 1]))
         return _pieces(seq, peak, length)
     if isinstance(s, OneCycle | Cyclic):
-        raise _cannot(f"{describe(s)} inside a sequence", "nemo_rl", "give it alone (OneCycleLR/CyclicLR) or use lrkit.Scheduler.")
-    raise _cannot(f"{describe(s)} (as a piece)", "nemo_rl",
-                  "use lrkit.Scheduler as policy.scheduler: {name: lrkit.Scheduler, kwargs: {schedule: ...}}.")
+        raise _cannot(
+            f"{describe(s)} inside a sequence", "nemo_rl", "give it alone (OneCycleLR/CyclicLR) or use lrkit.Scheduler."
+        )
+    raise _cannot(
+        f"{describe(s)} (as a piece)",
+        "nemo_rl",
+        "use lrkit.Scheduler as policy.scheduler: {name: lrkit.Scheduler, kwargs: {schedule: ...}}.",
+    )
 
 
 def _nemo_rl(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
@@ -392,14 +479,28 @@ def _nemo_rl(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
         out["grpo"] = {"max_num_steps": total}
     if isinstance(sched, OneCycle) and sched.max_value > 0:
         out["policy"]["scheduler"] = _ts(
-            "OneCycleLR", max_lr=sched.max_value * peak, total_steps=sched.total_steps, pct_start=sched.pct_start,
-            anneal_strategy=sched.anneal, div_factor=sched.div_factor, final_div_factor=sched.final_div_factor,
-            three_phase=sched.three_phase, cycle_momentum=False)
+            "OneCycleLR",
+            max_lr=sched.max_value * peak,
+            total_steps=sched.total_steps,
+            pct_start=sched.pct_start,
+            anneal_strategy=sched.anneal,
+            div_factor=sched.div_factor,
+            final_div_factor=sched.final_div_factor,
+            three_phase=sched.three_phase,
+            cycle_momentum=False,
+        )
         return out
     if isinstance(sched, Cyclic):
         out["policy"]["scheduler"] = _ts(
-            "CyclicLR", base_lr=sched.base * peak, max_lr=sched.max_value * peak, step_size_up=sched.step_size_up,
-            step_size_down=sched.step_size_down, mode=sched.mode, gamma=sched.gamma, cycle_momentum=False)
+            "CyclicLR",
+            base_lr=sched.base * peak,
+            max_lr=sched.max_value * peak,
+            step_size_up=sched.step_size_up,
+            step_size_down=sched.step_size_down,
+            mode=sched.mode,
+            gamma=sched.gamma,
+            cycle_momentum=False,
+        )
         return out
     # over the run's updates the curve matches; pieces that would start after the last update
     # (a floor after a cosine that ends with the run) are left out: the run never reaches them
@@ -487,12 +588,20 @@ def _megatron_args(sched: Schedule, peak: float, total: int | None) -> dict[str,
     elif isinstance(inner, Linear) and inner.start == 1.0:
         style, d, end, shape = "linear", inner.steps, inner.end, "linear"
     else:
-        raise _cannot(describe(sched), "megatron",
-                      "Megatron's lr_decay_style expresses a linear warm-up from lr_warmup_init, then one constant, "
-                      "linear, cosine, inverse-square-root or WSD decay to min_lr; export to lrkit instead.")
+        raise _cannot(
+            describe(sched),
+            "megatron",
+            "Megatron's lr_decay_style expresses a linear warm-up from lr_warmup_init, then one constant, "
+            "linear, cosine, inverse-square-root or WSD decay to min_lr; export to lrkit instead.",
+        )
     args: dict[str, Any] = {"lr": peak, "min_lr": end * peak}
     if w == 0:
-        args.update(lr_decay_style=style, lr_warmup_iters=0, lr_warmup_init=0.0, lr_decay_iters=d if d is not None else (total or 1))
+        args.update(
+            lr_decay_style=style,
+            lr_warmup_iters=0,
+            lr_warmup_init=0.0,
+            lr_decay_iters=d if d is not None else (total or 1),
+        )
         return args
     # lrkit's warm-up (k + 1) / W reaches the peak at update W - 1 and holds it at W: Megatron's
     # warm-up of W - 1 iterations from peak / W, then a WSD whose cool-down starts at W.
@@ -510,15 +619,12 @@ def _megatron_args(sched: Schedule, peak: float, total: int | None) -> dict[str,
 def _same_over_run(sched: Schedule, peak: float, args: dict[str, Any], total: int | None) -> bool:
     """Whether Megatron ``args`` give ``peak * sched`` on every update of the run (for ever when
     the run length is unknown, checked to twice the decay's end)."""
-    import numpy as np
 
     from lrkit.config import load_config
 
     horizon = total if total is not None else 2 * int(args.get("lr_decay_iters") or 1) + 2
     res = load_config({**args, "train_iters": horizon}, format="megatron", total_steps=horizon)
-    steps = np.arange(horizon)
-    want, got = peak * np.asarray(sched(steps), dtype=float), np.asarray(res.lr_schedule(steps), dtype=float)
-    return bool(np.all(np.abs(want - got) <= 1e-9 * max(peak, 1e-300)))
+    return _agree(sched, peak, res.lr_schedule, horizon)
 
 
 def _megatron(sched: Schedule, peak: float, total: int | None, fmt: str) -> dict[str, Any]:
@@ -544,14 +650,24 @@ def _hf(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
             out["max_steps"] = total
         return out
     if not isinstance(sched, HFLambda):
-        raise _cannot(describe(sched), "hf",
-                      "transformers' curves warm up from 0; export to lrkit, or use lrkit.Scheduler in the Trainer.")
-    out = {"learning_rate": peak if sched.name != "polynomial" else sched.lr_init, "lr_scheduler_type": sched.name,
-           "warmup_steps": sched.warmup_steps}
+        raise _cannot(
+            describe(sched),
+            "hf",
+            "transformers' curves warm up from 0; export to lrkit, or use lrkit.Scheduler in the Trainer.",
+        )
+    out = {
+        "learning_rate": peak if sched.name != "polynomial" else sched.lr_init,
+        "lr_scheduler_type": sched.name,
+        "warmup_steps": sched.warmup_steps,
+    }
     if sched.training_steps is not None:
         out["max_steps"] = sched.training_steps
     kw: dict[str, Any] = {}
-    if sched.name in ("cosine", "cosine_with_restarts", "cosine_with_min_lr", "cosine_warmup_with_min_lr", "warmup_stable_decay") and sched.num_cycles != 0.5:
+    if (
+        sched.name
+        in ("cosine", "cosine_with_restarts", "cosine_with_min_lr", "cosine_warmup_with_min_lr", "warmup_stable_decay")
+        and sched.num_cycles != 0.5
+    ):
         kw["num_cycles"] = sched.num_cycles
     if sched.name == "polynomial":
         kw.update(lr_end=sched.lr_end, power=sched.power)
@@ -562,8 +678,13 @@ def _hf(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
         if sched.warmup_lr_rate is not None:
             kw["warmup_lr_rate"] = sched.warmup_lr_rate
     if sched.name == "warmup_stable_decay":
-        kw.update(num_decay_steps=sched.num_decay_steps, num_stable_steps=sched.num_stable_steps,
-                  warmup_type=sched.warmup_type, decay_type=sched.decay_type, min_lr_ratio=sched.min_lr_rate)
+        kw.update(
+            num_decay_steps=sched.num_decay_steps,
+            num_stable_steps=sched.num_stable_steps,
+            warmup_type=sched.warmup_type,
+            decay_type=sched.decay_type,
+            min_lr_ratio=sched.min_lr_rate,
+        )
     if kw:
         out["lr_scheduler_kwargs"] = kw
     return out
@@ -571,10 +692,13 @@ def _hf(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
 
 def _nemo(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
     if not isinstance(sched, NemoLR):
-        raise _cannot(describe(sched), "nemo",
-                      "NeMo's policies warm up as (k + 1) / (W + 1); export to lrkit instead.")
-    s: dict[str, Any] = {"name": sched.policy, "max_steps": sched.max_steps, "warmup_steps": sched.warmup_steps,
-                         "min_lr": sched.min_lr * peak}
+        raise _cannot(describe(sched), "nemo", "NeMo's policies warm up as (k + 1) / (W + 1); export to lrkit instead.")
+    s: dict[str, Any] = {
+        "name": sched.policy,
+        "max_steps": sched.max_steps,
+        "warmup_steps": sched.warmup_steps,
+        "min_lr": sched.min_lr * peak,
+    }
     if sched.hold_steps:
         s["hold_steps"] = sched.hold_steps - sched.warmup_steps
     if sched.constant_steps:
@@ -589,5 +713,3 @@ def _nemo(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
     if total is not None:
         out["trainer"] = {"max_steps": total}
     return out
-
-

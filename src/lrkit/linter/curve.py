@@ -90,6 +90,13 @@ def _grid(
     return steps, weights
 
 
+def sample_steps(schedule: Schedule, length: int) -> np.ndarray:
+    """The steps of ``[0, length)`` at which a curve is checked: all of them up to a few million
+    updates, beyond that a sample that keeps every phase boundary of ``schedule`` and its
+    neighbours (so a comparison of two curves never allocates one entry per update of a 1e12-step run)."""
+    return _grid(schedule, max(int(length), 1))[0]
+
+
 def evaluate_curve(
     schedule: Schedule,
     *,
