@@ -93,8 +93,10 @@ def main() -> int:
     finder = find_peak_lr(args.task)
     finder_s = time.perf_counter() - t0
     lr = float(finder["suggestion"])
-    print(f"task {task.name}: {len(DEFAULT_SCHEDULES)} schedules x {args.seeds} seeds x {steps} updates; "
-          f"LR finder {finder_s:.1f} s -> peak LR {lr:.3g}; {cores} core(s)")
+    print(
+        f"task {task.name}: {len(DEFAULT_SCHEDULES)} schedules x {args.seeds} seeds x {steps} updates; "
+        f"LR finder {finder_s:.1f} s -> peak LR {lr:.3g}; {cores} core(s)"
+    )
 
     runs = {}
     for workers in sorted({1, cores}):
@@ -120,8 +122,10 @@ def main() -> int:
             "mean_in_trial_overhead_s": statistics.mean(r["wall_s"] - r["train_s"] for r in rows),
             "winner": outcome.summary.verdict.winner.id if outcome.summary.verdict.winner else None,
         }
-        print(f"  {workers} worker(s): {wall:6.1f} s for {len(rows)} trials ({runs[workers]['ok']} ok); "
-              f"report {report_s:.1f} s; winner {runs[workers]['winner']}")
+        print(
+            f"  {workers} worker(s): {wall:6.1f} s for {len(rows)} trials ({runs[workers]['ok']} ok); "
+            f"report {report_s:.1f} s; winner {runs[workers]['winner']}"
+        )
 
     # peer and trial loop interleaved in this process, so load changes hit both alike
     from lrkit.compare.runner import run_trial
@@ -131,7 +135,9 @@ def main() -> int:
     bare, loop = [], []
     for seed in range(max(3, args.seeds)):
         bare.append(bare_loop(args.task, lr, steps, seed))
-        loop.append(run_trial(TrialSpec(args.task, "cosine", spec.schedule, None, lr, seed, steps, eval_every=steps))["train_s"])
+        loop.append(
+            run_trial(TrialSpec(args.task, "cosine", spec.schedule, None, lr, seed, steps, eval_every=steps))["train_s"]
+        )
     bare_s, loop_s = statistics.median(bare), statistics.median(loop)
     one = runs[1]
     runner_per_trial = (one["wall_s"] - one["sum_trial_wall_s"]) / one["trials"]
@@ -160,10 +166,14 @@ def main() -> int:
         print("one core only: no parallel speed-up to measure")
     print(f"per trial ({steps} updates, 1 worker):")
     print(f"  bare training loop (peer)                  {bare_s:7.3f} s   1.00x")
-    print(f"  update loop under lrkit.Scheduler + record {loop_s:7.3f} s   {loop_s / bare_s:.2f}x  "
-          f"(interleaved with the peer; in the 1-worker run: {one['mean_train_s']:.3f} s)")
-    print(f"  trial set-up + held-out evaluations        {one['mean_in_trial_overhead_s']:7.3f} s   "
-          f"{one['mean_in_trial_overhead_s'] / bare_s:.2f}x")
+    print(
+        f"  update loop under lrkit.Scheduler + record {loop_s:7.3f} s   {loop_s / bare_s:.2f}x  "
+        f"(interleaved with the peer; in the 1-worker run: {one['mean_train_s']:.3f} s)"
+    )
+    print(
+        f"  trial set-up + held-out evaluations        {one['mean_in_trial_overhead_s']:7.3f} s   "
+        f"{one['mean_in_trial_overhead_s'] / bare_s:.2f}x"
+    )
     print(f"  runner (pool, IPC, SQLite, plan, lint)     {runner_per_trial:7.3f} s   {runner_per_trial / bare_s:.2f}x")
     if args.json:
         with open(args.json, "w") as fh:

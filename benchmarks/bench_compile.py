@@ -48,8 +48,18 @@ def make(device: str, tensor_lr: bool):
     return opt
 
 
-def run_case(name: str, device: str, *, tensor_lr: bool, lrkit: bool, compiled: bool, specialize_float: bool | None,
-             first: int, steps: int, rounds: int) -> dict:
+def run_case(
+    name: str,
+    device: str,
+    *,
+    tensor_lr: bool,
+    lrkit: bool,
+    compiled: bool,
+    specialize_float: bool | None,
+    first: int,
+    steps: int,
+    rounds: int,
+) -> dict:
     torch._dynamo.reset()
     counters.clear()
     saved = getattr(torch._dynamo.config, "specialize_float", None)
@@ -57,7 +67,9 @@ def run_case(name: str, device: str, *, tensor_lr: bool, lrkit: bool, compiled: 
         torch._dynamo.config.specialize_float = specialize_float
     try:
         opt = make(device, tensor_lr)
-        sched = Scheduler(opt, warmup_cosine(TOTAL, WARMUP)) if lrkit else torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+        sched = (
+            Scheduler(opt, warmup_cosine(TOTAL, WARMUP)) if lrkit else torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+        )
 
         def opt_step():
             opt.step()
@@ -105,31 +117,50 @@ def main() -> None:
 
     inductor_config.compile_threads = 1  # no worker pool: on 2 cores it only costs start-up time
     gpu = torch.cuda.get_device_name() if args.device == "cuda" else "none: no GPU in this run, CPU only"
-    print(f"torch {torch.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs, device "
-          f"{args.device} (GPU: {gpu}); recompile limit {torch._dynamo.config.recompile_limit}")
+    print(
+        f"torch {torch.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs, device "
+        f"{args.device} (GPU: {gpu}); recompile limit {torch._dynamo.config.recompile_limit}"
+    )
     common = dict(first=args.first, steps=args.steps, rounds=args.rounds)
     cases = [
-        ("lrkit.Scheduler, tensor LR, compiled", dict(tensor_lr=True, lrkit=True, compiled=True, specialize_float=None)),
-        ("torch LambdaLR, float LR, compiled", dict(tensor_lr=False, lrkit=False, compiled=True, specialize_float=None)),
-        ("torch LambdaLR, float LR, compiled, floats specialized",
-         dict(tensor_lr=False, lrkit=False, compiled=True, specialize_float=True)),
-        ("torch LambdaLR, tensor LR, compiled", dict(tensor_lr=True, lrkit=False, compiled=True, specialize_float=None)),
+        (
+            "lrkit.Scheduler, tensor LR, compiled",
+            dict(tensor_lr=True, lrkit=True, compiled=True, specialize_float=None),
+        ),
+        (
+            "torch LambdaLR, float LR, compiled",
+            dict(tensor_lr=False, lrkit=False, compiled=True, specialize_float=None),
+        ),
+        (
+            "torch LambdaLR, float LR, compiled, floats specialized",
+            dict(tensor_lr=False, lrkit=False, compiled=True, specialize_float=True),
+        ),
+        (
+            "torch LambdaLR, tensor LR, compiled",
+            dict(tensor_lr=True, lrkit=False, compiled=True, specialize_float=None),
+        ),
         ("lrkit.Scheduler, float LR, eager", dict(tensor_lr=False, lrkit=True, compiled=False, specialize_float=None)),
         ("torch LambdaLR, float LR, eager", dict(tensor_lr=False, lrkit=False, compiled=False, specialize_float=None)),
     ]
     results = [run_case(name, args.device, **kw, **common) for name, kw in cases]
     ref = results[0]["step"]
-    print(f"\n  {'case':56s} {'graphs':>6s} {'limit hit':>9s} {'first ' + str(args.first) + ' steps':>15s} "
-          f"{'us/step':>8s} {'vs lrkit':>8s}")
+    print(
+        f"\n  {'case':56s} {'graphs':>6s} {'limit hit':>9s} {'first ' + str(args.first) + ' steps':>15s} "
+        f"{'us/step':>8s} {'vs lrkit':>8s}"
+    )
     for r in results:
-        print(f"  {r['name']:56s} {r['graphs']:6d} {'yes' if r['limit'] else 'no':>9s} {r['first']:14.2f}s "
-              f"{r['step'] * 1e6:8.1f} {r['step'] / ref:7.2f}x")
+        print(
+            f"  {r['name']:56s} {r['graphs']:6d} {'yes' if r['limit'] else 'no':>9s} {r['first']:14.2f}s "
+            f"{r['step'] * 1e6:8.1f} {r['step'] / ref:7.2f}x"
+        )
     print("\n'floats specialized' sets torch._dynamo.config.specialize_float=True: dynamo then bakes each float LR")
     print("into the graph, recompiles for every new value and, at the limit, runs the step eagerly from then on.")
     print("Compile times of the first compiled row include inductor's one-time start-up in this process.")
     ok = results[0]["graphs"] == 1
-    print(f"\nlrkit with a tensor LR: {results[0]['graphs']} graph for the whole run "
-          f"(target: one graph: {'met' if ok else 'NOT met'})")
+    print(
+        f"\nlrkit with a tensor LR: {results[0]['graphs']} graph for the whole run "
+        f"(target: one graph: {'met' if ok else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

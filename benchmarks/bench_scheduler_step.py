@@ -154,8 +154,10 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
-    print(f"torch {torch.__version__}, Python {platform.python_version()}, {platform.machine()}, "
-          f"{os.cpu_count()} CPUs; CPU only (no GPU in this run); best of {args.rounds} x {args.steps} steps")
+    print(
+        f"torch {torch.__version__}, Python {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs; CPU only (no GPU in this run); best of {args.rounds} x {args.steps} steps"
+    )
     results = {}
     for groups in (1, 8):
         best = measure(groups, args.steps, args.rounds)
@@ -167,8 +169,10 @@ def main() -> None:
             print(f"  {name:38s} {t * 1e6:8.3f} {t / base:11.2f}x")
     r1 = results[1]["lrkit.Scheduler"] / results[1]["torch LambdaLR"]
     r8 = results[8]["lrkit.Scheduler"] / results[8]["torch LambdaLR"]
-    print(f"\nlrkit / LambdaLR: {r1:.2f}x with 1 group (target <= 0.40x: {'met' if r1 <= 0.4 else 'NOT met'}), "
-          f"{r8:.2f}x with 8 groups (target <= 0.30x: {'met' if r8 <= 0.3 else 'NOT met'})")
+    print(
+        f"\nlrkit / LambdaLR: {r1:.2f}x with 1 group (target <= 0.40x: {'met' if r1 <= 0.4 else 'NOT met'}), "
+        f"{r8:.2f}x with 8 groups (target <= 0.30x: {'met' if r8 <= 0.3 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

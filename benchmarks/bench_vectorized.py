@@ -59,8 +59,10 @@ def main() -> None:
     n = args.steps
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
-    print(f"torch {torch.__version__}, numpy {np.__version__}, Python {platform.python_version()}, "
-          f"{os.cpu_count()} CPUs; CPU only (no GPU in this run); {n:,} steps")
+    print(
+        f"torch {torch.__version__}, numpy {np.__version__}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs; CPU only (no GPU in this run); {n:,} steps"
+    )
 
     schedule = warmup_cosine(n, WARMUP, peak=PEAK, min_ratio=FLOOR)
     # torch's own composition: its warm-up starts at start_factor and peaks at the milestone
@@ -69,8 +71,10 @@ def main() -> None:
     def seq(opt):
         return L.SequentialLR(
             opt,
-            [L.LinearLR(opt, start_factor=1.0 / WARMUP, total_iters=WARMUP),
-             L.CosineAnnealingLR(opt, T_max=n - WARMUP, eta_min=FLOOR * PEAK)],
+            [
+                L.LinearLR(opt, start_factor=1.0 / WARMUP, total_iters=WARMUP),
+                L.CosineAnnealingLR(opt, T_max=n - WARMUP, eta_min=FLOOR * PEAK),
+            ],
             milestones=[WARMUP],
         )
 
@@ -100,9 +104,11 @@ def main() -> None:
     t_step, stepped = best_of(lrkit_stepped, 1)
 
     rel = lambda a, b: float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))  # noqa: E731
-    print(f"curves agree: lrkit Sequence vs torch SequentialLR max rel diff {rel(ours_eq, seq_curve):.1e}; "
-          f"lrkit warmup_cosine vs LambdaLR {rel(ours, lam_curve):.1e}; Scheduler steps vs vectorized "
-          f"{rel(stepped, ours):.1e}")
+    print(
+        f"curves agree: lrkit Sequence vs torch SequentialLR max rel diff {rel(ours_eq, seq_curve):.1e}; "
+        f"lrkit warmup_cosine vs LambdaLR {rel(ours, lam_curve):.1e}; Scheduler steps vs vectorized "
+        f"{rel(stepped, ours):.1e}"
+    )
     print(f"\n  {'method':56s} {'seconds':>8s} {'ns/step':>8s} {'speed-up':>9s}")
     rows = [
         ("lrkit schedule(np.arange(n)), warmup_cosine", t_vec),
@@ -114,8 +120,10 @@ def main() -> None:
     for name, t in rows:
         print(f"  {name:56s} {t:8.3f} {t / n * 1e9:8.1f} {t_seq / t:8.0f}x")
     speedup = min(t_seq, t_lam) / max(t_vec, t_vec_eq)
-    print(f"\nvectorized vs stepping torch (the faster torch, the slower lrkit): {speedup:.0f}x "
-          f"(target >= 100x: {'met' if speedup >= 100 else 'NOT met'})")
+    print(
+        f"\nvectorized vs stepping torch (the faster torch, the slower lrkit): {speedup:.0f}x "
+        f"(target >= 100x: {'met' if speedup >= 100 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

@@ -84,8 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         hit = res["verdict"] == r["label"]
         if args.verbose or not hit:
             mark = "ok  " if hit else "MISS"
-            print(f"{mark} {r['split']:<8} {r['file']:<42} label={r['label']:<12} verdict={res['verdict']:<12}"
-                  + (f" lr x{res['lr_change']:.2g}" if res.get("lr_change") else ""))
+            print(
+                f"{mark} {r['split']:<8} {r['file']:<42} label={r['label']:<12} verdict={res['verdict']:<12}"
+                + (f" lr x{res['lr_change']:.2g}" if res.get("lr_change") else "")
+            )
             if not hit:
                 print(f"       {res.get('error') or res.get('first', '')}"[:240])
     print()
@@ -100,8 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         share = agree / len(part)
         if split in GATED:
             ok &= share >= GOAL_AGREEMENT
-        print(f"{split:<8}: {agree}/{len(part)} verdicts agree ({share:.0%}); "
-              f"on the {len(bad)} runs not labelled healthy: {bad_agree}/{len(bad)}")
+        print(
+            f"{split:<8}: {agree}/{len(part)} verdicts agree ({share:.0%}); "
+            f"on the {len(bad)} runs not labelled healthy: {bad_agree}/{len(bad)}"
+        )
     allr = results
     agree = sum(x["verdict"] == x["label"] for x in allr)
     print(f"all     : {agree}/{len(allr)} ({agree / max(len(allr), 1):.0%})")

@@ -94,13 +94,21 @@ class Axolotl:
         spec = importlib.util.spec_from_file_location("axolotl_schedulers", root / "src/axolotl/utils/schedulers.py")
         sched = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(sched)  # type: ignore[union-attr]
-        ns: dict[str, Any] = {"torch": torch, "LRScheduler": torch.optim.lr_scheduler.LRScheduler,
-                              "OneCycleLR": torch.optim.lr_scheduler.OneCycleLR, "Trainer": _TrainerStub,
-                              "PluginManager": _Plugins, "LOG": logging.getLogger("axolotl"), "object": object}
+        ns: dict[str, Any] = {
+            "torch": torch,
+            "LRScheduler": torch.optim.lr_scheduler.LRScheduler,
+            "OneCycleLR": torch.optim.lr_scheduler.OneCycleLR,
+            "Trainer": _TrainerStub,
+            "PluginManager": _Plugins,
+            "LOG": logging.getLogger("axolotl"),
+            "object": object,
+        }
         ns.update({k: getattr(sched, k) for k in dir(sched) if not k.startswith("__")})
         mixin = _functions(root / "src/axolotl/core/trainers/mixins/scheduler.py", ("create_scheduler",))
         self.Mixin = _class_from(mixin, "SchedulerMixin", "Trainer", ns)
-        builder = _functions(root / "src/axolotl/core/builders/base.py", ("_configure_warmup_and_logging", "_configure_scheduler"))
+        builder = _functions(
+            root / "src/axolotl/core/builders/base.py", ("_configure_warmup_and_logging", "_configure_scheduler")
+        )
         self.Builder = _class_from(builder, "Builder", "object", ns)
 
     def curve(self, data: dict[str, Any], dataset_steps: int) -> tuple[np.ndarray, int]:
@@ -124,13 +132,19 @@ class Axolotl:
         max_steps = cfg.max_steps or total or -1
         n = max_steps if max_steps > 0 else dataset_steps
         args = types.SimpleNamespace(
-            warmup_steps=kw["warmup_steps"], lr_scheduler_type=kw["lr_scheduler_type"],
+            warmup_steps=kw["warmup_steps"],
+            lr_scheduler_type=kw["lr_scheduler_type"],
             alternate_lr_scheduler_type=kw.get("alternate_lr_scheduler_type"),
-            lr_scheduler_kwargs=kw["lr_scheduler_kwargs"], learning_rate=float(cfg.learning_rate),
-            lr_quadratic_warmup=bool(cfg.lr_quadratic_warmup) if not rl and cfg.lr_quadratic_warmup is not None else False,
-            cosine_min_lr_ratio=cfg.cosine_min_lr_ratio, cosine_constant_lr_ratio=cfg.cosine_constant_lr_ratio,
+            lr_scheduler_kwargs=kw["lr_scheduler_kwargs"],
+            learning_rate=float(cfg.learning_rate),
+            lr_quadratic_warmup=bool(cfg.lr_quadratic_warmup)
+            if not rl and cfg.lr_quadratic_warmup is not None
+            else False,
+            cosine_min_lr_ratio=cfg.cosine_min_lr_ratio,
+            cosine_constant_lr_ratio=cfg.cosine_constant_lr_ratio,
             jagged_restart_steps=None if rl else cfg.jagged_restart_steps,
-            jagged_restart_warmup_steps=cfg.jagged_restart_warmup_steps, jagged_restart_anneal_steps=cfg.jagged_restart_anneal_steps,
+            jagged_restart_warmup_steps=cfg.jagged_restart_warmup_steps,
+            jagged_restart_anneal_steps=cfg.jagged_restart_anneal_steps,
         )
         args.get_warmup_steps = types.MethodType(TrainingArguments.get_warmup_steps, args)
         param = torch.nn.Parameter(torch.zeros(1))
@@ -153,8 +167,12 @@ def _run(opt: torch.optim.Optimizer, sched: Any, n: int) -> np.ndarray:
 class LlamaFactory:
     def __init__(self, root: Path) -> None:
         funcs = _functions(root / "src/llamafactory/train/trainer_utils.py", ("create_custom_scheduler",))
-        ns: dict[str, Any] = {"DummyOptimizer": type("DummyOptimizer", (), {}), "get_scheduler": get_scheduler,
-                              "torch": torch, "Optional": Any}
+        ns: dict[str, Any] = {
+            "DummyOptimizer": type("DummyOptimizer", (), {}),
+            "get_scheduler": get_scheduler,
+            "torch": torch,
+            "Optional": Any,
+        }
         module = ast.fix_missing_locations(ast.Module(body=funcs, type_ignores=[]))
         exec(compile(module, "<trainer_utils>", "exec"), ns)  # noqa: S102 -- the framework's own code
         self.custom = ns["create_custom_scheduler"]
@@ -177,8 +195,13 @@ class LlamaFactory:
                 given["warmup_steps"] = ratio
         args = TrainingArguments(output_dir="/tmp/lrkit-parity", learning_rate=lr, report_to=[], **given)
         self.custom(args, n, opt)
-        sched = get_scheduler(args.lr_scheduler_type, optimizer=opt, num_warmup_steps=args.get_warmup_steps(n),
-                              num_training_steps=n, scheduler_specific_kwargs=args.lr_scheduler_kwargs)
+        sched = get_scheduler(
+            args.lr_scheduler_type,
+            optimizer=opt,
+            num_warmup_steps=args.get_warmup_steps(n),
+            num_training_steps=n,
+            scheduler_specific_kwargs=args.lr_scheduler_kwargs,
+        )
         return _run(opt, sched, n), n
 
 
@@ -198,10 +221,24 @@ def _examples(root: Path) -> list[tuple[str, dict[str, Any]]]:
 
 def _synthetic_axolotl() -> list[tuple[str, dict[str, Any]]]:
     base = {"base_model": "m", "datasets": [{"path": "d"}], "micro_batch_size": 1, "learning_rate": 3e-4}
-    scheds = ["cosine", "linear", "constant_with_warmup", "polynomial", "cosine_with_restarts", "inverse_sqrt", "rex", "one_cycle"]
+    scheds = [
+        "cosine",
+        "linear",
+        "constant_with_warmup",
+        "polynomial",
+        "cosine_with_restarts",
+        "inverse_sqrt",
+        "rex",
+        "one_cycle",
+    ]
     warm = [{}, {"warmup_steps": 1}, {"warmup_steps": 37}, {"warmup_ratio": 0.07}, {"warmup_ratio": 0.0}]
-    extras = [{}, {"cosine_min_lr_ratio": 0.1}, {"cosine_min_lr_ratio": 0.1, "cosine_constant_lr_ratio": 0.8},
-              {"lr_quadratic_warmup": True}, {"cosine_constant_lr_ratio": 0.5}]
+    extras = [
+        {},
+        {"cosine_min_lr_ratio": 0.1},
+        {"cosine_min_lr_ratio": 0.1, "cosine_constant_lr_ratio": 0.8},
+        {"lr_quadratic_warmup": True},
+        {"cosine_constant_lr_ratio": 0.5},
+    ]
     lengths = [{}, {"max_steps": 450}]
     rls = [{}, {"rl": "dpo"}, {"rl": "grpo"}]
     out = []
@@ -209,8 +246,10 @@ def _synthetic_axolotl() -> list[tuple[str, dict[str, Any]]]:
         if r.get("rl") == "grpo" and not n:
             n = {"max_steps": 450}
         out.append((f"synthetic {s} {w} {e} {n} {r}", {**base, "lr_scheduler": s, **w, **e, **n, **r}))
-    jagged = [{"jagged_restart_steps": 150}, {"jagged_restart_steps": 97, "jagged_restart_warmup_steps": 13,
-                                              "jagged_restart_anneal_steps": 5}]
+    jagged = [
+        {"jagged_restart_steps": 150},
+        {"jagged_restart_steps": 97, "jagged_restart_warmup_steps": 13, "jagged_restart_anneal_steps": 5},
+    ]
     for s, j, e in itertools.product(scheds, jagged, extras[:3]):
         out.append((f"synthetic jagged {s} {j} {e}", {**base, "lr_scheduler": s, "warmup_ratio": 0.05, **j, **e}))
     return out
@@ -250,18 +289,32 @@ def main(argv: list[str] | None = None) -> int:
     if a.llamafactory:
         lf = LlamaFactory(a.llamafactory)
         ex = _examples(a.llamafactory)
-        groups.append(("LLaMA-Factory v0 examples", [e for e in ex if "/v1/" not in e[0]], "llamafactory",
-                       lambda d, t: lf.curve(d, t, v1=False)))
-        groups.append(("LLaMA-Factory v1 examples", [e for e in ex if "/v1/" in e[0]], "llamafactory_v1",
-                       lambda d, t: lf.curve(d, t, v1=True)))
+        groups.append(
+            (
+                "LLaMA-Factory v0 examples",
+                [e for e in ex if "/v1/" not in e[0]],
+                "llamafactory",
+                lambda d, t: lf.curve(d, t, v1=False),
+            )
+        )
+        groups.append(
+            (
+                "LLaMA-Factory v1 examples",
+                [e for e in ex if "/v1/" in e[0]],
+                "llamafactory_v1",
+                lambda d, t: lf.curve(d, t, v1=True),
+            )
+        )
     bad = 0
     for title, items, fmt, ref in groups:
         stats: dict[str, Any] = {"exact": [], "wrong": [], "refused": [], "framework refuses": [], "max": 0.0}
         for name, data in items:
             _compare(name, data, fmt, ref, a.total_steps, stats)
-        print(f"{title}: {len(items)} configs | exact {len(stats['exact'])} | wrong {len(stats['wrong'])} | "
-              f"refused by lrkit {len(stats['refused'])} | refused by the framework {len(stats['framework refuses'])} | "
-              f"max |diff|/peak {stats['max']:.2e}")
+        print(
+            f"{title}: {len(items)} configs | exact {len(stats['exact'])} | wrong {len(stats['wrong'])} | "
+            f"refused by lrkit {len(stats['refused'])} | refused by the framework {len(stats['framework refuses'])} | "
+            f"max |diff|/peak {stats['max']:.2e}"
+        )
         for key in ("wrong", "refused", "framework refuses"):
             for item in stats[key][: (None if a.verbose else 8)]:
                 print(f"  {key}: {item}")

@@ -196,7 +196,9 @@ def test_a_misspelt_ignore_is_bad_input_not_a_silent_no_op(runner, cfgs):
     for cmd in ("check", "show"):
         res = invoke(runner, cmd, cfgs["long"], "-n", "5000", "--ignore", "decay-horizon-too-lng")
         assert res.exit_code == 2, res.output
-        assert_one_error_line(res.stderr, "--ignore", "'decay-horizon-too-lng'", "Did you mean 'decay-horizon-too-long'?")
+        assert_one_error_line(
+            res.stderr, "--ignore", "'decay-horizon-too-lng'", "Did you mean 'decay-horizon-too-long'?"
+        )
     # a reader's rule id (docs/configs/) is a rule id too
     assert invoke(runner, "check", cfgs["good"], "--ignore", "no-scheduler").exit_code == 0
 
@@ -317,8 +319,11 @@ def test_an_unwritable_output_is_described_as_an_output(runner, cfgs, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("")
     (tmp_path / "d.png").mkdir()
-    for args in (("plot", cfgs["good"], "-o", blocker / "x.png"), ("plot", cfgs["good"], "-o", tmp_path / "d.png"),
-                 ("convert", cfgs["good"], "--to", "lrkit", "-o", tmp_path)):
+    for args in (
+        ("plot", cfgs["good"], "-o", blocker / "x.png"),
+        ("plot", cfgs["good"], "-o", tmp_path / "d.png"),
+        ("convert", cfgs["good"], "--to", "lrkit", "-o", tmp_path),
+    ):
         res = invoke(runner, *args)
         assert res.exit_code == 2, res.output
         assert_one_error_line(res.stderr, "cannot write the output here", "Fix: give a file name in a writable folder")
@@ -364,7 +369,9 @@ def test_plot_same_file_names_use_paths(runner, tmp_path):
     (tmp_path / "b").mkdir()
     for d in ("a", "b"):
         (tmp_path / d / "run.yaml").write_text(GOOD)
-    res = invoke(runner, "plot", tmp_path / "a" / "run.yaml", tmp_path / "b" / "run.yaml", "-o", tmp_path / "p.svg", "--json")
+    res = invoke(
+        runner, "plot", tmp_path / "a" / "run.yaml", tmp_path / "b" / "run.yaml", "-o", tmp_path / "p.svg", "--json"
+    )
     labels = json.loads(res.stdout)["curves"]
     assert labels[0] != labels[1] and labels[0].endswith("a/run.yaml")
 
@@ -469,7 +476,9 @@ def test_dotted_class_in_a_config_is_never_imported(tmp_path):
         )
     )
     opt = tmp_path / "opt.yaml"
-    opt.write_text("training:\n  optimizer: {type: evil_marker_module.Opt, lr: 1.0e-3}\n  scheduler: {type: constant}\n")
+    opt.write_text(
+        "training:\n  optimizer: {type: evil_marker_module.Opt, lr: 1.0e-3}\n  scheduler: {type: constant}\n"
+    )
     env = {"PYTHONPATH": str(tmp_path)}
     for command in (["show", str(cfg)], ["check", str(cfg)], ["show", str(opt), "-n", "10"]):
         res = _run(sys.executable, "-c", _RUNNER, *command, cwd=tmp_path, env=env)
@@ -629,7 +638,10 @@ def test_convert_to_lrkit_writes_the_simplest_config(runner):
     assert pieces[1] == {"type": "cosine", "steps": 450, "end": 0.1}
     native = yaml.safe_load(invoke(runner, "convert", EXAMPLES / "lrkit_cosine.yaml", "--to", "lrkit").stdout)
     assert native["training"]["scheduler"] == {
-        "type": "cosine_annealing", "total_steps": 100000, "min_lr": 1e-06, "warmup_steps": 1000
+        "type": "cosine_annealing",
+        "total_steps": 100000,
+        "min_lr": 1e-06,
+        "warmup_steps": 1000,
     }
     # a torch cosine that climbs back inside the run stays what it is
     flawed = invoke(runner, "convert", EXAMPLES / "flawed_nemo_rl_tmax.yaml", "--to", "lrkit").stdout

@@ -40,8 +40,9 @@ def test_min_lr_lambda_climbs_back_after_its_end():
 
 
 def test_cosine_constant_lr_ratio_holds_the_floor():
-    r = load_config(cfg(learning_rate=1.0, max_steps=100, warmup_steps=10, cosine_min_lr_ratio=0.1,
-                        cosine_constant_lr_ratio=0.6))
+    r = load_config(
+        cfg(learning_rate=1.0, max_steps=100, warmup_steps=10, cosine_min_lr_ratio=0.1, cosine_constant_lr_ratio=0.6)
+    )
     # C = int(100 * 0.6) = 60; p = (min(t, 60) - 10) / 50
     assert lr_at(r, 5, 35, 60, 80, 99) == pytest.approx([0.5, 0.9 * 0.5 + 0.1, 0.1, 0.1, 0.1], rel=1e-12)
 
@@ -161,8 +162,15 @@ def test_string_learning_rate_and_peak():
 
 
 def test_jagged_restarts_dip_every_restart():
-    r = load_config(cfg(learning_rate=1.0, lr_scheduler="constant", jagged_restart_steps=10,
-                        jagged_restart_warmup_steps=4, jagged_restart_anneal_steps=2))
+    r = load_config(
+        cfg(
+            learning_rate=1.0,
+            lr_scheduler="constant",
+            jagged_restart_steps=10,
+            jagged_restart_warmup_steps=4,
+            jagged_restart_anneal_steps=2,
+        )
+    )
     # the wrapper is built one step ahead: update t runs at its step s = t + 1; from s = 8 (R - A) on it
     # anneals over 2 steps to 0.001 at each multiple of 10 and warms back up over 4
     assert lr_at(r, 6, 7, 8, 9, 10, 13) == pytest.approx([1.0, 1.0, 0.5005, 0.001, 0.25075, 1.0], rel=1e-12)
@@ -184,16 +192,50 @@ def test_transformers_names_forced_through_axolotl_are_reported_as_ignored():
     assert any(f.rule == "ignored-key" and f.source == "lr_scheduler_type" for f in r.findings)
 
 
-_KEYS = ["learning_rate", "lr_scheduler", "max_steps", "warmup_steps", "warmup_ratio", "cosine_min_lr_ratio",
-         "cosine_constant_lr_ratio", "lr_quadratic_warmup", "rl", "jagged_restart_steps", "lr_scheduler_kwargs",
-         "streaming"]
-_VALUES = [None, 0, 1, -1, 2, 0.5, 1.5, 10**9, "cosine", "rex", "one_cycle", "dpo", "grpo", "linear", "x", True, [], {},
-           {"num_cycles": 2}, {"pct_start": 0.3}, float("nan"), "1e-4"]
+_KEYS = [
+    "learning_rate",
+    "lr_scheduler",
+    "max_steps",
+    "warmup_steps",
+    "warmup_ratio",
+    "cosine_min_lr_ratio",
+    "cosine_constant_lr_ratio",
+    "lr_quadratic_warmup",
+    "rl",
+    "jagged_restart_steps",
+    "lr_scheduler_kwargs",
+    "streaming",
+]
+_VALUES = [
+    None,
+    0,
+    1,
+    -1,
+    2,
+    0.5,
+    1.5,
+    10**9,
+    "cosine",
+    "rex",
+    "one_cycle",
+    "dpo",
+    "grpo",
+    "linear",
+    "x",
+    True,
+    [],
+    {},
+    {"num_cycles": 2},
+    {"pct_start": 0.3},
+    float("nan"),
+    "1e-4",
+]
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.sampled_from(_KEYS), st.sampled_from(_VALUES), max_size=5),
-       st.sampled_from([None, 1, 7, 500]))
+@given(
+    st.dictionaries(st.sampled_from(_KEYS), st.sampled_from(_VALUES), max_size=5), st.sampled_from([None, 1, 7, 500])
+)
 def test_any_axolotl_shape_reads_or_says_why(changes, total):
     data = {**cfg(learning_rate=1e-4, max_steps=100), **changes}
     try:

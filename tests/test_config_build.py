@@ -22,7 +22,13 @@ class Tiny(torch.nn.Module):
 
 
 def cfg(optimizer, scheduler=None, **training):
-    return {"training": {"optimizer": optimizer, "scheduler": scheduler or {"type": "cosine", "warmup_steps": 5, "total_steps": 50}, **training}}
+    return {
+        "training": {
+            "optimizer": optimizer,
+            "scheduler": scheduler or {"type": "cosine", "warmup_steps": 5, "total_steps": 50},
+            **training,
+        }
+    }
 
 
 def test_scheduler_follows_the_resolved_curve():
@@ -42,13 +48,17 @@ def test_scheduler_follows_the_resolved_curve():
 
 def test_param_groups_by_name_pattern_with_lr_mult_and_no_decay():
     model = Tiny()
-    config = cfg({
-        "type": "adamw", "lr": 1e-3, "weight_decay": 0.1,
-        "param_groups": [
-            {"match": ["*.bias", "norm"], "weight_decay": 0.0},
-            {"match": "embed.*", "lr_mult": 0.1},
-        ],
-    })
+    config = cfg(
+        {
+            "type": "adamw",
+            "lr": 1e-3,
+            "weight_decay": 0.1,
+            "param_groups": [
+                {"match": ["*.bias", "norm"], "weight_decay": 0.0},
+                {"match": "embed.*", "lr_mult": 0.1},
+            ],
+        }
+    )
     opt, sched = build(model, config)
     groups = opt.param_groups
     assert len(groups) == 3
@@ -86,14 +96,24 @@ def test_build_errors():
 
 
 def test_framework_configs_build(tmp_path):
-    for name in ("nemo_rl_grpo_dtensor.yaml", "megatron_cosine.yaml", "hf_linear.json", "nemo_cosine_constant_steps.yaml", "nemo_rl_megatron_wsd.yaml"):
+    for name in (
+        "nemo_rl_grpo_dtensor.yaml",
+        "megatron_cosine.yaml",
+        "hf_linear.json",
+        "nemo_cosine_constant_steps.yaml",
+        "nemo_rl_megatron_wsd.yaml",
+    ):
         opt, sched = build(Tiny(), f"src/lrkit/examples/{name}")
         r = load_config(f"src/lrkit/examples/{name}")
         assert opt.param_groups[0]["lr"] == pytest.approx(r.lr_schedule(0), abs=1e-30)
 
 
 def test_controller_is_handed_to_the_scheduler():
-    config = cfg({"type": "adamw", "lr": 1e-3}, {"type": "constant"}, controller={"type": "plateau", "patience": 2, "factor": 0.5})
+    config = cfg(
+        {"type": "adamw", "lr": 1e-3},
+        {"type": "constant"},
+        controller={"type": "plateau", "patience": 2, "factor": 0.5},
+    )
     opt, sched = build(Tiny(), config)
     assert sched.controller is not None
     for loss in [1.0, 1.0, 1.0, 1.0, 1.0]:

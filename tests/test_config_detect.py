@@ -10,18 +10,54 @@ from lrkit.config import FORMATS, detect_format
 from lrkit.config.detect import _OWNERS, check_format
 from lrkit.errors import ConfigError
 
-AXOLOTL = {"base_model": "m", "datasets": [{"path": "d"}], "micro_batch_size": 2, "num_epochs": 3,
-           "learning_rate": 2e-4, "lr_scheduler": "cosine", "warmup_ratio": 0.1}
-LF0 = {"stage": "sft", "finetuning_type": "lora", "template": "qwen", "dataset": "d", "learning_rate": 1e-4,
-       "lr_scheduler_type": "cosine", "num_train_epochs": 3.0, "per_device_train_batch_size": 1}
-LF1 = {"model": "m", "model_class": "llm", "dist_config": {"name": "fsdp2"}, "train_dataset": "x.yaml",
-       "micro_batch_size": 1, "learning_rate": 1e-4, "max_steps": 10}
-HF = {"learning_rate": 2e-5, "lr_scheduler_type": "cosine", "num_train_epochs": 1, "per_device_train_batch_size": 8,
-      "model_name_or_path": "m", "lora_r": 16}
+AXOLOTL = {
+    "base_model": "m",
+    "datasets": [{"path": "d"}],
+    "micro_batch_size": 2,
+    "num_epochs": 3,
+    "learning_rate": 2e-4,
+    "lr_scheduler": "cosine",
+    "warmup_ratio": 0.1,
+}
+LF0 = {
+    "stage": "sft",
+    "finetuning_type": "lora",
+    "template": "qwen",
+    "dataset": "d",
+    "learning_rate": 1e-4,
+    "lr_scheduler_type": "cosine",
+    "num_train_epochs": 3.0,
+    "per_device_train_batch_size": 1,
+}
+LF1 = {
+    "model": "m",
+    "model_class": "llm",
+    "dist_config": {"name": "fsdp2"},
+    "train_dataset": "x.yaml",
+    "micro_batch_size": 1,
+    "learning_rate": 1e-4,
+    "max_steps": 10,
+}
+HF = {
+    "learning_rate": 2e-5,
+    "lr_scheduler_type": "cosine",
+    "num_train_epochs": 1,
+    "per_device_train_batch_size": 8,
+    "model_name_or_path": "m",
+    "lora_r": 16,
+}
 
 
-@pytest.mark.parametrize(("data", "fmt"), [(AXOLOTL, "axolotl"), (LF0, "llamafactory"), (LF1, "llamafactory_v1"),
-                                          (HF, "hf"), ({"learning_rate": 1e-3}, "hf")])
+@pytest.mark.parametrize(
+    ("data", "fmt"),
+    [
+        (AXOLOTL, "axolotl"),
+        (LF0, "llamafactory"),
+        (LF1, "llamafactory_v1"),
+        (HF, "hf"),
+        ({"learning_rate": 1e-3}, "hf"),
+    ],
+)
 def test_each_shape(data, fmt):
     assert detect_format(data) == fmt
 
@@ -34,7 +70,10 @@ def test_axolotl_is_never_hugging_face():
 @pytest.mark.parametrize(
     ("data", "candidates"),
     [
-        ({"learning_rate": 1, "lr_scheduler": "cosine", "lr_scheduler_type": "linear"}, {"axolotl", "hf", "llamafactory"}),
+        (
+            {"learning_rate": 1, "lr_scheduler": "cosine", "lr_scheduler_type": "linear"},
+            {"axolotl", "hf", "llamafactory"},
+        ),
         ({"learning_rate": 1, "micro_batch_size": 2}, {"axolotl", "llamafactory_v1"}),
         ({**LF1, "warmup_ratio": 0.1}, {"axolotl", "hf", "llamafactory", "llamafactory_v1"}),
         ({**HF, "my_scheduler": "cosine"}, {"hf"}),

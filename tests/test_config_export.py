@@ -72,16 +72,31 @@ def lrkit_schedules(draw):
         return Warmup(Constant(1.0), warm), total
     if kind == "wsd":
         decay = draw(st.integers(1, total - warm))
-        return WarmupStableDecay(1.0, warm, total - warm - decay, decay, end, draw(st.sampled_from(["linear", "cosine"]))), total
+        return WarmupStableDecay(
+            1.0, warm, total - warm - decay, decay, end, draw(st.sampled_from(["linear", "cosine"]))
+        ), total
     b = draw(st.integers(1, total - 1))
     gamma = draw(st.sampled_from([0.5, 0.9]))
-    second = draw(st.sampled_from([StepDecay(1.0, 7, gamma), MultiStep(1.0, (5, 40), gamma), Exponential(1.0, 0.99),
-                                   Polynomial(1.0, 0.0, 50, 2.0), Cosine(1.0, 60, end)]))
+    second = draw(
+        st.sampled_from(
+            [
+                StepDecay(1.0, 7, gamma),
+                MultiStep(1.0, (5, 40), gamma),
+                Exponential(1.0, 0.99),
+                Polynomial(1.0, 0.0, 50, 2.0),
+                Cosine(1.0, 60, end),
+            ]
+        )
+    )
     return Sequence((Linear(0.1, 1.0, b), second), (b,)), total
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(lrkit_schedules(), st.sampled_from(["lrkit", "nemo_rl", "megatron", "nemo_rl_megatron"]), st.sampled_from([1e-4, 3e-6]))
+@given(
+    lrkit_schedules(),
+    st.sampled_from(["lrkit", "nemo_rl", "megatron", "nemo_rl_megatron"]),
+    st.sampled_from([1e-4, 3e-6]),
+)
 def test_round_trip_property(sched_total, fmt, peak):
     sched, total = sched_total
     try:
@@ -133,7 +148,7 @@ def test_refusals_name_what_cannot_be_expressed(sched, fmt, words):
         to_config(sched, fmt)
     assert words in str(err.value) and err.value.fix
     # the target format's words, not lrkit's class names
-    assert not any(name in str(err.value) for name in ("InverseSqrt", "Floor", "Warmup", "Sequence", "("+ "warmup)"))
+    assert not any(name in str(err.value) for name in ("InverseSqrt", "Floor", "Warmup", "Sequence", "(" + "warmup)"))
 
 
 def test_unknown_format():

@@ -36,18 +36,69 @@ JUNK = st.one_of(
     st.booleans(),
     st.sampled_from([0, -1, 1, 2, 3, 10**12, 10**30, -(10**9)]),
     st.sampled_from([0.0, -0.5, 0.5, 1.5, 1e-300, 1e300, math.inf, -math.inf, math.nan]),
-    st.sampled_from(["", "abc", "1e-4", "cosine", "WSD", "torch.optim.lr_scheduler.LambdaLR", "${nope}", "${mul:2,3}",
-                     "torch.optim.AdamW", "CosineAnnealing", "lrkit.Scheduler", "nan", "-3"]),
+    st.sampled_from(
+        [
+            "",
+            "abc",
+            "1e-4",
+            "cosine",
+            "WSD",
+            "torch.optim.lr_scheduler.LambdaLR",
+            "${nope}",
+            "${mul:2,3}",
+            "torch.optim.AdamW",
+            "CosineAnnealing",
+            "lrkit.Scheduler",
+            "nan",
+            "-3",
+        ]
+    ),
     st.lists(st.integers(-5, 200), max_size=4),
-    st.dictionaries(st.sampled_from(["name", "kwargs", "type", "milestones", "lr", "T_max"]), st.integers(-3, 50), max_size=3),
+    st.dictionaries(
+        st.sampled_from(["name", "kwargs", "type", "milestones", "lr", "T_max"]), st.integers(-3, 50), max_size=3
+    ),
 )
 
 VOCAB = [
-    "training", "optimizer", "scheduler", "type", "lr", "warmup_steps", "warmup_ratio", "total_steps", "min_lr",
-    "min_lr_ratio", "policy", "name", "kwargs", "milestones", "grpo", "max_num_steps", "megatron_cfg", "enabled",
-    "lr_decay_style", "lr_warmup_iters", "lr_decay_iters", "lr_warmup_init", "train_iters", "global_batch_size",
-    "learning_rate", "lr_scheduler_type", "max_steps", "lr_scheduler_kwargs", "model", "optim", "sched",
-    "constant_steps", "T_max", "start_factor", "total_iters", "pieces", "boundaries", "schedule", "defaults",
+    "training",
+    "optimizer",
+    "scheduler",
+    "type",
+    "lr",
+    "warmup_steps",
+    "warmup_ratio",
+    "total_steps",
+    "min_lr",
+    "min_lr_ratio",
+    "policy",
+    "name",
+    "kwargs",
+    "milestones",
+    "grpo",
+    "max_num_steps",
+    "megatron_cfg",
+    "enabled",
+    "lr_decay_style",
+    "lr_warmup_iters",
+    "lr_decay_iters",
+    "lr_warmup_init",
+    "train_iters",
+    "global_batch_size",
+    "learning_rate",
+    "lr_scheduler_type",
+    "max_steps",
+    "lr_scheduler_kwargs",
+    "model",
+    "optim",
+    "sched",
+    "constant_steps",
+    "T_max",
+    "start_factor",
+    "total_iters",
+    "pieces",
+    "boundaries",
+    "schedule",
+    "defaults",
 ]
 
 
@@ -108,7 +159,9 @@ def test_mutated_configs_raise_only_config_errors(data, fmt):
 
 random_configs = st.recursive(
     JUNK,
-    lambda children: st.one_of(st.dictionaries(st.sampled_from(VOCAB), children, max_size=5), st.lists(children, max_size=3)),
+    lambda children: st.one_of(
+        st.dictionaries(st.sampled_from(VOCAB), children, max_size=5), st.lists(children, max_size=3)
+    ),
     max_leaves=12,
 )
 

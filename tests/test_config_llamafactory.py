@@ -25,15 +25,24 @@ def test_v0_defaults_are_transformers():
 
 
 def test_v0_wsd_splits_the_rest_one_third_stable():
-    r = load_config({**V0, "learning_rate": 1.0, "lr_scheduler_type": "warmup_stable_decay", "warmup_steps": 10,
-                     "max_steps": 100})
+    r = load_config(
+        {**V0, "learning_rate": 1.0, "lr_scheduler_type": "warmup_stable_decay", "warmup_steps": 10, "max_steps": 100}
+    )
     # remaining 90: stable 30 (updates 10..39), decay 60 (cosine), then 0
     assert [r.lr_schedule(t) for t in (39, 70, 100)] == pytest.approx([1.0, 0.5, 0.0], abs=1e-15)
 
 
 def test_v0_wsd_keeps_given_kwargs():
-    r = load_config({**V0, "learning_rate": 1.0, "lr_scheduler_type": "warmup_stable_decay", "warmup_steps": 0,
-                     "max_steps": 100, "lr_scheduler_kwargs": {"num_decay_steps": 20}})
+    r = load_config(
+        {
+            **V0,
+            "learning_rate": 1.0,
+            "lr_scheduler_type": "warmup_stable_decay",
+            "warmup_steps": 0,
+            "max_steps": 100,
+            "lr_scheduler_kwargs": {"num_decay_steps": 20},
+        }
+    )
     # num_stable_steps = 100 // 3 = 33 filled in, decay 20 kept
     assert r.lr_schedule(32) == 1.0 and r.lr_schedule(43) == pytest.approx(0.5) and r.lr_schedule(53) == 0.0
 
@@ -70,4 +79,6 @@ def test_v1_scheduler_plugin_is_refused_like_llamafactory():
 def test_v0_cosine_with_restarts_defaults_to_one_cycle():
     # transformers' hard-restarts schedule defaults to num_cycles=1 (not the cosine's 0.5): one full decay to 0
     r = load_config({**V0, "learning_rate": 1.0, "lr_scheduler_type": "cosine_with_restarts", "max_steps": 100})
-    assert r.lr_schedule(50) == pytest.approx(0.5) and r.lr_schedule(99) == pytest.approx(0.5 * (1 + np.cos(np.pi * 0.99)))
+    assert r.lr_schedule(50) == pytest.approx(0.5) and r.lr_schedule(99) == pytest.approx(
+        0.5 * (1 + np.cos(np.pi * 0.99))
+    )

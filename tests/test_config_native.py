@@ -42,7 +42,10 @@ def test_guide_yaml_reads_as_the_guide_means_it(tmp_path):
     "sched,checks",
     [
         ({"type": "constant", "warmup_steps": 10}, {0: 0.1, 9: 1.0, 500: 1.0}),
-        ({"type": "linear", "warmup_steps": 10, "total_steps": 110, "min_lr_ratio": 0.1}, {10: 1.0, 60: 0.55, 110: 0.1, 999: 0.1}),
+        (
+            {"type": "linear", "warmup_steps": 10, "total_steps": 110, "min_lr_ratio": 0.1},
+            {10: 1.0, 60: 0.55, 110: 0.1, 999: 0.1},
+        ),
         ({"type": "cosine", "total_steps": 100, "min_lr": 1e-4}, {0: 1.0, 50: 0.55, 100: 0.1}),
         ({"type": "step", "step_size": 30, "gamma": 0.5}, {29: 1.0, 30: 0.5, 60: 0.25}),
         ({"type": "step", "step_size": 30, "gamma": 0.1, "min_lr_ratio": 0.05}, {30: 0.1, 60: 0.05}),
@@ -50,7 +53,10 @@ def test_guide_yaml_reads_as_the_guide_means_it(tmp_path):
         ({"type": "exponential", "gamma": 0.5, "decay_steps": 10}, {10: 0.5, 20: 0.25}),
         ({"type": "polynomial", "total_steps": 100, "power": 2.0}, {50: 0.25, 100: 0.0}),
         ({"type": "inverse_sqrt", "warmup_steps": 100}, {100: 1.0, 400: 1 / math.sqrt(4)}),
-        ({"type": "wsd", "warmup_steps": 10, "total_steps": 100, "decay_steps": 20, "decay_shape": "linear"}, {50: 1.0, 90: 0.5, 100: 0.0}),
+        (
+            {"type": "wsd", "warmup_steps": 10, "total_steps": 100, "decay_steps": 20, "decay_shape": "linear"},
+            {50: 1.0, 90: 0.5, 100: 0.0},
+        ),
         ({"type": "one_cycle", "total_steps": 100, "max_lr": 2e-3}, {0: 1 / 25}),
         ({"type": "cyclical", "base_lr": 1e-4, "step_size": 10}, {0: 0.1, 10: 1.0, 20: 0.1}),
         ({"type": "cosine_restarts", "period": 50, "min_lr_ratio": 0.0}, {0: 1.0, 25: 0.5, 50: 1.0}),
@@ -67,7 +73,11 @@ def test_every_type(sched, checks):
 
 
 def test_sequence_of_native_pieces():
-    seq = {"type": "sequence", "boundaries": [100], "pieces": [{"type": "constant"}, {"type": "cosine", "min_lr_ratio": 0.1}]}
+    seq = {
+        "type": "sequence",
+        "boundaries": [100],
+        "pieces": [{"type": "constant"}, {"type": "cosine", "min_lr_ratio": 0.1}],
+    }
     r = load_config(cfg(seq, total_steps=300))
     v = r.lr_schedule(np.array([0, 99, 100, 200, 300]))
     assert v[:3] == pytest.approx([1e-3] * 3)
@@ -112,7 +122,11 @@ def test_controller_passes_through():
     "config,field,words",
     [
         (cfg({"type": "cosine_anealing", "total_steps": 10}), "training.scheduler.type", "cosine_annealing"),
-        (cfg({"type": "cosine", "total_steps": 10, "warmup_step": 3}), "training.scheduler.warmup_step", "warmup_steps"),
+        (
+            cfg({"type": "cosine", "total_steps": 10, "warmup_step": 3}),
+            "training.scheduler.warmup_step",
+            "warmup_steps",
+        ),
         (cfg({"type": "cosine", "total_steps": 10, "warmup_steps": 10}), "training.scheduler.warmup_steps", "shorter"),
         (cfg({"type": "cosine", "total_steps": 10, "warmup_steps": 11}), "training.scheduler.warmup_steps", "shorter"),
         (cfg({"type": "cosine", "total_steps": 10, "warmup_steps": -1}), "training.scheduler.warmup_steps", ">= 0"),
@@ -121,23 +135,94 @@ def test_controller_passes_through():
         (cfg({"type": "cosine", "total_steps": float("nan")}), "training.scheduler.total_steps", "whole"),
         (cfg({"type": "cosine", "total_steps": 10, "min_lr": float("inf")}), "training.scheduler.min_lr", "finite"),
         (cfg({"type": "cosine", "total_steps": 10, "min_lr": 1e-2}), "training.scheduler.min_lr", "above the peak"),
-        (cfg({"type": "cosine", "total_steps": 10, "min_lr": 1e-5, "min_lr_ratio": 0.1}), "training.scheduler.min_lr_ratio", "not both"),
+        (
+            cfg({"type": "cosine", "total_steps": 10, "min_lr": 1e-5, "min_lr_ratio": 0.1}),
+            "training.scheduler.min_lr_ratio",
+            "not both",
+        ),
         (cfg({"type": "cosine", "total_steps": 10, "warmup_steps": True}), "training.scheduler.warmup_steps", "number"),
         (cfg({"type": "multistep", "milestones": [50, 30]}), "training.scheduler.milestones", "increasing"),
-        (cfg({"type": "multistep", "milestones": [5, 30], "warmup_steps": 10}), "training.scheduler.milestones[0]", "warm-up"),
-        (cfg({"type": "piecewise", "boundaries": [10, 10], "values": [1, 0.5, 0.1]}), "training.scheduler.boundaries", "increasing"),
-        (cfg({"type": "sequence", "boundaries": [10, 10], "pieces": [{"type": "constant"}] * 3}), "training.scheduler.boundaries", "zero-length"),
-        (cfg({"type": "wsd", "total_steps": 100, "warmup_steps": 50, "decay_steps": 60}), "training.scheduler.decay_steps", "longer"),
-        (cfg({"type": "one_cycle", "total_steps": 100, "warmup_steps": 5}), "training.scheduler.warmup_steps", "no warm-up"),
-        ({"training": {"optimizer": {"type": "adamw", "lr": 0}, "scheduler": {"type": "constant"}}}, "training.optimizer.lr", "greater than 0"),
-        ({"training": {"optimizer": {"type": "adamw", "lr": 1e-3, "weight_decy": 0.1}, "scheduler": {"type": "constant"}}}, "training.optimizer.weight_decy", "weight_decay"),
-        ({"training": {"optimizer": {"type": "sgd", "lr": 0.1, "nesterov": True}, "scheduler": {"type": "constant"}}}, "training.optimizer.nesterov", "momentum"),
-        ({"training": {"optimizer": {"type": "adamw", "lr": 1e-3, "betas": [0.9]}, "scheduler": {"type": "constant"}}}, "training.optimizer.betas", "two"),
+        (
+            cfg({"type": "multistep", "milestones": [5, 30], "warmup_steps": 10}),
+            "training.scheduler.milestones[0]",
+            "warm-up",
+        ),
+        (
+            cfg({"type": "piecewise", "boundaries": [10, 10], "values": [1, 0.5, 0.1]}),
+            "training.scheduler.boundaries",
+            "increasing",
+        ),
+        (
+            cfg({"type": "sequence", "boundaries": [10, 10], "pieces": [{"type": "constant"}] * 3}),
+            "training.scheduler.boundaries",
+            "zero-length",
+        ),
+        (
+            cfg({"type": "wsd", "total_steps": 100, "warmup_steps": 50, "decay_steps": 60}),
+            "training.scheduler.decay_steps",
+            "longer",
+        ),
+        (
+            cfg({"type": "one_cycle", "total_steps": 100, "warmup_steps": 5}),
+            "training.scheduler.warmup_steps",
+            "no warm-up",
+        ),
+        (
+            {"training": {"optimizer": {"type": "adamw", "lr": 0}, "scheduler": {"type": "constant"}}},
+            "training.optimizer.lr",
+            "greater than 0",
+        ),
+        (
+            {
+                "training": {
+                    "optimizer": {"type": "adamw", "lr": 1e-3, "weight_decy": 0.1},
+                    "scheduler": {"type": "constant"},
+                }
+            },
+            "training.optimizer.weight_decy",
+            "weight_decay",
+        ),
+        (
+            {
+                "training": {
+                    "optimizer": {"type": "sgd", "lr": 0.1, "nesterov": True},
+                    "scheduler": {"type": "constant"},
+                }
+            },
+            "training.optimizer.nesterov",
+            "momentum",
+        ),
+        (
+            {
+                "training": {
+                    "optimizer": {"type": "adamw", "lr": 1e-3, "betas": [0.9]},
+                    "scheduler": {"type": "constant"},
+                }
+            },
+            "training.optimizer.betas",
+            "two",
+        ),
         ({"training": {"schedulr": {"type": "constant"}}}, "training.schedulr", "scheduler"),
-        ({"training": {"optimizer": {"type": "adamw", "lr": 1e-3, "param_groups": [{"match": "bias", "weight_decy": 0}]},
-                       "scheduler": {"type": "constant"}}}, "training.optimizer.param_groups[0].weight_decy", "weight_decay"),
-        ({"training": {"optimizer": {"type": "adamw", "lr": 1e-3, "param_groups": [{"match": "bias", "lr": -1}]},
-                       "scheduler": {"type": "constant"}}}, "training.optimizer.param_groups[0].lr", "greater than 0"),
+        (
+            {
+                "training": {
+                    "optimizer": {"type": "adamw", "lr": 1e-3, "param_groups": [{"match": "bias", "weight_decy": 0}]},
+                    "scheduler": {"type": "constant"},
+                }
+            },
+            "training.optimizer.param_groups[0].weight_decy",
+            "weight_decay",
+        ),
+        (
+            {
+                "training": {
+                    "optimizer": {"type": "adamw", "lr": 1e-3, "param_groups": [{"match": "bias", "lr": -1}]},
+                    "scheduler": {"type": "constant"},
+                }
+            },
+            "training.optimizer.param_groups[0].lr",
+            "greater than 0",
+        ),
         ({"training": {"optimizer": {"type": "adamw", "lr": 1e-3}}}, "training.scheduler", "no scheduler"),
     ],
 )

@@ -106,7 +106,12 @@ def test_resolved_config_gives_lr_and_warmup():
     from lrkit.config import load_config
 
     cfg = load_config(
-        {"training": {"optimizer": {"lr": 3e-4}, "scheduler": {"type": "cosine_annealing", "warmup_steps": 400, "total_steps": 5000}}}
+        {
+            "training": {
+                "optimizer": {"lr": 3e-4},
+                "scheduler": {"type": "cosine_annealing", "warmup_steps": 400, "total_steps": 5000},
+            }
+        }
     )
     steps = np.arange(1_000)
     rng = np.random.default_rng(5)
@@ -249,7 +254,7 @@ def test_power_law_curves_with_heavy_tailed_noise_are_healthy(seed):
     # LLM-like: loss ~ a * t^-alpha + c, minibatch noise with occasional larger batches
     rng = np.random.default_rng(100 + seed)
     t = np.arange(1, 3001)
-    y = (6.0 * t ** -0.35 + 1.5) * np.exp(0.03 * rng.standard_t(5, t.size))
+    y = (6.0 * t**-0.35 + 1.5) * np.exp(0.03 * rng.standard_t(5, t.size))
     lrs = warmup_cosine(3000, 100, peak=6e-4, min_ratio=0.1)(t - 1)
     assert diagnose(t - 1, y, lrs).verdict == "healthy"
 

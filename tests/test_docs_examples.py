@@ -308,9 +308,7 @@ def test_command_block_runs(block: Block, tmp_path):
             _parse_only(cmd.text)
             continue
         line = _cheap(cmd.text)
-        proc = subprocess.run(
-            ["bash", "-c", line], cwd=ctx, env=_env(), capture_output=True, text=True, timeout=600
-        )
+        proc = subprocess.run(["bash", "-c", line], cwd=ctx, env=_env(), capture_output=True, text=True, timeout=600)
         where = f"{block.page}:{cmd.line}: {cmd.text}"
         assert "Traceback" not in proc.stderr, f"{where}\n{proc.stderr[-4000:]}"
         if cmd.shows_error:

@@ -100,9 +100,18 @@ CASES: dict[str, tuple[tuple[Any, dict], tuple[Any, dict]]] = {
         (Warmup(Cosine(steps=1000), 2000), {"total_steps": 1000}),
         (warmup_cosine(1000, 50), {"total_steps": 1000}),
     ),
-    "warmup-too-long": ((warmup_cosine(10_000, 2_000), {"total_steps": 10_000}), (warmup_cosine(10_000, 1_000), {"total_steps": 10_000})),
-    "warmup-too-short": ((warmup_cosine(10_000, 50), {"total_steps": 10_000}), (warmup_cosine(10_000, 100), {"total_steps": 10_000})),
-    "no-warmup": ((Cosine(steps=10_000), {"total_steps": 10_000}), (warmup_cosine(10_000, 500), {"total_steps": 10_000})),
+    "warmup-too-long": (
+        (warmup_cosine(10_000, 2_000), {"total_steps": 10_000}),
+        (warmup_cosine(10_000, 1_000), {"total_steps": 10_000}),
+    ),
+    "warmup-too-short": (
+        (warmup_cosine(10_000, 50), {"total_steps": 10_000}),
+        (warmup_cosine(10_000, 100), {"total_steps": 10_000}),
+    ),
+    "no-warmup": (
+        (Cosine(steps=10_000), {"total_steps": 10_000}),
+        (warmup_cosine(10_000, 500), {"total_steps": 10_000}),
+    ),
     "first-update-at-zero": (
         (Sequence([Linear(0.0, 1.0, 100), Cosine(steps=900)], [100]), {"total_steps": 1000}),
         (Sequence([Linear(0.01, 1.0, 100), Cosine(steps=900)], [100]), {"total_steps": 1000}),
@@ -113,21 +122,38 @@ CASES: dict[str, tuple[tuple[Any, dict], tuple[Any, dict]]] = {
     ),
     "cosine-tmax-mismatch": (
         (
-            resolved(Warmup(Cosine(steps=700), 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(700)], [100])),
+            resolved(
+                Warmup(Cosine(steps=700), 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(700)], [100])
+            ),
             {},
         ),
         (
-            resolved(Warmup(Cosine(steps=900), 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [100])),
+            resolved(
+                Warmup(Cosine(steps=900), 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [100])
+            ),
             {},
         ),
     ),
     "milestones-missing": (
         (resolved(warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)])), {}),
-        (resolved(warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [100])), {}),
+        (
+            resolved(
+                warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [100])
+            ),
+            {},
+        ),
     ),
     "milestones-mismatch": (
-        (resolved(warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [50])), {}),
-        (resolved(warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [100])), {}),
+        (
+            resolved(warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [50])),
+            {},
+        ),
+        (
+            resolved(
+                warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [100])
+            ),
+            {},
+        ),
     ),
     "min-lr-above-peak": (
         (resolved(warmup_cosine(1000, 50), peak_lr=1e-4, total_steps=1000, context={"min_lr": 2e-4}), {}),
@@ -155,7 +181,10 @@ CASES: dict[str, tuple[tuple[Any, dict], tuple[Any, dict]]] = {
         (WarmupStableDecay(warmup_steps=500, stable_steps=9300, decay_steps=200), {"total_steps": 10_000}),
         (WarmupStableDecay(warmup_steps=500, stable_steps=7500, decay_steps=2000), {"total_steps": 10_000}),
     ),
-    "never-decays": ((Warmup(Constant(1.0), 1000), {"total_steps": 20_000}), (Warmup(Constant(1.0), 100), {"total_steps": 2_000})),
+    "never-decays": (
+        (Warmup(Constant(1.0), 1000), {"total_steps": 20_000}),
+        (Warmup(Constant(1.0), 100), {"total_steps": 2_000}),
+    ),
 }
 
 
@@ -202,7 +231,11 @@ def test_horizon_too_long_says_how_far_the_lr_gets():
 
 
 def test_horizon_too_short_says_how_much_sits_at_the_floor():
-    (f,) = [f for f in lint(warmup_cosine(6_000, 300, min_ratio=0.1), total_steps=10_000) if f.rule == "decay-horizon-too-short"]
+    (f,) = [
+        f
+        for f in lint(warmup_cosine(6_000, 300, min_ratio=0.1), total_steps=10_000)
+        if f.rule == "decay-horizon-too-short"
+    ]
     assert "last 4000 updates (40% of the run)" in f.message
     assert f.evidence["values"][0] == pytest.approx(0.1)
 
@@ -235,10 +268,14 @@ def test_cyclical_schedules_are_not_rising_mistakes():
 
 
 def test_cosine_tmax_both_directions():
-    long = resolved(Warmup(Cosine(steps=1900), 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(1900)], [100]))
+    long = resolved(
+        Warmup(Cosine(steps=1900), 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(1900)], [100])
+    )
     (f,) = [f for f in lint(long) if f.rule == "cosine-tmax-mismatch"]
     assert f.severity == "warning" and "T_max: 900" in f.fix
-    short = resolved(Warmup(PeriodicCosine(steps=700), 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(700)], [100]))
+    short = resolved(
+        Warmup(PeriodicCosine(steps=700), 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(700)], [100])
+    )
     found = lint(short)
     (g,) = [g for g in found if g.rule == "cosine-tmax-mismatch"]
     assert g.severity == "error" and "climbs back for the remaining 200 updates" in g.message
@@ -247,7 +284,9 @@ def test_cosine_tmax_both_directions():
 
 
 def test_milestone_count_mismatch_is_an_error():
-    cfg = resolved(warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [100, 500]))
+    cfg = resolved(
+        warmup_cosine(1000, 100), total_steps=1000, context=torch_list([LINEAR_LR, cosine_lr(900)], [100, 500])
+    )
     (f,) = [f for f in lint(cfg) if f.rule == "milestones-mismatch"]
     assert f.severity == "error"
 
@@ -276,7 +315,9 @@ def test_megatron_wsd_structure():
 def test_reader_findings_are_included_once():
     quirk = Finding("first-update-at-zero", "warning", "HF warm-up starts at 0", source="lr_scheduler_type")
     other = Finding("hf-quirk", "info", "something the reader noticed")
-    cfg = resolved(Sequence([Linear(0.0, 1.0, 100), Cosine(steps=900)], [100]), total_steps=1000, findings=[quirk, other])
+    cfg = resolved(
+        Sequence([Linear(0.0, 1.0, 100), Cosine(steps=900)], [100]), total_steps=1000, findings=[quirk, other]
+    )
     found = lint(cfg)
     assert rules(found).count("first-update-at-zero") == 1
     assert "hf-quirk" in rules(found)
@@ -376,8 +417,12 @@ WARM = ("LinearLR", {"start_factor": 0.1, "end_factor": 1.0, "total_iters": 50})
 # rule -> (config that triggers it, config that must not), read by lrkit.load_config
 CONFIG_CASES: dict[str, tuple[dict, dict]] = {
     "decay-horizon-too-long": (
-        {"training": {**_native({"type": "cosine_annealing", "warmup_steps": 500, "total_steps": 20_000})["training"],
-                      "total_steps": 10_000}},
+        {
+            "training": {
+                **_native({"type": "cosine_annealing", "warmup_steps": 500, "total_steps": 20_000})["training"],
+                "total_steps": 10_000,
+            }
+        },
         _native({"type": "cosine_annealing", "warmup_steps": 500, "total_steps": 10_000}),
     ),
     "warmup-too-long": (
@@ -405,10 +450,22 @@ CONFIG_CASES: dict[str, tuple[dict, dict]] = {
         _megatron(lr_warmup_iters=1000, lr_decay_iters=10_000, train_iters=10_000),
     ),
     "wsd-cooldown-too-short": (
-        _megatron(lr_decay_style="WSD", lr_wsd_decay_style="linear", lr_wsd_decay_iters=300, lr_warmup_iters=500,
-                  lr_decay_iters=20_000, train_iters=20_000),
-        _megatron(lr_decay_style="WSD", lr_wsd_decay_style="linear", lr_wsd_decay_iters=3000, lr_warmup_iters=500,
-                  lr_decay_iters=20_000, train_iters=20_000),
+        _megatron(
+            lr_decay_style="WSD",
+            lr_wsd_decay_style="linear",
+            lr_wsd_decay_iters=300,
+            lr_warmup_iters=500,
+            lr_decay_iters=20_000,
+            train_iters=20_000,
+        ),
+        _megatron(
+            lr_decay_style="WSD",
+            lr_wsd_decay_style="linear",
+            lr_wsd_decay_iters=3000,
+            lr_warmup_iters=500,
+            lr_decay_iters=20_000,
+            train_iters=20_000,
+        ),
     ),
     "never-decays": (
         _nemo_rl([WARM, ("ConstantLR", {"factor": 1.0, "total_iters": 10_000_000_000})], [50], steps=20_000),

@@ -69,14 +69,30 @@ CASES = [
     ("cosine_warmup_with_min_lr", 40, {"min_lr_rate": 0.05, "warmup_lr_rate": 0.1}),
     ("warmup_stable_decay", 100, {"num_decay_steps": 200, "min_lr_ratio": 0.1}),
     ("warmup_stable_decay", 100, {"num_decay_steps": 300, "warmup_type": "cosine", "decay_type": "1-sqrt"}),
-    ("warmup_stable_decay", 50, {"num_decay_steps": 250, "num_stable_steps": 400, "warmup_type": "1-sqrt", "decay_type": "cosine", "num_cycles": 0.5, "min_lr_ratio": 0.02}),
+    (
+        "warmup_stable_decay",
+        50,
+        {
+            "num_decay_steps": 250,
+            "num_stable_steps": 400,
+            "warmup_type": "1-sqrt",
+            "decay_type": "cosine",
+            "num_cycles": 0.5,
+            "min_lr_ratio": 0.02,
+        },
+    ),
 ]
 
 
 @pytest.mark.parametrize("name,warmup,kwargs", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_matches_transformers_get_scheduler(name, warmup, kwargs):
-    args = {"learning_rate": 1e-4, "lr_scheduler_type": name, "warmup_steps": warmup, "max_steps": 1000,
-            "lr_scheduler_kwargs": kwargs}
+    args = {
+        "learning_rate": 1e-4,
+        "lr_scheduler_type": name,
+        "warmup_steps": warmup,
+        "max_steps": 1000,
+        "lr_scheduler_kwargs": kwargs,
+    }
     steps = 1300
     resolved = load_config(args, format="hf")
     ref = drive_hf(args, steps)
@@ -93,8 +109,15 @@ def test_every_curve_type_is_covered():
 
 
 def test_quirks_are_findings():
-    r = load_config({"learning_rate": 1e-4, "lr_scheduler_type": "cosine", "warmup_steps": 10, "max_steps": 100,
-                     "lr_scheduler_kwargs": {"num_cycles": 1.0}})
+    r = load_config(
+        {
+            "learning_rate": 1e-4,
+            "lr_scheduler_type": "cosine",
+            "warmup_steps": 10,
+            "max_steps": 100,
+            "lr_scheduler_kwargs": {"num_cycles": 1.0},
+        }
+    )
     rules = {f.rule for f in r.findings}
     assert {"first-update-at-zero", "lr-rises-again"} <= rules
     assert r.lr_schedule(0) == 0.0
@@ -106,14 +129,18 @@ def test_quirks_are_findings():
 
 
 def test_epochs_and_steps_per_epoch():
-    r = load_config({"learning_rate": 1e-4, "lr_scheduler_type": "linear", "num_train_epochs": 2.5, "steps_per_epoch": 100})
+    r = load_config(
+        {"learning_rate": 1e-4, "lr_scheduler_type": "linear", "num_train_epochs": 2.5, "steps_per_epoch": 100}
+    )
     assert r.total_steps == 250
     with pytest.raises(ConfigError, match="max_steps"):
         load_config({"learning_rate": 1e-4, "lr_scheduler_type": "linear", "num_train_epochs": 3})
 
 
 def test_plateau_becomes_a_controller_and_greedy_is_refused():
-    r = load_config({"learning_rate": 1e-4, "lr_scheduler_type": "reduce_lr_on_plateau", "lr_scheduler_kwargs": {"patience": 3}})
+    r = load_config(
+        {"learning_rate": 1e-4, "lr_scheduler_type": "reduce_lr_on_plateau", "lr_scheduler_kwargs": {"patience": 3}}
+    )
     assert r.controller == {"type": "plateau", "patience": 3, "factor": 0.1}
     with pytest.raises(ConfigError, match="greedy"):
         load_config({"learning_rate": 1e-4, "lr_scheduler_type": "greedy", "max_steps": 10})
@@ -121,6 +148,13 @@ def test_plateau_becomes_a_controller_and_greedy_is_refused():
 
 def test_bad_kwargs_name_the_field():
     with pytest.raises(ConfigError) as err:
-        load_config({"learning_rate": 1e-4, "lr_scheduler_type": "cosine", "max_steps": 10, "lr_scheduler_kwargs": {"num_cycle": 1}})
+        load_config(
+            {
+                "learning_rate": 1e-4,
+                "lr_scheduler_type": "cosine",
+                "max_steps": 10,
+                "lr_scheduler_kwargs": {"num_cycle": 1},
+            }
+        )
     assert err.value.field == "lr_scheduler_kwargs.num_cycle"
     assert "num_cycles" in str(err.value)

@@ -26,8 +26,17 @@ TOL = 1e-9
 class RefOptimizerParamScheduler:
     """Transcription of Megatron's get_lr (learning-rate part only)."""
 
-    def __init__(self, init_lr, max_lr, min_lr, lr_warmup_steps, lr_decay_steps, lr_decay_style,
-                 wsd_decay_steps=None, lr_wsd_decay_style=None):
+    def __init__(
+        self,
+        init_lr,
+        max_lr,
+        min_lr,
+        lr_warmup_steps,
+        lr_decay_steps,
+        lr_decay_style,
+        wsd_decay_steps=None,
+        lr_wsd_decay_style=None,
+    ):
         self.init_lr, self.max_lr, self.min_lr = init_lr, max_lr, min_lr
         self.lr_warmup_steps, self.lr_decay_steps = lr_warmup_steps, lr_decay_steps
         self.lr_decay_style = lr_decay_style
@@ -82,13 +91,29 @@ def drive_megatron_lm(args: dict, iterations: int) -> np.ndarray:
     if "train_iters" in args:
         decay = args.get("lr_decay_iters", args["train_iters"]) * gbs
         wsd = args["lr_wsd_decay_iters"] * gbs if args.get("lr_wsd_decay_iters") is not None else None
-        warm = args["lr_warmup_fraction"] * decay if args.get("lr_warmup_fraction") is not None else args.get("lr_warmup_iters", 0) * gbs
+        warm = (
+            args["lr_warmup_fraction"] * decay
+            if args.get("lr_warmup_fraction") is not None
+            else args.get("lr_warmup_iters", 0) * gbs
+        )
     else:
         decay = args.get("lr_decay_samples", args["train_samples"])
         wsd = args.get("lr_wsd_decay_samples")
-        warm = args["lr_warmup_fraction"] * decay if args.get("lr_warmup_fraction") is not None else args.get("lr_warmup_samples", 0)
-    ref = RefOptimizerParamScheduler(args.get("lr_warmup_init", 0.0), args["lr"], args.get("min_lr", 0.0), warm, decay,
-                                     args.get("lr_decay_style", "linear"), wsd, args.get("lr_wsd_decay_style", "exponential"))
+        warm = (
+            args["lr_warmup_fraction"] * decay
+            if args.get("lr_warmup_fraction") is not None
+            else args.get("lr_warmup_samples", 0)
+        )
+    ref = RefOptimizerParamScheduler(
+        args.get("lr_warmup_init", 0.0),
+        args["lr"],
+        args.get("min_lr", 0.0),
+        warm,
+        decay,
+        args.get("lr_decay_style", "linear"),
+        wsd,
+        args.get("lr_wsd_decay_style", "exponential"),
+    )
     out = []
     for _ in range(iterations):
         out.append(ref.get_lr())
@@ -106,15 +131,40 @@ CASES = {
     "linear_fraction": {"lr_decay_style": "linear", "lr_warmup_fraction": 0.037, "lr_decay_iters": 900},
     "constant_init": {"lr_decay_style": "constant", "lr_warmup_iters": 50, "lr_warmup_init": 1e-5},
     "isqrt": {"lr_decay_style": "inverse-square-root", "lr_warmup_iters": 64, "lr_decay_iters": 700},
-    "wsd_exp": {"lr_decay_style": "WSD", "lr_warmup_iters": 30, "lr_wsd_decay_iters": 200, "lr_wsd_decay_style": "exponential"},
-    "wsd_sqrt": {"lr_decay_style": "WSD", "lr_warmup_iters": 30, "lr_wsd_decay_iters": 150, "lr_wsd_decay_style": "minus_sqrt"},
-    "wsd_cos": {"lr_decay_style": "WSD", "lr_warmup_iters": 0, "lr_wsd_decay_iters": 333, "lr_wsd_decay_style": "cosine"},
+    "wsd_exp": {
+        "lr_decay_style": "WSD",
+        "lr_warmup_iters": 30,
+        "lr_wsd_decay_iters": 200,
+        "lr_wsd_decay_style": "exponential",
+    },
+    "wsd_sqrt": {
+        "lr_decay_style": "WSD",
+        "lr_warmup_iters": 30,
+        "lr_wsd_decay_iters": 150,
+        "lr_wsd_decay_style": "minus_sqrt",
+    },
+    "wsd_cos": {
+        "lr_decay_style": "WSD",
+        "lr_warmup_iters": 0,
+        "lr_wsd_decay_iters": 333,
+        "lr_wsd_decay_style": "cosine",
+    },
     # a whole-run cool-down that overlaps the warm-up (Megatron-Bridge recipes do this)
-    "wsd_whole_run": {"lr_decay_style": "WSD", "lr_warmup_iters": 100, "lr_decay_iters": 900, "lr_wsd_decay_iters": 900,
-                      "lr_wsd_decay_style": "cosine"},
+    "wsd_whole_run": {
+        "lr_decay_style": "WSD",
+        "lr_warmup_iters": 100,
+        "lr_decay_iters": 900,
+        "lr_wsd_decay_iters": 900,
+        "lr_wsd_decay_style": "cosine",
+    },
     "no_warmup_cosine": {"lr_decay_style": "cosine", "lr_decay_iters": 800},
-    "samples": {"lr_decay_style": "cosine", "train_iters": None, "train_samples": 256 * 1000,
-                "lr_warmup_samples": 10_000, "lr_decay_samples": 200_000},
+    "samples": {
+        "lr_decay_style": "cosine",
+        "train_iters": None,
+        "train_samples": 256 * 1000,
+        "lr_warmup_samples": 10_000,
+        "lr_decay_samples": 200_000,
+    },
 }
 
 
@@ -130,23 +180,47 @@ def test_megatron_lm_args_match_formula(name):
 
 
 def test_nested_megatron_core_shape():
-    cfg = {"optimizer": {"lr": 1e-4, "min_lr": 1e-5}, "scheduler": {"lr_decay_style": "cosine", "lr_warmup_iters": 10},
-           "train": {"train_iters": 300, "global_batch_size": 8}}
-    ref = drive_megatron_lm({"lr": 1e-4, "min_lr": 1e-5, "lr_decay_style": "cosine", "lr_warmup_iters": 10, "train_iters": 300,
-                             "global_batch_size": 8}, 300)
+    cfg = {
+        "optimizer": {"lr": 1e-4, "min_lr": 1e-5},
+        "scheduler": {"lr_decay_style": "cosine", "lr_warmup_iters": 10},
+        "train": {"train_iters": 300, "global_batch_size": 8},
+    }
+    ref = drive_megatron_lm(
+        {
+            "lr": 1e-4,
+            "min_lr": 1e-5,
+            "lr_decay_style": "cosine",
+            "lr_warmup_iters": 10,
+            "train_iters": 300,
+            "global_batch_size": 8,
+        },
+        300,
+    )
     ours = load_config(cfg, format="megatron").lr_schedule(np.arange(300))
     assert max_rel_diff(ours, ref, 1e-4) <= TOL
 
 
-@pytest.mark.parametrize("style,extra", [("cosine", {}), ("linear", {}), ("constant", {}), ("inverse-square-root", {}),
-                                         ("WSD", {"lr_wsd_decay_style": "linear", "lr_wsd_decay_iters": 100})])
+@pytest.mark.parametrize(
+    "style,extra",
+    [
+        ("cosine", {}),
+        ("linear", {}),
+        ("constant", {}),
+        ("inverse-square-root", {}),
+        ("WSD", {"lr_wsd_decay_style": "linear", "lr_wsd_decay_iters": 100}),
+    ],
+)
 def test_nemo_rl_megatron_path(style, extra):
     sched = {"lr_decay_style": style, "lr_warmup_iters": 20, "lr_warmup_init": 3e-7, "lr_decay_iters": 500, **extra}
-    cfg = {"grpo": {"max_num_steps": 600},
-           "policy": {"megatron_cfg": {"enabled": True, "optimizer": {"lr": 3e-6, "min_lr": 3e-7}, "scheduler": sched}}}
+    cfg = {
+        "grpo": {"max_num_steps": 600},
+        "policy": {"megatron_cfg": {"enabled": True, "optimizer": {"lr": 3e-6, "min_lr": 3e-7}, "scheduler": sched}},
+    }
     r = load_config(cfg)
     assert r.format == "nemo_rl_megatron" and r.total_steps == 600
-    ref = RefOptimizerParamScheduler(3e-7, 3e-6, 3e-7, 20, 500, style, extra.get("lr_wsd_decay_iters"), extra.get("lr_wsd_decay_style"))
+    ref = RefOptimizerParamScheduler(
+        3e-7, 3e-6, 3e-7, 20, 500, style, extra.get("lr_wsd_decay_iters"), extra.get("lr_wsd_decay_style")
+    )
     want = []
     for _ in range(600):
         want.append(ref.get_lr())
@@ -155,9 +229,16 @@ def test_nemo_rl_megatron_path(style, extra):
 
 
 def test_nemo_rl_megatron_decay_iters_default_to_the_run():
-    cfg = {"grpo": {"max_num_steps": 200},
-           "policy": {"megatron_cfg": {"enabled": True, "optimizer": {"lr": 1e-6, "min_lr": 0.0},
-                                       "scheduler": {"lr_decay_style": "linear", "lr_warmup_iters": 0}}}}
+    cfg = {
+        "grpo": {"max_num_steps": 200},
+        "policy": {
+            "megatron_cfg": {
+                "enabled": True,
+                "optimizer": {"lr": 1e-6, "min_lr": 0.0},
+                "scheduler": {"lr_decay_style": "linear", "lr_warmup_iters": 0},
+            }
+        },
+    }
     r = load_config(cfg)
     assert r.context["lr_decay_iters"] == 200
     assert r.lr_schedule(200) == 0.0
@@ -197,9 +278,16 @@ def test_what_megatron_asserts_at_start_up_is_refused(extra, field):
     with pytest.raises(ConfigError) as err:
         load_config({**BASE, "train_iters": 1000, "lr_decay_style": "cosine", **extra})
     assert err.value.field == field and "Megatron asserts" in str(err.value)
-    nemo_rl = {"grpo": {"max_num_steps": 1000},
-               "policy": {"megatron_cfg": {"enabled": True, "optimizer": {"lr": 3e-4},
-                                           "scheduler": {"lr_decay_style": "cosine", **extra}}}}
+    nemo_rl = {
+        "grpo": {"max_num_steps": 1000},
+        "policy": {
+            "megatron_cfg": {
+                "enabled": True,
+                "optimizer": {"lr": 3e-4},
+                "scheduler": {"lr_decay_style": "cosine", **extra},
+            }
+        },
+    }
     if "lr_decay_iters" in extra or "lr_warmup_iters" in extra:
         with pytest.raises(ConfigError) as err:
             load_config(nemo_rl)

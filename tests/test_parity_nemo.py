@@ -45,8 +45,21 @@ def _poly_decay(initial_lr, step, decay_steps, power, min_lr, cycle):
     return (initial_lr - min_lr) * math.pow(1.0 - p, power) + min_lr
 
 
-def ref_lr(name, base, step, *, max_steps, warmup=0, hold=None, constant=0, min_lr=0.0, power=1.0, cycle=False,
-           d_model=1.0, decay_rate=0.5):
+def ref_lr(
+    name,
+    base,
+    step,
+    *,
+    max_steps,
+    warmup=0,
+    hold=None,
+    constant=0,
+    min_lr=0.0,
+    power=1.0,
+    cycle=False,
+    d_model=1.0,
+    decay_rate=0.5,
+):
     """NeMo's get_lr for one policy at last_epoch = step (hold = NeMo's hold_steps argument)."""
     w = warmup
     if name == "NoamAnnealing":
@@ -58,7 +71,11 @@ def ref_lr(name, base, step, *, max_steps, warmup=0, hold=None, constant=0, min_
     if name == "CosineAnnealing":
         decay_steps = max_steps - (constant + w)
         if w > 0 and step <= w:
-            return base * (step + 1) / (w + 1) if constant == 0 else _linear_warmup_with_cosine_annealing(base, w, step, decay_steps, min_lr)
+            return (
+                base * (step + 1) / (w + 1)
+                if constant == 0
+                else _linear_warmup_with_cosine_annealing(base, w, step, decay_steps, min_lr)
+            )
         if constant > 0 and (w + decay_steps) < step <= max_steps:
             return _linear_warmup_with_cosine_annealing(base, w, step, decay_steps, min_lr)
         if step > max_steps:
@@ -121,7 +138,10 @@ CASES = [
 @pytest.mark.parametrize("name,sched", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_matches_nemo_formula(name, sched):
     base, max_steps = 2e-4, 800
-    cfg = {"trainer": {"max_steps": max_steps}, "model": {"optim": {"name": "adamw", "lr": base, "sched": {"name": name, **sched}}}}
+    cfg = {
+        "trainer": {"max_steps": max_steps},
+        "model": {"optim": {"name": "adamw", "lr": base, "sched": {"name": name, **sched}}},
+    }
     r = load_config(cfg)
     assert r.format == "nemo" and r.total_steps == max_steps
     w = sched.get("warmup_steps", int(sched.get("warmup_ratio", 0) * max_steps))
@@ -129,12 +149,25 @@ def test_matches_nemo_formula(name, sched):
     const = sched.get("constant_steps", int(sched.get("constant_ratio", 0) * max_steps))
     min_lr = sched.get("min_lr", 1e-5 if name == "SquareAnnealing" else 0.0)
     steps = 1000
-    ref = np.array([
-        ref_lr(name, base, k, max_steps=max_steps, warmup=w, hold=hold, constant=const, min_lr=min_lr,
-               power=sched.get("power", 1.0), cycle=sched.get("cycle", False), d_model=sched.get("d_model", 1.0),
-               decay_rate=sched.get("decay_rate", 0.5))
-        for k in range(steps)
-    ])
+    ref = np.array(
+        [
+            ref_lr(
+                name,
+                base,
+                k,
+                max_steps=max_steps,
+                warmup=w,
+                hold=hold,
+                constant=const,
+                min_lr=min_lr,
+                power=sched.get("power", 1.0),
+                cycle=sched.get("cycle", False),
+                d_model=sched.get("d_model", 1.0),
+                decay_rate=sched.get("decay_rate", 0.5),
+            )
+            for k in range(steps)
+        ]
+    )
     ours = r.lr_schedule(np.arange(steps))
     assert max_rel_diff(ours, ref, base) <= TOL
 
@@ -155,13 +188,23 @@ def test_nemo_errors():
     with pytest.raises(ConfigError, match="max_steps"):
         load_config({"model": {"optim": {"lr": 1e-3, "sched": {"name": "CosineAnnealing"}}}})
     with pytest.raises(ConfigError) as err:
-        load_config({"model": {"optim": {"lr": 1e-3, "sched": {"name": "CosineAnnealing", "max_steps": 10, "hold_steps": 3}}}})
+        load_config(
+            {"model": {"optim": {"lr": 1e-3, "sched": {"name": "CosineAnnealing", "max_steps": 10, "hold_steps": 3}}}}
+        )
     assert err.value.field == "model.optim.sched.hold_steps"
 
 
 def test_noam_peak_finding_reports_the_curves_own_peak():
-    cfg = {"trainer": {"max_steps": 800}, "model": {"optim": {"name": "adamw", "lr": 2.0,
-           "sched": {"name": "NoamAnnealing", "warmup_steps": 40, "d_model": 512}}}}
+    cfg = {
+        "trainer": {"max_steps": 800},
+        "model": {
+            "optim": {
+                "name": "adamw",
+                "lr": 2.0,
+                "sched": {"name": "NoamAnnealing", "warmup_steps": 40, "d_model": 512},
+            }
+        },
+    }
     r = load_config(cfg)
     (f,) = [f for f in r.findings if f.rule == "noam-peak-scaled"]
     lrs = r.lr_schedule(np.arange(800))
@@ -279,12 +322,19 @@ def test_nemo2_module_defaults_are_its_own():
     from lrkit.config import load_config_text
 
     # no max_steps: the module's default 10 is used (NeMo 2 does not copy the trainer's), with a warning
-    r = load_config_text(NEMO2.replace("    max_steps: ${trainer.max_steps}\n", "").replace("warmup_steps: 20", "warmup_steps: 2").replace("constant_steps: 30", "constant_steps: 3"))
+    r = load_config_text(
+        NEMO2.replace("    max_steps: ${trainer.max_steps}\n", "")
+        .replace("warmup_steps: 20", "warmup_steps: 2")
+        .replace("constant_steps: 30", "constant_steps: 3")
+    )
     assert r.context["max_steps"] == 10
     assert {"nemo-default-max-steps", "decay-horizon-too-short"} <= {f.rule for f in r.findings}
     with pytest.raises(ConfigError, match="asserts one of them"):
-        load_config_text(NEMO2.replace("CosineAnnealingScheduler", "WarmupAnnealingScheduler")
-                         .replace("    warmup_steps: 20\n    constant_steps: 30\n", "    warmup_ratio: 0.1\n"))
+        load_config_text(
+            NEMO2.replace("CosineAnnealingScheduler", "WarmupAnnealingScheduler").replace(
+                "    warmup_steps: 20\n    constant_steps: 30\n", "    warmup_ratio: 0.1\n"
+            )
+        )
 
 
 def test_policy_instantiated_directly_speechlm2_shape():
@@ -293,8 +343,12 @@ def test_policy_instantiated_directly_speechlm2_shape():
     cfg = {
         "model": {
             "optimizer": {"_target_": "torch.optim.AdamW", "lr": 2e-4},
-            "lr_scheduler": {"_target_": "nemo.core.optim.lr_scheduler.CosineAnnealing", "warmup_steps": 10,
-                             "min_lr": 1e-6, "max_steps": 300},
+            "lr_scheduler": {
+                "_target_": "nemo.core.optim.lr_scheduler.CosineAnnealing",
+                "warmup_steps": 10,
+                "min_lr": 1e-6,
+                "max_steps": 300,
+            },
         },
         "trainer": {"max_steps": 300},
     }

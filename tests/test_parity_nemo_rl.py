@@ -75,28 +75,71 @@ def L(name, **kw):
 
 
 CASES = {
-    "warmup_cosine": [L("LinearLR", start_factor=0.1, end_factor=1.0, total_iters=50), L("CosineAnnealingLR", T_max=450, eta_min=5e-7), {"milestones": [50]}],
-    "cosine_past_tmax": [L("LinearLR", start_factor=0.1, end_factor=1.0, total_iters=50), L("CosineAnnealingLR", T_max=200, eta_min=1e-7), {"milestones": [50]}],
-    "nemo_rl_default": [L("LinearLR", start_factor=0.1, end_factor=1.0, total_iters=50), L("ConstantLR", factor=1.0, total_iters=10_000_000_000), {"milestones": [50]}],
-    "warmup_shorter_than_milestone": [L("LinearLR", start_factor=0.01, end_factor=1.0, total_iters=30), L("CosineAnnealingLR", T_max=400), {"milestones": [60]}],
-    "milestone_cuts_warmup": [L("LinearLR", start_factor=0.2, end_factor=1.0, total_iters=80), L("ExponentialLR", gamma=0.995), {"milestones": [40]}],
+    "warmup_cosine": [
+        L("LinearLR", start_factor=0.1, end_factor=1.0, total_iters=50),
+        L("CosineAnnealingLR", T_max=450, eta_min=5e-7),
+        {"milestones": [50]},
+    ],
+    "cosine_past_tmax": [
+        L("LinearLR", start_factor=0.1, end_factor=1.0, total_iters=50),
+        L("CosineAnnealingLR", T_max=200, eta_min=1e-7),
+        {"milestones": [50]},
+    ],
+    "nemo_rl_default": [
+        L("LinearLR", start_factor=0.1, end_factor=1.0, total_iters=50),
+        L("ConstantLR", factor=1.0, total_iters=10_000_000_000),
+        {"milestones": [50]},
+    ],
+    "warmup_shorter_than_milestone": [
+        L("LinearLR", start_factor=0.01, end_factor=1.0, total_iters=30),
+        L("CosineAnnealingLR", T_max=400),
+        {"milestones": [60]},
+    ],
+    "milestone_cuts_warmup": [
+        L("LinearLR", start_factor=0.2, end_factor=1.0, total_iters=80),
+        L("ExponentialLR", gamma=0.995),
+        {"milestones": [40]},
+    ],
     "three_pieces": [
         L("ConstantLR", factor=0.5, total_iters=20),
         L("StepLR", step_size=37, gamma=0.7),
         L("PolynomialLR", total_iters=150, power=2.0),
         {"milestones": [25, 300]},
     ],
-    "multistep": [L("LinearLR", start_factor=0.5, total_iters=10), L("MultiStepLR", milestones=[100, 200, 200, 350], gamma=0.5), {"milestones": [10]}],
-    "linear_decay": [L("LinearLR", start_factor=0.05, end_factor=1.0, total_iters=25), L("LinearLR", start_factor=1.0, end_factor=0.0, total_iters=475), {"milestones": [25]}],
+    "multistep": [
+        L("LinearLR", start_factor=0.5, total_iters=10),
+        L("MultiStepLR", milestones=[100, 200, 200, 350], gamma=0.5),
+        {"milestones": [10]},
+    ],
+    "linear_decay": [
+        L("LinearLR", start_factor=0.05, end_factor=1.0, total_iters=25),
+        L("LinearLR", start_factor=1.0, end_factor=0.0, total_iters=475),
+        {"milestones": [25]},
+    ],
     "single_cosine_dict": L("CosineAnnealingLR", T_max=500, eta_min=1e-7),
     "single_cosine_periodic": L("CosineAnnealingLR", T_max=120),
-    "warm_restarts": [L("LinearLR", start_factor=0.1, total_iters=10), L("CosineAnnealingWarmRestarts", T_0=40, T_mult=2, eta_min=1e-8), {"milestones": [10]}],
+    "warm_restarts": [
+        L("LinearLR", start_factor=0.1, total_iters=10),
+        L("CosineAnnealingWarmRestarts", T_0=40, T_mult=2, eta_min=1e-8),
+        {"milestones": [10]},
+    ],
     "onecycle": L("OneCycleLR", max_lr=1e-5, total_steps=500, pct_start=0.25, three_phase=True),
-    "cyclic": L("CyclicLR", base_lr=1e-6, max_lr=5e-6, step_size_up=30, step_size_down=70, mode="triangular2", cycle_momentum=False),
+    "cyclic": L(
+        "CyclicLR",
+        base_lr=1e-6,
+        max_lr=5e-6,
+        step_size_up=30,
+        step_size_down=70,
+        mode="triangular2",
+        cycle_momentum=False,
+    ),
     "none": None,
     "lrkit_scheduler_in_sequence": [
         L("LinearLR", start_factor=0.1, total_iters=20),
-        {"name": "lrkit.Scheduler", "kwargs": {"schedule": {"type": "cosine", "steps": 480, "end": 0.1}, "min_lr": 1e-6}},
+        {
+            "name": "lrkit.Scheduler",
+            "kwargs": {"schedule": {"type": "cosine", "steps": 480, "end": 0.1}, "min_lr": 1e-6},
+        },
         {"milestones": [20]},
     ],
 }
@@ -114,7 +157,17 @@ def test_matches_torch_sequential_lr(name):
 
 
 def test_lrkit_scheduler_as_nemo_rl_scheduler():
-    sched = {"name": "lrkit.Scheduler", "kwargs": {"schedule": {"type": "warmup", "warmup_steps": 20, "schedule": {"type": "cosine", "steps": 480, "end": 0.1}}, "min_lr": 1e-6}}
+    sched = {
+        "name": "lrkit.Scheduler",
+        "kwargs": {
+            "schedule": {
+                "type": "warmup",
+                "warmup_steps": 20,
+                "schedule": {"type": "cosine", "steps": 480, "end": 0.1},
+            },
+            "min_lr": 1e-6,
+        },
+    }
     cfg = _cfg(sched)
     ref = drive_nemo_rl(cfg, 500)
     ours = load_config(cfg).lr_schedule(np.arange(500))
@@ -122,8 +175,16 @@ def test_lrkit_scheduler_as_nemo_rl_scheduler():
 
 
 def test_sgd_and_long_run_stays_exact():
-    cfg = _cfg([L("LinearLR", start_factor=0.001, total_iters=500), L("CosineAnnealingLR", T_max=9500, eta_min=0.0), {"milestones": [500]}],
-               lr=0.1, steps=10_000, opt="torch.optim.SGD")
+    cfg = _cfg(
+        [
+            L("LinearLR", start_factor=0.001, total_iters=500),
+            L("CosineAnnealingLR", T_max=9500, eta_min=0.0),
+            {"milestones": [500]},
+        ],
+        lr=0.1,
+        steps=10_000,
+        opt="torch.optim.SGD",
+    )
     ref = drive_nemo_rl(cfg, 10_000)
     ours = load_config(cfg).lr_schedule(np.arange(10_000))
     assert max_rel_diff(ours, ref, 0.1) <= TOL
@@ -132,13 +193,17 @@ def test_sgd_and_long_run_stays_exact():
 def test_unpreviewable_classes_are_named():
     from lrkit.errors import ConfigError
 
-    for name, words in [("torch.optim.lr_scheduler.LambdaLR", "arbitrary Python function"),
-                        ("my_pkg.MyScheduler", "cannot preview arbitrary classes")]:
+    for name, words in [
+        ("torch.optim.lr_scheduler.LambdaLR", "arbitrary Python function"),
+        ("my_pkg.MyScheduler", "cannot preview arbitrary classes"),
+    ]:
         with pytest.raises(ConfigError) as err:
             load_config(_cfg({"name": name, "kwargs": {}}))
         assert err.value.field == "policy.scheduler.name" and words in str(err.value) and name in str(err.value)
     with pytest.raises(ConfigError, match="inside a SequentialLR"):
-        load_config(_cfg([L("LinearLR", total_iters=5), L("OneCycleLR", max_lr=1e-5, total_steps=100), {"milestones": [5]}]))
+        load_config(
+            _cfg([L("LinearLR", total_iters=5), L("OneCycleLR", max_lr=1e-5, total_steps=100), {"milestones": [5]}])
+        )
     with pytest.raises(ConfigError, match="milestones"):
         load_config(_cfg([L("LinearLR", total_iters=5), L("ConstantLR", factor=1.0)]))
     with pytest.raises(ConfigError) as err:

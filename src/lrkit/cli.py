@@ -22,6 +22,7 @@ try:  # typer >= 0.22 vendors click as typer._click; older typer raises click's 
 except ImportError:  # pragma: no cover
     import click  # type: ignore[no-redef]
 
+
 def _given(args: Sequence[str], opts: Sequence[str]) -> str | None:
     """The value given to an option in ``args`` (``--opt V``, ``--opt=V``, ``-nV``), for an error message."""
     for i, tok in enumerate(args):
@@ -153,9 +154,7 @@ def _print_version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option(
-            "--version", "-V", is_eager=True, callback=_print_version, help="Print lrkit's version and exit."
-        ),
+        typer.Option("--version", "-V", is_eager=True, callback=_print_version, help="Print lrkit's version and exit."),
     ] = False,
 ) -> None:
     """lrkit: see, check, convert, find and compare learning-rate schedules."""

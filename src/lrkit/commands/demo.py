@@ -19,7 +19,9 @@ __all__ = ["register", "demo_command"]
 
 
 def demo_command(
-    output: Annotated[str, typer.Option("--output", "-o", help="Folder for results.sqlite and report.html.")] = "lrkit-out",
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Folder for results.sqlite and report.html.")
+    ] = "lrkit-out",
     workers: Annotated[
         int | None, typer.Option("--workers", "-w", min=0, help="Parallel trials (default: one per core).")
     ] = None,

@@ -85,7 +85,10 @@ def _check_overrides(overrides: Any) -> dict[str, Any]:
         key, eq, value = str(item).partition("=")
         if not eq or not key.strip():
             raise ConfigError(
-                f"--set {item!r} is not KEY=VALUE.", field="--set", value=item, fix="write --set policy.optimizer.kwargs.lr=1e-5."
+                f"--set {item!r} is not KEY=VALUE.",
+                field="--set",
+                value=item,
+                fix="write --set policy.optimizer.kwargs.lr=1e-5.",
             )
         out[key.strip()] = value
     return out
@@ -99,8 +102,13 @@ def _with_notes(res: ResolvedConfig, notes: list[str]) -> ResolvedConfig:
     from lrkit.findings import Finding
 
     extra = tuple(
-        Finding(rule="config-not-merged", severity="warning", message=n,
-                fix="check the defaults: list, or --set what the curve needs.", source="defaults")
+        Finding(
+            rule="config-not-merged",
+            severity="warning",
+            message=n,
+            fix="check the defaults: list, or --set what the curve needs.",
+            source="defaults",
+        )
         for n in notes
     )
     return replace(res, findings=(*res.findings, *extra))
@@ -131,7 +139,9 @@ def read_data(
         )
     if any(not isinstance(k, str) for k in data):
         bad = next(k for k in data if not isinstance(k, str))
-        raise ConfigError(f"{source}: top-level key {bad!r} is not a string.", field=str(bad), value=bad, fix="use names as keys.")
+        raise ConfigError(
+            f"{source}: top-level key {bad!r} is not a string.", field=str(bad), value=bad, fix="use names as keys."
+        )
     if fmt is None:
         from lrkit.config.megatron_args import looks_like_dashed_megatron
 
@@ -161,11 +171,15 @@ def _with_duplicates(res: ResolvedConfig, duplicates: Sequence[Any]) -> Resolved
     from lrkit.findings import Finding
 
     extra = tuple(
-        Finding(rule="duplicate-key", severity="warning",
-                message=f"{d.key!r} is written twice (lines {d.first_line} and {d.line}); the value at line {d.line} is "
-                "used, as PyYAML and yq keep the last one.",
-                fix=f"remove one of the two entries (lines {d.first_line} and {d.line}).",
-                evidence={"key": d.key, "lines": [d.first_line, d.line]}, source=d.key)
+        Finding(
+            rule="duplicate-key",
+            severity="warning",
+            message=f"{d.key!r} is written twice (lines {d.first_line} and {d.line}); the value at line {d.line} is "
+            "used, as PyYAML and yq keep the last one.",
+            fix=f"remove one of the two entries (lines {d.first_line} and {d.line}).",
+            evidence={"key": d.key, "lines": [d.first_line, d.line]},
+            source=d.key,
+        )
         for d in duplicates
     )
     return replace(res, findings=(*res.findings, *extra))
@@ -216,7 +230,12 @@ def load_config(
     dups: list[Any] = []
     data, path = read_file(source, duplicates=dups)
     return read_data(
-        data, total_steps=total_steps, format=format, source=str(source), base_dir=path.parent, overrides=sets,
+        data,
+        total_steps=total_steps,
+        format=format,
+        source=str(source),
+        base_dir=path.parent,
+        overrides=sets,
         duplicates=dups,
     )
 
@@ -243,12 +262,20 @@ def load_config_text(
         from lrkit.config.megatron_args import is_shell_script, read_megatron_shell
 
         if is_shell_script(Path(name), text):
-            return read_megatron_shell(text, total_steps=_check_total(total_steps), overrides=_check_overrides(overrides),
-                                       source=name)
+            return read_megatron_shell(
+                text, total_steps=_check_total(total_steps), overrides=_check_overrides(overrides), source=name
+            )
     dups: list[Any] = []
     data = parse_text(text, name=name, duplicates=dups)
-    return read_data(data, total_steps=total_steps, format=format, source=name, base_dir=Path.cwd(), overrides=overrides,
-                     duplicates=dups)
+    return read_data(
+        data,
+        total_steps=total_steps,
+        format=format,
+        source=name,
+        base_dir=Path.cwd(),
+        overrides=overrides,
+        duplicates=dups,
+    )
 
 
 def load_schedule(

@@ -47,8 +47,16 @@ AXOLOTL_SCHEDULERS = (*HF_TYPES, "reduce_lr_on_plateau", "one_cycle", "rex")
 #: axolotl's RLType values
 RL_TYPES = ("dpo", "gdpo", "grpo", "ipo", "orpo", "kto", "simpo", "ebft")
 _NO_TOTAL_RL = ("grpo", "ebft")  # axolotl computes no total_num_steps for these
-_ONE_CYCLE_KWARGS = ("pct_start", "anneal_strategy", "div_factor", "final_div_factor", "three_phase",
-                     "cycle_momentum", "base_momentum", "max_momentum")
+_ONE_CYCLE_KWARGS = (
+    "pct_start",
+    "anneal_strategy",
+    "div_factor",
+    "final_div_factor",
+    "three_phase",
+    "cycle_momentum",
+    "base_momentum",
+    "max_momentum",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,11 +195,24 @@ def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: st
                 source="max_steps",
             )
         )
-    optimizer = _optimizer({"optim": str(data.get("optimizer") or "adamw_torch_fused"), **{
-        k: data[k] for k in ("weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon") if data.get(k) is not None}}, lr)
+    optimizer = _optimizer(
+        {
+            "optim": str(data.get("optimizer") or "adamw_torch_fused"),
+            **{
+                k: data[k]
+                for k in ("weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon")
+                if data.get(k) is not None
+            },
+        },
+        lr,
+    )
     shown = total_steps if total_steps is not None else run.horizon
     if name == "constant" or name == "reduce_lr_on_plateau":
-        res = read_hf({"learning_rate": lr, "lr_scheduler_type": name, "lr_scheduler_kwargs": kw}, total_steps=shown, source=source)
+        res = read_hf(
+            {"learning_rate": lr, "lr_scheduler_type": name, "lr_scheduler_kwargs": kw},
+            total_steps=shown,
+            source=source,
+        )
         return _as_axolotl(res, data, findings, optimizer, {})
     w, how = _warmup(data, run, rl)
     context: dict[str, Any] = {"lr_scheduler": name, "warmup_steps": w, "warmup_from": how}
@@ -199,7 +220,12 @@ def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: st
     if run.horizon is None and (special or name not in ("constant_with_warmup", "inverse_sqrt", "warmup_stable_decay")):
         raise _ask_total(f"lr_scheduler {name!r} needs the run length.")
     if not special:
-        hf_args: dict[str, Any] = {"learning_rate": lr, "lr_scheduler_type": hf_name, "lr_scheduler_kwargs": kw, "warmup_steps": w}
+        hf_args: dict[str, Any] = {
+            "learning_rate": lr,
+            "lr_scheduler_type": hf_name,
+            "lr_scheduler_kwargs": kw,
+            "warmup_steps": w,
+        }
         if run.horizon is not None:
             hf_args["max_steps"] = run.horizon
         res = read_hf(hf_args, total_steps=shown, source=source)
@@ -216,8 +242,12 @@ def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: st
                 total_steps=n,
                 pct_start=F.number(kw.get("pct_start", w / n), "lr_scheduler_kwargs.pct_start", low=0.0, high=1.0),
                 anneal=anneal,
-                div_factor=F.number(kw.get("div_factor", 25.0), "lr_scheduler_kwargs.div_factor", low=0.0, low_open=True),
-                final_div_factor=F.number(kw.get("final_div_factor", 1e4), "lr_scheduler_kwargs.final_div_factor", low=0.0, low_open=True),
+                div_factor=F.number(
+                    kw.get("div_factor", 25.0), "lr_scheduler_kwargs.div_factor", low=0.0, low_open=True
+                ),
+                final_div_factor=F.number(
+                    kw.get("final_div_factor", 1e4), "lr_scheduler_kwargs.final_div_factor", low=0.0, low_open=True
+                ),
                 three_phase=F.boolean(kw.get("three_phase", False), "lr_scheduler_kwargs.three_phase"),
             )
     elif name == "rex":
@@ -239,14 +269,24 @@ def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: st
     return _as_axolotl(res, data, findings, optimizer, context)
 
 
-def _as_axolotl(res: ResolvedConfig, data: Mapping[str, Any], findings: list[Finding], optimizer: dict[str, Any],
-                context: dict[str, Any]) -> ResolvedConfig:
+def _as_axolotl(
+    res: ResolvedConfig,
+    data: Mapping[str, Any],
+    findings: list[Finding],
+    optimizer: dict[str, Any],
+    context: dict[str, Any],
+) -> ResolvedConfig:
     ctx = {**res.context, **context}
     ctx.pop("lr_scheduler_type", None)
     schedule = _jagged(res, data, ctx, findings)
     return dataclasses.replace(
-        res, schedule=schedule, format="axolotl", findings=(*res.findings, *findings), context=ctx,
-        optimizer=optimizer, raw=dict(data)
+        res,
+        schedule=schedule,
+        format="axolotl",
+        findings=(*res.findings, *findings),
+        context=ctx,
+        optimizer=optimizer,
+        raw=dict(data),
     )
 
 
@@ -257,8 +297,14 @@ def _jagged(res: ResolvedConfig, data: Mapping[str, Any], ctx: dict[str, Any], f
     if not restart:
         return res.schedule
     if data.get("rl"):
-        findings.append(Finding(rule="ignored-key", severity="warning", source="jagged_restart_steps",
-                                message="jagged_restart_steps is not passed to axolotl's RL trainers: no restarts."))
+        findings.append(
+            Finding(
+                rule="ignored-key",
+                severity="warning",
+                source="jagged_restart_steps",
+                message="jagged_restart_steps is not passed to axolotl's RL trainers: no restarts.",
+            )
+        )
         return res.schedule
     if data.get("lr_scheduler") in ("rex", "one_cycle"):
         raise ConfigError(
@@ -280,8 +326,12 @@ def _jagged(res: ResolvedConfig, data: Mapping[str, Any], ctx: dict[str, Any], f
         wrapped = JaggedRestarts(
             res.schedule,
             restart_steps=F.steps(restart, "jagged_restart_steps", minimum=1),
-            warmup_steps=F.steps(data.get("jagged_restart_warmup_steps") or 10, "jagged_restart_warmup_steps", minimum=1),
-            anneal_steps=F.steps(data.get("jagged_restart_anneal_steps") or 1, "jagged_restart_anneal_steps", minimum=1),
+            warmup_steps=F.steps(
+                data.get("jagged_restart_warmup_steps") or 10, "jagged_restart_warmup_steps", minimum=1
+            ),
+            anneal_steps=F.steps(
+                data.get("jagged_restart_anneal_steps") or 1, "jagged_restart_anneal_steps", minimum=1
+            ),
             min_scale=F.number(floor, "cosine_min_lr_ratio", low=0.0, high=1.0),
         )
     ctx["restart_steps"] = wrapped.restart_steps
@@ -289,33 +339,69 @@ def _jagged(res: ResolvedConfig, data: Mapping[str, Any], ctx: dict[str, Any], f
     return Shift(wrapped, 1)
 
 
-def _notes(data: Mapping[str, Any], name: str, hf_name: str, rl: str | None, quadratic: bool,
-           min_ratio: float | None, const_ratio: float | None, findings: list[Finding]) -> None:
+def _notes(
+    data: Mapping[str, Any],
+    name: str,
+    hf_name: str,
+    rl: str | None,
+    quadratic: bool,
+    min_ratio: float | None,
+    const_ratio: float | None,
+    findings: list[Finding],
+) -> None:
     def note(rule: str, severity: str, message: str, key: str, fix: str = "") -> None:
         findings.append(Finding(rule=rule, severity=severity, message=message, fix=fix, source=key))  # type: ignore[arg-type]
 
     for key, own in (("lr_scheduler_type", "lr_scheduler"), ("num_train_epochs", "num_epochs")):
         if key in data:
-            note("ignored-key", "warning", f"axolotl has no key {key} (transformers' name); it reads {own}.", key,
-                 f"write {own}: ... instead.")
+            note(
+                "ignored-key",
+                "warning",
+                f"axolotl has no key {key} (transformers' name); it reads {own}.",
+                key,
+                f"write {own}: ... instead.",
+            )
     for key in ("cosine_min_lr_ratio", "cosine_constant_lr_ratio", "lr_quadratic_warmup"):
         if data.get(key) not in (None, False) and hf_name != "cosine":
-            note("ignored-key", "warning", f"{key} acts only with lr_scheduler: cosine; axolotl ignores it with {name!r}.", key,
-                 "remove it or use lr_scheduler: cosine.")
+            note(
+                "ignored-key",
+                "warning",
+                f"{key} acts only with lr_scheduler: cosine; axolotl ignores it with {name!r}.",
+                key,
+                "remove it or use lr_scheduler: cosine.",
+            )
     if hf_name != "cosine":
         return
     if data.get("lr_quadratic_warmup") is True and rl is not None:
-        note("ignored-key", "warning", f"lr_quadratic_warmup is not passed to axolotl's {rl} trainer: the warm-up is linear.",
-             "lr_quadratic_warmup")
+        note(
+            "ignored-key",
+            "warning",
+            f"lr_quadratic_warmup is not passed to axolotl's {rl} trainer: the warm-up is linear.",
+            "lr_quadratic_warmup",
+        )
     if quadratic and min_ratio is not None and name == "cosine":
-        note("ignored-key", "warning", "with lr_quadratic_warmup axolotl ignores cosine_min_lr_ratio (it logs the same): "
-             "the cosine decays to 0.", "cosine_min_lr_ratio", "drop one of the two.")
+        note(
+            "ignored-key",
+            "warning",
+            "with lr_quadratic_warmup axolotl ignores cosine_min_lr_ratio (it logs the same): the cosine decays to 0.",
+            "cosine_min_lr_ratio",
+            "drop one of the two.",
+        )
     if const_ratio and not min_ratio:
-        note("ignored-key", "warning", "cosine_constant_lr_ratio acts only together with a non-zero cosine_min_lr_ratio; "
-             "axolotl ignores it here.", "cosine_constant_lr_ratio", "set cosine_min_lr_ratio too.")
+        note(
+            "ignored-key",
+            "warning",
+            "cosine_constant_lr_ratio acts only together with a non-zero cosine_min_lr_ratio; axolotl ignores it here.",
+            "cosine_constant_lr_ratio",
+            "set cosine_min_lr_ratio too.",
+        )
     if name == "one_cycle" and (min_ratio or const_ratio or data.get("lr_quadratic_warmup")):
-        note("ignored-key", "warning", "lr_scheduler: one_cycle ignores the cosine_* and lr_quadratic_warmup keys.",
-             "lr_scheduler")
+        note(
+            "ignored-key",
+            "warning",
+            "lr_scheduler: one_cycle ignores the cosine_* and lr_quadratic_warmup keys.",
+            "lr_scheduler",
+        )
 
 
 def _lambda_quirks(s: AxolotlLambda | HFLambda, w: int, n: int, run: int, lr: float, findings: list[Finding]) -> None:

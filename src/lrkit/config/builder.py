@@ -60,11 +60,16 @@ def optimizer_class(name: Any, field: str = "optimizer.type") -> type[torch.opti
     try:
         cls = getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as err:
-        raise ConfigError(f"cannot import optimizer {dotted!r} ({err}).", field=field, value=name,
-                          fix="check the dotted class name and that its package is installed.") from None
+        raise ConfigError(
+            f"cannot import optimizer {dotted!r} ({err}).",
+            field=field,
+            value=name,
+            fix="check the dotted class name and that its package is installed.",
+        ) from None
     if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
-        raise ConfigError(f"{dotted!r} is not a torch.optim.Optimizer.", field=field, value=name,
-                          fix="name an optimizer class.")
+        raise ConfigError(
+            f"{dotted!r} is not a torch.optim.Optimizer.", field=field, value=name, fix="name an optimizer class."
+        )
     return cls
 
 
@@ -121,19 +126,28 @@ def build_optimizer(model_or_params: Any, spec: Mapping[str, Any]) -> torch.opti
     named = _named(model_or_params)
     if named and isinstance(named[0], dict):
         if groups_spec:
-            raise ConfigError("param_groups need parameter names.", field="optimizer.param_groups",
-                              fix="pass the model itself (or named_parameters()) instead of ready-made groups.")
+            raise ConfigError(
+                "param_groups need parameter names.",
+                field="optimizer.param_groups",
+                fix="pass the model itself (or named_parameters()) instead of ready-made groups.",
+            )
         groups = named
     else:
         groups = _groups(named, groups_spec, lr)  # type: ignore[arg-type]
     try:
         return cls(groups, lr=lr, **kwargs)
     except (TypeError, ValueError) as err:
-        raise ConfigError(f"{cls.__name__} refused its arguments: {err}.", field="optimizer", value=spec,
-                          fix="check the optimizer's keyword arguments.") from None
+        raise ConfigError(
+            f"{cls.__name__} refused its arguments: {err}.",
+            field="optimizer",
+            value=spec,
+            fix="check the optimizer's keyword arguments.",
+        ) from None
 
 
-def _groups(named: list[tuple[str, torch.nn.Parameter]], specs: list[Mapping[str, Any]], lr: float) -> list[dict[str, Any]]:
+def _groups(
+    named: list[tuple[str, torch.nn.Parameter]], specs: list[Mapping[str, Any]], lr: float
+) -> list[dict[str, Any]]:
     taken: set[int] = set()
     groups: list[dict[str, Any]] = []
     for i, g in enumerate(specs):
@@ -142,9 +156,13 @@ def _groups(named: list[tuple[str, torch.nn.Parameter]], specs: list[Mapping[str
         patterns = g.pop("match", None) or g.pop("params", None)
         if isinstance(patterns, str):
             patterns = [patterns]
-        patterns = [F.string(p, f"{path}.match[{j}]") for j, p in enumerate(F.sequence(patterns or [], f"{path}.match"))]
+        patterns = [
+            F.string(p, f"{path}.match[{j}]") for j, p in enumerate(F.sequence(patterns or [], f"{path}.match"))
+        ]
         if not patterns:
-            raise ConfigError("a parameter group needs match patterns.", field=f"{path}.match", fix="add match: ['*.bias'].")
+            raise ConfigError(
+                "a parameter group needs match patterns.", field=f"{path}.match", fix="add match: ['*.bias']."
+            )
         members = [p for n, p in named if id(p) not in taken and any(_matches(n, pat) for pat in patterns)]
         if not members:
             sample = ", ".join(n for n, _ in named[:6])
@@ -166,7 +184,9 @@ def _groups(named: list[tuple[str, torch.nn.Parameter]], specs: list[Mapping[str
     return groups
 
 
-def build(model_or_params: Any, config: Any, *, total_steps: int | None = None) -> tuple[torch.optim.Optimizer, Scheduler]:
+def build(
+    model_or_params: Any, config: Any, *, total_steps: int | None = None
+) -> tuple[torch.optim.Optimizer, Scheduler]:
     """``(optimizer, lrkit.Scheduler)`` for a config (path, dict or :class:`ResolvedConfig`).
 
     The optimizer is built from the config's optimizer spec (AdamW at the config's peak LR
@@ -175,9 +195,15 @@ def build(model_or_params: Any, config: Any, *, total_steps: int | None = None) 
     """
     from lrkit.config import load_config
 
-    resolved = config if isinstance(config, ResolvedConfig) and total_steps is None else load_config(
-        config.raw if isinstance(config, ResolvedConfig) else config, total_steps=total_steps,
-        format=config.format if isinstance(config, ResolvedConfig) else None)
+    resolved = (
+        config
+        if isinstance(config, ResolvedConfig) and total_steps is None
+        else load_config(
+            config.raw if isinstance(config, ResolvedConfig) else config,
+            total_steps=total_steps,
+            format=config.format if isinstance(config, ResolvedConfig) else None,
+        )
+    )
     spec = dict(resolved.optimizer) if resolved.optimizer else {"type": "adamw", "lr": resolved.peak_lr}
     spec["lr"] = resolved.peak_lr
     optimizer = build_optimizer(model_or_params, spec)

@@ -49,7 +49,15 @@ FORMAT_ALIASES: dict[str, str] = {
     "axolotl-ai": "axolotl",
 }
 
-_MEGATRON_KEYS = ("lr_decay_style", "lr_warmup_iters", "lr_decay_iters", "lr_warmup_fraction", "lr_warmup_samples", "train_iters", "train_samples")
+_MEGATRON_KEYS = (
+    "lr_decay_style",
+    "lr_warmup_iters",
+    "lr_decay_iters",
+    "lr_warmup_fraction",
+    "lr_warmup_samples",
+    "train_iters",
+    "train_samples",
+)
 _HF_KEYS = ("lr_scheduler_type", "learning_rate", "num_train_epochs", "lr_scheduler_kwargs")
 
 _HF, _AX, _LF, _LF1 = "hf", "axolotl", "llamafactory", "llamafactory_v1"
@@ -107,7 +115,17 @@ _OWNERS: dict[str, frozenset[str]] = _owners(
 )
 
 #: a flat config that trains has at least one of these
-_TRAINING_KEYS = ("learning_rate", "lr_scheduler", "lr_scheduler_type", "lr_scheduler_config", "max_steps", "num_epochs", "num_train_epochs", "warmup_steps", "warmup_ratio")
+_TRAINING_KEYS = (
+    "learning_rate",
+    "lr_scheduler",
+    "lr_scheduler_type",
+    "lr_scheduler_config",
+    "max_steps",
+    "num_epochs",
+    "num_train_epochs",
+    "warmup_steps",
+    "warmup_ratio",
+)
 
 #: schedule keys each flat format reads; any other key naming a scheduler is not its
 _SCHEDULE_KEYS: dict[str, frozenset[str]] = {
@@ -212,7 +230,11 @@ def detect_format(data: Any, *, source: str = "<dict>") -> str:
     if looks_native(data):
         return "lrkit"
     for root in (data, data.get("model")):
-        if isinstance(root, Mapping) and isinstance(F.dig(root, "optim.sched"), Mapping | type(None)) and isinstance(root.get("optim"), Mapping):
+        if (
+            isinstance(root, Mapping)
+            and isinstance(F.dig(root, "optim.sched"), Mapping | type(None))
+            and isinstance(root.get("optim"), Mapping)
+        ):
             if "sched" in root["optim"] or "name" in root["optim"]:
                 return "nemo"
     if any(k in data for k in _MEGATRON_KEYS) or any(
@@ -225,7 +247,9 @@ def detect_format(data: Any, *, source: str = "<dict>") -> str:
     if any(k in data for k in _HF_KEYS) or ("warmup_steps" in data and "max_steps" in data):
         unknown = _schedule_keys(data)
         if unknown:
-            raise _ask(source, f"it has learning_rate but a schedule key no known format reads ({', '.join(unknown)}).", [])
+            raise _ask(
+                source, f"it has learning_rate but a schedule key no known format reads ({', '.join(unknown)}).", []
+            )
         return "hf"
     keys = ", ".join(map(str, list(data)[:8]))
     raise ConfigError(

@@ -39,7 +39,14 @@ HF_KWARGS: dict[str, tuple[str, ...]] = {
     "inverse_sqrt": ("timescale",),
     "cosine_with_min_lr": ("num_cycles", "min_lr", "min_lr_rate"),
     "cosine_warmup_with_min_lr": ("num_cycles", "min_lr", "min_lr_rate", "warmup_lr_rate"),
-    "warmup_stable_decay": ("num_stable_steps", "num_decay_steps", "warmup_type", "decay_type", "min_lr_ratio", "num_cycles"),
+    "warmup_stable_decay": (
+        "num_stable_steps",
+        "num_decay_steps",
+        "warmup_type",
+        "decay_type",
+        "min_lr_ratio",
+        "num_cycles",
+    ),
     "reduce_lr_on_plateau": ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps"),
 }
 
@@ -73,7 +80,7 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
                 "lr_scheduler_kwargs is a string but not JSON.",
                 field="lr_scheduler_kwargs",
                 value=kw_raw,
-                fix='write it as a mapping or as JSON: \'{"num_cycles": 0.5}\'.',
+                fix="write it as a mapping or as JSON: '{\"num_cycles\": 0.5}'.",
             ) from None
     kw = dict(F.mapping(kw_raw, "lr_scheduler_kwargs"))
     if name == "greedy":
@@ -90,7 +97,14 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
     context: dict[str, Any] = {"lr_scheduler_type": name}
     optimizer = _optimizer(data, lr)
     if name == "reduce_lr_on_plateau":
-        controller = {"type": "plateau", **{k: kw[k] for k in ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps") if k in kw}}
+        controller = {
+            "type": "plateau",
+            **{
+                k: kw[k]
+                for k in ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps")
+                if k in kw
+            },
+        }
         controller.setdefault("factor", 0.1)
         controller.setdefault("patience", 10)
         findings.append(
@@ -102,7 +116,9 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
                 source="lr_scheduler_type",
             )
         )
-        return ResolvedConfig(Constant(1.0), lr, run, "hf", source, tuple(findings), context, optimizer, dict(data), controller)
+        return ResolvedConfig(
+            Constant(1.0), lr, run, "hf", source, tuple(findings), context, optimizer, dict(data), controller
+        )
     w = _warmup(data, n)
     context["warmup_steps"] = w
     fields: dict[str, Any] = {"name": name, "warmup_steps": w, "training_steps": n}
@@ -121,7 +137,9 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
         fields["min_lr_rate"] = _min_rate(kw, lr)
         context["min_lr"] = fields["min_lr_rate"] * lr
         if kw.get("warmup_lr_rate") is not None:
-            fields["warmup_lr_rate"] = F.number(kw["warmup_lr_rate"], "lr_scheduler_kwargs.warmup_lr_rate", low=0.0, high=1.0)
+            fields["warmup_lr_rate"] = F.number(
+                kw["warmup_lr_rate"], "lr_scheduler_kwargs.warmup_lr_rate", low=0.0, high=1.0
+            )
     if name == "warmup_stable_decay":
         if "num_decay_steps" not in kw:
             raise ConfigError(
@@ -135,10 +153,14 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
         for key in ("warmup_type", "decay_type"):
             if key in kw:
                 fields[key] = F.choice(kw[key], f"lr_scheduler_kwargs.{key}", ("linear", "cosine", "1-sqrt"))
-        fields["min_lr_rate"] = F.number(kw.get("min_lr_ratio", 0.0), "lr_scheduler_kwargs.min_lr_ratio", low=0.0, high=1.0)
+        fields["min_lr_rate"] = F.number(
+            kw.get("min_lr_ratio", 0.0), "lr_scheduler_kwargs.min_lr_ratio", low=0.0, high=1.0
+        )
         context["cooldown_steps"] = fields["num_decay_steps"]
-    if n is None and name not in ("constant", "constant_with_warmup", "inverse_sqrt") and not (
-        name == "warmup_stable_decay" and "num_stable_steps" in fields
+    if (
+        n is None
+        and name not in ("constant", "constant_with_warmup", "inverse_sqrt")
+        and not (name == "warmup_stable_decay" and "num_stable_steps" in fields)
     ):
         raise ConfigError(
             f"lr_scheduler_type {name!r} needs the number of training steps.",
@@ -210,16 +232,29 @@ def _optimizer(data: Mapping[str, Any], lr: float) -> dict[str, Any]:
     if kind == "adamw":
         b1, b2 = data.get("adam_beta1"), data.get("adam_beta2")
         if b1 is not None or b2 is not None:
-            out["betas"] = [F.number(b1 if b1 is not None else 0.9, "adam_beta1", low=0.0, high=1.0),
-                            F.number(b2 if b2 is not None else 0.999, "adam_beta2", low=0.0, high=1.0)]
+            out["betas"] = [
+                F.number(b1 if b1 is not None else 0.9, "adam_beta1", low=0.0, high=1.0),
+                F.number(b2 if b2 is not None else 0.999, "adam_beta2", low=0.0, high=1.0),
+            ]
         if data.get("adam_epsilon") is not None:
             out["eps"] = F.number(data["adam_epsilon"], "adam_epsilon", low=0.0, low_open=True)
     return out
 
 
-def _quirks(name: str, fields: Mapping[str, Any], w: int, n: int | None, run: int | None, lr: float, findings: list[Finding]) -> None:
+def _quirks(
+    name: str, fields: Mapping[str, Any], w: int, n: int | None, run: int | None, lr: float, findings: list[Finding]
+) -> None:
     zero_start = w > 0 and (
-        name in ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant_with_warmup", "inverse_sqrt", "cosine_with_min_lr")
+        name
+        in (
+            "linear",
+            "cosine",
+            "cosine_with_restarts",
+            "polynomial",
+            "constant_with_warmup",
+            "inverse_sqrt",
+            "cosine_with_min_lr",
+        )
         or (name == "warmup_stable_decay" and fields.get("min_lr_rate", 0.0) == 0.0)
     )
     if zero_start:

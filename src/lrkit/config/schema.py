@@ -85,7 +85,17 @@ SCHEDULER_ALIASES = {
 
 #: optimizer types lrkit knows -> their keyword arguments (besides lr and param_groups)
 OPTIMIZER_TYPES: dict[str, tuple[str, ...]] = {
-    "adamw": ("betas", "eps", "weight_decay", "amsgrad", "foreach", "fused", "maximize", "capturable", "differentiable"),
+    "adamw": (
+        "betas",
+        "eps",
+        "weight_decay",
+        "amsgrad",
+        "foreach",
+        "fused",
+        "maximize",
+        "capturable",
+        "differentiable",
+    ),
     "adam": ("betas", "eps", "weight_decay", "amsgrad", "foreach", "fused", "maximize", "capturable", "differentiable"),
     "sgd": ("momentum", "dampening", "weight_decay", "nesterov", "maximize", "foreach", "fused", "differentiable"),
 }
@@ -169,7 +179,12 @@ class OptimizerSpec(_Strict):
             if "betas" in extra:
                 betas = F.sequence(extra["betas"], "betas")
                 if len(betas) != 2:
-                    raise ConfigError(f"needs two values, got {list(betas)!r}.", field="betas", value=betas, fix="write betas: [0.9, 0.999].")
+                    raise ConfigError(
+                        f"needs two values, got {list(betas)!r}.",
+                        field="betas",
+                        value=betas,
+                        fix="write betas: [0.9, 0.999].",
+                    )
                 for i, b in enumerate(betas):
                     F.number(b, f"betas[{i}]", low=0.0, high=1.0, high_open=True)
             if kind == "sgd":

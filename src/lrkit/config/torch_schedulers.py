@@ -71,7 +71,18 @@ _ARGS: dict[str, tuple[str, ...]] = {
         "final_div_factor",
         "three_phase",
     ),
-    "CyclicLR": ("base_lr", "max_lr", "step_size_up", "step_size_down", "mode", "gamma", "scale_mode", "cycle_momentum", "base_momentum", "max_momentum"),
+    "CyclicLR": (
+        "base_lr",
+        "max_lr",
+        "step_size_up",
+        "step_size_down",
+        "mode",
+        "gamma",
+        "scale_mode",
+        "cycle_momentum",
+        "base_momentum",
+        "max_momentum",
+    ),
     "lrkit.Scheduler": ("schedule", "min_lr", "min_lr_ratio", "controller"),
 }
 KNOWN = tuple(_ARGS)
@@ -129,14 +140,26 @@ def translate(name: Any, kwargs: Any, path: str, *, peak: float) -> tuple[Schedu
 
 def _piece(short: str, kw: dict[str, Any], peak: float) -> Schedule:
     if short == "LinearLR":
-        start = F.number(kw.get("start_factor", 1.0 / 3), "start_factor", low=0.0, high=1.0, low_open=True,
-                         fix="torch needs 0 < start_factor <= 1.")
-        end = F.number(kw.get("end_factor", 1.0), "end_factor", low=0.0, high=1.0, fix="torch needs 0 <= end_factor <= 1.")
-        n = F.steps(kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1 (torch divides by it).")
+        start = F.number(
+            kw.get("start_factor", 1.0 / 3),
+            "start_factor",
+            low=0.0,
+            high=1.0,
+            low_open=True,
+            fix="torch needs 0 < start_factor <= 1.",
+        )
+        end = F.number(
+            kw.get("end_factor", 1.0), "end_factor", low=0.0, high=1.0, fix="torch needs 0 <= end_factor <= 1."
+        )
+        n = F.steps(
+            kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1 (torch divides by it)."
+        )
         return Linear(start, end, n)
     if short == "ConstantLR":
         # torch accepts 0 <= factor <= 1 (a factor of 0 divides by zero only if total_iters is reached)
-        factor = F.number(kw.get("factor", 1.0 / 3), "factor", low=0.0, high=1.0, fix="use 0 <= factor <= 1 (torch's range).")
+        factor = F.number(
+            kw.get("factor", 1.0 / 3), "factor", low=0.0, high=1.0, fix="use 0 <= factor <= 1 (torch's range)."
+        )
         n = F.steps(kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1.")
         return PiecewiseConstant((n,), (factor, 1.0)) if factor != 1.0 else Constant(1.0)
     if short == "CosineAnnealingLR":
@@ -147,11 +170,18 @@ def _piece(short: str, kw: dict[str, Any], peak: float) -> Schedule:
     if short == "StepLR":
         if "step_size" not in kw:
             raise ConfigError("StepLR needs step_size.", field="step_size", fix="add step_size: <steps>.")
-        return StepDecay(1.0, F.steps(kw["step_size"], "step_size", minimum=1), F.number(kw.get("gamma", 0.1), "gamma", low=0.0))
+        return StepDecay(
+            1.0, F.steps(kw["step_size"], "step_size", minimum=1), F.number(kw.get("gamma", 0.1), "gamma", low=0.0)
+        )
     if short == "MultiStepLR":
-        ms = [F.steps(m, f"milestones[{i}]", minimum=1) for i, m in enumerate(F.sequence(kw.get("milestones", []), "milestones"))]
+        ms = [
+            F.steps(m, f"milestones[{i}]", minimum=1)
+            for i, m in enumerate(F.sequence(kw.get("milestones", []), "milestones"))
+        ]
         if any(b < a for a, b in zip(ms, ms[1:], strict=False)):
-            raise ConfigError(f"milestones out of order: {ms}.", field="milestones", value=ms, fix=f"sort them: {sorted(ms)}.")
+            raise ConfigError(
+                f"milestones out of order: {ms}.", field="milestones", value=ms, fix=f"sort them: {sorted(ms)}."
+            )
         return MultiStep(1.0, tuple(ms), F.number(kw.get("gamma", 0.1), "gamma", low=0.0))
     if short == "ExponentialLR":
         if "gamma" not in kw:
@@ -162,7 +192,9 @@ def _piece(short: str, kw: dict[str, Any], peak: float) -> Schedule:
         return Polynomial(1.0, 0.0, n, F.number(kw.get("power", 1.0), "power", low=0.0, low_open=True))
     if short == "CosineAnnealingWarmRestarts":
         if "T_0" not in kw:
-            raise ConfigError("CosineAnnealingWarmRestarts needs T_0.", field="T_0", fix="add T_0: <steps of the first cycle>.")
+            raise ConfigError(
+                "CosineAnnealingWarmRestarts needs T_0.", field="T_0", fix="add T_0: <steps of the first cycle>."
+            )
         return CosineRestarts(
             1.0,
             F.steps(kw["T_0"], "T_0", minimum=1),
@@ -176,10 +208,15 @@ def _piece(short: str, kw: dict[str, Any], peak: float) -> Schedule:
         if kw.get("total_steps") is not None:
             total = F.steps(kw["total_steps"], "total_steps", minimum=2)
         elif kw.get("epochs") is not None and kw.get("steps_per_epoch") is not None:
-            total = F.steps(kw["epochs"], "epochs", minimum=1) * F.steps(kw["steps_per_epoch"], "steps_per_epoch", minimum=1)
+            total = F.steps(kw["epochs"], "epochs", minimum=1) * F.steps(
+                kw["steps_per_epoch"], "steps_per_epoch", minimum=1
+            )
         else:
-            raise ConfigError("OneCycleLR needs total_steps (or epochs and steps_per_epoch).", field="total_steps",
-                              fix="add total_steps: <updates>.")
+            raise ConfigError(
+                "OneCycleLR needs total_steps (or epochs and steps_per_epoch).",
+                field="total_steps",
+                fix="add total_steps: <updates>.",
+            )
         return OneCycle(
             max_lr / peak,
             total,
@@ -195,8 +232,14 @@ def _piece(short: str, kw: dict[str, Any], peak: float) -> Schedule:
                 raise ConfigError(f"CyclicLR needs {key}.", field=key, fix=f"add {key}: <LR>.")
         base = F.number(kw["base_lr"], "base_lr", low=0.0)
         top = F.number(kw["max_lr"], "max_lr", low=0.0)
-        return Cyclic(base / peak, top / peak, kw.get("step_size_up", 2000), kw.get("step_size_down"),
-                      kw.get("mode", "triangular"), kw.get("gamma", 1.0))
+        return Cyclic(
+            base / peak,
+            top / peak,
+            kw.get("step_size_up", 2000),
+            kw.get("step_size_down"),
+            kw.get("mode", "triangular"),
+            kw.get("gamma", 1.0),
+        )
     # lrkit.Scheduler
     if "schedule" not in kw:
         raise ConfigError("lrkit.Scheduler needs schedule.", field="schedule", fix="add schedule: {type: ..., ...}.")

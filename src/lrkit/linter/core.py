@@ -43,7 +43,14 @@ __all__ = ["lint"]
 
 
 #: documented context keys (docs/lint.md) that hold a step count, or a floor
-_STEP_KEYS = ("warmup_steps", "lr_warmup_iters", "declared_horizon", "lr_decay_iters", "wsd_decay_steps", "lr_wsd_decay_iters")
+_STEP_KEYS = (
+    "warmup_steps",
+    "lr_warmup_iters",
+    "declared_horizon",
+    "lr_decay_iters",
+    "wsd_decay_steps",
+    "lr_wsd_decay_iters",
+)
 _FLOOR_KEYS = ("min_lr", "min_lr_ratio")
 
 
@@ -68,20 +75,24 @@ def _check_context(context: Any) -> dict[str, Any]:
         v = context.get(key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or not v >= 0 or math.isinf(v)):
             raise ConfigError(
-                f"must be a finite number >= 0, got {v!r}.", field=f"context.{key}", value=v, fix="give the floor as a number."
+                f"must be a finite number >= 0, got {v!r}.",
+                field=f"context.{key}",
+                value=v,
+                fix="give the floor as a number.",
             )
     ms = context.get("milestones")
     if ms is not None:
         if not isinstance(ms, list | tuple):
             raise ConfigError(
-                f"must be a list of steps, got {ms!r}.", field="context.milestones", value=ms, fix="write milestones: [500]."
+                f"must be a list of steps, got {ms!r}.",
+                field="context.milestones",
+                value=ms,
+                fix="write milestones: [500].",
             )
         for i, m in enumerate(ms):
             check_steps(f"context.milestones[{i}]", m)
     pieces = context.get("pieces")
-    if pieces is not None and (
-        not isinstance(pieces, list | tuple) or not all(isinstance(p, Mapping) for p in pieces)
-    ):
+    if pieces is not None and (not isinstance(pieces, list | tuple) or not all(isinstance(p, Mapping) for p in pieces)):
         raise ConfigError(
             f"must be a list of mappings, got {pieces!r}.",
             field="context.pieces",

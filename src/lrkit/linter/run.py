@@ -35,7 +35,10 @@ class Run:
 
     def add(self, rule: str, message: str, fix: str, severity: str | None = None, **evidence: Any) -> None:
         sev = severity or RULES[rule][0]
-        ev = {k: ([plain_number(x) for x in v] if isinstance(v, list | tuple) else plain_number(v)) for k, v in evidence.items()}
+        ev = {
+            k: ([plain_number(x) for x in v] if isinstance(v, list | tuple) else plain_number(v))
+            for k, v in evidence.items()
+        }
         finding = Finding(rule=rule, severity=sev, message=message, fix=fix, evidence=ev)  # type: ignore[arg-type]
         self.findings.append(finding)
 
