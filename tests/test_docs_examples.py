@@ -51,22 +51,7 @@ EXAMPLE_FILE = re.compile(r"^\s*<!--\s*example:\s*([\w./-]+\.py)\s*-->\s*$")
 
 #: (page, first line of the block's text) -> why it is known to fail; the lead removes entries
 #: as pages are fixed (strict xfail: a fixed block fails here until its entry goes)
-KNOWN_BROKEN: dict[tuple[str, str], str] = {
-    ("docs/configs/index.md", "import lrkit"): "reads recipe.yaml, which neither the page nor the repository has",
-    ("docs/scheduler.md", "import torch, lrkit"): "uses `body` (and `head`) it does not define",
-    ("docs/scheduler.md", "opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(3e-4))"): (
-        "runs after the first block, which fails; uses `model`"
-    ),
-    ("docs/scheduler.md", 'torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, path)'): (
-        "runs after the first block, which fails; uses `path`"
-    ),
-    ("docs/scheduler.md", "trainer = Trainer(model=model, args=args, train_dataset=ds, optimizers=(opt, sched))"): (
-        "uses your Trainer's model, args and data (a fragment)"
-    ),
-    ("docs/scheduler.md", "def configure_optimizers(self):"): (
-        "runs after blocks that fail; a method of your LightningModule"
-    ),
-}
+KNOWN_BROKEN: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)
