@@ -44,12 +44,12 @@ def load_timm_cosine():
         from timm.scheduler.cosine_lr import CosineLRScheduler
 
         return CosineLRScheduler
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     spec = importlib.util.find_spec("timm")
     if spec is None or not spec.submodule_search_locations:
         return None
-    root = list(spec.submodule_search_locations)[0]
+    root = next(iter(spec.submodule_search_locations))
     for k in [k for k in sys.modules if k == "timm" or k.startswith("timm.")]:
         del sys.modules[k]
     pkg, sub = types.ModuleType("timm"), types.ModuleType("timm.scheduler")
@@ -105,7 +105,7 @@ def contenders(groups: int) -> dict[str, callable]:
 
     try:
         from transformers import get_cosine_schedule_with_warmup
-    except Exception:  # noqa: BLE001
+    except Exception:
         get_cosine_schedule_with_warmup = None
     if get_cosine_schedule_with_warmup is not None:
         opt = make_optimizer(groups)

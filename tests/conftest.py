@@ -31,12 +31,12 @@ def _load_timm_scheduler_modules() -> types.SimpleNamespace:
         import timm.scheduler  # noqa: F401
 
         return types.SimpleNamespace(**{n: importlib.import_module(f"timm.scheduler.{n}") for n in names})
-    except Exception:  # noqa: BLE001 -- any import failure of timm's top level, see above
+    except Exception:  # any import failure of timm's top level, see above
         pass
     spec = importlib.util.find_spec("timm")
     if spec is None or not spec.submodule_search_locations:
         pytest.fail("timm is not installed: the dev set-up (requirements-dev.txt, `make test`) provides it")
-    root = list(spec.submodule_search_locations)[0]
+    root = next(iter(spec.submodule_search_locations))
     saved = {k: v for k, v in sys.modules.items() if k == "timm" or k.startswith("timm.")}
     for k in saved:
         del sys.modules[k]

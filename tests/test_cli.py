@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 import lrkit
 from lrkit.cli import app
-from lrkit.commands.schedule import SPARK_WIDTH, sparkline
+from lrkit.linter.summary import SPARK_WIDTH, sparkline
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "src" / "lrkit" / "examples"

@@ -89,7 +89,7 @@ def test_build_errors():
     assert err.value.field == "optimizer.param_groups[0].match" and "names look like" in str(err.value)
     with pytest.raises(ConfigError, match="no argument 'alpah'"):
         build(Tiny(), cfg({"type": "torch.optim.RMSprop", "lr": 0.01, "alpah": 0.9}))
-    with pytest.raises(ConfigError, match="not a torch.optim.Optimizer"):
+    with pytest.raises(ConfigError, match=r"not a torch\.optim\.Optimizer"):
         build(Tiny(), cfg({"type": "torch.nn.Linear", "lr": 0.01}))
     with pytest.raises(ConfigError):
         build("not a model", cfg({"type": "adamw", "lr": 1e-3}))
@@ -103,7 +103,7 @@ def test_framework_configs_build(tmp_path):
         "nemo_cosine_constant_steps.yaml",
         "nemo_rl_megatron_wsd.yaml",
     ):
-        opt, sched = build(Tiny(), f"src/lrkit/examples/{name}")
+        opt, _ = build(Tiny(), f"src/lrkit/examples/{name}")
         r = load_config(f"src/lrkit/examples/{name}")
         assert opt.param_groups[0]["lr"] == pytest.approx(r.lr_schedule(0), abs=1e-30)
 

@@ -101,7 +101,7 @@ def test_names_and_aliases():
     for name in ("axolotl", "llamafactory", "llamafactory_v1"):
         assert name in FORMATS and check_format(name) == name
     assert check_format("llama-factory") == "llamafactory" and check_format("LF_V1") == "llamafactory_v1"
-    with pytest.raises(ConfigError, match="Did you mean .axolotl."):
+    with pytest.raises(ConfigError, match=r"Did you mean .axolotl."):
         check_format("axolotol")
 
 

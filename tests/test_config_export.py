@@ -152,7 +152,7 @@ def test_refusals_name_what_cannot_be_expressed(sched, fmt, words):
 
 
 def test_unknown_format():
-    with pytest.raises(ConfigError, match="did you mean|Did you mean"):
+    with pytest.raises(ConfigError, match=r"did you mean|Did you mean"):
         to_config(Constant(1.0), "nemorl_")
 
 

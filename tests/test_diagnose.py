@@ -264,7 +264,6 @@ def test_power_law_curves_with_heavy_tailed_noise_are_healthy(seed):
 
 def _train_digits(lr: float, steps: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import torch
-
     from sklearn.datasets import load_digits
 
     torch.set_num_threads(1)
@@ -403,7 +402,9 @@ def test_cli_diverging_with_schedule_config_and_plot(tmp_path):
     y[1_240:] *= np.exp((steps[1_240:] - 1_240) / 25.0)
     y[1_900:] = np.nan
     log = tmp_path / "metrics.jsonl"
-    log.write_text("".join(json.dumps({"iteration": int(s), "train_loss": float(v)}) + "\n" for s, v in zip(steps, y)))
+    log.write_text(
+        "".join(json.dumps({"iteration": int(s), "train_loss": float(v)}) + "\n" for s, v in zip(steps, y, strict=True))
+    )
     png = tmp_path / "diag.png"
     res = CliRunner().invoke(_app(), ["diagnose", str(log), "--schedule", str(cfg), "--plot", str(png)])
     assert res.exit_code == 1, res.output
@@ -457,7 +458,7 @@ def test_cli_reads_tensorboard(tmp_path):
     rng = np.random.default_rng(18)
     y = _healthy(rng)
     w = SummaryWriter(str(tmp_path / "tb"))
-    for s, v in zip(T, y):
+    for s, v in zip(T, y, strict=True):
         w.add_scalar("train/loss", float(v), int(s))
         w.add_scalar("train/learning_rate", 1e-3, int(s))
     w.close()

@@ -70,7 +70,7 @@ def test_guide_api_log_lr_and_plot_to_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(plt, "show", lambda *a, **k: pytest.fail("plt.show() must never be called"))
     monkeypatch.chdir(tmp_path)
-    model, opt = _two_group_adamw()
+    _, opt = _two_group_adamw()
     sched = lrkit.Scheduler(opt, lrkit.schedules.warmup_cosine(10, 2))
     mon = LRMonitor()
     for step in range(10):
@@ -306,3 +306,18 @@ def test_monitor_diagnose_uses_recorded_lrs():
         mon.log(opt, k, loss=float((2 * np.exp(-k / 50) + 0.5) * np.exp(rng.normal(0, 0.03))))
     d = mon.diagnose()
     assert d.verdict == "healthy" and d.summary["lr_known"]
+
+
+def test_monitor_diagnose_reads_the_eval_loss_it_recorded():
+    import math
+
+    import torch
+
+    from lrkit.monitor import LRMonitor
+
+    opt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    mon = LRMonitor()
+    for k in range(200):
+        mon.log(opt, k, loss=2.0 * math.exp(-k / 40) + 0.05, eval_loss=1.0 + 0.3 * ((k - 80) / 60) ** 2)
+    d = mon.diagnose()
+    assert d.verdict == "overfitting", str(d)

@@ -114,7 +114,7 @@ def bad_input(where: str | None = None, *, writing: bool = False) -> Iterator[No
         yield
     except typer.Exit:
         raise
-    except Exception as err:  # noqa: BLE001 - filtered by _describe
+    except Exception as err:  # filtered by _describe
         line = _describe(err, writing=writing)
         if line is None:
             raise

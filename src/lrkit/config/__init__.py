@@ -144,7 +144,6 @@ def read_data(
         )
     if fmt is None:
         from lrkit.config.megatron_args import looks_like_dashed_megatron
-
         from lrkit.config.nemo import looks_like_nemo2
 
         if looks_like_dashed_megatron(data):

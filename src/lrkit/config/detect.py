@@ -234,9 +234,9 @@ def detect_format(data: Any, *, source: str = "<dict>") -> str:
             isinstance(root, Mapping)
             and isinstance(F.dig(root, "optim.sched"), Mapping | type(None))
             and isinstance(root.get("optim"), Mapping)
+            and ("sched" in root["optim"] or "name" in root["optim"])
         ):
-            if "sched" in root["optim"] or "name" in root["optim"]:
-                return "nemo"
+            return "nemo"
     if any(k in data for k in _MEGATRON_KEYS) or any(
         isinstance(data.get(s), Mapping) and "lr_decay_style" in data[s] for s in ("scheduler", "optimizer")
     ):

@@ -91,7 +91,7 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
             fix="use a curve (cosine, linear, ...) or lrkit's controller: {type: adaptive}.",
         )
     F.check_keys(kw, HF_KWARGS[name], "lr_scheduler_kwargs", what=f"lr_scheduler_type {name!r}")
-    n, n_from = _run_length(data, total_steps)
+    n, _ = _run_length(data, total_steps)
     run = total_steps if total_steps is not None else n
     findings: list[Finding] = []
     context: dict[str, Any] = {"lr_scheduler_type": name}

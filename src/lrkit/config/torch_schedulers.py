@@ -23,6 +23,7 @@ lrkit.Scheduler(schedule, min_lr...)    its schedule, floored
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -178,7 +179,7 @@ def _piece(short: str, kw: dict[str, Any], peak: float) -> Schedule:
             F.steps(m, f"milestones[{i}]", minimum=1)
             for i, m in enumerate(F.sequence(kw.get("milestones", []), "milestones"))
         ]
-        if any(b < a for a, b in zip(ms, ms[1:], strict=False)):
+        if any(b < a for a, b in itertools.pairwise(ms)):
             raise ConfigError(
                 f"milestones out of order: {ms}.", field="milestones", value=ms, fix=f"sort them: {sorted(ms)}."
             )

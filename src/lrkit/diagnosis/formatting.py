@@ -32,6 +32,6 @@ def nice(x: float) -> float:
 
 def nice_steps(x: float) -> int:
     if x <= 100:
-        return int(math.ceil(x))
+        return math.ceil(x)
     mag = 10 ** (len(str(int(x))) - 2)
     return int(math.ceil(x / mag) * mag)

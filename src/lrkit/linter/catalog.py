@@ -5,7 +5,6 @@ Each rule is documented with an example in ``docs/lint.md``.
 
 from __future__ import annotations
 
-
 __all__ = ["RULES", "READER_RULES", "LONG_RUN_STEPS", "SEVERITY_ORDER"]
 
 #: rule id -> (default severity, what it finds). Some rules raise or lower their severity with

@@ -181,7 +181,7 @@ def lint(
             )
             rule_milestones_structural_only(run)
             return _merge(run.findings, reader)
-        run.total = int(math.ceil(run.horizon))
+        run.total = math.ceil(run.horizon)
         run.add(
             "total-steps-unknown",
             f"the run length is not given; assuming the run ends where the schedule does (step {run.total}).",
@@ -190,9 +190,9 @@ def lint(
         )
 
     n = run.total
-    ends = [int(math.ceil(run.horizon))] if run.horizon is not None else []
+    ends = [math.ceil(run.horizon)] if run.horizon is not None else []
     length = 2 * max(n, *(ends or [0]))
-    run.curve = evaluate_curve(schedule, total=n, scale=scale, length=length, extra=ends + [n])
+    run.curve = evaluate_curve(schedule, total=n, scale=scale, length=length, extra=[*ends, n])
     run_values = run.curve.run_values()
     run.peak = float(run_values.max()) if run_values.size else 0.0
     if rule_zero(run):

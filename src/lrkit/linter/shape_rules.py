@@ -104,7 +104,7 @@ def rule_warmup(run: Run) -> None:
 def _floor_value(run: Run) -> float | None:
     if run.horizon is None:
         return None
-    return run.scale * float(run.schedule(int(math.ceil(run.horizon))))
+    return run.scale * float(run.schedule(math.ceil(run.horizon)))
 
 
 def rule_horizon(run: Run) -> None:
@@ -140,7 +140,7 @@ def rule_horizon(run: Run) -> None:
     last = last_piece(run.schedule)
     if isinstance(last, Constant | MultiStep | PiecewiseConstant | StepDecay):
         return  # a final plateau is how these families are written, not a horizon mistake
-    tail = n - int(math.ceil(e))
+    tail = n - math.ceil(e)
     share = tail / n
     if tail <= 0 or share <= 0.02:
         return

@@ -32,7 +32,7 @@ def walk(schedule: Schedule, start: int = 0) -> Iterable[tuple[Schedule, int]]:
     elif isinstance(schedule, Warmup):
         yield from walk(schedule.schedule, start + schedule.warmup_steps)
     elif isinstance(schedule, Sequence):
-        for piece, s in zip(schedule.pieces, (0,) + schedule.boundaries, strict=True):
+        for piece, s in zip(schedule.pieces, (0, *schedule.boundaries), strict=True):
             yield from walk(piece, start + s)
 
 
@@ -79,7 +79,7 @@ def warmup_steps_of(schedule: Schedule, context: Mapping[str, Any] | None = None
     if node.type_name in ("hf_lambda", "nemo"):
         return int(node.warmup_steps)  # type: ignore[attr-defined]
     if node.type_name == "megatron":
-        return int(math.ceil(node.warmup_steps / node.increment))  # type: ignore[attr-defined]
+        return math.ceil(node.warmup_steps / node.increment)  # type: ignore[attr-defined]
     if isinstance(node, Sequence) and node.boundaries:
         first = unwrap(node.pieces[0])
         if isinstance(first, Linear) and first.start < first.end:

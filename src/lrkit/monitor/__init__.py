@@ -11,7 +11,7 @@ Importing this package does not import torch or matplotlib.
 """
 
 from lrkit.monitor.readers import RunLog, read_log
-from lrkit.monitor.recorder import LRMonitor, group_names, grad_norm, optimizer_record
+from lrkit.monitor.recorder import LRMonitor, grad_norm, group_names, optimizer_record
 from lrkit.monitor.sinks import (
     CSVSink,
     JSONLSink,

@@ -99,7 +99,8 @@ class _FileSink:
 
     def _open(self) -> io.TextIOWrapper:
         if self._fh is None:
-            self._fh = open(self.path, "a", encoding="utf-8", newline="")
+            # the sink keeps its file open across writes; close() closes it
+            self._fh = open(self.path, "a", encoding="utf-8", newline="")  # noqa: SIM115
         return self._fh
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from lrkit.errors import ConfigError, did_you_mean
@@ -76,7 +76,7 @@ def describe_tasks() -> dict[str, str]:
     return {name: _BUILTIN[name][2] for name in task_names()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_task(name: str) -> Task:
     """The embedded task called ``name``; a :class:`ConfigError` with a suggestion if none."""
     if not isinstance(name, str) or name not in _BUILTIN:
@@ -147,7 +147,7 @@ def _check_task(task: Any, where: str) -> Task:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def resolve_task(ref: str) -> Task:
     """A task from a reference: an embedded name, or ``module:function`` for a user task.
 
