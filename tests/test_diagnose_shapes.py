@@ -106,6 +106,26 @@ def test_an_eval_loss_flat_within_noise_is_not_overfitting():
     assert d.verdict != "overfitting", str(d)
 
 
+def test_an_accelerating_eval_rise_logged_every_step_is_overfitting():
+    # eval logged at every update (an LRMonitor record per step), rising ever faster from step 80
+    k = np.arange(200)
+    train = 2.0 * np.exp(-k / 40) + 0.05
+    ev = 1.0 + 0.3 * ((k - 80) / 60) ** 2
+    d = diagnose(k, train, None, eval_steps=k, eval_losses=ev)
+    assert d.verdict == "overfitting", str(d)
+    assert d.of("overfitting")[0].evidence["best_step"] == 80
+
+
+def test_one_late_eval_jump_is_not_overfitting():
+    k = np.arange(0, 1000, 50)
+    train = 2.0 * np.exp(-k / 300) + 0.05
+    ev = np.full(k.size, 1.0)
+    ev[:4] = [1.6, 1.3, 1.1, 1.02]
+    ev[-1] = 1.3
+    d = diagnose(k, train, None, eval_steps=k, eval_losses=ev)
+    assert d.verdict != "overfitting", str(d)
+
+
 # -- spikes against the log's resolution and the run's outcome ----------------------------------------
 
 

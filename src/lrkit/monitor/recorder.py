@@ -284,11 +284,12 @@ class LRMonitor:
         return plot_loss_vs_lr(self.run_log(), self._plot_path(path, "loss_vs_lr.png"))
 
     def diagnose(self, schedule: Any = None) -> Diagnosis:
-        """:func:`lrkit.diagnose` on the recorded losses and LRs."""
-        from lrkit.diagnosis import diagnose
+        """:func:`lrkit.diagnosis.diagnose_log` on the records: the training loss, the LR and,
+        when logged (``eval_loss=...``, ``val_loss=...``), the eval loss, so the overfitting and
+        schedule findings of ``lrkit diagnose`` apply here too."""
+        from lrkit.diagnosis import diagnose_log
 
-        log = self.run_log()
-        return diagnose(log.steps, log.losses, log.lrs, schedule=schedule)
+        return diagnose_log(self.run_log(), schedule=schedule)
 
     # -- lifetime ---------------------------------------------------------------------------
     def close(self) -> None:
