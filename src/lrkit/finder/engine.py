@@ -243,18 +243,25 @@ class _Watch:
             return _NAN, offset + int(bad[0])
         self.ema.update(block)
         self.seen.extend(float(v) for v in block)
-        noise = self._noise()  # once per block; the median ignores the few jumps at divergence
         if self.l0 is None and len(self.seen) >= self.head:
             self.l0 = float(np.mean(self.seen[: self.head]))
-        for i in range(len(block)):
-            k = offset + i
-            if k + 1 < self.width:
-                continue
-            level = float(np.median(self.seen[k + 1 - self.width : k + 1]))
+        first = max(offset, self.width - 1)  # the first update of the block with a full window
+        if first >= offset + len(block):
+            return _OK, offset + len(block)
+        # trailing medians of the block's updates at once
+        y = np.asarray(self.seen[first + 1 - self.width :])
+        levels = np.median(np.lib.stride_tricks.sliding_window_view(y, self.width), axis=1)
+        noise: float | None = None  # computed once per block, and only when a level is high
+        for k in range(first, offset + len(block)):
+            level = float(levels[k - first])
             self.best = min(self.best, level)
             if self.l0 is None or k < self.min_steps:
                 continue
-            scale = max(self.l0 - self.best, 0.1 * abs(self.best), 4.0 * noise, 1e-12)
+            scale = max(self.l0 - self.best, 0.1 * abs(self.best), 1e-12)
+            if level > self.best + self.diverge * scale and noise is None:
+                noise = self._noise()  # the noise only raises the bar: needed only above the rest of it
+            if noise is not None:
+                scale = max(scale, 4.0 * noise)
             self.above = self.above + 1 if level > self.best + self.diverge * scale else 0
             if self.above >= self.patience:
                 return _DIVERGED, k + 1
