@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 import lrkit
 from lrkit.cli import app
-from lrkit.linter.summary import SPARK_WIDTH, sparkline
+from lrkit.linter.summary import SPARK_WIDTH, sparkline, summarize_config
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "src" / "lrkit" / "examples"
@@ -132,6 +132,17 @@ def test_show_total_steps_flag_and_findings(runner, cfgs):
     assert f["severity"] == "error" and f["evidence"]["steps"] == [4999, 20000]
     text = invoke(runner, "show", cfgs["long"], "-n", "5000").output
     assert "error   decay-horizon-too-long" in text and "fix: " in text
+
+
+def test_show_json_is_the_python_summary(runner, cfgs):
+    data = json.loads(invoke(runner, "show", cfgs["wsd"], "--json").output)
+    del data["findings"]
+    assert summarize_config(lrkit.load_config(cfgs["wsd"]), 10_000) == data
+    # the name the CLI module exported before the summary moved still works (every=None: no extra rows)
+    from lrkit.commands.schedule import summarize
+
+    old = summarize(lrkit.load_config(cfgs["wsd"]), 10_000)
+    assert [r["step"] for r in old["key_steps"]] == [0, 100, 9700, 9999]
 
 
 def test_show_every_zero_lists_only_key_steps(runner, cfgs):

@@ -32,13 +32,8 @@ from lrkit.commands.common import (
 from lrkit.findings import Finding
 from lrkit.plot import IMAGE_SUFFIXES
 
-__all__ = ["register", "summarize", "key_steps", "sparkline", "SPARK_WIDTH"]
+__all__ = ["register", "summarize"]
 
-#: columns of the terminal sparkline (fixed, so output does not depend on the terminal)
-SPARK_WIDTH = 60
-_SPARKS = "▁▂▃▄▅▆▇█"
-#: `show` lists the phase boundaries when there are at most this many (else only counts them)
-_MAX_BOUNDARY_ROWS = 40
 #: points per curve in a plot (plus every phase boundary and its neighbours)
 _PLOT_POINTS = 4000
 #: a curve with more phase boundaries than this gets none marked
@@ -48,9 +43,7 @@ _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 TotalSteps = Annotated[
     int | None,
-    typer.Option(
-        "--total-steps", "-n", min=1, help="Run length in optimizer updates (overrides the config's own)."
-    ),
+    typer.Option("--total-steps", "-n", min=1, help="Run length in optimizer updates (overrides the config's own)."),
 ]
 Format = Annotated[
     str | None,
@@ -83,7 +76,7 @@ def _run_length(cfg: Any, total_steps: int | None, source: str) -> int:
     if n is None:
         horizon = cfg.schedule.horizon
         if horizon is not None and horizon >= 1:
-            return int(math.ceil(horizon))
+            return math.ceil(horizon)
         raise BadInput(
             f"{source}: the config does not say how long the run is and its schedule never ends. "
             "Fix: pass the run length with --total-steps N."
@@ -100,7 +93,8 @@ def _read(source: str | Sequence[str], total_steps: int | None, fmt: str | None,
     from lrkit import config as config_mod
 
     if not isinstance(source, str):
-        return config_mod.load_config(list(source), total_steps=total_steps, overrides=list(sets or ()))
+        # load_config takes a Megatron argument list (its docstring says so; its annotation does not yet)
+        return config_mod.load_config(list(source), total_steps=total_steps, overrides=list(sets or ()))  # type: ignore[arg-type]
     if not sets:
         return read_config(source, total_steps=total_steps, format=fmt)
     if source == "-":
@@ -109,7 +103,9 @@ def _read(source: str | Sequence[str], total_steps: int | None, fmt: str | None,
         text = sys.stdin.read()
         if not text.strip():
             raise BadInput("standard input is empty. Fix: pipe a config in, e.g. cat run.yaml | lrkit show -")
-        return config_mod.load_config_text(text, total_steps=total_steps, format=fmt, name="<stdin>", overrides=list(sets))
+        return config_mod.load_config_text(
+            text, total_steps=total_steps, format=fmt, name="<stdin>", overrides=list(sets)
+        )
     path = Path(source)
     if not path.exists():
         raise FileNotFoundError(2, "No such file or directory", source)
@@ -134,7 +130,8 @@ def _sources(tokens: Sequence[str], *, single: bool) -> list[str | list[str]]:
     if single and len(tokens) != 1:
         error_line(
             f"expected one config file, got {len(tokens)} ({' '.join(tokens[:3])}{' ...' if len(tokens) > 3 else ''}). "
-            "Fix: give one file (lrkit check takes several), or Megatron arguments after --: lrkit show -- --lr 3e-4 ..."
+            "Fix: give one file (lrkit check takes several), or Megatron arguments after --: "
+            "lrkit show -- --lr 3e-4 ..."
         )
         raise typer.Exit(EXIT_BAD_INPUT)
     return list(tokens)
@@ -163,120 +160,21 @@ def _lint(cfg: Any, n: int, ignore: Sequence[str] | None) -> list[Finding]:
     return [f for f in lint(cfg, total_steps=n) if f.rule not in drop]
 
 
-def key_steps(
-    schedule: Any, total: int, warmup: int, every: int | None
-) -> tuple[list[tuple[int, list[str]]], int]:
-    """Steps `show` lists, each with its notes; and the number of boundaries left out."""
-    notes: dict[int, list[str]] = {}
-
-    def note(step: int, text: str) -> None:
-        if 0 <= step < total:
-            notes.setdefault(step, [])
-            if text not in notes[step]:
-                notes[step].append(text)
-
-    note(0, "first update")
-    if 0 < warmup < total:
-        note(warmup, "warm-up ended")
-    bounds = [b for b in schedule.phase_starts(total - 1) if 0 < b < total]
-    listed = bounds if len(bounds) <= _MAX_BOUNDARY_ROWS else []  # dense boundaries (step decay) drown the table
-    for b in listed:
-        note(b, "phase boundary")
-    if every:
-        for s in range(every, total, every):
-            notes.setdefault(s, [])
-    note(total - 1, "last update")
-    return sorted(notes.items()), len(bounds) - len(listed)
-
-
-def _auto_every(total: int) -> int:
-    """A round step about a tenth of the run (1, 2 or 5 times a power of ten)."""
-    raw = max(total / 10, 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 5, 10):
-        if m * mag >= raw:
-            return int(m * mag)
-    return int(10 * mag)  # pragma: no cover
-
-
-def sparkline(steps: np.ndarray, values: np.ndarray, total: int, top: float, width: int = SPARK_WIDTH) -> str:
-    """``width`` block characters, each the mean LR of an equal share of the run, scaled to
-    ``top`` (the peak)."""
-    width = max(1, min(width, total))
-    edges = np.linspace(0, total, width + 1)
-    idx = np.clip(np.searchsorted(edges, steps, side="right") - 1, 0, width - 1)
-    sums = np.bincount(idx, weights=values, minlength=width)
-    counts = np.bincount(idx, minlength=width)
-    means = np.divide(sums, counts, out=np.zeros(width), where=counts > 0)
-    if top <= 0:
-        return _SPARKS[0] * width
-    levels = np.clip(np.round(means / top * (len(_SPARKS) - 1)), 0, len(_SPARKS) - 1).astype(int)
-    return "".join(_SPARKS[i] for i in levels)
-
-
-def _declared(cfg: Any) -> float | None:
-    value = (cfg.context or {}).get("declared_horizon")
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
 def summarize(cfg: Any, total: int, *, every: int | None = None) -> dict[str, Any]:
-    """Key steps, summary figures and sparkline of a resolved config over a run of ``total``."""
-    from lrkit.linter import evaluate_curve, warmup_steps_of
+    """Kept for callers of the old name: :func:`lrkit.linter.summary.summarize_config`, except that
+    ``every=None`` here lists no extra steps (as it always did)."""
+    from lrkit.linter.summary import summarize_config
 
-    schedule, scale = cfg.schedule, float(cfg.peak_lr)
-    bounds_all = schedule.phase_starts(total - 1)
-    curve = evaluate_curve(schedule, total=total, scale=scale, extra=bounds_all[:10_000] if len(bounds_all) else ())
-    v, s, w = curve.values, curve.steps, curve.weights
-    peak = float(v.max())
-    peak_step = int(s[int(np.argmax(v))])
-    low_i = int(np.argmin(v))
-    warm = warmup_steps_of(schedule, cfg.context)
-    if warm is None:
-        from lrkit.linter.curve import warmup_from_curve
+    return summarize_config(cfg, total, every=0 if every is None else every)
 
-        warm = warmup_from_curve(v if curve.full else np.array([]), peak)
-    rows, hidden = key_steps(schedule, total, warm, every)
-    row_steps = np.asarray([r for r, _ in rows], dtype=np.int64)
-    pos = np.searchsorted(s, row_steps)
-    exact = (pos < s.size) & (s[np.minimum(pos, s.size - 1)] == row_steps)
-    row_values = np.where(
-        exact, v[np.minimum(pos, s.size - 1)], scale * np.asarray(schedule(row_steps), dtype=np.float64)
-    )
-    area = float(np.sum(v * w))
-    horizon = schedule.horizon
-    return {
-        "source": cfg.source,
-        "format": cfg.format,
-        "total_steps": total,
-        "peak_lr": scale,
-        "key_steps": [
-            {
-                "step": int(step),
-                "lr": float(lr),
-                "fraction_of_peak": float(lr / peak) if peak > 0 else 0.0,
-                "notes": nts,
-            }
-            for (step, nts), lr in zip(rows, row_values, strict=True)
-        ],
-        "boundaries_not_listed": hidden,
-        "summary": {
-            "peak": peak,
-            "peak_step": peak_step,
-            "final": float(v[-1]) if int(s[-1]) == total - 1 else scale * float(schedule(total - 1)),
-            "minimum": float(v[low_i]),
-            "minimum_step": int(s[low_i]),
-            "warmup_steps": int(warm),
-            "warmup_fraction": warm / total,
-            "share_at_90pct_of_peak": float(np.sum(w[v >= 0.9 * peak]) / total) if peak > 0 else 0.0,
-            "area": area,
-            "mean_lr": area / total,
-            "horizon": None if horizon is None else float(horizon),
-            "declared_horizon": _declared(cfg),
-        },
-        "sparkline": sparkline(s, v, total, peak),
-    }
+
+def __getattr__(name: str) -> Any:
+    # the summary's helpers moved to lrkit.linter.summary; loaded on use so the CLI starts without the linter
+    if name in ("key_steps", "sparkline", "SPARK_WIDTH"):
+        from lrkit.linter import summary
+
+        return getattr(summary, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,6 +216,8 @@ def _counts(findings: Sequence[Finding]) -> str:
 
 
 def _print_show(report: dict[str, Any], findings: Sequence[Finding]) -> None:
+    from lrkit.linter.summary import SPARK_WIDTH
+
     out = out_console()
     sm = report["summary"]
     out.print(Text(f"{report['source']}", style="bold"))
@@ -356,8 +256,8 @@ def _print_show(report: dict[str, Any], findings: Sequence[Finding]) -> None:
     out.print()
     out.print(Text(f"findings: {_counts(findings)}", style="bold"))
     for f in findings:
-        for line in _finding_text(f):
-            out.print(line)
+        for text in _finding_text(f):
+            out.print(text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -404,7 +304,9 @@ def show(
     cfg, n = _load(source, total_steps, fmt, sets)
     config_name = source if isinstance(source, str) else "<args>"
     with bad_input(config_name):
-        report = summarize(cfg, n, every=_auto_every(n) if every is None else every)
+        from lrkit.linter.summary import summarize_config
+
+        report = summarize_config(cfg, n, every=every)
         findings = _lint(cfg, n, ignore)
     if as_json:
         report["findings"] = [f.to_dict() for f in findings]
@@ -536,7 +438,6 @@ def _differs_after_run(cfg: Any, data: Any, fmt: str, n: int | None) -> tuple[in
     """``(n, step, source LR, converted LR)`` at the first step after the run where the converted
     config's curve leaves the source's (checked to twice the run), or ``None`` when they agree."""
     from lrkit import config as config_mod
-
     from lrkit.errors import ConfigError
 
     if n is None:
@@ -592,7 +493,7 @@ def plot(
     from lrkit.linter import evaluate_curve
     from lrkit.plot import save_figure, schedule_figure
 
-    series = []
+    series: list[tuple[str, Any, Any, list[int]]] = []  # steps and LRs as numpy arrays
     items = _sources(configs, single=False)
     names = ["<args>" if not isinstance(c, str) else "<stdin>" if c == "-" else Path(c).name for c in items]
     for source, name in zip(items, names, strict=True):
