@@ -160,7 +160,8 @@ def main() -> int:
         sp = result["speedup"]
         print(
             f"speed-up with {cores} workers: {sp:.2f}x (parallel efficiency {sp / cores:.0%}); this machine gives "
-            f"{machine:.2f}x to {cores} bare loops run at once right now, so the runner reaches {sp / machine:.0%} of it"
+            f"{machine:.2f}x to {cores} bare loops run at once right now, so the runner reaches {sp / machine:.0%} "
+            f"of it"
         )
     else:
         print("one core only: no parallel speed-up to measure")

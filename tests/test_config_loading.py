@@ -49,7 +49,8 @@ def test_defaults_inheritance_and_interpolation(tmp_path):
         "policy:\n  optimizer:\n    name: torch.optim.AdamW\n    kwargs:\n      lr: 1.0e-6\n"
         "  scheduler:\n"
         "    - name: torch.optim.lr_scheduler.LinearLR\n      kwargs: {start_factor: 0.1, total_iters: 40}\n"
-        "    - name: torch.optim.lr_scheduler.CosineAnnealingLR\n      kwargs:\n        T_max: ${mul:${grpo.max_num_steps},0.9}\n"
+        "    - name: torch.optim.lr_scheduler.CosineAnnealingLR\n      kwargs:\n"
+        "        T_max: ${mul:${grpo.max_num_steps},0.9}\n"
         "    - milestones:\n        - ${grpo.warmup}\n"
     )
     (tmp_path / "sub").mkdir()

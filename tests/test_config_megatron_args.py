@@ -163,7 +163,8 @@ def test_conditional_assignment_that_changes_the_curve_is_asked_for(tmp_path):
 def test_two_launches_must_agree(tmp_path):
     p = tmp_path / "t.sh"
     p.write_text(
-        "#!/bin/bash\npython pretrain_gpt.py --lr 1e-3 --train-iters 10\npython pretrain_gpt.py --lr 2e-3 --train-iters 10\n"
+        "#!/bin/bash\npython pretrain_gpt.py --lr 1e-3 --train-iters 10\n"
+        "python pretrain_gpt.py --lr 2e-3 --train-iters 10\n"
     )
     with pytest.raises(ConfigError, match="2 times"):
         load_config(p)

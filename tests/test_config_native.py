@@ -25,7 +25,8 @@ def test_guide_yaml_reads_as_the_guide_means_it(tmp_path):
     # the guide writes 1e-4 without a dot; YAML 1.1 would read a string, lrkit reads a float (as OmegaConf)
     path.write_text(
         'training:\n  optimizer:\n    type: "adamw"\n    lr: 1e-4\n    weight_decay: 0.01\n'
-        '  scheduler:\n    type: "cosine_annealing"\n    warmup_steps: 1000\n    total_steps: 100000\n    min_lr: 1e-6\n'
+        '  scheduler:\n    type: "cosine_annealing"\n    warmup_steps: 1000\n    total_steps: 100000\n'
+        "    min_lr: 1e-6\n"
     )
     r = load_config(path)
     assert r.format == "lrkit" and r.peak_lr == 1e-4 and r.total_steps == 100_000
@@ -248,7 +249,10 @@ def test_bare_algebra_dict_is_a_schedule():
 
 
 def test_lrkit_keys_beside_training_are_refused_not_dropped():
-    text = "total_steps: 5000\ntraining:\n  optimizer: {type: adamw, lr: 1.0e-4}\n  scheduler: {type: cosine_annealing, warmup_steps: 100}\n"
+    text = (
+        "total_steps: 5000\ntraining:\n  optimizer: {type: adamw, lr: 1.0e-4}\n"
+        "  scheduler: {type: cosine_annealing, warmup_steps: 100}\n"
+    )
     with pytest.raises(ConfigError) as info:
         load_config_text(text)
     assert info.value.field == "total_steps"
@@ -256,7 +260,10 @@ def test_lrkit_keys_beside_training_are_refused_not_dropped():
 
 
 def test_other_top_level_sections_are_left_to_the_training_program():
-    text = "model: {hidden: 512}\ntraining:\n  optimizer: {type: adamw, lr: 1.0e-4}\n  scheduler: {type: cosine_annealing, warmup_steps: 100, total_steps: 1000}\n"
+    text = (
+        "model: {hidden: 512}\ntraining:\n  optimizer: {type: adamw, lr: 1.0e-4}\n"
+        "  scheduler: {type: cosine_annealing, warmup_steps: 100, total_steps: 1000}\n"
+    )
     assert load_config_text(text).total_steps == 1000
 
 

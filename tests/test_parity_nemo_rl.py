@@ -267,7 +267,8 @@ def test_max_num_steps_minus_one_means_run_length_from_epochs():
 def test_override_marker_replaces_the_parent_section(tmp_path):
     (tmp_path / "base.yaml").write_text(
         "policy:\n  optimizer: {name: torch.optim.AdamW, kwargs: {lr: 1.0e-5}}\n"
-        "  scheduler:\n    - name: torch.optim.lr_scheduler.LinearLR\n      kwargs: {start_factor: 0.1, total_iters: 10}\n"
+        "  scheduler:\n    - name: torch.optim.lr_scheduler.LinearLR\n"
+        "      kwargs: {start_factor: 0.1, total_iters: 10}\n"
         "    - name: torch.optim.lr_scheduler.ConstantLR\n      kwargs: {factor: 1.0, total_iters: 100000}\n"
         "    - milestones: [10]\n"
         "data: {train: {data_path: '${oc.env:LRKIT_TEST_UNSET_DATA}/x'}, shuffle: true}\n"

@@ -71,7 +71,8 @@ class _Run:
 
 def _ask_total(why: str, field: str = "num_epochs") -> ConfigError:
     return ConfigError(
-        f"{why} axolotl counts it from the tokenized dataset (num_epochs x updates per epoch), which is not in the file.",
+        f"{why} axolotl counts it from the tokenized dataset (num_epochs x updates per epoch), which is not in the "
+        f"file.",
         field=field,
         fix="pass the number of optimizer updates of the run: --total-steps N (total_steps=N in Python), "
         "or set max_steps.",
@@ -190,7 +191,8 @@ def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: st
                 severity="warning",
                 message=f"axolotl takes the warm-up of min(dataset steps, max_steps); read as max_steps={run.horizon}, "
                 "which holds when the data covers the run.",
-                fix="pass --total-steps with the updates the data gives (num_epochs x updates per epoch) if it is fewer.",
+                fix="pass --total-steps with the updates the data gives (num_epochs x updates per epoch) if it is "
+                "fewer.",
                 evidence={"max_steps": run.horizon},
                 source="max_steps",
             )
@@ -410,7 +412,8 @@ def _lambda_quirks(s: AxolotlLambda | HFLambda, w: int, n: int, run: int, lr: fl
             Finding(
                 rule="first-update-at-zero",
                 severity="warning",
-                message=f"axolotl's warm-up is step / warmup_steps{' squared' if 'quadratic' in s.name else ''}: the first "
+                message=f"axolotl's warm-up is step / warmup_steps{' squared' if 'quadratic' in s.name else ''}: "
+                f"the first "
                 f"update trains at LR 0 and the peak {lr:g} comes only at update {w}.",
                 fix="accept it (one wasted update) or use lrkit's warm-up, which starts at peak / warmup_steps.",
                 evidence={"step": 0, "lr": 0.0, "warmup_steps": w},

@@ -118,7 +118,8 @@ def build_optimizer(model_or_params: Any, spec: Mapping[str, Any]) -> torch.opti
         for key in kwargs:
             if key not in params:
                 raise ConfigError(
-                    f"{cls.__name__} has no argument {key!r}.{did_you_mean(key, [p for p in params if p not in ('self', 'params')])}",
+                    f"{cls.__name__} has no argument "
+                    f"{key!r}.{did_you_mean(key, [p for p in params if p not in ('self', 'params')])}",
                     field=f"optimizer.{key}",
                     value=kwargs[key],
                     fix=f"{cls.__name__} takes: {', '.join(p for p in params if p not in ('self', 'params'))}.",

@@ -48,7 +48,8 @@ def read_llamafactory(data: Mapping[str, Any], *, total_steps: int | None, sourc
     megatron = [k for k in MEGATRON_BACKEND_KEYS if k in data]
     if megatron:
         raise ConfigError(
-            f"{megatron[0]} makes this a config for LLaMA-Factory's Megatron backends, whose scheduler is Megatron's and "
+            f"{megatron[0]} makes this a config for LLaMA-Factory's Megatron backends, whose scheduler is "
+            f"Megatron's and "
             "whose choice (USE_MCA=1 or USE_MEGATRON_BRIDGE=1) is not in the file; lrkit does not read them.",
             field=megatron[0],
             value=data[megatron[0]],

@@ -205,7 +205,8 @@ def resolve_megatron(
             raise ConfigError(
                 f"neither {decay_key} nor train_{sfx} is set: Megatron cannot place the end of the decay.",
                 field=path(decay_key),
-                fix=f"add {decay_key} (warm-up included) or train_{sfx}, or pass the run length (CLI: --total-steps N).",
+                fix=f"add {decay_key} (warm-up included) or train_{sfx}, "
+                "or pass the run length (CLI: --total-steps N).",
             )
         decay_from = "train length"
     else:
@@ -327,10 +328,11 @@ def resolve_megatron(
             Finding(
                 rule="wsd-decay-overlaps-warmup",
                 severity="info",
-                message=f"the WSD cool-down ({wsd_steps / inc:g} iterations, ending at {decay_iters:g}) starts before the "
-                f"warm-up ends ({warm_iters:g}): there is no stable phase and the LR after the warm-up is already "
-                "below the peak (Megatron allows this; a whole-run cool-down is a common choice).",
-                fix="if you wanted a stable phase, make lr_wsd_decay_iters shorter than lr_decay_iters minus the warm-up.",
+                message=f"the WSD cool-down ({wsd_steps / inc:g} iterations, ending at {decay_iters:g}) starts "
+                f"before the warm-up ends ({warm_iters:g}): there is no stable phase and the LR after the warm-up "
+                "is already below the peak (Megatron allows this; a whole-run cool-down is a common choice).",
+                fix="if you wanted a stable phase, make lr_wsd_decay_iters shorter than lr_decay_iters "
+                "minus the warm-up.",
                 evidence={"lr_wsd_decay_iters": wsd_steps / inc, "lr_decay_iters": decay_iters, "warmup": warm_iters},
                 source=src,
             )
@@ -340,8 +342,8 @@ def resolve_megatron(
             Finding(
                 rule="megatron-decay-iters-after-warmup",
                 severity="error",
-                message=f"lr_decay ({decay_iters:g}) ends before the warm-up ({warm_iters:g}): after the warm-up the LR "
-                f"falls straight to min_lr.",
+                message=f"lr_decay ({decay_iters:g}) ends before the warm-up ({warm_iters:g}): after the warm-up "
+                "the LR falls straight to min_lr.",
                 fix="lr_decay_iters counts from step 0 and includes the warm-up; make it longer than the warm-up.",
                 evidence={"lr_decay_iters": decay_iters, "warmup": warm_iters},
                 source=src,

@@ -237,8 +237,8 @@ def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: 
             Finding(
                 rule="nemo-constant-steps-floor",
                 severity="info",
-                message=f"constant_steps={c} is a floor tail: the cosine reaches min_lr at step {m - c} and the last {c} "
-                "updates run at min_lr (not a hold at the peak).",
+                message=f"constant_steps={c} is a floor tail: the cosine reaches min_lr at step {m - c} and the "
+                f"last {c} updates run at min_lr (not a hold at the peak).",
                 fix="to hold the peak first, use WarmupHoldPolicy-style hold_steps instead.",
                 evidence={"constant_steps": c, "floor_from": m - c},
                 source=F.join(spath, "constant_steps"),
@@ -251,7 +251,8 @@ def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: 
                     severity="warning",
                     message="with constant_steps NeMo uses Megatron's warm-up (step / warmup_steps): the first update "
                     "trains at LR 0.",
-                    fix="accept one wasted update, or drop constant_steps to get NeMo's (step + 1) / (warmup + 1) warm-up.",
+                    fix="accept one wasted update, or drop constant_steps to get NeMo's (step + 1) / (warmup + 1) "
+                    "warm-up.",
                     evidence={"step": 0, "lr": 0.0},
                     source=F.join(spath, "warmup_steps"),
                 )
@@ -299,7 +300,8 @@ def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: 
             Finding(
                 rule="decay-horizon-too-short",
                 severity="warning",
-                message=f"the run has {run} updates but the policy ends at max_steps={m}: the last {run - m - 1} run at min_lr.",
+                message=f"the run has {run} updates but the policy ends at max_steps={m}: the last "
+                f"{run - m - 1} run at min_lr.",
                 fix="set max_steps to the run length.",
                 evidence={"max_steps": m, "total_steps": run},
                 source=F.join(spath, "max_steps"),
@@ -566,8 +568,8 @@ def read_nemo2(data: Mapping[str, Any], *, total_steps: int | None, source: str)
             Finding(
                 rule="decay-horizon-too-short",
                 severity="warning",
-                message=f"the run has {run} updates but the scheduler ends at max_steps={m}: the last {run - m - 1} run "
-                "at min_lr.",
+                message=f"the run has {run} updates but the scheduler ends at max_steps={m}: the last "
+                f"{run - m - 1} run at min_lr.",
                 fix="set max_steps to the run length (${trainer.max_steps}).",
                 evidence={"max_steps": m, "total_steps": run},
                 source=F.join(spath, "max_steps"),

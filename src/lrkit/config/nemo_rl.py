@@ -173,7 +173,8 @@ def read_nemo_rl(data: Mapping[str, Any], *, total_steps: int | None, source: st
         for j, m in enumerate(milestones):
             if m == 0 or (j and m <= milestones[j - 1]):
                 raise ConfigError(
-                    f"milestones must be strictly increasing and > 0 (each scheduler runs at least one step), got {milestones}.",
+                    f"milestones must be strictly increasing and > 0 (each scheduler runs at least one step), got "
+                    f"{milestones}.",
                     field=F.join(mpath, j),
                     value=m,
                     fix="sort the milestones and drop schedulers that never run.",
@@ -279,9 +280,11 @@ def _facts_and_quirks(schedule: Schedule, context: dict[str, Any], findings: lis
                 Finding(
                     rule="lr-rises-again",
                     severity="warning",
-                    message=f"{short_name(info['name'])} (T_max={t_max}) runs {stop - start} steps: torch's cosine reaches "
+                    message=f"{short_name(info['name'])} (T_max={t_max}) runs {stop - start} steps: torch's cosine "
+                    f"reaches "
                     f"eta_min at step {start + t_max} and then climbs back towards the peak.",
-                    fix=f"set T_max to {stop - start - 1} (the steps this scheduler runs, minus one), or add a ConstantLR "
+                    fix=f"set T_max to {stop - start - 1} (the steps this scheduler runs, minus one), or add a "
+                    f"ConstantLR "
                     "piece after it.",
                     evidence={"T_max": t_max, "start": start, "steps_run": stop - start, "lowest_at": start + t_max},
                     source="policy.scheduler",

@@ -157,7 +157,8 @@ class OptimizerSpec(_Strict):
             for key, value in extra.items():
                 if key not in allowed:
                     raise ConfigError(
-                        f"unknown key {key!r} for optimizer {kind!r}.{did_you_mean(key, (*allowed, 'lr', 'param_groups'))}",
+                        f"unknown key {key!r} for optimizer "
+                        f"{kind!r}.{did_you_mean(key, (*allowed, 'lr', 'param_groups'))}",
                         field=key,
                         value=value,
                         fix=f"{kind} takes: lr, param_groups, {', '.join(allowed)}.",

@@ -82,7 +82,8 @@ def rule_cosine_tmax(run: Run) -> None:
             final = run.at(n - 1)
             msg = (
                 f"{name} (piece {i}, from step {start}) has T_max={t_max} but only {left} updates are left "
-                f"after step {start}: the run ends mid-decay at {fmt_lr(final)} ({fmt_pct(final / run.peak)} of the peak)."
+                f"after step {start}: the run ends mid-decay at {fmt_lr(final)} ({fmt_pct(final / run.peak)} of "
+                f"the peak)."
             )
             severity = "warning"
             values = [final]

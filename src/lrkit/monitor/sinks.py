@@ -295,8 +295,8 @@ SINK_NAMES = ("csv", "jsonl", "tensorboard", "wandb", "mlflow")
 
 def make_sink(spec: Any, *, log_dir: str | Path | None, name: str = "lrkit", append: bool = True) -> Sink:
     """A sink from a name (``"csv"``, ``"jsonl"``, ``"tensorboard"``, ``"wandb"``, ``"mlflow"``), a
-    ``SummaryWriter`` (written to, flushed, left open) or an object with ``write``/``close``. File sinks write ``<log_dir>/<name>.csv`` /
-    ``<name>.jsonl``; TensorBoard writes under ``<log_dir>/tensorboard``."""
+    ``SummaryWriter`` (written to, flushed, left open) or an object with ``write``/``close``. File sinks write
+    ``<log_dir>/<name>.csv`` / ``<name>.jsonl``; TensorBoard writes under ``<log_dir>/tensorboard``."""
     if not isinstance(spec, str):
         if isinstance(spec, Sink):
             return spec

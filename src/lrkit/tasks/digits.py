@@ -103,7 +103,8 @@ def make_task() -> Task:
         )
     return Task(
         name="digits",
-        description="CNN (2 conv layers, 16/32 channels) on scikit-learn's 8x8 digits, SGD+Nesterov momentum, batch 64; "
+        description="CNN (2 conv layers, 16/32 channels) on scikit-learn's 8x8 digits, SGD+Nesterov momentum, "
+        "batch 64; "
         "metric: held-out cross-entropy",
         make_model=_make_model,
         make_optimizer=_make_optimizer,
