@@ -30,8 +30,10 @@ lrkit's warm-up never trains the first update at LR 0: update ``k < W`` runs at
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from lrkit.config import fields as F
@@ -45,7 +47,6 @@ from lrkit.config.schema import (
     validate,
 )
 from lrkit.errors import ConfigError, did_you_mean
-from lrkit.findings import Finding
 from lrkit.schedules import (
     Constant,
     Cosine,
@@ -120,6 +121,7 @@ def _total(spec: SchedulerSpec, ctx: _Ctx, kind: str) -> int:
 
 
 def _warmup(spec: SchedulerSpec, ctx: _Ctx, total: int | None, *, must_leave: bool) -> int:
+    value: float | None
     if spec.warmup_ratio is not None:
         if total is None:
             raise ConfigError(
@@ -154,7 +156,15 @@ def _no_extra(spec: SchedulerSpec, kind: str, ctx: _Ctx) -> dict[str, Any]:
     allowed = SCHEDULER_TYPES[kind]
     for key, value in extra.items():
         if key not in allowed:
-            options = (*allowed, "warmup_steps", "warmup_ratio", "total_steps", "min_lr", "min_lr_ratio", "warmup_init_ratio")
+            options = (
+                *allowed,
+                "warmup_steps",
+                "warmup_ratio",
+                "total_steps",
+                "min_lr",
+                "min_lr_ratio",
+                "warmup_init_ratio",
+            )
             raise ConfigError(
                 f"unknown key {key!r} for a {kind!r} scheduler.{did_you_mean(key, options)}",
                 field=key,
@@ -183,8 +193,9 @@ def scheduler_to_schedule(data: Any, ctx: _Ctx) -> tuple[Schedule, dict[str, Any
         names = schedule_names()
         if spec.type in names:
             return _registered(spec, ctx), facts, None
+        known = [*SCHEDULER_TYPES, *SCHEDULER_ALIASES, *names]
         raise ConfigError(
-            f"unknown scheduler type {spec.type!r}.{did_you_mean(spec.type, [*SCHEDULER_TYPES, *SCHEDULER_ALIASES, *names])}",
+            f"unknown scheduler type {spec.type!r}.{did_you_mean(spec.type, known)}",
             field=F.join(ctx.path, "type"),
             value=spec.type,
             fix=f"use one of: {', '.join(SCHEDULER_TYPES)}, or a registered schedule name.",
@@ -198,81 +209,143 @@ def scheduler_to_schedule(data: Any, ctx: _Ctx) -> tuple[Schedule, dict[str, Any
     return sched, facts, peak
 
 
-def _build(kind: str, spec: SchedulerSpec, extra: dict[str, Any], ctx: _Ctx, facts: dict[str, Any]):
-    if kind in ("one_cycle", "cyclical", "piecewise", "sequence", "schedule"):
-        return _special(kind, spec, extra, ctx, facts)
-    f = _floor_ratio(spec, ctx)
-    floor = f or 0.0
-    needs_total = kind in ("linear", "cosine_annealing", "polynomial", "wsd")
+#: families with their own rise or shape: no warm-up/floor window around them
+_SPECIAL = ("one_cycle", "cyclical", "piecewise", "sequence", "schedule")
+#: families whose decay spans the run after the warm-up, so they need its length
+_NEEDS_TOTAL = ("linear", "cosine_annealing", "polynomial", "wsd")
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Where a warm-up-then-decay family sits: the run length, the warm-up, the floor ratio."""
+
+    total: int | None
+    warmup: int
+    floor: float
+
+    @property
+    def decay(self) -> int:
+        """Updates after the warm-up (only families in ``_NEEDS_TOTAL`` ask, and they have a total)."""
+        assert self.total is not None
+        return self.total - self.warmup
+
+
+def _window(kind: str, spec: SchedulerSpec, ctx: _Ctx, facts: dict[str, Any]) -> _Window:
+    """The run length, warm-up and floor a family is built in, recorded in ``facts``."""
+    floor = _floor_ratio(spec, ctx) or 0.0
+    needs_total = kind in _NEEDS_TOTAL
     total = _total(spec, ctx, kind) if needs_total else (spec.total_steps or ctx.total)
     w = _warmup(spec, ctx, total, must_leave=needs_total)
     facts["warmup_steps"] = w
     if needs_total:
+        assert total is not None
         facts["declared_horizon"] = total
         facts["decay_steps"] = total - w
-    if kind == "constant":
-        return _with_warmup(Constant(1.0), w, spec), None
-    if kind == "linear":
-        return _with_warmup(Linear(1.0, floor, total - w), w, spec), None
-    if kind == "cosine_annealing":
-        return _with_warmup(Cosine(1.0, total - w, floor), w, spec), None
-    if kind == "polynomial":
-        power = F.number(extra.get("power", 1.0), "power", low=0.0, low_open=True)
-        return _with_warmup(Polynomial(1.0, floor, total - w, power), w, spec), None
-    if kind == "step":
-        if "step_size" not in extra:
-            raise ConfigError("a 'step' scheduler needs step_size.", field="step_size", fix="add step_size: <updates>.")
-        inner: Schedule = StepDecay(1.0, extra["step_size"], extra.get("gamma", 0.1))
-        inner = Floor(inner, floor) if floor else inner
-        return _with_warmup(inner, w, spec), None
-    if kind == "multistep":
-        ms = F.sequence(extra.get("milestones"), "milestones") if "milestones" in extra else None
-        if not ms:
-            raise ConfigError("a 'multistep' scheduler needs milestones.", field="milestones", fix="add milestones: [30000, 60000].")
-        absolute = [F.steps(m, f"milestones[{i}]", minimum=1) for i, m in enumerate(ms)]
-        if any(b <= a for a, b in zip(absolute, absolute[1:], strict=False)):
-            raise ConfigError(
-                f"milestones must be strictly increasing, got {absolute}.",
-                field="milestones",
-                value=absolute,
-                fix="sort them and remove duplicates.",
-            )
-        if absolute[0] <= w:
-            raise ConfigError(
-                f"milestone {absolute[0]} falls inside the warm-up of {w} steps.",
-                field="milestones[0]",
-                value=absolute[0],
-                fix="milestones count from step 0; put them after the warm-up.",
-            )
-        facts["milestones"] = absolute
-        inner = MultiStep(1.0, tuple(m - w for m in absolute), extra.get("gamma", 0.1))
-        inner = Floor(inner, floor) if floor else inner
-        return _with_warmup(inner, w, spec), None
-    if kind == "exponential":
-        if "gamma" not in extra:
-            raise ConfigError("an 'exponential' scheduler needs gamma.", field="gamma", fix="add gamma: 0.999 (per update).")
-        return _with_warmup(Exponential(1.0, extra["gamma"], extra.get("decay_steps", 1), floor), w, spec), None
-    if kind == "inverse_sqrt":
-        ts = extra.get("timescale", max(w, 1))
-        return _with_warmup(InverseSqrt(1.0, ts, floor), w, spec), None
-    if kind == "wsd":
-        return _wsd(spec, extra, total, w, floor, facts), None
-    if kind == "cosine_restarts":
-        if "period" not in extra:
-            raise ConfigError("a 'cosine_restarts' scheduler needs period.", field="period", fix="add period: <updates per cycle>.")
-        inner = CosineRestarts(
-            1.0,
-            extra["period"],
-            extra.get("period_mult", 1.0),
-            floor,
-            extra.get("peak_decay", 1.0),
-            extra.get("max_cycles"),
+    return _Window(total, w, floor)
+
+
+def _floored(inner: Schedule, floor: float) -> Schedule:
+    return Floor(inner, floor) if floor else inner
+
+
+def _polynomial(extra: dict[str, Any], win: _Window, facts: dict[str, Any]) -> Schedule:
+    power = F.number(extra.get("power", 1.0), "power", low=0.0, low_open=True)
+    return Polynomial(1.0, win.floor, win.decay, power)
+
+
+def _step(extra: dict[str, Any], win: _Window, facts: dict[str, Any]) -> Schedule:
+    if "step_size" not in extra:
+        raise ConfigError("a 'step' scheduler needs step_size.", field="step_size", fix="add step_size: <updates>.")
+    return _floored(StepDecay(1.0, extra["step_size"], extra.get("gamma", 0.1)), win.floor)
+
+
+def _milestones(extra: dict[str, Any], w: int) -> list[int]:
+    """A multistep's absolute milestones: given, strictly increasing, after the warm-up."""
+    ms = F.sequence(extra.get("milestones"), "milestones") if "milestones" in extra else None
+    if not ms:
+        raise ConfigError(
+            "a 'multistep' scheduler needs milestones.", field="milestones", fix="add milestones: [30000, 60000]."
         )
-        return _with_warmup(inner, w, spec), None
-    raise ConfigError(f"unhandled scheduler type {kind!r}.", field="type", value=kind)  # pragma: no cover
+    absolute = [F.steps(m, f"milestones[{i}]", minimum=1) for i, m in enumerate(ms)]
+    if any(b <= a for a, b in itertools.pairwise(absolute)):
+        raise ConfigError(
+            f"milestones must be strictly increasing, got {absolute}.",
+            field="milestones",
+            value=absolute,
+            fix="sort them and remove duplicates.",
+        )
+    if absolute[0] <= w:
+        raise ConfigError(
+            f"milestone {absolute[0]} falls inside the warm-up of {w} steps.",
+            field="milestones[0]",
+            value=absolute[0],
+            fix="milestones count from step 0; put them after the warm-up.",
+        )
+    return absolute
 
 
-def _wsd(spec: SchedulerSpec, extra: dict[str, Any], total: int, w: int, floor: float, facts: dict[str, Any]) -> Schedule:
+def _multistep(extra: dict[str, Any], win: _Window, facts: dict[str, Any]) -> Schedule:
+    absolute = _milestones(extra, win.warmup)
+    facts["milestones"] = absolute
+    inner = MultiStep(1.0, tuple(m - win.warmup for m in absolute), extra.get("gamma", 0.1))
+    return _floored(inner, win.floor)
+
+
+def _exponential(extra: dict[str, Any], win: _Window, facts: dict[str, Any]) -> Schedule:
+    if "gamma" not in extra:
+        raise ConfigError(
+            "an 'exponential' scheduler needs gamma.", field="gamma", fix="add gamma: 0.999 (per update)."
+        )
+    return Exponential(1.0, extra["gamma"], extra.get("decay_steps", 1), win.floor)
+
+
+def _cosine_restarts(extra: dict[str, Any], win: _Window, facts: dict[str, Any]) -> Schedule:
+    if "period" not in extra:
+        raise ConfigError(
+            "a 'cosine_restarts' scheduler needs period.", field="period", fix="add period: <updates per cycle>."
+        )
+    return CosineRestarts(
+        1.0,
+        extra["period"],
+        extra.get("period_mult", 1.0),
+        win.floor,
+        extra.get("peak_decay", 1.0),
+        extra.get("max_cycles"),
+    )
+
+
+#: the families a warm-up goes in front of: kind -> (scheduler keys, window, facts) -> the schedule after the warm-up
+_DECAYS: dict[str, Callable[[dict[str, Any], _Window, dict[str, Any]], Schedule]] = {
+    "constant": lambda extra, win, facts: Constant(1.0),
+    "linear": lambda extra, win, facts: Linear(1.0, win.floor, win.decay),
+    "cosine_annealing": lambda extra, win, facts: Cosine(1.0, win.decay, win.floor),
+    "polynomial": _polynomial,
+    "step": _step,
+    "multistep": _multistep,
+    "exponential": _exponential,
+    "inverse_sqrt": lambda extra, win, facts: InverseSqrt(1.0, extra.get("timescale", max(win.warmup, 1)), win.floor),
+    "cosine_restarts": _cosine_restarts,
+}
+
+
+def _build(
+    kind: str, spec: SchedulerSpec, extra: dict[str, Any], ctx: _Ctx, facts: dict[str, Any]
+) -> tuple[Schedule, float | None]:
+    """A native family to (factor schedule, peak override)."""
+    if kind in _SPECIAL:
+        return _special(kind, spec, extra, ctx, facts)
+    win = _window(kind, spec, ctx, facts)
+    if kind == "wsd":
+        assert win.total is not None
+        return _wsd(spec, extra, win.total, win.warmup, win.floor, facts), None
+    if kind not in _DECAYS:  # pragma: no cover - SCHEDULER_TYPES and the table list the same families
+        raise ConfigError(f"unhandled scheduler type {kind!r}.", field="type", value=kind)
+    return _with_warmup(_DECAYS[kind](extra, win, facts), win.warmup, spec), None
+
+
+def _wsd(
+    spec: SchedulerSpec, extra: dict[str, Any], total: int, w: int, floor: float, facts: dict[str, Any]
+) -> Schedule:
     if "decay_steps" in extra and "decay_ratio" in extra:
         raise ConfigError("give decay_steps or decay_ratio, not both.", field="decay_ratio", fix="drop one of them.")
     if "decay_steps" in extra:
@@ -302,107 +375,140 @@ def _wsd(spec: SchedulerSpec, extra: dict[str, Any], total: int, w: int, floor: 
     return WarmupStableDecay(1.0, w, stable, d, floor, shape, spec.warmup_init_ratio or 0.0)
 
 
-def _special(kind: str, spec: SchedulerSpec, extra: dict[str, Any], ctx: _Ctx, facts: dict[str, Any]):
-    if kind == "one_cycle":
-        _refuse_warmup(spec, kind, ctx)
-        total = _total(spec, ctx, kind)
-        peak = F.opt_number(extra.get("max_lr"), "max_lr", low=0.0, low_open=True)
-        facts["declared_horizon"] = total
-        return (
-            OneCycle(
-                1.0,
-                total,
-                extra.get("pct_start", 0.3),
-                extra.get("anneal_strategy", "cos"),
-                extra.get("div_factor", 25.0),
-                extra.get("final_div_factor", 1e4),
-                F.boolean(extra.get("three_phase", False), "three_phase"),
-            ),
-            peak,
+def _one_cycle(
+    spec: SchedulerSpec, extra: dict[str, Any], ctx: _Ctx, facts: dict[str, Any]
+) -> tuple[Schedule, float | None]:
+    _refuse_warmup(spec, "one_cycle", ctx)
+    total = _total(spec, ctx, "one_cycle")
+    peak = F.opt_number(extra.get("max_lr"), "max_lr", low=0.0, low_open=True)
+    facts["declared_horizon"] = total
+    sched = OneCycle(
+        1.0,
+        total,
+        extra.get("pct_start", 0.3),
+        extra.get("anneal_strategy", "cos"),
+        extra.get("div_factor", 25.0),
+        extra.get("final_div_factor", 1e4),
+        F.boolean(extra.get("three_phase", False), "three_phase"),
+    )
+    return sched, peak
+
+
+def _cyclical(
+    spec: SchedulerSpec, extra: dict[str, Any], ctx: _Ctx, facts: dict[str, Any]
+) -> tuple[Schedule, float | None]:
+    _refuse_warmup(spec, "cyclical", ctx)
+    top = F.opt_number(extra.get("max_lr"), "max_lr", low=0.0, low_open=True)
+    peak = top if top is not None else ctx.peak
+    base = F.number(extra.get("base_lr", peak / 10), "base_lr", low=0.0)
+    if base > peak:
+        raise ConfigError(
+            f"base_lr {base:g} is above max_lr {peak:g}.",
+            field="base_lr",
+            value=base,
+            fix="swap them: base_lr is the bottom of the cycle.",
         )
-    if kind == "cyclical":
-        _refuse_warmup(spec, kind, ctx)
-        top = F.opt_number(extra.get("max_lr"), "max_lr", low=0.0, low_open=True)
-        peak = top if top is not None else ctx.peak
-        base = F.number(extra.get("base_lr", peak / 10), "base_lr", low=0.0)
-        if base > peak:
-            raise ConfigError(
-                f"base_lr {base:g} is above max_lr {peak:g}.",
-                field="base_lr",
-                value=base,
-                fix="swap them: base_lr is the bottom of the cycle.",
-            )
-        if "step_size" in extra and "step_size_up" in extra:
-            raise ConfigError("give step_size or step_size_up, not both.", field="step_size_up", fix="drop one.")
-        up = extra.get("step_size_up", extra.get("step_size", 2000))
-        sched = Cyclic(base / peak, 1.0, up, extra.get("step_size_down"), extra.get("mode", "triangular"), extra.get("gamma", 1.0))
-        return sched, peak
-    if kind == "piecewise":
-        if "values" not in extra:
-            raise ConfigError("a 'piecewise' scheduler needs values.", field="values", fix="add values: [1.0, 0.1] (factors of the peak).")
-        _refuse_warmup(spec, kind, ctx)
-        bs = extra.get("boundaries", [])
-        facts["milestones"] = list(bs) if isinstance(bs, list) else bs
-        return PiecewiseConstant(tuple(F.sequence(bs, "boundaries")), tuple(F.sequence(extra["values"], "values"))), None
-    if kind == "sequence":
-        return _sequence(spec, extra, ctx, facts), None
-    # schedule: an algebra dict
+    if "step_size" in extra and "step_size_up" in extra:
+        raise ConfigError("give step_size or step_size_up, not both.", field="step_size_up", fix="drop one.")
+    up = extra.get("step_size_up", extra.get("step_size", 2000))
+    down, mode, gamma = extra.get("step_size_down"), extra.get("mode", "triangular"), extra.get("gamma", 1.0)
+    return Cyclic(base / peak, 1.0, up, down, mode, gamma), peak
+
+
+def _piecewise(
+    spec: SchedulerSpec, extra: dict[str, Any], ctx: _Ctx, facts: dict[str, Any]
+) -> tuple[Schedule, float | None]:
+    if "values" not in extra:
+        raise ConfigError(
+            "a 'piecewise' scheduler needs values.", field="values", fix="add values: [1.0, 0.1] (factors of the peak)."
+        )
+    _refuse_warmup(spec, "piecewise", ctx)
+    bs = extra.get("boundaries", [])
+    facts["milestones"] = list(bs) if isinstance(bs, list) else bs
+    values = tuple(F.sequence(extra["values"], "values"))
+    return PiecewiseConstant(tuple(F.sequence(bs, "boundaries")), values), None
+
+
+def _algebra(
+    spec: SchedulerSpec, extra: dict[str, Any], ctx: _Ctx, facts: dict[str, Any]
+) -> tuple[Schedule, float | None]:
     data = extra.get("schedule")
     if data is None:
-        raise ConfigError("needs schedule: {type: ..., ...}.", field="schedule", fix="give the algebra dict under schedule:.")
+        raise ConfigError(
+            "needs schedule: {type: ..., ...}.", field="schedule", fix="give the algebra dict under schedule:."
+        )
     return from_dict(data, path="schedule"), None
 
 
-def _sequence(spec: SchedulerSpec, extra: dict[str, Any], ctx: _Ctx, facts: dict[str, Any]) -> Schedule:
-    _refuse_warmup(spec, "sequence", ctx)
-    pieces = F.sequence(extra.get("pieces", []), "pieces")
-    if not pieces:
-        raise ConfigError("a 'sequence' needs pieces.", field="pieces", fix="add pieces: [{type: ...}, ...] and boundaries.")
-    bs = [F.steps(b, f"boundaries[{i}]", minimum=1) for i, b in enumerate(F.sequence(extra.get("boundaries", []), "boundaries"))]
-    if len(bs) != len(pieces) - 1:
+def _special(
+    kind: str, spec: SchedulerSpec, extra: dict[str, Any], ctx: _Ctx, facts: dict[str, Any]
+) -> tuple[Schedule, float | None]:
+    """Families with their own rise or shape (see ``_SPECIAL``): (factor schedule, peak override)."""
+    if kind == "sequence":
+        return _sequence(spec, extra, ctx, facts), None
+    build = {"one_cycle": _one_cycle, "cyclical": _cyclical, "piecewise": _piecewise, "schedule": _algebra}[kind]
+    return build(spec, extra, ctx, facts)
+
+
+def _sequence_boundaries(extra: dict[str, Any], n_pieces: int) -> list[int]:
+    """The absolute steps where pieces 1.. start: one per piece after the first, strictly increasing."""
+    raw = F.sequence(extra.get("boundaries", []), "boundaries")
+    bs = [F.steps(b, f"boundaries[{i}]", minimum=1) for i, b in enumerate(raw)]
+    if len(bs) != n_pieces - 1:
         raise ConfigError(
-            f"{len(pieces)} pieces need {len(pieces) - 1} boundaries, got {len(bs)}.",
+            f"{n_pieces} pieces need {n_pieces - 1} boundaries, got {len(bs)}.",
             field="boundaries",
             value=bs,
             fix="give the absolute step where each next piece starts.",
         )
-    if any(b <= a for a, b in zip(bs, bs[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(bs)):
         raise ConfigError(
             f"boundaries must be strictly increasing (no zero-length piece), got {bs}.",
             field="boundaries",
             value=bs,
             fix="sort them and drop empty pieces.",
         )
+    return bs
+
+
+def _sequence_piece(piece: Any, i: int, start: int, end: int | None, ctx: _Ctx) -> tuple[Schedule, dict[str, Any]]:
+    """Piece ``i`` over ``[start, end)`` (``end`` None: to an unknown end of the run), and its facts."""
+    length = None if end is None else end - start
+    if length is not None and length <= 0:
+        raise ConfigError(
+            f"piece {i} starts at {start}, at or after the end of the run ({end}).",
+            field=f"boundaries[{i - 1}]",
+            value=start,
+            fix="move the boundary before total_steps.",
+        )
+    sched, pfacts, peak = scheduler_to_schedule(piece, _Ctx(ctx.peak, length, f"pieces[{i}]"))
+    if peak is not None:
+        raise ConfigError(
+            "a piece cannot set its own max_lr inside a sequence.",
+            field=f"pieces[{i}].max_lr",
+            value=peak,
+            fix="give values relative to the optimizer's lr.",
+        )
+    kwargs = dict(piece) if isinstance(piece, Mapping) else piece
+    return sched, {"name": pfacts.get("scheduler_type"), "start": start, "kwargs": kwargs}
+
+
+def _sequence(spec: SchedulerSpec, extra: dict[str, Any], ctx: _Ctx, facts: dict[str, Any]) -> Schedule:
+    _refuse_warmup(spec, "sequence", ctx)
+    pieces = F.sequence(extra.get("pieces", []), "pieces")
+    if not pieces:
+        raise ConfigError(
+            "a 'sequence' needs pieces.", field="pieces", fix="add pieces: [{type: ...}, ...] and boundaries."
+        )
+    bs = _sequence_boundaries(extra, len(pieces))
     total = spec.total_steps or ctx.total
-    starts = [0, *bs]
-    built: list[Schedule] = []
-    infos = []
-    for i, piece in enumerate(pieces):
-        end = bs[i] if i < len(bs) else total
-        length = None if end is None else end - starts[i]
-        if length is not None and length <= 0:
-            raise ConfigError(
-                f"piece {i} starts at {starts[i]}, at or after the end of the run ({total}).",
-                field=f"boundaries[{i - 1}]",
-                value=starts[i],
-                fix="move the boundary before total_steps.",
-            )
-        sub = _Ctx(ctx.peak, length, f"pieces[{i}]")
-        sched, pfacts, peak = scheduler_to_schedule(piece, sub)
-        if peak is not None:
-            raise ConfigError(
-                "a piece cannot set its own max_lr inside a sequence.",
-                field=f"pieces[{i}].max_lr",
-                value=peak,
-                fix="give values relative to the optimizer's lr.",
-            )
-        built.append(sched)
-        infos.append({"name": pfacts.get("scheduler_type"), "start": starts[i], "kwargs": dict(piece) if isinstance(piece, Mapping) else piece})
+    starts, ends = [0, *bs], [*bs, total]
+    built = [_sequence_piece(p, i, starts[i], ends[i], ctx) for i, p in enumerate(pieces)]
     facts["milestones"] = bs
-    facts["pieces"] = infos
+    facts["pieces"] = [info for _, info in built]
     if total is not None:
         facts["declared_horizon"] = total
-    return Sequence(tuple(built), tuple(bs))
+    return Sequence(tuple(sched for sched, _ in built), tuple(bs))
 
 
 def _registered(spec: SchedulerSpec, ctx: _Ctx) -> Schedule:
@@ -438,8 +544,9 @@ def _is_algebra_dict(data: Mapping[str, Any]) -> bool:
     return bool(keys) and keys <= names
 
 
-def read_native(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
-    """Read lrkit's own config (already parsed and resolved) into a :class:`ResolvedConfig`."""
+def _training_body(data: Mapping[str, Any]) -> tuple[Any, str]:
+    """lrkit's keys and where they sit: under ``training:``/``lrkit:`` (that prefix), or at the top
+    level (prefix ``""``; a bare ``{type: ...}`` becomes a scheduler or an algebra schedule)."""
     prefix = "training" if isinstance(data.get("training"), Mapping) else ""
     body: Any = data["training"] if prefix else data
     if "lrkit" in data and isinstance(data["lrkit"], Mapping) and not prefix:
@@ -460,12 +567,13 @@ def read_native(data: Mapping[str, Any], *, total_steps: int | None, source: str
                 value=data[stray[0]],
                 fix=f"move it under {prefix}: ({prefix}.{stray[0]}).",
             )
-    spec: TrainingSpec = validate(TrainingSpec, body, prefix)
-    opt: OptimizerSpec | None = spec.optimizer
-    peak = opt.lr if opt is not None else 1.0
-    file_total = spec.total_steps or spec.max_steps
-    findings: list[Finding] = []
-    context: dict[str, Any] = {}
+    return body, prefix
+
+
+def _schedule_of(
+    spec: TrainingSpec, body: Any, prefix: str, peak: float, run_total: int | None
+) -> tuple[Schedule, dict[str, Any], float | None]:
+    """The ``schedule:`` (algebra) or ``scheduler:`` (native) section: (factor schedule, context, peak override)."""
     sched_path = F.join(prefix, "scheduler")
     if spec.scheduler is not None and spec.schedule is not None:
         raise ConfigError(
@@ -474,47 +582,61 @@ def read_native(data: Mapping[str, Any], *, total_steps: int | None, source: str
             fix="keep one of them.",
         )
     if spec.schedule is not None:
-        schedule = from_dict(spec.schedule, path=F.join(prefix, "schedule"))
-        peak_override = None
-    elif spec.scheduler is not None:
-        sched_total = spec.scheduler.total_steps or file_total or total_steps
-        ctx = _Ctx(peak, sched_total, sched_path)
-        schedule, context, peak_override = scheduler_to_schedule(body["scheduler"], ctx)
-    else:
+        return from_dict(spec.schedule, path=F.join(prefix, "schedule")), {}, None
+    if spec.scheduler is None:
         raise ConfigError(
             "no scheduler found.",
             field=sched_path,
             fix="add scheduler: {type: cosine_annealing, warmup_steps: ..., total_steps: ...}.",
         )
-    if peak_override is not None:
-        peak = peak_override
+    ctx = _Ctx(peak, spec.scheduler.total_steps or run_total, sched_path)
+    return scheduler_to_schedule(body["scheduler"], ctx)
+
+
+def _optimizer_data(opt: OptimizerSpec | None) -> dict[str, Any] | None:
+    if opt is None:
+        return None
+    optimizer: dict[str, Any] = {"type": opt.type, "lr": opt.lr, **opt.kwargs}
+    if opt.param_groups:
+        optimizer["param_groups"] = [g.model_dump(exclude_none=True) for g in opt.param_groups]
+    return optimizer
+
+
+def _check_controller(controller: Mapping[str, Any], prefix: str) -> None:
+    """Validated now (torch-free) so `lrkit check` reports a bad controller, not build() later."""
+    from lrkit.feedback import controller_from_dict
+
+    try:
+        controller_from_dict(controller)
+    except ConfigError as err:
+        raise err.at(F.join(prefix, "controller")) from None
+
+
+def read_native(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    """Read lrkit's own config (already parsed and resolved) into a :class:`ResolvedConfig`."""
+    body, prefix = _training_body(data)
+    spec: TrainingSpec = validate(TrainingSpec, body, prefix)
+    opt: OptimizerSpec | None = spec.optimizer
+    file_total = spec.total_steps or spec.max_steps
+    schedule, context, peak_override = _schedule_of(
+        spec, body, prefix, opt.lr if opt is not None else 1.0, file_total or total_steps
+    )
+    peak = peak_override if peak_override is not None else (opt.lr if opt is not None else 1.0)
     declared = (spec.scheduler.total_steps if spec.scheduler is not None else None) or file_total
     if declared is not None:
         context.setdefault("declared_horizon", declared)
-    # the run: the caller's length, else the file's training.total_steps, else the scheduler's own
-    run_total = total_steps if total_steps is not None else (file_total or declared)
-    optimizer = None
-    if opt is not None:
-        optimizer = {"type": opt.type, "lr": opt.lr, **opt.kwargs}
-        if opt.param_groups:
-            optimizer["param_groups"] = [g.model_dump(exclude_none=True) for g in opt.param_groups]
     if spec.controller is not None:
-        # validated now (torch-free) so `lrkit check` reports a bad controller, not build() later
-        from lrkit.feedback import controller_from_dict
-
-        try:
-            controller_from_dict(spec.controller)
-        except ConfigError as err:
-            raise err.at(F.join(prefix, "controller")) from None
+        _check_controller(spec.controller, prefix)
     return ResolvedConfig(
         schedule=schedule,
         peak_lr=peak,
-        total_steps=run_total,
+        # the run: the caller's length, else the file's training.total_steps, else the scheduler's own
+        total_steps=total_steps if total_steps is not None else (file_total or declared),
         format="lrkit",
         source=source,
-        findings=tuple(findings),
+        findings=(),
         context=context,
-        optimizer=optimizer,
+        optimizer=_optimizer_data(opt),
         raw=dict(data),
         controller=dict(spec.controller) if spec.controller is not None else None,
     )
