@@ -16,7 +16,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import inspect
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import torch
@@ -80,9 +80,12 @@ def _matches(name: str, pattern: str) -> bool:
     return pattern in name
 
 
-def _named(model_or_params: Any) -> list[tuple[str, torch.nn.Parameter]] | list[dict[str, Any]]:
+def _named(model_or_params: Any) -> list[tuple[str, torch.Tensor]] | list[dict[str, Any]]:
     if isinstance(model_or_params, torch.nn.Module):
-        return [(n, p) for n, p in model_or_params.named_parameters() if p.requires_grad]
+        trainable: list[tuple[str, torch.Tensor]] = [
+            (n, p) for n, p in model_or_params.named_parameters() if p.requires_grad
+        ]
+        return trainable
     if isinstance(model_or_params, torch.Tensor):
         return [("0", model_or_params)]
     if isinstance(model_or_params, Iterable):
@@ -135,8 +138,10 @@ def build_optimizer(model_or_params: Any, spec: Mapping[str, Any]) -> torch.opti
         groups = named
     else:
         groups = _groups(named, groups_spec, lr)  # type: ignore[arg-type]
+    # a concrete optimizer's own signature (checked above), not the base class's (params, defaults)
+    make: Callable[..., torch.optim.Optimizer] = cls
     try:
-        return cls(groups, lr=lr, **kwargs)
+        return make(groups, lr=lr, **kwargs)
     except (TypeError, ValueError) as err:
         raise ConfigError(
             f"{cls.__name__} refused its arguments: {err}.",
@@ -146,9 +151,7 @@ def build_optimizer(model_or_params: Any, spec: Mapping[str, Any]) -> torch.opti
         ) from None
 
 
-def _groups(
-    named: list[tuple[str, torch.nn.Parameter]], specs: list[Mapping[str, Any]], lr: float
-) -> list[dict[str, Any]]:
+def _groups(named: list[tuple[str, torch.Tensor]], specs: list[Mapping[str, Any]], lr: float) -> list[dict[str, Any]]:
     taken: set[int] = set()
     groups: list[dict[str, Any]] = []
     for i, g in enumerate(specs):

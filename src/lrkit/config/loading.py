@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,7 +195,7 @@ def _register_resolvers() -> None:
     def _num(x: Any) -> float:
         return float(x)
 
-    arithmetic = {
+    arithmetic: dict[str, Callable[..., Any]] = {
         "mul": lambda a, b: a * b,
         "div": lambda a, b: a / b,
         "add": lambda *xs: sum(xs),
@@ -270,7 +270,7 @@ def _load_with_defaults(data: Any, base_dir: Path, name: str, seen: tuple[Path, 
     ``<group>/<option>.yaml`` next to the file, merged at its package; ``_self_`` last when
     absent). A Hydra group file that is not there is skipped with a note: it is merged only
     where it exists, and a value the curve needs from it is then asked for by name."""
-    from omegaconf import OmegaConf
+    from omegaconf import Container, OmegaConf
 
     if not isinstance(data, Mapping) or "defaults" not in data:
         return data
@@ -287,7 +287,7 @@ def _load_with_defaults(data: Any, base_dir: Path, name: str, seen: tuple[Path, 
     child = OmegaConf.create({k: v for k, v in data.items() if k != "defaults"})
     if "_self_" not in entries:
         entries = [*entries, "_self_"]
-    merged = OmegaConf.create({})
+    merged: Container = OmegaConf.create({})
     for entry in entries:
         if entry == "_self_":
             merged = _merge_override(merged, child)
@@ -536,17 +536,17 @@ def resolve(
             return data
         out = _lazy(OmegaConf.create(data))
         for key in added:
-            out.pop(key, None)  # type: ignore[union-attr]
+            out.pop(key, None)
         return out
     except ConfigError:
         raise
     except OmegaConfBaseException as err:
-        key = getattr(err, "full_key", None) or None
+        full_key = getattr(err, "full_key", None) or None
         msg = getattr(err, "msg", None) or str(err)
         first = str(msg).strip().splitlines()[0] if str(msg).strip() else type(err).__name__
         raise ConfigError(
             f"{name}: cannot read the config ({first}).",
-            field=str(key) if key else None,
+            field=str(full_key) if full_key else None,
             fix="check the defaults: files and the ${...} interpolations.",
         ) from None
     except (ValueError, TypeError, KeyError, AttributeError, ZeroDivisionError, OverflowError, RecursionError) as err:

@@ -327,10 +327,9 @@ class _Shell:
         rhs = rhs.strip()
         if rhs.startswith("(") and rhs.endswith(")"):
             items = _split(self.expand(rhs[1:-1], unknowns))
-            value: str | list[str] | _Unknown = [self._restore(t, unknowns) for t in items]
-            if append:
-                old = self.vars.get(name)
-                value = [*(old if isinstance(old, list) else []), *value]  # type: ignore[list-item]
+            words = [self._restore(t, unknowns) for t in items]
+            old = self.vars.get(name) if append else None
+            value: str | list[str] | _Unknown = [*old, *words] if isinstance(old, list) else words
         else:
             words = _split(self.expand(rhs, unknowns)) if rhs else [""]
             value = self._restore(" ".join(words), unknowns)

@@ -29,11 +29,11 @@ def _check_monitor(monitor: Any) -> None:
 
 def __getattr__(name: str) -> Any:
     if name == "HFLRMonitorCallback":
-        from lrkit.integrations.hf import LRMonitorCallback
+        from lrkit.integrations.hf import LRMonitorCallback as HFCallback
 
-        return LRMonitorCallback
+        return HFCallback
     if name == "LightningLRMonitorCallback":
-        from lrkit.integrations.lightning import LRMonitorCallback
+        from lrkit.integrations.lightning import LRMonitorCallback as LightningCallback
 
-        return LRMonitorCallback
+        return LightningCallback
     raise AttributeError(f"module 'lrkit.integrations' has no attribute {name!r}")

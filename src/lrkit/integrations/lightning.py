@@ -17,12 +17,15 @@ Works with ``lightning`` (``lightning.pytorch``) or the older ``pytorch_lightnin
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-try:
+if TYPE_CHECKING:  # type-checked against one of the two packages (they define distinct classes)
     from lightning.pytorch.callbacks import Callback
-except ImportError:  # the standalone package
-    from pytorch_lightning.callbacks import Callback  # type: ignore[no-redef]
+else:
+    try:
+        from lightning.pytorch.callbacks import Callback
+    except ImportError:  # the standalone package
+        from pytorch_lightning.callbacks import Callback
 
 from lrkit.integrations import _check_monitor
 from lrkit.monitor.recorder import LRMonitor, grad_norm, optimizer_record

@@ -19,11 +19,13 @@ __all__ = ["rule_zero", "rule_first_update", "rule_warmup", "rule_horizon", "rul
 def rule_zero(run: Run) -> bool:
     if run.peak > 0:
         return False
+    n = run.total
+    assert n is not None
     run.add(
         "zero-lr",
-        f"the learning rate is 0 for all {run.total} updates: nothing will train.",
+        f"the learning rate is 0 for all {n} updates: nothing will train.",
         "set the optimizer's lr (the peak) to a positive value, and check that the schedule's factor is not 0.",
-        steps=[0, run.total - 1],
+        steps=[0, n - 1],
         values=[0.0, 0.0],
     )
     return True

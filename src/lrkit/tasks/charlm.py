@@ -66,6 +66,8 @@ def _tokens() -> tuple[torch.Tensor, torch.Tensor]:
 class CharTransformer(nn.Module):
     """Token + learned position embeddings, causal pre-norm transformer blocks, linear head."""
 
+    mask: torch.Tensor  # a registered buffer: the causal mask over CONTEXT positions
+
     def __init__(self, vocab: int = VOCAB, width: int = WIDTH, layers: int = LAYERS, heads: int = HEADS) -> None:
         super().__init__()
         self.tok = nn.Embedding(vocab, width)
