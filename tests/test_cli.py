@@ -479,7 +479,8 @@ def test_dotted_class_in_a_config_is_never_imported(tmp_path):
             policy:
               optimizer: {name: torch.optim.AdamW, kwargs: {lr: 1.0e-6}}
               scheduler:
-                - {name: torch.optim.lr_scheduler.LinearLR, kwargs: {start_factor: 0.1, end_factor: 1.0, total_iters: 10}}
+                - name: torch.optim.lr_scheduler.LinearLR
+                  kwargs: {start_factor: 0.1, end_factor: 1.0, total_iters: 10}
                 - {name: evil_marker_module.Sched, kwargs: {}}
                 - {milestones: [10]}
             grpo: {max_num_steps: 100}
