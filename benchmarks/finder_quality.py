@@ -53,12 +53,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import finder_tasks  # noqa: E402
+import finder_tasks
 
-import lrkit  # noqa: E402
-from lrkit.finder.smoothing import ema  # noqa: E402
-from lrkit.finder.suggest import valley_lr  # noqa: E402
-from lrkit.schedules import warmup_cosine  # noqa: E402
+import lrkit
+from lrkit.finder.smoothing import ema
+from lrkit.finder.suggest import valley_lr
+from lrkit.schedules import warmup_cosine
 
 SEEDS = (0, 1, 2)  # full-run seeds of every grid point
 LATTICE = 8  # points per decade of the LR lattice
@@ -199,9 +199,7 @@ class _Batches(torch.utils.data.IterableDataset):
 def lrkit_suggestion(task: finder_tasks.BenchTask, seed: int, val: bool) -> dict[str, Any]:
     model = task.make_model(seed)
     opt = task.make_optimizer(model, 1e-3)
-    res = lrkit.find_lr(
-        model, opt, task.batches(7 + seed), task.loss_fn, val_data=task.val_batches() if val else None
-    )
+    res = lrkit.find_lr(model, opt, task.batches(7 + seed), task.loss_fn, val_data=task.val_batches() if val else None)
     return {
         "lr": res.suggestion,
         "confidence": res.confidence,
@@ -220,7 +218,10 @@ def _before_engine() -> Any:
     path = CACHE_DIR / f"engine_{BEFORE_COMMIT}.py"
     if not path.exists():
         src = subprocess.run(
-            ["git", "show", f"{BEFORE_COMMIT}:src/lrkit/finder/engine.py"], capture_output=True, text=True, check=True,
+            ["git", "show", f"{BEFORE_COMMIT}:src/lrkit/finder/engine.py"],
+            capture_output=True,
+            text=True,
+            check=True,
             cwd=Path(__file__).resolve().parent,
         ).stdout
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -235,8 +236,12 @@ def lrkit_before_suggestion(task: finder_tasks.BenchTask, seed: int) -> dict[str
     model = task.make_model(seed)
     opt = task.make_optimizer(model, 1e-3)
     res = _before_engine().find_lr(model, opt, task.batches(7 + seed), task.loss_fn)
-    return {"lr": res.suggestion, "confidence": res.confidence, "evaluations": len(res.raw_losses),
-            "stopped_reason": res.stopped_reason}
+    return {
+        "lr": res.suggestion,
+        "confidence": res.confidence,
+        "evaluations": len(res.raw_losses),
+        "stopped_reason": res.stopped_reason,
+    }
 
 
 def torch_lr_finder_suggestion(task: finder_tasks.BenchTask, seed: int) -> dict[str, Any]:
@@ -325,8 +330,10 @@ def suggestions(task: finder_tasks.BenchTask, cache: Cache, seeds: int, methods:
 # -- the report -------------------------------------------------------------------------------
 def table(rows: list[dict[str, Any]], methods: tuple[str, ...], title: str) -> None:
     print(f"\n{title}")
-    print("| finder | mean capped regret | median regret | regret <= 0.5 | median abs log10(suggested / best)"
-          " | catastrophic | loss evaluations (median / max) |")
+    print(
+        "| finder | mean capped regret | median regret | regret <= 0.5 | median abs log10(suggested / best)"
+        " | catastrophic | loss evaluations (median / max) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for m in methods:
         sc = [s for r in rows for s in r[m]]
@@ -355,8 +362,10 @@ def calibration(rows: list[dict[str, Any]], method: str, title: str) -> None:
         got = [s for s in sc if s.get("confidence") == level]
         if got:
             reg = [s["regret"] for s in got]
-            print(f"| {level} | {len(got)} | {100 * np.mean([r <= 0.5 for r in reg]):.0f}% |"
-                  f" {sum(s['catastrophic'] is not None for s in got)} | {np.median(reg):.2f} |")
+            print(
+                f"| {level} | {len(got)} | {100 * np.mean([r <= 0.5 for r in reg]):.0f}% |"
+                f" {sum(s['catastrophic'] is not None for s in got)} | {np.median(reg):.2f} |"
+            )
 
 
 def main() -> None:
@@ -392,21 +401,40 @@ def main() -> None:
         ref = Reference(task, cache)
         best_k, best_loss = ref.grid()
         if args.grid_only:
-            print(f"{name:34s} best lr {10 ** (best_k / LATTICE):9.3g}  loss {best_loss:.4f}  untrained {ref.cap:.4f}"
-                  f"  ({len(cache.data['runs'])} points, {time.perf_counter() - t0:.0f} s)", flush=True)
+            print(
+                f"{name:34s} best lr {10 ** (best_k / LATTICE):9.3g}  loss {best_loss:.4f}  untrained {ref.cap:.4f}"
+                f"  ({len(cache.data['runs'])} points, {time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
             continue
         found = suggestions(task, cache, seeds, methods)
-        row: dict[str, Any] = {"task": name, "holdout": finder_tasks.is_holdout(name), "kind": task.kind,
-                               "best_lr": 10 ** (best_k / LATTICE), "best_loss": best_loss, "untrained": ref.cap}
+        row: dict[str, Any] = {
+            "task": name,
+            "holdout": finder_tasks.is_holdout(name),
+            "kind": task.kind,
+            "best_lr": 10 ** (best_k / LATTICE),
+            "best_loss": best_loss,
+            "untrained": ref.cap,
+        }
         for m in methods:
-            row[m] = [{**ref.score(s["lr"], best_k, best_loss), **{k: v for k, v in s.items() if k != "lr"}}
-                      for s in found[m]]
+            row[m] = [
+                {**ref.score(s["lr"], best_k, best_loss), **{k: v for k, v in s.items() if k != "lr"}} for s in found[m]
+            ]
         rows.append(row)
         cells = []
         for m in methods:
-            cells.append(m + " " + ",".join(
-                "-" if s["lr"] is None else f"{s['lr']:.2g}({s['regret']:.2f}{'!' if s['catastrophic'] else ''}"
-                + (f",{s['confidence'][0]}" if "confidence" in s else "") + ")" for s in row[m]))
+            cells.append(
+                m
+                + " "
+                + ",".join(
+                    "-"
+                    if s["lr"] is None
+                    else f"{s['lr']:.2g}({s['regret']:.2f}{'!' if s['catastrophic'] else ''}"
+                    + (f",{s['confidence'][0]}" if "confidence" in s else "")
+                    + ")"
+                    for s in row[m]
+                )
+            )
         print(f"{name:32s} best {row['best_lr']:8.2g} | " + " | ".join(cells), flush=True)
     if args.grid_only:
         return

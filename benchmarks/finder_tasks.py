@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -120,7 +121,7 @@ def _mlp(sizes: list[int], act: type[nn.Module] = nn.ReLU, bn: bool = False) -> 
     def make(seed: int) -> nn.Module:
         torch.manual_seed(seed)
         layers: list[nn.Module] = []
-        for a, b in zip(sizes[:-2], sizes[1:-1], strict=True):
+        for a, b in itertools.pairwise(sizes[:-1]):
             layers += [nn.Linear(a, b)] + ([nn.BatchNorm1d(b)] if bn else []) + [act()]
         layers.append(nn.Linear(sizes[-2], sizes[-1]))
         return nn.Sequential(*layers)
@@ -129,9 +130,7 @@ def _mlp(sizes: list[int], act: type[nn.Module] = nn.ReLU, bn: bool = False) -> 
 
 
 def _sgd(momentum: float = 0.0, wd: float = 0.0, nesterov: bool = False):
-    return lambda m, lr: torch.optim.SGD(
-        m.parameters(), lr=lr, momentum=momentum, weight_decay=wd, nesterov=nesterov
-    )
+    return lambda m, lr: torch.optim.SGD(m.parameters(), lr=lr, momentum=momentum, weight_decay=wd, nesterov=nesterov)
 
 
 def _adamw(wd: float = 0.01):
@@ -158,7 +157,11 @@ def _tensors(X: np.ndarray, y: np.ndarray, regression: bool, seed: int = 0):
         m, s = ytr.mean(), ytr.std()
         ytr, yva, yte = (ytr - m) / s, (yva - m) / s, (yte - m) / s
     f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
-    g = (lambda a: torch.tensor(a, dtype=torch.float32)) if regression else (lambda a: torch.tensor(a, dtype=torch.long))
+    g = (
+        (lambda a: torch.tensor(a, dtype=torch.float32))
+        if regression
+        else (lambda a: torch.tensor(a, dtype=torch.long))
+    )
     return f(Xtr), g(ytr), f(Xva), g(yva), f(Xte), g(yte)
 
 
@@ -231,9 +234,15 @@ class _CNN(nn.Module):
         super().__init__()
         norm = (lambda c: nn.BatchNorm2d(c)) if bn else (lambda c: nn.Identity())
         self.net = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), norm(16), nn.ReLU(),
-            nn.Conv2d(16, 16, 3, padding=1), norm(16), nn.ReLU(),
-            nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 16, 10),
+            nn.Conv2d(1, 16, 3, padding=1),
+            norm(16),
+            nn.ReLU(),
+            nn.Conv2d(16, 16, 3, padding=1),
+            norm(16),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(16 * 16, 10),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -317,75 +326,374 @@ def _build() -> dict[str, BenchTask]:
     def add(name, desc, make_model, make_opt, data, crit, batch, steps, grid, kind=""):
         Xtr, Ytr, Xva, Yva, Xte, Yte = data
         out[name] = BenchTask(
-            name, desc, make_model, make_opt, _epochs(Xtr, Ytr, batch), crit, _evaluator(Xte, Yte, crit),
-            _chunks(Xva, Yva), steps, grid, kind,
+            name,
+            desc,
+            make_model,
+            make_opt,
+            _epochs(Xtr, Ytr, batch),
+            crit,
+            _evaluator(Xte, Yte, crit),
+            _chunks(Xva, Yva),
+            steps,
+            grid,
+            kind,
         )
 
     digits = _sk("digits")
     # -- the first suite (design set of the old rule) --
-    add("digits-mlp-sgd", "digits, MLP 64-64-10, plain SGD", _mlp([64, 64, 10]), _sgd(), digits, _ce, 32, 300,
-        (1e-3, 10.0), "mlp")
-    add("digits-mlp-momentum", "digits, MLP 64-128-10, SGD momentum 0.9", _mlp([64, 128, 10]), _sgd(0.9), digits,
-        _ce, 64, 300, (1e-4, 3.0), "mlp")
-    add("digits-mlp-adamw", "digits, MLP 64-128-10, AdamW", _mlp([64, 128, 10]), _adamw(), digits, _ce, 64, 300,
-        (1e-5, 1.0), "mlp")
-    add("digits-deep-tanh-sgdm", "digits, 6-layer tanh MLP (flat start), SGD momentum 0.9",
-        _mlp([64, 32, 32, 32, 32, 32, 10], nn.Tanh), _sgd(0.9), digits, _ce, 64, 300, (1e-4, 3.0), "deep")
-    add("digits-cnn-sgdm", "digits, small CNN, SGD momentum 0.9", _seeded(_CNN), _sgd(0.9), digits, _ce, 64, 200,
-        (1e-4, 3.0), "cnn")
-    add("wine-linear-sgd", "wine, softmax regression, plain SGD", _mlp([13, 3]), _sgd(), _sk("wine"), _ce, 16, 200,
-        (1e-3, 30.0), "logistic")
-    add("breast-cancer-mlp-adamw", "breast_cancer, MLP 30-32-2, AdamW", _mlp([30, 32, 2]), _adamw(),
-        _sk("breast_cancer"), _ce, 32, 200, (1e-5, 1.0), "mlp")
-    add("iris-mlp-sgdm", "iris, MLP 4-16-3, SGD momentum 0.9", _mlp([4, 16, 3]), _sgd(0.9), _sk("iris"), _ce, 16,
-        200, (1e-4, 3.0), "mlp")
-    add("diabetes-mlp-sgdm", "diabetes regression (MSE), MLP 10-32-1, SGD momentum 0.9", _mlp([10, 32, 1]),
-        _sgd(0.9), _sk("diabetes", True), _mse, 32, 300, (1e-4, 1.0), "regression")
+    add(
+        "digits-mlp-sgd",
+        "digits, MLP 64-64-10, plain SGD",
+        _mlp([64, 64, 10]),
+        _sgd(),
+        digits,
+        _ce,
+        32,
+        300,
+        (1e-3, 10.0),
+        "mlp",
+    )
+    add(
+        "digits-mlp-momentum",
+        "digits, MLP 64-128-10, SGD momentum 0.9",
+        _mlp([64, 128, 10]),
+        _sgd(0.9),
+        digits,
+        _ce,
+        64,
+        300,
+        (1e-4, 3.0),
+        "mlp",
+    )
+    add(
+        "digits-mlp-adamw",
+        "digits, MLP 64-128-10, AdamW",
+        _mlp([64, 128, 10]),
+        _adamw(),
+        digits,
+        _ce,
+        64,
+        300,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    add(
+        "digits-deep-tanh-sgdm",
+        "digits, 6-layer tanh MLP (flat start), SGD momentum 0.9",
+        _mlp([64, 32, 32, 32, 32, 32, 10], nn.Tanh),
+        _sgd(0.9),
+        digits,
+        _ce,
+        64,
+        300,
+        (1e-4, 3.0),
+        "deep",
+    )
+    add(
+        "digits-cnn-sgdm",
+        "digits, small CNN, SGD momentum 0.9",
+        _seeded(_CNN),
+        _sgd(0.9),
+        digits,
+        _ce,
+        64,
+        200,
+        (1e-4, 3.0),
+        "cnn",
+    )
+    add(
+        "wine-linear-sgd",
+        "wine, softmax regression, plain SGD",
+        _mlp([13, 3]),
+        _sgd(),
+        _sk("wine"),
+        _ce,
+        16,
+        200,
+        (1e-3, 30.0),
+        "logistic",
+    )
+    add(
+        "breast-cancer-mlp-adamw",
+        "breast_cancer, MLP 30-32-2, AdamW",
+        _mlp([30, 32, 2]),
+        _adamw(),
+        _sk("breast_cancer"),
+        _ce,
+        32,
+        200,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    add(
+        "iris-mlp-sgdm",
+        "iris, MLP 4-16-3, SGD momentum 0.9",
+        _mlp([4, 16, 3]),
+        _sgd(0.9),
+        _sk("iris"),
+        _ce,
+        16,
+        200,
+        (1e-4, 3.0),
+        "mlp",
+    )
+    add(
+        "diabetes-mlp-sgdm",
+        "diabetes regression (MSE), MLP 10-32-1, SGD momentum 0.9",
+        _mlp([10, 32, 1]),
+        _sgd(0.9),
+        _sk("diabetes", True),
+        _mse,
+        32,
+        300,
+        (1e-4, 1.0),
+        "regression",
+    )
     vocab, chars = _char_data()
-    add("stdlib-char-mlp-adamw", "next character of stdlib source, embedding + MLP, AdamW",
-        _seeded(lambda: _CharMLP(vocab, 12)), _adamw(), chars, _ce, 64, 300, (1e-5, 1.0), "lm")
+    add(
+        "stdlib-char-mlp-adamw",
+        "next character of stdlib source, embedding + MLP, AdamW",
+        _seeded(lambda: _CharMLP(vocab, 12)),
+        _adamw(),
+        chars,
+        _ce,
+        64,
+        300,
+        (1e-5, 1.0),
+        "lm",
+    )
     # -- the first suite's held-out set --
-    add("h-wine-mlp-adamw", "wine, MLP 13-32-3, AdamW", _mlp([13, 32, 3]), _adamw(), _sk("wine"), _ce, 16, 200,
-        (1e-5, 1.0), "mlp")
-    add("h-breast-linear-sgdm", "breast_cancer, logistic regression, SGD momentum 0.9", _mlp([30, 2]), _sgd(0.9),
-        _sk("breast_cancer"), _ce, 32, 200, (1e-4, 10.0), "logistic")
-    add("h-digits-mlp-sgd-wd-bs16", "digits, MLP 64-32-10, plain SGD, weight decay 5e-4, batch 16",
-        _mlp([64, 32, 10]), _sgd(0.0, 5e-4), digits, _ce, 16, 400, (1e-3, 10.0), "mlp")
-    add("h-iris-mlp-adamw", "iris, MLP 4-32-3, AdamW", _mlp([4, 32, 3]), _adamw(), _sk("iris"), _ce, 16, 200,
-        (1e-5, 1.0), "mlp")
-    add("h-diabetes-linear-sgd", "diabetes regression (MSE), linear model, plain SGD", _mlp([10, 1]), _sgd(),
-        _sk("diabetes", True), _mse, 16, 200, (1e-4, 3.0), "regression")
+    add(
+        "h-wine-mlp-adamw",
+        "wine, MLP 13-32-3, AdamW",
+        _mlp([13, 32, 3]),
+        _adamw(),
+        _sk("wine"),
+        _ce,
+        16,
+        200,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    add(
+        "h-breast-linear-sgdm",
+        "breast_cancer, logistic regression, SGD momentum 0.9",
+        _mlp([30, 2]),
+        _sgd(0.9),
+        _sk("breast_cancer"),
+        _ce,
+        32,
+        200,
+        (1e-4, 10.0),
+        "logistic",
+    )
+    add(
+        "h-digits-mlp-sgd-wd-bs16",
+        "digits, MLP 64-32-10, plain SGD, weight decay 5e-4, batch 16",
+        _mlp([64, 32, 10]),
+        _sgd(0.0, 5e-4),
+        digits,
+        _ce,
+        16,
+        400,
+        (1e-3, 10.0),
+        "mlp",
+    )
+    add(
+        "h-iris-mlp-adamw",
+        "iris, MLP 4-32-3, AdamW",
+        _mlp([4, 32, 3]),
+        _adamw(),
+        _sk("iris"),
+        _ce,
+        16,
+        200,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    add(
+        "h-diabetes-linear-sgd",
+        "diabetes regression (MSE), linear model, plain SGD",
+        _mlp([10, 1]),
+        _sgd(),
+        _sk("diabetes", True),
+        _mse,
+        16,
+        200,
+        (1e-4, 3.0),
+        "regression",
+    )
     vocab16, chars16 = _char_data(16)
-    add("h-stdlib-char-gru-adamw", "next character of stdlib source, GRU, AdamW",
-        _seeded(lambda: _CharGRU(vocab16)), _adamw(), chars16, _ce, 32, 200, (1e-5, 1.0), "gru")
-    add("h-digits-cnn-nesterov", "digits, small CNN, SGD + Nesterov momentum 0.9, weight decay 1e-4",
-        _seeded(_CNN), _sgd(0.9, 1e-4, True), digits, _ce, 32, 200, (1e-4, 3.0), "cnn")
+    add(
+        "h-stdlib-char-gru-adamw",
+        "next character of stdlib source, GRU, AdamW",
+        _seeded(lambda: _CharGRU(vocab16)),
+        _adamw(),
+        chars16,
+        _ce,
+        32,
+        200,
+        (1e-5, 1.0),
+        "gru",
+    )
+    add(
+        "h-digits-cnn-nesterov",
+        "digits, small CNN, SGD + Nesterov momentum 0.9, weight decay 1e-4",
+        _seeded(_CNN),
+        _sgd(0.9, 1e-4, True),
+        digits,
+        _ce,
+        32,
+        200,
+        (1e-4, 3.0),
+        "cnn",
+    )
     # -- added for issue 16 (sorted by name, every third one held out) --
-    add("bn-digits-mlp-sgdm", "digits, MLP 64-64-64-10 with BatchNorm, SGD momentum 0.9",
-        _mlp([64, 64, 64, 10], bn=True), _sgd(0.9), digits, _ce, 32, 250, (1e-4, 10.0), "batchnorm")
-    add("breast-logreg-sgd", "breast_cancer, logistic regression, plain SGD, batch 8", _mlp([30, 2]), _sgd(),
-        _sk("breast_cancer"), _ce, 8, 200, (1e-4, 30.0), "logistic")
-    add("h-cnn-bn-digits-adamw", "digits, small CNN with BatchNorm, AdamW", _seeded(lambda: _CNN(bn=True)),
-        _adamw(), digits, _ce, 32, 200, (1e-5, 1.0), "batchnorm")
-    add("deep-relu-digits-sgd", "digits, 8-layer plain ReLU MLP (7 hidden of width 32, default init), plain SGD",
-        _mlp([64] + [32] * 7 + [10]), _sgd(), digits, _ce, 32, 400, (1e-2, 10.0), "deep-plain")
-    add("deep-relu-breast-sgd", "breast_cancer, 8-layer plain ReLU MLP (7 hidden of width 32, default init), plain SGD",
-        _mlp([30] + [32] * 7 + [2]), _sgd(), _sk("breast_cancer"), _ce, 32, 300, (1e-2, 10.0), "deep-plain")
-    add("h-finetune-digits-adamw-small", "pretrained-like MLP body (digits 0-4) fine-tuned on 60 examples of 5-9, AdamW",
-        _finetune_model, _adamw(), _finetune_data(60), _ce, 16, 150, (1e-6, 0.3), "finetune")
-    add("gaussnll-diabetes-sgdm", "diabetes, MLP 10-32-2 mean + log-variance, Gaussian NLL, SGD momentum 0.9",
-        _mlp([10, 32, 2]), _sgd(0.9), _sk("diabetes", True), _gauss_nll, 16, 300, (1e-5, 1.0), "gauss-nll")
-    add("gaussnll-synth-adamw", "heteroscedastic regression, MLP 2-64-64-2 mean + log-variance, Gaussian NLL, AdamW",
-        _mlp([2, 64, 64, 2]), _adamw(), _hetero(), _gauss_nll, 16, 300, (1e-5, 1.0), "gauss-nll")
-    add("h-iris-tiny-adamw", "iris, 24 training examples, MLP 4-64-3, AdamW", _mlp([4, 64, 3]), _adamw(),
-        _tiny(_sk("iris"), 24), _ce, 8, 150, (1e-5, 1.0), "tiny-tabular")
+    add(
+        "bn-digits-mlp-sgdm",
+        "digits, MLP 64-64-64-10 with BatchNorm, SGD momentum 0.9",
+        _mlp([64, 64, 64, 10], bn=True),
+        _sgd(0.9),
+        digits,
+        _ce,
+        32,
+        250,
+        (1e-4, 10.0),
+        "batchnorm",
+    )
+    add(
+        "breast-logreg-sgd",
+        "breast_cancer, logistic regression, plain SGD, batch 8",
+        _mlp([30, 2]),
+        _sgd(),
+        _sk("breast_cancer"),
+        _ce,
+        8,
+        200,
+        (1e-4, 30.0),
+        "logistic",
+    )
+    add(
+        "h-cnn-bn-digits-adamw",
+        "digits, small CNN with BatchNorm, AdamW",
+        _seeded(lambda: _CNN(bn=True)),
+        _adamw(),
+        digits,
+        _ce,
+        32,
+        200,
+        (1e-5, 1.0),
+        "batchnorm",
+    )
+    add(
+        "deep-relu-digits-sgd",
+        "digits, 8-layer plain ReLU MLP (7 hidden of width 32, default init), plain SGD",
+        _mlp([64] + [32] * 7 + [10]),
+        _sgd(),
+        digits,
+        _ce,
+        32,
+        400,
+        (1e-2, 10.0),
+        "deep-plain",
+    )
+    add(
+        "deep-relu-breast-sgd",
+        "breast_cancer, 8-layer plain ReLU MLP (7 hidden of width 32, default init), plain SGD",
+        _mlp([30] + [32] * 7 + [2]),
+        _sgd(),
+        _sk("breast_cancer"),
+        _ce,
+        32,
+        300,
+        (1e-2, 10.0),
+        "deep-plain",
+    )
+    add(
+        "h-finetune-digits-adamw-small",
+        "pretrained-like MLP body (digits 0-4) fine-tuned on 60 examples of 5-9, AdamW",
+        _finetune_model,
+        _adamw(),
+        _finetune_data(60),
+        _ce,
+        16,
+        150,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "gaussnll-diabetes-sgdm",
+        "diabetes, MLP 10-32-2 mean + log-variance, Gaussian NLL, SGD momentum 0.9",
+        _mlp([10, 32, 2]),
+        _sgd(0.9),
+        _sk("diabetes", True),
+        _gauss_nll,
+        16,
+        300,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "gaussnll-synth-adamw",
+        "heteroscedastic regression, MLP 2-64-64-2 mean + log-variance, Gaussian NLL, AdamW",
+        _mlp([2, 64, 64, 2]),
+        _adamw(),
+        _hetero(),
+        _gauss_nll,
+        16,
+        300,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "h-iris-tiny-adamw",
+        "iris, 24 training examples, MLP 4-64-3, AdamW",
+        _mlp([4, 64, 3]),
+        _adamw(),
+        _tiny(_sk("iris"), 24),
+        _ce,
+        8,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
     vocab_lm, seqs = _char_data(16, seq=True)
-    add("lm-char-transformer-adamw-long", "stdlib source, 1-block causal transformer LM, AdamW, 600 updates",
-        _seeded(lambda: _TinyLM(vocab_lm, 16, 24)), _adamw(0.1), seqs, _ce_seq, 8, 600, (1e-5, 0.3), "lm")
-    add("noisyreg-diabetes-adam-bs8", "diabetes regression (MSE), MLP 10-64-1, Adam, batch 8", _mlp([10, 64, 1]),
-        _adam(), _sk("diabetes", True), _mse, 8, 300, (1e-5, 1.0), "noisy-regression")
-    add("h-noisyreg-synth-sgd-bs4", "noisy nonlinear regression (MSE), MLP 8-32-1, plain SGD, batch 4",
-        _mlp([8, 32, 1]), _sgd(), _noisy_regression(), _mse, 4, 300, (1e-4, 3.0), "noisy-regression")
+    add(
+        "lm-char-transformer-adamw-long",
+        "stdlib source, 1-block causal transformer LM, AdamW, 600 updates",
+        _seeded(lambda: _TinyLM(vocab_lm, 16, 24)),
+        _adamw(0.1),
+        seqs,
+        _ce_seq,
+        8,
+        600,
+        (1e-5, 0.3),
+        "lm",
+    )
+    add(
+        "noisyreg-diabetes-adam-bs8",
+        "diabetes regression (MSE), MLP 10-64-1, Adam, batch 8",
+        _mlp([10, 64, 1]),
+        _adam(),
+        _sk("diabetes", True),
+        _mse,
+        8,
+        300,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "h-noisyreg-synth-sgd-bs4",
+        "noisy nonlinear regression (MSE), MLP 8-32-1, plain SGD, batch 4",
+        _mlp([8, 32, 1]),
+        _sgd(),
+        _noisy_regression(),
+        _mse,
+        4,
+        300,
+        (1e-4, 3.0),
+        "noisy-regression",
+    )
     return out
 
 

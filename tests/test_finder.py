@@ -492,4 +492,9 @@ def test_find_lr_takes_and_forwards_exactly_run_range_tests_parameters():
     ours = dict(inspect.signature(find_lr).parameters)
     extra = {k: ours.pop(k) for k in ("val_data", "max_evals", "trials", "zoom")}
     assert ours == dict(inspect.signature(run_range_test).parameters)
-    assert {k: p.default for k, p in extra.items()} == {"val_data": None, "max_evals": 300, "trials": True, "zoom": True}
+    assert {k: p.default for k, p in extra.items()} == {
+        "val_data": None,
+        "max_evals": 300,
+        "trials": True,
+        "zoom": True,
+    }

@@ -226,7 +226,7 @@ def test_snapshot_lives_on_the_host_and_never_aliases_live_tensors():
             p.add_(1.0)
     before_restore = [p.clone() for p in model.parameters()]
     snap.restore()
-    assert all(not torch.equal(a, b) for a, b in zip(before_restore, model.parameters()))
+    assert all(not torch.equal(a, b) for a, b in zip(before_restore, model.parameters(), strict=True))
 
 
 def test_restore_false_keeps_the_trained_model():

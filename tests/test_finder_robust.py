@@ -115,7 +115,9 @@ def _fragile(model, lr, gen):
             model.harm += math.log10(lr / 1e-2)
     x = math.log10(lr)
     blow = 0.0 if x < 0.3 else 10.0 ** (3 * (x - 0.3))
-    return torch.tensor(2.0 * math.exp(-float(model.progress) / 50) + blow + 0.01 * float(torch.randn((), generator=gen)))
+    return torch.tensor(
+        2.0 * math.exp(-float(model.progress) / 50) + blow + 0.01 * float(torch.randn((), generator=gen))
+    )
 
 
 def _fragile_val(model):
@@ -180,7 +182,7 @@ def test_plot_draws_the_zoom_pass_and_every_trial(tmp_path):
     fig = res.figure()
     labels = [ln.get_label() for ax in fig.axes for ln in ax.get_lines()]
     assert sum(lab.startswith("trial") for lab in labels) == 1  # one series, every trial a point
-    xs = [ln.get_xdata() for ax in fig.axes for ln in ax.get_lines() if ln.get_label().startswith("trial")][0]
+    xs = next(ln.get_xdata() for ax in fig.axes for ln in ax.get_lines() if ln.get_label().startswith("trial"))
     assert sorted(np.round(xs, 12)) == sorted(np.round([t.lr for t in res.trials], 12))
     assert res.plot(tmp_path / "f.png").stat().st_size > 1000
 

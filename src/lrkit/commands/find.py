@@ -16,10 +16,9 @@ from typing import Annotated, Any
 
 import typer
 
-from lrkit.plot import IMAGE_SUFFIXES
-
 from lrkit.commands.common import BadInput, bad_input, out_console, reflow_help
 from lrkit.errors import ConfigError
+from lrkit.plot import IMAGE_SUFFIXES
 
 __all__ = ["register", "find_command", "load_finder_entry"]
 
@@ -34,9 +33,7 @@ def load_finder_entry(entry: str) -> tuple[Any, ...]:
 
     # the one place that makes `module:function` importable from the current folder (as compare does)
     _task_ref(None, entry)
-    out = call_entry(
-        entry, returns="(model, optimizer, data, loss_fn)", example="mypkg.train:finder_setup"
-    )
+    out = call_entry(entry, returns="(model, optimizer, data, loss_fn)", example="mypkg.train:finder_setup")
     if all(hasattr(out, a) for a in ("make_model", "make_optimizer", "batches", "loss_fn")):
         return _from_task(out)
     if not isinstance(out, tuple | list) or len(out) not in (4, 5):

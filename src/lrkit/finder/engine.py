@@ -466,7 +466,6 @@ def _collective_device(dev: torch.device) -> torch.device:
     return dev
 
 
-
 def _set_lrs(optimizer: Optimizer, ratios: tuple[float, ...], lr: float) -> None:
     """Every group at ``lr * r_g`` (through lrkit's one LR writer: a tensor LR is filled in place)."""
     write_lrs(optimizer.param_groups, [lr * r for r in ratios])
@@ -620,12 +619,28 @@ def find_lr(
     probe = _make_step(model, optimizer, loss_fn, step_fn, criterion, None)
     val = _val_batches(val_data, probe)
     common = dict(
-        step_fn=step_fn, criterion=criterion, mode=mode, beta=beta, diverge=diverge, check_every=check_every,
-        snapshot=snapshot, snapshot_dir=snapshot_dir, device=device, process_group=process_group,
+        step_fn=step_fn,
+        criterion=criterion,
+        mode=mode,
+        beta=beta,
+        diverge=diverge,
+        check_every=check_every,
+        snapshot=snapshot,
+        snapshot_dir=snapshot_dir,
+        device=device,
+        process_group=process_group,
     )
     lrs, raw, reason, ratios = run_range_test(
-        model, optimizer, data, loss_fn, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps,
-        restore=restore, progress=progress, **common,  # type: ignore[arg-type]
+        model,
+        optimizer,
+        data,
+        loss_fn,
+        start_lr=start_lr,
+        end_lr=end_lr,
+        num_steps=num_steps,
+        restore=restore,
+        progress=progress,
+        **common,  # type: ignore[arg-type]
     )
     evals = len(raw)
     sug = suggest(lrs, raw)
@@ -644,8 +659,16 @@ def find_lr(
         z_lo = x_top - ZOOM_DECADES
         if z_steps >= 20:
             zl, zr, zreason, _ = run_range_test(
-                model, optimizer, data, loss_fn, start_lr=10**z_lo, end_lr=10**x_top, num_steps=z_steps,
-                restore=True, progress=None, **common,  # type: ignore[arg-type]
+                model,
+                optimizer,
+                data,
+                loss_fn,
+                start_lr=10**z_lo,
+                end_lr=10**x_top,
+                num_steps=z_steps,
+                restore=True,
+                progress=None,
+                **common,  # type: ignore[arg-type]
             )
             evals += len(zr)
             zoom_curve = {"lrs": zl, "raw_losses": zr, "stopped_reason": zreason}
@@ -694,9 +717,15 @@ def find_lr(
                 for x in xs:
                     snap.restore()
                     t = run_trial(
-                        model=model, optimizer=optimizer, batches=batches, step=step,
-                        set_lrs=lambda lr: _set_lrs(optimizer, ratios, lr), peak=10**x, steps=t_steps,
-                        val=None if val_use is None else (loss_of, val_use), start_val=start_val,
+                        model=model,
+                        optimizer=optimizer,
+                        batches=batches,
+                        step=step,
+                        set_lrs=lambda lr: _set_lrs(optimizer, ratios, lr),
+                        peak=10**x,
+                        steps=t_steps,
+                        val=None if val_use is None else (loss_of, val_use),
+                        start_val=start_val,
                     )
                     done.append(t)
                     evals += t.evaluations
@@ -788,8 +817,13 @@ SHALLOW_DESCENT = 0.1
 
 
 def _confidence(
-    sug: Any, zoom_curve: dict[str, Any] | None, lrs: np.ndarray, raw: np.ndarray, x_star: float | None,
-    done: list[Any], chosen: float,
+    sug: Any,
+    zoom_curve: dict[str, Any] | None,
+    lrs: np.ndarray,
+    raw: np.ndarray,
+    x_star: float | None,
+    done: list[Any],
+    chosen: float,
 ) -> str:
     """``high``: the curve reads stably (bootstrap) *and* the trials confirm its suggestion;
     ``low``: the curve is unstable, did not diverge, or its descent is shallow (under

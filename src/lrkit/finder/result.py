@@ -92,7 +92,7 @@ class FinderResult:
             "range": [clean(self.range[0]), clean(self.range[1])],
             "confidence": self.confidence,
             "stopped_reason": self.stopped_reason,
-            "steps_run": int(len(self.lrs)),
+            "steps_run": len(self.lrs),
             "num_steps": self.num_steps,
             "start_lr": self.start_lr,
             "end_lr": self.end_lr,
@@ -143,7 +143,9 @@ class FinderResult:
             low, high = self.range
             if low is not None and high is not None:
                 ax.axvspan(low, high, color="C2", alpha=0.15, label=f"range {low:.2g} - {high:.2g} ({self.confidence})")
-            ax.axvline(self.suggestion, color="C2", linewidth=1.6, label=f"suggestion {self.suggestion:.3g} ({self.method})")
+            ax.axvline(
+                self.suggestion, color="C2", linewidth=1.6, label=f"suggestion {self.suggestion:.3g} ({self.method})"
+            )
         if self.details is not None and self.details.divergence_lr is not None:
             ax.axvline(self.details.divergence_lr, color="C3", linestyle="--", linewidth=1.0, label="divergence point")
         if self.trials:
@@ -153,8 +155,15 @@ class FinderResult:
             top = max(finite_scores) if finite_scores else 1.0
             ys = [t.score if not t.diverged else top for t in self.trials]
             kind = self.trials[0].judged_by
-            tx.plot(xs, ys, "D", color="C4", markersize=6, linestyle="none",
-                    label=f"trials ({self.trials[0].steps} updates; {kind} loss; diverged drawn at the top)")
+            tx.plot(
+                xs,
+                ys,
+                "D",
+                color="C4",
+                markersize=6,
+                linestyle="none",
+                label=f"trials ({self.trials[0].steps} updates; {kind} loss; diverged drawn at the top)",
+            )
             tx.set_ylabel(f"trial {kind} loss", color="C4")
             h1, l1 = ax.get_legend_handles_labels()
             h2, l2 = tx.get_legend_handles_labels()

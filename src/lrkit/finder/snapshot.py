@@ -31,6 +31,7 @@ from torch.optim import Optimizer
 
 __all__ = ["Snapshot"]
 
+
 def _to_host(t: torch.Tensor) -> torch.Tensor:
     # copy=True so a CPU tensor is cloned too (never aliased with the live one)
     return t.detach().to("cpu", copy=True)

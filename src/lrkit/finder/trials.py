@@ -108,7 +108,9 @@ def run_trial(
         except StopIteration:
             break
         loss = step(batch)
-        losses.append(loss.detach().reshape(()).float() if isinstance(loss, torch.Tensor) else torch.tensor(float(loss)))
+        losses.append(
+            loss.detach().reshape(()).float() if isinstance(loss, torch.Tensor) else torch.tensor(float(loss))
+        )
         done += 1
         # a cheap guard every 16 updates: a blown-up trial need not run to the end
         if (k + 1) % 16 == 0 and not bool(torch.isfinite(losses[-1]).item()):
