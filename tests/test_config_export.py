@@ -156,6 +156,119 @@ def test_unknown_format():
         to_config(Constant(1.0), "nemorl_")
 
 
+# -- one writer per format, beside its reader: write, read back, same curve -----------------
+
+#: a small config in each format's own shape (written for these tests), and its writer
+PER_FORMAT = {
+    "lrkit": (
+        {
+            "training": {
+                "optimizer": {"type": "adamw", "lr": 3e-4},
+                "scheduler": {"type": "cosine_annealing", "warmup_steps": 100, "total_steps": 1000, "min_lr": 3e-5},
+            }
+        },
+        "lrkit.config.native:write_native",
+    ),
+    "nemo_rl": (
+        {
+            "policy": {
+                "optimizer": {"name": "torch.optim.AdamW", "kwargs": {"lr": 5e-6}},
+                "scheduler": [
+                    {
+                        "name": "torch.optim.lr_scheduler.LinearLR",
+                        "kwargs": {"start_factor": 0.1, "end_factor": 1.0, "total_iters": 50},
+                    },
+                    {"name": "torch.optim.lr_scheduler.ConstantLR", "kwargs": {"factor": 1.0, "total_iters": 10**10}},
+                    {"milestones": [50]},
+                ],
+            },
+            "grpo": {"max_num_steps": 500},
+        },
+        "lrkit.config.nemo_rl:write_nemo_rl",
+    ),
+    "nemo_rl_megatron": (
+        {
+            "policy": {
+                "megatron_cfg": {
+                    "enabled": True,
+                    "optimizer": {"lr": 3e-4, "min_lr": 3e-5},
+                    "scheduler": {
+                        "lr_decay_style": "cosine",
+                        "lr_warmup_iters": 50,
+                        "lr_warmup_init": 3e-5,
+                        "lr_decay_iters": 500,
+                    },
+                }
+            },
+            "grpo": {"max_num_steps": 500},
+        },
+        "lrkit.config.nemo_rl:write_nemo_rl_megatron",
+    ),
+    "megatron": (
+        {
+            "lr": 3e-4,
+            "min_lr": 3e-5,
+            "lr_decay_style": "cosine",
+            "lr_warmup_iters": 50,
+            "lr_decay_iters": 500,
+            "train_iters": 500,
+        },
+        "lrkit.config.megatron:write_megatron",
+    ),
+    "hf": (
+        {
+            "learning_rate": 2e-5,
+            "lr_scheduler_type": "cosine_with_min_lr",
+            "warmup_steps": 30,
+            "max_steps": 300,
+            "lr_scheduler_kwargs": {"min_lr_rate": 0.1},
+        },
+        "lrkit.config.hf:write_hf",
+    ),
+    "nemo": (
+        {
+            "model": {
+                "optim": {
+                    "name": "adamw",
+                    "lr": 1e-4,
+                    "sched": {"name": "CosineAnnealing", "warmup_steps": 20, "min_lr": 1e-5, "max_steps": 200},
+                }
+            },
+            "trainer": {"max_steps": 200},
+        },
+        "lrkit.config.nemo:write_nemo",
+    ),
+}
+
+
+def test_every_writable_format_has_a_round_trip_case():
+    from lrkit.config import FORMATS as ALL
+
+    readable_only = {"axolotl", "llamafactory", "llamafactory_v1"}  # read only: export to hf or lrkit
+    assert set(PER_FORMAT) == set(ALL) - readable_only
+    for fmt in readable_only & set(ALL):
+        with pytest.raises(ConfigError, match="cannot be expressed"):
+            to_config(Constant(1.0), fmt)
+
+
+@pytest.mark.parametrize("fmt", sorted(PER_FORMAT))
+def test_each_format_writes_what_its_reader_reads_back(fmt):
+    import importlib
+
+    data, where = PER_FORMAT[fmt]
+    module, name = where.split(":")
+    writer = getattr(importlib.import_module(module), name)
+    r = load_config(data, format=fmt)
+    assert r.format == fmt and r.total_steps
+    args = (r.schedule, r.peak_lr, r.total_steps) + ((r,) if fmt == "lrkit" else ())
+    written = writer(*args)
+    assert written == to_config(r, fmt)  # to_config only picks the format's writer
+    back = load_config(written, format=fmt)
+    assert back.total_steps == r.total_steps and back.peak_lr == pytest.approx(r.peak_lr)
+    assert same_curve(r.lr_schedule, back.lr_schedule, r.total_steps, r.peak_lr) <= 1e-9
+    assert load_config(written).format == fmt  # and it is recognised as that format
+
+
 # -- a config lrkit writes from a clean one checks clean ------------------------------------
 
 RUN = 10_000

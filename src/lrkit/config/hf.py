@@ -21,12 +21,13 @@ from typing import Any
 
 from lrkit.config import fields as F
 from lrkit.config.resolved import ResolvedConfig
+from lrkit.config.writing import cannot, describe
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
 from lrkit.schedules import Constant, Schedule
 from lrkit.schedules.compat import HF_TYPES, HFLambda
 
-__all__ = ["read_hf", "HF_KWARGS"]
+__all__ = ["read_hf", "write_hf", "HF_KWARGS"]
 
 #: lr_scheduler_kwargs each type accepts (transformers passes them as keyword arguments)
 HF_KWARGS: dict[str, tuple[str, ...]] = {
@@ -286,3 +287,61 @@ def _quirks(
                     source="lr_scheduler_kwargs.num_cycles",
                 )
             )
+
+
+# -- writing (to_config(..., 'hf')) ------------------------------------------------------------
+
+#: transformers' curves that take num_cycles (written only when it is not the default 0.5)
+_CYCLED = ("cosine", "cosine_with_restarts", "cosine_with_min_lr", "cosine_warmup_with_min_lr", "warmup_stable_decay")
+
+
+def _hf_kwargs(sched: HFLambda) -> dict[str, Any]:
+    """``lr_scheduler_kwargs`` of a transformers curve: only what its type reads."""
+    kw: dict[str, Any] = {}
+    if sched.name in _CYCLED and sched.num_cycles != 0.5:
+        kw["num_cycles"] = sched.num_cycles
+    if sched.name == "polynomial":
+        kw.update(lr_end=sched.lr_end, power=sched.power)
+    if sched.name == "inverse_sqrt" and sched.timescale is not None:
+        kw["timescale"] = sched.timescale
+    if sched.name in ("cosine_with_min_lr", "cosine_warmup_with_min_lr"):
+        kw["min_lr_rate"] = sched.min_lr_rate
+        if sched.warmup_lr_rate is not None:
+            kw["warmup_lr_rate"] = sched.warmup_lr_rate
+    if sched.name == "warmup_stable_decay":
+        kw.update(
+            num_decay_steps=sched.num_decay_steps,
+            num_stable_steps=sched.num_stable_steps,
+            warmup_type=sched.warmup_type,
+            decay_type=sched.decay_type,
+            min_lr_ratio=sched.min_lr_rate,
+        )
+    return kw
+
+
+def write_hf(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
+    """Hugging Face TrainingArguments keys (``learning_rate``, ``lr_scheduler_type``,
+    ``warmup_steps``, ``max_steps``, ``lr_scheduler_kwargs``) for a curve read from transformers,
+    or a constant; anything else cannot be said exactly (transformers' curves warm up from 0)."""
+    if isinstance(sched, Constant) and sched.value == 1.0:
+        out: dict[str, Any] = {"learning_rate": peak, "lr_scheduler_type": "constant"}
+        if total is not None:
+            out["max_steps"] = total
+        return out
+    if not isinstance(sched, HFLambda):
+        raise cannot(
+            describe(sched),
+            "hf",
+            "transformers' curves warm up from 0; export to lrkit, or use lrkit.Scheduler in the Trainer.",
+        )
+    out = {
+        "learning_rate": peak if sched.name != "polynomial" else sched.lr_init,
+        "lr_scheduler_type": sched.name,
+        "warmup_steps": sched.warmup_steps,
+    }
+    if sched.training_steps is not None:
+        out["max_steps"] = sched.training_steps
+    kw = _hf_kwargs(sched)
+    if kw:
+        out["lr_scheduler_kwargs"] = kw
+    return out

@@ -28,11 +28,13 @@ from typing import Any
 
 from lrkit.config import fields as F
 from lrkit.config.resolved import ResolvedConfig
+from lrkit.config.writing import agree, cannot, describe, tidy
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
-from lrkit.schedules.compat import MEGATRON_STYLES, MegatronLR
+from lrkit.schedules import Constant, Cosine, Linear, Schedule, Sequence, Warmup
+from lrkit.schedules.compat import MEGATRON_STYLES, MegatronLR, PeriodicCosine
 
-__all__ = ["read_megatron", "resolve_megatron", "flatten_megatron"]
+__all__ = ["read_megatron", "resolve_megatron", "flatten_megatron", "write_megatron", "megatron_args_of"]
 
 _STYLE_ALIASES = {
     "wsd": "WSD",
@@ -396,3 +398,142 @@ def read_megatron(
         raw=dict(data),
         controller=None,
     )
+
+
+# -- writing (to_config(..., 'megatron'); nemo_rl_megatron puts the same arguments in its own place) --
+
+
+def _megatron_from_list(sched: Schedule, peak: float, total: int | None) -> dict[str, Any] | None:
+    """A NeMo RL-style list -- a linear warm-up to the peak over ``W`` steps, then one cosine,
+    linear or constant piece from the peak -- as Megatron's warm-up + decay, when the two agree on
+    every update of the run (torch's cosine climbs back after ``T_max``, Megatron holds min_lr:
+    they may differ only after the run). ``None`` when the shape does not fit."""
+    if not (isinstance(sched, Sequence) and len(sched.pieces) == 2):
+        return None
+    (warm, decay), (w,) = sched.pieces, sched.boundaries
+    if not (isinstance(warm, Linear) and warm.steps == w and warm.end == 1.0 and 0.0 <= warm.start < 1.0 and w > 0):
+        return None
+    args: dict[str, Any] = {"lr": peak, "lr_warmup_iters": w, "lr_warmup_init": tidy(warm.start * peak)}
+    if isinstance(decay, Constant) and decay.value == 1.0:
+        return {**args, "min_lr": 0.0, "lr_decay_style": "constant", "lr_decay_iters": total or w}
+    if isinstance(decay, Cosine | PeriodicCosine) and decay.peak == 1.0:
+        if isinstance(decay, PeriodicCosine) and (decay.cycles != 0.5 or decay.offset != 0):
+            return None  # not one half-period from the peak: no Megatron cosine
+        style, steps, end = "cosine", decay.steps, decay.end
+    elif isinstance(decay, Linear) and decay.start == 1.0:
+        style, steps, end = "linear", decay.steps, decay.end
+    else:
+        return None
+    if not float(steps).is_integer() or steps <= 0:
+        return None
+    return {**args, "min_lr": tidy(end * peak), "lr_decay_style": style, "lr_decay_iters": w + int(steps)}
+
+
+def _same_over_run(sched: Schedule, peak: float, args: dict[str, Any], total: int | None) -> bool:
+    """Whether Megatron ``args`` give ``peak * sched`` on every update of the run (for ever when
+    the run length is unknown, checked to twice the decay's end)."""
+    from lrkit.config import load_config
+
+    horizon = total if total is not None else 2 * int(args.get("lr_decay_iters") or 1) + 2
+    res = load_config({**args, "train_iters": horizon}, format="megatron", total_steps=horizon)
+    return agree(sched, peak, res.lr_schedule, horizon)
+
+
+def _megatron_lr_args(sched: MegatronLR, peak: float) -> dict[str, Any]:
+    """A curve read from a Megatron config, as its own arguments (counts back in iterations)."""
+    inc = sched.increment
+    w, d = sched.warmup_steps / inc, sched.decay_steps / inc
+    if not (float(w).is_integer() and float(d).is_integer()):
+        raise cannot("a Megatron curve with fractional iteration counts", "megatron")
+    args = {
+        "lr": sched.max_lr * peak,
+        "min_lr": sched.min_lr * peak,
+        "lr_decay_style": sched.style,
+        "lr_warmup_iters": int(w),
+        "lr_warmup_init": sched.init_lr * peak,
+        "lr_decay_iters": int(d),
+    }
+    if sched.style == "WSD":
+        args["lr_wsd_decay_style"] = sched.wsd_style
+        args["lr_wsd_decay_iters"] = sched.wsd_decay_steps / inc  # type: ignore[operator]
+    return args
+
+
+def _decay_style(sched: Schedule, inner: Schedule) -> tuple[str, int | None, float, str | None]:
+    """``(lr_decay_style, decay steps, floor factor, WSD shape)`` of an lrkit decay from the peak."""
+    if isinstance(inner, Constant) and inner.value == 1.0:
+        return "constant", None, 0.0, None
+    if isinstance(inner, Cosine) and inner.peak == 1.0:
+        return "cosine", inner.steps, inner.end, "cosine"
+    if isinstance(inner, Linear) and inner.start == 1.0:
+        return "linear", inner.steps, inner.end, "linear"
+    raise cannot(
+        describe(sched),
+        "megatron",
+        "Megatron's lr_decay_style expresses a linear warm-up from lr_warmup_init, then one constant, "
+        "linear, cosine, inverse-square-root or WSD decay to min_lr; export to lrkit instead.",
+    )
+
+
+def _warmup_decay_args(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
+    """lrkit's (warm-up +) constant / cosine / linear decay as Megatron arguments."""
+    inner, w, init = sched, 0, 0.0
+    if isinstance(sched, Warmup):
+        inner, w, init = sched.schedule, sched.warmup_steps, sched.init
+        target = sched.target if sched.target is not None else float(inner(0))
+        if target != 1.0:
+            raise cannot("a warm-up to a value other than the peak", "megatron")
+    style, d, end, shape = _decay_style(sched, inner)
+    args: dict[str, Any] = {"lr": peak, "min_lr": end * peak}
+    if w == 0:
+        args.update(
+            lr_decay_style=style,
+            lr_warmup_iters=0,
+            lr_warmup_init=0.0,
+            lr_decay_iters=d if d is not None else (total or 1),
+        )
+        return args
+    # lrkit's warm-up (k + 1) / W reaches the peak at update W - 1 and holds it at W: Megatron's
+    # warm-up of W - 1 iterations from peak / W, then a WSD whose cool-down starts at W.
+    first = init + (1.0 - init) / w
+    args.update(lr_warmup_iters=w - 1, lr_warmup_init=first * peak)
+    if style == "constant":
+        args.update(lr_decay_style="constant", lr_decay_iters=total or w)
+    else:
+        assert d is not None
+        args.update(lr_decay_style="WSD", lr_decay_iters=w + d, lr_wsd_decay_style=shape, lr_wsd_decay_iters=d)
+        if d == 0:
+            raise cannot("a decay of zero length", "megatron")
+    return args
+
+
+def megatron_args_of(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
+    """Megatron's LR arguments (``lr``, ``min_lr``, ``lr_decay_style``, ``lr_warmup_*``,
+    ``lr_decay_iters``, ``lr_wsd_*``) giving ``peak * sched`` on every update of the run.
+
+    An lrkit warm-up ``(k + 1) / W`` followed by a cosine or linear decay is Megatron's ``WSD``
+    with ``lr_warmup_iters = W - 1``, ``lr_warmup_init = peak / W`` and a cool-down over the
+    whole decay; a NeMo RL list (linear warm-up, then one piece) when it agrees over the run; a
+    Megatron curve as it was read.
+    """
+    listed = _megatron_from_list(sched, peak, total)
+    if listed is not None:
+        if _same_over_run(sched, peak, listed, total):
+            return listed
+        raise cannot(
+            f"{describe(sched)}",
+            "megatron",
+            "Megatron holds min_lr after lr_decay_iters while this curve climbs back inside the run; "
+            "set T_max to the steps left after the warm-up, then convert.",
+        )
+    if isinstance(sched, MegatronLR):
+        return _megatron_lr_args(sched, peak)
+    return _warmup_decay_args(sched, peak, total)
+
+
+def write_megatron(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
+    """Megatron-LM arguments (:func:`megatron_args_of`) with ``train_iters`` when the run length is known."""
+    args = megatron_args_of(sched, peak, total)
+    if total is not None:
+        args["train_iters"] = total
+    return args

@@ -26,6 +26,9 @@ schedule            the algebra dict under ``schedule:`` as is
 lrkit's warm-up never trains the first update at LR 0: update ``k < W`` runs at
 ``(k + 1) / W`` of the peak (from ``warmup_init_ratio`` when given).
 ``warmup_ratio`` gives ``W = ceil(ratio * T)`` (Hugging Face's rounding).
+
+:func:`write_native` is the other direction (``to_config(..., "lrkit")``): the simplest native
+config whose curve is the same on every update of the run.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from lrkit.config.schema import (
     TrainingSpec,
     validate,
 )
+from lrkit.config.writing import agree, tidy
 from lrkit.errors import ConfigError, did_you_mean
 from lrkit.schedules import (
     Constant,
@@ -68,8 +72,9 @@ from lrkit.schedules import (
     from_dict,
     schedule_names,
 )
+from lrkit.schedules.compat import PeriodicCosine
 
-__all__ = ["read_native", "looks_native", "scheduler_to_schedule"]
+__all__ = ["read_native", "looks_native", "scheduler_to_schedule", "write_native"]
 
 
 def looks_native(data: Mapping[str, Any]) -> bool:
@@ -640,3 +645,154 @@ def read_native(data: Mapping[str, Any], *, total_steps: int | None, source: str
         raw=dict(data),
         controller=dict(spec.controller) if spec.controller is not None else None,
     )
+
+
+# -- writing lrkit's own format (to_config(..., 'lrkit')) ---------------------------------------
+
+
+def write_native(
+    sched: Schedule, peak: float, total: int | None, resolved: ResolvedConfig | None = None
+) -> dict[str, Any]:
+    """The simplest lrkit config with the same LR on every update of the run: a native
+    ``cosine_annealing`` / ``linear`` / ``constant`` scheduler when one gives it, else the algebra
+    dict, with torch's periodic cosine written as lrkit's cosine where they agree over the run,
+    integral step counts as integers and float noise rounded off (each candidate is read back and
+    compared before it is used)."""
+    peak = tidy(peak)
+    opt: dict[str, Any] = {"type": "adamw", "lr": peak}
+    if resolved is not None and resolved.optimizer and resolved.format == "lrkit":
+        opt = {**resolved.optimizer, "lr": peak}
+    plain = _simplify(sched)
+    candidates = [c for c in (_native_scheduler(plain, peak, total),) if c is not None]
+    candidates += [{"type": "schedule", "schedule": _tidy_dict(x.to_dict())} for x in (plain, sched)]
+    scheduler = {"type": "schedule", "schedule": sched.to_dict()}
+    for cand in candidates:
+        if _same_as(cand, opt, sched, peak, total):
+            scheduler = cand
+            break
+    training: dict[str, Any] = {"optimizer": opt, "scheduler": scheduler}
+    if total is not None and scheduler.get("total_steps") != total:
+        training["total_steps"] = total
+    if resolved is not None and resolved.controller:
+        training["controller"] = dict(resolved.controller)
+    return {"training": training}
+
+
+#: keys of an algebra dict that count steps (an integral float is written as an int)
+_STEP_KEYS = frozenset(
+    {
+        "steps",
+        "warmup_steps",
+        "boundaries",
+        "period",
+        "step_size",
+        "decay_steps",
+        "total_steps",
+        "milestones",
+        "stable_steps",
+        "step_size_up",
+        "step_size_down",
+        "max_cycles",
+        "increment",
+        "training_steps",
+        "max_steps",
+        "constant_steps",
+        "hold_steps",
+        "num_stable_steps",
+        "num_decay_steps",
+        "wsd_decay_steps",
+    }
+)
+#: keys that name what a curve is: written even at their default, so the dict reads on its own
+_NAME_KEYS = frozenset({"name", "style", "policy", "decay_shape", "mode"})
+
+
+def _defaults(type_name: Any) -> dict[str, Any]:
+    """The constructor defaults of the algebra family ``type_name`` (empty when unknown)."""
+    import dataclasses
+
+    from lrkit.schedules import get_schedule_class
+
+    try:
+        cls = get_schedule_class(str(type_name))
+    except (ConfigError, KeyError, ValueError):
+        return {}
+    if not dataclasses.is_dataclass(cls):
+        return {}
+    return {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+
+
+def _tidy_dict(d: Any, key: str = "") -> Any:
+    """An algebra dict without the keys at their defaults, step counts as ints, float noise off."""
+    if isinstance(d, dict):
+        defaults = _defaults(d["type"]) if "type" in d else {}
+        return {
+            k: _tidy_dict(v, k)
+            for k, v in d.items()
+            if k == "type" or k in _NAME_KEYS or k not in defaults or defaults[k] != v
+        }
+    if isinstance(d, list | tuple):
+        return [_tidy_dict(v, key) for v in d]
+    if isinstance(d, float):
+        if key in _STEP_KEYS and d.is_integer():
+            return int(d)
+        return tidy(d)
+    return d
+
+
+def _simplify(s: Schedule) -> Schedule:
+    """``s`` with torch's periodic cosine (climbing back after ``steps``) as lrkit's cosine (holding
+    its floor): the same up to ``steps``; the caller checks that the run never goes past it."""
+    if isinstance(s, PeriodicCosine):
+        if s.cycles == 0.5 and s.offset == 0 and float(s.steps).is_integer() and s.steps > 0:
+            return Cosine(s.peak, int(s.steps), tidy(s.end))
+        return s
+    if isinstance(s, Sequence):
+        return Sequence(tuple(_simplify(p) for p in s.pieces), s.boundaries)
+    if isinstance(s, Warmup):
+        return Warmup(_simplify(s.schedule), s.warmup_steps, s.init, target=s.target)
+    return s
+
+
+def _native_scheduler(s: Schedule, peak: float, total: int | None) -> dict[str, Any] | None:
+    """lrkit's native scheduler for its own warm-up + cosine / linear / constant shapes."""
+    inner, w = s, 0
+    if isinstance(s, Warmup) and s.init == 0 and (s.target is None or s.target == 1.0):
+        inner, w = s.schedule, s.warmup_steps
+    out: dict[str, Any]
+    if isinstance(inner, Constant) and inner.value == 1.0:
+        out = {"type": "constant"}
+    elif isinstance(inner, Cosine | Linear) and total is not None and w + inner.steps == total:
+        top = inner.peak if isinstance(inner, Cosine) else inner.start
+        if top != 1.0:
+            return None
+        out = {"type": "cosine_annealing" if isinstance(inner, Cosine) else "linear", "total_steps": total}
+        if inner.end:
+            out["min_lr"] = tidy(inner.end * peak)
+    else:
+        return None
+    if w:
+        out["warmup_steps"] = w
+    return out
+
+
+def _same_as(scheduler: dict[str, Any], opt: dict[str, Any], sched: Schedule, peak: float, total: int | None) -> bool:
+    """Whether lrkit reads ``scheduler`` as ``peak * sched`` on every update of the run."""
+
+    from lrkit.config import load_config
+
+    training: dict[str, Any] = {"optimizer": opt, "scheduler": scheduler}
+    if total is not None:
+        training["total_steps"] = total
+    try:
+        back = load_config({"training": training}, format="lrkit", total_steps=total)
+    except ConfigError:
+        return False
+    horizon = total if total is not None else 2 * max(_end_of(sched), 1) + 2
+    return agree(sched, peak, back.lr_schedule, horizon)
+
+
+def _end_of(s: Schedule) -> int:
+    """The step from which ``s`` no longer changes, or 10000 for a curve that keeps moving."""
+    h = s.horizon
+    return int(h) if h is not None and h != float("inf") else 10_000

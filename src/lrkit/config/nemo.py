@@ -17,11 +17,13 @@ from typing import Any
 
 from lrkit.config import fields as F
 from lrkit.config.resolved import ResolvedConfig
+from lrkit.config.writing import cannot, describe
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
+from lrkit.schedules import Schedule
 from lrkit.schedules.compat import NEMO_POLICIES, NemoLR
 
-__all__ = ["read_nemo", "read_nemo2", "looks_like_nemo2"]
+__all__ = ["read_nemo", "read_nemo2", "looks_like_nemo2", "write_nemo"]
 
 _COMMON = (
     "name",
@@ -643,3 +645,33 @@ def _read_policy_target(
     )
     optimizer = {"type": str(opt.get("_target_", "adamw")), "lr": lr}
     return ResolvedConfig(res.schedule, lr, run, "nemo", source, findings, res.context, optimizer, dict(data), None)
+
+
+# -- writing (to_config(..., 'nemo')) ----------------------------------------------------------
+
+
+def write_nemo(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
+    """A NeMo 1.x ``model.optim`` with its ``sched`` (and ``trainer.max_steps``) for a curve read
+    from NeMo; anything else cannot be said exactly (NeMo's policies warm up as (k + 1) / (W + 1))."""
+    if not isinstance(sched, NemoLR):
+        raise cannot(describe(sched), "nemo", "NeMo's policies warm up as (k + 1) / (W + 1); export to lrkit instead.")
+    s: dict[str, Any] = {
+        "name": sched.policy,
+        "max_steps": sched.max_steps,
+        "warmup_steps": sched.warmup_steps,
+        "min_lr": sched.min_lr * peak,
+    }
+    if sched.hold_steps:
+        s["hold_steps"] = sched.hold_steps - sched.warmup_steps
+    if sched.constant_steps:
+        s["constant_steps"] = sched.constant_steps
+    if sched.policy.startswith("Polynomial"):
+        s.update(power=sched.power, cycle=sched.cycle)
+    if sched.policy == "NoamAnnealing":
+        s["d_model"] = sched.d_model
+    if sched.policy == "NoamHoldAnnealing":
+        s["decay_rate"] = sched.decay_rate
+    out: dict[str, Any] = {"model": {"optim": {"name": "adamw", "lr": peak, "sched": s}}}
+    if total is not None:
+        out["trainer"] = {"max_steps": total}
+    return out

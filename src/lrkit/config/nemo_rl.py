@@ -25,13 +25,20 @@ from typing import Any
 
 from lrkit.config import fields as F
 from lrkit.config.resolved import ResolvedConfig
-from lrkit.config.torch_schedulers import ALONE_ONLY, short_name, translate
+from lrkit.config.torch_schedulers import ALONE_ONLY, short_name, to_torch, torch_entry, translate
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
-from lrkit.schedules import Constant, Schedule, Sequence
+from lrkit.schedules import Constant, Cyclic, OneCycle, Schedule, Sequence
 from lrkit.schedules.compat import PeriodicCosine
 
-__all__ = ["read_nemo_rl", "read_nemo_rl_megatron", "ALGORITHMS", "run_length"]
+__all__ = [
+    "read_nemo_rl",
+    "read_nemo_rl_megatron",
+    "write_nemo_rl",
+    "write_nemo_rl_megatron",
+    "ALGORITHMS",
+    "run_length",
+]
 
 #: algorithm sections whose max_num_steps is the run length, in the order they are looked for
 ALGORITHMS = ("grpo", "sft", "dpo", "rm", "distillation", "ppo", "async_grpo")
@@ -341,3 +348,74 @@ def read_nemo_rl_megatron(data: Mapping[str, Any], *, total_steps: int | None, s
         raw=dict(data),
         controller=None,
     )
+
+
+# -- writing (to_config(..., 'nemo_rl' | 'nemo_rl_megatron')) --------------------------------------
+
+
+def _alone(sched: Schedule, peak: float) -> dict[str, Any] | None:
+    """OneCycleLR / CyclicLR: they overwrite the optimizer's initial_lr, so only as the one scheduler."""
+    if isinstance(sched, OneCycle) and sched.max_value > 0:
+        return torch_entry(
+            "OneCycleLR",
+            max_lr=sched.max_value * peak,
+            total_steps=sched.total_steps,
+            pct_start=sched.pct_start,
+            anneal_strategy=sched.anneal,
+            div_factor=sched.div_factor,
+            final_div_factor=sched.final_div_factor,
+            three_phase=sched.three_phase,
+            cycle_momentum=False,
+        )
+    if isinstance(sched, Cyclic):
+        return torch_entry(
+            "CyclicLR",
+            base_lr=sched.base * peak,
+            max_lr=sched.max_value * peak,
+            step_size_up=sched.step_size_up,
+            step_size_down=sched.step_size_down,
+            mode=sched.mode,
+            gamma=sched.gamma,
+            cycle_momentum=False,
+        )
+    return None
+
+
+def write_nemo_rl(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
+    """A NeMo RL config (DTensor path) whose ``policy.scheduler`` -- one torch scheduler, or a list
+    and its ``{milestones: [...]}`` for SequentialLR (:func:`~lrkit.config.torch_schedulers.to_torch`)
+    -- gives ``peak * sched`` on every update of a run of ``total`` (``grpo.max_num_steps``)."""
+    out: dict[str, Any] = {"policy": {"optimizer": {"name": "torch.optim.AdamW", "kwargs": {"lr": peak}}}}
+    if total is not None:
+        out["grpo"] = {"max_num_steps": total}
+    alone = _alone(sched, peak)
+    if alone is not None:
+        out["policy"]["scheduler"] = alone
+        return out
+    # over the run's updates the curve matches; pieces that would start after the last update
+    # (a floor after a cosine that ends with the run) are left out: the run never reaches them
+    pieces = to_torch(sched, peak, total)
+    # a piece that never runs (its start at or after the next start) is dropped
+    kept: list[tuple[int, dict[str, Any]]] = []
+    for start, entry in pieces:
+        while kept and kept[-1][0] >= start:
+            kept.pop()
+        kept.append((start, entry))
+    if len(kept) == 1:
+        out["policy"]["scheduler"] = kept[0][1]
+    else:
+        out["policy"]["scheduler"] = [e for _, e in kept] + [{"milestones": [s for s, _ in kept[1:]]}]
+    return out
+
+
+def write_nemo_rl_megatron(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
+    """A NeMo RL config (Megatron path): :func:`lrkit.config.megatron.megatron_args_of` under
+    ``policy.megatron_cfg`` (``lr``/``min_lr`` in its optimizer, the rest in its scheduler)."""
+    from lrkit.config.megatron import megatron_args_of
+
+    args = megatron_args_of(sched, peak, total)
+    opt = {"optimizer": "adam", "lr": args.pop("lr"), "min_lr": args.pop("min_lr")}
+    out: dict[str, Any] = {"policy": {"megatron_cfg": {"enabled": True, "optimizer": opt, "scheduler": args}}}
+    if total is not None:
+        out["grpo"] = {"max_num_steps": total}
+    return out

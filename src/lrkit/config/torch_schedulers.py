@@ -28,9 +28,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from lrkit.config import fields as F
+from lrkit.config.writing import cannot, describe
 from lrkit.errors import ConfigError, did_you_mean
 from lrkit.schedules import (
     Constant,
+    Cosine,
     CosineRestarts,
     Cyclic,
     Exponential,
@@ -41,12 +43,15 @@ from lrkit.schedules import (
     PiecewiseConstant,
     Polynomial,
     Schedule,
+    Sequence,
     StepDecay,
+    Warmup,
+    WarmupStableDecay,
     as_schedule,
 )
 from lrkit.schedules.compat import PeriodicCosine
 
-__all__ = ["translate", "short_name", "KNOWN", "ALONE_ONLY"]
+__all__ = ["translate", "short_name", "KNOWN", "ALONE_ONLY", "to_torch", "torch_entry", "FOREVER"]
 
 _PREFIXES = ("torch.optim.lr_scheduler.", "torch.optim.", "lr_scheduler.")
 _ARGS: dict[str, tuple[str, ...]] = {
@@ -264,3 +269,188 @@ def _eta(kw: Mapping[str, Any], peak: float) -> float:
             fix="use an eta_min below the optimizer's lr.",
         )
     return eta / peak
+
+
+# -- the inverse: schedule-algebra pieces as torch schedulers (to_config(..., 'nemo_rl')) ----------
+
+#: ConstantLR/LinearLR length standing for "until the end of any run" (NeMo RL uses 1e10)
+FOREVER = 10_000_000_000
+_TS = "torch.optim.lr_scheduler."
+#: a list of ``(start step, {name, kwargs})``: what SequentialLR runs from each start
+Entries = list[tuple[int, dict[str, Any]]]
+
+
+def torch_entry(name: str, **kwargs: Any) -> dict[str, Any]:
+    """``{name: torch.optim.lr_scheduler.<name>, kwargs: {...}}``."""
+    return {"name": _TS + name, "kwargs": kwargs}
+
+
+def _factor(value: float, what: str) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise cannot(
+            f"{what} (a factor {value:g} of the peak outside [0, 1])",
+            "nemo_rl",
+            "torch's LinearLR/ConstantLR factors must lie in [0, 1]; use lrkit.Scheduler as policy.scheduler.",
+        )
+    return value
+
+
+def _sequence_entries(s: Sequence, peak: float, length: int | None) -> Entries:
+    out: Entries = []
+    starts = (0, *s.boundaries)
+    for i, piece in enumerate(s.pieces):
+        end = s.boundaries[i] if i < len(s.boundaries) else None
+        plen = None if end is None else end - starts[i]
+        if length is not None:
+            plen = min(plen, length - starts[i]) if plen is not None else length - starts[i]
+            if plen <= 0:
+                break
+        out += [(starts[i] + b, e) for b, e in to_torch(piece, peak, plen)]
+    return out
+
+
+def _warmup_entries(s: Warmup, peak: float, length: int | None) -> Entries:
+    # lrkit's warm-up (k + 1) / W: LinearLR from the first value, reaching the target at W - 1
+    w = s.warmup_steps
+    if w == 0:
+        return to_torch(s.schedule, peak, length)
+    target = s.target if s.target is not None else float(s.schedule(0))
+    first = s.init + (target - s.init) / w
+    if w == 1:
+        head = torch_entry("ConstantLR", factor=_factor(first, "the warm-up"), total_iters=FOREVER)
+    else:
+        if first <= 0:
+            raise cannot("a warm-up whose first value is 0", "nemo_rl")
+        head = torch_entry(
+            "LinearLR",
+            start_factor=_factor(first, "the warm-up"),
+            end_factor=_factor(target, "the warm-up"),
+            total_iters=w - 1,
+        )
+    rest = None if length is None else length - w
+    tail = [] if rest is not None and rest <= 0 else [(w + b, e) for b, e in to_torch(s.schedule, peak, rest)]
+    return [(0, head), *tail]
+
+
+def _constant_entries(s: Constant, peak: float, length: int | None) -> Entries:
+    v = _factor(s.value, "a constant")
+    if v == 1.0:
+        return [(0, torch_entry("ConstantLR", factor=1.0, total_iters=1))]
+    return [(0, torch_entry("ConstantLR", factor=v, total_iters=FOREVER))]
+
+
+def _linear_entries(s: Linear, peak: float, length: int | None) -> Entries:
+    if s.steps == 0:
+        return to_torch(Constant(s.end), peak, length)
+    if s.start == 0:
+        raise cannot("a linear piece starting at 0", "nemo_rl", "torch's LinearLR needs start_factor > 0.")
+    head = torch_entry(
+        "LinearLR",
+        start_factor=_factor(s.start, "a linear piece"),
+        end_factor=_factor(s.end, "a linear piece"),
+        total_iters=s.steps,
+    )
+    return [(0, head)]
+
+
+def _periodic_cosine_entries(s: PeriodicCosine, peak: float, length: int | None) -> Entries:
+    if s.cycles != 0.5 or s.offset != 0 or s.peak != 1.0 or s.steps != int(s.steps):
+        raise cannot("this periodic cosine", "nemo_rl")
+    return [(0, torch_entry("CosineAnnealingLR", T_max=int(s.steps), eta_min=s.end * peak))]
+
+
+def _cosine_entries(s: Cosine, peak: float, length: int | None) -> Entries:
+    # torch's cosine climbs back after T_max: a ConstantLR holds lrkit's floor when the run gets there
+    if s.peak != 1.0:
+        raise cannot(
+            f"a cosine starting at {s.peak:g} of the peak",
+            "nemo_rl",
+            "torch's CosineAnnealingLR starts at the optimizer's LR; put a piece before it or rescale.",
+        )
+    if s.steps == 0:
+        return to_torch(Constant(s.end), peak, length)
+    out = [(0, torch_entry("CosineAnnealingLR", T_max=s.steps, eta_min=s.end * peak))]
+    if length is None or length > s.steps + 1:
+        floor = torch_entry("ConstantLR", factor=_factor(s.end, "the cosine's floor"), total_iters=FOREVER)
+        out.append((s.steps, floor))
+    return out
+
+
+def _piecewise_entries(s: PiecewiseConstant, peak: float, length: int | None) -> Entries:
+    bs = (0, *s.boundaries)
+    return [(b, e) for b, v in zip(bs, s.values, strict=True) for _, e in to_torch(Constant(v), peak, None)]
+
+
+def _wsd_entries(s: WarmupStableDecay, peak: float, length: int | None) -> Entries:
+    """Its warm-up, stable and decay phases as a sequence of the pieces above."""
+    parts: list[Schedule] = []
+    bounds: list[int] = []
+    if s.warmup_steps:
+        parts.append(Warmup(Constant(s.peak), s.warmup_steps, s.init, target=s.peak))
+        bounds.append(s.warmup_steps)
+    if s.stable_steps:
+        parts.append(Constant(s.peak))
+        bounds.append(s.warmup_steps + s.stable_steps)
+    decay = Linear(s.peak, s.end, s.decay_steps) if s.decay_shape == "linear" else Cosine(s.peak, s.decay_steps, s.end)
+    parts.append(decay)
+    if len(parts) == 1:
+        return to_torch(decay, peak, length)
+    return to_torch(Sequence(tuple(parts), tuple(bounds[: len(parts) - 1])), peak, length)
+
+
+def _closed_form_entry(s: Schedule, peak: float) -> dict[str, Any] | None:
+    """The torch class whose closed form is ``s`` as it is (no split into pieces), if any."""
+    if isinstance(s, StepDecay) and s.value == 1.0:
+        return torch_entry("StepLR", step_size=s.step_size, gamma=s.gamma)
+    if isinstance(s, MultiStep) and s.value == 1.0 and all(m > 0 for m in s.milestones):
+        return torch_entry("MultiStepLR", milestones=list(s.milestones), gamma=s.gamma)
+    if isinstance(s, Exponential) and (s.value, s.decay_steps, s.min_value, s.max_value) == (1.0, 1, 0, None):
+        return torch_entry("ExponentialLR", gamma=s.gamma)
+    if isinstance(s, Polynomial) and s.start == 1.0 and s.end == 0.0 and s.steps > 0:
+        return torch_entry("PolynomialLR", total_iters=s.steps, power=s.power)
+    if (
+        isinstance(s, CosineRestarts)
+        and s.peak == 1.0
+        and s.peak_decay == 1.0
+        and s.max_cycles is None
+        and float(s.period_mult).is_integer()
+    ):
+        return torch_entry("CosineAnnealingWarmRestarts", T_0=s.period, T_mult=int(s.period_mult), eta_min=s.end * peak)
+    return None
+
+
+def to_torch(s: Schedule, peak: float, length: int | None) -> Entries:
+    """The inverse of :func:`translate`: ``[(start, torch scheduler entry)]`` whose SequentialLR gives
+    ``peak * s`` on the updates ``[0, length)`` (``length`` None: for ever).
+
+    Raises the ``nemo_rl`` format's :func:`~lrkit.config.writing.cannot` error for a piece torch
+    cannot express (OneCycleLR and CyclicLR go alone: :func:`lrkit.config.nemo_rl.write_nemo_rl`).
+    """
+    if isinstance(s, Sequence):
+        return _sequence_entries(s, peak, length)
+    if isinstance(s, Warmup):
+        return _warmup_entries(s, peak, length)
+    if isinstance(s, Constant):
+        return _constant_entries(s, peak, length)
+    if isinstance(s, Linear):
+        return _linear_entries(s, peak, length)
+    if isinstance(s, PeriodicCosine):
+        return _periodic_cosine_entries(s, peak, length)
+    if isinstance(s, Cosine):
+        return _cosine_entries(s, peak, length)
+    if isinstance(s, PiecewiseConstant):
+        return _piecewise_entries(s, peak, length)
+    entry = _closed_form_entry(s, peak)
+    if entry is not None:
+        return [(0, entry)]
+    if isinstance(s, WarmupStableDecay) and s.decay_shape in ("linear", "cosine"):
+        return _wsd_entries(s, peak, length)
+    if isinstance(s, OneCycle | Cyclic):
+        raise cannot(
+            f"{describe(s)} inside a sequence", "nemo_rl", "give it alone (OneCycleLR/CyclicLR) or use lrkit.Scheduler."
+        )
+    raise cannot(
+        f"{describe(s)} (as a piece)",
+        "nemo_rl",
+        "use lrkit.Scheduler as policy.scheduler: {name: lrkit.Scheduler, kwargs: {schedule: ...}}.",
+    )
