@@ -24,7 +24,7 @@ lrkit.Scheduler(schedule, min_lr...)    its schedule, floored
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lrkit.config import fields as F
@@ -144,109 +144,126 @@ def translate(name: Any, kwargs: Any, path: str, *, peak: float) -> tuple[Schedu
     return sched, {"name": name, "kwargs": kw}
 
 
-def _piece(short: str, kw: dict[str, Any], peak: float) -> Schedule:
-    if short == "LinearLR":
-        start = F.number(
-            kw.get("start_factor", 1.0 / 3),
-            "start_factor",
-            low=0.0,
-            high=1.0,
-            low_open=True,
-            fix="torch needs 0 < start_factor <= 1.",
+def _linear_lr(kw: dict[str, Any], peak: float) -> Schedule:
+    start = F.number(
+        kw.get("start_factor", 1.0 / 3),
+        "start_factor",
+        low=0.0,
+        high=1.0,
+        low_open=True,
+        fix="torch needs 0 < start_factor <= 1.",
+    )
+    end = F.number(kw.get("end_factor", 1.0), "end_factor", low=0.0, high=1.0, fix="torch needs 0 <= end_factor <= 1.")
+    n = F.steps(kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1 (torch divides by it).")
+    return Linear(start, end, n)
+
+
+def _constant_lr(kw: dict[str, Any], peak: float) -> Schedule:
+    # torch accepts 0 <= factor <= 1 (a factor of 0 divides by zero only if total_iters is reached)
+    factor = F.number(
+        kw.get("factor", 1.0 / 3), "factor", low=0.0, high=1.0, fix="use 0 <= factor <= 1 (torch's range)."
+    )
+    n = F.steps(kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1.")
+    return PiecewiseConstant((n,), (factor, 1.0)) if factor != 1.0 else Constant(1.0)
+
+
+def _cosine_annealing_lr(kw: dict[str, Any], peak: float) -> Schedule:
+    if "T_max" not in kw:
+        raise ConfigError("CosineAnnealingLR needs T_max.", field="T_max", fix="add T_max: <steps of the decay>.")
+    t_max = F.steps(kw["T_max"], "T_max", minimum=1, fix="use T_max >= 1 (torch divides by it).")
+    return PeriodicCosine(1.0, float(t_max), _eta(kw, peak), 0.5)
+
+
+def _step_lr(kw: dict[str, Any], peak: float) -> Schedule:
+    if "step_size" not in kw:
+        raise ConfigError("StepLR needs step_size.", field="step_size", fix="add step_size: <steps>.")
+    return StepDecay(
+        1.0, F.steps(kw["step_size"], "step_size", minimum=1), F.number(kw.get("gamma", 0.1), "gamma", low=0.0)
+    )
+
+
+def _multi_step_lr(kw: dict[str, Any], peak: float) -> Schedule:
+    ms = [
+        F.steps(m, f"milestones[{i}]", minimum=1)
+        for i, m in enumerate(F.sequence(kw.get("milestones", []), "milestones"))
+    ]
+    if any(b < a for a, b in itertools.pairwise(ms)):
+        raise ConfigError(
+            f"milestones out of order: {ms}.", field="milestones", value=ms, fix=f"sort them: {sorted(ms)}."
         )
-        end = F.number(
-            kw.get("end_factor", 1.0), "end_factor", low=0.0, high=1.0, fix="torch needs 0 <= end_factor <= 1."
+    return MultiStep(1.0, tuple(ms), F.number(kw.get("gamma", 0.1), "gamma", low=0.0))
+
+
+def _exponential_lr(kw: dict[str, Any], peak: float) -> Schedule:
+    if "gamma" not in kw:
+        raise ConfigError("ExponentialLR needs gamma.", field="gamma", fix="add gamma: 0.999.")
+    return Exponential(1.0, F.number(kw["gamma"], "gamma", low=0.0, low_open=True))
+
+
+def _polynomial_lr(kw: dict[str, Any], peak: float) -> Schedule:
+    n = F.steps(kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1.")
+    return Polynomial(1.0, 0.0, n, F.number(kw.get("power", 1.0), "power", low=0.0, low_open=True))
+
+
+def _warm_restarts(kw: dict[str, Any], peak: float) -> Schedule:
+    if "T_0" not in kw:
+        raise ConfigError(
+            "CosineAnnealingWarmRestarts needs T_0.", field="T_0", fix="add T_0: <steps of the first cycle>."
         )
-        n = F.steps(
-            kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1 (torch divides by it)."
-        )
-        return Linear(start, end, n)
-    if short == "ConstantLR":
-        # torch accepts 0 <= factor <= 1 (a factor of 0 divides by zero only if total_iters is reached)
-        factor = F.number(
-            kw.get("factor", 1.0 / 3), "factor", low=0.0, high=1.0, fix="use 0 <= factor <= 1 (torch's range)."
-        )
-        n = F.steps(kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1.")
-        return PiecewiseConstant((n,), (factor, 1.0)) if factor != 1.0 else Constant(1.0)
-    if short == "CosineAnnealingLR":
-        if "T_max" not in kw:
-            raise ConfigError("CosineAnnealingLR needs T_max.", field="T_max", fix="add T_max: <steps of the decay>.")
-        t_max = F.steps(kw["T_max"], "T_max", minimum=1, fix="use T_max >= 1 (torch divides by it).")
-        return PeriodicCosine(1.0, float(t_max), _eta(kw, peak), 0.5)
-    if short == "StepLR":
-        if "step_size" not in kw:
-            raise ConfigError("StepLR needs step_size.", field="step_size", fix="add step_size: <steps>.")
-        return StepDecay(
-            1.0, F.steps(kw["step_size"], "step_size", minimum=1), F.number(kw.get("gamma", 0.1), "gamma", low=0.0)
-        )
-    if short == "MultiStepLR":
-        ms = [
-            F.steps(m, f"milestones[{i}]", minimum=1)
-            for i, m in enumerate(F.sequence(kw.get("milestones", []), "milestones"))
-        ]
-        if any(b < a for a, b in itertools.pairwise(ms)):
-            raise ConfigError(
-                f"milestones out of order: {ms}.", field="milestones", value=ms, fix=f"sort them: {sorted(ms)}."
-            )
-        return MultiStep(1.0, tuple(ms), F.number(kw.get("gamma", 0.1), "gamma", low=0.0))
-    if short == "ExponentialLR":
-        if "gamma" not in kw:
-            raise ConfigError("ExponentialLR needs gamma.", field="gamma", fix="add gamma: 0.999.")
-        return Exponential(1.0, F.number(kw["gamma"], "gamma", low=0.0, low_open=True))
-    if short == "PolynomialLR":
-        n = F.steps(kw.get("total_iters", 5), "total_iters", minimum=1, fix="use total_iters >= 1.")
-        return Polynomial(1.0, 0.0, n, F.number(kw.get("power", 1.0), "power", low=0.0, low_open=True))
-    if short == "CosineAnnealingWarmRestarts":
-        if "T_0" not in kw:
-            raise ConfigError(
-                "CosineAnnealingWarmRestarts needs T_0.", field="T_0", fix="add T_0: <steps of the first cycle>."
-            )
-        return CosineRestarts(
-            1.0,
-            F.steps(kw["T_0"], "T_0", minimum=1),
-            float(F.steps(kw.get("T_mult", 1), "T_mult", minimum=1, fix="torch needs an integer T_mult >= 1.")),
-            _eta(kw, peak),
-        )
-    if short == "OneCycleLR":
-        if "max_lr" not in kw:
-            raise ConfigError("OneCycleLR needs max_lr.", field="max_lr", fix="add max_lr: <peak LR>.")
-        max_lr = F.number(kw["max_lr"], "max_lr", low=0.0, low_open=True)
-        if kw.get("total_steps") is not None:
-            total = F.steps(kw["total_steps"], "total_steps", minimum=2)
-        elif kw.get("epochs") is not None and kw.get("steps_per_epoch") is not None:
-            total = F.steps(kw["epochs"], "epochs", minimum=1) * F.steps(
-                kw["steps_per_epoch"], "steps_per_epoch", minimum=1
-            )
-        else:
-            raise ConfigError(
-                "OneCycleLR needs total_steps (or epochs and steps_per_epoch).",
-                field="total_steps",
-                fix="add total_steps: <updates>.",
-            )
-        return OneCycle(
-            max_lr / peak,
-            total,
-            kw.get("pct_start", 0.3),
-            kw.get("anneal_strategy", "cos"),
-            kw.get("div_factor", 25.0),
-            kw.get("final_div_factor", 1e4),
-            F.boolean(kw.get("three_phase", False), "three_phase"),
-        )
-    if short == "CyclicLR":
-        for key in ("base_lr", "max_lr"):
-            if key not in kw:
-                raise ConfigError(f"CyclicLR needs {key}.", field=key, fix=f"add {key}: <LR>.")
-        base = F.number(kw["base_lr"], "base_lr", low=0.0)
-        top = F.number(kw["max_lr"], "max_lr", low=0.0)
-        return Cyclic(
-            base / peak,
-            top / peak,
-            kw.get("step_size_up", 2000),
-            kw.get("step_size_down"),
-            kw.get("mode", "triangular"),
-            kw.get("gamma", 1.0),
-        )
-    # lrkit.Scheduler
+    return CosineRestarts(
+        1.0,
+        F.steps(kw["T_0"], "T_0", minimum=1),
+        float(F.steps(kw.get("T_mult", 1), "T_mult", minimum=1, fix="torch needs an integer T_mult >= 1.")),
+        _eta(kw, peak),
+    )
+
+
+def _one_cycle_total(kw: dict[str, Any]) -> int:
+    """``total_steps``, else ``epochs * steps_per_epoch`` (torch's rule)."""
+    if kw.get("total_steps") is not None:
+        return F.steps(kw["total_steps"], "total_steps", minimum=2)
+    if kw.get("epochs") is not None and kw.get("steps_per_epoch") is not None:
+        epochs = F.steps(kw["epochs"], "epochs", minimum=1)
+        return epochs * F.steps(kw["steps_per_epoch"], "steps_per_epoch", minimum=1)
+    raise ConfigError(
+        "OneCycleLR needs total_steps (or epochs and steps_per_epoch).",
+        field="total_steps",
+        fix="add total_steps: <updates>.",
+    )
+
+
+def _one_cycle_lr(kw: dict[str, Any], peak: float) -> Schedule:
+    if "max_lr" not in kw:
+        raise ConfigError("OneCycleLR needs max_lr.", field="max_lr", fix="add max_lr: <peak LR>.")
+    max_lr = F.number(kw["max_lr"], "max_lr", low=0.0, low_open=True)
+    return OneCycle(
+        max_lr / peak,
+        _one_cycle_total(kw),
+        kw.get("pct_start", 0.3),
+        kw.get("anneal_strategy", "cos"),
+        kw.get("div_factor", 25.0),
+        kw.get("final_div_factor", 1e4),
+        F.boolean(kw.get("three_phase", False), "three_phase"),
+    )
+
+
+def _cyclic_lr(kw: dict[str, Any], peak: float) -> Schedule:
+    for key in ("base_lr", "max_lr"):
+        if key not in kw:
+            raise ConfigError(f"CyclicLR needs {key}.", field=key, fix=f"add {key}: <LR>.")
+    base = F.number(kw["base_lr"], "base_lr", low=0.0)
+    top = F.number(kw["max_lr"], "max_lr", low=0.0)
+    return Cyclic(
+        base / peak,
+        top / peak,
+        kw.get("step_size_up", 2000),
+        kw.get("step_size_down"),
+        kw.get("mode", "triangular"),
+        kw.get("gamma", 1.0),
+    )
+
+
+def _lrkit_scheduler(kw: dict[str, Any], peak: float) -> Schedule:
     if "schedule" not in kw:
         raise ConfigError("lrkit.Scheduler needs schedule.", field="schedule", fix="add schedule: {type: ..., ...}.")
     sched = as_schedule(kw["schedule"], field="schedule")
@@ -257,6 +274,28 @@ def _piece(short: str, kw: dict[str, Any], peak: float) -> Schedule:
     if kw.get("min_lr_ratio") is not None:
         return Floor(sched, F.number(kw["min_lr_ratio"], "min_lr_ratio", low=0.0, high=1.0))
     return sched
+
+
+#: class short name -> (its kwargs, the optimizer's LR) -> factor piece; the same names as ``_ARGS``
+_PIECES: dict[str, Callable[[dict[str, Any], float], Schedule]] = {
+    "LinearLR": _linear_lr,
+    "ConstantLR": _constant_lr,
+    "CosineAnnealingLR": _cosine_annealing_lr,
+    "StepLR": _step_lr,
+    "MultiStepLR": _multi_step_lr,
+    "ExponentialLR": _exponential_lr,
+    "PolynomialLR": _polynomial_lr,
+    "CosineAnnealingWarmRestarts": _warm_restarts,
+    "OneCycleLR": _one_cycle_lr,
+    "CyclicLR": _cyclic_lr,
+    "lrkit.Scheduler": _lrkit_scheduler,
+}
+if set(_PIECES) != set(_ARGS):  # pragma: no cover - a class added to one table and not the other
+    raise ImportError(f"torch_schedulers: _PIECES and _ARGS differ: {sorted(set(_PIECES) ^ set(_ARGS))}")
+
+
+def _piece(short: str, kw: dict[str, Any], peak: float) -> Schedule:
+    return _PIECES[short](kw, peak)
 
 
 def _eta(kw: Mapping[str, Any], peak: float) -> float:
