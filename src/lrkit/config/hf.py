@@ -98,7 +98,7 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
     context: dict[str, Any] = {"lr_scheduler_type": name}
     optimizer = _optimizer(data, lr)
     if name == "reduce_lr_on_plateau":
-        controller = {
+        controller: dict[str, Any] = {
             "type": "plateau",
             **{
                 k: kw[k]
