@@ -11,12 +11,15 @@ Modules: :mod:`~lrkit.linter.core` (:func:`lint`), :mod:`~lrkit.linter.catalog` 
 id -> default severity and one line, each documented with an example in ``docs/lint.md``),
 :mod:`~lrkit.linter.curve` (the resolved curve), :mod:`~lrkit.linter.structure` (the schedule
 tree and its warm-up), :mod:`~lrkit.linter.run` (what the rules share),
-:mod:`~lrkit.linter.shape_rules` and :mod:`~lrkit.linter.config_rules` (the rules).
+:mod:`~lrkit.linter.shape_rules` and :mod:`~lrkit.linter.config_rules` (the rules),
+:mod:`~lrkit.linter.summary` (:func:`summarize_config`: the key steps, figures and sparkline
+``lrkit show`` prints).
 """
 
 from lrkit.linter.catalog import LONG_RUN_STEPS, RULES
 from lrkit.linter.core import lint
 from lrkit.linter.curve import Curve, evaluate_curve
 from lrkit.linter.structure import warmup_steps_of
+from lrkit.linter.summary import summarize_config
 
-__all__ = ["lint", "Curve", "evaluate_curve", "warmup_steps_of", "RULES", "LONG_RUN_STEPS"]
+__all__ = ["lint", "Curve", "evaluate_curve", "warmup_steps_of", "summarize_config", "RULES", "LONG_RUN_STEPS"]
