@@ -151,7 +151,10 @@ def find_peak_lr(task_ref: str, store: ResultStore | None = None, notify: Callab
     task = resolve_task(task_ref)
     seed = FINDER_SETTINGS["seed"]
     if notify:
-        notify(f"LR finder: range test on {task.name} ({FINDER_SETTINGS['num_steps']} updates) ...")
+        notify(
+            f"LR finder on {task.name}: a range test of {FINDER_SETTINGS['num_steps']} updates, then short "
+            "confirmation trials (at most 300 loss evaluations) ..."
+        )
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
