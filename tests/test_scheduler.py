@@ -593,3 +593,29 @@ def test_compute_lrs_is_the_scheduler_formula():
     sched = Linear(start=1.0, end=0.0, steps=4)
     got = compute_lrs(steps, [2.0, 1.0], [sched, sched], factors=[0.5, 1.0], floors=[0.3, 0.0])
     assert got.tolist() == [[1.0, 0.75, 0.5, 0.3, 0.3], [1.0, 0.75, 0.5, 0.25, 0.0]]
+
+
+def test_write_lrs_at_pairs_groups_and_columns_like_zip():
+    from lrkit.lr_groups import write_lrs_at
+
+    lr_tensor = torch.tensor(0.5, dtype=torch.float64)
+    columns = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]
+    groups: list[dict[str, Any]] = [{"lr": 1.0}, {"lr": lr_tensor}, {"lr": 7.0}]
+    write_lrs_at(groups, columns, 2)  # a third group (added later) has no column: it keeps its LR
+    assert groups[0]["lr"] == 0.3 and groups[1]["lr"] is lr_tensor and lr_tensor.item() == 0.6
+    assert groups[2]["lr"] == 7.0
+    write_lrs_at(groups[:1], columns, 0)  # fewer groups than columns: the groups there are written
+    assert groups[0]["lr"] == 0.1
+
+
+def test_last_lr_is_what_was_written_even_after_a_far_lookup_refills_the_table():
+    opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in (0.1, 0.2)])
+    sched = Scheduler(opt, warmup_cosine(100_000, 10))
+    for _ in range(5):
+        sched.step()
+    written = lrs_of(opt)
+    far = sched.lrs_at(90_000)  # tabulates a block far from the current step
+    assert far != written
+    assert sched.get_last_lr() == written == sched.state_dict()["_last_lr"]
+    sched.step()
+    assert sched.get_last_lr() == lrs_of(opt) == sched.lrs_at(6)

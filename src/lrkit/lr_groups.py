@@ -1,8 +1,9 @@
 """The one place that computes and writes the learning rates of an optimizer's parameter groups.
 
 Every lrkit component that sets LRs (:class:`lrkit.Scheduler`, the finder, the guide's
-``AdaptiveLearningRate``) goes through :func:`write_lrs`, so a tensor LR (``lr=torch.tensor(...)``,
-used by ``torch.compile``d optimizers) is always updated in place and never replaced by a float.
+``AdaptiveLearningRate``) goes through :func:`write_lrs_at` (:func:`write_lrs` for a plain list of
+LRs), so a tensor LR (``lr=torch.tensor(...)``, used by ``torch.compile``d optimizers) is always
+updated in place and never replaced by a float.
 :func:`compute_lrs` is the scheduler's formula, for every group and step at once.
 """
 
@@ -16,25 +17,41 @@ import numpy as np
 if TYPE_CHECKING:
     from lrkit.schedules.base import Schedule
 
-__all__ = ["as_float_lr", "compute_lrs", "read_lrs", "write_lrs"]
+__all__ = ["as_float_lr", "compute_lrs", "read_lrs", "write_lrs", "write_lrs_at"]
 
 
-def write_lrs(param_groups: Sequence[MutableMapping[str, Any]], lrs: Sequence[float]) -> None:
-    """Set ``group["lr"] = lr`` for each group and LR, pairwise.
+def write_lrs(param_groups: Sequence[MutableMapping[str, Any]], lrs: Iterable[float]) -> None:
+    """Set ``group["lr"] = lr`` for each group and LR, pairwise (through :func:`write_lrs_at`)."""
+    write_lrs_at(param_groups, [(lr,) for lr in lrs], 0)
+
+
+def write_lrs_at(
+    param_groups: Sequence[MutableMapping[str, Any]], columns: Sequence[Sequence[float]], index: int
+) -> None:
+    """Set ``group["lr"] = columns[g][index]`` for each group ``g``: the one LR write.
 
     A float LR is replaced; a tensor LR (anything with ``fill_``) is filled in place (``fill_``), so code that holds the
     tensor (a compiled optimizer step) sees the new value and its dtype and device are kept.
-    Give one LR per group: this runs on the scheduler's hot path, where even ``zip(strict=True)``
-    costs a noticeable share of a step, so the lengths are not checked here.
+    Columns, not one row of LRs, because this is the scheduler's hot path: its table holds one list of LRs per group
+    (``columns[g][k]``, group ``g`` at the block's ``k``-th step), and building a row per step (or tuple rows for a
+    whole block) cost more than the rest of a step. Groups and columns are paired like ``zip`` pairs them (the
+    shorter ends the write: a group added after the columns were made keeps its LR), but by a counter: a ``zip``
+    object and its iterators cost a noticeable share of a step, as would checking the lengths.
     """
-    for group, lr in zip(param_groups, lrs):  # noqa: B905 - see above
+    g = 0
+    for column in columns:
+        try:
+            group = param_groups[g]
+        except IndexError:
+            return
+        g += 1  # noqa: SIM113 - enumerate's object would cost a share of a step, like zip's
         current = group["lr"]
         # a float LR (the common case) costs one class check; a tensor is told by its fill_, so
         # this module does not import torch (lrkit.feedback must not)
         if current.__class__ is not float and hasattr(current, "fill_"):
-            current.fill_(lr)
+            current.fill_(column[index])
         else:
-            group["lr"] = lr
+            group["lr"] = column[index]
 
 
 def as_float_lr(value: Any) -> float:

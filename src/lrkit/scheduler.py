@@ -10,7 +10,7 @@ group ``g`` before update ``k``,
 where ``base_lr_g`` is the group's LR when the scheduler was created, ``schedule_g`` the
 group's schedule (a factor curve, peak usually 1.0), ``controller_g`` the optional feedback
 scale (1.0 without one) and ``floor_g`` the absolute ``min_lr`` or ``min_lr_ratio * base_lr_g``;
-:func:`lrkit.lr_groups.write_lrs` writes it (a tensor LR in place). The scheduler only keeps
+:func:`lrkit.lr_groups.write_lrs_at` writes it (a tensor LR in place). The scheduler only keeps
 the step count, caches a block of steps' LRs (:class:`LRTable`) and handles checkpoints.
 """
 
@@ -28,7 +28,7 @@ from torch.optim.lr_scheduler import LRScheduler
 
 from lrkit.errors import ConfigError, ResumeWarning, did_you_mean
 from lrkit.feedback.base import metric_value
-from lrkit.lr_groups import as_float_lr, compute_lrs, write_lrs
+from lrkit.lr_groups import as_float_lr, compute_lrs, write_lrs_at
 from lrkit.schedules.base import Schedule, as_schedule
 from lrkit.schedules.checks import check_steps, parse_number
 
@@ -95,39 +95,45 @@ def _ratio(name: str, v: Any) -> float:
 
 
 class LRTable:
-    """A cache of the LRs of consecutive steps: one row (a tuple, one LR per group) per step.
+    """A cache of the LRs of consecutive steps: one list of floats per group (``columns[g][k]``).
 
     ``compute(steps)`` (a float64 array of steps -> an array of shape ``(groups, steps)``) fills
-    a block of rows at a time. Blocks start small, so a short run or a resume does not evaluate
+    a block of steps at a time. Blocks start small, so a short run or a resume does not evaluate
     far ahead, and double up to the largest size, so a long run pays one evaluation per that
-    many steps. Rows are tuples of floats, which the garbage collector stops tracking at its
-    first pass (rows of lists stayed tracked and made Python run full collections, which cost
-    more than the steps they served in a torch process).
+    many steps. One flat list of floats per group, not one row per step: floats are not tracked
+    by the garbage collector, so a block adds a handful of containers, not thousands (per-step
+    rows cost more to build than the steps they served, and rows of lists made Python run full
+    collections in a torch process).
     """
 
-    __slots__ = ("_block", "compute", "rows", "size", "start")
+    __slots__ = ("_block", "columns", "compute", "size", "start")
 
     def __init__(self, compute: Callable[[np.ndarray], np.ndarray]) -> None:
         self.compute = compute
-        self.start = 0  # the step of row 0
-        self.size = 0  # rows held; 0 means empty
-        self.rows: list[tuple[float, ...]] = []
+        self.start = 0  # the step of index 0
+        self.size = 0  # steps held; 0 means empty
+        self.columns: list[list[float]] = []
         self._block = _MIN_BLOCK // 2
 
     def clear(self) -> None:
-        """Forget the rows (their inputs changed); the next block starts small again."""
+        """Forget the LRs (their inputs changed); the next block starts small again."""
         self.size = 0
         self._block = _MIN_BLOCK // 2
 
-    def row(self, step: int) -> tuple[float, ...]:
-        """Every group's LR at ``step``."""
+    def index(self, step: int) -> int:
+        """The index of ``step`` in :attr:`columns`, tabulating a block from ``step`` if it is not held."""
         i = step - self.start
         if 0 <= i < self.size:
-            return self.rows[i]
+            return i
         self._block = n = min(self._block * 2, _MAX_BLOCK)
-        self.rows = list(map(tuple, self.compute(np.arange(step, step + n, dtype=np.float64)).T.tolist()))
+        self.columns = self.compute(np.arange(step, step + n, dtype=np.float64)).tolist()
         self.start, self.size = step, n
-        return self.rows[0]
+        return 0
+
+    def row(self, step: int) -> list[float]:
+        """Every group's LR at ``step``."""
+        i = self.index(step)
+        return [column[i] for column in self.columns]
 
 
 class Scheduler(LRScheduler):
@@ -224,8 +230,10 @@ class Scheduler(LRScheduler):
         self._table = LRTable(self._compute)
         # base_lr * schedule(k) alone: the reference LRs a controller is told
         self._reference = LRTable(lambda steps: compute_lrs(steps, self._base_lrs, self._group_schedule_list))
-        # the LR table's row (a tuple, stored without a copy on the hot path), not torch's list
-        self._last_lr: Sequence[float] = ()  # type: ignore[assignment]
+        # what the groups were last set to: index _last_index of the table columns _last_columns
+        # (two references per step, no list: see _last_lr)
+        self._last_columns: Sequence[Sequence[float]] = ()
+        self._last_index = 0
         if not isinstance(last_epoch, int) or last_epoch < -1:
             raise ConfigError(
                 f"must be an int >= -1, got {last_epoch!r}.",
@@ -286,7 +294,8 @@ class Scheduler(LRScheduler):
     def _compute(self, steps: np.ndarray) -> np.ndarray:
         return compute_lrs(steps, self._base_lrs, self._group_schedule_list, self._factors, self._floor_values)
 
-    def _lrs(self, step: int) -> tuple[float, ...]:
+    def _index(self, step: int) -> int:
+        """``step``'s index in ``self._table.columns``, under the controller's current factors."""
         ctrl = self.controller
         if ctrl is not None:
             # the table holds the LRs under the controller's current factors; new factors, new table
@@ -294,7 +303,11 @@ class Scheduler(LRScheduler):
             if factors != self._factors:
                 self._factors = factors
                 self._table.clear()
-        return self._table.row(step)
+        return self._table.index(step)
+
+    def _lrs(self, step: int) -> list[float]:
+        i = self._index(step)
+        return [column[i] for column in self._table.columns]
 
     def lrs_at(self, step: int) -> list[float]:
         """The LR of every group before update ``step`` (``step`` updates already taken):
@@ -306,12 +319,13 @@ class Scheduler(LRScheduler):
                 value=step,
                 fix="pass the number of optimizer updates already taken.",
             )
-        return list(self._lrs(int(step)))
+        return self._lrs(int(step))
 
     def _apply(self) -> None:
         """Write the LRs of the current step (``last_epoch``) into the groups."""
-        lrs = self._last_lr = self._lrs(self.last_epoch)
-        write_lrs(self.optimizer.param_groups, lrs)
+        i = self._last_index = self._index(self.last_epoch)
+        columns = self._last_columns = self._table.columns
+        write_lrs_at(self.optimizer.param_groups, columns, i)
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
         """LRs for the current step (``last_epoch``), computed in closed form."""
@@ -343,19 +357,19 @@ class Scheduler(LRScheduler):
             reference = getattr(ctrl, "set_reference_lrs", None)
             if reference is not None:
                 # the LRs the decision applies to, without the controller: base_lr * schedule(k + 1)
-                reference(list(self._reference.row(self.last_epoch + 1)))
+                reference(self._reference.row(self.last_epoch + 1))
             ctrl.update(metric_value(metric))
         self._step_count += 1
         k = self.last_epoch = self.last_epoch + 1
-        # The hot path (no controller, step tabulated): one tuple lookup, then one dict write per
-        # group. LRTable.row's hit inlined: a method call would cost as much as the rest of the step.
+        # The hot path (no controller, step tabulated): LRTable.index's hit inlined (a method call
+        # would cost as much as the rest of the step), then one write per group; no list is built.
         table = self._table
         i = k - table.start
-        if self.controller is None and 0 <= i < table.size:
-            lrs = self._last_lr = table.rows[i]
-        else:
-            lrs = self._last_lr = self._lrs(k)
-        write_lrs(self.optimizer.param_groups, lrs)
+        if self.controller is not None or not 0 <= i < table.size:
+            i = self._index(k)
+        self._last_index = i
+        columns = self._last_columns = table.columns
+        write_lrs_at(self.optimizer.param_groups, columns, i)
 
     def _restart_at(self, epoch: int) -> None:
         if epoch < 0:
@@ -369,9 +383,19 @@ class Scheduler(LRScheduler):
         self.last_epoch = epoch
         self._apply()
 
+    @property  # type: ignore[override]  # floats, where torch allows tensors
+    def _last_lr(self) -> list[float]:
+        """The LRs the groups were last set to (torch's attribute, built when read)."""
+        i = self._last_index
+        return [column[i] for column in self._last_columns]
+
+    @_last_lr.setter
+    def _last_lr(self, lrs: Sequence[Any]) -> None:
+        self._last_columns, self._last_index = [[as_float_lr(lr)] for lr in lrs], 0
+
     def get_last_lr(self) -> list[float]:  # type: ignore[override]
         """The LRs the groups were last set to (floats)."""
-        return list(self._last_lr)
+        return self._last_lr
 
     # -- checkpoints --------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -389,7 +413,7 @@ class Scheduler(LRScheduler):
             "min_lr": self.min_lr,
             "min_lr_ratio": self.min_lr_ratio,
             "controller": None if self.controller is None else self.controller.state_dict(),
-            "_last_lr": list(self._last_lr),
+            "_last_lr": self._last_lr,
         }
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
