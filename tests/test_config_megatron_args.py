@@ -315,3 +315,15 @@ def test_module_entry_point_after_the_launcher():
         'python -m torch.distributed.run --nproc-per-node 8 -m examples.mimo.pretrain_mimo --lr 1e-3 "$@"\n'
     )
     assert parsed.launches[0][:2] == ("--lr", "1e-3")
+
+
+def test_quoted_string_of_arguments_with_leading_whitespace_is_split(tmp_path):
+    # Pai-Megatron-Patch's shape: OPTS="  \<newline> --lr-decay-style ... " passed as "${OPTS}" to a
+    # wrapper that re-splits it; the leading blanks must not hide the flags (they were dropped: linear, no warm-up)
+    p = tmp_path / "t.sh"
+    p.write_text(
+        'OPTS="  \\\n  --lr-decay-style cosine --min-lr 3.0e-5 \\\n'
+        '  --lr-warmup-iters 20 --lr-decay-iters 180 \\\n  "\n'
+        'mpirun -np 8 bash entry.sh pretrain_gpt.py --lr 3e-4 --train-iters 200 --global-batch-size 64 "${OPTS}"\n'
+    )
+    _same(load_config(p), load_config(FLAT))

@@ -505,7 +505,8 @@ def parse_shell(
             # strings of arguments ("$GPT_ARGS" quoted) split into words like an unquoted use
             flat: list[str] = []
             for t in tokens:
-                flat.extend(_split(t) if t.startswith("--") and any(ch.isspace() for ch in t) else [t])
+                # blanks before the first flag (OPTS="  \<newline> --lr ...") are word separators too
+                flat.extend(_split(t) if t.lstrip().startswith("--") and any(ch.isspace() for ch in t) else [t])
             entry = _entry_point(flat)
             if entry is not None:
                 launches.append(tuple(flat[entry + 1 :]))
