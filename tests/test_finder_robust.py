@@ -267,3 +267,44 @@ def test_trials_that_confirm_the_curve_keep_its_suggestion_and_say_nothing_moved
         assert res.confidence == ("high" if res.details.confidence in ("high", "medium") else "low")
     else:  # the trials chose another candidate: the note says so
         assert any("moved" in n for n in res.notes)
+
+
+# -- 2b. a shallow side descent far below the narrow window ----------------------------------------
+SIDE, WINDOW2 = (1e-3, 1e-1), (0.3, 1.5)
+
+
+def _side_descent_then_window(model, lr, gen):
+    # the deep plain-ReLU picture on breast_cancer: a small early drop (the output bias learning the
+    # class prior, 3% of the start level) that a range test reads, while the network really learns
+    # only after a dozen updates inside a narrow window far above it; explodes above 6
+    with torch.no_grad():
+        if SIDE[0] <= lr <= SIDE[1]:
+            model.harm += 1  # the side progress (saturates fast)
+        if WINDOW2[0] <= lr <= WINDOW2[1]:
+            model.progress += 1
+        elif lr > WINDOW2[1]:
+            model.progress.mul_(0.5)
+    side = 0.08 * (1.0 - math.exp(-float(model.harm) / 5.0))
+    drop = 2.0 * (1.0 - math.exp(-max(0.0, float(model.progress) - 12.0) / 6.0))
+    blow = 0.0 if lr < 6.0 else 10.0 ** (lr - 5.0)
+    return torch.tensor(2.3 - side - drop + blow + 0.002 * float(torch.randn((), generator=gen)))
+
+
+def test_a_shallow_descent_also_tries_the_fallback_candidates_near_the_top():
+    model, opt = _fake(_side_descent_then_window)
+    res = find_lr(model, opt, ["b"], _loss, zoom=False)
+    assert res.details.lr is not None and res.details.lr < 0.2  # the curve reads the side descent ...
+    assert any(t.lr > 0.25 for t in res.trials)  # ... the trials also look near the top ...
+    assert WINDOW2[0] <= res.suggestion <= WINDOW2[1]  # ... and find the window
+    assert res.confidence == "low" and res.loss_evaluations <= 300
+
+
+def test_after_a_shallow_descent_trials_are_judged_by_their_own_improvement():
+    from lrkit.finder.engine import _relative
+    from lrkit.finder.trials import Trial
+
+    flat_low = Trial(0.01, 40, 1.00, 1.05, "train", 40)  # lowest loss, improved 5%
+    moving = Trial(1.0, 40, 1.02, 1.50, "train", 40)  # improved 32% from a higher start
+    assert min([flat_low, moving], key=_relative) is moving
+    neg = Trial(0.1, 40, -0.6, -0.4, "train", 40)  # a loss below zero (Gaussian NLL) that fell
+    assert _relative(neg) < 0 < _relative(Trial(0.1, 40, -0.3, -0.4, "train", 40))

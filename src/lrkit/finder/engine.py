@@ -686,8 +686,16 @@ def find_lr(
         x_cap = math.log10(sug.divergence_lr) if sug.divergence_lr else x_star
         offsets = TRIAL_OFFSETS_VAL if val is not None else TRIAL_OFFSETS
         xs = sorted({round(x_star + o, 6) for o in offsets if o <= 0 or x_star + o <= x_cap})
+        cl, cr = (zoom_curve["lrs"], zoom_curve["raw_losses"]) if method == "zoom" and zoom_curve else (lrs, raw)
+        wide = _shallow(cl, cr)
+        if wide:
+            # a shallow descent may be a side show (an output bias learning the class prior) far
+            # below the narrow window where a deep plain net really learns: the fallback's
+            # candidates above the curve's also run, and the trials choose
+            xs = sorted(set(xs) | {round(x_top + o, 6) for o in FALLBACK_OFFSETS if x_top + o > xs[-1] + 0.25})
     else:
         x_star = None
+        wide = False
         xs = [x_top + o for o in FALLBACK_OFFSETS]
     done: list[Trial] = []
     val_start_evals = 0
@@ -745,7 +753,9 @@ def find_lr(
     learned = [t for t in done if not t.diverged and t.score < t.start_score]
     if x_star is not None and done:
         if learned:
-            best = min(learned, key=lambda t: t.score)
+            # after a shallow descent the candidates start from different levels of a slow
+            # drift: judged by how much each improved on its own start, not by absolute loss
+            best = min(learned, key=_relative if wide else (lambda t: t.score))
             chosen = best.lr
             method += "+trials"
             moved = math.log10(chosen) - x_star
@@ -832,17 +842,32 @@ def _confidence(
     from lrkit.finder.suggest import read_curve
 
     cl, cr = (zoom_curve["lrs"], zoom_curve["raw_losses"]) if zoom_curve is not None else (lrs, raw)
-    r = read_curve(np.asarray(cl), np.asarray(cr))
-    if r is None:
+    if read_curve(np.asarray(cl), np.asarray(cr)) is None:
         return "low"
-    head = max(3, len(r.smooth) // 20)
-    level = float(np.median(r.smooth[:head]))
-    shallow = r.depth < SHALLOW_DESCENT * abs(level)
+    shallow = _shallow(cl, cr)
     learned = [t for t in done if not t.diverged and t.score < t.start_score]
     if sug.confidence == "low" or shallow or (done and not learned):
         return "low"
     confirmed = bool(learned) and x_star is not None and abs(math.log10(chosen) - x_star) < _SAME_DECADES
     return "high" if confirmed else "medium"
+
+
+def _shallow(lrs: Any, raw: Any) -> bool:
+    """Whether the curve's descent is under :data:`SHALLOW_DESCENT` of its start level
+    (the median of its first 5% smoothed points), or no descent reads at all."""
+    from lrkit.finder.suggest import read_curve
+
+    r = read_curve(np.asarray(lrs), np.asarray(raw))
+    if r is None:
+        return True
+    head = max(3, len(r.smooth) // 20)
+    level = float(np.median(r.smooth[:head]))
+    return bool(r.depth < SHALLOW_DESCENT * abs(level))
+
+
+def _relative(t: Any) -> float:
+    """A trial's end over its start, as a loss change relative to the start's size (lower is better)."""
+    return (t.score - t.start_score) / max(abs(t.start_score), 1e-12)
 
 
 def _resolve_device(model: torch.nn.Module, device: Any) -> torch.device | None:
