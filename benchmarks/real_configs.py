@@ -30,6 +30,16 @@ ModelPT does (NeMo 1.x); transformers' ``get_scheduler`` (Hugging Face-style rec
 names no learning rate (``lr``/``learning_rate``/``max_lr`` as a key, or a ``--lr`` flag) and
 inherits nothing (no ``defaults:``); for Megatron shell scripts, one without ``--lr``.
 
+**Held out** (``HELDOUT_SOURCES``, printed as a second table titled held-out): repositories
+nobody looked at while the readers were written (axolotl-cookbook, NeMo-Aligner,
+Pai-Megatron-Patch, Megatron-DeepSpeed, smollm), extracted under ``/work/corpora/heldout/``.
+Their rows also compare axolotl YAML with axolotl's own code (``parity_axolotl_llamafactory.Axolotl``
+on the axolotl checkout). ``--heldout`` reads only these; the other checkouts passed are the references::
+
+    .venv/bin/python benchmarks/real_configs.py /work/corpora/repos/NVIDIA+NeMo \
+        /work/corpora/repos/NVIDIA+Megatron-LM /work/corpora/repos/axolotl-ai-cloud+axolotl \
+        /work/corpora/heldout/* --heldout --out benchmarks/.cache/real_configs_heldout.json
+
 Results are written to ``benchmarks/.cache/real_configs.json`` (``--out``).
 """
 
@@ -71,6 +81,10 @@ class Source:
     claim: Callable[[str], bool] | None = None
     #: formats the framework's own reader is (a file read as another format is a wrong curve)
     expected: tuple[str, ...] = ()
+    #: Megatron launch scripts: the skip rule is "no --lr flag"
+    shell: bool = False
+    #: held out: never looked at while the readers were written (reported in their own table)
+    heldout: bool = False
 
 
 def _nemo2(text: str) -> bool:
@@ -114,6 +128,7 @@ SOURCES: tuple[Source, ...] = (
         ("NVIDIA+Megatron-LM",),
         ("examples/**/*.sh",),
         expected=("megatron",),
+        shell=True,
     ),
     Source(
         "megatron_yaml",
@@ -130,6 +145,57 @@ SOURCES: tuple[Source, ...] = (
         expected=("hf",),
     ),
 )
+
+#: Held out: repositories nobody looked at while the readers were written (the split is by
+#: repository, fixed before any was read). Checkouts under /work/corpora/heldout/ (see the
+#: README); selected like the others by the directory names passed.
+HELDOUT_SOURCES: tuple[Source, ...] = (
+    Source(
+        "h_axolotl_cookbook",
+        "axolotl-cookbook **/*.y(a)ml",
+        ("axolotl-ai-cloud+axolotl-cookbook",),
+        ("**/*.yaml", "**/*.yml"),
+        expected=("axolotl",),
+        heldout=True,
+    ),
+    Source(
+        "h_nemo_aligner",
+        "NeMo-Aligner examples/**/conf (NeMo 1.x style)",
+        ("NVIDIA+NeMo-Aligner",),
+        ("examples/**/conf/**/*.yaml",),
+        expected=("nemo",),
+        heldout=True,
+    ),
+    Source(
+        "h_pai_megatron",
+        "Pai-Megatron-Patch **/*.sh (Megatron-LM launch scripts)",
+        ("alibaba+Pai-Megatron-Patch",),
+        ("**/*.sh",),
+        expected=("megatron",),
+        shell=True,
+        heldout=True,
+    ),
+    Source(
+        "h_megatron_ds",
+        "Megatron-DeepSpeed **/*.sh (Megatron launch scripts)",
+        ("bigscience-workshop+Megatron-DeepSpeed",),
+        ("**/*.sh",),
+        expected=("megatron",),
+        shell=True,
+        heldout=True,
+    ),
+    Source(
+        "h_smollm",
+        "smollm **/*.y(a)ml (nanotron / m4 YAML: no format lrkit reads)",
+        ("huggingface+smollm",),
+        ("**/*.yaml", "**/*.yml"),
+        # nanotron and m4 are not formats lrkit reads: any curve drawn is a wrong curve
+        expected=("(none: lrkit reads no nanotron/m4 format)",),
+        heldout=True,
+    ),
+)
+
+ALL_SOURCES: tuple[Source, ...] = SOURCES + HELDOUT_SOURCES
 
 _LR_KEY = re.compile(r"(?m)(^|[\s{,\"'])(lr|learning_rate|max_lr)\s*[:=]|--lr\b|\"lr\"\s*:")
 _DEFAULTS = re.compile(r"(?m)^defaults\s*:")
@@ -164,7 +230,7 @@ def not_a_training_config(path: Path, text: str, source: Source) -> str | None:
     """The documented skip rule; the reason, or None for a training config."""
     if ".github" in path.parts:
         return "CI workflow (.github)"
-    if source.name == "megatron_sh":
+    if source.shell:
         return None if re.search(r"--lr\b", text) else "shell script without --lr"
     if _names_lr(path, text):
         return None
@@ -178,7 +244,7 @@ def collect(dirs: Iterable[Path], only: set[str] | None) -> list[tuple[Source, P
     seen: set[Path] = set()
     for d in dirs:
         repo = d.name
-        for src in SOURCES:
+        for src in ALL_SOURCES:
             if repo not in src.repos:
                 continue
             for pat in src.patterns:
@@ -187,7 +253,9 @@ def collect(dirs: Iterable[Path], only: set[str] | None) -> list[tuple[Source, P
                         continue
                     if src.claim is None:
                         # a file another source claims by content is left to it
-                        claimed = any(o.claim is not None and repo in o.repos and o.claim(_read(p)) for o in SOURCES)
+                        claimed = any(
+                            o.claim is not None and repo in o.repos and o.claim(_read(p)) for o in ALL_SOURCES
+                        )
                         if claimed:
                             continue
                     elif not src.claim(_read(p)):
@@ -588,6 +656,39 @@ REFERENCES: dict[str, Callable[[Any, int, Mapping[str, Path]], np.ndarray | None
 }
 
 
+_PARITY: Any = None
+_AXOLOTL: dict[Path, Any] = {}
+
+
+def ref_axolotl(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | None:
+    """axolotl's own warm-up, scheduler choice and ``create_scheduler``, run from the axolotl
+    checkout by ``parity_axolotl_llamafactory.Axolotl`` on the YAML's keys as written; the run
+    length lrkit was given (``--total-steps``) stands for the updates the data gives."""
+    global _PARITY
+    root = roots.get("axolotl-ai-cloud+axolotl")
+    if root is None or cfg.total_steps is None:
+        return None
+    if _PARITY is None:
+        sys.path.insert(0, str(Path(__file__).parent))
+        import logging
+
+        import parity_axolotl_llamafactory as parity
+
+        logging.disable(logging.WARNING)
+        _PARITY = parity
+    if root not in _AXOLOTL:
+        _AXOLOTL[root] = _PARITY.Axolotl(root)
+    ref, m = _AXOLOTL[root].curve(dict(cfg.raw), int(cfg.total_steps))
+    return ref[:n] if m >= n else None
+
+
+#: references used for held-out sources only (the in-corpus rows stay as they were measured)
+HELDOUT_REFERENCES: dict[str, Callable[[Any, int, Mapping[str, Path]], np.ndarray | None]] = {
+    **REFERENCES,
+    "axolotl": ref_axolotl,
+}
+
+
 # -- reading --------------------------------------------------------------------------------
 
 
@@ -641,9 +742,19 @@ def _stand_in(name: str, msg: str = "") -> str:
     if "style" in name:
         return "cosine"
     flag = re.match(r"(--[\w-]+)", msg)
-    if re.fullmatch(r"(--)?(lr|min_lr|LR)", name) or (flag and flag.group(1) in ("--lr", "--min-lr")):
+    if re.fullmatch(r"(--)?(lr|min_lr|LR)", name):
         return "1e-4"
-    return "1000" if re.search(r"iter|step|sample|len|num", name, re.I) else "128"
+    # a message led by --lr can ask for several names at once (--train-iters, --global-batch-size):
+    # a count is a count whichever flag leads the message
+    if re.search(r"warm", name, re.I):
+        return "100"  # a warm-up that ends before the decay does, as a user's would
+    if re.search(r"iter|step|sample|len|num", name, re.I):
+        return "1000"
+    if re.search(r"batch|size", name, re.I):
+        return "128"
+    if flag and flag.group(1) in ("--lr", "--min-lr"):
+        return "1e-4"
+    return "128"
 
 
 def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int, timeout: int) -> Result:
@@ -697,7 +808,7 @@ def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int,
         if src.expected and cfg.format not in src.expected:
             res.outcome, res.detail = "wrong", f"read as {cfg.format!r}, not as {'/'.join(src.expected)}"
             return res
-        ref_fn = REFERENCES.get(cfg.format)
+        ref_fn = (HELDOUT_REFERENCES if src.heldout else REFERENCES).get(cfg.format)
         ref = None
         if ref_fn is not None:
             try:
@@ -734,6 +845,18 @@ def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int,
 
 
 def report(results: list[Result], show_refusals: bool, show_wrong: bool) -> str:
+    """The in-corpus table, then (when any held-out checkout was passed) the held-out table."""
+    names = {s.name for s in SOURCES}
+    out = [_report(results, SOURCES, show_refusals, show_wrong)] if any(r.source in names for r in results) else []
+    if any(r.source in {s.name for s in HELDOUT_SOURCES} for r in results):
+        out.append("")
+        out.append("held-out (repositories never looked at while the readers were written):")
+        out.append("")
+        out.append(_report(results, HELDOUT_SOURCES, show_refusals, show_wrong))
+    return "\n".join(out)
+
+
+def _report(results: list[Result], sources: tuple[Source, ...], show_refusals: bool, show_wrong: bool) -> str:
     lines = []
     by_src: dict[str, list[Result]] = collections.defaultdict(list)
     for r in results:
@@ -743,7 +866,7 @@ def report(results: list[Result], show_refusals: bool, show_wrong: bool) -> str:
         "framework refuses too | wrong curve | crash | not a training config | worst parity |"
     )
     lines.append("|---|---|---|---|---|---|---|---|---|---|")
-    for src in SOURCES:
+    for src in sources:
         rs = by_src.get(src.name)
         if not rs:
             continue
@@ -757,7 +880,7 @@ def report(results: list[Result], show_refusals: bool, show_wrong: bool) -> str:
             f"{c['wrong']} | {c['crash']} | {c['skipped']} | {worst} |"
         )
     lines.append("")
-    for src in SOURCES:
+    for src in sources:
         rs = by_src.get(src.name)
         if not rs:
             continue
@@ -782,6 +905,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dirs", nargs="+", type=Path, help="checkouts named <owner>+<name>")
     ap.add_argument("--source", action="append", help="only these sources (repeatable)")
+    ap.add_argument(
+        "--heldout",
+        action="store_true",
+        help="only the held-out sources (the other checkouts passed serve as references)",
+    )
     ap.add_argument("--limit", type=int, default=None, help="at most N files per source")
     ap.add_argument("--max-steps", type=int, default=20_000, help="compare the first N updates at most")
     ap.add_argument("--timeout", type=int, default=30, help="seconds per file")
@@ -791,7 +919,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / ".cache" / "real_configs.json")
     args = ap.parse_args(argv)
     roots = {d.name: d for d in args.dirs}
-    files = collect(args.dirs, set(args.source) if args.source else None)
+    only = set(args.source) if args.source else None
+    if args.heldout:
+        only = {s.name for s in HELDOUT_SOURCES} & (only or {s.name for s in HELDOUT_SOURCES})
+    files = collect(args.dirs, only)
     per: dict[str, int] = collections.Counter()
     results: list[Result] = []
     for src, _d, p in files:
