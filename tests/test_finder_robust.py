@@ -308,3 +308,36 @@ def test_after_a_shallow_descent_trials_are_judged_by_their_own_improvement():
     assert min([flat_low, moving], key=_relative) is moving
     neg = Trial(0.1, 40, -0.6, -0.4, "train", 40)  # a loss below zero (Gaussian NLL) that fell
     assert _relative(neg) < 0 < _relative(Trial(0.1, 40, -0.3, -0.4, "train", 40))
+
+
+WINDOW3 = (0.5, 1.5)
+
+
+def _side_descent_then_slow_window(model, lr, gen):
+    # as above, but the window barely moves the loss within a short trial (a few percent, like the
+    # side descent): no trial learns clearly, and the lowest loss is the side descent's
+    with torch.no_grad():
+        if SIDE[0] <= lr <= SIDE[1]:
+            model.harm += 1
+        if WINDOW3[0] <= lr <= WINDOW3[1]:
+            model.progress += 1
+        elif lr > WINDOW3[1]:
+            model.progress.mul_(0.5)
+    side = 0.07 * (1.0 - math.exp(-float(model.harm) / 5.0))
+    drop = 0.04 * (1.0 - math.exp(-float(model.progress) / 30.0))
+    blow = 0.0 if lr < 6.0 else 10.0 ** (lr - 5.0)
+    return torch.tensor(2.3 - side - drop + blow + 0.002 * float(torch.randn((), generator=gen)))
+
+
+def test_where_no_trial_learns_clearly_the_highest_that_improved_is_chosen():
+    from lrkit.finder.engine import _unclear_pick
+    from lrkit.finder.trials import Trial
+
+    small = [Trial(0.01, 40, 2.24, 2.30, "train", 40), Trial(1.0, 40, 2.26, 2.30, "train", 40)]
+    assert _unclear_pick(small).lr == 1.0  # a few percent each: batch noise, the highest wins
+    clear = [Trial(0.01, 40, 1.5, 2.3, "train", 40), Trial(1.0, 40, 2.26, 2.30, "train", 40)]
+    assert _unclear_pick(clear) is None  # one learned clearly: the scores decide
+    model, opt = _fake(_side_descent_then_slow_window)
+    res = find_lr(model, opt, ["b"], _loss, zoom=False)
+    assert min(res.trials, key=lambda t: t.score).lr < 0.2  # the lowest loss is the side descent's ...
+    assert WINDOW3[0] <= res.suggestion <= WINDOW3[1] and res.confidence == "low"  # ... the window is chosen
