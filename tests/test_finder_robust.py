@@ -337,6 +337,10 @@ def test_where_no_trial_learns_clearly_the_highest_that_improved_is_chosen():
     assert _unclear_pick(small).lr == 1.0  # a few percent each: batch noise, the highest wins
     clear = [Trial(0.01, 40, 1.5, 2.3, "train", 40), Trial(1.0, 40, 2.26, 2.30, "train", 40)]
     assert _unclear_pick(clear) is None  # one learned clearly: the scores decide
+    noisy_up = [Trial(0.01, 25, 2.29, 2.30, "train", 25), Trial(1.0, 25, 2.31, 2.29, "train", 25)]
+    assert _unclear_pick(noisy_up).lr == 1.0  # ended a hair above its start: noise, still stable
+    worse = [Trial(0.01, 25, 2.29, 2.30, "train", 25), Trial(1.0, 25, 2.7, 2.3, "train", 25)]
+    assert _unclear_pick(worse).lr == 0.01  # ended clearly worse than it started: not a candidate
     model, opt = _fake(_side_descent_then_slow_window)
     res = find_lr(model, opt, ["b"], _loss, zoom=False)
     assert min(res.trials, key=lambda t: t.score).lr < 0.2  # the lowest loss is the side descent's ...

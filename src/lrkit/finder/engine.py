@@ -755,7 +755,7 @@ def find_lr(
         if learned:
             # after a shallow descent the candidates start from different levels of a slow
             # drift: judged by how much each improved on its own start, not by absolute loss
-            best = _unclear_pick(learned) if wide else None
+            best = _unclear_pick(done) if wide else None
             best = best or min(learned, key=_relative if wide else (lambda t: t.score))
             chosen = best.lr
             method += "+trials"
@@ -779,7 +779,7 @@ def find_lr(
         # fallback: no descent in the curve (nor in the zoom pass)
         method = "fallback"
         if learned:
-            chosen = (_unclear_pick(learned) or min(learned, key=lambda t: t.score)).lr
+            chosen = (_unclear_pick(done) or min(learned, key=lambda t: t.score)).lr
         else:
             chosen = 10 ** (x_top + FALLBACK_OFFSETS[1])
         low, high = chosen / 10, min(chosen * 10, 10**x_top / 10)
@@ -871,17 +871,19 @@ def _relative(t: Any) -> float:
     return (t.score - t.start_score) / max(abs(t.start_score), 1e-12)
 
 
-def _unclear_pick(learned: list[Any]) -> Any | None:
-    """Where no trial learned clearly (the best fell under :data:`SHALLOW_DESCENT` of its own
-    start), the highest LR among those that learned; else ``None`` (the best score decides).
+def _unclear_pick(done: list[Any]) -> Any | None:
+    """Where no trial learned clearly (none fell by :data:`SHALLOW_DESCENT` of its own start),
+    the highest LR among the stable ones (finite, ended within that band of its start); else
+    ``None`` (the best score decides).
 
     Why: after a shallow descent or none, every candidate sits at the network's starting level
-    and the trials' small differences are batch noise; a narrow window a network learns in lies
-    near the top, below where the test blew up, so the highest candidate that still improved
-    is the better bet than the noisiest lowest loss."""
-    if not learned or min(_relative(t) for t in learned) < -SHALLOW_DESCENT:
+    and the trials' small ups and downs are batch noise; a narrow window a network learns in
+    lies near the top, below where the test blew up, so the highest stable candidate is the
+    better bet than the noisiest lowest loss."""
+    stable = [t for t in done if not t.diverged and _relative(t) < SHALLOW_DESCENT]
+    if not stable or min(_relative(t) for t in stable) < -SHALLOW_DESCENT:
         return None
-    return max(learned, key=lambda t: t.lr)
+    return max(stable, key=lambda t: t.lr)
 
 
 def _resolve_device(model: torch.nn.Module, device: Any) -> torch.device | None:
