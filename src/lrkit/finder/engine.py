@@ -29,7 +29,7 @@ import inspect
 import math
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -94,7 +94,8 @@ def _to_device(obj: Any, device: torch.device) -> Any:
 
 # -- one step -------------------------------------------------------------------------------
 def _training_step_loss(model: torch.nn.Module) -> LossFn:
-    fn = model.training_step  # type: ignore[attr-defined]
+    # nn.Module's __getattr__ is typed Tensor | Module; a training_step is a method
+    fn = cast(Callable[..., Any], model.training_step)
     try:
         params = [
             p
@@ -640,7 +641,7 @@ def find_lr(
         num_steps=num_steps,
         restore=restore,
         progress=progress,
-        **common,  # type: ignore[arg-type]
+        **common,
     )
     evals = len(raw)
     sug = suggest(lrs, raw)
@@ -668,7 +669,7 @@ def find_lr(
                 num_steps=z_steps,
                 restore=True,
                 progress=None,
-                **common,  # type: ignore[arg-type]
+                **common,
             )
             evals += len(zr)
             zoom_curve = {"lrs": zl, "raw_losses": zr, "stopped_reason": zreason}
@@ -732,7 +733,7 @@ def find_lr(
                         set_lrs=lambda lr: _set_lrs(optimizer, ratios, lr),
                         peak=10**x,
                         steps=t_steps,
-                        val=None if val_use is None else (loss_of, val_use),
+                        val=None if val_use is None or loss_of is None else (loss_of, val_use),
                         start_val=start_val,
                     )
                     done.append(t)

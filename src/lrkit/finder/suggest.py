@@ -262,11 +262,11 @@ def suggest(lrs: np.ndarray, losses: np.ndarray, *, bootstrap: int = 32, seed: i
 def steepest_lr(lrs: np.ndarray, losses: np.ndarray, skip_start: int = 10, skip_end: int = 5) -> float | None:
     """torch-lr-finder's rule, for comparison: LR of the most negative ``np.gradient`` of
     the (already EMA-smoothed) losses against the step index, ends trimmed."""
-    lrs = list(lrs)[skip_start : len(lrs) - skip_end if skip_end else None]
+    kept = list(lrs)[skip_start : len(lrs) - skip_end if skip_end else None]
     losses = np.asarray(list(losses)[skip_start : len(losses) - skip_end if skip_end else None], dtype=np.float64)
     if len(losses) < 2:
         return None
-    return float(lrs[int(np.gradient(losses).argmin())])
+    return float(kept[int(np.gradient(losses).argmin())])
 
 
 def valley_lr(lrs: np.ndarray, losses: np.ndarray) -> float | None:
