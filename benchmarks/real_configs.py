@@ -65,6 +65,8 @@ import numpy as np
 
 STAND_IN_TOTAL = 100_000
 TOL = 1e-9
+#: questions answered per file (a script with many positional arguments asks one at a time)
+ATTEMPTS = 12
 
 # -- sources --------------------------------------------------------------------------------
 
@@ -766,7 +768,7 @@ def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int,
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(timeout)
     try:
-        for _attempt in range(6):
+        for _attempt in range(ATTEMPTS):
             try:
                 cfg = _load(path, src.fmt, total, sets)
                 object.__setattr__(cfg, "_bench_total", total is not None)
@@ -791,7 +793,7 @@ def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int,
                 res.framework_refuses = bool(_FRAMEWORK_RE.search(msg.split(" Fix:")[0]))
                 return res
         else:
-            res.outcome, res.detail = "refused", "gave up after 6 attempts: " + msg
+            res.outcome, res.detail = "refused", f"gave up after {ATTEMPTS} attempts: " + msg
             return res
         res.format = cfg.format
         n = cfg.total_steps

@@ -327,3 +327,26 @@ def test_quoted_string_of_arguments_with_leading_whitespace_is_split(tmp_path):
         'mpirun -np 8 bash entry.sh pretrain_gpt.py --lr 3e-4 --train-iters 200 --global-batch-size 64 "${OPTS}"\n'
     )
     _same(load_config(p), load_config(FLAT))
+
+
+def test_unknown_outside_a_block_is_not_blamed_on_the_block(tmp_path):
+    # the block's own unknown ($(shuf ...)) shifted the marker of $2, so --lr seemed to depend on $PORT
+    p = tmp_path / "t.sh"
+    p.write_text(
+        'if [ "$1" = a ]; then\n  PORT=$(shuf -n 1 -i 10000-65535)\nfi\nLR=$2\n'
+        "torchrun pretrain_gpt.py --lr $LR --lr-decay-style cosine --train-iters 100 --global-batch-size 8\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    assert "PORT" not in str(err.value) and "--set 2=" in str(err.value)
+
+
+def test_block_question_names_the_unknown_not_its_marker(tmp_path):
+    p = tmp_path / "t.sh"
+    p.write_text(
+        'if [ "$1" = a ]; then\n  ITERS=100\nfi\ntorchrun pretrain_gpt.py --lr 3e-4 --train-iters ${ITERS} '
+        "--global-batch-size 8\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    assert "@@" not in str(err.value) and "$ITERS" in str(err.value)

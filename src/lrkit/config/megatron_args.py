@@ -772,6 +772,15 @@ def _arg(args: Mapping[str, Any], key: str) -> Any:
     return args.get(key, _DEFAULTS.get(key))
 
 
+def _unmarked(value: Any, unknowns: Mapping[str, _Unknown]) -> Any:
+    """A value with each unknown's marker replaced by what the unknown is (``<unknown: $2>``)."""
+    if not isinstance(value, str):
+        return value
+    return _MARKER_RE.sub(
+        lambda m: f"<unknown: {unknowns[m.group(0)].why}>" if m.group(0) in unknowns else "<unknown>", value
+    )
+
+
 def read_megatron_shell(
     text: str, *, total_steps: int | None = None, overrides: Mapping[str, str] | None = None, source: str = "<script>"
 ) -> ResolvedConfig:
@@ -787,19 +796,22 @@ def read_megatron_shell(
     pinned = {k.lstrip("-").replace("-", "_") for k in arg_over}
     for name in sorted(parsed.conditional - set(overrides)):
         try:
-            other, _ = _script_args(
-                parse_shell(text, overrides=overrides, source=source, skip=frozenset({name})), source
-            )
+            other_parsed = parse_shell(text, overrides=overrides, source=source, skip=frozenset({name}))
+            other, _ = _script_args(other_parsed, source)
         except ConfigError:
             continue
-        diff = [k for k in CURVE_ARGS if _arg(other, k) != _arg(args, k) and k not in pinned]
+        # an unknown is compared by what it is ($2, $(shuf ...)), not by its marker's number, which
+        # shifts when the block's own unknowns are skipped
+        mine = {k: _unmarked(_arg(args, k), parsed.unknowns) for k in CURVE_ARGS}
+        theirs = {k: _unmarked(_arg(other, k), other_parsed.unknowns) for k in CURVE_ARGS}
+        diff = [k for k in CURVE_ARGS if mine[k] != theirs[k] and k not in pinned]
         if diff:
             k = diff[0]
             flag = "--" + k.replace("_", "-")
             more = f" (and {', '.join('--' + d.replace('_', '-') for d in diff[1:])})" if diff[1:] else ""
             raise ConfigError(
-                f"{flag}{more} depends on an if/case/for block that sets ${name}: {flag} is {args.get(k)!r} when the "
-                f"block runs and {other.get(k)!r} when it does not; lrkit does not run the script to find out.",
+                f"{flag}{more} depends on an if/case/for block that sets ${name}: {flag} is {mine[k]!r} when the "
+                f"block runs and {theirs[k]!r} when it does not; lrkit does not run the script to find out.",
                 field=flag,
                 fix=" ".join(f"--set {d}=<value>" for d in diff) + f" (or --set {name}=... as the block would set it).",
             )
