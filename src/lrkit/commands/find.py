@@ -44,7 +44,7 @@ def load_finder_entry(entry: str) -> tuple[Any, ...]:
             fix="return a 4-tuple: the nn.Module, its optimizer, an iterable of batches, loss_fn(model, batch)"
             " (and held-out batches as a fifth item, for val_data).",
         )
-    return tuple(out)  # type: ignore[return-value]
+    return tuple(out)
 
 
 def _from_task(task: Any) -> tuple[Any, Any, Any, Any]:
@@ -107,7 +107,7 @@ def find_command(
         else:
             from lrkit.tasks import get_task
 
-            t = get_task(task)  # type: ignore[arg-type]
+            t = get_task(task)
             torch.manual_seed(seed)
             model = t.make_model(seed)
             optimizer = t.make_optimizer(model, 1.0)
@@ -150,9 +150,7 @@ def find_command(
         con.print(f"plot: {output}")
 
 
-def _run(  # type: ignore[no-untyped-def]
-    find_lr, model, optimizer, data, loss_fn, start_lr, end_lr, steps, mode, search, *, quiet: bool
-):
+def _run(find_lr, model, optimizer, data, loss_fn, start_lr, end_lr, steps, mode, search, *, quiet: bool):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lrkit.commands.common import err_console
