@@ -350,3 +350,12 @@ def test_block_question_names_the_unknown_not_its_marker(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(p)
     assert "@@" not in str(err.value) and "$ITERS" in str(err.value)
+
+
+def test_a_curve_argument_without_a_value_is_refused_as_argparse_does():
+    with pytest.raises(ConfigError, match=r"--lr has no value") as err:
+        parse_arg_list(["--lr-decay-style", "cosine", "--lr"])
+    assert err.value.field == "--lr"
+    # a boolean switch stays a switch
+    args, _ = parse_arg_list(["--lr", "3e-4", "--use-distributed-optimizer"])
+    assert args["use_distributed_optimizer"] is True and args["lr"] == 3e-4

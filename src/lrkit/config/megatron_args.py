@@ -143,6 +143,14 @@ def parse_arg_list(tokens: Sequence[str], *, source: str = "<args>") -> tuple[di
         values = values[:1] + [v for v in values[1:] if not _MARKER_RE.fullmatch(v)]
         i = j
         parsed = [_scalar(v) if isinstance(v, str) and "$" not in v else v for v in values]
+        if not parsed and key in CURVE_ARGS:
+            # every curve argument takes a value: argparse stops Megatron with "expected one argument"
+            raise ConfigError(
+                f"--{name} has no value (Megatron's argparse refuses it: expected one argument).",
+                field=f"--{name}",
+                value=None,
+                fix=f"write --{name} VALUE (or --{name}=VALUE).",
+            )
         args[key] = True if not parsed else parsed[0] if len(parsed) == 1 else parsed
         written[key] = f"--{name}"
     return args, written
