@@ -1,7 +1,8 @@
 """How good are LR range-test suggestions? lrkit vs torch-lr-finder vs fastai's valley (issue 16).
 
-For each task of ``benchmarks/finder_tasks.py`` (29 CPU-sized tasks; the ``h-`` ones are the
-held-out part, fixed by name before any result and never used to tune lrkit):
+For each task of ``benchmarks/finder_tasks.py`` (39 CPU-sized tasks in three parts fixed by name
+before any result: ``tuning``, the seen held-out ``h-`` part and the fresh blind ``x-`` part,
+reported apart; see ``finder_tasks.part``):
 
 1. **Reference grid.** The peak LR of a warm-up (10%) + cosine run of ``task.steps`` updates is
    searched on the lattice ``10**(k/8)``: every 1/2 decade over the task's bounds (extended
@@ -371,7 +372,7 @@ def calibration(rows: list[dict[str, Any]], method: str, title: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tasks", nargs="*", help="subset of task names (default: all)")
-    ap.add_argument("--part", choices=("all", "tuning", "holdout"), default="all")
+    ap.add_argument("--part", choices=("all", *finder_tasks.PARTS), default="all")
     ap.add_argument("--seeds", type=int, default=3, help="range-test seeds per task (default 3)")
     ap.add_argument("--quick", action="store_true", help="1 range-test seed, lrkit only")
     ap.add_argument("--grid-only", action="store_true", help="only compute (and cache) the reference grids")
@@ -388,7 +389,7 @@ def main() -> None:
     if unknown:
         ap.error(f"unknown task(s) {unknown}; the tasks are {', '.join(all_tasks)}")
     if args.part != "all":
-        names = [n for n in names if finder_tasks.is_holdout(n) == (args.part == "holdout")]
+        names = [n for n in names if finder_tasks.part(n) == args.part]
     seeds = 1 if args.quick else args.seeds
     methods = tuple(args.methods or (("lrkit",) if args.quick else METHODS))
     if args.extra_methods:
@@ -411,6 +412,7 @@ def main() -> None:
         row: dict[str, Any] = {
             "task": name,
             "holdout": finder_tasks.is_holdout(name),
+            "part": finder_tasks.part(name),
             "kind": task.kind,
             "best_lr": 10 ** (best_k / LATTICE),
             "best_loss": best_loss,
@@ -438,15 +440,19 @@ def main() -> None:
         print(f"{name:32s} best {row['best_lr']:8.2g} | " + " | ".join(cells), flush=True)
     if args.grid_only:
         return
-    tune = [r for r in rows if not r["holdout"]]
-    hold = [r for r in rows if r["holdout"]]
-    for part, rs in (("tuning part", tune), ("held-out part (never used for tuning)", hold), ("all tasks", rows)):
+    parts = (
+        ("tuning part", [r for r in rows if r["part"] == "tuning"]),
+        ("held-out part (h-, seen)", [r for r in rows if r["part"] == "holdout"]),
+        ("fresh blind part (x-)", [r for r in rows if r["part"] == "fresh"]),
+        ("held-out + fresh (never tuned on)", [r for r in rows if r["part"] != "tuning"]),
+        ("all tasks", rows),
+    )
+    for title, rs in parts:
         if rs:
-            table(rs, methods, f"{part}: {len(rs)} tasks x {seeds} range-test seeds")
+            table(rs, methods, f"{title}: {len(rs)} tasks x {seeds} range-test seeds")
     for m in ("lrkit", "lrkit+val"):
-        calibration(tune, m, "calibration, tuning part")
-        calibration(hold, m, "calibration, held-out part")
-        calibration(rows, m, "calibration, all tasks")
+        for title, rs in parts:
+            calibration(rs, m, f"calibration, {title}")
     print(f"\n{len(SEEDS)} seeds per full run, {time.perf_counter() - t0:.0f} s (cached runs are free), 1 torch thread")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))

@@ -13,10 +13,16 @@ targets)``, so every finder (lrkit, torch-lr-finder, a fastai-style loop) runs o
   small-batch regression (MSE), heteroscedastic Gaussian NLL (the loss goes negative),
   small-data AdamW fine-tuning of a pretrained-like model; SGD, momentum, Nesterov, Adam(W).
 
-Held-out split (fixed before any result was seen, never used for tuning): every task whose
-name starts with ``h-``. The ten unprefixed tasks of the first suite were the old rule's design
-set and the seven old ``h-`` tasks its held-out set; of the twelve tasks added for issue 16,
-sorted by name, every third one (positions 3, 6, 9, 12) was given the ``h-`` prefix.
+Parts (decided by name, before any result):
+
+* ``tuning``: the unprefixed tasks. The ten tasks of the first suite were the old rule's design
+  set; of the twelve tasks added for issue 16, sorted by name, the eight not held out.
+* ``holdout`` (``h-``): the first suite's seven held-out tasks and every third of the twelve
+  issue-16 tasks (positions 3, 6, 9, 12). Their results were read while the issue-16 rules were
+  built, so since then they are *seen*, not blind.
+* ``fresh`` (``x-``): ten tasks of the same kinds added blind after that (other datasets, sizes,
+  architectures and optimizers), committed before any finder ran on them; no rule is tuned on
+  them.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["BenchTask", "tasks", "get", "is_holdout"]
+__all__ = ["BenchTask", "tasks", "get", "is_holdout", "part", "PARTS"]
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,19 @@ class BenchTask:
         return self.criterion(model(x), y)
 
 
+PARTS = ("tuning", "holdout", "fresh")
+
+
+def part(name: str) -> str:
+    """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("x-"):
+        return "fresh"
+    return "holdout" if name.startswith("h-") else "tuning"
+
+
 def is_holdout(name: str) -> bool:
-    """The held-out part of the suite (decided by name, before any result)."""
-    return name.startswith("h-")
+    """Not a tuning task: the seen held-out part (``h-``) or the fresh blind part (``x-``)."""
+    return part(name) != "tuning"
 
 
 def _split3(X: np.ndarray, y: np.ndarray, seed: int = 0, val: float = 0.15, test: float = 0.25):
@@ -181,6 +197,31 @@ def _hetero(n: int = 320):
     std = 0.02 + 0.78 * (x[:, 1] + 3) / 6
     y = np.sin(1.5 * x[:, 0]) + std * rng.normal(size=n)
     return _tensors(x, y, regression=True)
+
+
+def _friedman(n: int = 400, hetero: bool = False, noise: float = 1.0):
+    """Friedman #1 (10 inputs, 5 used); with ``hetero`` the noise std grows from 0.1 to 3 with x_5."""
+    rng = np.random.default_rng(21)
+    X = rng.uniform(size=(n, 10))
+    f = 10 * np.sin(np.pi * X[:, 0] * X[:, 1]) + 20 * (X[:, 2] - 0.5) ** 2 + 10 * X[:, 3] + 5 * X[:, 4]
+    std = 0.1 + 2.9 * X[:, 5] if hetero else noise * np.ones(n)
+    return _tensors(X, f + std * rng.normal(size=n), regression=True)
+
+
+def _moons(n: int = 400, noise: float = 0.3):
+    import sklearn.datasets as ds
+
+    X, y = ds.make_moons(n_samples=n, noise=noise, random_state=3)
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _classification(n: int = 800):
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n, n_features=20, n_informative=8, n_classes=4, n_clusters_per_class=2, random_state=5
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _tiny(data, n_train: int):
@@ -314,6 +355,56 @@ def _finetune_model(seed: int) -> nn.Module:
     body.load_state_dict(_pretrained_digits_body())
     torch.manual_seed(seed)
     return _FineTune(body, nn.Linear(64, 5))
+
+
+@functools.cache
+def _pretrained_even_body() -> dict[str, torch.Tensor]:
+    """A GELU MLP body trained (Adam, 300 updates) on the even digits; the fine-tuning task is the odd ones."""
+    Xtr, Ytr, *_ = _sk("digits")
+    keep = Ytr % 2 == 0
+    X, Y = Xtr[keep], Ytr[keep] // 2
+    torch.manual_seed(4321)
+    body = nn.Sequential(nn.Linear(64, 96), nn.GELU(), nn.Linear(96, 48), nn.GELU())
+    model = _FineTune(body, nn.Linear(48, 5))
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    batches = _epochs(X, Y, 32)(1)
+    for _ in range(300):
+        x, y = next(batches)
+        opt.zero_grad()
+        _ce(model(x), y).backward()
+        opt.step()
+    return {k: v.detach().clone() for k, v in body.state_dict().items()}
+
+
+def _finetune_odd_data(n_train: int = 40):
+    Xtr, Ytr, Xva, Yva, Xte, Yte = _sk("digits")
+    out = []
+    for X, Y in ((Xtr, Ytr), (Xva, Yva), (Xte, Yte)):
+        keep = Y % 2 == 1
+        out += [X[keep], Y[keep] // 2]
+    out[0], out[1] = out[0][:n_train], out[1][:n_train]
+    return tuple(out)
+
+
+def _finetune_odd_model(seed: int) -> nn.Module:
+    body = nn.Sequential(nn.Linear(64, 96), nn.GELU(), nn.Linear(96, 48), nn.GELU())
+    body.load_state_dict(_pretrained_even_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(48, 5))
+
+
+class _SeqGRU(nn.Module):
+    """A GRU predicting every next character of a window (a tiny recurrent LM)."""
+
+    def __init__(self, vocab: int, dim: int = 24, hidden: int = 48) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(vocab, dim)
+        self.gru = nn.GRU(dim, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, vocab)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.gru(self.emb(x))
+        return self.out(h)
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -693,6 +784,128 @@ def _build() -> dict[str, BenchTask]:
         300,
         (1e-4, 3.0),
         "noisy-regression",
+    )
+    # -- the fresh blind part (x-): added after the issue-16 rules were built, before any finder ran on them --
+    add(
+        "x-wine-small-adam",
+        "wine, 40 training examples, MLP 13-64-64-3, Adam, batch 8",
+        _mlp([13, 64, 64, 3]),
+        _adam(),
+        _tiny(_sk("wine"), 40),
+        _ce,
+        8,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "x-breast-small-adamw",
+        "breast_cancer, 60 training examples, MLP 30-64-2, AdamW weight decay 0.05, batch 8",
+        _mlp([30, 64, 2]),
+        _adamw(0.05),
+        _tiny(_sk("breast_cancer"), 60),
+        _ce,
+        8,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "x-moons-tiny-adamw",
+        "two moons (noise 0.3), 32 training examples, MLP 2-64-64-2, AdamW, batch 8",
+        _mlp([2, 64, 64, 2]),
+        _adamw(),
+        _tiny(_moons(), 32),
+        _ce,
+        8,
+        200,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "x-finetune-digits-adam-odd",
+        "pretrained-like GELU body (even digits) fine-tuned on 40 examples of the odd digits, Adam, batch 8",
+        _finetune_odd_model,
+        _adam(),
+        _finetune_odd_data(40),
+        _ce,
+        8,
+        120,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "x-gaussnll-friedman-adam",
+        "Friedman #1 with noise growing along x_5, MLP 10-64-2 mean + log-variance, Gaussian NLL, Adam",
+        _mlp([10, 64, 2]),
+        _adam(),
+        _friedman(400, hetero=True),
+        _gauss_nll,
+        16,
+        300,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "x-deep-relu-classif-sgd",
+        "synthetic 4-class data (20 features), 10-layer plain ReLU MLP (9 hidden of width 24), plain SGD",
+        _mlp([20] + [24] * 9 + [4]),
+        _sgd(),
+        _classification(),
+        _ce,
+        32,
+        400,
+        (1e-2, 10.0),
+        "deep-plain",
+    )
+    add(
+        "x-deep-tanh-breast-sgd",
+        "breast_cancer, 7-layer tanh MLP (6 hidden of width 32), plain SGD, batch 16",
+        _mlp([30] + [32] * 6 + [2], nn.Tanh),
+        _sgd(),
+        _sk("breast_cancer"),
+        _ce,
+        16,
+        300,
+        (1e-3, 10.0),
+        "deep",
+    )
+    add(
+        "x-noisyreg-friedman-sgdm-bs4",
+        "Friedman #1 under heavy noise (std 3), MLP 10-32-1, SGD momentum 0.9, batch 4",
+        _mlp([10, 32, 1]),
+        _sgd(0.9),
+        _friedman(300, noise=3.0),
+        _mse,
+        4,
+        300,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "x-digits-cnn-adam-bs16",
+        "digits, small CNN (no BatchNorm), Adam, batch 16",
+        _seeded(_CNN),
+        _adam(),
+        digits,
+        _ce,
+        16,
+        200,
+        (1e-5, 1.0),
+        "cnn",
+    )
+    vocab_gru, seqs_gru = _char_data(12, seq=True)
+    add(
+        "x-lm-char-gru-sgdm",
+        "stdlib source, GRU predicting every next character, SGD momentum 0.9, 300 updates",
+        _seeded(lambda: _SeqGRU(vocab_gru)),
+        _sgd(0.9),
+        seqs_gru,
+        _ce_seq,
+        16,
+        300,
+        (1e-3, 30.0),
+        "gru",
     )
     return out
 
