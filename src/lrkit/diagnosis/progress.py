@@ -12,6 +12,8 @@ not a slow one. The advice never raises the LR more than 3x.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -69,28 +71,35 @@ def fine_tune_like(lr: LRInUse) -> bool:
     return peak is None or peak <= FINE_TUNE_LR
 
 
-def find_plateau_or_slow(
-    c: LossCurve, lr: LRInUse, steps_all: np.ndarray, *, eval_improving: bool = False, eval_flat: bool = False
-) -> list[Finding]:
-    out: list[Finding] = []
-    why_gentle = (
-        "a fine-tune's LR (peak at most 1e-4 or unknown)"
-        if fine_tune_like(lr)
-        else f"a short log ({c.n} points)"
-        if c.n < 30
-        else "the eval loss is still improving"
-        if eval_improving
-        else ""
-    )
-    gentle = bool(why_gentle)
-    # the training loss still falls but the eval loss has stopped: more steps or a higher LR would not help
-    eval_done = eval_flat
+def _why_gentle(c: LossCurve, lr: LRInUse, eval_improving: bool) -> str:
+    """Why a slow or plateau finding is only a note (``""`` when it is a warning): a fine-tune's LR,
+    a short log, or an eval loss that still improves."""
+    if fine_tune_like(lr):
+        return "a fine-tune's LR (peak at most 1e-4 or unknown)"
+    if c.n < 30:
+        return f"a short log ({c.n} points)"
+    if eval_improving:
+        return "the eval loss is still improving"
+    return ""
+
+
+@dataclass(frozen=True)
+class _EndRate:
+    """How fast the loss still falls over the last 20% of the run, against its average rate.
+
+    ``rate_ratio`` = (fall over the end / end span) / (fall over the run / run span), in loss units;
+    ``end_drop`` (trend units) and ``t_stat`` come from a straight-line fit to the raw points of
+    the end (a rolling median is least reliable at the edge of the series)."""
+
+    i80: int
+    end_span: float
+    end_drop: float
+    t_stat: float
+    rate_ratio: float
+
+
+def _end_rate(c: LossCurve, t: np.ndarray) -> _EndRate:
     n = c.n
-    t = wide_rolling_median(c.z, max(c.w, n // 20 | 1))
-    st = c.sigma_trend()
-    total = float(t[0] - t[-1])
-    no_progress = total < max(6 * st, c.size(math.log(1.03)))
-    # slow: the curve has not bent -- still falling at the end about as fast as on average
     i80 = int(0.8 * (n - 1))
     span = float(c.steps[-1] - c.steps[0]) or 1.0
     end_span = float(c.steps[-1] - c.steps[i80]) or 1.0
@@ -98,146 +107,190 @@ def find_plateau_or_slow(
     # and a loss that fell 50x is not slow however straight its log is
     lin = np.exp(t) if c.log else t
     lin_total = float(lin[0] - lin[-1])
-    # The end's fall comes from a straight-line fit to the raw points of the last 20% (a rolling
-    # median is least reliable at the edge of the series), and must stand clear of their noise.
-    x_end = c.steps[i80:].astype(np.float64)
-    z_end = c.z[i80:]
-    slope, t_stat = _slope_and_t(x_end, z_end)
+    slope, t_stat = _slope_and_t(c.steps[i80:].astype(np.float64), c.z[i80:])
     end_drop = -slope * end_span
     lin_end = (math.exp(float(t[-1]) + end_drop) - math.exp(float(t[-1]))) if c.log else end_drop
     rate_ratio = (lin_end / end_span) / (lin_total / span) if lin_total > 0 else 0.0
+    return _EndRate(i80=i80, end_span=end_span, end_drop=end_drop, t_stat=t_stat, rate_ratio=rate_ratio)
+
+
+def _is_slow(rate: _EndRate, st: float) -> bool:
+    """The curve has not bent: still falling at over half its average rate, clear of the noise."""
+    return rate.rate_ratio > 0.5 and rate.end_drop > 4 * st and rate.t_stat < -5.0
+
+
+def find_plateau_or_slow(
+    c: LossCurve, lr: LRInUse, steps_all: np.ndarray, *, eval_improving: bool = False, eval_flat: bool = False
+) -> list[Finding]:
+    """A slow-convergence finding, else the plateaus (none when the run made no progress at all:
+    that is the stuck detector's case, or a log too short to tell). ``eval_flat``: the training
+    loss still falls but the eval loss has stopped, so more steps or a higher LR would not help."""
+    why_gentle = _why_gentle(c, lr, eval_improving)
+    t = wide_rolling_median(c.z, max(c.w, c.n // 20 | 1))
+    st = c.sigma_trend()
+    if float(t[0] - t[-1]) < max(6 * st, c.size(math.log(1.03))):
+        return []
+    rate = _end_rate(c, t)
+    if _is_slow(rate, st):
+        return [_slow_finding(c, lr, t, rate, why_gentle, eval_done=eval_flat)]
+    found = (_plateau_finding(c, lr, t, st, a, b, gentle=bool(why_gentle)) for a, b in flat_runs(c))
+    return [f for f in found if f is not None]
+
+
+_SLOW_FACTOR = 2.5  # nice() rounds to two figures: the advice stays under 3x
+
+
+def _slow_fix(lr: LRInUse, ref: float | None, lr_end: float | None) -> str:
+    if not ref:
+        return (
+            f"train longer, or raise the LR (at most {_SLOW_FACTOR:.0f}x; `lrkit find` locates the largest stable LR)"
+            " (guide: increase learning rate or adjust decay schedule)."
+        )
+    fix = (
+        f"train longer, or raise the peak LR to about {fmt_lr(nice(ref * _SLOW_FACTOR))} (`lrkit find` locates the "
+        "largest stable LR)"
+    )
     peak = lr.peak()
-    lr_end = lr.at(c.steps, n - 1)
-    if no_progress:
-        return out  # no progress at all: the stuck detector's case, or a log too short to tell
-    if rate_ratio > 0.5 and end_drop > 4 * st and t_stat < -5.0:
-        ref = peak if peak is not None else lr_end
-        factor = 2.5  # nice() rounds to two figures: the advice stays under 3x
-        msg = (
-            f"Slow convergence: the loss is still falling at the end ({fmt_loss(c, t[i80])} -> "
-            f"{c.end:.4g} over the last {fmt_step(end_span)} steps, {rate_ratio:.0%} of the "
-            "average rate): the curve has not bent" + (f"; the LR peaked at {fmt_lr(ref)}" if ref else "") + "."
+    if lr_end is not None and peak and lr_end < 0.2 * peak:
+        fix += (
+            f"; the LR had already decayed to {fmt_lr(lr_end)} while the loss still fell, so also decay "
+            "more slowly (a later or longer decay)"
         )
+    return fix + " (guide: increase learning rate or adjust decay schedule)."
+
+
+def _slow_finding(
+    c: LossCurve, lr: LRInUse, t: np.ndarray, rate: _EndRate, why_gentle: str, *, eval_done: bool
+) -> Finding:
+    peak = lr.peak()
+    lr_end = lr.at(c.steps, c.n - 1)
+    ref = peak if peak is not None else lr_end
+    msg = (
+        f"Slow convergence: the loss is still falling at the end ({fmt_loss(c, t[rate.i80])} -> "
+        f"{c.end:.4g} over the last {fmt_step(rate.end_span)} steps, {rate.rate_ratio:.0%} of the "
+        "average rate): the curve has not bent" + (f"; the LR peaked at {fmt_lr(ref)}" if ref else "") + "."
+    )
+    if eval_done:
         fix = (
-            f"train longer, or raise the peak LR to about {fmt_lr(nice(ref * factor))} (`lrkit find` locates the "
-            "largest stable LR)"
-            if ref
-            else f"train longer, or raise the LR (at most {factor:.0f}x; `lrkit find` locates the largest stable LR)"
+            "nothing needs to change for held-out data: the eval loss has stopped improving while the training "
+            "loss still falls, so a longer run or a higher LR would mostly fit the training set."
         )
-        if ref and lr_end is not None and peak and lr_end < 0.2 * peak and not no_progress:
-            fix += (
-                f"; the LR had already decayed to {fmt_lr(lr_end)} while the loss still fell, so also decay "
-                "more slowly (a later or longer decay)"
-            )
-        fix += " (guide: increase learning rate or adjust decay schedule)."
-        if eval_done:
-            fix = (
-                "nothing needs to change for held-out data: the eval loss has stopped improving while the training "
-                "loss still falls, so a longer run or a higher LR would mostly fit the training set."
-            )
-        elif gentle:
-            fix = f"nothing needs to change ({why_gentle}); train longer if the loss should go lower."
-        out.append(
-            Finding(
-                rule="slow-convergence",
-                severity="info" if gentle or eval_done else "warning",
-                message=msg,
-                fix=fix,
-                evidence={
-                    "start_loss": c.start,
-                    "end_loss": c.end,
-                    "end_rate_ratio": rate_ratio,
-                    "lr_peak": ref,
-                    "suggested_lr": nice(ref * factor) if ref and not (gentle or eval_done) else None,
-                },
-                source="diagnose",
-            )
+    elif why_gentle:
+        fix = f"nothing needs to change ({why_gentle}); train longer if the loss should go lower."
+    else:
+        fix = _slow_fix(lr, ref, lr_end)
+    note = bool(why_gentle) or eval_done
+    return Finding(
+        rule="slow-convergence",
+        severity="info" if note else "warning",
+        message=msg,
+        fix=fix,
+        evidence={
+            "start_loss": c.start,
+            "end_loss": c.end,
+            "end_rate_ratio": rate.rate_ratio,
+            "lr_peak": ref,
+            "suggested_lr": nice(ref * _SLOW_FACTOR) if ref and not note else None,
+        },
+        source="diagnose",
+    )
+
+
+def _plateau_finding(
+    c: LossCurve, lr: LRInUse, t: np.ndarray, st: float, a: int, b: int, *, gentle: bool
+) -> Finding | None:
+    """A flat stretch ``a..b`` of the trend as a finding: one that ends in a drop (a plateau), or
+    one that lasts to the end of the run; ``None`` when it is too short, starts the run, or is the
+    flattening tail of a converging curve."""
+    n = c.n
+    if b - a < max(0.25 * n, 10) or a == 0:
+        return None
+    level = float(np.median(t[a : b + 1]))
+    told = (
+        _plateau_then_drop(c, lr, t, st, a, b, level, gentle) if b < n - 1 else _flat_to_end(c, lr, a, b, level, gentle)
+    )
+    if told is None:
+        return None
+    severity, msg, fix = told
+    return Finding(
+        rule="plateau",
+        severity=severity,
+        message=msg,
+        fix=fix,
+        evidence={
+            "start_step": int(c.steps[a]),
+            "end_step": int(c.steps[b]),
+            "loss": loss_value(c, level),
+            "lr": lr.at(c.steps, a),
+        },
+        source="diagnose",
+    )
+
+
+Severity = Literal["info", "warning"]
+
+
+def _drops_after(c: LossCurve, t: np.ndarray, st: float, a: int, b: int, level: float) -> float | None:
+    """How far the trend falls after the flat stretch ``a..b``, when that is a drop that ends a
+    plateau: large enough, and faster than the creep during it (the flattening tail of a curve that
+    approaches its floor falls ever more slowly and is convergence, not a plateau)."""
+    n = c.n
+    drop = level - float(t[b:].min())
+    if drop < max(8 * st, c.size(math.log(1.1))):
+        return None
+    m = min(b - a, n - 1 - b)
+    rate_in = max(float(t[a] - t[b]), 0.0) / (b - a)
+    rate_after = (float(t[b]) - float(t[b : b + m + 1].min())) / max(m, 1)
+    return drop if rate_after > 2.0 * rate_in else None
+
+
+def _plateau_then_drop(
+    c: LossCurve, lr: LRInUse, t: np.ndarray, st: float, a: int, b: int, level: float, gentle: bool
+) -> tuple[Severity, str, str] | None:
+    drop = _drops_after(c, t, st, a, b, level)
+    if drop is None:
+        return None
+    n = c.n
+    lr_a, lr_b = lr.at(c.steps, a), lr.at(c.steps, b)
+    dropped_with_lr = (
+        lr_b is not None
+        and b + 1 < n
+        and (lr_next := lr.at(c.steps, min(n - 1, b + max(1, c.w)))) is not None
+        and lr_next < 0.6 * lr_b
+    )
+    msg = (
+        f"Plateau over steps {fmt_step(c.steps[a])}-{fmt_step(c.steps[b])} ({fmt_step(c.steps[b] - c.steps[a])} "
+        f"steps) at loss {fmt_loss(c, level)}"
+        + (f" with the LR at {fmt_lr(lr_a)}" if lr_a else "")
+        + (f"; it fell by {c.ratio(drop):.2f}x afterwards." if c.log else f"; it fell by {drop:.3g} afterwards.")
+    )
+    if dropped_with_lr:
+        fix = "the drop came when the LR was lowered: decaying earlier (or a cosine decay) would save those steps."
+    else:
+        fix = (
+            "try a cyclical LR (lrkit.schedules.Cyclic"
+            + (f" between {fmt_lr(nice(lr_a / 3))} and {fmt_lr(lr_a)}" if lr_a else "")
+            + ") or adaptive scheduling (lrkit.PlateauController: halve the LR after a few hundred "
+            "steps without improvement) (guide: cyclical LR or adaptive scheduling)."
         )
-        return out
-    # plateaus
-    for a, b in flat_runs(c):
-        length = c.steps[b] - c.steps[a]
-        if b - a < max(0.25 * n, 10) or a == 0:
-            continue
-        level = float(np.median(t[a : b + 1]))
-        lr_a, lr_b = lr.at(c.steps, a), lr.at(c.steps, b)
-        if b < n - 1:
-            after = t[b:]
-            drop = level - float(after.min())
-            if drop < max(8 * st, c.size(math.log(1.1))):
-                continue
-            # A plateau ends in a drop faster than the creep during it; the flattening tail of a
-            # curve that approaches its floor falls ever more slowly and is convergence, not a plateau.
-            m = min(b - a, n - 1 - b)
-            rate_in = max(float(t[a] - t[b]), 0.0) / (b - a)
-            rate_after = (float(t[b]) - float(t[b : b + m + 1].min())) / max(m, 1)
-            if rate_after <= 2.0 * rate_in:
-                continue
-            dropped_with_lr = (
-                lr_b is not None
-                and b + 1 < n
-                and (lr_next := lr.at(c.steps, min(n - 1, b + max(1, c.w)))) is not None
-                and lr_next < 0.6 * lr_b
-            )
-            severity = "info" if dropped_with_lr or gentle else "warning"
-            msg = (
-                f"Plateau over steps {fmt_step(c.steps[a])}-{fmt_step(c.steps[b])} ({fmt_step(length)} steps) at "
-                f"loss {fmt_loss(c, level)}"
-                + (f" with the LR at {fmt_lr(lr_a)}" if lr_a else "")
-                + (
-                    f"; it fell by {c.ratio(drop):.2f}x afterwards."
-                    if c.log
-                    else f"; it fell by {drop:.3g} afterwards."
-                )
-            )
-            if dropped_with_lr:
-                fix = (
-                    "the drop came when the LR was lowered: decaying earlier (or a cosine decay) would save "
-                    "those steps."
-                )
-            else:
-                fix = (
-                    "try a cyclical LR (lrkit.schedules.Cyclic"
-                    + (f" between {fmt_lr(nice(lr_a / 3))} and {fmt_lr(lr_a)}" if lr_a else "")
-                    + ") or adaptive scheduling (lrkit.PlateauController: halve the LR after a few hundred "
-                    "steps without improvement) (guide: cyclical LR or adaptive scheduling)."
-                )
-        else:
-            # flat until the end: converged, or stuck under an LR that never comes down
-            constant = lr_a is not None and lr_b is not None and lr_b >= 0.5 * lr_a
-            if not constant or b - a < 0.3 * n:
-                severity = "info"
-            else:
-                severity = "warning"
-            if lr_a is None or gentle:
-                severity = "info"
-            msg = (
-                f"The loss stopped improving from step {fmt_step(c.steps[a])} ({fmt_step(length)} steps at about "
-                f"{fmt_loss(c, level)})" + (f" with the LR held near {fmt_lr(lr_b)}" if constant else "") + "."
-            )
-            if constant and lr_b is not None:
-                fix = (
-                    f"decay the LR over that stretch (e.g. cosine from {fmt_lr(lr_b)} to {fmt_lr(nice(lr_b / 3))}), "
-                    "or use adaptive scheduling (lrkit.PlateauController) (guide: cyclical LR or adaptive scheduling)."
-                )
-            else:
-                fix = (
-                    "if the loss should go lower, try a cyclical LR or adaptive scheduling; otherwise the run has "
-                    "converged."
-                )
-        out.append(
-            Finding(
-                rule="plateau",
-                severity=severity,  # type: ignore[arg-type]
-                message=msg,
-                fix=fix,
-                evidence={
-                    "start_step": int(c.steps[a]),
-                    "end_step": int(c.steps[b]),
-                    "loss": loss_value(c, level),
-                    "lr": lr_a,
-                },
-                source="diagnose",
-            )
+    return ("info" if dropped_with_lr or gentle else "warning"), msg, fix
+
+
+def _flat_to_end(c: LossCurve, lr: LRInUse, a: int, b: int, level: float, gentle: bool) -> tuple[Severity, str, str]:
+    """Flat until the end: converged, or stuck under an LR that never comes down (a warning only
+    under a constant LR over 30%+ of the run)."""
+    lr_a, lr_b = lr.at(c.steps, a), lr.at(c.steps, b)
+    constant = lr_a is not None and lr_b is not None and lr_b >= 0.5 * lr_a
+    warn = constant and b - a >= 0.3 * c.n and not gentle
+    msg = (
+        f"The loss stopped improving from step {fmt_step(c.steps[a])} ({fmt_step(c.steps[b] - c.steps[a])} steps "
+        f"at about {fmt_loss(c, level)})" + (f" with the LR held near {fmt_lr(lr_b)}" if constant else "") + "."
+    )
+    if constant and lr_b is not None:
+        fix = (
+            f"decay the LR over that stretch (e.g. cosine from {fmt_lr(lr_b)} to {fmt_lr(nice(lr_b / 3))}), "
+            "or use adaptive scheduling (lrkit.PlateauController) (guide: cyclical LR or adaptive scheduling)."
         )
-    return out
+    else:
+        fix = "if the loss should go lower, try a cyclical LR or adaptive scheduling; otherwise the run has converged."
+    return ("warning" if warn else "info"), msg, fix
