@@ -151,7 +151,7 @@ def test_rex():
 
 def test_one_cycle_takes_the_warmup_as_pct_start():
     r = load_config(cfg(learning_rate=1.0, lr_scheduler="one_cycle", max_steps=100, warmup_steps=20))
-    ref = OneCycle(max_value=1.0, total_steps=100, pct_start=0.2)
+    ref = OneCycle(peak=1.0, steps=100, pct_start=0.2)
     t = np.arange(100)
     np.testing.assert_array_equal(r.lr_schedule(t), ref(t))
 

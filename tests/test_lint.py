@@ -263,7 +263,7 @@ def test_a_rise_after_the_run_is_no_finding_and_inside_it_an_error():
 
 
 def test_cyclical_schedules_are_not_rising_mistakes():
-    found = rules(lint(Cyclic(base=0.1, max_value=1.0, step_size_up=500), total_steps=10_000))
+    found = rules(lint(Cyclic(init=0.1, peak=1.0, step_size_up=500), total_steps=10_000))
     assert "lr-rises-again" not in found and "warmup-too-long" not in found
 
 
@@ -495,8 +495,8 @@ def _families(total: int, a: int, b: int):
     return [
         WarmupStableDecay(warmup_steps=a, stable_steps=b, decay_steps=max(1, total // 7)),
         Warmup(MultiStep(milestones=(a + 1, a + b + 2)), a),
-        Cyclic(base=0.1, max_value=1.0, step_size_up=max(1, a)),
-        OneCycle(max_value=1.0, total_steps=max(20, total)),
+        Cyclic(init=0.1, peak=1.0, step_size_up=max(1, a)),
+        OneCycle(peak=1.0, steps=max(20, total)),
         CosineRestarts(peak=1.0, period=max(1, b)),
         Warmup(PeriodicCosine(steps=max(1, b)), a),
         MegatronLR(style="linear", warmup_steps=a, decay_steps=a + b),

@@ -119,12 +119,12 @@ def promise(s: Schedule) -> Promise:
             min(s.start, s.end), max(s.start, s.end), s.power >= 0.5, monotone=[(0, None, _dir(s.start, s.end))]
         )
     if isinstance(s, StepDecay | MultiStep):
-        return Promise(0.0, s.value, False, monotone=[(0, None, -1)])
+        return Promise(0.0, s.start, False, monotone=[(0, None, -1)])
     if isinstance(s, Exponential):
         if s.gamma <= 1:
-            return Promise(s.min_value, max(s.value, s.min_value), True, monotone=[(0, None, -1)])
+            return Promise(s.min_value, max(s.start, s.min_value), True, monotone=[(0, None, -1)])
         cap = math.inf if s.max_value is None else s.max_value
-        return Promise(min(max(s.value, s.min_value), cap), cap, True, monotone=[(0, None, 1)])
+        return Promise(min(max(s.start, s.min_value), cap), cap, True, monotone=[(0, None, 1)])
     if isinstance(s, InverseSqrt):
         return Promise(min(s.min_value, s.peak), max(s.peak, s.min_value), True, monotone=[(0, None, -1)])
     if isinstance(s, PiecewiseConstant):
@@ -139,15 +139,15 @@ def promise(s: Schedule) -> Promise:
         return Promise(lo, max(s.peak, s.end, s.init), s.decay_steps > 0, monotone=mono)
     if isinstance(s, OneCycle):
         ends = s._phase_ends()
-        initial = s.max_value / s.div_factor
+        initial = s.peak / s.div_factor
         final = initial / s.final_div_factor
         mono, start = [], 0.0
         for end, a, b in ends:
             mono.append((start, end, _dir(a, b)))
             start = end
-        return Promise(final, s.max_value, True, monotone=mono)
+        return Promise(final, s.peak, True, monotone=mono)
     if isinstance(s, Cyclic):
-        return Promise(min(s.base, s.max_value), max(s.base, s.max_value), True)
+        return Promise(min(s.init, s.peak), max(s.init, s.peak), True)
     if isinstance(s, CosineRestarts):
         h = s.horizon
         return Promise(0.0, max(s.peak, s.end), False, continuous_at=[] if h is None else [h])
@@ -616,9 +616,9 @@ def test_bad_arguments_raise_config_error_only(cls, data) -> None:
         (InverseSqrt, {"timescale": 0}, "timescale"),
         (PiecewiseConstant, {"boundaries": [10], "values": [1.0]}, "values"),
         (WarmupStableDecay, {"decay_steps": 10, "decay_shape": "cosin"}, "decay_shape"),
-        (OneCycle, {"total_steps": 1}, "total_steps"),
-        (OneCycle, {"total_steps": 3, "pct_start": 0.1}, "pct_start"),
-        (OneCycle, {"total_steps": 100, "three_phase": "yes"}, "three_phase"),
+        (OneCycle, {"steps": 1}, "steps"),
+        (OneCycle, {"steps": 3, "pct_start": 0.1}, "pct_start"),
+        (OneCycle, {"steps": 100, "three_phase": "yes"}, "three_phase"),
         (Cyclic, {"mode": "triangle"}, "mode"),
         (CosineRestarts, {"period_mult": 0.5}, "period_mult"),
         (CosineRestarts, {"max_cycles": 0}, "max_cycles"),

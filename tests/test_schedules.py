@@ -3,6 +3,7 @@ phase, past the end, zero-length phases, a one-step warm-up, float vs int argume
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -324,7 +325,7 @@ def test_plots_refuse_an_unknown_image_type_before_drawing(tmp_path):
         (Linear, "steps"),
         (Polynomial, "steps"),
         (WarmupStableDecay, "decay_steps"),
-        (OneCycle, "total_steps"),
+        (OneCycle, "steps"),
     ],
 )
 def test_a_length_every_real_use_sets_is_required(cls, field) -> None:
@@ -336,3 +337,98 @@ def test_a_length_every_real_use_sets_is_required(cls, field) -> None:
         from_dict({"type": cls.type_name})
     assert info.value.field == f"schedule.{field}"
     assert from_dict({"type": cls.type_name, field: 100}).to_dict()[field] == 100
+
+
+# -- one vocabulary: the renamed fields, their old names still accepted ------------------------
+
+# (family, {old name: value}, the same fields under their new names): every renamed field
+RENAMED = [
+    (StepDecay, {"value": 0.5, "step_size": 7}, {"start": 0.5, "step_size": 7}),
+    (MultiStep, {"value": 0.5, "milestones": [5, 9]}, {"start": 0.5, "milestones": [5, 9]}),
+    (Exponential, {"value": 0.5, "gamma": 0.9}, {"start": 0.5, "gamma": 0.9}),
+    (OneCycle, {"max_value": 2.0, "total_steps": 40}, {"peak": 2.0, "steps": 40}),
+    (Cyclic, {"base": 0.2, "max_value": 2.0, "step_size_up": 5}, {"init": 0.2, "peak": 2.0, "step_size_up": 5}),
+]
+
+
+def test_every_renamed_field_is_listed_here() -> None:
+    from lrkit.schedules.base import _REGISTRY
+
+    listed = {(cls, old) for cls, old_kw, new_kw in RENAMED for old in old_kw if old not in new_kw}
+    declared = {(cls, old) for cls in _REGISTRY.values() for old in cls._renamed}
+    assert listed == declared
+    for cls, old in declared:
+        fields = {f.name for f in dataclasses.fields(cls)}
+        assert old not in fields and cls._renamed[old] in fields
+
+
+@pytest.mark.parametrize(("cls", "old", "new"), RENAMED, ids=[c.__name__ for c, _, _ in RENAMED])
+def test_a_config_with_the_old_names_gives_the_same_curve_and_a_warning(cls, old, new) -> None:
+    t = np.arange(200)
+    ref = cls(**new)
+    renamed = [k for k in old if k not in new]
+    with pytest.warns(DeprecationWarning) as caught:
+        via_dict = from_dict({"type": cls.type_name, **old})
+    assert [str(w.message).split("'")[1] for w in caught] == renamed  # one warning per old name
+    for w in caught:
+        assert f"now called {cls._renamed[str(w.message).split(chr(39))[1]]!r}" in str(w.message)
+        assert w.filename == __file__  # points at the caller, not into lrkit
+    with pytest.warns(DeprecationWarning):
+        via_init = cls(**old)
+    with pytest.warns(DeprecationWarning):
+        via_config = cls.from_config({"type": cls.type_name, **old})
+    assert via_dict == via_init == via_config == ref
+    assert np.array_equal(via_dict(t), ref(t))
+    # written back with the new names only, and the round trip is exact
+    out = via_dict.to_dict()
+    assert not set(renamed) & set(out) and set(new) <= set(out)
+    assert from_dict(out) == ref and cls.from_config(ref.get_config()) == ref
+    # the old name still reads the field
+    for o in renamed:
+        with pytest.warns(DeprecationWarning):
+            assert getattr(ref, o) == getattr(ref, cls._renamed[o])
+
+
+@pytest.mark.parametrize(("cls", "old", "new"), RENAMED, ids=[c.__name__ for c, _, _ in RENAMED])
+def test_old_and_new_name_for_one_field_is_an_error_naming_both(cls, old, new) -> None:
+    o = next(k for k in old if k not in new)
+    n = cls._renamed[o]
+    with pytest.raises(ConfigError) as info:
+        from_dict({"type": cls.type_name, **new, o: old[o]}, path="training.schedule")
+    assert info.value.field == f"training.schedule.{n}" and repr(o) in str(info.value) and repr(n) in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        cls(**new, **{o: old[o]})
+    assert info.value.field == n and repr(o) in str(info.value)
+    # the old keyword for a field already given by position
+    position = [f.name for f in dataclasses.fields(cls)].index(n)
+    args = [getattr(cls(**new), f.name) for f in dataclasses.fields(cls)][: position + 1]
+    with pytest.raises(ConfigError, match=repr(o)):
+        cls(*args, **{o: old[o]})
+
+
+def test_old_names_in_a_native_config_and_an_inline_compare_spec() -> None:
+    from lrkit.compare.spec import parse_schedule
+    from lrkit.config import load_config
+
+    with pytest.warns(DeprecationWarning) as caught:
+        r = load_config(
+            {
+                "training": {
+                    "optimizer": {"type": "adamw", "lr": 1e-3},
+                    "scheduler": {"type": "schedule", "schedule": {"type": "cyclic", "base": 0.1, "max_value": 1.0}},
+                }
+            }
+        )
+    assert [str(w.message).split("'")[1] for w in caught] == ["base", "max_value"]
+    assert r.schedule == Cyclic(init=0.1, peak=1.0)
+    with pytest.warns(DeprecationWarning) as caught:
+        spec = parse_schedule("{type: one_cycle, max_value: 1.0, total_steps: 50}", 50)
+    assert [str(w.message).split("'")[1] for w in caught] == ["max_value", "total_steps"]
+    assert spec.schedule == OneCycle(1.0, 50).to_dict()
+
+
+def test_renamed_fields_stay_out_of_evaluation() -> None:
+    # the old names are translated when a schedule is built; its evaluation never looks at them
+    s = OneCycle(1.0, 100)
+    assert "__getattr__" not in type(s).__dict__ and "max_value" not in vars(s)
+    assert s(np.arange(100)).shape == (100,)

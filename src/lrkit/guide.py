@@ -96,7 +96,7 @@ def step_decay_schedule(optimizer: Optimizer, decay_steps: int, decay_rate: floa
     """Multiply every group's LR by ``decay_rate`` every ``decay_steps`` updates.
 
     Thin wrapper: ``Scheduler(optimizer, StepDecay(step_size=decay_steps, gamma=decay_rate))``."""
-    return Scheduler(optimizer, StepDecay(value=1.0, step_size=decay_steps, gamma=decay_rate))
+    return Scheduler(optimizer, StepDecay(start=1.0, step_size=decay_steps, gamma=decay_rate))
 
 
 class CyclicalLearningRate(Scheduler):
@@ -104,7 +104,7 @@ class CyclicalLearningRate(Scheduler):
     over ``2 * step_size`` updates, starting at ``base_lr``. Call ``step()`` after each
     ``optimizer.step()``.
 
-    Thin wrapper: a :class:`lrkit.Scheduler` of ``Cyclic(base=base_lr, max_value=max_lr,
+    Thin wrapper: a :class:`lrkit.Scheduler` of ``Cyclic(init=base_lr, peak=max_lr,
     step_size_up=step_size)`` whose values are absolute LRs (every group's base LR is 1)."""
 
     def __init__(
@@ -125,7 +125,7 @@ class CyclicalLearningRate(Scheduler):
                 fix="swap them: base_lr is the bottom of the cycle.",
             )
         self.base_lr, self.max_lr, self.step_size = base_lr, max_lr, step_size
-        super().__init__(optimizer, Cyclic(base=base_lr, max_value=max_lr, step_size_up=step_size))
+        super().__init__(optimizer, Cyclic(init=base_lr, peak=max_lr, step_size_up=step_size))
         # The guide sets every group to the same absolute LR: the schedule holds absolute
         # values, so each group's base is 1 (whatever LR the optimizer was built with).
         self.base_lrs = [1.0] * len(optimizer.param_groups)

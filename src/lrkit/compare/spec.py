@@ -68,12 +68,12 @@ def _cosine(t: int) -> tuple[Schedule, dict | None]:
 
 def _step(t: int) -> tuple[Schedule, dict | None]:
     # the guide's step decay (no warm-up): x0.1 at one third and at two thirds of the run
-    return StepDecay(value=1.0, step_size=max(1, math.ceil(t / 3)), gamma=0.1), None
+    return StepDecay(start=1.0, step_size=max(1, math.ceil(t / 3)), gamma=0.1), None
 
 
 def _cyclic(t: int) -> tuple[Schedule, dict | None]:
     # the guide's triangular cycle between peak/10 and peak; two full cycles over the run
-    return Cyclic(base=0.1, max_value=1.0, step_size_up=max(1, t // 4)), None
+    return Cyclic(init=0.1, peak=1.0, step_size_up=max(1, t // 4)), None
 
 
 def _adaptive(t: int) -> tuple[Schedule, dict | None]:
@@ -98,7 +98,7 @@ def _constant(t: int) -> tuple[Schedule, dict | None]:
 
 
 def _one_cycle(t: int) -> tuple[Schedule, dict | None]:
-    return OneCycle(max_value=1.0, total_steps=max(10, t)), None  # its phases need a few steps each
+    return OneCycle(peak=1.0, steps=max(10, t)), None  # its phases need a few steps each
 
 
 #: preset name -> (builder from the run length, one-line description)

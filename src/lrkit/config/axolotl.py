@@ -240,8 +240,8 @@ def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: st
         anneal = F.choice(kw.get("anneal_strategy", "cos"), "lr_scheduler_kwargs.anneal_strategy", ("cos", "linear"))
         with F.at_path("lr_scheduler_kwargs"):
             schedule = OneCycle(
-                max_value=1.0,
-                total_steps=n,
+                peak=1.0,
+                steps=n,
                 pct_start=F.number(kw.get("pct_start", w / n), "lr_scheduler_kwargs.pct_start", low=0.0, high=1.0),
                 anneal=anneal,
                 div_factor=F.number(

@@ -355,11 +355,11 @@ def read_nemo_rl_megatron(data: Mapping[str, Any], *, total_steps: int | None, s
 
 def _alone(sched: Schedule, peak: float) -> dict[str, Any] | None:
     """OneCycleLR / CyclicLR: they overwrite the optimizer's initial_lr, so only as the one scheduler."""
-    if isinstance(sched, OneCycle) and sched.max_value > 0:
+    if isinstance(sched, OneCycle) and sched.peak > 0:
         return torch_entry(
             "OneCycleLR",
-            max_lr=sched.max_value * peak,
-            total_steps=sched.total_steps,
+            max_lr=sched.peak * peak,
+            total_steps=sched.steps,
             pct_start=sched.pct_start,
             anneal_strategy=sched.anneal,
             div_factor=sched.div_factor,
@@ -370,8 +370,8 @@ def _alone(sched: Schedule, peak: float) -> dict[str, Any] | None:
     if isinstance(sched, Cyclic):
         return torch_entry(
             "CyclicLR",
-            base_lr=sched.base * peak,
-            max_lr=sched.max_value * peak,
+            base_lr=sched.init * peak,
+            max_lr=sched.peak * peak,
             step_size_up=sched.step_size_up,
             step_size_down=sched.step_size_down,
             mode=sched.mode,

@@ -439,11 +439,11 @@ def _wsd_entries(s: WarmupStableDecay, peak: float, length: int | None) -> Entri
 
 def _closed_form_entry(s: Schedule, peak: float) -> dict[str, Any] | None:
     """The torch class whose closed form is ``s`` as it is (no split into pieces), if any."""
-    if isinstance(s, StepDecay) and s.value == 1.0:
+    if isinstance(s, StepDecay) and s.start == 1.0:
         return torch_entry("StepLR", step_size=s.step_size, gamma=s.gamma)
-    if isinstance(s, MultiStep) and s.value == 1.0 and all(m > 0 for m in s.milestones):
+    if isinstance(s, MultiStep) and s.start == 1.0 and all(m > 0 for m in s.milestones):
         return torch_entry("MultiStepLR", milestones=list(s.milestones), gamma=s.gamma)
-    if isinstance(s, Exponential) and (s.value, s.decay_steps, s.min_value, s.max_value) == (1.0, 1, 0, None):
+    if isinstance(s, Exponential) and (s.start, s.decay_steps, s.min_value, s.max_value) == (1.0, 1, 0, None):
         return torch_entry("ExponentialLR", gamma=s.gamma)
     if isinstance(s, Polynomial) and s.start == 1.0 and s.end == 0.0 and s.steps > 0:
         return torch_entry("PolynomialLR", total_iters=s.steps, power=s.power)

@@ -10,10 +10,12 @@ bitwise equal to the corresponding element of the vectorized result.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import numbers
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 import numpy as np
 
@@ -33,6 +35,7 @@ __all__ = [
     "from_dict",
     "as_schedule",
     "Nested",
+    "rename_fields",
 ]
 
 _REGISTRY: dict[str, type[Schedule]] = {}
@@ -41,7 +44,11 @@ S = TypeVar("S", bound="type[Schedule]")
 
 
 def register(name: str) -> Callable[[S], S]:
-    """Class decorator: make a schedule family known to :func:`from_dict` under ``name``."""
+    """Class decorator: make a schedule family known to :func:`from_dict` under ``name``.
+
+    A family with renamed fields (``_renamed``) also gets a constructor that still takes the
+    old keywords (see :func:`rename_fields`); the others keep the dataclass's own ``__init__``.
+    """
 
     def deco(cls: S) -> S:
         if name in _REGISTRY and _REGISTRY[name] is not cls:
@@ -53,9 +60,64 @@ def register(name: str) -> Callable[[S], S]:
             )
         cls.type_name = name
         _REGISTRY[name] = cls
+        if cls._renamed:
+            _accept_old_keywords(cls)
         return cls
 
     return deco
+
+
+def rename_fields(
+    cls: type[Schedule],
+    kwargs: Mapping[str, Any],
+    *,
+    where: str = "",
+    positional: Sequence[str] = (),
+    stacklevel: int = 1,
+) -> dict[str, Any]:
+    """``kwargs`` with ``cls``'s old field names (its ``_renamed`` table) replaced by the new ones.
+
+    The one place old names are honoured: constructors, :func:`from_dict` (hence ``from_config``,
+    every config reader built on it and inline compare specs) call it. Each old name gives a
+    :class:`DeprecationWarning` naming the new one; an old and a new name for the same field
+    (or the old name for a field already given positionally) is a :class:`ConfigError` naming
+    both. ``where`` prefixes the field in errors (a config path); ``stacklevel`` counts from the
+    caller, as in :func:`warnings.warn`."""
+    renamed = cls._renamed
+    out = dict(kwargs)
+    for old, new in renamed.items():
+        if old not in out:
+            continue
+        if new in out or new in positional:
+            raise ConfigError(
+                f"gives both {old!r} (the old name) and {new!r} for the same field of {cls.__name__}.",
+                field=f"{where}.{new}" if where else new,
+                value=out[old],
+                fix=f"keep {new!r} only ({old!r} is its old name).",
+            )
+        warnings.warn(
+            f"{cls.__name__}: field {old!r} is now called {new!r} (the old name is still accepted; write {new!r}).",
+            DeprecationWarning,
+            stacklevel=stacklevel + 1,
+        )
+        out[new] = out.pop(old)
+    return out
+
+
+def _accept_old_keywords(cls: type[Schedule]) -> None:
+    """Wrap ``cls.__init__`` so the old keywords of ``cls._renamed`` still work (construction
+    only: evaluating a schedule never passes through here)."""
+    init = cls.__init__
+    names = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
+    old_names = frozenset(cls._renamed)
+
+    @functools.wraps(init)
+    def __init__(self: Schedule, *args: Any, **kwargs: Any) -> None:
+        if kwargs and not old_names.isdisjoint(kwargs):
+            kwargs = rename_fields(cls, kwargs, positional=names[: len(args)], stacklevel=2)
+        init(self, *args, **kwargs)
+
+    setattr(cls, "__init__", __init__)  # noqa: B010 - mypy refuses assigning to a method
 
 
 def schedule_names() -> list[str]:
@@ -97,6 +159,10 @@ class Schedule:
     type_name: ClassVar[str] = ""
     #: field name -> its check, run in this order
     _checks: ClassVar[Mapping[str, FieldCheck]] = {}
+    #: old field name -> its current name: still accepted by the constructor, ``from_dict`` and
+    #: the config readers (with a DeprecationWarning) and readable as an attribute;
+    #: ``to_dict`` writes the current names only
+    _renamed: ClassVar[Mapping[str, str]] = {}
 
     def __post_init__(self) -> None:
         for name, check in self._checks.items():
@@ -112,6 +178,20 @@ class Schedule:
 
     def _validate(self) -> None:
         """Rules that tie several fields together, after each field passed its own check."""
+
+    if not TYPE_CHECKING:  # hidden from type checkers: a misspelt attribute stays a type error
+
+        def __getattr__(self, name: str) -> Any:
+            # only reached when normal lookup fails: an old field name reads the new field
+            new = type(self)._renamed.get(name)
+            if new is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            warnings.warn(
+                f"{type(self).__name__}.{name} is now called {new!r} (the old name is still readable; use {new!r}).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return getattr(self, new)
 
     # -- evaluation -----------------------------------------------------------------------
     @overload
@@ -248,6 +328,8 @@ def from_dict(data: Any, *, expected: type[Schedule] | None = None, path: str = 
 
 def _build_dataclass(cls: type[Schedule], kwargs: dict[str, Any], where: str) -> Schedule:
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    if cls._renamed:
+        kwargs = rename_fields(cls, kwargs, where=where, stacklevel=4)
     for key in kwargs:
         if key not in fields:
             raise ConfigError(

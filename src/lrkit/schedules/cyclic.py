@@ -25,25 +25,27 @@ def _anneal(kind: str, start: float, end: float, pct: np.ndarray) -> np.ndarray:
 class OneCycle(Schedule):
     """Smith's one-cycle policy, the same curve as torch's ``OneCycleLR``.
 
-    ``initial = max_value / div_factor``, ``final = initial / final_div_factor``.
-    Two phases: ``initial -> max_value`` until step ``pct_start * total_steps - 1``, then
-    ``max_value -> final`` until ``total_steps - 1``. With ``three_phase`` the second phase
-    returns to ``initial`` by ``2 * pct_start * total_steps - 2`` and a third anneals to
-    ``final``. ``anneal`` is ``"cos"`` or ``"linear"``. Past ``total_steps - 1`` the value
-    stays at ``final`` (torch raises instead).
+    ``initial = peak / div_factor``, ``final = initial / final_div_factor``.
+    Two phases: ``initial -> peak`` until step ``pct_start * steps - 1``, then
+    ``peak -> final`` until ``steps - 1``. With ``three_phase`` the second phase
+    returns to ``initial`` by ``2 * pct_start * steps - 2`` and a third anneals to
+    ``final``. ``anneal`` is ``"cos"`` or ``"linear"``. Past ``steps - 1`` the value
+    stays at ``final`` (torch raises instead). ``peak``/``steps`` were called
+    ``max_value``/``total_steps`` (torch's ``max_lr``/``total_steps``; still accepted).
     """
 
-    max_value: float = 1.0
-    total_steps: int = REQUIRED
+    peak: float = 1.0
+    steps: int = REQUIRED
     pct_start: float = 0.3
     anneal: str = "cos"
     div_factor: float = 25.0
     final_div_factor: float = 1e4
     three_phase: bool = False
 
+    _renamed = {"max_value": "peak", "total_steps": "steps"}
     _checks = {
-        "max_value": NONNEG,
-        "total_steps": Steps(minimum=2),
+        "peak": NONNEG,
+        "steps": Steps(minimum=2),
         "pct_start": Real(low=0.0, high=1.0, low_open=True),
         "anneal": Choice(("cos", "linear")),
         "div_factor": POSITIVE,
@@ -56,30 +58,30 @@ class OneCycle(Schedule):
         starts = [0.0] + [e for e, _, _ in ends[:-1]]
         if any(e <= s for (e, _, _), s in zip(ends, starts, strict=True)):
             raise ConfigError(
-                f"gives a phase of zero length with total_steps={self.total_steps}.",
+                f"gives a phase of zero length with steps={self.steps}.",
                 field="pct_start",
                 value=self.pct_start,
-                fix="use more total_steps or a pct_start that leaves each phase at least one step.",
+                fix="use more steps or a pct_start that leaves each phase at least one step.",
             )
 
     def _phase_ends(self) -> list[tuple[float, float, float]]:
-        initial = self.max_value / self.div_factor
+        initial = self.peak / self.div_factor
         final = initial / self.final_div_factor
-        n = self.total_steps
+        n = self.steps
         if self.three_phase:
             return [
-                (float(self.pct_start * n) - 1, initial, self.max_value),
-                (float(2 * self.pct_start * n) - 2, self.max_value, initial),
+                (float(self.pct_start * n) - 1, initial, self.peak),
+                (float(2 * self.pct_start * n) - 2, self.peak, initial),
                 (n - 1.0, initial, final),
             ]
         return [
-            (float(self.pct_start * n) - 1, initial, self.max_value),
-            (n - 1.0, self.max_value, final),
+            (float(self.pct_start * n) - 1, initial, self.peak),
+            (n - 1.0, self.peak, final),
         ]
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         phases = self._phase_ends()
-        t = np.minimum(t, self.total_steps - 1.0)
+        t = np.minimum(t, self.steps - 1.0)
         out = np.empty_like(t)
         start_step = 0.0
         done = np.zeros(t.shape, dtype=bool)
@@ -93,7 +95,7 @@ class OneCycle(Schedule):
 
     @property
     def horizon(self) -> float | None:
-        return self.total_steps - 1
+        return self.steps - 1
 
     def phase_starts(self, until: int | None = None) -> list[int]:
         bs = [math.ceil(e) for e, _, _ in self._phase_ends()]
@@ -105,22 +107,26 @@ class OneCycle(Schedule):
 class Cyclic(Schedule):
     """Cyclical learning rate (Smith 2017), the same curve as torch's ``CyclicLR``.
 
-    A cycle rises from ``base`` to ``max_value`` over ``step_size_up`` steps and falls back
-    over ``step_size_down`` (default: ``step_size_up``). The amplitude is scaled by
-    ``mode``: ``triangular`` (1), ``triangular2`` (halved each cycle) or ``exp_range``
-    (``gamma ** t``). ``t = 0`` is at ``base``.
+    A cycle rises from ``init`` to ``peak`` over ``step_size_up`` steps and falls back
+    over ``step_size_down`` (default: ``step_size_up``): with ``x`` the position in the cycle
+    and ``scale(x)`` the triangle from 0 up to 1 and back, the value is
+    ``init + (peak - init) * scale(x) * amp``, ``amp`` set by ``mode``: ``triangular`` (1),
+    ``triangular2`` (halved each cycle) or ``exp_range`` (``gamma ** t``). ``t = 0`` is at
+    ``init``. ``init``/``peak`` were called ``base``/``max_value`` (torch's
+    ``base_lr``/``max_lr``; still accepted).
     """
 
-    base: float = 0.1
-    max_value: float = 1.0
+    init: float = 0.1
+    peak: float = 1.0
     step_size_up: int = 2000
     step_size_down: int | None = None
     mode: str = "triangular"
     gamma: float = 1.0
 
+    _renamed = {"base": "init", "max_value": "peak"}
     _checks = {
-        "base": NONNEG,
-        "max_value": NONNEG,
+        "init": NONNEG,
+        "peak": NONNEG,
         "step_size_up": Steps(minimum=1),
         "step_size_down": Steps(minimum=1, optional=True),
         "mode": Choice(("triangular", "triangular2", "exp_range")),
@@ -137,12 +143,12 @@ class Cyclic(Schedule):
         cycle = np.floor(1.0 + t / total)
         x = 1.0 + t / total - cycle
         scale = np.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
-        height = (self.max_value - self.base) * scale
+        height = (self.peak - self.init) * scale
         if self.mode == "triangular":
-            return self.base + height
+            return self.init + height
         if self.mode == "triangular2":
-            return self.base + height * 0.5 ** (cycle - 1.0)  # exact powers of two, as torch
-        return self.base + height * self.gamma**t
+            return self.init + height * 0.5 ** (cycle - 1.0)  # exact powers of two, as torch
+        return self.init + height * self.gamma**t
 
     def phase_starts(self, until: int | None = None) -> list[int]:
         if until is None:

@@ -115,16 +115,20 @@ class Cosine(Schedule):
 @register("step")
 @dataclass(frozen=True)
 class StepDecay(Schedule):
-    """``value * gamma ** floor(t / step_size)``: multiply by ``gamma`` every ``step_size``."""
+    """``start * gamma ** floor(t / step_size)``: multiply by ``gamma`` every ``step_size``.
 
-    value: float = 1.0
+    ``start`` was called ``value`` (still accepted, with a DeprecationWarning).
+    """
+
+    start: float = 1.0
     step_size: int = 1
     gamma: float = 0.1
 
-    _checks = {"value": NONNEG, "step_size": Steps(minimum=1), "gamma": NONNEG}
+    _checks = {"start": NONNEG, "step_size": Steps(minimum=1), "gamma": NONNEG}
+    _renamed = {"value": "start"}
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
-        return self.value * self.gamma ** np.floor(t / self.step_size)
+        return self.start * self.gamma ** np.floor(t / self.step_size)
 
     def phase_starts(self, until: int | None = None) -> list[int]:
         if until is None:
@@ -135,18 +139,19 @@ class StepDecay(Schedule):
 @register("multistep")
 @dataclass(frozen=True)
 class MultiStep(Schedule):
-    """``value * gamma ** (number of milestones <= t)``.
+    """``start * gamma ** (number of milestones <= t)``.
 
     The value changes *at* a milestone: update ``m`` already runs at the decayed value, as
     with torch's ``MultiStepLR``. A milestone listed twice decays twice there (torch does
-    the same); milestones must not decrease.
+    the same); milestones must not decrease. ``start`` was called ``value`` (still accepted).
     """
 
-    value: float = 1.0
+    start: float = 1.0
     milestones: tuple[int, ...] = ()
     gamma: float = 0.1
 
-    _checks = {"value": NONNEG, "gamma": NONNEG, "milestones": Each(STEPS, "a list of steps")}
+    _checks = {"start": NONNEG, "gamma": NONNEG, "milestones": Each(STEPS, "a list of steps")}
+    _renamed = {"value": "start"}
 
     def _validate(self) -> None:
         ms = self.milestones
@@ -160,7 +165,7 @@ class MultiStep(Schedule):
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         n = np.searchsorted(np.asarray(self.milestones, dtype=np.float64), t, side="right")
-        return self.value * self.gamma ** n.astype(np.float64)
+        return self.start * self.gamma ** n.astype(np.float64)
 
     @property
     def horizon(self) -> float | None:
@@ -173,22 +178,24 @@ class MultiStep(Schedule):
 @register("exponential")
 @dataclass(frozen=True)
 class Exponential(Schedule):
-    """``clip(value * gamma ** (t / decay_steps), min_value, max_value)``.
+    """``clip(start * gamma ** (t / decay_steps), min_value, max_value)``.
 
     ``decay_steps=1`` is torch's ``ExponentialLR`` (multiply by ``gamma`` every step); a
     larger ``decay_steps`` spreads one factor of ``gamma`` over that many steps (optax's
     ``exponential_decay`` without staircase). ``gamma > 1`` grows (an LR range test's ramp);
-    give it a ``max_value`` so it stays finite.
+    give it a ``max_value`` so it stays finite. ``min_value``/``max_value`` are clamps;
+    ``start`` was called ``value`` (still accepted).
     """
 
-    value: float = 1.0
+    start: float = 1.0
     gamma: float = 0.99
     decay_steps: int = 1
     min_value: float = 0.0
     max_value: float | None = None
 
+    _renamed = {"value": "start"}
     _checks = {
-        "value": NONNEG,
+        "start": NONNEG,
         "gamma": POSITIVE,
         "decay_steps": Steps(minimum=1),
         "min_value": NONNEG,
@@ -201,10 +208,10 @@ class Exponential(Schedule):
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         e = t if self.decay_steps == 1 else t / self.decay_steps
-        if self.value == 0.0:
+        if self.start == 0.0:
             return np.zeros_like(t)
         with np.errstate(over="ignore", under="ignore"):
-            v = self.value * self.gamma**e
+            v = self.start * self.gamma**e
         if self.min_value > 0:
             v = np.maximum(v, self.min_value)
         if self.max_value is not None:
@@ -213,7 +220,7 @@ class Exponential(Schedule):
 
     @property
     def horizon(self) -> float | None:
-        if self.gamma == 1.0 or self.value == 0.0:
+        if self.gamma == 1.0 or self.start == 0.0:
             return 0
         return None
 
