@@ -6,7 +6,7 @@ group ``g`` trains update ``k`` at ``start_g * f(k)`` where ``start_g = start_lr
 non-zero LR). So per-group LR ratios (a smaller LR for a backbone, 0 for a frozen group) hold
 throughout the test, and the reported LR is the reference group's.
 
-* ``mode="exp"``: ``Exponential(value=1, gamma=end/start, decay_steps=num_steps-1)``, i.e.
+* ``mode="exp"``: ``Exponential(start=1, gamma=end/start, decay_steps=num_steps-1)``, i.e.
   ``f(k) = (end/start) ** (k / (num_steps-1))``: evenly spaced in log LR.
 * ``mode="linear"``: ``Linear(start=1, end=end/start, steps=num_steps-1)``: evenly spaced in LR.
 """
@@ -54,7 +54,7 @@ def ramp_schedule(start_lr: float, end_lr: float, num_steps: int, mode: str = "e
     check_ramp(start_lr, end_lr, num_steps, mode)
     ratio = end_lr / start_lr
     if mode == "exp":
-        return Exponential(value=1.0, gamma=ratio, decay_steps=num_steps - 1)
+        return Exponential(start=1.0, gamma=ratio, decay_steps=num_steps - 1)
     return Linear(start=1.0, end=ratio, steps=num_steps - 1)
 
 
