@@ -6,13 +6,13 @@ columns, the reader's notes), as ``lrkit diagnose`` does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from lrkit.diagnosis.advice import fix_lower_peak, lr_phrase
-from lrkit.diagnosis.curve import edge_levels, read_curve
+from lrkit.diagnosis.curve import LossCurve, edge_levels, read_curve
 from lrkit.diagnosis.formatting import fmt_step, nice
 from lrkit.diagnosis.instability import find_divergence, find_oscillation, find_spikes
 from lrkit.diagnosis.lr_context import LRInUse, lr_context
@@ -43,6 +43,37 @@ def _as_array(name: str, values: Any) -> np.ndarray:
     return arr
 
 
+def _checked_inputs(steps: Any, losses: Any, lrs: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(steps, losses, lrs)`` as arrays sorted by step (``lrs`` ``None`` when absent or all
+    unknown); a :class:`ConfigError` for mismatched lengths, steps that are not distinct whole
+    numbers >= 0, or too few points."""
+    s = _as_array("steps", steps)
+    y = _as_array("losses", losses)
+    if s.size != y.size:
+        raise ConfigError(f"{s.size} steps but {y.size} losses.", field="losses", fix="give one loss per step.")
+    lr_arr = None if lrs is None else _as_array("lrs", lrs)
+    if lr_arr is not None and lr_arr.size != s.size:
+        raise ConfigError(f"{s.size} steps but {lr_arr.size} LRs.", field="lrs", fix="give one LR per step.")
+    if s.size and (not np.all(np.isfinite(s)) or np.any(s < 0) or np.any(s != np.round(s))):
+        raise ConfigError("steps must be whole numbers >= 0.", field="steps", fix="pass optimizer update counts.")
+    order = np.argsort(s, kind="stable")
+    s, y = s[order].astype(np.int64), y[order]
+    if lr_arr is not None:
+        lr_arr = lr_arr[order]
+        if not np.isfinite(lr_arr).any():
+            lr_arr = None
+    if s.size > 1 and np.any(np.diff(s) == 0):
+        raise ConfigError("steps repeat.", field="steps", fix="give one loss per optimizer update (merge repeats).")
+    if s.size < MIN_POINTS:
+        raise ConfigError(
+            f"{s.size} points are too few to read a loss curve.",
+            field="losses",
+            value=int(s.size),
+            fix=f"log at least {MIN_POINTS} steps (a few hundred is better).",
+        )
+    return s, y, lr_arr
+
+
 def diagnose(
     steps: Sequence[int] | np.ndarray,
     losses: Sequence[float] | np.ndarray,
@@ -70,41 +101,28 @@ def diagnose(
     Returns:
         a :class:`Diagnosis`; ``verdict`` is one of :data:`CLASSES`.
     """
-    s = _as_array("steps", steps)
-    y = _as_array("losses", losses)
-    if s.size != y.size:
-        raise ConfigError(f"{s.size} steps but {y.size} losses.", field="losses", fix="give one loss per step.")
-    lr_arr = None if lrs is None else _as_array("lrs", lrs)
-    if lr_arr is not None and lr_arr.size != s.size:
-        raise ConfigError(f"{s.size} steps but {lr_arr.size} LRs.", field="lrs", fix="give one LR per step.")
-    if s.size and (not np.all(np.isfinite(s)) or np.any(s < 0) or np.any(s != np.round(s))):
-        raise ConfigError("steps must be whole numbers >= 0.", field="steps", fix="pass optimizer update counts.")
-    order = np.argsort(s, kind="stable")
-    s, y = s[order].astype(np.int64), y[order]
-    if lr_arr is not None:
-        lr_arr = lr_arr[order]
-        if not np.isfinite(lr_arr).any():
-            lr_arr = None
-    if s.size > 1 and np.any(np.diff(s) == 0):
-        raise ConfigError("steps repeat.", field="steps", fix="give one loss per optimizer update (merge repeats).")
-    if s.size < MIN_POINTS:
-        raise ConfigError(
-            f"{s.size} points are too few to read a loss curve.",
-            field="losses",
-            value=int(s.size),
-            fix=f"log at least {MIN_POINTS} steps (a few hundred is better).",
-        )
+    s, y, lr_arr = _checked_inputs(steps, losses, lrs)
     lr, _ = lr_context(s, lr_arr, schedule, warmup_steps)
     es, ey = _eval_arrays(eval_steps, eval_losses)
-
     bad = ~np.isfinite(y)
-    nonfinite_step = int(s[np.argmax(bad)]) if bad.any() else None
+    # the curve is read up to the first NaN/inf; the run's end level is that NaN/inf
     cut = int(np.argmax(bad)) if bad.any() else s.size
-    findings: list[Finding] = []
+    nonfinite_step = int(s[cut]) if bad.any() else None
     start, end = edge_levels(y[:cut])
-    if bad.any():
-        end = float(y[np.argmax(bad)])  # the run ended in NaN/inf
-    summary: dict[str, Any] = {
+    summary = _summary(s, y, lr, ey, start, float(y[cut]) if bad.any() else end)
+    if cut < MIN_POINTS:
+        # too few finite points before the NaN to read a trend: still a divergence
+        return _finish([_early_nonfinite(lr, s, cut)], summary, lr)
+    c = read_curve(s[:cut], y[:cut])
+    summary.update({"best_loss": float(np.min(c.y)), "noise": c.sigma, "noise_is_log": c.log, "lr_peak": lr.peak()})
+    if ey.size:
+        summary["best_eval_loss"] = float(np.min(ey))
+        summary["best_eval_step"] = int(es[int(np.argmin(ey))])
+    return _finish(_detect(c, lr, s, lr_arr, es, ey, nonfinite_step), summary, lr)
+
+
+def _summary(s: np.ndarray, y: np.ndarray, lr: LRInUse, ey: np.ndarray, start: float, end: float) -> dict[str, Any]:
+    return {
         "points": int(s.size),
         "first_step": int(s[0]),
         "last_step": int(s[-1]),
@@ -117,70 +135,75 @@ def diagnose(
         "schedule_kind": lr.kind,
         "warmup_steps": lr.warmup_steps,
     }
-    if cut < MIN_POINTS:
-        # too few finite points before the NaN to read a trend: still a divergence
-        lr_at = lr.at(s, cut)
-        findings.append(
-            Finding(
-                rule="diverging",
-                severity="error",
-                message=f"Diverged: the loss became NaN/inf at step {fmt_step(nonfinite_step)}"  # type: ignore[arg-type]
-                f"{lr_phrase(lr, nonfinite_step, lr_at)}.",  # type: ignore[arg-type]
-                fix=fix_lower_peak(lr, nonfinite_step, lr_at, factor=0.5, extra="and clip gradients (max_norm=1.0)"),  # type: ignore[arg-type]
-                evidence={"nonfinite_step": nonfinite_step, "onset_step": nonfinite_step, "lr_at_onset": lr_at},
-                source="diagnose",
-            )
-        )
-        return _finish(findings, summary, lr)
-    c = read_curve(s[:cut], y[:cut])
-    summary.update(
-        {
-            "best_loss": float(np.min(c.y)),
-            "noise": c.sigma,
-            "noise_is_log": c.log,
-            "lr_peak": lr.peak(),
-        }
+
+
+def _early_nonfinite(lr: LRInUse, s: np.ndarray, cut: int) -> Finding:
+    """A NaN/inf loss within the first :data:`MIN_POINTS` points, too early to read a trend."""
+    step = int(s[cut])
+    lr_at = lr.at(s, cut)
+    return Finding(
+        rule="diverging",
+        severity="error",
+        message=f"Diverged: the loss became NaN/inf at step {fmt_step(step)}{lr_phrase(lr, step, lr_at)}.",
+        fix=fix_lower_peak(lr, step, lr_at, factor=0.5, extra="and clip gradients (max_norm=1.0)"),
+        evidence={"nonfinite_step": step, "onset_step": step, "lr_at_onset": lr_at},
+        source="diagnose",
     )
-    if ey.size:
-        summary["best_eval_loss"] = float(np.min(ey))
-        summary["best_eval_step"] = int(es[int(np.argmin(ey))])
+
+
+def _detect(
+    c: LossCurve,
+    lr: LRInUse,
+    s: np.ndarray,
+    lr_arr: np.ndarray | None,
+    es: np.ndarray,
+    ey: np.ndarray,
+    nonfinite_step: int | None,
+) -> list[Finding]:
+    """Run the detectors, most severe first; a stuck run gets no other loss finding, a diverged
+    one no overfitting, converged or progress finding, and a spike inside an oscillation or the
+    climb into a divergence is not reported again."""
     # the logged LR column tells schedule bugs whatever the loss did
-    findings.extend(find_lr_log_issues(s, lr_arr))
-    div = find_divergence(c, nonfinite_step, lr, s)
-    if div is None:
-        # a blow-up in the first points (which the centred trend starts at) or a level above the start
-        div = find_end_above_start(c, lr)
+    findings = find_lr_log_issues(s, lr_arr)
+    # a blow-up in the first points (which the centred trend starts at) or a level above the start
+    div = find_divergence(c, nonfinite_step, lr, s) or find_end_above_start(c, lr)
     if div is not None:
         findings.append(div)
-    stuck = find_frozen(c) if div is None else None
-    if stuck is None and div is None:
-        stuck = find_never_learned(c, eval_gain(ey), lr)
-    if stuck is not None:
-        findings.append(stuck)
-        return _finish(findings, summary, lr)
+    else:
+        stuck = find_frozen(c) or find_never_learned(c, eval_gain(ey), lr)
+        if stuck is not None:
+            return [*findings, stuck]
     over = find_overfitting(c, es, ey) if div is None else None
-    if over is not None:
-        findings.append(over)
     osc = find_oscillation(c, lr)
-    spikes = find_spikes(c, lr)
+    findings.extend(f for f in (over, osc) if f is not None)
+    findings.extend(_separate_spikes(find_spikes(c, lr), osc, div))
+    if div is None:
+        findings.extend(_progress(c, lr, s, es, ey, quiet=osc is None and over is None))
+    return findings
+
+
+def _separate_spikes(spikes: list[Finding], osc: Finding | None, div: Finding | None) -> list[Finding]:
+    """Spikes that are neither part of an oscillation nor the climb into a divergence."""
     if osc is not None:
         a, b = osc.evidence["start_step"], osc.evidence["end_step"]
         spikes = [f for f in spikes if not (a <= f.evidence["peak_step"] <= b)]
-        findings.append(osc)
     if div is not None:
-        # the climb into a divergence is not a separate spike
         onset = div.evidence["onset_step"]
         spikes = [f for f in spikes if f.evidence["recovered"] or f.evidence["peak_step"] < onset]
-    findings.extend(spikes)
-    conv = find_converged(c) if div is None else None
+    return spikes
+
+
+def _progress(
+    c: LossCurve, lr: LRInUse, s: np.ndarray, es: np.ndarray, ey: np.ndarray, *, quiet: bool
+) -> list[Finding]:
+    """Converged; else, when nothing louder was found (``quiet``), plateau or slow convergence."""
+    conv = find_converged(c)
     if conv is not None:
-        findings.append(conv)
-    elif div is None and osc is None and over is None:
-        improving = _eval_improving(es, ey, s)
-        findings.extend(
-            find_plateau_or_slow(c, lr, s, eval_improving=improving, eval_flat=ey.size >= 3 and not improving)
-        )
-    return _finish(findings, summary, lr)
+        return [conv]
+    if not quiet:
+        return []
+    improving = _eval_improving(es, ey, s)
+    return find_plateau_or_slow(c, lr, s, eval_improving=improving, eval_flat=ey.size >= 3 and not improving)
 
 
 def _eval_arrays(eval_steps: Any, eval_losses: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -234,34 +257,49 @@ def diagnose_log(log: Any, *, schedule: Any = None, warmup_steps: int | None = N
     return result
 
 
+def _spike_peak(ev: dict[str, Any], lr: LRInUse) -> float | None:
+    if not ev.get("lr"):
+        return None
+    # a spike late in the decay, at a fraction of the peak, is no reason to cut the peak 3x or more
+    top = lr.peak() or ev["lr"]
+    ref = ev["lr"] if ev["lr"] >= 0.5 * top else top
+    return nice(ref * (0.7 if ev["recovered"] else 0.5))
+
+
+#: the peak LR to try next, per rule, from a finding's evidence (``None``: no suggestion)
+_NEXT_PEAK: dict[str, Callable[[dict[str, Any], LRInUse], float | None]] = {
+    "diverging": lambda ev, lr: nice(ev["lr_at_onset"] * 0.5) if ev.get("lr_at_onset") else None,
+    "loss-spike": _spike_peak,
+    "oscillating": lambda ev, lr: nice(ev["lr"] * 0.5) if ev.get("lr") else None,
+    "slow-convergence": lambda ev, lr: ev.get("suggested_lr") or None,
+}
+
+
+def _suggested_lr(serious: list[Finding], verdict: str, lr: LRInUse) -> float | None:
+    """The most cautious peak LR the verdict's findings suggest (several spikes: the lowest);
+    none for a verdict that needs no LR change."""
+    if verdict in GOOD:
+        return None
+    cands = [
+        peak
+        for f in serious
+        if RULE_CLASS[f.rule] == verdict and f.rule in _NEXT_PEAK
+        if (peak := _NEXT_PEAK[f.rule](f.evidence, lr)) is not None
+    ]
+    return min(cands, default=None)
+
+
 def _finish(findings: list[Finding], summary: dict[str, Any], lr: LRInUse) -> Diagnosis:
+    """The verdict (the most severe class among the warnings and errors; ``converged`` when only
+    that note stands), the peak LR to try next, and the findings sorted by severity, then class."""
     serious = [f for f in findings if f.severity != "info"]
     found = {RULE_CLASS[f.rule] for f in serious}
     verdict = next((c for c in CLASSES if c in found), "healthy")
     if verdict == "healthy" and any(f.rule == "converged" for f in findings):
         verdict = "converged"
-    suggested: float | None = None
-    for f in serious:
-        if RULE_CLASS[f.rule] != verdict:
-            continue
-        ev = f.evidence
-        if f.rule == "diverging" and ev.get("lr_at_onset"):
-            suggested = nice(ev["lr_at_onset"] * 0.5)
-        elif f.rule == "loss-spike" and ev.get("lr"):
-            # a spike late in the decay, at a fraction of the peak, is no reason to cut the peak 3x or more
-            top = lr.peak() or ev["lr"]
-            ref = ev["lr"] if ev["lr"] >= 0.5 * top else top
-            cand = nice(ref * (0.7 if ev["recovered"] else 0.5))
-            suggested = cand if suggested is None else min(suggested, cand)
-        elif f.rule == "oscillating" and ev.get("lr"):
-            suggested = nice(ev["lr"] * 0.5)
-        elif f.rule == "slow-convergence" and ev.get("suggested_lr"):
-            suggested = ev["suggested_lr"]
-        if suggested is not None and f.rule != "loss-spike":
-            break
-    if verdict in GOOD:
-        suggested = None
     order = {c: i for i, c in enumerate(CLASSES)}
     sev = {"error": 0, "warning": 1, "info": 2}
     findings = sorted(findings, key=lambda f: (sev[f.severity], order[RULE_CLASS[f.rule]]))
-    return Diagnosis(verdict=verdict, findings=tuple(findings), suggested_lr=suggested, summary=summary)
+    return Diagnosis(
+        verdict=verdict, findings=tuple(findings), suggested_lr=_suggested_lr(serious, verdict, lr), summary=summary
+    )
