@@ -432,3 +432,32 @@ def test_renamed_fields_stay_out_of_evaluation() -> None:
     s = OneCycle(1.0, 100)
     assert "__getattr__" not in type(s).__dict__ and "max_value" not in vars(s)
     assert s(np.arange(100)).shape == (100,)
+
+
+def test_a_checkpoint_saved_with_the_old_names_resumes_without_a_warning() -> None:
+    import warnings
+
+    import torch
+
+    from lrkit import Scheduler
+    from lrkit.schedules.base import current_names
+
+    schedule = Warmup(StepDecay(1.0, 10, 0.5), 5)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = Scheduler(opt, schedule, group_schedules=[schedule])
+    for _ in range(12):
+        opt.step()
+        sched.step()
+    state = sched.state_dict()
+    # as a checkpoint written before the rename has it
+    inner = state["schedule"]["schedule"]
+    state["schedule"]["schedule"] = {"value" if k == "start" else k: v for k, v in inner.items()}
+    state["group_schedules"] = [state["schedule"]]
+    assert current_names(state["schedule"]) == schedule.to_dict()
+    fresh = Scheduler(
+        torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1), schedule, group_schedules=[schedule]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fresh.load_state_dict(state)
+    assert fresh.get_last_lr() == sched.get_last_lr()

@@ -29,7 +29,7 @@ from torch.optim.lr_scheduler import LRScheduler
 from lrkit.errors import ConfigError, ResumeWarning, did_you_mean
 from lrkit.feedback.base import metric_value
 from lrkit.lr_groups import as_float_lr, compute_lrs, write_lrs_at
-from lrkit.schedules.base import Schedule, as_schedule
+from lrkit.schedules.base import Schedule, as_schedule, current_names
 from lrkit.schedules.checks import check_steps, parse_number
 
 __all__ = ["Controller", "LRTable", "Scheduler"]
@@ -441,7 +441,7 @@ class Scheduler(LRScheduler):
                 "an int argument jumps to that step.",
             )
         saved = state_dict.get("schedule")
-        if saved is not None and saved != self.schedule.to_dict():
+        if saved is not None and current_names(saved) != self.schedule.to_dict():
             warnings.warn(
                 f"the checkpoint's schedule {saved} differs from this scheduler's {self.schedule.to_dict()}; "
                 "continuing with this scheduler's schedule at the checkpoint's step.",
@@ -454,7 +454,7 @@ class Scheduler(LRScheduler):
                 if self.group_schedules is None
                 else [None if g is None else g.to_dict() for g in self.group_schedules]
             )
-            if state_dict["group_schedules"] != mine:
+            if current_names(state_dict["group_schedules"]) != mine:
                 warnings.warn(
                     f"the checkpoint's per-group schedules {state_dict['group_schedules']} differ from this "
                     f"scheduler's {mine}; continuing with this scheduler's at the checkpoint's step.",

@@ -36,6 +36,7 @@ __all__ = [
     "as_schedule",
     "Nested",
     "rename_fields",
+    "current_names",
 ]
 
 _REGISTRY: dict[str, type[Schedule]] = {}
@@ -101,6 +102,24 @@ def rename_fields(
             stacklevel=stacklevel + 1,
         )
         out[new] = out.pop(old)
+    return out
+
+
+def current_names(data: Any) -> Any:
+    """A schedule's plain-data form (``to_dict()`` output, perhaps saved before a field was
+    renamed) with every old field name replaced by the current one, recursively. Nothing is
+    built, checked or warned about: this is for comparing a saved dict with ``to_dict()``."""
+    if isinstance(data, list | tuple):
+        return [current_names(d) for d in data]
+    if not isinstance(data, Mapping):
+        return data
+    name = data.get("type")
+    cls = _REGISTRY.get(name) if isinstance(name, str) else None
+    renamed = cls._renamed if cls is not None else {}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        new = renamed.get(key)
+        out[new if new is not None and new not in data else key] = current_names(value)
     return out
 
 
