@@ -7,15 +7,12 @@ the value and the fix -- never a ``KeyError`` or ``TypeError``.
 
 from __future__ import annotations
 
-import math
-import numbers
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from lrkit.errors import ConfigError, did_you_mean
-from lrkit.schedules.base import check_steps
+from lrkit.schedules.checks import check_steps, parse_number
 
 __all__ = [
     "join",
@@ -33,8 +30,6 @@ __all__ = [
     "dig",
     "need",
 ]
-
-_NUMBER_RE = re.compile(r"^[-+]?(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?$")
 
 
 def need(value: Any, path: str) -> Any:
@@ -83,23 +78,6 @@ def sequence(value: Any, path: str) -> Sequence[Any]:
     return value
 
 
-def _to_float(value: Any, path: str) -> float:
-    need(value, path)
-    if isinstance(value, bool):
-        raise ConfigError(f"must be a number, got {value!r}.", field=path, value=value, fix="give a number.")
-    if isinstance(value, str) and _NUMBER_RE.match(value.strip()) and any(c.isdigit() for c in value):
-        # YAML 1.1 reads 1e-4 (no dot) as a string; frameworks that use OmegaConf read a float.
-        value = float(value.strip().replace("_", ""))
-    if not isinstance(value, numbers.Real):
-        raise ConfigError(
-            f"must be a number, got {type(value).__name__} {_short(value)}.",
-            field=path,
-            value=value,
-            fix="give a number such as 1.0e-4.",
-        )
-    return float(value)
-
-
 def number(
     value: Any,
     path: str,
@@ -110,23 +88,11 @@ def number(
     high_open: bool = False,
     fix: str | None = None,
 ) -> float:
-    """A finite real within bounds."""
-    v = _to_float(value, path)
-    if not math.isfinite(v):
-        raise ConfigError(
-            f"must be finite, got {value!r}.", field=path, value=value, fix=fix or "give a finite number."
-        )
-    if low is not None and (v < low or (low_open and v == low)):
-        op = ">" if low_open else ">="
-        raise ConfigError(
-            f"must be {op} {low:g}, got {value!r}.", field=path, value=value, fix=fix or f"use a value {op} {low:g}."
-        )
-    if high is not None and (v > high or (high_open and v == high)):
-        op = "<" if high_open else "<="
-        raise ConfigError(
-            f"must be {op} {high:g}, got {value!r}.", field=path, value=value, fix=fix or f"use a value {op} {high:g}."
-        )
-    return v
+    """A finite real within bounds; text that spells a number (YAML 1.1 reads ``1e-4`` as a
+    string, OmegaConf a float) is one. Parsed by the algebra's one parser,
+    :func:`lrkit.schedules.checks.parse_number`."""
+    need(value, path)
+    return parse_number(path, value, low=low, high=high, low_open=low_open, high_open=high_open, text=True, fix=fix)
 
 
 def opt_number(value: Any, path: str, **kw: Any) -> float | None:
@@ -136,9 +102,7 @@ def opt_number(value: Any, path: str, **kw: Any) -> float | None:
 def steps(value: Any, path: str, *, minimum: int = 0, fix: str | None = None) -> int:
     """A whole number of steps ``>= minimum`` (``1e3``, ``"1e3"`` and ``1000.0`` are accepted)."""
     need(value, path)
-    if isinstance(value, str):
-        value = _to_float(value, path)
-    return check_steps(path, value, minimum=minimum, fix=fix)
+    return check_steps(path, value, minimum=minimum, fix=fix, text=True)
 
 
 def opt_steps(value: Any, path: str, **kw: Any) -> int | None:

@@ -58,6 +58,14 @@ class _Required:
 REQUIRED: Any = _Required()
 
 
+def _shown(value: Any, limit: int = 60) -> str:
+    """``value`` in a message: its type and a short repr (``str '1e-4x'``), ``True``/``None`` alone."""
+    text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text if isinstance(value, bool | None) else f"{type(value).__name__} {text}"
+
+
 def is_number_text(value: Any) -> bool:
     """Whether ``value`` is a string that spells a finite decimal number (``"1e-4"``, ``"3_000"``)."""
     return isinstance(value, str) and _NUMBER_TEXT.match(value.strip()) is not None
@@ -83,8 +91,12 @@ def parse_number(
     if text and is_number_text(value):
         value = float(value.strip().replace("_", ""))
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        shown = f"{type(raw).__name__} {raw!r}" if isinstance(raw, str) else repr(raw)
-        raise ConfigError(f"must be a number, got {shown}.", field=name, value=raw, fix=fix or "give a number.")
+        raise ConfigError(
+            f"must be a number, got {_shown(raw)}.",
+            field=name,
+            value=raw,
+            fix=fix or ("give a number." if isinstance(raw, bool | None) else "give a number such as 1.0e-4."),
+        )
     v = float(value)
     if not math.isfinite(v):
         raise ConfigError(f"must be finite, got {raw!r}.", field=name, value=raw, fix=fix or "give a finite number.")
