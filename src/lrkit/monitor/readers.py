@@ -147,13 +147,6 @@ class RunLog:
         run so far: only the last run is kept, and the notes say so. A step that goes back less far
         (a resume from a checkpoint re-logging some steps) is merged, later values winning."""
         notes = list(notes)
-        names: list[str] = []
-        seen: set[str] = set()
-        for rec in records:
-            for k in rec:
-                if k not in seen:
-                    seen.add(k)
-                    names.append(k)
         if not records:
             raise ConfigError(
                 f"{source}: the log has no rows.",
@@ -161,113 +154,25 @@ class RunLog:
                 value=source,
                 fix="point at a log with at least one training step.",
             )
-        step_key = _pick(names, step_col, STEP_COLUMNS, "step_col", source, required=False)
-        if step_key is None and step_col is None:
-            step_key = next((c for c in EPOCH_COLUMNS if c in names and _whole(records, c)), None)
-            if step_key is not None:
-                notes.append(f"no step column; using {step_key!r} as the step (one row per epoch).")
-        loss_key = _pick(names, loss_col, LOSS_COLUMNS, "loss_col", source, required=False)
-        if loss_key is None and loss_col is None:
-            loss_key = _training_loss_like(names, source, required=require_loss)
-            if loss_key is not None:
-                notes.append(f"loss column {loss_key!r}: the only training-loss-like column.")
-        lr_key = _pick(names, lr_col, LR_COLUMNS, "lr_col", source, required=False)
-        if lr_key is None and lr_col is None:
-            lr_key = next((n for n in names if n.lower().startswith("lr") or "learning_rate" in n.lower()), None)
-        eval_key = _pick(names, eval_col, EVAL_COLUMNS, "eval_col", source, required=False)
-        if eval_key is None and eval_col is None:
-            eval_key = _eval_loss_like(names, notes)
-        if eval_key == loss_key:
-            eval_key = None
-
-        n = len(records)
-        origin = list(range(n))  # the file row of each record kept (rows are dropped and runs split below)
-
-        def where(i: int) -> str:
-            k = origin[i]
-            return f"line {lines[k]}" if lines is not None else f"row {k + 1}"
-
-        n_runs = 1
-        if step_key is None:
-            raw_steps = np.arange(n, dtype=np.int64)
-            notes.append(f"no step column (tried {', '.join(STEP_COLUMNS)}); using the row order as the step.")
-        else:
-            vals = []
-            keep = []
-            for i, rec in enumerate(records):
-                v = _number(rec.get(step_key), step_key, source, where(i))
-                if v is None:
-                    continue  # rows without a step (e.g. an eval summary) are not training steps
-                if not math.isfinite(v) or v < 0 or v != int(v):
-                    raise ConfigError(
-                        f"{source}, {where(i)}: step {rec.get(step_key)!r} is not a whole number >= 0.",
-                        field=step_key,
-                        value=rec.get(step_key),
-                        fix="use --step-col to pick the column that counts optimizer updates.",
-                    )
-                vals.append(int(v))
-                keep.append(i)
-            records = [records[i] for i in keep]
-            raw_steps = np.asarray(vals, dtype=np.int64)
-            origin = [origin[i] for i in keep]
-            starts = _run_starts(vals)
-            if len(starts) > 1:
-                n_runs = len(starts)
-                notes.append(
-                    f"{n_runs} runs appended in one log ({step_key} goes back to its start at "
-                    f"{', '.join(where(i) for i in starts[1:])}); analysing the last run only."
-                )
-                records = records[starts[-1] :]
-                raw_steps = raw_steps[starts[-1] :]
-                origin = origin[starts[-1] :]
-        # A repeated step is merged key by key, later values winning: a resumed run re-logs the
-        # steps since its checkpoint, and an eval row shares its step with a training row.
-        merged: dict[int, dict[str, Any]] = {}
-        where_of: dict[int, str] = {}
-        repeats = 0
-        for i, s in enumerate(raw_steps.tolist()):
-            if s in merged:
-                repeats += 1
-                merged[s].update({k: v for k, v in records[i].items() if v is not None and v != ""})
-            else:
-                merged[s] = dict(records[i])
-            where_of[s] = where(i)
+        names = _column_names(records)
+        keys = _choose_columns(
+            names, records, source, notes, step_col, loss_col, lr_col, eval_col, require_loss=require_loss
+        )
+        rows = _RowSteps.read(records, keys.step, source, lines, notes)
+        merged = _merge_repeats(rows, notes)
         steps_sorted = sorted(merged)
-        if repeats:
-            notes.append(f"{repeats} rows repeated an earlier step; their values were merged, later ones winning.")
-        columns: dict[str, np.ndarray] = {}
-        present: dict[str, np.ndarray] = {}
-        for name in names:
-            if name == step_key:
-                continue
-            col = np.full(len(steps_sorted), np.nan)
-            mask = np.zeros(len(steps_sorted), dtype=bool)
-            numeric = True
-            for j, s in enumerate(steps_sorted):
-                raw = merged[s].get(name)
-                try:
-                    v = _number(raw, name, source, where_of[s])
-                except ConfigError:
-                    if name in (loss_key, lr_key):
-                        raise
-                    numeric = False  # a text column (a run name, a phase label): not ours to read
-                    break
-                if v is not None:
-                    col[j] = v
-                    mask[j] = True
-            if numeric:
-                columns[name] = col
-                present[name] = mask
-        losses = columns[loss_key] if loss_key in columns else np.full(len(steps_sorted), np.nan)
-        has_loss = present[loss_key] if loss_key in present else np.zeros(len(steps_sorted), dtype=bool)
+        columns, present = _numeric_columns(names, merged, source, skip=keys.step, strict=(keys.loss, keys.lr))
+        empty = len(steps_sorted)
+        losses = columns[keys.loss] if keys.loss in columns else np.full(empty, np.nan)
+        has_loss = present[keys.loss] if keys.loss in present else np.zeros(empty, dtype=bool)
         if not has_loss.any() and require_loss:
             raise ConfigError(
-                f"{source}: column {loss_key!r} has no values.",
+                f"{source}: column {keys.loss!r} has no values.",
                 field="loss_col",
-                value=loss_key,
+                value=keys.loss,
                 fix="use --loss-col to pick the column with the training loss.",
             )
-        lrs = columns.get(lr_key) if lr_key else None
+        lrs = columns.get(keys.lr) if keys.lr else None
         return cls(
             steps=np.asarray(steps_sorted, dtype=np.int64),
             losses=losses,
@@ -275,13 +180,166 @@ class RunLog:
             lrs=lrs,
             columns=columns,
             source=source,
-            step_col=step_key,
-            loss_col=loss_key,
-            lr_col=lr_key if lrs is not None else None,
+            step_col=keys.step,
+            loss_col=keys.loss,
+            lr_col=keys.lr if lrs is not None else None,
             notes=tuple(notes),
-            eval_col=eval_key if eval_key in columns and present[eval_key].any() else None,
-            runs=n_runs,
+            eval_col=keys.eval if keys.eval in columns and present[keys.eval].any() else None,
+            runs=rows.runs,
         )
+
+
+def _column_names(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Every key of every record, in the order first seen."""
+    return list(dict.fromkeys(k for rec in records for k in rec))
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """The columns a log is read by (``None``: absent)."""
+
+    step: str | None
+    loss: str | None
+    lr: str | None
+    eval: str | None
+
+
+def _choose_columns(
+    names: list[str],
+    records: Sequence[Mapping[str, Any]],
+    source: str,
+    notes: list[str],
+    step_col: str | None,
+    loss_col: str | None,
+    lr_col: str | None,
+    eval_col: str | None,
+    *,
+    require_loss: bool,
+) -> _Keys:
+    """The step, loss, LR and eval-loss columns: the one given, else the first known name present,
+    else the one column named like it (an ``epoch`` of whole numbers for the step); ``notes`` say
+    what was assumed."""
+    step_key = _pick(names, step_col, STEP_COLUMNS, "step_col", source, required=False)
+    if step_key is None and step_col is None:
+        step_key = next((c for c in EPOCH_COLUMNS if c in names and _whole(records, c)), None)
+        if step_key is not None:
+            notes.append(f"no step column; using {step_key!r} as the step (one row per epoch).")
+    loss_key = _pick(names, loss_col, LOSS_COLUMNS, "loss_col", source, required=False)
+    if loss_key is None and loss_col is None:
+        loss_key = _training_loss_like(names, source, required=require_loss)
+        if loss_key is not None:
+            notes.append(f"loss column {loss_key!r}: the only training-loss-like column.")
+    lr_key = _pick(names, lr_col, LR_COLUMNS, "lr_col", source, required=False)
+    if lr_key is None and lr_col is None:
+        lr_key = next((n for n in names if n.lower().startswith("lr") or "learning_rate" in n.lower()), None)
+    eval_key = _pick(names, eval_col, EVAL_COLUMNS, "eval_col", source, required=False)
+    if eval_key is None and eval_col is None:
+        eval_key = _eval_loss_like(names, notes)
+    return _Keys(step=step_key, loss=loss_key, lr=lr_key, eval=None if eval_key == loss_key else eval_key)
+
+
+@dataclass(frozen=True)
+class _RowSteps:
+    """The records of the run analysed, each with its step and where it stands in the file."""
+
+    records: list[Mapping[str, Any]]
+    steps: list[int]
+    places: list[str]  # "line 12" / "row 3", for messages
+    runs: int = 1
+
+    @classmethod
+    def read(
+        cls,
+        records: Sequence[Mapping[str, Any]],
+        step_key: str | None,
+        source: str,
+        lines: Sequence[int] | None,
+        notes: list[str],
+    ) -> _RowSteps:
+        """Each record's step (the row order without a step column; rows without a step, such as
+        an eval summary, are not training steps), keeping only the last of several appended runs."""
+        places = [f"line {lines[k]}" if lines is not None else f"row {k + 1}" for k in range(len(records))]
+        if step_key is None:
+            notes.append(f"no step column (tried {', '.join(STEP_COLUMNS)}); using the row order as the step.")
+            return cls(list(records), list(range(len(records))), places)
+        rows = cls([], [], [])
+        for rec, place in zip(records, places, strict=True):
+            step = _step_value(rec.get(step_key), step_key, source, place)
+            if step is not None:
+                rows.records.append(rec)
+                rows.steps.append(step)
+                rows.places.append(place)
+        starts = _run_starts(rows.steps)
+        if len(starts) == 1:
+            return rows
+        notes.append(
+            f"{len(starts)} runs appended in one log ({step_key} goes back to its start at "
+            f"{', '.join(rows.places[i] for i in starts[1:])}); analysing the last run only."
+        )
+        k = starts[-1]
+        return cls(rows.records[k:], rows.steps[k:], rows.places[k:], runs=len(starts))
+
+
+def _step_value(raw: Any, step_key: str, source: str, place: str) -> int | None:
+    """A step as an int (``None`` when missing); a ConfigError when not a whole number >= 0."""
+    v = _number(raw, step_key, source, place)
+    if v is None:
+        return None
+    if not math.isfinite(v) or v < 0 or v != int(v):
+        raise ConfigError(
+            f"{source}, {place}: step {raw!r} is not a whole number >= 0.",
+            field=step_key,
+            value=raw,
+            fix="use --step-col to pick the column that counts optimizer updates.",
+        )
+    return int(v)
+
+
+def _merge_repeats(rows: _RowSteps, notes: list[str]) -> dict[int, tuple[dict[str, Any], str]]:
+    """One record per step, with the place of its last row. A repeated step is merged key by key,
+    later values winning: a resumed run re-logs the steps since its checkpoint, and an eval row
+    shares its step with a training row."""
+    merged: dict[int, tuple[dict[str, Any], str]] = {}
+    repeats = 0
+    for rec, s, place in zip(rows.records, rows.steps, rows.places, strict=True):
+        if s in merged:
+            repeats += 1
+            kept = merged[s][0]
+            kept.update({k: v for k, v in rec.items() if v is not None and v != ""})
+            merged[s] = (kept, place)
+        else:
+            merged[s] = (dict(rec), place)
+    if repeats:
+        notes.append(f"{repeats} rows repeated an earlier step; their values were merged, later ones winning.")
+    return merged
+
+
+def _numeric_columns(
+    names: Sequence[str],
+    merged: Mapping[int, tuple[Mapping[str, Any], str]],
+    source: str,
+    *,
+    skip: str | None,
+    strict: tuple[str | None, ...],
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Every numeric column aligned with the sorted steps (NaN where absent) and where each has a
+    value. A text column (a run name, a phase label) is not ours to read and is left out, unless it
+    is one of ``strict`` (the loss and LR columns): then its first non-number is a ConfigError."""
+    cells = [merged[s] for s in sorted(merged)]
+    columns: dict[str, np.ndarray] = {}
+    present: dict[str, np.ndarray] = {}
+    for name in names:
+        if name == skip:
+            continue
+        try:
+            values = [_number(rec.get(name), name, source, place) for rec, place in cells]
+        except ConfigError:
+            if name in strict:
+                raise
+            continue
+        present[name] = np.array([v is not None for v in values], dtype=bool)
+        columns[name] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    return columns, present
 
 
 def _run_starts(steps: Sequence[int]) -> list[int]:
