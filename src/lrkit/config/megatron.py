@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from lrkit.config import fields as F
@@ -34,7 +35,15 @@ from lrkit.findings import Finding
 from lrkit.schedules import Constant, Cosine, Linear, Schedule, Sequence, Warmup
 from lrkit.schedules.compat import MEGATRON_STYLES, MegatronLR, PeriodicCosine
 
-__all__ = ["read_megatron", "resolve_megatron", "flatten_megatron", "write_megatron", "megatron_args_of"]
+__all__ = [
+    "MEGATRON_ARGS",
+    "CURVE_ARGS",
+    "read_megatron",
+    "resolve_megatron",
+    "flatten_megatron",
+    "write_megatron",
+    "megatron_args_of",
+]
 
 _STYLE_ALIASES = {
     "wsd": "WSD",
@@ -45,32 +54,67 @@ _STYLE_ALIASES = {
     "Cosine": "cosine",
 }
 _WSD_STYLES = ("linear", "cosine", "exponential", "minus_sqrt")
-_KNOWN = (
-    "lr",
-    "min_lr",
-    "lr_decay_style",
-    "lr_decay_iters",
-    "lr_decay_samples",
-    "lr_warmup_iters",
-    "lr_warmup_samples",
-    "lr_warmup_fraction",
-    "lr_warmup_init",
-    "lr_wsd_decay_style",
-    "lr_wsd_decay_iters",
-    "lr_wsd_decay_samples",
-    "train_iters",
-    "train_samples",
-    "global_batch_size",
-    "start_weight_decay",
-    "end_weight_decay",
-    "weight_decay_incr_style",
-    "weight_decay",
-    "use_checkpoint_opt_param_scheduler",
-    "override_opt_param_scheduler",
-    "lr_warmup_steps",
-    "lr_decay_steps",
-    "wsd_decay_steps",
-)
+#: Every Megatron argument (underscore form) lrkit knows, by what it is to the LR curve -- the one
+#: list the readers, the script parser and the linter's context draw on:
+#: ``curve`` decides the curve or the run length (kept with the curve); ``batch`` decides the
+#: batches or whether the run trains (asked for, never drawn); ``kept`` does not change the curve
+#: but is kept with it for the linter; ``group`` changes some parameter groups' LR only;
+#: ``near`` is a Megatron argument whose name is close to a curve argument's (no misspelling).
+MEGATRON_ARGS: dict[str, str] = {
+    "lr": "curve",
+    "min_lr": "curve",
+    "lr_decay_style": "curve",
+    "lr_decay_iters": "curve",
+    "lr_decay_samples": "curve",
+    "lr_warmup_iters": "curve",
+    "lr_warmup_samples": "curve",
+    "lr_warmup_fraction": "curve",
+    "lr_warmup_init": "curve",
+    "lr_wsd_decay_style": "curve",
+    "lr_wsd_decay_iters": "curve",
+    "lr_wsd_decay_samples": "curve",
+    "train_iters": "curve",
+    "train_samples": "curve",
+    "global_batch_size": "curve",
+    "rampup_batch_size": "batch",
+    "step_batch_size_schedule": "batch",
+    "skip_train": "batch",
+    "start_weight_decay": "kept",
+    "end_weight_decay": "kept",
+    "weight_decay_incr_style": "kept",
+    "weight_decay": "kept",
+    "use_checkpoint_opt_param_scheduler": "kept",
+    "override_opt_param_scheduler": "kept",
+    "lr_warmup_steps": "kept",
+    "lr_decay_steps": "kept",
+    "wsd_decay_steps": "kept",
+    "decoupled_lr": "group",
+    "decoupled_min_lr": "group",
+    "head_lr_mult": "group",
+    "no_weight_decay_cond_type": "near",
+    "micro_batch_size": "near",
+    "eval_iters": "near",
+    "eval_interval": "near",
+    "ft_num_warmup_iters": "near",
+    "eval_global_batch_size": "near",
+    "eval_micro_batch_size": "near",
+    "decrease_batch_size_if_needed": "near",
+    "exit_interval": "near",
+}
+
+
+def _args_of(*roles: str) -> tuple[str, ...]:
+    return tuple(k for k, role in MEGATRON_ARGS.items() if role in roles)
+
+
+#: arguments that decide the LR curve or the run length
+CURVE_ARGS = _args_of("curve", "batch")
+#: arguments kept with a resolved curve (``context["megatron_args"]``)
+RECORDED_ARGS = _args_of("curve", "kept")
+#: arguments that change the LR of some parameter groups only
+GROUP_LR_ARGS = _args_of("group")
+#: known arguments that are not curve arguments (a near-miss of a curve name that is one of these is no typo)
+OTHER_ARGS = _args_of("kept", "group", "near")
 
 
 def flatten_megatron(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -133,6 +177,312 @@ def _sample_based(args: Mapping[str, Any], path: Any) -> bool:
     return any(_get(args, k) not in (None, 0) for k in ("lr_decay_samples", "lr_warmup_samples"))
 
 
+@dataclass(frozen=True)
+class _Args:
+    """Flat Megatron arguments with the dotted config path of each (for messages)."""
+
+    args: Mapping[str, Any]
+    paths: Mapping[str, str]
+
+    def path(self, key: str) -> str:
+        return self.paths.get(key) or F.join(self.paths.get("", ""), key)
+
+    def get(self, key: str) -> Any:
+        return _get(self.args, key)
+
+    def num(self, key: str, **kw: Any) -> float | None:
+        return F.opt_number(self.get(key), self.path(key), **kw)
+
+    def stp(self, key: str, minimum: int = 0) -> int | None:
+        return F.opt_steps(self.get(key), self.path(key), minimum=minimum)
+
+
+@dataclass(frozen=True)
+class _Counter:
+    """How Megatron's scheduler counter moves: ``inc`` per iteration; config counts times ``scale``
+    are counter units (iteration counts times the batch size, sample counts as they are)."""
+
+    samples: bool
+    inc: float
+    scale: float
+
+    @property
+    def sfx(self) -> str:
+        return "samples" if self.samples else "iters"
+
+
+@dataclass(frozen=True)
+class _Curve:
+    """The resolved numbers of a Megatron curve, in scheduler-counter units unless named ``*_iters``."""
+
+    max_lr: float
+    min_lr: float
+    init: float
+    style: str
+    counter: _Counter
+    run_iters: int | None
+    decay_steps: float
+    decay_from: str
+    warmup: float
+    wsd_steps: float | None
+    wsd_style: str
+
+    @property
+    def warm_iters(self) -> float:
+        return self.warmup / self.counter.inc
+
+    @property
+    def decay_iters(self) -> float:
+        return self.decay_steps / self.counter.inc
+
+
+def _levels(a: _Args) -> tuple[float, float, float]:
+    """``(lr, min_lr, lr_warmup_init)``: the peak is required, the floor at most the peak."""
+    if a.get("lr") is None:
+        raise ConfigError("no learning rate: Megatron needs lr (the peak).", field=a.path("lr"), fix="add lr: 3.0e-4.")
+    max_lr = F.number(a.args["lr"], a.path("lr"), low=0.0, low_open=True)
+    min_lr = a.num("min_lr", low=0.0) or 0.0
+    if min_lr > max_lr:
+        raise ConfigError(
+            f"min_lr {min_lr:g} is above lr {max_lr:g}.",
+            field=a.path("min_lr"),
+            value=min_lr,
+            fix="use a min_lr below lr (often lr / 10).",
+        )
+    return max_lr, min_lr, a.num("lr_warmup_init", low=0.0) or 0.0
+
+
+def _style(a: _Args) -> str:
+    style_raw = a.get("lr_decay_style") or "linear"
+    return F.choice(
+        _STYLE_ALIASES.get(style_raw, style_raw) if isinstance(style_raw, str) else style_raw,
+        a.path("lr_decay_style"),
+        MEGATRON_STYLES,
+    )
+
+
+def _counter(a: _Args, increment: float | None) -> _Counter:
+    """Iteration- or sample-based, and the counter's step: ``increment`` when given (NeMo RL
+    steps by 1), else the global batch size."""
+    gbs = a.stp("global_batch_size", minimum=1)
+    samples = _sample_based(a.args, a.path)
+    if samples and increment is None and gbs is None:
+        raise ConfigError(
+            "a sample-based run needs global_batch_size to turn samples into iterations.",
+            field=a.path("global_batch_size"),
+            fix="add global_batch_size: <samples per iteration> (CLI: --set global_batch_size=<value>).",
+        )
+    if increment is not None:
+        return _Counter(samples=samples, inc=increment, scale=1.0)
+    inc = float(gbs or 1)
+    return _Counter(samples=samples, inc=inc, scale=1.0 if samples else inc)
+
+
+def _decay_length(a: _Args, c: _Counter, train: int | None, run_length: int | None) -> tuple[int, str]:
+    """``lr_decay_{iters,samples}`` (defaulting to the train length) and where it came from."""
+    decay_key = f"lr_decay_{c.sfx}"
+    decay = a.stp(decay_key, minimum=0)
+    if decay is not None:
+        return decay, decay_key
+    if train is not None:
+        return train, "train length"
+    if run_length is not None:
+        # the run length is in iterations; a sample-based decay counts samples
+        return (run_length * int(c.inc) if c.samples else run_length), "train length"
+    raise ConfigError(
+        f"neither {decay_key} nor train_{c.sfx} is set: Megatron cannot place the end of the decay.",
+        field=a.path(decay_key),
+        fix=f"add {decay_key} (warm-up included) or train_{c.sfx}, or pass the run length (CLI: --total-steps N).",
+    )
+
+
+def _warmup(a: _Args, c: _Counter, decay_steps: float) -> tuple[float, float | None, int | None]:
+    """The warm-up in counter units, from ``lr_warmup_fraction`` or ``lr_warmup_{iters,samples}``
+    (Megatron refuses both), with the two raw values."""
+    frac = a.num("lr_warmup_fraction", low=0.0, high=1.0)
+    wkey = f"lr_warmup_{c.sfx}"
+    wval = a.stp(wkey)
+    if frac is not None and wval:
+        raise ConfigError(
+            f"lr_warmup_fraction and {wkey} are both set; Megatron refuses both.",
+            field=a.path("lr_warmup_fraction"),
+            value=frac,
+            fix="keep one of them.",
+        )
+    warmup = frac * decay_steps if frac is not None else float(wval or 0) * c.scale
+    return warmup, frac, wval
+
+
+def _check_order(
+    a: _Args, c: _Counter, *, decay: int, decay_from: str, warmup: float, frac: float | None, wval: int | None
+) -> None:
+    """What Megatron's OptimizerParamScheduler asserts at start-up (a curve for them would be fiction)."""
+    decay_key = f"lr_decay_{c.sfx}"
+    decay_name = decay_key if decay_from == decay_key else f"train_{c.sfx}"
+    decay_steps = decay * c.scale
+    if decay_steps <= 0:
+        raise ConfigError(
+            f"the decay ends at {decay_key}=0; Megatron asserts lr_decay_steps > 0.",
+            field=a.path(decay_name),
+            value=decay,
+            fix=f"set {decay_key} to the step the decay ends at (warm-up included), or leave it out.",
+        )
+    if warmup >= decay_steps:
+        wfield = a.path("lr_warmup_fraction") if frac is not None else a.path(f"lr_warmup_{c.sfx}")
+        raise ConfigError(
+            f"the warm-up ({warmup / c.scale:g} {c.sfx}) does not end before the decay does ({decay_name}={decay}); "
+            "Megatron asserts lr_warmup_steps < lr_decay_steps.",
+            field=wfield,
+            value=frac if frac is not None else wval,
+            fix=f"shorten the warm-up, or end the decay later: {decay_key} counts from step 0, warm-up included.",
+        )
+
+
+def _check_init(a: _Args, init: float, max_lr: float) -> None:
+    if init > max_lr:
+        raise ConfigError(
+            f"lr_warmup_init {init:g} is above lr {max_lr:g}; Megatron asserts init_lr <= max_lr.",
+            field=a.path("lr_warmup_init"),
+            value=init,
+            fix="start the warm-up below the peak (often 0 or lr / warm-up length).",
+        )
+
+
+def _wsd(a: _Args, c: _Counter, style: str) -> tuple[float | None, str]:
+    """The WSD cool-down length in counter units (``None`` for other styles) and its shape."""
+    wsd_steps = None
+    if style == "WSD":
+        wk = f"lr_wsd_decay_{c.sfx}"
+        wsd = a.stp(wk, minimum=1)
+        if wsd is None:
+            raise ConfigError(
+                "lr_decay_style WSD needs the length of its decay.",
+                field=a.path(wk),
+                fix=f"add {wk}: <cool-down length>.",
+            )
+        wsd_steps = wsd * c.scale
+    wsd_style = F.choice(a.get("lr_wsd_decay_style") or "exponential", a.path("lr_wsd_decay_style"), _WSD_STYLES)
+    return wsd_steps, wsd_style
+
+
+def _curve(a: _Args, *, run_length: int | None, increment: float | None) -> _Curve:
+    """Megatron's rules, in the order Megatron checks them, from flat args to the curve's numbers."""
+    max_lr, min_lr, init = _levels(a)
+    style = _style(a)
+    c = _counter(a, increment)
+    train = a.stp(f"train_{c.sfx}", minimum=1)
+    run_iters = run_length
+    if run_iters is None and train is not None:
+        run_iters = train // int(c.inc) if c.samples else train
+    decay, decay_from = _decay_length(a, c, train, run_length)
+    warmup, frac, wval = _warmup(a, c, decay * c.scale)
+    _check_order(a, c, decay=decay, decay_from=decay_from, warmup=warmup, frac=frac, wval=wval)
+    _check_init(a, init, max_lr)
+    wsd_steps, wsd_style = _wsd(a, c, style)
+    return _Curve(
+        max_lr=max_lr,
+        min_lr=min_lr,
+        init=init,
+        style=style,
+        counter=c,
+        run_iters=run_iters,
+        decay_steps=decay * c.scale,
+        decay_from=decay_from,
+        warmup=warmup,
+        wsd_steps=wsd_steps,
+        wsd_style=wsd_style,
+    )
+
+
+def _context(args: Mapping[str, Any], cv: _Curve, increment: float | None, iteration_unit: str) -> dict[str, Any]:
+    """What the linter and the writers read back: the arguments as Megatron sees them (with the
+    run length NeMo RL injects or --total-steps stands for) and the curve's lengths in iterations."""
+    c = cv.counter
+    megatron_args = {k: args.get(k) for k in RECORDED_ARGS if args.get(k) is not None}
+    if not megatron_args.get("train_iters") and not megatron_args.get("train_samples") and cv.run_iters is not None:
+        # in samples for a sample-based run
+        if c.samples:
+            megatron_args["train_samples"] = cv.run_iters * int(c.inc)
+        else:
+            megatron_args["train_iters"] = cv.run_iters
+    if increment is not None:
+        megatron_args["increment"] = increment
+    warm = math.ceil(cv.warm_iters) if cv.warmup > 0 else 0
+    context: dict[str, Any] = {
+        "megatron_args": megatron_args,
+        "warmup_steps": warm,
+        "lr_warmup_iters": warm,
+        "lr_decay_iters": cv.decay_iters,
+        "decay_steps": cv.decay_iters - cv.warm_iters,
+        "declared_horizon": cv.decay_iters if cv.style != "constant" else None,
+        "min_lr": cv.min_lr,
+        "lr_decay_style": cv.style,
+        "step_unit": iteration_unit,
+    }
+    if cv.wsd_steps is not None:
+        context["cooldown_steps"] = cv.wsd_steps / c.inc
+        context["lr_wsd_decay_iters"] = cv.wsd_steps / c.inc
+    return context
+
+
+def _findings(cv: _Curve, src: str | None) -> list[Finding]:
+    """Megatron's quirks that a user is unlikely to want, each with the argument that avoids it."""
+    findings: list[Finding] = []
+    warm_iters, decay_iters = cv.warm_iters, cv.decay_iters
+    if cv.warmup > 0 and cv.init == 0:
+        findings.append(
+            Finding(
+                rule="first-update-at-zero",
+                severity="warning",
+                message=f"Megatron's warm-up starts at lr_warmup_init=0: the first update trains at LR 0 and the peak "
+                f"{cv.max_lr:g} is reached only at update {math.ceil(warm_iters)}.",
+                fix="set lr_warmup_init to a small positive LR (e.g. lr / warm-up length) so no update is wasted.",
+                evidence={"step": 0, "lr": 0.0, "lr_warmup_init": cv.init},
+                source=src,
+            )
+        )
+    if cv.style == "inverse-square-root" and (cv.run_iters is None or decay_iters < cv.run_iters):
+        findings.append(
+            Finding(
+                rule="inverse-sqrt-cliff",
+                severity="warning",
+                message=f"with inverse-square-root Megatron drops to min_lr ({cv.min_lr:g}) at once after "
+                f"{cv.decay_from} ({decay_iters:g} iterations) instead of continuing the decay.",
+                fix="set lr_decay_iters beyond the end of the run to keep the 1/sqrt decay.",
+                evidence={"lr_decay_iters": decay_iters},
+                source=src,
+            )
+        )
+    if cv.wsd_steps is not None and cv.decay_steps - cv.wsd_steps < cv.warmup:
+        wsd_iters = cv.wsd_steps / cv.counter.inc
+        findings.append(
+            Finding(
+                rule="wsd-decay-overlaps-warmup",
+                severity="info",
+                message=f"the WSD cool-down ({wsd_iters:g} iterations, ending at {decay_iters:g}) starts "
+                f"before the warm-up ends ({warm_iters:g}): there is no stable phase and the LR after the warm-up "
+                "is already below the peak (Megatron allows this; a whole-run cool-down is a common choice).",
+                fix="if you wanted a stable phase, make lr_wsd_decay_iters shorter than lr_decay_iters "
+                "minus the warm-up.",
+                evidence={"lr_wsd_decay_iters": wsd_iters, "lr_decay_iters": decay_iters, "warmup": warm_iters},
+                source=src,
+            )
+        )
+    if cv.decay_steps <= cv.warmup and cv.style != "constant":
+        findings.append(
+            Finding(
+                rule="megatron-decay-iters-after-warmup",
+                severity="error",
+                message=f"lr_decay ({decay_iters:g}) ends before the warm-up ({warm_iters:g}): after the warm-up "
+                "the LR falls straight to min_lr.",
+                fix="lr_decay_iters counts from step 0 and includes the warm-up; make it longer than the warm-up.",
+                evidence={"lr_decay_iters": decay_iters, "warmup": warm_iters},
+                source=src,
+            )
+        )
+    return findings
+
+
 def resolve_megatron(
     args: Mapping[str, Any],
     *,
@@ -145,220 +495,30 @@ def resolve_megatron(
 ) -> ResolvedConfig:
     """Build the Megatron curve from flat args. ``paths`` maps an arg to its dotted config
     path (``""`` is the prefix for the others). ``increment`` fixes the counter step (NeMo RL
-    steps by 1 per algorithm step); otherwise it is the global batch size."""
+    steps by 1 per algorithm step); otherwise it is the global batch size.
 
-    def path(key: str) -> str:
-        return paths.get(key) or F.join(paths.get("", ""), key)
-
-    def num(key: str, **kw: Any) -> float | None:
-        return F.opt_number(_get(args, key), path(key), **kw)
-
-    def stp(key: str, minimum: int = 0) -> int | None:
-        return F.opt_steps(_get(args, key), path(key), minimum=minimum)
-
-    if _get(args, "lr") is None:
-        raise ConfigError("no learning rate: Megatron needs lr (the peak).", field=path("lr"), fix="add lr: 3.0e-4.")
-    max_lr = F.number(args["lr"], path("lr"), low=0.0, low_open=True)
-    min_lr = num("min_lr", low=0.0) or 0.0
-    if min_lr > max_lr:
-        raise ConfigError(
-            f"min_lr {min_lr:g} is above lr {max_lr:g}.",
-            field=path("min_lr"),
-            value=min_lr,
-            fix="use a min_lr below lr (often lr / 10).",
-        )
-    init = num("lr_warmup_init", low=0.0) or 0.0
-    style_raw = _get(args, "lr_decay_style") or "linear"
-    style = F.choice(
-        _STYLE_ALIASES.get(style_raw, style_raw) if isinstance(style_raw, str) else style_raw,
-        path("lr_decay_style"),
-        MEGATRON_STYLES,
-    )
-    gbs = stp("global_batch_size", minimum=1)
-    samples = _sample_based(args, path)
-    if samples and increment is None and gbs is None:
-        raise ConfigError(
-            "a sample-based run needs global_batch_size to turn samples into iterations.",
-            field=path("global_batch_size"),
-            fix="add global_batch_size: <samples per iteration> (CLI: --set global_batch_size=<value>).",
-        )
-    if increment is not None:
-        inc = increment
-        scale = 1.0
-    else:
-        inc = float(gbs or 1)
-        scale = 1.0 if samples else inc
-    sfx = "samples" if samples else "iters"
-    train = stp("train_samples" if samples else "train_iters", minimum=1)
-    run_iters = run_length
-    if run_iters is None and train is not None:
-        run_iters = train // int(inc) if samples else train
-    decay_key = f"lr_decay_{sfx}"
-    decay = stp(decay_key, minimum=0)
-    if decay is None:
-        if train is not None:
-            decay = train
-        elif run_length is not None:
-            # the run length is in iterations; a sample-based decay counts samples
-            decay = run_length * int(inc) if samples else run_length
-        else:
-            decay = None
-        if decay is None:
-            raise ConfigError(
-                f"neither {decay_key} nor train_{sfx} is set: Megatron cannot place the end of the decay.",
-                field=path(decay_key),
-                fix=f"add {decay_key} (warm-up included) or train_{sfx}, "
-                "or pass the run length (CLI: --total-steps N).",
-            )
-        decay_from = "train length"
-    else:
-        decay_from = decay_key
-    decay_steps = decay * scale
-    frac = num("lr_warmup_fraction", low=0.0, high=1.0)
-    wkey = f"lr_warmup_{sfx}"
-    wval = stp(wkey)
-    if frac is not None and wval:
-        raise ConfigError(
-            f"lr_warmup_fraction and {wkey} are both set; Megatron refuses both.",
-            field=path("lr_warmup_fraction"),
-            value=frac,
-            fix="keep one of them.",
-        )
-    warmup = frac * decay_steps if frac is not None else float(wval or 0) * scale
-    # Megatron's OptimizerParamScheduler asserts these at start-up; a curve for them would be fiction
-    decay_name = decay_key if decay_from == decay_key else f"train_{sfx}"
-    if decay_steps <= 0:
-        raise ConfigError(
-            f"the decay ends at {decay_key}=0; Megatron asserts lr_decay_steps > 0.",
-            field=path(decay_name),
-            value=decay,
-            fix=f"set {decay_key} to the step the decay ends at (warm-up included), or leave it out.",
-        )
-    if warmup >= decay_steps:
-        wfield = path("lr_warmup_fraction") if frac is not None else path(wkey)
-        raise ConfigError(
-            f"the warm-up ({warmup / scale:g} {sfx}) does not end before the decay does ({decay_name}={decay}); "
-            "Megatron asserts lr_warmup_steps < lr_decay_steps.",
-            field=wfield,
-            value=frac if frac is not None else wval,
-            fix=f"shorten the warm-up, or end the decay later: {decay_key} counts from step 0, warm-up included.",
-        )
-    if init > max_lr:
-        raise ConfigError(
-            f"lr_warmup_init {init:g} is above lr {max_lr:g}; Megatron asserts init_lr <= max_lr.",
-            field=path("lr_warmup_init"),
-            value=init,
-            fix="start the warm-up below the peak (often 0 or lr / warm-up length).",
-        )
-    wsd_steps = None
-    if style == "WSD":
-        wk = f"lr_wsd_decay_{sfx}"
-        wsd = stp(wk, minimum=1)
-        if wsd is None:
-            raise ConfigError(
-                "lr_decay_style WSD needs the length of its decay.",
-                field=path(wk),
-                fix=f"add {wk}: <cool-down length>.",
-            )
-        wsd_steps = wsd * scale
-    wsd_style = F.choice(_get(args, "lr_wsd_decay_style") or "exponential", path("lr_wsd_decay_style"), _WSD_STYLES)
+    The curve is ``MegatronLR`` relative to the peak ``lr``, evaluated at ``num_steps = k * inc``."""
+    cv = _curve(_Args(args, paths), run_length=run_length, increment=increment)
     with F.at_path(paths.get("", "") or "megatron"):
         schedule = MegatronLR(
-            style=style,
+            style=cv.style,
             max_lr=1.0,
-            min_lr=min_lr / max_lr,
-            init_lr=init / max_lr,
-            warmup_steps=warmup,
-            decay_steps=float(decay_steps),
-            wsd_decay_steps=wsd_steps,
-            wsd_style=wsd_style,
-            increment=inc,
-        )
-    warm_iters = warmup / inc
-    decay_iters = decay_steps / inc
-    findings: list[Finding] = []
-    megatron_args = {k: args.get(k) for k in _KNOWN if args.get(k) is not None}
-    if not megatron_args.get("train_iters") and not megatron_args.get("train_samples") and run_iters is not None:
-        # what NeMo RL injects, and what --total-steps stands for (in samples for a sample-based run)
-        if samples:
-            megatron_args["train_samples"] = run_iters * int(inc)
-        else:
-            megatron_args["train_iters"] = run_iters
-    if increment is not None:
-        megatron_args["increment"] = increment
-    context: dict[str, Any] = {
-        "megatron_args": megatron_args,
-        "warmup_steps": math.ceil(warm_iters) if warmup > 0 else 0,
-        "lr_warmup_iters": math.ceil(warm_iters) if warmup > 0 else 0,
-        "lr_decay_iters": decay_iters,
-        "decay_steps": decay_iters - warm_iters,
-        "declared_horizon": decay_iters if style != "constant" else None,
-        "min_lr": min_lr,
-        "lr_decay_style": style,
-        "step_unit": iteration_unit,
-    }
-    if wsd_steps is not None:
-        context["cooldown_steps"] = wsd_steps / inc
-        context["lr_wsd_decay_iters"] = wsd_steps / inc
-    src = paths.get("", "") or None
-    if warmup > 0 and init == 0:
-        findings.append(
-            Finding(
-                rule="first-update-at-zero",
-                severity="warning",
-                message=f"Megatron's warm-up starts at lr_warmup_init=0: the first update trains at LR 0 and the peak "
-                f"{max_lr:g} is reached only at update {math.ceil(warm_iters)}.",
-                fix="set lr_warmup_init to a small positive LR (e.g. lr / warm-up length) so no update is wasted.",
-                evidence={"step": 0, "lr": 0.0, "lr_warmup_init": init},
-                source=src,
-            )
-        )
-    if style == "inverse-square-root" and (run_iters is None or decay_iters < run_iters):
-        findings.append(
-            Finding(
-                rule="inverse-sqrt-cliff",
-                severity="warning",
-                message=f"with inverse-square-root Megatron drops to min_lr ({min_lr:g}) at once after "
-                f"{decay_from} ({decay_iters:g} iterations) instead of continuing the decay.",
-                fix="set lr_decay_iters beyond the end of the run to keep the 1/sqrt decay.",
-                evidence={"lr_decay_iters": decay_iters},
-                source=src,
-            )
-        )
-    if wsd_steps is not None and decay_steps - wsd_steps < warmup:
-        findings.append(
-            Finding(
-                rule="wsd-decay-overlaps-warmup",
-                severity="info",
-                message=f"the WSD cool-down ({wsd_steps / inc:g} iterations, ending at {decay_iters:g}) starts "
-                f"before the warm-up ends ({warm_iters:g}): there is no stable phase and the LR after the warm-up "
-                "is already below the peak (Megatron allows this; a whole-run cool-down is a common choice).",
-                fix="if you wanted a stable phase, make lr_wsd_decay_iters shorter than lr_decay_iters "
-                "minus the warm-up.",
-                evidence={"lr_wsd_decay_iters": wsd_steps / inc, "lr_decay_iters": decay_iters, "warmup": warm_iters},
-                source=src,
-            )
-        )
-    if decay_steps <= warmup and style != "constant":
-        findings.append(
-            Finding(
-                rule="megatron-decay-iters-after-warmup",
-                severity="error",
-                message=f"lr_decay ({decay_iters:g}) ends before the warm-up ({warm_iters:g}): after the warm-up "
-                "the LR falls straight to min_lr.",
-                fix="lr_decay_iters counts from step 0 and includes the warm-up; make it longer than the warm-up.",
-                evidence={"lr_decay_iters": decay_iters, "warmup": warm_iters},
-                source=src,
-            )
+            min_lr=cv.min_lr / cv.max_lr,
+            init_lr=cv.init / cv.max_lr,
+            warmup_steps=cv.warmup,
+            decay_steps=float(cv.decay_steps),
+            wsd_decay_steps=cv.wsd_steps,
+            wsd_style=cv.wsd_style,
+            increment=cv.counter.inc,
         )
     return ResolvedConfig(
         schedule=schedule,
-        peak_lr=max_lr,
-        total_steps=run_iters,
+        peak_lr=cv.max_lr,
+        total_steps=cv.run_iters,
         format=fmt,
         source=source,
-        findings=tuple(findings),
-        context=context,
+        findings=tuple(_findings(cv, paths.get("", "") or None)),
+        context=_context(args, cv, increment, iteration_unit),
         optimizer=None,
         raw=dict(args),
         controller=None,

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lrkit.config.megatron import CURVE_ARGS, GROUP_LR_ARGS, OTHER_ARGS
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
@@ -48,54 +49,6 @@ __all__ = [
     "looks_like_dashed_megatron",
 ]
 
-#: Megatron arguments (underscore form) that decide the LR curve or the run length
-CURVE_ARGS: tuple[str, ...] = (
-    "lr",
-    "min_lr",
-    "lr_decay_style",
-    "lr_decay_iters",
-    "lr_decay_samples",
-    "lr_warmup_iters",
-    "lr_warmup_samples",
-    "lr_warmup_fraction",
-    "lr_warmup_init",
-    "lr_wsd_decay_style",
-    "lr_wsd_decay_iters",
-    "lr_wsd_decay_samples",
-    "train_iters",
-    "train_samples",
-    "global_batch_size",
-    "rampup_batch_size",
-    "step_batch_size_schedule",
-    "skip_train",
-)
-#: arguments near the curve's names that Megatron has and that do not change the main LR curve
-#: (a near-miss of a curve argument that is one of these is not a misspelling)
-_NEIGHBOURS: tuple[str, ...] = (
-    "decoupled_lr",
-    "decoupled_min_lr",
-    "head_lr_mult",
-    "weight_decay",
-    "start_weight_decay",
-    "end_weight_decay",
-    "weight_decay_incr_style",
-    "no_weight_decay_cond_type",
-    "micro_batch_size",
-    "eval_iters",
-    "eval_interval",
-    "override_opt_param_scheduler",
-    "use_checkpoint_opt_param_scheduler",
-    "ft_num_warmup_iters",
-    "eval_global_batch_size",
-    "eval_micro_batch_size",
-    "decrease_batch_size_if_needed",
-    "exit_interval",
-    "lr_warmup_steps",
-    "lr_decay_steps",
-    "wsd_decay_steps",
-)
-#: arguments that change the LR of some parameter groups only (an info finding)
-_GROUP_LR = ("decoupled_lr", "decoupled_min_lr", "head_lr_mult")
 _MARKER_RE = re.compile(r"@@LRKIT_UNKNOWN_\d+@@")
 _ENTRY_RE = re.compile(r"(^|/)[\w.-]+\.py$")
 
@@ -571,11 +524,11 @@ def _statements(line: str) -> list[str]:
 def _check_names(args: Mapping[str, Any], written: Mapping[str, str], source: str) -> None:
     """A dashed key is never ignored: a near-miss of a curve argument is a misspelling."""
     for key in args:
-        if key in CURVE_ARGS or key in _NEIGHBOURS:
+        if key in CURVE_ARGS or key in OTHER_ARGS:
             continue
         if not re.search(r"(^|_)(lr|warmup|decay|train)(_|$)", key):
             continue
-        close = difflib.get_close_matches(key, [*CURVE_ARGS, *_NEIGHBOURS], n=1, cutoff=0.8)
+        close = difflib.get_close_matches(key, [*CURVE_ARGS, *OTHER_ARGS], n=1, cutoff=0.8)
         if close and close[0] in CURVE_ARGS:
             flag = written.get(key, "--" + key.replace("_", "-"))
             raise ConfigError(
@@ -685,7 +638,7 @@ def read_megatron_args(
     paths[""] = ""
     res = read_megatron(flat, total_steps=total_steps, source=source, paths=paths)
     findings = list(res.findings)
-    for key in _GROUP_LR:
+    for key in GROUP_LR_ARGS:
         if key in args:
             flag = written.get(key, "--" + key.replace("_", "-"))
             findings.append(
