@@ -293,6 +293,97 @@ def _run_trials(runner: Backend, todo: list[TrialSpec], store: ResultStore, even
     return ran, interrupted
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """A comparison's checked inputs."""
+
+    ref: str  # the task as given (a name or module:function)
+    task: Any  # the resolved task
+    steps: int
+    seeds: int
+    specs: list[ScheduleSpec]
+    given: list[float] | None  # peak LRs given with --lr
+
+
+def _checked_settings(
+    task: str | None,
+    entry: str | None,
+    schedules: Any,
+    lrs: Sequence[float] | None,
+    find_lr: bool | None,
+    steps: int | None,
+    seeds: int,
+    diverge_factor: float,
+) -> _Settings:
+    from lrkit.tasks import resolve_task
+
+    ref = _task_ref(task, entry)
+    task_obj = resolve_task(ref)
+    steps = _check_positive_int("steps", task_obj.default_steps if steps is None else steps)
+    seeds = _check_positive_int("seeds", seeds)
+    if not (isinstance(diverge_factor, int | float) and diverge_factor > 1):
+        raise ConfigError(
+            f"must be a number > 1, got {diverge_factor!r}.",
+            field="diverge_factor",
+            value=diverge_factor,
+            fix="e.g. --diverge-factor 4 (a loss above 4x the first one is divergence).",
+        )
+    specs = parse_schedules(schedules, steps)
+    given = _check_lrs(lrs) if lrs else None
+    if find_lr and given:
+        raise ConfigError("both --lr and --find-lr are given.", field="lr", value=given, fix="keep one of them.")
+    return _Settings(ref=ref, task=task_obj, steps=steps, seeds=seeds, specs=specs, given=given)
+
+
+def _plan(
+    cfg: _Settings, find_lr: bool, diverge_factor: float, runner: Backend, store: ResultStore, events: Events
+) -> tuple[dict[str, Any], list[TrialSpec]]:
+    """The peak LRs (given, a config's own, or the finder's), the linted schedules and the trials,
+    as the plan the store keeps."""
+    finder = None
+    if not cfg.given and (find_lr or any(s.peak_lr is None for s in cfg.specs)):
+        finder = find_peak_lr(cfg.ref, store, events.finder)
+    lr_map = _peak_lrs(cfg.specs, cfg.given, find_lr, finder)
+    linted = [replace(s, findings=tuple(_lint_spec(s, lr_map[s.label][0], cfg.steps))) for s in cfg.specs]
+    trials = build_trials(cfg.ref, linted, lr_map, range(cfg.seeds), cfg.steps, diverge_factor=diverge_factor)
+    plan: dict[str, Any] = {
+        "task": cfg.ref,
+        "task_name": cfg.task.name,
+        "task_description": cfg.task.description,
+        "metric": "held-out loss",
+        "steps": cfg.steps,
+        "seeds": list(range(cfg.seeds)),
+        "lrs": dict(lr_map),
+        "lr_source": "given (--lr)" if cfg.given else ("LR finder" if finder else "config files"),
+        "finder": finder,
+        "schedules": [s.to_dict() for s in linted],
+        "trials": _trial_dicts(trials),
+        "backend": runner.describe(),
+        "lrkit_version": _version(),
+        "planned_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    }
+    return plan, trials
+
+
+def _outcome(
+    out: str | Path,
+    plan: dict[str, Any],
+    rows: dict[str, dict[str, Any]],
+    *,
+    write_report: bool,
+    **counts: Any,
+) -> ComparisonOutcome:
+    """Summarize the plan's stored trials, write the report (when asked) and say what was done
+    (``counts``: ``ran``, ``reused``, ``wall_s``, ``interrupted``)."""
+    summary = _summary(plan, rows)
+    report = Path(out) / REPORT_NAME
+    if write_report:
+        from lrkit.compare.report import write_report as _write
+
+        _write(report, plan, rows, summary)
+    return ComparisonOutcome(folder=Path(out), report=report, summary=summary, plan=plan, trials=rows, **counts)
+
+
 def run_comparison(
     *,
     task: str | None = None,
@@ -325,25 +416,9 @@ def run_comparison(
     presets, inline schedules and schedule objects, and each config file's own peak LR
     (``find_lr=True`` uses the finder for config files too).
     """
-    from lrkit.tasks import resolve_task
-
     events = events or Events()
     t_start = time.perf_counter()
-    ref = _task_ref(task, entry)
-    task_obj = resolve_task(ref)
-    steps = _check_positive_int("steps", task_obj.default_steps if steps is None else steps)
-    seeds = _check_positive_int("seeds", seeds)
-    if not (isinstance(diverge_factor, int | float) and diverge_factor > 1):
-        raise ConfigError(
-            f"must be a number > 1, got {diverge_factor!r}.",
-            field="diverge_factor",
-            value=diverge_factor,
-            fix="e.g. --diverge-factor 4 (a loss above 4x the first one is divergence).",
-        )
-    specs = parse_schedules(schedules, steps)
-    given = _check_lrs(lrs) if lrs else None
-    if find_lr and given:
-        raise ConfigError("both --lr and --find-lr are given.", field="lr", value=given, fix="keep one of them.")
+    cfg = _checked_settings(task, entry, schedules, lrs, find_lr, steps, seeds, diverge_factor)
     runner = (
         backend
         if isinstance(backend, Backend)
@@ -351,55 +426,23 @@ def run_comparison(
     )
     store = ResultStore(out)
     try:
-        finder = None
-        need_finder = not given and (find_lr or any(s.peak_lr is None for s in specs))
-        if need_finder:
-            finder = find_peak_lr(ref, store, events.finder)
-        lr_map = _peak_lrs(specs, given, bool(find_lr), finder)
-        linted = [replace(s, findings=tuple(_lint_spec(s, lr_map[s.label][0], steps))) for s in specs]
-        trials = build_trials(ref, linted, lr_map, range(seeds), steps, diverge_factor=diverge_factor)
-        plan: dict[str, Any] = {
-            "task": ref,
-            "task_name": task_obj.name,
-            "task_description": task_obj.description,
-            "metric": "held-out loss",
-            "steps": steps,
-            "seeds": list(range(seeds)),
-            "lrs": dict(lr_map),
-            "lr_source": "given (--lr)" if given else ("LR finder" if finder else "config files"),
-            "finder": finder,
-            "schedules": [s.to_dict() for s in linted],
-            "trials": _trial_dicts(trials),
-            "backend": runner.describe(),
-            "lrkit_version": _version(),
-            "planned_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        }
+        plan, trials = _plan(cfg, bool(find_lr), diverge_factor, runner, store, events)
         store.set_meta("plan", plan)
         todo, reused = _pending(trials, store, retry_failed)
         events.planned(plan, todo, reused)
         ran, interrupted = _run_trials(runner, todo, store, events)
         rows = store.trials({t["key"] for t in plan["trials"]})
-        summary = _summary(plan, rows)
-        plan_out = dict(plan)
-        plan_out["wall_s"] = time.perf_counter() - t_start
-        store.set_meta(
-            "last_run", {"wall_s": plan_out["wall_s"], "ran": ran, "reused": reused, "interrupted": interrupted}
-        )
-        report = Path(out) / REPORT_NAME
-        if write_report:
-            from lrkit.compare.report import write_report as _write
-
-            _write(report, plan_out, rows, summary)
-        return ComparisonOutcome(
-            folder=Path(out),
-            report=report,
-            summary=summary,
-            plan=plan_out,
+        wall_s = time.perf_counter() - t_start
+        store.set_meta("last_run", {"wall_s": wall_s, "ran": ran, "reused": reused, "interrupted": interrupted})
+        return _outcome(
+            out,
+            {**plan, "wall_s": wall_s},
+            rows,
+            write_report=write_report,
             ran=ran,
             reused=reused,
-            wall_s=plan_out["wall_s"],
+            wall_s=wall_s,
             interrupted=interrupted,
-            trials=rows,
         )
     finally:
         store.close()
@@ -418,11 +461,4 @@ def report_comparison(out: str | Path = "lrkit-out", *, write_report: bool = Tru
             )
         last = store.get_meta("last_run", {}) or {}
         rows = store.trials({t["key"] for t in plan["trials"]})
-    summary = _summary(plan, rows)
-    plan = {**plan, "wall_s": last.get("wall_s")}
-    report = Path(out) / REPORT_NAME
-    if write_report:
-        from lrkit.compare.report import write_report as _write
-
-        _write(report, plan, rows, summary)
-    return ComparisonOutcome(folder=Path(out), report=report, summary=summary, plan=plan, reused=len(rows), trials=rows)
+    return _outcome(out, {**plan, "wall_s": last.get("wall_s")}, rows, write_report=write_report, reused=len(rows))
