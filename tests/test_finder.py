@@ -105,7 +105,7 @@ def test_group_ratios_are_kept_along_the_ramp_and_frozen_groups_stay_at_zero():
         o.step()
         return loss
 
-    res = find_lr(model, opt, _lin_data(), step_fn=step_fn, start_lr=1e-5, end_lr=1e-2, num_steps=15)
+    res = find_lr(model, opt, _lin_data(), step_fn=step_fn, start_lr=1e-5, end_lr=1e-2, num_steps=15, max_evals=100)
     seen = np.array(seen)
     assert len(seen) > len(res.lrs)  # the confirmation trials ran too, and kept the ratios as well
     np.testing.assert_allclose(seen[:, 1] / seen[:, 0], 10.0)
@@ -494,7 +494,7 @@ def test_find_lr_takes_and_forwards_exactly_run_range_tests_parameters():
     assert ours == dict(inspect.signature(run_range_test).parameters)
     assert {k: p.default for k, p in extra.items()} == {
         "val_data": None,
-        "max_evals": 300,
+        "max_evals": None,
         "trials": True,
         "zoom": True,
     }

@@ -189,7 +189,7 @@ def test_tensor_lr_restored_in_place():
         o.step()
         return loss
 
-    res = find_lr(model, opt, data, step_fn=step_fn, start_lr=1e-4, end_lr=1e-1, num_steps=10)
+    res = find_lr(model, opt, data, step_fn=step_fn, start_lr=1e-4, end_lr=1e-1, num_steps=10, max_evals=100)
     assert opt.param_groups[0]["lr"] is lr  # same tensor object, value back (after the trials too)
     assert len(res.trials) > 0
     np.testing.assert_allclose(seen[: len(res.lrs)], res.lrs, rtol=1e-6)

@@ -166,6 +166,17 @@ def test_budget_counts_every_loss_evaluation_and_is_a_setting():
     assert e.value.field == "max_evals"
 
 
+def test_the_budget_follows_the_range_tests_size_and_max_evals_caps_it():
+    # a short ramp is a quick look: its zoom pass and trials must not spend a 300-update budget
+    model, opt = _fake(_fragile, _fragile_val)
+    short = find_lr(model, opt, ["b"], _loss, num_steps=20)
+    assert short.max_evals == 60 and short.loss_evaluations <= 60
+    default = find_lr(model, opt, ["b"], _loss)
+    assert default.max_evals == 300 and len(default.trials) > 0
+    capped = find_lr(model, opt, ["b"], _loss, num_steps=40, max_evals=70)
+    assert capped.max_evals == 70 and capped.loss_evaluations <= 70
+
+
 def test_val_data_needs_a_loss_and_batches():
     model, opt = _fake(_fragile, _fragile_val)
     with pytest.raises(ConfigError) as e:
@@ -220,7 +231,7 @@ def test_cli_entry_with_val_data_reports_the_trials(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     assert d["trials"] and all(t["judged_by"] == "val" for t in d["trials"])
-    assert d["loss_evaluations"] <= d["max_evals"] == 300
+    assert d["loss_evaluations"] <= d["max_evals"] == 3 * 40  # the budget follows --steps
     assert text.exit_code == 0 and "trial: peak" in text.stdout and "val loss" in text.stdout
 
 

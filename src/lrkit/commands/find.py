@@ -71,8 +71,12 @@ def find_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON instead of text.")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the embedded task's model and data.")] = 0,
     max_evals: Annotated[
-        int, typer.Option("--max-evals", help="Most loss evaluations in all (range test, zoom pass, trials).")
-    ] = 300,
+        int | None,
+        typer.Option(
+            "--max-evals",
+            help="Most loss evaluations in all (range test, zoom pass, trials); default 3 x --steps.",
+        ),
+    ] = None,
     trials: Annotated[
         bool, typer.Option("--trials/--no-trials", help="Confirm the suggestion with short trials.")
     ] = True,
@@ -140,7 +144,7 @@ def find_command(
     else:
         con.print(f"suggestion: {result.suggestion:.3g}  (peak LR of a warm-up + decay schedule)")
         con.print(f"range: {low:.3g} .. {high:.3g}  (confidence: {result.confidence}, from: {result.method})")
-        con.print(f"loss evaluations: {result.loss_evaluations} of {max_evals}")
+        con.print(f"loss evaluations: {result.loss_evaluations} of {result.max_evals}")
         if len(result.group_ratios) > 1:
             per = ", ".join(f"{v:.3g}" for v in result.suggestions_per_group if v is not None)
             con.print(f"per parameter group: {per}")

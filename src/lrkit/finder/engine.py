@@ -488,16 +488,28 @@ ZOOM_DECADES = 2.5
 _SAME_DECADES = 1e-4
 #: trial length bounds (updates)
 MIN_TRIAL_STEPS, MAX_TRIAL_STEPS = 16, 150
+#: without ``max_evals`` a call spends at most this many times the range test's ``num_steps``
+#: (300 at the default 100): a short ramp (``num_steps=20``) is a quick look, and its zoom pass
+#: and trials stay as short as it
+SEARCH_BUDGET_FACTOR = 3
 
 
-def _check_search(max_evals: Any, num_steps: int, trials: Any, zoom: Any) -> None:
+def _search_budget(max_evals: Any, num_steps: int) -> int:
+    """The loss evaluations one call may spend: ``max_evals``, or ``SEARCH_BUDGET_FACTOR * num_steps``."""
+    if max_evals is None:
+        return SEARCH_BUDGET_FACTOR * num_steps
     if isinstance(max_evals, bool) or not isinstance(max_evals, int) or max_evals < num_steps:
         raise ConfigError(
             f"must be an int >= num_steps ({num_steps}), got {max_evals!r}.",
             field="max_evals",
             value=max_evals,
-            fix="use 300 (the default), or lower num_steps; max_evals counts every loss the finder computes.",
+            fix=f"leave it out ({SEARCH_BUDGET_FACTOR} x num_steps), or lower num_steps;"
+            " max_evals counts every loss the finder computes.",
         )
+    return max_evals
+
+
+def _check_search(trials: Any, zoom: Any) -> None:
     if not isinstance(trials, bool):
         raise ConfigError(f"must be True or False, got {trials!r}.", field="trials", value=trials, fix="use True.")
     if not isinstance(zoom, bool):
@@ -551,7 +563,7 @@ def find_lr(
     progress: Progress | None = None,
     process_group: Any = None,
     val_data: Iterable[Any] | None = None,
-    max_evals: int = 300,
+    max_evals: int | None = None,
     trials: bool = True,
     zoom: bool = True,
 ) -> FinderResult:
@@ -605,8 +617,9 @@ def find_lr(
         val_data: held-out batches (read once into a list) that judge the trials; needs
             ``loss_fn``, ``criterion`` or ``training_step`` (not ``step_fn``).
         max_evals: the most loss evaluations (training updates of every pass and trial, plus
-            every held-out batch evaluated) one call spends; default 300. At most a quarter
-            goes to held-out batches.
+            every held-out batch evaluated) one call spends; default ``3 * num_steps`` (300 at
+            the default ``num_steps``), so the zoom pass and the trials scale with the range
+            test. At most a quarter goes to held-out batches.
         trials, zoom: set False to skip the confirmation trials / the zoom pass.
 
     Returns:
@@ -616,7 +629,9 @@ def find_lr(
     """
     from lrkit.finder.trials import Trial, run_trial, val_loss
 
-    _check_search(max_evals, num_steps, trials, zoom)
+    _check_search(trials, zoom)
+    check_ramp(start_lr, end_lr, num_steps, mode)  # num_steps is known valid before the budget uses it
+    max_evals = _search_budget(max_evals, num_steps)
     probe = _make_step(model, optimizer, loss_fn, step_fn, criterion, None)
     val = _val_batches(val_data, probe)
     common = dict(
