@@ -12,19 +12,21 @@ The curve is :class:`lrkit.schedules.compat.NemoLR`, a transcription of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from lrkit.config import fields as F
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.config.writing import cannot, describe
-from lrkit.errors import ConfigError
+from lrkit.errors import ConfigError, did_you_mean
 from lrkit.findings import Finding
 from lrkit.schedules import Schedule
 from lrkit.schedules.compat import NEMO_POLICIES, NemoLR
 
 __all__ = ["read_nemo", "read_nemo2", "looks_like_nemo2", "write_nemo"]
 
+#: the keys of ``optim.sched`` every policy takes; those in ``_POLICY_ARGS`` are the policies'
+#: keyword arguments, the others are read by NeMo's ``prepare_lr_scheduler`` itself
 _COMMON = (
     "name",
     "warmup_steps",
@@ -42,6 +44,7 @@ _COMMON = (
     "t_limit_train_batches",
     "t_num_workers",
 )
+_POLICY_ARGS = ("warmup_steps", "warmup_ratio", "min_lr", "last_epoch")
 _POLICY_KEYS: dict[str, tuple[str, ...]] = {
     "WarmupPolicy": (),
     "WarmupHoldPolicy": ("hold_steps", "hold_ratio"),
@@ -315,19 +318,8 @@ def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: 
 #: torch schedulers NeMo's ``AVAILABLE_SCHEDULERS`` registers by name; ExponentialLR and
 #: ReduceLROnPlateau are stepped once per epoch (``EPOCH_SCHEDULERS``), the others per update
 _TORCH_IN_NEMO = ("StepLR", "ExponentialLR", "CyclicLR", "ReduceLROnPlateau")
-_NOT_KWARGS = (
-    "name",
-    "max_steps",
-    "monitor",
-    "reduce_on_plateau",
-    "interval",
-    "frequency",
-    "iters_per_batch",
-    "t_max_epochs",
-    "t_accumulate_grad_batches",
-    "t_limit_train_batches",
-    "t_num_workers",
-)
+#: keys of ``optim.sched`` that are not a torch scheduler's keyword arguments
+_NOT_KWARGS = tuple(k for k in _COMMON if k not in _POLICY_ARGS)
 
 
 def _read_torch_in_nemo(
@@ -485,13 +477,30 @@ def looks_like_nemo2(data: Any) -> bool:
     return False
 
 
-def read_nemo2(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
-    """NeMo 2 YAML: ``optim.config.lr`` is the peak, ``optim.lr_scheduler._target_`` names a
-    module of ``nemo.lightning.pytorch.optim`` built with its own defaults, stepped per update."""
-    direct = _policy_target(data)
-    if direct is not None:
-        return _read_policy_target(data, *direct, total_steps=total_steps, source=source)
-    optim, opath = _find_optim(data)
+def _nemo2_trainer_max(data: Mapping[str, Any]) -> int | None:
+    """``trainer.max_steps`` (-1 or absent: None); NeMo 2 does not copy it into the scheduler."""
+    trainer = data.get("trainer")
+    trainer_max = trainer.get("max_steps") if isinstance(trainer, Mapping) else None
+    return F.steps(trainer_max, "trainer.max_steps", minimum=1) if trainer_max not in (None, -1) else None
+
+
+def _resourced(findings: Iterable[Finding], spath: str) -> tuple[Finding, ...]:
+    """Findings of the NeMo 1.x reading, pointed at where the scheduler really is (``spath``)."""
+    return tuple(
+        Finding(
+            f.rule,
+            f.severity,
+            f.message,
+            f.fix,
+            f.evidence,
+            f.source.replace("optim.sched", spath) if isinstance(f.source, str) else f.source,
+        )
+        for f in findings
+    )
+
+
+def _nemo2_optimizer(optim: Mapping[str, Any], opath: str) -> tuple[float, dict[str, Any]]:
+    """The peak ``optim.config.lr`` and the optimizer (Megatron's "adam" is AdamW)."""
     cpath = F.join(opath, "config")
     config = F.mapping(optim.get("config"), cpath)
     if config.get("lr") is None:
@@ -508,29 +517,26 @@ def read_nemo2(data: Mapping[str, Any], *, total_steps: int | None, source: str)
     for key in ("weight_decay", "adam_beta1", "adam_beta2", "adam_eps"):
         if key in config:
             optimizer[key] = config[key]
-    trainer = data.get("trainer")
-    trainer_max = trainer.get("max_steps") if isinstance(trainer, Mapping) else None
-    trainer_max = F.steps(trainer_max, "trainer.max_steps", minimum=1) if trainer_max not in (None, -1) else None
-    run = total_steps if total_steps is not None else trainer_max
-    spath = F.join(opath, "lr_scheduler")
-    sched = optim.get("lr_scheduler")
-    if sched is None:
-        from lrkit.schedules import Constant
+    return lr, optimizer
 
-        return ResolvedConfig(Constant(1.0), lr, run, "nemo", source, (), {}, optimizer, dict(data), None)
-    sched = F.mapping(sched, spath)
+
+def _nemo2_module(sched: Mapping[str, Any], spath: str) -> str:
+    """The class of ``lr_scheduler._target_``, one of ``nemo.lightning.pytorch.optim``'s."""
     target = F.string(F.need(sched.get("_target_"), F.join(spath, "_target_")), F.join(spath, "_target_"))
     cls = target.rsplit(".", 1)[-1]
     if cls not in _NEMO2 or not target.startswith("nemo."):
-        from lrkit.errors import did_you_mean
-
         raise ConfigError(
             f"lrkit does not know the scheduler module {target!r}.{did_you_mean(cls, _NEMO2)}",
             field=F.join(spath, "_target_"),
             value=target,
             fix="use one of nemo.lightning.pytorch.optim." + ", ".join(_NEMO2) + ".",
         )
-    policy, defaults = _NEMO2[cls]
+    return cls
+
+
+def _nemo2_args(sched: Mapping[str, Any], spath: str, cls: str) -> dict[str, Any]:
+    """The module's arguments: its defaults, overridden by the keys written."""
+    defaults = _NEMO2[cls][1]
     F.check_keys(sched, (*_NEMO2_COMMON, *defaults), spath, what=cls)
     if sched.get("interval", "step") != "step" or sched.get("frequency", 1) != 1:
         raise ConfigError(
@@ -549,14 +555,17 @@ def read_nemo2(data: Mapping[str, Any], *, total_steps: int | None, source: str)
             value=args["warmup_ratio"],
             fix="set warmup_steps: null beside warmup_ratio, or drop warmup_ratio.",
         )
-    v1 = {"name": policy, **{k: v for k, v in args.items() if v is not None}}
-    if v1.get("d_model", 1) is None:
-        v1.pop("d_model")
-    res = read_nemo({"optim": {"lr": lr, "sched": v1}}, total_steps=None, source=source)
-    findings = [f for f in res.findings if f.rule != "decay-horizon-too-short"]
-    m = int(args["max_steps"])
+    return args
+
+
+def _nemo2_horizon(
+    sched: Mapping[str, Any], spath: str, cls: str, v1: Mapping[str, Any], lr: float, run: int | None
+) -> list[Finding]:
+    """A default ``max_steps`` (NeMo 2 does not copy the trainer's), and a run longer than it."""
+    out: list[Finding] = []
+    m = int(v1["max_steps"])
     if "max_steps" not in sched:
-        findings.append(
+        out.append(
             Finding(
                 rule="nemo-default-max-steps",
                 severity="warning",
@@ -565,8 +574,8 @@ def read_nemo2(data: Mapping[str, Any], *, total_steps: int | None, source: str)
                 source=F.join(spath, "max_steps"),
             )
         )
-    if run is not None and run > m + 1 and policy != "NoamAnnealing" and v1.get("min_lr", 0.0) < lr:
-        findings.append(
+    if run is not None and run > m + 1 and v1["name"] != "NoamAnnealing" and v1.get("min_lr", 0.0) < lr:
+        out.append(
             Finding(
                 rule="decay-horizon-too-short",
                 severity="warning",
@@ -577,24 +586,43 @@ def read_nemo2(data: Mapping[str, Any], *, total_steps: int | None, source: str)
                 source=F.join(spath, "max_steps"),
             )
         )
-    findings = [
-        Finding(
-            f.rule,
-            f.severity,
-            f.message,
-            f.fix,
-            f.evidence,
-            f.source.replace("optim.sched", spath) if isinstance(f.source, str) else f.source,
-        )
-        for f in findings
-    ]
+    return out
+
+
+def read_nemo2(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    """NeMo 2 YAML: ``optim.config.lr`` is the peak, ``optim.lr_scheduler._target_`` names a
+    module of ``nemo.lightning.pytorch.optim`` built with its own defaults, stepped per update.
+    The module's arguments are those of the NeMo 1.x policy it wraps, read by :func:`read_nemo`."""
+    direct = _policy_target(data)
+    if direct is not None:
+        return _read_policy_target(data, *direct, total_steps=total_steps, source=source)
+    optim, opath = _find_optim(data)
+    lr, optimizer = _nemo2_optimizer(optim, opath)
+    trainer_max = _nemo2_trainer_max(data)
+    run = total_steps if total_steps is not None else trainer_max
+    spath = F.join(opath, "lr_scheduler")
+    sched = optim.get("lr_scheduler")
+    if sched is None:
+        from lrkit.schedules import Constant
+
+        return ResolvedConfig(Constant(1.0), lr, run, "nemo", source, (), {}, optimizer, dict(data), None)
+    sched = F.mapping(sched, spath)
+    cls = _nemo2_module(sched, spath)
+    policy = _NEMO2[cls][0]
+    args = _nemo2_args(sched, spath, cls)
+    v1 = {"name": policy, **{k: v for k, v in args.items() if v is not None}}
+    if v1.get("d_model", 1) is None:
+        v1.pop("d_model")
+    res = read_nemo({"optim": {"lr": lr, "sched": v1}}, total_steps=None, source=source)
+    findings = [f for f in res.findings if f.rule != "decay-horizon-too-short"]
+    findings += _nemo2_horizon(sched, spath, cls, v1, lr, run)
     return ResolvedConfig(
         res.schedule,
         lr,
         run if run is not None else res.total_steps,
         "nemo",
         source,
-        tuple(findings),
+        _resourced(findings, spath),
         {**res.context, "scheduler_module": cls},
         optimizer,
         dict(data),
@@ -628,21 +656,8 @@ def _read_policy_target(
             fix="add max_steps: ${trainer.max_steps}.",
         )
     res = read_nemo({"optim": {"lr": lr, "sched": {"name": policy, **kwargs}}}, total_steps=None, source=source)
-    trainer = data.get("trainer")
-    trainer_max = trainer.get("max_steps") if isinstance(trainer, Mapping) else None
-    trainer_max = F.steps(trainer_max, "trainer.max_steps", minimum=1) if trainer_max not in (None, -1) else None
-    run = total_steps if total_steps is not None else (trainer_max or res.total_steps)
-    findings = tuple(
-        Finding(
-            f.rule,
-            f.severity,
-            f.message,
-            f.fix,
-            f.evidence,
-            f.source.replace("optim.sched", spath) if isinstance(f.source, str) else f.source,
-        )
-        for f in res.findings
-    )
+    run = total_steps if total_steps is not None else (_nemo2_trainer_max(data) or res.total_steps)
+    findings = _resourced(res.findings, spath)
     optimizer = {"type": str(opt.get("_target_", "adamw")), "lr": lr}
     return ResolvedConfig(res.schedule, lr, run, "nemo", source, findings, res.context, optimizer, dict(data), None)
 
