@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -56,6 +57,47 @@ def plot_lr(log: RunLog, path: str | Path, *, boundaries: Sequence[int] = (), ti
     return save_figure(fig, path)
 
 
+def _mark_nonfinite(ax: Any, steps: np.ndarray, losses: np.ndarray, finite: np.ndarray) -> None:
+    """A red cross for each NaN/inf loss, drawn at the top of the finite losses."""
+    if (~finite).any():
+        ax.scatter(
+            steps[~finite],
+            np.full((~finite).sum(), np.nanmax(losses) if finite.any() else 0.0),
+            marker="x",
+            color="red",
+            label="NaN/inf loss",
+        )
+
+
+def _loss_axis(ax: Any) -> None:
+    ax.set_xlabel(_STEP_LABEL)
+    ax.set_ylabel("loss", color="tab:blue")
+    ax.grid(True, alpha=0.3)
+
+
+def _lr_twin(ax: Any, series: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> Any:
+    """The LR curves ``(label, steps, lrs)`` on a right-hand axis (log-scale when all are positive)."""
+    twin = ax.twinx()
+    for label, xs, lrs in series:
+        m = np.isfinite(lrs)
+        twin.plot(xs[m], lrs[m], color="tab:orange", linewidth=1.2, alpha=0.9, label=label)
+    if all(_log_scale_ok(v) for _, _, v in series):
+        twin.set_yscale("log")
+    twin.set_ylabel("learning rate", color="tab:orange")
+    return twin
+
+
+def _mark_finding(ax: Any, a: int, b: int, label: str, *, ha: str) -> None:
+    """A finding at steps ``a..b``: shaded over its span, a dashed line when it is one step."""
+    if b > a:
+        ax.axvspan(a, b, color="red", alpha=0.12)
+    else:
+        ax.axvline(a, color="red", linestyle="--", linewidth=0.8)
+    ax.annotate(
+        label, (a, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top", ha=ha, fontsize=7, color="red"
+    )
+
+
 def plot_lr_and_loss(
     log: RunLog,
     path: str | Path,
@@ -69,47 +111,15 @@ def plot_lr_and_loss(
     fig, ax = new_figure()
     finite = np.isfinite(losses)
     ax.plot(steps[finite], losses[finite], color="tab:blue", linewidth=0.9, label="loss")
-    if (~finite).any():
-        ax.scatter(
-            steps[~finite],
-            np.full((~finite).sum(), np.nanmax(losses) if finite.any() else 0.0),
-            marker="x",
-            color="red",
-            label="NaN/inf loss",
-        )
-    ax.set_xlabel(_STEP_LABEL)
-    ax.set_ylabel("loss", color="tab:blue")
+    _mark_nonfinite(ax, steps, losses, finite)
     if finite.any() and _log_scale_ok(losses) and np.nanmax(losses[finite]) / np.nanmin(losses[finite]) > 30:
         ax.set_yscale("log")
-    ax.grid(True, alpha=0.3)
+    _loss_axis(ax)
     groups = log.group_lrs()
     if groups:
-        twin = ax.twinx()
-        for name, lrs in groups.items():
-            m = np.isfinite(lrs)
-            twin.plot(
-                log.steps[m],
-                lrs[m],
-                color="tab:orange",
-                linewidth=1.2,
-                alpha=0.9,
-                label=f"lr ({name})" if len(groups) > 1 else "lr",
-            )
-        if all(_log_scale_ok(v) for v in groups.values()):
-            twin.set_yscale("log")
-        twin.set_ylabel("learning rate", color="tab:orange")
+        _lr_twin(ax, [(f"lr ({name})" if len(groups) > 1 else "lr", log.steps, v) for name, v in groups.items()])
     for step, label in marks:
-        ax.axvline(step, color="red", linestyle="--", linewidth=0.8)
-        ax.annotate(
-            label,
-            (step, 1.0),
-            xycoords=("data", "axes fraction"),
-            rotation=90,
-            va="top",
-            ha="right",
-            fontsize=7,
-            color="red",
-        )
+        _mark_finding(ax, step, step, label, ha="right")
     ax.set_title(title or "Loss and learning rate")
     return save_figure(fig, path)
 
@@ -127,13 +137,38 @@ def plot_diagnosis(
     eval loss when the log has one, the LR on the right axis (the log's column, else
     ``lr_curve`` = ``(steps, lrs)`` from the schedule config), and each finding shaded over its
     ``((start_step, end_step), rule)`` span (a line when it is one step)."""
-    from lrkit.diagnosis.signals import rolling_median
-
     steps, losses, _ = log.loss_curve()
     es, ey = log.eval_curve()
     fig, ax = new_figure()
     finite = np.isfinite(losses)
-    x, y = steps[finite], losses[finite]
+    y = losses[finite]
+    _draw_loss_and_trend(ax, steps[finite], y)
+    _mark_nonfinite(ax, steps, losses, finite)
+    if ey.size:
+        ax.plot(es, ey, color="tab:green", marker="o", markersize=3, linewidth=1.2, label=f"eval loss ({log.eval_col})")
+    every = np.concatenate([y, ey]) if ey.size else y
+    if every.size and _log_scale_ok(every) and np.max(every) / np.min(every) > 30:
+        ax.set_yscale("log")
+    _loss_axis(ax)
+    lr_series = [(name, log.steps, v) for name, v in log.group_lrs().items()]
+    if not lr_series and lr_curve is not None:
+        lr_series = [("lr (schedule)", np.asarray(lr_curve[0]), np.asarray(lr_curve[1], dtype=float))]
+    if lr_series:
+        several = len(lr_series) > 1
+        labelled = [(name if several or "schedule" in name else "lr", xs, v) for name, xs, v in lr_series]
+        _lr_twin(ax, labelled).legend(loc="upper center", fontsize=7)
+    for (a, b), label in spans:
+        _mark_finding(ax, a, b, label, ha="left")
+    ax.legend(loc="upper right", fontsize=7)
+    ax.set_title(title or "Loss and learning rate")
+    return save_figure(fig, path)
+
+
+def _draw_loss_and_trend(ax: Any, x: np.ndarray, y: np.ndarray) -> None:
+    """The training loss, faint under its trend (the diagnosis's running median over
+    ``clip(n / 25, 5, 101)`` points, in log-loss when every loss is positive) when it is noisy."""
+    from lrkit.diagnosis.signals import rolling_median
+
     positive = bool(y.size) and bool(np.all(y > 0))
     w = int(np.clip(y.size // 25, 5, 101)) | 1
     noisy = y.size > 3 * w
@@ -148,60 +183,6 @@ def plot_diagnosis(
             linewidth=1.6,
             label=f"trend (running median, {w} points)",
         )
-    if (~finite).any():
-        ax.scatter(
-            steps[~finite],
-            np.full((~finite).sum(), np.nanmax(losses) if finite.any() else 0.0),
-            marker="x",
-            color="red",
-            label="NaN/inf loss",
-        )
-    if ey.size:
-        ax.plot(es, ey, color="tab:green", marker="o", markersize=3, linewidth=1.2, label=f"eval loss ({log.eval_col})")
-    every = np.concatenate([y, ey]) if ey.size else y
-    if every.size and _log_scale_ok(every) and np.max(every) / np.min(every) > 30:
-        ax.set_yscale("log")
-    ax.set_xlabel(_STEP_LABEL)
-    ax.set_ylabel("loss", color="tab:blue")
-    ax.grid(True, alpha=0.3)
-    groups = log.group_lrs()
-    lr_series = [(name, log.steps, v) for name, v in groups.items()]
-    if not lr_series and lr_curve is not None:
-        lr_series = [("lr (schedule)", np.asarray(lr_curve[0]), np.asarray(lr_curve[1], dtype=float))]
-    if lr_series:
-        twin = ax.twinx()
-        for name, xs, lrs in lr_series:
-            m = np.isfinite(lrs)
-            twin.plot(
-                xs[m],
-                lrs[m],
-                color="tab:orange",
-                linewidth=1.2,
-                alpha=0.9,
-                label=name if len(lr_series) > 1 or "schedule" in name else "lr",
-            )
-        if all(_log_scale_ok(v) for _, _, v in lr_series):
-            twin.set_yscale("log")
-        twin.set_ylabel("learning rate", color="tab:orange")
-        twin.legend(loc="upper center", fontsize=7)
-    for (a, b), label in spans:
-        if b > a:
-            ax.axvspan(a, b, color="red", alpha=0.12)
-        else:
-            ax.axvline(a, color="red", linestyle="--", linewidth=0.8)
-        ax.annotate(
-            label,
-            (a, 1.0),
-            xycoords=("data", "axes fraction"),
-            rotation=90,
-            va="top",
-            ha="left",
-            fontsize=7,
-            color="red",
-        )
-    ax.legend(loc="upper right", fontsize=7)
-    ax.set_title(title or "Loss and learning rate")
-    return save_figure(fig, path)
 
 
 def plot_loss_vs_lr(log: RunLog, path: str | Path, *, title: str | None = None) -> Path:
