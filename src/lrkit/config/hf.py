@@ -66,12 +66,15 @@ def _run_length(data: Mapping[str, Any], total_steps: int | None) -> tuple[int |
     return None, ""
 
 
-def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
-    lr = F.number(data.get("learning_rate", 5e-5), "learning_rate", low=0.0, low_open=True)
+def _scheduler_type(data: Mapping[str, Any]) -> str:
     name = data.get("lr_scheduler_type", "linear")
     if isinstance(name, str) and name.startswith("SchedulerType."):
         name = name.split(".", 1)[1].lower()  # an enum's repr, as some dumped configs hold it
-    name = F.choice(name, "lr_scheduler_type", (*HF_TYPES, "reduce_lr_on_plateau", "greedy"))
+    return F.choice(name, "lr_scheduler_type", (*HF_TYPES, "reduce_lr_on_plateau", "greedy"))
+
+
+def _scheduler_kwargs(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``lr_scheduler_kwargs``: a mapping, or JSON text as the command line passes it."""
     kw_raw = data.get("lr_scheduler_kwargs") or {}
     if isinstance(kw_raw, str):
         try:
@@ -83,46 +86,47 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
                 value=kw_raw,
                 fix="write it as a mapping or as JSON: '{\"num_cycles\": 0.5}'.",
             ) from None
-    kw = dict(F.mapping(kw_raw, "lr_scheduler_kwargs"))
-    if name == "greedy":
-        raise ConfigError(
-            "lrkit cannot preview 'greedy': its LR follows the loss during training.",
-            field="lr_scheduler_type",
-            value=name,
-            fix="use a curve (cosine, linear, ...) or lrkit's controller: {type: adaptive}.",
-        )
-    F.check_keys(kw, HF_KWARGS[name], "lr_scheduler_kwargs", what=f"lr_scheduler_type {name!r}")
-    n, _ = _run_length(data, total_steps)
-    run = total_steps if total_steps is not None else n
-    findings: list[Finding] = []
-    context: dict[str, Any] = {"lr_scheduler_type": name}
+    return dict(F.mapping(kw_raw, "lr_scheduler_kwargs"))
+
+
+def _read_plateau(
+    data: Mapping[str, Any], kw: Mapping[str, Any], lr: float, run: int | None, source: str, context: dict[str, Any]
+) -> ResolvedConfig:
+    """``reduce_lr_on_plateau``: the constant starting LR, the plateau controller passed through."""
+    controller: dict[str, Any] = {"type": "plateau", **{k: kw[k] for k in HF_KWARGS["reduce_lr_on_plateau"] if k in kw}}
+    controller.setdefault("factor", 0.1)
+    controller.setdefault("patience", 10)
+    finding = Finding(
+        rule="feedback-schedule",
+        severity="info",
+        message="reduce_lr_on_plateau follows the evaluation metric: the preview is the constant starting LR; "
+        "the plateau controller is passed through.",
+        source="lr_scheduler_type",
+    )
     optimizer = _optimizer(data, lr)
-    if name == "reduce_lr_on_plateau":
-        controller: dict[str, Any] = {
-            "type": "plateau",
-            **{
-                k: kw[k]
-                for k in ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps")
-                if k in kw
-            },
-        }
-        controller.setdefault("factor", 0.1)
-        controller.setdefault("patience", 10)
-        findings.append(
-            Finding(
-                rule="feedback-schedule",
-                severity="info",
-                message="reduce_lr_on_plateau follows the evaluation metric: the preview is the constant starting LR; "
-                "the plateau controller is passed through.",
-                source="lr_scheduler_type",
-            )
+    return ResolvedConfig(Constant(1.0), lr, run, "hf", source, (finding,), context, optimizer, dict(data), controller)
+
+
+def _wsd_fields(kw: Mapping[str, Any], fields: dict[str, Any], context: dict[str, Any]) -> None:
+    """``warmup_stable_decay``'s kwargs (``num_decay_steps`` required, as transformers requires it)."""
+    if "num_decay_steps" not in kw:
+        raise ConfigError(
+            "warmup_stable_decay needs num_decay_steps.",
+            field="lr_scheduler_kwargs.num_decay_steps",
+            fix="add num_decay_steps: <cool-down updates> to lr_scheduler_kwargs.",
         )
-        return ResolvedConfig(
-            Constant(1.0), lr, run, "hf", source, tuple(findings), context, optimizer, dict(data), controller
-        )
-    w = _warmup(data, n)
-    context["warmup_steps"] = w
-    fields: dict[str, Any] = {"name": name, "warmup_steps": w, "training_steps": n}
+    fields["num_decay_steps"] = F.steps(kw["num_decay_steps"], "lr_scheduler_kwargs.num_decay_steps")
+    if kw.get("num_stable_steps") is not None:
+        fields["num_stable_steps"] = F.steps(kw["num_stable_steps"], "lr_scheduler_kwargs.num_stable_steps")
+    for key in ("warmup_type", "decay_type"):
+        if key in kw:
+            fields[key] = F.choice(kw[key], f"lr_scheduler_kwargs.{key}", ("linear", "cosine", "1-sqrt"))
+    fields["min_lr_rate"] = F.number(kw.get("min_lr_ratio", 0.0), "lr_scheduler_kwargs.min_lr_ratio", low=0.0, high=1.0)
+    context["cooldown_steps"] = fields["num_decay_steps"]
+
+
+def _type_fields(name: str, kw: Mapping[str, Any], lr: float, fields: dict[str, Any], context: dict[str, Any]) -> None:
+    """The ``lr_scheduler_kwargs`` of each type as :class:`HFLambda` fields, with transformers' defaults."""
     if "num_cycles" in kw:
         fields["num_cycles"] = F.number(kw["num_cycles"], "lr_scheduler_kwargs.num_cycles", low=0.0)
     elif name == "cosine_with_restarts":
@@ -142,22 +146,11 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
                 kw["warmup_lr_rate"], "lr_scheduler_kwargs.warmup_lr_rate", low=0.0, high=1.0
             )
     if name == "warmup_stable_decay":
-        if "num_decay_steps" not in kw:
-            raise ConfigError(
-                "warmup_stable_decay needs num_decay_steps.",
-                field="lr_scheduler_kwargs.num_decay_steps",
-                fix="add num_decay_steps: <cool-down updates> to lr_scheduler_kwargs.",
-            )
-        fields["num_decay_steps"] = F.steps(kw["num_decay_steps"], "lr_scheduler_kwargs.num_decay_steps")
-        if kw.get("num_stable_steps") is not None:
-            fields["num_stable_steps"] = F.steps(kw["num_stable_steps"], "lr_scheduler_kwargs.num_stable_steps")
-        for key in ("warmup_type", "decay_type"):
-            if key in kw:
-                fields[key] = F.choice(kw[key], f"lr_scheduler_kwargs.{key}", ("linear", "cosine", "1-sqrt"))
-        fields["min_lr_rate"] = F.number(
-            kw.get("min_lr_ratio", 0.0), "lr_scheduler_kwargs.min_lr_ratio", low=0.0, high=1.0
-        )
-        context["cooldown_steps"] = fields["num_decay_steps"]
+        _wsd_fields(kw, fields, context)
+
+
+def _need_length(name: str, n: int | None, fields: Mapping[str, Any]) -> None:
+    """Every type but the constant ones, inverse_sqrt and a WSD with its stable length needs the run length."""
     if (
         n is None
         and name not in ("constant", "constant_with_warmup", "inverse_sqrt")
@@ -169,12 +162,40 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
             fix="set max_steps, or num_train_epochs with steps_per_epoch (optimizer updates per epoch), "
             "or pass total_steps.",
         )
+
+
+def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    """``TrainingArguments`` as the Trainer builds its scheduler: ``HFLambda`` of the type, the
+    warm-up of ``get_warmup_steps``, the run of ``max_steps`` (or epochs x updates per epoch)."""
+    lr = F.number(data.get("learning_rate", 5e-5), "learning_rate", low=0.0, low_open=True)
+    name = _scheduler_type(data)
+    kw = _scheduler_kwargs(data)
+    if name == "greedy":
+        raise ConfigError(
+            "lrkit cannot preview 'greedy': its LR follows the loss during training.",
+            field="lr_scheduler_type",
+            value=name,
+            fix="use a curve (cosine, linear, ...) or lrkit's controller: {type: adaptive}.",
+        )
+    F.check_keys(kw, HF_KWARGS[name], "lr_scheduler_kwargs", what=f"lr_scheduler_type {name!r}")
+    n, _ = _run_length(data, total_steps)
+    run = total_steps if total_steps is not None else n
+    context: dict[str, Any] = {"lr_scheduler_type": name}
+    if name == "reduce_lr_on_plateau":
+        return _read_plateau(data, kw, lr, run, source, context)
+    optimizer = _optimizer(data, lr)
+    w = _warmup(data, n)
+    context["warmup_steps"] = w
+    fields: dict[str, Any] = {"name": name, "warmup_steps": w, "training_steps": n}
+    _type_fields(name, kw, lr, fields, context)
+    _need_length(name, n, fields)
     with F.at_path("lr_scheduler_kwargs"):
         schedule: Schedule = HFLambda(**fields)
     if n is not None:
         context["declared_horizon"] = n
         context["num_training_steps"] = n
         context["decay_steps"] = n - w
+    findings: list[Finding] = []
     _quirks(name, fields, w, n, run, lr, findings)
     return ResolvedConfig(schedule, lr, run, "hf", source, tuple(findings), context, optimizer, dict(data), None)
 
