@@ -468,14 +468,19 @@ def _flatten(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _bad_log(path: Path | str, detail: str, *, fix: str | None = None) -> ConfigError:
+    """A log that cannot be read: the message is the file's name followed by ``detail``
+    (``": not a text file"``, ``", line 7: ..."``), on the field ``log``."""
+    return ConfigError(f"{path}{detail}", field="log", value=str(path), fix=fix)
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
-        raise ConfigError(
-            f"{path}: not a text file ({err.reason}).",
-            field="log",
-            value=str(path),
+        raise _bad_log(
+            path,
+            f": not a text file ({err.reason}).",
             fix="give a CSV or JSONL log, or a TensorBoard event file/folder.",
         ) from None
 
@@ -490,7 +495,7 @@ def _read_csv(path: Path, delimiter: str, text: str | None = None) -> tuple[list
     # older Ultralytics results.csv pad their names with spaces ("      train/box_loss")
     header = [h.strip() for h in next(csv.reader([lines[0]], delimiter=delimiter))]
     if not header or all(not h.strip() for h in header):
-        raise ConfigError(f"{path}: the first line is not a CSV header.", field="log", value=str(path))
+        raise _bad_log(path, ": the first line is not a CSV header.")
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
     reader = csv.reader(io.StringIO("\n".join(lines[1:])), delimiter=delimiter)
@@ -504,10 +509,9 @@ def _read_csv(path: Path, delimiter: str, text: str | None = None) -> tuple[list
             if last and (unterminated or len(row) < len(header)):
                 notes.append(f"line {lineno} is cut short (a crash mid-write?); skipped.")
                 break
-            raise ConfigError(
-                f"{path}, line {lineno}: {len(row)} fields where the header has {len(header)}.",
-                field="log",
-                value=str(path),
+            raise _bad_log(
+                path,
+                f", line {lineno}: {len(row)} fields where the header has {len(header)}.",
                 fix="repair or remove that line.",
             )
         rows.append(dict(zip(header, row, strict=True)))
@@ -530,17 +534,15 @@ def _read_jsonl(path: Path, text: str | None = None) -> tuple[list[dict[str, Any
             if i == last_nonempty:
                 notes.append(f"line {i + 1} is not complete JSON (a crash mid-write?); skipped.")
                 break
-            raise ConfigError(
-                f"{path}, line {i + 1}: not a JSON object.",
-                field="log",
-                value=str(path),
+            raise _bad_log(
+                path,
+                f", line {i + 1}: not a JSON object.",
                 fix="repair or remove that line.",
             ) from None
         if not isinstance(obj, Mapping):
-            raise ConfigError(
-                f"{path}, line {i + 1}: expected a JSON object per line, got {type(obj).__name__}.",
-                field="log",
-                value=str(path),
+            raise _bad_log(
+                path,
+                f", line {i + 1}: expected a JSON object per line, got {type(obj).__name__}.",
             )
         rows.append(_flatten(obj))
         numbers.append(i + 1)
@@ -557,10 +559,9 @@ def _read_json(path: Path, text: str | None = None) -> tuple[list[dict[str, Any]
     if isinstance(data, Mapping) and isinstance(data.get("log_history"), list):
         data = data["log_history"]  # a Hugging Face trainer_state.json
     if not isinstance(data, list) or not all(isinstance(r, Mapping) for r in data):
-        raise ConfigError(
-            f"{path}: expected a list of records (or a trainer_state.json with log_history).",
-            field="log",
-            value=str(path),
+        raise _bad_log(
+            path,
+            ": expected a list of records (or a trainer_state.json with log_history).",
             fix="give one JSON object per step.",
         )
     return [_flatten(r) for r in data], None, []
@@ -575,10 +576,9 @@ def _tb_files(path: Path) -> list[Path]:
 def _read_tensorboard(path: Path) -> tuple[list[dict[str, Any]], None, list[str]]:
     files = _tb_files(path)
     if not files:
-        raise ConfigError(
-            f"{path}: no TensorBoard event files (events.out.tfevents.*) here.",
-            field="log",
-            value=str(path),
+        raise _bad_log(
+            path,
+            ": no TensorBoard event files (events.out.tfevents.*) here.",
             fix="point at the run's log folder or one event file.",
         )
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -589,7 +589,7 @@ def _read_tensorboard(path: Path) -> tuple[list[dict[str, Any]], None, list[str]
         try:
             acc.Reload()
         except Exception as err:  # corrupt event file: bad input, said in one line
-            raise ConfigError(f"{f}: cannot read TensorBoard events ({err}).", field="log", value=str(f)) from None
+            raise _bad_log(f, f": cannot read TensorBoard events ({err}).") from None
         for tag in acc.Tags().get("scalars", []):
             for ev in acc.Scalars(tag):
                 by_step.setdefault(int(ev.step), {"step": int(ev.step)})[tag] = float(ev.value)
@@ -641,12 +641,12 @@ def read_log(
     else:
         p = Path(path)
         if not p.exists():
-            raise ConfigError(f"{p}: no such file or folder.", field="log", value=str(p), fix="check the path.")
+            raise _bad_log(p, ": no such file or folder.", fix="check the path.")
         fmt = str(format or _guess_format(p)).lower()
     lines: list[int] | None
     if fmt in ("csv", "tsv"):
         if text is None and p.is_dir():
-            raise ConfigError(f"{p} is a folder, not a CSV file.", field="log", value=str(p))
+            raise _bad_log(p, " is a folder, not a CSV file.")
         rows, lines, notes = _read_csv(p, "\t" if fmt == "tsv" else ",", text)
     elif fmt in ("jsonl", "ndjson"):
         rows, lines, notes = _read_jsonl(p, text)
