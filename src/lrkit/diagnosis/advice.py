@@ -9,11 +9,15 @@ the rounding never pushes it past 10%; a warm-up already at 5% or more is not le
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
+from lrkit.diagnosis.curve import LossCurve
 from lrkit.diagnosis.formatting import fmt_lr, fmt_step, nice
 from lrkit.diagnosis.lr_context import LRInUse
+from lrkit.findings import Finding
 
-__all__ = ["WARMUP_SHARE", "advised_warmup", "fix_lower_peak", "lr_phrase"]
+__all__ = ["WARMUP_SHARE", "advised_warmup", "diverged_from", "fix_lower_peak", "lr_phrase"]
 
 #: the share of the run an advised warm-up takes (lrkit check's accepted band is 1-10%)
 WARMUP_SHARE = (0.05, 0.10)
@@ -78,3 +82,20 @@ def fix_lower_peak(lr: LRInUse, step: int, lr_on: float | None, *, factor: float
                 f"{comma}{tail}."
             )
     return f"lower the peak to about {fmt_lr(target)}{comma}{tail}."
+
+
+def diverged_from(c: LossCurve, lr: LRInUse, i0: int, describe: Callable[[str], str], **evidence: Any) -> Finding:
+    """A ``diverging`` error whose climb began at point ``i0``: ``describe`` writes the message
+    from the phrase that places the onset in the schedule (:func:`lr_phrase`); the fix lowers the
+    peak to half the LR at the onset and clips gradients. ``evidence`` follows the onset step
+    and its LR."""
+    step = int(c.steps[i0])
+    lr_on = lr.at(c.steps, i0)
+    return Finding(
+        rule="diverging",
+        severity="error",
+        message=describe(lr_phrase(lr, step, lr_on)),
+        fix=fix_lower_peak(lr, step, lr_on, factor=0.5, extra="and clip gradients (max_norm=1.0)"),
+        evidence={"onset_step": step, "lr_at_onset": lr_on, **evidence},
+        source="diagnose",
+    )

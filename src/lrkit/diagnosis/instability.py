@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from lrkit.diagnosis.advice import fix_lower_peak, lr_phrase
+from lrkit.diagnosis.advice import diverged_from, fix_lower_peak, lr_phrase
 from lrkit.diagnosis.curve import LossCurve, loss_value
 from lrkit.diagnosis.formatting import fmt_lr, fmt_step, nice
 from lrkit.diagnosis.lr_context import LRInUse
@@ -27,49 +27,66 @@ __all__ = ["find_divergence", "find_oscillation", "find_spikes"]
 
 
 def find_divergence(c: LossCurve, nonfinite_step: int | None, lr: LRInUse, all_steps: np.ndarray) -> Finding | None:
+    """A NaN/inf loss, a trend that climbs and stays far above its best (1.5x, and more than half
+    the progress lost), or a jump 3x above the start that the run never recovers from."""
+    ib = int(np.argmin(c.trend))
+    blown = _climbed_and_stayed(c, ib)
+    if nonfinite_step is None and not blown:
+        i0 = _unrecovered_jump(c)
+        if i0 is None:
+            return None
+        return diverged_from(
+            c,
+            lr,
+            i0,
+            lambda where: (
+                f"Diverged: the loss jumped to {c.y[int(np.argmax(c.z))]:.4g} at step {fmt_step(c.steps[i0])}"
+                f"{where} and never got below where it started ({c.start:.4g} -> {c.end:.4g})."
+            ),
+            best_step=int(c.steps[ib]),
+            best_loss=loss_value(c, c.trend[ib]),
+            final_loss=c.end,
+        )
+    climbed = c.trend[-1] - c.trend[ib] > max(c.size(math.log(1.1)), 4 * c.sigma_trend())
+    onset_i = _climb_onset(c, ib) if blown or climbed else None
+    return _diverged(c, lr, ib, onset_i, nonfinite_step, all_steps)
+
+
+def _climbed_and_stayed(c: LossCurve, ib: int) -> bool:
+    """The trend ends far above its best (index ``ib``): 1.5x, half the progress and 8 sigma."""
     t = c.trend
-    ib = int(np.argmin(t))
     rise = float(t[-1] - t[ib])
     progress = float(max(t[0] - t[ib], 0.0))
-    st = c.sigma_trend()
-    blown = rise > max(c.size(math.log(1.5)), 0.5 * progress, 8 * st)
-    # a blow-up the model never recovers from: it jumped far above its start and ended no better
+    return rise > max(c.size(math.log(1.5)), 0.5 * progress, 8 * c.sigma_trend())
+
+
+def _unrecovered_jump(c: LossCurve) -> int | None:
+    """A blow-up the model never recovers from: the first point 3x (and 10 sigma) above the first,
+    before the last window, with the trend ending no better than it started."""
+    t = c.trend
     jump = np.nonzero(c.z > c.z[0] + max(c.size(math.log(3.0)), 10 * c.sigma))[0]
-    dead = jump.size > 0 and jump[0] < c.n - c.w and float(t[-1]) > float(t[0]) - max(c.size(math.log(1.05)), 4 * st)
-    if dead and not blown and nonfinite_step is None:
-        i0 = int(jump[0])
-        lr_on = lr.at(c.steps, i0)
-        return Finding(
-            rule="diverging",
-            severity="error",
-            message=(
-                f"Diverged: the loss jumped to {c.y[int(np.argmax(c.z))]:.4g} at step {fmt_step(c.steps[i0])}"
-                f"{lr_phrase(lr, int(c.steps[i0]), lr_on)} and never got below where it started "
-                f"({c.start:.4g} -> {c.end:.4g})."
-            ),
-            fix=fix_lower_peak(lr, int(c.steps[i0]), lr_on, factor=0.5, extra="and clip gradients (max_norm=1.0)"),
-            evidence={
-                "onset_step": int(c.steps[i0]),
-                "lr_at_onset": lr_on,
-                "best_step": int(c.steps[ib]),
-                "best_loss": loss_value(c, t[ib]),
-                "final_loss": c.end,
-            },
-            source="diagnose",
-        )
-    if nonfinite_step is None and not blown:
+    ended_no_better = float(t[-1]) > float(t[0]) - max(c.size(math.log(1.05)), 4 * c.sigma_trend())
+    return int(jump[0]) if jump.size > 0 and jump[0] < c.n - c.w and ended_no_better else None
+
+
+def _climb_onset(c: LossCurve, ib: int) -> int | None:
+    """Where the climb from the best (index ``ib``) starts: the last point the trend sat near its
+    best level before crossing 1.1x (and 3 sigma) above it; ``None`` when it never crosses."""
+    t = c.trend
+    st = c.sigma_trend()
+    after = np.nonzero(t[ib:] > t[ib] + max(c.size(math.log(1.1)), 3 * st))[0]
+    if not after.size:
         return None
-    onset_i: int | None = None
-    if blown or (nonfinite_step is not None and rise > max(c.size(math.log(1.1)), 4 * st)):
-        thr = t[ib] + max(c.size(math.log(1.1)), 3 * st)
-        after = np.nonzero(t[ib:] > thr)[0]
-        if after.size:
-            # the climb starts where the trend last sat at its best level before crossing
-            onset_i = ib + int(after[0])
-            low = t[ib] + max(3 * st, c.size(math.log(1.02)))
-            back = np.nonzero(t[ib:onset_i] <= low)[0]
-            if back.size:
-                onset_i = ib + int(back[-1]) + 1  # the last step the trend sat near its best
+    onset_i = ib + int(after[0])
+    back = np.nonzero(t[ib:onset_i] <= t[ib] + max(3 * st, c.size(math.log(1.02))))[0]
+    return ib + int(back[-1]) + 1 if back.size else onset_i
+
+
+def _diverged(
+    c: LossCurve, lr: LRInUse, ib: int, onset_i: int | None, nonfinite_step: int | None, all_steps: np.ndarray
+) -> Finding:
+    """The finding for a NaN/inf loss or a climb that stayed, with the climb's onset when known."""
+    t = c.trend
     if onset_i is not None:
         onset_step = int(c.steps[onset_i])
         lr_on = lr.at(c.steps, onset_i)
@@ -96,15 +113,13 @@ def find_divergence(c: LossCurve, nonfinite_step: int | None, lr: LRInUse, all_s
         what += f" after climbing since step {fmt_step(onset_step)}"
     elif onset_i is not None:
         what += f" (climb from step {fmt_step(onset_step)})"
-    where = lr_phrase(lr, onset_step, lr_on)
-    message = f"Diverged: {what}{where}."
     fix = fix_lower_peak(lr, onset_step, lr_on, factor=0.5, extra="and clip gradients (max_norm=1.0)")
     if nonfinite_step is not None:
         fix += " If the LR was already small, look for fp16 overflow or a bad batch at that step."
     return Finding(
         rule="diverging",
         severity="error",
-        message=message,
+        message=f"Diverged: {what}{lr_phrase(lr, onset_step, lr_on)}.",
         fix=fix,
         evidence=evidence,
         source="diagnose",

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from lrkit.diagnosis.advice import fix_lower_peak, lr_phrase
+from lrkit.diagnosis.advice import diverged_from
 from lrkit.diagnosis.curve import LossCurve
 from lrkit.diagnosis.formatting import fmt_lr, fmt_step
 from lrkit.diagnosis.lr_context import LRInUse
@@ -169,22 +169,16 @@ def find_end_above_start(c: LossCurve, lr: LRInUse) -> Finding | None:
     # onset: the first point above the halfway level (in log-loss) between start and end
     half = 0.5 * (math.log(c.start) + math.log(c.end))
     i0 = int(np.argmax(c.z > half))
-    lr_on = lr.at(c.steps, i0)
-    return Finding(
-        rule="diverging",
-        severity="error",
-        message=(
+    return diverged_from(
+        c,
+        lr,
+        i0,
+        lambda where: (
             f"Diverged: the loss ended at {level_text(c.end)}, {c.end / c.start:.3g}x above where it started "
-            f"({c.start:.4g}); it rose from step {fmt_step(c.steps[i0])}{lr_phrase(lr, int(c.steps[i0]), lr_on)}."
+            f"({c.start:.4g}); it rose from step {fmt_step(c.steps[i0])}{where}."
         ),
-        fix=fix_lower_peak(lr, int(c.steps[i0]), lr_on, factor=0.5, extra="and clip gradients (max_norm=1.0)"),
-        evidence={
-            "onset_step": int(c.steps[i0]),
-            "lr_at_onset": lr_on,
-            "start_loss": c.start,
-            "final_loss": c.end,
-        },
-        source="diagnose",
+        start_loss=c.start,
+        final_loss=c.end,
     )
 
 
