@@ -373,8 +373,9 @@ def test_a_config_with_the_old_names_gives_the_same_curve_and_a_warning(cls, old
     for w in caught:
         assert f"now called {cls._renamed[str(w.message).split(chr(39))[1]]!r}" in str(w.message)
         assert w.filename == __file__  # points at the caller, not into lrkit
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(DeprecationWarning) as caught:
         via_init = cls(**old)
+    assert {w.filename for w in caught} == {__file__}
     with pytest.warns(DeprecationWarning):
         via_config = cls.from_config({"type": cls.type_name, **old})
     assert via_dict == via_init == via_config == ref
@@ -420,10 +421,12 @@ def test_old_names_in_a_native_config_and_an_inline_compare_spec() -> None:
             }
         )
     assert [str(w.message).split("'")[1] for w in caught] == ["base", "max_value"]
+    assert {w.filename for w in caught} == {__file__}  # the user's line, not the config reader's
     assert r.schedule == Cyclic(init=0.1, peak=1.0)
     with pytest.warns(DeprecationWarning) as caught:
         spec = parse_schedule("{type: one_cycle, max_value: 1.0, total_steps: 50}", 50)
     assert [str(w.message).split("'")[1] for w in caught] == ["max_value", "total_steps"]
+    assert {w.filename for w in caught} == {__file__}
     assert spec.schedule == OneCycle(1.0, 50).to_dict()
 
 

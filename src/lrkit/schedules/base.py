@@ -12,9 +12,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import numbers
+import os
+import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import FrameType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 import numpy as np
@@ -74,7 +77,6 @@ def rename_fields(
     *,
     where: str = "",
     positional: Sequence[str] = (),
-    stacklevel: int = 1,
 ) -> dict[str, Any]:
     """``kwargs`` with ``cls``'s old field names (its ``_renamed`` table) replaced by the new ones.
 
@@ -82,8 +84,8 @@ def rename_fields(
     every config reader built on it and inline compare specs) call it. Each old name gives a
     :class:`DeprecationWarning` naming the new one; an old and a new name for the same field
     (or the old name for a field already given positionally) is a :class:`ConfigError` naming
-    both. ``where`` prefixes the field in errors (a config path); ``stacklevel`` counts from the
-    caller, as in :func:`warnings.warn`."""
+    both. ``where`` prefixes the field in errors (a config path). The warning points at the first
+    caller outside lrkit (the user's line, not a config reader's)."""
     renamed = cls._renamed
     out = dict(kwargs)
     for old, new in renamed.items():
@@ -99,7 +101,7 @@ def rename_fields(
         warnings.warn(
             f"{cls.__name__}: field {old!r} is now called {new!r} (the old name is still accepted; write {new!r}).",
             DeprecationWarning,
-            stacklevel=stacklevel + 1,
+            stacklevel=_first_frame_outside_lrkit(),
         )
         out[new] = out.pop(old)
     return out
@@ -123,6 +125,19 @@ def current_names(data: Any) -> Any:
     return out
 
 
+_LRKIT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _first_frame_outside_lrkit() -> int:
+    """The ``stacklevel`` that makes a warning raised by this function's caller point at the first
+    frame outside the lrkit package."""
+    level = 1
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_LRKIT_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _accept_old_keywords(cls: type[Schedule]) -> None:
     """Wrap ``cls.__init__`` so the old keywords of ``cls._renamed`` still work (construction
     only: evaluating a schedule never passes through here)."""
@@ -133,7 +148,7 @@ def _accept_old_keywords(cls: type[Schedule]) -> None:
     @functools.wraps(init)
     def __init__(self: Schedule, *args: Any, **kwargs: Any) -> None:
         if kwargs and not old_names.isdisjoint(kwargs):
-            kwargs = rename_fields(cls, kwargs, positional=names[: len(args)], stacklevel=2)
+            kwargs = rename_fields(cls, kwargs, positional=names[: len(args)])
         init(self, *args, **kwargs)
 
     setattr(cls, "__init__", __init__)  # noqa: B010 - mypy refuses assigning to a method
@@ -348,7 +363,7 @@ def from_dict(data: Any, *, expected: type[Schedule] | None = None, path: str = 
 def _build_dataclass(cls: type[Schedule], kwargs: dict[str, Any], where: str) -> Schedule:
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
     if cls._renamed:
-        kwargs = rename_fields(cls, kwargs, where=where, stacklevel=4)
+        kwargs = rename_fields(cls, kwargs, where=where)
     for key in kwargs:
         if key not in fields:
             raise ConfigError(
