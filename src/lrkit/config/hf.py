@@ -21,13 +21,14 @@ from typing import Any
 
 from lrkit.config import fields as F
 from lrkit.config.resolved import ResolvedConfig
+from lrkit.config.signature import Signature
 from lrkit.config.writing import cannot, describe
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
 from lrkit.schedules import Constant, Schedule
 from lrkit.schedules.compat import HF_TYPES, HFLambda
 
-__all__ = ["read_hf", "write_hf", "HF_KWARGS"]
+__all__ = ["read_hf", "write_hf", "HF_KWARGS", "SIGNATURES"]
 
 #: lr_scheduler_kwargs each type accepts (transformers passes them as keyword arguments)
 HF_KWARGS: dict[str, tuple[str, ...]] = {
@@ -50,6 +51,40 @@ HF_KWARGS: dict[str, tuple[str, ...]] = {
     ),
     "reduce_lr_on_plateau": ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps"),
 }
+
+
+def looks_like_hf(data: Mapping[str, Any]) -> bool:
+    """The last resort of detection: TrainingArguments' own names, or a warm-up and a run length."""
+    return any(
+        k in data for k in ("lr_scheduler_type", "learning_rate", "num_train_epochs", "lr_scheduler_kwargs")
+    ) or ("warmup_steps" in data and "max_steps" in data)
+
+
+SIGNATURES = (
+    Signature(
+        name="hf",
+        description="Hugging Face TrainingArguments: lr_scheduler_type, learning_rate, warmup_steps, max_steps",
+        aliases=("huggingface", "transformers"),
+        # TrainingArguments' own names (the trainers built on it, LLaMA-Factory v0 and axolotl, share some)
+        flat_keys=frozenset(
+            (
+                "lr_scheduler_type",
+                "per_device_train_batch_size",
+                "warmup_steps",
+                "warmup_ratio",
+                "num_train_epochs",
+                "lr_scheduler_kwargs",
+            )
+        ),
+        schedule_keys=frozenset(("lr_scheduler_type", "lr_scheduler_kwargs")),
+        training_keys=frozenset(
+            ("learning_rate", "lr_scheduler_type", "max_steps", "num_train_epochs", "warmup_steps", "warmup_ratio")
+        ),
+        # plain TrainingArguments keys: the trainers built on them read them as transformers does
+        reads_plain=True,
+        fallback=looks_like_hf,
+    ),
+)
 
 
 def _run_length(data: Mapping[str, Any], total_steps: int | None) -> tuple[int | None, str]:

@@ -29,6 +29,7 @@ from typing import Any
 
 from lrkit.config import fields as F
 from lrkit.config.resolved import ResolvedConfig
+from lrkit.config.signature import Signature
 from lrkit.config.writing import agree, cannot, describe, tidy
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
@@ -43,6 +44,8 @@ __all__ = [
     "flatten_megatron",
     "write_megatron",
     "megatron_args_of",
+    "looks_like_megatron",
+    "SIGNATURES",
 ]
 
 _STYLE_ALIASES = {
@@ -115,6 +118,36 @@ RECORDED_ARGS = _args_of("curve", "kept")
 GROUP_LR_ARGS = _args_of("group")
 #: known arguments that are not curve arguments (a near-miss of a curve name that is one of these is no typo)
 OTHER_ARGS = _args_of("kept", "group", "near")
+
+
+def looks_like_megatron(data: Mapping[str, Any]) -> str | None:
+    """Megatron's shape: a flat argument only Megatron has (``lr_decay_style``, ``lr_warmup_iters``,
+    ``train_iters``, ...), or the nested ``scheduler``/``optimizer`` holding ``lr_decay_style``."""
+    own = (
+        "lr_decay_style",
+        "lr_warmup_iters",
+        "lr_decay_iters",
+        "lr_warmup_fraction",
+        "lr_warmup_samples",
+        "train_iters",
+        "train_samples",
+    )
+    if any(k in data for k in own) or any(
+        isinstance(data.get(s), Mapping) and "lr_decay_style" in data[s] for s in ("scheduler", "optimizer")
+    ):
+        return "megatron"
+    return None
+
+
+SIGNATURES = (
+    Signature(
+        name="megatron",
+        description="Megatron-LM / Megatron-core arguments: lr, min_lr, lr_decay_style, lr_warmup_*, lr_decay_*",
+        aliases=("megatron_lm",),
+        shape=looks_like_megatron,
+        precedence=40,
+    ),
+)
 
 
 def flatten_megatron(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

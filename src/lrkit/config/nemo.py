@@ -17,13 +17,14 @@ from typing import Any
 
 from lrkit.config import fields as F
 from lrkit.config.resolved import ResolvedConfig
+from lrkit.config.signature import Signature
 from lrkit.config.writing import cannot, describe
 from lrkit.errors import ConfigError, did_you_mean
 from lrkit.findings import Finding
 from lrkit.schedules import Schedule
 from lrkit.schedules.compat import NEMO_POLICIES, NemoLR
 
-__all__ = ["read_nemo", "read_nemo2", "looks_like_nemo2", "write_nemo"]
+__all__ = ["read_nemo", "read_nemo2", "looks_like_nemo", "looks_like_nemo2", "write_nemo", "SIGNATURES"]
 
 #: the keys of ``optim.sched`` every policy takes; those in ``_POLICY_ARGS`` are the policies'
 #: keyword arguments, the others are read by NeMo's ``prepare_lr_scheduler`` itself
@@ -60,6 +61,30 @@ _POLICY_KEYS: dict[str, tuple[str, ...]] = {
 }
 #: NeMo's default min_lr differs by policy (constructor defaults)
 _MIN_LR_DEFAULT = {"SquareAnnealing": 1e-5}
+
+
+def looks_like_nemo(data: Mapping[str, Any]) -> str | None:
+    """NeMo's shape: an ``optim`` mapping with ``sched`` or ``name``, at the top or under ``model``
+    (NeMo 2's ``optim: {_target_, config, lr_scheduler}`` is read by the same reader)."""
+    for root in (data, data.get("model")):
+        if (
+            isinstance(root, Mapping)
+            and isinstance(F.dig(root, "optim.sched"), Mapping | type(None))
+            and isinstance(root.get("optim"), Mapping)
+            and ("sched" in root["optim"] or "name" in root["optim"])
+        ):
+            return "nemo"
+    return None
+
+
+SIGNATURES = (
+    Signature(
+        name="nemo",
+        description="NeMo optim.sched blocks: CosineAnnealing, WarmupHoldPolicy, NoamAnnealing, ...",
+        shape=looks_like_nemo,
+        precedence=30,
+    ),
+)
 
 
 def _find_optim(data: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
