@@ -213,3 +213,67 @@ def test_plot_draws_eval_trend_spans_and_the_schedule_lr(tmp_path, monkeypatch):
     labels = drawn["labels"]
     assert "lr (schedule)" in labels and any(lb.startswith("eval loss") for lb in labels)
     assert any(lb.startswith("trend") for lb in labels) and drawn["spans"] >= 1
+
+
+def _keras_overfit_csv(path, n=30):
+    # Keras CSVLogger: one row per epoch, no step column; val_loss best at epoch 18, then rising
+    rows = ["epoch,loss,val_loss"]
+    for e in range(n):
+        val = 0.29 + 0.002 * (e - 18) ** 2 if e >= 18 else 0.29 + 0.05 * (18 - e)
+        rows.append(f"{e},{1.8 * np.exp(-e / 7) + 0.05:.5f},{val:.5f}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_an_epoch_step_column_makes_every_message_count_epochs(tmp_path):
+    from lrkit.diagnosis import diagnose_log
+
+    log = read_log(_keras_overfit_csv(tmp_path / "training.log.csv"))
+    assert log.step_col == "epoch" and log.step_unit == "epoch"
+    d = diagnose_log(log)
+    assert d.verdict == "overfitting" and d.summary["step_unit"] == "epoch"
+    text = " ".join(f"{f.message} {f.fix}" for f in d.findings)
+    assert "epoch 18" in text and "epochs" in text
+    assert not re.search(r"\bsteps?\b", text), text
+    out = CliRunner().invoke(_app(), ["diagnose", str(tmp_path / "training.log.csv")]).output
+    head = out.splitlines()[0]
+    assert "epochs 0-29" in head and "at epoch 18" in head and "steps" not in head, head
+
+
+def test_a_step_column_keeps_counting_steps(tmp_path):
+    from lrkit.diagnosis import diagnose_log
+
+    log = read_log(_lightning(tmp_path / "metrics.csv"))  # has an epoch column too: the step column wins
+    assert log.step_unit == "step"
+    assert diagnose_log(log).summary["step_unit"] == "step"
+
+
+def test_diagnose_takes_the_step_unit_and_refuses_an_unknown_one():
+    from lrkit import diagnose
+
+    steps = np.arange(40)
+    y = np.where(steps < 20, 3.0, 40.0)  # blows up at point 20 and stays there
+    d = diagnose(steps, y, step_unit="epoch")
+    assert d.verdict == "diverging" and "epoch 20" in d.findings[0].message
+    assert "step 20" in diagnose(steps, y).findings[0].message
+    with pytest.raises(ConfigError) as err:
+        diagnose(steps, y, step_unit="epochs")
+    assert err.value.field == "step_unit"
+
+
+def test_plots_of_an_epoch_log_label_the_axis_in_epochs(tmp_path, monkeypatch):
+    from lrkit.monitor import plots
+
+    labels = []
+    real_save = plots.save_figure
+
+    def capture(fig, path, **kw):
+        labels.append(fig.axes[0].get_xlabel())
+        return real_save(fig, path, **kw)
+
+    monkeypatch.setattr(plots, "save_figure", capture)
+    log = read_log(_keras_overfit_csv(tmp_path / "training.log.csv"))
+    plots.plot_diagnosis(log, tmp_path / "d.png")
+    plots.plot_lr_and_loss(log, tmp_path / "l.png")
+    plots.plot_diagnosis(read_log(_lightning(tmp_path / "metrics.csv")), tmp_path / "s.png")
+    assert labels == ["epoch", "epoch", "step (optimizer updates taken)"]

@@ -182,19 +182,21 @@ def _plain(obj: Any) -> Any:
 
 
 def _print(log: str, run: Any, result: Any, schedule: str | None) -> None:
-    from lrkit.diagnosis import fmt_lr, fmt_step
+    from lrkit.diagnosis.formatting import at_step, fmt_lr, step_count, step_range
 
     out = out_console()
     s = result.summary
+    unit = s.get("step_unit", "step")
     # one start and one end loss for the run: the levels every finding quotes
+    name = log if log != "-" else "<stdin>"
     head = (
-        f"{log if log != '-' else '<stdin>'}: {s['points']:,} points, steps {fmt_step(s['first_step'])}-"
-        f"{fmt_step(s['last_step'])}, loss {s['start_loss']:.4g} -> {s['end_loss']:.4g}"
+        f"{name}: {s['points']:,} points, {step_range(s['first_step'], s['last_step'], unit)}, "
+        f"loss {s['start_loss']:.4g} -> {s['end_loss']:.4g}"
     )
     if "best_loss" in s:
         head += f" (best {s['best_loss']:.4g})"
     if s.get("best_eval_loss") is not None:
-        head += f"; eval loss best {s['best_eval_loss']:.4g} at step {fmt_step(s['best_eval_step'])}"
+        head += f"; eval loss best {s['best_eval_loss']:.4g} at {at_step(s['best_eval_step'], unit)}"
     out.print(Text(head, style="bold"))
     cols = s.get("columns") or {}
     lr_src = (
@@ -202,7 +204,7 @@ def _print(log: str, run: Any, result: Any, schedule: str | None) -> None:
         if run.lr_col
         else (f"LR from {schedule}" if schedule else "LR unknown (no LR column; pass --schedule CONFIG)")
     )
-    extra = f", warm-up {fmt_step(s['warmup_steps'])} steps" if s.get("warmup_steps") else ""
+    extra = f", warm-up {step_count(s['warmup_steps'], unit)}" if s.get("warmup_steps") else ""
     peak = f", peak {fmt_lr(s['lr_peak'])}" if s.get("lr_peak") else ""
     used = f"loss from column {cols.get('loss')!r}" + (f", eval loss from {cols['eval']!r}" if cols.get("eval") else "")
     out.print(Text(f"{used}; {lr_src}{peak}{extra}; schedule looks {s['schedule_kind']}", style="dim"))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lrkit.diagnosis.curve import LossCurve
-from lrkit.diagnosis.formatting import fmt_lr, fmt_step, nice
+from lrkit.diagnosis.formatting import fmt_lr, nice, step_count
 from lrkit.diagnosis.lr_context import LRInUse
 from lrkit.findings import Finding
 
@@ -50,7 +50,7 @@ def lr_phrase(lr: LRInUse, step: int, value: float | None) -> str:
         return ""
     w = lr.warmup_steps
     if w and step < w:
-        return f" while warm-up ({fmt_step(w)} steps) was raising the LR, at {fmt_lr(value)}"
+        return f" while warm-up ({step_count(w, lr.unit)}) was raising the LR, at {fmt_lr(value)}"
     if w and step < 2 * w:
         return f" just after warm-up had raised the LR to {fmt_lr(value)}"
     return f" at LR {fmt_lr(value)}"
@@ -63,14 +63,15 @@ def fix_lower_peak(lr: LRInUse, step: int, lr_on: float | None, *, factor: float
     w = lr.warmup_steps
     if lr_on is None:
         warm = advised_warmup(run, w, None if w else 0.05 * run) if run else None
-        warm_txt = f" or use a warm-up of about {fmt_step(warm)} steps (5-10% of the run)" if warm else ""
+        warm_txt = f" or use a warm-up of about {step_count(warm, lr.unit)} (5-10% of the run)" if warm else ""
         return f"lower the peak LR to about {factor:.0%} of its value{warm_txt}{comma}{tail}."
     target = nice(lr_on * factor)
     if w and step < 2 * w:
         warm = advised_warmup(run, w)
         if warm:
             return (
-                f"lower the peak to about {fmt_lr(target)} or lengthen warm-up to {fmt_step(warm)} steps{comma}{tail}."
+                f"lower the peak to about {fmt_lr(target)} or lengthen warm-up to {step_count(warm, lr.unit)}"
+                f"{comma}{tail}."
             )
         return f"lower the peak to about {fmt_lr(target)}{comma}{tail}."
     if not w and lr.known and step < max(200, 0.05 * run):
@@ -78,7 +79,7 @@ def fix_lower_peak(lr: LRInUse, step: int, lr_on: float | None, *, factor: float
         warm = advised_warmup(run, 0, 2 * (step + 1))
         if warm:
             return (
-                f"lower the peak to about {fmt_lr(target)} or add a warm-up of about {fmt_step(warm)} steps"
+                f"lower the peak to about {fmt_lr(target)} or add a warm-up of about {step_count(warm, lr.unit)}"
                 f"{comma}{tail}."
             )
     return f"lower the peak to about {fmt_lr(target)}{comma}{tail}."

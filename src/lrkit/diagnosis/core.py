@@ -7,13 +7,14 @@ columns, the reader's notes), as ``lrkit diagnose`` does.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from lrkit.diagnosis.advice import fix_lower_peak, lr_phrase
 from lrkit.diagnosis.curve import LossCurve, edge_levels, read_curve
-from lrkit.diagnosis.formatting import fmt_step, nice
+from lrkit.diagnosis.formatting import STEP_UNITS, at_step, nice
 from lrkit.diagnosis.instability import find_divergence, find_oscillation, find_spikes
 from lrkit.diagnosis.lr_context import LRInUse, lr_context
 from lrkit.diagnosis.lr_log import find_lr_log_issues
@@ -83,6 +84,7 @@ def diagnose(
     warmup_steps: int | None = None,
     eval_steps: Sequence[int] | np.ndarray | None = None,
     eval_losses: Sequence[float] | np.ndarray | None = None,
+    step_unit: str = "step",
 ) -> Diagnosis:
     """Classify a training loss curve and say what to change in the LR schedule.
 
@@ -97,12 +99,21 @@ def diagnose(
         warmup_steps: warm-up length, when neither the config nor the LR curve shows it.
         eval_steps, eval_losses: the evaluation loss and the steps it was measured at (any
             number of points, e.g. once per epoch); read for overfitting.
+        step_unit: what a step counts, ``"step"`` (optimizer updates) or ``"epoch"`` (a log with
+            one row per epoch); the messages and advice speak in it.
 
     Returns:
         a :class:`Diagnosis`; ``verdict`` is one of :data:`CLASSES`.
     """
     s, y, lr_arr = _checked_inputs(steps, losses, lrs)
-    lr, _ = lr_context(s, lr_arr, schedule, warmup_steps)
+    if step_unit not in STEP_UNITS:
+        raise ConfigError(
+            f"step_unit must be one of {', '.join(STEP_UNITS)}.",
+            field="step_unit",
+            value=step_unit,
+            fix='pass "epoch" for a log with one row per epoch, else "step".',
+        )
+    lr = replace(lr_context(s, lr_arr, schedule, warmup_steps)[0], unit=step_unit)
     es, ey = _eval_arrays(eval_steps, eval_losses)
     bad = ~np.isfinite(y)
     # the curve is read up to the first NaN/inf; the run's end level is that NaN/inf
@@ -113,7 +124,7 @@ def diagnose(
     if cut < MIN_POINTS:
         # too few finite points before the NaN to read a trend: still a divergence
         return _finish([_early_nonfinite(lr, s, cut)], summary, lr)
-    c = read_curve(s[:cut], y[:cut])
+    c = read_curve(s[:cut], y[:cut], unit=step_unit)
     summary.update({"best_loss": float(np.min(c.y)), "noise": c.sigma, "noise_is_log": c.log, "lr_peak": lr.peak()})
     if ey.size:
         summary["best_eval_loss"] = float(np.min(ey))
@@ -134,6 +145,7 @@ def _summary(s: np.ndarray, y: np.ndarray, lr: LRInUse, ey: np.ndarray, start: f
         "lr_known": lr.known,
         "schedule_kind": lr.kind,
         "warmup_steps": lr.warmup_steps,
+        "step_unit": lr.unit,
     }
 
 
@@ -144,7 +156,7 @@ def _early_nonfinite(lr: LRInUse, s: np.ndarray, cut: int) -> Finding:
     return Finding(
         rule="diverging",
         severity="error",
-        message=f"Diverged: the loss became NaN/inf at step {fmt_step(step)}{lr_phrase(lr, step, lr_at)}.",
+        message=f"Diverged: the loss became NaN/inf at {at_step(step, lr.unit)}{lr_phrase(lr, step, lr_at)}.",
         fix=fix_lower_peak(lr, step, lr_at, factor=0.5, extra="and clip gradients (max_norm=1.0)"),
         evidence={"nonfinite_step": step, "onset_step": step, "lr_at_onset": lr_at},
         source="diagnose",
@@ -164,7 +176,7 @@ def _detect(
     one no overfitting, converged or progress finding, and a spike inside an oscillation or the
     climb into a divergence is not reported again."""
     # the logged LR column tells schedule bugs whatever the loss did
-    findings = find_lr_log_issues(s, lr_arr)
+    findings = find_lr_log_issues(s, lr_arr, unit=c.unit)
     # a blow-up in the first points (which the centred trend starts at) or a level above the start
     div = find_divergence(c, nonfinite_step, lr, s) or find_end_above_start(c, lr)
     if div is not None:
@@ -237,7 +249,9 @@ def diagnose_log(log: Any, *, schedule: Any = None, warmup_steps: int | None = N
     """:func:`diagnose` on a :class:`~lrkit.monitor.RunLog`: its training loss, LR column and
     eval loss. When the training loss has fewer than 8 points and the eval loss has more (and
     at least :data:`MIN_POINTS`), the eval loss is read instead (and a note says so). The summary gains
-    ``columns`` (the columns used) and ``notes`` (the reader's and this function's)."""
+    ``columns`` (the columns used) and ``notes`` (the reader's and this function's). The
+    messages count in the log's step unit (:attr:`~lrkit.monitor.RunLog.step_unit`: epochs when
+    an ``epoch`` column is the step)."""
     steps, losses, lrs = log.loss_curve()
     es, ey = log.eval_curve()
     notes = list(getattr(log, "notes", ()))
@@ -251,7 +265,16 @@ def diagnose_log(log: Any, *, schedule: Any = None, warmup_steps: int | None = N
         lrs = None if lr_all is None else np.interp(es, log.steps, np.nan_to_num(lr_all, nan=np.nanmax(lr_all)))
         steps, losses, loss_col = es, ey, log.eval_col
         es, ey = np.empty(0, dtype=np.int64), np.empty(0)
-    result = diagnose(steps, losses, lrs, schedule=schedule, warmup_steps=warmup_steps, eval_steps=es, eval_losses=ey)
+    result = diagnose(
+        steps,
+        losses,
+        lrs,
+        schedule=schedule,
+        warmup_steps=warmup_steps,
+        eval_steps=es,
+        eval_losses=ey,
+        step_unit=getattr(log, "step_unit", "step"),
+    )
     result.summary["columns"] = {"step": log.step_col, "loss": loss_col, "lr": log.lr_col, "eval": log.eval_col}
     result.summary["notes"] = notes
     return result

@@ -30,6 +30,7 @@ class LossCurve:
     start: float = float("nan")  # start level (loss units)
     end: float = float("nan")  # end level (loss units)
     resolution: float = 0.0  # smallest non-zero step between logged values (loss units)
+    unit: str = "step"  # what a step of the log counts ("step" or "epoch"), for messages
 
     @property
     def n(self) -> int:
@@ -50,7 +51,7 @@ class LossCurve:
         return (math.exp(rel_log) - 1.0) * s
 
 
-def read_curve(steps: np.ndarray, y: np.ndarray) -> LossCurve:
+def read_curve(steps: np.ndarray, y: np.ndarray, unit: str = "step") -> LossCurve:
     log = bool(np.all(y > 0))
     z = np.log(y) if log else y.astype(np.float64)
     n = z.size
@@ -73,6 +74,7 @@ def read_curve(steps: np.ndarray, y: np.ndarray) -> LossCurve:
         start=start,
         end=end,
         resolution=resolution(y),
+        unit=unit,
     )
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from lrkit.diagnosis.advice import diverged_from, fix_lower_peak, lr_phrase
 from lrkit.diagnosis.curve import LossCurve, loss_value
-from lrkit.diagnosis.formatting import fmt_lr, fmt_step, nice
+from lrkit.diagnosis.formatting import at_step, fmt_lr, nice, step_count, step_range
 from lrkit.diagnosis.lr_context import LRInUse
 from lrkit.diagnosis.outcome import level_text
 from lrkit.diagnosis.signals import causal_median, forward_medians, reversals, rolling_median, wide_rolling_median
@@ -40,7 +40,7 @@ def find_divergence(c: LossCurve, nonfinite_step: int | None, lr: LRInUse, all_s
             lr,
             i0,
             lambda where: (
-                f"Diverged: the loss jumped to {c.y[int(np.argmax(c.z))]:.4g} at step {fmt_step(c.steps[i0])}"
+                f"Diverged: the loss jumped to {c.y[int(np.argmax(c.z))]:.4g} at {at_step(c.steps[i0], c.unit)}"
                 f"{where} and never got below where it started ({c.start:.4g} -> {c.end:.4g})."
             ),
             best_step=int(c.steps[ib]),
@@ -104,18 +104,18 @@ def _diverged(
     if nonfinite_step is not None:
         evidence["nonfinite_step"] = int(nonfinite_step)
     what = (
-        f"the loss became NaN/inf at step {fmt_step(nonfinite_step)}"
+        f"the loss became NaN/inf at {at_step(nonfinite_step, c.unit)}"
         if nonfinite_step is not None
-        else f"the loss climbed from {evidence['best_loss']:.4g} (step {fmt_step(evidence['best_step'])}) "
+        else f"the loss climbed from {evidence['best_loss']:.4g} ({at_step(evidence['best_step'], c.unit)}) "
         f"to {level_text(evidence['final_loss'])} and stayed there"
     )
     if onset_i is not None and nonfinite_step is not None:
-        what += f" after climbing since step {fmt_step(onset_step)}"
+        what += f" after climbing since {at_step(onset_step, c.unit)}"
     elif onset_i is not None:
-        what += f" (climb from step {fmt_step(onset_step)})"
+        what += f" (climb from {at_step(onset_step, c.unit)})"
     fix = fix_lower_peak(lr, onset_step, lr_on, factor=0.5, extra="and clip gradients (max_norm=1.0)")
     if nonfinite_step is not None:
-        fix += " If the LR was already small, look for fp16 overflow or a bad batch at that step."
+        fix += f" If the LR was already small, look for fp16 overflow or a bad batch at that {c.unit}."
     return Finding(
         rule="diverging",
         severity="error",
@@ -184,15 +184,11 @@ def find_spikes(c: LossCurve, lr: LRInUse) -> list[Finding]:
         lr_at = lr.at(c.steps, peak_i)
         size = c.ratio(float(excess[peak_i]))
         size_txt = f"{size:.1f}x the loss before it" if c.log else f"+{size:.3g} over the loss before it"
-        span = (
-            f"step {fmt_step(c.steps[start])}"
-            if start == end
-            else f"steps {fmt_step(c.steps[start])}-{fmt_step(c.steps[end])}"
-        )
+        span = at_step(c.steps[start], c.unit) if start == end else step_range(c.steps[start], c.steps[end], c.unit)
         if recovered:
             msg = (
                 f"Loss spike at {span}: {size_txt}{lr_phrase(lr, int(c.steps[peak_i]), lr_at)}; "
-                f"recovered by step {fmt_step(rec_step)}."  # type: ignore[arg-type]
+                f"recovered by {at_step(rec_step, c.unit)}."  # type: ignore[arg-type]
             )
             fix = (
                 "clip gradients (max_norm=1.0) and "
@@ -253,9 +249,9 @@ def find_oscillation(c: LossCurve, lr: LRInUse) -> Finding | None:
             region = (int(hit[0]), int(min(hit[-1] + win + 1, n - 1)))
             ratio = c.ratio(float(np.median(amp[hit])))
             detail = (
-                f"it alternates up and down every step by about {ratio:.2f}x"
+                f"it alternates up and down every {c.unit} by about {ratio:.2f}x"
                 if c.log
-                else f"it alternates up and down every step by about {ratio:.3g}"
+                else f"it alternates up and down every {c.unit} by about {ratio:.3g}"
             )
     if region is None:
         ws = 5
@@ -274,9 +270,9 @@ def find_oscillation(c: LossCurve, lr: LRInUse) -> Finding | None:
                 ratio = c.ratio(float(np.median(swings)))
                 period = 2 * float(np.mean(np.diff(c.steps[turns])))
                 detail = (
-                    f"it swings by about {ratio:.2f}x with a period of about {fmt_step(round(period))} steps"
+                    f"it swings by about {ratio:.2f}x with a period of about {step_count(round(period), c.unit)}"
                     if c.log
-                    else f"it swings by about {ratio:.3g} with a period of about {fmt_step(round(period))} steps"
+                    else f"it swings by about {ratio:.3g} with a period of about {step_count(round(period), c.unit)}"
                 )
     if region is None:
         return None
@@ -284,7 +280,7 @@ def find_oscillation(c: LossCurve, lr: LRInUse) -> Finding | None:
     mid = (a + b) // 2
     lr_at = lr.at(c.steps, mid)
     msg = (
-        f"Oscillating loss over steps {fmt_step(c.steps[a])}-{fmt_step(c.steps[b])}: {detail}"
+        f"Oscillating loss over {step_range(c.steps[a], c.steps[b], c.unit)}: {detail}"
         f"{lr_phrase(lr, int(c.steps[mid]), lr_at)}."
     )
     if lr.kind in ("cyclic", "one-cycle"):

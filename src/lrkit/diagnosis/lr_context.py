@@ -24,6 +24,7 @@ class LRInUse:
     kind: str  # "constant", "warm-up then decay", "cyclic", ... (for the advice)
     run_end: int = 0  # last logged step + 1
     total_steps: int | None = None  # the run's planned length, when the config or schedule says
+    unit: str = "step"  # what a step of the log counts ("step" or "epoch"), for the advice's wording
 
     @property
     def run_steps(self) -> int:

@@ -10,91 +10,129 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 
-from lrkit.diagnosis.formatting import fmt_lr, fmt_step, nice_steps
+from lrkit.diagnosis.formatting import at_step, fmt_lr, fmt_step, nice_steps, step_count
 from lrkit.findings import Finding
 
 __all__ = ["find_lr_log_issues"]
 
 
-def find_lr_log_issues(steps: np.ndarray, lrs: np.ndarray | None) -> list[Finding]:
+@dataclass(frozen=True)
+class _LRColumn:
+    """The finite, non-negative logged LRs ``v`` at steps ``s`` of a log running from step
+    ``first`` to ``last``, with the points (other than the first and last) where the LR is 0."""
+
+    s: np.ndarray
+    v: np.ndarray
+    first: int
+    last: int
+    unit: str
+
+    @property
+    def run(self) -> int:
+        return max(self.last - self.first + 1, 1)
+
+    @property
+    def peak(self) -> float:
+        return float(self.v.max())
+
+    @property
+    def zero(self) -> np.ndarray:
+        return np.nonzero(self.v[1:-1] == 0)[0] + 1
+
+
+def find_lr_log_issues(steps: np.ndarray, lrs: np.ndarray | None, *, unit: str = "step") -> list[Finding]:
+    """The schedule bugs the logged LR column shows (see the module docstring); ``unit`` is what
+    a step of the log counts (``"step"`` or ``"epoch"``), for the messages."""
     if lrs is None:
         return []
     m = np.isfinite(lrs)
     s, v = steps[m], lrs[m]
     if v.size < 4 or np.any(v < 0) or v.max() <= 0:
         return []
-    out: list[Finding] = []
-    first, last = int(steps[0]), int(steps[-1])
-    run = max(last - first + 1, 1)
-    peak = float(v.max())
+    col = _LRColumn(s=s, v=v, first=int(steps[0]), last=int(steps[-1]), unit=unit)
+    return [f for rule in _RULES if (f := rule(col)) is not None]
+
+
+def _warmup_never_ends(col: _LRColumn) -> Finding | None:
+    v, last, peak = col.v, col.last, col.peak
     i80 = int(0.8 * (v.size - 1))
-    if v[-1] >= 0.999 * peak and v[-1] > 1.01 * v[i80] and v[0] < 0.5 * peak:
-        monotone = bool(np.all(np.diff(v) >= -1e-12 * peak))
-        warm = nice_steps(max(1, 0.05 * (last + 1)))
-        what = "the warm-up never ended" if monotone else "the LR is still rising at the end"
-        out.append(
-            Finding(
-                rule="warmup-never-ends",
-                severity="warning",
-                message=(
-                    f"Schedule: {what}: the logged LR rises from {fmt_lr(float(v[0]))} to "
-                    f"{fmt_lr(float(v[-1]))} at the "
-                    f"last step ({fmt_step(last)}), so the run never trained at its peak nor decayed."
-                ),
-                fix=(
-                    f"make the warm-up 5-10% of the run (about {fmt_step(warm)} steps for these {fmt_step(last + 1)}), "
-                    "then decay to the end; check that the scheduler's total steps (max_steps, num_train_epochs x "
-                    "steps per epoch) match the run and that warmup_steps is not longer than it."
-                ),
-                evidence={
-                    "start_step": int(s[0]),
-                    "end_step": last,
-                    "lr_first": float(v[0]),
-                    "lr_last": float(v[-1]),
-                    "suggested_warmup_steps": warm,
-                },
-                source="diagnose",
-            )
-        )
-    zero = np.nonzero(v[1:-1] == 0)[0] + 1
-    if zero.size:
-        a, b = int(s[zero[0]]), int(s[zero[-1]])
-        out.append(
-            Finding(
-                rule="lr-zero",
-                severity="warning",
-                message=(
-                    f"Schedule: the LR is 0 at {zero.size:,} logged steps ({fmt_step(a)}-{fmt_step(b)}): those updates "
-                    "change nothing."
-                ),
-                fix="end the decay at the run's last step (scheduler total steps = run length) or set a floor "
-                "(min_lr about 1-10% of the peak).",
-                evidence={"start_step": a, "end_step": b, "points": int(zero.size)},
-                source="diagnose",
-            )
-        )
+    if not (v[-1] >= 0.999 * peak and v[-1] > 1.01 * v[i80] and v[0] < 0.5 * peak):
+        return None
+    monotone = bool(np.all(np.diff(v) >= -1e-12 * peak))
+    warm = nice_steps(max(1, 0.05 * (last + 1)))
+    what = "the warm-up never ended" if monotone else "the LR is still rising at the end"
+    return Finding(
+        rule="warmup-never-ends",
+        severity="warning",
+        message=(
+            f"Schedule: {what}: the logged LR rises from {fmt_lr(float(v[0]))} to {fmt_lr(float(v[-1]))} at the "
+            f"last {col.unit} ({fmt_step(last)}), so the run never trained at its peak nor decayed."
+        ),
+        fix=(
+            f"make the warm-up 5-10% of the run (about {step_count(warm, col.unit)} for these {fmt_step(last + 1)}), "
+            "then decay to the end; check that the scheduler's total steps (max_steps, num_train_epochs x "
+            "steps per epoch) match the run and that warmup_steps is not longer than it."
+        ),
+        evidence={
+            "start_step": int(col.s[0]),
+            "end_step": last,
+            "lr_first": float(v[0]),
+            "lr_last": float(v[-1]),
+            "suggested_warmup_steps": warm,
+        },
+        source="diagnose",
+    )
+
+
+def _lr_zero(col: _LRColumn) -> Finding | None:
+    zero = col.zero
+    if not zero.size:
+        return None
+    a, b = int(col.s[zero[0]]), int(col.s[zero[-1]])
+    return Finding(
+        rule="lr-zero",
+        severity="warning",
+        message=(
+            f"Schedule: the LR is 0 at {zero.size:,} logged {col.unit}s ({fmt_step(a)}-{fmt_step(b)}): those "
+            "updates change nothing."
+        ),
+        fix="end the decay at the run's last step (scheduler total steps = run length) or set a floor "
+        "(min_lr about 1-10% of the peak).",
+        evidence={"start_step": a, "end_step": b, "points": int(zero.size)},
+        source="diagnose",
+    )
+
+
+def _decay_ends_early(col: _LRColumn) -> Finding | None:
+    s, v, peak = col.s, col.v, col.peak
     floor = float(v.min())
-    top = int(np.argmax(v))
-    if floor <= 1e-3 * peak:
-        near = v <= floor + 0.01 * (peak - floor)
-        # the first step from which the LR stays at its floor
-        tail = np.nonzero(~near)[0]
-        j = int(tail[-1]) + 1 if tail.size else 0
-        if top < j < v.size and int(s[j]) - first < 0.8 * run and not (zero.size and s[j] >= s[zero[0]]):
-            out.append(
-                Finding(
-                    rule="decay-ends-early",
-                    severity="warning",
-                    message=(
-                        f"Schedule: the decay ended at step {fmt_step(int(s[j]))} "
-                        f"({(int(s[j]) - first) / run:.0%} of the "
-                        f"run); the last {fmt_step(last - int(s[j]))} steps ran at {fmt_lr(floor)}."
-                    ),
-                    fix="make the decay as long as the run (cosine/linear over total_steps = the run length).",
-                    evidence={"start_step": int(s[j]), "end_step": last, "lr_floor": floor},
-                    source="diagnose",
-                )
-            )
-    return out
+    if floor > 1e-3 * peak:
+        return None
+    # the first point from which the LR stays at its floor
+    tail = np.nonzero(~(v <= floor + 0.01 * (peak - floor)))[0]
+    j = int(tail[-1]) + 1 if tail.size else 0
+    zero = col.zero
+    if not (int(np.argmax(v)) < j < v.size and int(s[j]) - col.first < 0.8 * col.run):
+        return None
+    if zero.size and s[j] >= s[zero[0]]:
+        return None  # the LR at 0 is its own finding
+    return Finding(
+        rule="decay-ends-early",
+        severity="warning",
+        message=(
+            f"Schedule: the decay ended at {at_step(int(s[j]), col.unit)} ({(int(s[j]) - col.first) / col.run:.0%} "
+            f"of the run); the last {step_count(col.last - int(s[j]), col.unit)} ran at {fmt_lr(floor)}."
+        ),
+        fix="make the decay as long as the run (cosine/linear over total_steps = the run length).",
+        evidence={"start_step": int(s[j]), "end_step": col.last, "lr_floor": floor},
+        source="diagnose",
+    )
+
+
+#: the rules, in the order their findings are listed
+_RULES: tuple[Callable[[_LRColumn], Finding | None], ...] = (_warmup_never_ends, _lr_zero, _decay_ends_early)

@@ -22,7 +22,7 @@ import numpy as np
 
 from lrkit.diagnosis.advice import diverged_from
 from lrkit.diagnosis.curve import LossCurve
-from lrkit.diagnosis.formatting import fmt_lr, fmt_step
+from lrkit.diagnosis.formatting import at_step, fmt_lr, step_count, step_range
 from lrkit.diagnosis.lr_context import LRInUse
 from lrkit.findings import Finding
 
@@ -123,7 +123,7 @@ def find_frozen(c: LossCurve) -> Finding | None:
         severity="error",
         message=(
             f"Frozen: the loss stays at {level_text(value)} (within 0.01%) for {points:,} logged points in a row "
-            f"(steps {fmt_step(c.steps[a])}-{fmt_step(c.steps[b])}, {points / c.n:.0%} of the log): "
+            f"({step_range(c.steps[a], c.steps[b], c.unit)}, {points / c.n:.0%} of the log): "
             "the weights are not changing."
         ),
         fix=_BUG_FIRST,
@@ -147,7 +147,7 @@ def find_never_learned(c: LossCurve, eval_gain: float | None, lr: LRInUse | None
         severity="error",
         message=(
             f"Never learned: the loss stayed at its starting level, {c.start:.4g} -> {level_text(c.end)}, over "
-            f"{fmt_step(c.steps[-1] - c.steps[0])} steps ({c.n:,} logged points)."
+            f"{step_count(c.steps[-1] - c.steps[0], c.unit)} ({c.n:,} logged points)."
         ),
         fix=_BUG_FIRST
         + (
@@ -175,7 +175,7 @@ def find_end_above_start(c: LossCurve, lr: LRInUse) -> Finding | None:
         i0,
         lambda where: (
             f"Diverged: the loss ended at {level_text(c.end)}, {c.end / c.start:.3g}x above where it started "
-            f"({c.start:.4g}); it rose from step {fmt_step(c.steps[i0])}{where}."
+            f"({c.start:.4g}); it rose from {at_step(c.steps[i0], c.unit)}{where}."
         ),
         start_loss=c.start,
         final_loss=c.end,

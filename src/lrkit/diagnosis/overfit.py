@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from lrkit.diagnosis.curve import LossCurve
-from lrkit.diagnosis.formatting import fmt_step, nice_steps
+from lrkit.diagnosis.formatting import at_step, nice_steps, step_count
 from lrkit.findings import Finding
 
 __all__ = ["eval_gain", "find_overfitting"]
@@ -63,15 +63,15 @@ def find_overfitting(c: LossCurve, eval_steps: np.ndarray, eval_losses: np.ndarr
         rule="overfitting",
         severity="warning",
         message=(
-            f"Overfitting: the eval loss was best at step {fmt_step(best_step)} ({best:.4g}) and rose to {end:.4g} "
-            f"({end / best:.2f}x) over the last {fmt_step(last - best_step)} steps while the training loss kept "
+            f"Overfitting: the eval loss was best at {at_step(best_step, c.unit)} ({best:.4g}) and rose to {end:.4g} "
+            f"({end / best:.2f}x) over the last {step_count(last - best_step, c.unit)} while the training loss kept "
             f"falling ({train_then:.4g} -> {c.end:.4g})."
         ),
         fix=(
-            f"stop or restore the checkpoint at step {fmt_step(best_step)} (early stopping on the eval loss keeps it); "
-            f"to train again, decay earlier or lower the peak LR -- a run of about {fmt_step(rerun)} steps with its "
-            "warm-up at 5-10% of that -- and add regularisation (weight decay, dropout, augmentation, more data). "
-            "A higher LR would make it worse."
+            f"stop or restore the checkpoint at {at_step(best_step, c.unit)} (early stopping on the eval loss "
+            "keeps it); to train again, decay earlier or lower the peak LR -- a run of about "
+            f"{step_count(rerun, c.unit)} with its warm-up at 5-10% of that -- and add regularisation (weight "
+            "decay, dropout, augmentation, more data). A higher LR would make it worse."
         ),
         evidence={
             "best_step": best_step,

@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 
 from lrkit.diagnosis.curve import LossCurve, fmt_loss, loss_value
-from lrkit.diagnosis.formatting import fmt_lr, fmt_step, nice
+from lrkit.diagnosis.formatting import at_step, fmt_lr, nice, step_count, step_range
 from lrkit.diagnosis.lr_context import LRInUse
 from lrkit.diagnosis.signals import forward_min, wide_rolling_median
 from lrkit.findings import Finding
@@ -167,7 +167,7 @@ def _slow_finding(
     ref = peak if peak is not None else lr_end
     msg = (
         f"Slow convergence: the loss is still falling at the end ({fmt_loss(c, t[rate.i80])} -> "
-        f"{c.end:.4g} over the last {fmt_step(rate.end_span)} steps, {rate.rate_ratio:.0%} of the "
+        f"{c.end:.4g} over the last {step_count(rate.end_span, c.unit)}, {rate.rate_ratio:.0%} of the "
         "average rate): the curve has not bent" + (f"; the LR peaked at {fmt_lr(ref)}" if ref else "") + "."
     )
     if eval_done:
@@ -259,13 +259,13 @@ def _plateau_then_drop(
         and lr_next < 0.6 * lr_b
     )
     msg = (
-        f"Plateau over steps {fmt_step(c.steps[a])}-{fmt_step(c.steps[b])} ({fmt_step(c.steps[b] - c.steps[a])} "
-        f"steps) at loss {fmt_loss(c, level)}"
+        f"Plateau over {step_range(c.steps[a], c.steps[b], c.unit)} ({step_count(c.steps[b] - c.steps[a], c.unit)}) "
+        f"at loss {fmt_loss(c, level)}"
         + (f" with the LR at {fmt_lr(lr_a)}" if lr_a else "")
         + (f"; it fell by {c.ratio(drop):.2f}x afterwards." if c.log else f"; it fell by {drop:.3g} afterwards.")
     )
     if dropped_with_lr:
-        fix = "the drop came when the LR was lowered: decaying earlier (or a cosine decay) would save those steps."
+        fix = f"the drop came when the LR was lowered: decaying earlier (or a cosine decay) would save those {c.unit}s."
     else:
         fix = (
             "try a cyclical LR (lrkit.schedules.Cyclic"
@@ -283,7 +283,7 @@ def _flat_to_end(c: LossCurve, lr: LRInUse, a: int, b: int, level: float, gentle
     constant = lr_a is not None and lr_b is not None and lr_b >= 0.5 * lr_a
     warn = constant and b - a >= 0.3 * c.n and not gentle
     msg = (
-        f"The loss stopped improving from step {fmt_step(c.steps[a])} ({fmt_step(c.steps[b] - c.steps[a])} steps "
+        f"The loss stopped improving from {at_step(c.steps[a], c.unit)} ({step_count(c.steps[b] - c.steps[a], c.unit)} "
         f"at about {fmt_loss(c, level)})" + (f" with the LR held near {fmt_lr(lr_b)}" if constant else "") + "."
     )
     if constant and lr_b is not None:

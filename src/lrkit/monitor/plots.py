@@ -20,6 +20,7 @@ from lrkit.plot import mark_boundaries, new_figure, save_figure
 __all__ = ["plot_diagnosis", "plot_loss_vs_lr", "plot_lr", "plot_lr_and_loss"]
 
 _STEP_LABEL = "step (optimizer updates taken)"
+_AXIS_LABEL = {"step": _STEP_LABEL, "epoch": "epoch"}
 
 
 def _need_lrs(log: RunLog) -> dict[str, np.ndarray]:
@@ -48,7 +49,7 @@ def plot_lr(log: RunLog, path: str | Path, *, boundaries: Sequence[int] = (), ti
     if all(_log_scale_ok(v) for v in groups.values()):
         ax.set_yscale("log")
     mark_boundaries(ax, boundaries)
-    ax.set_xlabel(_STEP_LABEL)
+    ax.set_xlabel(_AXIS_LABEL[log.step_unit])
     ax.set_ylabel("learning rate")
     ax.grid(True, alpha=0.3)
     ax.set_title(title or "Learning rate")
@@ -69,8 +70,8 @@ def _mark_nonfinite(ax: Any, steps: np.ndarray, losses: np.ndarray, finite: np.n
         )
 
 
-def _loss_axis(ax: Any) -> None:
-    ax.set_xlabel(_STEP_LABEL)
+def _loss_axis(ax: Any, log: RunLog) -> None:
+    ax.set_xlabel(_AXIS_LABEL[log.step_unit])
     ax.set_ylabel("loss", color="tab:blue")
     ax.grid(True, alpha=0.3)
 
@@ -114,7 +115,7 @@ def plot_lr_and_loss(
     _mark_nonfinite(ax, steps, losses, finite)
     if finite.any() and _log_scale_ok(losses) and np.nanmax(losses[finite]) / np.nanmin(losses[finite]) > 30:
         ax.set_yscale("log")
-    _loss_axis(ax)
+    _loss_axis(ax, log)
     groups = log.group_lrs()
     if groups:
         _lr_twin(ax, [(f"lr ({name})" if len(groups) > 1 else "lr", log.steps, v) for name, v in groups.items()])
@@ -149,7 +150,7 @@ def plot_diagnosis(
     every = np.concatenate([y, ey]) if ey.size else y
     if every.size and _log_scale_ok(every) and np.max(every) / np.min(every) > 30:
         ax.set_yscale("log")
-    _loss_axis(ax)
+    _loss_axis(ax, log)
     lr_series = [(name, log.steps, v) for name, v in log.group_lrs().items()]
     if not lr_series and lr_curve is not None:
         lr_series = [("lr (schedule)", np.asarray(lr_curve[0]), np.asarray(lr_curve[1], dtype=float))]
@@ -194,7 +195,7 @@ def plot_loss_vs_lr(log: RunLog, path: str | Path, *, title: str | None = None) 
     m = np.isfinite(losses) & np.isfinite(lrs)
     fig, ax = new_figure()
     sc = ax.scatter(lrs[m], losses[m], c=steps[m], s=6, cmap="viridis")
-    fig.colorbar(sc, ax=ax, label=_STEP_LABEL)
+    fig.colorbar(sc, ax=ax, label=_AXIS_LABEL[log.step_unit])
     if _log_scale_ok(lrs[m]):
         ax.set_xscale("log")
     ax.set_xlabel("learning rate")

@@ -114,6 +114,12 @@ class RunLog:
     def __len__(self) -> int:
         return int(self.steps.size)
 
+    @property
+    def step_unit(self) -> str:
+        """What one step of the log counts: ``"epoch"`` when an ``epoch`` column is the step (Keras
+        ``CSVLogger``, Ultralytics), else ``"step"`` (optimizer updates, or the row order)."""
+        return "epoch" if self.step_col is not None and self.step_col.lower() in EPOCH_COLUMNS else "step"
+
     def loss_curve(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """``(steps, losses, lrs)`` of the rows that have a loss (NaN losses kept: they matter)."""
         m = self.has_loss
