@@ -356,3 +356,42 @@ def test_where_no_trial_learns_clearly_the_highest_that_improved_is_chosen():
     res = find_lr(model, opt, ["b"], _loss, zoom=False)
     assert min(res.trials, key=lambda t: t.score).lr < 0.2  # the lowest loss is the side descent's ...
     assert WINDOW3[0] <= res.suggestion <= WINDOW3[1] and res.confidence == "low"  # ... the window is chosen
+
+
+# -- 4. small data with an adaptive optimizer: a trial that fitted its data exactly ----------------
+def _fake_with(optimizer_cls, train_loss):
+    holder = {}
+    model = _Fake(lambda: float(holder["opt"].param_groups[0]["lr"]), train_loss)
+    holder["opt"] = optimizer_cls(model.parameters(), lr=1.0)
+    return model, holder["opt"]
+
+
+def test_with_an_adaptive_optimizer_a_trial_that_fitted_its_data_exactly_is_not_the_suggestion():
+    # _fragile's training loss falls towards 0: the top trial ends under 3% of its start (its
+    # training batches fitted almost exactly), the one half a decade lower does not
+    sgd = find_lr(*_fake_with(torch.optim.SGD, _fragile), ["b"], _loss)
+    adam = find_lr(*_fake_with(torch.optim.Adam, _fragile), ["b"], _loss)
+    top = max(adam.trials, key=lambda t: t.lr)
+    assert top.train_end < 0.03 * top.train_start
+    # with plain SGD (steps shrink as the gradients vanish) the best trial stays the choice
+    assert sgd.suggestion == pytest.approx(max(t.lr for t in sgd.trials))
+    # with Adam the suggestion is the highest trial that did not fit its data exactly, and a note says why
+    fitted = [t for t in adam.trials if t.train_end < 0.03 * t.train_start]
+    assert adam.suggestion == pytest.approx(max(t.lr for t in adam.trials if t not in fitted))
+    assert adam.suggestion < sgd.suggestion and adam.confidence != "high"
+    assert any("fitted its training batches" in n for n in adam.notes)
+
+
+def test_fitted_needs_a_non_negative_loss_near_zero_and_adaptive_means_a_normalised_step():
+    from lrkit.finder.engine import _adaptive, _fitted
+    from lrkit.finder.trials import Trial
+
+    assert _fitted(Trial(0.1, 40, 0.01, 1.0, "train", 40, 1.0, 0.01))
+    assert not _fitted(Trial(0.1, 40, 0.05, 1.0, "train", 40, 1.0, 0.05))
+    # a Gaussian NLL falls below zero: no floor at 0, nothing to "fit exactly"
+    assert not _fitted(Trial(0.1, 40, -0.5, 0.5, "train", 40, 0.5, -0.5))
+    assert not _fitted(Trial(0.1, 40, math.inf, 1.0, "train", 40, 1.0, math.inf))
+    w = [nn.Parameter(torch.zeros(1))]
+    for cls in (torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop, torch.optim.Adagrad, torch.optim.NAdam):
+        assert _adaptive(cls(w, lr=0.1)), cls
+    assert not _adaptive(torch.optim.SGD(w, lr=0.1, momentum=0.9))

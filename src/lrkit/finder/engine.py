@@ -773,6 +773,18 @@ def find_lr(
             # drift: judged by how much each improved on its own start, not by absolute loss
             best = _unclear_pick(done) if wide else None
             best = best or min(learned, key=_relative if wide else (lambda t: t.score))
+            if not wide and _adaptive(optimizer) and _fitted(best):
+                lower = [t for t in learned if t.lr < best.lr and not _fitted(t)]
+                stepped = max(lower, key=lambda t: t.lr) if lower else min(learned, key=lambda t: t.lr)
+                if stepped is not best:
+                    notes.append(
+                        f"the trial at {best.lr:.3g} fitted its training batches almost exactly (training loss"
+                        f" {best.train_end:.3g}, under {FIT_FRACTION:.0%} of its start) in {best.steps} updates:"
+                        " with an adaptive optimizer a longer run at that peak tends to over-fit or spike on small"
+                        f" data, so the suggestion is the highest trial that did not ({stepped.lr:.3g});"
+                        " with plenty of data, pass val_data= or try the higher one."
+                    )
+                    best = stepped
             chosen = best.lr
             method += "+trials"
             moved = math.log10(chosen) - x_star
@@ -900,6 +912,34 @@ def _unclear_pick(done: list[Any]) -> Any | None:
     if not stable or min(_relative(t) for t in stable) < -SHALLOW_DESCENT:
         return None
     return max(stable, key=lambda t: t.lr)
+
+
+#: a trial whose training loss of its last quarter ends under this fraction of its first tenth
+#: has fitted its training batches almost exactly (a non-negative loss near its floor of 0)
+FIT_FRACTION = 0.03
+#: ``optimizer.defaults`` keys of optimizers whose step is normalised by a running gradient
+#: scale (Adam, AdamW, NAdam, RAdam, Adamax, Lion-like: ``betas``; RMSprop: ``centered``;
+#: Adagrad: ``initial_accumulator_value``; Adadelta: ``rho``)
+_ADAPTIVE_KEYS = frozenset({"betas", "centered", "initial_accumulator_value", "rho"})
+
+
+def _adaptive(optimizer: Optimizer) -> bool:
+    """Whether the optimizer normalises its steps by a running gradient scale (Adam's family)."""
+    return bool(_ADAPTIVE_KEYS & set(getattr(optimizer, "defaults", {}) or {}))
+
+
+def _fitted(t: Any) -> bool:
+    """Whether a trial fitted its training batches almost exactly: a non-negative training loss
+    that ended under :data:`FIT_FRACTION` of where it started.
+
+    Why it matters (small data, adaptive optimizers): a short trial that already drove the
+    training loss to its floor has run out of data to learn from; a full run several times
+    longer spends most of its updates at that peak on examples it has fitted, where an
+    adaptive optimizer's normalised steps stay large as the gradients vanish -- the held-out
+    loss then grows (over-confidence) or spikes. The range test and the trials' own scores
+    cannot see this (both favour the highest LR that survives a short run)."""
+    start, end = float(t.train_start), float(t.train_end)
+    return math.isfinite(start) and math.isfinite(end) and start > 0 and 0 <= end < FIT_FRACTION * start
 
 
 def _resolve_device(model: torch.nn.Module, device: Any) -> torch.device | None:

@@ -45,6 +45,9 @@ class Trial:
             loss of its first updates (``train``): what "learned something" is judged against.
         judged_by: ``"val"`` or ``"train"``.
         evaluations: loss evaluations it cost (training updates + held-out batches).
+        train_start, train_end: the mean training loss of its first tenth and of its last
+            quarter of updates, whatever judges it (``inf`` at the end when it diverged): how
+            closely the trial fitted its training batches.
     """
 
     lr: float
@@ -53,6 +56,8 @@ class Trial:
     start_score: float
     judged_by: str
     evaluations: int
+    train_start: float = math.nan
+    train_end: float = math.nan
 
     @property
     def diverged(self) -> bool:
@@ -60,7 +65,7 @@ class Trial:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for k in ("score", "start_score"):
+        for k in ("score", "start_score", "train_start", "train_end"):
             if not math.isfinite(d[k]):
                 d[k] = None
         d["diverged"] = self.diverged
@@ -120,13 +125,15 @@ def run_trial(
     head = raw[: max(1, len(raw) // 10)]
     start = float(np.mean(head)) if head.size else math.nan
     if raw.size == 0 or not np.all(np.isfinite(raw)) or done < steps:
-        return Trial(float(peak), done, math.inf, start if start_val is None else start_val, _kind(val), evaluations)
+        first = start if start_val is None else start_val
+        return Trial(float(peak), done, math.inf, first, _kind(val), evaluations, start, math.inf)
+    end = float(np.mean(raw[-max(1, len(raw) // 4) :]))
     if val is not None:
         score, n = val_loss(model, val[0], val[1])
         evaluations += n
-        return Trial(float(peak), done, score, start_val if start_val is not None else start, "val", evaluations)
-    tail = raw[-max(1, len(raw) // 4) :]
-    return Trial(float(peak), done, float(np.mean(tail)), start, "train", evaluations)
+        first = start_val if start_val is not None else start
+        return Trial(float(peak), done, score, first, "val", evaluations, start, end)
+    return Trial(float(peak), done, end, start, "train", evaluations, start, end)
 
 
 def _kind(val: Any) -> str:
