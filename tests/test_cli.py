@@ -103,6 +103,25 @@ def test_show_text_has_key_steps_sparkline_summary_and_findings(runner, cfgs):
     assert "findings: none" in out
 
 
+def test_show_notes_each_old_field_name_once_and_reads_the_same_curve(runner, tmp_path):
+    # Python hides a DeprecationWarning raised for a config read by the CLI; the user must still see it
+    old = tmp_path / "old.yaml"
+    old.write_text("schedule:\n  type: one_cycle\n  max_value: 1.0\n  total_steps: 100\n")
+    new = tmp_path / "new.yaml"
+    new.write_text("schedule:\n  type: one_cycle\n  peak: 1.0\n  steps: 100\n")
+    res_old = invoke(runner, "show", old, "--json")
+    res_new = invoke(runner, "show", new, "--json")
+    assert res_old.exit_code == 0 and res_new.exit_code == 0, res_old.output
+    notes = [line for line in res_old.stderr.splitlines() if line.strip()]
+    assert len(notes) == 2, res_old.stderr
+    assert all(line.startswith("lrkit: note: OneCycle: field ") for line in notes)
+    assert "'max_value' is now called 'peak'" in notes[0] and "'total_steps' is now called 'steps'" in notes[1]
+    assert res_new.stderr.strip() == ""
+    curve_old, curve_new = json.loads(res_old.stdout), json.loads(res_new.stdout)
+    curve_old.pop("source"), curve_new.pop("source")
+    assert curve_old == curve_new
+
+
 def test_show_json_matches_the_algebra(runner, cfgs):
     res = invoke(runner, "show", cfgs["good"], "--json", "--every", "2500")
     assert res.exit_code == 0, res.output

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from lrkit.errors import ConfigError, ResumeWarning
+from lrkit.errors import ConfigError, RenamedFieldWarning, ResumeWarning
 from lrkit.schedules import Schedule, SchedulerInterface
 
 __version__ = "0.1.0"
@@ -55,7 +55,15 @@ _LAZY: dict[str, str] = {
 }
 _MODULES = frozenset({"schedules", "tasks"})
 
-__all__ = ["ConfigError", "ResumeWarning", "Schedule", "SchedulerInterface", "__version__", *_LAZY]
+__all__ = [
+    "ConfigError",
+    "RenamedFieldWarning",
+    "ResumeWarning",
+    "Schedule",
+    "SchedulerInterface",
+    "__version__",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,15 +7,17 @@ naming the file, the config path, the value and the fix, and exit code 2 -- neve
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 import typer.core
 
-from lrkit.errors import ConfigError
+from lrkit.errors import ConfigError, RenamedFieldWarning
 
 try:  # typer >= 0.22 vendors click as typer._click; older typer raises click's own exceptions
     from typer._click import exceptions as click
@@ -77,9 +79,10 @@ class LrkitGroup(typer.core.TyperGroup):
 
         argv = list(sys.argv[1:] if args is None else args)
         try:
-            rv = super().main(
-                args=argv, prog_name=prog_name or "lrkit", complete_var=complete_var, standalone_mode=False, **extra
-            )
+            with _renamed_fields_as_notes():
+                rv = super().main(
+                    args=argv, prog_name=prog_name or "lrkit", complete_var=complete_var, standalone_mode=False, **extra
+                )
         except click.NoArgsIsHelpError as err:  # `lrkit` alone: the help, as typer prints it
             if not standalone_mode:
                 raise
@@ -103,6 +106,30 @@ class LrkitGroup(typer.core.TyperGroup):
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@contextlib.contextmanager
+def _renamed_fields_as_notes() -> Any:
+    """Show each old field name a config used as one ``lrkit: note:`` line on stderr.
+
+    Python's default filters show a DeprecationWarning only for code in ``__main__``; a config
+    read by the command line is the user's own text, so its old names must be seen there too."""
+    from lrkit.commands.common import err_console
+
+    shown: set[str] = set()
+    previous = warnings.showwarning
+
+    def show(message: Any, category: type[Warning], *rest: Any, **kw: Any) -> None:
+        if not issubclass(category, RenamedFieldWarning):
+            previous(message, category, *rest, **kw)
+        elif str(message) not in shown:
+            shown.add(str(message))
+            err_console().print(f"lrkit: note: {message}", markup=False)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", RenamedFieldWarning)
+        warnings.showwarning = show
+        yield
 
 
 def _switch_type_label(self: typer.core.TyperOption, ctx: Any) -> str | None:

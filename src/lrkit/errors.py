@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["ConfigError", "ResumeWarning", "did_you_mean"]
+__all__ = ["ConfigError", "RenamedFieldWarning", "ResumeWarning", "did_you_mean"]
 
 
 class ConfigError(ValueError):
@@ -55,6 +55,13 @@ class ConfigError(ValueError):
 
 class ResumeWarning(UserWarning):
     """A resumed scheduler's checkpoint disagrees with the scheduler it is loaded into."""
+
+
+class RenamedFieldWarning(DeprecationWarning):
+    """A schedule field was given (or read) under its old name; the message names the new one.
+
+    A :class:`DeprecationWarning`, so Python shows it for the caller's own code; the ``lrkit``
+    command line shows it for configs too (as a note), where Python's filters would hide it."""
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 import numpy as np
 
-from lrkit.errors import ConfigError, did_you_mean
+from lrkit.errors import ConfigError, RenamedFieldWarning, did_you_mean
 from lrkit.schedules.checks import MAX_STEPS, REQUIRED, FieldCheck, check_choice, check_steps, parse_number
 
 __all__ = [
@@ -100,7 +100,7 @@ def rename_fields(
             )
         warnings.warn(
             f"{cls.__name__}: field {old!r} is now called {new!r} (the old name is still accepted; write {new!r}).",
-            DeprecationWarning,
+            RenamedFieldWarning,
             stacklevel=_first_frame_outside_lrkit(),
         )
         out[new] = out.pop(old)
@@ -222,7 +222,7 @@ class Schedule:
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
             warnings.warn(
                 f"{type(self).__name__}.{name} is now called {new!r} (the old name is still readable; use {new!r}).",
-                DeprecationWarning,
+                RenamedFieldWarning,
                 stacklevel=2,
             )
             return getattr(self, new)
