@@ -35,12 +35,50 @@ from typing import Any
 from lrkit.config import fields as F
 from lrkit.config.hf import _optimizer, read_hf
 from lrkit.config.resolved import ResolvedConfig
+from lrkit.config.signature import Signature
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
 from lrkit.schedules import OneCycle, Schedule, Shift
 from lrkit.schedules.compat import HF_TYPES, AxolotlLambda, HFLambda, JaggedRestarts
 
-__all__ = ["AXOLOTL_SCHEDULERS", "RL_TYPES", "read_axolotl"]
+__all__ = ["AXOLOTL_SCHEDULERS", "RL_TYPES", "read_axolotl", "SIGNATURES"]
+
+SIGNATURES = (
+    Signature(
+        name="axolotl",
+        description="axolotl YAML: lr_scheduler, learning_rate, num_epochs, warmup_ratio, cosine_min_lr_ratio, ...",
+        aliases=("axolotl-ai",),
+        # axolotl's schema (axolotl/utils/schemas): the TrainingArguments keys it has, then
+        # names no other trainer uses
+        flat_keys=frozenset(
+            (
+                "warmup_steps",
+                "warmup_ratio",
+                "lr_scheduler_kwargs",
+                "micro_batch_size",
+                "lr_scheduler",
+                "num_epochs",
+                "base_model",
+                "datasets",
+                "sequence_len",
+                "sample_packing",
+                "pad_to_sequence_len",
+                "cosine_min_lr_ratio",
+                "cosine_constant_lr_ratio",
+                "lr_quadratic_warmup",
+                "adapter",
+                "val_set_size",
+                "evals_per_epoch",
+                "saves_per_epoch",
+                "jagged_restart_steps",
+            )
+        ),
+        schedule_keys=frozenset(("lr_scheduler", "lr_scheduler_kwargs")),
+        training_keys=frozenset(
+            ("learning_rate", "lr_scheduler", "max_steps", "num_epochs", "warmup_steps", "warmup_ratio")
+        ),
+    ),
+)
 
 #: lr_scheduler values axolotl runs (transformers' SchedulerType plus its own two)
 AXOLOTL_SCHEDULERS = (*HF_TYPES, "reduce_lr_on_plateau", "one_cycle", "rex")

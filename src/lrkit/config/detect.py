@@ -29,93 +29,10 @@ __all__ = ["FORMATS", "FORMAT_ALIASES", "SIGNATURES", "check_format", "detect_fo
 _MODULES = ("native", "nemo_rl", "megatron", "hf", "nemo", "axolotl", "llamafactory")
 
 
-def _looks_nemo_rl(data: Mapping[str, Any]) -> str | None:
-    policy = data.get("policy")
-    if isinstance(policy, Mapping):
-        mcfg = policy.get("megatron_cfg")
-        if isinstance(mcfg, Mapping) and mcfg.get("enabled") is True:
-            return "nemo_rl_megatron"
-        if "optimizer" in policy or "scheduler" in policy:
-            return "nemo_rl"
-        if isinstance(mcfg, Mapping) and ("scheduler" in mcfg or "optimizer" in mcfg):
-            return "nemo_rl_megatron"
-    return None
-
-
-def _looks_native(data: Mapping[str, Any]) -> str | None:
-    from lrkit.config.native import looks_native
-
-    return "lrkit" if looks_native(data) else None
-
-
-# Declared here until their modules carry them (native, nemo_rl, axolotl).
-_PENDING: dict[str, tuple[Signature, ...]] = {
-    "native": (
-        Signature(
-            name="lrkit",
-            description="lrkit's own YAML: training.optimizer / training.scheduler {type: cosine_annealing, ...}",
-            aliases=("native",),
-            shape=_looks_native,
-            precedence=20,
-        ),
-    ),
-    "nemo_rl": (
-        Signature(
-            name="nemo_rl",
-            description="NeMo RL, DTensor path: policy.optimizer and policy.scheduler (torch schedulers + milestones)",
-            aliases=("nemorl",),
-            shape=_looks_nemo_rl,
-            precedence=10,
-        ),
-        Signature(
-            name="nemo_rl_megatron",
-            description="NeMo RL, Megatron path: policy.megatron_cfg.optimizer / .scheduler (lr_decay_style, ...)",
-        ),
-    ),
-    "axolotl": (
-        Signature(
-            name="axolotl",
-            description="axolotl YAML: lr_scheduler, learning_rate, num_epochs, warmup_ratio, cosine_min_lr_ratio, ...",
-            aliases=("axolotl-ai",),
-            # axolotl's schema (axolotl/utils/schemas): the TrainingArguments keys it has, then
-            # names no other trainer uses
-            flat_keys=frozenset(
-                (
-                    "warmup_steps",
-                    "warmup_ratio",
-                    "lr_scheduler_kwargs",
-                    "micro_batch_size",
-                    "lr_scheduler",
-                    "num_epochs",
-                    "base_model",
-                    "datasets",
-                    "sequence_len",
-                    "sample_packing",
-                    "pad_to_sequence_len",
-                    "cosine_min_lr_ratio",
-                    "cosine_constant_lr_ratio",
-                    "lr_quadratic_warmup",
-                    "adapter",
-                    "val_set_size",
-                    "evals_per_epoch",
-                    "saves_per_epoch",
-                    "jagged_restart_steps",
-                )
-            ),
-            schedule_keys=frozenset(("lr_scheduler", "lr_scheduler_kwargs")),
-            training_keys=frozenset(
-                ("learning_rate", "lr_scheduler", "max_steps", "num_epochs", "warmup_steps", "warmup_ratio")
-            ),
-        ),
-    ),
-}
-
-
 def _registry() -> tuple[Signature, ...]:
     out: list[Signature] = []
     for name in _MODULES:
-        pending = _PENDING.get(name)
-        out.extend(pending if pending is not None else importlib.import_module(f"lrkit.config.{name}").SIGNATURES)
+        out.extend(importlib.import_module(f"lrkit.config.{name}").SIGNATURES)
     return tuple(out)
 
 

@@ -49,6 +49,7 @@ from lrkit.config.schema import (
     TrainingSpec,
     validate,
 )
+from lrkit.config.signature import Signature
 from lrkit.config.writing import agree, tidy
 from lrkit.errors import ConfigError, did_you_mean
 from lrkit.schedules import (
@@ -74,7 +75,7 @@ from lrkit.schedules import (
 )
 from lrkit.schedules.compat import PeriodicCosine
 
-__all__ = ["read_native", "looks_native", "scheduler_to_schedule", "write_native"]
+__all__ = ["read_native", "looks_native", "scheduler_to_schedule", "write_native", "SIGNATURES"]
 
 
 def looks_native(data: Mapping[str, Any]) -> bool:
@@ -88,6 +89,17 @@ def looks_native(data: Mapping[str, Any]) -> bool:
         if isinstance(v, Mapping) and "type" in v and "name" not in v:
             return True
     return isinstance(data.get("type"), str) and "name" not in data
+
+
+SIGNATURES = (
+    Signature(
+        name="lrkit",
+        description="lrkit's own YAML: training.optimizer / training.scheduler {type: cosine_annealing, ...}",
+        aliases=("native",),
+        shape=lambda data: "lrkit" if looks_native(data) else None,
+        precedence=20,
+    ),
+)
 
 
 class _Ctx:

@@ -25,6 +25,7 @@ from typing import Any
 
 from lrkit.config import fields as F
 from lrkit.config.resolved import ResolvedConfig
+from lrkit.config.signature import Signature
 from lrkit.config.torch_schedulers import ALONE_ONLY, short_name, to_torch, torch_entry, translate
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
@@ -38,10 +39,43 @@ __all__ = [
     "write_nemo_rl_megatron",
     "ALGORITHMS",
     "run_length",
+    "looks_like_nemo_rl",
+    "SIGNATURES",
 ]
 
 #: algorithm sections whose max_num_steps is the run length, in the order they are looked for
 ALGORITHMS = ("grpo", "sft", "dpo", "rm", "distillation", "ppo", "async_grpo")
+
+
+def looks_like_nemo_rl(data: Mapping[str, Any]) -> str | None:
+    """NeMo RL's shape: a ``policy`` with an optimizer or scheduler (the DTensor path), or with a
+    ``megatron_cfg`` that is enabled or holds them (the Megatron path)."""
+    policy = data.get("policy")
+    if isinstance(policy, Mapping):
+        mcfg = policy.get("megatron_cfg")
+        if isinstance(mcfg, Mapping) and mcfg.get("enabled") is True:
+            return "nemo_rl_megatron"
+        if "optimizer" in policy or "scheduler" in policy:
+            return "nemo_rl"
+        if isinstance(mcfg, Mapping) and ("scheduler" in mcfg or "optimizer" in mcfg):
+            return "nemo_rl_megatron"
+    return None
+
+
+SIGNATURES = (
+    Signature(
+        name="nemo_rl",
+        description="NeMo RL, DTensor path: policy.optimizer and policy.scheduler (torch schedulers + milestones)",
+        aliases=("nemorl",),
+        shape=looks_like_nemo_rl,
+        precedence=10,
+    ),
+    # told by the same shape
+    Signature(
+        name="nemo_rl_megatron",
+        description="NeMo RL, Megatron path: policy.megatron_cfg.optimizer / .scheduler (lr_decay_style, ...)",
+    ),
+)
 
 
 def run_length(data: Mapping[str, Any]) -> tuple[int | None, str | None]:
@@ -113,7 +147,132 @@ def _split_list(items: Any, path: str) -> tuple[list[tuple[int, Any]], list[int]
     return scheds, milestones, where
 
 
+def _no_scheduler(peak: float, path: str) -> Finding:
+    return Finding(
+        rule="no-scheduler",
+        severity="info",
+        message=f"policy.scheduler is absent: NeMo RL keeps the optimizer's LR constant ({peak:g}) for the whole run.",
+        fix="add a LinearLR warm-up (and a decay) if the run needs one.",
+        source=path,
+    )
+
+
+def _check_milestones(
+    scheds: list[tuple[int, Any]], milestones: list[int] | None, mpos: int | None, path: str
+) -> tuple[list[int], str]:
+    """What NeMo RL's worker and torch's SequentialLR need of the milestones; they and their path."""
+    if milestones is None:
+        if len(scheds) == 1:
+            raise ConfigError(
+                "a list with one scheduler and no {milestones: [...]} entry: NeMo RL's worker then builds "
+                "SequentialLR(optimizer, schedulers, milestones) with milestones never set and fails "
+                "(UnboundLocalError).",
+                field=path,
+                fix="write the one scheduler as a mapping (policy.scheduler: {name: ..., kwargs: ...}, no '-'), "
+                "or add '- milestones: []' to the list.",
+            )
+        raise ConfigError(
+            f"a list of {len(scheds)} schedulers without a {{milestones: [...]}} entry: NeMo RL's worker fails "
+            "building the SequentialLR (milestones is never set).",
+            field=path,
+            fix=f"add '- milestones: [...]' with {len(scheds) - 1} step(s), each where the next scheduler starts.",
+        )
+    mpath = F.join(F.join(path, mpos), "milestones")
+    if len(milestones) != len(scheds) - 1:
+        raise ConfigError(
+            f"{len(scheds)} schedulers need {len(scheds) - 1} milestone(s), got {len(milestones)}: torch's "
+            "SequentialLR raises.",
+            field=mpath,
+            value=milestones,
+            fix="give one milestone (the step where the next scheduler starts) between each two schedulers.",
+        )
+    for j, m in enumerate(milestones):
+        if m == 0 or (j and m <= milestones[j - 1]):
+            raise ConfigError(
+                f"milestones must be strictly increasing and > 0 (each scheduler runs at least one step), got "
+                f"{milestones}.",
+                field=F.join(mpath, j),
+                value=m,
+                fix="sort the milestones and drop schedulers that never run.",
+            )
+    return milestones, mpath
+
+
+def _pieces(
+    scheds: list[tuple[int, Any]], milestones: list[int], path: str, peak: float
+) -> tuple[list[Schedule], list[dict[str, Any]]]:
+    """Each scheduler of the list as an lrkit piece, with what it was (and the step it starts at)."""
+    pieces: list[Schedule] = []
+    infos = []
+    starts = [0, *milestones]
+    for k, (i, e) in enumerate(scheds):
+        ipath = F.join(path, i)
+        if short_name(str(e.get("name"))) in ALONE_ONLY and len(scheds) > 1:
+            raise ConfigError(
+                f"lrkit cannot preview {e.get('name')} inside a SequentialLR: it sets the optimizer's LR "
+                "(and initial_lr) itself, so the other schedulers' base LR changes.",
+                field=F.join(ipath, "name"),
+                value=e.get("name"),
+                fix="use it alone as policy.scheduler, or express the whole curve with lrkit.Scheduler.",
+            )
+        F.check_keys(e, ("name", "kwargs"), ipath)
+        piece, info = translate(e.get("name"), e.get("kwargs"), ipath, peak=peak)
+        pieces.append(piece)
+        infos.append({**info, "start": starts[k]})
+    return pieces, infos
+
+
+def _read_list(
+    raw: Any, path: str, peak: float, run: int | None, context: dict[str, Any], findings: list[Finding]
+) -> Schedule:
+    """A list of schedulers and one ``{milestones}`` entry: torch's ``SequentialLR``."""
+    scheds, milestones, mpos = _split_list(raw, path)
+    if not scheds:
+        raise ConfigError(
+            "the scheduler list has no scheduler.", field=path, fix="add {name: ..., kwargs: ...} entries."
+        )
+    # NeMo RL imports and builds every scheduler before the SequentialLR: a bad class or
+    # kwargs is the first thing that fails, so it is reported first
+    for i, e in scheds:
+        F.check_keys(e, ("name", "kwargs"), F.join(path, i))
+        translate(e.get("name"), e.get("kwargs"), F.join(path, i), peak=peak)
+    milestones, mpath = _check_milestones(scheds, milestones, mpos, path)
+    pieces, infos = _pieces(scheds, milestones, path, peak)
+    context["pieces"] = infos
+    context["milestones"] = milestones
+    if run is not None:
+        for k, m in enumerate(milestones):
+            if m >= run:
+                findings.append(
+                    Finding(
+                        rule="piece-never-runs",
+                        severity="warning",
+                        message=f"milestone {m} is at or after the end of the run ({run} steps): "
+                        f"{infos[k + 1]['name']} never runs.",
+                        fix="move the milestone inside the run or drop the scheduler.",
+                        evidence={"milestone": m, "total_steps": run},
+                        source=mpath,
+                    )
+                )
+    return Sequence(tuple(pieces), tuple(milestones))
+
+
+def _run_unknown(total_key: str | None) -> Finding:
+    return Finding(
+        rule="total-steps-unknown",
+        severity="info",
+        message=f"{total_key} is -1: NeMo RL runs for max_num_epochs passes over the data, so the run length "
+        "depends on the data set and is unknown."
+        if total_key is not None
+        else "no <algorithm>.max_num_steps in the config: the run length is unknown.",
+        fix="pass total_steps (CLI: --total-steps) to check the schedule against the run.",
+        source=total_key or "grpo.max_num_steps",
+    )
+
+
 def read_nemo_rl(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    """The DTensor path: ``policy.scheduler`` absent (constant), one scheduler, or a list with
+    milestones (``SequentialLR``), relative to ``policy.optimizer.kwargs.lr``, per algorithm step."""
     policy = F.mapping(data.get("policy"), "policy")
     peak, optimizer = _optimizer(policy)
     file_total, total_key = run_length(data)
@@ -126,115 +285,17 @@ def read_nemo_rl(data: Mapping[str, Any], *, total_steps: int | None, source: st
     path = "policy.scheduler"
     if raw is None:
         schedule: Schedule = Constant(1.0)
-        findings.append(
-            Finding(
-                rule="no-scheduler",
-                severity="info",
-                message="policy.scheduler is absent: NeMo RL keeps the optimizer's LR constant "
-                f"({peak:g}) for the whole run.",
-                fix="add a LinearLR warm-up (and a decay) if the run needs one.",
-                source=path,
-            )
-        )
+        findings.append(_no_scheduler(peak, path))
         context["pieces"] = []
     elif isinstance(raw, Mapping):
         schedule, info = translate(raw.get("name"), raw.get("kwargs"), path, peak=peak)
         F.check_keys(raw, ("name", "kwargs"), path)
         context["pieces"] = [{**info, "start": 0}]
     else:
-        scheds, milestones, mpos = _split_list(raw, path)
-        if not scheds:
-            raise ConfigError(
-                "the scheduler list has no scheduler.", field=path, fix="add {name: ..., kwargs: ...} entries."
-            )
-        # NeMo RL imports and builds every scheduler before the SequentialLR: a bad class or
-        # kwargs is the first thing that fails, so it is reported first
-        for i, e in scheds:
-            F.check_keys(e, ("name", "kwargs"), F.join(path, i))
-            translate(e.get("name"), e.get("kwargs"), F.join(path, i), peak=peak)
-        if milestones is None:
-            if len(scheds) == 1:
-                raise ConfigError(
-                    "a list with one scheduler and no {milestones: [...]} entry: NeMo RL's worker then builds "
-                    "SequentialLR(optimizer, schedulers, milestones) with milestones never set and fails "
-                    "(UnboundLocalError).",
-                    field=path,
-                    fix="write the one scheduler as a mapping (policy.scheduler: {name: ..., kwargs: ...}, no '-'), "
-                    "or add '- milestones: []' to the list.",
-                )
-            raise ConfigError(
-                f"a list of {len(scheds)} schedulers without a {{milestones: [...]}} entry: NeMo RL's worker fails "
-                "building the SequentialLR (milestones is never set).",
-                field=path,
-                fix=f"add '- milestones: [...]' with {len(scheds) - 1} step(s), each where the next scheduler starts.",
-            )
-        mpath = F.join(F.join(path, mpos), "milestones")
-        if len(milestones) != len(scheds) - 1:
-            raise ConfigError(
-                f"{len(scheds)} schedulers need {len(scheds) - 1} milestone(s), got {len(milestones)}: torch's "
-                "SequentialLR raises.",
-                field=mpath,
-                value=milestones,
-                fix="give one milestone (the step where the next scheduler starts) between each two schedulers.",
-            )
-        for j, m in enumerate(milestones):
-            if m == 0 or (j and m <= milestones[j - 1]):
-                raise ConfigError(
-                    f"milestones must be strictly increasing and > 0 (each scheduler runs at least one step), got "
-                    f"{milestones}.",
-                    field=F.join(mpath, j),
-                    value=m,
-                    fix="sort the milestones and drop schedulers that never run.",
-                )
-        pieces: list[Schedule] = []
-        infos = []
-        starts = [0, *milestones]
-        for k, (i, e) in enumerate(scheds):
-            ipath = F.join(path, i)
-            if short_name(str(e.get("name"))) in ALONE_ONLY and len(scheds) > 1:
-                raise ConfigError(
-                    f"lrkit cannot preview {e.get('name')} inside a SequentialLR: it sets the optimizer's LR "
-                    "(and initial_lr) itself, so the other schedulers' base LR changes.",
-                    field=F.join(ipath, "name"),
-                    value=e.get("name"),
-                    fix="use it alone as policy.scheduler, or express the whole curve with lrkit.Scheduler.",
-                )
-            F.check_keys(e, ("name", "kwargs"), ipath)
-            piece, info = translate(e.get("name"), e.get("kwargs"), ipath, peak=peak)
-            pieces.append(piece)
-            infos.append({**info, "start": starts[k]})
-        schedule = Sequence(tuple(pieces), tuple(milestones))
-        context["pieces"] = infos
-        context["milestones"] = milestones
-        if run is not None:
-            for k, m in enumerate(milestones):
-                if m >= run:
-                    findings.append(
-                        Finding(
-                            rule="piece-never-runs",
-                            severity="warning",
-                            message=f"milestone {m} is at or after the end of the run ({run} steps): "
-                            f"{infos[k + 1]['name']} never runs.",
-                            fix="move the milestone inside the run or drop the scheduler.",
-                            evidence={"milestone": m, "total_steps": run},
-                            source=mpath,
-                        )
-                    )
+        schedule = _read_list(raw, path, peak, run, context, findings)
     _facts_and_quirks(schedule, context, findings, run)
     if run is None:
-        epochs = total_key is not None
-        findings.append(
-            Finding(
-                rule="total-steps-unknown",
-                severity="info",
-                message=f"{total_key} is -1: NeMo RL runs for max_num_epochs passes over the data, so the run length "
-                "depends on the data set and is unknown."
-                if epochs
-                else "no <algorithm>.max_num_steps in the config: the run length is unknown.",
-                fix="pass total_steps (CLI: --total-steps) to check the schedule against the run.",
-                source=total_key or "grpo.max_num_steps",
-            )
-        )
+        findings.append(_run_unknown(total_key))
     return ResolvedConfig(
         schedule=schedule,
         peak_lr=peak,
