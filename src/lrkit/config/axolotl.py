@@ -35,7 +35,7 @@ from typing import Any
 from lrkit.config import fields as F
 from lrkit.config.hf import _optimizer, read_hf
 from lrkit.config.resolved import ResolvedConfig
-from lrkit.config.signature import Signature
+from lrkit.config.signature import Signature, keys
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
 from lrkit.schedules import OneCycle, Schedule, Shift
@@ -50,33 +50,13 @@ SIGNATURES = (
         aliases=("axolotl-ai",),
         # axolotl's schema (axolotl/utils/schemas): the TrainingArguments keys it has, then
         # names no other trainer uses
-        flat_keys=frozenset(
-            (
-                "warmup_steps",
-                "warmup_ratio",
-                "lr_scheduler_kwargs",
-                "micro_batch_size",
-                "lr_scheduler",
-                "num_epochs",
-                "base_model",
-                "datasets",
-                "sequence_len",
-                "sample_packing",
-                "pad_to_sequence_len",
-                "cosine_min_lr_ratio",
-                "cosine_constant_lr_ratio",
-                "lr_quadratic_warmup",
-                "adapter",
-                "val_set_size",
-                "evals_per_epoch",
-                "saves_per_epoch",
-                "jagged_restart_steps",
-            )
+        flat_keys=keys(
+            "warmup_steps warmup_ratio lr_scheduler_kwargs micro_batch_size lr_scheduler num_epochs base_model "
+            "datasets sequence_len sample_packing pad_to_sequence_len cosine_min_lr_ratio cosine_constant_lr_ratio "
+            "lr_quadratic_warmup adapter val_set_size evals_per_epoch saves_per_epoch jagged_restart_steps"
         ),
-        schedule_keys=frozenset(("lr_scheduler", "lr_scheduler_kwargs")),
-        training_keys=frozenset(
-            ("learning_rate", "lr_scheduler", "max_steps", "num_epochs", "warmup_steps", "warmup_ratio")
-        ),
+        schedule_keys=keys("lr_scheduler lr_scheduler_kwargs"),
+        training_keys=keys("learning_rate lr_scheduler max_steps num_epochs warmup_steps warmup_ratio"),
     ),
 )
 

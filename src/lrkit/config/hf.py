@@ -21,7 +21,7 @@ from typing import Any
 
 from lrkit.config import fields as F
 from lrkit.config.resolved import ResolvedConfig
-from lrkit.config.signature import Signature
+from lrkit.config.signature import Signature, keys
 from lrkit.config.writing import cannot, describe
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
@@ -60,26 +60,22 @@ def looks_like_hf(data: Mapping[str, Any]) -> bool:
     ) or ("warmup_steps" in data and "max_steps" in data)
 
 
+#: TrainingArguments' names that tell the flat trainer formats apart (the trainers built on it,
+#: LLaMA-Factory v0 and axolotl, share some), its schedule keys, and keys a training config has
+HF_FLAT_KEYS = keys(
+    "lr_scheduler_type per_device_train_batch_size warmup_steps warmup_ratio num_train_epochs lr_scheduler_kwargs"
+)
+HF_SCHEDULE_KEYS = keys("lr_scheduler_type lr_scheduler_kwargs")
+HF_TRAINING_KEYS = keys("learning_rate lr_scheduler_type max_steps num_train_epochs warmup_steps warmup_ratio")
+
 SIGNATURES = (
     Signature(
-        name="hf",
-        description="Hugging Face TrainingArguments: lr_scheduler_type, learning_rate, warmup_steps, max_steps",
-        aliases=("huggingface", "transformers"),
-        # TrainingArguments' own names (the trainers built on it, LLaMA-Factory v0 and axolotl, share some)
-        flat_keys=frozenset(
-            (
-                "lr_scheduler_type",
-                "per_device_train_batch_size",
-                "warmup_steps",
-                "warmup_ratio",
-                "num_train_epochs",
-                "lr_scheduler_kwargs",
-            )
-        ),
-        schedule_keys=frozenset(("lr_scheduler_type", "lr_scheduler_kwargs")),
-        training_keys=frozenset(
-            ("learning_rate", "lr_scheduler_type", "max_steps", "num_train_epochs", "warmup_steps", "warmup_ratio")
-        ),
+        "hf",
+        "Hugging Face TrainingArguments: lr_scheduler_type, learning_rate, warmup_steps, max_steps",
+        ("huggingface", "transformers"),
+        flat_keys=HF_FLAT_KEYS,
+        schedule_keys=HF_SCHEDULE_KEYS,
+        training_keys=HF_TRAINING_KEYS,
         # plain TrainingArguments keys: the trainers built on them read them as transformers does
         reads_plain=True,
         fallback=looks_like_hf,

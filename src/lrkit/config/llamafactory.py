@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from lrkit.config import fields as F
-from lrkit.config.hf import _run_length, _warmup, read_hf
+from lrkit.config.hf import HF_FLAT_KEYS, HF_SCHEDULE_KEYS, HF_TRAINING_KEYS, _run_length, _warmup, read_hf
 from lrkit.config.resolved import ResolvedConfig
-from lrkit.config.signature import Signature
+from lrkit.config.signature import Signature, keys
 from lrkit.errors import ConfigError
 from lrkit.schedules import Constant
 
@@ -45,67 +45,28 @@ MEGATRON_BACKEND_KEYS = (
 )
 
 
-_V0_TRAINING_KEYS = (
-    "learning_rate",
-    "lr_scheduler_type",
-    "max_steps",
-    "num_train_epochs",
-    "warmup_steps",
-    "warmup_ratio",
-)
-
 SIGNATURES = (
     Signature(
-        name="llamafactory",
-        description="LLaMA-Factory (v0) YAML: stage, finetuning_type + TrainingArguments (lr_scheduler_type, ...)",
-        aliases=("llama_factory", "llama-factory", "lf", "llamafactory_v0"),
-        flat_keys=frozenset(
-            (
-                # TrainingArguments, which v0 parses itself
-                "lr_scheduler_type",
-                "per_device_train_batch_size",
-                "warmup_steps",
-                "warmup_ratio",
-                "num_train_epochs",
-                "lr_scheduler_kwargs",
-                # hparams/finetuning_args.py, data_args.py
-                "stage",
-                "finetuning_type",
-                "template",
-                "dataset",
-                "dataset_dir",
-                "lora_target",
-                "lora_rank",
-                "cutoff_len",
-            )
-        ),
-        schedule_keys=frozenset(("lr_scheduler_type", "lr_scheduler_kwargs")),
-        training_keys=frozenset(_V0_TRAINING_KEYS),
+        "llamafactory",
+        "LLaMA-Factory (v0) YAML: stage, finetuning_type + TrainingArguments (lr_scheduler_type, ...)",
+        ("llama_factory", "llama-factory", "lf", "llamafactory_v0"),
+        # TrainingArguments, which v0 parses itself, and hparams/finetuning_args.py, data_args.py
+        flat_keys=HF_FLAT_KEYS
+        | keys("stage finetuning_type template dataset dataset_dir lora_target lora_rank cutoff_len"),
+        schedule_keys=HF_SCHEDULE_KEYS,
+        training_keys=HF_TRAINING_KEYS,
     ),
     Signature(
-        name="llamafactory_v1",
-        description="LLaMA-Factory v1 trainer YAML: model_class, train_dataset, dist_config, lr_scheduler_config",
-        aliases=("llamafactory-v1", "llama_factory_v1", "lf_v1"),
+        "llamafactory_v1",
+        "LLaMA-Factory v1 trainer YAML: model_class, train_dataset, dist_config, lr_scheduler_config",
+        ("llamafactory-v1", "llama_factory_v1", "lf_v1"),
         # v1/config/*.py (no warm-up keys)
-        flat_keys=frozenset(
-            (
-                "num_train_epochs",
-                "micro_batch_size",
-                "cutoff_len",
-                "model_class",
-                "train_dataset",
-                "dist_config",
-                "peft_config",
-                "kernel_config",
-                "quant_config",
-                "optim_config",
-                "lr_scheduler_config",
-                "sample_backend",
-                "batching_strategy",
-            )
+        flat_keys=keys(
+            "num_train_epochs micro_batch_size cutoff_len model_class train_dataset dist_config peft_config "
+            "kernel_config quant_config optim_config lr_scheduler_config sample_backend batching_strategy"
         ),
-        schedule_keys=frozenset(("lr_scheduler_config",)),
-        training_keys=frozenset(("learning_rate", "lr_scheduler_config", "max_steps", "num_train_epochs")),
+        schedule_keys=keys("lr_scheduler_config"),
+        training_keys=keys("learning_rate lr_scheduler_config max_steps num_train_epochs"),
     ),
 )
 

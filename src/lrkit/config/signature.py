@@ -13,11 +13,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Signature", "FLAT_STEP"]
+__all__ = ["Signature", "FLAT_STEP", "keys"]
 
 #: the precedence at which the flat trainer formats are told apart by their keys: shapes with a
 #: lower precedence are tried before, fallbacks after
 FLAT_STEP = 50
+
+
+def keys(names: str) -> frozenset[str]:
+    """``keys("a b c")``: config keys written as one space-separated string."""
+    return frozenset(names.split())
 
 
 @dataclass(frozen=True)
