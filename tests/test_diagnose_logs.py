@@ -277,3 +277,42 @@ def test_plots_of_an_epoch_log_label_the_axis_in_epochs(tmp_path, monkeypatch):
     plots.plot_lr_and_loss(log, tmp_path / "l.png")
     plots.plot_diagnosis(read_log(_lightning(tmp_path / "metrics.csv")), tmp_path / "s.png")
     assert labels == ["epoch", "epoch", "step (optimizer updates taken)"]
+
+
+def _lightning_constant_lr(path, *, bent, n=156, seed=3):
+    # Lightning metrics.csv from scratch at a constant LR: LearningRateMonitor logs the LR once, on a
+    # row of its own at step 0; the per-batch training loss is noisy (about 7% in log-loss)
+    rng = np.random.default_rng(seed)
+    x = np.arange(n) / n
+    trend = 1.4 + 0.7 * np.exp(-x / 0.1) if bent else 2.1 - 0.6 * x  # bent: flat from ~40% of the run
+    y = np.exp(np.log(trend) + 0.07 * rng.standard_normal(n))
+    rows = ["epoch,lr-AdamW,step,train_acc,train_loss", ",0.0002,0,,"]
+    rows += [f"0,,{9 + 10 * k},0.5,{v:.6f}" for k, v in enumerate(y)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_an_lr_logged_once_holds_until_the_next_value(tmp_path):
+    from lrkit.diagnosis import diagnose_log
+
+    d = diagnose_log(read_log(_lightning_constant_lr(tmp_path / "metrics.csv", bent=True)))
+    assert d.summary["lr_known"] and d.summary["schedule_kind"] == "constant"
+    assert d.summary["lr_peak"] == pytest.approx(2e-4)
+
+
+def test_a_noisy_run_at_a_constant_lr_still_falling_at_the_end_is_slow(tmp_path):
+    # the blind-corpus miss (a from-scratch run at a constant 2e-4, 2.46 -> ~1.5, still falling) in shape
+    from lrkit.diagnosis import diagnose_log
+
+    d = diagnose_log(read_log(_lightning_constant_lr(tmp_path / "metrics.csv", bent=False)))
+    assert d.verdict == "slow", [f.message for f in d.findings]
+    assert d.suggested_lr is not None and 2e-4 < d.suggested_lr <= 3 * 2e-4
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_noisy_run_at_a_constant_lr_that_has_bent_is_not_slow(tmp_path, seed):
+    # (a tail flat for 30%+ under a constant LR may still be a plateau: "decay it" is that rule's advice)
+    from lrkit.diagnosis import diagnose_log
+
+    d = diagnose_log(read_log(_lightning_constant_lr(tmp_path / "metrics.csv", bent=True, seed=seed)))
+    assert d.verdict in ("healthy", "plateau") and not d.of("slow"), [f.message for f in d.findings]

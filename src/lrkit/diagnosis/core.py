@@ -253,6 +253,8 @@ def diagnose_log(log: Any, *, schedule: Any = None, warmup_steps: int | None = N
     messages count in the log's step unit (:attr:`~lrkit.monitor.RunLog.step_unit`: epochs when
     an ``epoch`` column is the step)."""
     steps, losses, lrs = log.loss_curve()
+    if lrs is not None and log.lrs is not None:
+        lrs = _lr_in_effect(log.steps, log.lrs, steps)
     es, ey = log.eval_curve()
     notes = list(getattr(log, "notes", ()))
     loss_col = log.loss_col
@@ -278,6 +280,17 @@ def diagnose_log(log: Any, *, schedule: Any = None, warmup_steps: int | None = N
     result.summary["columns"] = {"step": log.step_col, "loss": loss_col, "lr": log.lr_col, "eval": log.eval_col}
     result.summary["notes"] = notes
     return result
+
+
+def _lr_in_effect(logged_steps: np.ndarray, logged_lrs: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The LR in effect at each of ``steps``: the last one logged at or before it (NaN before the
+    first). An LR monitor often logs on rows of its own, once per epoch or only when the LR
+    changes (Lightning's ``LearningRateMonitor`` logs a constant LR once), and that value holds
+    until the next one."""
+    known = np.isfinite(logged_lrs)
+    at, values = logged_steps[known], logged_lrs[known]
+    idx = np.searchsorted(at, steps, side="right") - 1
+    return np.where(idx >= 0, values[np.clip(idx, 0, None)], np.nan) if values.size else np.full(steps.size, np.nan)
 
 
 def _spike_peak(ev: dict[str, Any], lr: LRInUse) -> float | None:

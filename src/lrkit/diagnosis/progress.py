@@ -50,16 +50,18 @@ def flat_runs(c: LossCurve) -> list[tuple[int, int]]:
     return runs
 
 
-def _slope_and_t(x: np.ndarray, z: np.ndarray) -> tuple[float, float]:
-    """Least-squares slope of ``z`` against ``x`` and its t statistic (slope / standard error)."""
+def _slope_and_t(x: np.ndarray, z: np.ndarray) -> tuple[float, float, float]:
+    """Least-squares slope of ``z`` against ``x``, its t statistic (slope / standard error) and
+    the lag-1 autocorrelation of the residuals (0 when there are too few points)."""
     if x.size < 3 or float(np.ptp(x)) == 0.0:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     xc = x - x.mean()
     sxx = float(xc @ xc)
     slope = float(xc @ (z - z.mean())) / sxx
     resid = z - z.mean() - slope * xc
-    se = math.sqrt(max(float(resid @ resid), 1e-300) / (x.size - 2) / sxx)
-    return slope, slope / se
+    ss = max(float(resid @ resid), 1e-300)
+    se = math.sqrt(ss / (x.size - 2) / sxx)
+    return slope, slope / se, float(resid[1:] @ resid[:-1]) / ss
 
 
 FINE_TUNE_LR = 1e-4
@@ -96,6 +98,7 @@ class _EndRate:
     end_drop: float
     t_stat: float
     rate_ratio: float
+    rho: float = 0.0  # lag-1 autocorrelation of the end's residuals
 
 
 def _end_rate(c: LossCurve, t: np.ndarray) -> _EndRate:
@@ -107,16 +110,32 @@ def _end_rate(c: LossCurve, t: np.ndarray) -> _EndRate:
     # and a loss that fell 50x is not slow however straight its log is
     lin = np.exp(t) if c.log else t
     lin_total = float(lin[0] - lin[-1])
-    slope, t_stat = _slope_and_t(c.steps[i80:].astype(np.float64), c.z[i80:])
+    slope, t_stat, rho = _slope_and_t(c.steps[i80:].astype(np.float64), c.z[i80:])
     end_drop = -slope * end_span
     lin_end = (math.exp(float(t[-1]) + end_drop) - math.exp(float(t[-1]))) if c.log else end_drop
     rate_ratio = (lin_end / end_span) / (lin_total / span) if lin_total > 0 else 0.0
-    return _EndRate(i80=i80, end_span=end_span, end_drop=end_drop, t_stat=t_stat, rate_ratio=rate_ratio)
+    return _EndRate(i80=i80, end_span=end_span, end_drop=end_drop, t_stat=t_stat, rate_ratio=rate_ratio, rho=rho)
 
 
-def _is_slow(rate: _EndRate, st: float) -> bool:
+#: how sure the end's fall must be (t statistic of its slope) to call a run slow. Under a decaying
+#: LR the decay itself lowers the loss late in the run (annealing), so a falling end may be the
+#: schedule finishing and needs strong evidence; under a constant LR nothing in the schedule bends
+#: the curve, so a fall still under way at the end is the run's own pace and weaker evidence
+#: (t < -3: p about 0.001 for independent noise) is enough -- noisy per-batch losses rarely reach
+#: t < -5 over the last 20% of a log. There the t statistic is first deflated for correlated noise
+#: (x sqrt((1 - rho) / (1 + rho)), rho the residuals' lag-1 autocorrelation, when positive).
+SLOW_T = -5.0
+SLOW_T_CONSTANT_LR = -3.0
+
+
+def _is_slow(rate: _EndRate, st: float, lr: LRInUse) -> bool:
     """The curve has not bent: still falling at over half its average rate, clear of the noise."""
-    return rate.rate_ratio > 0.5 and rate.end_drop > 4 * st and rate.t_stat < -5.0
+    if not (rate.rate_ratio > 0.5 and rate.end_drop > 4 * st):
+        return False
+    if lr.kind == "constant":
+        rho = min(max(rate.rho, 0.0), 0.99)
+        return rate.t_stat * math.sqrt((1 - rho) / (1 + rho)) < SLOW_T_CONSTANT_LR
+    return rate.t_stat < SLOW_T
 
 
 def find_plateau_or_slow(
@@ -131,7 +150,7 @@ def find_plateau_or_slow(
     if float(t[0] - t[-1]) < max(6 * st, c.size(math.log(1.03))):
         return []
     rate = _end_rate(c, t)
-    if _is_slow(rate, st):
+    if _is_slow(rate, st, lr):
         return [_slow_finding(c, lr, t, rate, why_gentle, eval_done=eval_flat)]
     found = (_plateau_finding(c, lr, t, st, a, b, gentle=bool(why_gentle)) for a, b in flat_runs(c))
     return [f for f in found if f is not None]
