@@ -147,52 +147,38 @@ def _count(sched: Mapping[str, Any], steps_key: str, ratio_key: str, max_steps: 
     return 0
 
 
-def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
-    if looks_like_nemo2(data):
-        return read_nemo2(data, total_steps=total_steps, source=source)
-    optim, opath = _find_optim(data)
+def _nemo_optimizer(optim: Mapping[str, Any], opath: str) -> tuple[float, dict[str, Any]]:
+    """The peak ``optim.lr`` and the optimizer (``optim.name`` and its keys)."""
     lr = F.number(optim.get("lr"), F.join(opath, "lr"), low=0.0, low_open=True) if "lr" in optim else None
     if lr is None:
         raise ConfigError(
             "optim has no lr (the peak the policy multiplies).", field=F.join(opath, "lr"), fix="add lr: 1.0e-4."
         )
-    spath = F.join(opath, "sched")
-    sched = F.mapping(optim.get("sched"), spath) if optim.get("sched") is not None else None
     optimizer = {"type": str(optim.get("name", "adam")), "lr": lr}
     for key in ("weight_decay", "betas", "eps", "momentum"):
         if key in optim:
             optimizer[key] = optim[key]
-    trainer_max = _trainer_max_steps(data, total_steps)
-    if sched is None:
-        from lrkit.schedules import Constant
+    return lr, optimizer
 
-        return ResolvedConfig(
-            Constant(1.0), lr, total_steps or trainer_max, "nemo", source, (), {}, optimizer, dict(data), None
-        )
-    sched, spath = _sched_args(sched, spath)
-    name = F.choice(sched.get("name"), F.join(spath, "name"), (*NEMO_POLICIES, *_TORCH_IN_NEMO))
-    if name in _TORCH_IN_NEMO:
-        return _read_torch_in_nemo(data, sched, spath, name, lr, optimizer, trainer_max, total_steps, source)
-    findings: list[Finding] = []
-    ignored = sched.pop("__ignored__", None)
-    if ignored:
-        findings.append(
-            Finding(
-                rule="nemo-args-ignored",
-                severity="warning",
-                message=f"{', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} not used: with sched.args.name "
-                "NeMo takes the scheduler's arguments from sched.args.params only (the policy's defaults otherwise).",
-                fix="move them under sched.args.params.",
-                evidence={"ignored": ignored},
-                source=ignored[0],
-            )
-        )
-    F.check_keys(sched, (*_COMMON, *_POLICY_KEYS[name]), spath, what=name)
+
+def _ignored_args(ignored: list[str]) -> Finding:
+    return Finding(
+        rule="nemo-args-ignored",
+        severity="warning",
+        message=f"{', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} not used: with sched.args.name "
+        "NeMo takes the scheduler's arguments from sched.args.params only (the policy's defaults otherwise).",
+        fix="move them under sched.args.params.",
+        evidence={"ignored": ignored},
+        source=ignored[0],
+    )
+
+
+def _policy_max_steps(sched: Mapping[str, Any], spath: str, trainer_max: int | None, findings: list[Finding]) -> int:
+    """The policy's ``max_steps`` as ModelPT.setup_optimization sets it: a trainer with
+    ``max_steps >= 0`` overwrites ``sched.max_steps``; only when the run length comes from epochs
+    (``trainer.max_steps: -1``) does ``sched.max_steps`` count."""
     sched_max = F.need(sched.get("max_steps"), F.join(spath, "max_steps"))
-    # ModelPT.setup_optimization: a trainer with max_steps >= 0 overwrites sched.max_steps; only
-    # when the run length comes from epochs (trainer.max_steps -1) does sched.max_steps count
     if trainer_max is not None:
-        max_steps = trainer_max
         if sched_max not in (None, -1) and F.steps(sched_max, F.join(spath, "max_steps"), minimum=0) != trainer_max:
             findings.append(
                 Finding(
@@ -205,16 +191,22 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
                     source=F.join(spath, "max_steps"),
                 )
             )
-    elif sched_max not in (None, -1):
-        max_steps = F.steps(sched_max, F.join(spath, "max_steps"), minimum=1)
-    else:
-        raise ConfigError(
-            "the run length is unknown: trainer.max_steps is not set (NeMo then counts max_epochs passes over the "
-            "data) and sched.max_steps is not either.",
-            field="trainer.max_steps",
-            fix="pass the run length in optimizer updates (CLI: --total-steps N).",
-        )
-    run = total_steps if total_steps is not None else max_steps
+        return trainer_max
+    if sched_max not in (None, -1):
+        return F.steps(sched_max, F.join(spath, "max_steps"), minimum=1)
+    raise ConfigError(
+        "the run length is unknown: trainer.max_steps is not set (NeMo then counts max_epochs passes over the "
+        "data) and sched.max_steps is not either.",
+        field="trainer.max_steps",
+        fix="pass the run length in optimizer updates (CLI: --total-steps N).",
+    )
+
+
+def _policy_fields(
+    sched: Mapping[str, Any], spath: str, name: str, lr: float, max_steps: int
+) -> tuple[dict[str, Any], float]:
+    """The policy's arguments as :class:`NemoLR` fields (counts from steps or ratios, ``min_lr``
+    relative to the peak, the policy's own defaults), and the absolute ``min_lr``."""
     w = _count(sched, "warmup_steps", "warmup_ratio", max_steps, spath)
     hold = _count(sched, "hold_steps", "hold_ratio", max_steps, spath)
     const = _count(sched, "constant_steps", "constant_ratio", max_steps, spath)
@@ -240,8 +232,11 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
         fields["d_model"] = F.number(sched["d_model"], F.join(spath, "d_model"), low=0.0, low_open=True)
     if "decay_rate" in sched:
         fields["decay_rate"] = F.number(sched["decay_rate"], F.join(spath, "decay_rate"), low=0.0, low_open=True)
-    with F.at_path(spath):
-        schedule = NemoLR(**fields)
+    return fields, min_lr_abs
+
+
+def _policy_context(fields: Mapping[str, Any], min_lr_abs: float) -> dict[str, Any]:
+    name, max_steps, w, const = fields["policy"], fields["max_steps"], fields["warmup_steps"], fields["constant_steps"]
     context: dict[str, Any] = {
         "warmup_steps": w + 1 if w else 0,
         "max_steps": max_steps,
@@ -254,14 +249,50 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
         context["decay_steps"] = max_steps - w - const
     elif name != "NoamAnnealing":
         context["decay_steps"] = max_steps - max(w, fields["hold_steps"])
+    return context
+
+
+def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    """NeMo 1.x ``optim`` with ``sched``: one of NeMo's policies (:class:`NemoLR`) or a torch
+    scheduler NeMo registers by name, relative to ``optim.lr``, stepped per update; NeMo 2
+    shapes go to :func:`read_nemo2`."""
+    if looks_like_nemo2(data):
+        return read_nemo2(data, total_steps=total_steps, source=source)
+    optim, opath = _find_optim(data)
+    lr, optimizer = _nemo_optimizer(optim, opath)
+    spath = F.join(opath, "sched")
+    sched = F.mapping(optim.get("sched"), spath) if optim.get("sched") is not None else None
+    trainer_max = _trainer_max_steps(data, total_steps)
+    if sched is None:
+        from lrkit.schedules import Constant
+
+        return ResolvedConfig(
+            Constant(1.0), lr, total_steps or trainer_max, "nemo", source, (), {}, optimizer, dict(data), None
+        )
+    sched, spath = _sched_args(sched, spath)
+    name = F.choice(sched.get("name"), F.join(spath, "name"), (*NEMO_POLICIES, *_TORCH_IN_NEMO))
+    if name in _TORCH_IN_NEMO:
+        return _read_torch_in_nemo(data, sched, spath, name, lr, optimizer, trainer_max, total_steps, source)
+    findings: list[Finding] = []
+    ignored = sched.pop("__ignored__", None)
+    if ignored:
+        findings.append(_ignored_args(ignored))
+    F.check_keys(sched, (*_COMMON, *_POLICY_KEYS[name]), spath, what=name)
+    max_steps = _policy_max_steps(sched, spath, trainer_max, findings)
+    run = total_steps if total_steps is not None else max_steps
+    fields, min_lr_abs = _policy_fields(sched, spath, name, lr, max_steps)
+    with F.at_path(spath):
+        schedule = NemoLR(**fields)
     findings += _quirks(name, fields, lr, run, spath, schedule)
+    context = _policy_context(fields, min_lr_abs)
     return ResolvedConfig(schedule, lr, run, "nemo", source, tuple(findings), context, optimizer, dict(data), None)
 
 
-def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: str, schedule: NemoLR) -> list[Finding]:
+def _cosine_quirks(f: Mapping[str, Any], spath: str) -> list[Finding]:
+    """CosineAnnealing's constant_steps (a floor tail with Megatron's warm-up) and a decay of no length."""
     out: list[Finding] = []
     w, m = f["warmup_steps"], f["max_steps"]
-    if name == "CosineAnnealing" and f["constant_steps"] > 0:
+    if f["constant_steps"] > 0:
         c = f["constant_steps"]
         out.append(
             Finding(
@@ -287,7 +318,7 @@ def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: 
                     source=F.join(spath, "warmup_steps"),
                 )
             )
-    if name == "CosineAnnealing" and m - w - f["constant_steps"] <= 0:
+    if m - w - f["constant_steps"] <= 0:
         c = f["constant_steps"]
         what = f"the warm-up ({w}) plus constant_steps ({c})" if c else f"the warm-up ({w})"
         out.append(
@@ -301,6 +332,13 @@ def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: 
                 source=F.join(spath, "constant_steps" if c else "warmup_steps"),
             )
         )
+    return out
+
+
+def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: str, schedule: NemoLR) -> list[Finding]:
+    """What the policy does that a user may not expect, each with what to change."""
+    out = _cosine_quirks(f, spath) if name == "CosineAnnealing" else []
+    w, m = f["warmup_steps"], f["max_steps"]
     if name == "SquareRootAnnealing" and w > 0:
         out.append(
             Finding(
@@ -326,18 +364,20 @@ def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: 
             )
         )
     if run is not None and run > m + 1 and name != "NoamAnnealing" and f["min_lr"] < 1.0:
-        out.append(
-            Finding(
-                rule="decay-horizon-too-short",
-                severity="warning",
-                message=f"the run has {run} updates but the policy ends at max_steps={m}: the last "
-                f"{run - m - 1} run at min_lr.",
-                fix="set max_steps to the run length.",
-                evidence={"max_steps": m, "total_steps": run},
-                source=F.join(spath, "max_steps"),
-            )
-        )
+        out.append(_horizon(run, m, spath, "the policy", "set max_steps to the run length."))
     return out
+
+
+def _horizon(run: int, m: int, spath: str, what: str, fix: str) -> Finding:
+    """A run longer than the policy's ``max_steps``: the updates after it run at min_lr."""
+    return Finding(
+        rule="decay-horizon-too-short",
+        severity="warning",
+        message=f"the run has {run} updates but {what} ends at max_steps={m}: the last {run - m - 1} run at min_lr.",
+        fix=fix,
+        evidence={"max_steps": m, "total_steps": run},
+        source=F.join(spath, "max_steps"),
+    )
 
 
 #: torch schedulers NeMo's ``AVAILABLE_SCHEDULERS`` registers by name; ExponentialLR and
@@ -345,6 +385,45 @@ def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: 
 _TORCH_IN_NEMO = ("StepLR", "ExponentialLR", "CyclicLR", "ReduceLROnPlateau")
 #: keys of ``optim.sched`` that are not a torch scheduler's keyword arguments
 _NOT_KWARGS = tuple(k for k in _COMMON if k not in _POLICY_ARGS)
+
+
+def _per_epoch_exponential(
+    data: Mapping[str, Any], kwargs: Mapping[str, Any], spath: str, run: int | None, lr: float
+) -> tuple[Schedule, dict[str, Any], Finding]:
+    """ExponentialLR as NeMo steps it, once per epoch: a StepLR of ``run / trainer.max_epochs`` updates."""
+    from lrkit.config.torch_schedulers import translate
+
+    # NeMo passes these keys to torch's ExponentialLR, which takes gamma (and last_epoch)
+    F.check_keys(kwargs, ("gamma", "last_epoch"), spath, what="ExponentialLR")
+    gamma = F.number(kwargs.get("gamma"), F.join(spath, "gamma"), low=0.0, low_open=True)
+    epochs = F.dig(data, "trainer.max_epochs")
+    if run is None or epochs in (None, -1):
+        raise ConfigError(
+            "NeMo steps ExponentialLR once per epoch: the curve per update needs the updates per epoch, which is "
+            "the run length divided by trainer.max_epochs.",
+            field="trainer.max_epochs" if epochs in (None, -1) else "trainer.max_steps",
+            fix="give trainer.max_epochs and the run length in updates (CLI: --total-steps N).",
+        )
+    epochs = F.steps(epochs, "trainer.max_epochs", minimum=1)
+    per_epoch = run // epochs
+    if per_epoch * epochs != run or per_epoch < 1:
+        raise ConfigError(
+            f"the run length {run} is not a whole number of epochs ({epochs}): the updates per epoch are unknown.",
+            field="trainer.max_epochs",
+            value=epochs,
+            fix="pass --total-steps as trainer.max_epochs times the updates per epoch.",
+        )
+    schedule, info = translate("StepLR", {"step_size": per_epoch, "gamma": gamma}, spath, peak=lr)
+    finding = Finding(
+        rule="nemo-epoch-scheduler",
+        severity="info",
+        message=f"NeMo steps ExponentialLR once per epoch: the LR is multiplied by {gamma:g} every {per_epoch} "
+        f"updates ({run} updates / {epochs} epochs).",
+        fix="no action needed if that is intended.",
+        evidence={"updates_per_epoch": per_epoch},
+        source=F.join(spath, "name"),
+    )
+    return schedule, info, finding
 
 
 def _read_torch_in_nemo(
@@ -373,38 +452,8 @@ def _read_torch_in_nemo(
     findings: list[Finding] = []
     run = total_steps if total_steps is not None else trainer_max
     if name == "ExponentialLR":
-        # NeMo passes these keys to torch's ExponentialLR, which takes gamma (and last_epoch)
-        F.check_keys(kwargs, ("gamma", "last_epoch"), spath, what="ExponentialLR")
-        gamma = F.number(kwargs.get("gamma"), F.join(spath, "gamma"), low=0.0, low_open=True)
-        epochs = F.dig(data, "trainer.max_epochs")
-        if run is None or epochs in (None, -1):
-            raise ConfigError(
-                "NeMo steps ExponentialLR once per epoch: the curve per update needs the updates per epoch, which is "
-                "the run length divided by trainer.max_epochs.",
-                field="trainer.max_epochs" if epochs in (None, -1) else "trainer.max_steps",
-                fix="give trainer.max_epochs and the run length in updates (CLI: --total-steps N).",
-            )
-        epochs = F.steps(epochs, "trainer.max_epochs", minimum=1)
-        per_epoch = run // epochs
-        if per_epoch * epochs != run or per_epoch < 1:
-            raise ConfigError(
-                f"the run length {run} is not a whole number of epochs ({epochs}): the updates per epoch are unknown.",
-                field="trainer.max_epochs",
-                value=epochs,
-                fix="pass --total-steps as trainer.max_epochs times the updates per epoch.",
-            )
-        schedule, info = translate("StepLR", {"step_size": per_epoch, "gamma": gamma}, spath, peak=lr)
-        findings.append(
-            Finding(
-                rule="nemo-epoch-scheduler",
-                severity="info",
-                message=f"NeMo steps ExponentialLR once per epoch: the LR is multiplied by {gamma:g} every {per_epoch} "
-                f"updates ({run} updates / {epochs} epochs).",
-                fix="no action needed if that is intended.",
-                evidence={"updates_per_epoch": per_epoch},
-                source=F.join(spath, "name"),
-            )
-        )
+        schedule, info, finding = _per_epoch_exponential(data, kwargs, spath, run, lr)
+        findings.append(finding)
     else:
         schedule, info = translate(name, kwargs, spath, peak=lr)
     if run is None:
@@ -600,17 +649,7 @@ def _nemo2_horizon(
             )
         )
     if run is not None and run > m + 1 and v1["name"] != "NoamAnnealing" and v1.get("min_lr", 0.0) < lr:
-        out.append(
-            Finding(
-                rule="decay-horizon-too-short",
-                severity="warning",
-                message=f"the run has {run} updates but the scheduler ends at max_steps={m}: the last "
-                f"{run - m - 1} run at min_lr.",
-                fix="set max_steps to the run length (${trainer.max_steps}).",
-                evidence={"max_steps": m, "total_steps": run},
-                source=F.join(spath, "max_steps"),
-            )
-        )
+        out.append(_horizon(run, m, spath, "the scheduler", "set max_steps to the run length (${trainer.max_steps})."))
     return out
 
 
