@@ -11,6 +11,7 @@ trend level), so a brief excursion in a run that fell by orders of magnitude is 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -133,150 +134,133 @@ def min_event(c: LossCurve) -> float:
     return max(10.0 * c.resolution, 0.05 * progress)
 
 
-def find_spikes(c: LossCurve, lr: LRInUse) -> list[Finding]:
-    floor_abs = min_event(c)
+@dataclass(frozen=True)
+class _SpikeScale:
+    """What a spike is measured against, per point (``z`` units): ``base`` the causal median of the
+    ``w`` points before, ``excess`` how far the point stands above it, ``sig`` the local noise,
+    ``thr`` the threshold of a candidate (``max(6 sigma, log 1.25)``) and ``big`` that of a single
+    very large jump (``max(12 sigma, log 2)``)."""
+
+    base: np.ndarray
+    excess: np.ndarray
+    sig: np.ndarray
+    thr: np.ndarray
+    big: np.ndarray
+
+
+def _spike_scale(c: LossCurve) -> _SpikeScale:
     base = causal_median(c.z, c.w)
-    excess = c.z - base
     # minibatch noise is rarely constant (in log-loss it grows as the loss falls): a local scale
     local = 1.4826 * wide_rolling_median(np.abs(c.z - c.trend), 4 * c.w + 1)
     sig = np.maximum(local, c.sigma if c.n < 8 * c.w else 0.0)
     sig = np.maximum(sig, 0.005 if c.log else 1e-12)
-    thr_arr = np.maximum(6 * sig, c.size(math.log(1.25)))
-    big_arr = np.maximum(12 * sig, c.size(math.log(2.0)))
-    cand = np.nonzero(np.nan_to_num(excess - thr_arr, nan=-np.inf) > 0)[0]
-    if cand.size == 0:
-        return []
-    # group candidates that are close together into events
-    gap = max(2, c.w // 4)
+    return _SpikeScale(
+        base=base,
+        excess=c.z - base,
+        sig=sig,
+        thr=np.maximum(6 * sig, c.size(math.log(1.25))),
+        big=np.maximum(12 * sig, c.size(math.log(2.0))),
+    )
+
+
+def _group_close(cand: np.ndarray, gap: int) -> list[list[int]]:
+    """Indices no more than ``gap`` apart grouped into one event each."""
     events: list[list[int]] = [[int(cand[0])]]
     for i in cand[1:]:
         if i - events[-1][-1] <= gap:
             events[-1].append(int(i))
         else:
             events.append([int(i)])
-    out: list[Finding] = []
-    for ev in events:
-        start, end = ev[0], ev[-1]
-        peak_i = max(ev, key=lambda i: excess[i])
-        # one odd batch is data noise; a spike is sustained or very large
-        if len(ev) < 3 and excess[peak_i] < big_arr[peak_i]:
-            continue
-        base_raw = float(np.exp(base[start])) if c.log else float(base[start])
-        if float(c.y[peak_i]) - base_raw < floor_abs:
-            continue  # within the log's rounding, or small against what the run achieved
-        if (
-            end - start < 2
-            and end + 1 < c.n
-            and c.z[end + 1] <= float(base[start]) + float(thr_arr[peak_i])
-            and float(c.y[peak_i]) < c.start
-        ):
-            continue  # one bad batch, undone by the next step, that did not undo the run's progress
-        thr = float(thr_arr[peak_i])
-        tol = max(2 * float(sig[peak_i]), c.size(math.log(1.1)))
-        level = float(base[start])
-        later = c.trend[end + 1 :]
-        raw_later = c.z[end + 1 :]
-        rec = np.nonzero((later <= level + tol) & (raw_later <= level + thr))[0]
-        recovered = bool(rec.size)
-        if not recovered and c.n - 1 - end < c.w:
-            continue  # at the very end of the log: too soon to tell
-        rec_step = int(c.steps[end + 1 + int(rec[0])]) if recovered else None
-        lr_at = lr.at(c.steps, peak_i)
-        size = c.ratio(float(excess[peak_i]))
-        size_txt = f"{size:.1f}x the loss before it" if c.log else f"+{size:.3g} over the loss before it"
-        span = at_step(c.steps[start], c.unit) if start == end else step_range(c.steps[start], c.steps[end], c.unit)
-        if recovered:
-            msg = (
-                f"Loss spike at {span}: {size_txt}{lr_phrase(lr, int(c.steps[peak_i]), lr_at)}; "
-                f"recovered by {at_step(rec_step, c.unit)}."  # type: ignore[arg-type]
-            )
-            fix = (
-                "clip gradients (max_norm=1.0) and "
-                + fix_lower_peak(lr, int(c.steps[peak_i]), lr_at, factor=0.7)
-                + " Spikes that keep coming mean the LR is near the edge of stability."
-            )
-        else:
-            msg = (
-                f"Loss spike at {span}: {size_txt}{lr_phrase(lr, int(c.steps[peak_i]), lr_at)}; "
-                "the loss did not come back to its earlier level."
-            )
-            fix = "resume from a checkpoint before the spike and " + fix_lower_peak(
-                lr, int(c.steps[peak_i]), lr_at, factor=0.5, extra="and clip gradients"
-            )
-        out.append(
-            Finding(
-                rule="loss-spike",
-                severity="warning" if recovered else "error",
-                message=msg,
-                fix=fix,
-                evidence={
-                    "start_step": int(c.steps[start]),
-                    "end_step": int(c.steps[end]),
-                    "peak_step": int(c.steps[peak_i]),
-                    "size": size,
-                    "size_is_ratio": c.log,
-                    "loss_before": float(np.exp(level) if c.log else level),
-                    "peak_loss": float(c.y[peak_i]),
-                    "recovered": recovered,
-                    "recovered_at": rec_step,
-                    "lr": lr_at,
-                },
-                source="diagnose",
-            )
+    return events
+
+
+def find_spikes(c: LossCurve, lr: LRInUse) -> list[Finding]:
+    """Loss spikes: runs of candidate points (``max(6 sigma, log 1.25)`` above the median of the
+    ``w`` before) that are sustained (3+ points) or very large, above the log's resolution and 5%
+    of the run's progress, and not one bad batch undone by the next step."""
+    scale = _spike_scale(c)
+    cand = np.nonzero(np.nan_to_num(scale.excess - scale.thr, nan=-np.inf) > 0)[0]
+    if cand.size == 0:
+        return []
+    floor_abs = min_event(c)
+    found = (_spike(c, lr, scale, ev, floor_abs) for ev in _group_close(cand, max(2, c.w // 4)))
+    return [f for f in found if f is not None]
+
+
+def _spike(c: LossCurve, lr: LRInUse, scale: _SpikeScale, ev: list[int], floor_abs: float) -> Finding | None:
+    """One event of candidate points as a finding, or ``None`` when it is noise: one odd batch,
+    within the rounding, a bad batch undone at once, or too close to the end to tell."""
+    start, end = ev[0], ev[-1]
+    excess, base = scale.excess, scale.base
+    peak_i = max(ev, key=lambda i: excess[i])
+    # one odd batch is data noise; a spike is sustained or very large
+    if len(ev) < 3 and excess[peak_i] < scale.big[peak_i]:
+        return None
+    base_raw = float(np.exp(base[start])) if c.log else float(base[start])
+    if float(c.y[peak_i]) - base_raw < floor_abs:
+        return None  # within the log's rounding, or small against what the run achieved
+    thr = float(scale.thr[peak_i])
+    if end - start < 2 and end + 1 < c.n and c.z[end + 1] <= float(base[start]) + thr and float(c.y[peak_i]) < c.start:
+        return None  # one bad batch, undone by the next step, that did not undo the run's progress
+    tol = max(2 * float(scale.sig[peak_i]), c.size(math.log(1.1)))
+    level = float(base[start])
+    rec = np.nonzero((c.trend[end + 1 :] <= level + tol) & (c.z[end + 1 :] <= level + thr))[0]
+    if not rec.size and c.n - 1 - end < c.w:
+        return None  # at the very end of the log: too soon to tell
+    rec_step = int(c.steps[end + 1 + int(rec[0])]) if rec.size else None
+    return _spike_finding(c, lr, start, end, peak_i, float(excess[peak_i]), level, rec_step)
+
+
+def _spike_finding(
+    c: LossCurve, lr: LRInUse, start: int, end: int, peak_i: int, excess: float, level: float, rec_step: int | None
+) -> Finding:
+    recovered = rec_step is not None
+    peak_step = int(c.steps[peak_i])
+    lr_at = lr.at(c.steps, peak_i)
+    size = c.ratio(excess)
+    size_txt = f"{size:.1f}x the loss before it" if c.log else f"+{size:.3g} over the loss before it"
+    span = at_step(c.steps[start], c.unit) if start == end else step_range(c.steps[start], c.steps[end], c.unit)
+    head = f"Loss spike at {span}: {size_txt}{lr_phrase(lr, peak_step, lr_at)}; "
+    if rec_step is not None:
+        msg = head + f"recovered by {at_step(rec_step, c.unit)}."
+        fix = (
+            "clip gradients (max_norm=1.0) and "
+            + fix_lower_peak(lr, peak_step, lr_at, factor=0.7)
+            + " Spikes that keep coming mean the LR is near the edge of stability."
         )
-    return out
+    else:
+        msg = head + "the loss did not come back to its earlier level."
+        fix = "resume from a checkpoint before the spike and " + fix_lower_peak(
+            lr, peak_step, lr_at, factor=0.5, extra="and clip gradients"
+        )
+    return Finding(
+        rule="loss-spike",
+        severity="warning" if recovered else "error",
+        message=msg,
+        fix=fix,
+        evidence={
+            "start_step": int(c.steps[start]),
+            "end_step": int(c.steps[end]),
+            "peak_step": peak_step,
+            "size": size,
+            "size_is_ratio": c.log,
+            "loss_before": float(np.exp(level) if c.log else level),
+            "peak_loss": float(c.y[peak_i]),
+            "recovered": recovered,
+            "recovered_at": rec_step,
+            "lr": lr_at,
+        },
+        source="diagnose",
+    )
 
 
 def find_oscillation(c: LossCurve, lr: LRInUse) -> Finding | None:
-    n = c.n
-    region: tuple[int, int] | None = None
-    detail = ""
-    # fast: the loss alternates up/down step after step with large swings
-    d = np.diff(c.z)
-    if d.size >= 60:
-        sgn = np.sign(d)
-        flips = (sgn[1:] * sgn[:-1] < 0).astype(float)
-        win = 59  # 95% sign flips over 59 steps: about 1e-6 per window for i.i.d. noise (2/3 flip)
-        frac = np.convolve(flips, np.ones(win) / win, mode="valid")
-        amp = forward_medians(np.abs(d), win + 1)[: frac.size]
-        hit = np.nonzero((frac >= 0.95) & (amp > c.size(math.log(1.15))))[0]
-        if hit.size and c.log:
-            # the swing in loss units must clear the log's resolution and the run's progress
-            level = np.exp(c.trend[hit])
-            amp_abs = level * (np.exp(amp[hit]) - 1.0)
-            hit = hit[amp_abs >= min_event(c)]
-        if hit.size:
-            region = (int(hit[0]), int(min(hit[-1] + win + 1, n - 1)))
-            ratio = c.ratio(float(np.median(amp[hit])))
-            detail = (
-                f"it alternates up and down every {c.unit} by about {ratio:.2f}x"
-                if c.log
-                else f"it alternates up and down every {c.unit} by about {ratio:.3g}"
-            )
-    if region is None:
-        ws = 5
-        smooth = rolling_median(c.z, ws)
-        h = max(6 * 1.25 * c.sigma / math.sqrt(ws), c.size(math.log(1.2)))
-        turns = reversals(smooth, h)
-        if len(turns) >= 6:
-            gaps = np.diff(turns).astype(float)
-            cv = float(gaps.std() / gaps.mean()) if gaps.size and gaps.mean() > 0 else 1.0
-            swings = np.abs(np.diff(smooth[turns]))
-            raw = np.exp(smooth[turns]) if c.log else smooth[turns]
-            if float(np.median(np.abs(np.diff(raw)))) < min_event(c):
-                cv = 1.0  # swings inside the rounding or small against the run's progress
-            if cv < 0.75:
-                region = (turns[0], turns[-1])
-                ratio = c.ratio(float(np.median(swings)))
-                period = 2 * float(np.mean(np.diff(c.steps[turns])))
-                detail = (
-                    f"it swings by about {ratio:.2f}x with a period of about {step_count(round(period), c.unit)}"
-                    if c.log
-                    else f"it swings by about {ratio:.3g} with a period of about {step_count(round(period), c.unit)}"
-                )
-    if region is None:
+    """A loss that alternates up and down every step by 15%+, else one that swings regularly by
+    20%+; either must clear the log's resolution and 5% of the run's progress."""
+    found = _fast_alternation(c) or _regular_swings(c)
+    if found is None:
         return None
-    a, b = region
+    (a, b), detail = found
     mid = (a + b) // 2
     lr_at = lr.at(c.steps, mid)
     msg = (
@@ -304,3 +288,47 @@ def find_oscillation(c: LossCurve, lr: LRInUse) -> Finding | None:
         evidence={"start_step": int(c.steps[a]), "end_step": int(c.steps[b]), "lr": lr_at, "detail": detail},
         source="diagnose",
     )
+
+
+def _fast_alternation(c: LossCurve) -> tuple[tuple[int, int], str] | None:
+    """The loss alternating up/down step after step (95% sign flips over 59 steps) with swings of
+    15%+: the region and its description."""
+    d = np.diff(c.z)
+    if d.size < 60:
+        return None
+    sgn = np.sign(d)
+    flips = (sgn[1:] * sgn[:-1] < 0).astype(float)
+    win = 59  # 95% sign flips over 59 steps: about 1e-6 per window for i.i.d. noise (2/3 flip)
+    frac = np.convolve(flips, np.ones(win) / win, mode="valid")
+    amp = forward_medians(np.abs(d), win + 1)[: frac.size]
+    hit = np.nonzero((frac >= 0.95) & (amp > c.size(math.log(1.15))))[0]
+    if hit.size and c.log:
+        # the swing in loss units must clear the log's resolution and the run's progress
+        amp_abs = np.exp(c.trend[hit]) * (np.exp(amp[hit]) - 1.0)
+        hit = hit[amp_abs >= min_event(c)]
+    if not hit.size:
+        return None
+    ratio = c.ratio(float(np.median(amp[hit])))
+    size = f"{ratio:.2f}x" if c.log else f"{ratio:.3g}"
+    region = (int(hit[0]), int(min(hit[-1] + win + 1, c.n - 1)))
+    return region, f"it alternates up and down every {c.unit} by about {size}"
+
+
+def _regular_swings(c: LossCurve) -> tuple[tuple[int, int], str] | None:
+    """Swings of 20%+ (and 6 sigma of a 5-point median) at regular intervals (the gaps between
+    turns vary by under 75%): the region and its description."""
+    ws = 5
+    smooth = rolling_median(c.z, ws)
+    h = max(6 * 1.25 * c.sigma / math.sqrt(ws), c.size(math.log(1.2)))
+    turns = reversals(smooth, h)
+    if len(turns) < 6:
+        return None
+    gaps = np.diff(turns).astype(float)
+    cv = float(gaps.std() / gaps.mean()) if gaps.size and gaps.mean() > 0 else 1.0
+    raw = np.exp(smooth[turns]) if c.log else smooth[turns]
+    if float(np.median(np.abs(np.diff(raw)))) < min_event(c) or cv >= 0.75:
+        return None  # irregular, or swings inside the rounding or small against the run's progress
+    ratio = c.ratio(float(np.median(np.abs(np.diff(smooth[turns])))))
+    period = step_count(round(2 * float(np.mean(np.diff(c.steps[turns])))), c.unit)
+    size = f"{ratio:.2f}x" if c.log else f"{ratio:.3g}"
+    return (turns[0], turns[-1]), f"it swings by about {size} with a period of about {period}"
