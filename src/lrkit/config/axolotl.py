@@ -183,7 +183,70 @@ def _ratio(data: Mapping[str, Any], key: str) -> float | None:
     return F.number(v, key, low=0.0, high=1.0)
 
 
+def _assumed_run(run: _Run) -> Finding:
+    return Finding(
+        rule="assumed-run-length",
+        severity="warning",
+        message=f"axolotl takes the warm-up of min(dataset steps, max_steps); read as max_steps={run.horizon}, "
+        "which holds when the data covers the run.",
+        fix="pass --total-steps with the updates the data gives (num_epochs x updates per epoch) if it is fewer.",
+        evidence={"max_steps": run.horizon},
+        source="max_steps",
+    )
+
+
+def _axolotl_optimizer(data: Mapping[str, Any], lr: float) -> dict[str, Any]:
+    """axolotl's ``optimizer`` (default adamw_torch_fused) read as TrainingArguments' ``optim``."""
+    names = ("weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon")
+    optim = {"optim": str(data.get("optimizer") or "adamw_torch_fused")}
+    return _optimizer({**optim, **{k: data[k] for k in names if data.get(k) is not None}}, lr)
+
+
+def _one_cycle(kw: Mapping[str, Any], w: int, n: int) -> OneCycle:
+    """``one_cycle``: torch's OneCycleLR with axolotl's defaults (pct_start = warm-up / run)."""
+    F.check_keys(kw, _ONE_CYCLE_KWARGS, "lr_scheduler_kwargs", what="lr_scheduler 'one_cycle' (torch OneCycleLR)")
+    anneal = F.choice(kw.get("anneal_strategy", "cos"), "lr_scheduler_kwargs.anneal_strategy", ("cos", "linear"))
+    with F.at_path("lr_scheduler_kwargs"):
+        return OneCycle(
+            peak=1.0,
+            steps=n,
+            pct_start=F.number(kw.get("pct_start", w / n), "lr_scheduler_kwargs.pct_start", low=0.0, high=1.0),
+            anneal=anneal,
+            div_factor=F.number(kw.get("div_factor", 25.0), "lr_scheduler_kwargs.div_factor", low=0.0, low_open=True),
+            final_div_factor=F.number(
+                kw.get("final_div_factor", 1e4), "lr_scheduler_kwargs.final_div_factor", low=0.0, low_open=True
+            ),
+            three_phase=F.boolean(kw.get("three_phase", False), "lr_scheduler_kwargs.three_phase"),
+        )
+
+
+def _special(
+    name: str,
+    kw: Mapping[str, Any],
+    w: int,
+    n: int,
+    *,
+    quadratic: bool,
+    min_ratio: float | None,
+    const_ratio: float | None,
+) -> OneCycle | AxolotlLambda | HFLambda:
+    """axolotl's own schedulers (one_cycle, rex, the quadratic warm-up, the min-lr and constant-lr cosines)."""
+    if name == "one_cycle":
+        return _one_cycle(kw, w, n)
+    if name == "rex":
+        return AxolotlLambda("rex", w, n, min_ratio or 0.0)
+    if quadratic:
+        return AxolotlLambda("cosine_with_quadratic_warmup", w, n)
+    if const_ratio:
+        return AxolotlLambda("cosine_with_warmup_decay_constant", w, n, min_ratio or 0.0, const_ratio)
+    # axolotl's cosine-with-min-lr lambda is transformers' cosine_with_min_lr at num_cycles 0.5, bit for bit
+    # ((1 - m) * c + m either way); HFLambda keeps it exportable to hf
+    return HFLambda("cosine_with_min_lr", warmup_steps=w, training_steps=n, min_lr_rate=min_ratio or 0.0)
+
+
 def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    """axolotl YAML as its trainer builds the scheduler: transformers' types through
+    :func:`read_hf` with axolotl's warm-up and run length, or one of axolotl's own schedulers."""
     if data.get("learning_rate") is None:
         raise ConfigError(
             "axolotl needs learning_rate (its schema has no default).",
@@ -203,83 +266,27 @@ def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: st
     quadratic = hf_name == "cosine" and data.get("lr_quadratic_warmup") is True and rl is None
     _notes(data, name, hf_name, rl, quadratic, min_ratio, const_ratio, findings)
     if run.assumed:
-        findings.append(
-            Finding(
-                rule="assumed-run-length",
-                severity="warning",
-                message=f"axolotl takes the warm-up of min(dataset steps, max_steps); read as max_steps={run.horizon}, "
-                "which holds when the data covers the run.",
-                fix="pass --total-steps with the updates the data gives (num_epochs x updates per epoch) if it is "
-                "fewer.",
-                evidence={"max_steps": run.horizon},
-                source="max_steps",
-            )
-        )
-    optimizer = _optimizer(
-        {
-            "optim": str(data.get("optimizer") or "adamw_torch_fused"),
-            **{
-                k: data[k]
-                for k in ("weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon")
-                if data.get(k) is not None
-            },
-        },
-        lr,
-    )
+        findings.append(_assumed_run(run))
+    optimizer = _axolotl_optimizer(data, lr)
     shown = total_steps if total_steps is not None else run.horizon
     if name == "constant" or name == "reduce_lr_on_plateau":
-        res = read_hf(
-            {"learning_rate": lr, "lr_scheduler_type": name, "lr_scheduler_kwargs": kw},
-            total_steps=shown,
-            source=source,
-        )
-        return _as_axolotl(res, data, findings, optimizer, {})
+        hf_data = {"learning_rate": lr, "lr_scheduler_type": name, "lr_scheduler_kwargs": kw}
+        return _as_axolotl(read_hf(hf_data, total_steps=shown, source=source), data, findings, optimizer, {})
     w, how = _warmup(data, run, rl)
     context: dict[str, Any] = {"lr_scheduler": name, "warmup_steps": w, "warmup_from": how}
     special = name in ("one_cycle", "rex") or quadratic or bool(min_ratio)
     if run.horizon is None and (special or name not in ("constant_with_warmup", "inverse_sqrt", "warmup_stable_decay")):
         raise _ask_total(f"lr_scheduler {name!r} needs the run length.")
     if not special:
-        hf_args: dict[str, Any] = {
-            "learning_rate": lr,
-            "lr_scheduler_type": hf_name,
-            "lr_scheduler_kwargs": kw,
-            "warmup_steps": w,
-        }
+        hf_args: dict[str, Any] = {"learning_rate": lr, "lr_scheduler_type": hf_name, "lr_scheduler_kwargs": kw}
+        hf_args["warmup_steps"] = w
         if run.horizon is not None:
             hf_args["max_steps"] = run.horizon
         res = read_hf(hf_args, total_steps=shown, source=source)
         return _as_axolotl(res, data, findings, optimizer, context)
     n = run.horizon
     assert n is not None
-    schedule: Schedule
-    if name == "one_cycle":
-        F.check_keys(kw, _ONE_CYCLE_KWARGS, "lr_scheduler_kwargs", what="lr_scheduler 'one_cycle' (torch OneCycleLR)")
-        anneal = F.choice(kw.get("anneal_strategy", "cos"), "lr_scheduler_kwargs.anneal_strategy", ("cos", "linear"))
-        with F.at_path("lr_scheduler_kwargs"):
-            schedule = OneCycle(
-                peak=1.0,
-                steps=n,
-                pct_start=F.number(kw.get("pct_start", w / n), "lr_scheduler_kwargs.pct_start", low=0.0, high=1.0),
-                anneal=anneal,
-                div_factor=F.number(
-                    kw.get("div_factor", 25.0), "lr_scheduler_kwargs.div_factor", low=0.0, low_open=True
-                ),
-                final_div_factor=F.number(
-                    kw.get("final_div_factor", 1e4), "lr_scheduler_kwargs.final_div_factor", low=0.0, low_open=True
-                ),
-                three_phase=F.boolean(kw.get("three_phase", False), "lr_scheduler_kwargs.three_phase"),
-            )
-    elif name == "rex":
-        schedule = AxolotlLambda("rex", w, n, min_ratio or 0.0)
-    elif quadratic:
-        schedule = AxolotlLambda("cosine_with_quadratic_warmup", w, n)
-    elif const_ratio:
-        schedule = AxolotlLambda("cosine_with_warmup_decay_constant", w, n, min_ratio or 0.0, const_ratio)
-    else:
-        # axolotl's cosine-with-min-lr lambda is transformers' cosine_with_min_lr at num_cycles 0.5, bit for bit
-        # ((1 - m) * c + m either way); HFLambda keeps it exportable to hf
-        schedule = HFLambda("cosine_with_min_lr", warmup_steps=w, training_steps=n, min_lr_rate=min_ratio or 0.0)
+    schedule = _special(name, kw, w, n, quadratic=quadratic, min_ratio=min_ratio, const_ratio=const_ratio)
     context.update(declared_horizon=n, num_training_steps=n, decay_steps=n - w)
     if min_ratio and name != "one_cycle" and not quadratic:
         context["min_lr"] = min_ratio * lr
