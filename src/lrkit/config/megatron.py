@@ -114,6 +114,8 @@ def _args_of(*roles: str) -> tuple[str, ...]:
 CURVE_ARGS = _args_of("curve", "batch")
 #: arguments kept with a resolved curve (``context["megatron_args"]``)
 RECORDED_ARGS = _args_of("curve", "kept")
+#: arguments that change the batch size during the run or whether it trains
+BATCH_ARGS = _args_of("batch")
 #: arguments that change the LR of some parameter groups only
 GROUP_LR_ARGS = _args_of("group")
 #: known arguments that are not curve arguments (a near-miss of a curve name that is one of these is no typo)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lrkit.config.megatron import CURVE_ARGS, GROUP_LR_ARGS, OTHER_ARGS
+from lrkit.config.megatron import BATCH_ARGS, CURVE_ARGS, GROUP_LR_ARGS, OTHER_ARGS
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
@@ -570,34 +570,26 @@ def _curve_args(
     return {k: args[k] for k in CURVE_ARGS if k in args}
 
 
-def read_megatron_args(
-    args: Mapping[str, Any],
-    *,
-    total_steps: int | None,
-    source: str,
-    written: Mapping[str, str] | None = None,
-    unknowns: Mapping[str, _Unknown] | None = None,
-    raw: Any = None,
-    overrides: Mapping[str, str] | None = None,
-) -> ResolvedConfig:
-    """Megatron's argument namespace (underscore keys) to its curve."""
-    from lrkit.config.megatron import read_megatron
+def _flag(written: Mapping[str, str], key: str) -> str:
+    """An argument as the user wrote it (``--lr``, or the YAML key), else its dashed flag."""
+    return written.get(key, "--" + key.replace("_", "-"))
 
+
+def _overridden(
+    args: Mapping[str, Any], written: Mapping[str, str] | None, overrides: Mapping[str, str] | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The arguments with ``--set KEY=VALUE`` applied (a value read as the file's scalars are)."""
     written = dict(written or {})
     args = dict(args)
     for key, value in (overrides or {}).items():
         name = key.lstrip("-").replace("-", "_")
         args[name] = _scalar(value) if isinstance(value, str) else value
         written.setdefault(name, "--" + name.replace("_", "-"))
-    _check_names(args, written, source)
-    if args.get("skip_train") is True:
-        raise ConfigError(
-            "--skip-train is set: Megatron does not train, so there is no LR curve.",
-            field="--skip-train",
-            value=True,
-            fix="drop --skip-train to see the training run's curve.",
-        )
-    curve = _curve_args(args, written, unknowns or {}, source)
+    return args, written
+
+
+def _refuse_batch_changes(curve: Mapping[str, Any]) -> None:
+    """A batch size that changes during the run (Megatron raises on both ways set at once)."""
     if "step_batch_size_schedule" in curve and "global_batch_size" in curve:
         raise ConfigError(
             "--step-batch-size-schedule and --global-batch-size are both set; Megatron raises "
@@ -615,10 +607,15 @@ def read_megatron_args(
                 value=curve[key],
                 fix="remove it to see the curve at a constant global batch size.",
             )
-    flat = {k: v for k, v in curve.items() if k not in ("rampup_batch_size", "step_batch_size_schedule", "skip_train")}
+
+
+def _flat_curve(curve: Mapping[str, Any], written: Mapping[str, str]) -> dict[str, Any]:
+    """The curve arguments :func:`resolve_megatron` takes: the batch size only where it counts,
+    the other family's ``*_samples`` / ``*_iters`` defaults (0) dropped."""
     from lrkit.config.megatron import _sample_based
 
-    if not _sample_based(flat, lambda k: written.get(k, "--" + k.replace("_", "-"))):
+    flat = {k: v for k, v in curve.items() if k not in BATCH_ARGS}
+    if not _sample_based(flat, lambda k: _flag(written, k)):
         flat.pop("global_batch_size", None)  # it cancels out of an iteration-based curve
     elif flat.get("global_batch_size") is None:
         raise ConfigError(
@@ -634,30 +631,59 @@ def read_megatron_args(
             flat.pop("lr_warmup_samples")
     elif flat.get("train_samples") and flat.get("lr_warmup_iters") in (0, 0.0):
         flat.pop("lr_warmup_iters")
-    paths = {k: written.get(k, "--" + k.replace("_", "-")) for k in flat}
+    return flat
+
+
+def _group_lr(args: Mapping[str, Any], written: Mapping[str, str]) -> list[Finding]:
+    return [
+        Finding(
+            rule="megatron-group-lr",
+            severity="info",
+            message=f"{_flag(written, key)} {args[key]} gives some parameter groups (embedding / output layers) "
+            "another LR; the curve shown is the main group's.",
+            fix="no action needed if that is intended.",
+            source=_flag(written, key),
+        )
+        for key in GROUP_LR_ARGS
+        if key in args
+    ]
+
+
+def read_megatron_args(
+    args: Mapping[str, Any],
+    *,
+    total_steps: int | None,
+    source: str,
+    written: Mapping[str, str] | None = None,
+    unknowns: Mapping[str, _Unknown] | None = None,
+    raw: Any = None,
+    overrides: Mapping[str, str] | None = None,
+) -> ResolvedConfig:
+    """Megatron's argument namespace (underscore keys) to its curve."""
+    from lrkit.config.megatron import read_megatron
+
+    args, written = _overridden(args, written, overrides)
+    _check_names(args, written, source)
+    if args.get("skip_train") is True:
+        raise ConfigError(
+            "--skip-train is set: Megatron does not train, so there is no LR curve.",
+            field="--skip-train",
+            value=True,
+            fix="drop --skip-train to see the training run's curve.",
+        )
+    curve = _curve_args(args, written, unknowns or {}, source)
+    _refuse_batch_changes(curve)
+    flat = _flat_curve(curve, written)
+    paths = {k: _flag(written, k) for k in flat}
     paths[""] = ""
     res = read_megatron(flat, total_steps=total_steps, source=source, paths=paths)
-    findings = list(res.findings)
-    for key in GROUP_LR_ARGS:
-        if key in args:
-            flag = written.get(key, "--" + key.replace("_", "-"))
-            findings.append(
-                Finding(
-                    rule="megatron-group-lr",
-                    severity="info",
-                    message=f"{flag} {args[key]} gives some parameter groups (embedding / output layers) another LR; "
-                    "the curve shown is the main group's.",
-                    fix="no action needed if that is intended.",
-                    source=flag,
-                )
-            )
     return ResolvedConfig(
         schedule=res.schedule,
         peak_lr=res.peak_lr,
         total_steps=res.total_steps,
         format="megatron",
         source=source,
-        findings=tuple(findings),
+        findings=(*res.findings, *_group_lr(args, written)),
         context={**res.context, "arguments": dict(args)},
         optimizer=res.optimizer,
         raw=raw if raw is not None else dict(args),
