@@ -82,39 +82,13 @@ def diagnose_command(
     guard = _json_errors if as_json else bad_input
     with guard():
         run = read_log(log, step_col=step_col, loss_col=loss_col, lr_col=lr_col, eval_col=eval_col, format=log_format)
-    cfg = None
-    if schedule is not None:
-        from lrkit.commands.common import read_config
-
-        with guard(schedule):
-            if log == "-" and schedule == "-":
-                raise ConfigError(
-                    "the log and the schedule cannot both come from standard input.",
-                    field="schedule",
-                    fix="give the schedule config as a file.",
-                )
-            cfg = read_config(schedule, total_steps=total_steps)
+    cfg = None if schedule is None else _read_schedule(log, schedule, total_steps, guard)
     with guard(log):
         result = diagnose_log(run, schedule=cfg)
     image: Path | None = None
     if plot is not None:
-        from lrkit.monitor.plots import plot_diagnosis
-
-        lr_curve = None
-        if run.lr_col is None and cfg is not None:
-            import numpy as np
-
-            xs = np.arange(int(run.steps[0]), int(run.steps[-1]) + 1)
-            lr_curve = (xs, np.asarray(cfg.lr_schedule(xs), dtype=float))
-        spans = [(sp, f.rule) for f in result.findings if f.severity != "info" and (sp := _span(f.evidence))]
         with guard(str(plot)):
-            image = plot_diagnosis(
-                run,
-                plot,
-                spans=spans,
-                lr_curve=lr_curve,
-                title=f"{Path(log).name if log != '-' else 'stdin'}: {result.verdict}",
-            )
+            image = _plot(log, run, cfg, result, plot)
     if as_json:
         payload: dict[str, Any] = {
             "log": log,
@@ -131,6 +105,35 @@ def diagnose_command(
             out_console().print(Text(f"plot written to {image}", style="dim"))
     if not result.ok:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _read_schedule(log: str, schedule: str, total_steps: int | None, guard: Any) -> Any:
+    """The run's config (``--schedule``), read under the command's error guard."""
+    from lrkit.commands.common import read_config
+
+    with guard(schedule):
+        if log == "-" and schedule == "-":
+            raise ConfigError(
+                "the log and the schedule cannot both come from standard input.",
+                field="schedule",
+                fix="give the schedule config as a file.",
+            )
+        return read_config(schedule, total_steps=total_steps)
+
+
+def _plot(log: str, run: Any, cfg: Any, result: Any, plot: Path) -> Path:
+    """``--plot``: the diagnosis drawn, with the schedule's LR curve when the log has no LR column."""
+    import numpy as np
+
+    from lrkit.monitor.plots import plot_diagnosis
+
+    lr_curve = None
+    if run.lr_col is None and cfg is not None:
+        xs = np.arange(int(run.steps[0]), int(run.steps[-1]) + 1)
+        lr_curve = (xs, np.asarray(cfg.lr_schedule(xs), dtype=float))
+    spans = [(sp, f.rule) for f in result.findings if f.severity != "info" and (sp := _span(f.evidence))]
+    title = f"{Path(log).name if log != '-' else 'stdin'}: {result.verdict}"
+    return plot_diagnosis(run, plot, spans=spans, lr_curve=lr_curve, title=title)
 
 
 @contextlib.contextmanager
