@@ -29,6 +29,7 @@ import inspect
 import math
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
@@ -40,7 +41,8 @@ from lrkit.finder.ramp import check_ramp, ramp_schedule
 from lrkit.finder.result import FinderResult
 from lrkit.finder.smoothing import EMA, ema, noise_sigma, running_median
 from lrkit.finder.snapshot import Snapshot
-from lrkit.finder.suggest import suggest
+from lrkit.finder.suggest import Suggestion, suggest
+from lrkit.finder.trials import Trial
 from lrkit.lr_groups import write_lrs
 
 __all__ = ["find_lr", "run_range_test"]
@@ -279,6 +281,135 @@ def _dist_group(process_group: Any) -> tuple[bool, Any, int]:
     return world > 1, process_group, world
 
 
+def _check_range_args(
+    model: Any,
+    optimizer: Any,
+    start_lr: Any,
+    end_lr: Any,
+    num_steps: Any,
+    mode: Any,
+    beta: Any,
+    diverge: Any,
+    check_every: Any,
+    restore: Any,
+    progress: Any,
+) -> None:
+    """Every range-test setting checked in one place (a ConfigError naming the field)."""
+    if not isinstance(model, torch.nn.Module):
+        raise ConfigError(
+            f"model must be a torch.nn.Module, got {type(model).__name__}.", field="model", fix="pass your nn.Module."
+        )
+    if not isinstance(optimizer, Optimizer):
+        raise ConfigError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}.",
+            field="optimizer",
+            fix="build it first: torch.optim.AdamW(model.parameters(), lr=1e-3).",
+        )
+    check_ramp(start_lr, end_lr, num_steps, mode)
+    if not (isinstance(beta, int | float) and 0.0 <= beta < 1.0):
+        raise ConfigError(f"must be in [0, 1), got {beta!r}.", field="beta", value=beta, fix="use 0.9.")
+    if not (isinstance(diverge, int | float) and diverge > 0 and math.isfinite(diverge)):
+        raise ConfigError(f"must be a number > 0, got {diverge!r}.", field="diverge", value=diverge, fix="use 1.0.")
+    if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1:
+        raise ConfigError(
+            f"must be an int >= 1, got {check_every!r}.", field="check_every", value=check_every, fix="use 8."
+        )
+    if not isinstance(restore, bool):
+        raise ConfigError(f"must be True or False, got {restore!r}.", field="restore", value=restore, fix="use True.")
+    if progress is not None and not callable(progress):
+        raise ConfigError(
+            f"must be callable (done, num_steps, lr, smoothed_loss), got {type(progress).__name__}.",
+            field="progress",
+            value=progress,
+            fix="pass a function, or leave progress=None.",
+        )
+
+
+def _range_device(model: torch.nn.Module, device: Any) -> torch.device | None:
+    """Where batches go: ``"auto"`` the model's device, ``None`` leave them, else a checked torch device."""
+    if device == "auto":
+        first = next(iter(model.parameters()), None)
+        return None if first is None else first.device
+    if device is None:
+        return None
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigError(
+            f"not a torch device: {device!r}.",
+            field="device",
+            value=device,
+            fix="use 'auto' (the model's device), None (leave batches alone), 'cpu' or 'cuda:0'.",
+        ) from None
+
+
+def _group_ratios(optimizer: Optimizer) -> tuple[float, ...]:
+    """Each group's LR over the reference group's (the first non-zero LR); frozen (LR 0) groups stay 0."""
+    group_lrs = [float(g["lr"]) for g in optimizer.param_groups]
+    ref = next((lr for lr in group_lrs if lr > 0), None)
+    return tuple(1.0 for _ in group_lrs) if ref is None else tuple(lr / ref for lr in group_lrs)
+
+
+class _LossBook:
+    """The range test's losses: a buffer on the loss's device written each update (no host
+    sync), read to the host once per check, where the watch decides -- together across ranks
+    under ``torch.distributed`` -- whether to stop. ``host`` holds the losses kept."""
+
+    def __init__(self, num_steps: int, watch: _Watch, process_group: Any, lrs: list[float], progress: Any) -> None:
+        self.num_steps, self.watch, self.lrs, self.progress = num_steps, watch, lrs, progress
+        self.distributed, self.pg, self.world = _dist_group(process_group)
+        self.buf: torch.Tensor | None = None
+        self.flags: torch.Tensor | None = None
+        self.host: list[float] = []
+
+    def allocate(self, dev: torch.device) -> None:
+        self.buf = torch.full((self.num_steps,), math.nan, dtype=torch.float32, device=dev)
+        self.flags = torch.zeros(2, dtype=torch.float64, device=dev)
+
+    def record(self, k: int, loss_value: Any) -> None:
+        """Write update ``k``'s loss into the buffer (allocated on the first loss's device)."""
+        if self.buf is None:
+            dev = loss_value.device if isinstance(loss_value, torch.Tensor) else torch.device("cpu")
+            self.allocate(_collective_device(dev) if self.distributed else dev)
+        assert self.buf is not None
+        if loss_value is None:
+            self.buf[k] = 0.0  # an exhausted rank still joins the collectives until the check
+        elif isinstance(loss_value, torch.Tensor):
+            self.buf[k] = loss_value.detach().reshape(())
+        else:
+            self.buf[k] = float(loss_value)
+
+    def check(self, lo: int, hi: int, exhausted_at: int | None) -> tuple[int, int]:
+        """Read losses ``lo..hi-1`` (one host sync), decide collectively whether to stop."""
+        buf = self.buf
+        avail = hi if exhausted_at is None else min(hi, exhausted_at)
+        if buf is None or hi <= lo:
+            code, cut = _OK, lo
+            values = np.zeros(0)
+        else:
+            block = buf[lo:hi]
+            if self.distributed:
+                import torch.distributed as dist
+
+                dist.all_reduce(block, group=self.pg)
+                block.div_(self.world)
+            values = block.cpu().numpy().astype(np.float64)
+            code, cut = self.watch.feed(values[: max(0, avail - lo)], lo)
+        if code == _OK and exhausted_at is not None:
+            code, cut = _EXHAUSTED, exhausted_at
+        if self.distributed and self.flags is not None:
+            import torch.distributed as dist
+
+            flags = self.flags
+            flags[0], flags[1] = float(code), -float(cut)
+            dist.all_reduce(flags, op=dist.ReduceOp.MAX, group=self.pg)
+            code, cut = int(flags[0].item()), int(-flags[1].item())
+        self.host.extend(values[: max(0, cut - lo)].tolist())
+        if self.progress is not None and self.host:
+            self.progress(len(self.host), self.num_steps, self.lrs[len(self.host) - 1], self.watch.ema.value)
+        return code, cut
+
+
 # -- the public entry ---------------------------------------------------------------------------
 def run_range_test(
     model: torch.nn.Module,
@@ -303,100 +434,23 @@ def run_range_test(
     process_group: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, str, tuple[float, ...]]:
     """The loop alone: ``(lrs, raw_losses, stopped_reason, group_ratios)`` (see :func:`find_lr`)."""
-    if not isinstance(model, torch.nn.Module):
-        raise ConfigError(
-            f"model must be a torch.nn.Module, got {type(model).__name__}.", field="model", fix="pass your nn.Module."
-        )
-    if not isinstance(optimizer, Optimizer):
-        raise ConfigError(
-            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}.",
-            field="optimizer",
-            fix="build it first: torch.optim.AdamW(model.parameters(), lr=1e-3).",
-        )
-    check_ramp(start_lr, end_lr, num_steps, mode)
-    if not (isinstance(beta, int | float) and 0.0 <= beta < 1.0):
-        raise ConfigError(f"must be in [0, 1), got {beta!r}.", field="beta", value=beta, fix="use 0.9.")
-    if not (isinstance(diverge, int | float) and diverge > 0 and math.isfinite(diverge)):
-        raise ConfigError(f"must be a number > 0, got {diverge!r}.", field="diverge", value=diverge, fix="use 1.0.")
-    if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1:
-        raise ConfigError(
-            f"must be an int >= 1, got {check_every!r}.", field="check_every", value=check_every, fix="use 8."
-        )
-
-    if not isinstance(restore, bool):
-        raise ConfigError(f"must be True or False, got {restore!r}.", field="restore", value=restore, fix="use True.")
-    if progress is not None and not callable(progress):
-        raise ConfigError(
-            f"must be callable (done, num_steps, lr, smoothed_loss), got {type(progress).__name__}.",
-            field="progress",
-            value=progress,
-            fix="pass a function, or leave progress=None.",
-        )
-    if device == "auto":
-        first = next(iter(model.parameters()), None)
-        device = None if first is None else first.device
-    elif device is not None:
-        try:
-            device = torch.device(device)
-        except (RuntimeError, TypeError):
-            raise ConfigError(
-                f"not a torch device: {device!r}.",
-                field="device",
-                value=device,
-                fix="use 'auto' (the model's device), None (leave batches alone), 'cpu' or 'cuda:0'.",
-            ) from None
+    _check_range_args(
+        model, optimizer, start_lr, end_lr, num_steps, mode, beta, diverge, check_every, restore, progress
+    )
+    device = _range_device(model, device)
     step = _make_step(model, optimizer, loss_fn, step_fn, criterion, device)
-
-    # per-group ratios to the reference group (first non-zero LR); frozen (LR 0) groups stay 0
-    group_lrs = [float(g["lr"]) for g in optimizer.param_groups]
-    ref = next((lr for lr in group_lrs if lr > 0), None)
-    ratios = tuple(1.0 for _ in group_lrs) if ref is None else tuple(lr / ref for lr in group_lrs)
+    ratios = _group_ratios(optimizer)
     factors = ramp_schedule(start_lr, end_lr, num_steps, mode)(np.arange(num_steps)).tolist()
     lrs = [start_lr * f for f in factors]
 
-    distributed, pg, world = _dist_group(process_group)
-    watch = _Watch(num_steps, beta, diverge)
-    snap = Snapshot.take(model, optimizer, to=snapshot, directory=snapshot_dir) if restore else None
-    state: dict[str, Any] = {"buf": None, "flags": None}
+    distributed = _dist_group(process_group)[0]
+    book = _LossBook(num_steps, _Watch(num_steps, beta, diverge), process_group, lrs, progress)
     if distributed:
         # allocated up front: a rank whose data is empty must still join every collective
         first = next(iter(model.parameters()), None)
-        dev = _collective_device(first.device if first is not None else torch.device("cpu"))
-        state["buf"] = torch.full((num_steps,), math.nan, dtype=torch.float32, device=dev)
-        state["flags"] = torch.zeros(2, dtype=torch.float64, device=dev)
-    host: list[float] = []
+        book.allocate(_collective_device(first.device if first is not None else torch.device("cpu")))
+    snap = Snapshot.take(model, optimizer, to=snapshot, directory=snapshot_dir) if restore else None
     batches = _batches(data)
-
-    def check(lo: int, hi: int, exhausted_at: int | None) -> tuple[int, int]:
-        """Read losses ``lo..hi-1`` (one host sync), decide collectively whether to stop."""
-        buf = state["buf"]
-        avail = hi if exhausted_at is None else min(hi, exhausted_at)
-        if buf is None or hi <= lo:
-            code, cut = _OK, lo
-            values = np.zeros(0)
-        else:
-            block = buf[lo:hi]
-            if distributed:
-                import torch.distributed as dist
-
-                dist.all_reduce(block, group=pg)
-                block.div_(world)
-            values = block.cpu().numpy().astype(np.float64)
-            code, cut = watch.feed(values[: max(0, avail - lo)], lo)
-        if code == _OK and exhausted_at is not None:
-            code, cut = _EXHAUSTED, exhausted_at
-        if distributed:
-            import torch.distributed as dist
-
-            flags = state["flags"]
-            flags[0], flags[1] = float(code), -float(cut)
-            dist.all_reduce(flags, op=dist.ReduceOp.MAX, group=pg)
-            code, cut = int(flags[0].item()), int(-flags[1].item())
-        host.extend(values[: max(0, cut - lo)].tolist())
-        if progress is not None and host:
-            progress(len(host), num_steps, lrs[len(host) - 1], watch.ema.value)
-        return code, cut
-
     reason = _OK
     try:
         model.train()
@@ -413,25 +467,13 @@ def run_range_test(
                 else:
                     loss_value = step(batch)
             if exhausted_at is not None and not distributed:
-                code, _ = check(lo, k, exhausted_at)
+                code, _ = book.check(lo, k, exhausted_at)
                 reason = code
                 break
-            if state["buf"] is None:
-                dev = loss_value.device if isinstance(loss_value, torch.Tensor) else torch.device("cpu")
-                if distributed:
-                    dev = _collective_device(dev)
-                state["buf"] = torch.full((num_steps,), math.nan, dtype=torch.float32, device=dev)
-                state["flags"] = torch.zeros(2, dtype=torch.float64, device=dev)
-            buf = state["buf"]
-            if loss_value is None:
-                buf[k] = 0.0  # an exhausted rank still joins the collectives until the check
-            elif isinstance(loss_value, torch.Tensor):
-                buf[k] = loss_value.detach().reshape(())
-            else:
-                buf[k] = float(loss_value)
+            book.record(k, loss_value)
             if (k + 1) % check_every and k + 1 < num_steps:
                 continue
-            code, _ = check(lo, k + 1, exhausted_at)
+            code, _ = book.check(lo, k + 1, exhausted_at)
             lo = k + 1
             if code != _OK:
                 reason = code
@@ -442,6 +484,7 @@ def run_range_test(
                 snap.restore()
             finally:
                 snap.close()
+    host = book.host
     if reason == _EXHAUSTED and not host:
         raise ConfigError(
             "the data yielded no batch.",
@@ -627,8 +670,6 @@ def find_lr(
         ``trials``, ``zoom``, ``loss_evaluations``, ``lrs``, ``losses``, ``raw_losses``,
         ``stopped_reason``, ``plot(path)``, ``to_dict()``.
     """
-    from lrkit.finder.trials import Trial, run_trial, val_loss
-
     _check_search(trials, zoom)
     check_ramp(start_lr, end_lr, num_steps, mode)  # num_steps is known valid before the budget uses it
     max_evals = _search_budget(max_evals, num_steps)
@@ -658,174 +699,53 @@ def find_lr(
         progress=progress,
         **common,
     )
-    evals = len(raw)
     sug = suggest(lrs, raw)
-    notes = list(sug.notes)
-    method = "curve"
+    # the top: the highest LR the test reached (past divergence when it diverged)
+    x_top = math.log10(float(lrs[-1])) if len(lrs) else math.log10(end_lr)
+    s = _Search(sug=sug, notes=list(sug.notes), evals=len(raw), x_top=x_top)
     distributed = _dist_group(process_group)[0]
     # more passes need the start state back and data that can be iterated again
     searching = restore and len(raw) > 0 and reason != "data_exhausted"
-    # the top: the highest LR the test reached (past divergence when it diverged)
-    x_top = math.log10(float(lrs[-1])) if len(lrs) else math.log10(end_lr)
-    zoom_curve: dict[str, Any] | None = None
-    reserve = MIN_TRIAL_STEPS * len(FALLBACK_OFFSETS) if trials and not distributed else 0
-    weak = sug.lr is None
-    if searching and zoom and weak:
-        z_steps = min(num_steps, max_evals - evals - reserve)
-        z_lo = x_top - ZOOM_DECADES
-        if z_steps >= 20:
-            zl, zr, zreason, _ = run_range_test(
-                model,
-                optimizer,
-                data,
-                loss_fn,
-                start_lr=10**z_lo,
-                end_lr=10**x_top,
-                num_steps=z_steps,
-                restore=True,
-                progress=None,
-                **common,
-            )
-            evals += len(zr)
-            zoom_curve = {"lrs": zl, "raw_losses": zr, "stopped_reason": zreason}
-            zs = suggest(zl, zr)
-            if zs.lr is not None:
-                sug, method = zs, "zoom"
-                notes = [n for n in zs.notes if "start_lr" not in n]
-                notes.append(
-                    f"the range test showed no clear descent; a slower zoom pass over {10**z_lo:.3g}..{10**x_top:.3g}"
-                    " found one."
-                )
-    # -- candidates for the trials --------------------------------------------------------------
-    if sug.lr is not None:
-        x_star = math.log10(sug.lr)
-        x_cap = math.log10(sug.divergence_lr) if sug.divergence_lr else x_star
-        offsets = TRIAL_OFFSETS_VAL if val is not None else TRIAL_OFFSETS
-        xs = sorted({round(x_star + o, 6) for o in offsets if o <= 0 or x_star + o <= x_cap})
-        cl, cr = (zoom_curve["lrs"], zoom_curve["raw_losses"]) if method == "zoom" and zoom_curve else (lrs, raw)
-        wide = _shallow(cl, cr)
-        if wide:
-            # a shallow descent may be a side show (an output bias learning the class prior) far
-            # below the narrow window where a deep plain net really learns: the fallback's
-            # candidates above the curve's also run, and the trials choose
-            xs = sorted(set(xs) | {round(x_top + o, 6) for o in FALLBACK_OFFSETS if x_top + o > xs[-1] + 0.25})
-    else:
-        x_star = None
-        wide = False
-        xs = [x_top + o for o in FALLBACK_OFFSETS]
-    done: list[Trial] = []
-    val_start_evals = 0
-    if searching and trials and not distributed:
-        budget = max_evals - evals
-        val_use = val
-        start_val: float | None = None
-        if val is not None:
-            # at most a quarter of what is left goes to held-out batches (before, and after each trial)
-            per = max(1, (budget // 4) // (len(xs) + 1))
-            val_use = val[:per]
-            budget -= len(val_use) * (len(xs) + 1)
-        t_steps = min(MAX_TRIAL_STEPS, budget // len(xs)) if xs else 0
-        if t_steps >= MIN_TRIAL_STEPS:
-            snap = Snapshot.take(model, optimizer, to=snapshot, directory=snapshot_dir)
-            loss_of = probe.loss_of if val_use is not None else None  # type: ignore[attr-defined]
-            try:
-                dev = _resolve_device(model, device)
-                step = _make_step(model, optimizer, loss_fn, step_fn, criterion, dev)
-                if val_use is not None:
-                    step_loss_of = step.loss_of  # type: ignore[attr-defined]
-                    start_val, n = val_loss(model, step_loss_of, val_use)
-                    val_start_evals = n
-                    evals += n
-                    loss_of = step_loss_of
-                batches = _batches(data)
-                for x in xs:
-                    snap.restore()
-                    t = run_trial(
-                        model=model,
-                        optimizer=optimizer,
-                        batches=batches,
-                        step=step,
-                        set_lrs=lambda lr: _set_lrs(optimizer, ratios, lr),
-                        peak=10**x,
-                        steps=t_steps,
-                        val=None if val_use is None or loss_of is None else (loss_of, val_use),
-                        start_val=start_val,
-                    )
-                    done.append(t)
-                    evals += t.evaluations
-            finally:
-                try:
-                    snap.restore()
-                finally:
-                    snap.close()
-        elif xs:
-            notes.append(f"no confirmation trials: max_evals={max_evals} leaves too few updates after the range test.")
-    elif distributed and trials and searching:
-        notes.append("confirmation trials run on a single process only; the suggestion is the curve's.")
-    # -- the choice ---------------------------------------------------------------------------
-    confidence = sug.confidence
-    low, high = sug.low, sug.high
-    chosen: float | None = sug.lr
-    learned = [t for t in done if not t.diverged and t.score < t.start_score]
-    if x_star is not None and done:
-        if learned:
-            # after a shallow descent the candidates start from different levels of a slow
-            # drift: judged by how much each improved on its own start, not by absolute loss
-            best = _unclear_pick(done) if wide else None
-            best = best or min(learned, key=_relative if wide else (lambda t: t.score))
-            if not wide and _adaptive(optimizer) and _fitted(best):
-                lower = [t for t in learned if t.lr < best.lr and not _fitted(t)]
-                stepped = max(lower, key=lambda t: t.lr) if lower else min(learned, key=lambda t: t.lr)
-                if stepped is not best:
-                    notes.append(
-                        f"the trial at {best.lr:.3g} fitted its training batches almost exactly (training loss"
-                        f" {best.train_end:.3g}, under {FIT_FRACTION:.0%} of its start) in {best.steps} updates:"
-                        " with an adaptive optimizer a longer run at that peak tends to over-fit or spike on small"
-                        f" data, so the suggestion is the highest trial that did not ({stepped.lr:.3g});"
-                        " with plenty of data, pass val_data= or try the higher one."
-                    )
-                    best = stepped
-            chosen = best.lr
-            method += "+trials"
-            moved = math.log10(chosen) - x_star
-            if abs(moved) > _SAME_DECADES:
-                notes.append(
-                    f"short trials ({done[0].steps} updates, judged by {done[0].judged_by} loss) moved the curve's "
-                    f"suggestion {sug.lr:.3g} to {chosen:.3g}."
-                )
-                if confidence == "high":
-                    confidence = "medium"
-        else:
-            chosen = min(t.lr for t in done)
-            method += "+trials"
-            confidence = "low"
-            notes.append("no trial learned anything; the suggestion is the lowest trial LR: check the model and data.")
-        if chosen is not None and sug.lr:
-            scale = chosen / sug.lr
-            low, high = (None if low is None else low * scale), (None if high is None else high * scale)
-    elif x_star is None:
-        # fallback: no descent in the curve (nor in the zoom pass)
-        method = "fallback"
-        if learned:
-            chosen = (_unclear_pick(done) or min(learned, key=lambda t: t.score)).lr
-        else:
-            chosen = 10 ** (x_top + FALLBACK_OFFSETS[1])
-        low, high = chosen / 10, min(chosen * 10, 10**x_top / 10)
-        confidence = "low"
-        notes = [n for n in notes if "never clearly decreased" not in n]
-        notes.append(
-            f"no descent showed in the range test{' or the zoom pass' if zoom_curve is not None else ''}; "
-            f"{'the best of short trials' if learned else 'a fallback'} at {chosen:.3g} "
-            f"({math.log10(10**x_top / chosen):.1f} decades below where the test ended): run a short grid over "
-            f"{low:.3g}..{high:.3g} (lrkit compare), pass val_data=, or check the model and data."
+
+    def run_pass(lo: float, hi: float, steps: int) -> tuple[np.ndarray, np.ndarray, str]:
+        zl, zr, zreason, _ = run_range_test(
+            model,
+            optimizer,
+            data,
+            loss_fn,
+            start_lr=lo,
+            end_lr=hi,
+            num_steps=steps,
+            restore=True,
+            progress=None,
+            **common,
         )
-    if chosen is not None and method != "fallback":
-        confidence = _confidence(sug, zoom_curve if method.startswith("zoom") else None, lrs, raw, x_star, done, chosen)
-        if confidence == "low" and sug.confidence != "low" and learned:
-            notes.append(
-                "the loss fell only a little over the whole test: this network may learn only in a narrow LR window"
-                " (deep plain nets); check with a short grid around the suggestion (lrkit compare)."
-            )
+        return zl, zr, zreason
+
+    if searching and zoom and s.sug.lr is None:
+        reserve = MIN_TRIAL_STEPS * len(FALLBACK_OFFSETS) if trials and not distributed else 0
+        _zoom_stage(s, run_pass, min(num_steps, max_evals - s.evals - reserve))
+    _candidates_stage(s, lrs, raw, with_val=val is not None)
+    if searching and trials and not distributed:
+        _trials_stage(
+            s,
+            _TrialSetup(
+                model=model,
+                optimizer=optimizer,
+                data=data,
+                make_step=lambda dev: _make_step(model, optimizer, loss_fn, step_fn, criterion, dev),
+                probe=probe,
+                val=val,
+                ratios=ratios,
+                device=device,
+                snapshot=snapshot,
+                snapshot_dir=snapshot_dir,
+            ),
+            max_evals,
+        )
+    elif distributed and trials and searching:
+        s.notes.append("confirmation trials run on a single process only; the suggestion is the curve's.")
+    chosen, confidence, low, high = _choice_stage(s, optimizer, lrs, raw)
     return FinderResult(
         lrs=lrs,
         raw_losses=raw,
@@ -840,15 +760,234 @@ def find_lr(
         mode=mode,
         beta=float(beta),
         group_ratios=ratios,
-        details=sug,
-        notes=tuple(notes),
-        method=method,
-        trials=tuple(done),
-        zoom=zoom_curve,
-        loss_evaluations=evals,
-        val_start_evaluations=val_start_evals,
+        details=s.sug,
+        notes=tuple(s.notes),
+        method=s.method,
+        trials=tuple(s.done),
+        zoom=s.zoom_curve,
+        loss_evaluations=s.evals,
+        val_start_evaluations=s.val_start_evals,
         max_evals=max_evals,
     )
+
+
+# -- the search's stages (find_lr runs them in this order on one _Search) ---------------------------
+@dataclass
+class _Search:
+    """What the search knows so far; each stage below reads it and fills in its part."""
+
+    sug: Suggestion  # the curve reading the search builds on: the range test's, or the zoom pass's
+    notes: list[str]
+    evals: int  # loss evaluations spent so far
+    x_top: float  # log10 of the highest LR the range test reached
+    method: str = "curve"
+    zoom_curve: dict[str, Any] | None = None
+    x_star: float | None = None  # log10 of the curve's suggestion; None: no descent anywhere
+    wide: bool = False  # a shallow descent: the fallback's candidates run too, judged relatively
+    xs: list[float] = field(default_factory=list)  # log10 peak LRs of the trials' candidates
+    done: list[Trial] = field(default_factory=list)  # the trials that ran, in order
+    val_start_evals: int = 0
+
+
+@dataclass(frozen=True)
+class _TrialSetup:
+    """Everything the trials need from the caller (model, data, how to step, held-out batches)."""
+
+    model: torch.nn.Module
+    optimizer: Optimizer
+    data: Iterable[Any]
+    make_step: Callable[[torch.device | None], Any]
+    probe: Any  # a step built without a device: its loss_of evaluates val batches
+    val: list[Any] | None
+    ratios: tuple[float, ...]
+    device: Any
+    snapshot: str
+    snapshot_dir: str | None
+
+
+def _zoom_stage(
+    s: _Search, run_pass: Callable[[float, float, int], tuple[np.ndarray, np.ndarray, str]], z_steps: int
+) -> None:
+    """Step 2: where the range test showed no descent, a slower ramp over the
+    :data:`ZOOM_DECADES` below the top (``z_steps`` updates, at least 20); its reading replaces
+    the range test's when it shows a descent."""
+    if z_steps < 20:
+        return
+    z_lo = s.x_top - ZOOM_DECADES
+    zl, zr, zreason = run_pass(10**z_lo, 10**s.x_top, z_steps)
+    s.evals += len(zr)
+    s.zoom_curve = {"lrs": zl, "raw_losses": zr, "stopped_reason": zreason}
+    zs = suggest(zl, zr)
+    if zs.lr is not None:
+        s.sug, s.method = zs, "zoom"
+        s.notes = [n for n in zs.notes if "start_lr" not in n]
+        s.notes.append(
+            f"the range test showed no clear descent; a slower zoom pass over {10**z_lo:.3g}..{10**s.x_top:.3g}"
+            " found one."
+        )
+
+
+def _candidates_stage(s: _Search, lrs: np.ndarray, raw: np.ndarray, *, with_val: bool) -> None:
+    """Step 3's candidates: at the curve's suggestion and below it (plus the fallback's near the
+    top after a shallow descent), or the fallback's alone where nothing descended."""
+    if s.sug.lr is None:
+        s.xs = [s.x_top + o for o in FALLBACK_OFFSETS]
+        return
+    x_star = s.x_star = math.log10(s.sug.lr)
+    x_cap = math.log10(s.sug.divergence_lr) if s.sug.divergence_lr else x_star
+    offsets = TRIAL_OFFSETS_VAL if with_val else TRIAL_OFFSETS
+    xs = sorted({round(x_star + o, 6) for o in offsets if o <= 0 or x_star + o <= x_cap})
+    z = s.zoom_curve
+    cl, cr = (z["lrs"], z["raw_losses"]) if s.method == "zoom" and z else (lrs, raw)
+    s.wide = _shallow(cl, cr)
+    if s.wide:
+        # a shallow descent may be a side show (an output bias learning the class prior) far
+        # below the narrow window where a deep plain net really learns: the fallback's
+        # candidates above the curve's also run, and the trials choose
+        xs = sorted(set(xs) | {round(s.x_top + o, 6) for o in FALLBACK_OFFSETS if s.x_top + o > xs[-1] + 0.25})
+    s.xs = xs
+
+
+def _trials_stage(s: _Search, setup: _TrialSetup, max_evals: int) -> None:
+    """Step 3: one short warm-up + cosine trial per candidate, each from the snapshot of the
+    start state, within what is left of ``max_evals`` (at most a quarter of it for held-out
+    batches)."""
+    from lrkit.finder.trials import run_trial, val_loss
+
+    model, optimizer, val = setup.model, setup.optimizer, setup.val
+    budget = max_evals - s.evals
+    val_use = val
+    start_val: float | None = None
+    if val is not None:
+        # at most a quarter of what is left goes to held-out batches (before, and after each trial)
+        per = max(1, (budget // 4) // (len(s.xs) + 1))
+        val_use = val[:per]
+        budget -= len(val_use) * (len(s.xs) + 1)
+    t_steps = min(MAX_TRIAL_STEPS, budget // len(s.xs)) if s.xs else 0
+    if t_steps < MIN_TRIAL_STEPS:
+        if s.xs:
+            s.notes.append(
+                f"no confirmation trials: max_evals={max_evals} leaves too few updates after the range test."
+            )
+        return
+    snap = Snapshot.take(model, optimizer, to=setup.snapshot, directory=setup.snapshot_dir)
+    loss_of = setup.probe.loss_of if val_use is not None else None
+    try:
+        step = setup.make_step(_range_device(model, setup.device))
+        if val_use is not None:
+            step_loss_of = step.loss_of
+            start_val, n = val_loss(model, step_loss_of, val_use)
+            s.val_start_evals = n
+            s.evals += n
+            loss_of = step_loss_of
+        batches = _batches(setup.data)
+        for x in s.xs:
+            snap.restore()
+            t = run_trial(
+                model=model,
+                optimizer=optimizer,
+                batches=batches,
+                step=step,
+                set_lrs=lambda lr: _set_lrs(optimizer, setup.ratios, lr),
+                peak=10**x,
+                steps=t_steps,
+                val=None if val_use is None or loss_of is None else (loss_of, val_use),
+                start_val=start_val,
+            )
+            s.done.append(t)
+            s.evals += t.evaluations
+    finally:
+        try:
+            snap.restore()
+        finally:
+            snap.close()
+
+
+def _choice_stage(
+    s: _Search, optimizer: Optimizer, lrs: np.ndarray, raw: np.ndarray
+) -> tuple[float | None, str, float | None, float | None]:
+    """Step 3's and 4's choice: ``(suggestion, confidence, low, high)`` from the curve and the
+    trials (or the fallback where nothing descended)."""
+    sug, done = s.sug, s.done
+    confidence = sug.confidence
+    low, high = sug.low, sug.high
+    chosen: float | None = sug.lr
+    learned = [t for t in done if not t.diverged and t.score < t.start_score]
+    if s.x_star is not None and done:
+        if learned:
+            # after a shallow descent the candidates start from different levels of a slow
+            # drift: judged by how much each improved on its own start, not by absolute loss
+            best = _unclear_pick(done) if s.wide else None
+            best = best or min(learned, key=_relative if s.wide else (lambda t: t.score))
+            if not s.wide and _adaptive(optimizer) and _fitted(best):
+                best = _below_fitted(best, learned, s.notes)
+            chosen = best.lr
+            s.method += "+trials"
+            moved = math.log10(chosen) - s.x_star
+            if abs(moved) > _SAME_DECADES:
+                s.notes.append(
+                    f"short trials ({done[0].steps} updates, judged by {done[0].judged_by} loss) moved the curve's "
+                    f"suggestion {sug.lr:.3g} to {chosen:.3g}."
+                )
+                if confidence == "high":
+                    confidence = "medium"
+        else:
+            chosen = min(t.lr for t in done)
+            s.method += "+trials"
+            confidence = "low"
+            s.notes.append(
+                "no trial learned anything; the suggestion is the lowest trial LR: check the model and data."
+            )
+        if chosen is not None and sug.lr:
+            scale = chosen / sug.lr
+            low, high = (None if low is None else low * scale), (None if high is None else high * scale)
+    elif s.x_star is None:
+        chosen, low, high = _fallback_choice(s, learned)
+        confidence = "low"
+    if chosen is not None and s.method != "fallback":
+        zoom_curve = s.zoom_curve if s.method.startswith("zoom") else None
+        confidence = _confidence(sug, zoom_curve, lrs, raw, s.x_star, done, chosen)
+        if confidence == "low" and sug.confidence != "low" and learned:
+            s.notes.append(
+                "the loss fell only a little over the whole test: this network may learn only in a narrow LR window"
+                " (deep plain nets); check with a short grid around the suggestion (lrkit compare)."
+            )
+    return chosen, confidence, low, high
+
+
+def _below_fitted(best: Trial, learned: list[Trial], notes: list[str]) -> Trial:
+    """The highest learned trial below ``best`` that did not fit its training batches exactly
+    (else the lowest learned one), with a note; see :func:`_fitted`."""
+    lower = [t for t in learned if t.lr < best.lr and not _fitted(t)]
+    stepped = max(lower, key=lambda t: t.lr) if lower else min(learned, key=lambda t: t.lr)
+    if stepped is not best:
+        notes.append(
+            f"the trial at {best.lr:.3g} fitted its training batches almost exactly (training loss"
+            f" {best.train_end:.3g}, under {FIT_FRACTION:.0%} of its start) in {best.steps} updates:"
+            " with an adaptive optimizer a longer run at that peak tends to over-fit or spike on small"
+            f" data, so the suggestion is the highest trial that did not ({stepped.lr:.3g});"
+            " with plenty of data, pass val_data= or try the higher one."
+        )
+    return stepped
+
+
+def _fallback_choice(s: _Search, learned: list[Trial]) -> tuple[float, float, float]:
+    """Step 4: no descent in the curve (nor in the zoom pass): the best trial (or 2 decades
+    below the top when none learned), with a range of a decade either side and a note."""
+    s.method = "fallback"
+    if learned:
+        chosen = (_unclear_pick(s.done) or min(learned, key=lambda t: t.score)).lr
+    else:
+        chosen = 10 ** (s.x_top + FALLBACK_OFFSETS[1])
+    low, high = chosen / 10, min(chosen * 10, 10**s.x_top / 10)
+    s.notes = [n for n in s.notes if "never clearly decreased" not in n]
+    s.notes.append(
+        f"no descent showed in the range test{' or the zoom pass' if s.zoom_curve is not None else ''}; "
+        f"{'the best of short trials' if learned else 'a fallback'} at {chosen:.3g} "
+        f"({math.log10(10**s.x_top / chosen):.1f} decades below where the test ended): run a short grid over "
+        f"{low:.3g}..{high:.3g} (lrkit compare), pass val_data=, or check the model and data."
+    )
+    return chosen, low, high
 
 
 #: a descent shallower than this fraction of the start level is not trusted (``confidence="low"``)
@@ -940,10 +1079,3 @@ def _fitted(t: Any) -> bool:
     cannot see this (both favour the highest LR that survives a short run)."""
     start, end = float(t.train_start), float(t.train_end)
     return math.isfinite(start) and math.isfinite(end) and start > 0 and 0 <= end < FIT_FRACTION * start
-
-
-def _resolve_device(model: torch.nn.Module, device: Any) -> torch.device | None:
-    if device == "auto":
-        first = next(iter(model.parameters()), None)
-        return None if first is None else first.device
-    return None if device is None else torch.device(device)
