@@ -264,16 +264,8 @@ def _package_header(path: Path) -> str | None:
     return None
 
 
-def _load_with_defaults(data: Any, base_dir: Path, name: str, seen: tuple[Path, ...], notes: list[str]) -> Any:
-    """``defaults:`` in NeMo RL's form (file names, parents first, ``_override_`` honoured) and
-    Hydra's (``_self_``, ``{group: option}``, ``{optional group@pkg: option}``: the group's
-    ``<group>/<option>.yaml`` next to the file, merged at its package; ``_self_`` last when
-    absent). A Hydra group file that is not there is skipped with a note: it is merged only
-    where it exists, and a value the curve needs from it is then asked for by name."""
-    from omegaconf import Container, OmegaConf
-
-    if not isinstance(data, Mapping) or "defaults" not in data:
-        return data
+def _defaults_entries(data: Mapping[str, Any], name: str) -> list[Any]:
+    """The ``defaults:`` list (one file name is a list of one), ``_self_`` last when absent."""
     entries = data["defaults"]
     if isinstance(entries, str):
         entries = [entries]
@@ -284,71 +276,99 @@ def _load_with_defaults(data: Any, base_dir: Path, name: str, seen: tuple[Path, 
             value=entries,
             fix="write defaults: parent.yaml (relative to this file), or a Hydra defaults list.",
         )
+    return entries if "_self_" in entries else [*entries, "_self_"]
+
+
+def _file_entry(entry: str, base_dir: Path, name: str, seen: tuple[Path, ...], notes: list[str]) -> Any:
+    """A parent file (NeMo RL's form, or Hydra's ``group/option`` string), its own defaults
+    merged; ``None`` (with a note) when a Hydra option is not next to the file."""
+    from omegaconf import OmegaConf
+
+    ppath = (base_dir / entry).resolve()
+    if not ppath.suffix and not ppath.is_file():
+        # Hydra's "group/option" string
+        group, _, option = entry.rpartition("/")
+        found = _group_file(base_dir, group, option) if group else None
+        if found is None:
+            notes.append(f"defaults: {entry!r} was not found next to the file; it is not merged.")
+            return None
+        ppath = found.resolve()
+    if ppath in seen:
+        raise ConfigError(
+            f"{name}: 'defaults' inheritance loops back to {str(ppath)!r}.",
+            field="defaults",
+            value=entry,
+            fix="remove the cycle between the files' defaults: entries.",
+        )
+    pdata, _ = read_file(ppath)
+    pdata = _load_with_defaults(pdata, ppath.parent, str(ppath), (*seen, ppath), notes)
+    if not isinstance(pdata, Mapping):
+        raise ConfigError(f"{str(ppath)!r} must hold a mapping.", field="defaults", value=entry)
+    return OmegaConf.create(dict(pdata))
+
+
+def _group_entry(entry: Mapping[Any, Any], base_dir: Path, seen: tuple[Path, ...], notes: list[str]) -> list[Any]:
+    """``{group: option}`` / ``{optional group@pkg: [options]}``: each option's file placed at its
+    package (``@pkg``, the file's ``# @package`` header, or the group's path)."""
+    ((key, option),) = entry.items()
+    m = _GROUP_RE.match(str(key))
+    if m is None:
+        notes.append(f"defaults: entry {dict(entry)!r} is not a Hydra group entry; it is not merged.")
+        return []
+    kind, group, pkg = m.groups()
+    nodes: list[Any] = []
+    for opt in option if isinstance(option, list) else [option]:
+        if opt is None:
+            continue
+        found = _group_file(base_dir, group, str(opt))
+        if found is None:
+            if kind != "optional":
+                notes.append(
+                    f"defaults: Hydra group {group}={opt} ({group}/{opt}.yaml) was not found next to the "
+                    "file; it is not merged."
+                )
+            continue
+        gpath = found.resolve()
+        if gpath in seen:
+            continue
+        gdata, _ = read_file(gpath)
+        gdata = _load_with_defaults(gdata, gpath.parent, str(gpath), (*seen, gpath), notes)
+        package = pkg or _package_header(gpath) or group.replace("/", ".")
+        if package == "_group_":
+            package = group.replace("/", ".")
+        node: Any = gdata if isinstance(gdata, Mapping) else {}
+        if package not in ("_global_", ""):
+            for part in reversed(package.split(".")):
+                node = {part: node}
+        nodes.append(node)
+    return nodes
+
+
+def _load_with_defaults(data: Any, base_dir: Path, name: str, seen: tuple[Path, ...], notes: list[str]) -> Any:
+    """``defaults:`` in NeMo RL's form (file names, parents first, ``_override_`` honoured) and
+    Hydra's (``_self_``, ``{group: option}``, ``{optional group@pkg: option}``: the group's
+    ``<group>/<option>.yaml`` next to the file, merged at its package; ``_self_`` last when
+    absent). A Hydra group file that is not there is skipped with a note: it is merged only
+    where it exists, and a value the curve needs from it is then asked for by name."""
+    from omegaconf import Container, OmegaConf
+
+    if not isinstance(data, Mapping) or "defaults" not in data:
+        return data
+    entries = _defaults_entries(data, name)
     child = OmegaConf.create({k: v for k, v in data.items() if k != "defaults"})
-    if "_self_" not in entries:
-        entries = [*entries, "_self_"]
     merged: Container = OmegaConf.create({})
     for entry in entries:
         if entry == "_self_":
             merged = _merge_override(merged, child)
-            continue
-        if isinstance(entry, str):
-            ppath = (base_dir / entry).resolve()
-            if not ppath.suffix and not ppath.is_file():
-                # Hydra's "group/option" string
-                group, _, option = entry.rpartition("/")
-                found = _group_file(base_dir, group, option) if group else None
-                if found is None:
-                    notes.append(f"defaults: {entry!r} was not found next to the file; it is not merged.")
-                    continue
-                ppath = found.resolve()
-            if ppath in seen:
-                raise ConfigError(
-                    f"{name}: 'defaults' inheritance loops back to {str(ppath)!r}.",
-                    field="defaults",
-                    value=entry,
-                    fix="remove the cycle between the files' defaults: entries.",
-                )
-            pdata, _ = read_file(ppath)
-            pdata = _load_with_defaults(pdata, ppath.parent, str(ppath), (*seen, ppath), notes)
-            if not isinstance(pdata, Mapping):
-                raise ConfigError(f"{str(ppath)!r} must hold a mapping.", field="defaults", value=entry)
-            merged = _merge_override(merged, OmegaConf.create(dict(pdata)))
-            continue
-        if isinstance(entry, Mapping) and len(entry) == 1:
-            ((key, option),) = entry.items()
-            m = _GROUP_RE.match(str(key))
-            if m is None:
-                notes.append(f"defaults: entry {dict(entry)!r} is not a Hydra group entry; it is not merged.")
-                continue
-            kind, group, pkg = m.groups()
-            options = option if isinstance(option, list) else [option]
-            for opt in options:
-                if opt is None:
-                    continue
-                found = _group_file(base_dir, group, str(opt))
-                if found is None:
-                    if kind != "optional":
-                        notes.append(
-                            f"defaults: Hydra group {group}={opt} ({group}/{opt}.yaml) was not found next to the "
-                            "file; it is not merged."
-                        )
-                    continue
-                gpath = found.resolve()
-                if gpath in seen:
-                    continue
-                gdata, _ = read_file(gpath)
-                gdata = _load_with_defaults(gdata, gpath.parent, str(gpath), (*seen, gpath), notes)
-                package = pkg or _package_header(gpath) or group.replace("/", ".")
-                if package == "_group_":
-                    package = group.replace("/", ".")
-                node: Any = gdata if isinstance(gdata, Mapping) else {}
-                if package not in ("_global_", ""):
-                    for part in reversed(package.split(".")):
-                        node = {part: node}
+        elif isinstance(entry, str):
+            parent = _file_entry(entry, base_dir, name, seen, notes)
+            if parent is not None:
+                merged = _merge_override(merged, parent)
+        elif isinstance(entry, Mapping) and len(entry) == 1:
+            for node in _group_entry(entry, base_dir, seen, notes):
                 merged = OmegaConf.merge(merged, OmegaConf.create(node))
-            continue
-        notes.append(f"defaults: entry {entry!r} is not understood; it is not merged.")
+        else:
+            notes.append(f"defaults: entry {entry!r} is not understood; it is not merged.")
     return OmegaConf.to_container(merged, resolve=False)
 
 
