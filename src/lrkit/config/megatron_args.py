@@ -125,6 +125,38 @@ _OPENERS = {"if", "case", "for", "while", "until", "select"}
 _CLOSERS = {"fi", "esac", "done"}
 
 
+def _end_of_arith(text: str, j: int) -> int:
+    """The index just after the ``))`` that closes the ``((`` at ``text[j]`` (nesting counted)."""
+    depth = 0
+    while j < len(text):
+        if text.startswith("((", j):
+            depth += 1
+            j += 2
+            continue
+        if text.startswith("))", j):
+            depth -= 1
+            j += 2
+            if depth == 0:
+                break
+            continue
+        j += 1
+    return j
+
+
+def _closing_paren(text: str, j: int) -> int:
+    """The index of the ``)`` that closes the ``(`` at ``text[j]`` (or the end of the text)."""
+    depth = 0
+    while j < len(text):
+        if text[j] == "(":
+            depth += 1
+        elif text[j] == ")":
+            depth -= 1
+            if depth == 0:
+                break
+        j += 1
+    return j
+
+
 class _Shell:
     """Variables and arrays of a script, evaluated in order without running anything."""
 
@@ -168,33 +200,13 @@ class _Shell:
                 continue
             rest = text[i + 1 :]
             if rest.startswith("(("):
-                depth, j = 0, i + 1
-                while j < len(text):
-                    if text.startswith("((", j):
-                        depth += 1
-                        j += 2
-                        continue
-                    if text.startswith("))", j):
-                        depth -= 1
-                        j += 2
-                        if depth == 0:
-                            break
-                        continue
-                    j += 1
+                j = _end_of_arith(text, i + 1)
                 expr = text[i + 3 : j - 2]
                 out.append(self._arith(expr, unknowns))
                 i = j
                 continue
             if rest.startswith("("):
-                depth, j = 0, i + 1
-                while j < len(text):
-                    if text[j] == "(":
-                        depth += 1
-                    elif text[j] == ")":
-                        depth -= 1
-                        if depth == 0:
-                            break
-                    j += 1
+                j = _closing_paren(text, i + 1)
                 out.append(self._mark(_Unknown("", f"the command substitution {text[i : j + 1]!r}"), unknowns))
                 i = j + 1
                 continue
