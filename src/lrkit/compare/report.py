@@ -313,15 +313,9 @@ def _problems(summary: Summary) -> str:
     )
 
 
-def render_report(plan: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]], summary: Summary) -> str:
-    """The report as one HTML string."""
-    labels = [s["label"] for s in plan["schedules"]]
-    colors = _colors(labels)
-    best = {lab: c for lab, c in _best_per_label(summary).items()}
-    best = {lab: best[lab] for lab in labels if lab in best}
-    v = summary.verdict
+def _meta(plan: Mapping[str, Any], n_done: int) -> str:
+    """The lines under the title: task, run length, seeds, LR source, progress, versions."""
     n_planned = len({t["key"] for t in plan["trials"]})
-    n_done = len(rows)
     wall = plan.get("wall_s")
     meta = [
         f"task <b>{_e(plan.get('task_name', plan['task']))}</b>: {_e(plan.get('task_description', ''))}",
@@ -331,63 +325,104 @@ def render_report(plan: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]]
         + (f"; last run took {wall:.1f} s" if wall else ""),
         f"lrkit {_e(plan.get('lrkit_version', ''))}, planned {_e(plan.get('planned_at', ''))}",
     ]
+    return '<p class="meta">' + "<br>".join(meta) + "</p>"
+
+
+def _charts(
+    plan: Mapping[str, Any],
+    rows: Mapping[str, Mapping[str, Any]],
+    summary: Summary,
+    colors: dict[str, str],
+    labels: Sequence[str],
+) -> list[str]:
+    """The per-seed, LR, held-out loss and training loss charts (the best peak LR per schedule)."""
+    found = _best_per_label(summary)
+    best = {lab: found[lab] for lab in labels if lab in found}
+    return [
+        "<h2>Final held-out loss per seed</h2>",
+        _seed_chart(plan, summary, colors) if any(c.evals for c in summary.configs) else "",
+        "<h2>Learning rate</h2>",
+        _lr_chart(plan, rows, best, colors),
+        "<h2>Held-out loss during training</h2>",
+        _eval_chart(plan, rows, best, colors),
+        "<h2>Training loss per schedule</h2>",
+        _loss_grid(plan, rows, best, colors, summary),
+    ]
+
+
+def _finder_section(f: Mapping[str, Any]) -> list[str]:
+    rng = f.get("range") or [None, None]
+    rng_txt = f" (range {rng[0]:.3g} to {rng[1]:.3g})" if rng[0] and rng[1] else ""
+    return [
+        "<h2>LR finder</h2>",
+        f"<p>Suggested peak LR <b>{f['suggestion']:.3g}</b>{rng_txt}, confidence {_e(f.get('confidence', ''))}, "
+        f"stopped: {_e(f.get('stopped_reason', ''))}. Every schedule without its own LR ran at this peak.</p>",
+        _finder_chart(f),
+    ]
+
+
+def _schedule_details(plan: Mapping[str, Any]) -> list[str]:
+    """Each schedule's source, peak LRs and curve, folded."""
+    out = []
+    for s in plan["schedules"]:
+        lrs = ", ".join(fmt_lr(x) for x in plan["lrs"].get(s["label"], []))
+        body = {"schedule": s["schedule"], "controller": s.get("controller")}
+        out.append(
+            f"<details><summary><b>{_e(s['label'])}</b> ({_e(s.get('source', ''))}; peak LR {lrs}): "
+            f"{_e(s.get('description', ''))}</summary><pre>{_e(json.dumps(body, indent=2))}</pre></details>"
+        )
+    return out
+
+
+_RESULTS_NOTE = (
+    '<p class="meta">Ranked by the final held-out loss (lower is better), mean &plusmn; sample std over seeds. '
+    "&ldquo;Worse than winner&rdquo; pairs the seeds (same initial weights, same batches): the mean "
+    "difference, on how many seeds the winner was better, and a two-sided paired t-test p-value. "
+    "Only schedules whose every seed finished can win.</p>"
+)
+_LINT_NOTE = (
+    '<p class="meta">What <code>lrkit.lint()</code> says about each schedule at the peak LR over this run '
+    "length (the adaptive controller's scaling is not part of the curve it sees).</p>"
+)
+_REPRODUCE = [
+    "<h2>Reproduce</h2>",
+    "<p>Every step's LR and loss, the held-out metric and each trial's status are in "
+    "<code>results.sqlite</code> next to this file. Re-run the same command to resume; "
+    "<code>lrkit compare --report-only -o THIS_FOLDER</code> re-writes this report.</p>",
+    "</body></html>",
+]
+
+
+def render_report(plan: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]], summary: Summary) -> str:
+    """The report as one HTML string."""
+    labels = [s["label"] for s in plan["schedules"]]
+    colors = _colors(labels)
+    v = summary.verdict
+    task = _e(plan.get("task_name", plan["task"]))
     parts = [
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-        f"<title>lrkit compare: {_e(plan.get('task_name', plan['task']))}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Which schedule converges best on {_e(plan.get('task_name', plan['task']))}?</h1>",
-        '<p class="meta">' + "<br>".join(meta) + "</p>",
+        f"<title>lrkit compare: {task}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Which schedule converges best on {task}?</h1>",
+        _meta(plan, len(rows)),
         f'<div class="verdict {_e(v.confidence)}"><b>Verdict</b> (confidence: {_e(v.confidence)}): '
         f"{_e(v.sentence)}</div>",
         "<h2>Results</h2>",
-        '<p class="meta">Ranked by the final held-out loss (lower is better), mean &plusmn; sample std over seeds. '
-        "&ldquo;Worse than winner&rdquo; pairs the seeds (same initial weights, same batches): the mean "
-        "difference, on how many seeds the winner was better, and a two-sided paired t-test p-value. "
-        "Only schedules whose every seed finished can win.</p>",
+        _RESULTS_NOTE,
         _table(summary, colors),
     ]
-    if n_done:
-        parts += [
-            "<h2>Final held-out loss per seed</h2>",
-            _seed_chart(plan, summary, colors) if any(c.evals for c in summary.configs) else "",
-            "<h2>Learning rate</h2>",
-            _lr_chart(plan, rows, best, colors),
-            "<h2>Held-out loss during training</h2>",
-            _eval_chart(plan, rows, best, colors),
-            "<h2>Training loss per schedule</h2>",
-            _loss_grid(plan, rows, best, colors, summary),
-        ]
+    if rows:
+        parts += _charts(plan, rows, summary, colors, labels)
     if plan.get("finder"):
-        f = plan["finder"]
-        rng = f.get("range") or [None, None]
-        rng_txt = f" (range {rng[0]:.3g} to {rng[1]:.3g})" if rng[0] and rng[1] else ""
-        parts += [
-            "<h2>LR finder</h2>",
-            f"<p>Suggested peak LR <b>{f['suggestion']:.3g}</b>{rng_txt}, confidence {_e(f.get('confidence', ''))}, "
-            f"stopped: {_e(f.get('stopped_reason', ''))}. Every schedule without its own LR ran at this peak.</p>",
-            _finder_chart(f),
-        ]
+        parts += _finder_section(plan["finder"])
     parts += [
         "<h2>Linter findings</h2>",
-        '<p class="meta">What <code>lrkit.lint()</code> says about each schedule at the peak LR over this run '
-        "length (the adaptive controller's scaling is not part of the curve it sees).</p>",
+        _LINT_NOTE,
         _findings(plan),
         "<h2>Failed and diverged trials</h2>",
         _problems(summary),
         "<h2>Schedules</h2>",
-    ]
-    for s in plan["schedules"]:
-        lrs = ", ".join(fmt_lr(x) for x in plan["lrs"].get(s["label"], []))
-        body = {"schedule": s["schedule"], "controller": s.get("controller")}
-        parts.append(
-            f"<details><summary><b>{_e(s['label'])}</b> ({_e(s.get('source', ''))}; peak LR {lrs}): "
-            f"{_e(s.get('description', ''))}</summary><pre>{_e(json.dumps(body, indent=2))}</pre></details>"
-        )
-    parts += [
-        "<h2>Reproduce</h2>",
-        "<p>Every step's LR and loss, the held-out metric and each trial's status are in "
-        "<code>results.sqlite</code> next to this file. Re-run the same command to resume; "
-        "<code>lrkit compare --report-only -o THIS_FOLDER</code> re-writes this report.</p>",
-        "</body></html>",
+        *_schedule_details(plan),
+        *_REPRODUCE,
     ]
     return "\n".join(parts)
 
