@@ -14,8 +14,9 @@ def test_every_listed_format_has_one_signature_and_a_reader():
     names = [s.name for s in SIGNATURES]
     assert names == list(FORMATS)
     assert len(set(names)) == len(names)
-    for name in names:
-        assert callable(_reader(name))
+    for sig in SIGNATURES:
+        read = _reader(sig.name)
+        assert read.__name__ == sig.reader and read.__module__.startswith("lrkit.config.")
 
 
 def test_aliases_are_declared_once_and_resolve_to_their_format():

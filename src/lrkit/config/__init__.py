@@ -15,6 +15,7 @@ from typing import Any
 
 from lrkit.config import fields as _F
 from lrkit.config.detect import FORMATS, check_format, detect_format
+from lrkit.config.detect import reader as _reader_of
 from lrkit.config.loading import parse_text, read_file, resolve
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.errors import ConfigError
@@ -35,37 +36,8 @@ __all__ = [
 
 
 def _reader(fmt: str):
-    if fmt == "lrkit":
-        from lrkit.config.native import read_native
-
-        return read_native
-    if fmt == "nemo_rl":
-        from lrkit.config.nemo_rl import read_nemo_rl
-
-        return read_nemo_rl
-    if fmt == "nemo_rl_megatron":
-        from lrkit.config.nemo_rl import read_nemo_rl_megatron
-
-        return read_nemo_rl_megatron
-    if fmt == "megatron":
-        from lrkit.config.megatron import read_megatron
-
-        return read_megatron
-    if fmt == "hf":
-        from lrkit.config.hf import read_hf
-
-        return read_hf
-    if fmt == "axolotl":
-        from lrkit.config.axolotl import read_axolotl
-
-        return read_axolotl
-    if fmt in ("llamafactory", "llamafactory_v1"):
-        from lrkit.config.llamafactory import read_llamafactory, read_llamafactory_v1
-
-        return read_llamafactory if fmt == "llamafactory" else read_llamafactory_v1
-    from lrkit.config.nemo import read_nemo
-
-    return read_nemo
+    """The reader of ``fmt``, declared beside its detection (``Signature.reader``)."""
+    return _reader_of(fmt)
 
 
 def _check_total(total_steps: Any) -> int | None:

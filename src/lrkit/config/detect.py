@@ -17,27 +17,31 @@ the candidates instead of picking. A format with a ``fallback`` is the last reso
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lrkit.config.signature import FLAT_STEP, Signature
 from lrkit.errors import ConfigError, did_you_mean
 
-__all__ = ["FORMATS", "FORMAT_ALIASES", "SIGNATURES", "check_format", "detect_format"]
+__all__ = ["FORMATS", "FORMAT_ALIASES", "SIGNATURES", "check_format", "detect_format", "reader"]
 
 #: the modules of :mod:`lrkit.config` that declare formats, in the order formats are listed
 _MODULES = ("native", "nemo_rl", "megatron", "hf", "nemo", "axolotl", "llamafactory")
 
 
-def _registry() -> tuple[Signature, ...]:
-    out: list[Signature] = []
+def _registry() -> dict[Signature, str]:
+    """Every format's signature, in listing order, with the module that declares it."""
+    out: dict[Signature, str] = {}
     for name in _MODULES:
-        out.extend(importlib.import_module(f"lrkit.config.{name}").SIGNATURES)
-    return tuple(out)
+        module = f"lrkit.config.{name}"
+        out.update((sig, module) for sig in importlib.import_module(module).SIGNATURES)
+    return out
 
+
+_MODULE_OF = _registry()
 
 #: every format's signature, in listing order
-SIGNATURES: tuple[Signature, ...] = _registry()
+SIGNATURES: tuple[Signature, ...] = tuple(_MODULE_OF)
 
 #: format name -> one-line description (for ``lrkit list``)
 FORMATS: dict[str, str] = {s.name: s.description for s in SIGNATURES}
@@ -62,6 +66,13 @@ _TRAINING_KEYS: frozenset[str] = frozenset().union(*(s.training_keys for s in _F
 
 #: schedule keys each flat format reads; any other key naming a scheduler is not its
 _SCHEDULE_KEYS: dict[str, frozenset[str]] = {s.name: s.schedule_keys for s in _FLAT}
+
+
+def reader(fmt: str) -> Callable[..., Any]:
+    """The function that reads format ``fmt`` (``(data, *, total_steps, source) -> ResolvedConfig``)."""
+    fmt = check_format(fmt)
+    sig = next(s for s in SIGNATURES if s.name == fmt)
+    return getattr(importlib.import_module(_MODULE_OF[sig]), sig.reader)
 
 
 def check_format(name: Any) -> str:

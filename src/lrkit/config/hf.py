@@ -79,6 +79,7 @@ SIGNATURES = (
         # plain TrainingArguments keys: the trainers built on them read them as transformers does
         reads_plain=True,
         fallback=looks_like_hf,
+        reader="read_hf",
     ),
 )
 

@@ -55,6 +55,7 @@ SIGNATURES = (
         | keys("stage finetuning_type template dataset dataset_dir lora_target lora_rank cutoff_len"),
         schedule_keys=HF_SCHEDULE_KEYS,
         training_keys=HF_TRAINING_KEYS,
+        reader="read_llamafactory",
     ),
     Signature(
         "llamafactory_v1",
@@ -67,6 +68,7 @@ SIGNATURES = (
         ),
         schedule_keys=keys("lr_scheduler_config"),
         training_keys=keys("learning_rate lr_scheduler_config max_steps num_train_epochs"),
+        reader="read_llamafactory_v1",
     ),
 )
 

@@ -144,6 +144,7 @@ def looks_like_megatron(data: Mapping[str, Any]) -> str | None:
 SIGNATURES = (
     Signature(
         name="megatron",
+        reader="read_megatron",
         description="Megatron-LM / Megatron-core arguments: lr, min_lr, lr_decay_style, lr_warmup_*, lr_decay_*",
         aliases=("megatron_lm",),
         shape=looks_like_megatron,

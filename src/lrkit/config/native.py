@@ -94,6 +94,7 @@ def looks_native(data: Mapping[str, Any]) -> bool:
 SIGNATURES = (
     Signature(
         name="lrkit",
+        reader="read_native",
         description="lrkit's own YAML: training.optimizer / training.scheduler {type: cosine_annealing, ...}",
         aliases=("native",),
         shape=lambda data: "lrkit" if looks_native(data) else None,

@@ -80,6 +80,7 @@ def looks_like_nemo(data: Mapping[str, Any]) -> str | None:
 SIGNATURES = (
     Signature(
         name="nemo",
+        reader="read_nemo",
         description="NeMo optim.sched blocks: CosineAnnealing, WarmupHoldPolicy, NoamAnnealing, ...",
         shape=looks_like_nemo,
         precedence=30,

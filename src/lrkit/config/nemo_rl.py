@@ -65,6 +65,7 @@ def looks_like_nemo_rl(data: Mapping[str, Any]) -> str | None:
 SIGNATURES = (
     Signature(
         name="nemo_rl",
+        reader="read_nemo_rl",
         description="NeMo RL, DTensor path: policy.optimizer and policy.scheduler (torch schedulers + milestones)",
         aliases=("nemorl",),
         shape=looks_like_nemo_rl,
@@ -73,6 +74,7 @@ SIGNATURES = (
     # told by the same shape
     Signature(
         name="nemo_rl_megatron",
+        reader="read_nemo_rl_megatron",
         description="NeMo RL, Megatron path: policy.megatron_cfg.optimizer / .scheduler (lr_decay_style, ...)",
     ),
 )

@@ -33,6 +33,8 @@ class Signature:
         name: the format's name (``--format NAME``).
         description: one line for ``lrkit list``.
         aliases: other spellings ``--format`` accepts.
+        reader: the name of the module's function that reads the format
+            (``(data, *, total_steps, source) -> ResolvedConfig``).
         shape: a nested shape only this module's formats have: returns the format the data is
             (a module may hold two) or ``None``; tried in ``precedence`` order.
         precedence: where ``shape`` is tried (lower first; the flat keys are tried at ``FLAT_STEP``).
@@ -47,6 +49,7 @@ class Signature:
     name: str
     description: str
     aliases: tuple[str, ...] = ()
+    reader: str = ""
     shape: Callable[[Mapping[str, Any]], str | None] | None = None
     precedence: int = FLAT_STEP
     flat_keys: frozenset[str] = frozenset()
