@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -622,51 +622,16 @@ def read_log(
     stripped of padding); without a step column an ``epoch`` column of whole numbers is the
     step, else the row order.
     """
-    text: str | None = None
-    if str(path) == "-":
-        import sys
-
-        text = sys.stdin.read()
-        if not text.strip():
-            raise ConfigError(
-                "standard input is empty.",
-                field="log",
-                value="-",
-                fix="pipe a log in, e.g. lrkit diagnose - < metrics.csv.",
-            )
-        p = Path("<stdin>")
-        head = text.lstrip()[:1]
-        fmt = str(format or ("json" if head in ("{", "[") else "csv")).lower()
-        if fmt in ("tensorboard", "tb"):
-            raise ConfigError(
-                "TensorBoard event files cannot be read from standard input.",
-                field="format",
-                value=fmt,
-                fix="give the event file or its folder as a path.",
-            )
-    else:
-        p = Path(path)
-        if not p.exists():
-            raise _bad_log(p, ": no such file or folder.", fix="check the path.")
-        fmt = str(format or _guess_format(p)).lower()
-    lines: list[int] | None
-    if fmt in ("csv", "tsv"):
-        if text is None and p.is_dir():
-            raise _bad_log(p, " is a folder, not a CSV file.")
-        rows, lines, notes = _read_csv(p, "\t" if fmt == "tsv" else ",", text)
-    elif fmt in ("jsonl", "ndjson"):
-        rows, lines, notes = _read_jsonl(p, text)
-    elif fmt == "json":
-        rows, lines, notes = _read_json(p, text)
-    elif fmt in ("tensorboard", "tb"):
-        rows, lines, notes = _read_tensorboard(p)
-    else:
+    p, fmt, text = _open_source(path, format)
+    reader = _READERS.get(fmt)
+    if reader is None:
         raise ConfigError(
             f"unknown log format {fmt!r}.",
             field="format",
             value=fmt,
             fix="use csv, tsv, jsonl, json or tensorboard.",
         )
+    rows, lines, notes = reader(p, text)
     return RunLog.from_records(
         rows,
         source=str(p),
@@ -677,6 +642,59 @@ def read_log(
         notes=notes,
         lines=lines,
     )
+
+
+def _open_source(path: str | Path, format: str | None) -> tuple[Path, str, str | None]:
+    """``(path, format, text)``: standard input (``"-"``) is read here, its format told by its first
+    character (JSON or CSV) unless given; a file's format follows its suffix unless given."""
+    if str(path) != "-":
+        p = Path(path)
+        if not p.exists():
+            raise _bad_log(p, ": no such file or folder.", fix="check the path.")
+        return p, str(format or _guess_format(p)).lower(), None
+    import sys
+
+    text = sys.stdin.read()
+    if not text.strip():
+        raise ConfigError(
+            "standard input is empty.",
+            field="log",
+            value="-",
+            fix="pipe a log in, e.g. lrkit diagnose - < metrics.csv.",
+        )
+    fmt = str(format or ("json" if text.lstrip()[:1] in ("{", "[") else "csv")).lower()
+    if fmt in ("tensorboard", "tb"):
+        raise ConfigError(
+            "TensorBoard event files cannot be read from standard input.",
+            field="format",
+            value=fmt,
+            fix="give the event file or its folder as a path.",
+        )
+    return Path("<stdin>"), fmt, text
+
+
+_Rows = tuple[list[dict[str, Any]], list[int] | None, list[str]]
+
+
+def _csv_reader(delimiter: str) -> Callable[[Path, str | None], _Rows]:
+    def read(p: Path, text: str | None) -> _Rows:
+        if text is None and p.is_dir():
+            raise _bad_log(p, " is a folder, not a CSV file.")
+        return _read_csv(p, delimiter, text)
+
+    return read
+
+
+#: the reader of each format: ``(path, text read from standard input or None) -> (rows, line numbers, notes)``
+_READERS: dict[str, Callable[[Path, str | None], _Rows]] = {
+    "csv": _csv_reader(","),
+    "tsv": _csv_reader("\t"),
+    "jsonl": _read_jsonl,
+    "ndjson": _read_jsonl,
+    "json": _read_json,
+    "tensorboard": lambda p, _text: _read_tensorboard(p),
+    "tb": lambda p, _text: _read_tensorboard(p),
+}
 
 
 def _guess_format(p: Path) -> str:
