@@ -173,6 +173,23 @@ def _get(args: Mapping[str, Any], key: str) -> Any:
     return None if v is None else v
 
 
+def _refuse_other_family(args: Mapping[str, Any], path: Any, *, samples: bool) -> None:
+    """``validate_args``: in an iteration-based run the ``*_samples`` keys are unset (warm-up 0),
+    in a sample-based run the ``*_iters`` keys."""
+    other, mine = ("iters", "samples") if samples else ("samples", "iters")
+    run = "a sample-based run (train_samples)" if samples else "an iteration-based run (train_iters)"
+    expected = "sample-based ..." if samples else "iteration-based learning rate ..."
+    for key, unset in ((f"lr_decay_{other}", None), (f"lr_warmup_{other}", 0)):
+        v = _get(args, key)
+        if v is not None and v != unset:
+            raise ConfigError(
+                f"{key} is set in {run}; Megatron asserts 'expected {expected}'.",
+                field=path(key),
+                value=v,
+                fix=f"use {key.replace(other, mine)} instead.",
+            )
+
+
 def _sample_based(args: Mapping[str, Any], path: Any) -> bool:
     """Megatron's rule (``get_optimizer_param_scheduler``): iteration-based when train_iters is
     set, sample-based when train_samples is; the other family's keys must then be unset or 0
@@ -187,28 +204,10 @@ def _sample_based(args: Mapping[str, Any], path: Any) -> bool:
                 value=samples,
                 fix="keep one of them.",
             )
-        for key, unset in (("lr_decay_samples", None), ("lr_warmup_samples", 0)):
-            v = _get(args, key)
-            if v is not None and v != unset:
-                raise ConfigError(
-                    f"{key} is set in an iteration-based run (train_iters); Megatron asserts "
-                    "'expected iteration-based learning rate ...'.",
-                    field=path(key),
-                    value=v,
-                    fix=f"use {key.replace('samples', 'iters')} instead.",
-                )
+        _refuse_other_family(args, path, samples=False)
         return False
     if samples:
-        for key, unset in (("lr_decay_iters", None), ("lr_warmup_iters", 0)):
-            v = _get(args, key)
-            if v is not None and v != unset:
-                raise ConfigError(
-                    f"{key} is set in a sample-based run (train_samples); Megatron asserts "
-                    "'expected sample-based ...'.",
-                    field=path(key),
-                    value=v,
-                    fix=f"use {key.replace('iters', 'samples')} instead.",
-                )
+        _refuse_other_family(args, path, samples=True)
         return True
     return any(_get(args, k) not in (None, 0) for k in ("lr_decay_samples", "lr_warmup_samples"))
 
