@@ -154,12 +154,7 @@ class RunLog:
         (a resume from a checkpoint re-logging some steps) is merged, later values winning."""
         notes = list(notes)
         if not records:
-            raise ConfigError(
-                f"{source}: the log has no rows.",
-                field="log",
-                value=source,
-                fix="point at a log with at least one training step.",
-            )
+            raise _bad_log(source, ": the log has no rows.", fix="point at a log with at least one training step.")
         names = _column_names(records)
         keys = _choose_columns(
             names, records, source, notes, step_col, loss_col, lr_col, eval_col, require_loss=require_loss
