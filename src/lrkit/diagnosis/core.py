@@ -215,7 +215,7 @@ def _progress(
     if not quiet:
         return []
     improving = _eval_improving(es, ey, s)
-    return find_plateau_or_slow(c, lr, s, eval_improving=improving, eval_flat=ey.size >= 3 and not improving)
+    return find_plateau_or_slow(c, lr, eval_improving=improving, eval_flat=ey.size >= 3 and not improving)
 
 
 def _eval_arrays(eval_steps: Any, eval_losses: Any) -> tuple[np.ndarray, np.ndarray]:

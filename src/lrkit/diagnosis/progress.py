@@ -139,7 +139,7 @@ def _is_slow(rate: _EndRate, st: float, lr: LRInUse) -> bool:
 
 
 def find_plateau_or_slow(
-    c: LossCurve, lr: LRInUse, steps_all: np.ndarray, *, eval_improving: bool = False, eval_flat: bool = False
+    c: LossCurve, lr: LRInUse, *, eval_improving: bool = False, eval_flat: bool = False
 ) -> list[Finding]:
     """A slow-convergence finding, else the plateaus (none when the run made no progress at all:
     that is the stuck detector's case, or a log too short to tell). ``eval_flat``: the training
