@@ -377,23 +377,19 @@ def _notes(
     const_ratio: float | None,
     findings: list[Finding],
 ) -> None:
-    def note(rule: str, severity: str, message: str, key: str, fix: str = "") -> None:
-        findings.append(Finding(rule=rule, severity=severity, message=message, fix=fix, source=key))  # type: ignore[arg-type]
+    """Keys axolotl does not read in this config, each an ``ignored-key`` warning at the key."""
+
+    def ignored(message: str, key: str, fix: str = "") -> None:
+        findings.append(Finding(rule="ignored-key", severity="warning", message=message, fix=fix, source=key))
 
     for key, own in (("lr_scheduler_type", "lr_scheduler"), ("num_train_epochs", "num_epochs")):
         if key in data:
-            note(
-                "ignored-key",
-                "warning",
-                f"axolotl has no key {key} (transformers' name); it reads {own}.",
-                key,
-                f"write {own}: ... instead.",
+            ignored(
+                f"axolotl has no key {key} (transformers' name); it reads {own}.", key, f"write {own}: ... instead."
             )
     for key in ("cosine_min_lr_ratio", "cosine_constant_lr_ratio", "lr_quadratic_warmup"):
         if data.get(key) not in (None, False) and hf_name != "cosine":
-            note(
-                "ignored-key",
-                "warning",
+            ignored(
                 f"{key} acts only with lr_scheduler: cosine; axolotl ignores it with {name!r}.",
                 key,
                 "remove it or use lr_scheduler: cosine.",
@@ -401,35 +397,24 @@ def _notes(
     if hf_name != "cosine":
         return
     if data.get("lr_quadratic_warmup") is True and rl is not None:
-        note(
-            "ignored-key",
-            "warning",
+        ignored(
             f"lr_quadratic_warmup is not passed to axolotl's {rl} trainer: the warm-up is linear.",
             "lr_quadratic_warmup",
         )
     if quadratic and min_ratio is not None and name == "cosine":
-        note(
-            "ignored-key",
-            "warning",
+        ignored(
             "with lr_quadratic_warmup axolotl ignores cosine_min_lr_ratio (it logs the same): the cosine decays to 0.",
             "cosine_min_lr_ratio",
             "drop one of the two.",
         )
     if const_ratio and not min_ratio:
-        note(
-            "ignored-key",
-            "warning",
+        ignored(
             "cosine_constant_lr_ratio acts only together with a non-zero cosine_min_lr_ratio; axolotl ignores it here.",
             "cosine_constant_lr_ratio",
             "set cosine_min_lr_ratio too.",
         )
     if name == "one_cycle" and (min_ratio or const_ratio or data.get("lr_quadratic_warmup")):
-        note(
-            "ignored-key",
-            "warning",
-            "lr_scheduler: one_cycle ignores the cosine_* and lr_quadratic_warmup keys.",
-            "lr_scheduler",
-        )
+        ignored("lr_scheduler: one_cycle ignores the cosine_* and lr_quadratic_warmup keys.", "lr_scheduler")
 
 
 def _lambda_quirks(s: AxolotlLambda | HFLambda, w: int, n: int, run: int, lr: float, findings: list[Finding]) -> None:
