@@ -16,17 +16,18 @@ ray = require("ray", "the Ray backend")
 @pytest.mark.slow
 def test_tiny_comparison_on_local_ray_matches_in_process_runs(tmp_path):
     assert not ray.is_initialized()
-    out = run_comparison(
-        task="digits",
-        schedules=["cosine", "constant"],
-        lrs=[0.05],
-        steps=8,
-        seeds=2,
-        backend="ray",
-        workers=2,
-        out=tmp_path,
-        write_report=False,
-    )
+    settings = {
+        "task": "digits",
+        "schedules": ["cosine", "constant"],
+        "lrs": [0.05],
+        "steps": 8,
+        "seeds": 2,
+        "backend": "ray",
+        "workers": 2,
+        "out": tmp_path,
+        "write_report": False,
+    }
+    out = run_comparison(**settings)
     assert not ray.is_initialized()  # the instance it started is shut down again
     assert out.ran == 4 and not out.interrupted
     assert out.plan["backend"] == "ray (local Ray instance, 2 CPUs)"
@@ -42,17 +43,7 @@ def test_tiny_comparison_on_local_ray_matches_in_process_runs(tmp_path):
         torch.set_num_threads(old)
     assert inline["losses"] == row["losses"] and inline["lrs"] == row["lrs"]
     # the same store resumes: nothing is trained again
-    again = run_comparison(
-        task="digits",
-        schedules=["cosine", "constant"],
-        lrs=[0.05],
-        steps=8,
-        seeds=2,
-        backend="ray",
-        workers=2,
-        out=tmp_path,
-        write_report=False,
-    )
+    again = run_comparison(**settings)
     assert again.ran == 0 and again.reused == 4
 
 
