@@ -316,3 +316,13 @@ def test_a_noisy_run_at_a_constant_lr_that_has_bent_is_not_slow(tmp_path, seed):
 
     d = diagnose_log(read_log(_lightning_constant_lr(tmp_path / "metrics.csv", bent=True, seed=seed)))
     assert d.verdict in ("healthy", "plateau") and not d.of("slow"), [f.message for f in d.findings]
+
+
+def test_a_schedule_read_against_an_epoch_log_says_what_it_assumed(tmp_path):
+    from lrkit.diagnosis import diagnose_log
+    from lrkit.schedules import Constant
+
+    log = read_log(_keras_overfit_csv(tmp_path / "training.log.csv"))
+    notes = diagnose_log(log, schedule=Constant(value=1e-3)).summary["notes"]
+    assert any("read at epoch k" in n for n in notes), notes
+    assert not any("read at" in n for n in diagnose_log(log).summary["notes"])

@@ -257,6 +257,14 @@ def diagnose_log(log: Any, *, schedule: Any = None, warmup_steps: int | None = N
         lrs = _lr_in_effect(log.steps, log.lrs, steps)
     es, ey = log.eval_curve()
     notes = list(getattr(log, "notes", ()))
+    step_unit = getattr(log, "step_unit", "step")
+    if schedule is not None and lrs is None and step_unit != "step":
+        # lrkit cannot tell the updates per epoch: say what was assumed rather than convert silently
+        notes.append(
+            f"the log counts {step_unit}s and has no LR column: the schedule's LR at update k is read at "
+            f"{step_unit} k (right for a scheduler stepped once per {step_unit}; for one stepped every update, "
+            "log the LR or a step column)."
+        )
     loss_col = log.loss_col
     if steps.size < SHORT_LOG and ey.size > steps.size and ey.size >= MIN_POINTS:
         notes.append(
@@ -275,7 +283,7 @@ def diagnose_log(log: Any, *, schedule: Any = None, warmup_steps: int | None = N
         warmup_steps=warmup_steps,
         eval_steps=es,
         eval_losses=ey,
-        step_unit=getattr(log, "step_unit", "step"),
+        step_unit=step_unit,
     )
     result.summary["columns"] = {"step": log.step_col, "loss": loss_col, "lr": log.lr_col, "eval": log.eval_col}
     result.summary["notes"] = notes
