@@ -45,10 +45,10 @@ __all__ = ["AXOLOTL_SCHEDULERS", "RL_TYPES", "read_axolotl", "SIGNATURES"]
 
 SIGNATURES = (
     Signature(
-        name="axolotl",
-        reader="read_axolotl",
-        description="axolotl YAML: lr_scheduler, learning_rate, num_epochs, warmup_ratio, cosine_min_lr_ratio, ...",
-        aliases=("axolotl-ai",),
+        "axolotl",
+        "axolotl YAML: lr_scheduler, learning_rate, num_epochs, warmup_ratio, cosine_min_lr_ratio, ...",
+        ("axolotl-ai",),
+        "read_axolotl",
         # axolotl's schema (axolotl/utils/schemas): the TrainingArguments keys it has, then
         # names no other trainer uses
         flat_keys=keys(

@@ -73,13 +73,13 @@ SIGNATURES = (
         "hf",
         "Hugging Face TrainingArguments: lr_scheduler_type, learning_rate, warmup_steps, max_steps",
         ("huggingface", "transformers"),
+        "read_hf",
         flat_keys=HF_FLAT_KEYS,
         schedule_keys=HF_SCHEDULE_KEYS,
         training_keys=HF_TRAINING_KEYS,
         # plain TrainingArguments keys: the trainers built on them read them as transformers does
         reads_plain=True,
         fallback=looks_like_hf,
-        reader="read_hf",
     ),
 )
 

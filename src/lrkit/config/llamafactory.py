@@ -50,17 +50,18 @@ SIGNATURES = (
         "llamafactory",
         "LLaMA-Factory (v0) YAML: stage, finetuning_type + TrainingArguments (lr_scheduler_type, ...)",
         ("llama_factory", "llama-factory", "lf", "llamafactory_v0"),
+        "read_llamafactory",
         # TrainingArguments, which v0 parses itself, and hparams/finetuning_args.py, data_args.py
         flat_keys=HF_FLAT_KEYS
         | keys("stage finetuning_type template dataset dataset_dir lora_target lora_rank cutoff_len"),
         schedule_keys=HF_SCHEDULE_KEYS,
         training_keys=HF_TRAINING_KEYS,
-        reader="read_llamafactory",
     ),
     Signature(
         "llamafactory_v1",
         "LLaMA-Factory v1 trainer YAML: model_class, train_dataset, dist_config, lr_scheduler_config",
         ("llamafactory-v1", "llama_factory_v1", "lf_v1"),
+        "read_llamafactory_v1",
         # v1/config/*.py (no warm-up keys)
         flat_keys=keys(
             "num_train_epochs micro_batch_size cutoff_len model_class train_dataset dist_config peft_config "
@@ -68,7 +69,6 @@ SIGNATURES = (
         ),
         schedule_keys=keys("lr_scheduler_config"),
         training_keys=keys("learning_rate lr_scheduler_config max_steps num_train_epochs"),
-        reader="read_llamafactory_v1",
     ),
 )
 

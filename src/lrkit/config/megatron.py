@@ -141,16 +141,8 @@ def looks_like_megatron(data: Mapping[str, Any]) -> str | None:
     return None
 
 
-SIGNATURES = (
-    Signature(
-        name="megatron",
-        reader="read_megatron",
-        description="Megatron-LM / Megatron-core arguments: lr, min_lr, lr_decay_style, lr_warmup_*, lr_decay_*",
-        aliases=("megatron_lm",),
-        shape=looks_like_megatron,
-        precedence=40,
-    ),
-)
+_ABOUT = "Megatron-LM / Megatron-core arguments: lr, min_lr, lr_decay_style, lr_warmup_*, lr_decay_*"
+SIGNATURES = (Signature("megatron", _ABOUT, ("megatron_lm",), "read_megatron", looks_like_megatron, precedence=40),)
 
 
 def flatten_megatron(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

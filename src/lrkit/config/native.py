@@ -91,14 +91,10 @@ def looks_native(data: Mapping[str, Any]) -> bool:
     return isinstance(data.get("type"), str) and "name" not in data
 
 
+_ABOUT = "lrkit's own YAML: training.optimizer / training.scheduler {type: cosine_annealing, ...}"
 SIGNATURES = (
     Signature(
-        name="lrkit",
-        reader="read_native",
-        description="lrkit's own YAML: training.optimizer / training.scheduler {type: cosine_annealing, ...}",
-        aliases=("native",),
-        shape=lambda data: "lrkit" if looks_native(data) else None,
-        precedence=20,
+        "lrkit", _ABOUT, ("native",), "read_native", lambda d: "lrkit" if looks_native(d) else None, precedence=20
     ),
 )
 

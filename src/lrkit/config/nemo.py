@@ -77,15 +77,8 @@ def looks_like_nemo(data: Mapping[str, Any]) -> str | None:
     return None
 
 
-SIGNATURES = (
-    Signature(
-        name="nemo",
-        reader="read_nemo",
-        description="NeMo optim.sched blocks: CosineAnnealing, WarmupHoldPolicy, NoamAnnealing, ...",
-        shape=looks_like_nemo,
-        precedence=30,
-    ),
-)
+_ABOUT = "NeMo optim.sched blocks: CosineAnnealing, WarmupHoldPolicy, NoamAnnealing, ..."
+SIGNATURES = (Signature("nemo", _ABOUT, reader="read_nemo", shape=looks_like_nemo, precedence=30),)
 
 
 def _find_optim(data: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:

@@ -62,21 +62,11 @@ def looks_like_nemo_rl(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+_DTENSOR = "NeMo RL, DTensor path: policy.optimizer and policy.scheduler (torch schedulers + milestones)"
+_MEGATRON = "NeMo RL, Megatron path: policy.megatron_cfg.optimizer / .scheduler (lr_decay_style, ...)"
 SIGNATURES = (
-    Signature(
-        name="nemo_rl",
-        reader="read_nemo_rl",
-        description="NeMo RL, DTensor path: policy.optimizer and policy.scheduler (torch schedulers + milestones)",
-        aliases=("nemorl",),
-        shape=looks_like_nemo_rl,
-        precedence=10,
-    ),
-    # told by the same shape
-    Signature(
-        name="nemo_rl_megatron",
-        reader="read_nemo_rl_megatron",
-        description="NeMo RL, Megatron path: policy.megatron_cfg.optimizer / .scheduler (lr_decay_style, ...)",
-    ),
+    Signature("nemo_rl", _DTENSOR, ("nemorl",), "read_nemo_rl", looks_like_nemo_rl, precedence=10),
+    Signature("nemo_rl_megatron", _MEGATRON, reader="read_nemo_rl_megatron"),  # told by the same shape
 )
 
 
