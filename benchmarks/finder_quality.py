@@ -444,7 +444,7 @@ def main() -> None:
         ("tuning part", [r for r in rows if r["part"] == "tuning"]),
         ("held-out part (h-, seen)", [r for r in rows if r["part"] == "holdout"]),
         ("fresh blind part (x-)", [r for r in rows if r["part"] == "fresh"]),
-        ("held-out + fresh (never tuned on)", [r for r in rows if r["part"] != "tuning"]),
+        ("held-out (h-, seen) + fresh (x-)", [r for r in rows if r["part"] != "tuning"]),
         ("all tasks", rows),
     )
     for title, rs in parts:
