@@ -392,6 +392,8 @@ def test_fitted_needs_a_non_negative_loss_near_zero_and_adaptive_means_a_normali
     assert not _fitted(Trial(0.1, 40, -0.5, 0.5, "train", 40, 0.5, -0.5))
     assert not _fitted(Trial(0.1, 40, math.inf, 1.0, "train", 40, 1.0, math.inf))
     w = [nn.Parameter(torch.zeros(1))]
-    for cls in (torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop, torch.optim.Adagrad, torch.optim.NAdam):
+    adaptive = [torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop, torch.optim.Adagrad, torch.optim.NAdam]
+    adaptive += [torch.optim.Adafactor] if hasattr(torch.optim, "Adafactor") else []
+    for cls in adaptive:
         assert _adaptive(cls(w, lr=0.1)), cls
     assert not _adaptive(torch.optim.SGD(w, lr=0.1, momentum=0.9))

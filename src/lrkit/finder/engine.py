@@ -1058,8 +1058,9 @@ def _unclear_pick(done: list[Any]) -> Any | None:
 FIT_FRACTION = 0.03
 #: ``optimizer.defaults`` keys of optimizers whose step is normalised by a running gradient
 #: scale (Adam, AdamW, NAdam, RAdam, Adamax, Lion-like: ``betas``; RMSprop: ``centered``;
-#: Adagrad: ``initial_accumulator_value``; Adadelta: ``rho``)
-_ADAPTIVE_KEYS = frozenset({"betas", "centered", "initial_accumulator_value", "rho"})
+#: Adagrad: ``initial_accumulator_value``; Adadelta: ``rho``; torch's Adafactor:
+#: ``beta2_decay``; transformers' Adafactor: ``decay_rate``)
+_ADAPTIVE_KEYS = frozenset({"betas", "centered", "initial_accumulator_value", "rho", "beta2_decay", "decay_rate"})
 
 
 def _adaptive(optimizer: Optimizer) -> bool:
