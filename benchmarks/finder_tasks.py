@@ -21,8 +21,12 @@ Parts (decided by name, before any result):
   issue-16 tasks (positions 3, 6, 9, 12). Their results were read while the issue-16 rules were
   built, so since then they are *seen*, not blind.
 * ``fresh`` (``x-``): ten tasks of the same kinds added blind after that (other datasets, sizes,
-  architectures and optimizers), committed before any finder ran on them; no rule is tuned on
-  them.
+  architectures and optimizers), committed before any finder ran on them. lrkit ran on them once
+  (at 298bbf1); since then they are *seen* too.
+* ``blind`` (``y-``): ten tasks added after every other part was seen, weighted to the kinds that
+  still failed there (four heteroscedastic Gaussian NLLs, four tiny tabular sets under 100
+  examples with Adam/AdamW, two other kinds to catch regressions), committed before any finder
+  ran on them; no rule is tuned on them.
 """
 
 from __future__ import annotations
@@ -61,18 +65,20 @@ class BenchTask:
         return self.criterion(model(x), y)
 
 
-PARTS = ("tuning", "holdout", "fresh")
+PARTS = ("tuning", "holdout", "fresh", "blind")
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("y-"):
+        return "blind"
     if name.startswith("x-"):
         return "fresh"
     return "holdout" if name.startswith("h-") else "tuning"
 
 
 def is_holdout(name: str) -> bool:
-    """Not a tuning task: the seen held-out part (``h-``) or the fresh blind part (``x-``)."""
+    """Not a tuning task: the seen held-out part (``h-``), the fresh part (``x-``) or the blind part (``y-``)."""
     return part(name) != "tuning"
 
 
@@ -220,6 +226,40 @@ def _classification(n: int = 800):
 
     X, y = ds.make_classification(
         n_samples=n, n_features=20, n_informative=8, n_classes=4, n_clusters_per_class=2, random_state=5
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _hetero_cubic(n: int = 300, seed: int = 31):
+    """1-D heteroscedastic regression: y = x^3 / 4 - x + noise with std 0.05 + 0.5 |x| (x in [-2.5, 2.5])."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2.5, 2.5, size=(n, 1))
+    std = 0.05 + 0.5 * np.abs(x[:, 0])
+    y = x[:, 0] ** 3 / 4 - x[:, 0] + std * rng.normal(size=n)
+    return _tensors(x, y, regression=True)
+
+
+def _hetero_linear(n: int = 500, d: int = 6, seed: int = 32):
+    """Linear target in ``d`` inputs with log-normal noise scale: std = 0.1 exp(x_0)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    w = rng.normal(size=d)
+    y = X @ w + 0.1 * np.exp(X[:, 0]) * rng.normal(size=n)
+    return _tensors(X, y, regression=True)
+
+
+def _circles(n: int = 400):
+    import sklearn.datasets as ds
+
+    X, y = ds.make_circles(n_samples=n, noise=0.15, factor=0.5, random_state=8)
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _blobs_classification(n: int = 400):
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n, n_features=12, n_informative=5, n_redundant=3, n_classes=3, flip_y=0.05, random_state=17
     )
     return _tensors(X.astype(np.float64), y, regression=False)
 
@@ -906,6 +946,127 @@ def _build() -> dict[str, BenchTask]:
         300,
         (1e-3, 30.0),
         "gru",
+    )
+    # -- the second blind part (y-): added after x- was seen, before any finder ran on them --
+    add(
+        "y-gaussnll-cubic-adamw",
+        "1-D heteroscedastic cubic (noise std 0.05 to 1.3), MLP 1-64-64-2 mean + log-variance, Gaussian NLL, AdamW",
+        _mlp([1, 64, 64, 2]),
+        _adamw(),
+        _hetero_cubic(300),
+        _gauss_nll,
+        16,
+        300,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "y-gaussnll-linear-sgdm",
+        "linear target in 6 inputs, log-normal noise scale, MLP 6-32-2 mean + log-variance, Gaussian NLL, SGD momentum 0.9",
+        _mlp([6, 32, 2]),
+        _sgd(0.9),
+        _hetero_linear(500),
+        _gauss_nll,
+        32,
+        300,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "y-gaussnll-diabetes-adamw-tanh",
+        "diabetes, tanh MLP 10-48-48-2 mean + log-variance, Gaussian NLL, AdamW weight decay 0.05, batch 32",
+        _mlp([10, 48, 48, 2], nn.Tanh),
+        _adamw(0.05),
+        _sk("diabetes", True),
+        _gauss_nll,
+        32,
+        250,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "y-gaussnll-cubic-small-adam",
+        "1-D heteroscedastic cubic, 80 training examples, MLP 1-32-32-2 mean + log-variance, Gaussian NLL, Adam, batch 8",
+        _mlp([1, 32, 32, 2]),
+        _adam(),
+        _tiny(_hetero_cubic(400, seed=33), 80),
+        _gauss_nll,
+        8,
+        200,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "y-circles-tiny-adamw",
+        "two circles (noise 0.15), 48 training examples, MLP 2-32-32-2, AdamW, batch 8",
+        _mlp([2, 32, 32, 2]),
+        _adamw(),
+        _tiny(_circles(), 48),
+        _ce,
+        8,
+        200,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "y-iris-tiny-adam",
+        "iris, 30 training examples, MLP 4-32-32-3, Adam, batch 6",
+        _mlp([4, 32, 32, 3]),
+        _adam(),
+        _tiny(_sk("iris"), 30),
+        _ce,
+        6,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "y-breast-tiny-adamw",
+        "breast_cancer, 36 training examples, MLP 30-128-2, AdamW, batch 12",
+        _mlp([30, 128, 2]),
+        _adamw(),
+        _tiny(_sk("breast_cancer"), 36),
+        _ce,
+        12,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "y-classif-tiny-adamw",
+        "synthetic 3-class data (12 features, 5% flipped labels), 72 training examples, MLP 12-64-3, AdamW, batch 8",
+        _mlp([12, 64, 3]),
+        _adamw(),
+        _tiny(_blobs_classification(), 72),
+        _ce,
+        8,
+        200,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "y-digits-bn-mlp-adam",
+        "digits, MLP 64-128-64-10 with BatchNorm, Adam, batch 32",
+        _mlp([64, 128, 64, 10], bn=True),
+        _adam(),
+        digits,
+        _ce,
+        32,
+        250,
+        (1e-5, 1.0),
+        "batchnorm",
+    )
+    add(
+        "y-wine-mlp-nesterov",
+        "wine, MLP 13-32-3, SGD + Nesterov momentum 0.9, batch 8",
+        _mlp([13, 32, 3]),
+        _sgd(0.9, 0.0, True),
+        _sk("wine"),
+        _ce,
+        8,
+        200,
+        (1e-4, 10.0),
+        "mlp",
     )
     return out
 
