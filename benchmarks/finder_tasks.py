@@ -962,7 +962,7 @@ def _build() -> dict[str, BenchTask]:
     )
     add(
         "y-gaussnll-linear-sgdm",
-        "linear target in 6 inputs, log-normal noise scale, MLP 6-32-2 mean + log-variance, Gaussian NLL, SGD momentum 0.9",
+        "linear target in 6 inputs, log-normal noise scale, MLP 6-32-2 mean + log-var, Gaussian NLL, SGD momentum 0.9",
         _mlp([6, 32, 2]),
         _sgd(0.9),
         _hetero_linear(500),
@@ -986,7 +986,7 @@ def _build() -> dict[str, BenchTask]:
     )
     add(
         "y-gaussnll-cubic-small-adam",
-        "1-D heteroscedastic cubic, 80 training examples, MLP 1-32-32-2 mean + log-variance, Gaussian NLL, Adam, batch 8",
+        "1-D heteroscedastic cubic, 80 training examples, MLP 1-32-32-2 mean + log-var, Gaussian NLL, Adam, batch 8",
         _mlp([1, 32, 32, 2]),
         _adam(),
         _tiny(_hetero_cubic(400, seed=33), 80),
