@@ -397,3 +397,75 @@ def test_fitted_needs_a_non_negative_loss_near_zero_and_adaptive_means_a_normali
     for cls in adaptive:
         assert _adaptive(cls(w, lr=0.1)), cls
     assert not _adaptive(torch.optim.SGD(w, lr=0.1, momentum=0.9))
+
+
+# -- 5. a loss that goes below zero (a likelihood with a learned scale) -------------------------
+def _unfloored(model, lr, gen):
+    # a Gaussian-NLL-like loss: it keeps falling with the LR, through zero (the predicted
+    # variance shrinking on the training batches), up to LR 1, and explodes beyond
+    with torch.no_grad():
+        model.progress += min(lr, 1.0) * 20
+    x = math.log10(lr)
+    blow = 0.0 if x < 0.3 else 10.0 ** (3 * (x - 0.3))
+    return torch.tensor(0.5 - 1.5 * (1 - math.exp(-float(model.progress) / 50)) + blow)
+
+
+def _floored(model, lr, gen):
+    # the same curve lifted above zero: a loss with a floor at 0
+    return _unfloored(model, lr, gen) + 1.5
+
+
+@pytest.mark.parametrize("optimizer_cls", [torch.optim.SGD, torch.optim.Adam])
+def test_where_the_loss_goes_below_zero_the_lowest_trial_that_learned_is_the_suggestion(optimizer_cls):
+    floored = find_lr(*_fake_with(optimizer_cls, _floored), ["b"], _loss)
+    res = find_lr(*_fake_with(optimizer_cls, _unfloored), ["b"], _loss)
+    assert min(t.train_min for t in res.trials) < 0 <= min(t.train_min for t in floored.trials)
+    # the same curve above zero keeps the best trial (the highest), below zero the lowest is chosen
+    assert floored.suggestion == pytest.approx(max(t.lr for t in floored.trials))
+    assert res.suggestion == pytest.approx(min(t.lr for t in res.trials))
+    assert res.suggestion < floored.suggestion / 5 and res.confidence != "high"
+    assert any("went below zero" in n for n in res.notes)
+
+
+def test_went_below_zero_reads_the_range_test_the_zoom_pass_and_every_trial_update():
+    from lrkit.finder.engine import _Search, _went_below_zero
+    from lrkit.finder.suggest import suggest
+    from lrkit.finder.trials import Trial
+
+    lrs = np.logspace(-7, 1, 50)
+    s = _Search(sug=suggest(lrs, np.linspace(1.0, 0.2, 50)), notes=[], evals=0, x_top=1.0)
+    assert not _went_below_zero(s, np.linspace(1.0, 0.2, 50))
+    assert _went_below_zero(s, np.r_[np.linspace(1.0, 0.2, 49), -0.01])
+    s.done = [Trial(0.1, 40, 0.3, 1.0, "train", 40, 1.0, 0.3, -0.2)]  # one update below zero, the mean above
+    assert _went_below_zero(s, np.linspace(1.0, 0.2, 50))
+    s.done = [Trial(0.1, 40, math.inf, 1.0, "train", 3, 1.0, math.inf)]  # no finite loss: train_min nan
+    s.zoom_curve = {"lrs": lrs, "raw_losses": np.r_[np.nan, -0.5], "stopped_reason": "nan"}
+    assert _went_below_zero(s, np.linspace(1.0, 0.2, 50))
+
+
+# -- 6. "high" is not given where an adaptive optimizer's chosen trial nearly fitted its data --------
+def test_high_confidence_is_withheld_where_an_adaptive_trial_nearly_fitted_its_data():
+    from lrkit.finder.engine import _overfit_risk
+    from lrkit.finder.trials import Trial
+
+    low = Trial(0.01, 40, 0.4, 1.0, "train", 40, 1.0, 0.4, 0.3)
+    near = Trial(0.1, 40, 0.06, 1.0, "train", 40, 1.0, 0.06, 0.05)  # ended at 6% of its start
+    clear = Trial(0.1, 40, 0.2, 1.0, "train", 40, 1.0, 0.2, 0.15)
+    notes: list[str] = []
+    assert _overfit_risk(0.1, [low, clear], notes) == "high" and not notes
+    assert _overfit_risk(0.1, [low, near], notes) == "low"
+    assert "over-fit" in notes[0] and "0.01" in notes[0]  # says what to compare with
+    # a loss below zero has no floor: not "nearly fitted"
+    neg = Trial(0.1, 40, -0.3, 1.0, "train", 40, 1.0, -0.3, -0.4)
+    assert _overfit_risk(0.1, [low, neg], []) == "high"
+
+
+def test_a_trial_records_its_lowest_training_loss():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    g = torch.Generator().manual_seed(1)
+    data = [(torch.randn(8, 3, generator=g), torch.randn(8, 1, generator=g)) for _ in range(4)]
+    res = find_lr(model, opt, data, nn.MSELoss())
+    assert res.trials and all(math.isfinite(t.train_min) and t.train_min <= t.train_end for t in res.trials)
+    assert all("train_min" in d for d in res.to_dict()["trials"])

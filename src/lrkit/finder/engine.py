@@ -913,6 +913,7 @@ def _choice_stage(
     low, high = sug.low, sug.high
     chosen: float | None = sug.lr
     learned = [t for t in done if not t.diverged and t.score < t.start_score]
+    below_zero = _went_below_zero(s, raw)
     if s.x_star is not None and done:
         if learned:
             # after a shallow descent the candidates start from different levels of a slow
@@ -921,7 +922,7 @@ def _choice_stage(
             best = best or min(learned, key=_relative if s.wide else (lambda t: t.score))
             if not s.wide and _adaptive(optimizer) and _fitted(best):
                 best = _below_fitted(best, learned, s.notes)
-            chosen = best.lr
+            chosen = _below_zero_step_down(best.lr, learned, s.notes) if below_zero else best.lr
             s.method += "+trials"
             moved = math.log10(chosen) - s.x_star
             if abs(moved) > _SAME_DECADES:
@@ -942,7 +943,7 @@ def _choice_stage(
             scale = chosen / sug.lr
             low, high = (None if low is None else low * scale), (None if high is None else high * scale)
     elif s.x_star is None:
-        chosen, low, high = _fallback_choice(s, learned)
+        chosen, low, high = _fallback_choice(s, learned, below_zero)
         confidence = "low"
     if chosen is not None and s.method != "fallback":
         zoom_curve = s.zoom_curve if s.method.startswith("zoom") else None
@@ -952,7 +953,66 @@ def _choice_stage(
                 "the loss fell only a little over the whole test: this network may learn only in a narrow LR window"
                 " (deep plain nets); check with a short grid around the suggestion (lrkit compare)."
             )
+        if confidence == "high" and _adaptive(optimizer):
+            confidence = _overfit_risk(chosen, learned, s.notes)
     return chosen, confidence, low, high
+
+
+def _went_below_zero(s: _Search, raw: np.ndarray) -> bool:
+    """Whether any loss the search recorded fell below zero: one update of the range test, of
+    the zoom pass or of a trial."""
+    curves = [np.asarray(raw, dtype=float)]
+    if s.zoom_curve is not None:
+        curves.append(np.asarray(s.zoom_curve["raw_losses"], dtype=float))
+    for c in curves:
+        finite = c[np.isfinite(c)]
+        if finite.size and float(finite.min()) < 0:
+            return True
+    return any(t.train_min < 0 for t in s.done)  # nan (no finite loss) compares False
+
+
+def _below_zero_step_down(lr: float, learned: list[Trial], notes: list[str]) -> float:
+    """Where the loss went below zero: the lowest trial that learned, instead of ``lr``, with a note.
+
+    Why: a loss that goes negative has no floor at 0 -- typically a likelihood with a learned
+    scale (a Gaussian NLL with a predicted variance). Its training loss keeps falling as the
+    predicted variance shrinks on the training examples, so the range test and short trials
+    both favour peaks at which a full run over-fits the variance and the held-out loss rises
+    above the untrained model's. The lowest trial (a decade below the curve's suggestion, or
+    the fallback's lowest) is the margin fastai's "minimum / 10" keeps against that cliff."""
+    lowest = min(learned, key=lambda t: t.lr)
+    if lowest.lr >= lr:
+        return lr
+    notes.append(
+        f"the loss went below zero (a likelihood with a learned scale, e.g. a Gaussian NLL): its training loss"
+        f" keeps falling as the predicted variance shrinks, where a full run over-fits; the suggestion is the"
+        f" lowest trial that learned ({lowest.lr:.3g}) rather than {lr:.3g}. With val_data= and a full-length"
+        " check, the higher one may be better."
+    )
+    return lowest.lr
+
+
+#: a chosen trial whose training loss ended under this fraction of its start (adaptive optimizers)
+#: is near fitting its data: ``confidence`` is not "high" (docs/finder.md, calibration)
+OVERFIT_RISK_FRACTION = 0.1
+
+
+def _overfit_risk(chosen: float, learned: list[Trial], notes: list[str]) -> str:
+    """``"low"`` (with a note) when the chosen trial's training loss ended under
+    :data:`OVERFIT_RISK_FRACTION` of its start, else ``"high"``. On small data an adaptive
+    optimizer's full run at such a peak may over-fit where the short trial does not show it."""
+    t = next((t for t in learned if t.lr == chosen), None)
+    start, end = (math.nan, math.nan) if t is None else (float(t.train_start), float(t.train_end))
+    if not (math.isfinite(start) and math.isfinite(end) and start > 0 and 0 <= end < OVERFIT_RISK_FRACTION * start):
+        return "high"
+    lower = [u.lr for u in learned if u.lr < chosen]
+    notes.append(
+        f"the chosen trial's training loss ended at {end / start:.0%} of its start (under"
+        f" {OVERFIT_RISK_FRACTION:.0%}): with an adaptive optimizer on small data a full run at this peak may"
+        " over-fit (the held-out loss rises) where the short trial cannot show it; pass val_data= and compare"
+        + (f" with {max(lower):.3g} (lrkit compare)." if lower else " with a lower peak (lrkit compare).")
+    )
+    return "low"
 
 
 def _below_fitted(best: Trial, learned: list[Trial], notes: list[str]) -> Trial:
@@ -971,12 +1031,15 @@ def _below_fitted(best: Trial, learned: list[Trial], notes: list[str]) -> Trial:
     return stepped
 
 
-def _fallback_choice(s: _Search, learned: list[Trial]) -> tuple[float, float, float]:
+def _fallback_choice(s: _Search, learned: list[Trial], below_zero: bool) -> tuple[float, float, float]:
     """Step 4: no descent in the curve (nor in the zoom pass): the best trial (or 2 decades
-    below the top when none learned), with a range of a decade either side and a note."""
+    below the top when none learned; the lowest that learned where the loss went below zero),
+    with a range of a decade either side and a note."""
     s.method = "fallback"
     if learned:
         chosen = (_unclear_pick(s.done) or min(learned, key=lambda t: t.score)).lr
+        if below_zero:
+            chosen = _below_zero_step_down(chosen, learned, s.notes)
     else:
         chosen = 10 ** (s.x_top + FALLBACK_OFFSETS[1])
     low, high = chosen / 10, min(chosen * 10, 10**s.x_top / 10)

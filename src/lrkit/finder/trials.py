@@ -48,6 +48,9 @@ class Trial:
         train_start, train_end: the mean training loss of its first tenth and of its last
             quarter of updates, whatever judges it (``inf`` at the end when it diverged): how
             closely the trial fitted its training batches.
+        train_min: the lowest finite training loss of one of its updates (``nan`` when none
+            was finite): below zero, the objective has no floor at 0 (a likelihood with a
+            learned scale).
     """
 
     lr: float
@@ -58,6 +61,7 @@ class Trial:
     evaluations: int
     train_start: float = math.nan
     train_end: float = math.nan
+    train_min: float = math.nan
 
     @property
     def diverged(self) -> bool:
@@ -65,7 +69,7 @@ class Trial:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for k in ("score", "start_score", "train_start", "train_end"):
+        for k in ("score", "start_score", "train_start", "train_end", "train_min"):
             if not math.isfinite(d[k]):
                 d[k] = None
         d["diverged"] = self.diverged
@@ -124,16 +128,18 @@ def run_trial(
     evaluations = done
     head = raw[: max(1, len(raw) // 10)]
     start = float(np.mean(head)) if head.size else math.nan
+    finite = raw[np.isfinite(raw)]
+    lowest = float(finite.min()) if finite.size else math.nan
     if raw.size == 0 or not np.all(np.isfinite(raw)) or done < steps:
         first = start if start_val is None else start_val
-        return Trial(float(peak), done, math.inf, first, _kind(val), evaluations, start, math.inf)
+        return Trial(float(peak), done, math.inf, first, _kind(val), evaluations, start, math.inf, lowest)
     end = float(np.mean(raw[-max(1, len(raw) // 4) :]))
     if val is not None:
         score, n = val_loss(model, val[0], val[1])
         evaluations += n
         first = start_val if start_val is not None else start
-        return Trial(float(peak), done, score, first, "val", evaluations, start, end)
-    return Trial(float(peak), done, end, start, "train", evaluations, start, end)
+        return Trial(float(peak), done, score, first, "val", evaluations, start, end, lowest)
+    return Trial(float(peak), done, end, start, "train", evaluations, start, end, lowest)
 
 
 def _kind(val: Any) -> str:
