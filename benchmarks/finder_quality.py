@@ -1,8 +1,8 @@
 """How good are LR range-test suggestions? lrkit vs torch-lr-finder vs fastai's valley (issue 16).
 
-For each task of ``benchmarks/finder_tasks.py`` (49 CPU-sized tasks in four parts fixed by name
-before any result: ``tuning``, the seen held-out ``h-`` part, the fresh ``x-`` part (seen since its
-one blind run) and the blind ``y-`` part, reported apart; see ``finder_tasks.part``):
+For each task of ``benchmarks/finder_tasks.py`` (57 CPU-sized tasks in five parts fixed by name
+before any result: ``tuning``, the seen held-out ``h-`` part, the ``x-`` and ``y-`` parts (each
+seen since its one blind run) and the blind ``z-`` part, reported apart; see ``finder_tasks.part``):
 
 1. **Reference grid.** The peak LR of a warm-up (10%) + cosine run of ``task.steps`` updates is
    searched on the lattice ``10**(k/8)``: every 1/2 decade over the task's bounds (extended
@@ -445,7 +445,8 @@ def main() -> None:
         ("held-out part (h-, seen)", [r for r in rows if r["part"] == "holdout"]),
         ("fresh part (x-, seen since its one blind run)", [r for r in rows if r["part"] == "fresh"]),
         ("held-out (h-, seen) + fresh (x-)", [r for r in rows if r["part"] in ("holdout", "fresh")]),
-        ("blind part (y-)", [r for r in rows if r["part"] == "blind"]),
+        ("blind part (y-, seen since its one run)", [r for r in rows if r["part"] == "blind"]),
+        ("second blind part (z-)", [r for r in rows if r["part"] == "blind2"]),
         ("all tasks", rows),
     )
     for title, rs in parts:

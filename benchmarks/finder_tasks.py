@@ -26,7 +26,10 @@ Parts (decided by name, before any result):
 * ``blind`` (``y-``): ten tasks added after every other part was seen, weighted to the kinds that
   still failed there (four heteroscedastic Gaussian NLLs, four tiny tabular sets under 100
   examples with Adam/AdamW, two other kinds to catch regressions), committed before any finder
-  ran on them; no rule is tuned on them.
+  ran on them; lrkit ran on them once (at 3cf08f8), so they are seen since.
+* ``blind2`` (``z-``): eight more tasks added after that run to measure the same rules again
+  (three Gaussian NLLs, a Laplace NLL, two tiny tabular sets with Adam/AdamW, two other kinds),
+  committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -65,11 +68,13 @@ class BenchTask:
         return self.criterion(model(x), y)
 
 
-PARTS = ("tuning", "holdout", "fresh", "blind")
+PARTS = ("tuning", "holdout", "fresh", "blind", "blind2")
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("z-"):
+        return "blind2"
     if name.startswith("y-"):
         return "blind"
     if name.startswith("x-"):
@@ -205,19 +210,19 @@ def _hetero(n: int = 320):
     return _tensors(x, y, regression=True)
 
 
-def _friedman(n: int = 400, hetero: bool = False, noise: float = 1.0):
+def _friedman(n: int = 400, hetero: bool = False, noise: float = 1.0, seed: int = 21):
     """Friedman #1 (10 inputs, 5 used); with ``hetero`` the noise std grows from 0.1 to 3 with x_5."""
-    rng = np.random.default_rng(21)
+    rng = np.random.default_rng(seed)
     X = rng.uniform(size=(n, 10))
     f = 10 * np.sin(np.pi * X[:, 0] * X[:, 1]) + 20 * (X[:, 2] - 0.5) ** 2 + 10 * X[:, 3] + 5 * X[:, 4]
     std = 0.1 + 2.9 * X[:, 5] if hetero else noise * np.ones(n)
     return _tensors(X, f + std * rng.normal(size=n), regression=True)
 
 
-def _moons(n: int = 400, noise: float = 0.3):
+def _moons(n: int = 400, noise: float = 0.3, seed: int = 3):
     import sklearn.datasets as ds
 
-    X, y = ds.make_moons(n_samples=n, noise=noise, random_state=3)
+    X, y = ds.make_moons(n_samples=n, noise=noise, random_state=seed)
     return _tensors(X.astype(np.float64), y, regression=False)
 
 
@@ -246,6 +251,20 @@ def _hetero_linear(n: int = 500, d: int = 6, seed: int = 32):
     w = rng.normal(size=d)
     y = X @ w + 0.1 * np.exp(X[:, 0]) * rng.normal(size=n)
     return _tensors(X, y, regression=True)
+
+
+def _sine_hetero(n: int = 400, seed: int = 41):
+    """1-D sine with noise std 0.1 + 0.4 |sin x| (x in [-4, 4])."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-4, 4, size=(n, 1))
+    y = np.sin(x[:, 0]) + (0.1 + 0.4 * np.abs(np.sin(x[:, 0]))) * rng.normal(size=n)
+    return _tensors(x, y, regression=True)
+
+
+def _laplace_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Laplace NLL with a learned scale (constant dropped): log b + |y - mu| / b; negative once b is small."""
+    mu, log_b = out[:, 0], out[:, 1]
+    return (log_b + (y - mu).abs() * torch.exp(-log_b)).mean()
 
 
 def _circles(n: int = 400):
@@ -1065,6 +1084,103 @@ def _build() -> dict[str, BenchTask]:
         _ce,
         8,
         200,
+        (1e-4, 10.0),
+        "mlp",
+    )
+    # -- the third blind part (z-): added after y-'s one run, before any finder ran on them --
+    add(
+        "z-gaussnll-sine-adamw",
+        "1-D sine, noise std 0.1 to 0.5, tanh MLP 1-64-2 mean + log-var, Gaussian NLL, AdamW, batch 32",
+        _mlp([1, 64, 2], nn.Tanh),
+        _adamw(),
+        _sine_hetero(400),
+        _gauss_nll,
+        32,
+        300,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "z-gaussnll-friedman-sgdm",
+        "Friedman #1, noise growing along x_5 (600 drawn), MLP 10-64-64-2 mean + log-var, Gaussian NLL, SGD momentum",
+        _mlp([10, 64, 64, 2]),
+        _sgd(0.9),
+        _friedman(600, hetero=True, seed=42),
+        _gauss_nll,
+        32,
+        300,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "z-gaussnll-diabetes-adam-bs8",
+        "diabetes, MLP 10-16-2 mean + log-var, Gaussian NLL, Adam, batch 8",
+        _mlp([10, 16, 2]),
+        _adam(),
+        _sk("diabetes", True),
+        _gauss_nll,
+        8,
+        300,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "z-laplacenll-linear-adamw",
+        "linear target, log-normal noise scale (another draw), MLP 6-32-2 mean + log-scale, Laplace NLL, AdamW",
+        _mlp([6, 32, 2]),
+        _adamw(),
+        _hetero_linear(400, seed=43),
+        _laplace_nll,
+        16,
+        250,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "z-wine-tiny-adamw",
+        "wine, 24 training examples, MLP 13-32-3, AdamW, batch 8",
+        _mlp([13, 32, 3]),
+        _adamw(),
+        _tiny(_sk("wine"), 24),
+        _ce,
+        8,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "z-moons-tiny-adam",
+        "two moons (noise 0.2, another draw), 40 training examples, MLP 2-48-48-2, Adam, batch 8",
+        _mlp([2, 48, 48, 2]),
+        _adam(),
+        _tiny(_moons(400, 0.2, seed=44), 40),
+        _ce,
+        8,
+        200,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "z-digits-mlp-rmsprop",
+        "digits, MLP 64-64-10, RMSprop, batch 32",
+        _mlp([64, 64, 10]),
+        lambda m, lr: torch.optim.RMSprop(m.parameters(), lr=lr),
+        digits,
+        _ce,
+        32,
+        250,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    add(
+        "z-breast-mlp-sgd-bs4",
+        "breast_cancer, MLP 30-16-2, plain SGD, batch 4",
+        _mlp([30, 16, 2]),
+        _sgd(),
+        _sk("breast_cancer"),
+        _ce,
+        4,
+        300,
         (1e-4, 10.0),
         "mlp",
     )
