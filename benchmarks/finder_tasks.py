@@ -29,7 +29,10 @@ Parts (decided by name, before any result):
   ran on them; lrkit ran on them once (at 3cf08f8), so they are seen since.
 * ``blind2`` (``z-``): eight more tasks added after that run to measure the same rules again
   (three Gaussian NLLs, a Laplace NLL, two tiny tabular sets with Adam/AdamW, two other kinds),
-  committed before any finder ran on them.
+  committed before any finder ran on them; lrkit ran on them once (at 3cf08f8).
+* ``blind3`` (``w-``): six tiny tabular sets (under 120 training examples, Adam/AdamW; three with
+  noisy or flipped labels, three clean) added to test a rule for the tiny-data kind, committed
+  before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -68,11 +71,13 @@ class BenchTask:
         return self.criterion(model(x), y)
 
 
-PARTS = ("tuning", "holdout", "fresh", "blind", "blind2")
+PARTS = ("tuning", "holdout", "fresh", "blind", "blind2", "blind3")
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("w-"):
+        return "blind3"
     if name.startswith("z-"):
         return "blind2"
     if name.startswith("y-"):
@@ -279,6 +284,26 @@ def _blobs_classification(n: int = 400):
 
     X, y = ds.make_classification(
         n_samples=n, n_features=12, n_informative=5, n_redundant=3, n_classes=3, flip_y=0.05, random_state=17
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _flip_train(data, frac: float, seed: int):
+    """``frac`` of the training labels replaced by a different class (validation and test stay clean)."""
+    Xtr, Ytr, Xva, Yva, Xte, Yte = data
+    rng = np.random.default_rng(seed)
+    k = int(Ytr.max()) + 1
+    idx = rng.choice(len(Ytr), size=round(frac * len(Ytr)), replace=False)
+    Y = Ytr.clone()
+    Y[idx] = (Y[idx] + torch.as_tensor(rng.integers(1, k, size=len(idx)))) % k
+    return Xtr, Y, Xva, Yva, Xte, Yte
+
+
+def _flip_classification(n: int = 400):
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n, n_features=10, n_informative=4, n_redundant=2, n_classes=3, flip_y=0.15, random_state=53
     )
     return _tensors(X.astype(np.float64), y, regression=False)
 
@@ -1183,6 +1208,79 @@ def _build() -> dict[str, BenchTask]:
         300,
         (1e-4, 10.0),
         "mlp",
+    )
+    # -- the fourth blind part (w-): tiny tabular sets with Adam/AdamW, before any finder ran on them --
+    add(
+        "w-moons-tiny-adamw-noisy",
+        "two moons (noise 0.35, another draw), 48 training examples, MLP 2-32-32-2, AdamW, batch 8",
+        _mlp([2, 32, 32, 2]),
+        _adamw(),
+        _tiny(_moons(400, 0.35, seed=51), 48),
+        _ce,
+        8,
+        200,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "w-classif-flip-tiny-adam",
+        "synthetic 3-class data (10 features, 15% flipped labels), 60 training examples, MLP 10-48-3, Adam, batch 6",
+        _mlp([10, 48, 3]),
+        _adam(),
+        _tiny(_flip_classification(), 60),
+        _ce,
+        6,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "w-breast-tiny-flip-adamw",
+        "breast_cancer, 50 training examples with 10% of their labels flipped, MLP 30-32-2, AdamW, batch 10",
+        _mlp([30, 32, 2]),
+        _adamw(),
+        _flip_train(_tiny(_sk("breast_cancer"), 50), 0.1, seed=52),
+        _ce,
+        10,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "w-iris-tiny-adamw",
+        "iris, 36 training examples, MLP 4-16-3, AdamW, batch 6",
+        _mlp([4, 16, 3]),
+        _adamw(),
+        _tiny(_sk("iris"), 36),
+        _ce,
+        6,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "w-wine-tiny-adam",
+        "wine, 30 training examples, MLP 13-64-3, Adam, batch 6",
+        _mlp([13, 64, 3]),
+        _adam(),
+        _tiny(_sk("wine"), 30),
+        _ce,
+        6,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "w-digits-tiny-adam",
+        "digits, 100 training examples, MLP 64-32-10, Adam, batch 10",
+        _mlp([64, 32, 10]),
+        _adam(),
+        _tiny(digits, 100),
+        _ce,
+        10,
+        200,
+        (1e-5, 1.0),
+        "tiny-tabular",
     )
     return out
 
