@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch.optim import lr_scheduler as L
 
-from lrkit import Scheduler
+from lrkit import ConfigError, Scheduler
 from lrkit.schedules import (
     Cosine,
     CosineRestarts,
@@ -143,6 +143,23 @@ def test_sequential_linear_cosine_matches_sequence_with_torch_warmup() -> None:
 
     expected = torch_lrs(make, N)
     got = BASE * Sequence([Linear(1e-3, 1.0, w), Cosine(1.0, N - w, 1e-3)], [w])(np.arange(N))
+    assert max_rel_diff(got, expected) <= RTOL
+
+
+@pytest.mark.parametrize("three_phase", [False, True])
+@pytest.mark.parametrize("steps", [1, 2, 3, 4, 10, 100])
+@pytest.mark.parametrize("pct_start", [0.0, 0.001, 0.1, 0.25, 1 / 3, 0.5, 1.0])
+def test_one_cycle_runs_and_refuses_exactly_where_torch_does(steps: int, pct_start: float, three_phase: bool) -> None:
+    """Short runs and extreme pct_start: torch starts in the decay at pct_start=0 and raises only
+    when pct_start * total_steps == 1 (its first phase has zero length at step 0)."""
+    make = lambda o: L.OneCycleLR(o, max_lr=BASE, total_steps=steps, pct_start=pct_start, three_phase=three_phase)  # noqa: E731
+    try:
+        expected = torch_lrs(make, steps)
+    except ZeroDivisionError:
+        with pytest.raises(ConfigError, match="pct_start"):
+            OneCycle(1.0, steps, pct_start=pct_start, three_phase=three_phase)
+        return
+    got = BASE * OneCycle(1.0, steps, pct_start=pct_start, three_phase=three_phase)(np.arange(steps))
     assert max_rel_diff(got, expected) <= RTOL
 
 

@@ -30,7 +30,9 @@ class OneCycle(Schedule):
     ``peak -> final`` until ``steps - 1``. With ``three_phase`` the second phase
     returns to ``initial`` by ``2 * pct_start * steps - 2`` and a third anneals to
     ``final``. ``anneal`` is ``"cos"`` or ``"linear"``. Past ``steps - 1`` the value
-    stays at ``final`` (torch raises instead). ``peak``/``steps`` were called
+    stays at ``final`` (torch raises instead). ``pct_start=0`` starts in the decay, as torch
+    does; refused, as torch refuses, only a ``pct_start`` that puts a step in a phase of zero
+    length (``pct_start * steps == 1``, or a last phase starting at ``steps - 1``). ``peak``/``steps`` were called
     ``max_value``/``total_steps`` (torch's ``max_lr``/``total_steps``; still accepted).
     """
 
@@ -45,8 +47,8 @@ class OneCycle(Schedule):
     _renamed = {"max_value": "peak", "total_steps": "steps"}
     _checks = {
         "peak": NONNEG,
-        "steps": Steps(minimum=2),
-        "pct_start": Real(low=0.0, high=1.0, low_open=True),
+        "steps": Steps(minimum=1),
+        "pct_start": Real(low=0.0, high=1.0),
         "anneal": Choice(("cos", "linear")),
         "div_factor": POSITIVE,
         "final_div_factor": POSITIVE,
@@ -54,14 +56,18 @@ class OneCycle(Schedule):
     }
 
     def _validate(self) -> None:
-        ends = self._phase_ends()
-        starts = [0.0] + [e for e, _, _ in ends[:-1]]
-        if any(e <= s for (e, _, _), s in zip(ends, starts, strict=True)):
+        # torch divides by (end - start) of the phase a step falls in, for steps 0..steps (a loop
+        # calls scheduler.step() after its last update too). A phase no step reaches may be empty
+        # or reversed (pct_start=0 starts in the decay); two are reached with zero length: a warm-up
+        # ending at step 0, and a last phase starting at steps - 1 (reached by the final step())
+        ends = [e for e, _, _ in self._phase_ends()]
+        if ends[0] == 0.0 or ends[-2] == ends[-1]:
+            what = "the warm-up phase end at step 0" if ends[0] == 0.0 else "the last phase have no steps"
             raise ConfigError(
-                f"gives a phase of zero length with steps={self.steps}.",
+                f"makes {what} (steps={self.steps}); torch's OneCycleLR divides by zero there.",
                 field="pct_start",
                 value=self.pct_start,
-                fix="use more steps or a pct_start that leaves each phase at least one step.",
+                fix="use a pct_start that gives each phase a step (pct_start=0 is allowed: it starts in the decay).",
             )
 
     def _phase_ends(self) -> list[tuple[float, float, float]]:
