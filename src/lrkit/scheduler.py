@@ -94,6 +94,91 @@ def _ratio(name: str, v: Any) -> float:
     )
 
 
+def _reject_unknown(unknown: Mapping[str, Any]) -> None:
+    if unknown:
+        key = next(iter(unknown))
+        raise ConfigError(
+            f"unknown argument {key!r} for lrkit.Scheduler.{did_you_mean(key, _KWARGS)}",
+            field=key,
+            value=unknown[key],
+            fix=f"lrkit.Scheduler takes: {', '.join(_KWARGS)}.",
+        )
+
+
+def _check_optimizer_and_schedule(optimizer: Any, schedule: Any) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise ConfigError(
+            f"expected a torch.optim.Optimizer, got {type(optimizer).__name__}.",
+            field="optimizer",
+            value=optimizer,
+            fix="build the optimizer first, then Scheduler(optimizer, schedule).",
+        )
+    if schedule is None:
+        raise ConfigError(
+            "no schedule given.",
+            field="schedule",
+            fix="pass schedule=lrkit.schedules.warmup_cosine(total_steps, warmup_steps) or a dict such as "
+            "{type: cosine, steps: 1000}.",
+        )
+
+
+def _resolve_group_schedules(
+    group_schedules: Sequence[Schedule | Mapping[str, Any] | None] | None, n: int
+) -> list[Schedule | None] | None:
+    """One schedule (or ``None``: the default) per parameter group, or ``None`` when not given."""
+    if group_schedules is None:
+        return None
+    if not isinstance(group_schedules, Sequence) or len(group_schedules) != n:
+        raise ConfigError(
+            f"needs one entry per parameter group ({n}).",
+            field="group_schedules",
+            value=group_schedules,
+            fix="give a list with a schedule (or null for the default) per group.",
+        )
+    return [None if s is None else as_schedule(s, field=f"group_schedules[{i}]") for i, s in enumerate(group_schedules)]
+
+
+def _resolve_floors(
+    min_lr: float | Sequence[float] | None, min_lr_ratio: float | Sequence[float] | None, n: int
+) -> tuple[list[float] | None, list[float] | None]:
+    """``(min_lr, min_lr_ratio)`` per group; at most one of them is set."""
+    if min_lr is not None and min_lr_ratio is not None:
+        raise ConfigError(
+            "min_lr and min_lr_ratio are both set.",
+            field="min_lr_ratio",
+            value=min_lr_ratio,
+            fix="keep min_lr (absolute) or min_lr_ratio (fraction of each group's base LR), not both.",
+        )
+    return _per_group("min_lr", min_lr, n, _nonneg), _per_group("min_lr_ratio", min_lr_ratio, n, _ratio)
+
+
+def _check_last_epoch(last_epoch: Any) -> None:
+    if not isinstance(last_epoch, int) or last_epoch < -1:
+        raise ConfigError(
+            f"must be an int >= -1, got {last_epoch!r}.",
+            field="last_epoch",
+            value=last_epoch,
+            fix="leave it at -1 and resume with load_state_dict(checkpoint).",
+        )
+
+
+def _check_state_kind(state_dict: Any) -> None:
+    """Refuse what is not an lrkit Scheduler state (before reading any of it)."""
+    if not isinstance(state_dict, Mapping) or "last_epoch" not in state_dict:
+        raise ConfigError(
+            "not an lrkit Scheduler state (no 'last_epoch').",
+            field="state_dict",
+            fix="pass the dict returned by Scheduler.state_dict().",
+        )
+    if "lrkit_state_version" not in state_dict:
+        raise ConfigError(
+            "this checkpoint was written by another scheduler class, not lrkit.Scheduler.",
+            field="state_dict",
+            fix="build lrkit.Scheduler(optimizer, schedule) and call sched.step(<updates already taken>) once: "
+            "an int argument jumps to that step.",
+        )
+
+
 class LRTable:
     """A cache of the LRs of consecutive steps: one list of floats per group (``columns[g][k]``).
 
@@ -173,54 +258,27 @@ class Scheduler(LRScheduler):
         last_epoch: int = -1,
         **unknown: Any,
     ) -> None:
-        if unknown:
-            key = next(iter(unknown))
-            raise ConfigError(
-                f"unknown argument {key!r} for lrkit.Scheduler.{did_you_mean(key, _KWARGS)}",
-                field=key,
-                value=unknown[key],
-                fix=f"lrkit.Scheduler takes: {', '.join(_KWARGS)}.",
-            )
-        if not isinstance(optimizer, Optimizer):
-            raise ConfigError(
-                f"expected a torch.optim.Optimizer, got {type(optimizer).__name__}.",
-                field="optimizer",
-                value=optimizer,
-                fix="build the optimizer first, then Scheduler(optimizer, schedule).",
-            )
-        if schedule is None:
-            raise ConfigError(
-                "no schedule given.",
-                field="schedule",
-                fix="pass schedule=lrkit.schedules.warmup_cosine(total_steps, warmup_steps) or a dict such as "
-                "{type: cosine, steps: 1000}.",
-            )
+        _reject_unknown(unknown)
+        _check_optimizer_and_schedule(optimizer, schedule)
         n = len(optimizer.param_groups)
         self.schedule = as_schedule(schedule)
-        if group_schedules is not None:
-            if not isinstance(group_schedules, Sequence) or len(group_schedules) != n:
-                raise ConfigError(
-                    f"needs one entry per parameter group ({n}).",
-                    field="group_schedules",
-                    value=group_schedules,
-                    fix="give a list with a schedule (or null for the default) per group.",
-                )
-            self.group_schedules: list[Schedule | None] | None = [
-                None if s is None else as_schedule(s, field=f"group_schedules[{i}]")
-                for i, s in enumerate(group_schedules)
-            ]
-        else:
-            self.group_schedules = None
-        if min_lr is not None and min_lr_ratio is not None:
-            raise ConfigError(
-                "min_lr and min_lr_ratio are both set.",
-                field="min_lr_ratio",
-                value=min_lr_ratio,
-                fix="keep min_lr (absolute) or min_lr_ratio (fraction of each group's base LR), not both.",
-            )
-        self.min_lr = _per_group("min_lr", min_lr, n, _nonneg)
-        self.min_lr_ratio = _per_group("min_lr_ratio", min_lr_ratio, n, _ratio)
+        self.group_schedules: list[Schedule | None] | None = _resolve_group_schedules(group_schedules, n)
+        self.min_lr, self.min_lr_ratio = _resolve_floors(min_lr, min_lr_ratio, n)
         self.controller = self._resolve_controller(controller)
+        self._init_tables(n)
+        _check_last_epoch(last_epoch)
+        try:
+            super().__init__(optimizer, last_epoch)
+        except KeyError as err:
+            raise ConfigError(
+                f"resuming with last_epoch={last_epoch} but the optimizer has no 'initial_lr' ({err}).",
+                field="last_epoch",
+                value=last_epoch,
+                fix="create the Scheduler with last_epoch=-1 and call load_state_dict(checkpoint) instead.",
+            ) from None
+
+    def _init_tables(self, n: int) -> None:
+        """The per-group schedules resolved once, and the empty LR caches the step path reads."""
         self._group_schedule_list = [
             self.schedule if self.group_schedules is None or s is None else s
             for s in (self.group_schedules or [None] * n)
@@ -234,22 +292,6 @@ class Scheduler(LRScheduler):
         # (two references per step, no list: see _last_lr)
         self._last_columns: Sequence[Sequence[float]] = ()
         self._last_index = 0
-        if not isinstance(last_epoch, int) or last_epoch < -1:
-            raise ConfigError(
-                f"must be an int >= -1, got {last_epoch!r}.",
-                field="last_epoch",
-                value=last_epoch,
-                fix="leave it at -1 and resume with load_state_dict(checkpoint).",
-            )
-        try:
-            super().__init__(optimizer, last_epoch)
-        except KeyError as err:
-            raise ConfigError(
-                f"resuming with last_epoch={last_epoch} but the optimizer has no 'initial_lr' ({err}).",
-                field="last_epoch",
-                value=last_epoch,
-                fix="create the Scheduler with last_epoch=-1 and call load_state_dict(checkpoint) instead.",
-            ) from None
 
     # -- construction helpers --------------------------------------------------------------
     @staticmethod
@@ -427,26 +469,30 @@ class Scheduler(LRScheduler):
         one did (a ``SequentialLR`` that has moved past this piece, or one that has not reached
         it): then they are left to it.
         """
-        if not isinstance(state_dict, Mapping) or "last_epoch" not in state_dict:
-            raise ConfigError(
-                "not an lrkit Scheduler state (no 'last_epoch').",
-                field="state_dict",
-                fix="pass the dict returned by Scheduler.state_dict().",
-            )
-        if "lrkit_state_version" not in state_dict:
-            raise ConfigError(
-                "this checkpoint was written by another scheduler class, not lrkit.Scheduler.",
-                field="state_dict",
-                fix="build lrkit.Scheduler(optimizer, schedule) and call sched.step(<updates already taken>) once: "
-                "an int argument jumps to that step.",
-            )
+        _check_state_kind(state_dict)
+        self._warn_schedule_changes(state_dict)
+        base, last_epoch, step_count = self._read_resume_point(state_dict)
+        self._warn_base_and_floor_changes(base, state_dict)
+        # who set the groups' LRs last: this scheduler (they hold what it set at construction,
+        # or what it had set when the checkpoint was written) or someone else
+        ours = self._groups_hold(self._last_lr) or self._groups_hold(state_dict.get("_last_lr"))
+        self.base_lrs = base
+        self.last_epoch = last_epoch
+        self._step_count = step_count
+        self._restore_controller(state_dict.get("controller"))
+        # Inside SequentialLR a piece not yet reached sits at last_epoch -1: it has no LR to set.
+        if self.last_epoch >= 0 and ours:
+            self._apply()
+
+    # the ResumeWarnings below use stacklevel=3: they point at the caller of load_state_dict
+    def _warn_schedule_changes(self, state_dict: Mapping[str, Any]) -> None:
         saved = state_dict.get("schedule")
         if saved is not None and current_names(saved) != self.schedule.to_dict():
             warnings.warn(
                 f"the checkpoint's schedule {saved} differs from this scheduler's {self.schedule.to_dict()}; "
                 "continuing with this scheduler's schedule at the checkpoint's step.",
                 ResumeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         if "group_schedules" in state_dict:
             mine = (
@@ -459,8 +505,11 @@ class Scheduler(LRScheduler):
                     f"the checkpoint's per-group schedules {state_dict['group_schedules']} differ from this "
                     f"scheduler's {mine}; continuing with this scheduler's at the checkpoint's step.",
                     ResumeWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
+
+    def _read_resume_point(self, state_dict: Mapping[str, Any]) -> tuple[list[float], int, int]:
+        """The checkpoint's ``(base_lrs, last_epoch, _step_count)``, validated against this optimizer."""
         saved_base = state_dict.get("base_lrs", self._base_lrs)
         if isinstance(saved_base, str) or not isinstance(saved_base, Sequence):
             raise ConfigError(
@@ -480,12 +529,15 @@ class Scheduler(LRScheduler):
                 value=base,
                 fix="build the optimizer with the same parameter groups as the run that wrote the checkpoint.",
             )
+        return base, last_epoch, step_count
+
+    def _warn_base_and_floor_changes(self, base: list[float], state_dict: Mapping[str, Any]) -> None:
         if base != self._base_lrs:
             warnings.warn(
                 f"the checkpoint's base LRs {base} differ from the optimizer's {self._base_lrs}; "
                 "using the checkpoint's, so the resumed run continues the same curve.",
                 ResumeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         for key in ("min_lr", "min_lr_ratio"):
             if key in state_dict and state_dict[key] != getattr(self, key):
@@ -493,15 +545,10 @@ class Scheduler(LRScheduler):
                     f"the checkpoint's {key} {state_dict[key]} differs from this scheduler's {getattr(self, key)}; "
                     "keeping this scheduler's.",
                     ResumeWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
-        # who set the groups' LRs last: this scheduler (they hold what it set at construction,
-        # or what it had set when the checkpoint was written) or someone else
-        ours = self._groups_hold(self._last_lr) or self._groups_hold(state_dict.get("_last_lr"))
-        self.base_lrs = base
-        self.last_epoch = last_epoch
-        self._step_count = step_count
-        ctrl_state = state_dict.get("controller")
+
+    def _restore_controller(self, ctrl_state: Any) -> None:
         if self.controller is not None and ctrl_state is not None:
             self.controller.load_state_dict(ctrl_state)
         elif (self.controller is None) != (ctrl_state is None):
@@ -509,11 +556,8 @@ class Scheduler(LRScheduler):
                 "the checkpoint and this scheduler disagree on having a feedback controller; "
                 "its state is not restored.",
                 ResumeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        # Inside SequentialLR a piece not yet reached sits at last_epoch -1: it has no LR to set.
-        if self.last_epoch >= 0 and ours:
-            self._apply()
 
     def _groups_hold(self, lrs: Any) -> bool:
         """Whether every group's LR is ``lrs`` (to float32 precision: tensor LRs may be float32)."""
