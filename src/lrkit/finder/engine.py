@@ -39,6 +39,7 @@ from torch.optim import Optimizer
 from lrkit.errors import ConfigError
 from lrkit.finder.ramp import check_ramp, ramp_schedule
 from lrkit.finder.result import FinderResult
+from lrkit.finder.revisits import ExampleCounter
 from lrkit.finder.smoothing import EMA, ema, noise_sigma, running_median
 from lrkit.finder.snapshot import Snapshot
 from lrkit.finder.suggest import Suggestion, suggest
@@ -687,10 +688,12 @@ def find_lr(
         device=device,
         process_group=process_group,
     )
+    # the examples the range test draws are counted (any iterable; see lrkit.finder.revisits)
+    counter = ExampleCounter(data) if isinstance(data, Iterable) else None
     lrs, raw, reason, ratios = run_range_test(
         model,
         optimizer,
-        data,
+        data if counter is None else counter,
         loss_fn,
         start_lr=start_lr,
         end_lr=end_lr,
@@ -703,6 +706,7 @@ def find_lr(
     # the top: the highest LR the test reached (past divergence when it diverged)
     x_top = math.log10(float(lrs[-1])) if len(lrs) else math.log10(end_lr)
     s = _Search(sug=sug, notes=list(sug.notes), evals=len(raw), x_top=x_top)
+    s.passes = None if counter is None else counter.passes()
     distributed = _dist_group(process_group)[0]
     # more passes need the start state back and data that can be iterated again
     searching = restore and len(raw) > 0 and reason != "data_exhausted"
@@ -787,6 +791,8 @@ class _Search:
     xs: list[float] = field(default_factory=list)  # log10 peak LRs of the trials' candidates
     done: list[Trial] = field(default_factory=list)  # the trials that ran, in order
     val_start_evals: int = 0
+    passes: float | None = None  # examples the range test drew / distinct examples (None: not counted)
+    revisited: bool = False  # the tiny-data rule moved the choice (confidence "low")
 
 
 @dataclass(frozen=True)
@@ -922,6 +928,10 @@ def _choice_stage(
             best = best or min(learned, key=_relative if s.wide else (lambda t: t.score))
             if not s.wide and _adaptive(optimizer) and _fitted(best):
                 best = _below_fitted(best, learned, s.notes)
+            if not s.wide and not below_zero and _adaptive(optimizer):
+                stepped = _below_unfitted_tiny(best, learned, s.passes, s.notes)
+                s.revisited = stepped is not best
+                best = stepped
             chosen = _below_zero_step_down(best.lr, learned, s.notes) if below_zero else best.lr
             s.method += "+trials"
             moved = math.log10(chosen) - s.x_star
@@ -955,6 +965,8 @@ def _choice_stage(
             )
         if confidence == "high" and _adaptive(optimizer):
             confidence = _overfit_risk(chosen, learned, s.notes)
+        if s.revisited:
+            confidence = "low"
     return chosen, confidence, low, high
 
 
@@ -1028,6 +1040,44 @@ def _below_fitted(best: Trial, learned: list[Trial], notes: list[str]) -> Trial:
             f" data, so the suggestion is the highest trial that did not ({stepped.lr:.3g});"
             " with plenty of data, pass val_data= or try the higher one."
         )
+    return stepped
+
+
+#: the range test drew each training example at least this many times on average: a tiny data set
+REVISIT_PASSES = 8.0
+#: ... and the chosen trial's training loss over its last quarter kept at least this fraction of
+#: its first tenth's after going round the data several times (what it could not fit: label noise)
+NOISE_FRACTION = 0.15
+
+
+def _below_unfitted_tiny(best: Trial, learned: list[Trial], passes: float | None, notes: list[str]) -> Trial:
+    """The next lower learned trial instead of ``best`` (with a note) when the data is tiny
+    relative to the search (``passes >= REVISIT_PASSES``) and ``best`` still kept at least
+    :data:`NOISE_FRACTION` of its starting training loss; else ``best``.
+
+    Why: a short trial that went round a tiny data set several times and still could not fit it
+    is looking at examples it cannot learn (flipped labels, overlapping classes). A full run,
+    several times longer, at that peak memorises them with an adaptive optimizer's large
+    normalised steps, and its held-out loss climbs (on the benchmark, above the untrained
+    model's); the short trial's score, which favours the highest LR that survives it, cannot
+    show this. A tiny clean set is fitted by the trial (its loss falls under the fraction) and
+    is left alone. Adaptive optimizers only (the caller checks)."""
+    if passes is None or passes < REVISIT_PASSES:
+        return best
+    start, end = float(best.train_start), float(best.train_end)
+    if not (math.isfinite(start) and math.isfinite(end) and start > 0 and end >= NOISE_FRACTION * start):
+        return best
+    lower = [t for t in learned if t.lr < best.lr]
+    if not lower:
+        return best
+    stepped = max(lower, key=lambda t: t.lr)
+    notes.append(
+        f"the range test went round the training data about {passes:.0f} times (a tiny data set) and the trial at"
+        f" {best.lr:.3g} still kept {end / start:.0%} of its starting training loss: what is left is likely"
+        " examples it cannot learn (label noise), which a longer run at that peak memorises with an adaptive"
+        f" optimizer, so the suggestion is the next lower trial ({stepped.lr:.3g}); with val_data= and a"
+        " full-length check (lrkit compare) the higher one may be better."
+    )
     return stepped
 
 

@@ -1,0 +1,72 @@
+"""How many times the range test saw each training example (the data's size relative to the search).
+
+``data`` may be any iterable (a plain generator has no ``len``), so the examples are counted
+as they pass: each batch's first tensor (``batch``, ``batch[0]``, or the first value of a
+dict; dim 0 = examples) gets one fingerprint per example, the weighted sum of its first
+:data:`FEATURES` values, computed on the batch's device (no host read until the end). The
+number of *passes* is ``examples drawn / distinct fingerprints``: about 1 on a large data set,
+``updates * batch size / N`` on a set of ``N`` examples the test went round many times. A
+batch without a tensor is not counted; with no counted batch ``passes`` is ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["ExampleCounter"]
+
+#: values of each example that enter its fingerprint (a cap on the cost for large inputs)
+FEATURES = 64
+
+
+def _first_tensor(batch: Any) -> torch.Tensor | None:
+    for _ in range(4):  # (inputs, targets), {"input_ids": ...}, ((x, mask), y)
+        if isinstance(batch, torch.Tensor):
+            return batch if batch.ndim >= 1 and batch.shape[0] > 0 and batch.numel() > 0 else None
+        if isinstance(batch, (tuple, list)) and batch:
+            batch = batch[0]
+        elif isinstance(batch, dict) and batch:
+            batch = next(iter(batch.values()))
+        else:
+            return None
+    return None
+
+
+def _fingerprints(x: torch.Tensor) -> torch.Tensor:
+    """One float64 per example (row): a fixed irregular weighting of its first values; equal
+    rows give equal fingerprints whatever batch they come in (a row-wise sum, not a matmul)."""
+    dtype = torch.float32 if x.device.type == "mps" else torch.float64  # MPS has no float64
+    rows = x.detach().reshape(x.shape[0], -1)[:, :FEATURES].to(dtype)
+    w = (torch.arange(rows.shape[1], device=rows.device, dtype=dtype) * 0.6180339887498949) % 1.0 + 0.5
+    return (rows * w).sum(dim=1)
+
+
+class ExampleCounter:
+    """An iterable over ``data`` that fingerprints the examples it yields (see module doc)."""
+
+    def __init__(self, data: Iterable[Any]) -> None:
+        self.data = data
+        self._prints: list[torch.Tensor] = []
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._counted(iter(self.data))
+
+    def _counted(self, it: Iterator[Any]) -> Iterator[Any]:
+        for batch in it:
+            x = _first_tensor(batch)
+            if x is not None:
+                self._prints.append(_fingerprints(x))
+            yield batch
+
+    def passes(self) -> float | None:
+        """Examples drawn / distinct examples (``None`` when no batch had a tensor)."""
+        if not self._prints:
+            return None
+        fp = torch.cat([p.to("cpu") for p in self._prints]).numpy()
+        fp = fp[np.isfinite(fp)]
+        distinct = len(np.unique(fp))
+        return float(len(fp) / distinct) if distinct else None
