@@ -29,10 +29,11 @@ Parts (decided by name, before any result):
   ran on them; lrkit ran on them once (at 3cf08f8), so they are seen since.
 * ``blind2`` (``z-``): eight more tasks added after that run to measure the same rules again
   (three Gaussian NLLs, a Laplace NLL, two tiny tabular sets with Adam/AdamW, two other kinds),
-  committed before any finder ran on them; lrkit ran on them once (at 3cf08f8).
+  committed before any finder ran on them; lrkit ran on them at 3cf08f8 and once more with the
+  tiny-data rule (2604b97), built without reading them.
 * ``blind3`` (``w-``): six tiny tabular sets (under 120 training examples, Adam/AdamW; three with
   noisy or flipped labels, three clean) added to test a rule for the tiny-data kind, committed
-  before any finder ran on them.
+  before any finder ran on them; lrkit ran on them once before that rule and once with it.
 """
 
 from __future__ import annotations
