@@ -173,6 +173,8 @@ def promise(s: Schedule) -> Promise:
         )
     if isinstance(s, Scale):
         inner = promise(s.schedule)
+        if s.factor == 0:  # 0 * an unbounded promise (the compat families') is 0, not nan
+            return Promise(0.0, 0.0, True)
         return Promise(inner.lo * s.factor, inner.hi * s.factor, inner.continuous, inner.continuous_at, inner.monotone)
     if isinstance(s, Shift):
         inner = promise(s.schedule)
