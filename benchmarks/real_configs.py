@@ -499,6 +499,7 @@ def ref_megatron(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | No
         raise ValueError("either train-iters or train-samples should be provided.")
     if a.get("increment") is not None:
         inc = a["increment"]
+    counter = _megatron_counter(a, roots, inc)
     opt = _optimizer(float(a["lr"]))
     sched = mod.OptimizerParamScheduler(
         opt,
@@ -518,9 +519,36 @@ def ref_megatron(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | No
     out = np.empty(n)
     group = opt.param_groups[0]
     for k in range(n):
-        sched.num_steps = k * inc
+        sched.num_steps = counter(k)
         out[k] = sched.get_lr(group)
     return out
+
+
+def _megatron_counter(a: Mapping[str, Any], roots: Mapping[str, Path], inc: float) -> Any:
+    """``k -> num_steps`` as Megatron's training loop advances it: ``k * inc``, or, under
+    ``step_batch_size_schedule``, the samples consumed, with the batch size of each iteration taken
+    from Megatron's own StepBatchsizeNumMicroBatchesCalculator (megatron/core/num_microbatches_calculator.py)."""
+    if not a.get("step_batch_size_schedule"):
+        return lambda k: k * inc
+    root = roots["NVIDIA+Megatron-LM"]
+    mod = _load_file_module("_ref_megatron_mbs", root / "megatron/core/num_microbatches_calculator.py", {})
+    calc = mod.StepBatchsizeNumMicroBatchesCalculator(
+        micro_batch_size=1,
+        data_parallel_size=1,
+        decrease_batch_size_if_needed=False,
+        rank=1,
+        schedule=str(a["step_batch_size_schedule"]),
+        seq_length=a.get("seq_length"),
+    )
+    consumed = [0]  # samples consumed before iteration k, for k = 0, 1, ...
+
+    def at(k: int) -> int:
+        while len(consumed) <= k:
+            calc.update(consumed[-1], consistency_check=False)
+            consumed.append(consumed[-1] + calc.get_current_global_batch_size())
+        return consumed[k]
+
+    return at
 
 
 _NEMO_EPOCH_LIKE = ("ExponentialLR", "ReduceLROnPlateau")

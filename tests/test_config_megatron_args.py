@@ -359,3 +359,82 @@ def test_a_curve_argument_without_a_value_is_refused_as_argparse_does():
     # a boolean switch stays a switch
     args, _ = parse_arg_list(["--lr", "3e-4", "--use-distributed-optimizer"])
     assert args["use_distributed_optimizer"] is True and args["lr"] == 3e-4
+
+
+# -- a batch size that changes during the run (--step-batch-size-schedule) ----------------------
+
+
+def _megatron_counter_loop(thresholds, sizes, n):
+    """Megatron's training loop, written out: the batch size of each iteration is the one whose
+    threshold the samples consumed before it have reached; the scheduler then steps by it."""
+    consumed, out = 0, []
+    for _ in range(n):
+        out.append(consumed)
+        size = [b for t, b in zip(thresholds, sizes, strict=True) if consumed >= t][-1]
+        consumed += size
+    return np.asarray(out, dtype=float)
+
+
+RAMP_ARGV = [
+    "--lr", "1e-3", "--min-lr", "1e-4", "--lr-decay-style", "cosine",
+    "--train-samples", "20000", "--lr-warmup-samples", "1000", "--lr-decay-samples", "18000",
+    "--seq-length", "100", "--step-batch-size-schedule", "0:16 0.3M:64,1.2M:100",
+]  # fmt: skip
+
+
+def test_step_batch_size_schedule_is_drawn_as_megatron_steps_its_scheduler():
+    from lrkit.schedules.compat import MegatronLR
+
+    res = load_config(RAMP_ARGV)
+    # thresholds are tokens when --seq-length is set: 0.3M / 100 = 3000 and 1.2M / 100 = 12000 samples
+    counter = _megatron_counter_loop([0, 3000, 12000], [16, 64, 100], 400)
+    flat = MegatronLR(style="cosine", max_lr=1.0, min_lr=0.1, warmup_steps=1000, decay_steps=18000)
+    np.testing.assert_allclose(res.lrs(400), 1e-3 * flat(counter), rtol=1e-12, atol=0)
+    # Megatron's update_train_iters: iterations until 20000 samples are consumed
+    assert res.total_steps == int(np.argmax(_megatron_counter_loop([0, 3000, 12000], [16, 64, 100], 600) >= 20000))
+    assert res.context["warmup_steps"] == 63  # 1000 samples at 16 per iteration: reached at iteration 63 (1008)
+
+
+def test_step_batch_size_schedule_thresholds_are_samples_without_seq_length():
+    argv = [a for a in RAMP_ARGV if a not in ("--seq-length", "100")]
+    argv[argv.index("0:16 0.3M:64,1.2M:100")] = "0:16 3000:64 12000:100"
+    with_tokens, with_samples = load_config(RAMP_ARGV), load_config(argv)
+    np.testing.assert_array_equal(with_tokens.lrs(400), with_samples.lrs(400))
+
+
+def test_batch_ramp_matches_the_loop_and_inverts_it():
+    from lrkit.schedules.compat.megatron import BatchRamp
+
+    ramp = BatchRamp((0, 50, 51, 400), (7, 3, 20, 9))  # a stage skipped, uneven sizes
+    loop = _megatron_counter_loop([0, 50, 51, 400], [7, 3, 20, 9], 300)
+    np.testing.assert_array_equal(ramp.samples(np.arange(300.0)), loop)
+    for x in (0, 1, 49, 50, 56, 57, 399, 400, 401, 1000):
+        assert ramp.first_update_reaching(x) == int(np.argmax(loop >= x))
+        assert ramp.first_update_past(x) == int(np.argmax(loop > x))
+
+
+@pytest.mark.parametrize(
+    ("schedule", "match"),
+    [
+        ("1000:16 3000:64", "first batch threshold must be 0"),
+        ("0:16 3000:64 3000:80", "strictly increasing"),
+        ("0:16 3000", "THRESHOLD:BATCH_SIZE"),
+        ("0:16 3k0:64", "not a count"),
+    ],
+)
+def test_step_batch_size_schedule_refused_where_megatron_refuses(schedule, match):
+    argv = [*RAMP_ARGV[:-1], schedule]
+    with pytest.raises(ConfigError, match=match) as info:
+        load_config(argv)
+    assert "step-batch-size-schedule" in str(info.value) or "batch_thresholds" in str(info.value)
+
+
+def test_step_batch_size_schedule_in_an_iteration_run_asks_for_samples():
+    argv = ["--lr", "1e-3", "--train-iters", "100", "--step-batch-size-schedule", "0:16 1000:64"]
+    with pytest.raises(ConfigError, match="depends on the cluster"):
+        load_config(argv)
+
+
+def test_rampup_batch_size_is_refused_naming_which_megatron_it_depends_on():
+    with pytest.raises(ConfigError, match="ignores it"):
+        load_config([*RAMP_ARGV[:-2], "--global-batch-size", "64", "--rampup-batch-size", "16", "16", "5000"])

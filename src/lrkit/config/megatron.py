@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from lrkit.config import fields as F
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.config.signature import Signature
@@ -35,6 +37,7 @@ from lrkit.errors import ConfigError
 from lrkit.findings import Finding
 from lrkit.schedules import Constant, Cosine, Linear, Schedule, Sequence, Warmup
 from lrkit.schedules.compat import MEGATRON_STYLES, MegatronLR, PeriodicCosine
+from lrkit.schedules.compat.megatron import BatchRamp
 
 __all__ = [
     "MEGATRON_ARGS",
@@ -80,7 +83,8 @@ MEGATRON_ARGS: dict[str, str] = {
     "train_samples": "curve",
     "global_batch_size": "curve",
     "rampup_batch_size": "batch",
-    "step_batch_size_schedule": "batch",
+    "step_batch_size_schedule": "curve",
+    "seq_length": "curve",
     "skip_train": "batch",
     "start_weight_decay": "kept",
     "end_weight_decay": "kept",
@@ -226,12 +230,30 @@ class _Args:
 
 @dataclass(frozen=True)
 class _Counter:
-    """How Megatron's scheduler counter moves: ``inc`` per iteration; config counts times ``scale``
-    are counter units (iteration counts times the batch size, sample counts as they are)."""
+    """How Megatron's scheduler counter moves: ``inc`` per iteration, or the batch size in force
+    under ``--step-batch-size-schedule`` (``ramp``); config counts times ``scale`` are counter units
+    (iteration counts times the batch size, sample counts as they are)."""
 
     samples: bool
     inc: float
     scale: float
+    ramp: BatchRamp | None = None
+
+    def iters(self, n: float) -> float:
+        """Counter units to (fractional) iterations."""
+        return self.ramp.updates(n) if self.ramp is not None else n / self.inc
+
+    def counter(self, iters: int) -> int:
+        """The counter after ``iters`` iterations (samples consumed in a sample-based run)."""
+        if self.ramp is not None:
+            return int(self.ramp.samples(np.asarray(float(iters))))
+        return iters * int(self.inc)
+
+    def train_iters(self, train_samples: int) -> int:
+        """Megatron's ``update_train_iters``: iterations until ``train_samples`` are consumed."""
+        if self.ramp is not None:
+            return self.ramp.first_update_reaching(train_samples)
+        return train_samples // int(self.inc)
 
     @property
     def sfx(self) -> str:
@@ -256,11 +278,17 @@ class _Curve:
 
     @property
     def warm_iters(self) -> float:
-        return self.warmup / self.counter.inc
+        return self.counter.iters(self.warmup)
 
     @property
     def decay_iters(self) -> float:
-        return self.decay_steps / self.counter.inc
+        return self.counter.iters(self.decay_steps)
+
+    @property
+    def wsd_iters(self) -> float | None:
+        if self.wsd_steps is None:
+            return None
+        return self.decay_iters - self.counter.iters(self.decay_steps - self.wsd_steps)
 
 
 def _levels(a: _Args) -> tuple[float, float, float]:
@@ -290,9 +318,12 @@ def _style(a: _Args) -> str:
 
 def _counter(a: _Args, increment: float | None) -> _Counter:
     """Iteration- or sample-based, and the counter's step: ``increment`` when given (NeMo RL
-    steps by 1), else the global batch size."""
+    steps by 1), else the global batch size, or the batch size in force under
+    ``step_batch_size_schedule``."""
     gbs = a.stp("global_batch_size", minimum=1)
     samples = _sample_based(a.args, a.path)
+    if a.get("step_batch_size_schedule") is not None and increment is None:
+        return _Counter(samples=samples, inc=1.0, scale=1.0, ramp=_batch_ramp(a, samples, gbs))
     if samples and increment is None and gbs is None:
         raise ConfigError(
             "a sample-based run needs global_batch_size to turn samples into iterations.",
@@ -305,6 +336,75 @@ def _counter(a: _Args, increment: float | None) -> _Counter:
     return _Counter(samples=samples, inc=inc, scale=1.0 if samples else inc)
 
 
+_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
+
+
+def _schedule_count(text: str, where: str) -> int:
+    """One count of a step batch-size schedule: a number with an optional K/M/B/T suffix, as
+    Megatron's ``_parse_numeric_value`` reads it (``int(float(v) * multiplier)``)."""
+    body = text.strip().upper()
+    mult = _SUFFIXES.get(body[-1:], 1)
+    body = body[:-1] if body[-1:] in _SUFFIXES else body
+    try:
+        return int(float(body) * mult)
+    except ValueError:
+        raise ConfigError(
+            f"{text!r} is not a count (a number with an optional K, M, B or T suffix).",
+            field=where,
+            value=text,
+            fix='write THRESHOLD:BATCH pairs such as "0:768 250B:1536".',
+        ) from None
+
+
+def _batch_ramp(a: _Args, samples: bool, gbs: int | None) -> BatchRamp:
+    """``step_batch_size_schedule`` ("THRESHOLD:BATCH ...", commas allowed) read as Megatron's
+    ``StepBatchsizeNumMicroBatchesCalculator`` reads it: thresholds in tokens when ``seq_length``
+    is set (divided by it, rounding down), in samples otherwise; pairs sorted by threshold."""
+    where = a.path("step_batch_size_schedule")
+    if gbs is not None:
+        raise ConfigError(
+            f"{where} and {a.path('global_batch_size')} are both set; Megatron raises "
+            "('Cannot specify both --step-batch-size-schedule and --global-batch-size').",
+            field=a.path("global_batch_size"),
+            value=gbs,
+            fix="keep one of them.",
+        )
+    if not samples:
+        raise ConfigError(
+            "a step batch-size schedule in an iteration-based run (train_iters): Megatron then counts the "
+            "LR in lr_decay_iters x the default global batch size (micro-batch x data-parallel size, set by "
+            "the cluster) while the schedule sets the samples per iteration, so the curve depends on the cluster.",
+            field=where,
+            value=a.get("step_batch_size_schedule"),
+            fix="give the run in samples (train_samples, lr_decay_samples, lr_warmup_samples) to see its curve.",
+        )
+    raw = str(a.get("step_batch_size_schedule"))
+    seq = a.stp("seq_length", minimum=1)
+    pairs = []
+    for entry in raw.replace(",", " ").split():
+        if ":" not in entry:
+            raise ConfigError(
+                f"entry {entry!r} is not THRESHOLD:BATCH_SIZE; Megatron raises.",
+                field=where,
+                value=raw,
+                fix='write pairs such as "0:768 250B:1536".',
+            )
+        th, bs = entry.split(":", 1)
+        threshold = _schedule_count(th, where)
+        pairs.append((threshold // seq if seq else threshold, _schedule_count(bs, where)))
+    if not pairs:
+        raise ConfigError(
+            "is empty; Megatron asserts at least one entry.", field=where, value=raw, fix='write "0:<batch>".'
+        )
+    pairs.sort(key=lambda p: p[0])
+    with F.at_path(where):
+        schedule = MegatronLR(
+            decay_steps=1.0, batch_thresholds=tuple(p[0] for p in pairs), batch_sizes=tuple(p[1] for p in pairs)
+        )
+    assert schedule.batch_ramp is not None
+    return schedule.batch_ramp
+
+
 def _decay_length(a: _Args, c: _Counter, train: int | None, run_length: int | None) -> tuple[int, str]:
     """``lr_decay_{iters,samples}`` (defaulting to the train length) and where it came from."""
     decay_key = f"lr_decay_{c.sfx}"
@@ -315,7 +415,7 @@ def _decay_length(a: _Args, c: _Counter, train: int | None, run_length: int | No
         return train, "train length"
     if run_length is not None:
         # the run length is in iterations; a sample-based decay counts samples
-        return (run_length * int(c.inc) if c.samples else run_length), "train length"
+        return (c.counter(run_length) if c.samples else run_length), "train length"
     raise ConfigError(
         f"neither {decay_key} nor train_{c.sfx} is set: Megatron cannot place the end of the decay.",
         field=a.path(decay_key),
@@ -400,7 +500,7 @@ def _curve(a: _Args, *, run_length: int | None, increment: float | None) -> _Cur
     train = a.stp(f"train_{c.sfx}", minimum=1)
     run_iters = run_length
     if run_iters is None and train is not None:
-        run_iters = train // int(c.inc) if c.samples else train
+        run_iters = c.train_iters(train) if c.samples else train
     decay, decay_from = _decay_length(a, c, train, run_length)
     warmup, frac, wval = _warmup(a, c, decay * c.scale)
     _check_order(a, c, decay=decay, decay_from=decay_from, warmup=warmup, frac=frac, wval=wval)
@@ -429,7 +529,7 @@ def _context(args: Mapping[str, Any], cv: _Curve, increment: float | None, itera
     if not megatron_args.get("train_iters") and not megatron_args.get("train_samples") and cv.run_iters is not None:
         # in samples for a sample-based run
         if c.samples:
-            megatron_args["train_samples"] = cv.run_iters * int(c.inc)
+            megatron_args["train_samples"] = c.counter(cv.run_iters)
         else:
             megatron_args["train_iters"] = cv.run_iters
     if increment is not None:
@@ -447,8 +547,8 @@ def _context(args: Mapping[str, Any], cv: _Curve, increment: float | None, itera
         "step_unit": iteration_unit,
     }
     if cv.wsd_steps is not None:
-        context["cooldown_steps"] = cv.wsd_steps / c.inc
-        context["lr_wsd_decay_iters"] = cv.wsd_steps / c.inc
+        context["cooldown_steps"] = cv.wsd_iters
+        context["lr_wsd_decay_iters"] = cv.wsd_iters
     return context
 
 
@@ -481,7 +581,7 @@ def _findings(cv: _Curve, src: str | None) -> list[Finding]:
             )
         )
     if cv.wsd_steps is not None and cv.decay_steps - cv.wsd_steps < cv.warmup:
-        wsd_iters = cv.wsd_steps / cv.counter.inc
+        wsd_iters = cv.wsd_iters
         findings.append(
             Finding(
                 rule="wsd-decay-overlaps-warmup",
@@ -537,6 +637,8 @@ def resolve_megatron(
             wsd_decay_steps=cv.wsd_steps,
             wsd_style=cv.wsd_style,
             increment=cv.counter.inc,
+            batch_thresholds=cv.counter.ramp.thresholds if cv.counter.ramp else (),
+            batch_sizes=cv.counter.ramp.sizes if cv.counter.ramp else (),
         )
     return ResolvedConfig(
         schedule=schedule,
@@ -628,6 +730,8 @@ def _same_over_run(sched: Schedule, peak: float, args: dict[str, Any], total: in
 
 def _megatron_lr_args(sched: MegatronLR, peak: float) -> dict[str, Any]:
     """A curve read from a Megatron config, as its own arguments (counts back in iterations)."""
+    if sched.batch_ramp is not None:
+        raise cannot("a Megatron curve whose batch size changes during the run (step_batch_size_schedule)", "megatron")
     inc = sched.increment
     w, d = sched.warmup_steps / inc, sched.decay_steps / inc
     if not (float(w).is_integer() and float(d).is_integer()):

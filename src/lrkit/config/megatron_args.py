@@ -601,24 +601,19 @@ def _overridden(
 
 
 def _refuse_batch_changes(curve: Mapping[str, Any]) -> None:
-    """A batch size that changes during the run (Megatron raises on both ways set at once)."""
-    if "step_batch_size_schedule" in curve and "global_batch_size" in curve:
+    """A batch-size ramp lrkit cannot draw (``--step-batch-size-schedule`` it can: see
+    :func:`lrkit.config.megatron.resolve_megatron`)."""
+    if "rampup_batch_size" in curve:
         raise ConfigError(
-            "--step-batch-size-schedule and --global-batch-size are both set; Megatron raises "
-            "('Cannot specify both --step-batch-size-schedule and --global-batch-size').",
-            field="--global-batch-size",
-            value=curve["global_batch_size"],
-            fix="keep one of them.",
+            "--rampup-batch-size changes the batch size during the run, so Megatron's scheduler advances by a "
+            "different number of samples each iteration; current Megatron-LM ignores it (deprecated for "
+            "--step-batch-size-schedule) while older Megatron and Megatron-DeepSpeed ramp the batch, so the curve "
+            "depends on which Megatron runs it.",
+            field="--rampup-batch-size",
+            value=curve["rampup_batch_size"],
+            fix="remove it to see the curve at a constant global batch size (what current Megatron-LM trains), or "
+            "write the ramp as --step-batch-size-schedule.",
         )
-    for key in ("rampup_batch_size", "step_batch_size_schedule"):
-        if key in curve:
-            raise ConfigError(
-                f"--{key.replace('_', '-')} changes the batch size during the run, so Megatron's scheduler "
-                "advances by a different number of samples each iteration; lrkit cannot draw that curve yet.",
-                field="--" + key.replace("_", "-"),
-                value=curve[key],
-                fix="remove it to see the curve at a constant global batch size.",
-            )
 
 
 def _flat_curve(curve: Mapping[str, Any], written: Mapping[str, str]) -> dict[str, Any]:
@@ -627,6 +622,8 @@ def _flat_curve(curve: Mapping[str, Any], written: Mapping[str, str]) -> dict[st
     from lrkit.config.megatron import _sample_based
 
     flat = {k: v for k, v in curve.items() if k not in BATCH_ARGS}
+    if "step_batch_size_schedule" in flat:
+        return flat  # the schedule gives the batch size; resolve_megatron checks the rest
     if not _sample_based(flat, lambda k: _flag(written, k)):
         flat.pop("global_batch_size", None)  # it cancels out of an iteration-based curve
     elif flat.get("global_batch_size") is None:

@@ -267,9 +267,10 @@ def rule_wsd(run: Run) -> None:
             cooldown, start = node.decay_steps, s + node.warmup_steps + node.stable_steps
             break
         if node.type_name == "megatron" and node.style == "WSD" and node.wsd_decay_steps:  # type: ignore[attr-defined]
-            cooldown = math.ceil(node.wsd_decay_steps / node.increment)  # type: ignore[attr-defined]
             stable_end = node.decay_steps - node.wsd_decay_steps  # type: ignore[attr-defined]
-            start = s + math.ceil(stable_end / node.increment)  # type: ignore[attr-defined]
+            updates = node.updates_at  # type: ignore[attr-defined]
+            cooldown = math.ceil(updates(node.decay_steps) - updates(stable_end))  # type: ignore[attr-defined]
+            start = s + math.ceil(updates(stable_end))
             break
         if node.type_name == "hf_lambda" and node.name == "warmup_stable_decay":  # type: ignore[attr-defined]
             cooldown = int(node.num_decay_steps or 0)  # type: ignore[attr-defined]

@@ -79,7 +79,7 @@ def warmup_steps_of(schedule: Schedule, context: Mapping[str, Any] | None = None
     if node.type_name in ("hf_lambda", "nemo"):
         return int(node.warmup_steps)  # type: ignore[attr-defined]
     if node.type_name == "megatron":
-        return math.ceil(node.warmup_steps / node.increment)  # type: ignore[attr-defined]
+        return node.first_update_reaching(node.warmup_steps)  # type: ignore[attr-defined]
     if isinstance(node, Sequence) and node.boundaries:
         first = unwrap(node.pieces[0])
         if isinstance(first, Linear) and first.start < first.end:
