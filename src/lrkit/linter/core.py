@@ -146,23 +146,7 @@ def lint(
         from lrkit.config import load_config
 
         target = load_config(target, total_steps=total_steps)
-    given = _check_context(context)
-    reader: tuple[Finding, ...] = ()
-    if isinstance(target, Schedule):
-        schedule, scale, n, ctx = target, 1.0, total_steps, given
-    elif _is_resolved(target):
-        schedule = target.schedule
-        scale = float(target.peak_lr)
-        n = total_steps if total_steps is not None else target.total_steps
-        ctx = {**dict(target.context or {}), **given}
-        reader = tuple(target.findings or ())
-    else:
-        raise ConfigError(
-            f"cannot lint a {type(target).__name__}.",
-            field="target",
-            value=target,
-            fix="pass a ResolvedConfig (lrkit.load_config(...)), a Schedule, a config path or a config dict.",
-        )
+    schedule, scale, n, ctx, reader = _unpack_target(target, total_steps, _check_context(context))
     if n is not None:
         from lrkit.schedules.base import check_steps
 
@@ -170,36 +154,75 @@ def lint(
     run = Run(schedule=schedule, scale=scale, total=n, context=ctx)
     declared = int_or_none(ctx.get("declared_horizon"))
     run.horizon = declared if declared is not None else schedule.horizon
-
-    if run.total is None:
-        if run.horizon is None or run.horizon < 1:
-            run.add(
-                "total-steps-unknown",
-                "the config does not say how long the run is and the schedule has no end, so the rules that "
-                "compare the schedule with the run were skipped.",
-                "pass the run length: lrkit check --total-steps N (or total_steps= in the API).",
-            )
-            rule_milestones_structural_only(run)
-            return _merge(run.findings, reader)
-        run.total = math.ceil(run.horizon)
-        run.add(
-            "total-steps-unknown",
-            f"the run length is not given; assuming the run ends where the schedule does (step {run.total}).",
-            "pass the run length to check the decay against it: --total-steps N.",
-            total_steps=run.total,
-        )
-
-    n = run.total
-    ends = [math.ceil(run.horizon)] if run.horizon is not None else []
-    length = 2 * max(n, *(ends or [0]))
-    run.curve = evaluate_curve(schedule, total=n, scale=scale, length=length, extra=[*ends, n])
-    run_values = run.curve.run_values()
-    run.peak = float(run_values.max()) if run_values.size else 0.0
+    if not _settle_run_length(run):
+        rule_milestones_structural_only(run)
+        return _merge(run.findings, reader)
+    warmup_values = _evaluate(run)
     if rule_zero(run):
         return _merge(run.findings, reader)
     w = warmup_steps_of(schedule, ctx)
-    run.warmup = w if w is not None else warmup_from_curve(run_values if run.curve.full else np.array([]), run.peak)
+    run.warmup = w if w is not None else warmup_from_curve(warmup_values, run.peak)
+    _run_rules(run)
+    return _merge(run.findings, reader)
 
+
+def _unpack_target(
+    target: Any, total_steps: int | None, given: dict[str, Any]
+) -> tuple[Schedule, float, int | None, dict[str, Any], tuple[Finding, ...]]:
+    """``(schedule, scale, total_steps, context, reader findings)`` of a Schedule or a resolved config."""
+    if isinstance(target, Schedule):
+        return target, 1.0, total_steps, given, ()
+    if _is_resolved(target):
+        n = total_steps if total_steps is not None else target.total_steps
+        ctx = {**dict(target.context or {}), **given}
+        return target.schedule, float(target.peak_lr), n, ctx, tuple(target.findings or ())
+    raise ConfigError(
+        f"cannot lint a {type(target).__name__}.",
+        field="target",
+        value=target,
+        fix="pass a ResolvedConfig (lrkit.load_config(...)), a Schedule, a config path or a config dict.",
+    )
+
+
+def _settle_run_length(run: Run) -> bool:
+    """Fill in ``run.total`` from the schedule's end when it is not given (with an info finding);
+    False when neither is known, so the rules that compare the schedule with the run cannot run."""
+    if run.total is not None:
+        return True
+    if run.horizon is None or run.horizon < 1:
+        run.add(
+            "total-steps-unknown",
+            "the config does not say how long the run is and the schedule has no end, so the rules that "
+            "compare the schedule with the run were skipped.",
+            "pass the run length: lrkit check --total-steps N (or total_steps= in the API).",
+        )
+        return False
+    run.total = math.ceil(run.horizon)
+    run.add(
+        "total-steps-unknown",
+        f"the run length is not given; assuming the run ends where the schedule does (step {run.total}).",
+        "pass the run length to check the decay against it: --total-steps N.",
+        total_steps=run.total,
+    )
+    return True
+
+
+def _evaluate(run: Run) -> np.ndarray:
+    """Tabulate the curve over twice the longer of the run and the schedule's end, and its peak;
+    returns the run's LRs to read a warm-up from (none when the curve was not tabulated in full)."""
+    n = run.total
+    assert n is not None  # settled by _settle_run_length
+    ends = [math.ceil(run.horizon)] if run.horizon is not None else []
+    length = 2 * max(n, *(ends or [0]))
+    run.curve = evaluate_curve(run.schedule, total=n, scale=run.scale, length=length, extra=[*ends, n])
+    run_values = run.curve.run_values()
+    run.peak = float(run_values.max()) if run_values.size else 0.0
+    return run_values if run.curve.full else np.array([])
+
+
+def _run_rules(run: Run) -> None:
+    """The rules after the curve and the warm-up are known, in order: a more specific finding
+    suppresses a generic one."""
     rule_first_update(run)
     rule_warmup(run)
     rule_min_lr(run)
@@ -215,4 +238,3 @@ def lint(
     rule_wsd(run)
     if not any(f.rule == "decay-horizon-too-long" for f in run.findings):
         rule_never_decays(run)  # a decay that ends too late is the finding, not "never decays"
-    return _merge(run.findings, reader)
