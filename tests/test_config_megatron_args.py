@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lrkit.config import load_config, load_config_text
 from lrkit.config.megatron_args import parse_arg_list, parse_shell
@@ -438,3 +440,24 @@ def test_step_batch_size_schedule_in_an_iteration_run_asks_for_samples():
 def test_rampup_batch_size_is_refused_naming_which_megatron_it_depends_on():
     with pytest.raises(ConfigError, match="ignores it"):
         load_config([*RAMP_ARGV[:-2], "--global-batch-size", "64", "--rampup-batch-size", "16", "16", "5000"])
+
+
+@st.composite
+def _ramps(draw):
+    gaps = draw(st.lists(st.integers(1, 400), max_size=4))
+    thresholds = tuple(int(x) for x in np.cumsum([0, *gaps]))
+    sizes = tuple(draw(st.lists(st.integers(1, 64), min_size=len(thresholds), max_size=len(thresholds))))
+    return thresholds, sizes
+
+
+@given(_ramps(), st.integers(0, 3000))
+def test_batch_ramp_is_megatrons_loop_for_any_schedule(ramp, x):
+    from lrkit.schedules.compat.megatron import BatchRamp
+
+    thresholds, sizes = ramp
+    loop = _megatron_counter_loop(thresholds, sizes, 3200)
+    r = BatchRamp(thresholds, sizes)
+    np.testing.assert_array_equal(r.samples(np.arange(3200.0)), loop)
+    assert r.first_update_reaching(x) == int(np.argmax(loop >= x))
+    assert r.first_update_past(x) == int(np.argmax(loop > x))
+    assert r.updates(float(loop[x])) == x
