@@ -188,35 +188,7 @@ def summarize(
         order: the planned (label, lr) configurations, so planned-but-unrun ones are listed.
         seeds: the planned seeds (for "not run" counts).
     """
-    seeds = sorted(set(seeds or ()))
-    groups: dict[tuple[str, float], ConfigSummary] = {}
-
-    def group(label: str, lr: float) -> ConfigSummary:
-        k = (label, float(lr))
-        if k not in groups:
-            groups[k] = ConfigSummary(label, float(lr), list(seeds), {}, {}, {}, {}, [], [], {})
-        return groups[k]
-
-    for label, lr in order or ():
-        group(label, lr)
-    for t in trials:
-        spec = t["spec"]
-        c = group(spec["label"], spec["lr"])
-        seed = int(spec["seed"])
-        if seed not in c.seeds:
-            c.seeds.append(seed)
-            c.seeds.sort()
-        c.statuses[seed] = t["status"]
-        c.keys[seed] = t["key"]
-        if t["status"] == "ok" and t.get("eval") is not None and math.isfinite(t["eval"]):
-            c.evals[seed] = float(t["eval"])
-        if t.get("final_loss") is not None:
-            c.final_losses[seed] = float(t["final_loss"])
-        if t.get("reason"):
-            c.reasons[seed] = str(t["reason"])
-        c.wall_s.append(float(t.get("wall_s") or 0.0))
-        c.train_s.append(float(t.get("train_s") or 0.0))
-    configs = sorted(groups.values(), key=_rank_key)
+    configs = sorted(_group(trials, order, sorted(set(seeds or ()))), key=_rank_key)
     winner = configs[0] if configs and configs[0].n_ok > 0 else None
     if winner is None:
         return Summary(
@@ -241,23 +213,68 @@ def summarize(
         )
     versus = vs[runner.id]
     conf = _confidence(versus)
+    return Summary(
+        configs, Verdict(winner, runner, versus, conf, head + _runner_up_tail(runner, versus, conf)), vs, metric
+    )
+
+
+def _group(
+    trials: Iterable[Mapping[str, Any]], order: Iterable[tuple[str, float]] | None, seeds: list[int]
+) -> list[ConfigSummary]:
+    """One :class:`ConfigSummary` per (label, lr): the planned ones first, in plan order, then
+    any only the trials name."""
+    groups: dict[tuple[str, float], ConfigSummary] = {}
+
+    def group(label: str, lr: float) -> ConfigSummary:
+        k = (label, float(lr))
+        if k not in groups:
+            groups[k] = ConfigSummary(label, float(lr), list(seeds), {}, {}, {}, {}, [], [], {})
+        return groups[k]
+
+    for label, lr in order or ():
+        group(label, lr)
+    for t in trials:
+        spec = t["spec"]
+        _add_trial(group(spec["label"], spec["lr"]), int(spec["seed"]), t)
+    return list(groups.values())
+
+
+def _add_trial(c: ConfigSummary, seed: int, t: Mapping[str, Any]) -> None:
+    """Record one trial's outcome under its seed (a later trial of the same seed replaces it)."""
+    if seed not in c.seeds:
+        c.seeds.append(seed)
+        c.seeds.sort()
+    c.statuses[seed] = t["status"]
+    c.keys[seed] = t["key"]
+    if t["status"] == "ok" and t.get("eval") is not None and math.isfinite(t["eval"]):
+        c.evals[seed] = float(t["eval"])
+    if t.get("final_loss") is not None:
+        c.final_losses[seed] = float(t["final_loss"])
+    if t.get("reason"):
+        c.reasons[seed] = str(t["reason"])
+    c.wall_s.append(float(t.get("wall_s") or 0.0))
+    c.train_s.append(float(t.get("train_s") or 0.0))
+
+
+_JUDGEMENT = {
+    "high": "a clear win",
+    "moderate": "a likely win",
+    "low": "within seed noise: not a reliable difference",
+    "none": "no test possible",
+}
+
+
+def _runner_up_tail(runner: ConfigSummary, versus: Paired, conf: str) -> str:
+    """The verdict's second half: how the runner-up compares with the winner, seed by seed."""
     if versus.n == 0:
-        tail = f"; the runner-up {runner.id} shares no completed seed with it, so they cannot be paired."
-    elif versus.n == 1:
-        tail = (
+        return f"; the runner-up {runner.id} shares no completed seed with it, so they cannot be paired."
+    if versus.n == 1:
+        return (
             f"; runner-up {runner.id} is {versus.mean_diff:+.4g} worse on the one seed both ran -- with one seed "
             "there is no way to tell this from noise (use --seeds 3 or more)."
         )
-    else:
-        p = "" if versus.p_value is None else f", paired t-test p = {versus.p_value:.2g}"
-        judgement = {
-            "high": "a clear win",
-            "moderate": "a likely win",
-            "low": "within seed noise: not a reliable difference",
-            "none": "no test possible",
-        }[conf]
-        tail = (
-            f"; runner-up {runner.id} is worse by {versus.mean_diff:.4g} on average, and on {versus.wins} of "
-            f"{versus.n} seeds{p}: {judgement}."
-        )
-    return Summary(configs, Verdict(winner, runner, versus, conf, head + tail), vs, metric)
+    p = "" if versus.p_value is None else f", paired t-test p = {versus.p_value:.2g}"
+    return (
+        f"; runner-up {runner.id} is worse by {versus.mean_diff:.4g} on average, and on {versus.wins} of "
+        f"{versus.n} seeds{p}: {_JUDGEMENT[conf]}."
+    )
