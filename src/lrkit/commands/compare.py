@@ -7,11 +7,16 @@ the same command resumes).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lrkit.commands.common import EXIT_FINDINGS, bad_input, console, err_console, reflow_help
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from lrkit.compare.core import ComparisonOutcome as Outcome
 
 __all__ = ["register", "compare_command"]
 
@@ -92,7 +97,7 @@ def compare_command(
 
         lrkit compare --task charlm -s cosine -s wsd -s mine=run.yaml --lr 3e-3 --seeds 3 -o cmp
     """
-    from lrkit.compare.display import RichEvents, print_summary
+    from lrkit.compare.display import RichEvents
 
     out = err_console() if json_out else console()
     with bad_input():
@@ -103,9 +108,6 @@ def compare_command(
         else:
             from lrkit.compare.core import run_comparison
 
-            if (ray_address or ray_runtime_env) and backend == "local":
-                backend = "ray"
-            runtime_env = _runtime_env(ray_runtime_env)
             outcome = run_comparison(
                 task=task,
                 entry=entry,
@@ -114,15 +116,25 @@ def compare_command(
                 find_lr=find_lr or None,
                 steps=steps,
                 seeds=seeds,
-                backend=backend,
+                backend=_backend(backend, ray_address, ray_runtime_env),
                 workers=workers,
                 ray_address=ray_address,
-                ray_runtime_env=runtime_env,
+                ray_runtime_env=_runtime_env(ray_runtime_env),
                 out=output,
                 retry_failed=retry_failed,
                 diverge_factor=diverge_factor,
                 events=RichEvents(out),
             )
+    _show(out, outcome, json_out)
+    _exit_for(outcome)
+
+
+def _backend(backend: str, ray_address: str | None, ray_runtime_env: str | None) -> str:
+    """A Ray address or runtime_env implies the ray backend unless another one was named."""
+    return "ray" if (ray_address or ray_runtime_env) and backend == "local" else backend
+
+
+def _show(out: Console, outcome: Outcome, json_out: bool) -> None:
     if json_out:
         import json
 
@@ -130,7 +142,13 @@ def compare_command(
 
         typer.echo(json.dumps(outcome_to_dict(outcome), indent=2))
     else:
+        from lrkit.compare.display import print_summary
+
         print_summary(out, outcome)
+
+
+def _exit_for(outcome: Outcome) -> None:
+    """130 when interrupted (the same command resumes), 1 when no trial finished ok."""
     if outcome.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     if outcome.summary.verdict.winner is None:
