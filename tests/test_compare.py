@@ -450,6 +450,19 @@ def test_a_diverged_seed_disqualifies_and_one_seed_gives_no_confidence():
     assert none.verdict.winner is None and none.verdict.confidence == "no-result"
 
 
+def test_an_ok_trial_without_a_finite_eval_counts_as_failed_not_as_a_crash():
+    # a hand-edited or foreign store: "ok" but no held-out loss (it used to raise a TypeError)
+    trials = [_fake("a", s, 1.0) for s in range(2)] + [_fake("b", s, 2.0) for s in range(2)]
+    for t in trials[:2]:
+        t["eval"] = None if t["spec"]["seed"] == 0 else float("nan")
+    s = summarize(trials, seeds=[0, 1])
+    assert s.verdict.winner.label == "b"
+    a = next(c for c in s.configs if c.label == "a")
+    assert a.n_ok == 0 and a.count("failed") == 2 and "no finite eval" in a.reasons[0]
+    only = summarize(trials[:2], seeds=[0, 1])
+    assert only.verdict.winner is None and only.verdict.confidence == "no-result"
+
+
 # -- the command line ---------------------------------------------------------------------------
 
 

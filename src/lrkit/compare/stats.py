@@ -244,10 +244,16 @@ def _add_trial(c: ConfigSummary, seed: int, t: Mapping[str, Any]) -> None:
     if seed not in c.seeds:
         c.seeds.append(seed)
         c.seeds.sort()
-    c.statuses[seed] = t["status"]
+    status, value = t["status"], t.get("eval")
+    finite = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if status == "ok" and not finite:
+        # a hand-edited or foreign store: an "ok" without a held-out loss cannot be ranked
+        status = "failed"
+        c.reasons[seed] = f"stored as ok but with no finite eval value (got {value!r})"
+    c.statuses[seed] = status
     c.keys[seed] = t["key"]
-    if t["status"] == "ok" and t.get("eval") is not None and math.isfinite(t["eval"]):
-        c.evals[seed] = float(t["eval"])
+    if status == "ok":
+        c.evals[seed] = float(value)  # type: ignore[arg-type]
     if t.get("final_loss") is not None:
         c.final_losses[seed] = float(t["final_loss"])
     if t.get("reason"):
