@@ -51,6 +51,8 @@ def test_guide_yaml_reads_as_the_guide_means_it(tmp_path):
         ({"type": "step", "step_size": 30, "gamma": 0.5}, {29: 1.0, 30: 0.5, 60: 0.25}),
         ({"type": "step", "step_size": 30, "gamma": 0.1, "min_lr_ratio": 0.05}, {30: 0.1, 60: 0.05}),
         ({"type": "multistep", "milestones": [50, 80], "gamma": 0.1, "warmup_steps": 10}, {49: 1.0, 50: 0.1, 80: 0.01}),
+        # a repeated milestone applies gamma twice, as torch's MultiStepLR does (MultiStep's own rule)
+        ({"type": "multistep", "milestones": [50, 50], "gamma": 0.1}, {49: 1.0, 50: 0.01, 999: 0.01}),
         ({"type": "exponential", "gamma": 0.5, "decay_steps": 10}, {10: 0.5, 20: 0.25}),
         ({"type": "polynomial", "total_steps": 100, "power": 2.0}, {50: 0.25, 100: 0.0}),
         ({"type": "inverse_sqrt", "warmup_steps": 100}, {100: 1.0, 400: 1 / math.sqrt(4)}),

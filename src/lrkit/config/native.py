@@ -274,20 +274,16 @@ def _step(extra: dict[str, Any], win: _Window, facts: dict[str, Any]) -> Schedul
 
 
 def _milestones(extra: dict[str, Any], w: int) -> list[int]:
-    """A multistep's absolute milestones: given, strictly increasing, after the warm-up."""
+    """A multistep's absolute milestones: given, in order (repeats allowed), after the warm-up."""
     ms = F.sequence(extra.get("milestones"), "milestones") if "milestones" in extra else None
     if not ms:
         raise ConfigError(
             "a 'multistep' scheduler needs milestones.", field="milestones", fix="add milestones: [30000, 60000]."
         )
     absolute = [F.steps(m, f"milestones[{i}]", minimum=1) for i, m in enumerate(ms)]
-    if any(b <= a for a, b in itertools.pairwise(absolute)):
-        raise ConfigError(
-            f"milestones must be strictly increasing, got {absolute}.",
-            field="milestones",
-            value=absolute,
-            fix="sort them and remove duplicates.",
-        )
+    # the order rule is MultiStep's own (a repeated milestone applies gamma twice, as in torch),
+    # checked on the milestones as written so the message shows the user's numbers
+    MultiStep(1.0, tuple(absolute))
     if absolute[0] <= w:
         raise ConfigError(
             f"milestone {absolute[0]} falls inside the warm-up of {w} steps.",
