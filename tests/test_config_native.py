@@ -158,7 +158,7 @@ def test_controller_passes_through():
         (
             cfg({"type": "sequence", "boundaries": [10, 10], "pieces": [{"type": "constant"}] * 3}),
             "training.scheduler.boundaries",
-            "zero-length",
+            "zero length",
         ),
         (
             cfg({"type": "wsd", "total_steps": 100, "warmup_steps": 50, "decay_steps": 60}),

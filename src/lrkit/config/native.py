@@ -33,7 +33,6 @@ config whose curve is the same on every update of the run.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -73,6 +72,7 @@ from lrkit.schedules import (
     from_dict,
     schedule_names,
 )
+from lrkit.schedules.combinators import check_boundaries
 from lrkit.schedules.compat import PeriodicCosine
 
 __all__ = ["read_native", "looks_native", "scheduler_to_schedule", "write_native", "SIGNATURES"]
@@ -464,20 +464,7 @@ def _sequence_boundaries(extra: dict[str, Any], n_pieces: int) -> list[int]:
     """The absolute steps where pieces 1.. start: one per piece after the first, strictly increasing."""
     raw = F.sequence(extra.get("boundaries", []), "boundaries")
     bs = [F.steps(b, f"boundaries[{i}]", minimum=1) for i, b in enumerate(raw)]
-    if len(bs) != n_pieces - 1:
-        raise ConfigError(
-            f"{n_pieces} pieces need {n_pieces - 1} boundaries, got {len(bs)}.",
-            field="boundaries",
-            value=bs,
-            fix="give the absolute step where each next piece starts.",
-        )
-    if any(b <= a for a, b in itertools.pairwise(bs)):
-        raise ConfigError(
-            f"boundaries must be strictly increasing (no zero-length piece), got {bs}.",
-            field="boundaries",
-            value=bs,
-            fix="sort them and drop empty pieces.",
-        )
+    check_boundaries(bs, n_pieces)  # the Sequence's own rule, before the pieces are built from them
     return bs
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +13,27 @@ from lrkit.errors import ConfigError
 from lrkit.schedules.base import Nested, Schedule, register
 from lrkit.schedules.checks import NONNEG, STEPS, Each, Real, Steps
 
-__all__ = ["Sequence", "Warmup", "Floor", "Scale", "Shift", "join"]
+__all__ = ["Sequence", "Warmup", "Floor", "Scale", "Shift", "check_boundaries", "join"]
+
+
+def check_boundaries(boundaries: Any, n_pieces: int) -> None:
+    """:class:`Sequence`'s rule for its boundaries (also read by config readers before they build
+    the pieces): one per piece after the first, strictly increasing (every piece at least one step)."""
+    bs = list(boundaries)
+    if any(b <= a for a, b in itertools.pairwise(bs)):
+        raise ConfigError(
+            f"must be strictly increasing (every piece at least one step), got {bs}.",
+            field="boundaries",
+            value=bs,
+            fix="sort the boundaries and drop pieces of zero length.",
+        )
+    if len(bs) != n_pieces - 1:
+        raise ConfigError(
+            f"{n_pieces} pieces need {n_pieces - 1} boundaries, got {len(bs)}.",
+            field="boundaries",
+            value=bs,
+            fix="give one boundary (the absolute step where the next piece starts) between each two pieces.",
+        )
 
 
 @register("sequence")
@@ -34,23 +55,9 @@ class Sequence(Schedule):
     }
 
     def _validate(self) -> None:
-        pieces, bs = self.pieces, self.boundaries
-        if not pieces:
+        if not self.pieces:
             raise ConfigError("needs at least one piece.", field="pieces", value=[], fix="add a schedule to pieces.")
-        if any(b <= a for a, b in itertools.pairwise(bs)):
-            raise ConfigError(
-                f"must be strictly increasing (every piece at least one step), got {list(bs)}.",
-                field="boundaries",
-                value=list(bs),
-                fix="sort the boundaries and drop pieces of zero length.",
-            )
-        if len(bs) != len(pieces) - 1:
-            raise ConfigError(
-                f"{len(pieces)} pieces need {len(pieces) - 1} boundaries, got {len(bs)}.",
-                field="boundaries",
-                value=list(bs),
-                fix="give one boundary (the absolute step where the next piece starts) between each two pieces.",
-            )
+        check_boundaries(self.boundaries, len(self.pieces))
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         if not self.boundaries:
