@@ -422,6 +422,7 @@ def test_batch_ramp_matches_the_loop_and_inverts_it():
         ("0:16 3000:64 3000:80", "strictly increasing"),
         ("0:16 3000", "THRESHOLD:BATCH_SIZE"),
         ("0:16 3k0:64", "not a count"),
+        ("0:16 3000:1e400", "not a count"),
     ],
 )
 def test_step_batch_size_schedule_refused_where_megatron_refuses(schedule, match):

@@ -347,7 +347,7 @@ def _schedule_count(text: str, where: str) -> int:
     body = body[:-1] if body[-1:] in _SUFFIXES else body
     try:
         return int(float(body) * mult)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, nan, or inf
         raise ConfigError(
             f"{text!r} is not a count (a number with an optional K, M, B or T suffix).",
             field=where,
