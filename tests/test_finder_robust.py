@@ -469,3 +469,16 @@ def test_a_trial_records_its_lowest_training_loss():
     res = find_lr(model, opt, data, nn.MSELoss())
     assert res.trials and all(math.isfinite(t.train_min) and t.train_min <= t.train_end for t in res.trials)
     assert all("train_min" in d for d in res.to_dict()["trials"])
+
+
+def test_a_generator_the_range_test_used_up_gives_the_curves_choice_and_says_why():
+    # a one-shot generator of exactly the range test's batches: the trials find no data; that is not
+    # a divergence of every trial (which gave a confident-looking fallback before)
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(40 * 8, 4), torch.randn(40 * 8, 1)
+    data = ((x[i * 8 : (i + 1) * 8], y[i * 8 : (i + 1) * 8]) for i in range(40))
+    res = find_lr(model, opt, data, torch.nn.MSELoss(), num_steps=40, end_lr=1.0)
+    assert res.trials == () and any("ran out during the confirmation trials" in n for n in res.notes)
+    assert res.suggestion is not None

@@ -858,7 +858,7 @@ def _trials_stage(s: _Search, setup: _TrialSetup, max_evals: int) -> None:
     """Step 3: one short warm-up + cosine trial per candidate, each from the snapshot of the
     start state, within what is left of ``max_evals`` (at most a quarter of it for held-out
     batches)."""
-    from lrkit.finder.trials import run_trial, val_loss
+    from lrkit.finder.trials import DataExhausted, run_trial, val_loss
 
     model, optimizer, val = setup.model, setup.optimizer, setup.val
     budget = max_evals - s.evals
@@ -877,15 +877,14 @@ def _trials_stage(s: _Search, setup: _TrialSetup, max_evals: int) -> None:
             )
         return
     snap = Snapshot.take(model, optimizer, to=setup.snapshot, directory=setup.snapshot_dir)
-    loss_of = setup.probe.loss_of if val_use is not None else None
     try:
         step = setup.make_step(_range_device(model, setup.device))
+        judge = None
         if val_use is not None:
-            step_loss_of = step.loss_of
-            start_val, n = val_loss(model, step_loss_of, val_use)
+            start_val, n = val_loss(model, step.loss_of, val_use)
             s.val_start_evals = n
             s.evals += n
-            loss_of = step_loss_of
+            judge = (step.loss_of, val_use)
         batches = _batches(setup.data)
         for x in s.xs:
             snap.restore()
@@ -897,11 +896,19 @@ def _trials_stage(s: _Search, setup: _TrialSetup, max_evals: int) -> None:
                 set_lrs=lambda lr: _set_lrs(optimizer, setup.ratios, lr),
                 peak=10**x,
                 steps=t_steps,
-                val=None if val_use is None or loss_of is None else (loss_of, val_use),
+                val=judge,
                 start_val=start_val,
             )
             s.done.append(t)
             s.evals += t.evaluations
+    except DataExhausted as end:
+        # trials judged on different amounts of data cannot be compared: keep the curve's choice
+        s.evals += end.updates  # spent, like the finished trials' (already counted)
+        s.done.clear()
+        s.notes.append(
+            "the training data ran out during the confirmation trials (a one-shot iterable the range test had "
+            "nearly used up), so none is used: pass a DataLoader or a list, which can be read again."
+        )
     finally:
         try:
             snap.restore()
@@ -918,7 +925,7 @@ def _choice_stage(
     confidence = sug.confidence
     low, high = sug.low, sug.high
     chosen: float | None = sug.lr
-    learned = [t for t in done if not t.diverged and t.score < t.start_score]
+    learned = [t for t in done if t.learned]
     below_zero = _went_below_zero(s, raw)
     if s.x_star is not None and done:
         if learned:
@@ -940,12 +947,9 @@ def _choice_stage(
                     f"short trials ({done[0].steps} updates, judged by {done[0].judged_by} loss) moved the curve's "
                     f"suggestion {sug.lr:.3g} to {chosen:.3g}."
                 )
-                if confidence == "high":
-                    confidence = "medium"
         else:
             chosen = min(t.lr for t in done)
             s.method += "+trials"
-            confidence = "low"
             s.notes.append(
                 "no trial learned anything; the suggestion is the lowest trial LR: check the model and data."
             )
@@ -1126,7 +1130,7 @@ def _confidence(
     if read_curve(np.asarray(cl), np.asarray(cr)) is None:
         return "low"
     shallow = _shallow(cl, cr)
-    learned = [t for t in done if not t.diverged and t.score < t.start_score]
+    learned = [t for t in done if t.learned]
     if sug.confidence == "low" or shallow or (done and not learned):
         return "low"
     confirmed = bool(learned) and x_star is not None and abs(math.log10(chosen) - x_star) < _SAME_DECADES

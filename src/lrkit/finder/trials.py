@@ -19,7 +19,7 @@ The losses stay on their device until the trial ends (one host read per trial).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from torch.optim import Optimizer
 
 from lrkit.schedules import warmup_cosine
 
-__all__ = ["Trial", "run_trial", "val_loss"]
+__all__ = ["DataExhausted", "Trial", "run_trial", "val_loss"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,11 @@ class Trial:
     def diverged(self) -> bool:
         return not math.isfinite(self.score)
 
+    @property
+    def learned(self) -> bool:
+        """Ended finite and below where it started (by the measure that judges it)."""
+        return not self.diverged and self.score < self.start_score
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         for k in ("score", "start_score", "train_start", "train_end", "train_min"):
@@ -93,6 +98,14 @@ def val_loss(
     return (v if math.isfinite(v) else math.inf), len(vals)
 
 
+class DataExhausted(Exception):
+    """The training data ran out during a trial (a one-shot iterable the range test used up)."""
+
+    def __init__(self, updates: int) -> None:
+        super().__init__(f"the data ran out after {updates} updates of a trial")
+        self.updates = updates
+
+
 def run_trial(
     *,
     model: torch.nn.Module,
@@ -105,7 +118,8 @@ def run_trial(
     val: tuple[Callable[[torch.nn.Module, Any], torch.Tensor], Sequence[Any]] | None,
     start_val: float | None,
 ) -> Trial:
-    """Run one trial from the current state (the caller restores afterwards)."""
+    """Run one trial from the current state (the caller restores afterwards); raises
+    :class:`DataExhausted` when ``batches`` runs out before ``steps`` updates."""
     lrs = peak * warmup_cosine(steps, max(1, steps // 10))(np.arange(steps))
     losses: list[Any] = []
     model.train()
@@ -115,7 +129,8 @@ def run_trial(
         try:
             batch = next(batches)
         except StopIteration:
-            break
+            # not a divergence: the trial cannot be judged at all
+            raise DataExhausted(done) from None
         loss = step(batch)
         losses.append(
             loss.detach().reshape(()).float() if isinstance(loss, torch.Tensor) else torch.tensor(float(loss))
@@ -144,10 +159,3 @@ def run_trial(
 
 def _kind(val: Any) -> str:
     return "train" if val is None else "val"
-
-
-def as_batches(val_data: Iterable[Any] | None) -> list[Any] | None:
-    """The held-out batches as a list (``val_data`` is read once)."""
-    if val_data is None:
-        return None
-    return list(val_data)
