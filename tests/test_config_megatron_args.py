@@ -462,3 +462,21 @@ def test_batch_ramp_is_megatrons_loop_for_any_schedule(ramp, x):
     assert r.first_update_reaching(x) == int(np.argmax(loop >= x))
     assert r.first_update_past(x) == int(np.argmax(loop > x))
     assert r.updates(float(loop[x])) == x
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda B, M: B((), ()), "batch_thresholds"),
+        (lambda B, M: B((0,), (0,)), "batch_sizes"),
+        (lambda B, M: B((0, 10), (8,)), "batch_sizes"),
+        (lambda B, M: M(decay_steps=10.0, increment=4.0, batch_thresholds=(0,), batch_sizes=(8,)), "increment"),
+    ],
+)
+def test_batch_ramp_checks_its_own_input(make, field):
+    from lrkit.schedules.compat import MegatronLR
+    from lrkit.schedules.compat.megatron import BatchRamp
+
+    with pytest.raises(ConfigError) as info:
+        make(BatchRamp, MegatronLR)
+    assert info.value.field == field

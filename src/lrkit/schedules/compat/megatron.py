@@ -33,6 +33,45 @@ class BatchRamp:
     thresholds: tuple[int, ...]
     sizes: tuple[int, ...]
 
+    def __post_init__(self) -> None:
+        th, sz = self.thresholds, self.sizes
+        if not th:
+            raise ConfigError(
+                "needs at least one THRESHOLD:BATCH pair.",
+                field="batch_thresholds",
+                value=[],
+                fix="start with 0:<batch size>.",
+            )
+        if any(b < 1 for b in sz):
+            raise ConfigError(
+                f"batch sizes must be >= 1, got {list(sz)}.",
+                field="batch_sizes",
+                value=list(sz),
+                fix="use positive sizes.",
+            )
+        if len(th) != len(sz):
+            raise ConfigError(
+                f"has {len(th)} batch thresholds but {len(sz)} batch sizes.",
+                field="batch_sizes",
+                value=list(sz),
+                fix="give one global batch size per threshold.",
+            )
+        # Megatron's StepBatchsizeNumMicroBatchesCalculator asserts both
+        if th and th[0] != 0:
+            raise ConfigError(
+                f"the first batch threshold must be 0, got {th[0]} (Megatron asserts it).",
+                field="batch_thresholds",
+                value=list(th),
+                fix="start the schedule with 0:<batch size>.",
+            )
+        if any(b <= a for a, b in itertools.pairwise(th)):
+            raise ConfigError(
+                "batch thresholds must be strictly increasing (Megatron asserts it).",
+                field="batch_thresholds",
+                value=list(th),
+                fix="sort the THRESHOLD:BATCH pairs and drop repeated thresholds.",
+            )
+
     def stages(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(k_i, c_i, b_i)``: first update, samples consumed before it, batch size of each stage."""
         ks, cs, bs = [0], [0], []
@@ -129,7 +168,15 @@ class MegatronLR(Schedule):
     }
 
     def _validate(self) -> None:
-        self._check_batch_ramp()
+        if self.batch_thresholds or self.batch_sizes:
+            BatchRamp(self.batch_thresholds, self.batch_sizes)  # its own checks
+            if self.increment != 1.0:
+                raise ConfigError(
+                    "increment and a batch ramp are both given; with a ramp the counter advances by the batch size.",
+                    field="increment",
+                    value=self.increment,
+                    fix="leave increment at 1 when batch_thresholds/batch_sizes are set.",
+                )
         if self.style == "WSD":
             if self.wsd_decay_steps is None:
                 raise ConfigError(
@@ -139,35 +186,10 @@ class MegatronLR(Schedule):
                 )
             parse_number("wsd_decay_steps", self.wsd_decay_steps, low=0.0, low_open=True)
 
-    def _check_batch_ramp(self) -> None:
-        th, sz = self.batch_thresholds, self.batch_sizes
-        if len(th) != len(sz):
-            raise ConfigError(
-                f"has {len(th)} batch thresholds but {len(sz)} batch sizes.",
-                field="batch_sizes",
-                value=list(sz),
-                fix="give one global batch size per threshold.",
-            )
-        # Megatron's StepBatchsizeNumMicroBatchesCalculator asserts both
-        if th and th[0] != 0:
-            raise ConfigError(
-                f"the first batch threshold must be 0, got {th[0]} (Megatron asserts it).",
-                field="batch_thresholds",
-                value=list(th),
-                fix="start the schedule with 0:<batch size>.",
-            )
-        if any(b <= a for a, b in itertools.pairwise(th)):
-            raise ConfigError(
-                "batch thresholds must be strictly increasing (Megatron asserts it).",
-                field="batch_thresholds",
-                value=list(th),
-                fix="sort the THRESHOLD:BATCH pairs and drop repeated thresholds.",
-            )
-
     @property
     def batch_ramp(self) -> BatchRamp | None:
         """The changing batch size, or ``None`` at a constant ``increment``."""
-        return BatchRamp(self.batch_thresholds, self.batch_sizes) if self.batch_thresholds else None
+        return BatchRamp(self.batch_thresholds, self.batch_sizes) if self.batch_thresholds or self.batch_sizes else None
 
     def counter_at(self, t: np.ndarray) -> np.ndarray:
         """Megatron's ``num_steps`` before update ``t``: ``t * increment``, or the samples consumed."""
