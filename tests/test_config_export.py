@@ -354,3 +354,16 @@ def test_export_of_a_trillion_step_run_checks_a_sample_not_every_update():
     for fmt in ("lrkit", "megatron"):
         out = to_config(sched, fmt, peak_lr=1e-4, total_steps=total)
         assert out
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"), [({"peak_lr": "x"}, "peak_lr"), ({"peak_lr": -1}, "peak_lr"), ({"total_steps": 0}, "total_steps")]
+)
+def test_to_config_of_a_loaded_config_checks_peak_lr_and_total_steps(kw, field):
+    # the loaded-config path took them unchecked (a TypeError for "x", lr: -1.0 written, 0 replaced by the config's)
+    from lrkit.config import load_config, to_config
+
+    cfg = load_config({"lr": 3e-4, "lr_decay_style": "cosine", "train_iters": 100})
+    with pytest.raises(ConfigError) as info:
+        to_config(cfg, "megatron", **kw)
+    assert info.value.field == field

@@ -62,11 +62,13 @@ def _writers() -> dict[str, Writer]:
 def _split(
     target: Schedule | ResolvedConfig, peak_lr: float | None, total_steps: int | None
 ) -> tuple[Schedule, float, int | None, ResolvedConfig | None]:
+    if peak_lr is not None:
+        peak_lr = F.number(peak_lr, "peak_lr", low=0.0, low_open=True)
     if isinstance(target, ResolvedConfig):
         return (
             target.schedule,
             target.peak_lr if peak_lr is None else peak_lr,
-            total_steps or target.total_steps,
+            target.total_steps if total_steps is None else total_steps,
             target,
         )
     if not isinstance(target, Schedule):
@@ -78,8 +80,7 @@ def _split(
         )
     if peak_lr is None and isinstance(target, Scale):
         return target.schedule, target.factor, total_steps, None
-    peak = 1.0 if peak_lr is None else F.number(peak_lr, "peak_lr", low=0.0, low_open=True)
-    return target, peak, total_steps, None
+    return target, 1.0 if peak_lr is None else peak_lr, total_steps, None
 
 
 def to_config(

@@ -117,7 +117,7 @@ def _lrs_at(cfg: ResolvedConfig, curve: Curve, steps: np.ndarray) -> np.ndarray:
     pos = np.searchsorted(s, steps)
     at = np.minimum(pos, s.size - 1)
     exact = (pos < s.size) & (s[at] == steps)
-    return np.where(exact, v[at], float(cfg.peak_lr) * np.asarray(cfg.schedule(steps), dtype=np.float64))
+    return np.where(exact, v[at], np.asarray(cfg.lr_schedule(steps), dtype=np.float64))
 
 
 def _figures(cfg: ResolvedConfig, curve: Curve, total: int, warm: int) -> dict[str, Any]:
@@ -126,7 +126,7 @@ def _figures(cfg: ResolvedConfig, curve: Curve, total: int, warm: int) -> dict[s
     low_i = int(np.argmin(v))
     area = float(np.sum(v * w))
     horizon = cfg.schedule.horizon
-    final = float(v[-1]) if int(s[-1]) == total - 1 else float(cfg.peak_lr) * float(cfg.schedule(total - 1))
+    final = float(v[-1]) if int(s[-1]) == total - 1 else float(cfg.lr_schedule(total - 1))
     return {
         "peak": peak,
         "peak_step": int(s[int(np.argmax(v))]),
