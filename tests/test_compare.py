@@ -463,6 +463,24 @@ def test_an_ok_trial_without_a_finite_eval_counts_as_failed_not_as_a_crash():
     assert only.verdict.winner is None and only.verdict.confidence == "no-result"
 
 
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda t: None, "trials[1]"),
+        (lambda t: {**t, "spec": None}, "trials[1].spec"),
+        (lambda t: {**t, "spec": {**t["spec"], "lr": "x"}}, "trials[1].spec.lr"),
+        (lambda t: {**t, "spec": {**t["spec"], "seed": None}}, "trials[1].spec.seed"),
+        (lambda t: {**t, "status": "done"}, "trials[1].status"),
+        (lambda t: {**t, "wall_s": "x"}, "trials[1].wall_s"),
+    ],
+)
+def test_a_malformed_stored_trial_is_named_not_a_raw_error(change, field):
+    trials = [_fake("a", 0, 1.0), change(_fake("a", 1, 1.1))]
+    with pytest.raises(ConfigError) as info:
+        summarize(trials, seeds=[0, 1])
+    assert info.value.field == field
+
+
 # -- the command line ---------------------------------------------------------------------------
 
 

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from lrkit.errors import ConfigError
+
 __all__ = ["ConfigSummary", "Paired", "Verdict", "Summary", "summarize", "paired", "fmt_lr"]
 
 
@@ -233,10 +235,47 @@ def _group(
 
     for label, lr in order or ():
         group(label, lr)
-    for t in trials:
-        spec = t["spec"]
-        _add_trial(group(spec["label"], spec["lr"]), int(spec["seed"]), t)
+    for i, t in enumerate(trials):
+        label, lr, seed = _checked_trial(t, f"trials[{i}]")
+        _add_trial(group(label, lr), seed, t)
     return list(groups.values())
+
+
+_STATUSES = ("ok", "diverged", "failed")
+
+
+def _checked_trial(t: Any, where: str) -> tuple[str, float, int]:
+    """``(label, lr, seed)`` of one stored trial, or a ConfigError naming what a hand-edited or
+    foreign store got wrong (the fields run_trial writes)."""
+    from lrkit.config import fields as F
+
+    def bad(field: str, value: Any, want: str) -> ConfigError:
+        return ConfigError(
+            f"must be {want}, got {value!r}.",
+            field=f"{where}.{field}" if field else where,
+            value=value,
+            fix="read results written by lrkit compare (its store), or give each trial these fields.",
+        )
+
+    if not isinstance(t, Mapping):
+        raise bad("", t, "a mapping with spec, key and status")
+    spec = t.get("spec")
+    if not isinstance(spec, Mapping):
+        raise bad("spec", spec, "a mapping with label, lr and seed")
+    if not isinstance(spec.get("label"), str):
+        raise bad("spec.label", spec.get("label"), "a string")
+    if t.get("status") not in _STATUSES:
+        raise bad("status", t.get("status"), f"one of {', '.join(_STATUSES)}")
+    if "key" not in t:
+        raise bad("key", None, "the trial's key")
+    seed = spec.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise bad("spec.seed", seed, "an integer seed")
+    for name in ("final_loss", "wall_s", "train_s"):
+        v = t.get(name)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+            raise bad(name, v, "a number")
+    return spec["label"], F.number(spec.get("lr"), f"{where}.spec.lr", low=0.0), seed
 
 
 def _add_trial(c: ConfigSummary, seed: int, t: Mapping[str, Any]) -> None:
