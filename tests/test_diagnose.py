@@ -490,3 +490,32 @@ def test_window_helpers_match_brute_force(values, w):
     causal = [np.median(z[max(0, i - w) : i]) if min(i, w) >= 3 else np.nan for i in range(n)]
     assert np.allclose(causal_median(z, w), causal, equal_nan=True)
     assert np.allclose(forward_min(z, w), [z[i : i + w].min() for i in range(n)])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"warmup_steps": "x"}, "warmup_steps"),
+        ({"warmup_steps": -3}, "warmup_steps"),
+        ({"lrs": [1e-3] * 9 + [-1.0]}, "lrs"),
+        ({"eval_steps": [0, 5]}, "eval_losses"),
+        ({"eval_steps": [0.5, -10], "eval_losses": [1.0, 0.9]}, "eval_steps"),
+    ],
+)
+def test_bad_side_inputs_are_named(kwargs, field):
+    # each used to pass silently or end in a raw numpy error
+    with pytest.raises(ConfigError) as info:
+        diagnose(list(range(10)), [2.0 - 0.1 * k for k in range(10)], **kwargs)
+    assert info.value.field == field
+
+
+def test_log_readers_refuse_a_folder_for_every_format_and_read_a_csv_with_a_bom(tmp_path):
+    from lrkit.monitor.readers import read_log
+
+    for fmt in ("csv", "jsonl", "json"):
+        with pytest.raises(ConfigError, match="is a folder"):
+            read_log(tmp_path, format=fmt)
+    p = tmp_path / "log.csv"
+    p.write_text("\ufeffstep,loss\n" + "".join(f"{10 * k},{2.0 - 0.1 * k}\n" for k in range(8)), encoding="utf-8")
+    log = read_log(p)
+    assert list(log.steps[:3]) == [0, 10, 20]

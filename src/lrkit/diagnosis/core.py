@@ -44,6 +44,31 @@ def _as_array(name: str, values: Any) -> np.ndarray:
     return arr
 
 
+def _check_step_values(name: str, s: np.ndarray) -> None:
+    """Steps (training or eval) are whole numbers >= 0."""
+    bad = ~np.isfinite(s) | (s < 0) | (s != np.round(s))
+    if s.size and bad.any():
+        raise ConfigError(
+            f"{name} must be whole numbers >= 0, got {float(s[bad][0]):g}.",
+            field=name,
+            value=float(s[bad][0]),
+            fix="pass optimizer update counts.",
+        )
+
+
+def _checked_warmup(warmup_steps: Any) -> int | None:
+    if warmup_steps is None:
+        return None
+    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int | np.integer) or warmup_steps < 0:
+        raise ConfigError(
+            f"must be a whole number of steps >= 0, got {warmup_steps!r}.",
+            field="warmup_steps",
+            value=warmup_steps,
+            fix="pass the warm-up length in optimizer updates, or leave it out.",
+        )
+    return int(warmup_steps)
+
+
 def _checked_inputs(steps: Any, losses: Any, lrs: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``(steps, losses, lrs)`` as arrays sorted by step (``lrs`` ``None`` when absent or all
     unknown); a :class:`ConfigError` for mismatched lengths, steps that are not distinct whole
@@ -55,8 +80,14 @@ def _checked_inputs(steps: Any, losses: Any, lrs: Any) -> tuple[np.ndarray, np.n
     lr_arr = None if lrs is None else _as_array("lrs", lrs)
     if lr_arr is not None and lr_arr.size != s.size:
         raise ConfigError(f"{s.size} steps but {lr_arr.size} LRs.", field="lrs", fix="give one LR per step.")
-    if s.size and (not np.all(np.isfinite(s)) or np.any(s < 0) or np.any(s != np.round(s))):
-        raise ConfigError("steps must be whole numbers >= 0.", field="steps", fix="pass optimizer update counts.")
+    _check_step_values("steps", s)
+    if lr_arr is not None and np.any(lr_arr < 0):  # nan (unknown) compares False
+        raise ConfigError(
+            f"LRs must be >= 0, got {float(lr_arr[lr_arr < 0][0]):g}.",
+            field="lrs",
+            value=float(lr_arr[lr_arr < 0][0]),
+            fix="pass the absolute LR of each step (NaN where it is not known).",
+        )
     order = np.argsort(s, kind="stable")
     s, y = s[order].astype(np.int64), y[order]
     if lr_arr is not None:
@@ -113,7 +144,7 @@ def diagnose(
             value=step_unit,
             fix='pass "epoch" for a log with one row per epoch, else "step".',
         )
-    lr = replace(lr_context(s, lr_arr, schedule, warmup_steps)[0], unit=step_unit)
+    lr = replace(lr_context(s, lr_arr, schedule, _checked_warmup(warmup_steps))[0], unit=step_unit)
     es, ey = _eval_arrays(eval_steps, eval_losses)
     bad = ~np.isfinite(y)
     # the curve is read up to the first NaN/inf; the run's end level is that NaN/inf
@@ -220,9 +251,14 @@ def _progress(
 
 def _eval_arrays(eval_steps: Any, eval_losses: Any) -> tuple[np.ndarray, np.ndarray]:
     if eval_losses is None:
+        if eval_steps is not None:
+            raise ConfigError(
+                "eval_steps is given without eval_losses.", field="eval_losses", fix="pass both, or neither."
+            )
         return np.empty(0, dtype=np.int64), np.empty(0)
     ey = _as_array("eval_losses", eval_losses)
     es = np.arange(ey.size) if eval_steps is None else _as_array("eval_steps", eval_steps)
+    _check_step_values("eval_steps", es[np.isfinite(es)])
     if es.size != ey.size:
         raise ConfigError(
             f"{es.size} eval steps but {ey.size} eval losses.", field="eval_losses", fix="give one eval loss per step."
@@ -271,8 +307,7 @@ def diagnose_log(log: Any, *, schedule: Any = None, warmup_steps: int | None = N
             f"the training loss ({log.loss_col}) has only {steps.size} points; reading the eval loss "
             f"({log.eval_col}, {ey.size} points) instead."
         )
-        lr_all = log.lrs
-        lrs = None if lr_all is None else np.interp(es, log.steps, np.nan_to_num(lr_all, nan=np.nanmax(lr_all)))
+        lrs = None if log.lrs is None else _lr_in_effect(log.steps, log.lrs, es)
         steps, losses, loss_col = es, ey, log.eval_col
         es, ey = np.empty(0, dtype=np.int64), np.empty(0)
     result = diagnose(

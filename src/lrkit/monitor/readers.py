@@ -476,8 +476,11 @@ def _bad_log(path: Path | str, detail: str, *, fix: str | None = None) -> Config
 
 
 def _read_text(path: Path) -> str:
+    if path.is_dir():
+        raise _bad_log(path, " is a folder, not a log file.", fix="give the log file inside it (CSV, JSON, JSONL).")
     try:
-        return path.read_text(encoding="utf-8")
+        # utf-8-sig: a spreadsheet-saved CSV starts with a BOM, which must not become part of "step"
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
         raise _bad_log(
             path,
@@ -673,8 +676,6 @@ _Rows = tuple[list[dict[str, Any]], list[int] | None, list[str]]
 
 def _csv_reader(delimiter: str) -> Callable[[Path, str | None], _Rows]:
     def read(p: Path, text: str | None) -> _Rows:
-        if text is None and p.is_dir():
-            raise _bad_log(p, " is a folder, not a CSV file.")
         return _read_csv(p, delimiter, text)
 
     return read
