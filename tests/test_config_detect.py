@@ -118,3 +118,12 @@ def test_never_picks_a_format_that_lacks_a_present_key(keys):
         assert err.field == "format"
         return
     assert all(fmt in _OWNERS[k] for k in data if k in _OWNERS)
+
+
+def test_detect_format_names_the_shapes_load_config_reads():
+    # the dashed Megatron YAML and NeMo 2 were recognised by load_config only; detect_format said
+    # "cannot tell" for the same dict
+    from lrkit.config import detect_format, load_config
+
+    dashed = {"MODEL_ARGS": {"--lr": 3e-4, "--train-iters": 100, "--lr-decay-style": "cosine"}}
+    assert detect_format(dashed) == "megatron" == load_config(dashed).format

@@ -115,15 +115,7 @@ def read_data(
             f"{source}: top-level key {bad!r} is not a string.", field=str(bad), value=bad, fix="use names as keys."
         )
     if fmt is None:
-        from lrkit.config.megatron_args import looks_like_dashed_megatron
-        from lrkit.config.nemo import looks_like_nemo2
-
-        if looks_like_dashed_megatron(data):
-            fmt = "megatron"
-        elif looks_like_nemo2(data):
-            fmt = "nemo"
-        else:
-            fmt = detect_format(data, source=source)
+        fmt = detect_format(data, source=source)
     if duplicates and fmt in _OMEGACONF_FORMATS:
         err = duplicates[0].error()
         raise ConfigError(f"{source}: {err.message}", field=err.field, value=err.value, fix=err.fix)

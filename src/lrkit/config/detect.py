@@ -155,6 +155,15 @@ def detect_format(data: Any, *, source: str = "<dict>") -> str:
             value=data,
             fix="write key: value pairs (see docs/configs/).",
         )
+    # two shapes whose keys are not names but flags or a module path: Megatron's functional-test
+    # YAML (dashed keys) and NeMo 2's optim._target_ under nemo.lightning
+    from lrkit.config.megatron_args import looks_like_dashed_megatron
+    from lrkit.config.nemo import looks_like_nemo2
+
+    if looks_like_dashed_megatron(data):
+        return "megatron"
+    if looks_like_nemo2(data):
+        return "nemo"
     for sig in _SHAPES:
         fmt = sig.shape(data) if sig.shape is not None else None
         if fmt is not None:
