@@ -245,3 +245,18 @@ def test_any_axolotl_shape_reads_or_says_why(changes, total):
         assert err.field and str(err)
         return
     assert np.all(np.isfinite(v)) and np.all(v >= 0)
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"lr_scheduler": "one_cycle", "lr_scheduler_kwargs": {"pct_start": 2}}, "lr_scheduler_kwargs.pct_start"),
+        ({"lr_scheduler": "cosine", "relora": True, "jagged_restart_steps": -5}, "jagged_restart_steps"),
+    ],
+)
+def test_a_bad_value_names_its_key_once(extra, field):
+    # the path was prefixed twice (lr_scheduler_kwargs.lr_scheduler_kwargs.pct_start)
+    data = {"base_model": "m", "learning_rate": 1e-4, "max_steps": 100, **extra}
+    with pytest.raises(ConfigError) as info:
+        load_config(data, format="axolotl")
+    assert info.value.field == field

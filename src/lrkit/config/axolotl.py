@@ -207,18 +207,14 @@ def _one_cycle(kw: Mapping[str, Any], w: int, n: int) -> OneCycle:
     """``one_cycle``: torch's OneCycleLR with axolotl's defaults (pct_start = warm-up / run)."""
     F.check_keys(kw, _ONE_CYCLE_KWARGS, "lr_scheduler_kwargs", what="lr_scheduler 'one_cycle' (torch OneCycleLR)")
     anneal = F.choice(kw.get("anneal_strategy", "cos"), "lr_scheduler_kwargs.anneal_strategy", ("cos", "linear"))
+    # each value is checked under its own full path; at_path then names the cross-field rule
+    # OneCycle checks itself (a zero-length phase) under lr_scheduler_kwargs
+    pct = F.number(kw.get("pct_start", w / n), "lr_scheduler_kwargs.pct_start", low=0.0, high=1.0)
+    div = F.number(kw.get("div_factor", 25.0), "lr_scheduler_kwargs.div_factor", low=0.0, low_open=True)
+    final = F.number(kw.get("final_div_factor", 1e4), "lr_scheduler_kwargs.final_div_factor", low=0.0, low_open=True)
+    three = F.boolean(kw.get("three_phase", False), "lr_scheduler_kwargs.three_phase")
     with F.at_path("lr_scheduler_kwargs"):
-        return OneCycle(
-            peak=1.0,
-            steps=n,
-            pct_start=F.number(kw.get("pct_start", w / n), "lr_scheduler_kwargs.pct_start", low=0.0, high=1.0),
-            anneal=anneal,
-            div_factor=F.number(kw.get("div_factor", 25.0), "lr_scheduler_kwargs.div_factor", low=0.0, low_open=True),
-            final_div_factor=F.number(
-                kw.get("final_div_factor", 1e4), "lr_scheduler_kwargs.final_div_factor", low=0.0, low_open=True
-            ),
-            three_phase=F.boolean(kw.get("three_phase", False), "lr_scheduler_kwargs.three_phase"),
-        )
+        return OneCycle(1.0, n, pct, anneal, div, final, three)
 
 
 def _special(
@@ -350,17 +346,13 @@ def _jagged(res: ResolvedConfig, data: Mapping[str, Any], ctx: dict[str, Any], f
             fix="use a curve (cosine, linear, ...) with jagged restarts.",
         )
     floor = data.get("cosine_min_lr_ratio") or 0.001
+    restart_steps = F.steps(restart, "jagged_restart_steps", minimum=1)
+    warmup = F.steps(data.get("jagged_restart_warmup_steps") or 10, "jagged_restart_warmup_steps", minimum=1)
+    anneal = F.steps(data.get("jagged_restart_anneal_steps") or 1, "jagged_restart_anneal_steps", minimum=1)
+    min_scale = F.number(floor, "cosine_min_lr_ratio", low=0.0, high=1.0)
     with F.at_path("jagged_restart_steps"):
         wrapped = JaggedRestarts(
-            res.schedule,
-            restart_steps=F.steps(restart, "jagged_restart_steps", minimum=1),
-            warmup_steps=F.steps(
-                data.get("jagged_restart_warmup_steps") or 10, "jagged_restart_warmup_steps", minimum=1
-            ),
-            anneal_steps=F.steps(
-                data.get("jagged_restart_anneal_steps") or 1, "jagged_restart_anneal_steps", minimum=1
-            ),
-            min_scale=F.number(floor, "cosine_min_lr_ratio", low=0.0, high=1.0),
+            res.schedule, restart_steps=restart_steps, warmup_steps=warmup, anneal_steps=anneal, min_scale=min_scale
         )
     ctx["restart_steps"] = wrapped.restart_steps
     # the wrapper steps once when it is built: update t runs at the wrapper's (and the inner scheduler's) step t + 1
