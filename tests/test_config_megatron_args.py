@@ -480,3 +480,10 @@ def test_batch_ramp_checks_its_own_input(make, field):
     with pytest.raises(ConfigError) as info:
         make(BatchRamp, MegatronLR)
     assert info.value.field == field
+
+
+def test_an_unquoted_step_batch_size_schedule_asks_to_quote_it():
+    # two argv words: Megatron's argparse takes one string; "3000:32" must not become YAML's base-60 180032
+    with pytest.raises(ConfigError, match="quote it") as info:
+        load_config([*RAMP_ARGV[:-1], "0:16", "3000:64"])
+    assert "3000:64" in str(info.value)

@@ -152,7 +152,10 @@ def parse_text(text: str, *, name: str = "<stdin>", duplicates: list[Duplicate] 
 
 def parse_scalar(text: str) -> Any:
     """One scalar as the config loader reads it (``6e-5`` float, ``500`` int, ``true`` bool);
-    text that is not a plain scalar stays text."""
+    text that is not a plain scalar stays text. Text with a ``:`` stays text too: YAML 1.1 reads
+    ``3000:32`` as the base-60 number 180032, which no command line or ``--set`` means."""
+    if ":" in text:
+        return text
     try:
         value = yaml.load(text, Loader=_Loader)
     except (yaml.YAMLError, ConfigError, ValueError, TypeError):

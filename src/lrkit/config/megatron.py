@@ -378,7 +378,14 @@ def _batch_ramp(a: _Args, samples: bool, gbs: int | None) -> BatchRamp:
             value=a.get("step_batch_size_schedule"),
             fix="give the run in samples (train_samples, lr_decay_samples, lr_warmup_samples) to see its curve.",
         )
-    raw = str(a.get("step_batch_size_schedule"))
+    raw = a.get("step_batch_size_schedule")
+    if not isinstance(raw, str):
+        raise ConfigError(
+            f"takes one string of THRESHOLD:BATCH pairs, got {raw!r}.",
+            field=where,
+            value=raw,
+            fix='quote it on a command line: --step-batch-size-schedule "0:768 250B:1536".',
+        )
     seq = a.stp("seq_length", minimum=1)
     pairs = []
     for entry in raw.replace(",", " ").split():
