@@ -36,6 +36,7 @@ from lrkit.config import fields as F
 from lrkit.config.hf import _optimizer, read_hf
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.config.signature import Signature, keys
+from lrkit.config.torch_schedulers import one_cycle_from_torch
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
 from lrkit.schedules import OneCycle, Schedule, Shift
@@ -206,15 +207,7 @@ def _axolotl_optimizer(data: Mapping[str, Any], lr: float) -> dict[str, Any]:
 def _one_cycle(kw: Mapping[str, Any], w: int, n: int) -> OneCycle:
     """``one_cycle``: torch's OneCycleLR with axolotl's defaults (pct_start = warm-up / run)."""
     F.check_keys(kw, _ONE_CYCLE_KWARGS, "lr_scheduler_kwargs", what="lr_scheduler 'one_cycle' (torch OneCycleLR)")
-    anneal = F.choice(kw.get("anneal_strategy", "cos"), "lr_scheduler_kwargs.anneal_strategy", ("cos", "linear"))
-    # each value is checked under its own full path; at_path then names the cross-field rule
-    # OneCycle checks itself (a zero-length phase) under lr_scheduler_kwargs
-    pct = F.number(kw.get("pct_start", w / n), "lr_scheduler_kwargs.pct_start", low=0.0, high=1.0)
-    div = F.number(kw.get("div_factor", 25.0), "lr_scheduler_kwargs.div_factor", low=0.0, low_open=True)
-    final = F.number(kw.get("final_div_factor", 1e4), "lr_scheduler_kwargs.final_div_factor", low=0.0, low_open=True)
-    three = F.boolean(kw.get("three_phase", False), "lr_scheduler_kwargs.three_phase")
-    with F.at_path("lr_scheduler_kwargs"):
-        return OneCycle(1.0, n, pct, anneal, div, final, three)
+    return one_cycle_from_torch(kw, n, pct_start=w / n, path="lr_scheduler_kwargs")
 
 
 def _special(

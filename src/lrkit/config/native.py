@@ -49,6 +49,7 @@ from lrkit.config.schema import (
     validate,
 )
 from lrkit.config.signature import Signature
+from lrkit.config.torch_schedulers import one_cycle_from_torch
 from lrkit.config.writing import agree, tidy
 from lrkit.errors import ConfigError, did_you_mean
 from lrkit.schedules import (
@@ -61,7 +62,6 @@ from lrkit.schedules import (
     InverseSqrt,
     Linear,
     MultiStep,
-    OneCycle,
     PiecewiseConstant,
     Polynomial,
     Schedule,
@@ -392,16 +392,7 @@ def _one_cycle(
     total = _total(spec, ctx, "one_cycle")
     peak = F.opt_number(extra.get("max_lr"), "max_lr", low=0.0, low_open=True)
     facts["declared_horizon"] = total
-    sched = OneCycle(
-        1.0,
-        total,
-        extra.get("pct_start", 0.3),
-        extra.get("anneal_strategy", "cos"),
-        extra.get("div_factor", 25.0),
-        extra.get("final_div_factor", 1e4),
-        F.boolean(extra.get("three_phase", False), "three_phase"),
-    )
-    return sched, peak
+    return one_cycle_from_torch(extra, total), peak
 
 
 def _cyclical(

@@ -232,19 +232,34 @@ def _one_cycle_total(kw: dict[str, Any]) -> int:
     )
 
 
+def one_cycle_from_torch(
+    kw: Mapping[str, Any], steps: int, *, peak: float = 1.0, pct_start: float = 0.3, path: str = ""
+) -> OneCycle:
+    """torch's ``OneCycleLR`` keyword arguments (``pct_start``, ``anneal_strategy``, ``div_factor``,
+    ``final_div_factor``, ``three_phase``, torch's defaults) as a :class:`OneCycle` of ``steps``
+    updates peaking at ``peak``; each value checked under its own key (``path`` prefixes it). The
+    one place the readers that take these arguments (torch schedulers, the lrkit format, axolotl)
+    turn them into the algebra; ``pct_start`` is the default where a framework sets its own."""
+
+    def at(key: str) -> str:
+        return F.join(path, key)
+
+    pct = F.number(kw.get("pct_start", pct_start), at("pct_start"), low=0.0, high=1.0)
+    anneal = F.choice(kw.get("anneal_strategy", "cos"), at("anneal_strategy"), ("cos", "linear"))
+    div = F.number(kw.get("div_factor", 25.0), at("div_factor"), low=0.0, low_open=True)
+    final = F.number(kw.get("final_div_factor", 1e4), at("final_div_factor"), low=0.0, low_open=True)
+    three = F.boolean(kw.get("three_phase", False), at("three_phase"))
+    if not path:
+        return OneCycle(peak, steps, pct, anneal, div, final, three)
+    with F.at_path(path):  # OneCycle's own cross-field rule (a zero-length phase) names pct_start
+        return OneCycle(peak, steps, pct, anneal, div, final, three)
+
+
 def _one_cycle_lr(kw: dict[str, Any], peak: float) -> Schedule:
     if "max_lr" not in kw:
         raise ConfigError("OneCycleLR needs max_lr.", field="max_lr", fix="add max_lr: <peak LR>.")
     max_lr = F.number(kw["max_lr"], "max_lr", low=0.0, low_open=True)
-    return OneCycle(
-        max_lr / peak,
-        _one_cycle_total(kw),
-        kw.get("pct_start", 0.3),
-        kw.get("anneal_strategy", "cos"),
-        kw.get("div_factor", 25.0),
-        kw.get("final_div_factor", 1e4),
-        F.boolean(kw.get("three_phase", False), "three_phase"),
-    )
+    return one_cycle_from_torch(kw, _one_cycle_total(kw), peak=max_lr / peak)
 
 
 def _cyclic_lr(kw: dict[str, Any], peak: float) -> Schedule:
