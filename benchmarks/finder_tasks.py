@@ -34,6 +34,10 @@ Parts (decided by name, before any result):
 * ``blind3`` (``w-``): six tiny tabular sets (under 120 training examples, Adam/AdamW; three with
   noisy or flipped labels, three clean) added to test a rule for the tiny-data kind, committed
   before any finder ran on them; lrkit ran on them once before that rule and once with it.
+* ``blind4`` (``v-``): ten tasks added to test a held-out split the finder carves from tiny data
+  itself (three tiny sets with flipped labels under Adam/AdamW, a clean tiny set, a tiny set
+  under SGD momentum, a tiny Gaussian NLL, a small-data fine-tune, and three larger tasks to
+  catch regressions), committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -72,11 +76,13 @@ class BenchTask:
         return self.criterion(model(x), y)
 
 
-PARTS = ("tuning", "holdout", "fresh", "blind", "blind2", "blind3")
+PARTS = ("tuning", "holdout", "fresh", "blind", "blind2", "blind3", "blind4")
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("v-"):
+        return "blind4"
     if name.startswith("w-"):
         return "blind3"
     if name.startswith("z-"):
@@ -1282,6 +1288,127 @@ def _build() -> dict[str, BenchTask]:
         200,
         (1e-5, 1.0),
         "tiny-tabular",
+    )
+    # -- the fifth blind part (v-): to test a held-out split carved from tiny data; before any finder ran on them --
+    add(
+        "v-circles-tiny-flip-adamw",
+        "two circles, 40 training examples with 15% of their labels flipped, MLP 2-48-48-2, AdamW, batch 8",
+        _mlp([2, 48, 48, 2]),
+        _adamw(),
+        _flip_train(_tiny(_circles(), 40), 0.15, seed=61),
+        _ce,
+        8,
+        200,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "v-blobs-tiny-flip-adam",
+        "synthetic 3-class data (12 features), 54 training examples, 20% of labels flipped, MLP 12-64-3, Adam, batch 6",
+        _mlp([12, 64, 3]),
+        _adam(),
+        _flip_train(_tiny(_blobs_classification(), 54), 0.2, seed=62),
+        _ce,
+        6,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "v-wine-tiny-flip-adamw",
+        "wine, 42 training examples with 10% of their labels flipped, MLP 13-32-32-3, AdamW, batch 6",
+        _mlp([13, 32, 32, 3]),
+        _adamw(),
+        _flip_train(_tiny(_sk("wine"), 42), 0.1, seed=63),
+        _ce,
+        6,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "v-digits-tiny-adamw",
+        "digits, 80 training examples, MLP 64-48-10, AdamW, batch 8",
+        _mlp([64, 48, 10]),
+        _adamw(),
+        _tiny(digits, 80),
+        _ce,
+        8,
+        200,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "v-breast-tiny-sgdm",
+        "breast_cancer, 50 training examples, MLP 30-32-2, SGD momentum 0.9, batch 5",
+        _mlp([30, 32, 2]),
+        _sgd(0.9),
+        _tiny(_sk("breast_cancer"), 50),
+        _ce,
+        5,
+        150,
+        (1e-4, 3.0),
+        "tiny-tabular",
+    )
+    add(
+        "v-gaussnll-sine-tiny-adam",
+        "1-D heteroscedastic sine (another draw), 80 training examples, MLP 1-48-48-2, Gaussian NLL, Adam, batch 8",
+        _mlp([1, 48, 48, 2]),
+        _adam(),
+        _tiny(_sine_hetero(400, seed=64), 80),
+        _gauss_nll,
+        8,
+        200,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "v-moons-mlp-adamw-bs32",
+        "two moons (noise 0.25, another draw), MLP 2-64-64-2, AdamW, batch 32",
+        _mlp([2, 64, 64, 2]),
+        _adamw(),
+        _moons(600, 0.25, seed=65),
+        _ce,
+        32,
+        250,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    add(
+        "v-bn-digits-mlp-adamw",
+        "digits, MLP 64-96-96-10 with BatchNorm, AdamW, batch 32",
+        _mlp([64, 96, 96, 10], bn=True),
+        _adamw(),
+        digits,
+        _ce,
+        32,
+        250,
+        (1e-5, 1.0),
+        "batchnorm",
+    )
+    add(
+        "v-noisyreg-friedman-sgd-bs8",
+        "Friedman #1 under noise std 2 (another draw), MLP 10-48-1, plain SGD, batch 8",
+        _mlp([10, 48, 1]),
+        _sgd(),
+        _friedman(500, noise=2.0, seed=66),
+        _mse,
+        8,
+        300,
+        (1e-4, 3.0),
+        "noisy-regression",
+    )
+    add(
+        "v-finetune-digits-adamw-30",
+        "pretrained-like GELU body (even digits) fine-tuned on 30 examples of the odd digits, AdamW, batch 6",
+        _finetune_odd_model,
+        _adamw(),
+        _finetune_odd_data(30),
+        _ce,
+        6,
+        120,
+        (1e-6, 0.3),
+        "finetune",
     )
     return out
 
