@@ -37,6 +37,7 @@ import torch
 from torch.optim import Optimizer
 
 from lrkit.errors import ConfigError
+from lrkit.finder.holdout import Split, carve
 from lrkit.finder.ramp import check_ramp, ramp_schedule
 from lrkit.finder.result import FinderResult
 from lrkit.finder.revisits import ExampleCounter
@@ -729,17 +730,20 @@ def find_lr(
     if searching and zoom and s.sug.lr is None:
         reserve = MIN_TRIAL_STEPS * len(FALLBACK_OFFSETS) if trials and not distributed else 0
         _zoom_stage(s, run_pass, min(num_steps, max_evals - s.evals - reserve))
-    _candidates_stage(s, lrs, raw, with_val=val is not None)
+    split = None
+    if searching and trials and not distributed and val is None and step_fn is None and counter is not None:
+        split = _split_stage(s, data, counter)
+    _candidates_stage(s, lrs, raw, with_val=val is not None or split is not None)
     if searching and trials and not distributed:
         _trials_stage(
             s,
             _TrialSetup(
                 model=model,
                 optimizer=optimizer,
-                data=data,
+                data=data if split is None else split.trained_on(data),
                 make_step=lambda dev: _make_step(model, optimizer, loss_fn, step_fn, criterion, dev),
                 probe=probe,
-                val=val,
+                val=val if split is None else split.val,
                 ratios=ratios,
                 device=device,
                 snapshot=snapshot,
@@ -772,6 +776,7 @@ def find_lr(
         loss_evaluations=s.evals,
         val_start_evaluations=s.val_start_evals,
         max_evals=max_evals,
+        held_out=0 if split is None else split.held_found,
     )
 
 
@@ -831,6 +836,23 @@ def _zoom_stage(
             f"the range test showed no clear descent; a slower zoom pass over {10**z_lo:.3g}..{10**s.x_top:.3g}"
             " found one."
         )
+
+
+def _split_stage(s: _Search, data: Iterable[Any], counter: ExampleCounter) -> Split | None:
+    """Before the trials, on a tiny data set (the range test went round it at least
+    :data:`REVISIT_PASSES` times) and without ``val_data``: hold a share of its examples out of
+    the trials to judge them (:mod:`lrkit.finder.holdout`), with a note; ``None`` otherwise."""
+    if s.passes is None or s.passes < REVISIT_PASSES:
+        return None
+    split = carve(counter.prints(), _batches(data))
+    if split is not None:
+        s.notes.append(
+            f"the range test went round the training data about {s.passes:.0f} times (a tiny data set): the trials"
+            f" trained on {split.examples - split.held_found} of its {split.examples} examples and were judged by the"
+            f" loss on the {split.held_found} held out (the training loss cannot tell learning from memorising"
+            " there); pass val_data= to choose the held-out examples yourself."
+        )
+    return split
 
 
 def _candidates_stage(s: _Search, lrs: np.ndarray, raw: np.ndarray, *, with_val: bool) -> None:

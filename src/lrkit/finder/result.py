@@ -52,6 +52,8 @@ class FinderResult:
         loss_evaluations: losses computed in all (every update of every pass and trial, every
             held-out batch); at most ``max_evals``. ``val_start_evaluations``: the held-out
             batches evaluated once before the trials.
+        held_out: examples the finder held out of the trials to judge them, on a tiny data set
+            without ``val_data`` (:mod:`lrkit.finder.holdout`); 0 when it held out none.
     """
 
     lrs: np.ndarray
@@ -75,6 +77,7 @@ class FinderResult:
     loss_evaluations: int = 0
     val_start_evaluations: int = 0
     max_evals: int | None = None
+    held_out: int = 0
 
     @property
     def suggestions_per_group(self) -> list[float | None]:
@@ -115,6 +118,7 @@ class FinderResult:
             },
             "loss_evaluations": self.loss_evaluations,
             "max_evals": self.max_evals,
+            "held_out": self.held_out,
         }
 
     def figure(self, *, title: str | None = None) -> Any:

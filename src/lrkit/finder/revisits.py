@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["ExampleCounter"]
+__all__ = ["ExampleCounter", "example_prints"]
 
 #: values of each example that enter its fingerprint (a cap on the cost for large inputs)
 FEATURES = 64
@@ -56,6 +56,12 @@ def _fingerprints(x: torch.Tensor, cache: dict[Any, torch.Tensor] | None = None)
     return (rows * w).sum(dim=1)
 
 
+def example_prints(batch: Any, cache: dict[Any, torch.Tensor] | None = None) -> torch.Tensor | None:
+    """One fingerprint per example of ``batch`` (on its device), or ``None`` without a tensor."""
+    x = _first_tensor(batch)
+    return None if x is None else _fingerprints(x, cache)
+
+
 class ExampleCounter:
     """An iterable over ``data`` that fingerprints the examples it yields (see module doc)."""
 
@@ -69,16 +75,22 @@ class ExampleCounter:
 
     def _counted(self, it: Iterator[Any]) -> Iterator[Any]:
         for batch in it:
-            x = _first_tensor(batch)
-            if x is not None:
-                self._prints.append(_fingerprints(x, self._weights))
+            fp = example_prints(batch, self._weights)
+            if fp is not None:
+                self._prints.append(fp)
             yield batch
+
+    def prints(self) -> np.ndarray:
+        """The finite fingerprints of every example drawn so far (repeats included)."""
+        if not self._prints:
+            return np.zeros(0)
+        fp = torch.cat([p.to("cpu", torch.float64) for p in self._prints]).numpy()
+        return fp[np.isfinite(fp)]
 
     def passes(self) -> float | None:
         """Examples drawn / distinct examples (``None`` when no batch had a tensor)."""
         if not self._prints:
             return None
-        fp = torch.cat([p.to("cpu") for p in self._prints]).numpy()
-        fp = fp[np.isfinite(fp)]
+        fp = self.prints()
         distinct = len(np.unique(fp))
         return float(len(fp) / distinct) if distinct else None
