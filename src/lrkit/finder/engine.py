@@ -627,8 +627,11 @@ def find_lr(
        suggestion and 0.5 and 1 decade below it, each from
        the state the test started from, judged by the held-out loss over ``val_data`` or by
        the training loss of their last quarter; the best trial that learned is the
-       suggestion. Where nothing descended, trials 1 to 2.5 decades below the top choose a
-       *fallback* (``confidence="low"``, with a note on what to do).
+       suggestion. On a tiny data set (the range test drew each example 8+ times) without
+       ``val_data``, a quarter of its examples is held out of the trials to judge them
+       (:mod:`lrkit.finder.holdout`; ``held_out`` in the result). Where nothing descended,
+       trials 1 to 2.5 decades below the top choose a *fallback* (``confidence="low"``, with
+       a note on what to do).
 
     Args:
         model, optimizer: trained in place during the test, restored bitwise afterwards

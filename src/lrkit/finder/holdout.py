@@ -11,7 +11,8 @@ gave none the finder sets examples aside:
   (:mod:`lrkit.finder.revisits`); a fixed-seed draw of :data:`HOLDOUT_FRACTION` of them is
   *held out* (equal rows share a fingerprint, so a duplicated example is never on both sides);
 * the trials train on every batch with the held-out rows removed (a batch left with fewer than
-  two rows is skipped: BatchNorm cannot train on one);
+  two rows is skipped: BatchNorm cannot train on one); telling them apart costs one host read
+  per batch, on a data set small enough to be split;
 * the held-out rows, gathered from one more read of the data (no loss is computed), are
   regrouped into batches of the data's batch size and judge the trials, exactly like
   ``val_data``.
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
@@ -93,12 +94,17 @@ class Split:
     val: list[Any]  # the held-out rows, regrouped into batches
     examples: int  # distinct examples the range test counted
     held_found: int  # held-out examples gathered into ``val``
+    # the fingerprint weights and ``held`` on each device, built once (not per batch)
+    _on_device: dict[Any, torch.Tensor] = field(default_factory=dict, compare=False, repr=False)
 
     def _mask(self, batch: Any) -> tuple[torch.Tensor, int] | None:
-        fp = example_prints(batch)
+        fp = example_prints(batch, self._on_device)
         if fp is None:
             return None
-        held = torch.as_tensor(self.held, device=fp.device, dtype=fp.dtype)
+        key = ("held", fp.device, fp.dtype)
+        held = self._on_device.get(key)
+        if held is None:
+            held = self._on_device[key] = torch.as_tensor(self.held, device=fp.device, dtype=fp.dtype)
         return torch.isin(fp, held), int(fp.shape[0])
 
     def trained_on(self, data: Iterable[Any]) -> Iterable[Any]:

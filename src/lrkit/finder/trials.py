@@ -43,7 +43,8 @@ class Trial:
             last quarter (``"train"``); ``inf`` when it diverged.
         start_score: the same measure before the first update (``val``), or the mean training
             loss of its first updates (``train``): what "learned something" is judged against.
-        judged_by: ``"val"`` or ``"train"``.
+        judged_by: ``"val"`` (held-out batches: ``val_data``, or the examples the finder held
+            out of a tiny data set) or ``"train"``.
         evaluations: loss evaluations it cost (training updates + held-out batches).
         train_start, train_end: the mean training loss of its first tenth and of its last
             quarter of updates, whatever judges it (``inf`` at the end when it diverged): how
