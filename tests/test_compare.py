@@ -141,6 +141,15 @@ def test_aliases_labels_and_unknown_names():
         parse_schedule("nothere/run.yaml", 100)
 
 
+@pytest.mark.parametrize("bad", [5, None, ["cosine"]])
+def test_a_schedule_of_another_type_is_named_not_called_empty(bad):
+    with pytest.raises(ConfigError, match="must be a string") as err:
+        parse_schedule(bad, 100)
+    assert err.value.field == "schedule" and type(bad).__name__ in str(err.value)
+    with pytest.raises(ConfigError, match="empty"):
+        parse_schedule("  ", 100)
+
+
 def test_duplicate_labels_are_made_unique():
     labels = [s.label for s in parse_schedules(["cosine", "cosine"], 100)]
     assert labels == ["cosine", "cosine#2"]

@@ -303,7 +303,14 @@ def parse_schedule(arg: str | Schedule | ScheduleSpec | tuple[str, Schedule], to
     peak LR), a ``(label, Schedule)`` pair or a :class:`ScheduleSpec`."""
     if isinstance(arg, Schedule | ScheduleSpec | tuple):
         return _from_object(arg)
-    if not isinstance(arg, str) or not arg.strip():
+    if not isinstance(arg, str):
+        raise ConfigError(
+            f"must be a string, a Schedule, a (label, Schedule) pair or a ScheduleSpec, got {type(arg).__name__}.",
+            field="schedule",
+            value=arg,
+            fix=f"use a preset name ({', '.join(PRESETS)}), a config path, an inline mapping or a Schedule.",
+        )
+    if not arg.strip():
         raise ConfigError(
             "empty --schedule.", field="schedule", value=arg, fix=f"use a preset ({', '.join(PRESETS)}) or a path."
         )
