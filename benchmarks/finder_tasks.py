@@ -37,7 +37,12 @@ Parts (decided by name, before any result):
 * ``blind4`` (``v-``): ten tasks added to test a held-out split the finder carves from tiny data
   itself (three tiny sets with flipped labels under Adam/AdamW, a clean tiny set, a tiny set
   under SGD momentum, a tiny Gaussian NLL, a small-data fine-tune, and three larger tasks to
-  catch regressions), committed before any finder ran on them.
+  catch regressions), committed before any finder ran on them; lrkit ran on them once with
+  the split (206376a), so they are seen since.
+* ``blind5`` (``u-``): ten tasks added to test a rule for trials that all over-fit the held-out
+  examples (five tiny sets with 10-15% flipped labels under Adam/AdamW, a clean tiny iris set,
+  a tiny Gaussian NLL, a small-data fine-tune, two larger tasks), committed before any finder
+  ran on them.
 """
 
 from __future__ import annotations
@@ -76,11 +81,13 @@ class BenchTask:
         return self.criterion(model(x), y)
 
 
-PARTS = ("tuning", "holdout", "fresh", "blind", "blind2", "blind3", "blind4")
+PARTS = ("tuning", "holdout", "fresh", "blind", "blind2", "blind3", "blind4", "blind5")
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("u-"):
+        return "blind5"
     if name.startswith("v-"):
         return "blind4"
     if name.startswith("w-"):
@@ -1407,6 +1414,127 @@ def _build() -> dict[str, BenchTask]:
         _ce,
         6,
         120,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    # -- the sixth blind part (u-): for a rule on trials that all over-fit held-out data; before any finder ran --
+    add(
+        "u-wine-tiny-flip-adam",
+        "wine, 36 training examples, 15% of labels flipped, MLP 13-64-3, Adam, batch 6",
+        _mlp([13, 64, 3]),
+        _adam(),
+        _flip_train(_tiny(_sk("wine"), 36), 0.15, seed=71),
+        _ce,
+        6,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "u-breast-tiny-flip-adamw",
+        "breast_cancer, 44 training examples, 15% of labels flipped, MLP 30-64-64-2, AdamW, batch 8",
+        _mlp([30, 64, 64, 2]),
+        _adamw(),
+        _flip_train(_tiny(_sk("breast_cancer"), 44), 0.15, seed=72),
+        _ce,
+        8,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "u-moons-tiny-flip-adamw",
+        "two moons (noise 0.2, another draw), 36 training examples, 10% of labels flipped, MLP 2-64-2, AdamW, batch 6",
+        _mlp([2, 64, 2]),
+        _adamw(),
+        _flip_train(_tiny(_moons(400, 0.2, seed=73), 36), 0.1, seed=73),
+        _ce,
+        6,
+        200,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "u-classif-tiny-flip-adamw",
+        "synthetic 4-class data (20 features), 64 training examples, 15% labels flipped, MLP 20-64-4, AdamW, batch 8",
+        _mlp([20, 64, 4]),
+        _adamw(),
+        _flip_train(_tiny(_classification(), 64), 0.15, seed=74),
+        _ce,
+        8,
+        200,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "u-digits-tiny-flip-adam",
+        "digits, 90 training examples, 10% of labels flipped, MLP 64-64-10, Adam, batch 10",
+        _mlp([64, 64, 10]),
+        _adam(),
+        _flip_train(_tiny(digits, 90), 0.1, seed=75),
+        _ce,
+        10,
+        200,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "u-iris-tiny-adam",
+        "iris, 30 training examples, MLP 4-32-3, Adam, batch 5",
+        _mlp([4, 32, 3]),
+        _adam(),
+        _tiny(_sk("iris"), 30),
+        _ce,
+        5,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "u-gaussnll-hetero-tiny-adamw",
+        "heteroscedastic 2-input regression, 64 training examples, MLP 2-48-2, Gaussian NLL, AdamW, batch 8",
+        _mlp([2, 48, 2]),
+        _adamw(),
+        _tiny(_hetero(320), 64),
+        _gauss_nll,
+        8,
+        200,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "u-circles-mlp-adam-bs16",
+        "two circles, MLP 2-32-32-2, Adam, batch 16",
+        _mlp([2, 32, 32, 2]),
+        _adam(),
+        _circles(),
+        _ce,
+        16,
+        250,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    add(
+        "u-blobs-mlp-sgdm-bs8",
+        "synthetic 3-class data (12 features), MLP 12-48-3, SGD momentum 0.9, batch 8",
+        _mlp([12, 48, 3]),
+        _sgd(0.9),
+        _blobs_classification(),
+        _ce,
+        8,
+        250,
+        (1e-4, 3.0),
+        "mlp",
+    )
+    add(
+        "u-finetune-digits-adam-50",
+        "pretrained-like MLP body (digits 0-4) fine-tuned on 50 examples of 5-9, Adam, batch 10",
+        _finetune_model,
+        _adam(),
+        _finetune_data(50),
+        _ce,
+        10,
+        150,
         (1e-6, 0.3),
         "finetune",
     )
