@@ -186,3 +186,27 @@ def test_no_split_with_val_data_a_step_fn_or_plenty_of_data():
     big_x, _ = _examples(4000, seed=6)
     res = find_lr(model, opt, _epochs(big_x, (big_x[:, 0] > 0).long(), 5), _loss)
     assert res.held_out == 0 and all(t.judged_by == "train" for t in res.trials)
+
+
+# -- trials that all over-fitted the held-out examples --------------------------------------------
+def test_when_even_the_lowest_trial_overfitted_the_suggestion_is_half_a_decade_below_it():
+    from lrkit.finder.engine import _none_learned_choice
+    from lrkit.finder.trials import Trial
+
+    def trial(lr, score, judged_by="val", train_end=0.2):
+        return Trial(lr, 60, score, 1.0, judged_by, 62, 1.0, train_end, 0.1)
+
+    notes: list[str] = []
+    overfit = [trial(0.01, 2.0), trial(0.03, 4.0), trial(0.1, 9.0)]
+    assert _none_learned_choice(overfit, notes) == pytest.approx(0.01 / 10**0.5)
+    assert "over-fitted" in notes[-1] and "0.01" in notes[-1]
+    # a held-out loss that stays level (a hard task, a small noisy held-out set): the lowest trial
+    for done in (
+        [trial(0.01, 1.05), trial(0.03, 1.3)],
+        [trial(0.01, 2.0, judged_by="train"), trial(0.03, 3.0, judged_by="train")],
+        [trial(0.01, 2.0, train_end=1.1), trial(0.03, 3.0, train_end=1.2)],  # nothing learned at all
+        [trial(0.01, float("inf")), trial(0.03, float("inf"))],  # diverged
+    ):
+        notes.clear()
+        assert _none_learned_choice(done, notes) == 0.01
+        assert "no trial learned anything" in notes[-1]

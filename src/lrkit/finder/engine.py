@@ -973,11 +973,8 @@ def _choice_stage(
                     f"suggestion {sug.lr:.3g} to {chosen:.3g}."
                 )
         else:
-            chosen = min(t.lr for t in done)
+            chosen = _none_learned_choice(done, s.notes)
             s.method += "+trials"
-            s.notes.append(
-                "no trial learned anything; the suggestion is the lowest trial LR: check the model and data."
-            )
         if chosen is not None and sug.lr:
             scale = chosen / sug.lr
             low, high = (None if low is None else low * scale), (None if high is None else high * scale)
@@ -1108,6 +1105,45 @@ def _below_unfitted_tiny(best: Trial, learned: list[Trial], passes: float | None
         " full-length check (lrkit compare) the higher one may be better."
     )
     return stepped
+
+
+#: the lowest trial's held-out loss ended at least this fraction above where it started (while
+#: its training loss fell): it over-fitted, and so did every trial above it
+OVERFIT_RISE = 0.5
+#: decades between neighbouring trials (``TRIAL_OFFSETS``): how far below the lowest trial to step
+_TRIAL_SPACING = 0.5
+
+
+def _none_learned_choice(done: list[Trial], notes: list[str]) -> float:
+    """Where no trial ended below where it started: the lowest trial's LR, or half a decade
+    below it when that trial's held-out loss rose by :data:`OVERFIT_RISE` or more while its
+    training loss fell (with a note either way).
+
+    Why: trials judged by held-out data that all end worse than they started, though each
+    learned its training batches, over-fitted -- even the lowest, which the candidates place a
+    decade below the curve's suggestion. On a tiny set the range test can show a descent 5-30x
+    above the LR a full run wants (issue 16), so the best LR lies below every candidate, and the
+    lowest is still too high. A held-out loss that merely stays level (a hard task, a small
+    noisy held-out set) is not that: the lowest trial is kept."""
+    lowest = min(done, key=lambda t: t.lr)
+    start, score = float(lowest.start_score), float(lowest.score)
+    overfit = (
+        lowest.judged_by == "val"
+        and math.isfinite(score)
+        and start > 0
+        and score >= (1 + OVERFIT_RISE) * start
+        and float(lowest.train_end) < float(lowest.train_start)
+    )
+    if not overfit:
+        notes.append("no trial learned anything; the suggestion is the lowest trial LR: check the model and data.")
+        return lowest.lr
+    chosen = lowest.lr / 10**_TRIAL_SPACING
+    notes.append(
+        f"every trial's held-out loss ended above where it started while its training loss fell: even the lowest"
+        f" ({lowest.lr:.3g}; held-out {start:.3g} -> {score:.3g}) over-fitted, so the suggestion is half a decade"
+        f" below it ({chosen:.3g}); compare a decade lower too (lrkit compare)."
+    )
+    return chosen
 
 
 def _fallback_choice(s: _Search, learned: list[Trial], below_zero: bool) -> tuple[float, float, float]:
