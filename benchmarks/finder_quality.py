@@ -1,9 +1,9 @@
 """How good are LR range-test suggestions? lrkit vs torch-lr-finder vs fastai's valley (issue 16).
 
-For each task of ``benchmarks/finder_tasks.py`` (83 CPU-sized tasks in eight parts fixed by name
+For each task of ``benchmarks/finder_tasks.py`` (91 CPU-sized tasks in nine parts fixed by name
 before any result: ``tuning``, the seen held-out ``h-`` part, the ``x-`` and ``y-`` parts (each
-seen since its one blind run), the ``z-``, ``w-`` and ``v-`` parts and the blind ``u-`` part,
-reported apart; see ``finder_tasks.part``):
+seen since its one blind run), the ``z-``, ``w-``, ``v-`` and ``u-`` parts and the blind ``t-``
+part, reported apart; see ``finder_tasks.part``):
 
 1. **Reference grid.** The peak LR of a warm-up (10%) + cosine run of ``task.steps`` updates is
    searched on the lattice ``10**(k/8)``: every 1/2 decade over the task's bounds (extended
@@ -451,6 +451,7 @@ def main() -> None:
         ("third blind part (w-)", [r for r in rows if r["part"] == "blind3"]),
         ("fourth blind part (v-)", [r for r in rows if r["part"] == "blind4"]),
         ("fifth blind part (u-)", [r for r in rows if r["part"] == "blind5"]),
+        ("sixth blind part (t-)", [r for r in rows if r["part"] == "blind6"]),
         ("all tasks", rows),
     )
     for title, rs in parts:

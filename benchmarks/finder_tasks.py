@@ -42,7 +42,10 @@ Parts (decided by name, before any result):
 * ``blind5`` (``u-``): ten tasks added to test a rule for trials that all over-fit the held-out
   examples (five tiny sets with 10-15% flipped labels under Adam/AdamW, a clean tiny iris set,
   a tiny Gaussian NLL, a small-data fine-tune, two larger tasks), committed before any finder
-  ran on them.
+  ran on them; lrkit ran on them once with that rule (93fb7f9), so they are seen since.
+* ``blind6`` (``t-``): eight tasks with noisy small-batch losses (batch 2 to 8: classification
+  and regression under plain SGD, momentum, Adam and AdamW, a logistic regression), added to
+  test the range test's noise estimate, committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -81,11 +84,13 @@ class BenchTask:
         return self.criterion(model(x), y)
 
 
-PARTS = ("tuning", "holdout", "fresh", "blind", "blind2", "blind3", "blind4", "blind5")
+PARTS = ("tuning", "holdout", "fresh", "blind", "blind2", "blind3", "blind4", "blind5", "blind6")
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("t-"):
+        return "blind6"
     if name.startswith("u-"):
         return "blind5"
     if name.startswith("v-"):
@@ -1537,6 +1542,103 @@ def _build() -> dict[str, BenchTask]:
         150,
         (1e-6, 0.3),
         "finetune",
+    )
+    # -- the seventh blind part (t-): noisy small-batch losses (batch 2-8); before any finder ran on them --
+    add(
+        "t-classif-mlp-sgdm-bs4",
+        "synthetic 4-class data (20 features), MLP 20-64-4, SGD momentum 0.9, batch 4",
+        _mlp([20, 64, 4]),
+        _sgd(0.9),
+        _classification(),
+        _ce,
+        4,
+        300,
+        (1e-4, 3.0),
+        "noisy-small-batch",
+    )
+    add(
+        "t-friedman-mse-adam-bs4",
+        "Friedman #1 under noise std 1.5 (another draw), MLP 10-64-1, MSE, Adam, batch 4",
+        _mlp([10, 64, 1]),
+        _adam(),
+        _friedman(600, noise=1.5, seed=81),
+        _mse,
+        4,
+        300,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "t-diabetes-mse-sgdm-bs4",
+        "diabetes regression (MSE), MLP 10-32-1, SGD momentum 0.9, batch 4",
+        _mlp([10, 32, 1]),
+        _sgd(0.9),
+        _sk("diabetes", True),
+        _mse,
+        4,
+        300,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "t-wine-mlp-sgdm-bs4",
+        "wine, MLP 13-32-3, SGD momentum 0.9, batch 4",
+        _mlp([13, 32, 3]),
+        _sgd(0.9),
+        _sk("wine"),
+        _ce,
+        4,
+        200,
+        (1e-4, 3.0),
+        "noisy-small-batch",
+    )
+    add(
+        "t-digits-mlp-sgd-bs8",
+        "digits, MLP 64-64-10, plain SGD, batch 8",
+        _mlp([64, 64, 10]),
+        _sgd(),
+        digits,
+        _ce,
+        8,
+        300,
+        (1e-3, 10.0),
+        "noisy-small-batch",
+    )
+    add(
+        "t-noisyreg-adamw-bs2",
+        "noisy nonlinear regression (MSE), MLP 8-32-1, AdamW, batch 2",
+        _mlp([8, 32, 1]),
+        _adamw(),
+        _noisy_regression(600, noise=1.5),
+        _mse,
+        2,
+        300,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "t-moons-mlp-sgdm-bs4",
+        "two moons (noise 0.3, another draw), MLP 2-32-32-2, SGD momentum 0.9, batch 4",
+        _mlp([2, 32, 32, 2]),
+        _sgd(0.9),
+        _moons(600, 0.3, seed=82),
+        _ce,
+        4,
+        300,
+        (1e-4, 3.0),
+        "noisy-small-batch",
+    )
+    add(
+        "t-breast-logreg-sgd-bs2",
+        "breast_cancer, logistic regression, plain SGD, batch 2",
+        _mlp([30, 2]),
+        _sgd(),
+        _sk("breast_cancer"),
+        _ce,
+        2,
+        300,
+        (1e-4, 10.0),
+        "logistic",
     )
     return out
 
