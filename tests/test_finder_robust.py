@@ -54,6 +54,21 @@ def _noisy_flat_then_explode(model, lr, gen):
     return torch.tensor(0.5 + noise + (0.0 if x < -1 else 10.0 ** (2 * (x + 1))))
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_symmetric_batch_noise_is_measured_at_its_size(seed):
+    # a cross-entropy at chance on batches of 8: Gaussian noise of 0.08 around 1.1, no trend. A
+    # centred median's residuals (zero at the median itself) put the noise at a third of that,
+    # and a 9-wide median of such a curve then crossed the divergence bar on noise alone
+    from lrkit.finder.engine import _Watch
+
+    y = 1.1 + 0.08 * np.random.default_rng(seed).standard_normal(100)
+    watch = _Watch(100, 0.9, 1.0)
+    for offset in range(0, 100, 8):
+        code, _ = watch.feed(y[offset : offset + 8], offset)
+        assert code == 0, f"called diverged at update {offset} on noise alone"
+    assert 0.06 < watch._noise() < 0.1
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_noisy_small_batch_losses_do_not_stop_the_ramp_at_a_small_lr(seed):
     model, opt = _fake(_noisy_flat_then_explode, seed=seed)
