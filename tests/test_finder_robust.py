@@ -475,6 +475,19 @@ def test_high_confidence_is_withheld_where_an_adaptive_trial_nearly_fitted_its_d
     assert _overfit_risk(0.1, [low, neg], []) == "high"
 
 
+def test_high_confidence_is_medium_where_a_plain_or_momentum_sgd_trial_fitted_its_data():
+    from lrkit.finder.engine import _fitted_risk
+    from lrkit.finder.trials import Trial
+
+    low = Trial(0.01, 60, 0.4, 1.0, "train", 60, 1.0, 0.4, 0.3)
+    fitted = Trial(0.1, 60, 0.008, 1.0, "train", 60, 1.0, 0.008, 0.005)  # at 0.8% of its start
+    near = Trial(0.1, 60, 0.06, 1.0, "train", 60, 1.0, 0.06, 0.05)  # 6%: only adaptive optimizers are warned
+    notes: list[str] = []
+    assert _fitted_risk(0.1, [low, near], notes) == "high" and not notes
+    assert _fitted_risk(0.1, [low, fitted], notes) == "medium"
+    assert "0.8%" in notes[0] and "0.01" in notes[0]  # says what to compare with
+
+
 def test_a_trial_records_its_lowest_training_loss():
     torch.manual_seed(0)
     model = nn.Linear(3, 1)

@@ -1002,6 +1002,8 @@ def _choice_stage(
             )
         if confidence == "high" and _adaptive(optimizer):
             confidence = _overfit_risk(chosen, learned, s.notes)
+        elif confidence == "high":
+            confidence = _fitted_risk(chosen, learned, s.notes)
         if s.revisited:
             confidence = "low"
     return chosen, confidence, low, high
@@ -1062,6 +1064,28 @@ def _overfit_risk(chosen: float, learned: list[Trial], notes: list[str]) -> str:
         + (f" with {max(lower):.3g} (lrkit compare)." if lower else " with a lower peak (lrkit compare).")
     )
     return "low"
+
+
+def _fitted_risk(chosen: float, learned: list[Trial], notes: list[str]) -> str:
+    """``"medium"`` (with a note) when the chosen trial fitted its training batches almost
+    exactly (:func:`_fitted`), else ``"high"``; for optimizers that are not adaptive, whose
+    suggestion the "fitted" step-down leaves alone.
+
+    Why: plain and momentum SGD on a small set at a peak whose short trial already drove the
+    training loss to its floor ran several times longer into spikes on the benchmark (a decade
+    too high, regret 0.5-2, at ``high``), while most such peaks were fine: a warning, not a
+    step down."""
+    t = next((t for t in learned if t.lr == chosen), None)
+    if t is None or not _fitted(t):
+        return "high"
+    lower = [u.lr for u in learned if u.lr < chosen]
+    notes.append(
+        f"the chosen trial's training loss ended at {t.train_end / t.train_start:.1%} of its start in {t.steps}"
+        " updates (it fitted its training batches): a full run several times longer at this peak may spike or"
+        " over-fit; compare"
+        + (f" with {max(lower):.3g} (lrkit compare)." if lower else " with a lower peak (lrkit compare).")
+    )
+    return "medium"
 
 
 def _below_fitted(best: Trial, learned: list[Trial], notes: list[str]) -> Trial:
