@@ -290,7 +290,12 @@ def test_trials_that_confirm_the_curve_keep_its_suggestion_and_say_nothing_moved
     if math.isclose(best.lr, res.details.lr, rel_tol=1e-3):
         assert res.suggestion == pytest.approx(res.details.lr, rel=1e-3)
         assert not any("moved" in n for n in res.notes)
-        assert res.confidence == ("high" if res.details.confidence in ("high", "medium") else "low")
+        expected = "high" if res.details.confidence in ("high", "medium") else "low"
+        if expected == "high" and best.train_end < 0.03 * best.train_start:
+            # a noiseless linear fit: the trial fitted its data, which plain SGD gets as a warning
+            expected = "medium"
+            assert any("fitted its training batches" in n for n in res.notes)
+        assert res.confidence == expected
     else:  # the trials chose another candidate: the note says so
         assert any("moved" in n for n in res.notes)
 
