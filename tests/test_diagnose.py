@@ -339,7 +339,7 @@ def test_importing_the_diagnosis_package_first_keeps_lrkit_diagnose_a_function()
 @pytest.mark.parametrize(
     ("args", "field"),
     [
-        ((np.arange(4), np.ones(4)), "losses"),
+        ((np.arange(1), np.ones(1)), "losses"),
         ((np.arange(10), np.ones(9)), "losses"),
         ((np.arange(10), np.ones(10), np.ones(3)), "lrs"),
         ((np.array([0, 1, 1, 2, 3, 4, 5, 6, 7]), np.ones(9)), "steps"),
@@ -519,3 +519,31 @@ def test_log_readers_refuse_a_folder_for_every_format_and_read_a_csv_with_a_bom(
     p.write_text("\ufeffstep,loss\n" + "".join(f"{10 * k},{2.0 - 0.1 * k}\n" for k in range(8)), encoding="utf-8")
     log = read_log(p)
     assert list(log.steps[:3]) == [0, 10, 20]
+
+
+# -- a log too short for the curve's shape (3-4 rows: one per epoch, or logging_steps near the run) --
+def test_a_short_log_is_read_for_what_three_rows_can_show():
+    # a three-epoch classifier fine-tune: eval 0.808 -> 0.807 -> 0.902 while the training loss falls
+    d = diagnose(
+        [14146, 28292, 42438],
+        [0.828, 0.715, 0.619],
+        eval_steps=[14146, 28292, 42438],
+        eval_losses=[0.808, 0.807, 0.902],
+    )
+    assert d.verdict == "overfitting" and "28,292" in d.of("overfitting")[0].message
+    assert any(f.rule == "short-log" and f.severity == "info" for f in d.findings)
+    # a warm-up longer than the run: the LR rises at every row
+    d = diagnose([10, 20, 30], [1.096, 1.084, 1.033], lrs=[3.6e-6, 7.6e-6, 1.16e-5])
+    assert d.verdict == "schedule" and d.findings[0].rule == "warmup-never-ends"
+    # a short SFT whose loss falls: nothing to change, and a note that the shape was not judged
+    d = diagnose([10, 20, 30, 40], [8.34, 1.26, 0.495, 0.427], lrs=[1.6e-4, 1.16e-4, 7.1e-5, 2.7e-5])
+    assert d.verdict == "healthy" and [f.rule for f in d.findings] == ["short-log"]
+    # a loss that ended 2x above its first value
+    assert diagnose([0, 100, 200], [2.0, 2.6, 4.1]).verdict == "diverging"
+    assert diagnose([0, 100, 200], [2.0, 2.6, 2.9]).verdict == "healthy"  # under 1.5x: not judged on 3 points
+    # eval flat within 5%, or best at the end: no overfitting
+    assert (
+        diagnose([0, 1, 2], [1.0, 0.8, 0.7], eval_steps=[0, 1, 2], eval_losses=[0.9, 0.85, 0.87]).verdict == "healthy"
+    )
+    # a NaN among few rows is still a divergence
+    assert diagnose([0, 1, 2], [1.0, float("nan"), 2.0]).verdict == "diverging"

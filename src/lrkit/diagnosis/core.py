@@ -22,12 +22,16 @@ from lrkit.diagnosis.model import CLASSES, GOOD, RULE_CLASS, Diagnosis
 from lrkit.diagnosis.outcome import find_converged, find_end_above_start, find_frozen, find_never_learned
 from lrkit.diagnosis.overfit import eval_gain, find_overfitting
 from lrkit.diagnosis.progress import find_plateau_or_slow
+from lrkit.diagnosis.short import find_short_log
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
 
 __all__ = ["MIN_POINTS", "diagnose", "diagnose_log"]
 
+#: finite training losses the curve's shape is read from; a shorter log (down to
+#: MIN_SHORT_POINTS) gets only the findings lrkit.diagnosis.short reads
 MIN_POINTS = 5
+MIN_SHORT_POINTS = 2
 #: below this many training points a longer eval-loss series is read instead
 SHORT_LOG = 8
 
@@ -96,12 +100,12 @@ def _checked_inputs(steps: Any, losses: Any, lrs: Any) -> tuple[np.ndarray, np.n
             lr_arr = None
     if s.size > 1 and np.any(np.diff(s) == 0):
         raise ConfigError("steps repeat.", field="steps", fix="give one loss per optimizer update (merge repeats).")
-    if s.size < MIN_POINTS:
+    if s.size < MIN_SHORT_POINTS:
         raise ConfigError(
-            f"{s.size} points are too few to read a loss curve.",
+            f"{s.size} point is too few to read a loss curve.",
             field="losses",
             value=int(s.size),
-            fix=f"log at least {MIN_POINTS} steps (a few hundred is better).",
+            fix=f"log at least {MIN_SHORT_POINTS} steps ({MIN_POINTS} for the curve's shape; a few hundred is better).",
         )
     return s, y, lr_arr
 
@@ -152,9 +156,11 @@ def diagnose(
     nonfinite_step = int(s[cut]) if bad.any() else None
     start, end = edge_levels(y[:cut])
     summary = _summary(s, y, lr, ey, start, float(y[cut]) if bad.any() else end)
-    if cut < MIN_POINTS:
+    if bad.any() and cut < MIN_POINTS:
         # too few finite points before the NaN to read a trend: still a divergence
         return _finish([_early_nonfinite(lr, s, cut)], summary, lr)
+    if cut < MIN_POINTS:
+        return _finish(find_short_log(s, y, lr_arr, es, ey, lr), summary, lr)
     c = read_curve(s[:cut], y[:cut], unit=step_unit)
     summary.update({"best_loss": float(np.min(c.y)), "noise": c.sigma, "noise_is_log": c.log, "lr_peak": lr.peak()})
     if ey.size:

@@ -18,7 +18,7 @@ import numpy as np
 from lrkit.diagnosis.formatting import at_step, fmt_lr, fmt_step, nice_steps, step_count
 from lrkit.findings import Finding
 
-__all__ = ["find_lr_log_issues"]
+__all__ = ["find_lr_log_issues", "find_warmup_never_ends"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,20 @@ def find_lr_log_issues(steps: np.ndarray, lrs: np.ndarray | None, *, unit: str =
         return []
     col = _LRColumn(s=s, v=v, first=int(steps[0]), last=int(steps[-1]), unit=unit)
     return [f for rule in _RULES if (f := rule(col)) is not None]
+
+
+def find_warmup_never_ends(
+    steps: np.ndarray, lrs: np.ndarray, *, unit: str = "step", min_points: int = 4
+) -> list[Finding]:
+    """The "warm-up never ended" finding alone, on a logged LR column of at least ``min_points``
+    finite values (a short log's two or three rows show a warm-up still rising as plainly as a
+    long one; the other rules need the column's shape)."""
+    m = np.isfinite(lrs)
+    s, v = steps[m], lrs[m]
+    if v.size < min_points or np.any(v < 0) or v.max() <= 0:
+        return []
+    f = _warmup_never_ends(_LRColumn(s=s, v=v, first=int(steps[0]), last=int(steps[-1]), unit=unit))
+    return [] if f is None else [f]
 
 
 def _warmup_never_ends(col: _LRColumn) -> Finding | None:

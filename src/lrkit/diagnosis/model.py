@@ -42,6 +42,7 @@ RULE_CLASS = {
     "plateau": "plateau",
     "slow-convergence": "slow",
     "converged": "converged",
+    "short-log": "healthy",  # an info note only: a log too short for the curve's shape to be judged
 }
 
 
