@@ -53,6 +53,12 @@ def test_take_rows_keeps_every_container_and_cuts_every_part():
     enc = take_rows(Encoding(input_ids=x, labels=y), torch.tensor([0, 4]), 5)
     assert isinstance(enc, Encoding) and torch.equal(enc["input_ids"], x[[0, 4]])
     assert torch.equal(take_rows(((x, x), y), mask, 5)[0][1], x[mask])  # nested
+    # the same walk moves batches to a device and finds their examples: the mapping's type stays
+    from lrkit.finder.engine import _to_device
+
+    moved = _to_device(Encoding(input_ids=x, labels=y), torch.device("cpu"))
+    assert isinstance(moved, Encoding) and moved["labels"] is y
+    assert example_prints(Encoding(input_ids=x, labels=y)) is not None
 
 
 @pytest.mark.parametrize(

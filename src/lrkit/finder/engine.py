@@ -37,6 +37,7 @@ import torch
 from torch.optim import Optimizer
 
 from lrkit.errors import ConfigError
+from lrkit.finder.batches import map_batch
 from lrkit.finder.holdout import Split, carve
 from lrkit.finder.ramp import check_ramp, ramp_schedule
 from lrkit.finder.result import FinderResult
@@ -85,15 +86,9 @@ def _batches(data: Iterable[Any]) -> Iterator[Any]:
 
 
 def _to_device(obj: Any, device: torch.device) -> Any:
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device, non_blocking=True) if obj.device != device else obj
-    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # namedtuple
-        return type(obj)(*(_to_device(v, device) for v in obj))
-    if isinstance(obj, list | tuple):
-        return type(obj)(_to_device(v, device) for v in obj)
-    if isinstance(obj, Mapping):
-        return {k: _to_device(v, device) for k, v in obj.items()}
-    return obj
+    return map_batch(
+        obj, lambda v: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) and v.device != device else v
+    )
 
 
 # -- one step -------------------------------------------------------------------------------
@@ -1145,8 +1140,8 @@ def _below_unfitted_tiny(best: Trial, learned: list[Trial], passes: float | None
 #: the lowest trial's held-out loss ended at least this fraction above where it started (while
 #: its training loss fell): it over-fitted, and so did every trial above it
 OVERFIT_RISE = 0.5
-#: decades between neighbouring trials (``TRIAL_OFFSETS``): how far below the lowest trial to step
-_TRIAL_SPACING = 0.5
+#: decades between neighbouring trials: how far below the lowest trial to step
+_TRIAL_SPACING = TRIAL_OFFSETS[1] - TRIAL_OFFSETS[0]
 
 
 def _none_learned_choice(done: list[Trial], notes: list[str]) -> float:

@@ -32,6 +32,7 @@ from typing import Any, cast
 import numpy as np
 import torch
 
+from lrkit.finder.batches import map_batch
 from lrkit.finder.revisits import example_prints
 
 __all__ = ["HOLDOUT_FRACTION", "Split", "carve"]
@@ -52,23 +53,13 @@ def take_rows(batch: Any, rows: torch.Tensor, n: int) -> Any:
     """``batch`` restricted to ``rows`` (a bool mask or index tensor over its ``n`` examples),
     keeping its container types; raises :class:`_Uncuttable` for any part that is not a tensor
     with dim 0 of length ``n``."""
-    if isinstance(batch, torch.Tensor):
-        if batch.ndim == 0 or batch.shape[0] != n:
+
+    def cut(v: Any) -> Any:
+        if not isinstance(v, torch.Tensor) or v.ndim == 0 or v.shape[0] != n:
             raise _Uncuttable
-        return batch[rows.to(batch.device)]
-    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # namedtuple
-        return type(batch)(*(take_rows(v, rows, n) for v in batch))
-    if isinstance(batch, list | tuple) and batch:
-        return type(batch)(take_rows(v, rows, n) for v in batch)
-    if isinstance(batch, Mapping) and batch:
-        cut = {k: take_rows(v, rows, n) for k, v in batch.items()}
-        if type(batch) is dict:
-            return cut
-        try:  # a dict subclass or UserDict (transformers' BatchEncoding) that rebuilds from a dict
-            return cast(Any, type(batch))(cut)
-        except Exception as exc:
-            raise _Uncuttable from exc
-    raise _Uncuttable
+        return v[rows.to(v.device)]
+
+    return map_batch(batch, cut)
 
 
 def _cat(parts: list[Any]) -> Any:

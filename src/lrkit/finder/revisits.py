@@ -17,23 +17,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from lrkit.finder.batches import first_tensor
+
 __all__ = ["ExampleCounter", "example_prints"]
 
 #: values of each example that enter its fingerprint (a cap on the cost for large inputs)
 FEATURES = 64
-
-
-def _first_tensor(batch: Any) -> torch.Tensor | None:
-    for _ in range(4):  # (inputs, targets), {"input_ids": ...}, ((x, mask), y)
-        if isinstance(batch, torch.Tensor):
-            return batch if batch.ndim >= 1 and batch.shape[0] > 0 and batch.numel() > 0 else None
-        if isinstance(batch, (tuple, list)) and batch:
-            batch = batch[0]
-        elif isinstance(batch, dict) and batch:
-            batch = next(iter(batch.values()))
-        else:
-            return None
-    return None
 
 
 def _weights(cols: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
@@ -58,7 +47,7 @@ def _fingerprints(x: torch.Tensor, cache: dict[Any, torch.Tensor] | None = None)
 
 def example_prints(batch: Any, cache: dict[Any, torch.Tensor] | None = None) -> torch.Tensor | None:
     """One fingerprint per example of ``batch`` (on its device), or ``None`` without a tensor."""
-    x = _first_tensor(batch)
+    x = first_tensor(batch)
     return None if x is None else _fingerprints(x, cache)
 
 
