@@ -16,7 +16,7 @@ from lrkit.diagnosis.curve import LossCurve
 from lrkit.diagnosis.formatting import at_step, nice_steps, step_count
 from lrkit.findings import Finding
 
-__all__ = ["eval_gain", "find_overfitting"]
+__all__ = ["overfitting_finding", "eval_gain", "find_overfitting"]
 
 MIN_RISE = 1.05
 MIN_SHARE = 0.25
@@ -58,19 +58,27 @@ def find_overfitting(c: LossCurve, eval_steps: np.ndarray, eval_losses: np.ndarr
     train_then = float(np.median(c.y[near])) if near.any() else float(np.interp(best_step, c.steps, c.y))
     if not (c.end * TRAIN_FALL <= train_then):
         return None
+    return overfitting_finding(best_step, best, end, train_then, c.end, int(last), c.unit)
+
+
+def overfitting_finding(
+    best_step: int, best: float, end: float, train_then: float, train_end: float, last: int, unit: str
+) -> Finding:
+    """The overfitting finding: the eval loss best at ``best_step`` and ``end`` at the end, the
+    training loss ``train_then`` there and ``train_end`` at the end (``last``: the log's last step)."""
     rerun = nice_steps(max(best_step * 1.1, 1))
     return Finding(
         rule="overfitting",
         severity="warning",
         message=(
-            f"Overfitting: the eval loss was best at {at_step(best_step, c.unit)} ({best:.4g}) and rose to {end:.4g} "
-            f"({end / best:.2f}x) over the last {step_count(last - best_step, c.unit)} while the training loss kept "
-            f"falling ({train_then:.4g} -> {c.end:.4g})."
+            f"Overfitting: the eval loss was best at {at_step(best_step, unit)} ({best:.4g}) and rose to {end:.4g} "
+            f"({end / best:.2f}x) over the last {step_count(last - best_step, unit)} while the training loss kept "
+            f"falling ({train_then:.4g} -> {train_end:.4g})."
         ),
         fix=(
-            f"stop or restore the checkpoint at {at_step(best_step, c.unit)} (early stopping on the eval loss "
+            f"stop or restore the checkpoint at {at_step(best_step, unit)} (early stopping on the eval loss "
             "keeps it); to train again, decay earlier or lower the peak LR -- a run of about "
-            f"{step_count(rerun, c.unit)} with its warm-up at 5-10% of that -- and add regularisation (weight "
+            f"{step_count(rerun, unit)} with its warm-up at 5-10% of that -- and add regularisation (weight "
             "decay, dropout, augmentation, more data). A higher LR would make it worse."
         ),
         evidence={
@@ -78,9 +86,9 @@ def find_overfitting(c: LossCurve, eval_steps: np.ndarray, eval_losses: np.ndarr
             "best_eval_loss": best,
             "end_eval_loss": end,
             "train_loss_at_best": train_then,
-            "train_loss_end": c.end,
+            "train_loss_end": train_end,
             "start_step": best_step,
-            "end_step": int(last),
+            "end_step": last,
             "suggested_total_steps": rerun,
         },
         source="diagnose",

@@ -20,10 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 from lrkit.diagnosis.advice import fix_lower_peak
-from lrkit.diagnosis.formatting import at_step, step_count
+from lrkit.diagnosis.formatting import step_count
 from lrkit.diagnosis.lr_context import LRInUse
 from lrkit.diagnosis.lr_log import find_warmup_never_ends
-from lrkit.diagnosis.overfit import MIN_RISE, TRAIN_FALL
+from lrkit.diagnosis.overfit import MIN_RISE, TRAIN_FALL, overfitting_finding
 from lrkit.findings import Finding
 
 __all__ = ["SHORT_ABOVE_START", "find_short_log"]
@@ -73,29 +73,7 @@ def _overfitting(s: np.ndarray, y: np.ndarray, es: np.ndarray, ey: np.ndarray, u
     train_then = float(np.interp(best_step, s, y))
     if not (y[-1] * TRAIN_FALL <= train_then):
         return None
-    return Finding(
-        rule="overfitting",
-        severity="warning",
-        message=(
-            f"Overfitting: the eval loss was best at {at_step(best_step, unit)} ({best:.4g}) and ended at {end:.4g} "
-            f"({end / best:.2f}x) while the training loss kept falling ({train_then:.4g} -> {float(y[-1]):.4g})."
-        ),
-        fix=(
-            f"stop or restore the checkpoint at {at_step(best_step, unit)} (early stopping on the eval loss keeps it); "
-            "to train again, train for fewer steps or decay earlier, and add regularisation (weight decay, dropout, "
-            "more data). A higher LR would make it worse."
-        ),
-        evidence={
-            "best_step": best_step,
-            "best_eval_loss": best,
-            "end_eval_loss": end,
-            "train_loss_at_best": train_then,
-            "train_loss_end": float(y[-1]),
-            "start_step": best_step,
-            "end_step": int(max(s[-1], es[-1])),
-        },
-        source="diagnose",
-    )
+    return overfitting_finding(best_step, best, end, train_then, float(y[-1]), int(max(s[-1], es[-1])), unit)
 
 
 def _rose(s: np.ndarray, y: np.ndarray, lr: LRInUse) -> Finding:
