@@ -233,9 +233,10 @@ class _Watch:
         robust spread of successive differences over sqrt(2).
 
         Why the differences: a centred median's residuals are zero at the median itself and
-        shrunk next to it, so on independent batch noise their spread comes out at a third to
-        a half of the noise (on a batch-8 curve, 0.02 against 0.085), and the level crossed a
-        bar set that low on noise alone (issue 16: a premature "diverged" at a tiny LR). Two
+        shrunk next to it, so their spread comes out low -- 10-30% on long runs of independent
+        noise, erratically more on the few dozen losses the check first sees (0.023 against a
+        scatter of 0.085 on a batch-8 curve) -- and the level crossed a bar set that low on
+        noise alone (issue 16: a premature "diverged" at a tiny LR). Two
         successive losses differ by sqrt(2) times the noise whatever the slow trend under them."""
         if len(self.seen) < 8:
             return 0.0
