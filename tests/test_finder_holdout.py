@@ -102,7 +102,7 @@ def test_the_split_holds_out_a_quarter_of_the_examples_and_the_trials_never_trai
     assert again is not None and np.array_equal(again.held, split.held)
 
 
-def test_equal_rows_are_one_example_on_one_side_only():
+def test_equal_rows_count_as_one_example():
     x, y = _examples(30)
     x[1], y[1] = x[0], y[0]  # a duplicate
     c = _counted(x, y)
