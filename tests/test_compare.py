@@ -395,15 +395,27 @@ def test_finder_picks_the_peak_lr_and_is_cached(tmp_path, monkeypatch):
 def test_local_workers_match_the_same_trials_run_in_process(toy):
     specs = parse_schedules(["cosine", "adaptive"], 12)
     trials = build_trials(toy, specs, {"cosine": [0.05], "adaptive": [0.05]}, range(2), 12)
-    got, started, progressed = {}, set(), []
+    got, started, progressed, events = {}, set(), [], []
+
+    def result(r):
+        got[r["key"]] = r
+        events.append(("result", r["key"]))
+
+    def start(k):
+        started.add(k)
+        events.append(("start", k))
+
     LocalBackend(workers=2).run(
         trials,
-        on_result=lambda r: got.__setitem__(r["key"], r),
-        on_start=started.add,
+        on_result=result,
+        on_start=start,
         on_progress=lambda k, s, v: progressed.append((k, s)),
     )
     assert set(got) == {t.key() for t in trials} == started
     assert progressed and all(0 < s <= 12 for _, s in progressed)
+    # each trial is announced once, before its result (start events and results travel apart)
+    assert len(events) == 2 * len(trials) and len(set(events)) == len(events)
+    assert all(events.index(("start", k)) < events.index(("result", k)) for k in got)
     assert len({r["worker"] for r in got.values()}) >= 1
     for t in trials[:2]:
         inline = run_trial(t)

@@ -171,6 +171,10 @@ class LocalBackend(Backend):
         started: set[str] = set()
 
         def start_event(key: str) -> None:
+            # once per trial: the worker's "start" travels on the progress queue, its result on the
+            # pool's pipe, so either may arrive first (a result implies the start)
+            if key in started:
+                return
             started.add(key)
             if on_start is not None:
                 on_start(key)
@@ -218,6 +222,7 @@ class LocalBackend(Backend):
                         )
                     except Exception as err:  # an error pickling the result, for example
                         result = failed_result(specs[key], f"{type(err).__name__}: {err} (in the worker)")
+                    start_event(key)
                     on_result(result)
                 if broken:
                     pool.shutdown(wait=False, cancel_futures=True)
