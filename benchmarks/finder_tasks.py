@@ -8,10 +8,11 @@ targets)``, so every finder (lrkit, torch-lr-finder, a fastai-style loop) runs o
 * ``train`` batches feed the range tests and the full runs; ``val_batches()`` is the held-out
   set a user would pass as ``find_lr(val_data=...)``; ``evaluate()`` is the test loss that
   scores a full run (never seen by any finder).
-* Kinds covered: MLPs, deep plain ReLU and tanh nets, BatchNorm, a CNN (with and without BN), a
-  GRU and a tiny transformer LM (a longer run), logistic and softmax regression, noisy
-  small-batch regression (MSE), heteroscedastic Gaussian NLL (the loss goes negative),
-  small-data AdamW fine-tuning of a pretrained-like model; SGD, momentum, Nesterov, Adam(W).
+* Kinds covered: MLPs, deep plain ReLU and tanh nets, BatchNorm, a CNN (with and without BN),
+  GRUs and a tiny transformer LM (a longer run), logistic and softmax regression, noisy
+  small-batch regression (MSE), heteroscedastic Gaussian, Laplace and Student-t NLLs (the loss
+  goes negative), small-data AdamW fine-tuning of a pretrained-like model; SGD, momentum,
+  Nesterov, Adam(W).
 
 Parts (decided by name, before any result):
 
@@ -45,7 +46,13 @@ Parts (decided by name, before any result):
   ran on them; lrkit ran on them once with that rule (93fb7f9), so they are seen since.
 * ``blind6`` (``t-``): eight tasks with noisy small-batch losses (batch 2 to 8: classification
   and regression under plain SGD, momentum, Adam and AdamW, a logistic regression), added to
-  test the range test's noise estimate, committed before any finder ran on them.
+  test the range test's noise estimate, committed before any finder ran on them; lrkit ran on
+  them once with that estimate (fbdfd63), so they are seen since.
+* ``blind7`` (``s-``): ten tasks weighted to the kinds that still failed after that (three
+  momentum/Nesterov MLPs on small sets at batch 4-16, a Gaussian NLL through torch's
+  ``gaussian_nll_loss`` and a Student-t NLL, two tiny clean sets under Adam/AdamW, a tiny noisy
+  regression with AdamW at batch 3, a GRU reading digits row by row and a wider MLP with plain
+  SGD to catch regressions), committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -84,11 +91,13 @@ class BenchTask:
         return self.criterion(model(x), y)
 
 
-PARTS = ("tuning", "holdout", "fresh", "blind", "blind2", "blind3", "blind4", "blind5", "blind6")
+PARTS = ("tuning", "holdout", "fresh", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7")
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("s-"):
+        return "blind7"
     if name.startswith("t-"):
         return "blind6"
     if name.startswith("u-"):
@@ -331,6 +340,95 @@ def _tiny(data, n_train: int):
     """The first ``n_train`` training examples only (small-data regime)."""
     Xtr, Ytr, Xva, Yva, Xte, Yte = data
     return Xtr[:n_train], Ytr[:n_train], Xva, Yva, Xte, Yte
+
+
+def _softplus_gauss_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Gaussian NLL through torch's ``gaussian_nll_loss`` (constant dropped): 0.5 (log var + (y - mu)^2 / var)
+    with var = softplus(head) (clamped at 1e-6 by torch), not a log-variance head."""
+    return nn.functional.gaussian_nll_loss(out[:, 0], y, nn.functional.softplus(out[:, 1]))
+
+
+def _student_nll(out: torch.Tensor, y: torch.Tensor, df: float = 4.0) -> torch.Tensor:
+    """Student-t NLL with ``df`` fixed and a learned scale s (constants dropped):
+    log s + (df + 1) / 2 log(1 + ((y - mu) / s)^2 / df); negative once s is small."""
+    mu, log_s = out[:, 0], out[:, 1]
+    z = (y - mu) * torch.exp(-log_s)
+    return (log_s + 0.5 * (df + 1) * torch.log1p(z**2 / df)).mean()
+
+
+def _quantiles(n: int = 400, d: int = 3, k: int = 3, seed: int = 91):
+    """Nested Gaussian shells: ``k`` classes cut by quantiles of the distance to the centre."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_gaussian_quantiles(n_samples=n, n_features=d, n_classes=k, random_state=seed)
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _synth_classes(n: int, d: int, informative: int, k: int, seed: int):
+    """``make_classification``: ``k`` classes, two clusters each, ``informative`` of ``d`` features."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n, n_features=d, n_informative=informative, n_classes=k, n_clusters_per_class=2, random_state=seed
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _blobs(n: int = 400, d: int = 4, k: int = 4, std: float = 3.0, seed: int = 95):
+    import sklearn.datasets as ds
+
+    X, y = ds.make_blobs(n_samples=n, n_features=d, centers=k, cluster_std=std, random_state=seed)
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _digit_classes(classes: tuple[int, ...]):
+    """digits restricted to ``classes``, relabelled 0..len(classes) - 1 in that order."""
+    Xtr, Ytr, Xva, Yva, Xte, Yte = _sk("digits")
+    lut = torch.full((10,), -1, dtype=torch.long)
+    lut[list(classes)] = torch.arange(len(classes))
+    out = []
+    for X, Y in ((Xtr, Ytr), (Xva, Yva), (Xte, Yte)):
+        keep = lut[Y] >= 0
+        out += [X[keep], lut[Y[keep]]]
+    return tuple(out)
+
+
+def _hetero_product(n: int = 500, seed: int = 92):
+    """y = x0 x1 + sin(2 x2) with noise std 0.05 + 0.6 sigmoid(2 x0) (x ~ N(0, 1)^3)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    std = 0.05 + 0.6 / (1 + np.exp(-2 * X[:, 0]))
+    y = X[:, 0] * X[:, 1] + np.sin(2 * X[:, 2]) + std * rng.normal(size=n)
+    return _tensors(X, y, regression=True)
+
+
+def _sinc_heavy(n: int = 400, seed: int = 93):
+    """1-D 3 sinc(x) (x in [-3, 3]) with Student-t (3 dof) noise of scale 0.05 + 0.1 |x|."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-3, 3, size=(n, 1))
+    y = 3 * np.sinc(x[:, 0]) + (0.05 + 0.1 * np.abs(x[:, 0])) * rng.standard_t(3, size=n)
+    return _tensors(x, y, regression=True)
+
+
+def _friedman3(n: int = 400, noise: float = 0.25, seed: int = 94):
+    """Friedman #3 (atan of a ratio of 4 inputs) under Gaussian noise."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_friedman3(n_samples=n, noise=noise, random_state=seed)
+    return _tensors(X.astype(np.float64), y, regression=True)
+
+
+class _RowGRU(nn.Module):
+    """A GRU reading an 8x8 digit row by row (8 steps of 8 pixels), classifying from its last state."""
+
+    def __init__(self, hidden: int = 48) -> None:
+        super().__init__()
+        self.gru = nn.GRU(8, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.gru(x.view(-1, 8, 8))
+        return self.out(h[:, -1])
 
 
 class _CharMLP(nn.Module):
@@ -1639,6 +1737,129 @@ def _build() -> dict[str, BenchTask]:
         300,
         (1e-4, 10.0),
         "logistic",
+    )
+    # -- the eighth blind part (s-): weighted to the kinds that still fail; before any finder ran on them --
+    add(
+        "s-digits-elu-nesterov-bs8",
+        "digits, ELU MLP 64-96-48-10, SGD + Nesterov momentum 0.9, batch 8",
+        _mlp([64, 96, 48, 10], nn.ELU),
+        _sgd(0.9, 0.0, True),
+        digits,
+        _ce,
+        8,
+        300,
+        (1e-4, 3.0),
+        "mlp",
+    )
+    add(
+        "s-quantiles-tanh-sgdm-bs16",
+        "Gaussian quantiles (3 nested shells in 3 dims, 400 drawn), tanh MLP 3-64-64-64-3, SGD momentum 0.9, batch 16",
+        _mlp([3, 64, 64, 64, 3], nn.Tanh),
+        _sgd(0.9),
+        _quantiles(400),
+        _ce,
+        16,
+        300,
+        (1e-4, 3.0),
+        "mlp",
+    )
+    add(
+        "s-classif5-leaky-sgdm-bs4",
+        "synthetic 5-class data (16 features, 400 drawn), LeakyReLU MLP 16-48-48-5, SGD momentum 0.9, batch 4",
+        _mlp([16, 48, 48, 5], nn.LeakyReLU),
+        _sgd(0.9),
+        _synth_classes(400, 16, 6, 5, seed=96),
+        _ce,
+        4,
+        300,
+        (1e-4, 3.0),
+        "noisy-small-batch",
+    )
+    add(
+        "s-gaussnll-product-adamw",
+        "y = x0 x1 + sin(2 x2), noise std 0.05 to 0.65 along x0, MLP 3-64-64-2 mean + softplus variance, "
+        "torch gaussian_nll_loss, AdamW, batch 16",
+        _mlp([3, 64, 64, 2]),
+        _adamw(),
+        _hetero_product(500),
+        _softplus_gauss_nll,
+        16,
+        300,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "s-studentnll-sinc-small-adam",
+        "1-D sinc, Student-t noise, 120 training examples, SiLU MLP 1-48-48-2 mean + log-scale, Student-t NLL "
+        "(4 dof), Adam, batch 10",
+        _mlp([1, 48, 48, 2], nn.SiLU),
+        _adam(),
+        _tiny(_sinc_heavy(400), 120),
+        _student_nll,
+        10,
+        250,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "s-digits4-tiny-adamw",
+        "digits 3, 5, 8 and 9 only, 120 training examples, MLP 64-48-4, AdamW, batch 12",
+        _mlp([64, 48, 4]),
+        _adamw(),
+        _tiny(_digit_classes((3, 5, 8, 9)), 120),
+        _ce,
+        12,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "s-blobs-tiny-adam",
+        "4 Gaussian blobs in 4 dims (std 3), 90 training examples, MLP 4-32-32-4, Adam, batch 9",
+        _mlp([4, 32, 32, 4]),
+        _adam(),
+        _tiny(_blobs(400), 90),
+        _ce,
+        9,
+        150,
+        (1e-5, 1.0),
+        "tiny-tabular",
+    )
+    add(
+        "s-friedman3-tiny-adamw-bs3",
+        "Friedman #3 under noise std 0.25, 72 training examples, MLP 4-32-1, MSE, AdamW, batch 3",
+        _mlp([4, 32, 1]),
+        _adamw(),
+        _tiny(_friedman3(400), 72),
+        _mse,
+        3,
+        200,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "s-digits-rowgru-adamw",
+        "digits read row by row (8 steps of 8 pixels), GRU 48 + linear head, AdamW, batch 32",
+        _seeded(_RowGRU),
+        _adamw(),
+        digits,
+        _ce,
+        32,
+        250,
+        (1e-5, 1.0),
+        "gru",
+    )
+    add(
+        "s-classif6-wide-mlp-sgd",
+        "synthetic 6-class data (30 features, 3000 drawn), MLP 30-128-128-6, plain SGD, batch 32",
+        _mlp([30, 128, 128, 6]),
+        _sgd(),
+        _synth_classes(3000, 30, 10, 6, seed=97),
+        _ce,
+        32,
+        300,
+        (1e-3, 10.0),
+        "mlp",
     )
     return out
 
