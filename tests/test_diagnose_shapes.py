@@ -126,6 +126,54 @@ def test_one_late_eval_jump_is_not_overfitting():
     assert d.verdict != "overfitting", str(d)
 
 
+# -- a climb the eval loss shows did lasting harm ------------------------------------------------------
+
+
+def _climb_during_warmup(seed: int = 0):
+    """A fine-tune that learns in 100 steps, then climbs 2.6x while a long warm-up raises the LR,
+    sits there, and falls part of the way back at an epoch boundary (the blind2 whisper warm-up
+    run's shape); noise 3%."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(25, 1525, 25)
+    base = np.interp(steps, [25, 125, 225, 500, 1100, 1125, 1500], [0.83, 0.118, 0.13, 0.31, 0.28, 0.175, 0.178])
+    y = base * np.exp(rng.normal(0.0, 0.03, steps.size))
+    lrs = np.where(steps < 525, 1e-4 * steps / 525, 1e-4)
+    es = np.array([250, 500, 750, 1000, 1250, 1500])
+    return steps, y, lrs, es
+
+
+def test_a_climb_after_which_the_eval_loss_never_comes_back_is_diverging():
+    for seed in range(5):
+        steps, y, lrs, es = _climb_during_warmup(seed)
+        ey = np.array([0.219, 0.416, 0.423, 0.41, 0.438, 0.40])
+        d = diagnose(steps, y, lrs, eval_steps=es, eval_losses=ey)
+        assert d.verdict == "diverging", str(d)
+        (f,) = d.of("diverging")
+        assert "eval loss never came back" in f.message and f.evidence["best_eval_loss"] == 0.219
+        assert 125 <= f.evidence["onset_step"] <= 400
+        assert d.suggested_lr is not None and d.suggested_lr < 1e-4
+
+
+def test_the_same_climb_is_not_diverging_when_the_eval_loss_recovers_or_is_absent():
+    steps, y, lrs, es = _climb_during_warmup()
+    recovered = np.array([0.219, 0.416, 0.30, 0.26, 0.24, 0.23])  # back within 1.25x of 0.219
+    for ey in (recovered, None):
+        kw = {} if ey is None else {"eval_steps": es, "eval_losses": ey}
+        d = diagnose(steps, y, lrs, **kw)
+        assert d.verdict != "diverging", str(d)
+
+
+def test_eval_rising_while_the_training_loss_falls_stays_overfitting_not_diverging():
+    # the rule needs the training loss to have climbed: a falling one with a rising eval is overfitting
+    steps, y, lrs, es, ey = _whisper_like()
+    assert diagnose(steps, y, lrs, eval_steps=es, eval_losses=ey).verdict == "overfitting"
+    k = np.arange(0, 2000, 20)
+    train = 2.0 * np.exp(-k / 200) + 0.1
+    ek = np.arange(200, 2000, 200)
+    ev = np.concatenate([[0.5], np.full(ek.size - 1, 0.9)])  # 1.8x its early best for the rest of the run
+    assert diagnose(k, train, None, eval_steps=ek, eval_losses=ev).verdict != "diverging"
+
+
 # -- spikes against the log's resolution and the run's outcome ----------------------------------------
 
 

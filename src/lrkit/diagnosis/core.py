@@ -15,7 +15,7 @@ import numpy as np
 from lrkit.diagnosis.advice import fix_lower_peak, lr_phrase
 from lrkit.diagnosis.curve import LossCurve, edge_levels, read_curve
 from lrkit.diagnosis.formatting import STEP_UNITS, at_step, nice
-from lrkit.diagnosis.instability import find_divergence, find_oscillation, find_spikes
+from lrkit.diagnosis.instability import find_divergence, find_lasting_damage, find_oscillation, find_spikes
 from lrkit.diagnosis.lr_context import LRInUse, lr_context
 from lrkit.diagnosis.lr_log import find_lr_log_issues
 from lrkit.diagnosis.model import CLASSES, GOOD, RULE_CLASS, Diagnosis
@@ -215,7 +215,7 @@ def _detect(
     # the logged LR column tells schedule bugs whatever the loss did
     findings = find_lr_log_issues(s, lr_arr, unit=c.unit)
     # a blow-up in the first points (which the centred trend starts at) or a level above the start
-    div = find_divergence(c, nonfinite_step, lr, s) or find_end_above_start(c, lr)
+    div = find_divergence(c, nonfinite_step, lr, s) or find_end_above_start(c, lr) or find_lasting_damage(c, lr, es, ey)
     if div is not None:
         findings.append(div)
     else:

@@ -24,7 +24,15 @@ from lrkit.diagnosis.outcome import level_text
 from lrkit.diagnosis.signals import causal_median, forward_medians, reversals, rolling_median, wide_rolling_median
 from lrkit.findings import Finding
 
-__all__ = ["find_divergence", "find_oscillation", "find_spikes"]
+__all__ = ["find_divergence", "find_lasting_damage", "find_oscillation", "find_spikes"]
+
+#: a training-loss climb that counts as damage when the eval loss confirms it: the trend rises
+#: 1.5x above its best so far and stays 1.25x above it for a tenth of the log (3 points at least)
+DAMAGE_CLIMB = 1.5
+DAMAGE_HELD = 1.25
+DAMAGE_SHARE = 0.10
+#: the eval loss after the climb never gets back within this factor of its best before it
+EVAL_DAMAGE = 1.25
 
 
 def find_divergence(c: LossCurve, nonfinite_step: int | None, lr: LRInUse, all_steps: np.ndarray) -> Finding | None:
@@ -51,6 +59,60 @@ def find_divergence(c: LossCurve, nonfinite_step: int | None, lr: LRInUse, all_s
     climbed = c.trend[-1] - c.trend[ib] > max(c.size(math.log(1.1)), 4 * c.sigma_trend())
     onset_i = _climb_onset(c, ib) if blown or climbed else None
     return _diverged(c, lr, ib, onset_i, nonfinite_step, all_steps)
+
+
+def find_lasting_damage(c: LossCurve, lr: LRInUse, eval_steps: np.ndarray, eval_losses: np.ndarray) -> Finding | None:
+    """A climb of the training loss that the eval loss shows did lasting harm.
+
+    The training trend rises ``DAMAGE_CLIMB`` (1.5x) above its best so far (index ``b``) and stays
+    ``DAMAGE_HELD`` (1.25x) above it for ``DAMAGE_SHARE`` of the log; the training loss ends
+    above that best (it did not go on to fall past it, which would be overfitting's shape); and
+    every eval loss after the climb's midpoint stays ``EVAL_DAMAGE`` (1.25x) or more above the best
+    eval loss before it (2+ evals after, 1+ before). A climb the run later walks back down is
+    not a blow-up by the training loss alone (it can be a hard stretch of data), so the eval loss
+    decides: a model that lost what it had learned on held-out data has diverged, whatever the
+    training loss did next.
+    """
+    m = np.isfinite(eval_losses)
+    es, ey = eval_steps[m], eval_losses[m]
+    if not (c.log and ey.size >= 3 and np.all(ey > 0)):
+        return None
+    t = c.trend
+    excess = t - np.minimum.accumulate(t)
+    top = int(np.argmax(excess))
+    if excess[top] < max(math.log(DAMAGE_CLIMB), 4 * c.sigma_trend()):
+        return None
+    b = int(np.argmin(t[: top + 1]))
+    held = excess[b:] >= math.log(DAMAGE_HELD)
+    if np.count_nonzero(held) < max(3, DAMAGE_SHARE * c.n) or c.end <= math.exp(t[b]) * DAMAGE_HELD**0.5:
+        return None
+    mid = b + int(np.argmax(excess[b:] >= 0.5 * excess[top]))
+    mid_step = int(c.steps[mid])
+    before, after = ey[es <= mid_step], ey[es > mid_step]
+    if before.size == 0 or after.size < 2:
+        return None
+    best_eval = float(np.min(before))
+    if float(np.min(after)) < EVAL_DAMAGE * best_eval:
+        return None
+    i0 = b + int(np.argmax(excess[b:] > math.log(1.1)))
+    best_loss, peak_loss, eval_end = math.exp(t[b]), math.exp(t[b + int(np.argmax(excess[b:]))]), float(after[-1])
+    return diverged_from(
+        c,
+        lr,
+        i0,
+        lambda where: (
+            f"Diverged: the training loss climbed from {best_loss:.4g} ({at_step(c.steps[b], c.unit)}) to "
+            f"{peak_loss:.4g} from {at_step(c.steps[i0], c.unit)}{where}, and the eval loss never came back: "
+            f"{best_eval:.4g} before the climb, {float(np.min(after)):.4g} at best after it and {eval_end:.4g} at "
+            f"the end ({eval_end / best_eval:.2f}x). The model lost what it had learned; the training loss "
+            f"ends at {c.end:.4g}."
+        ),
+        best_step=int(c.steps[b]),
+        best_loss=best_loss,
+        final_loss=c.end,
+        best_eval_loss=best_eval,
+        end_eval_loss=eval_end,
+    )
 
 
 def _climbed_and_stayed(c: LossCurve, ib: int) -> bool:
