@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["ConfigError", "RenamedFieldWarning", "ResumeWarning", "did_you_mean"]
+__all__ = ["ArgumentError", "ConfigError", "RenamedFieldWarning", "ResumeWarning", "did_you_mean"]
 
 
 class ConfigError(ValueError):
@@ -50,7 +50,13 @@ class ConfigError(ValueError):
     def at(self, prefix: str) -> ConfigError:
         """Return the same error with ``prefix`` prepended to its field path."""
         field = f"{prefix}.{self.field}" if self.field else prefix
-        return ConfigError(self.message, field=field, value=self.value, fix=self.fix)
+        return type(self)(self.message, field=field, value=self.value, fix=self.fix)
+
+
+class ArgumentError(ConfigError, TypeError):
+    """A call's arguments do not fit: an unknown keyword (with the closest valid name), one given
+    twice, too many positional ones, or a required one missing. Also a ``TypeError``, which is
+    what Python raises for such a call, so code that catches that keeps working."""
 
 
 class ResumeWarning(UserWarning):

@@ -23,7 +23,7 @@ from torch.optim import Optimizer
 from lrkit.errors import ConfigError
 from lrkit.scheduler import Scheduler
 from lrkit.schedules import Cyclic, StepDecay, warmup_cosine, warmup_linear
-from lrkit.schedules.base import check_real, check_steps
+from lrkit.schedules.base import check_arguments, check_real, check_steps
 
 __all__ = [
     "linear_warmup_decay_schedule",
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 
+@check_arguments
 def linear_warmup_decay_schedule(
     optimizer: Optimizer,
     total_steps: int,
@@ -51,6 +52,7 @@ def linear_warmup_decay_schedule(
     )
 
 
+@check_arguments
 def cosine_annealing_schedule(
     optimizer: Optimizer,
     total_steps: int,
@@ -92,6 +94,7 @@ def cosine_annealing_schedule(
     return Scheduler(optimizer, per_group[0], group_schedules=per_group, min_lr=floor)
 
 
+@check_arguments
 def step_decay_schedule(optimizer: Optimizer, decay_steps: int, decay_rate: float = 0.1) -> Scheduler:
     """Multiply every group's LR by ``decay_rate`` every ``decay_steps`` updates.
 
@@ -107,6 +110,7 @@ class CyclicalLearningRate(Scheduler):
     Thin wrapper: a :class:`lrkit.Scheduler` of ``Cyclic(init=base_lr, peak=max_lr,
     step_size_up=step_size)`` whose values are absolute LRs (every group's base LR is 1)."""
 
+    @check_arguments
     def __init__(
         self,
         optimizer: Optimizer,
@@ -132,6 +136,7 @@ class CyclicalLearningRate(Scheduler):
         self._apply()
 
 
+@check_arguments
 def debug_lr_schedule(target: Any, total_steps: int, *, every: int = 1000, group: int = 0) -> np.ndarray:
     """The LR of ``group`` for each of ``total_steps`` updates, printing every ``every`` steps.
 

@@ -10,7 +10,9 @@ bitwise equal to the corresponding element of the vectorized result.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
+import inspect
 import numbers
 import os
 import sys
@@ -18,11 +20,11 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar, overload
 
 import numpy as np
 
-from lrkit.errors import ConfigError, RenamedFieldWarning, did_you_mean
+from lrkit.errors import ArgumentError, ConfigError, RenamedFieldWarning, did_you_mean
 from lrkit.schedules.checks import MAX_STEPS, REQUIRED, FieldCheck, check_choice, check_steps, parse_number
 
 __all__ = [
@@ -40,6 +42,8 @@ __all__ = [
     "Nested",
     "rename_fields",
     "current_names",
+    "check_arguments",
+    "argument_error",
 ]
 
 _REGISTRY: dict[str, type[Schedule]] = {}
@@ -50,8 +54,9 @@ S = TypeVar("S", bound="type[Schedule]")
 def register(name: str) -> Callable[[S], S]:
     """Class decorator: make a schedule family known to :func:`from_dict` under ``name``.
 
-    A family with renamed fields (``_renamed``) also gets a constructor that still takes the
-    old keywords (see :func:`rename_fields`); the others keep the dataclass's own ``__init__``.
+    A dataclass family's constructor is wrapped once here (:func:`_check_keywords`): it still takes
+    the old keywords of ``_renamed`` (see :func:`rename_fields`), and arguments that do not fit
+    its fields are an :class:`~lrkit.errors.ArgumentError` naming the closest field.
     """
 
     def deco(cls: S) -> S:
@@ -64,8 +69,8 @@ def register(name: str) -> Callable[[S], S]:
             )
         cls.type_name = name
         _REGISTRY[name] = cls
-        if cls._renamed:
-            _accept_old_keywords(cls)
+        if dataclasses.is_dataclass(cls):
+            _check_keywords(cls)
         return cls
 
     return deco
@@ -138,20 +143,119 @@ def _first_frame_outside_lrkit() -> int:
     return level
 
 
-def _accept_old_keywords(cls: type[Schedule]) -> None:
-    """Wrap ``cls.__init__`` so the old keywords of ``cls._renamed`` still work (construction
-    only: evaluating a schedule never passes through here)."""
+def _check_keywords(cls: type[Schedule]) -> None:
+    """Wrap ``cls.__init__`` (construction only: evaluating a schedule never passes through here)
+    so the old keywords of ``cls._renamed`` still work and arguments that do not fit the fields
+    are an :class:`ArgumentError`. The happy path pays one call and, for a family with renamed
+    fields, one set test; the diagnosis runs only once the dataclass's ``__init__`` refused."""
     init = cls.__init__
     names = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
     old_names = frozenset(cls._renamed)
 
     @functools.wraps(init)
     def __init__(self: Schedule, *args: Any, **kwargs: Any) -> None:
-        if kwargs and not old_names.isdisjoint(kwargs):
+        if old_names and kwargs and not old_names.isdisjoint(kwargs):
             kwargs = rename_fields(cls, kwargs, positional=names[: len(args)])
-        init(self, *args, **kwargs)
+        try:
+            init(self, *args, **kwargs)
+        except TypeError as err:
+            bad = argument_error(cls.__name__, init, (self, *args), kwargs, renamed=cls._renamed, noun="field")
+            if bad is None:
+                raise
+            raise bad from err
 
     setattr(cls, "__init__", __init__)  # noqa: B010 - mypy refuses assigning to a method
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def check_arguments(func: Callable[P, R]) -> Callable[P, R]:
+    """Decorator for a function that builds a schedule or scheduler (a preset, a guide factory):
+    arguments that do not fit its signature are an :class:`ArgumentError` naming the closest
+    parameter, as for the schedule constructors."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except TypeError as err:
+            bad = argument_error(func.__qualname__.removesuffix(".__init__"), func, args, kwargs, noun="argument")
+            if bad is None:
+                raise
+            raise bad from err
+
+    return wrapper
+
+
+def argument_error(
+    owner: str,
+    func: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    *,
+    renamed: Mapping[str, str] | None = None,
+    noun: str = "argument",
+) -> ArgumentError | None:
+    """Why ``func(*args, **kwargs)`` does not bind, as an :class:`ArgumentError`, or ``None`` when
+    it binds (then the ``TypeError`` being handled came from inside ``func`` and is not ours).
+
+    ``owner`` names the schedule or function in the message; ``renamed`` maps old names to new
+    ones, so a misspelt old name suggests the current one."""
+    sig = inspect.signature(func)
+    try:
+        sig.bind(*args, **kwargs)
+    except TypeError:
+        pass
+    else:
+        return None
+    params = list(sig.parameters.values())
+    if params and params[0].name == "self" and args:
+        params, args = params[1:], args[1:]
+    names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    listed = f"{owner}'s {noun}s are {', '.join(names)}."
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params)
+    keywordable = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    for key, value in kwargs.items():
+        if key in keywordable or takes_any:
+            continue
+        # an old name counts as a spelling of its new one, so 'max_valu' suggests 'peak'
+        aliases = {n: n for n in names} | {o: n for o, n in (renamed or {}).items() if n in names}
+        close = difflib.get_close_matches(key, list(aliases), n=1, cutoff=0.6)
+        hint = f" Did you mean {aliases[close[0]]!r}?" if close else ""
+        return ArgumentError(
+            f"{owner} has no {noun} {key!r}.{hint}", field=key, value=value, fix=f"use one of them: {listed}"
+        )
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(args) > len(positional) and not any(p.kind is p.VAR_POSITIONAL for p in params):
+        return ArgumentError(
+            f"{owner} takes {len(positional)} positional {noun}s ({', '.join(positional)}), got {len(args)}.",
+            field=None,
+            value=tuple(args),
+            fix=f"pass the others by name. {listed}",
+        )
+    for key in positional[: len(args)]:
+        if key in kwargs:
+            return ArgumentError(
+                f"{owner} got {key!r} twice: positionally and by name.",
+                field=key,
+                value=kwargs[key],
+                fix=f"give {key} once.",
+            )
+    given = set(positional[: len(args)]) | set(kwargs)
+    missing = [
+        p.name
+        for p in params
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in given
+    ]
+    if missing:
+        return ArgumentError(
+            f"{owner} needs {', '.join(repr(m) for m in missing)}.",
+            field=missing[0],
+            fix=f"give {missing[0]}. {listed}",
+        )
+    return None  # pragma: no cover - bind refused for a reason not listed above
 
 
 def schedule_names() -> list[str]:

@@ -8,7 +8,7 @@ step ``total_steps`` and stays there.
 from __future__ import annotations
 
 from lrkit.errors import ConfigError
-from lrkit.schedules.base import Schedule, check_real, check_steps
+from lrkit.schedules.base import Schedule, check_arguments, check_real, check_steps
 from lrkit.schedules.combinators import Warmup
 from lrkit.schedules.primitives import Constant, Cosine, Linear
 
@@ -46,6 +46,7 @@ def _end(peak: float, min_value: float | None, min_ratio: float | None) -> float
     return end
 
 
+@check_arguments
 def warmup_cosine(
     total_steps: int,
     warmup_steps: int = 0,
@@ -63,6 +64,7 @@ def warmup_cosine(
     return Warmup(Cosine(peak=peak, steps=total - warm, end=_end(peak, min_value, min_ratio)), warm, target=peak)
 
 
+@check_arguments
 def warmup_linear(
     total_steps: int,
     warmup_steps: int = 0,
@@ -77,6 +79,7 @@ def warmup_linear(
     return Warmup(Linear(start=peak, end=_end(peak, min_value, min_ratio), steps=total - warm), warm, target=peak)
 
 
+@check_arguments
 def warmup_constant(warmup_steps: int = 0, *, peak: float = 1.0) -> Schedule:
     """lrkit warm-up, then ``peak`` for ever."""
     warm = check_steps("warmup_steps", warmup_steps)
