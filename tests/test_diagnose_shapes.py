@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lrkit.diagnosis import diagnose
+from lrkit.diagnosis.curve import read_curve
 from lrkit.linter import lint
 from lrkit.schedules import warmup_cosine
 
@@ -324,3 +325,21 @@ def test_advised_warmups_always_lint_clean(run, share):
         w = advised_warmup(run, current, wanted)
         if w is not None:
             assert w > current and _warmup_findings(run, w) == [], (run, current, w)
+
+
+# -- the noise the thresholds are measured in ---------------------------------------------------------
+
+
+def test_noise_is_read_at_its_size_on_flat_and_on_falling_logs():
+    # 1.4826 x MAD around a 5-point running median read independent noise 0.72x its size and a
+    # monotone noisy decay (a sparse log of a falling loss) as no noise at all (the 0.005 floor)
+    flat, decay = [], []
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        k = np.arange(100)
+        flat.append(read_curve(k, np.exp(rng.normal(0.0, 0.1, k.size))).sigma / 0.1)
+        k = np.arange(20)
+        z = np.log(2.0 * np.exp(-k / 4) + 0.1) + rng.normal(0.0, 0.05, k.size)
+        decay.append(read_curve(k, np.exp(z)).sigma / 0.05)
+    assert 0.85 < np.median(flat) < 1.2, flat
+    assert 0.6 < np.median(decay) < 1.5, decay

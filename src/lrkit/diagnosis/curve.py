@@ -1,6 +1,7 @@
 """The loss curve as the detectors read it: log-loss when every loss is positive (so sizes are
 ratios), its trend (a centred running median over ``w = clip(n / 25, 5, 101)`` points), its
-noise ``sigma`` (1.4826 x the median absolute deviation around the trend), the run's start and
+noise ``sigma`` (1.4826 x the median absolute deviation around the trend, or of the second
+differences over sqrt(6) when that is larger), the run's start and
 end levels (medians of the first ``clip(n / 20, 1, 5)`` and the last ``clip(n / 10, 1, 25)``
 points: one pair of numbers that every message quotes) and the log's resolution (the smallest
 non-zero step between logged values: 1e-4 for a loss logged to 4 decimals).
@@ -61,6 +62,13 @@ def read_curve(steps: np.ndarray, y: np.ndarray, unit: str = "step") -> LossCurv
     trend = rolling_median(z, w)
     resid = z - trend
     mad = float(np.median(np.abs(resid - np.median(resid))))
+    if n > 3:
+        # residuals around a running median read noise low: one point of each window is its own
+        # median (0.72x the true spread at w = 5 on independent noise), and on a monotone stretch
+        # the median is the point itself, so a clean decay reads as noiseless. Second differences
+        # (variance 6 sigma^2) cancel a local slope and see every point's noise.
+        d2 = np.diff(z, 2)
+        mad = max(mad, float(np.median(np.abs(d2 - np.median(d2)))) / np.sqrt(6.0))
     floor = 0.005 if log else 0.005 * (float(np.median(np.abs(y))) or 1.0)
     start, end = edge_levels(y)
     return LossCurve(
