@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from lrkit.config import fields as F
+from lrkit.config.nemo_models import own_optimizer_keys, read_nemo_model
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.config.signature import Signature
 from lrkit.config.writing import cannot, describe
@@ -73,6 +74,13 @@ def looks_like_nemo(data: Mapping[str, Any]) -> str | None:
             and isinstance(root.get("optim"), Mapping)
             and ("sched" in root["optim"] or "name" in root["optim"])
         ):
+            return "nemo"
+    model = data.get("model")
+    if isinstance(model, Mapping) and isinstance(data.get("trainer"), Mapping):
+        # a model that instantiates its optimizer (optim._target_: torch.optim.X) or builds its own
+        # (generator_opt / discriminator_opt, optim_backbone / optim_downstream)
+        optim = model.get("optim")
+        if (isinstance(optim, Mapping) and "_target_" in optim and "lr" in optim) or own_optimizer_keys(model):
             return "nemo"
     return None
 
@@ -252,6 +260,9 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
     shapes go to :func:`read_nemo2`."""
     if looks_like_nemo2(data):
         return read_nemo2(data, total_steps=total_steps, source=source)
+    own = read_nemo_model(data, total_steps=total_steps, source=source)
+    if own is not None:
+        return own
     optim, opath = _find_optim(data)
     lr, optimizer = _nemo_optimizer(optim, opath)
     spath = F.join(opath, "sched")
