@@ -67,6 +67,32 @@ def test_a_classifier_pinned_at_ln_4_is_stuck_with_bug_first_advice():
     assert "raise" not in f.fix.lower() and d.suggested_lr is None
 
 
+def _noisy_flat_batches(seed: int, fall: float = 1.0):
+    """75 single-batch losses scattered 30% (log-normal) around 0.52, optionally falling ``fall``x
+    over the run (the blind3 flat probe run's shape), and an eval loss every ~790 steps."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(49, 3750, 50)
+    level = 0.52 * fall ** (-np.linspace(0.0, 1.0, steps.size))
+    return steps, level * np.exp(rng.normal(0.0, 0.3, steps.size)), np.array([787, 1575, 2363, 3151])
+
+
+def test_noisy_batch_losses_with_a_flat_eval_loss_never_learned():
+    for seed in range(6):
+        steps, y, es = _noisy_flat_batches(seed)
+        flat_eval = np.array([0.5105, 0.5101, 0.5128, 0.5171])
+        d = diagnose(steps, y, eval_steps=es, eval_losses=flat_eval)
+        assert d.verdict == "stuck", str(d)
+        # an eval loss that improved says the model learned, whatever the noisy batches show
+        assert diagnose(steps, y, eval_steps=es, eval_losses=np.array([0.6, 0.5, 0.45, 0.42])).verdict != "stuck"
+
+
+def test_a_clear_fall_in_noisy_batch_losses_is_learning_whatever_the_eval_says():
+    for seed in range(6):
+        steps, y, es = _noisy_flat_batches(seed, fall=3.0)
+        d = diagnose(steps, y, eval_steps=es, eval_losses=np.array([0.5105, 0.5101, 0.5128, 0.5171]))
+        assert d.verdict != "stuck", str(d)
+
+
 def test_an_lm_stuck_at_7_6_for_11k_steps_is_stuck_not_slow():
     rng = np.random.default_rng(2)
     steps = np.arange(49, 11_000, 50)

@@ -219,7 +219,7 @@ def _detect(
     if div is not None:
         findings.append(div)
     else:
-        stuck = find_frozen(c) or find_never_learned(c, eval_gain(ey), lr)
+        stuck = find_frozen(c) or find_never_learned(c, eval_gain(ey), lr, eval_points=int(ey.size))
         if stuck is not None:
             return [*findings, stuck]
     over = find_overfitting(c, es, ey) if div is None else None

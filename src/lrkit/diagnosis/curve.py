@@ -16,7 +16,16 @@ import numpy as np
 
 from lrkit.diagnosis.signals import rolling_median
 
-__all__ = ["LossCurve", "edge_levels", "fmt_loss", "loss_value", "read_curve", "resolution"]
+__all__ = [
+    "LossCurve",
+    "edge_counts",
+    "edge_levels",
+    "level_noise",
+    "fmt_loss",
+    "loss_value",
+    "read_curve",
+    "resolution",
+]
 
 
 @dataclass
@@ -92,10 +101,18 @@ def edge_levels(y: np.ndarray) -> tuple[float, float]:
     y = y[np.isfinite(y)]
     if y.size == 0:
         return float("nan"), float("nan")
-    n = y.size
-    k0 = int(np.clip(n // 20, 1, 5))
-    k1 = int(np.clip(n // 10, 1, 25))
+    k0, k1 = edge_counts(y.size)
     return float(np.median(y[:k0])), float(np.median(y[-k1:]))
+
+
+def edge_counts(n: int) -> tuple[int, int]:
+    """How many points the start and end levels of an ``n``-point run are medians of."""
+    return int(np.clip(n // 20, 1, 5)), int(np.clip(n // 10, 1, 25))
+
+
+def level_noise(c: LossCurve, k: int) -> float:
+    """Standard error (z units) of a median of ``k`` points: ``1.2533 sigma / sqrt(k)``."""
+    return 1.2533 * c.sigma / math.sqrt(max(k, 1))
 
 
 def resolution(y: np.ndarray) -> float:

@@ -7,7 +7,10 @@
 - **never learned**: the end level is within 3% of the start level over at least 20 logged
   points (within 10% when the start is within 1% of ``ln k``: a classifier that never left
   chance), the best trend level never went 10% below the start, and the eval loss (if any) did
-  not improve by that margin either; a level at ``ln k`` is named (uniform over ``k`` classes:
+  not improve by that margin either; or the training loss cleared those bars by less than 3
+  standard errors of its levels (medians of a few single-batch losses; also the median of its
+  last third against its first) while an eval loss of 3+
+  points did not improve: noise alone moved it; a level at ``ln k`` is named (uniform over ``k`` classes:
   ``k <= 20`` within 0.5%, or a common vocabulary size within 0.2%);
 - **ended above the start** (a divergence): the end level is over 1.2x the start level (log-loss
   runs) -- a run that blew up early, or sits at ``ln(vocab)`` after a blow-up, however short;
@@ -21,7 +24,7 @@ import math
 import numpy as np
 
 from lrkit.diagnosis.advice import diverged_from
-from lrkit.diagnosis.curve import LossCurve
+from lrkit.diagnosis.curve import LossCurve, edge_counts, level_noise
 from lrkit.diagnosis.formatting import at_step, fmt_lr, step_count, step_range
 from lrkit.diagnosis.lr_context import LRInUse
 from lrkit.findings import Finding
@@ -34,6 +37,8 @@ NO_PROGRESS = 1.03
 CHANCE_PROGRESS = 1.10
 ABOVE_START = 1.2
 CONVERGED_RATIO = 1e-3
+#: eval points that can overrule a training loss whose fall is within its noise
+EVAL_FLAT_POINTS = 3
 
 _BUG_FIRST = (
     "look for a bug before tuning the LR: is the optimizer stepping (LR above 0, optimizer.step() called, "
@@ -132,23 +137,44 @@ def find_frozen(c: LossCurve) -> Finding | None:
     )
 
 
-def find_never_learned(c: LossCurve, eval_gain: float | None, lr: LRInUse | None = None) -> Finding | None:
+def find_never_learned(
+    c: LossCurve, eval_gain: float | None, lr: LRInUse | None = None, *, eval_points: int = 0
+) -> Finding | None:
     if c.n < 20 or not (c.start > 0 and c.end > 0):
         return None
     best = float(np.exp(np.min(c.trend))) if c.log else float(np.min(c.trend))
     # a classifier that starts at ln k (chance) and stays within 10% of it has not learned either
     limit = CHANCE_PROGRESS if uniform_over(c.start) else NO_PROGRESS
-    if c.start / c.end > limit or c.start / max(best, 1e-300) > max(limit, 1.10):
-        return None
     if eval_gain is not None and eval_gain > limit:
         return None  # the training loss is flat but the model still improves on held-out data
+    moved = c.start / c.end > limit or c.start / max(best, 1e-300) > max(limit, 1.10)
+    if moved:
+        # the training loss cleared the bars, but on single-batch losses medians of a few points
+        # move that much by noise alone; an eval loss (3+ points) that did not improve decides then
+        eval_flat = eval_gain is not None and eval_points >= EVAL_FLAT_POINTS
+        fell = (
+            _fell(c, c.end, limit, level_noise(c, edge_counts(c.n)[1]))
+            or _fell(c, best, max(limit, 1.10), c.sigma_trend())
+            or _thirds_fell(c)
+        )
+        if fell or not eval_flat:
+            return None
+    span = f"{step_count(c.steps[-1] - c.steps[0], c.unit)} ({c.n:,} logged points)"
+    if moved:
+        scatter = f"{c.ratio(c.sigma):.2f}x" if c.log else f"+-{c.sigma:.3g}"
+        what = (
+            f"Never learned: the training loss moved {c.start:.4g} -> {level_text(c.end)} over {span}, but "
+            f"no more than its batch-to-batch scatter ({scatter}) explains, and the eval loss did not improve "
+            f"over its {eval_points} points."
+        )
+    else:
+        what = (
+            f"Never learned: the loss stayed at its starting level, {c.start:.4g} -> {level_text(c.end)}, over {span}."
+        )
     return Finding(
         rule="never-learned",
         severity="error",
-        message=(
-            f"Never learned: the loss stayed at its starting level, {c.start:.4g} -> {level_text(c.end)}, over "
-            f"{step_count(c.steps[-1] - c.steps[0], c.unit)} ({c.n:,} logged points)."
-        ),
+        message=what,
         fix=_BUG_FIRST
         + (
             f" If nothing is broken, the LR (at most {fmt_lr(peak)}) may be far too small for this run: sweep it with "
@@ -156,9 +182,31 @@ def find_never_learned(c: LossCurve, eval_gain: float | None, lr: LRInUse | None
             if (peak := (lr.peak() if lr is not None else None))
             else ""
         ),
-        evidence={"start_loss": c.start, "end_loss": c.end, "uniform_over": named_uniform(c.end)},
+        evidence={
+            "start_loss": c.start,
+            "end_loss": c.end,
+            "uniform_over": named_uniform(c.end),
+            "within_noise": moved,
+        },
         source="diagnose",
     )
+
+
+def _fell(c: LossCurve, level: float, ratio: float, noise: float) -> bool:
+    """The start level is ``ratio`` x above ``level`` and the gap is 3 standard errors wide
+    (the start level's and ``noise``, the other level's): on single-batch losses the medians
+    of a few points move by more than the few percent a falling run must show."""
+    gap = math.log(c.start / max(level, 1e-300)) if c.log else c.start - level
+    se = math.hypot(level_noise(c, edge_counts(c.n)[0]), noise)
+    return c.start / max(level, 1e-300) > ratio and gap > 3.0 * se
+
+
+def _thirds_fell(c: LossCurve) -> bool:
+    """The median of the last third of the log is 3 standard errors below that of the first
+    third: a slow fall that the edge levels (medians of a few points) are too noisy to show."""
+    k = c.n // 3
+    gap = float(np.median(c.z[:k]) - np.median(c.z[-k:]))
+    return gap > 3.0 * math.sqrt(2.0) * level_noise(c, k)
 
 
 def find_end_above_start(c: LossCurve, lr: LRInUse) -> Finding | None:
