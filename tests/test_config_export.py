@@ -244,7 +244,12 @@ PER_FORMAT = {
 def test_every_writable_format_has_a_round_trip_case():
     from lrkit.config import FORMATS as ALL
 
-    readable_only = {"axolotl", "llamafactory", "llamafactory_v1"}  # read only: export to hf or lrkit
+    readable_only = {
+        "axolotl",
+        "llamafactory",
+        "llamafactory_v1",
+        "llamafactory_mbridge",
+    }  # read only: export to hf or lrkit
     assert set(PER_FORMAT) == set(ALL) - readable_only
     for fmt in readable_only & set(ALL):
         with pytest.raises(ConfigError, match="cannot be expressed"):

@@ -52,10 +52,56 @@ def test_v0_wsd_without_length_asks():
         load_config({**V0, "lr_scheduler_type": "warmup_stable_decay", "num_train_epochs": 3})
 
 
-def test_v0_megatron_backend_is_refused_with_the_reason():
+def test_v0_megatron_backend_asks_which_backend():
     with pytest.raises(ConfigError, match="USE_MCA") as err:
         load_config({**V0, "learning_rate": 1e-5, "lr_scheduler_type": "cosine", "tensor_model_parallel_size": 2})
     assert err.value.field == "tensor_model_parallel_size"
+    assert "--format llamafactory_mbridge" in str(err.value)
+
+
+MB = {**V0, "tensor_model_parallel_size": 1, "use_distributed_optimizer": True, "learning_rate": 1.0}
+
+
+def _megatron(k, *, warmup, decay, style):
+    """Megatron's OptimizerParamScheduler.get_lr at num_steps=k, lr_warmup_init 0, min_lr 0."""
+    k = np.asarray(k, dtype=float)
+    ratio = np.clip((k - warmup) / (decay - warmup), 0.0, 1.0)
+    coeff = {"cosine": 0.5 * (np.cos(np.pi * ratio) + 1.0), "linear": 1.0 - ratio, "constant": np.ones_like(k)}[style]
+    return np.where((warmup > 0) & (k <= warmup), k / max(warmup, 1), coeff)
+
+
+@pytest.mark.parametrize(
+    ("extra", "warmup", "decay", "style"),
+    [
+        ({"lr_scheduler_type": "cosine", "warmup_steps": 10, "max_steps": 100}, 10, 100, "cosine"),
+        ({"lr_scheduler_type": "linear", "warmup_ratio": 0.25, "max_steps": 100}, 25, 100, "linear"),
+        ({"max_steps": 100}, 0, 100, "linear"),  # TrainingArguments' default lr_scheduler_type
+        ({"lr_scheduler_type": "constant_with_warmup", "warmup_steps": 5, "max_steps": 50}, 5, 50, "constant"),
+        # a warm-up longer than the run: lr_decay_iters = W + 1 so Megatron keeps the warm-up
+        ({"lr_scheduler_type": "cosine", "warmup_steps": 30, "max_steps": 20}, 30, 31, "cosine"),
+    ],
+)
+def test_megatron_bridge_backend_runs_megatrons_scheduler(extra, warmup, decay, style):
+    r = load_config({**MB, **extra}, format="llamafactory_mbridge")
+    n = r.total_steps
+    assert r.format == "llamafactory_mbridge" and n == extra["max_steps"]
+    np.testing.assert_allclose(r.lrs(n), _megatron(np.arange(n), warmup=warmup, decay=decay, style=style), atol=1e-15)
+
+
+def test_megatron_bridge_unknown_scheduler_is_cosine_with_a_warning():
+    r = load_config({**MB, "lr_scheduler_type": "polynomial", "max_steps": 40}, format="llamafactory_mbridge")
+    assert "mbridge-scheduler-replaced" in {f.rule for f in r.findings}
+    np.testing.assert_allclose(r.lrs(40), _megatron(np.arange(40), warmup=0, decay=40, style="cosine"), atol=1e-15)
+
+
+def test_megatron_bridge_needs_the_run_length_and_refuses_what_it_refuses():
+    with pytest.raises(ConfigError, match="run length"):
+        load_config({**MB, "num_train_epochs": 3}, format="llamafactory_mbridge")
+    assert load_config({**MB, "num_train_epochs": 3}, format="llamafactory_mbridge", total_steps=60).total_steps == 60
+    with pytest.raises(ConfigError, match="pt and sft"):
+        load_config({**MB, "stage": "dpo", "max_steps": 9}, format="llamafactory_mbridge")
+    with pytest.raises(ConfigError, match="full and lora"):
+        load_config({**MB, "finetuning_type": "freeze", "max_steps": 9}, format="llamafactory_mbridge")
 
 
 def test_v1_is_constant():
