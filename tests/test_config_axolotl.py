@@ -260,3 +260,61 @@ def test_a_bad_value_names_its_key_once(extra, field):
     with pytest.raises(ConfigError) as info:
         load_config(data, format="axolotl")
     assert info.value.field == field
+
+
+# -- warmup_ratio outside [0, 1]: axolotl's schema takes any float and its trainer runs it --------
+
+
+def _axolotl_then_transformers_warmup(ratio: float, total_num_steps: int | None, max_steps: int) -> int:
+    """The warm-up axolotl's ``_configure_warmup_and_logging`` hands transformers (warmup_ratio given,
+    warmup_steps not), then transformers' own ``TrainingArguments.get_warmup_steps`` of it."""
+    from types import SimpleNamespace
+
+    from transformers import TrainingArguments
+
+    warmup_steps: float = 0
+    if total_num_steps:
+        warmup_steps = max(int(ratio * total_num_steps), 0)
+    elif ratio > 0.0:
+        warmup_steps = ratio
+    if warmup_steps == 1:
+        warmup_steps = 2
+    return TrainingArguments.get_warmup_steps(SimpleNamespace(warmup_steps=warmup_steps), max_steps)
+
+
+@pytest.mark.parametrize(
+    ("extra", "total", "warmup", "noted"),
+    [
+        ({"warmup_ratio": 1.5}, 100, 150, False),  # longer than the run: lrkit check says so, the reader reads it
+        ({"warmup_ratio": -0.1}, 100, 0, True),  # max(int(-10), 0)
+        ({"warmup_ratio": 1.5, "rl": "grpo", "max_steps": 100}, None, 1, True),  # warmup_steps=1.5: int(1.5)
+        ({"warmup_ratio": 1.0, "rl": "grpo", "max_steps": 100}, None, 2, True),  # warmup_steps=1.0 -> 2
+        ({"warmup_ratio": -0.5, "rl": "grpo", "max_steps": 100}, None, 0, True),  # not above 0: no warm-up
+    ],
+    ids=["above-1", "below-0", "grpo-above-1", "grpo-1", "grpo-below-0"],
+)
+def test_warmup_ratio_outside_0_1_is_read_as_axolotl_runs_it(extra, total, warmup, noted):
+    r = load_config(cfg(learning_rate=1.0, **extra), total_steps=total)
+    assert r.context["warmup_steps"] == warmup
+    assert warmup == _axolotl_then_transformers_warmup(extra["warmup_ratio"], total, extra.get("max_steps", total))
+    notes = [f for f in r.findings if f.rule == "ignored-key" and f.source == "warmup_ratio"]
+    assert len(notes) == int(noted)
+
+
+def test_one_cycle_with_a_warmup_longer_than_the_run_names_the_warmup_ratio():
+    # pct_start = 150 / 100: torch's OneCycleLR raises; the user wrote warmup_ratio, not pct_start
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg(learning_rate=1.0, lr_scheduler="one_cycle", warmup_ratio=1.5), total_steps=100)
+    assert err.value.field == "warmup_ratio" and err.value.value == 1.5 and "pct_start" in (err.value.fix or "")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ratio=st.floats(-2.0, 3.0, allow_nan=False).map(lambda x: round(x, 3)),
+    total=st.integers(1, 5000),
+    grpo=st.booleans(),
+)
+def test_warmup_ratio_matches_axolotl_then_transformers(ratio, total, grpo):
+    extra = {"rl": "grpo", "max_steps": total} if grpo else {}
+    r = load_config(cfg(learning_rate=1.0, lr_scheduler="linear", warmup_ratio=ratio, **extra), total_steps=total)
+    assert r.context["warmup_steps"] == _axolotl_then_transformers_warmup(ratio, None if grpo else total, total)

@@ -158,3 +158,32 @@ def test_bad_kwargs_name_the_field():
         )
     assert err.value.field == "lr_scheduler_kwargs.num_cycle"
     assert "num_cycles" in str(err.value)
+
+
+@pytest.mark.parametrize("warmup_steps", [0, 1, 7, 7.9, 0.5, 0.05, 0.999, 1.0, 250])
+def test_warmup_steps_follow_transformers_get_warmup_steps(warmup_steps):
+    from types import SimpleNamespace
+
+    from transformers import TrainingArguments
+
+    n = 120
+    r = load_config({"learning_rate": 1.0, "lr_scheduler_type": "linear", "warmup_steps": warmup_steps, "max_steps": n})
+    # transformers' own rule, run on the value (a count from 1 up, a ratio of max_steps below)
+    assert r.context["warmup_steps"] == TrainingArguments.get_warmup_steps(
+        SimpleNamespace(warmup_steps=warmup_steps), n
+    )
+
+
+@pytest.mark.parametrize(("ratio", "warmup"), [(1.0, 120), (0.5, 60), (0.001, 1), (0.0, 0)])
+def test_warmup_ratio_is_always_a_ratio(ratio, warmup):
+    # transformers 4's warmup_ratio: 1.0 is the whole run (ceil(1.0 * 120)), not the count 1 warmup_steps reads
+    r = load_config({"learning_rate": 1.0, "lr_scheduler_type": "linear", "warmup_ratio": ratio, "max_steps": 120})
+    assert r.context["warmup_steps"] == warmup
+
+
+@pytest.mark.parametrize("ratio", [1.5, -0.1])
+def test_warmup_ratio_outside_0_1_is_refused_as_transformers_4_refuses_it(ratio):
+    # transformers 4 raised "warmup_ratio must lie in range [0,1]"; 5 has no warmup_ratio at all
+    with pytest.raises(ConfigError) as err:
+        load_config({"learning_rate": 1.0, "lr_scheduler_type": "linear", "warmup_ratio": ratio, "max_steps": 120})
+    assert err.value.field == "warmup_ratio" and err.value.value == ratio and err.value.fix

@@ -28,12 +28,11 @@ The trainer steps the scheduler after every optimizer update, so step ``k`` is u
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from lrkit.config import fields as F
-from lrkit.config.hf import _optimizer, read_hf
+from lrkit.config.hf import _optimizer, get_warmup_steps, read_hf
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.config.signature import Signature, keys
 from lrkit.config.torch_schedulers import one_cycle_from_torch
@@ -151,7 +150,9 @@ def _warmup(data: Mapping[str, Any], run: _Run, rl: str | None) -> tuple[int, st
     if ws is not None:
         count, how = F.steps(ws, "warmup_steps"), "warmup_steps"
     else:
-        ratio = 0.03 if wr is None else F.number(wr, "warmup_ratio", low=0.0)
+        # axolotl's schema takes any float: it does not refuse a ratio above 1 (a warm-up longer than the
+        # data's steps) or below 0 (clamped to no warm-up below), so lrkit reads both as axolotl runs them
+        ratio = 0.03 if wr is None else F.number(wr, "warmup_ratio")
         key = "warmup_ratio" if wr is not None else "the default warm-up (3%)"
         if rl not in _NO_TOTAL_RL and run.estimate is None:
             where = "the dataset's step count" if rl else "the run length"
@@ -160,14 +161,13 @@ def _warmup(data: Mapping[str, Any], run: _Run, rl: str | None) -> tuple[int, st
             count = max(int(ratio * run.estimate), 0) if wr is not None else min(int(0.03 * run.estimate), 100)
             how = f"int({ratio:g} x {run.estimate})" if wr is not None else f"min(int(0.03 x {run.estimate}), 100)"
         else:
-            count, how = ratio, f"ratio {ratio:g} of max_steps"
+            # handed to transformers as warmup_steps, and only when above 0
+            count, how = max(ratio, 0.0), f"ratio {ratio:g} of max_steps"
     if count == 1:
         count = 2  # axolotl: "warmup_steps == 1 -> 2"
-    if count >= 1 or count == 0:
-        return int(count), how
-    if run.horizon is None:
-        raise _ask_total("a warm-up ratio needs the run length.", "max_steps")
-    return math.ceil(run.horizon * count), how  # transformers 5: a warmup_steps below 1 is a ratio
+    # then transformers reads the warmup_steps axolotl gives it: a count, or a ratio of max_steps below 1
+    needs_run = _ask_total("a warm-up ratio needs the run length.", "max_steps")
+    return get_warmup_steps(count, run.horizon, field="warmup_ratio", needs_run=needs_run), how
 
 
 def _rl(data: Mapping[str, Any]) -> str | None:
@@ -263,6 +263,32 @@ def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: st
         hf_data = {"learning_rate": lr, "lr_scheduler_type": name, "lr_scheduler_kwargs": kw}
         return _as_axolotl(read_hf(hf_data, total_steps=shown, source=source), data, findings, optimizer, {})
     w, how = _warmup(data, run, rl)
+    if data.get("warmup_steps") is None and data.get("warmup_ratio") is not None:
+        ratio = F.number(data["warmup_ratio"], "warmup_ratio")
+        if ratio < 0:
+            findings.append(
+                Finding(
+                    rule="ignored-key",
+                    severity="warning",
+                    message=f"warmup_ratio {ratio:g} is below 0: axolotl runs it as no warm-up.",
+                    fix="write warmup_ratio: 0 (or drop it for axolotl's default of 3%, at most 100 updates).",
+                    evidence={"warmup_ratio": ratio, "warmup_steps": w},
+                    source="warmup_ratio",
+                )
+            )
+        elif ratio >= 1 and how.startswith("ratio"):
+            findings.append(
+                Finding(
+                    rule="ignored-key",
+                    severity="warning",
+                    message=f"warmup_ratio {ratio:g} reaches transformers as warmup_steps {ratio:g} (axolotl has no "
+                    f"step count for this trainer), which it reads as a count: "
+                    f"{w} update{'s' if w != 1 else ''} of warm-up.",
+                    fix="for a fraction of the run write warmup_ratio below 1; for a count, warmup_steps: N.",
+                    evidence={"warmup_ratio": ratio, "warmup_steps": w},
+                    source="warmup_ratio",
+                )
+            )
     context: dict[str, Any] = {"lr_scheduler": name, "warmup_steps": w, "warmup_from": how}
     special = name in ("one_cycle", "rex") or quadratic or bool(min_ratio)
     if run.horizon is None and (special or name not in ("constant_with_warmup", "inverse_sqrt", "warmup_stable_decay")):
@@ -276,6 +302,15 @@ def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: st
         return _as_axolotl(res, data, findings, optimizer, context)
     n = run.horizon
     assert n is not None
+    if name == "one_cycle" and "pct_start" not in kw and w > n:
+        key = "warmup_steps" if data.get("warmup_steps") is not None else "warmup_ratio"
+        raise ConfigError(
+            f"one_cycle starts its decay at pct_start = warm-up / run = {w}/{n}, above 1: "
+            "torch's OneCycleLR refuses it.",
+            field=key,
+            value=data.get(key),
+            fix="make the warm-up at most the run (warmup_ratio <= 1), or set lr_scheduler_kwargs.pct_start.",
+        )
     schedule = _special(name, kw, w, n, quadratic=quadratic, min_ratio=min_ratio, const_ratio=const_ratio)
     context.update(declared_horizon=n, num_training_steps=n, decay_steps=n - w)
     if min_ratio and name != "one_cycle" and not quadratic:

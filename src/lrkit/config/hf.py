@@ -28,7 +28,7 @@ from lrkit.findings import Finding
 from lrkit.schedules import Constant, Schedule
 from lrkit.schedules.compat import HF_TYPES, HFLambda
 
-__all__ = ["read_hf", "write_hf", "HF_KWARGS", "SIGNATURES"]
+__all__ = ["read_hf", "write_hf", "get_warmup_steps", "ratio_warmup_steps", "HF_KWARGS", "SIGNATURES"]
 
 #: lr_scheduler_kwargs each type accepts (transformers passes them as keyword arguments)
 HF_KWARGS: dict[str, tuple[str, ...]] = {
@@ -233,22 +233,41 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
 
 
 def _warmup(data: Mapping[str, Any], n: int | None) -> int:
+    """The warm-up updates of ``warmup_steps`` (transformers 5: a count, or a ratio below 1) or,
+    when that is 0, ``warmup_ratio`` (transformers 4, which refuses one outside [0, 1])."""
     ws = data.get("warmup_steps", 0)
     ws = 0 if ws is None else F.number(ws, "warmup_steps", low=0.0)
+    if ws > 0:
+        return get_warmup_steps(ws, n, field="warmup_steps")
     ratio = data.get("warmup_ratio")
-    if ws >= 1:
-        return int(ws)  # TrainingArguments.get_warmup_steps truncates a count given as a float
-    r = ws if ws > 0 else (F.number(ratio, "warmup_ratio", low=0.0, high=1.0) if ratio is not None else 0.0)
-    if r == 0:
+    r = F.number(ratio, "warmup_ratio", low=0.0, high=1.0) if ratio is not None else 0.0
+    return ratio_warmup_steps(r, n, field="warmup_ratio")
+
+
+def get_warmup_steps(warmup_steps: float, n: int | None, *, field: str, needs_run: ConfigError | None = None) -> int:
+    """``TrainingArguments.get_warmup_steps`` (transformers 5): ``warmup_steps >= 1`` is a count
+    (``int`` truncates a float), one below 1 a ratio of the ``n`` training steps
+    (:func:`ratio_warmup_steps`). The one rule every reader of a transformers Trainer (this one,
+    axolotl's) turns its warm-up value into updates with; ``needs_run`` is the reader's own error
+    for a ratio without a run length (default: set max_steps)."""
+    if warmup_steps >= 1:
+        return int(warmup_steps)
+    return ratio_warmup_steps(warmup_steps, n, field=field, needs_run=needs_run)
+
+
+def ratio_warmup_steps(ratio: float, n: int | None, *, field: str, needs_run: ConfigError | None = None) -> int:
+    """``ceil(ratio * n)`` updates (transformers' rounding), 0 for a ratio of 0 (no run length
+    needed); ``field`` and ``needs_run`` name the key and the fix when ``n`` is unknown."""
+    if ratio == 0:
         return 0
     if n is None:
-        raise ConfigError(
+        raise needs_run or ConfigError(
             "a warm-up ratio needs the number of training steps.",
-            field="warmup_steps" if ws > 0 else "warmup_ratio",
-            value=r,
+            field=field,
+            value=ratio,
             fix="set max_steps (or pass total_steps), or give warmup_steps as a count.",
         )
-    return math.ceil(n * r)
+    return math.ceil(n * ratio)
 
 
 def _min_rate(kw: Mapping[str, Any], lr: float) -> float:
