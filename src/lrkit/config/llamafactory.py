@@ -100,7 +100,7 @@ def read_llamafactory(data: Mapping[str, Any], *, total_steps: int | None, sourc
             f"{megatron[0]} makes this a config for LLaMA-Factory's Megatron backends, chosen by an environment "
             "variable, not by the file: USE_MEGATRON_BRIDGE=1 runs Megatron Bridge (Megatron's scheduler); "
             "USE_MCA=1 runs mcore_adapter, whose scheduler is outside LLaMA-Factory and not read by lrkit; with "
-            "neither, LLaMA-Factory's argument parser refuses the Megatron keys.",
+            "neither, LLaMA-Factory's argument parser does not accept the Megatron keys.",
             field=megatron[0],
             value=data[megatron[0]],
             fix="for USE_MEGATRON_BRIDGE=1 pass --format llamafactory_mbridge (format='llamafactory_mbridge' in "
