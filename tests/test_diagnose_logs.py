@@ -84,6 +84,23 @@ def test_several_loss_like_columns_ask_instead_of_guessing(tmp_path):
         read_log(p)
 
 
+def test_a_log_of_the_eval_loss_alone_is_read_as_its_curve_and_says_so(tmp_path):
+    # Lightning metrics.csv where only validation_step logs (epoch, step, val_loss): it was refused
+    p = tmp_path / "metrics.csv"
+    rows = [f"{e},{60 * e + 59},{2.27 - 0.04 * e:.4f}" for e in range(10)]
+    p.write_text("epoch,step,val_loss\n" + "\n".join(rows) + "\n")
+    log = read_log(p)
+    assert log.loss_col == "val_loss" and log.eval_col is None
+    assert any("reading the eval loss ('val_loss') as the curve" in n for n in log.notes)
+    res = CliRunner().invoke(_app(), ["diagnose", str(p)])
+    assert res.exit_code in (0, 1) and "loss from column 'val_loss'" in res.output, res.output
+    # two eval losses and no training loss: which one is the question, not a guess
+    q = tmp_path / "two.csv"
+    q.write_text("step,val_loss,eval_loss\n0,1,2\n1,0.9,1.8\n")
+    with pytest.raises(ConfigError, match="no loss column"):
+        read_log(q)
+
+
 def test_keras_log_with_two_appended_runs_keeps_the_last(tmp_path):
     # CSVLogger(append=True): the second run restarts at epoch 0 (it was read as a 14x "loss spike")
     p = tmp_path / "training_log.csv"

@@ -227,9 +227,18 @@ def _choose_columns(
             notes.append(f"no step column; using {step_key!r} as the step (one row per epoch).")
     loss_key = _pick(names, loss_col, LOSS_COLUMNS, "loss_col", source, required=False)
     if loss_key is None and loss_col is None:
-        loss_key = _training_loss_like(names, source, required=require_loss)
+        # a log of the eval loss alone (Lightning with only validation_step logging) is read as
+        # its curve, and says so; with no eval loss either, the question stands
+        only_eval = None if eval_col is not None else _only_eval_loss(names)
+        loss_key = _training_loss_like(names, source, required=require_loss and only_eval is None)
         if loss_key is not None:
             notes.append(f"loss column {loss_key!r}: the only training-loss-like column.")
+        elif only_eval is not None:
+            loss_key = only_eval
+            notes.append(
+                f"no training-loss column; reading the eval loss ({only_eval!r}) as the curve "
+                "(pass --loss-col to read another column)."
+            )
     lr_key = _pick(names, lr_col, LR_COLUMNS, "lr_col", source, required=False)
     if lr_key is None and lr_col is None:
         lr_key = next((n for n in names if n.lower().startswith("lr") or "learning_rate" in n.lower()), None)
@@ -375,6 +384,15 @@ def _training_loss_like(names: Sequence[str], source: str, *, required: bool) ->
             fix="pass --loss-col NAME with the column that holds the training loss.",
         )
     return None
+
+
+def _only_eval_loss(names: Sequence[str]) -> str | None:
+    """The eval-loss column of a log that has no training-loss-like column at all, if exactly one."""
+    held_out = ("val", "eval", "test", "valid")
+    if any("loss" in n.lower() and not any(h in n.lower() for h in held_out) for n in names):
+        return None
+    cands = [n for n in names if n.lower().startswith(("val", "eval")) and "loss" in n.lower()]
+    return cands[0] if len(cands) == 1 else None
 
 
 def _eval_loss_like(names: Sequence[str], notes: list[str]) -> str | None:
