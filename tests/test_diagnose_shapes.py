@@ -3,6 +3,7 @@ benchmarks/data/diagnose (each test names the shape it mirrors)."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -91,6 +92,33 @@ def test_a_clear_fall_in_noisy_batch_losses_is_learning_whatever_the_eval_says()
         steps, y, es = _noisy_flat_batches(seed, fall=3.0)
         d = diagnose(steps, y, eval_steps=es, eval_losses=np.array([0.5105, 0.5101, 0.5128, 0.5171]))
         assert d.verdict != "stuck", str(d)
+
+
+def _creeps_to_chance(k: int = 2, epochs: int = 38):
+    """Cross-entropy over ``k`` balanced classes that falls from 14% above ``ln k`` and creeps to
+    it (the blind4 AES-bit run's shape: 0.793 -> 0.6933, one row per epoch)."""
+    e = np.arange(epochs)
+    return e, math.log(k) * (1 + 0.14 * np.exp(-e) + 0.004 * np.exp(-e / 8))
+
+
+def test_a_loss_that_settles_at_ln_k_learned_only_the_prior_and_is_stuck():
+    for k in (2, 10):
+        e, y = _creeps_to_chance(k)
+        ey = math.log(k) * (1 + np.where(e < 3, 0.05, 0.0002))
+        d = diagnose(e, y, eval_steps=e, eval_losses=ey, step_unit="epoch")
+        assert d.verdict == "stuck", str(d)
+        (f,) = d.of("stuck")
+        assert f.evidence["uniform_over"] == k and f.evidence["since_step"] <= 5
+        assert "class prior" in f.message
+        assert diagnose(e, y, step_unit="epoch").verdict == "stuck"  # the training loss alone shows it
+
+
+def test_passing_through_ln_k_or_beating_it_on_held_out_data_is_not_at_chance():
+    e, y = _creeps_to_chance(2)
+    beats = np.full(e.size, 0.55)  # the eval loss is well below ln 2: the inputs are used
+    assert diagnose(e, y, eval_steps=e, eval_losses=beats, step_unit="epoch").verdict != "stuck"
+    falls = 0.9 * np.exp(-np.arange(60) / 25) + 0.05  # crosses ln 2 on its way down
+    assert diagnose(np.arange(60), falls).verdict != "stuck"
 
 
 def test_an_lm_stuck_at_7_6_for_11k_steps_is_stuck_not_slow():

@@ -19,7 +19,13 @@ from lrkit.diagnosis.instability import find_divergence, find_lasting_damage, fi
 from lrkit.diagnosis.lr_context import LRInUse, lr_context
 from lrkit.diagnosis.lr_log import find_lr_log_issues
 from lrkit.diagnosis.model import CLASSES, GOOD, RULE_CLASS, Diagnosis
-from lrkit.diagnosis.outcome import find_converged, find_end_above_start, find_frozen, find_never_learned
+from lrkit.diagnosis.outcome import (
+    find_at_chance,
+    find_converged,
+    find_end_above_start,
+    find_frozen,
+    find_never_learned,
+)
 from lrkit.diagnosis.overfit import eval_gain, find_overfitting
 from lrkit.diagnosis.progress import find_plateau_or_slow
 from lrkit.diagnosis.short import find_short_log
@@ -219,7 +225,11 @@ def _detect(
     if div is not None:
         findings.append(div)
     else:
-        stuck = find_frozen(c) or find_never_learned(c, eval_gain(ey), lr, eval_points=int(ey.size))
+        stuck = (
+            find_frozen(c)
+            or find_never_learned(c, eval_gain(ey), lr, eval_points=int(ey.size))
+            or find_at_chance(c, es, ey)
+        )
         if stuck is not None:
             return [*findings, stuck]
     over = find_overfitting(c, es, ey) if div is None else None

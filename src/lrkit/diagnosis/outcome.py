@@ -12,6 +12,9 @@
   last third against its first) while an eval loss of 3+
   points did not improve: noise alone moved it; a level at ``ln k`` is named (uniform over ``k`` classes:
   ``k <= 20`` within 0.5%, or a common vocabulary size within 0.2%);
+- **at chance**: the trend sits within 1% of ``ln k`` (``k <= 20``) over the last third of the
+  log (10+ points) wherever it started, and the eval loss there is no better: the model learned
+  the class prior and nothing of the inputs;
 - **ended above the start** (a divergence): the end level is over 1.2x the start level (log-loss
   runs) -- a run that blew up early, or sits at ``ln(vocab)`` after a blow-up, however short;
 - **converged**: the end level is 0 or at most 1/1000 of the start level.
@@ -29,7 +32,14 @@ from lrkit.diagnosis.formatting import at_step, fmt_lr, step_count, step_range
 from lrkit.diagnosis.lr_context import LRInUse
 from lrkit.findings import Finding
 
-__all__ = ["find_converged", "find_end_above_start", "find_frozen", "find_never_learned", "uniform_over"]
+__all__ = [
+    "find_at_chance",
+    "find_converged",
+    "find_end_above_start",
+    "find_frozen",
+    "find_never_learned",
+    "uniform_over",
+]
 
 FROZEN_SHARE = 0.30
 FROZEN_REL = 1e-4  # a loss creeping at the 5th digit is not learning; minibatch noise is >= 1e-3
@@ -37,6 +47,8 @@ NO_PROGRESS = 1.03
 CHANCE_PROGRESS = 1.10
 ABOVE_START = 1.2
 CONVERGED_RATIO = 1e-3
+#: how close to ``ln k`` a loss sitting at chance stays (relative)
+AT_CHANCE = 0.01
 #: eval points that can overrule a training loss whose fall is within its noise
 EVAL_FLAT_POINTS = 3
 
@@ -188,6 +200,39 @@ def find_never_learned(
             "uniform_over": named_uniform(c.end),
             "within_noise": moved,
         },
+        source="diagnose",
+    )
+
+
+def find_at_chance(c: LossCurve, eval_steps: np.ndarray, eval_losses: np.ndarray) -> Finding | None:
+    """A classifier that only learned the class prior: its trend sits within ``AT_CHANCE`` (1%)
+    of ``ln k`` (``k <= 20``) over the last third of the log (10+ points), wherever it started,
+    and the eval losses over that third (if any) are no better than ``ln k`` by that margin."""
+    if c.n < 10 or not c.log:
+        return None
+    k = uniform_over(c.end, rel=0.005, max_k=20)
+    if k is None:
+        return None
+    chance = math.log(k)
+    tail = c.trend[-(c.n // 3) :]
+    if np.max(np.abs(tail - math.log(chance))) > math.log(1 + AT_CHANCE):
+        return None
+    late = eval_losses[np.isfinite(eval_losses) & (eval_steps >= c.steps[-(c.n // 3)])]
+    if late.size and float(np.median(late)) < chance * (1 - AT_CHANCE):
+        return None  # held-out predictions beat chance: the training loss is not the whole story
+    away = np.nonzero(np.abs(c.trend - math.log(chance)) > math.log(1 + AT_CHANCE))[0]
+    since = int(c.steps[int(away[-1]) + 1 if away.size else 0])
+    return Finding(
+        rule="never-learned",
+        severity="error",
+        message=(
+            f"Never learned: the loss fell from {c.start:.4g} to {level_text(c.end)} and sits there (within 1%) "
+            f"from {at_step(since, c.unit)} to the end"
+            + (f", the eval loss too ({float(np.median(late)):.4g})" if late.size else "")
+            + ": the model predicts the class prior and nothing of the inputs."
+        ),
+        fix=_BUG_FIRST,
+        evidence={"start_loss": c.start, "end_loss": c.end, "uniform_over": k, "since_step": since},
         source="diagnose",
     )
 
