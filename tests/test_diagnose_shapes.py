@@ -110,13 +110,15 @@ def test_a_loss_that_settles_at_ln_k_learned_only_the_prior_and_is_stuck():
         (f,) = d.of("stuck")
         assert f.evidence["uniform_over"] == k and f.evidence["since_step"] <= 5
         assert "class prior" in f.message
-        assert diagnose(e, y, step_unit="epoch").verdict == "stuck"  # the training loss alone shows it
+        # without the eval loss, a loss converging to a floor that happens to be ln k looks the same
+        assert diagnose(e, y, step_unit="epoch").verdict != "stuck"
 
 
-def test_passing_through_ln_k_or_beating_it_on_held_out_data_is_not_at_chance():
+def test_passing_through_ln_k_or_an_eval_loss_away_from_it_is_not_at_chance():
     e, y = _creeps_to_chance(2)
-    beats = np.full(e.size, 0.55)  # the eval loss is well below ln 2: the inputs are used
-    assert diagnose(e, y, eval_steps=e, eval_losses=beats, step_unit="epoch").verdict != "stuck"
+    for ev in (0.55, 0.66, 0.75):  # the eval loss away from ln 2 (0.6931): a model, not the prior
+        held_out = np.full(e.size, ev)
+        assert diagnose(e, y, eval_steps=e, eval_losses=held_out, step_unit="epoch").verdict != "stuck"
     falls = 0.9 * np.exp(-np.arange(60) / 25) + 0.05  # crosses ln 2 on its way down
     assert diagnose(np.arange(60), falls).verdict != "stuck"
 
