@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from lrkit.errors import ConfigError, RenamedFieldWarning, ResumeWarning
+from lrkit.errors import ArgumentError, ConfigError, RenamedFieldWarning, ResumeWarning
 from lrkit.schedules import Schedule, SchedulerInterface
 
 __version__ = "0.1.0"
@@ -56,6 +56,7 @@ _LAZY: dict[str, str] = {
 _MODULES = frozenset({"schedules", "tasks"})
 
 __all__ = [
+    "ArgumentError",
     "ConfigError",
     "RenamedFieldWarning",
     "ResumeWarning",
