@@ -524,6 +524,74 @@ def ref_megatron(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | No
     return out
 
 
+def ref_megatron_deepspeed(cfg: Any, n: int, roots: Mapping[str, Path]) -> np.ndarray | None:
+    """Megatron-DeepSpeed's own ``AnnealingLR`` (megatron/learning_rates.py) and batch calculator
+    (megatron/microbatches.py), loaded from the bigscience-workshop+Megatron-DeepSpeed checkout with
+    ``megatron.get_args``/``print_rank_0`` stubbed, built as its ``get_learning_rate_scheduler`` builds
+    it and stepped as ``train_step``/``train`` step it: ``update_num_microbatches(consumed)``, then
+    ``step(increment=samples of this iteration)`` reading ``args.consumed_train_tokens`` *before* that
+    iteration's ``samples * seq_length`` tokens are added. A read as current Megatron-LM
+    (``--set megatron=lm``) is compared with Megatron-LM's scheduler instead."""
+    ctx = cfg.context or {}
+    root = roots.get("bigscience-workshop+Megatron-DeepSpeed")
+    if ctx.get("megatron") == "lm" or "arguments" not in ctx:
+        return ref_megatron(cfg, n, roots)
+    if root is None:
+        return None
+    a = dict(ctx["megatron_args"])
+    every = dict(ctx["arguments"])
+    gbs = int(every.get("global_batch_size") or 1)
+    seq = every.get("seq_length")
+    args = types.SimpleNamespace(lr_decay_tokens=every.get("lr_decay_tokens"), consumed_train_tokens=0)
+    stub = types.ModuleType("megatron")
+    stub.get_args = lambda: args  # type: ignore[attr-defined]
+    stub.print_rank_0 = lambda *x, **k: None  # type: ignore[attr-defined]
+    lr_mod = _load_file_module("_ref_mds_lr", root / "megatron/learning_rates.py", {"megatron": stub})
+    mb_mod = _load_file_module("_ref_mds_mb", root / "megatron/microbatches.py", {})
+    ramp = every.get("rampup_batch_size") if ctx.get("megatron") == "deepspeed" else None
+    calc_args = types.SimpleNamespace(
+        rampup_batch_size=[str(x) for x in ramp] if ramp else None,
+        global_batch_size=gbs,
+        micro_batch_size=1,
+        data_parallel_size=1,
+        rank=1,
+    )
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        calc = mb_mod.build_num_microbatches_calculator(calc_args)
+    if a.get("train_iters"):
+        decay_steps = (a.get("lr_decay_iters") or a["train_iters"]) * gbs
+        frac = a.get("lr_warmup_fraction")
+        warm = frac * decay_steps if frac is not None else (a.get("lr_warmup_iters") or 0) * gbs
+    elif a.get("train_samples"):
+        decay_steps = a.get("lr_decay_samples") or a["train_samples"]
+        frac = a.get("lr_warmup_fraction")
+        warm = frac * decay_steps if frac is not None else (a.get("lr_warmup_samples") or 0)
+    else:
+        raise ValueError("either train-iters or train-samples should be provided.")
+    opt = _optimizer(float(a["lr"]))
+    sched = lr_mod.AnnealingLR(
+        opt,
+        max_lr=float(a["lr"]),
+        min_lr=float(a.get("min_lr") or 0.0),
+        warmup_steps=warm,
+        decay_steps=decay_steps,
+        decay_style=a.get("lr_decay_style") or "linear",
+    )
+    out = np.empty(n)
+    consumed = 0
+    for k in range(n):
+        out[k] = opt.param_groups[0]["lr"]
+        calc.update(consumed, False)
+        increment = calc.get() * 1 * 1  # num micro-batches x micro-batch size x data-parallel size
+        sched.step(increment=increment)
+        consumed += increment
+        args.consumed_train_tokens += increment * int(seq or 0)
+    return out
+
+
 def _megatron_counter(a: Mapping[str, Any], roots: Mapping[str, Path], inc: float) -> Any:
     """``k -> num_steps`` as Megatron's training loop advances it: ``k * inc``, or, under
     ``step_batch_size_schedule``, the samples consumed, with the batch size of each iteration taken
@@ -839,6 +907,8 @@ def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int,
             res.outcome, res.detail = "wrong", f"read as {cfg.format!r}, not as {'/'.join(src.expected)}"
             return res
         ref_fn = (HELDOUT_REFERENCES if src.heldout else REFERENCES).get(cfg.format)
+        if src.name == "h_megatron_ds" and cfg.format == "megatron":
+            ref_fn = ref_megatron_deepspeed  # the framework these scripts run on
         ref = None
         if ref_fn is not None:
             try:

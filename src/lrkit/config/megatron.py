@@ -35,7 +35,7 @@ from lrkit.config.signature import Signature
 from lrkit.config.writing import agree, cannot, describe, tidy
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
-from lrkit.schedules import Constant, Cosine, Linear, Schedule, Sequence, Warmup
+from lrkit.schedules import Constant, Cosine, Linear, Schedule, Sequence, Shift, Warmup
 from lrkit.schedules.compat import MEGATRON_STYLES, MegatronLR, PeriodicCosine
 from lrkit.schedules.compat.megatron import BatchRamp
 
@@ -85,6 +85,9 @@ MEGATRON_ARGS: dict[str, str] = {
     "rampup_batch_size": "batch",
     "step_batch_size_schedule": "curve",
     "seq_length": "curve",
+    # Megatron-DeepSpeed only (megatron/arguments.py there; current Megatron-LM has neither)
+    "lr_decay_tokens": "curve",
+    "train_tokens": "near",
     "skip_train": "batch",
     "start_weight_decay": "kept",
     "end_weight_decay": "kept",
@@ -238,6 +241,8 @@ class _Counter:
     inc: float
     scale: float
     ramp: BatchRamp | None = None
+    #: Megatron-DeepSpeed's ``--rampup-batch-size``: ``(ramp-up samples, global batch size)``
+    rampup: tuple[int, int] | None = None
 
     def iters(self, n: float) -> float:
         """Counter units to (fractional) iterations."""
@@ -251,6 +256,12 @@ class _Counter:
 
     def train_iters(self, train_samples: int) -> int:
         """Megatron's ``update_train_iters``: iterations until ``train_samples`` are consumed."""
+        if self.ramp is not None and self.rampup is not None:
+            # Megatron-DeepSpeed: the ramp's iterations (until more than the ramp-up samples are
+            # consumed), then whole batches of the final size from what is left
+            ramp_samples, gbs = self.rampup
+            k = self.ramp.first_update_past(ramp_samples)
+            return k + (train_samples - int(self.ramp.samples(np.asarray(float(k))))) // gbs
         if self.ramp is not None:
             return self.ramp.first_update_reaching(train_samples)
         return train_samples // int(self.inc)
@@ -322,6 +333,9 @@ def _counter(a: _Args, increment: float | None) -> _Counter:
     ``step_batch_size_schedule``."""
     gbs = a.stp("global_batch_size", minimum=1)
     samples = _sample_based(a.args, a.path)
+    if a.get("rampup_batch_size") is not None and increment is None:
+        ramp, ramp_samples, final = _rampup(a, gbs)
+        return _Counter(samples=samples, inc=1.0, scale=1.0, ramp=ramp, rampup=(ramp_samples, final))
     if a.get("step_batch_size_schedule") is not None and increment is None:
         return _Counter(samples=samples, inc=1.0, scale=1.0, ramp=_batch_ramp(a, samples, gbs))
     if samples and increment is None and gbs is None:
@@ -337,6 +351,91 @@ def _counter(a: _Args, increment: float | None) -> _Counter:
 
 
 _SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
+
+
+def _rampup_int(value: Any, where: str) -> int:
+    """One value of ``--rampup-batch-size`` as Megatron-DeepSpeed reads it (``int(value)``)."""
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ConfigError(
+            f"{value!r} is not an integer; Megatron-DeepSpeed's int() raises on it.",
+            field=where,
+            value=value,
+            fix="write --rampup-batch-size START INCREMENT SAMPLES (three integers).",
+        ) from None
+
+
+def _rampup(a: _Args, gbs: int | None) -> tuple[BatchRamp, int, int]:
+    """Megatron-DeepSpeed's ``--rampup-batch-size START INCREMENT SAMPLES`` (megatron/microbatches.py,
+    ``RampupBatchsizeNumMicroBatches``) as the batch-size steps it takes: with ``p = SAMPLES / n``
+    (``n = (gbs - START) / INCREMENT`` increments), an iteration started after ``c`` samples uses
+    ``START + int(c / p) * INCREMENT`` while ``c <= SAMPLES`` and ``gbs`` after. Each step's threshold
+    is the first sample count where Megatron's own float expression reaches it. Returns the ramp,
+    ``SAMPLES`` and ``gbs``; what Megatron asserts (or divides by zero on) is refused."""
+    where = a.path("rampup_batch_size")
+    raw = a.get("rampup_batch_size")
+    values = list(raw) if isinstance(raw, list | tuple) else str(raw).split()
+    if len(values) != 3:
+        raise ConfigError(
+            f"takes three values, got {len(values)}; Megatron-DeepSpeed asserts 'expected the following format: "
+            "--rampup-batch-size <start batch size> <batch size incerement> <ramp-up samples>'.",
+            field=where,
+            value=raw,
+            fix="write --rampup-batch-size START INCREMENT SAMPLES, e.g. 16 16 5859375.",
+        )
+    start, inc, ramp_samples = (_rampup_int(v, where) for v in values)
+    if gbs is None:
+        raise ConfigError(
+            "a batch-size ramp ends at the global batch size, which is not set (Megatron-DeepSpeed then uses "
+            "micro-batch size x data-parallel size, which depends on the cluster).",
+            field=a.path("global_batch_size"),
+            fix="pass --set global_batch_size=<samples per iteration after the ramp>.",
+        )
+    diff = gbs - start
+    bad = (
+        "the start batch size must be > 0"
+        if start <= 0
+        else "the start batch size is above --global-batch-size"
+        if diff < 0
+        else "the increment must be > 0"
+        if inc <= 0
+        else f"global batch size interval ({diff}) is not divisible by the increment ({inc})"
+        if diff % inc
+        else "the ramp-up samples must be >= 0"
+        if ramp_samples < 0
+        else None
+    )
+    if bad is not None:
+        raise ConfigError(
+            f"{bad}; Megatron-DeepSpeed asserts it.",
+            field=where,
+            value=raw,
+            fix="start below --global-batch-size and step up to it by a divisor of the difference.",
+        )
+    if diff == 0 or ramp_samples == 0:
+        raise ConfigError(
+            "a ramp from the global batch size itself, or over 0 samples: Megatron-DeepSpeed divides by zero "
+            "(ZeroDivisionError in microbatches.py) at start-up.",
+            field=where,
+            value=raw,
+            fix="drop --rampup-batch-size for a constant batch size, or ramp over a positive number of samples.",
+        )
+    n = diff // inc
+    per = ramp_samples / n
+    steps: dict[int, int] = {}
+    for j in range(1, n + 1):
+        c = max(math.ceil(j * per) - 2, 1)
+        while int(c / per) < j:  # Megatron's expression, float division included
+            c += 1
+        steps[min(c, ramp_samples + 1)] = start + j * inc  # past SAMPLES the batch is gbs at once
+    ths = sorted(steps)
+    with F.at_path(where):
+        schedule = MegatronLR(
+            decay_steps=1.0, batch_thresholds=(0, *ths), batch_sizes=(start, *(steps[t] for t in ths))
+        )
+    assert schedule.batch_ramp is not None
+    return schedule.batch_ramp, ramp_samples, gbs
 
 
 def _schedule_count(text: str, where: str) -> int:
@@ -559,6 +658,49 @@ def _context(args: Mapping[str, Any], cv: _Curve, increment: float | None, itera
     return context
 
 
+def _token_decay(a: _Args, base: MegatronLR, cv: _Curve) -> tuple[Schedule, int]:
+    """Megatron-DeepSpeed's token-based decay (``--lr-decay-tokens``, ``AnnealingLR.get_lr`` in its
+    megatron/learning_rates.py) built from two ``MegatronLR`` pieces; returns it and the first update
+    at ``min_lr``.
+
+    The scheduler holds ``num_steps`` (samples, as in Megatron-LM) and ``num_tokens``; ``train_step``
+    steps it with the iteration's samples *before* ``train`` adds that iteration's tokens
+    (``consumed_train_tokens += samples * seq_length``), so the LR of update ``t >= 1`` sees the
+    samples ``c_t`` consumed before it but the tokens ``L * c_{t-1}`` consumed before update ``t - 1``.
+    The warm-up is sample-based as always (``base`` while ``c_t <= W``); after it the decay ratio is
+    ``(tokens - T_w) / (D_tok - T_w)`` and ``min_lr`` once ``tokens > D_tok``, where ``T_w`` is the token
+    count seen when ``num_steps`` equalled ``W`` exactly (``L * c_{t_w - 1}``), and 0 if it never did.
+    In samples that is ``MegatronLR`` with warm-up ``T_w / L`` and decay ``D_tok / L`` evaluated at
+    ``c_{t-1}``: ``Sequence([base, Shift(decay, b - 1)], [b])`` with ``b`` the first update past ``W``."""
+    tokens = F.number(a.get("lr_decay_tokens"), a.path("lr_decay_tokens"), low=0.0)
+    seq = a.stp("seq_length", minimum=1)
+    if seq is None:
+        raise ConfigError(
+            "token-based decay (--lr-decay-tokens) counts seq_length tokens per sample, and --seq-length is not set.",
+            field=a.path("seq_length"),
+            fix="pass --set seq_length=<tokens per sample> (the --seq-length Megatron-DeepSpeed trains with).",
+        )
+    w = cv.warmup
+    warm_tokens = 0.0  # in samples (tokens / seq_length)
+    if w > 0 and float(w).is_integer():
+        t_w = base.first_update_reaching(w)
+        if float(base.counter_at(np.asarray(float(t_w)))) == w:
+            warm_tokens = float(base.counter_at(np.asarray(float(t_w - 1))))
+    b = base.first_update_past(w)
+    decay = MegatronLR(
+        style=cv.style,
+        max_lr=1.0,
+        min_lr=base.min_lr,
+        warmup_steps=warm_tokens,
+        decay_steps=tokens / seq,
+        increment=base.increment,
+        batch_thresholds=base.batch_thresholds,
+        batch_sizes=base.batch_sizes,
+    )
+    end = decay.first_update_past(tokens / seq) + 1
+    return Sequence((base, Shift(decay, b - 1)), (b,)), max(end, b)
+
+
 def _findings(cv: _Curve, src: str | None) -> list[Finding]:
     """Megatron's quirks that a user is unlikely to want, each with the argument that avoids it."""
     findings: list[Finding] = []
@@ -626,15 +768,22 @@ def resolve_megatron(
     paths: Mapping[str, str],
     iteration_unit: str = "iteration",
     increment: float | None = None,
+    flavor: str | None = None,
 ) -> ResolvedConfig:
     """Build the Megatron curve from flat args. ``paths`` maps an arg to its dotted config
     path (``""`` is the prefix for the others). ``increment`` fixes the counter step (NeMo RL
     steps by 1 per algorithm step); otherwise it is the global batch size.
 
+    ``flavor="deepspeed"`` (Megatron-DeepSpeed, chosen by :mod:`lrkit.config.megatron_args`) reads
+    ``rampup_batch_size`` and ``lr_decay_tokens`` as Megatron-DeepSpeed does; other readers never
+    pass them.
+
     The curve is ``MegatronLR`` relative to the peak ``lr``, evaluated at ``num_steps = k * inc``."""
+    if flavor != "deepspeed":
+        args = {k: v for k, v in args.items() if k not in ("rampup_batch_size", "lr_decay_tokens")}
     cv = _curve(_Args(args, paths), run_length=run_length, increment=increment)
     with F.at_path(paths.get("", "") or "megatron"):
-        schedule = MegatronLR(
+        base = MegatronLR(
             style=cv.style,
             max_lr=1.0,
             min_lr=cv.min_lr / cv.max_lr,
@@ -647,14 +796,24 @@ def resolve_megatron(
             batch_thresholds=cv.counter.ramp.thresholds if cv.counter.ramp else (),
             batch_sizes=cv.counter.ramp.sizes if cv.counter.ramp else (),
         )
+    schedule: Schedule = base
+    context = _context(args, cv, increment, iteration_unit)
+    findings = _findings(cv, paths.get("", "") or None)
+    if args.get("lr_decay_tokens") is not None and cv.style != "constant":
+        a = _Args(args, paths)
+        with F.at_path(paths.get("", "") or "megatron"):
+            schedule, end = _token_decay(a, base, cv)
+        context.update(lr_decay_tokens=args["lr_decay_tokens"], lr_decay_iters=end, declared_horizon=end)
+        context["decay_steps"] = end - cv.warm_iters
+        findings = [f for f in findings if f.rule != "megatron-decay-iters-after-warmup"]
     return ResolvedConfig(
         schedule=schedule,
         peak_lr=cv.max_lr,
         total_steps=cv.run_iters,
         format=fmt,
         source=source,
-        findings=tuple(_findings(cv, paths.get("", "") or None)),
-        context=_context(args, cv, increment, iteration_unit),
+        findings=tuple(findings),
+        context=context,
         optimizer=None,
         raw=dict(args),
         controller=None,
@@ -662,7 +821,12 @@ def resolve_megatron(
 
 
 def read_megatron(
-    data: Mapping[str, Any], *, total_steps: int | None, source: str, paths: Mapping[str, str] | None = None
+    data: Mapping[str, Any],
+    *,
+    total_steps: int | None,
+    source: str,
+    paths: Mapping[str, str] | None = None,
+    flavor: str | None = None,
 ) -> ResolvedConfig:
     """Flat or nested Megatron arguments; ``paths`` (flat ``data`` already, e.g. from a command
     line) names each argument as the user wrote it. YAML whose keys are dashed flags
@@ -675,7 +839,7 @@ def read_megatron(
         flat, where = dict(data), dict(paths)
     else:
         flat, where = flatten_megatron(data)
-    resolved = resolve_megatron(flat, run_length=total_steps, source=source, fmt="megatron", paths=where)
+    resolved = resolve_megatron(flat, run_length=total_steps, source=source, fmt="megatron", paths=where, flavor=flavor)
     kind = str(flat.get("optimizer", "adam")).lower() if isinstance(flat.get("optimizer"), str) else "adam"
     # Megatron's "adam" decouples weight decay (AdamW)
     optimizer = {"type": "adamw" if kind == "adam" else kind, "lr": resolved.peak_lr}

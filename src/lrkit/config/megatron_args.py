@@ -118,6 +118,8 @@ class _Unknown:
 
     name: str  # what to --set (a variable name), or "" when nothing can be set
     why: str
+    #: bash itself fails here (the value is empty when the script runs), not just unknown to lrkit
+    bash_error: bool = False
 
 
 _ASSIGN_RE = re.compile(r"^(?:export\s+|declare\s+(?:-\w+\s+)*|local\s+|readonly\s+)?([A-Za-z_]\w*)(\+?)=(.*)$", re.S)
@@ -272,6 +274,19 @@ class _Shell:
         markers = [m for m in unknowns if m in text]
         if markers:
             return markers[0]
+        bad = next((w for w in re.findall(r"(?<![\w@])\d\w*", text) if not _BASH_NUMBER.fullmatch(w)), None)
+        if bad is not None:
+            # 126_953_125 is a Python literal, not a bash number: bash prints "value too great for base"
+            # and the command (an assignment) does not run, so the value is empty
+            return self._mark(
+                _Unknown(
+                    "",
+                    f"the arithmetic $(({expr})), which bash cannot evaluate ({bad!r} is not a bash number; bash "
+                    "reports 'value too great for base' and the value stays empty)",
+                    bash_error=True,
+                ),
+                unknowns,
+            )
         names = {}
 
         def repl(m: re.Match[str]) -> str:
@@ -313,6 +328,10 @@ class _Shell:
     def _restore(self, token: str, unknowns: Mapping[str, _Unknown]) -> str:
         # unknowns keep their marker in the text; tokens carry them to the argument values
         return token
+
+
+#: an integer constant bash reads in $((...)): decimal, 0x hex (0-octal is decimal-looking, read elsewhere)
+_BASH_NUMBER = re.compile(r"\d+|0[xX][0-9A-Fa-f]+")
 
 
 def _eval_int(text: str) -> int:
@@ -557,13 +576,23 @@ def _curve_args(
 ) -> dict[str, Any]:
     """The curve arguments; an unknown among those that matter is asked for by name."""
     samples = bool(args.get("train_samples")) and not args.get("train_iters")
-    needed = [k for k in CURVE_ARGS if k in args and (k != "global_batch_size" or samples)]
+    per_batch = samples or args.get("lr_decay_tokens") is not None  # tokens per update need the batch size
+    needed = [k for k in CURVE_ARGS if k in args and (k != "global_batch_size" or per_batch)]
     for key in needed:
         value = args[key]
         text = " ".join(map(str, value)) if isinstance(value, list) else str(value)
         for marker, unk in unknowns.items():
             if marker in text:
                 flag = written.get(key, "--" + key.replace("_", "-"))
+                if unk.bash_error:
+                    raise ConfigError(
+                        f"{flag} is {unk.why}: Megatron gets no value for it, and its argparse refuses {flag} "
+                        "without one (expected one argument).",
+                        field=flag,
+                        value=text.replace(marker, ""),
+                        fix="write the script's numbers without '_' (bash has no digit separators), or pass "
+                        f"--set {key}=<value>.",
+                    )
                 what = unk.name or key
                 raise ConfigError(
                     f"{flag} is {unk.why}; it decides the curve, so lrkit will not guess it.",
@@ -600,20 +629,163 @@ def _overridden(
     return args, written
 
 
-def _refuse_batch_changes(curve: Mapping[str, Any]) -> None:
-    """A batch-size ramp lrkit cannot draw (``--step-batch-size-schedule`` it can: see
-    :func:`lrkit.config.megatron.resolve_megatron`)."""
-    if "rampup_batch_size" in curve:
+#: Megatron arguments only Megatron-DeepSpeed's parser has (``deepspeed.add_config_arguments`` and its
+#: ZeRO group): a script passing one runs on Megatron-DeepSpeed (current Megatron-LM refuses them)
+_DEEPSPEED_ARGS = ("deepspeed", "deepspeed_config", "deepscale", "deepscale_config", "zero_stage", "lr_decay_tokens")
+#: ``--set`` names that are lrkit's questions, not script variables or Megatron arguments
+_CHOICES = ("megatron", "curriculum_learning")
+_FLAVORS = {
+    "deepspeed": "deepspeed",
+    "megatron-deepspeed": "deepspeed",
+    "megatron_deepspeed": "deepspeed",
+    "ds": "deepspeed",
+    "lm": "lm",
+    "megatron-lm": "lm",
+    "megatron_lm": "lm",
+}
+_WHICH = "--set megatron=deepspeed (Megatron-DeepSpeed) or --set megatron=lm (current Megatron-LM)"
+
+
+def _choices(overrides: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, Any]]:
+    """``--set`` split into the overrides proper and lrkit's own questions (:data:`_CHOICES`)."""
+    rest = {k: v for k, v in (overrides or {}).items() if k not in _CHOICES}
+    chosen: dict[str, Any] = {}
+    if "megatron" in (overrides or {}):
+        raw = str(overrides["megatron"]).strip().lower()  # type: ignore[index]
+        if raw not in _FLAVORS:
+            raise ConfigError(
+                f"--set megatron={overrides['megatron']!r} names no Megatron lrkit reads.",  # type: ignore[index]
+                field="megatron",
+                value=overrides["megatron"],  # type: ignore[index]
+                fix=f"use {_WHICH}.",
+            )
+        chosen["megatron"] = _FLAVORS[raw]
+    if "curriculum_learning" in (overrides or {}):
+        raw = str(overrides["curriculum_learning"]).strip().lower()  # type: ignore[index]
+        if raw not in ("true", "false"):
+            raise ConfigError(
+                f"--set curriculum_learning={overrides['curriculum_learning']!r} is not true or false.",  # type: ignore[index]
+                field="curriculum_learning",
+                value=overrides["curriculum_learning"],  # type: ignore[index]
+                fix="--set curriculum_learning=false when the DeepSpeed config does not enable curriculum_learning.",
+            )
+        chosen["curriculum_learning"] = raw == "true"
+    return rest, chosen
+
+
+def _flavor(args: Mapping[str, Any], written: Mapping[str, str], chosen: Mapping[str, Any]) -> str | None:
+    """``"deepspeed"`` when the arguments (or ``--set megatron=``) say Megatron-DeepSpeed runs them,
+    ``"lm"`` when ``--set megatron=lm`` says current Megatron-LM does, else ``None`` (either)."""
+    own = [_flag(written, k) for k in _DEEPSPEED_ARGS if args.get(k) not in (None, False)]
+    pick = chosen.get("megatron")
+    if pick == "lm" and own:
         raise ConfigError(
-            "--rampup-batch-size changes the batch size during the run, so Megatron's scheduler advances by a "
-            "different number of samples each iteration; current Megatron-LM ignores it (deprecated for "
-            "--step-batch-size-schedule) while older Megatron and Megatron-DeepSpeed ramp the batch, so the curve "
-            "depends on which Megatron runs it.",
-            field="--rampup-batch-size",
-            value=curve["rampup_batch_size"],
-            fix="remove it to see the curve at a constant global batch size (what current Megatron-LM trains), or "
-            "write the ramp as --step-batch-size-schedule.",
+            f"--set megatron=lm, but the arguments pass {', '.join(own)}, which only Megatron-DeepSpeed's parser has: "
+            "Megatron-LM refuses them (argparse: unrecognized arguments).",
+            field=own[0],
+            value=args.get(own[0].lstrip("-").replace("-", "_")),
+            fix="drop --set megatron=lm (the script is Megatron-DeepSpeed's), or remove those arguments.",
         )
+    return pick or ("deepspeed" if own else None)
+
+
+def _deepspeed_checks(args: Mapping[str, Any], written: Mapping[str, str]) -> None:
+    """What Megatron-DeepSpeed's parser refuses that Megatron-LM accepts (its megatron/arguments.py)."""
+    style = args.get("lr_decay_style")
+    if style is not None and style not in ("constant", "linear", "cosine"):
+        raise ConfigError(
+            f"{_flag(written, 'lr_decay_style')} {style!r}: Megatron-DeepSpeed's argparse refuses it "
+            "(choices: constant, linear, cosine).",
+            field=_flag(written, "lr_decay_style"),
+            value=style,
+            fix="use constant, linear or cosine (the others are Megatron-LM's).",
+        )
+    for key in ("lr_warmup_init", "lr_wsd_decay_style", "lr_wsd_decay_iters", "lr_wsd_decay_samples"):
+        if key in args:
+            raise ConfigError(
+                f"{_flag(written, key)} is a Megatron-LM argument; Megatron-DeepSpeed's argparse refuses it "
+                "(unrecognized arguments).",
+                field=_flag(written, key),
+                value=args[key],
+                fix=f"remove it (Megatron-DeepSpeed warms up from 0), or read the script as Megatron-LM's: {_WHICH}.",
+            )
+
+
+def _curriculum(args: Mapping[str, Any], written: Mapping[str, str], chosen: Mapping[str, Any]) -> None:
+    """Token-based decay under ``--deepspeed``: the DeepSpeed config may enable curriculum learning,
+    whose sequence length per iteration (DeepSpeed's CurriculumScheduler) changes the tokens counted."""
+    if args.get("lr_decay_tokens") is None or not args.get("deepspeed"):
+        return
+    config = args.get("deepspeed_config") or args.get("deepscale_config")
+    named = f" ({config})" if isinstance(config, str) else ""
+    if "curriculum_learning" not in chosen:
+        raise ConfigError(
+            f"{_flag(written, 'lr_decay_tokens')} decays by tokens consumed: global batch x --seq-length per "
+            f"iteration, unless the DeepSpeed config{named} enables curriculum_learning, whose sequence-length "
+            "schedule then sets the tokens of each iteration. lrkit does not open that file.",
+            field=_flag(written, "lr_decay_tokens"),
+            value=args.get("lr_decay_tokens"),
+            fix="if its curriculum_learning is absent or not enabled, pass --set curriculum_learning=false.",
+        )
+    if chosen["curriculum_learning"]:
+        raise ConfigError(
+            "with curriculum learning the tokens of each iteration follow DeepSpeed's CurriculumScheduler "
+            "(the DeepSpeed config's curriculum_learning section), which lrkit does not model: it cannot draw "
+            f"the token-based decay of {_flag(written, 'lr_decay_tokens')}.",
+            field="curriculum_learning",
+            value=True,
+            fix="use --lr-decay-samples to see a sample-based curve instead.",
+        )
+
+
+def _batch_ramp_args(
+    flat: dict[str, Any], curve: Mapping[str, Any], flavor: str | None, written: Mapping[str, str]
+) -> list[Finding]:
+    """``--rampup-batch-size``: Megatron-DeepSpeed ramps the batch (its microbatches.py), so its
+    sample-counting scheduler moves by a different amount each iteration; current Megatron-LM ignores
+    the argument (deprecated for ``--step-batch-size-schedule``). Asks which one runs the script unless
+    it says (a DeepSpeed argument, ``--set megatron=``); in an iteration-based run Megatron-DeepSpeed
+    asserts, so only Megatron-LM runs it."""
+    if "rampup_batch_size" not in curve:
+        return []
+    flag = _flag(written, "rampup_batch_size")
+    iters = bool(curve.get("train_iters"))
+    if flavor == "deepspeed":
+        if iters:
+            raise ConfigError(
+                f"{flag} in an iteration-based run (--train-iters): Megatron-DeepSpeed asserts 'expected no "
+                "batch-size rampup for iteration-based training'.",
+                field=flag,
+                value=curve["rampup_batch_size"],
+                fix="give the run in samples (--train-samples, --lr-decay-samples, --lr-warmup-samples), or drop it.",
+            )
+        flat["rampup_batch_size"] = curve["rampup_batch_size"]
+        return []
+    if flavor == "lm" or iters:
+        why = (
+            "read as current Megatron-LM (--set megatron=lm)"
+            if flavor == "lm"
+            else "Megatron-DeepSpeed asserts on a ramp in an iteration-based run, so this runs on Megatron-LM only"
+        )
+        return [
+            Finding(
+                rule="megatron-rampup-ignored",
+                severity="info",
+                message=f"{flag} is ignored: current Megatron-LM ignores it (deprecated for "
+                f"--step-batch-size-schedule) and trains at --global-batch-size from the start ({why}).",
+                fix="write the ramp as --step-batch-size-schedule if you want one on Megatron-LM.",
+                source=flag,
+            )
+        ]
+    raise ConfigError(
+        f"{flag} changes the curve only on Megatron-DeepSpeed: there the batch grows during the run and the "
+        "scheduler, which counts samples, advances by a different amount each iteration; current Megatron-LM "
+        "ignores it (deprecated for --step-batch-size-schedule) and trains at --global-batch-size. The script "
+        "does not say which Megatron runs it (no DeepSpeed argument).",
+        field=flag,
+        value=curve["rampup_batch_size"],
+        fix=f"pass {_WHICH}.",
+    )
 
 
 def _flat_curve(curve: Mapping[str, Any], written: Mapping[str, str]) -> dict[str, Any]:
@@ -624,8 +796,18 @@ def _flat_curve(curve: Mapping[str, Any], written: Mapping[str, str]) -> dict[st
     flat = {k: v for k, v in curve.items() if k not in BATCH_ARGS}
     if "step_batch_size_schedule" in flat:
         return flat  # the schedule gives the batch size; resolve_megatron checks the rest
+    tokens = flat.get("lr_decay_tokens") is not None
+    if tokens and flat.get("global_batch_size") is None:
+        raise ConfigError(
+            "token-based decay (--lr-decay-tokens) counts global batch x seq_length tokens per iteration; without "
+            "--global-batch-size Megatron-DeepSpeed uses micro-batch size x data-parallel size, which depends on the "
+            "cluster.",
+            field="--global-batch-size",
+            fix="pass --set global_batch_size=<samples per iteration>.",
+        )
     if not _sample_based(flat, lambda k: _flag(written, k)):
-        flat.pop("global_batch_size", None)  # it cancels out of an iteration-based curve
+        if not tokens:
+            flat.pop("global_batch_size", None)  # it cancels out of an iteration-based curve
     elif flat.get("global_batch_size") is None:
         raise ConfigError(
             "a sample-based run (--train-samples) needs the global batch size to turn samples into "
@@ -671,8 +853,12 @@ def read_megatron_args(
     """Megatron's argument namespace (underscore keys) to its curve."""
     from lrkit.config.megatron import read_megatron
 
+    overrides, chosen = _choices(overrides)
     args, written = _overridden(args, written, overrides)
     _check_names(args, written, source)
+    flavor = _flavor(args, written, chosen)
+    if flavor == "deepspeed":
+        _deepspeed_checks(args, written)
     if args.get("skip_train") is True:
         raise ConfigError(
             "--skip-train is set: Megatron does not train, so there is no LR curve.",
@@ -681,19 +867,21 @@ def read_megatron_args(
             fix="drop --skip-train to see the training run's curve.",
         )
     curve = _curve_args(args, written, unknowns or {}, source)
-    _refuse_batch_changes(curve)
+    if flavor == "deepspeed":
+        _curriculum(args, written, chosen)
     flat = _flat_curve(curve, written)
+    ramp_notes = _batch_ramp_args(flat, curve, flavor, written)
     paths = {k: _flag(written, k) for k in flat}
     paths[""] = ""
-    res = read_megatron(flat, total_steps=total_steps, source=source, paths=paths)
+    res = read_megatron(flat, total_steps=total_steps, source=source, paths=paths, flavor=flavor)
     return ResolvedConfig(
         schedule=res.schedule,
         peak_lr=res.peak_lr,
         total_steps=res.total_steps,
         format="megatron",
         source=source,
-        findings=(*res.findings, *_group_lr(args, written)),
-        context={**res.context, "arguments": dict(args)},
+        findings=(*res.findings, *ramp_notes, *_group_lr(args, written)),
+        context={**res.context, "arguments": dict(args), "megatron": flavor or "either"},
         optimizer=res.optimizer,
         raw=raw if raw is not None else dict(args),
         controller=None,
@@ -786,6 +974,8 @@ def read_megatron_shell(
     both ways, and when a curve argument differs it is asked for by name.
     """
     overrides = dict(overrides or {})
+    questions = {k: v for k, v in overrides.items() if k in _CHOICES}
+    overrides = {k: v for k, v in overrides.items() if k not in _CHOICES}
     parsed = parse_shell(text, overrides=overrides, source=source)
     args, written = _script_args(parsed, source)
     arg_over = {k: v for k, v in overrides.items() if k not in parsed.used_overrides}
@@ -826,7 +1016,7 @@ def read_megatron_shell(
         written=written,
         unknowns=parsed.unknowns,
         raw={"arguments": dict(args)},
-        overrides=arg_over,
+        overrides={**arg_over, **questions},
     )
 
 
