@@ -9,7 +9,9 @@ DIR is a checkout named ``<owner>+<name>`` (kept outside this repository). Each 
 one *source* by where it lives (table below). A file is read with ``lrkit.config.load_config``
 as a user would: first as it is; when lrkit asks for the run length, again with
 ``total_steps=100000`` (``--total-steps``); when it asks for a value by name (``--set NAME=...``),
-again with a stand-in value for each name it asks for (``--set``). The result is one of
+again with a stand-in value for each name it asks for (``--set``; asked which Megatron runs a
+script, ``--set megatron=``, the answer is the repository's: ``deepspeed`` for Megatron-DeepSpeed's).
+The result is one of
 
 - ``exact``: read, and the curve equals the framework's own code (max relative difference
   <= 1e-9 over the run, or over the first ``--max-steps`` updates);
@@ -875,6 +877,8 @@ def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int,
                 if asked:
                     for name in asked:
                         sets[name] = _stand_in(name, msg)
+                        if name == "megatron":  # which Megatron: the one the repository's scripts run on
+                            sets[name] = "deepspeed" if src.name == "h_megatron_ds" else "lm"
                     res.assisted = sorted({*res.assisted, "--set"})
                     continue
                 epochs = re.search(r"not a whole number of epochs \((\d+)\)", msg)

@@ -590,8 +590,8 @@ def _curve_args(
                         "without one (expected one argument).",
                         field=flag,
                         value=text.replace(marker, ""),
-                        fix="write the script's numbers without '_' (bash has no digit separators), or pass "
-                        f"--set {key}=<value>.",
+                        fix="write the script's numbers without '_' (126953125, not 126_953_125): bash has no "
+                        "digit separators.",
                     )
                 what = unk.name or key
                 raise ConfigError(
