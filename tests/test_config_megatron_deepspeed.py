@@ -384,3 +384,15 @@ def test_megatron_lm_refuses_megatron_deepspeed_arguments():
 def test_megatron_deepspeed_refuses_megatron_lm_only_arguments(extra, match):
     with pytest.raises(ConfigError, match=match):
         load_config(["--lr", "1e-3", "--train-iters", "100", "--deepspeed", *extra])
+
+
+def test_a_token_warm_up_is_named_not_called_a_misspelling():
+    with pytest.raises(ConfigError, match="microsoft/Megatron-DeepSpeed") as info:
+        load_config([*BASE, "--train-iters", "9", "--global-batch-size", "8", "--lr-warmup-tokens", "375000000"])
+    assert "did you mean" not in str(info.value)
+
+
+def test_the_zero_first_update_fix_does_not_name_an_argument_megatron_deepspeed_lacks():
+    res = load_config([*BASE, "--train-iters", "90", "--lr-warmup-iters", "9", "--deepspeed"])
+    (zero,) = [f for f in res.findings if f.rule == "first-update-at-zero"]
+    assert "no lr_warmup_init" in zero.fix

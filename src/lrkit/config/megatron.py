@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -88,6 +88,8 @@ MEGATRON_ARGS: dict[str, str] = {
     # Megatron-DeepSpeed only (megatron/arguments.py there; current Megatron-LM has neither)
     "lr_decay_tokens": "curve",
     "train_tokens": "near",
+    # later microsoft/Megatron-DeepSpeed only: a token-based warm-up lrkit does not draw (refused by name)
+    "lr_warmup_tokens": "near",
     "skip_train": "batch",
     "start_weight_decay": "kept",
     "end_weight_decay": "kept",
@@ -799,6 +801,13 @@ def resolve_megatron(
     schedule: Schedule = base
     context = _context(args, cv, increment, iteration_unit)
     findings = _findings(cv, paths.get("", "") or None)
+    if flavor == "deepspeed":  # its parser has no --lr-warmup-init: the warm-up always starts at 0
+        findings = [
+            replace(f, fix="Megatron-DeepSpeed has no lr_warmup_init; the first update at LR 0 comes with its warm-up.")
+            if f.rule == "first-update-at-zero"
+            else f
+            for f in findings
+        ]
     if args.get("lr_decay_tokens") is not None and cv.style != "constant":
         a = _Args(args, paths)
         with F.at_path(paths.get("", "") or "megatron"):

@@ -856,6 +856,15 @@ def read_megatron_args(
     overrides, chosen = _choices(overrides)
     args, written = _overridden(args, written, overrides)
     _check_names(args, written, source)
+    if args.get("lr_warmup_tokens") is not None:
+        flag = _flag(written, "lr_warmup_tokens")
+        raise ConfigError(
+            f"{flag} is a token-based warm-up of later microsoft/Megatron-DeepSpeed releases (bigscience-workshop's "
+            "Megatron-DeepSpeed and Megatron-LM have no such argument); lrkit does not draw that scheduler.",
+            field=flag,
+            value=args["lr_warmup_tokens"],
+            fix="give the warm-up as --lr-warmup-samples or --lr-warmup-iters to see a curve.",
+        )
     flavor = _flavor(args, written, chosen)
     if flavor == "deepspeed":
         _deepspeed_checks(args, written)
