@@ -240,8 +240,9 @@ def test_batch_ramp_asks_which_megatron_unless_the_script_says():
     assert "--set megatron=deepspeed" in msg and "--set megatron=lm" in msg
     assert "Megatron-DeepSpeed" in msg and "Megatron-LM" in msg
     ds = load_config_text(RAMP_SCRIPT.format(extra=""), name="ramp.sh", overrides={"megatron": "deepspeed"})
-    said = load_config_text(RAMP_SCRIPT.format(extra="--deepspeed --zero-stage 1"), name="ramp.sh")
-    np.testing.assert_array_equal(ds.lrs(2000), said.lrs(2000))
+    for extra in ("--deepspeed --zero-stage 1", "--zero-stage 0", "--deepspeed_config ds.json"):
+        said = load_config_text(RAMP_SCRIPT.format(extra=extra), name="ramp.sh")
+        np.testing.assert_array_equal(ds.lrs(2000), said.lrs(2000))
     expected = ref_curve(
         lr=6e-5,
         min_lr=6e-6,

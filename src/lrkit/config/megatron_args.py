@@ -676,7 +676,7 @@ def _choices(overrides: Mapping[str, str] | None) -> tuple[dict[str, str], dict[
 def _flavor(args: Mapping[str, Any], written: Mapping[str, str], chosen: Mapping[str, Any]) -> str | None:
     """``"deepspeed"`` when the arguments (or ``--set megatron=``) say Megatron-DeepSpeed runs them,
     ``"lm"`` when ``--set megatron=lm`` says current Megatron-LM does, else ``None`` (either)."""
-    own = [_flag(written, k) for k in _DEEPSPEED_ARGS if args.get(k) not in (None, False)]
+    own = [_flag(written, k) for k in _DEEPSPEED_ARGS if args.get(k) is not None and args.get(k) is not False]
     pick = chosen.get("megatron")
     if pick == "lm" and own:
         raise ConfigError(
