@@ -240,8 +240,10 @@ def test_batch_ramp_asks_which_megatron_unless_the_script_says():
     assert "--set megatron=deepspeed" in msg and "--set megatron=lm" in msg
     assert "Megatron-DeepSpeed" in msg and "Megatron-LM" in msg
     ds = load_config_text(RAMP_SCRIPT.format(extra=""), name="ramp.sh", overrides={"megatron": "deepspeed"})
-    for extra in ("--deepspeed --zero-stage 1", "--zero-stage 0", "--deepspeed_config ds.json"):
-        said = load_config_text(RAMP_SCRIPT.format(extra=extra), name="ramp.sh")
+    for extra in ("--deepspeed --deepspeed_config ds.json --zero-stage 1", "--zero-stage 0", "--deepspeed_config x"):
+        said = load_config_text(
+            RAMP_SCRIPT.format(extra=extra), name="ramp.sh", overrides={"deepspeed_scheduler": "false"}
+        )
         np.testing.assert_array_equal(ds.lrs(2000), said.lrs(2000))
     expected = ref_curve(
         lr=6e-5,
@@ -312,27 +314,41 @@ options=" \\
     --seq-length ${{SEQLEN}} \\
     --train-samples ${{TRAIN_SAMPLES}} \\
     --lr 1.0e-4 --min-lr 1.0e-5 --lr-decay-style cosine"
-ds=" --deepspeed --deepspeed_config ds_config.json"
+CONFIG_JSON="$(dirname $0)/ds_config.json"
+ds=" --deepspeed --deepspeed_config ${{CONFIG_JSON}}"
 run_cmd="deepspeed ../../pretrain_gpt.py ${{options}} ${{ds}}"
+{heredoc}
 eval ${{run_cmd}}
 """
+DS_CONFIG = """cat <<EOT > $CONFIG_JSON
+{{
+  "train_batch_size": $GBS,
+  {section}
+  "fp16": {{"enabled": true}}
+}}
+EOT"""
+CURRICULUM = '"curriculum_learning": {"enabled": true, "curriculum_type": "seqlen", "min_difficulty": 8},'
+SCHEDULER = '"scheduler": {"type": "WarmupLR", "params": {"warmup_num_steps": 1000}},'
 
 
 def test_underscored_numbers_in_bash_arithmetic_leave_the_flag_empty():
     """bash has no digit separators: $((1_000*2)) fails, the variable stays empty, Megatron's argparse refuses."""
     with pytest.raises(ConfigError, match="value too great for base") as info:
-        load_config_text(CL_SCRIPT.format(samples="146_484_375", decay="126_953_125"), name="cl.sh")
+        load_config_text(CL_SCRIPT.format(samples="146_484_375", decay="126_953_125", heredoc=""), name="cl.sh")
     assert "expected one argument" in str(info.value) and info.value.field == "--lr-decay-tokens"
 
 
-def test_token_decay_under_deepspeed_asks_about_curriculum_learning():
-    text = CL_SCRIPT.format(samples="146484375", decay="126953125")
-    with pytest.raises(ConfigError, match="curriculum_learning=false") as info:
-        load_config_text(text, name="cl.sh")
-    assert "ds_config.json" in str(info.value)
+def test_deepspeed_config_decides_scheduler_and_curriculum_when_the_script_writes_it():
+    def read(section, **sets):
+        heredoc = DS_CONFIG.format(section=section) if section is not None else ""
+        text = CL_SCRIPT.format(samples="146484375", decay="126953125", heredoc=heredoc)
+        return load_config_text(text, name="cl.sh", overrides=sets or None)
+
     with pytest.raises(ConfigError, match="does not model"):
-        load_config_text(text, name="cl.sh", overrides={"curriculum_learning": "true"})
-    res = load_config_text(text, name="cl.sh", overrides={"curriculum_learning": "false"})
+        read(CURRICULUM)
+    with pytest.raises(ConfigError, match="instead of Megatron's"):
+        read(SCHEDULER)
+    res = read("")  # a config without either section: Megatron-DeepSpeed's AnnealingLR, seq_length tokens
     assert res.total_steps == 146484375 // 512
     n = 3000
     expected = ref_curve(
@@ -347,6 +363,22 @@ def test_token_decay_under_deepspeed_asks_about_curriculum_learning():
         n=n,
     )
     assert _rel(res.lrs(n), expected) <= TOL
+
+
+def test_a_deepspeed_config_the_script_does_not_write_is_asked_about():
+    with pytest.raises(ConfigError, match="deepspeed_scheduler=false") as info:
+        read_external = CL_SCRIPT.format(samples="146484375", decay="126953125", heredoc="")
+        load_config_text(read_external, name="cl.sh")
+    assert "ds_config.json" in str(info.value)
+    with pytest.raises(ConfigError, match="curriculum_learning=false"):
+        load_config_text(read_external, name="cl.sh", overrides={"deepspeed_scheduler": "false"})
+    res = load_config_text(
+        read_external, name="cl.sh", overrides={"deepspeed_scheduler": "false", "curriculum_learning": "false"}
+    )
+    same = CL_SCRIPT.format(samples="146484375", decay="126953125", heredoc=DS_CONFIG.format(section=""))
+    np.testing.assert_array_equal(res.lrs(2000), load_config_text(same, name="cl.sh").lrs(2000))
+    with pytest.raises(ConfigError, match="fails without one"):
+        load_config(["--lr", "1e-3", "--train-iters", "100", "--deepspeed"])
 
 
 @pytest.mark.parametrize(
@@ -394,6 +426,14 @@ def test_a_token_warm_up_is_named_not_called_a_misspelling():
 
 
 def test_the_zero_first_update_fix_does_not_name_an_argument_megatron_deepspeed_lacks():
-    res = load_config([*BASE, "--train-iters", "90", "--lr-warmup-iters", "9", "--deepspeed"])
+    argv = [*BASE, "--train-iters", "90", "--lr-warmup-iters", "9", "--deepspeed", "--deepspeed_config", "x"]
+    res = load_config(argv, overrides={"deepspeed_scheduler": "false"})
     (zero,) = [f for f in res.findings if f.rule == "first-update-at-zero"]
     assert "no lr_warmup_init" in zero.fix
+
+
+def test_a_config_path_from_the_environment_is_the_file_the_script_writes():
+    text = CL_SCRIPT.format(samples="146484375", decay="126953125", heredoc=DS_CONFIG.format(section=SCHEDULER))
+    text = text.replace('CONFIG_JSON="$(dirname $0)/ds_config.json"\n', "")  # $CONFIG_JSON set outside the script
+    with pytest.raises(ConfigError, match="instead of Megatron's"):
+        load_config_text(text, name="cl.sh")

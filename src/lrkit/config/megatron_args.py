@@ -633,7 +633,13 @@ def _overridden(
 #: ZeRO group): a script passing one runs on Megatron-DeepSpeed (current Megatron-LM refuses them)
 _DEEPSPEED_ARGS = ("deepspeed", "deepspeed_config", "deepscale", "deepscale_config", "zero_stage", "lr_decay_tokens")
 #: ``--set`` names that are lrkit's questions, not script variables or Megatron arguments
-_CHOICES = ("megatron", "curriculum_learning")
+_CHOICES = ("megatron", "curriculum_learning", "deepspeed_scheduler")
+#: the yes/no questions among them, with how to answer each
+_YES_NO = {
+    "curriculum_learning": "--set curriculum_learning=false when the DeepSpeed config does not enable "
+    "curriculum_learning.",
+    "deepspeed_scheduler": '--set deepspeed_scheduler=false when the DeepSpeed config has no "scheduler" section.',
+}
 _FLAVORS = {
     "deepspeed": "deepspeed",
     "megatron-deepspeed": "deepspeed",
@@ -660,16 +666,17 @@ def _choices(overrides: Mapping[str, str] | None) -> tuple[dict[str, str], dict[
                 fix=f"use {_WHICH}.",
             )
         chosen["megatron"] = _FLAVORS[raw]
-    if "curriculum_learning" in (overrides or {}):
-        raw = str(overrides["curriculum_learning"]).strip().lower()  # type: ignore[index]
-        if raw not in ("true", "false"):
-            raise ConfigError(
-                f"--set curriculum_learning={overrides['curriculum_learning']!r} is not true or false.",  # type: ignore[index]
-                field="curriculum_learning",
-                value=overrides["curriculum_learning"],  # type: ignore[index]
-                fix="--set curriculum_learning=false when the DeepSpeed config does not enable curriculum_learning.",
-            )
-        chosen["curriculum_learning"] = raw == "true"
+    for name, fix in _YES_NO.items():
+        if name in (overrides or {}):
+            raw = str(overrides[name]).strip().lower()  # type: ignore[index]
+            if raw not in ("true", "false", "none"):
+                raise ConfigError(
+                    f"--set {name}={overrides[name]!r} is not true or false.",  # type: ignore[index]
+                    field=name,
+                    value=overrides[name],  # type: ignore[index]
+                    fix=fix,
+                )
+            chosen[name] = raw == "true"
     return rest, chosen
 
 
@@ -711,13 +718,73 @@ def _deepspeed_checks(args: Mapping[str, Any], written: Mapping[str, str]) -> No
             )
 
 
-def _curriculum(args: Mapping[str, Any], written: Mapping[str, str], chosen: Mapping[str, Any]) -> None:
+def _ds_config_path(args: Mapping[str, Any]) -> str | None:
+    config = args.get("deepspeed_config") or args.get("deepscale_config")
+    return str(config) if config is not None and config is not True else None
+
+
+def _ds_config_text(
+    args: Mapping[str, Any], configs: Mapping[str, str], unknowns: Mapping[str, _Unknown]
+) -> str | None:
+    """The DeepSpeed config the script itself writes (``cat <<EOT > $CONFIG_JSON``), if it does: the
+    same path, unknowns compared by what they are (``$script_dir/ds_config.json`` on both sides)."""
+    path = _ds_config_path(args)
+    return None if path is None else configs.get(_unmarked(path, unknowns))
+
+
+def _deepspeed_scheduler(
+    args: Mapping[str, Any],
+    written: Mapping[str, str],
+    chosen: Mapping[str, Any],
+    body: str | None,
+    unknowns: Mapping[str, _Unknown],
+) -> None:
+    """Under ``--deepspeed`` Megatron-DeepSpeed hands its AnnealingLR to ``deepspeed.initialize``, which
+    uses it only when the DeepSpeed config has no ``"scheduler"`` section (DeepSpeed's
+    ``_configure_lr_scheduler`` looks at the config first)."""
+    if not args.get("deepspeed"):
+        return  # without --deepspeed the config is never read
+    path = _ds_config_path(args)
+    if path is None:
+        raise ConfigError(
+            "--deepspeed without --deepspeed_config: Megatron-DeepSpeed opens the DeepSpeed config at start-up "
+            "(open(args.deepspeed_config)) and fails without one.",
+            field="--deepspeed_config",
+            fix="pass --deepspeed_config ds_config.json, as the script's launch does.",
+        )
+    named = f" ({_unmarked(path, unknowns)})"
+    has = bool(re.search(r'"scheduler"\s*:', body)) if body is not None else chosen.get("deepspeed_scheduler")
+    if has is None:
+        raise ConfigError(
+            f'under --deepspeed the DeepSpeed config{named} decides the scheduler: a "scheduler" section there '
+            "replaces Megatron's (DeepSpeed looks at the config first). The script does not write that file and "
+            "lrkit does not open it.",
+            field=_flag(written, "deepspeed_config") if path else "--deepspeed",
+            value=path,
+            fix=_YES_NO["deepspeed_scheduler"],
+        )
+    if has:
+        raise ConfigError(
+            f'the DeepSpeed config{named} has a "scheduler" section: DeepSpeed trains with that scheduler instead '
+            "of Megatron's --lr-* schedule, and lrkit does not read DeepSpeed schedulers from a launch script.",
+            field="deepspeed_scheduler",
+            value=True,
+            fix='remove the "scheduler" section to train with the --lr-* arguments lrkit reads.',
+        )
+
+
+def _curriculum(
+    args: Mapping[str, Any], written: Mapping[str, str], chosen: Mapping[str, Any], body: str | None
+) -> None:
     """Token-based decay under ``--deepspeed``: the DeepSpeed config may enable curriculum learning,
     whose sequence length per iteration (DeepSpeed's CurriculumScheduler) changes the tokens counted."""
     if args.get("lr_decay_tokens") is None or not args.get("deepspeed"):
         return
-    config = args.get("deepspeed_config") or args.get("deepscale_config")
-    named = f" ({config})" if isinstance(config, str) else ""
+    path = _ds_config_path(args)
+    named = f" ({_unmarked(path, {})})" if path else ""
+    if "curriculum_learning" not in chosen and body is not None:
+        on = re.search(r'"curriculum_learning"\s*:\s*\{[^{}]*"enabled"\s*:\s*true', body)
+        chosen = {**chosen, "curriculum_learning": bool(on)}
     if "curriculum_learning" not in chosen:
         raise ConfigError(
             f"{_flag(written, 'lr_decay_tokens')} decays by tokens consumed: global batch x --seq-length per "
@@ -849,8 +916,10 @@ def read_megatron_args(
     unknowns: Mapping[str, _Unknown] | None = None,
     raw: Any = None,
     overrides: Mapping[str, str] | None = None,
+    ds_configs: Mapping[str, str] | None = None,
 ) -> ResolvedConfig:
-    """Megatron's argument namespace (underscore keys) to its curve."""
+    """Megatron's argument namespace (underscore keys) to its curve. ``ds_configs``: the files a
+    script writes itself (heredocs), by path, where a DeepSpeed config may be."""
     from lrkit.config.megatron import read_megatron
 
     overrides, chosen = _choices(overrides)
@@ -877,7 +946,9 @@ def read_megatron_args(
         )
     curve = _curve_args(args, written, unknowns or {}, source)
     if flavor == "deepspeed":
-        _curriculum(args, written, chosen)
+        body = _ds_config_text(args, ds_configs or {}, unknowns or {})
+        _deepspeed_scheduler(args, written, chosen, body, unknowns or {})
+        _curriculum(args, written, chosen, body)
     flat = _flat_curve(curve, written)
     ramp_notes = _batch_ramp_args(flat, curve, flavor, written)
     paths = {k: _flag(written, k) for k in flat}
@@ -1026,7 +1097,39 @@ def read_megatron_shell(
         unknowns=parsed.unknowns,
         raw={"arguments": dict(args)},
         overrides={**arg_over, **questions},
+        ds_configs=_written_files(text, parsed, overrides),
     )
+
+
+_HEREDOC_RE = re.compile(r"<<(-?)\s*(['\"]?)(\w+)\2")
+
+
+def _written_files(text: str, parsed: ShellArgs, overrides: Mapping[str, str]) -> dict[str, str]:
+    """The files the script writes with a here-document (``cat <<EOT > $CONFIG_JSON`` ... ``EOT``), by
+    their path expanded with the script's variables (unknowns keep their markers, as in the arguments)."""
+    sh = _Shell(overrides, "<heredoc>")
+    sh.vars = dict(parsed.variables)
+    sh.unknowns = dict(parsed.unknowns)
+    lines = text.splitlines()
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = _HEREDOC_RE.search(line)
+        i += 1
+        if m is None or line.lstrip().startswith("#"):
+            continue
+        target = re.search(r">\s*(\S+)", line[m.end() :]) or re.search(r">\s*(\S+)", line[: m.start()])
+        body = []
+        while i < len(lines) and (lines[i].strip() if m.group(1) else lines[i]) != m.group(3):
+            body.append(lines[i])
+            i += 1
+        i += 1
+        if target is not None:
+            words = _split(sh.expand(target.group(1), {}))
+            if words:
+                out[_unmarked(words[0], sh.unknowns)] = "\n".join(body)
+    return out
 
 
 # -- YAML with dashed keys --------------------------------------------------------------------
