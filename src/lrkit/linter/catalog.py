@@ -53,6 +53,11 @@ READER_RULES: dict[str, str] = {
     "nemo-epoch-scheduler": "NeMo steps this torch scheduler once per epoch, not per update",
     "nemo-args-ignored": "keys beside sched.args.params that NeMo does not use",
     "nemo-default-max-steps": "a NeMo 2 scheduler module without max_steps uses its default (10)",
+    "nemo-model-implied": "the file names no NeMo model; a key only one model reads says which runs it",
+    "nemo-sched-not-read": "this NeMo model builds its optimizer alone: the sched block is never read",
+    "nemo-several-optimizers": "this NeMo model trains several optimizers, all on the curve shown",
+    "megatron-rampup-ignored": "current Megatron-LM ignores --rampup-batch-size and trains at the global batch",
+    "mbridge-scheduler-replaced": "LLaMA-Factory's Megatron Bridge backend runs cosine for a scheduler it lacks",
 }
 
 #: a run longer than this that never decays gets ``never-decays``
