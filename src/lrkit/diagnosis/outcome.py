@@ -9,9 +9,9 @@
   chance), the best trend level never went 10% below the start, and the eval loss (if any) did
   not improve by that margin either; or the training loss cleared those bars by less than 3
   standard errors of its levels (medians of a few single-batch losses; also the median of its
-  last third against its first) while an eval loss of 3+
-  points did not improve: noise alone moved it; a level at ``ln k`` is named (uniform over ``k`` classes:
-  ``k <= 20`` within 0.5%, or a common vocabulary size within 0.2%);
+  last third against its first) while an eval loss of 3+ points did not improve: noise alone
+  moved it; a level at ``ln k`` is named (uniform over ``k`` classes: ``k <= 20`` within 0.5%,
+  or a common vocabulary size within 0.2%);
 - **at chance**: the trend sits within 1% of ``ln k`` (``k <= 20``) over the last third of the
   log (10+ points) and ends within 0.25% of it, wherever it started, and the eval loss there
   (2+ points) is ``ln k`` too (within 0.25%): the model learned the class prior and nothing of
