@@ -8,7 +8,7 @@ and the fix. Nothing in lrkit should surface a raw ``KeyError``/``TypeError`` fo
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = ["ArgumentError", "ConfigError", "RenamedFieldWarning", "ResumeWarning", "did_you_mean"]
@@ -70,7 +70,9 @@ class RenamedFieldWarning(DeprecationWarning):
     command line shows it for configs too (as a note), where Python's filters would hide it."""
 
 
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """``" Did you mean 'x'?"`` for the closest of ``choices``, or ``""``."""
-    close = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+def did_you_mean(name: str, choices: Iterable[str] | Mapping[str, str]) -> str:
+    """``" Did you mean 'x'?"`` for the closest of ``choices``, or ``""``. A mapping's keys are
+    the spellings matched and its values the names suggested (an old name suggests its new one)."""
+    spelled = choices if isinstance(choices, Mapping) else {c: c for c in choices}
+    close = difflib.get_close_matches(str(name), list(spelled), n=1, cutoff=0.6)
+    return f" Did you mean {spelled[close[0]]!r}?" if close else ""

@@ -10,7 +10,6 @@ bitwise equal to the corresponding element of the vectorized result.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import inspect
 import numbers
@@ -222,10 +221,11 @@ def argument_error(
             continue
         # an old name counts as a spelling of its new one, so 'max_valu' suggests 'peak'
         aliases = {n: n for n in names} | {o: n for o, n in (renamed or {}).items() if n in names}
-        close = difflib.get_close_matches(key, list(aliases), n=1, cutoff=0.6)
-        hint = f" Did you mean {aliases[close[0]]!r}?" if close else ""
         return ArgumentError(
-            f"{owner} has no {noun} {key!r}.{hint}", field=key, value=value, fix=f"use one of them: {listed}"
+            f"{owner} has no {noun} {key!r}.{did_you_mean(key, aliases)}",
+            field=key,
+            value=value,
+            fix=f"use one of them: {listed}",
         )
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if len(args) > len(positional) and not any(p.kind is p.VAR_POSITIONAL for p in params):
