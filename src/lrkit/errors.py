@@ -70,9 +70,9 @@ class RenamedFieldWarning(DeprecationWarning):
     command line shows it for configs too (as a note), where Python's filters would hide it."""
 
 
-def did_you_mean(name: str, choices: Iterable[str] | Mapping[str, str]) -> str:
-    """``" Did you mean 'x'?"`` for the closest of ``choices``, or ``""``. A mapping's keys are
-    the spellings matched and its values the names suggested (an old name suggests its new one)."""
-    spelled = choices if isinstance(choices, Mapping) else {c: c for c in choices}
+def did_you_mean(name: str, choices: Iterable[str], aliases: Mapping[str, str] | None = None) -> str:
+    """``" Did you mean 'x'?"`` for the closest of ``choices``, or ``""``. ``aliases`` are other
+    spellings matched too, each suggesting the choice it maps to (an old name suggests its new one)."""
+    spelled = {str(c): str(c) for c in choices} | dict(aliases or {})
     close = difflib.get_close_matches(str(name), list(spelled), n=1, cutoff=0.6)
     return f" Did you mean {spelled[close[0]]!r}?" if close else ""

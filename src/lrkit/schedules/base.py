@@ -220,9 +220,9 @@ def argument_error(
         if key in keywordable or takes_any:
             continue
         # an old name counts as a spelling of its new one, so 'max_valu' suggests 'peak'
-        aliases = {n: n for n in names} | {o: n for o, n in (renamed or {}).items() if n in names}
+        aliases = {o: n for o, n in (renamed or {}).items() if n in names}
         return ArgumentError(
-            f"{owner} has no {noun} {key!r}.{did_you_mean(key, aliases)}",
+            f"{owner} has no {noun} {key!r}.{did_you_mean(key, names, aliases)}",
             field=key,
             value=value,
             fix=f"use one of them: {listed}",
