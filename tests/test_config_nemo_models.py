@@ -54,6 +54,14 @@ def test_vits_exponential_lr_per_update_with_lr_decay():
     assert res.context["model_class"] == "VitsModel"
 
 
+@pytest.mark.parametrize("bad", ["abc", 0, -0.5])
+def test_vits_bad_lr_decay_is_named_where_the_file_has_it(bad):
+    optim = {"_target_": "torch.optim.AdamW", "lr": 1e-3, "sched": {"name": "ExponentialLR", "lr_decay": bad}}
+    with pytest.raises(ConfigError) as err:
+        load_config({"model": {"optim": optim}, **TRAINER})
+    assert err.value.field == "model.optim.sched.lr_decay"
+
+
 def test_vits_cosine_annealing_has_no_warmup():
     cfg = {
         "model": {

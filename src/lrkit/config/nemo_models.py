@@ -153,7 +153,9 @@ def _vits(block: Mapping[str, Any], path: str, lr: float) -> tuple[Schedule, lis
     sched = F.mapping(block["sched"], spath)
     name = sched.get("name")
     if name == "ExponentialLR":
-        decay = F.need(sched.get("lr_decay"), F.join(spath, "lr_decay"))
+        where = F.join(spath, "lr_decay")
+        # checked here, where the file has it: translate would name it sched.kwargs.gamma
+        decay = F.number(F.need(sched.get("lr_decay"), where), where, low=0.0, low_open=True)
         schedule, _ = translate("ExponentialLR", {"gamma": decay}, spath, peak=lr)
         return schedule, []
     if name == "CosineAnnealing":
