@@ -66,7 +66,8 @@ def find_lasting_damage(c: LossCurve, lr: LRInUse, eval_steps: np.ndarray, eval_
 
     The training trend rises ``DAMAGE_CLIMB`` (1.5x) above its best so far (index ``b``) and stays
     ``DAMAGE_HELD`` (1.25x) above it for ``DAMAGE_SHARE`` of the log; the training loss ends
-    above that best (it did not go on to fall past it, which would be overfitting's shape); and
+    ``sqrt(DAMAGE_HELD)`` (1.12x) or more above that best (it did not go back down to it, nor
+    past it, which would be overfitting's shape); and
     every eval loss after the climb's midpoint stays ``EVAL_DAMAGE`` (1.25x) or more above the best
     eval loss before it (2+ evals after, 1+ before). A climb the run later walks back down is
     not a blow-up by the training loss alone (it can be a hard stretch of data), so the eval loss

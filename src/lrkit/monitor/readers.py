@@ -366,11 +366,21 @@ def _run_starts(steps: Sequence[int]) -> list[int]:
     return starts
 
 
+def _training_loss_names(names: Sequence[str]) -> list[str]:
+    """Columns named like a training loss: ``*loss*``, not val/eval/test."""
+    held_out = ("val", "eval", "test", "valid")
+    return [n for n in names if "loss" in n.lower() and not any(h in n.lower() for h in held_out)]
+
+
+def _eval_loss_names(names: Sequence[str]) -> list[str]:
+    """Columns named like an eval loss: a ``val*``/``eval*`` prefix and ``loss`` in the name."""
+    return [n for n in names if n.lower().startswith(("val", "eval")) and "loss" in n.lower()]
+
+
 def _training_loss_like(names: Sequence[str], source: str, *, required: bool) -> str | None:
     """The one column named like a training loss (``*loss*``, not val/eval/test), preferring
     names that start with ``train``; several candidates are an error that lists them."""
-    held_out = ("val", "eval", "test", "valid")
-    cands = [n for n in names if "loss" in n.lower() and not any(h in n.lower() for h in held_out)]
+    cands = _training_loss_names(names)
     train = [n for n in cands if n.lower().startswith("train")]
     pick = train if len(train) == 1 else cands
     if len(pick) == 1:
@@ -388,17 +398,16 @@ def _training_loss_like(names: Sequence[str], source: str, *, required: bool) ->
 
 def _only_eval_loss(names: Sequence[str]) -> str | None:
     """The eval-loss column of a log that has no training-loss-like column at all, if exactly one."""
-    held_out = ("val", "eval", "test", "valid")
-    if any("loss" in n.lower() and not any(h in n.lower() for h in held_out) for n in names):
+    if _training_loss_names(names):
         return None
-    cands = [n for n in names if n.lower().startswith(("val", "eval")) and "loss" in n.lower()]
+    cands = _eval_loss_names(names)
     return cands[0] if len(cands) == 1 else None
 
 
 def _eval_loss_like(names: Sequence[str], notes: list[str]) -> str | None:
     """The one column named like an eval loss (``val*``/``eval*``/``valid*`` prefix, ``loss``
     in it: TensorBoard's ``val/loss_epoch``, ``eval/loss``); several are left for ``--eval-col``."""
-    cands = [n for n in names if n.lower().startswith(("val", "eval")) and "loss" in n.lower()]
+    cands = _eval_loss_names(names)
     if len(cands) == 1:
         return cands[0]
     if len(cands) > 1:
