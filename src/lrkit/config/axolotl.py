@@ -121,9 +121,10 @@ def _run(data: Mapping[str, Any], rl: str | None, total_steps: int | None) -> _R
     return _Run(min(total_steps, max_steps), horizon, False)
 
 
-def _warmup(data: Mapping[str, Any], run: _Run, rl: str | None) -> tuple[int, str]:
-    """``(warm-up updates, how)`` as ``_configure_warmup_and_logging`` then
-    ``TrainingArguments.get_warmup_steps`` compute them."""
+def _warmup(data: Mapping[str, Any], run: _Run, rl: str | None) -> tuple[int, str, list[Finding]]:
+    """``(warm-up updates, how, findings)`` as ``_configure_warmup_and_logging`` then
+    ``TrainingArguments.get_warmup_steps`` compute them; the findings are the warnings for a
+    ratio that axolotl runs other than as a fraction of the run."""
     ws, wr = data.get("warmup_steps"), data.get("warmup_ratio")
     if ws and wr:
         raise ConfigError(
@@ -147,6 +148,7 @@ def _warmup(data: Mapping[str, Any], run: _Run, rl: str | None) -> tuple[int, st
             fix=f"for a fraction of the run write warmup_ratio: {ws!r} instead.",
         )
     count: float
+    odd_ratio: float | None = None  # a ratio axolotl runs other than as a fraction of the run
     if ws is not None:
         count, how = F.steps(ws, "warmup_steps"), "warmup_steps"
     else:
@@ -163,11 +165,36 @@ def _warmup(data: Mapping[str, Any], run: _Run, rl: str | None) -> tuple[int, st
         else:
             # handed to transformers as warmup_steps, and only when above 0
             count, how = max(ratio, 0.0), f"ratio {ratio:g} of max_steps"
+            odd_ratio = ratio if ratio >= 1 else None
+        odd_ratio = ratio if ratio < 0 else odd_ratio
     if count == 1:
         count = 2  # axolotl: "warmup_steps == 1 -> 2"
     # then transformers reads the warmup_steps axolotl gives it: a count, or a ratio of max_steps below 1
     needs_run = _ask_total("a warm-up ratio needs the run length.", "max_steps")
-    return get_warmup_steps(count, run.horizon, field="warmup_ratio", needs_run=needs_run), how
+    w = get_warmup_steps(count, run.horizon, field="warmup_ratio", needs_run=needs_run)
+    return w, how, [] if odd_ratio is None else [_ratio_finding(odd_ratio, w)]
+
+
+def _ratio_finding(ratio: float, warmup: int) -> Finding:
+    """A warm-up ratio axolotl runs other than as a fraction of the run: below 0 (no warm-up), or
+    1 or more handed to transformers as ``warmup_steps`` (a count of ``warmup`` updates)."""
+    if ratio < 0:
+        message = f"warmup_ratio {ratio:g} is below 0: axolotl runs it as no warm-up."
+        fix = "write warmup_ratio: 0 (or drop it for axolotl's default of 3%, at most 100 updates)."
+    else:
+        message = (
+            f"warmup_ratio {ratio:g} reaches transformers as warmup_steps {ratio:g} (axolotl has no step count for "
+            f"this trainer), which it reads as a count: {warmup} update{'s' if warmup != 1 else ''} of warm-up."
+        )
+        fix = "for a fraction of the run write warmup_ratio below 1; for a count, warmup_steps: N."
+    return Finding(
+        rule="ignored-key",
+        severity="warning",
+        message=message,
+        fix=fix,
+        evidence={"warmup_ratio": ratio, "warmup_steps": warmup},
+        source="warmup_ratio",
+    )
 
 
 def _rl(data: Mapping[str, Any]) -> str | None:
@@ -262,33 +289,8 @@ def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: st
     if name == "constant" or name == "reduce_lr_on_plateau":
         hf_data = {"learning_rate": lr, "lr_scheduler_type": name, "lr_scheduler_kwargs": kw}
         return _as_axolotl(read_hf(hf_data, total_steps=shown, source=source), data, findings, optimizer, {})
-    w, how = _warmup(data, run, rl)
-    if data.get("warmup_steps") is None and data.get("warmup_ratio") is not None:
-        ratio = F.number(data["warmup_ratio"], "warmup_ratio")
-        if ratio < 0:
-            findings.append(
-                Finding(
-                    rule="ignored-key",
-                    severity="warning",
-                    message=f"warmup_ratio {ratio:g} is below 0: axolotl runs it as no warm-up.",
-                    fix="write warmup_ratio: 0 (or drop it for axolotl's default of 3%, at most 100 updates).",
-                    evidence={"warmup_ratio": ratio, "warmup_steps": w},
-                    source="warmup_ratio",
-                )
-            )
-        elif ratio >= 1 and how.startswith("ratio"):
-            findings.append(
-                Finding(
-                    rule="ignored-key",
-                    severity="warning",
-                    message=f"warmup_ratio {ratio:g} reaches transformers as warmup_steps {ratio:g} (axolotl has no "
-                    f"step count for this trainer), which it reads as a count: "
-                    f"{w} update{'s' if w != 1 else ''} of warm-up.",
-                    fix="for a fraction of the run write warmup_ratio below 1; for a count, warmup_steps: N.",
-                    evidence={"warmup_ratio": ratio, "warmup_steps": w},
-                    source="warmup_ratio",
-                )
-            )
+    w, how, ratio_findings = _warmup(data, run, rl)
+    findings.extend(ratio_findings)
     context: dict[str, Any] = {"lr_scheduler": name, "warmup_steps": w, "warmup_from": how}
     special = name in ("one_cycle", "rex") or quadratic or bool(min_ratio)
     if run.horizon is None and (special or name not in ("constant_with_warmup", "inverse_sqrt", "warmup_stable_decay")):
