@@ -365,6 +365,24 @@ def test_deepspeed_config_decides_scheduler_and_curriculum_when_the_script_write
     assert _rel(res.lrs(n), expected) <= TOL
 
 
+def test_curriculum_enabled_after_a_nested_object_or_by_a_variable_is_never_read_as_off():
+    # DeepSpeed's own examples put schedule_config (an object) before "enabled": a pattern that stops at
+    # the first inner brace read such a section as "not enabled" and drew the curve without curriculum
+    nested = '"curriculum_learning": {"schedule_config": {"difficulty_step": 8}, "enabled": true},'
+    by_var = '"curriculum_learning": {"enabled": $CL_ENABLED, "curriculum_type": "seqlen"},'
+    off = '"curriculum_learning": {"schedule_config": {"enabled": true}, "enabled": false},'
+
+    def read(section):
+        text = CL_SCRIPT.format(samples="146484375", decay="126953125", heredoc=DS_CONFIG.format(section=section))
+        return load_config_text(text, name="cl.sh")
+
+    with pytest.raises(ConfigError, match="does not model"):
+        read(nested)
+    with pytest.raises(ConfigError, match="curriculum_learning=false"):
+        read(by_var)
+    np.testing.assert_array_equal(read(off).lrs(500), read("").lrs(500))
+
+
 def test_a_deepspeed_config_the_script_does_not_write_is_asked_about():
     with pytest.raises(ConfigError, match="deepspeed_scheduler=false") as info:
         read_external = CL_SCRIPT.format(samples="146484375", decay="126953125", heredoc="")

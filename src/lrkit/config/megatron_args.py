@@ -753,7 +753,7 @@ def _deepspeed_scheduler(
             fix="pass --deepspeed_config ds_config.json, as the script's launch does.",
         )
     named = f" ({_unmarked(path, unknowns)})"
-    has = bool(re.search(r'"scheduler"\s*:', body)) if body is not None else chosen.get("deepspeed_scheduler")
+    has = _top_level_section(body, "scheduler") is not None if body is not None else chosen.get("deepspeed_scheduler")
     if has is None:
         raise ConfigError(
             f'under --deepspeed the DeepSpeed config{named} decides the scheduler: a "scheduler" section there '
@@ -773,6 +773,43 @@ def _deepspeed_scheduler(
         )
 
 
+def _top_level_section(body: str, name: str) -> str | None:
+    """The text of the top-level ``"name": {...}`` object of a DeepSpeed config written by a script
+    (braces matched, so nested objects are kept; not parsed as JSON, which a here-document with
+    ``$GBS`` in it is not), or ``None`` when the config has no such top-level key."""
+    depth = 0
+    for m in re.finditer(r'[{}]|"([^"\\]*)"\s*:', body):
+        if m.group(0) == "{":
+            depth += 1
+        elif m.group(0) == "}":
+            depth -= 1
+        elif depth == 1 and m.group(1) == name:
+            start = body.find("{", m.end())
+            if start < 0 or body[m.end() : start].strip():
+                return body[m.end() : m.end() + 40]  # a scalar value: the key is there all the same
+            level = 0
+            for i in range(start, len(body)):
+                level += {"{": 1, "}": -1}.get(body[i], 0)
+                if level == 0:
+                    return body[start : i + 1]
+            return body[start:]
+    return None
+
+
+def _enabled(section: str) -> bool | None:
+    """The ``"enabled"`` flag directly inside a section's object: ``False`` when the section has none
+    (DeepSpeed's default), ``None`` when its value is not a plain true/false (a ``$VAR``), so lrkit
+    asks rather than guesses."""
+    inner = section[1:-1] if section.startswith("{") else section
+    depth = 0
+    for m in re.finditer(r'[{}]|"enabled"\s*:\s*([^,}\s]*)', inner):
+        if m.group(0) in "{}":
+            depth += 1 if m.group(0) == "{" else -1
+        elif depth == 0:
+            return {"true": True, "false": False}.get(m.group(1))
+    return False
+
+
 def _curriculum(
     args: Mapping[str, Any], written: Mapping[str, str], chosen: Mapping[str, Any], body: str | None
 ) -> None:
@@ -783,8 +820,10 @@ def _curriculum(
     path = _ds_config_path(args)
     named = f" ({_unmarked(path, {})})" if path else ""
     if "curriculum_learning" not in chosen and body is not None:
-        on = re.search(r'"curriculum_learning"\s*:\s*\{[^{}]*"enabled"\s*:\s*true', body)
-        chosen = {**chosen, "curriculum_learning": bool(on)}
+        section = _top_level_section(body, "curriculum_learning")
+        on = False if section is None else _enabled(section)
+        if on is not None:
+            chosen = {**chosen, "curriculum_learning": on}
     if "curriculum_learning" not in chosen:
         raise ConfigError(
             f"{_flag(written, 'lr_decay_tokens')} decays by tokens consumed: global batch x --seq-length per "
