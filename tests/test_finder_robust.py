@@ -589,3 +589,45 @@ def test_a_generator_the_range_test_used_up_gives_the_curves_choice_and_says_why
     res = find_lr(model, opt, data, torch.nn.MSELoss(), num_steps=40, end_lr=1.0)
     assert res.trials == () and any("ran out during the confirmation trials" in n for n in res.notes)
     assert res.suggestion is not None
+
+
+# -- 5. heavy-ball momentum: the range test reads it late --------------------------------------------
+def _descent_then_cliff(model, lr, gen):
+    x = math.log10(lr)
+    noise = 0.002 * float(torch.randn((), generator=gen))
+    return torch.tensor(
+        2.0 - 1.5 / (1.0 + math.exp(-3.0 * (x + 3.0))) + (20.0 * (x + 1.5) ** 2 if x > -1.5 else 0.0) + noise
+    )
+
+
+def _sgd(momentum, nesterov=False):
+    return lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov)
+
+
+def test_a_momentum_sgd_reading_is_lowered_by_the_ramp_rate_times_its_horizon():
+    from lrkit.finder.engine import MAX_MOMENTUM_LAG_DECADES, MOMENTUM_LAG
+
+    def found(opt, **kw):
+        return find_lr(*_fake_with(opt, _descent_then_cliff), ["b"], _loss, trials=False, **kw)
+
+    plain, adam = found(_sgd(0.0)), found(torch.optim.Adam)
+    assert plain.suggestion == pytest.approx(plain.details.lr)  # plain SGD and Adam keep the curve's reading
+    assert adam.suggestion == pytest.approx(adam.details.lr)
+    assert not any("momentum" in n for n in plain.notes + adam.notes)
+    for beta, nesterov, steps in ((0.9, False, 100), (0.9, True, 100), (0.5, False, 100), (0.9, False, 400)):
+        res = found(_sgd(beta, nesterov), num_steps=steps)
+        rate = 8.0 / (steps - 1)  # decades per update of the default 1e-7..10 ramp (steps points)
+        lag = min(MAX_MOMENTUM_LAG_DECADES, MOMENTUM_LAG * beta / (1 - beta) * rate)
+        assert math.log10(res.details.lr / res.suggestion) == pytest.approx(lag, abs=1e-9)
+        assert res.range[1] / res.range[0] == pytest.approx(res.details.high / res.details.low)  # the range moves along
+        assert any(f"momentum {beta:g}" in n and f"{lag:.2f} decades" in n for n in res.notes)
+    assert math.log10(found(_sgd(0.99)).details.lr / found(_sgd(0.99)).suggestion) == pytest.approx(
+        MAX_MOMENTUM_LAG_DECADES
+    )
+
+
+def test_momentum_sgd_trials_run_below_the_lowered_reading():
+    res = find_lr(*_fake_with(_sgd(0.9), _descent_then_cliff), ["b"], _loss)
+    top = max(t.lr for t in res.trials)
+    assert math.log10(res.details.lr / top) == pytest.approx(0.35 * 9 * 8 / 99, abs=1e-5)
+    assert res.suggestion <= top * (1 + 1e-9)
