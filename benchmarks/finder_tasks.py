@@ -53,6 +53,13 @@ Parts (decided by name, before any result):
   ``gaussian_nll_loss`` and a Student-t NLL, two tiny clean sets under Adam/AdamW, a tiny noisy
   regression with AdamW at batch 3, a GRU reading digits row by row and a wider MLP with plain
   SGD to catch regressions), committed before any finder ran on them.
+* ``blind8`` (``r-``): ten tasks of the mix a user would bring, one of each troublesome kind (a
+  noisy batch-6 regression under SGD momentum 0.8, a 9-layer plain ReLU net under plain SGD, a
+  Gaussian NLL with a log-variance head under Adam, an AdamW fine-tune of a pretrained-like body on
+  80 mirrored digits, a 1200-update transformer LM, the part's longest run) and five ordinary
+  ones (a strided CNN with Adam, momentum 0.9 at batch 48, NAdam, a LayerNorm MLP with AdamW
+  weight decay on 2400 examples, softmax regression under SGD momentum 0.5); designed from these
+  kinds, not from any finder's failures, and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -91,11 +98,13 @@ class BenchTask:
         return self.criterion(model(x), y)
 
 
-PARTS = ("tuning", "holdout", "fresh", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7")
+PARTS = ("tuning", "holdout", "fresh", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8")
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("r-"):
+        return "blind8"
     if name.startswith("s-"):
         return "blind7"
     if name.startswith("t-"):
@@ -606,6 +615,126 @@ class _SeqGRU(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, _ = self.gru(self.emb(x))
         return self.out(h)
+
+
+# -- data and models of the ninth blind part (r-) ---------------------------------------------
+def _friedman2(n: int = 500, noise: float = 250.0, seed: int = 101):
+    """Friedman #2 (impedance of an RLC circuit from 4 inputs) under heavy Gaussian noise."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_friedman2(n_samples=n, noise=noise, random_state=seed)
+    return _tensors(X.astype(np.float64), y, regression=True)
+
+
+def _hetero_wave(n: int = 600, seed: int = 103):
+    """y = sin(2 x0) + x1 x2 / 2 with noise std 0.05 + 0.45 (x3 + 2) / 4 (x uniform in [-2, 2]^4)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, 4))
+    std = 0.05 + 0.45 * (X[:, 3] + 2) / 4
+    y = np.sin(2 * X[:, 0]) + 0.5 * X[:, 1] * X[:, 2] + std * rng.normal(size=n)
+    return _tensors(X, y, regression=True)
+
+
+def _mirror(X: torch.Tensor) -> torch.Tensor:
+    """8x8 digit images mirrored left to right (a shifted input domain for the same classes)."""
+    return X.view(-1, 8, 8).flip(-1).reshape(-1, 64)
+
+
+def _mirror_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 80), nn.SiLU(), nn.Linear(80, 40), nn.SiLU())
+
+
+@functools.cache
+def _pretrained_upright_body() -> dict[str, torch.Tensor]:
+    """A SiLU MLP body trained (Adam, 350 updates) on upright digits, all ten classes; the fine-tuning
+    task is mirrored digits."""
+    Xtr, Ytr, *_ = _sk("digits")
+    torch.manual_seed(2468)
+    model = _FineTune(_mirror_body(), nn.Linear(40, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    batches = _epochs(Xtr, Ytr, 48)(2)
+    for _ in range(350):
+        x, y = next(batches)
+        opt.zero_grad()
+        _ce(model(x), y).backward()
+        opt.step()
+    return {k: v.detach().clone() for k, v in model.body.state_dict().items()}
+
+
+def _mirror_finetune_data(n_train: int = 80):
+    Xtr, Ytr, Xva, Yva, Xte, Yte = _sk("digits")
+    return _mirror(Xtr[:n_train]), Ytr[:n_train], _mirror(Xva), Yva, _mirror(Xte), Yte
+
+
+def _mirror_finetune_model(seed: int) -> nn.Module:
+    body = _mirror_body()
+    body.load_state_dict(_pretrained_upright_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(40, 10))
+
+
+@functools.cache
+def _char_seq_data(modules: tuple[str, ...], context: int):
+    """Non-overlapping windows of the source of ``modules`` (printable ASCII), every next character
+    a target; the last 20% split into validation and test."""
+    import importlib
+
+    text = "".join(inspect.getsource(importlib.import_module(m)) for m in modules)
+    text = "".join(c for c in text if 32 <= ord(c) < 127 or c == "\n")
+    chars = sorted(set(text))
+    ids = torch.tensor([chars.index(c) for c in text], dtype=torch.long)
+    windows = ids.unfold(0, context + 1, context)
+    X, Y = windows[:, :-1], windows[:, 1:]
+    a, b = int(len(X) * 0.8), int(len(X) * 0.9)
+    return len(chars), (X[:a], Y[:a], X[a:b], Y[a:b], X[b:], Y[b:])
+
+
+class _StrideCNN(nn.Module):
+    """Conv 1->12 (3x3), conv 12->24 (3x3, stride 2), linear 384->10; no pooling, no normalisation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 12, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(12, 24, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(24 * 4 * 4, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(-1, 1, 8, 8))
+
+
+def _ln_mlp(sizes: list[int]) -> Callable[[int], nn.Module]:
+    """An MLP with LayerNorm after every hidden linear layer (before the ReLU)."""
+
+    def make(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        for a, b in itertools.pairwise(sizes[:-1]):
+            layers += [nn.Linear(a, b), nn.LayerNorm(b), nn.ReLU()]
+        layers.append(nn.Linear(sizes[-2], sizes[-1]))
+        return nn.Sequential(*layers)
+
+    return make
+
+
+def _binary_classes(n: int, d: int, informative: int, redundant: int, sep: float, flip: float, seed: int):
+    """``make_classification``: two classes, ``informative`` + ``redundant`` of ``d`` features."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=d,
+        n_informative=informative,
+        n_redundant=redundant,
+        class_sep=sep,
+        flip_y=flip,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -1860,6 +1989,133 @@ def _build() -> dict[str, BenchTask]:
         300,
         (1e-3, 10.0),
         "mlp",
+    )
+    # -- the ninth blind part (r-): a representative mix, committed before any finder ran on them --
+    add(
+        "r-noisyreg-friedman2-sgdm-bs6",
+        "Friedman #2 under heavy noise (std 250, 500 drawn), MLP 4-48-48-1, MSE, SGD momentum 0.8, batch 6",
+        _mlp([4, 48, 48, 1]),
+        _sgd(0.8),
+        _friedman2(500),
+        _mse,
+        6,
+        400,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "r-deep-relu-binary-sgd",
+        "synthetic 2-class data (12 features, 1200 drawn, class_sep 1.5), 9-layer plain ReLU MLP (8 hidden of "
+        "width 40, default init), plain SGD, batch 24",
+        _mlp([12] + [40] * 8 + [2]),
+        _sgd(),
+        _binary_classes(1200, 12, 6, 2, 1.5, 0.02, seed=102),
+        _ce,
+        24,
+        500,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "r-gaussnll-wave-adam",
+        "y = sin(2 x0) + x1 x2 / 2, noise std 0.05 to 0.5 along x3, GELU MLP 4-64-64-2 mean + log-variance, "
+        "Gaussian NLL, Adam, batch 24",
+        _mlp([4, 64, 64, 2], nn.GELU),
+        _adam(),
+        _hetero_wave(600),
+        _gauss_nll,
+        24,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "r-finetune-mirror-digits-adamw",
+        "pretrained-like SiLU body (upright digits) fine-tuned on 80 mirrored digits, new 10-class head, "
+        "AdamW weight decay 0.05, batch 8",
+        _mirror_finetune_model,
+        _adamw(0.05),
+        _mirror_finetune_data(80),
+        _ce,
+        8,
+        300,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    vocab_r, seqs_r = _char_seq_data(("argparse", "string"), 24)
+    add(
+        "r-lm-char-transformer-adamw-1200",
+        "argparse + string source, 1-block causal transformer LM (width 32, context 24), AdamW weight decay 0.1, "
+        "batch 8, 1200 updates",
+        _seeded(lambda: _TinyLM(vocab_r, 24, 32)),
+        _adamw(0.1),
+        seqs_r,
+        _ce_seq,
+        8,
+        1200,
+        (1e-5, 1.0),
+        "lm",
+    )
+    add(
+        "r-digits-stridecnn-adam-bs24",
+        "digits, CNN with a strided second conv (12 and 24 channels, no pooling), Adam, batch 24",
+        _seeded(_StrideCNN),
+        _adam(),
+        digits,
+        _ce,
+        24,
+        300,
+        (1e-5, 1.0),
+        "cnn",
+    )
+    add(
+        "r-classif3-mlp-sgdm-bs48",
+        "synthetic 3-class data (24 features, 1500 drawn), MLP 24-96-48-3, SGD momentum 0.9, batch 48",
+        _mlp([24, 96, 48, 3]),
+        _sgd(0.9),
+        _synth_classes(1500, 24, 8, 3, seed=104),
+        _ce,
+        48,
+        350,
+        (1e-4, 3.0),
+        "mlp",
+    )
+    add(
+        "r-quantiles5d-mlp-nadam-bs20",
+        "Gaussian quantiles (4 nested shells in 5 dims, 800 drawn), MLP 5-64-64-4, NAdam, batch 20",
+        _mlp([5, 64, 64, 4]),
+        lambda m, lr: torch.optim.NAdam(m.parameters(), lr=lr),
+        _quantiles(800, d=5, k=4, seed=105),
+        _ce,
+        20,
+        400,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    add(
+        "r-binary-ln-mlp-adamw-wd",
+        "synthetic 2-class data (40 features, 2400 drawn, 3% flipped), LayerNorm MLP 40-128-64-2, "
+        "AdamW weight decay 0.05, batch 64",
+        _ln_mlp([40, 128, 64, 2]),
+        _adamw(0.05),
+        _binary_classes(2400, 40, 12, 8, 0.8, 0.03, seed=106),
+        _ce,
+        64,
+        300,
+        (1e-5, 1.0),
+        "layernorm",
+    )
+    add(
+        "r-digits-softmax-sgdm05-bs24",
+        "digits, softmax regression 64-10, SGD momentum 0.5, batch 24",
+        _mlp([64, 10]),
+        _sgd(0.5),
+        digits,
+        _ce,
+        24,
+        300,
+        (1e-3, 30.0),
+        "logistic",
     )
     return out
 
