@@ -145,6 +145,43 @@ def _flat_format(data: Mapping[str, Any], source: str) -> str | None:
     return fmt
 
 
+#: keys only DeepSpeed's own config (``ds_config.json``) has at its top level
+_DEEPSPEED_KEYS = ("zero_optimization", "train_micro_batch_size_per_gpu", "steps_per_print", "wall_clock_breakdown")
+
+
+def _deepspeed(data: Mapping[str, Any], source: str) -> ConfigError | None:
+    """A DeepSpeed config is no format lrkit reads, and its ``{"type": ..., "params": {...}}``
+    sections look like lrkit's own ``scheduler: {type: ...}``: it is named, never read as another.
+    A ``"scheduler"`` section there replaces the schedule of the trainer that passes the file
+    (DeepSpeed's ``_configure_lr_scheduler``; the Hugging Face Trainer's DeepSpeed integration)."""
+    sections = {
+        k: v
+        for k in ("scheduler", "optimizer")
+        if isinstance(v := data.get(k), Mapping) and "type" in v and isinstance(v.get("params"), Mapping)
+    }
+    own = [k for k in _DEEPSPEED_KEYS if k in data]
+    if not sections and not own:
+        return None
+    sched = data.get("scheduler")
+    if isinstance(sched, Mapping) and "type" in sched:
+        what = f'its "scheduler" section ({sched["type"]!r}) is DeepSpeed\'s own, which lrkit does not read'
+        fix = (
+            "read the config of the trainer that passes this file (its lr_scheduler_type / --lr-* arguments); "
+            'while this file has a "scheduler" section the trainer runs DeepSpeed\'s schedule instead, which '
+            "lrkit cannot draw."
+        )
+    else:
+        what = "it sets no LR schedule (the trainer that passes it does)"
+        fix = "read the config of the trainer that passes this file (its learning_rate / lr_scheduler_type / --lr-*)."
+    keys = ", ".join([*sections, *own])
+    return ConfigError(
+        f"{source}: a DeepSpeed config ({keys}): {what}; lrkit does not guess another format for it.",
+        field="format",
+        value="deepspeed",
+        fix=fix,
+    )
+
+
 def detect_format(data: Any, *, source: str = "<dict>") -> str:
     """The format of parsed config data; a :class:`ConfigError` listing the formats when
     nothing matches, or the candidates when the keys fit more than one."""
@@ -162,6 +199,9 @@ def detect_format(data: Any, *, source: str = "<dict>") -> str:
 
     if looks_like_dashed_megatron(data):
         return "megatron"
+    deepspeed = _deepspeed(data, source)
+    if deepspeed is not None:
+        raise deepspeed
     if looks_like_nemo2(data):
         return "nemo"
     for sig in _SHAPES:
