@@ -41,3 +41,53 @@ def test_a_deepspeed_config_without_a_scheduler_says_it_sets_no_schedule():
 def test_lrkits_own_top_level_scheduler_is_still_read():
     cfg = load_config({"optimizer": {"lr": 1e-3}, "scheduler": {"type": "cosine_annealing"}}, total_steps=100)
     assert cfg.format == "lrkit"
+
+
+# a LLaMA-Factory launch written as a shell script (SkyThought's train.sh shape): torchrun runs a
+# *.py entry point with Hugging Face-style --key value arguments and no --lr
+HF_LAUNCH = """DISTRIBUTED_ARGS="
+    --nproc_per_node 8 \\
+    --nnodes 1
+  "
+
+torchrun $DISTRIBUTED_ARGS src/train.py \\
+    --stage sft \\
+    --do_train \\
+    --warmup_steps 100 \\
+    --learning_rate 5e-6 \\
+    --lr_scheduler_type cosine \\
+    --max_steps 1000 \\
+    --bf16
+"""
+# an open-r1 / TRL launch: the recipe YAML holds the arguments
+RECIPE_LAUNCH = "accelerate launch --config_file zero3.yaml src/open_r1/grpo.py --config recipes/grpo.yaml\n"
+
+
+def test_a_script_launching_a_hugging_face_style_trainer_is_not_read_as_megatron(tmp_path):
+    script = tmp_path / "train.sh"
+    script.write_text(HF_LAUNCH)
+    with pytest.raises(ConfigError) as err:
+        load_config(script)
+    assert err.value.field == "format"
+    assert "--learning_rate" in str(err.value) and "not Megatron's" in str(err.value)
+    assert "hf" in err.value.value
+    # answering the question a Megatron reading would ask must not draw a Megatron curve either
+    with pytest.raises(ConfigError, match="not Megatron's"):
+        load_config(script, overrides={"lr": "5e-6", "train_iters": "1000"})
+
+
+def test_a_script_launching_a_trainer_with_its_config_file_names_that_file(tmp_path):
+    script = tmp_path / "grpo.sh"
+    script.write_text(RECIPE_LAUNCH)
+    with pytest.raises(ConfigError, match=r"lrkit show recipes/grpo\.yaml"):
+        load_config(script)
+
+
+def test_a_megatron_launch_passing_a_vocab_json_is_still_read_as_megatron(tmp_path):
+    script = tmp_path / "pretrain.sh"
+    script.write_text(
+        "torchrun pretrain_gpt.py --vocab-file gpt2-vocab.json --lr 3e-4 --min-lr 3e-5 "
+        "--lr-decay-style cosine --lr-warmup-iters 10 --train-iters 100\n"
+    )
+    cfg = load_config(script)
+    assert cfg.format == "megatron" and cfg.total_steps == 100

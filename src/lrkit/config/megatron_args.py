@@ -1020,11 +1020,59 @@ def read_megatron_argv(
     return read_megatron_args(args, total_steps=total_steps, source=source, written=written, overrides=overrides)
 
 
+#: learning-rate arguments of the trainers that take ``--key value`` like Megatron but are not it
+#: (Hugging Face ``TrainingArguments`` and what extends it: TRL, LLaMA-Factory); Megatron has none
+_TRAINER_FLAGS = ("learning_rate", "lr_scheduler_type", "lr_scheduler_kwargs", "warmup_ratio", "num_train_epochs")
+_CONFIG_FILE_RE = re.compile(r"\.(ya?ml|json)$")
+
+
+def _not_megatron(launches: Sequence[Sequence[str]], source: str) -> ConfigError | None:
+    """A script whose launch lines pass no ``--lr`` but another trainer's learning-rate arguments
+    (``--learning_rate``, ``--lr_scheduler_type``) or a config file (``--config recipe.yaml``)
+    launches some other trainer: lrkit says so instead of reading its flags as Megatron's."""
+    flags = [t.split("=", 1)[0] for ln in launches for t in ln if t.startswith("--")]
+    if any(f == "--lr" for f in flags):
+        return None
+    theirs = sorted({f for f in flags if f[2:].replace("-", "_") in _TRAINER_FLAGS})
+    # the trainer's own config file: its first word (train.py recipe.yaml) or a --config-like
+    # flag's value; not a --vocab-file vocab.json or a --deepspeed_config, which Megatron takes too
+    files = [
+        t
+        for ln in launches
+        for k, t in enumerate(ln)
+        if _CONFIG_FILE_RE.search(t)
+        and (k == 0 or re.fullmatch(r"--(config|cfg)([-_](file|path|name))?", ln[k - 1].split("=")[0]) is not None)
+    ]
+    if not theirs and not files:
+        return None
+    if theirs:
+        what = (
+            f"its launch passes {', '.join(theirs)}: a Hugging Face-style trainer's arguments (TrainingArguments, "
+            "TRL, LLaMA-Factory), not Megatron's (which has --lr, and refuses these)"
+        )
+        fix = (
+            "write those arguments into a YAML file (learning_rate: ..., lr_scheduler_type: ...) and read it "
+            "with --format hf (or llamafactory / axolotl, whichever runs it)"
+        )
+    else:
+        what = f"its launch passes no --lr but the config file {', '.join(dict.fromkeys(files))}"
+        fix = f"read that file instead: lrkit show {files[0]}"
+    return ConfigError(
+        f"{source}: {what}; lrkit reads a shell script only as a Megatron launch and does not guess which "
+        "trainer this one runs.",
+        field="format",
+        value=["hf", "llamafactory", "axolotl"] if theirs else files,
+        fix=fix + "; for a Megatron script, give the launch with --lr.",
+    )
+
+
 def _script_args(parsed: ShellArgs, source: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The arguments of the script's launch line (the one with --lr; several must agree); with
     no launch line (a file another script sources), the flags of its argument variables."""
     if parsed.launches:
         launches = tuple(ln for ln in parsed.launches if any(t == "--lr" or t.startswith("--lr=") for t in ln))
+        if not launches and (not_ours := _not_megatron(parsed.launches, source)) is not None:
+            raise not_ours
         launches = launches or parsed.launches
     else:
         words: list[str] = []
@@ -1032,6 +1080,8 @@ def _script_args(parsed: ShellArgs, source: str) -> tuple[dict[str, Any], dict[s
             items = v if isinstance(v, list) else _split(v) if isinstance(v, str) else []
             if any(str(t).startswith("--") for t in items):
                 words.extend(str(t) for t in items)
+        if (not_ours := _not_megatron([words], source)) is not None:
+            raise not_ours
         if not any(t.startswith("--lr") for t in words):
             raise ConfigError(
                 "no Megatron launch line found (a command running a *.py entry point such as "
