@@ -91,3 +91,34 @@ def test_a_megatron_launch_passing_a_vocab_json_is_still_read_as_megatron(tmp_pa
     )
     cfg = load_config(script)
     assert cfg.format == "megatron" and cfg.total_steps == 100
+
+
+def _nemo(sched_name: str) -> dict:
+    # NeMo-Framework-Launcher's gpt3/mlperf.yaml shape: model.optim.sched with a registered-elsewhere name
+    return {
+        "trainer": {"max_steps": 1000},
+        "model": {
+            "optim": {
+                "name": "distributed_fused_adam",
+                "lr": 2e-5,
+                "sched": {"name": sched_name, "warmup_steps": 132, "constant_steps": 0, "min_lr": 2e-6},
+            }
+        },
+    }
+
+
+def test_a_nemo_scheduler_name_nemo_does_not_register_says_nemo_raises_too():
+    with pytest.raises(ConfigError) as err:
+        load_config(_nemo("CosineAnnealingExp"))
+    assert err.value.field == "model.optim.sched.name"
+    assert "NeMo's get_scheduler raises too" in str(err.value) and "CosineAnnealing" in str(err.value)
+
+
+def test_a_nemo_scheduler_nemo_registers_but_lrkit_does_not_draw_is_not_called_unknown():
+    with pytest.raises(ConfigError) as err:
+        load_config(_nemo("WarmupHoldAnnealLinear"))
+    assert "lrkit does not draw" in str(err.value) and "raises" not in str(err.value)
+
+
+def test_a_nemo_scheduler_lrkit_draws_is_read():
+    assert load_config(_nemo("CosineAnnealing")).format == "nemo"

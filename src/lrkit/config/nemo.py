@@ -275,7 +275,7 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
             Constant(1.0), lr, total_steps or trainer_max, "nemo", source, (), {}, optimizer, dict(data), None
         )
     sched, spath = _sched_args(sched, spath)
-    name = F.choice(sched.get("name"), F.join(spath, "name"), (*NEMO_POLICIES, *_TORCH_IN_NEMO))
+    name = _sched_name(sched, spath)
     if name in _TORCH_IN_NEMO:
         return _read_torch_in_nemo(data, sched, spath, name, lr, optimizer, trainer_max, total_steps, source)
     findings: list[Finding] = []
@@ -390,6 +390,36 @@ def _horizon(run: int, m: int, spath: str, what: str, fix: str) -> Finding:
 _TORCH_IN_NEMO = ("StepLR", "ExponentialLR", "CyclicLR", "ReduceLROnPlateau")
 #: keys of ``optim.sched`` that are not a torch scheduler's keyword arguments
 _NOT_KWARGS = tuple(k for k in _COMMON if k not in _POLICY_ARGS)
+#: policies NeMo's ``AVAILABLE_SCHEDULERS`` registers (nemo/core/optim/lr_scheduler.py) that lrkit
+#: does not draw: refused as lrkit's limit, not as a name NeMo would refuse
+_NEMO_NOT_DRAWN = ("T5InverseSquareRootAnnealing", "WarmupHoldAnnealOneMinusSquareRoot", "WarmupHoldAnnealLinear")
+
+
+def _sched_name(sched: Mapping[str, Any], spath: str) -> str:
+    """``optim.sched.name``: one NeMo registers and lrkit draws. A name NeMo does not register is
+    refused as NeMo's ``get_scheduler`` refuses it; one it registers but lrkit does not draw says so."""
+    where = F.join(spath, "name")
+    name = sched.get("name")
+    if name in _NEMO_NOT_DRAWN:
+        raise ConfigError(
+            f"{name!r} is a NeMo scheduler lrkit does not draw.",
+            field=where,
+            value=name,
+            fix=f"use one of: {', '.join((*NEMO_POLICIES, *_TORCH_IN_NEMO))} to see the curve with lrkit.",
+        )
+    try:
+        return F.choice(name, where, (*NEMO_POLICIES, *_TORCH_IN_NEMO))
+    except ConfigError as err:
+        if not isinstance(name, str) or not name:
+            raise
+        # a name registered outside NeMo (an application's own register_scheduler) fails the same way
+        raise ConfigError(
+            f"{err.message} NeMo's get_scheduler raises too ('Cannot resolve scheduler') unless the training "
+            "code registers that name itself (register_scheduler), which lrkit does not run.",
+            field=where,
+            value=name,
+            fix=err.fix,
+        ) from None
 
 
 def _per_epoch_exponential(
