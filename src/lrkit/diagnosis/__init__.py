@@ -31,7 +31,9 @@ the *trend* is a centred running median over ``w = clip(n / 25, 5, 101)`` points
 and end levels are medians of the first ``clip(n / 20, 1, 5)`` and last ``clip(n / 10, 1, 25)``
 points; the resolution is the smallest non-zero step between logged values. The LR at a step
 comes from the logged LRs, else from the schedule (the schedule algebra), else it is unknown and
-the advice is relative. docs/diagnose.md has every rule and the measurements on real logs.
+the advice is relative. A resumed run whose logged LR restarted (decayed to ~0, then a new
+warm-up, at irregular periods: not SGDR) is judged on its last segment
+(:mod:`lrkit.diagnosis.restarts`). docs/diagnose.md has every rule and the measurements on real logs.
 """
 
 from lrkit.diagnosis.core import MIN_POINTS, diagnose, diagnose_log

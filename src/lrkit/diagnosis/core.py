@@ -1,5 +1,6 @@
-""":func:`diagnose`: check the inputs, read the curve and the LR in use, run the detectors and
-pick the verdict (the most severe class found) and the peak LR to try next;
+""":func:`diagnose`: check the inputs, keep the last segment of a resumed run whose logged LR
+restarted (:mod:`lrkit.diagnosis.restarts`), read the curve and the LR in use, run the detectors
+and pick the verdict (the most severe class found) and the peak LR to try next;
 :func:`diagnose_log`: the same on a :class:`~lrkit.monitor.RunLog` (its eval loss and LR
 columns, the reader's notes), as ``lrkit diagnose`` does.
 """
@@ -28,6 +29,7 @@ from lrkit.diagnosis.outcome import (
 )
 from lrkit.diagnosis.overfit import eval_gain, find_overfitting
 from lrkit.diagnosis.progress import find_plateau_or_slow
+from lrkit.diagnosis.restarts import LRRestarts, find_lr_restarts, restart_note
 from lrkit.diagnosis.short import find_short_log
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
@@ -144,7 +146,10 @@ def diagnose(
             one row per epoch); the messages and advice speak in it.
 
     Returns:
-        a :class:`Diagnosis`; ``verdict`` is one of :data:`CLASSES`.
+        a :class:`Diagnosis`; ``verdict`` is one of :data:`CLASSES`. When the logged LR restarted
+        inside the log (a resumed run, :mod:`lrkit.diagnosis.restarts`), only the last segment is
+        judged, an ``info`` finding ``lr-restart`` names the restarts, and the summary has
+        ``lr_restart_steps``.
     """
     s, y, lr_arr = _checked_inputs(steps, losses, lrs)
     if step_unit not in STEP_UNITS:
@@ -154,25 +159,51 @@ def diagnose(
             value=step_unit,
             fix='pass "epoch" for a log with one row per epoch, else "step".',
         )
-    lr = replace(lr_context(s, lr_arr, schedule, _checked_warmup(warmup_steps))[0], unit=step_unit)
     es, ey = _eval_arrays(eval_steps, eval_losses)
+    restarts = _resumes(s, y, lr_arr, schedule)
+    if restarts is not None:
+        # a resumed run whose schedule restarted: judge its last segment, as for runs appended to one log
+        k = restarts.last
+        s, y, lr_arr = s[k:], y[k:], lr_arr[k:] if lr_arr is not None else None
+        es, ey = es[es >= s[0]], ey[es >= s[0]]
+    lr = replace(lr_context(s, lr_arr, schedule, _checked_warmup(warmup_steps))[0], unit=step_unit)
     bad = ~np.isfinite(y)
     # the curve is read up to the first NaN/inf; the run's end level is that NaN/inf
     cut = int(np.argmax(bad)) if bad.any() else s.size
     nonfinite_step = int(s[cut]) if bad.any() else None
     start, end = edge_levels(y[:cut])
     summary = _summary(s, y, lr, ey, start, float(y[cut]) if bad.any() else end)
+    notes = [] if restarts is None else [restart_note(restarts, int(s[0]), step_unit)]
+    if restarts is not None:
+        summary["lr_restart_steps"] = list(restarts.steps)
     if bad.any() and cut < MIN_POINTS:
         # too few finite points before the NaN to read a trend: still a divergence
-        return _finish([_early_nonfinite(lr, s, cut)], summary, lr)
+        return _finish([_early_nonfinite(lr, s, cut), *notes], summary, lr)
     if cut < MIN_POINTS:
-        return _finish(find_short_log(s, y, lr_arr, es, ey, lr), summary, lr)
+        return _finish([*find_short_log(s, y, lr_arr, es, ey, lr), *notes], summary, lr)
     c = read_curve(s[:cut], y[:cut], unit=step_unit)
     summary.update({"best_loss": float(np.min(c.y)), "noise": c.sigma, "noise_is_log": c.log, "lr_peak": lr.peak()})
     if ey.size:
         summary["best_eval_loss"] = float(np.min(ey))
         summary["best_eval_step"] = int(es[int(np.argmin(ey))])
-    return _finish(_detect(c, lr, s, lr_arr, es, ey, nonfinite_step), summary, lr)
+    return _finish([*_detect(c, lr, s, lr_arr, es, ey, nonfinite_step), *notes], summary, lr)
+
+
+#: schedule types that restart by design: their log is never split at a restart
+_CYCLIC_TYPES = ("cyclic", "cosine_restarts")
+
+
+def _resumes(s: np.ndarray, y: np.ndarray, lr_arr: np.ndarray | None, schedule: Any) -> LRRestarts | None:
+    """The LR restarts to split the log at (:mod:`lrkit.diagnosis.restarts`): none under a
+    configured cyclic schedule, nor when the last segment has under :data:`MIN_POINTS` finite
+    losses (too short to judge alone: the whole log is read as before)."""
+    sched = getattr(schedule, "lr_schedule", schedule)
+    if getattr(sched, "type_name", "") in _CYCLIC_TYPES:
+        return None
+    found = find_lr_restarts(s, lr_arr)
+    if found is None or np.isfinite(y[found.last :]).sum() < MIN_POINTS:
+        return None
+    return found
 
 
 def _summary(s: np.ndarray, y: np.ndarray, lr: LRInUse, ey: np.ndarray, start: float, end: float) -> dict[str, Any]:

@@ -43,6 +43,7 @@ RULE_CLASS = {
     "slow-convergence": "slow",
     "converged": "converged",
     "short-log": "healthy",  # an info note only: a log too short for the curve's shape to be judged
+    "lr-restart": "healthy",  # an info note only: the LR restarted (a resume); the last segment is judged
 }
 
 
@@ -56,9 +57,10 @@ class Diagnosis:
         findings: one :class:`~lrkit.Finding` per problem (``rule`` is one of :data:`RULE_CLASS`:
             ``diverging``, ``frozen-loss``, ``never-learned``, ``overfitting``, ``loss-spike``,
             ``oscillating``, ``warmup-never-ends``, ``lr-zero``, ``decay-ends-early``,
-            ``plateau``, ``slow-convergence``, ``converged``), with evidence and a fix; ``info``
-            findings are notes that do not change the verdict (``converged`` is one: with no
-            other problem it makes the verdict ``converged``).
+            ``plateau``, ``slow-convergence``, ``converged``, and the notes ``short-log`` and
+            ``lr-restart``), with evidence and a fix; ``info`` findings are notes that do not
+            change the verdict (``converged`` is one: with no other problem it makes the verdict
+            ``converged``).
         suggested_lr: the peak LR to try next (absolute), when the LR in use is known and the
             verdict calls for a change.
         summary: facts about the curve (points, first/best/last loss, noise, LR range).
