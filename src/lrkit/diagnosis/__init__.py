@@ -13,7 +13,8 @@ diverging      NaN/inf, a climb far above the best, or an end      lower the pea
 stuck          the loss frozen at one exact value, or never left   a bug or dead network first, then
                its start (within 10% of ``ln k`` at chance)        ``lrkit find``
 overfitting    the eval loss rises for a sustained part of the    stop/restore at the best eval step,
-               run while the training loss falls                   decay earlier, regularise
+               run while the training loss falls, or rises        decay earlier, regularise
+               steadily 1.3x+ while it does not (drift?)
 spikes         jumps far above the recent level, above the log's  clip gradients, lower the peak ~30%
                resolution and 5% of the run's progress
 oscillating    the loss swings up and down repeatedly              halve the LR, smoother decay
