@@ -54,7 +54,7 @@ Parts (decided by name, before any result):
   regression with AdamW at batch 3, a GRU reading digits row by row and a wider MLP with plain
   SGD to catch regressions), committed before any finder ran on them.
 * ``blind8`` (``r-``): ten tasks of the mix a user would bring, one of each troublesome kind (a
-  noisy batch-6 regression under SGD momentum 0.8, a 9-layer plain ReLU net under plain SGD, a
+  noisy batch-6 regression under SGD momentum 0.8, an 8-layer plain ReLU net under plain SGD, a
   Gaussian NLL with a log-variance head under Adam, an AdamW fine-tune of a pretrained-like body on
   80 mirrored digits, a 1200-update transformer LM, the part's longest run) and five ordinary
   ones (a strided CNN with Adam, momentum 0.9 at batch 48, NAdam, a LayerNorm MLP with AdamW
@@ -2005,9 +2005,9 @@ def _build() -> dict[str, BenchTask]:
     )
     add(
         "r-deep-relu-binary-sgd",
-        "synthetic 2-class data (12 features, 1200 drawn, class_sep 1.5), 9-layer plain ReLU MLP (8 hidden of "
+        "synthetic 2-class data (12 features, 1200 drawn, class_sep 1.5), 8-layer plain ReLU MLP (7 hidden of "
         "width 40, default init), plain SGD, batch 24",
-        _mlp([12] + [40] * 8 + [2]),
+        _mlp([12] + [40] * 7 + [2]),
         _sgd(),
         _binary_classes(1200, 12, 6, 2, 1.5, 0.02, seed=102),
         _ce,
