@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lrkit.diagnosis import diagnose
 from lrkit.diagnosis.restarts import find_lr_restarts
-from lrkit.schedules import warmup_cosine
+from lrkit.schedules import warmup_cosine, warmup_linear
 from lrkit.schedules.cyclic import CosineRestarts, Cyclic
 
 #: (first step, end step, peak LR, warm-up steps, loss at the start, loss at the end) per segment:
@@ -148,3 +150,33 @@ def test_a_configured_cyclic_schedule_is_never_split():
     s, y, lr = _resumed_log()
     d = diagnose(s, y, lr, schedule=CosineRestarts(peak=2e-4, period=100, end=0.0))
     assert d.summary["first_step"] == int(s[0]) and not any(f.rule == "lr-restart" for f in d.findings)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    total=st.integers(200, 5000),
+    warm_share=st.floats(0.0, 0.2),
+    floor=st.sampled_from([0.0, 0.01, 0.1]),
+    every=st.integers(1, 5),
+    linear=st.booleans(),
+)
+def test_one_warm_up_and_decay_never_reads_as_a_restart(total, warm_share, floor, every, linear):
+    make = warmup_linear if linear else warmup_cosine
+    s = np.arange(0, total, every)
+    lr = np.asarray(make(total, int(warm_share * total), peak=3e-4, min_ratio=floor)(s), dtype=np.float64)
+    assert find_lr_restarts(s, lr) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    period=st.integers(50, 400),
+    mult=st.sampled_from([1.0, 1.5, 2.0]),
+    decay=st.sampled_from([1.0, 0.8, 0.5]),
+    cycles=st.integers(3, 5),
+    every=st.integers(1, 5),
+)
+def test_sgdr_at_its_configured_periods_never_reads_as_resumes(period, mult, decay, cycles, every):
+    sched = CosineRestarts(peak=1e-3, period=period, period_mult=mult, end=0.0, peak_decay=decay)
+    end = int(sched._cycle_start(np.float64(cycles))) + period // 2
+    s = np.arange(0, end, every)
+    assert find_lr_restarts(s, np.asarray(sched(s), dtype=np.float64)) is None
