@@ -122,3 +122,43 @@ def test_a_nemo_scheduler_nemo_registers_but_lrkit_does_not_draw_is_not_called_u
 
 def test_a_nemo_scheduler_lrkit_draws_is_read():
     assert load_config(_nemo("CosineAnnealing")).format == "nemo"
+
+
+# Megatron-LLM's finetune.sh shape: the sequence length is chosen per model in an if/elif block
+# (underscored flags, as that fork's argparse spells them); the run is iteration-based
+SEQ_BY_MODEL = """MODEL=llama2
+SEQ_LEN=none
+if [[ $MODEL = falcon ]]; then
+\tSEQ_LEN=2048
+elif [[ $MODEL = llama2 ]]; then
+\tif [[ $SEQ_LEN = none ]]; then
+\t\tSEQ_LEN=4096
+\tfi
+fi
+COMMON_ARGS="--seq_length $SEQ_LEN --max_position_embeddings $SEQ_LEN
+\t--lr_decay_style cosine --lr_warmup_fraction 0.1 --lr 2e-5 --min_lr 2e-6"
+torchrun finetune.py --global_batch_size 64 --train_iters 1000 $COMMON_ARGS {extra}
+"""
+
+
+def test_a_sequence_length_an_iteration_based_curve_does_not_read_is_not_asked(tmp_path):
+    script = tmp_path / "finetune.sh"
+    script.write_text(SEQ_BY_MODEL.format(extra=""))
+    cfg = load_config(script)
+    assert cfg.format == "megatron" and cfg.total_steps == 1000
+    unknown = tmp_path / "unknown_seq.sh"
+    unknown.write_text(
+        "torchrun pretrain_gpt.py --seq-length $SEQ --lr 3e-4 --lr-decay-style cosine --train-iters 100\n"
+    )
+    assert load_config(unknown).total_steps == 100
+
+
+def test_a_sequence_length_a_token_decay_reads_is_still_asked(tmp_path):
+    script = tmp_path / "pretrain.sh"
+    script.write_text(
+        SEQ_BY_MODEL.replace("--lr_warmup_fraction 0.1", "--lr_decay_tokens 1000000").format(
+            extra="--deepspeed --deepspeed_config ds.json"
+        )
+    )
+    with pytest.raises(ConfigError, match=r"seq-length depends on an if/case/for block"):
+        load_config(script, overrides={"megatron": "deepspeed", "deepspeed_scheduler": "false"})

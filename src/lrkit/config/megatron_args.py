@@ -575,9 +575,7 @@ def _curve_args(
     args: Mapping[str, Any], written: Mapping[str, str], unknowns: Mapping[str, _Unknown], source: str
 ) -> dict[str, Any]:
     """The curve arguments; an unknown among those that matter is asked for by name."""
-    samples = bool(args.get("train_samples")) and not args.get("train_iters")
-    per_batch = samples or args.get("lr_decay_tokens") is not None  # tokens per update need the batch size
-    needed = [k for k in CURVE_ARGS if k in args and (k != "global_batch_size" or per_batch)]
+    needed = [k for k in _curve_reads(args) if k in args]
     for key in needed:
         value = args[key]
         text = " ".join(map(str, value)) if isinstance(value, list) else str(value)
@@ -609,6 +607,17 @@ def _curve_args(
                 fix=f"pass --set {key}=<value>.",
             )
     return {k: args[k] for k in CURVE_ARGS if k in args}
+
+
+def _curve_reads(args: Mapping[str, Any]) -> tuple[str, ...]:
+    """The curve arguments this run's curve depends on: the global batch size cancels out of an
+    iteration-based run (it counts only per sample or per token), and ``seq_length`` counts only
+    tokens (``--lr-decay-tokens``, ``--step-batch-size-schedule`` thresholds)."""
+    samples = bool(args.get("train_samples")) and not args.get("train_iters")
+    tokens = args.get("lr_decay_tokens") is not None
+    per_batch = samples or tokens  # tokens per update need the batch size
+    per_token = tokens or args.get("step_batch_size_schedule") is not None
+    return tuple(k for k in CURVE_ARGS if (k != "global_batch_size" or per_batch) and (k != "seq_length" or per_token))
 
 
 def _flag(written: Mapping[str, str], key: str) -> str:
@@ -1159,7 +1168,9 @@ def read_megatron_shell(
         # shifts when the block's own unknowns are skipped
         mine = {k: _unmarked(_arg(args, k), parsed.unknowns) for k in CURVE_ARGS}
         theirs = {k: _unmarked(_arg(other, k), other_parsed.unknowns) for k in CURVE_ARGS}
-        diff = [k for k in CURVE_ARGS if mine[k] != theirs[k] and k not in pinned]
+        # a value the curve does not read either way (--seq-length of an iteration-based run) is not asked
+        read = set(_curve_reads(args)) | set(_curve_reads(other))
+        diff = [k for k in CURVE_ARGS if mine[k] != theirs[k] and k not in pinned and k in read]
         if diff:
             k = diff[0]
             flag = "--" + k.replace("_", "-")
