@@ -162,3 +162,62 @@ def test_a_sequence_length_a_token_decay_reads_is_still_asked(tmp_path):
     )
     with pytest.raises(ConfigError, match=r"seq-length depends on an if/case/for block"):
         load_config(script, overrides={"megatron": "deepspeed", "deepspeed_scheduler": "false"})
+
+
+# LLaMA-Factory's layout: recipes under examples/, DeepSpeed configs under examples/deepspeed/, both
+# named relative to the repository root the run is launched from (SkyThought's train_full/*.yaml)
+LF_RECIPE = """stage: sft
+do_train: true
+finetuning_type: full
+deepspeed: examples/deepspeed/{ds}
+learning_rate: 1.0e-5
+num_train_epochs: 3.0
+lr_scheduler_type: cosine
+warmup_ratio: 0.1
+"""
+DS_SCHEDULER = '{"scheduler": {"type": "WarmupDecayLR", "params": {"warmup_num_steps": "auto"}}, "train_batch_size": 8}'
+
+
+def _lf_repo(tmp_path, ds_text: str | None, ds: str = "ds_z3_config.json"):
+    (tmp_path / "examples" / "train_full").mkdir(parents=True)
+    (tmp_path / "examples" / "deepspeed").mkdir()
+    if ds_text is not None:
+        (tmp_path / "examples" / "deepspeed" / ds).write_text(ds_text)
+    recipe = tmp_path / "examples" / "train_full" / "qwen2_full_sft.yaml"
+    recipe.write_text(LF_RECIPE.format(ds=ds))
+    return recipe
+
+
+def test_a_deepspeed_config_with_a_scheduler_section_is_refused_as_it_replaces_the_schedule(tmp_path):
+    recipe = _lf_repo(tmp_path, DS_SCHEDULER)
+    with pytest.raises(ConfigError) as err:
+        load_config(recipe, total_steps=1000)
+    assert err.value.field.startswith("deepspeed") and err.value.value == "WarmupDecayLR"
+
+
+def test_a_deepspeed_config_without_a_scheduler_leaves_the_curve_to_the_trainer(tmp_path):
+    recipe = _lf_repo(tmp_path, '{"zero_optimization": {"stage": 3}, "train_batch_size": "auto"}')
+    cfg = load_config(recipe, total_steps=1000)
+    assert cfg.format == "llamafactory"
+    assert not [f for f in cfg.findings if f.rule == "deepspeed-config-not-read"]
+
+
+def test_a_deepspeed_config_lrkit_cannot_find_is_said(tmp_path):
+    cfg = load_config(_lf_repo(tmp_path, None), total_steps=1000)
+    (note,) = [f for f in cfg.findings if f.rule == "deepspeed-config-not-read"]
+    assert note.evidence == {"deepspeed": "examples/deepspeed/ds_z3_config.json"}
+
+
+def test_an_axolotl_config_with_an_inline_deepspeed_scheduler_is_refused():
+    data = {
+        "base_model": "m",
+        "datasets": [{"path": "d"}],
+        "micro_batch_size": 2,
+        "num_epochs": 1,
+        "max_steps": 100,
+        "learning_rate": 2e-4,
+        "lr_scheduler": "cosine",
+        "deepspeed": {"scheduler": {"type": "WarmupLR", "params": {}}},
+    }
+    with pytest.raises(ConfigError, match='DeepSpeed config has a "scheduler" section'):
+        load_config(data, format="axolotl", total_steps=100)

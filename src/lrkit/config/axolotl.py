@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lrkit.config import fields as F
-from lrkit.config.hf import _optimizer, get_warmup_steps, read_hf
+from lrkit.config.hf import _optimizer, deepspeed_scheduler, get_warmup_steps, read_hf
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.config.signature import Signature, keys
 from lrkit.config.torch_schedulers import one_cycle_from_torch
@@ -276,7 +276,8 @@ def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: st
     rl = _rl(data)
     kw = dict(F.mapping(data.get("lr_scheduler_kwargs") or {}, "lr_scheduler_kwargs"))
     run = _run(data, rl, total_steps)
-    findings: list[Finding] = []
+    ds_note = deepspeed_scheduler(data, source)
+    findings: list[Finding] = [ds_note] if ds_note is not None else []
     hf_name = "cosine" if name in ("one_cycle", "rex") else name
     min_ratio = _ratio(data, "cosine_min_lr_ratio") if hf_name == "cosine" else None
     const_ratio = _ratio(data, "cosine_constant_lr_ratio") if hf_name == "cosine" else None

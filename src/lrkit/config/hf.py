@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from lrkit.config import fields as F
@@ -196,6 +197,67 @@ def _need_length(name: str, n: int | None, fields: Mapping[str, Any]) -> None:
         )
 
 
+def _deepspeed_file(name: str, source: str) -> Path | None:
+    """The DeepSpeed config ``deepspeed: name`` opens: the Trainer opens it from the directory it is
+    launched in, which lrkit does not know; the file's own directory and its parents (a repository's
+    root, where recipes are launched from) stand for it, then the current directory."""
+    path = Path(name)
+    if path.is_absolute():
+        return path if path.is_file() else None
+    here = Path(source).parent
+    for base in (here, *here.parents, Path.cwd()):
+        if (base / path).is_file():
+            return base / path
+    return None
+
+
+def deepspeed_scheduler(data: Mapping[str, Any], source: str) -> Finding | None:
+    """``deepspeed:`` (a path or the config itself): when that DeepSpeed config has a ``"scheduler"``
+    section the Trainer steps DeepSpeed's scheduler (WarmupLR, WarmupDecayLR, ...) instead of the one
+    its own keys choose (transformers' ``deepspeed_optim_sched``), a curve lrkit does not draw, so it
+    is refused; a file lrkit cannot find is an ``info`` finding, not a silent assumption."""
+    ds = data.get("deepspeed")
+    if ds is None or ds is False or ds == "":
+        return None
+    where = "deepspeed"
+    if isinstance(ds, Mapping):
+        config: Any = ds
+    elif isinstance(ds, str):
+        found = _deepspeed_file(ds, source)
+        if found is None:
+            return Finding(
+                rule="deepspeed-config-not-read",
+                severity="info",
+                message=f"deepspeed names {ds!r}, which lrkit did not find next to the file or above it: if that "
+                'DeepSpeed config has a "scheduler" section, the Trainer runs DeepSpeed\'s scheduler, not this curve.',
+                fix="run lrkit from the directory the training is launched in, or check that the DeepSpeed config "
+                'has no "scheduler" section.',
+                evidence={"deepspeed": ds},
+                source=where,
+            )
+        try:
+            import yaml
+
+            config = yaml.safe_load(found.read_text(encoding="utf-8", errors="replace"))  # JSON is YAML
+        except yaml.YAMLError:
+            return None  # not a config the Trainer could open either; its own error says so at launch
+        where = f"deepspeed ({found})"
+    else:
+        return None
+    sched = config.get("scheduler") if isinstance(config, Mapping) else None
+    if sched is None:
+        return None
+    kind = sched.get("type") if isinstance(sched, Mapping) else sched
+    raise ConfigError(
+        f'the DeepSpeed config has a "scheduler" section ({kind!r}): the Trainer then steps DeepSpeed\'s scheduler '
+        "instead of the one this file's keys choose, and lrkit does not draw DeepSpeed's schedulers.",
+        field=where,
+        value=kind,
+        fix='remove the "scheduler" section from the DeepSpeed config to train with this file\'s schedule '
+        "(the curve lrkit reads).",
+    )
+
+
 def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
     """``TrainingArguments`` as the Trainer builds its scheduler: ``HFLambda`` of the type, the
     warm-up of ``get_warmup_steps``, the run of ``max_steps`` (or epochs x updates per epoch)."""
@@ -210,6 +272,7 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
             fix="use a curve (cosine, linear, ...) or lrkit's controller: {type: adaptive}.",
         )
     F.check_keys(kw, HF_KWARGS[name], "lr_scheduler_kwargs", what=f"lr_scheduler_type {name!r}")
+    ds_note = deepspeed_scheduler(data, source)
     n, _ = _run_length(data, total_steps)
     run = total_steps if total_steps is not None else n
     context: dict[str, Any] = {"lr_scheduler_type": name}
@@ -227,7 +290,7 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
         context["declared_horizon"] = n
         context["num_training_steps"] = n
         context["decay_steps"] = n - w
-    findings: list[Finding] = []
+    findings: list[Finding] = [ds_note] if ds_note is not None else []
     _quirks(name, fields, w, n, run, lr, findings)
     return ResolvedConfig(schedule, lr, run, "hf", source, tuple(findings), context, optimizer, dict(data), None)
 

@@ -58,6 +58,7 @@ READER_RULES: dict[str, str] = {
     "nemo-several-optimizers": "this NeMo model trains several optimizers, all on the curve shown",
     "megatron-rampup-ignored": "current Megatron-LM ignores --rampup-batch-size and trains at the global batch",
     "mbridge-scheduler-replaced": "LLaMA-Factory's Megatron Bridge backend runs cosine for a scheduler it lacks",
+    "deepspeed-config-not-read": "the DeepSpeed config named by deepspeed: was not found; a scheduler there would win",
 }
 
 #: a run longer than this that never decays gets ``never-decays``
