@@ -52,14 +52,16 @@ Parts (decided by name, before any result):
   momentum/Nesterov MLPs on small sets at batch 4-16, a Gaussian NLL through torch's
   ``gaussian_nll_loss`` and a Student-t NLL, two tiny clean sets under Adam/AdamW, a tiny noisy
   regression with AdamW at batch 3, a GRU reading digits row by row and a wider MLP with plain
-  SGD to catch regressions), committed before any finder ran on them.
+  SGD to catch regressions), committed before any finder ran on them; lrkit ran on them once
+  (d00bd60), so they are seen since (their momentum misses led to the momentum lowering).
 * ``blind8`` (``r-``): ten tasks of the mix a user would bring, one of each troublesome kind (a
   noisy batch-6 regression under SGD momentum 0.8, an 8-layer plain ReLU net under plain SGD, a
   Gaussian NLL with a log-variance head under Adam, an AdamW fine-tune of a pretrained-like body on
   80 mirrored digits, a 1200-update transformer LM, the part's longest run) and five ordinary
   ones (a strided CNN with Adam, momentum 0.9 at batch 48, NAdam, a LayerNorm MLP with AdamW
   weight decay on 2400 examples, softmax regression under SGD momentum 0.5); designed from these
-  kinds, not from any finder's failures, and committed before any finder ran on them.
+  kinds, not from any finder's failures, and committed before any finder ran on them; lrkit
+  ran on them once, with the momentum lowering (73986a4).
 """
 
 from __future__ import annotations
