@@ -221,3 +221,36 @@ def test_an_axolotl_config_with_an_inline_deepspeed_scheduler_is_refused():
     }
     with pytest.raises(ConfigError, match='DeepSpeed config has a "scheduler" section'):
         load_config(data, format="axolotl", total_steps=100)
+
+
+# NeMo RL's test-suite scripts (the config path comes from a file the script sources, overrides follow)
+# and NeMo-Aligner's Hydra launches: neither passes --lr, and Megatron's argparse has no --config*
+NEMO_RL_LAUNCH = """source $SCRIPT_DIR/common.env
+uv run examples/run_grpo.py \\
+    --config $CONFIG_PATH \\
+    grpo.max_num_steps=$MAX_STEPS \\
+    policy.optimizer.kwargs.lr=1e-6
+"""
+HYDRA_LAUNCH = """CONF_DIR=examples/nlp/gpt/conf
+torchrun --nproc_per_node=2 examples/nlp/gpt/train_gpt_sft.py \\
+    --config-path=${CONF_DIR} \\
+    --config-name=gpt_sft \\
+    trainer.sft.max_steps=10
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        (NEMO_RL_LAUNCH, "<unknown: $CONFIG_PATH"),
+        (HYDRA_LAUNCH, "examples/nlp/gpt/conf/gpt_sft.yaml"),
+        ("python train.py --config=recipes/sft.yaml\n", "recipes/sft.yaml"),
+    ],
+)
+def test_a_launch_with_a_trainers_config_flag_names_the_config_not_megatron(tmp_path, text, named):
+    script = tmp_path / "launch.sh"
+    script.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(script)
+    assert err.value.field == "format" and named in str(err.value)
+    assert "@@" not in str(err.value)  # the script's unknowns are named, not shown as lrkit's markers

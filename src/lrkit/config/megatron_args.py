@@ -1033,26 +1033,56 @@ def read_megatron_argv(
 #: (Hugging Face ``TrainingArguments`` and what extends it: TRL, LLaMA-Factory); Megatron has none
 _TRAINER_FLAGS = ("learning_rate", "lr_scheduler_type", "lr_scheduler_kwargs", "warmup_ratio", "num_train_epochs")
 _CONFIG_FILE_RE = re.compile(r"\.(ya?ml|json)$")
+#: flags naming a trainer's own config file; Megatron-LM has none of them (its YAML is --yaml-cfg)
+_CONFIG_FLAGS = ("config", "config_file", "cfg")
+#: a Hydra / OmegaConf override word (trainer.max_steps=100, +x=1, ++policy.lr=1e-6)
+_OVERRIDE_RE = re.compile(r"^\+{0,2}[A-Za-z_][\w.\[\]-]*=")
 
 
-def _not_megatron(launches: Sequence[Sequence[str]], source: str) -> ConfigError | None:
+def _flag_values(words: Sequence[str]) -> dict[str, str]:
+    """``--k v`` / ``--k=v`` / ``--flag`` to ``{k_with_underscores: value}`` ('' for a bare flag)."""
+    out: dict[str, str] = {}
+    for k, t in enumerate(words):
+        if not t.startswith("--"):
+            continue
+        name, eq, value = t[2:].partition("=")
+        if not eq:
+            value = words[k + 1] if k + 1 < len(words) and not words[k + 1].startswith("--") else ""
+        out[name.replace("-", "_")] = value
+    return out
+
+
+def _trainer_config(words: Sequence[str]) -> str | None:
+    """The config file a launch hands its trainer: ``--config recipe.yaml`` (TRL, open-r1, NeMo RL),
+    Hydra's ``--config-path P --config-name N`` (NeMo, NeMo-Aligner), or a first word that is a
+    YAML/JSON file (LLaMA-Factory's ``train.py recipe.yaml``); ``None`` when it names none."""
+    flags = _flag_values(words)
+    for name in _CONFIG_FLAGS:
+        if flags.get(name):
+            return flags[name]
+    if flags.get("config_name"):
+        name = flags["config_name"]
+        name = name if _CONFIG_FILE_RE.search(name) else name + ".yaml"
+        return f"{flags['config_path']}/{name}" if flags.get("config_path") else name
+    if words and not words[0].startswith("--") and _CONFIG_FILE_RE.search(words[0]):
+        return words[0]
+    return None
+
+
+def _not_megatron(
+    launches: Sequence[Sequence[str]], source: str, unknowns: Mapping[str, _Unknown], *, files: bool = True
+) -> ConfigError | None:
     """A script whose launch lines pass no ``--lr`` but another trainer's learning-rate arguments
-    (``--learning_rate``, ``--lr_scheduler_type``) or a config file (``--config recipe.yaml``)
-    launches some other trainer: lrkit says so instead of reading its flags as Megatron's."""
-    flags = [t.split("=", 1)[0] for ln in launches for t in ln if t.startswith("--")]
-    if any(f == "--lr" for f in flags):
+    (``--learning_rate``, ``--lr_scheduler_type``) or config file (``--config recipe.yaml``,
+    ``--config-name``) launches some other trainer: lrkit says so instead of reading its flags as
+    Megatron's (whose argparse has none of them). ``files``: whether a config file counts (not for
+    argument variables without a launch line, where an accelerate ``--config_file`` may sit)."""
+    flags = [_flag_values(ln) for ln in launches]
+    if any("lr" in f for f in flags):
         return None
-    theirs = sorted({f for f in flags if f[2:].replace("-", "_") in _TRAINER_FLAGS})
-    # the trainer's own config file: its first word (train.py recipe.yaml) or a --config-like
-    # flag's value; not a --vocab-file vocab.json or a --deepspeed_config, which Megatron takes too
-    files = [
-        t
-        for ln in launches
-        for k, t in enumerate(ln)
-        if _CONFIG_FILE_RE.search(t)
-        and (k == 0 or re.fullmatch(r"--(config|cfg)([-_](file|path|name))?", ln[k - 1].split("=")[0]) is not None)
-    ]
-    if not theirs and not files:
+    theirs = sorted({f"--{k}" for f in flags for k in f if k in _TRAINER_FLAGS})
+    configs = [c for ln in launches if (c := _trainer_config(ln)) is not None] if files else []
+    if not theirs and not configs:
         return None
     if theirs:
         what = (
@@ -1063,14 +1093,22 @@ def _not_megatron(launches: Sequence[Sequence[str]], source: str) -> ConfigError
             "write those arguments into a YAML file (learning_rate: ..., lr_scheduler_type: ...) and read it "
             "with --format hf (or llamafactory / axolotl, whichever runs it)"
         )
+        value: Any = ["hf", "llamafactory", "axolotl"]
     else:
-        what = f"its launch passes no --lr but the config file {', '.join(dict.fromkeys(files))}"
-        fix = f"read that file instead: lrkit show {files[0]}"
+        named = list(dict.fromkeys(str(_unmarked(c, unknowns)) for c in configs))
+        overrides = sum(1 for ln in launches for t in ln if _OVERRIDE_RE.match(t))
+        what = f"its launch passes no --lr but the trainer's config file {', '.join(named)}"
+        fix = f"read that file instead: lrkit show {named[0]}" + (
+            f" (with the launch's {overrides} KEY=VALUE override{'s' if overrides > 1 else ''} as --set KEY=VALUE)"
+            if overrides
+            else ""
+        )
+        value = named
     return ConfigError(
         f"{source}: {what}; lrkit reads a shell script only as a Megatron launch and does not guess which "
         "trainer this one runs.",
         field="format",
-        value=["hf", "llamafactory", "axolotl"] if theirs else files,
+        value=value,
         fix=fix + "; for a Megatron script, give the launch with --lr.",
     )
 
@@ -1080,7 +1118,7 @@ def _script_args(parsed: ShellArgs, source: str) -> tuple[dict[str, Any], dict[s
     no launch line (a file another script sources), the flags of its argument variables."""
     if parsed.launches:
         launches = tuple(ln for ln in parsed.launches if any(t == "--lr" or t.startswith("--lr=") for t in ln))
-        if not launches and (not_ours := _not_megatron(parsed.launches, source)) is not None:
+        if not launches and (not_ours := _not_megatron(parsed.launches, source, parsed.unknowns)) is not None:
             raise not_ours
         launches = launches or parsed.launches
     else:
@@ -1089,7 +1127,7 @@ def _script_args(parsed: ShellArgs, source: str) -> tuple[dict[str, Any], dict[s
             items = v if isinstance(v, list) else _split(v) if isinstance(v, str) else []
             if any(str(t).startswith("--") for t in items):
                 words.extend(str(t) for t in items)
-        if (not_ours := _not_megatron([words], source)) is not None:
+        if (not_ours := _not_megatron([words], source, parsed.unknowns, files=False)) is not None:
             raise not_ours
         if not any(t.startswith("--lr") for t in words):
             raise ConfigError(
