@@ -254,3 +254,28 @@ def test_a_launch_with_a_trainers_config_flag_names_the_config_not_megatron(tmp_
         load_config(script)
     assert err.value.field == "format" and named in str(err.value)
     assert "@@" not in str(err.value)  # the script's unknowns are named, not shown as lrkit's markers
+
+
+NEMO_MODEL = {
+    "trainer": {"max_steps": 1000},
+    "model": {"optim": {"name": "fused_adam", "lr": 9e-6, "sched": {"name": "CosineAnnealing", "warmup_steps": 10}}},
+}
+
+
+def test_a_launcher_file_with_one_config_per_role_names_the_sections():
+    # NeMo-Framework-Launcher's rlhf_ppo/gpt3/2b_ppo.yaml: the critic's and the actor's NeMo configs side by side
+    data = {"run": {"name": "rlhf_2b_ppo"}, "name": "rlhf_2b_ppo", "critic": NEMO_MODEL, "actor": NEMO_MODEL}
+    with pytest.raises(ConfigError) as err:
+        load_config(data)
+    assert err.value.field == "format" and err.value.value == ["critic", "actor"]
+    assert "critic (nemo), actor (nemo)" in str(err.value)
+
+
+def test_another_frameworks_config_under_training_is_not_read_as_lrkits_own():
+    # a launcher's composed config: its NeMo training config sits under training:, where lrkit's own keys live
+    with pytest.raises(ConfigError) as err:
+        load_config({"run": {"name": "gpt3_5b"}, "training": NEMO_MODEL})
+    assert err.value.field == "format" and "training (nemo)" in str(err.value)
+    # lrkit's own training: section, misspelt, is still lrkit's and gets its spelling fix
+    with pytest.raises(ConfigError, match="Did you mean 'optimizer'"):
+        load_config({"training": {"optimzer": {"lr": 1e-3}, "scheduler": {"type": "cosine_annealing"}}}, total_steps=9)

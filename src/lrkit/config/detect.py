@@ -222,8 +222,32 @@ def detect_format(data: Any, *, source: str = "<dict>") -> str:
                 )
             return sig.name
     keys = ", ".join(map(str, list(data)[:8]))
+    nested = _nested_configs(data)
+    if nested:
+        # a launcher file holding one config per role (NeMo-Framework-Launcher's rlhf_ppo: critic, actor)
+        where = ", ".join(f"{k} ({fmt})" for k, fmt in nested)
+        what = f"its config is under {where}" if len(nested) == 1 else f"{len(nested)} configs are under {where}"
+        raise ConfigError(
+            f"{source}: {what}, not at the top level; lrkit reads the top level of a file and does not pick a section.",
+            field="format",
+            value=[k for k, _ in nested],
+            fix=f"copy the section you want (e.g. {nested[0][0]}) into a file of its own and read that.",
+        )
     raise ConfigError(
         f"{source}: cannot tell which framework this config is for (top-level keys: {keys}).",
         field="format",
         fix=f"name the format explicitly (--format / format=): one of {', '.join(FORMATS)}.",
     )
+
+
+def _nested_configs(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The top-level sections that are each a config of a known format (by detection alone)."""
+    out: list[tuple[str, str]] = []
+    for key, value in data.items():
+        if not isinstance(value, Mapping):
+            continue
+        try:
+            out.append((str(key), detect_format(value, source=str(key))))
+        except ConfigError:
+            continue
+    return out

@@ -83,12 +83,25 @@ def looks_native(data: Mapping[str, Any]) -> bool:
     / ``schedule`` with a ``type``."""
     t = data.get("training")
     if isinstance(t, Mapping):
-        return True
+        return _holds_another_format(t) is None
     for key in ("scheduler", "schedule"):
         v = data.get(key)
         if isinstance(v, Mapping) and "type" in v and "name" not in v:
             return True
     return isinstance(data.get("type"), str) and "name" not in data
+
+
+def _holds_another_format(section: Mapping[str, Any]) -> str | None:
+    """The format a ``training:`` section is when it is another framework's whole config (a
+    NeMo-Framework-Launcher file puts the NeMo config under ``training``), else ``None``."""
+    from lrkit.config.detect import detect_format
+    from lrkit.errors import ConfigError
+
+    try:
+        fmt = detect_format(section)
+    except ConfigError:
+        return None
+    return None if fmt == "lrkit" else fmt
 
 
 _ABOUT = "lrkit's own YAML: training.optimizer / training.scheduler {type: cosine_annealing, ...}"
