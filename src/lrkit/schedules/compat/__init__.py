@@ -10,13 +10,16 @@ vectorized, in *factor* units (values multiply the optimizer's base LR):
 - :class:`HFLambda` -- every curve of ``transformers.get_scheduler``;
 - :class:`MegatronLR` -- Megatron-LM / Megatron-core ``OptimizerParamScheduler.get_lr``;
 - :class:`NemoLR` -- NeMo's ``nemo/core/optim/lr_scheduler.py`` policies;
-- :class:`AxolotlLambda` -- axolotl's own schedulers (``axolotl/utils/schedulers.py``).
+- :class:`AxolotlLambda` -- axolotl's own schedulers (``axolotl/utils/schedulers.py``);
+- :class:`DeepSpeedLR` -- DeepSpeed's WarmupLR, WarmupDecayLR and WarmupCosineLR
+  (``deepspeed/runtime/lr_schedules.py``), in absolute LRs or factors.
 
 ``t`` is the step (optimizer updates already taken), exactly the framework's step counter
 after ``t`` calls of its ``step()``.
 """
 
 from lrkit.schedules.compat.axolotl import AXOLOTL_CURVES, AxolotlLambda, JaggedRestarts
+from lrkit.schedules.compat.deepspeed import DEEPSPEED_TYPES, DEEPSPEED_WARMUP_TYPES, DeepSpeedLR
 from lrkit.schedules.compat.hf import HF_TYPES, HFLambda
 from lrkit.schedules.compat.megatron import MEGATRON_STYLES, MegatronLR
 from lrkit.schedules.compat.nemo import NEMO_POLICIES, NemoLR
@@ -24,10 +27,13 @@ from lrkit.schedules.compat.pytorch import PeriodicCosine
 
 __all__ = [
     "AXOLOTL_CURVES",
+    "DEEPSPEED_TYPES",
+    "DEEPSPEED_WARMUP_TYPES",
     "HF_TYPES",
     "MEGATRON_STYLES",
     "NEMO_POLICIES",
     "AxolotlLambda",
+    "DeepSpeedLR",
     "HFLambda",
     "JaggedRestarts",
     "MegatronLR",
