@@ -31,7 +31,7 @@ from lrkit.schedules import (
 )
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "src" / "lrkit" / "examples").iterdir())
-FORMATS = ("lrkit", "nemo_rl", "megatron", "nemo_rl_megatron", "hf", "nemo")
+FORMATS = ("lrkit", "nemo_rl", "megatron", "nemo_rl_megatron", "hf", "nemo", "deepspeed")
 
 
 def same_curve(a, b, n, peak):
@@ -237,6 +237,16 @@ PER_FORMAT = {
             "trainer": {"max_steps": 200},
         },
         "lrkit.config.nemo:write_nemo",
+    ),
+    "deepspeed": (
+        {
+            "optimizer": {"type": "AdamW", "params": {"lr": 1e-4}},
+            "scheduler": {
+                "type": "WarmupCosineLR",
+                "params": {"total_num_steps": 400, "warmup_num_steps": 40, "cos_min_ratio": 0.1},
+            },
+        },
+        "lrkit.config.deepspeed:write_deepspeed",
     ),
 }
 

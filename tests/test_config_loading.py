@@ -31,6 +31,7 @@ def test_every_example_reads_and_is_detected():
         "axolotl_cosine_min_lr.yaml": "axolotl",
         "llamafactory_sft_cosine.yaml": "llamafactory",
         "llamafactory_v1_constant.yaml": "llamafactory_v1",
+        "deepspeed_warmup_decay.json": "deepspeed",
     }
     found = {p.name for p in EXAMPLES.iterdir() if p.suffix in (".yaml", ".json")}
     assert found == set(expected)

@@ -32,7 +32,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from lrkit.config import fields as F
-from lrkit.config.hf import _optimizer, deepspeed_scheduler, get_warmup_steps, read_hf
+from lrkit.config.deepspeed import TrainerFill, has_scheduler
+from lrkit.config.hf import _optimizer, deepspeed_config, get_warmup_steps, read_deepspeed_scheduler, read_hf
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.config.signature import Signature, keys
 from lrkit.config.torch_schedulers import one_cycle_from_torch
@@ -276,7 +277,23 @@ def read_axolotl(data: Mapping[str, Any], *, total_steps: int | None, source: st
     rl = _rl(data)
     kw = dict(F.mapping(data.get("lr_scheduler_kwargs") or {}, "lr_scheduler_kwargs"))
     run = _run(data, rl, total_steps)
-    ds_note = deepspeed_scheduler(data, source)
+    ds_config, ds_where, ds_note = deepspeed_config(data, source)
+    if has_scheduler(ds_config):
+        assert ds_config is not None
+        # axolotl hands the Trainer its warm-up as a count (warmup_steps), which get_warmup_steps keeps
+        fill = TrainerFill(lr, run.horizon, lambda _steps: _warmup(data, run, rl)[0])
+        res = read_deepspeed_scheduler(
+            data,
+            ds_config,
+            ds_where,
+            fill,
+            total_steps=total_steps,
+            source=source,
+            fmt="axolotl",
+            replaces=f"lr_scheduler {name!r}",
+            optimizer=_axolotl_optimizer(data, lr),
+        )
+        return res
     findings: list[Finding] = [ds_note] if ds_note is not None else []
     hf_name = "cosine" if name in ("one_cycle", "rex") else name
     min_ratio = _ratio(data, "cosine_min_lr_ratio") if hf_name == "cosine" else None

@@ -26,7 +26,7 @@ from lrkit.errors import ConfigError, did_you_mean
 __all__ = ["FORMATS", "FORMAT_ALIASES", "SIGNATURES", "check_format", "detect_format", "reader"]
 
 #: the modules of :mod:`lrkit.config` that declare formats, in the order formats are listed
-_MODULES = ("native", "nemo_rl", "megatron", "hf", "nemo", "axolotl", "llamafactory")
+_MODULES = ("native", "nemo_rl", "megatron", "hf", "nemo", "axolotl", "llamafactory", "deepspeed")
 
 
 def _registry() -> dict[Signature, str]:
@@ -149,36 +149,34 @@ def _flat_format(data: Mapping[str, Any], source: str) -> str | None:
 _DEEPSPEED_KEYS = ("zero_optimization", "train_micro_batch_size_per_gpu", "steps_per_print", "wall_clock_breakdown")
 
 
-def _deepspeed(data: Mapping[str, Any], source: str) -> ConfigError | None:
-    """A DeepSpeed config is no format lrkit reads, and its ``{"type": ..., "params": {...}}``
-    sections look like lrkit's own ``scheduler: {type: ...}``: it is named, never read as another.
-    A ``"scheduler"`` section there replaces the schedule of the trainer that passes the file
-    (DeepSpeed's ``_configure_lr_scheduler``; the Hugging Face Trainer's DeepSpeed integration)."""
+#: DeepSpeed's own scheduler names (a "scheduler" section naming one is DeepSpeed's, params or not)
+_DEEPSPEED_SCHEDULERS = ("WarmupLR", "WarmupDecayLR", "WarmupCosineLR", "OneCycle", "LRRangeTest")
+
+
+def _deepspeed(data: Mapping[str, Any], source: str) -> str | None:
+    """``"deepspeed"`` for a DeepSpeed config with a ``"scheduler"`` section (its curve is read);
+    its ``{"type": ..., "params": {...}}`` sections look like lrkit's own ``scheduler: {type: ...}``,
+    so a DeepSpeed config is never read as another format, and one without a ``"scheduler"`` sets
+    no LR schedule (the trainer that passes it does): that is said, not guessed."""
     sections = {
         k: v
         for k in ("scheduler", "optimizer")
         if isinstance(v := data.get(k), Mapping) and "type" in v and isinstance(v.get("params"), Mapping)
     }
     own = [k for k in _DEEPSPEED_KEYS if k in data]
-    if not sections and not own:
+    named = isinstance(data.get("scheduler"), Mapping) and data["scheduler"].get("type") in _DEEPSPEED_SCHEDULERS
+    if not sections and not own and not named:
         return None
     sched = data.get("scheduler")
-    if isinstance(sched, Mapping) and "type" in sched:
-        what = f'its "scheduler" section ({sched["type"]!r}) is DeepSpeed\'s own, which lrkit does not read'
-        fix = (
-            "read the config of the trainer that passes this file (its lr_scheduler_type / --lr-* arguments); "
-            'while this file has a "scheduler" section the trainer runs DeepSpeed\'s schedule instead, which '
-            "lrkit cannot draw."
-        )
-    else:
-        what = "it sets no LR schedule (the trainer that passes it does)"
-        fix = "read the config of the trainer that passes this file (its learning_rate / lr_scheduler_type / --lr-*)."
+    if "scheduler" in sections or (isinstance(sched, Mapping) and (own or sched.get("type") in _DEEPSPEED_SCHEDULERS)):
+        return "deepspeed"
     keys = ", ".join([*sections, *own])
-    return ConfigError(
-        f"{source}: a DeepSpeed config ({keys}): {what}; lrkit does not guess another format for it.",
+    raise ConfigError(
+        f"{source}: a DeepSpeed config ({keys}): it sets no LR schedule (the trainer that passes it does); "
+        "lrkit does not guess another format for it.",
         field="format",
         value="deepspeed",
-        fix=fix,
+        fix="read the config of the trainer that passes this file (its learning_rate / lr_scheduler_type / --lr-*).",
     )
 
 
@@ -199,9 +197,8 @@ def detect_format(data: Any, *, source: str = "<dict>") -> str:
 
     if looks_like_dashed_megatron(data):
         return "megatron"
-    deepspeed = _deepspeed(data, source)
-    if deepspeed is not None:
-        raise deepspeed
+    if _deepspeed(data, source) is not None:
+        return "deepspeed"
     if looks_like_nemo2(data):
         return "nemo"
     for sig in _SHAPES:

@@ -45,6 +45,7 @@ def _writers() -> dict[str, Writer]:
     """Every format but ``lrkit`` (whose writer also takes the resolved config) that can be written;
     axolotl and LLaMA-Factory are read only (their keys are Hugging Face's: export to ``hf``)."""
     # the readers import the schedule algebra and their formats' helpers: loaded when exporting
+    from lrkit.config.deepspeed import write_deepspeed
     from lrkit.config.hf import write_hf
     from lrkit.config.megatron import write_megatron
     from lrkit.config.nemo import write_nemo
@@ -56,6 +57,7 @@ def _writers() -> dict[str, Writer]:
         "megatron": write_megatron,
         "hf": write_hf,
         "nemo": write_nemo,
+        "deepspeed": write_deepspeed,
     }
 
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from lrkit.config import fields as F
+from lrkit.config.deepspeed import TrainerFill, has_scheduler, read_scheduler
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.config.signature import Signature, keys
 from lrkit.config.writing import cannot, describe
@@ -29,7 +31,16 @@ from lrkit.findings import Finding
 from lrkit.schedules import Constant, Schedule
 from lrkit.schedules.compat import HF_TYPES, HFLambda
 
-__all__ = ["read_hf", "write_hf", "get_warmup_steps", "ratio_warmup_steps", "HF_KWARGS", "SIGNATURES"]
+__all__ = [
+    "read_hf",
+    "write_hf",
+    "deepspeed_config",
+    "read_deepspeed_scheduler",
+    "get_warmup_steps",
+    "ratio_warmup_steps",
+    "HF_KWARGS",
+    "SIGNATURES",
+]
 
 #: lr_scheduler_kwargs each type accepts (transformers passes them as keyword arguments)
 HF_KWARGS: dict[str, tuple[str, ...]] = {
@@ -211,21 +222,24 @@ def _deepspeed_file(name: str, source: str) -> Path | None:
     return None
 
 
-def deepspeed_scheduler(data: Mapping[str, Any], source: str) -> Finding | None:
-    """``deepspeed:`` (a path or the config itself): when that DeepSpeed config has a ``"scheduler"``
-    section the Trainer steps DeepSpeed's scheduler (WarmupLR, WarmupDecayLR, ...) instead of the one
-    its own keys choose (transformers' ``deepspeed_optim_sched``), a curve lrkit does not draw, so it
-    is refused; a file lrkit cannot find is an ``info`` finding, not a silent assumption."""
+def deepspeed_config(data: Mapping[str, Any], source: str) -> tuple[Mapping[str, Any] | None, str, Finding | None]:
+    """``deepspeed:`` (a path or the config itself): the DeepSpeed config it names, where it was
+    found (for messages), and an ``info`` finding when a path is not found (not a silent
+    assumption). When that config has a ``"scheduler"`` section the Trainer steps DeepSpeed's
+    scheduler instead of the one its own keys choose (transformers' ``deepspeed_optim_sched``)."""
     ds = data.get("deepspeed")
     if ds is None or ds is False or ds == "":
-        return None
-    where = "deepspeed"
+        return None, "", None
     if isinstance(ds, Mapping):
-        config: Any = ds
-    elif isinstance(ds, str):
-        found = _deepspeed_file(ds, source)
-        if found is None:
-            return Finding(
+        return ds, "deepspeed", None
+    if not isinstance(ds, str):
+        return None, "", None
+    found = _deepspeed_file(ds, source)
+    if found is None:
+        return (
+            None,
+            "",
+            Finding(
                 rule="deepspeed-config-not-read",
                 severity="info",
                 message=f"deepspeed names {ds!r}, which lrkit did not find next to the file or above it: if that "
@@ -233,29 +247,45 @@ def deepspeed_scheduler(data: Mapping[str, Any], source: str) -> Finding | None:
                 fix="run lrkit from the directory the training is launched in, or check that the DeepSpeed config "
                 'has no "scheduler" section.',
                 evidence={"deepspeed": ds},
-                source=where,
-            )
-        try:
-            import yaml
+                source="deepspeed",
+            ),
+        )
+    try:
+        import yaml
 
-            config = yaml.safe_load(found.read_text(encoding="utf-8", errors="replace"))  # JSON is YAML
-        except yaml.YAMLError:
-            return None  # not a config the Trainer could open either; its own error says so at launch
-        where = f"deepspeed ({found})"
-    else:
-        return None
-    sched = config.get("scheduler") if isinstance(config, Mapping) else None
-    if sched is None:
-        return None
-    kind = sched.get("type") if isinstance(sched, Mapping) else sched
-    raise ConfigError(
-        f'the DeepSpeed config has a "scheduler" section ({kind!r}): the Trainer then steps DeepSpeed\'s scheduler '
-        "instead of the one this file's keys choose, and lrkit does not draw DeepSpeed's schedulers.",
-        field=where,
-        value=kind,
-        fix='remove the "scheduler" section from the DeepSpeed config to train with this file\'s schedule '
-        "(the curve lrkit reads).",
+        config = yaml.safe_load(found.read_text(encoding="utf-8", errors="replace"))  # JSON is YAML
+    except yaml.YAMLError:
+        return None, "", None  # not a config the Trainer could open either; its own error says so at launch
+    return (config if isinstance(config, Mapping) else None), f"deepspeed ({found})", None
+
+
+def read_deepspeed_scheduler(
+    data: Mapping[str, Any],
+    config: Mapping[str, Any],
+    where: str,
+    fill: TrainerFill,
+    *,
+    total_steps: int | None,
+    source: str,
+    fmt: str,
+    replaces: str,
+    optimizer: dict[str, Any] | None,
+) -> ResolvedConfig:
+    """The curve of the DeepSpeed config's scheduler, which the Trainer steps instead of
+    ``replaces`` (its own scheduler), with ``"auto"`` filled as the Trainer fills it."""
+    res = read_scheduler(
+        config, where="deepspeed", fill=fill, total_steps=total_steps, source=source, fmt=fmt, raw=data
     )
+    note = Finding(
+        rule="deepspeed-scheduler",
+        severity="info",
+        message=f'{where} has a "scheduler" section ({res.context["deepspeed_scheduler"]}): the Trainer steps '
+        f"DeepSpeed's scheduler instead of {replaces}; this is DeepSpeed's curve.",
+        fix=f'remove the "scheduler" section from the DeepSpeed config to train with {replaces}.',
+        evidence={"deepspeed": where, "scheduler": res.context["deepspeed_scheduler"]},
+        source="deepspeed",
+    )
+    return replace(res, findings=(note, *res.findings), optimizer=res.optimizer or optimizer, context={**res.context})
 
 
 def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
@@ -264,6 +294,22 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
     lr = F.number(data.get("learning_rate", 5e-5), "learning_rate", low=0.0, low_open=True)
     name = _scheduler_type(data)
     kw = _scheduler_kwargs(data)
+    ds_config, ds_where, ds_note = deepspeed_config(data, source)
+    n, _ = _run_length(data, total_steps)
+    if has_scheduler(ds_config):
+        assert ds_config is not None
+        fill = TrainerFill(lr, n, lambda steps: _warmup(data, steps))
+        return read_deepspeed_scheduler(
+            data,
+            ds_config,
+            ds_where,
+            fill,
+            total_steps=total_steps,
+            source=source,
+            fmt="hf",
+            replaces=f"lr_scheduler_type {name!r}",
+            optimizer=_optimizer(data, lr),
+        )
     if name == "greedy":
         raise ConfigError(
             "lrkit cannot preview 'greedy': its LR follows the loss during training.",
@@ -272,8 +318,6 @@ def read_hf(data: Mapping[str, Any], *, total_steps: int | None, source: str) ->
             fix="use a curve (cosine, linear, ...) or lrkit's controller: {type: adaptive}.",
         )
     F.check_keys(kw, HF_KWARGS[name], "lr_scheduler_kwargs", what=f"lr_scheduler_type {name!r}")
-    ds_note = deepspeed_scheduler(data, source)
-    n, _ = _run_length(data, total_steps)
     run = total_steps if total_steps is not None else n
     context: dict[str, Any] = {"lr_scheduler_type": name}
     if name == "reduce_lr_on_plateau":

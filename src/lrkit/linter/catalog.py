@@ -59,6 +59,8 @@ READER_RULES: dict[str, str] = {
     "megatron-rampup-ignored": "current Megatron-LM ignores --rampup-batch-size and trains at the global batch",
     "mbridge-scheduler-replaced": "LLaMA-Factory's Megatron Bridge backend runs cosine for a scheduler it lacks",
     "deepspeed-config-not-read": "the DeepSpeed config named by deepspeed: was not found; a scheduler there would win",
+    "deepspeed-scheduler": "the DeepSpeed config's scheduler section replaces the trainer's own; its curve is drawn",
+    "deepspeed-warmup-type": "a DeepSpeed warmup_type other than log/linear: DeepSpeed warms up with log",
 }
 
 #: a run longer than this that never decays gets ``never-decays``

@@ -1,0 +1,443 @@
+"""DeepSpeed configs (``ds_config.json``): the curve of their ``"scheduler"`` section.
+
+DeepSpeed's engine builds the scheduler the config names (``_scheduler_from_config``:
+``scheduler(optimizer, **params)``) and steps it after every optimizer update; lrkit draws its
+``WarmupLR``, ``WarmupDecayLR`` and ``WarmupCosineLR`` exactly
+(:class:`lrkit.schedules.compat.DeepSpeedLR`). ``WarmupCosineLR`` and a ``WarmupLR`` without
+``warmup_max_lr`` read the optimizer's ``lr``: ``optimizer.params.lr`` of the same config, or the
+trainer's learning rate.
+
+``"auto"`` values are filled by the trainer that passes the file. A Hugging Face Trainer (and
+axolotl and LLaMA-Factory, which train with it) fills them from its arguments
+(transformers' ``HfTrainerDeepSpeedConfig``): ``warmup_min_lr`` 0, ``warmup_max_lr`` and
+``optimizer.params.lr`` its ``learning_rate``, ``total_num_steps`` its training steps and
+``warmup_num_steps`` its ``get_warmup_steps``; a concrete value that differs from the Trainer's
+is refused, as the Trainer refuses it (:class:`TrainerFill`). A DeepSpeed config read on its own
+has no trainer: each ``"auto"`` is asked for by name (``--total-steps`` fills
+``total_num_steps``; ``--set scheduler.params.NAME=VALUE`` any of them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from lrkit.config import fields as F
+from lrkit.config.resolved import ResolvedConfig
+from lrkit.config.signature import Signature
+from lrkit.config.writing import cannot, describe
+from lrkit.errors import ConfigError, did_you_mean
+from lrkit.findings import Finding
+from lrkit.schedules.base import Schedule
+from lrkit.schedules.compat import DEEPSPEED_TYPES, DEEPSPEED_WARMUP_TYPES, DeepSpeedLR
+
+__all__ = ["SIGNATURES", "TrainerFill", "read_deepspeed", "read_scheduler", "has_scheduler", "write_deepspeed"]
+
+SIGNATURES = (
+    Signature(
+        "deepspeed",
+        'DeepSpeed config (ds_config.json): its "scheduler" section (WarmupLR, WarmupDecayLR, WarmupCosineLR)',
+        ("ds_config",),
+        "read_deepspeed",
+    ),
+)
+
+#: the keyword arguments of each scheduler's constructor (DeepSpeed passes ``params`` as keywords)
+_PARAMS: dict[str, tuple[str, ...]] = {
+    "WarmupLR": ("warmup_min_lr", "warmup_max_lr", "warmup_num_steps", "warmup_type", "last_batch_iteration"),
+    "WarmupDecayLR": (
+        "total_num_steps",
+        "warmup_min_lr",
+        "warmup_max_lr",
+        "warmup_num_steps",
+        "warmup_type",
+        "last_batch_iteration",
+    ),
+    "WarmupCosineLR": (
+        "total_num_steps",
+        "warmup_min_ratio",
+        "warmup_num_steps",
+        "cos_min_ratio",
+        "warmup_type",
+        "last_batch_iteration",
+    ),
+}
+
+#: DeepSpeed's other schedulers: not a function of the step lrkit draws yet
+_NOT_DRAWN = {
+    "OneCycle": "its cycle and post-cycle decay (and momentum cycling)",
+    "LRRangeTest": "its LR range test ramp",
+}
+
+
+@dataclass(frozen=True)
+class TrainerFill:
+    """What a Hugging Face Trainer writes into a DeepSpeed config's ``"auto"`` values, and checks
+    concrete ones against (transformers' ``trainer_config_process`` / ``trainer_config_finalize``).
+
+    Attributes:
+        learning_rate: ``TrainingArguments.learning_rate`` (fills ``warmup_max_lr`` and
+            ``optimizer.params.lr``).
+        training_steps: the Trainer's ``num_training_steps`` (fills ``total_num_steps``), when known.
+        warmup_steps: ``get_warmup_steps(num_training_steps)`` as a function of the training steps
+            (fills ``warmup_num_steps``); it may ask for the run length itself.
+        trainer: the trainer's name in messages.
+    """
+
+    learning_rate: float
+    training_steps: int | None
+    warmup_steps: Callable[[int | None], int]
+    trainer: str = "the Hugging Face Trainer"
+
+
+def has_scheduler(config: Any) -> bool:
+    """Whether a DeepSpeed config has a ``"scheduler"`` section (the Trainer checks the key alone)."""
+    return isinstance(config, Mapping) and "scheduler" in config
+
+
+def read_deepspeed(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
+    """A DeepSpeed config read on its own: the curve of its ``"scheduler"`` section, every
+    ``"auto"`` asked for (``total_steps`` fills ``total_num_steps``)."""
+    if not has_scheduler(data):
+        raise ConfigError(
+            f'{source}: a DeepSpeed config without a "scheduler" section sets no LR schedule: the trainer that '
+            "passes it does.",
+            field="scheduler",
+            value=None,
+            fix="read the config of the trainer that passes this file "
+            "(its learning_rate / lr_scheduler_type / --lr-*).",
+        )
+    return read_scheduler(data, where="", fill=None, total_steps=total_steps, source=source, fmt="deepspeed")
+
+
+def read_scheduler(
+    config: Mapping[str, Any],
+    *,
+    where: str,
+    fill: TrainerFill | None,
+    total_steps: int | None,
+    source: str,
+    fmt: str,
+    raw: Mapping[str, Any] | None = None,
+) -> ResolvedConfig:
+    """The DeepSpeed scheduler of ``config`` as a :class:`ResolvedConfig` of format ``fmt``:
+    ``where`` prefixes field names in messages (``deepspeed.`` inside a trainer config), ``fill``
+    the trainer's values for ``"auto"`` (``None``: ask), ``total_steps`` the run shown."""
+    sched = config["scheduler"]
+    prefix = f"{where}." if where else ""
+    name = _type(sched, prefix)
+    if not isinstance(sched.get("params"), Mapping):
+        raise ConfigError(
+            f'a DeepSpeed "scheduler" section without "params": DeepSpeed builds {name} with **params and fails '
+            "(TypeError) without them.",
+            field=f"{prefix}scheduler.params",
+            value=sched.get("params"),
+            fix='add "params": {} (DeepSpeed\'s defaults) or the arguments you mean.',
+        )
+    params = dict(sched["params"])
+    for key in params:
+        if key not in _PARAMS[name]:
+            raise ConfigError(
+                f"DeepSpeed's {name} takes no argument {key!r}: its constructor raises TypeError."
+                f"{did_you_mean(key, _PARAMS[name])}",
+                field=f"{prefix}scheduler.params.{key}",
+                value=params[key],
+                fix=f"use {name}'s arguments: {', '.join(_PARAMS[name][:-1])}.",
+            )
+    if params.get("last_batch_iteration", -1) != -1:
+        raise ConfigError(
+            "a last_batch_iteration other than -1 resumes DeepSpeed's scheduler mid-run; lrkit draws a run from its "
+            "first update.",
+            field=f"{prefix}scheduler.params.last_batch_iteration",
+            value=params["last_batch_iteration"],
+            fix="remove last_batch_iteration (DeepSpeed's default -1 starts the schedule).",
+        )
+    filled = _Filled(config, params, prefix, fill, total_steps)
+    values = filled.values(name)
+    findings = list(filled.findings)
+    wtype = values.get("warmup_type", "log")
+    if wtype not in DEEPSPEED_WARMUP_TYPES:
+        findings.append(
+            Finding(
+                rule="deepspeed-warmup-type",
+                severity="warning",
+                message=f"warmup_type {wtype!r} is neither 'log' nor 'linear': DeepSpeed warns and warms up "
+                "with 'log'.",
+                fix="write warmup_type: 'log' or 'linear'.",
+                evidence={"warmup_type": wtype},
+                source=f"{prefix}scheduler.params.warmup_type",
+            )
+        )
+        values["warmup_type"] = "log"
+    with F.at_path(f"{prefix}scheduler.params"):
+        absolute = DeepSpeedLR(name=name, **values)
+    peak = absolute.lr if name == "WarmupCosineLR" else max(absolute.warmup_max_lr, absolute.warmup_min_lr)
+    schedule = _as_factor(absolute, peak)
+    n = max(2, absolute.warmup_num_steps)
+    context: dict[str, Any] = {"deepspeed_scheduler": name, "warmup_steps": n, "warmup_type": absolute.warmup_type}
+    total = absolute.total_num_steps
+    if total is not None:
+        context.update(declared_horizon=total, num_training_steps=total, decay_steps=max(0, total - n))
+        if name == "WarmupDecayLR":
+            context["min_lr"] = absolute.warmup_min_lr
+        else:
+            context["min_lr"] = absolute.lr * absolute.cos_min_ratio
+    run = total_steps if total_steps is not None else (fill.training_steps if fill is not None else None) or total
+    first = absolute(0.0)
+    if first == 0.0:
+        findings.append(
+            Finding(
+                rule="first-update-at-zero",
+                severity="warning",
+                message=f"DeepSpeed's {name} writes its iteration -1 value, {first:g}, before the first update"
+                + (" and warmup_min_lr again for the second" if name != "WarmupCosineLR" else "")
+                + ": the first update trains at LR 0.",
+                fix="accept it, or set a warmup_min_lr above 0."
+                if name != "WarmupCosineLR"
+                else "accept it (WarmupCosineLR always starts at 0).",
+                evidence={"step": 0, "lr": 0.0},
+                source=f"{prefix}scheduler",
+            )
+        )
+    optimizer = filled.optimizer()
+    return ResolvedConfig(
+        schedule, peak, run, fmt, source, tuple(findings), context, optimizer, dict(raw if raw is not None else config)
+    )
+
+
+def _type(sched: Any, prefix: str) -> str:
+    field = f"{prefix}scheduler.type"
+    if not isinstance(sched, Mapping) or sched.get("type") is None:
+        raise ConfigError(
+            'a DeepSpeed "scheduler" section without a type: DeepSpeed builds no scheduler from it, yet the trainer '
+            "no longer builds its own.",
+            field=field,
+            value=sched.get("type") if isinstance(sched, Mapping) else sched,
+            fix=f'name one: "type": "{DEEPSPEED_TYPES[1]}" with its "params", or remove the section.',
+        )
+    name = sched["type"]
+    if name in _NOT_DRAWN:
+        raise ConfigError(
+            f"DeepSpeed's {name} runs, but lrkit does not draw {_NOT_DRAWN[name]}.",
+            field=field,
+            value=name,
+            fix=f"preview it with one of {', '.join(DEEPSPEED_TYPES)}, or with lrkit's own schedule "
+            "(lrkit list shows the types).",
+        )
+    if name not in DEEPSPEED_TYPES:
+        raise ConfigError(
+            f"{name!r} is not one of DeepSpeed's schedulers lrkit draws ({', '.join(DEEPSPEED_TYPES)}); DeepSpeed "
+            "otherwise looks the name up in torch.optim.lr_scheduler and fails when it is not there."
+            f"{did_you_mean(str(name), [*DEEPSPEED_TYPES, *_NOT_DRAWN])}",
+            field=field,
+            value=name,
+            fix=f"use one of {', '.join(DEEPSPEED_TYPES)}, or read the torch scheduler with lrkit's torch reader.",
+        )
+    return str(name)
+
+
+class _Filled:
+    """The scheduler's arguments after the trainer's fill: ``"auto"`` replaced, mismatches refused."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        params: dict[str, Any],
+        prefix: str,
+        fill: TrainerFill | None,
+        total_steps: int | None,
+    ) -> None:
+        self.config, self.params, self.prefix, self.fill, self.total_steps = config, params, prefix, fill, total_steps
+        self.findings: list[Finding] = []
+        self.mismatches: list[str] = []
+        optim = config.get("optimizer")
+        self.optim_params = optim.get("params") if isinstance(optim, Mapping) else None
+        if self.optim_params is not None:
+            F.mapping(self.optim_params, f"{prefix}optimizer.params")
+
+    def _field(self, key: str) -> str:
+        return f"{self.prefix}scheduler.params.{key}"
+
+    def _ask(self, field: str, what: str, fix: str) -> ConfigError:
+        return ConfigError(
+            f'{field} is "auto": {what}, which the trainer that passes this DeepSpeed config fills; read on its own, '
+            "lrkit does not guess it.",
+            field=field,
+            value="auto",
+            fix=fix,
+        )
+
+    def _check(self, field: str, value: Any, trainer_value: Any, trainer_key: str) -> None:
+        # transformers' fill_match: a concrete value must equal the Trainer's (Python equality)
+        if value != trainer_value:
+            self.mismatches.append(f"{field}={value!r} vs {trainer_key}={trainer_value!r}")
+
+    def optimizer_lr(self) -> float:
+        """The optimizer's ``lr``: the Trainer's learning rate, or ``optimizer.params.lr``."""
+        field = f"{self.prefix}optimizer.params.lr"
+        raw = self.optim_params.get("lr") if self.optim_params is not None else None
+        if self.fill is not None:
+            if raw is not None and raw != "auto":
+                self._check(field, raw, self.fill.learning_rate, "learning_rate")
+            return self.fill.learning_rate
+        if raw == "auto":
+            raise self._ask(
+                field, "the optimizer's learning rate", f"--set {field}=3e-4 (the trainer's learning rate)."
+            )
+        if raw is None:
+            raise ConfigError(
+                "this DeepSpeed scheduler reads the optimizer's lr, and the config has no optimizer.params.lr (the "
+                "training code passes its own optimizer).",
+                field=field,
+                value=None,
+                fix='add "optimizer": {"type": "AdamW", "params": {"lr": 3e-4}} with the lr the training code uses.',
+            )
+        return F.number(raw, field, low=0.0)
+
+    def _number(self, key: str, default: float, *, fill_with: float | None, trainer_key: str = "") -> float:
+        field = self._field(key)
+        raw = self.params.get(key, default)
+        if raw == "auto":
+            if fill_with is None:
+                raise self._ask(field, key.replace("_", " "), f"--set {field}=<value>.")
+            return fill_with
+        value = F.number(raw, field, low=0.0)
+        if trainer_key and self.fill is not None and key in self.params:
+            self._check(field, raw, fill_with, trainer_key)
+        return value
+
+    def _steps(self, key: str, default: int | None, *, fill_with: Callable[[], int | None], trainer_key: str) -> Any:
+        field = self._field(key)
+        raw = self.params.get(key, default)
+        if raw == "auto":
+            value = fill_with()
+            if value is None:
+                fix = (
+                    "pass --total-steps N (the run's optimizer updates), or --set " + f"{field}=N."
+                    if key == "total_num_steps"
+                    else f"--set {field}=N."
+                )
+                raise self._ask(field, "a number of optimizer updates", fix)
+            return value
+        if raw is None:
+            return None
+        if key == "warmup_num_steps" and (isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0):
+            raise ConfigError(
+                f"DeepSpeed requires warmup_num_steps to be a positive integer, got {raw!r} (its constructor raises).",
+                field=field,
+                value=raw,
+                fix=f"write a whole number: {field}: {max(1, int(raw)) if isinstance(raw, int | float) else 1000}.",
+            )
+        value = F.steps(raw, field)
+        if self.fill is not None and key in self.params:
+            try:
+                trainer_value = fill_with()
+            except ConfigError:
+                trainer_value = None  # the Trainer's own value is unknown here: one that runs equals this one
+            if trainer_value is not None:
+                self._check(field, raw, trainer_value, trainer_key)
+        return value
+
+    def _training_steps(self) -> int | None:
+        if self.fill is not None:
+            if self.fill.training_steps is not None:
+                return self.fill.training_steps
+            concrete = self.params.get("total_num_steps")
+            # the Trainer refuses a total_num_steps other than its own: one that runs is the Trainer's
+            return concrete if isinstance(concrete, int) and not isinstance(concrete, bool) else self.total_steps
+        return self.total_steps
+
+    def values(self, name: str) -> dict[str, Any]:
+        """``DeepSpeedLR`` fields (absolute LRs) of scheduler ``name``, DeepSpeed's defaults where unset."""
+        fill = self.fill
+        out: dict[str, Any] = {"warmup_type": self.params.get("warmup_type", "log")}
+        if out["warmup_type"] == "auto":
+            raise self._ask(self._field("warmup_type"), "the warm-up shape", f"--set {self._field('warmup_type')}=log.")
+        if name != "WarmupLR":
+            out["total_num_steps"] = self._steps(
+                "total_num_steps", None, fill_with=self._training_steps, trainer_key="num_training_steps (calculated)"
+            )
+            if out["total_num_steps"] is None:
+                raise ConfigError(
+                    f"DeepSpeed's {name} needs total_num_steps (its constructor has no default).",
+                    field=self._field("total_num_steps"),
+                    value=None,
+                    fix=f'set {self._field("total_num_steps")} ("auto" under a Hugging Face Trainer).',
+                )
+
+        def warmup() -> int | None:
+            if fill is None:
+                return None
+            n = out.get("total_num_steps") or self._training_steps()
+            return fill.warmup_steps(n)
+
+        out["warmup_num_steps"] = self._steps("warmup_num_steps", 1000, fill_with=warmup, trainer_key="warmup_steps")
+        if name == "WarmupCosineLR":
+            out["lr"] = self.optimizer_lr()
+            out["warmup_min_ratio"] = self._number("warmup_min_ratio", 0.0, fill_with=None)
+            out["cos_min_ratio"] = self._number("cos_min_ratio", 0.0001, fill_with=None)
+        else:
+            # transformers fills warmup_min_lr with 0 and never checks a concrete one
+            out["warmup_min_lr"] = self._number("warmup_min_lr", 0.0, fill_with=0.0 if fill is not None else None)
+            lr = fill.learning_rate if fill is not None else None
+            if "warmup_max_lr" in self.params:
+                out["warmup_max_lr"] = self._number("warmup_max_lr", 0.001, fill_with=lr, trainer_key="learning_rate")
+            elif name == "WarmupLR":
+                out["warmup_max_lr"] = self.optimizer_lr()  # DeepSpeed 0.17.2+: the optimizer's lr (0.001 before)
+            else:
+                out["warmup_max_lr"] = 0.001  # WarmupDecayLR's own default
+        if self.optim_params is not None and fill is not None and name != "WarmupCosineLR":
+            self.optimizer_lr()  # checked against learning_rate as the Trainer checks it
+        if self.mismatches:
+            raise ConfigError(
+                "values of the DeepSpeed config differ from the Trainer's arguments, and the Trainer refuses to start "
+                f"(transformers' trainer_config_finalize): {'; '.join(self.mismatches)}.",
+                field=self.mismatches[0].split("=", 1)[0],
+                value=self.mismatches[0].split("=", 1)[1].split(" vs ", 1)[0],
+                fix='set those DeepSpeed values to "auto" (the Trainer fills them), or make them equal.',
+            )
+        return out
+
+    def optimizer(self) -> dict[str, Any] | None:
+        optim = self.config.get("optimizer")
+        if not isinstance(optim, Mapping) or "type" not in optim:
+            return None
+        out: dict[str, Any] = {"type": str(optim["type"]).lower()}
+        lr = self.optim_params.get("lr") if self.optim_params is not None else None
+        if self.fill is not None:
+            out["lr"] = self.fill.learning_rate
+        elif lr is not None and lr != "auto":
+            out["lr"] = F.number(lr, f"{self.prefix}optimizer.params.lr", low=0.0)
+        return out
+
+
+def _as_factor(schedule: DeepSpeedLR, peak: float) -> DeepSpeedLR:
+    """The same curve as factors of ``peak`` (a peak of 0 leaves the absolute curve, all zeros)."""
+    if peak == 0.0:
+        return schedule
+    if schedule.name == "WarmupCosineLR":
+        return replace(schedule, lr=schedule.lr / peak)
+    return replace(schedule, warmup_min_lr=schedule.warmup_min_lr / peak, warmup_max_lr=schedule.warmup_max_lr / peak)
+
+
+def write_deepspeed(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
+    """A DeepSpeed config (``optimizer`` lr and ``scheduler``) for a curve read from DeepSpeed;
+    anything else cannot be said with DeepSpeed's schedulers (they start at iteration -1's value)."""
+    if not isinstance(sched, DeepSpeedLR):
+        raise cannot(
+            describe(sched),
+            "deepspeed",
+            "DeepSpeed's schedulers are fixed shapes (log or linear warm-up, linear or cosine decay); export to "
+            "lrkit, or pass lrkit.Scheduler to deepspeed.initialize(lr_scheduler=...).",
+        )
+    params: dict[str, Any] = {"warmup_num_steps": sched.warmup_num_steps, "warmup_type": sched.warmup_type}
+    if sched.name == "WarmupCosineLR":
+        lr = sched.lr * peak
+        params.update(warmup_min_ratio=sched.warmup_min_ratio, cos_min_ratio=sched.cos_min_ratio)
+    else:
+        lr = peak
+        params.update(warmup_min_lr=sched.warmup_min_lr * peak, warmup_max_lr=sched.warmup_max_lr * peak)
+    if sched.total_num_steps is not None:
+        params["total_num_steps"] = sched.total_num_steps
+    return {"optimizer": {"type": "AdamW", "params": {"lr": lr}}, "scheduler": {"type": sched.name, "params": params}}

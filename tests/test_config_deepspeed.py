@@ -1,0 +1,298 @@
+"""DeepSpeed's schedulers: the algebra (DeepSpeedLR) at its edges, and the configs that name them
+(a standalone ds_config.json, a Hugging Face / LLaMA-Factory / axolotl config whose deepspeed: has a
+"scheduler" section, "auto" values filled as the Trainer fills them or asked for)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lrkit.config import detect_format, load_config
+from lrkit.errors import ConfigError
+from lrkit.schedules import from_dict
+from lrkit.schedules.compat import DeepSpeedLR
+
+
+def reference(name: str, k: int, *, lo=0.0, hi=1e-3, n=1000, wtype="log", total=None, lr=1.0, r0=0.0, c=1e-4):
+    """DeepSpeed's LR for update k written out by hand: update k runs at iteration k - 1, -1 being
+    the value the constructor writes."""
+    i = k - 1
+    n = max(2, n)
+    if i < 0:
+        return 0.0 if name == "WarmupCosineLR" else lo
+    if i < n:
+        g = math.log(i + 1) / math.log(n) if wtype == "log" else i / n
+        return lr * (r0 + g * (1 - r0)) if name == "WarmupCosineLR" else lo + (hi - lo) * g
+    if name == "WarmupLR":
+        return hi
+    if name == "WarmupDecayLR":
+        return lo + (hi - lo) * max(0.0, (total - i) / max(1, total - n))
+    p = min(1.0, (i - n + 1) / max(1, total - n))
+    return lr * max(0.0, c + (1 - c) * (1 + math.cos(math.pi * p)) / 2)
+
+
+# -- the algebra ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wtype", ["log", "linear"])
+@pytest.mark.parametrize("name", ["WarmupLR", "WarmupDecayLR", "WarmupCosineLR"])
+def test_each_type_at_its_edges(name, wtype):
+    n, total = 10, 50
+    kw = {"warmup_num_steps": n, "warmup_type": wtype}
+    if name == "WarmupCosineLR":
+        kw.update(total_num_steps=total, lr=2e-4, warmup_min_ratio=0.1, cos_min_ratio=0.05)
+        ref = {"lr": 2e-4, "r0": 0.1, "c": 0.05}
+    else:
+        kw.update(warmup_min_lr=1e-6, warmup_max_lr=3e-4)
+        ref = {"lo": 1e-6, "hi": 3e-4}
+        if name == "WarmupDecayLR":
+            kw["total_num_steps"] = total
+    s = DeepSpeedLR(name=name, **kw)
+    for k in (0, 1, 2, n - 1, n, n + 1, n + 2, total - 1, total, total + 1, total + 2, 10 * total):
+        assert s(k) == pytest.approx(reference(name, k, n=n, wtype=wtype, total=total, **ref), rel=1e-12, abs=0.0)
+
+
+def test_the_first_update_runs_at_the_iteration_minus_one_value():
+    assert DeepSpeedLR(warmup_min_lr=1e-5, warmup_max_lr=1e-3, warmup_num_steps=5)(0) == 1e-5
+    # log warm-up: iteration 0 is ln(1) = 0 as well, so the second update is at warmup_min_lr too
+    assert DeepSpeedLR(warmup_min_lr=1e-5, warmup_max_lr=1e-3, warmup_num_steps=5)(1) == 1e-5
+    cos = DeepSpeedLR(name="WarmupCosineLR", total_num_steps=20, lr=1e-3, warmup_min_ratio=0.5, warmup_num_steps=5)
+    assert cos(0) == 0.0 and cos(1) == pytest.approx(5e-4)
+
+
+def test_a_warmup_of_one_step_is_floored_at_two_as_deepspeed_does():
+    s = DeepSpeedLR(warmup_min_lr=0.0, warmup_max_lr=1.0, warmup_num_steps=1, warmup_type="linear")
+    assert s(np.arange(5)).tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]
+
+
+def test_the_cosine_holds_its_floor_past_total_num_steps():
+    s = DeepSpeedLR(name="WarmupCosineLR", total_num_steps=30, warmup_num_steps=10, lr=1.0, cos_min_ratio=0.1)
+    tail = s(np.arange(30, 200))
+    assert np.all(tail == pytest.approx(0.1)) and s.horizon == 30
+
+
+def test_decay_and_cosine_need_total_num_steps():
+    with pytest.raises(ConfigError) as err:
+        DeepSpeedLR(name="WarmupDecayLR")
+    assert err.value.field == "total_num_steps"
+    with pytest.raises(ConfigError):
+        DeepSpeedLR(name="WarmupLR", warmup_num_steps=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(["WarmupLR", "WarmupDecayLR", "WarmupCosineLR"]),
+    n=st.integers(1, 300),
+    extra=st.integers(0, 400),
+    wtype=st.sampled_from(["log", "linear"]),
+    lo=st.floats(0.0, 1e-4),
+    hi=st.floats(1e-4, 1.0),
+    ratio=st.floats(0.0, 0.9),
+)
+def test_matches_the_hand_written_formula_and_round_trips(name, n, extra, wtype, lo, hi, ratio):
+    total = n + extra
+    kw = {"name": name, "warmup_num_steps": n, "warmup_type": wtype, "warmup_min_lr": lo, "warmup_max_lr": hi}
+    if name != "WarmupLR":
+        kw["total_num_steps"] = total
+    if name == "WarmupCosineLR":
+        kw.update(lr=hi, warmup_min_ratio=ratio, cos_min_ratio=ratio / 2)
+    s = DeepSpeedLR(**kw)
+    ks = np.arange(total + 5)
+    ref = [
+        reference(name, int(k), lo=lo, hi=hi, n=n, wtype=wtype, total=total, lr=hi, r0=ratio, c=ratio / 2) for k in ks
+    ]
+    assert np.allclose(s(ks), ref, rtol=1e-12, atol=0.0)
+    again = from_dict(json.loads(json.dumps(s.to_dict())))
+    assert again == s and s.to_dict()["type"] == "deepspeed"
+
+
+# -- a standalone DeepSpeed config ---------------------------------------------------------------
+
+DS_DECAY = {
+    "train_micro_batch_size_per_gpu": 4,
+    "gradient_accumulation_steps": 8,
+    "optimizer": {"type": "AdamW", "params": {"lr": 3e-4, "betas": [0.9, 0.95], "weight_decay": 0.1}},
+    "scheduler": {
+        "type": "WarmupDecayLR",
+        "params": {"warmup_min_lr": 0, "warmup_max_lr": 3e-4, "warmup_num_steps": 200, "total_num_steps": 2000},
+    },
+    "zero_optimization": {"stage": 2},
+    "bf16": {"enabled": True},
+}
+DS_COSINE = {
+    "optimizer": {"type": "Adam", "params": {"lr": 2e-5}},
+    "scheduler": {
+        "type": "WarmupCosineLR",
+        "params": {"total_num_steps": 1000, "warmup_num_steps": 50, "warmup_type": "linear", "cos_min_ratio": 0.1},
+    },
+    "zero_optimization": {"stage": 3},
+}
+
+
+def test_a_standalone_deepspeed_config_with_a_scheduler_is_read(tmp_path):
+    path = tmp_path / "ds_config.json"
+    path.write_text(json.dumps(DS_DECAY))
+    cfg = load_config(path)
+    assert cfg.format == "deepspeed" and detect_format(DS_DECAY) == "deepspeed"
+    assert cfg.total_steps == 2000 and cfg.peak_lr == 3e-4
+    ref = [reference("WarmupDecayLR", k, lo=0.0, hi=3e-4, n=200, total=2000) for k in range(2005)]
+    assert np.allclose(cfg.lrs(2005), ref, rtol=1e-12, atol=0.0)
+    assert "first-update-at-zero" in [f.rule for f in cfg.findings]
+
+
+def test_a_standalone_warmup_cosine_reads_the_optimizers_lr():
+    cfg = load_config(DS_COSINE)
+    ref = [
+        reference("WarmupCosineLR", k, n=50, wtype="linear", total=1000, lr=2e-5, c=0.1, r0=0.0) for k in range(1100)
+    ]
+    assert np.allclose(cfg.lrs(1100), ref, rtol=1e-12, atol=0.0)
+    assert cfg.lrs(1)[0] == 0.0
+
+
+def test_auto_values_are_asked_for_by_name_and_filled_by_total_steps_or_set():
+    data = json.loads(json.dumps(DS_DECAY))
+    data["scheduler"]["params"].update(total_num_steps="auto", warmup_num_steps="auto")
+    with pytest.raises(ConfigError) as err:
+        load_config(data)
+    assert err.value.field == "scheduler.params.total_num_steps" and err.value.value == "auto"
+    assert "--total-steps" in err.value.fix
+    with pytest.raises(ConfigError) as err:
+        load_config(data, total_steps=500)
+    assert err.value.field == "scheduler.params.warmup_num_steps" and "--set" in err.value.fix
+    cfg = load_config(data, total_steps=500, overrides=["scheduler.params.warmup_num_steps=50"])
+    ref = [reference("WarmupDecayLR", k, lo=0.0, hi=3e-4, n=50, total=500) for k in range(500)]
+    assert np.allclose(cfg.lrs(500), ref, rtol=1e-12, atol=0.0)
+
+
+def test_a_deepspeed_config_without_a_scheduler_still_says_it_sets_no_schedule():
+    with pytest.raises(ConfigError, match="sets no LR schedule"):
+        load_config({"zero_optimization": {"stage": 2}, "train_micro_batch_size_per_gpu": "auto"})
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "field", "match"),
+    [
+        ({"type": "OneCycle", "params": {"cycle_min_lr": 1e-5, "cycle_max_lr": 1e-3}}, "scheduler.type", "OneCycle"),
+        ({"type": "WarmupDecay", "params": {}}, "scheduler.type", "WarmupDecayLR"),
+        ({"type": "WarmupLR", "params": {"warmup_steps": 10}}, "scheduler.params.warmup_steps", "warmup_num_steps"),
+        ({"type": "WarmupLR", "params": {"warmup_num_steps": 10.0}}, "scheduler.params.warmup_num_steps", "integer"),
+    ],
+)
+def test_what_deepspeed_refuses_or_lrkit_does_not_draw_is_named(scheduler, field, match):
+    with pytest.raises(ConfigError, match=match) as err:
+        load_config({"optimizer": {"type": "Adam", "params": {"lr": 1e-3}}, "scheduler": scheduler})
+    assert err.value.field == field
+
+
+def test_an_unknown_warmup_type_warms_up_with_log_as_deepspeed_does():
+    data = {"scheduler": {"type": "WarmupLR", "params": {"warmup_max_lr": 1e-3, "warmup_type": "cosine"}}}
+    cfg = load_config(data)
+    assert "deepspeed-warmup-type" in [f.rule for f in cfg.findings]
+    assert cfg.lrs(3)[2] == pytest.approx(1e-3 * math.log(2) / math.log(1000), rel=1e-12)
+
+
+def test_warmup_lr_without_warmup_max_lr_climbs_to_the_optimizers_lr():
+    optimizer = {"type": "Adam", "params": {"lr": 5e-4}}
+    cfg = load_config({"optimizer": optimizer, "scheduler": {"type": "WarmupLR", "params": {}}})
+    assert cfg.lrs(1002)[-1] == pytest.approx(5e-4, rel=1e-12)
+    # DeepSpeed builds it with **params: a section without them fails there
+    with pytest.raises(ConfigError) as err:
+        load_config({"optimizer": optimizer, "scheduler": {"type": "WarmupLR"}})
+    assert err.value.field == "scheduler.params"
+
+
+# -- a trainer's deepspeed: ----------------------------------------------------------------------
+
+# the Hugging Face examples' ds_config: every scheduler value "auto", filled by the Trainer
+DS_AUTO = {
+    "fp16": {"enabled": "auto"},
+    "optimizer": {"type": "AdamW", "params": {"lr": "auto", "betas": "auto", "eps": "auto", "weight_decay": "auto"}},
+    "scheduler": {
+        "type": "WarmupDecayLR",
+        "params": {
+            "warmup_min_lr": "auto",
+            "warmup_max_lr": "auto",
+            "warmup_num_steps": "auto",
+            "total_num_steps": "auto",
+        },
+    },
+    "zero_optimization": {"stage": 2},
+    "train_micro_batch_size_per_gpu": "auto",
+}
+HF_YAML = """output_dir: out
+learning_rate: 2.0e-5
+lr_scheduler_type: cosine
+warmup_ratio: 0.05
+max_steps: 600
+per_device_train_batch_size: 4
+deepspeed: {ds}
+"""
+
+
+def _hf(tmp_path, ds: dict, yaml_text: str = HF_YAML):
+    (tmp_path / "ds_config.json").write_text(json.dumps(ds))
+    path = tmp_path / "train.yaml"
+    path.write_text(yaml_text.format(ds="ds_config.json"))
+    return path
+
+
+def test_a_hf_config_with_a_deepspeed_scheduler_draws_deepspeeds_curve_filled_by_the_trainer(tmp_path):
+    cfg = load_config(_hf(tmp_path, DS_AUTO), format="hf")
+    # the Trainer fills warmup_min_lr 0, warmup_max_lr learning_rate, warmup_num_steps ceil(0.05 * 600) = 30,
+    # total_num_steps max_steps
+    ref = [reference("WarmupDecayLR", k, lo=0.0, hi=2e-5, n=30, total=600) for k in range(600)]
+    assert np.allclose(cfg.lrs(600), ref, rtol=1e-12, atol=0.0)
+    assert cfg.total_steps == 600 and cfg.peak_lr == 2e-5
+    assert cfg.findings[0].rule == "deepspeed-scheduler"
+
+
+def test_a_concrete_value_the_trainer_would_refuse_is_refused_with_its_reason(tmp_path):
+    ds = json.loads(json.dumps(DS_AUTO))
+    ds["scheduler"]["params"]["total_num_steps"] = 1000
+    with pytest.raises(ConfigError, match="Trainer refuses") as err:
+        load_config(_hf(tmp_path, ds), format="hf")
+    assert err.value.field == "deepspeed.scheduler.params.total_num_steps" and err.value.value == "1000"
+    ds["scheduler"]["params"].update(total_num_steps="auto", warmup_max_lr=1e-4)
+    with pytest.raises(ConfigError, match="learning_rate"):
+        load_config(_hf(tmp_path, ds), format="hf")
+
+
+def test_concrete_values_equal_to_the_trainers_run(tmp_path):
+    ds = json.loads(json.dumps(DS_AUTO))
+    ds["scheduler"]["params"].update(total_num_steps=600, warmup_num_steps=30, warmup_min_lr=1e-7)
+    cfg = load_config(_hf(tmp_path, ds), format="hf")
+    ref = [reference("WarmupDecayLR", k, lo=1e-7, hi=2e-5, n=30, total=600) for k in range(600)]
+    assert np.allclose(cfg.lrs(600), ref, rtol=1e-12, atol=0.0)
+
+
+def test_a_llamafactory_recipe_naming_a_deepspeed_scheduler_is_read(tmp_path):
+    recipe = "stage: sft\nfinetuning_type: full\nlearning_rate: 1.0e-5\nmax_steps: 400\nwarmup_steps: 20\n"
+    recipe += "lr_scheduler_type: cosine\ndeepspeed: {ds}\n"
+    cfg = load_config(_hf(tmp_path, DS_AUTO, recipe), format="llamafactory")
+    ref = [reference("WarmupDecayLR", k, lo=0.0, hi=1e-5, n=20, total=400) for k in range(400)]
+    assert cfg.format == "llamafactory" and np.allclose(cfg.lrs(400), ref, rtol=1e-12, atol=0.0)
+
+
+def test_an_axolotl_config_with_an_inline_deepspeed_scheduler_is_read():
+    data = {
+        "base_model": "m",
+        "datasets": [{"path": "d"}],
+        "micro_batch_size": 2,
+        "num_epochs": 1,
+        "max_steps": 100,
+        "warmup_steps": 10,
+        "learning_rate": 2e-4,
+        "lr_scheduler": "cosine",
+        "deepspeed": {
+            "scheduler": {"type": "WarmupLR", "params": {"warmup_num_steps": "auto", "warmup_type": "linear"}}
+        },
+    }
+    cfg = load_config(data, format="axolotl", total_steps=100)
+    # warmup_max_lr absent: WarmupLR climbs to the optimizer's lr, the Trainer's learning_rate
+    ref = [reference("WarmupLR", k, lo=0.0, hi=2e-4, n=10, wtype="linear") for k in range(100)]
+    assert cfg.format == "axolotl" and np.allclose(cfg.lrs(100), ref, rtol=1e-12, atol=0.0)
