@@ -261,7 +261,7 @@ class _Filled:
 
     def _ask(self, field: str, what: str, fix: str) -> ConfigError:
         return ConfigError(
-            f'{field} is "auto": {what}, which the trainer that passes this DeepSpeed config fills; read on its own, '
+            f'"auto" stands for {what}, which the trainer that passes this DeepSpeed config fills; read on its own, '
             "lrkit does not guess it.",
             field=field,
             value="auto",
