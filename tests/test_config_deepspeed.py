@@ -81,7 +81,7 @@ def test_decay_and_cosine_need_total_num_steps():
         DeepSpeedLR(name="WarmupDecayLR")
     assert err.value.field == "total_num_steps"
     with pytest.raises(ConfigError):
-        DeepSpeedLR(name="WarmupLR", warmup_num_steps=0)
+        DeepSpeedLR(name="WarmupLR", warmup_num_steps=-1)
 
 
 @settings(max_examples=60, deadline=None)
@@ -260,6 +260,14 @@ def test_a_concrete_value_the_trainer_would_refuse_is_refused_with_its_reason(tm
     ds["scheduler"]["params"].update(total_num_steps="auto", warmup_max_lr=1e-4)
     with pytest.raises(ConfigError, match="learning_rate"):
         load_config(_hf(tmp_path, ds), format="hf")
+
+
+def test_a_trainer_without_warm_up_fills_0_which_older_deepspeed_floors_at_2(tmp_path):
+    yaml_text = HF_YAML.replace("warmup_ratio: 0.05\n", "")
+    cfg = load_config(_hf(tmp_path, DS_AUTO, yaml_text), format="hf")
+    assert "deepspeed-warmup-zero" in [f.rule for f in cfg.findings]
+    ref = [reference("WarmupDecayLR", k, lo=0.0, hi=2e-5, n=2, total=600) for k in range(600)]
+    assert np.allclose(cfg.lrs(600), ref, rtol=1e-12, atol=0.0)
 
 
 def test_concrete_values_equal_to_the_trainers_run(tmp_path):

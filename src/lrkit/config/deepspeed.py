@@ -322,7 +322,7 @@ class _Filled:
             return value
         if raw is None:
             return None
-        if key == "warmup_num_steps" and (isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0):
+        if key == "warmup_num_steps" and (isinstance(raw, bool) or not isinstance(raw, int) or raw < 0):
             raise ConfigError(
                 f"DeepSpeed requires warmup_num_steps to be a positive integer, got {raw!r} (its constructor raises).",
                 field=field,
@@ -373,6 +373,22 @@ class _Filled:
             return fill.warmup_steps(n)
 
         out["warmup_num_steps"] = self._steps("warmup_num_steps", 1000, fill_with=warmup, trainer_key="warmup_steps")
+        if out["warmup_num_steps"] == 0:
+            # a Trainer without warm-up fills 0: DeepSpeed floors it at 2 (max(2, n)) up to 0.19.2; 0.19.3 and
+            # later raise in the constructor. The run that works is drawn, the newer refusal said.
+            self.findings.append(
+                Finding(
+                    rule="deepspeed-warmup-zero",
+                    severity="warning",
+                    message="warmup_num_steps is 0: DeepSpeed up to 0.19.2 warms up over 2 steps (max(2, n)), "
+                    "the curve drawn; DeepSpeed 0.19.3 and later refuse it ('warmup_num_steps must be a positive "
+                    "integer').",
+                    fix='give a warm-up: warmup_steps or warmup_ratio for a Trainer\'s "auto", or '
+                    "warmup_num_steps >= 1.",
+                    evidence={"warmup_num_steps": 0},
+                    source=self._field("warmup_num_steps"),
+                )
+            )
         if name == "WarmupCosineLR":
             out["lr"] = self.optimizer_lr()
             out["warmup_min_ratio"] = self._number("warmup_min_ratio", 0.0, fill_with=None)

@@ -9,7 +9,7 @@ import numpy as np
 
 from lrkit.errors import ConfigError
 from lrkit.schedules.base import Schedule, register
-from lrkit.schedules.checks import NONNEG, Choice, Real, Steps
+from lrkit.schedules.checks import NONNEG, STEPS, Choice, Real, Steps
 
 __all__ = ["DEEPSPEED_TYPES", "DEEPSPEED_WARMUP_TYPES", "DeepSpeedLR"]
 
@@ -56,7 +56,7 @@ class DeepSpeedLR(Schedule):
         "name": Choice(DEEPSPEED_TYPES),
         "warmup_min_lr": NONNEG,
         "warmup_max_lr": NONNEG,
-        "warmup_num_steps": Steps(minimum=1),
+        "warmup_num_steps": STEPS,  # 0 runs as 2 up to DeepSpeed 0.19.2; later releases refuse it
         "warmup_type": Choice(DEEPSPEED_WARMUP_TYPES),
         "total_num_steps": Steps(optional=True),
         "lr": NONNEG,
