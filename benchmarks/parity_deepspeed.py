@@ -32,7 +32,8 @@ import numpy as np
 import torch
 
 from lrkit.config import load_config
-from lrkit.schedules.compat import DeepSpeedLR
+from lrkit.schedules import Schedule
+from lrkit.schedules.compat import DeepSpeedLR, DeepSpeedOneCycle, DeepSpeedRangeTest
 
 
 def load_lr_schedules(checkout: Path) -> types.ModuleType:
@@ -83,7 +84,37 @@ def cases() -> list[tuple[str, float, dict[str, Any]]]:
     ):
         params = {"total_num_steps": total, "warmup_num_steps": n, "warmup_min_ratio": r0, "cos_min_ratio": c}
         out.append(("WarmupCosineLR", lr, {**params, "warmup_type": wtype}))
+    for first, second, stairs, rate, dss, lo in itertools.product(
+        (1, 7, 100, 250.5), (None, 0, 3, 100), (0, 1, 4), (0.0, 0.5), (0, 10), (1e-5, 0.0)
+    ):
+        params = {"cycle_min_lr": lo, "cycle_max_lr": 1e-3, "cycle_first_step_size": first, "decay_lr_rate": rate}
+        params.update(cycle_second_step_size=second, cycle_first_stair_count=stairs, decay_step_size=dss)
+        out.append(("OneCycle", 1e-3, params))
+    out.append(
+        (
+            "OneCycle",
+            1e-3,
+            {
+                "cycle_min_lr": 1e-4,
+                "cycle_max_lr": 1e-3,
+                "cycle_first_step_size": 9,
+                "cycle_first_stair_count": 3,
+                "cycle_second_stair_count": 2,
+            },
+        )
+    )
+    for size, rate, stair, lo in itertools.product((1, 7, 100), (0.0, 0.5, 3.0), (False, True), (1e-6, 1e-3)):
+        params = {"lr_range_test_min_lr": lo, "lr_range_test_step_size": size, "lr_range_test_step_rate": rate}
+        out.append(("LRRangeTest", 1e-3, {**params, "lr_range_test_staircase": stair}))
     return out
+
+
+def _algebra(name: str, lr: float, params: dict[str, Any]) -> Schedule:
+    if name == "OneCycle":
+        return DeepSpeedOneCycle(**params)
+    if name == "LRRangeTest":
+        return DeepSpeedRangeTest(**params)
+    return DeepSpeedLR(name=name, lr=lr, **params)
 
 
 def _rel(a: np.ndarray, b: np.ndarray) -> float:
@@ -102,9 +133,9 @@ def main() -> int:
     module = load_lr_schedules(args.deepspeed)
     worst: dict[str, tuple[float, float, int]] = {}
     for name, lr, params in cases()[: args.limit]:
-        algebra = DeepSpeedLR(name=name, lr=lr, **params)
+        algebra = _algebra(name, lr, params)
         end = algebra.horizon
-        steps = int(end if end is not None else 0) + args.steps_over
+        steps = int(end if end is not None else 300) + args.steps_over
         ds = deepspeed_curve(module, name, lr, params, steps)
         direct = algebra(np.arange(steps))
         config = {"optimizer": {"type": "SGD", "params": {"lr": lr}}, "scheduler": {"type": name, "params": params}}

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrkit.config import detect_format, load_config
+from lrkit.config import detect_format, load_config, to_config
 from lrkit.errors import ConfigError
 from lrkit.schedules import from_dict
-from lrkit.schedules.compat import DeepSpeedLR
+from lrkit.schedules.compat import DeepSpeedLR, DeepSpeedOneCycle, DeepSpeedRangeTest
 
 
 def reference(name: str, k: int, *, lo=0.0, hi=1e-3, n=1000, wtype="log", total=None, lr=1.0, r0=0.0, c=1e-4):
@@ -177,7 +177,7 @@ def test_a_deepspeed_config_without_a_scheduler_still_says_it_sets_no_schedule()
 @pytest.mark.parametrize(
     ("scheduler", "field", "match"),
     [
-        ({"type": "OneCycle", "params": {"cycle_min_lr": 1e-5, "cycle_max_lr": 1e-3}}, "scheduler.type", "OneCycle"),
+        ({"type": "OneCycle", "params": {"cycle_min_lr": 1e-5}}, "scheduler.params.cycle_max_lr", "OneCycle"),
         ({"type": "WarmupDecay", "params": {}}, "scheduler.type", "WarmupDecayLR"),
         ({"type": "WarmupLR", "params": {"warmup_steps": 10}}, "scheduler.params.warmup_steps", "warmup_num_steps"),
         ({"type": "WarmupLR", "params": {"warmup_num_steps": 10.0}}, "scheduler.params.warmup_num_steps", "integer"),
@@ -187,6 +187,28 @@ def test_what_deepspeed_refuses_or_lrkit_does_not_draw_is_named(scheduler, field
     with pytest.raises(ConfigError, match=match) as err:
         load_config({"optimizer": {"type": "Adam", "params": {"lr": 1e-3}}, "scheduler": scheduler})
     assert err.value.field == field
+
+
+def test_one_cycle_rises_falls_and_decays_as_deepspeed_steps_it():
+    params = {"cycle_min_lr": 1e-4, "cycle_max_lr": 1e-3, "cycle_first_step_size": 4, "decay_lr_rate": 0.5}
+    cfg = load_config({"scheduler": {"type": "OneCycle", "params": {**params, "decay_step_size": 2}}})
+    scale = [0, 0.25, 0.5, 0.75, 1, 0.75, 0.5, 0.25, 0]
+    ref = [1e-4 + 9e-4 * x for x in scale] + [1e-4 / (1 + 0.5 * d / 2) for d in range(1, 5)]
+    assert np.allclose(cfg.lrs(13), ref, rtol=1e-12, atol=0.0) and cfg.peak_lr == 1e-3
+    # two stairs a half: the LR moves every other update
+    stairs = DeepSpeedOneCycle(cycle_min_lr=0.0, cycle_max_lr=1.0, cycle_first_step_size=4, cycle_first_stair_count=2)
+    assert stairs(np.arange(9)).tolist() == [0.0, 0.0, 0.5, 0.5, 1.0, 0.5, 0.5, 0.0, 0.0]
+
+
+def test_the_lr_range_test_grows_from_its_start():
+    params = {"lr_range_test_min_lr": 1e-5, "lr_range_test_step_size": 10, "lr_range_test_step_rate": 2.0}
+    cfg = load_config({"scheduler": {"type": "LRRangeTest", "params": {**params, "lr_range_test_staircase": True}}})
+    assert np.allclose(cfg.lrs(25), [1e-5 * (1 + 2.0 * (k // 10)) for k in range(25)], rtol=1e-12, atol=0.0)
+    assert "deepspeed-range-test" in [f.rule for f in cfg.findings]
+    for s in (DeepSpeedOneCycle(cycle_min_lr=0.1, cycle_max_lr=1.0), DeepSpeedRangeTest(lr_range_test_staircase=True)):
+        assert from_dict(json.loads(json.dumps(s.to_dict()))) == s
+    back = load_config(to_config(cfg, "deepspeed"))
+    assert np.array_equal(back.lrs(25), cfg.lrs(25))
 
 
 def test_an_unknown_warmup_type_warms_up_with_log_as_deepspeed_does():

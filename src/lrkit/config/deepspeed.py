@@ -30,7 +30,13 @@ from lrkit.config.writing import cannot, describe
 from lrkit.errors import ConfigError, did_you_mean
 from lrkit.findings import Finding
 from lrkit.schedules.base import Schedule
-from lrkit.schedules.compat import DEEPSPEED_TYPES, DEEPSPEED_WARMUP_TYPES, DeepSpeedLR
+from lrkit.schedules.compat import (
+    DEEPSPEED_TYPES,
+    DEEPSPEED_WARMUP_TYPES,
+    DeepSpeedLR,
+    DeepSpeedOneCycle,
+    DeepSpeedRangeTest,
+)
 
 __all__ = ["SIGNATURES", "TrainerFill", "read_deepspeed", "read_scheduler", "has_scheduler", "write_deepspeed"]
 
@@ -64,10 +70,32 @@ _PARAMS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-#: DeepSpeed's other schedulers: not a function of the step lrkit draws yet
-_NOT_DRAWN = {
-    "OneCycle": "its cycle and post-cycle decay (and momentum cycling)",
-    "LRRangeTest": "its LR range test ramp",
+_PARAMS["OneCycle"] = (
+    "cycle_min_lr",
+    "cycle_max_lr",
+    "decay_lr_rate",
+    "cycle_first_step_size",
+    "cycle_second_step_size",
+    "cycle_first_stair_count",
+    "cycle_second_stair_count",
+    "decay_step_size",
+    "cycle_momentum",
+    "cycle_min_mom",
+    "cycle_max_mom",
+    "decay_mom_rate",
+    "last_batch_iteration",
+)
+_PARAMS["LRRangeTest"] = (
+    "lr_range_test_min_lr",
+    "lr_range_test_step_size",
+    "lr_range_test_step_rate",
+    "lr_range_test_staircase",
+    "last_batch_iteration",
+)
+#: the arguments of OneCycle / LRRangeTest that set the LR (momentum cycling does not)
+_LR_PARAMS = {
+    "OneCycle": _PARAMS["OneCycle"][:8],
+    "LRRangeTest": _PARAMS["LRRangeTest"][:4],
 }
 
 
@@ -153,6 +181,8 @@ def read_scheduler(
             value=params["last_batch_iteration"],
             fix="remove last_batch_iteration (DeepSpeed's default -1 starts the schedule).",
         )
+    if name in _LR_PARAMS:
+        return _read_cycle(name, params, prefix, config, total_steps, source, fmt, raw)
     filled = _Filled(config, params, prefix, fill, total_steps)
     values = filled.values(name)
     findings = list(filled.findings)
@@ -217,22 +247,15 @@ def _type(sched: Any, prefix: str) -> str:
             fix=f'name one: "type": "{DEEPSPEED_TYPES[1]}" with its "params", or remove the section.',
         )
     name = sched["type"]
-    if name in _NOT_DRAWN:
+    if name not in _PARAMS:
         raise ConfigError(
-            f"DeepSpeed's {name} runs, but lrkit does not draw {_NOT_DRAWN[name]}.",
-            field=field,
-            value=name,
-            fix=f"preview it with one of {', '.join(DEEPSPEED_TYPES)}, or with lrkit's own schedule "
-            "(lrkit list shows the types).",
-        )
-    if name not in DEEPSPEED_TYPES:
-        raise ConfigError(
-            f"{name!r} is not one of DeepSpeed's schedulers lrkit draws ({', '.join(DEEPSPEED_TYPES)}); DeepSpeed "
+            f"{name!r} is not one of DeepSpeed's schedulers ({', '.join(_PARAMS)}); DeepSpeed "
             "otherwise looks the name up in torch.optim.lr_scheduler and fails when it is not there."
-            f"{did_you_mean(str(name), [*DEEPSPEED_TYPES, *_NOT_DRAWN])}",
+            f"{did_you_mean(str(name), list(_PARAMS))}",
             field=field,
             value=name,
-            fix=f"use one of {', '.join(DEEPSPEED_TYPES)}, or read the torch scheduler with lrkit's torch reader.",
+            fix=f"use one of {', '.join(_PARAMS)}; a torch scheduler is previewed with lrkit's own config "
+            "(docs/configs/lrkit.md).",
         )
     return str(name)
 
@@ -440,6 +463,14 @@ def _as_factor(schedule: DeepSpeedLR, peak: float) -> DeepSpeedLR:
 def write_deepspeed(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
     """A DeepSpeed config (``optimizer`` lr and ``scheduler``) for a curve read from DeepSpeed;
     anything else cannot be said with DeepSpeed's schedulers (they start at iteration -1's value)."""
+    if isinstance(sched, DeepSpeedOneCycle | DeepSpeedRangeTest):
+        kind = "OneCycle" if isinstance(sched, DeepSpeedOneCycle) else "LRRangeTest"
+        fields = sched.to_dict()
+        del fields["type"]
+        for key in ("cycle_min_lr", "cycle_max_lr", "lr_range_test_min_lr"):
+            if key in fields:
+                fields[key] *= peak
+        return {"scheduler": {"type": kind, "params": {k: v for k, v in fields.items() if v is not None}}}
     if not isinstance(sched, DeepSpeedLR):
         raise cannot(
             describe(sched),
@@ -457,3 +488,79 @@ def write_deepspeed(sched: Schedule, peak: float, total: int | None) -> dict[str
     if sched.total_num_steps is not None:
         params["total_num_steps"] = sched.total_num_steps
     return {"optimizer": {"type": "AdamW", "params": {"lr": lr}}, "scheduler": {"type": sched.name, "params": params}}
+
+
+def _read_cycle(
+    name: str,
+    params: Mapping[str, Any],
+    prefix: str,
+    config: Mapping[str, Any],
+    total_steps: int | None,
+    source: str,
+    fmt: str,
+    raw: Mapping[str, Any] | None,
+) -> ResolvedConfig:
+    """``OneCycle`` / ``LRRangeTest``: absolute LRs of their own (the optimizer's lr is not read);
+    no trainer fills their values, so an ``"auto"`` is asked for (DeepSpeed fails on the string)."""
+    where = f"{prefix}scheduler.params"
+    values: dict[str, Any] = {}
+    for key in _LR_PARAMS[name]:
+        if key not in params:
+            continue
+        if params[key] == "auto":
+            raise ConfigError(
+                f'"auto" in {name}\'s arguments: no trainer fills it, and DeepSpeed fails on the string.',
+                field=f"{where}.{key}",
+                value="auto",
+                fix=f"--set {where}.{key}=<value>.",
+            )
+        values[key] = params[key]
+    step_size = values.get("lr_range_test_step_size")
+    if step_size is not None and (isinstance(step_size, bool) or not isinstance(step_size, int)):
+        raise ConfigError(
+            f"DeepSpeed requires lr_range_test_step_size to be a positive integer, got {step_size!r}.",
+            field=f"{where}.lr_range_test_step_size",
+            value=step_size,
+            fix="write a whole number of updates.",
+        )
+    if "lr_range_test_staircase" in values:
+        values["lr_range_test_staircase"] = F.boolean(
+            values["lr_range_test_staircase"], f"{where}.lr_range_test_staircase"
+        )
+    if name == "OneCycle":
+        for key in ("cycle_min_lr", "cycle_max_lr"):
+            if key not in values:
+                raise ConfigError(
+                    f"DeepSpeed's OneCycle needs {key} (its constructor has no default; it raises TypeError).",
+                    field=f"{where}.{key}",
+                    value=None,
+                    fix=f"add {key} to the scheduler's params.",
+                )
+    schedule: DeepSpeedOneCycle | DeepSpeedRangeTest
+    with F.at_path(where):
+        if name == "OneCycle":
+            cycle = DeepSpeedOneCycle(**values)
+            peak = max(cycle.cycle_max_lr, cycle.cycle_min_lr)
+            lo, hi = (cycle.cycle_min_lr / peak, cycle.cycle_max_lr / peak) if peak > 0 else (0.0, 0.0)
+            schedule = replace(cycle, cycle_min_lr=lo, cycle_max_lr=hi)
+        else:
+            ramp = DeepSpeedRangeTest(**values)
+            peak = ramp.lr_range_test_min_lr
+            schedule = replace(ramp, lr_range_test_min_lr=1.0) if peak > 0 else ramp
+    findings: tuple[Finding, ...] = ()
+    if name == "LRRangeTest":
+        findings = (
+            Finding(
+                rule="deepspeed-range-test",
+                severity="info",
+                message="DeepSpeed's LRRangeTest raises the LR without end: the base LR shown is its start, "
+                "lr_range_test_min_lr.",
+                fix="use it to find an LR, then train with a schedule that peaks there.",
+                source=f"{prefix}scheduler",
+            ),
+        )
+    context = {"deepspeed_scheduler": name}
+    optimizer = _Filled(config, {}, prefix, None, total_steps).optimizer()
+    return ResolvedConfig(
+        schedule, peak, total_steps, fmt, source, findings, context, optimizer, dict(raw if raw is not None else config)
+    )

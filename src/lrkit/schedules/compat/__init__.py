@@ -11,7 +11,8 @@ vectorized, in *factor* units (values multiply the optimizer's base LR):
 - :class:`MegatronLR` -- Megatron-LM / Megatron-core ``OptimizerParamScheduler.get_lr``;
 - :class:`NemoLR` -- NeMo's ``nemo/core/optim/lr_scheduler.py`` policies;
 - :class:`AxolotlLambda` -- axolotl's own schedulers (``axolotl/utils/schedulers.py``);
-- :class:`DeepSpeedLR` -- DeepSpeed's WarmupLR, WarmupDecayLR and WarmupCosineLR
+- :class:`DeepSpeedLR`, :class:`DeepSpeedOneCycle`, :class:`DeepSpeedRangeTest` -- DeepSpeed's
+  WarmupLR, WarmupDecayLR, WarmupCosineLR, OneCycle and LRRangeTest
   (``deepspeed/runtime/lr_schedules.py``), in absolute LRs or factors.
 
 ``t`` is the step (optimizer updates already taken), exactly the framework's step counter
@@ -19,7 +20,13 @@ after ``t`` calls of its ``step()``.
 """
 
 from lrkit.schedules.compat.axolotl import AXOLOTL_CURVES, AxolotlLambda, JaggedRestarts
-from lrkit.schedules.compat.deepspeed import DEEPSPEED_TYPES, DEEPSPEED_WARMUP_TYPES, DeepSpeedLR
+from lrkit.schedules.compat.deepspeed import (
+    DEEPSPEED_TYPES,
+    DEEPSPEED_WARMUP_TYPES,
+    DeepSpeedLR,
+    DeepSpeedOneCycle,
+    DeepSpeedRangeTest,
+)
 from lrkit.schedules.compat.hf import HF_TYPES, HFLambda
 from lrkit.schedules.compat.megatron import MEGATRON_STYLES, MegatronLR
 from lrkit.schedules.compat.nemo import NEMO_POLICIES, NemoLR
@@ -34,6 +41,8 @@ __all__ = [
     "NEMO_POLICIES",
     "AxolotlLambda",
     "DeepSpeedLR",
+    "DeepSpeedOneCycle",
+    "DeepSpeedRangeTest",
     "HFLambda",
     "JaggedRestarts",
     "MegatronLR",

@@ -9,9 +9,9 @@ import numpy as np
 
 from lrkit.errors import ConfigError
 from lrkit.schedules.base import Schedule, register
-from lrkit.schedules.checks import NONNEG, STEPS, Choice, Real, Steps
+from lrkit.schedules.checks import NONNEG, REQUIRED, STEPS, Choice, Flag, Real, Steps
 
-__all__ = ["DEEPSPEED_TYPES", "DEEPSPEED_WARMUP_TYPES", "DeepSpeedLR"]
+__all__ = ["DEEPSPEED_TYPES", "DEEPSPEED_WARMUP_TYPES", "DeepSpeedLR", "DeepSpeedOneCycle", "DeepSpeedRangeTest"]
 
 #: the scheduler types of DeepSpeed's config whose LR is a function of the step alone, drawn here
 DEEPSPEED_TYPES = ("WarmupLR", "WarmupDecayLR", "WarmupCosineLR")
@@ -116,3 +116,107 @@ class DeepSpeedLR(Schedule):
         assert h is not None
         bs = sorted({self._n + 1, int(h)})
         return [b for b in bs if until is None or b <= until]
+
+
+@register("deepspeed_onecycle")
+@dataclass(frozen=True)
+class DeepSpeedOneCycle(Schedule):
+    """DeepSpeed's ``OneCycle`` LR for update ``t`` (its batch iteration ``b = t``: the constructor
+    writes ``cycle_min_lr``, the value at ``b = 0``, and the engine steps it after every update).
+
+    With ``F = cycle_first_step_size``, ``S = cycle_second_step_size`` (``F`` when unset) and
+    ``C = F + S``, for ``t < C + 1``: ``x = 1 + b / C - floor(1 + b / C)``, the scale is ``x / (F / C)``
+    while ``x <= F / C`` (rising) and ``(x - 1) / (F / C - 1)`` after (falling); a stair count ``s > 0``
+    of that half quantises it to ``floor(pos) / s`` with ``pos = (b mod C) * s / F`` rising or
+    ``(C - b mod C) * s / S`` falling (DeepSpeed 0.19.5's stairs); the LR is
+    ``min + (max - min) * scale``. After the cycle (``d = t - C``): ``min / (1 + decay_lr_rate * d /
+    decay_step_size)``, or ``min`` when either is 0. Momentum cycling does not change the LR.
+    """
+
+    cycle_min_lr: float = REQUIRED
+    cycle_max_lr: float = REQUIRED
+    decay_lr_rate: float = 0.0
+    cycle_first_step_size: float = 2000.0
+    cycle_second_step_size: float | None = None
+    cycle_first_stair_count: int = 0
+    cycle_second_stair_count: int | None = None
+    decay_step_size: float = 0.0
+
+    _checks = {
+        "cycle_min_lr": NONNEG,
+        "cycle_max_lr": NONNEG,
+        "decay_lr_rate": NONNEG,
+        "cycle_first_step_size": Real(low=0.0, low_open=True),
+        "cycle_second_step_size": Real(low=0.0, optional=True),
+        "cycle_first_stair_count": STEPS,
+        "cycle_second_stair_count": Steps(optional=True),
+        "decay_step_size": NONNEG,
+    }
+
+    @property
+    def _sizes(self) -> tuple[float, float, float]:
+        first = float(self.cycle_first_step_size)
+        second = first if self.cycle_second_step_size is None else float(self.cycle_second_step_size)
+        return first, second, first + second
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        first, second, total = self._sizes
+        ratio = first / total
+        b = t
+        x = 1.0 + b / total - np.floor(1 + b / total)
+        rising = x <= ratio
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(rising, x / ratio, (x - 1) / (ratio - 1))
+            stairs_up = self.cycle_first_stair_count
+            stairs_down = stairs_up if self.cycle_second_stair_count is None else self.cycle_second_stair_count
+            if stairs_up > 0 or stairs_down > 0:
+                ci = np.mod(b, total)
+                up = ci <= first
+                pos = np.where(up, ci * stairs_up / first, (total - ci) * stairs_down / (second or 1.0))
+                count = np.where(rising, stairs_up, stairs_down)
+                stepped = np.floor(pos) / np.where(count > 0, count, 1)
+                scale = np.where(count > 0, stepped, scale)
+        cycle = self.cycle_min_lr + (self.cycle_max_lr - self.cycle_min_lr) * scale
+        skip = math.isclose(self.decay_step_size, 0) or math.isclose(self.decay_lr_rate, 0)
+        if skip:
+            decay = np.full_like(t, self.cycle_min_lr)
+        else:
+            with np.errstate(divide="ignore"):  # before the cycle ends the factor may be 0; that value is unused
+                decay = self.cycle_min_lr / (1 + self.decay_lr_rate * ((t - total) / self.decay_step_size))
+        return np.where(t - 1 < total, cycle, decay)
+
+    @property
+    def horizon(self) -> float | None:
+        skip = math.isclose(self.decay_step_size, 0) or math.isclose(self.decay_lr_rate, 0)
+        return math.floor(self._sizes[2]) + 1 if skip else None
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        first, _, total = self._sizes
+        bs = sorted({math.ceil(first), math.floor(total) + 1})
+        return [b for b in bs if until is None or b <= until]
+
+
+@register("deepspeed_range_test")
+@dataclass(frozen=True)
+class DeepSpeedRangeTest(Schedule):
+    """DeepSpeed's ``LRRangeTest`` LR for update ``t``:
+    ``lr_range_test_min_lr * (1 + lr_range_test_step_rate * t / lr_range_test_step_size)``
+    (``floor(t / step_size)`` with ``lr_range_test_staircase``); it grows without end."""
+
+    lr_range_test_min_lr: float = 1e-3
+    lr_range_test_step_size: int = 2000
+    lr_range_test_step_rate: float = 1.0
+    lr_range_test_staircase: bool = False
+
+    _checks = {
+        "lr_range_test_min_lr": NONNEG,
+        "lr_range_test_step_size": Steps(minimum=1),
+        "lr_range_test_step_rate": NONNEG,
+        "lr_range_test_staircase": Flag(),
+    }
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        interval = t / self.lr_range_test_step_size
+        if self.lr_range_test_staircase:
+            interval = np.floor(interval)
+        return self.lr_range_test_min_lr * (1 + self.lr_range_test_step_rate * interval)
