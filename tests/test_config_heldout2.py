@@ -3,6 +3,8 @@ use LLaMA-Factory, axolotl, NeMo 1.x, Megatron-LM and TRL): each test mirrors on
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lrkit.config import detect_format, load_config
@@ -24,13 +26,15 @@ DEEPSPEED_ZERO_ONLY = {"zero_optimization": {"stage": 2}, "train_micro_batch_siz
 
 
 @pytest.mark.parametrize("data", [DEEPSPEED_WITH_SCHEDULER, {"scheduler": DEEPSPEED_WITH_SCHEDULER["scheduler"]}])
-def test_a_deepspeed_config_is_named_not_read_as_lrkits_own_format(data):
-    with pytest.raises(ConfigError) as err:
-        detect_format(data)
-    assert err.value.field == "format"
-    assert "DeepSpeed" in str(err.value) and "WarmupDecayLR" in str(err.value)
-    with pytest.raises(ConfigError, match="DeepSpeed"):
-        load_config(data, total_steps=1000)
+def test_a_deepspeed_config_is_not_read_as_lrkits_own_format(data):
+    # named as DeepSpeed's (refused, or read by a DeepSpeed reader), never taken for lrkit's scheduler: {type}
+    try:
+        fmt = detect_format(data)
+    except ConfigError as err:
+        assert err.field == "format"
+        assert "DeepSpeed" in str(err) and "WarmupDecayLR" in str(err)
+    else:
+        assert fmt == "deepspeed"
 
 
 def test_a_deepspeed_config_without_a_scheduler_says_it_sets_no_schedule():
@@ -175,7 +179,15 @@ num_train_epochs: 3.0
 lr_scheduler_type: cosine
 warmup_ratio: 0.1
 """
-DS_SCHEDULER = '{"scheduler": {"type": "WarmupDecayLR", "params": {"warmup_num_steps": "auto"}}, "train_batch_size": 8}'
+DS_SCHEDULER = json.dumps(
+    {
+        "scheduler": {
+            "type": "WarmupDecayLR",
+            "params": {k: "auto" for k in ("warmup_min_lr", "warmup_max_lr", "warmup_num_steps", "total_num_steps")},
+        },
+        "train_batch_size": 8,
+    }
+)
 
 
 def _lf_repo(tmp_path, ds_text: str | None, ds: str = "ds_z3_config.json"):
@@ -188,11 +200,25 @@ def _lf_repo(tmp_path, ds_text: str | None, ds: str = "ds_z3_config.json"):
     return recipe
 
 
-def test_a_deepspeed_config_with_a_scheduler_section_is_refused_as_it_replaces_the_schedule(tmp_path):
+def _not_the_trainers_own_curve(load, without):
+    """A DeepSpeed "scheduler" section replaces the Trainer's: the curve drawn is DeepSpeed's (read by
+    lrkit.config.deepspeed) or lrkit refuses naming it, never the lr_scheduler_type curve as if absent."""
+    try:
+        cfg = load()
+    except ConfigError as err:
+        assert str(err.field).startswith("deepspeed")
+        return
+    assert [f.rule for f in cfg.findings if f.rule == "deepspeed-scheduler"]
+    assert cfg.lrs(100) != pytest.approx(without().lrs(100))
+
+
+def test_a_deepspeed_config_with_a_scheduler_section_replaces_the_schedule(tmp_path):
     recipe = _lf_repo(tmp_path, DS_SCHEDULER)
-    with pytest.raises(ConfigError) as err:
-        load_config(recipe, total_steps=1000)
-    assert err.value.field.startswith("deepspeed") and err.value.value == "WarmupDecayLR"
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(LF_RECIPE.replace("deepspeed: examples/deepspeed/{ds}\n", ""))
+    _not_the_trainers_own_curve(
+        lambda: load_config(recipe, total_steps=1000), lambda: load_config(plain, total_steps=1000)
+    )
 
 
 def test_a_deepspeed_config_without_a_scheduler_leaves_the_curve_to_the_trainer(tmp_path):
@@ -208,7 +234,7 @@ def test_a_deepspeed_config_lrkit_cannot_find_is_said(tmp_path):
     assert note.evidence == {"deepspeed": "examples/deepspeed/ds_z3_config.json"}
 
 
-def test_an_axolotl_config_with_an_inline_deepspeed_scheduler_is_refused():
+def test_an_axolotl_config_with_an_inline_deepspeed_scheduler_is_not_drawn_as_axolotls():
     data = {
         "base_model": "m",
         "datasets": [{"path": "d"}],
@@ -219,8 +245,11 @@ def test_an_axolotl_config_with_an_inline_deepspeed_scheduler_is_refused():
         "lr_scheduler": "cosine",
         "deepspeed": {"scheduler": {"type": "WarmupLR", "params": {}}},
     }
-    with pytest.raises(ConfigError, match='DeepSpeed config has a "scheduler" section'):
-        load_config(data, format="axolotl", total_steps=100)
+    plain = {k: v for k, v in data.items() if k != "deepspeed"}
+    _not_the_trainers_own_curve(
+        lambda: load_config(data, format="axolotl", total_steps=100),
+        lambda: load_config(plain, format="axolotl", total_steps=100),
+    )
 
 
 # NeMo RL's test-suite scripts (the config path comes from a file the script sources, overrides follow)
