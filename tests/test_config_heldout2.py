@@ -308,3 +308,81 @@ def test_another_frameworks_config_under_training_is_not_read_as_lrkits_own():
     # lrkit's own training: section, misspelt, is still lrkit's and gets its spelling fix
     with pytest.raises(ConfigError, match="Did you mean 'optimizer'"):
         load_config({"training": {"optimzer": {"lr": 1e-3}, "scheduler": {"type": "cosine_annealing"}}}, total_steps=9)
+
+
+# commands run with variables in their environment (SkyThought's fsdp_qlora/train.sh, Megatron-LLM's
+# finetune.sh): bash sets none of them in the script, and each line is a launch like any other
+def test_two_env_prefixed_megatron_launches_with_different_lrs_are_asked_about(tmp_path):
+    script = tmp_path / "two_runs.sh"
+    script.write_text(
+        "CUDA_DEVICE_MAX_CONNECTIONS=1 torchrun pretrain_gpt.py --lr 3e-4 --train-iters 100\n"
+        "CUDA_DEVICE_MAX_CONNECTIONS=1 OMP_NUM_THREADS=8 torchrun finetune.py --lr 1e-5 --train-iters 50\n"
+    )
+    with pytest.raises(ConfigError, match="launches Megatron 2 times with different --lr"):
+        load_config(script)
+
+
+def test_an_env_prefixed_trainer_launch_names_its_config_file(tmp_path):
+    script = tmp_path / "train.sh"
+    script.write_text(
+        "CUDA_VISIBLE_DEVICES=0,1 accelerate launch \\\n"
+        "    --config_file examples/accelerate/fsdp_config.yaml \\\n"
+        "    src/train.py examples/extras/fsdp_qlora/llama3_lora_sft.yaml\n"
+    )
+    with pytest.raises(ConfigError, match=r"lrkit show examples/extras/fsdp_qlora/llama3_lora_sft\.yaml"):
+        load_config(script)
+
+
+def test_an_env_prefixed_megatron_launch_is_read_and_its_variables_stay_unset(tmp_path):
+    script = tmp_path / "pretrain.sh"
+    script.write_text('ITERS=100 LR="3e-4" torchrun pretrain_gpt.py --lr ${LR:-1e-4} --train-iters ${ITERS:-200}\n')
+    cfg = load_config(script)
+    assert cfg.total_steps == 200 and cfg.peak_lr == pytest.approx(1e-4)  # bash expands before the prefix applies
+
+
+def test_a_long_argument_string_with_many_variables_is_read(tmp_path):
+    # Megatron-LLM's COMMON_ARGS="... $SEQ_LEN ... $LR ..." over several lines: telling an assignment from a
+    # command run with variables must not try every way of splitting each $NAME
+    names = [f"V{i}" for i in range(40)]
+    script = tmp_path / "many.sh"
+    script.write_text(
+        "".join(f"{n}={i}\n" for i, n in enumerate(names))
+        + 'ARGS="'
+        + " ".join(f"--x{i} ${n}" for i, n in enumerate(names))
+        + '\n --lr 3e-4 --train-iters 100"\ntorchrun pretrain_gpt.py $ARGS\n'
+    )
+    assert load_config(script).total_steps == 100
+
+
+def test_an_env_prefixed_command_that_passes_no_megatron_argument_is_no_launch(tmp_path):
+    # an evaluation script (SkyThought's Qwen2.5-Math/evaluation/sh/*.sh shape)
+    script = tmp_path / "eval.sh"
+    script.write_text(
+        "CUDA_VISIBLE_DEVICES=0 TOKENIZERS_PARALLELISM=false python3 -u math_eval.py --model_name_or_path m\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(script)
+    assert err.value.field == "script" and "no Megatron launch line" in str(err.value)
+
+
+def test_argument_variables_beside_an_unrelated_command_are_still_read(tmp_path):
+    # a CONFIG.sh another script sources, which also runs a helper with its own environment
+    script = tmp_path / "CONFIG.sh"
+    script.write_text(
+        'OPTIONS="--lr 1e-4 --min-lr 1e-5 --lr-decay-style cosine --lr-warmup-iters 5 --train-iters 50"\n'
+        "CUDA_VISIBLE_DEVICES=0 python tools/preprocess_data.py --input data.json --workers 8\n"
+    )
+    assert load_config(script).total_steps == 50
+
+
+def test_a_multi_line_env_prefixed_megatron_launch_is_read(tmp_path):
+    # NeMo's bitexact mixtral/run.sh: several variables, then the launch continued over lines
+    script = tmp_path / "run.sh"
+    script.write_text(
+        "CUDA_DEVICE_MAX_CONNECTIONS=1 CUDA_LAUNCH_BLOCKING=1 TORCH_COMPILE_DISABLE=1 \\\n"
+        "    torchrun --nproc-per-node 1 /workspace/Megatron-LM/pretrain_gpt.py \\\n"
+        "    --lr 1e-2 --min-lr 1e-4 --lr-decay-style constant --train-iters=10\n"
+        "CUDA_LAUNCH_BLOCKING=1 coverage run -a tests/compare_ckpts.py out/ ref/\n"
+    )
+    cfg = load_config(script)
+    assert cfg.total_steps == 10 and cfg.peak_lr == pytest.approx(1e-2)

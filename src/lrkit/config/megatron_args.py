@@ -489,6 +489,7 @@ def parse_shell(
                 continue
             if re.match(r"^[^()\s]+\)$", head) and depth:  # a case pattern
                 continue
+            stmt = _command_after_env(stmt)
             m = _ASSIGN_RE.match(stmt)
             if m and "\n" not in m.group(1):
                 sh.assign(m.group(1), m.group(2) == "+", m.group(3), depth)
@@ -503,6 +504,26 @@ def parse_shell(
             if entry is not None:
                 launches.append(tuple(flat[entry + 1 :]))
     return ShellArgs(tuple(launches), unknowns, dict(sh.vars), frozenset(sh.used), frozenset(sh.conditional))
+
+
+#: one ``NAME=value`` word before a command: the value a plain, quoted or ``$VAR``/``${VAR}`` word (a
+#: ``$(...)``, backquote or array value is left to the assignment reading)
+_ENV_WORD_RE = re.compile(
+    # each $NAME takes all its word characters ((?!\w)): one way to match a word, so no backtracking blow-up
+    r"""[A-Za-z_]\w*=(?:[^\s'"`$()\\]|\\.|'[^']*'|"(?:[^"\\`$]|\\.|\$\w+(?!\w)|\$\{\w+\})*"|\$\{\w+\}|\$\w+(?!\w))*\s+"""
+)
+
+
+def _command_after_env(stmt: str) -> str:
+    """``CUDA_VISIBLE_DEVICES=0,1 torchrun train.py ...``: bash runs the command with those variables
+    in its environment and sets none of them in the script, so the statement is the command (a launch
+    line like any other), not an assignment of ``0,1 torchrun ...``; any other statement as it is."""
+    rest = stmt
+    while m := _ENV_WORD_RE.match(rest):
+        rest = rest[m.end() :]
+    if rest is stmt or not rest.strip() or rest.lstrip().startswith("#") or _ASSIGN_RE.match(rest):
+        return stmt
+    return rest
 
 
 def _entry_point(words: list[str]) -> int | None:
@@ -1113,30 +1134,49 @@ def _not_megatron(
     )
 
 
+def _has_lr(words: Sequence[str]) -> bool:
+    return any(t == "--lr" or t.startswith("--lr=") for t in words)
+
+
+def _variable_words(parsed: ShellArgs) -> list[str]:
+    """The flags of the script's argument variables (``GPT_ARGS="--lr 3e-4 ..."``), in order."""
+    words: list[str] = []
+    for v in parsed.variables.values():
+        items = v if isinstance(v, list) else _split(v) if isinstance(v, str) else []
+        if any(str(t).startswith("--") for t in items):
+            words.extend(str(t) for t in items)
+    return words
+
+
+def _no_launch() -> ConfigError:
+    return ConfigError(
+        "no Megatron launch line found (a command running a *.py entry point such as "
+        "pretrain_gpt.py with --lr ...), and no argument list with --lr.",
+        field="script",
+        fix="give the script that launches training, or the arguments themselves: lrkit show -- --lr 3e-4 ...",
+    )
+
+
 def _script_args(parsed: ShellArgs, source: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The arguments of the script's launch line (the one with --lr; several must agree); with
-    no launch line (a file another script sources), the flags of its argument variables."""
-    if parsed.launches:
-        launches = tuple(ln for ln in parsed.launches if any(t == "--lr" or t.startswith("--lr=") for t in ln))
-        if not launches and (not_ours := _not_megatron(parsed.launches, source, parsed.unknowns)) is not None:
+    no such launch line (a file another script sources), the flags of its argument variables.
+    A launch without --lr is read as Megatron's (which then needs --lr) only when it passes a
+    Megatron argument; one that passes none (an evaluation or conversion command) is no launch."""
+    launches = tuple(ln for ln in parsed.launches if _has_lr(ln))
+    if not launches:
+        if parsed.launches and (not_ours := _not_megatron(parsed.launches, source, parsed.unknowns)) is not None:
             raise not_ours
-        launches = launches or parsed.launches
-    else:
-        words: list[str] = []
-        for v in parsed.variables.values():
-            items = v if isinstance(v, list) else _split(v) if isinstance(v, str) else []
-            if any(str(t).startswith("--") for t in items):
-                words.extend(str(t) for t in items)
+        words = _variable_words(parsed)
         if (not_ours := _not_megatron([words], source, parsed.unknowns, files=False)) is not None:
             raise not_ours
-        if not any(t.startswith("--lr") for t in words):
-            raise ConfigError(
-                "no Megatron launch line found (a command running a *.py entry point such as "
-                "pretrain_gpt.py with --lr ...), and no argument list with --lr.",
-                field="script",
-                fix="give the script that launches training, or the arguments themselves: lrkit show -- --lr 3e-4 ...",
-            )
-        launches = (tuple(words),)
+        known = {*CURVE_ARGS, *OTHER_ARGS}
+        megatron = [ln for ln in parsed.launches if any(k in known for k in _flag_values(ln))]
+        if _has_lr(words) or (not megatron and any(t.startswith("--lr") for t in words)):
+            launches = (tuple(words),)
+        elif megatron:
+            launches = tuple(megatron)
+        else:
+            raise _no_launch()
     readings = []
     for toks in launches:
         toks = tuple(t for t in toks if t)
