@@ -873,7 +873,9 @@ def read_one(src: Source, path: Path, roots: Mapping[str, Path], max_steps: int,
                 break
             except ConfigError as err:
                 msg = str(err)
-                asked = [m for m in _SET_RE.findall(msg) if m not in sets]
+                # "--set lr=<value> (or --set LR=... as the block would set it)": one answer, not both (the
+                # alternative, a shell variable holding a whole argument string, would be replaced by a number)
+                asked = [m for m in _SET_RE.findall(msg.split(" (or --set ")[0]) if m not in sets]
                 if asked:
                     for name in asked:
                         sets[name] = _stand_in(name, msg)
