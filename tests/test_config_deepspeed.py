@@ -160,7 +160,7 @@ def test_auto_values_are_asked_for_by_name_and_filled_by_total_steps_or_set():
     with pytest.raises(ConfigError) as err:
         load_config(data)
     assert err.value.field == "scheduler.params.total_num_steps" and err.value.value == "auto"
-    assert "--total-steps" in err.value.fix
+    assert "--total-steps" in err.value.fix and "--set scheduler.params.warmup_num_steps=" in err.value.fix
     with pytest.raises(ConfigError) as err:
         load_config(data, total_steps=500)
     assert err.value.field == "scheduler.params.warmup_num_steps" and "--set" in err.value.fix

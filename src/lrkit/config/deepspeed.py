@@ -374,6 +374,19 @@ class _Filled:
     def values(self, name: str) -> dict[str, Any]:
         """``DeepSpeedLR`` fields (absolute LRs) of scheduler ``name``, DeepSpeed's defaults where unset."""
         fill = self.fill
+        autos = [k for k in _PARAMS[name] if self.params.get(k) == "auto"]
+        autos = [k for k in autos if not (k == "total_num_steps" and self.total_steps)]
+        if fill is None and len(autos) > 1:
+            # read on its own: every "auto" at once, each with its --set
+            sets = " ".join(f"--set {self._field(k)}=..." for k in autos if k != "total_num_steps")
+            total = "--total-steps N (the run's optimizer updates) and " if "total_num_steps" in autos else ""
+            raise ConfigError(
+                f'{", ".join(autos)} are "auto": the trainer that passes this DeepSpeed config fills them; read on '
+                "its own, lrkit does not guess them.",
+                field=self._field(autos[0]),
+                value="auto",
+                fix=f"pass {total}{sets}.",
+            )
         out: dict[str, Any] = {"warmup_type": self.params.get("warmup_type", "log")}
         if out["warmup_type"] == "auto":
             raise self._ask(self._field("warmup_type"), "the warm-up shape", f"--set {self._field('warmup_type')}=log.")
