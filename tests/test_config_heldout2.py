@@ -386,3 +386,12 @@ def test_a_multi_line_env_prefixed_megatron_launch_is_read(tmp_path):
     )
     cfg = load_config(script)
     assert cfg.total_steps == 10 and cfg.peak_lr == pytest.approx(1e-2)
+
+
+def test_two_launches_that_differ_only_in_what_the_curve_does_not_read_are_one_run(tmp_path):
+    # the same iteration-based run launched for two sequence lengths (Pai-Megatron-Patch's eval/train pairs)
+    script = tmp_path / "two_seq.sh"
+    args = "--lr 3e-4 --lr-decay-style cosine --train-iters 100 --global-batch-size {gbs} --seq-length {seq}"
+    launch = "torchrun pretrain_gpt.py " + args + "\n"
+    script.write_text(launch.format(gbs=64, seq=2048) + launch.format(gbs=32, seq=4096))
+    assert load_config(script).total_steps == 100

@@ -1184,7 +1184,8 @@ def _script_args(parsed: ShellArgs, source: str) -> tuple[dict[str, Any], dict[s
         readings.append(parse_arg_list(toks[first:], source=source))
     args, written = readings[-1]
     for other, _ in readings[:-1]:
-        diff = [k for k in CURVE_ARGS if other.get(k) != args.get(k)]
+        read = set(_curve_reads(args)) | set(_curve_reads(other))
+        diff = [k for k in CURVE_ARGS if other.get(k) != args.get(k) and k in read]
         if diff:
             k = diff[0]
             raise ConfigError(
