@@ -346,8 +346,9 @@ def test_deepspeed_config_decides_scheduler_and_curriculum_when_the_script_write
 
     with pytest.raises(ConfigError, match="does not model"):
         read(CURRICULUM)
-    with pytest.raises(ConfigError, match="instead of Megatron's"):
+    with pytest.raises(ConfigError, match="depends on DeepSpeed's release") as info:
         read(SCHEDULER)
+    assert info.value.field == "scheduler_from" and "scheduler_from=megatron" in info.value.fix
     res = read("")  # a config without either section: Megatron-DeepSpeed's AnnealingLR, seq_length tokens
     assert res.total_steps == 146484375 // 512
     n = 3000
@@ -363,6 +364,36 @@ def test_deepspeed_config_decides_scheduler_and_curriculum_when_the_script_write
         n=n,
     )
     assert _rel(res.lrs(n), expected) <= TOL
+
+
+def test_a_scheduler_section_is_read_as_the_deepspeed_release_answered_says():
+    """DeepSpeed 0.14.5+ trains with the scheduler Megatron-DeepSpeed passes to deepspeed.initialize;
+    earlier releases with the section's, built beside Megatron's optimizer and stepped after each update."""
+
+    def read(section, **sets):
+        text = CL_SCRIPT.format(samples="146484375", decay="126953125", heredoc=DS_CONFIG.format(section=section))
+        return load_config_text(text, name="cl.sh", overrides=sets)
+
+    megatron = read(SCHEDULER, scheduler_from="megatron")
+    np.testing.assert_array_equal(megatron.lrs(3000), read("").lrs(3000))
+    ds = read(SCHEDULER, scheduler_from="deepspeed")
+    # WarmupLR without warmup_max_lr: 0.001 before DeepSpeed 0.17.2; update k runs at iteration k - 1
+    k = np.arange(1, 3000)
+    expected = np.concatenate([[0.0], 1e-3 * np.minimum(np.log(k) / np.log(1000), 1.0)])
+    expected[1001:] = 1e-3
+    assert ds.format == "megatron" and ds.total_steps == 146484375 // 512
+    np.testing.assert_allclose(ds.lrs(3000), expected, rtol=1e-12, atol=0)
+    # WarmupCosineLR scales the optimizer's LR when it is built: Megatron's scheduler has set it to its
+    # warm-up start, 0, so the whole run trains at LR 0
+    cosine = '"scheduler": {"type": "WarmupCosineLR", "params": {"total_num_steps": 500, "warmup_num_steps": 50}},'
+    assert not np.any(read(cosine, scheduler_from="deepspeed").lrs(600))
+    with pytest.raises(ConfigError, match="neither megatron nor deepspeed"):
+        read(SCHEDULER, scheduler_from="yes")
+    no_pipe = CL_SCRIPT.format(samples="146484375", decay="126953125", heredoc=DS_CONFIG.format(section=SCHEDULER))
+    no_pipe = no_pipe.replace("--deepspeed --deepspeed_config", "--no-pipeline-parallel --deepspeed --deepspeed_config")
+    with pytest.raises(ConfigError, match="train_batch_size") as info:
+        load_config_text(no_pipe, name="cl.sh", overrides={"scheduler_from": "deepspeed"})
+    assert info.value.field == "--no-pipeline-parallel"
 
 
 def test_curriculum_enabled_after_a_nested_object_or_by_a_variable_is_never_read_as_off():
@@ -453,5 +484,5 @@ def test_the_zero_first_update_fix_does_not_name_an_argument_megatron_deepspeed_
 def test_a_config_path_from_the_environment_is_the_file_the_script_writes():
     text = CL_SCRIPT.format(samples="146484375", decay="126953125", heredoc=DS_CONFIG.format(section=SCHEDULER))
     text = text.replace('CONFIG_JSON="$(dirname $0)/ds_config.json"\n', "")  # $CONFIG_JSON set outside the script
-    with pytest.raises(ConfigError, match="instead of Megatron's"):
+    with pytest.raises(ConfigError, match="depends on DeepSpeed's release"):
         load_config_text(text, name="cl.sh")

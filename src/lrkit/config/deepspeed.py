@@ -19,6 +19,7 @@ has no trainer: each ``"auto"`` is asked for by name (``--total-steps`` fills
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -38,7 +39,15 @@ from lrkit.schedules.compat import (
     DeepSpeedRangeTest,
 )
 
-__all__ = ["SIGNATURES", "TrainerFill", "read_deepspeed", "read_scheduler", "has_scheduler", "write_deepspeed"]
+__all__ = [
+    "SIGNATURES",
+    "TrainerFill",
+    "read_deepspeed",
+    "read_scheduler",
+    "read_launch_scheduler",
+    "has_scheduler",
+    "write_deepspeed",
+]
 
 SIGNATURES = (
     Signature(
@@ -148,10 +157,15 @@ def read_scheduler(
     source: str,
     fmt: str,
     raw: Mapping[str, Any] | None = None,
+    optimizer_lr: float | None = None,
+    legacy: bool = False,
 ) -> ResolvedConfig:
     """The DeepSpeed scheduler of ``config`` as a :class:`ResolvedConfig` of format ``fmt``:
     ``where`` prefixes field names in messages (``deepspeed.`` inside a trainer config), ``fill``
-    the trainer's values for ``"auto"`` (``None``: ask), ``total_steps`` the run shown."""
+    the trainer's values for ``"auto"`` (``None``: ask), ``total_steps`` the run shown.
+    ``optimizer_lr``: the LR in the optimizer's groups when the scheduler is built, when the
+    training code passes its own optimizer (the config's ``optimizer`` section is then unused);
+    ``legacy``: DeepSpeed before 0.17.2, whose ``WarmupLR`` defaults ``warmup_max_lr`` to 0.001."""
     sched = config["scheduler"]
     prefix = f"{where}." if where else ""
     name = _type(sched, prefix)
@@ -183,7 +197,7 @@ def read_scheduler(
         )
     if name in _LR_PARAMS:
         return _read_cycle(name, params, prefix, config, total_steps, source, fmt, raw)
-    filled = _Filled(config, params, prefix, fill, total_steps)
+    filled = _Filled(config, params, prefix, fill, total_steps, optimizer_lr, legacy)
     values = filled.values(name)
     findings = list(filled.findings)
     wtype = values.get("warmup_type", "log")
@@ -270,8 +284,11 @@ class _Filled:
         prefix: str,
         fill: TrainerFill | None,
         total_steps: int | None,
+        given_lr: float | None = None,
+        legacy: bool = False,
     ) -> None:
         self.config, self.params, self.prefix, self.fill, self.total_steps = config, params, prefix, fill, total_steps
+        self.given_lr, self.legacy = given_lr, legacy
         self.findings: list[Finding] = []
         self.mismatches: list[str] = []
         optim = config.get("optimizer")
@@ -298,6 +315,8 @@ class _Filled:
 
     def optimizer_lr(self) -> float:
         """The optimizer's ``lr``: the Trainer's learning rate, or ``optimizer.params.lr``."""
+        if self.given_lr is not None:
+            return self.given_lr
         field = f"{self.prefix}optimizer.params.lr"
         raw = self.optim_params.get("lr") if self.optim_params is not None else None
         if self.fill is not None:
@@ -435,7 +454,7 @@ class _Filled:
             lr = fill.learning_rate if fill is not None else None
             if "warmup_max_lr" in self.params:
                 out["warmup_max_lr"] = self._number("warmup_max_lr", 0.001, fill_with=lr, trainer_key="learning_rate")
-            elif name == "WarmupLR":
+            elif name == "WarmupLR" and not self.legacy:
                 out["warmup_max_lr"] = self.optimizer_lr()  # DeepSpeed 0.17.2+: the optimizer's lr (0.001 before)
             else:
                 out["warmup_max_lr"] = 0.001  # WarmupDecayLR's own default
@@ -576,4 +595,40 @@ def _read_cycle(
     optimizer = _Filled(config, {}, prefix, None, total_steps).optimizer()
     return ResolvedConfig(
         schedule, peak, total_steps, fmt, source, findings, context, optimizer, dict(raw if raw is not None else config)
+    )
+
+
+def read_launch_scheduler(
+    section: str,
+    *,
+    where: str,
+    optimizer_lr: float,
+    total_steps: int | None,
+    source: str,
+    raw: Mapping[str, Any],
+) -> ResolvedConfig:
+    """The ``"scheduler"`` section a launch script writes into its DeepSpeed config (its text), as
+    DeepSpeed before 0.14.5 runs it beside Megatron-DeepSpeed's own optimizer: that optimizer's LR
+    when the scheduler is built is ``optimizer_lr``, and ``WarmupLR`` defaults to 0.001."""
+    try:
+        sched = json.loads(section)
+    except ValueError:
+        raise ConfigError(
+            f'the "scheduler" section the script writes into {where} is not plain JSON (a shell variable in it?): '
+            "lrkit reads its values only as written.",
+            field=f"{where}.scheduler",
+            value=section[:80],
+            fix="write the values in the here-document, or read the written DeepSpeed config with "
+            "lrkit show FILE --set scheduler.params.NAME=VALUE.",
+        ) from None
+    return read_scheduler(
+        {"scheduler": sched},
+        where=where,
+        fill=None,
+        total_steps=total_steps,
+        source=source,
+        fmt="megatron",
+        raw=raw,
+        optimizer_lr=optimizer_lr,
+        legacy=True,
     )

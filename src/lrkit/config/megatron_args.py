@@ -663,7 +663,7 @@ def _overridden(
 #: ZeRO group): a script passing one runs on Megatron-DeepSpeed (current Megatron-LM refuses them)
 _DEEPSPEED_ARGS = ("deepspeed", "deepspeed_config", "deepscale", "deepscale_config", "zero_stage", "lr_decay_tokens")
 #: ``--set`` names that are lrkit's questions, not script variables or Megatron arguments
-_CHOICES = ("megatron", "curriculum_learning", "deepspeed_scheduler")
+_CHOICES = ("megatron", "curriculum_learning", "deepspeed_scheduler", "scheduler_from")
 #: the yes/no questions among them, with how to answer each
 _YES_NO = {
     "curriculum_learning": "--set curriculum_learning=false when the DeepSpeed config does not enable "
@@ -696,6 +696,16 @@ def _choices(overrides: Mapping[str, str] | None) -> tuple[dict[str, str], dict[
                 fix=f"use {_WHICH}.",
             )
         chosen["megatron"] = _FLAVORS[raw]
+    if "scheduler_from" in (overrides or {}):
+        raw = str(overrides["scheduler_from"]).strip().lower()  # type: ignore[index]
+        if raw not in ("megatron", "deepspeed"):
+            raise ConfigError(
+                f"--set scheduler_from={overrides['scheduler_from']!r} is neither megatron nor deepspeed.",  # type: ignore[index]
+                field="scheduler_from",
+                value=overrides["scheduler_from"],  # type: ignore[index]
+                fix="--set scheduler_from=megatron (DeepSpeed 0.14.5+) or --set scheduler_from=deepspeed (earlier).",
+            )
+        chosen["scheduler_from"] = raw
     for name, fix in _YES_NO.items():
         if name in (overrides or {}):
             raw = str(overrides[name]).strip().lower()  # type: ignore[index]
@@ -768,12 +778,15 @@ def _deepspeed_scheduler(
     chosen: Mapping[str, Any],
     body: str | None,
     unknowns: Mapping[str, _Unknown],
-) -> None:
-    """Under ``--deepspeed`` Megatron-DeepSpeed hands its AnnealingLR to ``deepspeed.initialize``, which
-    uses it only when the DeepSpeed config has no ``"scheduler"`` section (DeepSpeed's
-    ``_configure_lr_scheduler`` looks at the config first)."""
+) -> str | None:
+    """Under ``--deepspeed`` Megatron-DeepSpeed hands its scheduler to ``deepspeed.initialize``
+    (``lr_scheduler=``). Which one trains when the DeepSpeed config has a ``"scheduler"`` section
+    depends on DeepSpeed's release: from 0.14.5 a scheduler passed in wins and the section is unused
+    (``_configure_lr_scheduler``); before, the section wins. The script does not say which release
+    runs it, so lrkit asks (``--set scheduler_from=megatron|deepspeed``). Returns the section's text
+    when DeepSpeed's scheduler is to be drawn, else ``None`` (Megatron's curve)."""
     if not args.get("deepspeed"):
-        return  # without --deepspeed the config is never read
+        return None  # without --deepspeed the config is never read
     path = _ds_config_path(args)
     if path is None:
         raise ConfigError(
@@ -783,24 +796,53 @@ def _deepspeed_scheduler(
             fix="pass --deepspeed_config ds_config.json, as the script's launch does.",
         )
     named = f" ({_unmarked(path, unknowns)})"
-    has = _top_level_section(body, "scheduler") is not None if body is not None else chosen.get("deepspeed_scheduler")
+    source = chosen.get("scheduler_from")
+    if source == "megatron":
+        return None
+    section = _top_level_section(body, "scheduler") if body is not None else None
+    has = section is not None if body is not None else chosen.get("deepspeed_scheduler")
     if has is None:
         raise ConfigError(
-            f'under --deepspeed the DeepSpeed config{named} decides the scheduler: a "scheduler" section there '
-            "replaces Megatron's (DeepSpeed looks at the config first). The script does not write that file and "
-            "lrkit does not open it.",
+            f'under --deepspeed, a "scheduler" section in the DeepSpeed config{named} replaces Megatron\'s schedule '
+            "on DeepSpeed before 0.14.5 (from 0.14.5 Megatron's, passed to deepspeed.initialize, wins). The script "
+            "does not write that file and lrkit does not open it.",
             field=_flag(written, "deepspeed_config") if path else "--deepspeed",
             value=path,
-            fix=_YES_NO["deepspeed_scheduler"],
+            fix=_YES_NO["deepspeed_scheduler"][:-1] + f", or {_FROM_MEGATRON}.",
         )
-    if has:
+    if not has:
+        return None
+    if source is None:
         raise ConfigError(
-            f'the DeepSpeed config{named} has a "scheduler" section: DeepSpeed trains with that scheduler instead '
-            "of Megatron's --lr-* schedule, and lrkit does not read DeepSpeed schedulers from a launch script.",
-            field="deepspeed_scheduler",
-            value=True,
-            fix='remove the "scheduler" section to train with the --lr-* arguments lrkit reads.',
+            f'the DeepSpeed config{named} has a "scheduler" section; Megatron-DeepSpeed passes its own --lr-* '
+            "scheduler to deepspeed.initialize, and which one trains depends on DeepSpeed's release, which the "
+            "script does not say.",
+            field="scheduler_from",
+            value=None,
+            fix=f"{_FROM_MEGATRON}, or --set scheduler_from=deepspeed (DeepSpeed before 0.14.5: the section's "
+            "scheduler).",
         )
+    if body is None or section is None:
+        raise ConfigError(
+            f"--set scheduler_from=deepspeed: the DeepSpeed config{named} decides the curve, and the script does "
+            "not write it, so lrkit does not open it.",
+            field="scheduler_from",
+            value="deepspeed",
+            fix=f"read that file: lrkit show {_unmarked(path, unknowns)} --total-steps N.",
+        )
+    if args.get("no_pipeline_parallel"):
+        raise ConfigError(
+            "with --no-pipeline-parallel Megatron-DeepSpeed steps the engine with lr_kwargs={'increment': ...}, "
+            "which DeepSpeed's schedulers do not take: the engine then steps them to iteration train_batch_size "
+            "every update (its TypeError fallback), holding the LR there. lrkit does not draw that.",
+            field="--no-pipeline-parallel",
+            value=True,
+            fix=f'{_FROM_MEGATRON}, or drop the "scheduler" section.',
+        )
+    return section
+
+
+_FROM_MEGATRON = "--set scheduler_from=megatron (DeepSpeed 0.14.5 or later: Megatron's --lr-* schedule trains)"
 
 
 def _top_level_section(body: str, name: str) -> str | None:
@@ -1014,15 +1056,29 @@ def read_megatron_args(
             fix="drop --skip-train to see the training run's curve.",
         )
     curve = _curve_args(args, written, unknowns or {}, source)
+    ds_section = None
     if flavor == "deepspeed":
         body = _ds_config_text(args, ds_configs or {}, unknowns or {})
-        _deepspeed_scheduler(args, written, chosen, body, unknowns or {})
+        ds_section = _deepspeed_scheduler(args, written, chosen, body, unknowns or {})
         _curriculum(args, written, chosen, body)
     flat = _flat_curve(curve, written)
     ramp_notes = _batch_ramp_args(flat, curve, flavor, written)
     paths = {k: _flag(written, k) for k in flat}
     paths[""] = ""
     res = read_megatron(flat, total_steps=total_steps, source=source, paths=paths, flavor=flavor)
+    if ds_section is not None:
+        from lrkit.config.deepspeed import read_launch_scheduler
+
+        # the optimizer's groups hold Megatron's own scheduler's first value (its constructor steps to 0)
+        # when DeepSpeed builds the section's scheduler beside it
+        return read_launch_scheduler(
+            ds_section,
+            where=_flag(written, "deepspeed_config"),
+            optimizer_lr=float(res.lr_schedule(0)),
+            total_steps=total_steps if total_steps is not None else res.total_steps,
+            source=source,
+            raw=raw if raw is not None else dict(args),
+        )
     return ResolvedConfig(
         schedule=res.schedule,
         peak_lr=res.peak_lr,
