@@ -292,6 +292,16 @@ def test_a_trainer_without_warm_up_fills_0_which_older_deepspeed_floors_at_2(tmp
     assert np.allclose(cfg.lrs(600), ref, rtol=1e-12, atol=0.0)
 
 
+def test_a_trainer_without_a_run_length_is_asked_for_it(tmp_path):
+    yaml_text = HF_YAML.replace("max_steps: 600\n", "num_train_epochs: 3\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(_hf(tmp_path, DS_AUTO, yaml_text), format="hf")
+    assert err.value.field == "deepspeed.scheduler.params.total_num_steps" and "--total-steps" in err.value.fix
+    cfg = load_config(_hf(tmp_path, DS_AUTO, yaml_text), format="hf", total_steps=400)
+    ref = [reference("WarmupDecayLR", k, lo=0.0, hi=2e-5, n=20, total=400) for k in range(400)]
+    assert np.allclose(cfg.lrs(400), ref, rtol=1e-12, atol=0.0)
+
+
 def test_concrete_values_equal_to_the_trainers_run(tmp_path):
     ds = json.loads(json.dumps(DS_AUTO))
     ds["scheduler"]["params"].update(total_num_steps=600, warmup_num_steps=30, warmup_min_lr=1e-7)

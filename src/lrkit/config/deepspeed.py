@@ -354,6 +354,14 @@ class _Filled:
         raw = self.params.get(key, default)
         if raw == "auto":
             value = fill_with()
+            if value is None and self.fill is not None:
+                raise ConfigError(
+                    f'"auto": {self.fill.trainer} fills it with its number of training steps (max_steps, or '
+                    "epochs x updates per epoch), which this config does not give.",
+                    field=field,
+                    value="auto",
+                    fix="set max_steps, or pass --total-steps N (the run's optimizer updates).",
+                )
             if value is None:
                 fix = (
                     "pass --total-steps N (the run's optimizer updates), or --set " + f"{field}=N."
