@@ -120,7 +120,7 @@ def test_a_nemo_scheduler_name_nemo_does_not_register_says_nemo_raises_too():
 
 def test_a_nemo_scheduler_nemo_registers_but_lrkit_does_not_draw_is_not_called_unknown():
     with pytest.raises(ConfigError) as err:
-        load_config(_nemo("WarmupHoldAnnealLinear"))
+        load_config(_nemo("T5InverseSquareRootAnnealing"))
     assert "lrkit does not draw" in str(err.value) and "raises" not in str(err.value)
 
 

@@ -86,7 +86,14 @@ def ref_lr(
     hold_abs = (hold + w) if hold is not None else 0
     if step <= w and w > 0:
         return base * (step + 1) / (w + 1)
-    if name in ("WarmupHoldPolicy", "PolynomialHoldDecayAnnealing", "NoamHoldAnnealing") and w <= step < hold_abs:
+    hold_family = (
+        "WarmupHoldPolicy",
+        "PolynomialHoldDecayAnnealing",
+        "NoamHoldAnnealing",
+        "WarmupHoldAnnealLinear",
+        "WarmupHoldAnnealOneMinusSquareRoot",
+    )
+    if name in hold_family and w <= step < hold_abs:
         return base
     if step > max_steps:
         return min_lr
@@ -106,6 +113,12 @@ def ref_lr(
         return _poly_decay(base, step - w, max_steps - w, power, min_lr, cycle)
     if name == "PolynomialHoldDecayAnnealing":
         return _poly_decay(base, step - hold_abs, max_steps - max(w, hold_abs), power, min_lr, cycle)
+    if name == "WarmupHoldAnnealLinear":
+        ratio = (step - hold_abs) / (max_steps - hold_abs)
+        return base - (base - min_lr) * ratio
+    if name == "WarmupHoldAnnealOneMinusSquareRoot":
+        mult = 1 - ((step - hold_abs) / (max_steps - hold_abs)) ** 0.5
+        return max(min_lr, base * mult)
     # NoamHoldAnnealing
     hold_steps = hold_abs - w if hold_abs > 0 else 0
     twd = max(1, w**decay_rate)
@@ -132,6 +145,10 @@ CASES = [
     ("PolynomialHoldDecayAnnealing", {"warmup_steps": 20, "hold_steps": 80, "power": 0.5, "min_lr": 1e-5}),
     ("SquareAnnealing", {"warmup_steps": 25}),
     ("SquareRootAnnealing", {"warmup_steps": 25, "min_lr": 1e-5}),
+    ("WarmupHoldAnnealLinear", {"warmup_steps": 40, "hold_steps": 200, "min_lr": 1e-5}),
+    ("WarmupHoldAnnealLinear", {"warmup_ratio": 0.05, "min_lr": 0.0}),
+    ("WarmupHoldAnnealOneMinusSquareRoot", {"warmup_steps": 40, "hold_ratio": 0.5, "min_lr": 2e-5}),
+    ("WarmupHoldAnnealOneMinusSquareRoot", {"warmup_steps": 0, "hold_steps": 0}),
 ]
 
 
@@ -170,6 +187,29 @@ def test_matches_nemo_formula(name, sched):
     )
     ours = r.lr_schedule(np.arange(steps))
     assert max_rel_diff(ours, ref, base) <= TOL
+
+
+def test_hold_anneal_without_hold_steps_anneals_from_step_0_with_a_finding():
+    # NeMo's WarmupHoldPolicy sets its hold end to 0 without hold_steps, so the anneal's progress
+    # counts from step 0 and the LR drops when the warm-up ends; hold_steps: 0 anneals from the warm-up's end
+    def read(extra):
+        sched = {"name": "WarmupHoldAnnealLinear", "warmup_steps": 100, **extra}
+        return load_config(
+            {"trainer": {"max_steps": 1000}, "model": {"optim": {"name": "adamw", "lr": 1.0, "sched": sched}}}
+        )
+
+    bare, held = read({}), read({"hold_steps": 0})
+    assert bare.lr_schedule(101) == pytest.approx(1 - 101 / 1000)
+    assert held.lr_schedule(101) == pytest.approx(1 - 1 / 900)
+    codes = [f.rule for f in bare.findings]
+    assert "nemo-anneal-not-shifted" in codes and "nemo-anneal-not-shifted" not in [f.rule for f in held.findings]
+
+
+def test_hold_anneal_ending_exactly_at_max_steps_is_refused_as_nemo_divides_by_zero():
+    sched = {"name": "WarmupHoldAnnealOneMinusSquareRoot", "warmup_steps": 100, "hold_steps": 900}
+    with pytest.raises(ConfigError) as err:
+        load_config({"trainer": {"max_steps": 1000}, "model": {"optim": {"name": "adamw", "lr": 1.0, "sched": sched}}})
+    assert err.value.field.endswith("hold_steps") and "divides by zero" in str(err.value)
 
 
 def test_constant_steps_is_a_floor_tail_finding():

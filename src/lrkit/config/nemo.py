@@ -59,6 +59,8 @@ _POLICY_KEYS: dict[str, tuple[str, ...]] = {
     "PolynomialHoldDecayAnnealing": ("hold_steps", "hold_ratio", "power", "cycle"),
     "SquareAnnealing": (),
     "SquareRootAnnealing": (),
+    "WarmupHoldAnnealLinear": ("hold_steps", "hold_ratio"),
+    "WarmupHoldAnnealOneMinusSquareRoot": ("hold_steps", "hold_ratio"),
 }
 #: NeMo's default min_lr differs by policy (constructor defaults)
 _MIN_LR_DEFAULT = {"SquareAnnealing": 1e-5}
@@ -355,6 +357,19 @@ def _quirks(name: str, f: Mapping[str, Any], lr: float, run: int | None, spath: 
                 source=F.join(spath, "name"),
             )
         )
+    if name in ("WarmupHoldAnnealLinear", "WarmupHoldAnnealOneMinusSquareRoot") and w > 0 and not f["hold_steps"]:
+        drop = float(schedule(w + 1))
+        out.append(
+            Finding(
+                rule="nemo-anneal-not-shifted",
+                severity="warning",
+                message=f"without hold_steps {name} anneals from step 0, not from the end of the warm-up: the LR "
+                f"drops at once to {drop:.3g}x the peak when the warm-up ends.",
+                fix="set hold_steps: 0 (NeMo then anneals from the end of the warm-up).",
+                evidence={"warmup_steps": w, "factor_after_warmup": drop},
+                source=F.join(spath, "name"),
+            )
+        )
     if name == "NoamAnnealing":
         top = lr * float(schedule(max(w, 1)))  # Noam peaks where its warm-up ends
         out.append(
@@ -392,7 +407,7 @@ _TORCH_IN_NEMO = ("StepLR", "ExponentialLR", "CyclicLR", "ReduceLROnPlateau")
 _NOT_KWARGS = tuple(k for k in _COMMON if k not in _POLICY_ARGS)
 #: policies NeMo's ``AVAILABLE_SCHEDULERS`` registers (nemo/core/optim/lr_scheduler.py) that lrkit
 #: does not draw: refused as lrkit's limit, not as a name NeMo would refuse
-_NEMO_NOT_DRAWN = ("T5InverseSquareRootAnnealing", "WarmupHoldAnnealOneMinusSquareRoot", "WarmupHoldAnnealLinear")
+_NEMO_NOT_DRAWN = ("T5InverseSquareRootAnnealing",)
 
 
 def _sched_name(sched: Mapping[str, Any], spath: str) -> str:

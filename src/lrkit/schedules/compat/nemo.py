@@ -26,8 +26,18 @@ NEMO_POLICIES = (
     "PolynomialHoldDecayAnnealing",
     "SquareAnnealing",
     "SquareRootAnnealing",
+    "WarmupHoldAnnealLinear",
+    "WarmupHoldAnnealOneMinusSquareRoot",
 )
-_HOLD_FAMILY = ("WarmupHoldPolicy", "PolynomialHoldDecayAnnealing", "NoamHoldAnnealing")
+_HOLD_FAMILY = (
+    "WarmupHoldPolicy",
+    "PolynomialHoldDecayAnnealing",
+    "NoamHoldAnnealing",
+    "WarmupHoldAnnealLinear",
+    "WarmupHoldAnnealOneMinusSquareRoot",
+)
+#: hold-family policies that anneal from the end of the hold ``H`` over ``max_steps - H``
+_HOLD_ANNEAL = ("WarmupHoldAnnealLinear", "WarmupHoldAnnealOneMinusSquareRoot")
 
 
 @register("nemo")
@@ -96,6 +106,7 @@ class NemoLR(Schedule):
         # warm-up and then min_lr, never dividing by zero; the reader reports it as an error finding
         if (
             p not in ("NoamAnnealing", "WarmupPolicy", "WarmupHoldPolicy", "SquareRootAnnealing", "CosineAnnealing")
+            and p not in _HOLD_ANNEAL
             and m - w <= 0
         ):
             raise ConfigError(
@@ -103,6 +114,13 @@ class NemoLR(Schedule):
                 field="warmup_steps",
                 value=w,
                 fix="use a warm-up shorter than max_steps.",
+            )
+        if p in _HOLD_ANNEAL and self.hold_steps == m:
+            raise ConfigError(
+                f"warm-up and hold end exactly at max_steps ({m}); NeMo divides by zero at that step.",
+                field="hold_steps",
+                value=self.hold_steps,
+                fix="shorten the hold or the warm-up, or lengthen max_steps.",
             )
         if p == "PolynomialHoldDecayAnnealing" and m - max(w, self.hold_steps) <= 0:
             raise ConfigError(
@@ -163,6 +181,14 @@ class NemoLR(Schedule):
             return self._poly(t - w, m - w)
         if p == "PolynomialHoldDecayAnnealing":
             return self._poly(t - self.hold_steps, m - max(w, self.hold_steps))
+        if p in _HOLD_ANNEAL:
+            # from the end of the hold H (0 without a hold) to max_steps: linear to min_lr, or
+            # 1 - sqrt(progress) floored at min_lr
+            h = self.hold_steps
+            progress = (t - h) / (m - h)
+            if p == "WarmupHoldAnnealLinear":
+                return 1.0 - (1.0 - mn) * progress
+            return np.maximum(mn, 1.0 - np.sqrt(progress))
         # NoamHoldAnnealing
         hold = self.hold_steps - w if self.hold_steps > 0 else 0
         twd = max(1.0, w**self.decay_rate)
