@@ -211,6 +211,18 @@ def test_the_lr_range_test_grows_from_its_start():
     assert np.array_equal(back.lrs(25), cfg.lrs(25))
 
 
+def test_a_torch_scheduler_named_in_the_section_is_built_on_the_optimizers_lr():
+    data = {
+        "optimizer": {"type": "AdamW", "params": {"lr": 1e-3}},
+        "scheduler": {"type": "StepLR", "params": {"step_size": 10, "gamma": 0.5}},
+    }
+    assert np.allclose(load_config(data).lrs(35), [1e-3 * 0.5 ** (k // 10) for k in range(35)], rtol=1e-12, atol=0)
+    data["scheduler"]["params"]["step"] = 3
+    with pytest.raises(ConfigError) as err:
+        load_config(data)
+    assert err.value.field.startswith("scheduler.params")
+
+
 def test_an_unknown_warmup_type_warms_up_with_log_as_deepspeed_does():
     data = {"scheduler": {"type": "WarmupLR", "params": {"warmup_max_lr": 1e-3, "warmup_type": "cosine"}}}
     cfg = load_config(data)

@@ -27,6 +27,8 @@ from typing import Any
 from lrkit.config import fields as F
 from lrkit.config.resolved import ResolvedConfig
 from lrkit.config.signature import Signature
+from lrkit.config.torch_schedulers import KNOWN as TORCH_KNOWN
+from lrkit.config.torch_schedulers import translate
 from lrkit.config.writing import cannot, describe
 from lrkit.errors import ConfigError, did_you_mean
 from lrkit.findings import Finding
@@ -101,6 +103,8 @@ _PARAMS["LRRangeTest"] = (
     "lr_range_test_staircase",
     "last_batch_iteration",
 )
+#: torch.optim.lr_scheduler classes DeepSpeed builds by name when it has no scheduler of that name
+_TORCH = tuple(k for k in TORCH_KNOWN if k != "lrkit.Scheduler")
 #: the arguments of OneCycle / LRRangeTest that set the LR (momentum cycling does not)
 _LR_PARAMS = {
     "OneCycle": _PARAMS["OneCycle"][:8],
@@ -178,6 +182,8 @@ def read_scheduler(
             fix='add "params": {} (DeepSpeed\'s defaults) or the arguments you mean.',
         )
     params = dict(sched["params"])
+    if name in _TORCH:
+        return _read_torch(name, params, prefix, config, fill, total_steps, source, fmt, raw, optimizer_lr)
     for key in params:
         if key not in _PARAMS[name]:
             raise ConfigError(
@@ -261,15 +267,15 @@ def _type(sched: Any, prefix: str) -> str:
             fix=f'name one: "type": "{DEEPSPEED_TYPES[1]}" with its "params", or remove the section.',
         )
     name = sched["type"]
-    if name not in _PARAMS:
+    if name not in _PARAMS and name not in _TORCH:
         raise ConfigError(
             f"{name!r} is not one of DeepSpeed's schedulers ({', '.join(_PARAMS)}); DeepSpeed "
             "otherwise looks the name up in torch.optim.lr_scheduler and fails when it is not there."
-            f"{did_you_mean(str(name), list(_PARAMS))}",
+            f"{did_you_mean(str(name), [*_PARAMS, *_TORCH])}",
             field=field,
             value=name,
-            fix=f"use one of {', '.join(_PARAMS)}; a torch scheduler is previewed with lrkit's own config "
-            "(docs/configs/lrkit.md).",
+            fix=f"use one of {', '.join(_PARAMS)} or a torch.optim.lr_scheduler class lrkit draws "
+            f"({', '.join(_TORCH)}).",
         )
     return str(name)
 
@@ -639,4 +645,34 @@ def read_launch_scheduler(
         raw=raw,
         optimizer_lr=optimizer_lr,
         legacy=True,
+    )
+
+
+def _read_torch(
+    name: str,
+    params: Mapping[str, Any],
+    prefix: str,
+    config: Mapping[str, Any],
+    fill: TrainerFill | None,
+    total_steps: int | None,
+    source: str,
+    fmt: str,
+    raw: Mapping[str, Any] | None,
+    optimizer_lr: float | None,
+) -> ResolvedConfig:
+    """A ``torch.optim.lr_scheduler`` class named in the section: DeepSpeed builds it on the optimizer
+    with ``params`` and steps it after every update, as a torch scheduler stepped per update."""
+    filled = _Filled(config, dict(params), prefix, fill, total_steps, optimizer_lr)
+    peak = filled.optimizer_lr()
+    where = f"{prefix}scheduler"
+    try:
+        schedule, facts = translate(name, params, where, peak=peak)
+    except ConfigError as err:
+        # translate names the arguments kwargs; DeepSpeed's section calls them params
+        field = err.field.replace(f"{where}.kwargs", f"{where}.params") if err.field else err.field
+        raise ConfigError(err.message, field=field, value=err.value, fix=err.fix) from None
+    run = total_steps if total_steps is not None else (fill.training_steps if fill is not None else None)
+    context = {"deepspeed_scheduler": name, "torch_scheduler": facts}
+    return ResolvedConfig(
+        schedule, peak, run, fmt, source, (), context, filled.optimizer(), dict(raw if raw is not None else config)
     )
