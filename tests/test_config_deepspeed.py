@@ -223,6 +223,14 @@ def test_a_torch_scheduler_named_in_the_section_is_built_on_the_optimizers_lr():
     assert err.value.field.startswith("scheduler.params")
 
 
+def test_per_group_lrs_draw_the_first_group():
+    params = {"warmup_min_lr": [0.0, 1e-6], "warmup_max_lr": [1e-3, 1e-4], "warmup_num_steps": 10}
+    cfg = load_config({"scheduler": {"type": "WarmupLR", "params": params}})
+    assert cfg.peak_lr == 1e-3 and "deepspeed-group-lr" in [f.rule for f in cfg.findings]
+    cycle = {"cycle_min_lr": [1e-4, 1e-5], "cycle_max_lr": [1e-3, 1e-4], "cycle_first_step_size": 4}
+    assert load_config({"scheduler": {"type": "OneCycle", "params": cycle}}).lrs(5)[4] == pytest.approx(1e-3)
+
+
 def test_an_unknown_warmup_type_warms_up_with_log_as_deepspeed_does():
     data = {"scheduler": {"type": "WarmupLR", "params": {"warmup_max_lr": 1e-3, "warmup_type": "cosine"}}}
     cfg = load_config(data)

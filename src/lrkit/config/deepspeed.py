@@ -350,7 +350,7 @@ class _Filled:
             if fill_with is None:
                 raise self._ask(field, key.replace("_", " "), f"--set {field}=<value>.")
             return fill_with
-        value = F.number(raw, field, low=0.0)
+        value = F.number(_first_group(raw, field, self.findings), field, low=0.0)
         if trainer_key and self.fill is not None and key in self.params:
             self._check(field, raw, fill_with, trainer_key)
         return value
@@ -561,6 +561,10 @@ def _read_cycle(
                 fix=f"--set {where}.{key}=<value>.",
             )
         values[key] = params[key]
+    group_notes: list[Finding] = []
+    for key in ("cycle_min_lr", "cycle_max_lr", "lr_range_test_min_lr"):
+        if key in values:
+            values[key] = _first_group(values[key], f"{where}.{key}", group_notes)
     step_size = values.get("lr_range_test_step_size")
     if step_size is not None and (isinstance(step_size, bool) or not isinstance(step_size, int)):
         raise ConfigError(
@@ -593,9 +597,9 @@ def _read_cycle(
             ramp = DeepSpeedRangeTest(**values)
             peak = ramp.lr_range_test_min_lr
             schedule = replace(ramp, lr_range_test_min_lr=1.0) if peak > 0 else ramp
-    findings: tuple[Finding, ...] = ()
+    findings: tuple[Finding, ...] = tuple(group_notes)
     if name == "LRRangeTest":
-        findings = (
+        findings += (
             Finding(
                 rule="deepspeed-range-test",
                 severity="info",
@@ -676,3 +680,23 @@ def _read_torch(
     return ResolvedConfig(
         schedule, peak, run, fmt, source, (), context, filled.optimizer(), dict(raw if raw is not None else config)
     )
+
+
+def _first_group(value: Any, field: str, findings: list[Finding]) -> Any:
+    """A per-parameter-group list (DeepSpeed takes one value per group): the first group's value,
+    the one lrkit draws, with an info finding; anything else as it is."""
+    if not isinstance(value, list | tuple) or not value:
+        return value
+    if not any(f.rule == "deepspeed-group-lr" for f in findings):
+        findings.append(
+            Finding(
+                rule="deepspeed-group-lr",
+                severity="info",
+                message=f"{field} gives one value per parameter group ({list(value)}): the curve shown is the "
+                "first group's.",
+                fix="read the other groups' curves by giving their values alone (--set).",
+                evidence={"values": list(value)},
+                source=field,
+            )
+        )
+    return value[0]

@@ -62,6 +62,7 @@ READER_RULES: dict[str, str] = {
     "deepspeed-config-not-read": "the DeepSpeed config named by deepspeed: was not found; a scheduler there would win",
     "deepspeed-scheduler": "the DeepSpeed config's scheduler section replaces the trainer's own; its curve is drawn",
     "deepspeed-warmup-type": "a DeepSpeed warmup_type other than log/linear: DeepSpeed warms up with log",
+    "deepspeed-group-lr": "a DeepSpeed scheduler gives one LR per parameter group; the curve is the first group's",
     "deepspeed-range-test": "DeepSpeed's LRRangeTest raises the LR without end; the base LR is its start",
     "deepspeed-warmup-zero": "DeepSpeed warmup_num_steps 0: 2 steps up to DeepSpeed 0.19.2, refused from 0.19.3",
 }
