@@ -568,3 +568,21 @@ def test_a_constant_lr_cut_short_by_its_milestone_is_no_mismatch_but_one_that_ju
         assert "milestones-mismatch" not in rules(lint(resolved(sched, total_steps=1000, context=ctx)))
     ctx = torch_list([const(0.5, 100), cosine_lr(500, start=500)], [500], warm=0)
     assert "milestones-mismatch" in rules(lint(resolved(sched, total_steps=1000, context=ctx)))
+
+
+def test_a_readers_fix_for_the_same_rule_wins_and_the_linter_keeps_the_runs_numbers():
+    # the reader knows its format's setting (DeepSpeed: warmup_min_lr); the linter's fix is generic
+    quirk = Finding(
+        "first-update-at-zero", "warning", "DeepSpeed writes 0 first", fix="set a warmup_min_lr above 0.", source="x"
+    )
+    cfg = resolved(Sequence([Linear(0.0, 1.0, 100), Cosine(steps=900)], [100]), total_steps=1000, findings=[quirk])
+    (f,) = [f for f in lint(cfg) if f.rule == "first-update-at-zero"]
+    assert f.fix == "set a warmup_min_lr above 0." and f.source == "x"
+    assert "step 0" in f.message and f.evidence["steps"] == [0, 1]  # the linter's message and numbers
+
+
+def test_every_leading_zero_lr_update_is_counted():
+    two = Sequence([Constant(0.0), Linear(0.01, 1.0, 100), Cosine(steps=898)], [2, 102])
+    (f,) = [f for f in lint(two, total_steps=1000) if f.rule == "first-update-at-zero"]
+    assert "the first 2 updates (steps 0-1)" in f.message and "2 updates and their gradients" in f.message
+    assert f.evidence["steps"] == [0, 2]

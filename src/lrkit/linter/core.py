@@ -107,8 +107,10 @@ def _is_resolved(target: Any) -> bool:
 
 
 def _merge(own: list[Finding], reader: Iterable[Finding]) -> list[Finding]:
-    """The linter's findings plus the reader's; one finding per rule id (the linter's, which
-    carries the run's numbers, keeps the reader's source)."""
+    """The linter's findings plus the reader's; one finding per rule id: the linter's message and
+    evidence (the run's numbers), with the reader's fix and source where it has them -- the reader
+    knows which setting its format has (HF has no ``lr_warmup_init``; DeepSpeed's is
+    ``warmup_min_lr``), where the linter's fix is the same for every format."""
     by_rule = {f.rule: i for i, f in enumerate(own)}
     out = list(own)
     for f in reader:
@@ -116,8 +118,9 @@ def _merge(own: list[Finding], reader: Iterable[Finding]) -> list[Finding]:
         if i is None:
             out.append(f)
             by_rule[f.rule] = len(out) - 1
-        elif out[i].source is None and f.source is not None:
-            out[i] = replace(out[i], source=f.source)
+            continue
+        mine = out[i]
+        out[i] = replace(mine, fix=f.fix or mine.fix, source=mine.source if f.source is None else f.source)
     return sorted(out, key=lambda f: SEVERITY_ORDER.get(f.severity, 3))
 
 

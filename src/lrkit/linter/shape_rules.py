@@ -31,18 +31,28 @@ def rule_zero(run: Run) -> bool:
     return True
 
 
+#: how far the leading run of zero-LR updates is counted
+_ZERO_LEAD_LIMIT = 64
+
+
 def rule_first_update(run: Run) -> None:
     v0 = run.at(0)
     if run.peak > 0 and v0 <= 0:
-        v1 = run.at(1) if run.total and run.total > 1 else v0
+        n = run.total if run.total else 2
+        # DeepSpeed's warm-ups (its iteration -1 value, then warmup_min_lr again) waste two
+        k = 1
+        while k < min(n, _ZERO_LEAD_LIMIT) and run.at(k) <= 0:
+            k += 1
+        vk = run.at(k) if k < n else v0
+        lead = "the first update (step 0) runs" if k == 1 else f"the first {k} updates (steps 0-{k - 1}) run"
+        wasted = "one update and its gradient are" if k == 1 else f"{k} updates and their gradients are"
         run.add(
             "first-update-at-zero",
-            f"the first update (step 0) runs at LR 0; the warm-up only starts at step 1 (LR {fmt_lr(v1)}), "
-            "so one update and its gradient are wasted.",
+            f"{lead} at LR 0; the warm-up only starts at step {k} (LR {fmt_lr(vk)}), so {wasted} wasted.",
             "start the warm-up above 0: lrkit's warm-up ends at the peak and starts at peak/warmup_steps; "
             "with torch's LinearLR use start_factor > 0, with Megatron set lr_warmup_init > 0.",
-            steps=[0, 1],
-            values=[v0, v1],
+            steps=[0, k],
+            values=[v0, vk],
         )
 
 
