@@ -661,6 +661,17 @@ def test_a_refused_conversion_speaks_the_formats_words(runner):
         assert internal not in res.stderr
 
 
+def test_convert_to_deepspeed_prints_the_json_deepspeed_reads(runner):
+    res = invoke(runner, "convert", EXAMPLES / "deepspeed_warmup_decay.json", "--to", "deepspeed")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["scheduler"]["type"] == "WarmupDecayLR"
+    back = lrkit.load_config(data)
+    orig = lrkit.load_config(EXAMPLES / "deepspeed_warmup_decay.json")
+    steps = np.arange(6_000)
+    np.testing.assert_allclose(back.lr_schedule(steps), orig.lr_schedule(steps), rtol=1e-12, atol=0)
+
+
 def test_convert_to_lrkit_writes_the_simplest_config(runner):
     grpo = yaml.safe_load(invoke(runner, "convert", EXAMPLES / "nemo_rl_grpo_dtensor.yaml", "--to", "lrkit").stdout)
     text = yaml.safe_dump(grpo)

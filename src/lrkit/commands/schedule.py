@@ -377,14 +377,18 @@ def convert(
     config: Annotated[str, typer.Argument(help="Config file (any supported format), or - for standard input.")],
     to: Annotated[str, typer.Option("--to", "-t", help="Target format (see `lrkit list`).")],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here (.json gives JSON, else YAML); default stdout.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write here (.json, or --to deepspeed, gives JSON, else YAML); default stdout."
+        ),
     ] = None,
     total_steps: TotalSteps = None,
     fmt: Format = None,
     sets: Sets = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Convert a config to another format that gives the same curve.
+    """Convert a config to another format that gives the same curve (a DeepSpeed config is
+    written as JSON, the form DeepSpeed reads).
 
     The same LR on every update of the run; where the two differ only after the run (torch's cosine
     climbs back past T_max, Megatron holds min_lr) a note says so, on stderr and as a comment at the
@@ -414,7 +418,7 @@ def convert(
             if not (err.name or "").startswith("lrkit."):
                 raise
             raise BadInput(f"converting to {to!r} is not available in this build ({err.name} is missing).") from None
-    as_json = as_json or (output is not None and output.suffix.lower() == ".json")
+    as_json = as_json or to == "deepspeed" or (output is not None and output.suffix.lower() == ".json")
     text = json.dumps(data, indent=2) + "\n" if as_json else yaml.safe_dump(data, sort_keys=False)
     differs = _differs_after_run(cfg, data, to, n or cfg.total_steps)
     if differs is not None:
