@@ -184,12 +184,12 @@ def load_config(
             value=source,
             fix="pass a path to a YAML/JSON file, a dict, or use load_config_text(text).",
         )
-    from lrkit.config.megatron_args import is_shell_script, read_megatron_shell
+    from lrkit.config.megatron_args import is_shell_script
 
     path = Path(source)
     if path.is_file() and is_shell_script(path, _head(path)):
         text = path.read_text(encoding="utf-8", errors="replace")
-        return read_megatron_shell(text, total_steps=_check_total(total_steps), overrides=sets, source=str(source))
+        return _read_shell(text, total_steps, format, sets, str(source))
     dups: list[Any] = []
     data, path = read_file(source, duplicates=dups)
     return read_data(
@@ -201,6 +201,28 @@ def load_config(
         overrides=sets,
         duplicates=dups,
     )
+
+
+def _read_shell(
+    text: str, total_steps: int | None, format: str | None, sets: Mapping[str, Any] | None, source: str
+) -> ResolvedConfig:
+    """A shell script: a Megatron launch, or with ``format`` hf / llamafactory a launch of that
+    trainer whose ``--key value`` arguments are its settings (never executed)."""
+    from lrkit.config.megatron_args import TRAINER_SHELL_FORMATS, read_megatron_shell, trainer_shell_args
+
+    n = _check_total(total_steps)
+    if format in TRAINER_SHELL_FORMATS:
+        data = trainer_shell_args(text, format=format, overrides=sets, source=source)
+        return read_data(data, total_steps=n, format=format, source=source)
+    if format not in (None, "megatron"):
+        raise ConfigError(
+            f"{source}: a shell script is read as a Megatron launch, or with --format "
+            f"{' / '.join(TRAINER_SHELL_FORMATS)} as that trainer's launch arguments; not as {format!r}.",
+            field="format",
+            value=format,
+            fix=f"use --format megatron, {', '.join(TRAINER_SHELL_FORMATS)}, or read the trainer's config file.",
+        )
+    return read_megatron_shell(text, total_steps=n, overrides=sets, source=source)
 
 
 def _head(path: Path) -> str:
@@ -222,12 +244,10 @@ def load_config_text(
     """Like :func:`load_config` for YAML/JSON text, or a shell script starting with ``#!``
     (``defaults:`` resolve from the current directory)."""
     if isinstance(text, str) and text.lstrip().startswith("#!"):
-        from lrkit.config.megatron_args import is_shell_script, read_megatron_shell
+        from lrkit.config.megatron_args import is_shell_script
 
         if is_shell_script(Path(name), text):
-            return read_megatron_shell(
-                text, total_steps=_check_total(total_steps), overrides=_check_overrides(overrides), source=name
-            )
+            return _read_shell(text, total_steps, format, _check_overrides(overrides), name)
     dups: list[Any] = []
     data = parse_text(text, name=name, duplicates=dups)
     return read_data(

@@ -45,6 +45,8 @@ __all__ = [
     "parse_shell",
     "read_megatron_args",
     "read_megatron_shell",
+    "trainer_shell_args",
+    "TRAINER_SHELL_FORMATS",
     "megatron_args_from_yaml",
     "looks_like_dashed_megatron",
 ]
@@ -1167,8 +1169,8 @@ def _not_megatron(
             "TRL, LLaMA-Factory), not Megatron's (which has --lr, and refuses these)"
         )
         fix = (
-            "write those arguments into a YAML file (learning_rate: ..., lr_scheduler_type: ...) and read it "
-            "with --format hf (or llamafactory / axolotl, whichever runs it)"
+            "pass --format hf (TrainingArguments, TRL) or --format llamafactory, whichever runs it, to read the "
+            "launch's arguments as that trainer's (an axolotl run: read its YAML)"
         )
         value: Any = ["hf", "llamafactory", "axolotl"]
     else:
@@ -1188,6 +1190,69 @@ def _not_megatron(
         value=value,
         fix=fix + "; for a Megatron script, give the launch with --lr.",
     )
+
+
+#: formats whose settings a launch line passes as ``--key value`` (the Hugging Face argument parser)
+TRAINER_SHELL_FORMATS = ("hf", "llamafactory")
+#: the launch arguments the LR curve of those formats reads: an unknown value among them is asked for
+_TRAINER_CURVE_KEYS = (
+    *_TRAINER_FLAGS,
+    "warmup_steps",
+    "max_steps",
+    "deepspeed",
+    "optim",
+    "optim_args",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "stage",
+)
+
+
+def trainer_shell_args(
+    text: str, *, format: str, overrides: Mapping[str, str] | None = None, source: str = "<script>"
+) -> dict[str, Any]:
+    """The settings a shell script passes to a Hugging Face-style trainer (``torchrun train.py
+    --learning_rate 2e-5 --lr_scheduler_type cosine ...``), to be read as ``format`` (one of
+    :data:`TRAINER_SHELL_FORMATS`, which the user names: lrkit never guesses the trainer). The
+    launch's ``--key value`` / ``--key=value`` words become the config (``-`` in a key read as ``_``,
+    as the parser accepts both; a bare ``--flag`` is true); ``--set NAME=value`` fills a shell
+    variable. Never executed."""
+    parsed = parse_shell(text, overrides=overrides, source=source)
+    launches = [_flag_values(ln) for ln in parsed.launches]
+    launches = [f for f in launches if any(k in f for k in _TRAINER_FLAGS)]
+    if not launches:
+        raise ConfigError(
+            f"{source}: no launch line passes a trainer's learning-rate arguments (--learning_rate, "
+            "--lr_scheduler_type, --warmup_ratio, ...).",
+            field="script",
+            fix=f"give the script that launches training, or write its arguments into a YAML file read with "
+            f"--format {format}.",
+        )
+    curves = list(dict.fromkeys(tuple((k, f.get(k)) for k in _TRAINER_CURVE_KEYS) for f in launches))
+    if len(curves) > 1:
+        lrs = [str(_unmarked(f.get("learning_rate"), parsed.unknowns)) for f in launches]
+        raise ConfigError(
+            f"{source}: {len(launches)} launch lines pass different learning-rate arguments "
+            f"(--learning_rate {', '.join(lrs)}); lrkit does not guess which one trains.",
+            field="script",
+            value=lrs,
+            fix="keep the launch you mean in a script of its own, or write its arguments into a YAML file.",
+        )
+    data: dict[str, Any] = {}
+    for key, value in launches[0].items():
+        if _MARKER_RE.search(value):
+            if key in _TRAINER_CURVE_KEYS:
+                markers = [parsed.unknowns[m] for m in _MARKER_RE.findall(value) if m in parsed.unknowns]
+                names = [u.name for u in markers if u.name]
+                raise ConfigError(
+                    f"{source}: --{key} is {_unmarked(value, parsed.unknowns)!r}, which the script does not fix.",
+                    field=f"--{key}",
+                    value=_unmarked(value, parsed.unknowns),
+                    fix=f"pass --set {names[0]}=VALUE." if names else f"write --{key} out in the script.",
+                )
+            continue  # a setting the curve does not read (a path, a run name)
+        data[key] = True if value == "" else value
+    return data
 
 
 def _has_lr(words: Sequence[str]) -> bool:

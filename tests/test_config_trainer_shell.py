@@ -1,0 +1,84 @@
+"""A shell script that launches a Hugging Face-style trainer, read with --format hf / llamafactory:
+its launch line's ``--key value`` words are the trainer's settings (the script is never run)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lrkit.config import load_config, load_config_text
+from lrkit.errors import ConfigError
+
+HF_LAUNCH = """#!/bin/bash
+OUT=runs/$RUN_NAME
+CUDA_VISIBLE_DEVICES=0,1 torchrun --nproc_per_node 2 train.py \\
+  --model_name_or_path Qwen/Qwen2.5-0.5B \\
+  --learning-rate {lr} \\
+  --lr_scheduler_type=cosine \\
+  --warmup_ratio 0.1 \\
+  --max_steps 1000 \\
+  --bf16 \\
+  --output_dir $OUT
+"""
+
+
+def _script(tmp_path, text, name="train.sh"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_a_trainer_launch_is_read_as_the_format_named_and_equals_its_yaml(tmp_path):
+    p = _script(tmp_path, HF_LAUNCH.format(lr="2e-5"))
+    got = load_config(p, format="hf")
+    same = {"learning_rate": 2e-5, "lr_scheduler_type": "cosine", "warmup_ratio": 0.1, "max_steps": 1000}
+    want = load_config(same, format="hf")
+    assert got.format == "hf" and got.total_steps == 1000 and got.peak_lr == pytest.approx(2e-5)
+    steps = np.arange(1100)
+    np.testing.assert_allclose(got.lr_schedule(steps), want.lr_schedule(steps), rtol=1e-15, atol=0)
+    text = load_config_text(HF_LAUNCH.format(lr="2e-5"), name="train.sh", format="hf")
+    np.testing.assert_allclose(text.lr_schedule(steps), want.lr_schedule(steps), rtol=1e-15, atol=0)
+
+
+def test_without_a_format_the_script_is_asked_about_and_the_fix_names_the_flag(tmp_path):
+    p = _script(tmp_path, HF_LAUNCH.format(lr="2e-5"))
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    assert err.value.field == "format" and "hf" in err.value.value
+    assert "--format hf" in err.value.fix
+
+
+def test_an_unknown_learning_rate_is_asked_for_and_set_fills_it(tmp_path):
+    p = _script(tmp_path, HF_LAUNCH.format(lr="$LR"))
+    with pytest.raises(ConfigError) as err:
+        load_config(p, format="hf")
+    assert err.value.field == "--learning_rate" and "--set LR=" in err.value.fix
+    got = load_config(p, format="hf", overrides={"LR": "3e-5"})
+    assert got.peak_lr == pytest.approx(3e-5)  # the unknown output dir ($RUN_NAME) is not asked for
+
+
+def test_launches_that_disagree_are_asked_about(tmp_path):
+    text = HF_LAUNCH.format(lr="2e-5") + "python train.py --learning_rate 1e-4 --lr_scheduler_type linear\n"
+    with pytest.raises(ConfigError) as err:
+        load_config(_script(tmp_path, text), format="hf")
+    assert err.value.field == "script" and "2e-5" in str(err.value) and "1e-4" in str(err.value)
+
+
+def test_a_llamafactory_train_py_launch_reads_as_llamafactory(tmp_path):
+    text = (
+        "#!/bin/bash\npython src/train.py --stage sft --do_train --finetuning_type lora "
+        "--learning_rate 5e-5 --lr_scheduler_type cosine --warmup_steps 20 --max_steps 500\n"
+    )
+    got = load_config(_script(tmp_path, text), format="llamafactory")
+    assert got.format == "llamafactory" and got.total_steps == 500 and got.peak_lr == pytest.approx(5e-5)
+
+
+def test_a_script_is_not_read_as_a_format_with_no_launch_arguments(tmp_path):
+    p = _script(tmp_path, HF_LAUNCH.format(lr="2e-5"))
+    with pytest.raises(ConfigError) as err:
+        load_config(p, format="nemo")
+    assert err.value.field == "format" and "hf" in err.value.fix
+    plain = _script(tmp_path, "#!/bin/bash\npython eval.py --model_name_or_path x\n", "eval.sh")
+    with pytest.raises(ConfigError) as err:
+        load_config(plain, format="hf")
+    assert err.value.field == "script"
