@@ -285,6 +285,24 @@ def test_a_loss_of_exactly_zero_is_converged_not_a_plateau():
     assert "leak" in d.findings[0].fix and d.suggested_lr is None
 
 
+def test_a_run_fitted_to_a_few_ten_thousandths_of_its_start_is_converged():
+    # a classifier fine-tune that fitted its set: 0.35 -> ~9e-4 (about 390x) and flat there
+    steps = np.arange(250, 7250, 250)
+    y = 0.35 * np.exp(-steps / 400) + 9e-4
+    d = diagnose(steps, np.round(y, 4), np.linspace(1e-5, 0.0, steps.size))
+    assert d.verdict == "converged" and d.ok, str(d)
+    (f,) = d.of("converged")
+    assert f.evidence["end_loss"] < f.evidence["start_loss"] / 200
+
+
+def test_a_run_still_learning_after_a_hundredfold_fall_is_healthy_not_converged():
+    # 0.15 -> 0.0014 (about 105x) and still falling on a log scale: learning, not fitted to 0
+    steps = np.arange(0, 2000, 20)
+    y = 0.15 * np.exp(-steps / 430)
+    d = diagnose(steps, y, np.full(steps.size, 3e-4))
+    assert d.verdict == "healthy" and not d.of("converged"), str(d)
+
+
 # -- schedule findings from the logged LR --------------------------------------------------------------
 
 

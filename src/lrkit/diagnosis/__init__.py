@@ -22,7 +22,7 @@ schedule       the logged LR: warm-up never ends, LR 0 for         warm-up 5-10%
                updates, decay ending long before the run
 plateau        no progress for a long stretch, then a drop         cyclical LR or adaptive scheduling
 slow           still falling at the end as fast as on average      train longer or ~2.5x the peak
-converged      end level 0 or under 1/1000 of the start            nothing (check for leaked labels at 0)
+converged      end level 0 or under 1/200 of the start             nothing (check for leaked labels at 0)
 healthy        none of the above
 ============== ================================================== =====================================
 

@@ -18,7 +18,7 @@
   the inputs;
 - **ended above the start** (a divergence): the end level is over 1.2x the start level (log-loss
   runs) -- a run that blew up early, or sits at ``ln(vocab)`` after a blow-up, however short;
-- **converged**: the end level is 0 or at most 1/1000 of the start level.
+- **converged**: the end level is 0 or at most 1/200 of the start level (:data:`CONVERGED_RATIO`).
 """
 
 from __future__ import annotations
@@ -47,7 +47,13 @@ FROZEN_REL = 1e-4  # a loss creeping at the 5th digit is not learning; minibatch
 NO_PROGRESS = 1.03
 CHANCE_PROGRESS = 1.10
 ABOVE_START = 1.2
-CONVERGED_RATIO = 1e-3
+#: an end level at most this fraction of the start is a converged run (fitted to ~0). Labelled
+#: logs put the line here: healthy runs that were still learning fell at most ~110x, runs that
+#: engineers called converged (fitted, nothing left to learn) fell 400x or more (docs/diagnose.md)
+CONVERGED_RATIO = 1 / 200
+#: a frozen stretch at or under this fraction of the start is a loss pinned at its floor, not a
+#: network that stopped learning
+FROZEN_FLOOR_RATIO = 1e-3
 #: how close to ``ln k`` a loss sitting at chance stays (relative)
 AT_CHANCE = 0.01
 AT_CHANCE_END = 0.0025
@@ -135,7 +141,7 @@ def find_frozen(c: LossCurve) -> Finding | None:
     if b == a or points < max(5, FROZEN_SHARE * c.n):
         return None
     value = float(np.median(c.y[a : b + 1]))
-    if value <= max(10 * c.resolution, CONVERGED_RATIO * c.start):
+    if value <= max(10 * c.resolution, FROZEN_FLOOR_RATIO * c.start):
         return None  # at (or within the rounding of) 0: an outcome (converged), not a frozen network
     return Finding(
         rule="frozen-loss",
