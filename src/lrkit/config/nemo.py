@@ -8,10 +8,13 @@ back on ``trainer.max_steps`` and then on the run length given by the caller.
 
 The curve is :class:`lrkit.schedules.compat.NemoLR`, a transcription of
 ``nemo/core/optim/lr_scheduler.py``; PyTorch Lightning steps it after every optimizer update.
+``T5InverseSquareRootAnnealing`` (``constant_steps``, ``max_steps``, ``min_lr``) sets absolute LRs
+that do not use ``optim.lr``: :class:`lrkit.schedules.compat.nemo.NemoT5InverseSqrt`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -24,6 +27,7 @@ from lrkit.errors import ConfigError, did_you_mean
 from lrkit.findings import Finding
 from lrkit.schedules import Schedule
 from lrkit.schedules.compat import NEMO_POLICIES, NemoLR
+from lrkit.schedules.compat.nemo import NemoT5InverseSqrt
 
 __all__ = ["read_nemo", "read_nemo2", "looks_like_nemo", "looks_like_nemo2", "write_nemo", "SIGNATURES"]
 
@@ -278,6 +282,8 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
         )
     sched, spath = _sched_args(sched, spath)
     name = _sched_name(sched, spath)
+    if name == _T5:
+        return _read_t5(data, sched, spath, lr, optimizer, trainer_max, total_steps, source)
     if name in _TORCH_IN_NEMO:
         return _read_torch_in_nemo(data, sched, spath, name, lr, optimizer, trainer_max, total_steps, source)
     findings: list[Finding] = []
@@ -405,25 +411,20 @@ def _horizon(run: int, m: int, spath: str, what: str, fix: str) -> Finding:
 _TORCH_IN_NEMO = ("StepLR", "ExponentialLR", "CyclicLR", "ReduceLROnPlateau")
 #: keys of ``optim.sched`` that are not a torch scheduler's keyword arguments
 _NOT_KWARGS = tuple(k for k in _COMMON if k not in _POLICY_ARGS)
-#: policies NeMo's ``AVAILABLE_SCHEDULERS`` registers (nemo/core/optim/lr_scheduler.py) that lrkit
-#: does not draw: refused as lrkit's limit, not as a name NeMo would refuse
-_NEMO_NOT_DRAWN = ("T5InverseSquareRootAnnealing",)
+#: NeMo's policy on SquareRootConstantPolicy: absolute LRs, drawn by :func:`_read_t5`
+_T5 = "T5InverseSquareRootAnnealing"
+#: the keys of ``optim.sched`` T5InverseSquareRootAnnealing runs with: SquareRootConstantPolicy
+#: takes constant_steps|constant_ratio, max_steps, min_lr and last_epoch (no warm-up keys)
+_T5_KEYS = (*(k for k in _COMMON if k not in ("warmup_steps", "warmup_ratio")), "constant_steps", "constant_ratio")
 
 
 def _sched_name(sched: Mapping[str, Any], spath: str) -> str:
-    """``optim.sched.name``: one NeMo registers and lrkit draws. A name NeMo does not register is
-    refused as NeMo's ``get_scheduler`` refuses it; one it registers but lrkit does not draw says so."""
+    """``optim.sched.name``: one NeMo registers (lrkit draws them all). A name NeMo does not register
+    is refused as NeMo's ``get_scheduler`` refuses it."""
     where = F.join(spath, "name")
     name = sched.get("name")
-    if name in _NEMO_NOT_DRAWN:
-        raise ConfigError(
-            f"{name!r} is a NeMo scheduler lrkit does not draw.",
-            field=where,
-            value=name,
-            fix=f"use one of: {', '.join((*NEMO_POLICIES, *_TORCH_IN_NEMO))} to see the curve with lrkit.",
-        )
     try:
-        return F.choice(name, where, (*NEMO_POLICIES, *_TORCH_IN_NEMO))
+        return F.choice(name, where, (*NEMO_POLICIES, _T5, *_TORCH_IN_NEMO))
     except ConfigError as err:
         if not isinstance(name, str) or not name:
             raise
@@ -435,6 +436,102 @@ def _sched_name(sched: Mapping[str, Any], spath: str) -> str:
             value=name,
             fix=err.fix,
         ) from None
+
+
+def _t5_constant_steps(sched: Mapping[str, Any], spath: str) -> float:
+    """``constant_steps`` as SquareRootConstantPolicy needs it: its constant LR is
+    ``1 / constant_steps ** 0.5`` of the argument itself, so without it (or with only
+    ``constant_ratio``) NeMo raises TypeError, and 0 divides by zero."""
+    where = F.join(spath, "constant_steps")
+    if sched.get("constant_steps") is not None and sched.get("constant_ratio") is not None:
+        raise ConfigError(
+            "both constant_steps and constant_ratio are set (NeMo asserts one).",
+            field=F.join(spath, "constant_ratio"),
+            value=sched["constant_ratio"],
+            fix="keep constant_steps only.",
+        )
+    if sched.get("constant_steps") is None:
+        ratio = sched.get("constant_ratio")
+        raise ConfigError(
+            f"{_T5} needs constant_steps: NeMo computes its constant LR as 1 / constant_steps ** 0.5 from that "
+            "argument itself, so without it NeMo raises TypeError"
+            + (" (constant_ratio does not stand in for it)." if ratio is not None else "."),
+            field=where,
+            value=None,
+            fix="set constant_steps: N (the LR is 1 / sqrt(N) for the first N + 1 updates; T5 used 10000).",
+        )
+    number = F.number(sched["constant_steps"], where)
+    if not number > 0:
+        raise ConfigError(
+            f"constant_steps={number:g}: NeMo's constant LR 1 / constant_steps ** 0.5 "
+            + ("divides by zero." if number == 0 else "is not a real number."),
+            field=where,
+            value=sched["constant_steps"],
+            fix="set constant_steps to a positive number of updates (T5 used 10000).",
+        )
+    return int(number) if number.is_integer() else number
+
+
+def _steps_text(value: float) -> str:
+    """A step count as a user writes it (``1000000``, not ``1e+06``)."""
+    return str(round(value)) if value >= 1 and math.isclose(value, round(value), rel_tol=1e-9) else f"{value:.6g}"
+
+
+def _read_t5(
+    data: Mapping[str, Any],
+    sched: Mapping[str, Any],
+    spath: str,
+    lr: float,
+    optimizer: dict[str, Any],
+    trainer_max: int | None,
+    total_steps: int | None,
+    source: str,
+) -> ResolvedConfig:
+    """``T5InverseSquareRootAnnealing``: ``1 / sqrt(constant_steps)`` up to ``constant_steps``,
+    ``1 / sqrt(step)`` up to ``max_steps``, ``min_lr`` after (:class:`NemoT5InverseSqrt`); absolute
+    LRs, so ``optim.lr`` is not used (warning ``nemo-lr-unused``). The peak reported is the
+    curve's largest LR."""
+    warm = [k for k in ("warmup_steps", "warmup_ratio") if k in sched]
+    if warm:
+        raise ConfigError(
+            f"{_T5} takes no {warm[0]}: NeMo passes it to SquareRootConstantPolicy, which has no such "
+            "argument (TypeError), and its LR holds 1 / sqrt(constant_steps) instead of warming up.",
+            field=F.join(spath, warm[0]),
+            value=sched[warm[0]],
+            fix="drop it; set constant_steps: N for the first N + 1 updates at 1 / sqrt(N).",
+        )
+    F.check_keys(sched, _T5_KEYS, spath, what=_T5)
+    findings: list[Finding] = []
+    constant = _t5_constant_steps(sched, spath)
+    max_steps = _policy_max_steps(sched, spath, trainer_max, findings)
+    min_lr = F.number(sched.get("min_lr", 0.0), F.join(spath, "min_lr"), low=0.0)
+    top = max(1.0 / math.sqrt(constant), min_lr)
+    with F.at_path(spath):
+        schedule = NemoT5InverseSqrt(max_steps=max_steps, constant_steps=constant, min_lr=min_lr, peak_lr=top)
+    findings.append(
+        Finding(
+            rule="nemo-lr-unused",
+            severity="warning",
+            message=f"{_T5} does not use optim.lr={lr:g}: the LR is 1/sqrt(constant_steps) = "
+            f"{1.0 / math.sqrt(constant):.4g} for the first {math.floor(constant) + 1} updates, then 1/sqrt(step), "
+            f"and min_lr={min_lr:g} after max_steps={max_steps}.",
+            fix=f"to start at {lr:g}, set constant_steps: {_steps_text(1.0 / lr**2)} (1 / lr^2); optim.lr can "
+            "stay as it is.",
+            evidence={"optim.lr": lr, "start_lr": 1.0 / math.sqrt(constant), "constant_steps": constant},
+            source=F.join(spath, "name"),
+        )
+    )
+    run = total_steps if total_steps is not None else max_steps
+    if run > max(max_steps, math.floor(constant)) + 1:
+        findings.append(_horizon(run, max_steps, spath, "the policy", "set max_steps to the run length."))
+    context: dict[str, Any] = {
+        "policy": _T5,
+        "max_steps": max_steps,
+        "declared_horizon": max_steps,
+        "constant_steps": constant,
+        "min_lr": min_lr,
+    }
+    return ResolvedConfig(schedule, top, run, "nemo", source, tuple(findings), context, optimizer, dict(data), None)
 
 
 def _per_epoch_exponential(
@@ -648,6 +745,17 @@ def _nemo2_module(sched: Mapping[str, Any], spath: str) -> str:
     """The class of ``lr_scheduler._target_``, one of ``nemo.lightning.pytorch.optim``'s."""
     target = F.string(F.need(sched.get("_target_"), F.join(spath, "_target_")), F.join(spath, "_target_"))
     cls = target.rsplit(".", 1)[-1]
+    if cls == "T5InverseSquareRootAnnealingScheduler" and target.startswith("nemo."):
+        # its scheduler() builds T5InverseSquareRootAnnealing(optimizer, max_steps, min_lr) with no
+        # constant_steps, whose constant LR 1 / constant_steps ** 0.5 is then None ** 0.5
+        raise ConfigError(
+            f"NeMo 2's {cls} builds {_T5} without constant_steps, which NeMo cannot construct (TypeError: "
+            "1 / None ** 0.5), so this scheduler never runs.",
+            field=F.join(spath, "_target_"),
+            value=target,
+            fix=f"instantiate nemo.core.optim.lr_scheduler.{_T5} with constant_steps, max_steps and min_lr "
+            "(model.lr_scheduler beside model.optimizer), or use another scheduler module.",
+        )
     if cls not in _NEMO2 or not target.startswith("nemo."):
         raise ConfigError(
             f"lrkit does not know the scheduler module {target!r}.{did_you_mean(cls, _NEMO2)}",
@@ -761,7 +869,7 @@ def _read_policy_target(
         raise ConfigError("the optimizer has no lr.", field=F.join(opath, "lr"), fix="add lr: 1.0e-4.")
     lr = F.number(opt["lr"], F.join(opath, "lr"), low=0.0, low_open=True)
     policy = str(sched["_target_"]).rsplit(".", 1)[-1]
-    F.choice(policy, F.join(spath, "_target_"), NEMO_POLICIES)
+    F.choice(policy, F.join(spath, "_target_"), (*NEMO_POLICIES, _T5))
     kwargs = {k: v for k, v in sched.items() if k != "_target_"}
     if "max_steps" not in kwargs:
         raise ConfigError(
@@ -773,7 +881,10 @@ def _read_policy_target(
     run = total_steps if total_steps is not None else (_nemo2_trainer_max(data) or res.total_steps)
     findings = _resourced(res.findings, spath)
     optimizer = {"type": str(opt.get("_target_", "adamw")), "lr": lr}
-    return ResolvedConfig(res.schedule, lr, run, "nemo", source, findings, res.context, optimizer, dict(data), None)
+    # res.peak_lr: optimizer.lr, or the largest LR of a policy that does not use it (T5)
+    return ResolvedConfig(
+        res.schedule, res.peak_lr, run, "nemo", source, findings, res.context, optimizer, dict(data), None
+    )
 
 
 # -- writing (to_config(..., 'nemo')) ----------------------------------------------------------
@@ -782,6 +893,8 @@ def _read_policy_target(
 def write_nemo(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
     """A NeMo 1.x ``model.optim`` with its ``sched`` (and ``trainer.max_steps``) for a curve read
     from NeMo; anything else cannot be said exactly (NeMo's policies warm up as (k + 1) / (W + 1))."""
+    if isinstance(sched, NemoT5InverseSqrt):
+        return _write_t5(sched, peak)
     if not isinstance(sched, NemoLR):
         raise cannot(describe(sched), "nemo", "NeMo's policies warm up as (k + 1) / (W + 1); export to lrkit instead.")
     s: dict[str, Any] = {
@@ -804,3 +917,18 @@ def write_nemo(sched: Schedule, peak: float, total: int | None) -> dict[str, Any
     if total is not None:
         out["trainer"] = {"max_steps": total}
     return out
+
+
+def _write_t5(sched: NemoT5InverseSqrt, peak: float) -> dict[str, Any]:
+    """T5InverseSquareRootAnnealing's absolute LRs are NeMo's only when drawn in the unit read
+    (``peak`` equal to the curve's ``peak_lr``); ``optim.lr`` is written as that peak (unused by NeMo)."""
+    if not math.isclose(peak, sched.peak_lr, rel_tol=1e-12):
+        raise cannot(
+            f"NeMo's {_T5} scaled to a peak of {peak:g}",
+            "nemo",
+            f"its LRs are 1 / sqrt(step) whatever optim.lr says: keep the peak {sched.peak_lr:g} it was read with.",
+        )
+    c = sched.constant_steps
+    s = {"name": _T5, "max_steps": sched.max_steps, "constant_steps": int(c) if float(c).is_integer() else c}
+    s["min_lr"] = sched.min_lr
+    return {"model": {"optim": {"name": "adamw", "lr": peak, "sched": s}}, "trainer": {"max_steps": sched.max_steps}}

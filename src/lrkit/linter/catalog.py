@@ -40,6 +40,7 @@ READER_RULES: dict[str, str] = {
     "nemo-constant-steps-floor": "NeMo CosineAnnealing's constant_steps is a floor tail, not a hold at the peak",
     "nemo-sqrt-not-shifted": "NeMo SquareRootAnnealing decays from step 0, not from the end of the warm-up",
     "nemo-anneal-not-shifted": "NeMo WarmupHoldAnnealLinear / OneMinusSquareRoot without hold_steps anneal from step 0",
+    "nemo-lr-unused": "NeMo T5InverseSquareRootAnnealing sets 1/sqrt(step) LRs: optim.lr is not used",
     "noam-peak-scaled": "NeMo NoamAnnealing scales lr by d_model^-0.5 * W^-0.5",
     "no-scheduler": "the config has no scheduler: the LR is constant",
     "piece-never-runs": "a scheduler piece starts at or after the end of the run",

@@ -9,7 +9,8 @@ vectorized, in *factor* units (values multiply the optimizer's base LR):
   cosine lambdas: a cosine that climbs back after its half period;
 - :class:`HFLambda` -- every curve of ``transformers.get_scheduler``;
 - :class:`MegatronLR` -- Megatron-LM / Megatron-core ``OptimizerParamScheduler.get_lr``;
-- :class:`NemoLR` -- NeMo's ``nemo/core/optim/lr_scheduler.py`` policies;
+- :class:`NemoLR` -- NeMo's ``nemo/core/optim/lr_scheduler.py`` policies, and
+  :class:`NemoT5InverseSqrt` its ``T5InverseSquareRootAnnealing`` (absolute LRs);
 - :class:`AxolotlLambda` -- axolotl's own schedulers (``axolotl/utils/schedulers.py``);
 - :class:`DeepSpeedLR`, :class:`DeepSpeedOneCycle`, :class:`DeepSpeedRangeTest` -- DeepSpeed's
   WarmupLR, WarmupDecayLR, WarmupCosineLR, OneCycle and LRRangeTest
@@ -29,7 +30,7 @@ from lrkit.schedules.compat.deepspeed import (
 )
 from lrkit.schedules.compat.hf import HF_TYPES, HFLambda
 from lrkit.schedules.compat.megatron import MEGATRON_STYLES, MegatronLR
-from lrkit.schedules.compat.nemo import NEMO_POLICIES, NemoLR
+from lrkit.schedules.compat.nemo import NEMO_POLICIES, NemoLR, NemoT5InverseSqrt
 from lrkit.schedules.compat.pytorch import PeriodicCosine
 
 __all__ = [
@@ -47,5 +48,6 @@ __all__ = [
     "JaggedRestarts",
     "MegatronLR",
     "NemoLR",
+    "NemoT5InverseSqrt",
     "PeriodicCosine",
 ]

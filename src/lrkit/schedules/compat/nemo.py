@@ -11,7 +11,7 @@ from lrkit.errors import ConfigError
 from lrkit.schedules.base import Schedule, register
 from lrkit.schedules.checks import NONNEG, POSITIVE, REQUIRED, STEPS, Choice, Flag, Steps
 
-__all__ = ["NEMO_POLICIES", "NemoLR"]
+__all__ = ["NEMO_POLICIES", "NemoLR", "NemoT5InverseSqrt"]
 
 
 NEMO_POLICIES = (
@@ -229,3 +229,44 @@ class NemoLR(Schedule):
         if self.constant_steps:
             bs.add(self.max_steps - self.constant_steps + 1)
         return sorted(b for b in bs if b > 0 and (until is None or b <= until))
+
+
+@register("nemo_t5_inverse_sqrt")
+@dataclass(frozen=True)
+class NemoT5InverseSqrt(Schedule):
+    """NeMo's ``T5InverseSquareRootAnnealing`` (on ``SquareRootConstantPolicy``), in absolute LRs
+    divided by ``peak_lr``.
+
+    For the scheduler's step ``t`` (``last_epoch``; PyTorch Lightning steps it after every update,
+    so update ``t`` runs at step ``t``), with ``C = constant_steps`` and ``M = max_steps``, the LR is
+
+    - ``1 / sqrt(C)`` for ``t <= C`` (tested first, so also past ``M`` when ``C >= M``);
+    - ``1 / sqrt(t)`` for ``C < t <= M`` (no floor at ``min_lr``);
+    - ``min_lr`` for ``t > M``.
+
+    None of it depends on the optimizer's LR: NeMo writes these values into the parameter groups
+    as they are. ``min_lr`` is an absolute LR; ``peak_lr`` is the unit of the values (1.0 draws
+    absolute LRs; a reader passes the curve's largest LR to draw factors of it).
+    """
+
+    max_steps: int = REQUIRED
+    constant_steps: float = REQUIRED
+    min_lr: float = 0.0
+    peak_lr: float = 1.0
+
+    _checks = {"max_steps": STEPS, "constant_steps": POSITIVE, "min_lr": NONNEG, "peak_lr": POSITIVE}
+
+    def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        c, m = self.constant_steps, self.max_steps
+        with np.errstate(divide="ignore"):  # t = 0 is always in the constant phase (C > 0)
+            decay = 1.0 / np.sqrt(t)
+        out = np.where(t <= c, 1.0 / math.sqrt(c), np.where(t > m, self.min_lr, decay))
+        return out / self.peak_lr
+
+    @property
+    def horizon(self) -> float | None:
+        return max(self.max_steps + 1, math.floor(self.constant_steps) + 1)
+
+    def phase_starts(self, until: int | None = None) -> list[int]:
+        bs = {math.floor(self.constant_steps) + 1, self.max_steps + 1}
+        return sorted(b for b in bs if until is None or b <= until)
