@@ -9,12 +9,18 @@ optimizer update. lrkit's curve comes two ways: :class:`lrkit.schedules.compat.D
 absolute LRs, and ``load_config`` of the DeepSpeed config (format ``deepspeed``: the reader's
 factor curve times its peak).
 
+Every parameter set runs once per ``last_batch_iteration`` of ``--last-batch-iterations``
+(default ``-1,0,7,100``): a scheduler built mid-run, which writes no LR at construction, so its
+first update trains at the optimizer's own LR (the ``lr`` each set gives the torch optimizer).
+
 Usage::
 
     python benchmarks/parity_deepspeed.py PATH/TO/DeepSpeed [--steps-over 40] [--limit N]
+        [--last-batch-iterations -1,0,7,100]
 
-Prints the number of parameter sets per type and the largest ``|lrkit - DeepSpeed| / max(|DeepSpeed|, tiny)``
-over every update (relative to each value; exact zeros must match exactly).
+Prints the number of parameter sets per type and ``last_batch_iteration`` and the largest
+``|lrkit - DeepSpeed| / |DeepSpeed|`` over every update (relative to each value; exact zeros must
+match exactly).
 """
 
 from __future__ import annotations
@@ -110,6 +116,9 @@ def cases() -> list[tuple[str, float, dict[str, Any]]]:
 
 
 def _algebra(name: str, lr: float, params: dict[str, Any]) -> Schedule:
+    """lrkit's schedule for ``params``; a resumed one gets the optimizer's LR, which trains its first update."""
+    if params.get("last_batch_iteration", -1) != -1 and name != "WarmupCosineLR":
+        params = {**params, "optimizer_lr": lr}
     if name == "OneCycle":
         return DeepSpeedOneCycle(**params)
     if name == "LRRangeTest":
@@ -129,10 +138,17 @@ def main() -> int:
     ap.add_argument("deepspeed", type=Path, help="a DeepSpeed checkout (its deepspeed/runtime/lr_schedules.py)")
     ap.add_argument("--steps-over", type=int, default=40, help="updates past the schedule's end to compare")
     ap.add_argument("--limit", type=int, default=None, help="compare only the first N parameter sets")
+    ap.add_argument(
+        "--last-batch-iterations",
+        default="-1,0,7,100",
+        help="comma-separated last_batch_iteration values each set is built with (-1: from the start)",
+    )
     args = ap.parse_args()
+    lasts = [int(v) for v in args.last_batch_iterations.split(",")]
     module = load_lr_schedules(args.deepspeed)
-    worst: dict[str, tuple[float, float, int]] = {}
-    for name, lr, params in cases()[: args.limit]:
+    worst: dict[tuple[str, int], tuple[float, float, int]] = {}
+    for (name, lr, base), last in itertools.product(cases()[: args.limit], lasts):
+        params = base if last == -1 else {**base, "last_batch_iteration": last}
         algebra = _algebra(name, lr, params)
         end = algebra.horizon
         steps = int(end if end is not None else 300) + args.steps_over
@@ -140,14 +156,16 @@ def main() -> int:
         direct = algebra(np.arange(steps))
         config = {"optimizer": {"type": "SGD", "params": {"lr": lr}}, "scheduler": {"type": name, "params": params}}
         read = load_config(config, format="deepspeed").lrs(steps)
-        a, r, c = worst.get(name, (0.0, 0.0, 0))
-        worst[name] = (max(a, _rel(direct, ds)), max(r, _rel(read, ds)), c + 1)
+        a, r, c = worst.get((name, last), (0.0, 0.0, 0))
+        worst[(name, last)] = (max(a, _rel(direct, ds)), max(r, _rel(read, ds)), c + 1)
     print(f"DeepSpeed lr_schedules.py from {args.deepspeed}")
-    print(f"{'type':<16} {'sets':>5} {'max rel diff (DeepSpeedLR)':>28} {'max rel diff (load_config)':>28}")
-    for name, (a, r, c) in worst.items():
-        print(f"{name:<16} {c:>5} {a:>28.3e} {r:>28.3e}")
-    bad = [n for n, (a, r, _) in worst.items() if max(a, r) > 1e-12]
-    return 1 if bad else 0
+    head = f"{'type':<16} {'last_batch_iteration':>20} {'sets':>5}"
+    print(f"{head} {'max rel diff (DeepSpeedLR)':>28} {'max rel diff (load_config)':>28}")
+    for (name, last), (a, r, c) in sorted(worst.items()):
+        print(f"{name:<16} {last:>20} {c:>5} {a:>28.3e} {r:>28.3e}")
+    total = max((max(a, r) for a, r, _ in worst.values()), default=0.0)
+    print(f"all: {sum(c for _, _, c in worst.values())} runs, max rel diff {total:.3e}")
+    return 1 if total > 1e-12 else 0
 
 
 if __name__ == "__main__":

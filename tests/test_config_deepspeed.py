@@ -18,10 +18,16 @@ from lrkit.schedules import from_dict
 from lrkit.schedules.compat import DeepSpeedLR, DeepSpeedOneCycle, DeepSpeedRangeTest
 
 
-def reference(name: str, k: int, *, lo=0.0, hi=1e-3, n=1000, wtype="log", total=None, lr=1.0, r0=0.0, c=1e-4):
+def reference(
+    name: str, k: int, *, lo=0.0, hi=1e-3, n=1000, wtype="log", total=None, lr=1.0, r0=0.0, c=1e-4, last=-1, opt=None
+):
     """DeepSpeed's LR for update k written out by hand: update k runs at iteration k - 1, -1 being
-    the value the constructor writes."""
-    i = k - 1
+    the value the constructor writes. Built with last_batch_iteration ``last`` other than -1 it
+    writes nothing: update 0 trains at the optimizer's LR ``opt`` (``lr`` for WarmupCosineLR), update
+    k at iteration k + last."""
+    if last != -1 and k == 0:
+        return lr if name == "WarmupCosineLR" else opt
+    i = k - 1 if last == -1 else k + last
     n = max(2, n)
     if i < 0:
         return 0.0 if name == "WarmupCosineLR" else lo
@@ -356,3 +362,146 @@ def test_an_axolotl_config_with_an_inline_deepspeed_scheduler_is_read():
     # warmup_max_lr absent: WarmupLR climbs to the optimizer's lr, the Trainer's learning_rate
     ref = [reference("WarmupLR", k, lo=0.0, hi=2e-4, n=10, wtype="linear") for k in range(100)]
     assert cfg.format == "axolotl" and np.allclose(cfg.lrs(100), ref, rtol=1e-12, atol=0.0)
+
+
+# -- a scheduler resumed mid-run (last_batch_iteration) ------------------------------------------
+
+
+@pytest.mark.parametrize("last", [0, 7, 100])
+@pytest.mark.parametrize("name", ["WarmupLR", "WarmupDecayLR", "WarmupCosineLR"])
+def test_a_resumed_scheduler_starts_at_its_last_batch_iteration(name, last):
+    n, total = 10, 150
+    kw: dict = {"warmup_num_steps": n, "warmup_type": "linear", "last_batch_iteration": last}
+    if name == "WarmupCosineLR":
+        kw.update(total_num_steps=total, lr=2e-4, warmup_min_ratio=0.1, cos_min_ratio=0.05)
+        ref = {"lr": 2e-4, "r0": 0.1, "c": 0.05}
+    else:
+        kw.update(warmup_min_lr=1e-6, warmup_max_lr=3e-4, optimizer_lr=5e-4)
+        ref = {"lo": 1e-6, "hi": 3e-4, "opt": 5e-4}
+        if name == "WarmupDecayLR":
+            kw["total_num_steps"] = total
+    s = DeepSpeedLR(name=name, **kw)
+    ks = range(0, total + 20)
+    want = [reference(name, k, n=n, wtype="linear", total=total, last=last, **ref) for k in ks]
+    assert np.allclose(s(np.asarray(ks)), want, rtol=1e-12, atol=0.0)
+    assert from_dict(json.loads(json.dumps(s.to_dict()))) == s
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    last=st.integers(0, 400),
+    n=st.integers(1, 60),
+    total=st.integers(1, 300),
+    name=st.sampled_from(["WarmupLR", "WarmupDecayLR", "WarmupCosineLR"]),
+)
+def test_a_resumed_scheduler_is_the_fresh_one_entered_last_plus_one_updates_in(last, n, total, name):
+    kw: dict = {"name": name, "warmup_num_steps": n, "total_num_steps": total, "warmup_max_lr": 1.0}
+    if name == "WarmupLR":
+        del kw["total_num_steps"]
+    fresh = DeepSpeedLR(**kw)
+    resumed = DeepSpeedLR(**kw, last_batch_iteration=last, optimizer_lr=None if name == "WarmupCosineLR" else 0.7)
+    ks = np.arange(1, 2 * (n + total))
+    assert np.array_equal(resumed(ks), fresh(ks + last + 1))
+    assert resumed(0) == (1.0 if name == "WarmupCosineLR" else 0.7)
+    # the curve moves no more from its horizon on
+    h = int(resumed.horizon)
+    assert np.all(resumed(np.arange(h, h + 50)) == resumed(h))
+
+
+def test_resumed_one_cycle_and_range_test_start_at_their_last_batch_iteration():
+    cycle = {"cycle_min_lr": 1e-4, "cycle_max_lr": 1e-3, "cycle_first_step_size": 4, "decay_lr_rate": 0.5}
+    cycle.update(decay_step_size=2, last_batch_iteration=2)
+    cfg = load_config(
+        {"optimizer": {"type": "SGD", "params": {"lr": 3e-3}}, "scheduler": {"type": "OneCycle", "params": cycle}}
+    )
+    # a fresh OneCycle runs update k at b = k; resumed at 2, update k >= 1 runs at b = k + 3
+    scale = [0, 0.25, 0.5, 0.75, 1, 0.75, 0.5, 0.25, 0]
+    fresh = [1e-4 + 9e-4 * x for x in scale] + [1e-4 / (1 + 0.5 * d / 2) for d in range(1, 8)]
+    assert np.allclose(cfg.lrs(10), [3e-3, *fresh[4:13]], rtol=1e-12, atol=0.0)
+    assert "deepspeed-resumed" in [f.rule for f in cfg.findings]
+    ramp = {"lr_range_test_min_lr": 1e-5, "lr_range_test_step_size": 10, "lr_range_test_step_rate": 2.0}
+    ramp["last_batch_iteration"] = 7
+    cfg = load_config(
+        {"optimizer": {"type": "SGD", "params": {"lr": 4e-5}}, "scheduler": {"type": "LRRangeTest", "params": ramp}}
+    )
+    assert np.allclose(cfg.lrs(20), [4e-5] + [1e-5 * (1 + 2.0 * (k + 8) / 10) for k in range(1, 20)], rtol=1e-12)
+    back = load_config(to_config(cfg, "deepspeed"))
+    assert np.array_equal(back.lrs(20), cfg.lrs(20))
+
+
+def test_a_resumed_ds_config_is_read_with_its_offset_named():
+    params = {"warmup_min_lr": 0.0, "warmup_max_lr": 1e-3, "warmup_num_steps": 10, "total_num_steps": 100}
+    data = {
+        "optimizer": {"type": "AdamW", "params": {"lr": 1e-3}},
+        "scheduler": {"type": "WarmupDecayLR", "params": {**params, "last_batch_iteration": 7}},
+    }
+    cfg = load_config(data)
+    ref = [reference("WarmupDecayLR", k, lo=0.0, hi=1e-3, n=10, total=100, last=7, opt=1e-3) for k in range(92)]
+    # read alone, the run is what the scheduler has left: 100 - 8 updates
+    assert cfg.total_steps == 92 and np.allclose(cfg.lrs(92), ref, rtol=1e-12, atol=0.0)
+    (note,) = [f for f in cfg.findings if f.rule == "deepspeed-resumed"]
+    assert note.severity == "info" and note.evidence["offset"] == 8 and "k + 7" in note.message
+    assert "first-update-at-zero" not in [f.rule for f in cfg.findings]  # the first update is at the optimizer's lr
+    back = load_config(to_config(cfg, "deepspeed"))
+    assert np.array_equal(back.lrs(92), cfg.lrs(92))
+
+
+def test_a_resumed_scheduler_without_the_optimizers_lr_is_asked_for_it():
+    params = {"warmup_max_lr": 1e-3, "warmup_num_steps": 10, "last_batch_iteration": 5}
+    with pytest.raises(ConfigError, match="first update") as err:
+        load_config({"scheduler": {"type": "WarmupLR", "params": params}})
+    assert err.value.field == "optimizer.params.lr" and '"optimizer"' in err.value.fix
+    optimizer = {"type": "AdamW", "params": {"lr": 2e-3}}
+    cfg = load_config({"optimizer": optimizer, "scheduler": {"type": "WarmupLR", "params": params}}, total_steps=4)
+    assert cfg.lrs(2).tolist() == pytest.approx([2e-3, 1e-3 * math.log(7) / math.log(10)], rel=1e-12)
+
+
+@pytest.mark.parametrize("bad", ["auto", -5, 2.5, "7", True])
+def test_a_last_batch_iteration_deepspeed_cannot_run_is_refused_by_name(bad):
+    data = {"optimizer": {"type": "AdamW", "params": {"lr": 1e-3}}}
+    data["scheduler"] = {"type": "WarmupLR", "params": {"last_batch_iteration": bad}}
+    with pytest.raises(ConfigError) as err:
+        load_config(data)
+    assert err.value.field == "scheduler.params.last_batch_iteration" and err.value.value == bad
+    assert "index of the last batch" in err.value.fix
+    # what DeepSpeed runs is read: an integer, or a float that is one (JSON may write 7.0)
+    for good in (7, 7.0):
+        data["scheduler"]["params"]["last_batch_iteration"] = good
+        assert load_config(data).schedule.last_batch_iteration == 7
+
+
+def test_a_trainer_config_with_a_resumed_deepspeed_scheduler_runs_the_trainers_count(tmp_path):
+    ds = json.loads(json.dumps(DS_AUTO))
+    ds["scheduler"] = {
+        "type": "WarmupCosineLR",
+        "params": {"warmup_num_steps": "auto", "total_num_steps": "auto", "last_batch_iteration": 49},
+    }
+    cfg = load_config(_hf(tmp_path, ds), format="hf")
+    # the Trainer runs max_steps 600 updates from 0; the scheduler is 50 iterations ahead of them
+    ref = [reference("WarmupCosineLR", k, n=30, total=600, lr=2e-5, last=49) for k in range(600)]
+    assert cfg.total_steps == 600 and np.allclose(cfg.lrs(600), ref, rtol=1e-12, atol=0.0)
+    rules = {f.rule: f for f in cfg.findings}
+    assert "deepspeed-resumed" in rules
+    past = rules["deepspeed-cosine-past-total"]
+    assert past.severity == "warning" and past.evidence["first_update_past"] == 551 and "0.19.3" in past.message
+
+
+def test_a_run_past_warmup_cosine_total_num_steps_says_older_deepspeed_climbs_back():
+    params = {"warmup_num_steps": 10, "total_num_steps": 100, "cos_min_ratio": 0.1}
+    data = {
+        "optimizer": {"type": "AdamW", "params": {"lr": 1e-3}},
+        "scheduler": {"type": "WarmupCosineLR", "params": params},
+    }
+    # a run of total_num_steps updates is the same curve on every release: nothing to say
+    assert "deepspeed-cosine-past-total" not in [f.rule for f in load_config(data).findings]
+    assert "deepspeed-cosine-past-total" not in [f.rule for f in load_config(data, total_steps=101).findings]
+    cfg = load_config(data, total_steps=150)
+    (past,) = [f for f in cfg.findings if f.rule == "deepspeed-cosine-past-total"]
+    # update k runs at iteration k - 1: iteration 100, the first past the end, is update 101
+    assert past.evidence == {"total_num_steps": 100, "last_iteration": 148, "first_update_past": 101}
+    # before 0.19.3 the progress was not clamped: (148 - 10 + 1) / 90 of a half cosine
+    older = 1e-3 * (0.1 + 0.9 * (1 + math.cos(math.pi * 139 / 90)) / 2)
+    assert f"{older:g}" in past.message and cfg.lrs(150)[-1] == pytest.approx(1e-4, rel=1e-12)
+    params["total_num_steps"] = 10  # no decay window: earlier releases divide by zero after the warm-up
+    (past,) = [f for f in load_config(data, total_steps=40).findings if f.rule == "deepspeed-cosine-past-total"]
+    assert "ZeroDivisionError at update 11" in past.message

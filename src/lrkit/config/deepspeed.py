@@ -20,6 +20,7 @@ has no trainer: each ``"auto"`` is asked for by name (``--total-steps`` fills
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -33,6 +34,7 @@ from lrkit.config.writing import cannot, describe
 from lrkit.errors import ConfigError, did_you_mean
 from lrkit.findings import Finding
 from lrkit.schedules.base import Schedule
+from lrkit.schedules.checks import check_steps
 from lrkit.schedules.compat import (
     DEEPSPEED_TYPES,
     DEEPSPEED_WARMUP_TYPES,
@@ -193,19 +195,16 @@ def read_scheduler(
                 value=params[key],
                 fix=f"use {name}'s arguments: {', '.join(_PARAMS[name][:-1])}.",
             )
-    if params.get("last_batch_iteration", -1) != -1:
-        raise ConfigError(
-            "a last_batch_iteration other than -1 resumes DeepSpeed's scheduler mid-run; lrkit draws a run from its "
-            "first update.",
-            field=f"{prefix}scheduler.params.last_batch_iteration",
-            value=params["last_batch_iteration"],
-            fix="remove last_batch_iteration (DeepSpeed's default -1 starts the schedule).",
-        )
+    last = _last_batch_iteration(params, prefix)
     if name in _LR_PARAMS:
-        return _read_cycle(name, params, prefix, config, total_steps, source, fmt, raw)
+        return _read_cycle(name, params, prefix, config, total_steps, source, fmt, raw, last, fill, optimizer_lr)
     filled = _Filled(config, params, prefix, fill, total_steps, optimizer_lr, legacy)
     values = filled.values(name)
     findings = list(filled.findings)
+    if last != -1:
+        values["last_batch_iteration"] = last
+        if name != "WarmupCosineLR":
+            values["optimizer_lr"] = filled.resumed_lr(last)
     wtype = values.get("warmup_type", "log")
     if wtype not in DEEPSPEED_WARMUP_TYPES:
         findings.append(
@@ -223,19 +222,37 @@ def read_scheduler(
     with F.at_path(f"{prefix}scheduler.params"):
         absolute = DeepSpeedLR(name=name, **values)
     peak = absolute.lr if name == "WarmupCosineLR" else max(absolute.warmup_max_lr, absolute.warmup_min_lr)
+    if absolute.optimizer_lr is not None:
+        peak = max(peak, absolute.optimizer_lr)  # a resumed run's first update trains at it
     schedule = _as_factor(absolute, peak)
     n = max(2, absolute.warmup_num_steps)
-    context: dict[str, Any] = {"deepspeed_scheduler": name, "warmup_steps": n, "warmup_type": absolute.warmup_type}
+    shift = last + 1  # updates of a fresh run that a resumed one skips
+    context: dict[str, Any] = {
+        "deepspeed_scheduler": name,
+        "warmup_steps": max(0, n - shift),
+        "warmup_type": absolute.warmup_type,
+    }
     total = absolute.total_num_steps
     if total is not None:
-        context.update(declared_horizon=total, num_training_steps=total, decay_steps=max(0, total - n))
+        context.update(declared_horizon=max(0, total - shift), num_training_steps=total, decay_steps=max(0, total - n))
         if name == "WarmupDecayLR":
             context["min_lr"] = absolute.warmup_min_lr
         else:
             context["min_lr"] = absolute.lr * absolute.cos_min_ratio
-    run = total_steps if total_steps is not None else (fill.training_steps if fill is not None else None) or total
+    run: int | None
+    if total_steps is not None:
+        run = total_steps
+    elif fill is not None:
+        run = fill.training_steps or total  # the Trainer runs its own count, from 0, whatever the offset
+    else:
+        # read alone: the updates the scheduler has left before total_num_steps
+        run = None if total is None else max(1, total - shift)
+    if last != -1:
+        findings.append(_resumed_note(name, last, absolute(0.0), prefix))
+    if name == "WarmupCosineLR" and run is not None and total is not None:
+        findings.extend(_cosine_past_total(absolute, run, prefix))
     first = absolute(0.0)
-    if first == 0.0:
+    if first == 0.0 and last == -1:
         findings.append(
             Finding(
                 rule="first-update-at-zero",
@@ -342,6 +359,24 @@ class _Filled:
                 fix='add "optimizer": {"type": "AdamW", "params": {"lr": 3e-4}} with the lr the training code uses.',
             )
         return F.number(raw, field, low=0.0)
+
+    def resumed_lr(self, last: int) -> float:
+        """The optimizer's ``lr``, which trains the first update of a scheduler built with
+        ``last_batch_iteration`` ``last`` (DeepSpeed writes no LR then)."""
+        try:
+            return self.optimizer_lr()
+        except ConfigError as err:
+            if err.value is not None:
+                raise
+            raise ConfigError(
+                f"last_batch_iteration {last}: DeepSpeed's scheduler writes no LR when built, so the first update "
+                "trains at the optimizer's lr, and the config has no optimizer.params.lr (the training code passes "
+                "its own optimizer).",
+                field=err.field,
+                value=None,
+                fix='add "optimizer": {"type": "AdamW", "params": {"lr": 3e-4}} with the lr the training code gives '
+                "its optimizer.",
+            ) from None
 
     def _number(self, key: str, default: float, *, fill_with: float | None, trainer_key: str = "") -> float:
         field = self._field(key)
@@ -503,7 +538,13 @@ def _as_factor(schedule: DeepSpeedLR, peak: float) -> DeepSpeedLR:
         return schedule
     if schedule.name == "WarmupCosineLR":
         return replace(schedule, lr=schedule.lr / peak)
-    return replace(schedule, warmup_min_lr=schedule.warmup_min_lr / peak, warmup_max_lr=schedule.warmup_max_lr / peak)
+    first = None if schedule.optimizer_lr is None else schedule.optimizer_lr / peak
+    return replace(
+        schedule,
+        warmup_min_lr=schedule.warmup_min_lr / peak,
+        warmup_max_lr=schedule.warmup_max_lr / peak,
+        optimizer_lr=first,
+    )
 
 
 def write_deepspeed(sched: Schedule, peak: float, total: int | None) -> dict[str, Any]:
@@ -513,10 +554,18 @@ def write_deepspeed(sched: Schedule, peak: float, total: int | None) -> dict[str
         kind = "OneCycle" if isinstance(sched, DeepSpeedOneCycle) else "LRRangeTest"
         fields = sched.to_dict()
         del fields["type"]
+        first = fields.pop("optimizer_lr")
+        if fields["last_batch_iteration"] == -1:
+            del fields["last_batch_iteration"]
         for key in ("cycle_min_lr", "cycle_max_lr", "lr_range_test_min_lr"):
             if key in fields:
                 fields[key] *= peak
-        return {"scheduler": {"type": kind, "params": {k: v for k, v in fields.items() if v is not None}}}
+        out: dict[str, Any] = {}
+        if first is not None and sched.last_batch_iteration != -1:
+            # a resumed scheduler's first update trains at the optimizer's lr
+            out["optimizer"] = {"type": "AdamW", "params": {"lr": first * peak}}
+        out["scheduler"] = {"type": kind, "params": {k: v for k, v in fields.items() if v is not None}}
+        return out
     if not isinstance(sched, DeepSpeedLR):
         raise cannot(
             describe(sched),
@@ -529,10 +578,12 @@ def write_deepspeed(sched: Schedule, peak: float, total: int | None) -> dict[str
         lr = sched.lr * peak
         params.update(warmup_min_ratio=sched.warmup_min_ratio, cos_min_ratio=sched.cos_min_ratio)
     else:
-        lr = peak
+        lr = peak if sched.optimizer_lr is None else sched.optimizer_lr * peak
         params.update(warmup_min_lr=sched.warmup_min_lr * peak, warmup_max_lr=sched.warmup_max_lr * peak)
     if sched.total_num_steps is not None:
         params["total_num_steps"] = sched.total_num_steps
+    if sched.last_batch_iteration != -1:
+        params["last_batch_iteration"] = sched.last_batch_iteration
     return {"optimizer": {"type": "AdamW", "params": {"lr": lr}}, "scheduler": {"type": sched.name, "params": params}}
 
 
@@ -545,9 +596,13 @@ def _read_cycle(
     source: str,
     fmt: str,
     raw: Mapping[str, Any] | None,
+    last: int = -1,
+    fill: TrainerFill | None = None,
+    optimizer_lr: float | None = None,
 ) -> ResolvedConfig:
-    """``OneCycle`` / ``LRRangeTest``: absolute LRs of their own (the optimizer's lr is not read);
-    no trainer fills their values, so an ``"auto"`` is asked for (DeepSpeed fails on the string)."""
+    """``OneCycle`` / ``LRRangeTest``: absolute LRs of their own (the optimizer's lr is read only
+    for the first update of a resumed scheduler, ``last`` other than -1); no trainer fills their
+    values, so an ``"auto"`` is asked for (DeepSpeed fails on the string)."""
     where = f"{prefix}scheduler.params"
     values: dict[str, Any] = {}
     for key in _LR_PARAMS[name]:
@@ -586,18 +641,25 @@ def _read_cycle(
                     value=None,
                     fix=f"add {key} to the scheduler's params.",
                 )
+    if last != -1:
+        values.update(last_batch_iteration=last)
+        values["optimizer_lr"] = _Filled(config, {}, prefix, fill, total_steps, optimizer_lr).resumed_lr(last)
     schedule: DeepSpeedOneCycle | DeepSpeedRangeTest
     with F.at_path(where):
         if name == "OneCycle":
             cycle = DeepSpeedOneCycle(**values)
-            peak = max(cycle.cycle_max_lr, cycle.cycle_min_lr)
+            peak = max(cycle.cycle_max_lr, cycle.cycle_min_lr, cycle.optimizer_lr or 0.0)
             lo, hi = (cycle.cycle_min_lr / peak, cycle.cycle_max_lr / peak) if peak > 0 else (0.0, 0.0)
-            schedule = replace(cycle, cycle_min_lr=lo, cycle_max_lr=hi)
+            first = cycle.optimizer_lr / peak if cycle.optimizer_lr is not None and peak > 0 else cycle.optimizer_lr
+            schedule = replace(cycle, cycle_min_lr=lo, cycle_max_lr=hi, optimizer_lr=first)
         else:
             ramp = DeepSpeedRangeTest(**values)
             peak = ramp.lr_range_test_min_lr
-            schedule = replace(ramp, lr_range_test_min_lr=1.0) if peak > 0 else ramp
+            first = ramp.optimizer_lr / peak if ramp.optimizer_lr is not None and peak > 0 else ramp.optimizer_lr
+            schedule = replace(ramp, lr_range_test_min_lr=1.0, optimizer_lr=first) if peak > 0 else ramp
     findings: tuple[Finding, ...] = tuple(group_notes)
+    if last != -1:
+        findings += (_resumed_note(name, last, schedule(0.0) * (peak if peak > 0 else 1.0), prefix),)
     if name == "LRRangeTest":
         findings += (
             Finding(
@@ -700,3 +762,67 @@ def _first_group(value: Any, field: str, findings: list[Finding]) -> Any:
             )
         )
     return value[0]
+
+
+def _last_batch_iteration(params: Mapping[str, Any], prefix: str) -> int:
+    """``last_batch_iteration``: the iteration the scheduler starts from (-1, the default: from the
+    start). DeepSpeed adds 1 to it at every step, so a string fails there."""
+    field = f"{prefix}scheduler.params.last_batch_iteration"
+    raw = params.get("last_batch_iteration", -1)
+    fix = (
+        "write the index of the last batch taken (an integer >= 0), or -1 (DeepSpeed's default) to start the schedule."
+    )
+    if raw == "auto":
+        raise ConfigError(
+            '"auto" for last_batch_iteration: no trainer fills it, and DeepSpeed fails on the string.',
+            field=field,
+            value=raw,
+            fix=fix,
+        )
+    return check_steps(field, raw, minimum=-1, fix=fix)
+
+
+def _resumed_note(name: str, last: int, first_lr: float, prefix: str) -> Finding:
+    return Finding(
+        rule="deepspeed-resumed",
+        severity="info",
+        message=f"last_batch_iteration is {last}: DeepSpeed's {name} starts mid-run, update k >= 1 at iteration "
+        f"k + {last} (a fresh scheduler: k - 1), {last + 1} iteration(s) ahead of a fresh run; it writes no LR when "
+        f"built, so the first update trains at the optimizer's lr, {first_lr:g}.",
+        fix="keep it to continue a run; remove it (DeepSpeed's default -1) to draw the run from its start.",
+        evidence={"last_batch_iteration": last, "offset": last + 1, "first_update_lr": first_lr},
+        source=f"{prefix}scheduler.params.last_batch_iteration",
+    )
+
+
+def _cosine_past_total(schedule: DeepSpeedLR, run: int, prefix: str) -> list[Finding]:
+    """WarmupCosineLR past its end: DeepSpeed 0.19.3 and later hold ``lr * cos_min_ratio`` from
+    iteration ``max(T, n)`` on (drawn); earlier releases run the cosine on unclamped (climbing back
+    after ``T``) and divide by zero when ``T == n``. Before that iteration both are the same curve, so
+    this is said only for a run that gets there (a run longer than the updates the scheduler has left)."""
+    n, total, last = schedule._n, schedule.total_num_steps or 0, schedule.last_batch_iteration
+    end = run - 1 + last  # the iteration of the run's last update
+    since = max(total, n)  # the first iteration where the two releases differ
+    if end < since:
+        return []
+    first_past = since - last  # the update that runs at that iteration
+    c = schedule.cos_min_ratio
+    if total == n:
+        older = f"stop with ZeroDivisionError at update {first_past}"
+    else:
+        # the formula before 0.19.3, progress unclamped: only to say where the older curve goes
+        p = (end - n + 1) / (total - n)
+        value = schedule.lr * max(0.0, c + (1 - c) * (1 + math.cos(math.pi * p)) / 2)
+        older = f"run the cosine on unclamped, climbing back ({value:g} at the run's last update)"
+    return [
+        Finding(
+            rule="deepspeed-cosine-past-total",
+            severity="warning",
+            message=f"the run reaches iteration {end}, past WarmupCosineLR's end (total_num_steps {total}): from "
+            f"update {first_past} DeepSpeed 0.19.3 and later hold lr * cos_min_ratio ({schedule.lr * c:g}), the "
+            f"curve drawn; earlier releases {older}.",
+            fix='set total_num_steps to the run\'s length ("auto" under a Trainer), or end the run there.',
+            evidence={"total_num_steps": total, "last_iteration": end, "first_update_past": first_past},
+            source=f"{prefix}scheduler.params.total_num_steps",
+        )
+    ]

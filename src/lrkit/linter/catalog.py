@@ -66,6 +66,8 @@ READER_RULES: dict[str, str] = {
     "deepspeed-group-lr": "a DeepSpeed scheduler gives one LR per parameter group; the curve is the first group's",
     "deepspeed-range-test": "DeepSpeed's LRRangeTest raises the LR without end; the base LR is its start",
     "deepspeed-warmup-zero": "DeepSpeed warmup_num_steps 0: 2 steps up to DeepSpeed 0.19.2, refused from 0.19.3",
+    "deepspeed-resumed": "a DeepSpeed scheduler with last_batch_iteration L starts mid-run (update k: iteration k + L)",
+    "deepspeed-cosine-past-total": "a run past WarmupCosineLR's end: the floor from DeepSpeed 0.19.3, climbing before",
 }
 
 #: a run longer than this that never decays gets ``never-decays``

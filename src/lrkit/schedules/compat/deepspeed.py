@@ -9,7 +9,7 @@ import numpy as np
 
 from lrkit.errors import ConfigError
 from lrkit.schedules.base import Schedule, register
-from lrkit.schedules.checks import NONNEG, REQUIRED, STEPS, Choice, Flag, Real, Steps
+from lrkit.schedules.checks import NONNEG, REQUIRED, STEPS, Choice, FieldCheck, Flag, Real, Steps
 
 __all__ = ["DEEPSPEED_TYPES", "DEEPSPEED_WARMUP_TYPES", "DeepSpeedLR", "DeepSpeedOneCycle", "DeepSpeedRangeTest"]
 
@@ -17,6 +17,39 @@ __all__ = ["DEEPSPEED_TYPES", "DEEPSPEED_WARMUP_TYPES", "DeepSpeedLR", "DeepSpee
 DEEPSPEED_TYPES = ("WarmupLR", "WarmupDecayLR", "WarmupCosineLR")
 #: DeepSpeed's warm-up shapes (any other value runs as ``log``, with a warning)
 DEEPSPEED_WARMUP_TYPES = ("log", "linear")
+
+#: the checks of the two arguments every DeepSpeed scheduler here shares: where it starts, and the
+#: LR the optimizer holds when it is built (the first update's when it starts mid-run)
+_RESUME_CHECKS: dict[str, FieldCheck] = {
+    "last_batch_iteration": Steps(minimum=-1),
+    "optimizer_lr": Real(low=0.0, optional=True),
+}
+
+
+def _need_optimizer_lr(kind: str, last: int, optimizer_lr: float | None) -> None:
+    # DeepSpeed writes its LR at construction only when last_batch_iteration == -1; otherwise the
+    # first update trains at whatever the optimizer holds, which only the caller knows
+    if last != -1 and optimizer_lr is None:
+        raise ConfigError(
+            f"DeepSpeed's {kind} built with last_batch_iteration {last} writes no LR: the first update trains at "
+            "the optimizer's LR, and optimizer_lr is not given.",
+            field="optimizer_lr",
+            value=None,
+            fix="give optimizer_lr, the LR in the optimizer when the scheduler is built (in the unit of the other "
+            "LRs), or leave last_batch_iteration at -1.",
+        )
+
+
+def _shift_horizon(horizon: float | None, shift: int) -> float | None:
+    """A fresh scheduler's horizon on the clock of one entered ``shift`` updates in (update 0,
+    the optimizer's own LR, stays its own point)."""
+    if horizon is None or shift == 0:
+        return horizon
+    return max(horizon - shift, 1)
+
+
+def _shift_starts(starts: list[int], shift: int, until: int | None) -> list[int]:
+    return [b - shift for b in starts if b - shift >= 1 and (until is None or b - shift <= until)]
 
 
 @register("deepspeed")
@@ -40,6 +73,11 @@ class DeepSpeedLR(Schedule):
       ``lr * max(0, c + (1 - c) * (1 + cos(pi p)) / 2)`` with ``c = cos_min_ratio`` and
       ``p = min(1, (i - n + 1) / max(1, T - n))``: it holds ``lr * c`` from ``i = n - 1 + max(1, T - n)``
       (DeepSpeed 0.19.3 and later; earlier releases let the cosine climb back after ``T``).
+
+    ``last_batch_iteration = L`` other than ``-1`` (a scheduler resumed mid-run) starts at iteration
+    ``L``: DeepSpeed writes nothing at construction, so update ``0`` trains at ``optimizer_lr`` (the
+    LR in the optimizer when the scheduler is built; ``lr`` for ``WarmupCosineLR``, whose ratios
+    multiply it) and update ``t >= 1`` at iteration ``i = t + L`` (``t - 1`` when ``L = -1``).
     """
 
     name: str = "WarmupLR"
@@ -51,6 +89,8 @@ class DeepSpeedLR(Schedule):
     lr: float = 1.0
     warmup_min_ratio: float = 0.0
     cos_min_ratio: float = 0.0001
+    last_batch_iteration: int = -1
+    optimizer_lr: float | None = None
 
     _checks = {
         "name": Choice(DEEPSPEED_TYPES),
@@ -62,6 +102,7 @@ class DeepSpeedLR(Schedule):
         "lr": NONNEG,
         "warmup_min_ratio": Real(low=0.0),
         "cos_min_ratio": Real(low=0.0),
+        **_RESUME_CHECKS,
     }
 
     def _validate(self) -> None:
@@ -71,6 +112,16 @@ class DeepSpeedLR(Schedule):
                 field="total_num_steps",
                 fix="set scheduler.params.total_num_steps to the run's optimizer updates.",
             )
+        if self.name == "WarmupCosineLR":
+            if self.optimizer_lr is not None and self.optimizer_lr != self.lr:
+                raise ConfigError(
+                    f"WarmupCosineLR's optimizer LR is lr ({self.lr:g}); optimizer_lr {self.optimizer_lr:g} differs.",
+                    field="optimizer_lr",
+                    value=self.optimizer_lr,
+                    fix="give the optimizer's LR as lr and leave optimizer_lr unset.",
+                )
+        else:
+            _need_optimizer_lr(self.name, self.last_batch_iteration, self.optimizer_lr)
 
     @property
     def _n(self) -> int:
@@ -82,8 +133,16 @@ class DeepSpeedLR(Schedule):
             return i / self._n
         return (1.0 / math.log(self._n)) * np.log(i + 1.0)
 
+    def _first(self) -> float:
+        """The LR of update 0: the iteration -1 value DeepSpeed writes when built with
+        ``last_batch_iteration == -1``, else the optimizer's own."""
+        cosine = self.name == "WarmupCosineLR"
+        if self.last_batch_iteration == -1:
+            return 0.0 if cosine else self.warmup_min_lr
+        return self.lr if cosine else float(self.optimizer_lr or 0.0)
+
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
-        i = np.maximum(t - 1.0, 0.0)
+        i = np.maximum(t + self.last_batch_iteration, 0.0)
         n = self._n
         warm = i < n
         g = self._gamma(np.where(warm, i, 0.0))
@@ -92,7 +151,7 @@ class DeepSpeedLR(Schedule):
             p = np.minimum(1.0, (i - n + 1) / max(1, total - n))
             cosine = np.maximum(0.0, self.cos_min_ratio + (1.0 - self.cos_min_ratio) * ((1 + np.cos(np.pi * p)) / 2))
             ratio = np.where(warm, self.warmup_min_ratio + g * (1.0 - self.warmup_min_ratio), cosine)
-            return np.where(t < 1, 0.0, self.lr * ratio)
+            return np.where(t < 1, self._first(), self.lr * ratio)
         if self.name == "WarmupDecayLR":
             total = self.total_num_steps or 0
             after = np.maximum(0.0, (total - i) / float(max(1.0, total - n)))
@@ -100,10 +159,11 @@ class DeepSpeedLR(Schedule):
             after = np.ones_like(i)
         gamma = np.where(warm, g, after)
         value = self.warmup_min_lr + (self.warmup_max_lr - self.warmup_min_lr) * gamma
-        return np.where(t < 1, self.warmup_min_lr, value)
+        return np.where(t < 1, self._first(), value)
 
     @property
-    def horizon(self) -> float | None:
+    def _fresh_horizon(self) -> int:
+        """The horizon of the same scheduler started from iteration -1."""
         n, total = self._n, self.total_num_steps or 0
         if self.name == "WarmupCosineLR":
             return n + max(1, total - n)
@@ -111,11 +171,12 @@ class DeepSpeedLR(Schedule):
             return max(n, total) + 1
         return n + 1
 
+    @property
+    def horizon(self) -> float | None:
+        return _shift_horizon(self._fresh_horizon, self.last_batch_iteration + 1)
+
     def phase_starts(self, until: int | None = None) -> list[int]:
-        h = self.horizon
-        assert h is not None
-        bs = sorted({self._n + 1, int(h)})
-        return [b for b in bs if until is None or b <= until]
+        return _shift_starts(sorted({self._n + 1, self._fresh_horizon}), self.last_batch_iteration + 1, until)
 
 
 @register("deepspeed_onecycle")
@@ -141,6 +202,8 @@ class DeepSpeedOneCycle(Schedule):
     cycle_first_stair_count: int = 0
     cycle_second_stair_count: int | None = None
     decay_step_size: float = 0.0
+    last_batch_iteration: int = -1
+    optimizer_lr: float | None = None
 
     _checks = {
         "cycle_min_lr": NONNEG,
@@ -151,7 +214,11 @@ class DeepSpeedOneCycle(Schedule):
         "cycle_first_stair_count": STEPS,
         "cycle_second_stair_count": Steps(optional=True),
         "decay_step_size": NONNEG,
+        **_RESUME_CHECKS,
     }
+
+    def _validate(self) -> None:
+        _need_optimizer_lr("OneCycle", self.last_batch_iteration, self.optimizer_lr)
 
     @property
     def _sizes(self) -> tuple[float, float, float]:
@@ -160,6 +227,13 @@ class DeepSpeedOneCycle(Schedule):
         return first, second, first + second
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
+        fresh = self._fresh(t + (self.last_batch_iteration + 1))
+        if self.last_batch_iteration == -1:
+            return fresh
+        return np.where(t < 1, float(self.optimizer_lr or 0.0), fresh)
+
+    def _fresh(self, t: np.ndarray) -> np.ndarray:
+        """The curve of the scheduler started from iteration -1."""
         first, second, total = self._sizes
         ratio = first / total
         b = t
@@ -181,19 +255,20 @@ class DeepSpeedOneCycle(Schedule):
         if skip:
             decay = np.full_like(t, self.cycle_min_lr)
         else:
-            with np.errstate(divide="ignore"):  # before the cycle ends the factor may be 0; that value is unused
+            # before the cycle ends the factor may be 0 (0 / 0 with a floor of 0); that value is unused
+            with np.errstate(divide="ignore", invalid="ignore"):
                 decay = self.cycle_min_lr / (1 + self.decay_lr_rate * ((t - total) / self.decay_step_size))
         return np.where(t - 1 < total, cycle, decay)
 
     @property
     def horizon(self) -> float | None:
         skip = math.isclose(self.decay_step_size, 0) or math.isclose(self.decay_lr_rate, 0)
-        return math.floor(self._sizes[2]) + 1 if skip else None
+        return _shift_horizon(math.floor(self._sizes[2]) + 1 if skip else None, self.last_batch_iteration + 1)
 
     def phase_starts(self, until: int | None = None) -> list[int]:
         first, _, total = self._sizes
         bs = sorted({math.ceil(first), math.floor(total) + 1})
-        return [b for b in bs if until is None or b <= until]
+        return _shift_starts(bs, self.last_batch_iteration + 1, until)
 
 
 @register("deepspeed_range_test")
@@ -201,22 +276,33 @@ class DeepSpeedOneCycle(Schedule):
 class DeepSpeedRangeTest(Schedule):
     """DeepSpeed's ``LRRangeTest`` LR for update ``t``:
     ``lr_range_test_min_lr * (1 + lr_range_test_step_rate * t / lr_range_test_step_size)``
-    (``floor(t / step_size)`` with ``lr_range_test_staircase``); it grows without end."""
+    (``floor(t / step_size)`` with ``lr_range_test_staircase``); it grows without end.
+    ``last_batch_iteration = L`` other than ``-1`` (resumed mid-run): update 0 trains at
+    ``optimizer_lr`` (DeepSpeed writes no LR when built), update ``t >= 1`` at ``t + L + 1``."""
 
     lr_range_test_min_lr: float = 1e-3
     lr_range_test_step_size: int = 2000
     lr_range_test_step_rate: float = 1.0
     lr_range_test_staircase: bool = False
+    last_batch_iteration: int = -1
+    optimizer_lr: float | None = None
 
     _checks = {
         "lr_range_test_min_lr": NONNEG,
         "lr_range_test_step_size": Steps(minimum=1),
         "lr_range_test_step_rate": NONNEG,
         "lr_range_test_staircase": Flag(),
+        **_RESUME_CHECKS,
     }
 
+    def _validate(self) -> None:
+        _need_optimizer_lr("LRRangeTest", self.last_batch_iteration, self.optimizer_lr)
+
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
-        interval = t / self.lr_range_test_step_size
+        interval = (t + (self.last_batch_iteration + 1)) / self.lr_range_test_step_size
         if self.lr_range_test_staircase:
             interval = np.floor(interval)
-        return self.lr_range_test_min_lr * (1 + self.lr_range_test_step_rate * interval)
+        fresh = self.lr_range_test_min_lr * (1 + self.lr_range_test_step_rate * interval)
+        if self.last_batch_iteration == -1:
+            return fresh
+        return np.where(t < 1, float(self.optimizer_lr or 0.0), fresh)
