@@ -272,6 +272,35 @@ def test_one_bad_batch_is_a_spike_only_when_it_undoes_the_run():
     assert diagnose(steps, y).verdict == "spikes"
 
 
+# -- slow convergence on a short log ------------------------------------------------------------------
+
+
+def test_a_short_log_still_falling_in_a_straight_line_is_slow():
+    # a 5-epoch smoke run logging only val_loss: 1.481 -> 1.389, about the same fall every epoch
+    steps = np.arange(1, 10, 2)
+    y = np.array([1.4806, 1.4574, 1.4344, 1.4115, 1.3889])
+    d = diagnose(steps, y)
+    assert d.verdict == "slow", str(d)
+    (f,) = d.of("slow")
+    assert f.severity == "warning" and "first half" in f.message
+    # ten epochs of an image classifier: 2.27 -> 1.88, falling 0.03-0.05 at each epoch
+    y10 = 2.274 - 0.044 * np.arange(10) + 0.002 * np.sin(np.arange(10))
+    assert diagnose(np.arange(1, 20, 2), y10).verdict == "slow"
+
+
+def test_a_short_log_that_bends_or_scatters_is_not_slow():
+    steps = np.arange(1, 11)
+    # most of the fall in the first half, as a healthy short run does
+    bent = 0.35 + 0.9 * np.exp(-steps / 2.0)
+    assert not diagnose(steps, bent).of("slow")
+    # a fall within scatter (up, down): not a steady fall
+    scatter = np.array([1.10, 1.02, 1.06, 0.99, 1.03, 0.97, 1.01, 0.95, 0.99, 0.94])
+    assert not diagnose(steps, scatter).of("slow")
+    # a straight fall at a known fine-tune LR is only a note
+    d = diagnose(steps, 2.0 - 0.05 * steps, np.full(steps.size, 2e-5))
+    assert d.verdict == "healthy" and all(f.severity == "info" for f in d.of("slow")), str(d)
+
+
 # -- converged -----------------------------------------------------------------------------------------
 
 

@@ -99,6 +99,7 @@ class _EndRate:
     t_stat: float
     rate_ratio: float
     rho: float = 0.0  # lag-1 autocorrelation of the end's residuals
+    against: str = "the average rate"  # what ``rate_ratio`` compares the end with, for the message
 
 
 def _end_rate(c: LossCurve, t: np.ndarray) -> _EndRate:
@@ -138,12 +139,60 @@ def _is_slow(rate: _EndRate, st: float, lr: LRInUse) -> bool:
     return rate.t_stat < SLOW_T
 
 
+#: logs this short have too few points at their end for the slope test of :func:`_is_slow`
+SHORT_LOG = 15
+#: share of a short log's steps that must fall for its fall to be steady
+STEADY_SHARE = 0.8
+
+
+def _known_fine_tune(lr: LRInUse) -> bool:
+    peak = lr.peak()
+    return peak is not None and peak <= FINE_TUNE_LR
+
+
+def _short_no_bend(c: LossCurve) -> _EndRate | None:
+    """A log of 5 to :data:`SHORT_LOG` points whose loss falls at (nearly) every point and, over its
+    second half, at least half as fast as over its first (in loss units): a run stopped before
+    its curve bent. ``None`` otherwise.
+
+    Why: the slope test needs 3+ points over the last 20% of the run; a short smoke run or a
+    handful of epochs that still falls in a straight line is slow convergence, where a healthy
+    short run already bends (most of its fall in the first half)."""
+    n = c.n
+    if not 5 <= n < SHORT_LOG:
+        return None
+    y, x = c.y.astype(np.float64), c.steps.astype(np.float64)
+    if float(np.mean(np.diff(y) < 0)) < STEADY_SHARE:
+        return None
+    h = n // 2
+    span1, span2 = float(x[h] - x[0]), float(x[-1] - x[h])
+    if span1 <= 0 or span2 <= 0:
+        return None
+    r1, r2 = float(y[0] - y[h]) / span1, float(y[h] - y[-1]) / span2
+    if r1 <= 0 or r2 < 0.5 * r1:
+        return None
+    if float(c.z[0] - c.z[-1]) < max(4 * c.sigma, c.size(math.log(1.03))):
+        return None
+    return _EndRate(
+        i80=h,
+        end_span=span2,
+        end_drop=float(c.z[h] - c.z[-1]),
+        t_stat=-math.inf,
+        rate_ratio=r2 / r1,
+        against="its first half's rate",
+    )
+
+
 def find_plateau_or_slow(
     c: LossCurve, lr: LRInUse, *, eval_improving: bool = False, eval_flat: bool = False
 ) -> list[Finding]:
     """A slow-convergence finding, else the plateaus (none when the run made no progress at all:
     that is the stuck detector's case, or a log too short to tell). ``eval_flat``: the training
     loss still falls but the eval loss has stopped, so more steps or a higher LR would not help."""
+    short = _short_no_bend(c)
+    if short is not None:
+        gentle = "a fine-tune's LR (peak at most 1e-4)" if _known_fine_tune(lr) else ""
+        return [_slow_finding(c, lr, c.z, short, gentle, eval_done=eval_flat)]
     why_gentle = _why_gentle(c, lr, eval_improving)
     t = wide_rolling_median(c.z, max(c.w, c.n // 20 | 1))
     st = c.sigma_trend()
@@ -162,7 +211,7 @@ _SLOW_FACTOR = 2.5  # nice() rounds to two figures: the advice stays under 3x
 def _slow_fix(lr: LRInUse, ref: float | None, lr_end: float | None) -> str:
     if not ref:
         return (
-            f"train longer, or raise the LR (at most {_SLOW_FACTOR:.0f}x; `lrkit find` locates the largest stable LR)"
+            f"train longer, or raise the LR (at most {_SLOW_FACTOR:g}x; `lrkit find` locates the largest stable LR)"
             " (guide: increase learning rate or adjust decay schedule)."
         )
     fix = (
@@ -186,8 +235,8 @@ def _slow_finding(
     ref = peak if peak is not None else lr_end
     msg = (
         f"Slow convergence: the loss is still falling at the end ({fmt_loss(c, t[rate.i80])} -> "
-        f"{c.end:.4g} over the last {step_count(rate.end_span, c.unit)}, {rate.rate_ratio:.0%} of the "
-        "average rate): the curve has not bent" + (f"; the LR peaked at {fmt_lr(ref)}" if ref else "") + "."
+        f"{c.end:.4g} over the last {step_count(rate.end_span, c.unit)}, {rate.rate_ratio:.0%} of "
+        f"{rate.against}): the curve has not bent" + (f"; the LR peaked at {fmt_lr(ref)}" if ref else "") + "."
     )
     if eval_done:
         fix = (
