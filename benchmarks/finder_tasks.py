@@ -62,6 +62,13 @@ Parts (decided by name, before any result):
   weight decay on 2400 examples, softmax regression under SGD momentum 0.5); designed from these
   kinds, not from any finder's failures, and committed before any finder ran on them; lrkit
   ran on them once, with the momentum lowering (73986a4).
+* ``blind9`` (``q-``): ten tasks of the hidden suite's kinds, one each (an MLP under plain SGD, a
+  pooling CNN under SGD momentum 0.9 on noisy digits, a BatchNorm MLP with AdamW, a GRU classifying
+  noisy waveforms with Adam, a 700-update transformer LM on other stdlib source with AdamW, a
+  logistic regression under plain SGD, a noisy batch-4 regression under SGD momentum 0.9, a
+  Gaussian NLL with a log-variance head under AdamW, an AdamW fine-tune of a pretrained-like body on
+  100 quarter-turned digits, a wide MLP under SGD momentum 0.95 with weight decay); designed from
+  these kinds, not from any finder's failures, and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -100,11 +107,26 @@ class BenchTask:
         return self.criterion(model(x), y)
 
 
-PARTS = ("tuning", "holdout", "fresh", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8")
+PARTS = (
+    "tuning",
+    "holdout",
+    "fresh",
+    "blind",
+    "blind2",
+    "blind3",
+    "blind4",
+    "blind5",
+    "blind6",
+    "blind7",
+    "blind8",
+    "blind9",
+)
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("q-"):
+        return "blind9"
     if name.startswith("r-"):
         return "blind8"
     if name.startswith("s-"):
@@ -737,6 +759,127 @@ def _binary_classes(n: int, d: int, informative: int, redundant: int, sep: float
         random_state=seed,
     )
     return _tensors(X.astype(np.float64), y, regression=False)
+
+
+# -- data and models of the tenth blind part (q-) ---------------------------------------------
+def _hastie(n: int = 2000, seed: int = 111):
+    """Hastie et al. 10.2: ten standard normal inputs, class 1 where their squared norm exceeds 9.34."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_hastie_10_2(n_samples=n, random_state=seed)
+    return _tensors(X.astype(np.float64), (y > 0).astype(np.int64), regression=False)
+
+
+def _noisy_digits(std: float = 4.0, seed: int = 112):
+    """digits with Gaussian pixel noise of ``std`` (pixels range 0-16) added to every image, all splits."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    return _tensors(X.astype(np.float64) + std * rng.normal(size=X.shape), y, regression=False)
+
+
+def _waveforms(n: int = 1200, length: int = 24, noise: float = 0.4, seed: int = 114):
+    """Sequences of ``length`` samples of a sine, square, triangle or sawtooth wave (the class) with
+    random frequency (1.5-4 cycles), phase and amplitude (0.5-1.5) under Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, size=n)
+    t = np.arange(length) / length
+    cycles = rng.uniform(1.5, 4.0, size=(n, 1)) * t + rng.uniform(0, 1, size=(n, 1))
+    frac = cycles % 1.0
+    waves = np.stack(
+        [np.sin(2 * np.pi * cycles), np.sign(np.sin(2 * np.pi * cycles)), 4 * np.abs(frac - 0.5) - 1, 2 * frac - 1]
+    )
+    X = waves[y, np.arange(n)] * rng.uniform(0.5, 1.5, size=(n, 1)) + noise * rng.normal(size=(n, length))
+    return _tensors(X, y, regression=False)
+
+
+class _WaveGRU(nn.Module):
+    """A GRU reading a 1-D sequence one sample per step, classifying from its last state."""
+
+    def __init__(self, hidden: int = 32, classes: int = 4) -> None:
+        super().__init__()
+        self.gru = nn.GRU(1, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.gru(x.unsqueeze(-1))
+        return self.out(h[:, -1])
+
+
+class _PoolCNN(nn.Module):
+    """Conv 1->10 (3x3), max-pool, conv 10->20 (3x3), max-pool, linear 80->10; no normalisation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 10, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(10, 20, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(20 * 2 * 2, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(-1, 1, 8, 8))
+
+
+def _noisy_mix(n: int = 500, noise: float = 1.0, seed: int = 117):
+    """y = x0 sin(x1) + |x2| - x3^2 / 2 + x4 x5 / 2 + noise (x ~ N(0, 1)^6): a nonlinear target, noise std ``noise``."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    f = X[:, 0] * np.sin(X[:, 1]) + np.abs(X[:, 2]) - 0.5 * X[:, 3] ** 2 + 0.5 * X[:, 4] * X[:, 5]
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _hetero_ridge(n: int = 500, seed: int = 118):
+    """y = cos(x0) x1 with noise std 0.03 + 0.5 |x0| / 3 (x uniform in [-3, 3]^2)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-3, 3, size=(n, 2))
+    std = 0.03 + 0.5 * np.abs(X[:, 0]) / 3
+    return _tensors(X, np.cos(X[:, 0]) * X[:, 1] + std * rng.normal(size=n), regression=True)
+
+
+def _rot90(X: torch.Tensor) -> torch.Tensor:
+    """8x8 digit images turned a quarter turn (a shifted input domain)."""
+    return X.view(-1, 8, 8).rot90(1, (1, 2)).reshape(-1, 64)
+
+
+def _rot_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 96), nn.ReLU(), nn.Linear(96, 64), nn.ReLU())
+
+
+@functools.cache
+def _pretrained_low_digits_body() -> dict[str, torch.Tensor]:
+    """A ReLU MLP body trained briefly (AdamW, 200 updates) on the upright digits 0-5; the fine-tuning
+    task is all ten digits turned a quarter turn."""
+    Xtr, Ytr, *_ = _sk("digits")
+    keep = Ytr < 6
+    torch.manual_seed(1357)
+    model = _FineTune(_rot_body(), nn.Linear(64, 6))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    batches = _epochs(Xtr[keep], Ytr[keep], 32)(3)
+    for _ in range(200):
+        x, y = next(batches)
+        opt.zero_grad()
+        _ce(model(x), y).backward()
+        opt.step()
+    return {k: v.detach().clone() for k, v in model.body.state_dict().items()}
+
+
+def _rot_finetune_data(n_train: int = 100):
+    Xtr, Ytr, Xva, Yva, Xte, Yte = _sk("digits")
+    return _rot90(Xtr[-n_train:]), Ytr[-n_train:], _rot90(Xva), Yva, _rot90(Xte), Yte
+
+
+def _rot_finetune_model(seed: int) -> nn.Module:
+    body = _rot_body()
+    body.load_state_dict(_pretrained_low_digits_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(64, 10))
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -2118,6 +2261,136 @@ def _build() -> dict[str, BenchTask]:
         300,
         (1e-3, 30.0),
         "logistic",
+    )
+    # -- the tenth blind part (q-): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "q-hastie-mlp-sgd",
+        "Hastie 10.2 (10 normal inputs, class = squared norm > 9.34, 2000 drawn), MLP 10-64-64-2, plain SGD, batch 32",
+        _mlp([10, 64, 64, 2]),
+        _sgd(),
+        _hastie(2000),
+        _ce,
+        32,
+        400,
+        (1e-3, 10.0),
+        "mlp",
+    )
+    add(
+        "q-noisydigits-poolcnn-sgdm",
+        "digits under Gaussian pixel noise (std 4 of 16), CNN 10 and 20 channels with two max-pools, "
+        "SGD momentum 0.9, batch 32",
+        _seeded(_PoolCNN),
+        _sgd(0.9),
+        _noisy_digits(4.0),
+        _ce,
+        32,
+        250,
+        (1e-4, 3.0),
+        "cnn",
+    )
+    add(
+        "q-classif5-bn-mlp-adamw",
+        "synthetic 5-class data (20 features, 1600 drawn), MLP 20-128-64-5 with BatchNorm, AdamW, batch 32",
+        _mlp([20, 128, 64, 5], bn=True),
+        _adamw(),
+        _synth_classes(1600, 20, 7, 5, seed=113),
+        _ce,
+        32,
+        300,
+        (1e-5, 1.0),
+        "batchnorm",
+    )
+    add(
+        "q-waveform-gru-adam",
+        "noisy waveforms (sine, square, triangle, sawtooth; 24 samples, noise std 0.4, 1200 drawn), GRU 32 "
+        "reading one sample per step + linear head, Adam, batch 32",
+        _seeded(_WaveGRU),
+        _adam(),
+        _waveforms(1200),
+        _ce,
+        32,
+        250,
+        (1e-5, 1.0),
+        "gru",
+    )
+    vocab_q, seqs_q = _char_seq_data(("heapq", "fractions", "shlex"), 24)
+    add(
+        "q-lm-char-transformer-adamw-700",
+        "heapq + fractions + shlex source, 1-block causal transformer LM (width 32, context 24), AdamW weight "
+        "decay 0.05, batch 8, 700 updates",
+        _seeded(lambda: _TinyLM(vocab_q, 24, 32)),
+        _adamw(0.05),
+        seqs_q,
+        _ce_seq,
+        8,
+        700,
+        (1e-5, 1.0),
+        "lm",
+    )
+    add(
+        "q-binary-logreg-sgd",
+        "synthetic 2-class data (20 features, 1000 drawn, class_sep 0.8, 5% flipped), logistic regression, "
+        "plain SGD, batch 16",
+        _mlp([20, 2]),
+        _sgd(),
+        _binary_classes(1000, 20, 5, 5, 0.8, 0.05, seed=116),
+        _ce,
+        16,
+        250,
+        (1e-3, 30.0),
+        "logistic",
+    )
+    add(
+        "q-noisyreg-mix-sgdm-bs4",
+        "y = x0 sin(x1) + |x2| - x3^2 / 2 + x4 x5 / 2 under noise std 1 (500 drawn), MLP 6-64-64-1, MSE, "
+        "SGD momentum 0.9, batch 4",
+        _mlp([6, 64, 64, 1]),
+        _sgd(0.9),
+        _noisy_mix(500),
+        _mse,
+        4,
+        400,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "q-gaussnll-ridge-adamw",
+        "y = cos(x0) x1, noise std 0.03 to 0.53 along |x0|, SiLU MLP 2-64-64-2 mean + log-variance, "
+        "Gaussian NLL, AdamW, batch 16",
+        _mlp([2, 64, 64, 2], nn.SiLU),
+        _adamw(),
+        _hetero_ridge(500),
+        _gauss_nll,
+        16,
+        300,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "q-finetune-rot90-digits-adamw",
+        "pretrained-like ReLU body (upright digits 0-5, 200 updates) fine-tuned on 100 digits turned a quarter "
+        "turn, all ten classes, new head, AdamW, batch 10",
+        _rot_finetune_model,
+        _adamw(),
+        _rot_finetune_data(100),
+        _ce,
+        10,
+        200,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "q-quantiles-wide-mlp-sgdm095-wd",
+        "Gaussian quantiles (3 nested shells in 4 dims, 1200 drawn), MLP 4-256-256-3, SGD momentum 0.95, "
+        "weight decay 5e-4, batch 32",
+        _mlp([4, 256, 256, 3]),
+        _sgd(0.95, 5e-4),
+        _quantiles(1200, d=4, k=3, seed=120),
+        _ce,
+        32,
+        300,
+        (1e-4, 3.0),
+        "mlp",
     )
     return out
 
