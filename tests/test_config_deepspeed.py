@@ -505,3 +505,28 @@ def test_a_run_past_warmup_cosine_total_num_steps_says_older_deepspeed_climbs_ba
     params["total_num_steps"] = 10  # no decay window: earlier releases divide by zero after the warm-up
     (past,) = [f for f in load_config(data, total_steps=40).findings if f.rule == "deepspeed-cosine-past-total"]
     assert "ZeroDivisionError at update 11" in past.message
+
+
+def test_axolotl_and_llamafactory_read_a_resumed_deepspeed_section_through_the_same_reader(tmp_path):
+    params = {"warmup_num_steps": "auto", "warmup_type": "linear", "last_batch_iteration": 3}
+    section = {"type": "WarmupLR", "params": params}
+    data = {
+        "base_model": "m",
+        "datasets": [{"path": "d"}],
+        "micro_batch_size": 2,
+        "num_epochs": 1,
+        "max_steps": 100,
+        "warmup_steps": 10,
+        "learning_rate": 2e-4,
+        "lr_scheduler": "cosine",
+        "deepspeed": {"scheduler": section},
+    }
+    # warmup_max_lr absent: WarmupLR climbs to the optimizer's lr, the Trainer's learning_rate, which also
+    # trains the first update (the resumed scheduler writes no LR)
+    ref = [reference("WarmupLR", k, lo=0.0, hi=2e-4, n=10, wtype="linear", last=3, opt=2e-4) for k in range(100)]
+    cfg = load_config(data, format="axolotl", total_steps=100)
+    assert np.allclose(cfg.lrs(100), ref, rtol=1e-12, atol=0.0)
+    assert "deepspeed-resumed" in [f.rule for f in cfg.findings]
+    recipe = "stage: sft\nfinetuning_type: full\nlearning_rate: 2.0e-4\nmax_steps: 100\nwarmup_steps: 10\n"
+    cfg = load_config(_hf(tmp_path, {"scheduler": section}, recipe + "deepspeed: {ds}\n"), format="llamafactory")
+    assert cfg.total_steps == 100 and np.allclose(cfg.lrs(100), ref, rtol=1e-12, atol=0.0)
