@@ -82,3 +82,78 @@ def test_a_script_is_not_read_as_a_format_with_no_launch_arguments(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(plain, format="hf")
     assert err.value.field == "script"
+
+
+# -- scripts that run axolotl / LLaMA-Factory on a YAML: the error names the YAML and the command ----------
+
+POINTER_LAUNCHES = [
+    ("axolotl train configs/qlora.yml --launcher torchrun\n", "configs/qlora.yml", "axolotl"),
+    ("accelerate launch --num_processes 2 -m axolotl.cli.train configs/qlora.yml\n", "configs/qlora.yml", "axolotl"),
+    ("CUDA_VISIBLE_DEVICES=0 python -m axolotl.cli.train qlora.yaml\n", "qlora.yaml", "axolotl"),
+    ("llamafactory-cli train examples/train_lora/sft.yaml\n", "examples/train_lora/sft.yaml", "llamafactory"),
+    ("FORCE_TORCHRUN=1 NNODES=2 lmf train sft.yaml\n", "sft.yaml", "llamafactory"),
+    ('sbatch --nodes=1 --wrap="cd /work && llamafactory-cli train sft.yaml"\n', "sft.yaml", "llamafactory"),
+    ("srun --ntasks=8 llamafactory-cli train $RECIPE\n", "<$RECIPE>", "llamafactory"),
+]
+
+
+@pytest.mark.parametrize(("launch", "yaml", "trainer"), POINTER_LAUNCHES)
+def test_a_script_running_axolotl_or_llamafactory_on_a_yaml_names_it_and_the_command(tmp_path, launch, yaml, trainer):
+    p = _script(tmp_path, "#!/bin/bash\nset -e\n" + launch)
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    assert err.value.field == "script" and err.value.fix.startswith(f"lrkit show {yaml} --format {trainer}")
+    assert "Megatron" not in str(err.value)
+    if trainer == "axolotl":  # --format axolotl on the script: the same pointer, not a generic refusal
+        with pytest.raises(ConfigError) as again:
+            load_config(p, format="axolotl")
+        assert again.value.fix == err.value.fix
+
+
+def test_the_yaml_a_script_names_is_never_read_even_when_it_exists(tmp_path):
+    (tmp_path / "sft.yaml").write_text("learning_rate: 1.0e-4\nlr_scheduler_type: cosine\nmax_steps: 100\n")
+    p = _script(tmp_path, f"#!/bin/bash\nllamafactory-cli train {tmp_path / 'sft.yaml'}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(p, format="llamafactory")
+    assert err.value.value == str(tmp_path / "sft.yaml")
+
+
+def test_the_launchs_overrides_of_the_yaml_that_the_curve_reads_become_sets(tmp_path):
+    axo = _script(tmp_path, "#!/bin/bash\naxolotl train cfg.yml --learning-rate 2e-5 --num-processes 2\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(axo)
+    assert err.value.fix.startswith("lrkit show cfg.yml --format axolotl --set learning_rate=2e-5 (")
+    assert "num_processes" not in err.value.fix
+    lf = _script(tmp_path, "#!/bin/bash\nllamafactory-cli train x.yaml learning_rate=1e-5 output_dir=out\n", "lf.sh")
+    with pytest.raises(ConfigError) as err:
+        load_config(lf)
+    assert "--set learning_rate=1e-5" in err.value.fix and "output_dir" not in err.value.fix
+
+
+def test_launches_naming_different_yamls_are_all_named(tmp_path):
+    text = "#!/bin/bash\nllamafactory-cli train stage1.yaml\nllamafactory-cli train stage2.yaml\n"
+    with pytest.raises(ConfigError) as err:
+        load_config(_script(tmp_path, text))
+    assert err.value.value == ["stage1.yaml", "stage2.yaml"] and "does not guess" in str(err.value)
+
+
+def test_llamafactory_cli_with_arguments_is_read_with_its_format_and_asked_for_without(tmp_path):
+    text = (
+        "#!/bin/bash\nllamafactory-cli train --stage sft --do_train --learning_rate 5e-5 "
+        "--lr_scheduler_type cosine --warmup_steps 20 --max_steps 500\n"
+    )
+    p = _script(tmp_path, text)
+    got = load_config(p, format="llamafactory")
+    assert got.format == "llamafactory" and got.total_steps == 500 and got.peak_lr == pytest.approx(5e-5)
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    assert (
+        err.value.field == "format" and err.value.value == "llamafactory" and "--format llamafactory" in err.value.fix
+    )
+
+
+def test_format_axolotl_on_a_script_without_an_axolotl_launch_asks_for_the_yaml(tmp_path):
+    p = _script(tmp_path, HF_LAUNCH.format(lr="2e-5"))
+    with pytest.raises(ConfigError) as err:
+        load_config(p, format="axolotl")
+    assert err.value.field == "format" and "--format axolotl" in err.value.fix

@@ -208,9 +208,16 @@ def _read_shell(
 ) -> ResolvedConfig:
     """A shell script: a Megatron launch, or with ``format`` hf / llamafactory a launch of that
     trainer whose ``--key value`` arguments are its settings (never executed)."""
-    from lrkit.config.megatron_args import TRAINER_SHELL_FORMATS, read_megatron_shell, trainer_shell_args
+    from lrkit.config.megatron_args import (
+        TRAINER_SHELL_FORMATS,
+        read_megatron_shell,
+        trainer_shell_args,
+        trainer_shell_pointer,
+    )
 
     n = _check_total(total_steps)
+    if format == "axolotl":  # axolotl is run from its YAML: the error names the one the script launches
+        raise trainer_shell_pointer(text, format=format, overrides=sets, source=source)
     if format in TRAINER_SHELL_FORMATS:
         data = trainer_shell_args(text, format=format, overrides=sets, source=source)
         return read_data(data, total_steps=n, format=format, source=source)
@@ -220,7 +227,8 @@ def _read_shell(
             f"{' / '.join(TRAINER_SHELL_FORMATS)} as that trainer's launch arguments; not as {format!r}.",
             field="format",
             value=format,
-            fix=f"use --format megatron, {', '.join(TRAINER_SHELL_FORMATS)}, or read the trainer's config file.",
+            fix=f"use --format megatron, {', '.join(TRAINER_SHELL_FORMATS)}, or read the trainer's config file "
+            "(lrkit show <config file>).",
         )
     return read_megatron_shell(text, total_steps=n, overrides=sets, source=source)
 

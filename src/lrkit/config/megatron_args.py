@@ -455,6 +455,12 @@ class ShellArgs:
     used_overrides: frozenset[str]
     #: variables assigned inside an if/case/for/while block or a function
     conditional: frozenset[str] = frozenset()
+    #: for each launch, the trainer command it runs (:data:`_TRAINER_CLIS`: ``axolotl``,
+    #: ``llamafactory``) and its words up to the subcommand; ``("", ...)`` for a ``*.py`` / ``-m`` entry
+    programs: tuple[tuple[str, str], ...] = ()
+
+    def program(self, k: int) -> tuple[str, str]:
+        return self.programs[k] if k < len(self.programs) else ("", "")
 
 
 def parse_shell(
@@ -469,6 +475,7 @@ def parse_shell(
     sh = _Shell(overrides or {}, source, skip)
     unknowns = sh.unknowns
     launches: list[tuple[str, ...]] = []
+    programs: list[tuple[str, str]] = []
     depth = 0
     for raw in _logical_lines(text):
         line = _strip_comment(raw).strip()
@@ -496,16 +503,24 @@ def parse_shell(
             if m and "\n" not in m.group(1):
                 sh.assign(m.group(1), m.group(2) == "+", m.group(3), depth)
                 continue
-            tokens = _split(sh.expand(stmt, unknowns))
-            # strings of arguments ("$GPT_ARGS" quoted) split into words like an unquoted use
-            flat: list[str] = []
-            for t in tokens:
-                # blanks before the first flag (OPTS="  \<newline> --lr ...") are word separators too
-                flat.extend(_split(t) if t.lstrip().startswith("--") and any(ch.isspace() for ch in t) else [t])
-            entry = _entry_point(flat)
-            if entry is not None:
-                launches.append(tuple(flat[entry + 1 :]))
-    return ShellArgs(tuple(launches), unknowns, dict(sh.vars), frozenset(sh.used), frozenset(sh.conditional))
+            for tokens in _wrapped(_split(sh.expand(stmt, unknowns))):
+                # strings of arguments ("$GPT_ARGS" quoted) split into words like an unquoted use
+                flat: list[str] = []
+                for t in tokens:
+                    # blanks before the first flag (OPTS="  \<newline> --lr ...") are word separators too
+                    flat.extend(_split(t) if t.lstrip().startswith("--") and any(ch.isspace() for ch in t) else [t])
+                launch = _launch(flat)
+                if launch is not None:
+                    launches.append(launch[1])
+                    programs.append(launch[0])
+    return ShellArgs(
+        tuple(launches),
+        unknowns,
+        dict(sh.vars),
+        frozenset(sh.used),
+        frozenset(sh.conditional),
+        tuple(programs),
+    )
 
 
 #: one ``NAME=value`` word before a command: the value a plain, quoted or ``$VAR``/``${VAR}`` word (a
@@ -526,6 +541,55 @@ def _command_after_env(stmt: str) -> str:
     if rest is stmt or not rest.strip() or rest.lstrip().startswith("#") or _ASSIGN_RE.match(rest):
         return stmt
     return rest
+
+
+#: trainers run by a command of their own whose settings are a config file: the command's last word,
+#: or ``-m`` module, followed by its subcommand -> the trainer (the format lrkit reads its file as)
+_TRAINER_CLIS: dict[tuple[str, str], str] = {
+    ("axolotl", "train"): "axolotl",  # axolotl train cfg.yml (axolotl.cli.main)
+    ("axolotl.cli.train", ""): "axolotl",  # python -m / accelerate launch -m axolotl.cli.train cfg.yml
+    ("axolotl.cli.main", "train"): "axolotl",
+    ("llamafactory-cli", "train"): "llamafactory",  # llamafactory-cli train cfg.yaml (also lmf)
+    ("lmf", "train"): "llamafactory",
+}
+
+
+def _trainer_cli(words: Sequence[str]) -> tuple[str, int] | None:
+    """``(trainer, index of its first argument)`` when ``words`` run one of :data:`_TRAINER_CLIS`."""
+    for k, w in enumerate(words):
+        module = words[k + 1] if w == "-m" and k + 1 < len(words) else None
+        name = module if module is not None else w.rsplit("/", 1)[-1]
+        at = k + 2 if module is not None else k + 1
+        if (name, "") in _TRAINER_CLIS:
+            return _TRAINER_CLIS[(name, "")], at
+        if at < len(words) and (name, words[at]) in _TRAINER_CLIS:
+            return _TRAINER_CLIS[(name, words[at])], at + 1
+    return None
+
+
+def _launch(words: list[str]) -> tuple[tuple[str, str], tuple[str, ...]] | None:
+    """A command that starts training: ``((trainer, command), arguments)``; the trainer is ``""``
+    for a ``*.py`` / ``-m`` entry point (Megatron, or a trainer lrkit cannot name)."""
+    cli = _trainer_cli(words)
+    entry = _entry_point(words)
+    if cli is not None and (entry is None or entry >= cli[1] - 2):
+        trainer, at = cli
+        return (trainer, " ".join(words[:at])), tuple(words[at:])
+    if entry is not None:
+        return ("", " ".join(words[: entry + 1])), tuple(words[entry + 1 :])
+    return None
+
+
+def _wrapped(words: list[str]) -> list[list[str]]:
+    """The commands a statement runs: itself, or for ``sbatch --wrap="cmd; cmd"`` the commands of
+    the wrapped string (the job runs them, not sbatch)."""
+    for k, w in enumerate(words):
+        inner = w[len("--wrap=") :] if w.startswith("--wrap=") else None
+        if w == "--wrap" and k + 1 < len(words):
+            inner = words[k + 1]
+        if inner is not None:
+            return [_split(_command_after_env(stmt)) for stmt in _statements(inner)]
+    return [words]
 
 
 def _entry_point(words: list[str]) -> int | None:
@@ -1192,6 +1256,146 @@ def _not_megatron(
     )
 
 
+#: settings of an axolotl / LLaMA-Factory config the LR curve reads: a launch that overrides one is
+#: answered with the --set that gives the file the same value
+_LAUNCH_CURVE_KEYS = (
+    *_TRAINER_FLAGS,
+    "lr_scheduler",
+    "num_epochs",
+    "warmup_steps",
+    "max_steps",
+    "cosine_min_lr_ratio",
+    "cosine_constant_lr_ratio",
+    "lr_quadratic_warmup",
+    "micro_batch_size",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "optimizer",
+    "optim",
+    "deepspeed",
+    "rl",
+    "stage",
+)
+_TRAINER_NAMES = {"axolotl": "axolotl", "llamafactory": "LLaMA-Factory"}
+
+
+def _cli_config(trainer: str, words: Sequence[str]) -> tuple[str | None, list[str]]:
+    """The config file a trainer command is given and the launch's overrides of it as ``KEY=VALUE``:
+    axolotl's positional CONFIG and its ``--key value`` options (click: dashes for underscores),
+    LLaMA-Factory's first word when it is a YAML/JSON file and the ``key=value`` words after it
+    (OmegaConf.from_cli). ``(None, [])`` when LLaMA-Factory takes ``--key value`` arguments instead."""
+    if trainer == "llamafactory":
+        # LLaMA-Factory reads argv[1] as its config when it ends in .yaml/.yml/.json, and argv as
+        # --key value arguments otherwise: a first word that is no option is a file ($CONFIG)
+        if not words or words[0].startswith("-"):
+            return None, []
+        sets = [w for w in words[1:] if _OVERRIDE_RE.match(w) and w.split("=", 1)[0] in _LAUNCH_CURVE_KEYS]
+        return words[0], sets
+    config = next((w for w in words if _CONFIG_FILE_RE.search(w) and not w.startswith("-")), None)
+    if config is None:  # CONFIG is click's one positional argument: the first word no option takes
+        taking = False
+        for w in words:
+            if w == "--":
+                break
+            if w.startswith("-"):
+                taking = "=" not in w
+                continue
+            if not taking:
+                config = w
+                break
+            taking = False
+    sets = [f"{k}={v}" for k, v in _flag_values(list(words)).items() if v != "" and k in _LAUNCH_CURVE_KEYS]
+    return config, sets
+
+
+def _trainer_pointer(parsed: ShellArgs, source: str, format: str | None) -> ConfigError | None:
+    """The error for a script that runs axolotl or LLaMA-Factory on a config file (or, with
+    ``format`` named, any launch that hands its trainer a config file): it names the file and the
+    command that reads it; lrkit never reads a file a script names, nor runs the script. ``None``
+    when the script runs no such command (or LLaMA-Factory with ``--key value`` arguments, which
+    ``--format llamafactory`` reads from the script)."""
+    found: list[tuple[str, str, str, list[str]]] = []
+    for k, words in enumerate(parsed.launches):
+        trainer, command = parsed.program(k)
+        if trainer not in _TRAINER_NAMES:
+            generic = _trainer_config(words) if format is not None else None
+            if generic is not None:
+                found.append((format or "", command, generic, []))
+            continue
+        config, sets = _cli_config(trainer, words)
+        if config is None and trainer == "llamafactory":
+            if format is None:
+                return ConfigError(
+                    f"{source}: it runs LLaMA-Factory ({command}) with its settings as --key value arguments, "
+                    "not a config file; lrkit reads them only when told which trainer they are for.",
+                    field="format",
+                    value="llamafactory",
+                    fix=f"pass --format llamafactory: lrkit show {source} --format llamafactory.",
+                )
+            continue
+        found.append((trainer, command, config or "", sets))
+    if not found:
+        return None
+    trainer, command, raw, sets = found[-1]
+    name = _TRAINER_NAMES.get(trainer, "the trainer")
+    config = str(_unmarked(raw, parsed.unknowns))
+    configs = list(dict.fromkeys(str(_unmarked(c, parsed.unknowns)) for _, _, c, _ in found if c))
+    if not configs:
+        return ConfigError(
+            f"{source}: it runs {name} ({command} ...) without naming its config file on the launch line.",
+            field="script",
+            fix=f"read the {name} config file the run uses: lrkit show <file> --format {trainer}.",
+        )
+    # the path with each part the script does not fix as <$NAME>: the user fills it in
+    target = _MARKER_RE.sub(
+        lambda m: (
+            f"<${parsed.unknowns[m.group(0)].name}>"
+            if m.group(0) in parsed.unknowns and parsed.unknowns[m.group(0)].name
+            else "<unknown>"
+        ),
+        raw,
+    )
+    shown = str(_unmarked(command, parsed.unknowns))
+    if len(shown) > 80:  # a long launcher prefix (torchrun --rdzv-... ): the trainer's own words tell it
+        shown = "... " + " ".join(command.split()[-2:])
+    other = f" It runs {name}, not {format}." if format not in (None, trainer) and trainer in _TRAINER_NAMES else ""
+    several = (
+        f" The launches name {len(configs)} files ({', '.join(configs)}): lrkit does not guess which one you mean."
+        if len(configs) > 1
+        else ""
+    )
+    sets_text = "".join(f" --set {kv}" for kv in sets)
+    return ConfigError(
+        f"{source}: it runs {name} ({shown} {config}), which takes its settings from that config file; lrkit "
+        f"reads the file, not the script that names it.{other}{several}",
+        field="script",
+        value=configs if len(configs) > 1 else config,
+        fix=f"lrkit show {target} --format {trainer}{sets_text}"
+        + (" (the launch's overrides of the file)" if sets else "")
+        + (" (or another of the files named)" if len(configs) > 1 else "")
+        + ".",
+    )
+
+
+def trainer_shell_pointer(
+    text: str, *, format: str, overrides: Mapping[str, str] | None = None, source: str = "<script>"
+) -> ConfigError:
+    """What ``--format axolotl`` on a shell script answers: axolotl takes its settings from its
+    YAML, never from launch arguments, so the error names the YAML the script launches axolotl on
+    and the command that reads it (or asks for the file when the script names none)."""
+    parsed = parse_shell(text, overrides=overrides, source=source)
+    pointer = _trainer_pointer(parsed, source, format)
+    if pointer is not None:
+        return pointer
+    return ConfigError(
+        f"{source}: axolotl takes its settings from its YAML file, not from launch arguments, and this script "
+        "launches no axolotl command that names one (axolotl train cfg.yml, python -m axolotl.cli.train cfg.yml).",
+        field="format",
+        value=format,
+        fix="read the YAML the run uses: lrkit show <file>.yml --format axolotl.",
+    )
+
+
 #: formats whose settings a launch line passes as ``--key value`` (the Hugging Face argument parser)
 TRAINER_SHELL_FORMATS = ("hf", "llamafactory")
 #: the launch arguments the LR curve of those formats reads: an unknown value among them is asked for
@@ -1218,8 +1422,11 @@ def trainer_shell_args(
     as the parser accepts both; a bare ``--flag`` is true); ``--set NAME=value`` fills a shell
     variable. Never executed."""
     parsed = parse_shell(text, overrides=overrides, source=source)
-    launches = [_flag_values(ln) for ln in parsed.launches]
+    # axolotl's --key value options override its YAML: they are not a Hugging Face launch
+    launches = [_flag_values(ln) for k, ln in enumerate(parsed.launches) if parsed.program(k)[0] != "axolotl"]
     launches = [f for f in launches if any(k in f for k in _TRAINER_FLAGS)]
+    if not launches and (pointer := _trainer_pointer(parsed, source, format)) is not None:
+        raise pointer
     if not launches:
         raise ConfigError(
             f"{source}: no launch line passes a trainer's learning-rate arguments (--learning_rate, "
@@ -1285,6 +1492,8 @@ def _script_args(parsed: ShellArgs, source: str) -> tuple[dict[str, Any], dict[s
     Megatron argument; one that passes none (an evaluation or conversion command) is no launch."""
     launches = tuple(ln for ln in parsed.launches if _has_lr(ln))
     if not launches:
+        if (pointer := _trainer_pointer(parsed, source, None)) is not None:
+            raise pointer
         if parsed.launches and (not_ours := _not_megatron(parsed.launches, source, parsed.unknowns)) is not None:
             raise not_ours
         words = _variable_words(parsed)
