@@ -112,3 +112,16 @@ def test_t5_round_trips_through_the_nemo_writer():
     assert out["model"]["optim"]["sched"]["constant_steps"] == 100
     back = load_config(out)
     assert np.allclose(back.lrs(1100), r.lrs(1100), rtol=1e-12, atol=0)
+
+
+def test_args_name_auto_is_refused_as_nemo_has_no_params_class_for_t5_and_its_class_is_read():
+    def read(args_name):
+        args = {"name": args_name, "params": {"constant_steps": 400}}
+        return load_config(
+            {"trainer": {"max_steps": 1000}, "model": {"optim": {"lr": 1e-3, "sched": {"name": T5, "args": args}}}}
+        )
+
+    with pytest.raises(ConfigError) as err:
+        read("auto")
+    assert err.value.field == "model.optim.sched.args.name" and "SquareRootConstantSchedulerParams" in err.value.fix
+    assert read("SquareRootConstantSchedulerParams").lrs(10)[0] == pytest.approx(0.05)

@@ -280,6 +280,7 @@ def read_nemo(data: Mapping[str, Any], *, total_steps: int | None, source: str) 
         return ResolvedConfig(
             Constant(1.0), lr, total_steps or trainer_max, "nemo", source, (), {}, optimizer, dict(data), None
         )
+    _t5_args_auto(sched, spath)
     sched, spath = _sched_args(sched, spath)
     name = _sched_name(sched, spath)
     if name == _T5:
@@ -436,6 +437,21 @@ def _sched_name(sched: Mapping[str, Any], spath: str) -> str:
             value=name,
             fix=err.fix,
         ) from None
+
+
+def _t5_args_auto(sched: Mapping[str, Any], spath: str) -> None:
+    """``sched.args.name: auto`` names the policy's own parameter class, ``<name>Params``; NeMo
+    registers none for T5InverseSquareRootAnnealing, so ``get_scheduler_config`` raises."""
+    args = sched.get("args")
+    if sched.get("name") == _T5 and isinstance(args, Mapping) and args.get("name") == "auto":
+        raise ConfigError(
+            f"sched.args.name: auto looks up {_T5}Params, which NeMo does not register (get_scheduler_config "
+            "raises 'Cannot resolve scheduler parameters').",
+            field=F.join(spath, "args.name"),
+            value="auto",
+            fix="use args.name: SquareRootConstantSchedulerParams (its class), or drop args and write "
+            "constant_steps beside name.",
+        )
 
 
 def _t5_constant_steps(sched: Mapping[str, Any], spath: str) -> float:
