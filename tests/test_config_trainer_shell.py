@@ -157,3 +157,13 @@ def test_format_axolotl_on_a_script_without_an_axolotl_launch_asks_for_the_yaml(
     with pytest.raises(ConfigError) as err:
         load_config(p, format="axolotl")
     assert err.value.field == "format" and "--format axolotl" in err.value.fix
+
+
+def test_a_named_format_on_a_launch_that_hands_its_trainer_a_config_file_points_at_the_file(tmp_path):
+    text = "#!/bin/bash\naccelerate launch --config_file zero3.yaml sft.py --config recipes/sft.yaml --output_dir o\n"
+    p = _script(tmp_path, text)
+    for fmt in ("hf", "axolotl"):
+        with pytest.raises(ConfigError) as err:
+            load_config(p, format=fmt)
+        assert err.value.field == "script" and err.value.fix == f"lrkit show recipes/sft.yaml --format {fmt}."
+        assert "hands the trainer the config file recipes/sft.yaml" in str(err.value)

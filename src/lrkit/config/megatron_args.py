@@ -1314,13 +1314,13 @@ def _trainer_pointer(parsed: ShellArgs, source: str, format: str | None) -> Conf
     command that reads it; lrkit never reads a file a script names, nor runs the script. ``None``
     when the script runs no such command (or LLaMA-Factory with ``--key value`` arguments, which
     ``--format llamafactory`` reads from the script)."""
-    found: list[tuple[str, str, str, list[str]]] = []
+    found: list[tuple[str, str, str, list[str], bool]] = []
     for k, words in enumerate(parsed.launches):
         trainer, command = parsed.program(k)
         if trainer not in _TRAINER_NAMES:
-            generic = _trainer_config(words) if format is not None else None
-            if generic is not None:
-                found.append((format or "", command, generic, []))
+            handed = _trainer_config(words) if format is not None else None
+            if handed is not None:
+                found.append((format or "", command, handed, [], True))
             continue
         config, sets = _cli_config(trainer, words)
         if config is None and trainer == "llamafactory":
@@ -1333,13 +1333,13 @@ def _trainer_pointer(parsed: ShellArgs, source: str, format: str | None) -> Conf
                     fix=f"pass --format llamafactory: lrkit show {source} --format llamafactory.",
                 )
             continue
-        found.append((trainer, command, config or "", sets))
+        found.append((trainer, command, config or "", sets, False))
     if not found:
         return None
-    trainer, command, raw, sets = found[-1]
+    trainer, command, raw, sets, generic = found[-1]
     name = _TRAINER_NAMES.get(trainer, "the trainer")
     config = str(_unmarked(raw, parsed.unknowns))
-    configs = list(dict.fromkeys(str(_unmarked(c, parsed.unknowns)) for _, _, c, _ in found if c))
+    configs = list(dict.fromkeys(str(_unmarked(c, parsed.unknowns)) for _, _, c, _, _ in found if c))
     if not configs:
         return ConfigError(
             f"{source}: it runs {name} ({command} ...) without naming its config file on the launch line.",
@@ -1358,16 +1358,21 @@ def _trainer_pointer(parsed: ShellArgs, source: str, format: str | None) -> Conf
     shown = str(_unmarked(command, parsed.unknowns))
     if len(shown) > 80:  # a long launcher prefix (torchrun --rdzv-... ): the trainer's own words tell it
         shown = "... " + " ".join(command.split()[-2:])
-    other = f" It runs {name}, not {format}." if format not in (None, trainer) and trainer in _TRAINER_NAMES else ""
+    other = f" It runs {name}, not {format}." if format not in (None, trainer) and not generic else ""
     several = (
         f" The launches name {len(configs)} files ({', '.join(configs)}): lrkit does not guess which one you mean."
         if len(configs) > 1
         else ""
     )
     sets_text = "".join(f" --set {kv}" for kv in sets)
+    # a *.py / -m entry point (the format is the user's word): the launch hands the file on
+    what = (
+        f"it runs {name} ({shown} {config}), which takes its settings from that config file"
+        if not generic
+        else f"its launch ({shown} ... {config}) hands the trainer the config file {config}"
+    )
     return ConfigError(
-        f"{source}: it runs {name} ({shown} {config}), which takes its settings from that config file; lrkit "
-        f"reads the file, not the script that names it.{other}{several}",
+        f"{source}: {what}; lrkit reads the file, not the script that names it.{other}{several}",
         field="script",
         value=configs if len(configs) > 1 else config,
         fix=f"lrkit show {target} --format {trainer}{sets_text}"
