@@ -583,6 +583,8 @@ def _launch(words: list[str]) -> tuple[tuple[str, str], tuple[str, ...]] | None:
 def _wrapped(words: list[str]) -> list[list[str]]:
     """The commands a statement runs: itself, or for ``sbatch --wrap="cmd; cmd"`` the commands of
     the wrapped string (the job runs them, not sbatch)."""
+    if not words or words[0].rsplit("/", 1)[-1] != "sbatch":
+        return [words]
     for k, w in enumerate(words):
         inner = w[len("--wrap=") :] if w.startswith("--wrap=") else None
         if w == "--wrap" and k + 1 < len(words):
