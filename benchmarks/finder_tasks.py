@@ -69,6 +69,14 @@ Parts (decided by name, before any result):
   Gaussian NLL with a log-variance head under AdamW, an AdamW fine-tune of a pretrained-like body on
   100 quarter-turned digits, a wide MLP under SGD momentum 0.95 with weight decay); designed from
   these kinds, not from any finder's failures, and committed before any finder ran on them.
+* ``blind10`` (``p-``): ten tasks of the hidden suite's kinds, one each (an MLP under SGD momentum 0.9
+  on another draw of iris, a BatchNorm CNN with AdamW on randomly shifted digits, a 7-layer tanh MLP
+  under plain SGD on two spirals, an LSTM forecasting noisy sines with AdamW, a 640-update
+  transformer LM on other stdlib source with Adam, a logistic regression under SGD momentum 0.9, a
+  noisy batch-5 regression under plain SGD, a Laplace NLL with a log-scale head under Adam, an AdamW
+  fine-tune of a pretrained-like tanh body on 120 intensity-inverted digits, an MLP under Adam with
+  coupled L2 weight decay at batch 128); designed from these kinds, not from any finder's failures,
+  and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -120,11 +128,14 @@ PARTS = (
     "blind7",
     "blind8",
     "blind9",
+    "blind10",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("p-"):
+        return "blind10"
     if name.startswith("q-"):
         return "blind9"
     if name.startswith("r-"):
@@ -880,6 +891,145 @@ def _rot_finetune_model(seed: int) -> nn.Module:
     body.load_state_dict(_pretrained_low_digits_body())
     torch.manual_seed(seed)
     return _FineTune(body, nn.Linear(64, 10))
+
+
+# -- data and models of the eleventh blind part (p-) ------------------------------------------
+def _sk_resplit(name: str, seed: int):
+    """An sklearn toy set split into train / validation / test by another draw (``seed``) than ``_sk``'s."""
+    import sklearn.datasets as ds
+
+    X, y = getattr(ds, f"load_{name}")(return_X_y=True)
+    return _tensors(X.astype(np.float64), y, regression=False, seed=seed)
+
+
+def _shifted_digits(seed: int = 132):
+    """digits, every image moved by a random whole pixel (-1, 0 or 1 along each axis; zeros fill in), all splits."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    img = np.pad(X.reshape(-1, 8, 8), ((0, 0), (1, 1), (1, 1)))
+    dy, dx = rng.integers(-1, 2, size=(2, len(X)))
+    out = np.stack([img[i, 1 + a : 9 + a, 1 + b : 9 + b] for i, (a, b) in enumerate(zip(dy, dx, strict=True))])
+    return _tensors(out.reshape(-1, 64).astype(np.float64), y, regression=False)
+
+
+class _BNCNN(nn.Module):
+    """Conv 1->12, BN, conv 12->24, BN, max-pool, conv 24->24, BN, global average pool, linear 24->10 (3x3, ReLU)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 12, 3, padding=1),
+            nn.BatchNorm2d(12),
+            nn.ReLU(),
+            nn.Conv2d(12, 24, 3, padding=1),
+            nn.BatchNorm2d(24),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(24, 24, 3, padding=1),
+            nn.BatchNorm2d(24),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(24, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(-1, 1, 8, 8))
+
+
+def _spirals(n: int = 1200, turns: float = 1.0, noise: float = 0.25, seed: int = 133):
+    """Two interleaved Archimedean spirals of ``turns`` turns (radius 0.5 to 3.5) under Gaussian noise; class = arm."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=n)
+    t = rng.uniform(0, 1, size=n)
+    angle = 2 * np.pi * turns * t + np.pi * y
+    r = 0.5 + 3 * t
+    X = np.stack([r * np.cos(angle), r * np.sin(angle)], 1) + noise * rng.normal(size=(n, 2))
+    return _tensors(X, y, regression=False)
+
+
+def _sine_forecast(n: int = 1500, length: int = 20, noise: float = 0.1, seed: int = 134):
+    """One-step forecasting: ``length`` noisy samples of a sum of two sines (frequencies 0.2-0.8 rad per step,
+    amplitudes 0.3-1, random phases; noise std ``noise``) in, the next noisy sample out."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(length + 1)
+    w, a, p = rng.uniform(0.2, 0.8, (n, 2)), rng.uniform(0.3, 1.0, (n, 2)), rng.uniform(0, 2 * np.pi, (n, 2))
+    clean = (a[:, :, None] * np.sin(w[:, :, None] * t + p[:, :, None])).sum(1)
+    seq = clean + noise * rng.normal(size=clean.shape)
+    return _tensors(seq[:, :-1], seq[:, -1], regression=True)
+
+
+class _ForecastLSTM(nn.Module):
+    """An LSTM reading a 1-D sequence one sample per step, regressing the next sample from its last state."""
+
+    def __init__(self, hidden: int = 32) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(1, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.lstm(x.unsqueeze(-1))
+        return self.out(h[:, -1])
+
+
+def _bumps(n: int = 500, noise: float = 0.8, seed: int = 137):
+    """y = 2 exp(-|x|^2 / 2) + sin(x0 + x1) + x2 x3 / 2 + noise (x ~ N(0, 1)^5, x4 unused), noise std ``noise``."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    f = 2 * np.exp(-0.5 * (X[:, :4] ** 2).sum(1)) + np.sin(X[:, 0] + X[:, 1]) + 0.5 * X[:, 2] * X[:, 3]
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _laplace_hetero(n: int = 600, seed: int = 138):
+    """y = |x0| - x1 / 2 + sin(3 x2) / 2 under Laplace noise of scale 0.03 + 0.4 sigmoid(2 x1) (x ~ N(0, 1)^3)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    scale = 0.03 + 0.4 / (1 + np.exp(-2 * X[:, 1]))
+    y = np.abs(X[:, 0]) - 0.5 * X[:, 1] + 0.5 * np.sin(3 * X[:, 2]) + scale * rng.laplace(size=n)
+    return _tensors(X, y, regression=True)
+
+
+def _tanh_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 112), nn.Tanh(), nn.Linear(112, 56), nn.Tanh())
+
+
+@functools.cache
+def _pretrained_high_digits_body() -> dict[str, torch.Tensor]:
+    """A tanh MLP body trained briefly (Adam, 150 updates) on the digits 5-9; the fine-tuning task is all ten
+    digits with inverted intensities."""
+    Xtr, Ytr, *_ = _sk("digits")
+    keep = Ytr >= 5
+    torch.manual_seed(139)
+    model = _FineTune(_tanh_body(), nn.Linear(56, 5))
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    batches = _epochs(Xtr[keep], Ytr[keep] - 5, 32)(139)
+    for _ in range(150):
+        x, y = next(batches)
+        opt.zero_grad()
+        _ce(model(x), y).backward()
+        opt.step()
+    return {k: v.detach().clone() for k, v in model.body.state_dict().items()}
+
+
+def _inverted_finetune_data(n_train: int = 120):
+    """digits with inverted intensities (16 - pixel, i.e. the standardised inputs negated), the first
+    ``n_train`` training images only."""
+    Xtr, Ytr, Xva, Yva, Xte, Yte = _sk("digits")
+    return -Xtr[:n_train], Ytr[:n_train], -Xva, Yva, -Xte, Yte
+
+
+def _inverted_finetune_model(seed: int) -> nn.Module:
+    body = _tanh_body()
+    body.load_state_dict(_pretrained_high_digits_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(56, 10))
+
+
+def _adam_l2(wd: float):
+    """Adam with coupled L2 weight decay (torch's ``Adam(weight_decay=...)``, not AdamW)."""
+    return lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr, weight_decay=wd)
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -2390,6 +2540,137 @@ def _build() -> dict[str, BenchTask]:
         32,
         300,
         (1e-4, 3.0),
+        "mlp",
+    )
+    # -- the eleventh blind part (p-): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "p-iris-resplit-mlp-sgdm",
+        "iris under another train / validation / test draw, MLP 4-32-32-3, SGD momentum 0.9, batch 12",
+        _mlp([4, 32, 32, 3]),
+        _sgd(0.9),
+        _sk_resplit("iris", 131),
+        _ce,
+        12,
+        250,
+        (1e-4, 3.0),
+        "mlp",
+    )
+    add(
+        "p-shifted-digits-bncnn-adamw",
+        "digits each moved by a random pixel, CNN 12-24-24 channels with BatchNorm, max-pool and global average "
+        "pool, AdamW, batch 32",
+        _seeded(_BNCNN),
+        _adamw(),
+        _shifted_digits(),
+        _ce,
+        32,
+        250,
+        (1e-5, 1.0),
+        "batchnorm",
+    )
+    add(
+        "p-spirals-deep-tanh-sgd",
+        "two noisy interleaved spirals (1 turn, 1200 drawn), 7-layer tanh MLP (6 hidden of width 48), "
+        "plain SGD, batch 32",
+        _mlp([2] + [48] * 6 + [2], nn.Tanh),
+        _sgd(),
+        _spirals(1200),
+        _ce,
+        32,
+        400,
+        (1e-3, 10.0),
+        "deep",
+    )
+    add(
+        "p-sineforecast-lstm-adamw",
+        "one-step forecasts of noisy two-sine sequences (20 samples in, noise std 0.1, 1500 drawn), LSTM 32 + "
+        "linear head, MSE, AdamW, batch 32",
+        _seeded(_ForecastLSTM),
+        _adamw(),
+        _sine_forecast(1500),
+        _mse,
+        32,
+        300,
+        (1e-5, 1.0),
+        "lstm",
+    )
+    vocab_p, seqs_p = _char_seq_data(("calendar", "pprint", "statistics"), 32)
+    add(
+        "p-lm-char-transformer-adam-640",
+        "calendar + pprint + statistics source, 1-block causal transformer LM (width 32, context 32), Adam, "
+        "batch 8, 640 updates",
+        _seeded(lambda: _TinyLM(vocab_p, 32, 32)),
+        _adam(),
+        seqs_p,
+        _ce_seq,
+        8,
+        640,
+        (1e-5, 1.0),
+        "lm",
+    )
+    add(
+        "p-binary-logreg-sgdm",
+        "synthetic 2-class data (30 features, 1500 drawn, class_sep 1.0, 3% flipped), logistic regression, "
+        "SGD momentum 0.9, batch 32",
+        _mlp([30, 2]),
+        _sgd(0.9),
+        _binary_classes(1500, 30, 8, 6, 1.0, 0.03, seed=136),
+        _ce,
+        32,
+        250,
+        (1e-4, 10.0),
+        "logistic",
+    )
+    add(
+        "p-noisyreg-bumps-sgd-bs5",
+        "y = 2 exp(-|x|^2 / 2) + sin(x0 + x1) + x2 x3 / 2 under noise std 0.8 (500 drawn), MLP 5-48-48-1, MSE, "
+        "plain SGD, batch 5",
+        _mlp([5, 48, 48, 1]),
+        _sgd(),
+        _bumps(500),
+        _mse,
+        5,
+        400,
+        (1e-4, 3.0),
+        "noisy-regression",
+    )
+    add(
+        "p-laplacenll-hetero-adam",
+        "y = |x0| - x1 / 2 + sin(3 x2) / 2, Laplace noise of scale 0.03 to 0.43 along x1, tanh MLP 3-64-64-2 "
+        "mean + log-scale, Laplace NLL, Adam, batch 24",
+        _mlp([3, 64, 64, 2], nn.Tanh),
+        _adam(),
+        _laplace_hetero(600),
+        _laplace_nll,
+        24,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "p-finetune-inverted-digits-adamw",
+        "pretrained-like tanh body (digits 5-9, 150 updates) fine-tuned on 120 intensity-inverted digits, all "
+        "ten classes, new head, AdamW weight decay 0.02, batch 12",
+        _inverted_finetune_model,
+        _adamw(0.02),
+        _inverted_finetune_data(120),
+        _ce,
+        12,
+        250,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "p-classif4-mlp-adam-l2-bs128",
+        "synthetic 4-class data (16 features, 3000 drawn), MLP 16-128-128-4, Adam with coupled L2 weight decay "
+        "1e-3, batch 128",
+        _mlp([16, 128, 128, 4]),
+        _adam_l2(1e-3),
+        _synth_classes(3000, 16, 8, 4, seed=140),
+        _ce,
+        128,
+        250,
+        (1e-5, 1.0),
         "mlp",
     )
     return out
