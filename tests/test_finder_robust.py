@@ -631,3 +631,46 @@ def test_momentum_sgd_trials_run_below_the_lowered_reading():
     top = max(t.lr for t in res.trials)
     assert math.log10(res.details.lr / top) == pytest.approx(0.35 * 9 * 8 / 99, abs=1e-5)
     assert res.suggestion <= top * (1 + 1e-9)
+
+
+# -- 7. val_data may lower the trials' choice, never raise it above the training loss's --------------
+def _search_with_trials(trials, *, user_val):
+    from lrkit.finder.engine import _Search
+    from lrkit.finder.suggest import suggest
+
+    lrs = np.logspace(-6, 0, 80)
+    raw = 2.0 * np.exp(-np.arange(80) / 25) + np.where(lrs > 0.3, 50 * (lrs - 0.3), 0.0) + 0.1
+    s = _Search(sug=suggest(lrs, raw), notes=[], evals=80, x_top=0.0)
+    s.x_star = math.log10(s.sug.lr)
+    s.done, s.user_val = list(trials), user_val
+    return s, lrs, raw
+
+
+def test_val_data_cannot_raise_the_choice_above_the_training_losss():
+    from lrkit.finder.engine import _choice_stage
+    from lrkit.finder.trials import Trial
+
+    opt = torch.optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    # the held-out loss favours the top trial by a hair, the training loss the middle one
+    trials = [
+        Trial(0.003, 40, 0.60, 1.0, "val", 44, 1.0, 0.50, 0.45),
+        Trial(0.01, 40, 0.41, 1.0, "val", 44, 1.0, 0.30, 0.25),
+        Trial(0.03, 40, 0.40, 1.0, "val", 44, 1.0, 0.34, 0.20),
+    ]
+    s, lrs, raw = _search_with_trials(trials, user_val=True)
+    chosen, *_ = _choice_stage(s, opt, lrs, raw)
+    assert chosen == pytest.approx(0.01)
+    assert any("held-out loss favoured 0.03" in n for n in s.notes)
+    # where the held-out loss chooses lower than the training loss, it is followed
+    lower = [
+        Trial(0.003, 40, 0.39, 1.0, "val", 44, 1.0, 0.50, 0.45),
+        Trial(0.01, 40, 0.41, 1.0, "val", 44, 1.0, 0.30, 0.25),
+        Trial(0.03, 40, 0.80, 1.0, "val", 44, 1.0, 0.20, 0.15),
+    ]
+    s, lrs, raw = _search_with_trials(lower, user_val=True)
+    chosen, *_ = _choice_stage(s, opt, lrs, raw)
+    assert chosen == pytest.approx(0.003) and not any("held-out loss favoured" in n for n in s.notes)
+    # the finder's own held-out split of a tiny data set (not val_data) keeps its own choice
+    s, lrs, raw = _search_with_trials(trials, user_val=False)
+    chosen, *_ = _choice_stage(s, opt, lrs, raw)
+    assert chosen == pytest.approx(0.03)
