@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lrkit.config import load_config, load_config_text
-from lrkit.config.megatron_args import parse_arg_list, parse_shell
+from lrkit.config.megatron_args import parse_arg_list
+from lrkit.config.shell import parse_shell
 from lrkit.errors import ConfigError
 
 FLAT = {

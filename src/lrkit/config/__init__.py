@@ -184,7 +184,7 @@ def load_config(
             value=source,
             fix="pass a path to a YAML/JSON file, a dict, or use load_config_text(text).",
         )
-    from lrkit.config.megatron_args import is_shell_script
+    from lrkit.config.shell import is_shell_script
 
     path = Path(source)
     if path.is_file() and is_shell_script(path, _head(path)):
@@ -208,12 +208,8 @@ def _read_shell(
 ) -> ResolvedConfig:
     """A shell script: a Megatron launch, or with ``format`` hf / llamafactory a launch of that
     trainer whose ``--key value`` arguments are its settings (never executed)."""
-    from lrkit.config.megatron_args import (
-        TRAINER_SHELL_FORMATS,
-        read_megatron_shell,
-        trainer_shell_args,
-        trainer_shell_pointer,
-    )
+    from lrkit.config.megatron_args import read_megatron_shell
+    from lrkit.config.trainer_launch import TRAINER_SHELL_FORMATS, trainer_shell_args, trainer_shell_pointer
 
     n = _check_total(total_steps)
     if format == "axolotl":  # axolotl is run from its YAML: the error names the one the script launches
@@ -252,7 +248,7 @@ def load_config_text(
     """Like :func:`load_config` for YAML/JSON text, or a shell script starting with ``#!``
     (``defaults:`` resolve from the current directory)."""
     if isinstance(text, str) and text.lstrip().startswith("#!"):
-        from lrkit.config.megatron_args import is_shell_script
+        from lrkit.config.shell import is_shell_script
 
         if is_shell_script(Path(name), text):
             return _read_shell(text, total_steps, format, _check_overrides(overrides), name)

@@ -4,18 +4,16 @@ Three shapes reach :func:`lrkit.config.megatron.resolve_megatron` through here:
 
 - an argument list as ``pretrain_gpt.py`` takes it (``--lr 3e-4 --lr-decay-style cosine ...``;
   ``--k v`` and ``--k=v``; a flag with no value is ``true``; several values make a list);
-- a shell script (``train.sh``) as Megatron's examples write them: variable assignments
-  (``LR=3e-4``, ``export X=...``, ``${X:-default}``, ``$((A * B))``), arrays of arguments
-  (``TRAINING_ARGS=( --lr 3e-4 ... )``, ``ARGS+=(...)``), strings of arguments, line
-  continuations, and the launch line (``torchrun ... pretrain_gpt.py ${TRAINING_ARGS[@]} ...``);
+- a shell script (``train.sh``) as Megatron's examples write them, read without running it by
+  :mod:`lrkit.config.shell`; its launch line's arguments are Megatron's unless they are another
+  trainer's (:mod:`lrkit.config.trainer_launch` says which, and this module refuses them);
 - YAML whose keys are dashed flags (``MODEL_ARGS: {--lr: 3.0e-4, ...}``, Megatron's
   functional-test ``model_config.yaml``).
 
-**Nothing is executed.** The script is tokenised with :mod:`shlex`; ``$(...)`` command
-substitutions and variables the script does not set stay unknown. A curve argument whose value
-depends on an unknown (``--global-batch-size $GBS`` in a sample-based run, ``--lr $1``) is
-asked for by name (``--set GBS=512``), never dropped; so is one assigned only inside an
-``if``/``case``/``for`` block (the branch taken is not known without running the script).
+A curve argument whose value depends on something the script does not fix (``--global-batch-size
+$GBS`` in a sample-based run, ``--lr $1``) is asked for by name (``--set GBS=512``), never
+dropped; so is one assigned only inside an ``if``/``case``/``for`` block (the branch taken is not
+known without running the script).
 
 Which arguments decide the curve is Megatron's own rule (``get_optimizer_param_scheduler`` in
 ``megatron/training/training.py``): the run is iteration-based when ``--train-iters`` is set,
@@ -25,34 +23,26 @@ iteration-based curve and is needed only for a sample-based one.
 
 from __future__ import annotations
 
-import ast
 import difflib
 import re
-import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from lrkit.config.megatron import BATCH_ARGS, CURVE_ARGS, GROUP_LR_ARGS, OTHER_ARGS
 from lrkit.config.resolved import ResolvedConfig
+from lrkit.config.shell import MARKER_RE, ShellArgs, Unknown, parse_shell, split_words, unmarked, written_files
+from lrkit.config.trainer_launch import flag_values, not_megatron, trainer_pointer
 from lrkit.errors import ConfigError
 from lrkit.findings import Finding
 
 __all__ = [
     "CURVE_ARGS",
     "parse_arg_list",
-    "parse_shell",
     "read_megatron_args",
     "read_megatron_shell",
-    "trainer_shell_args",
-    "TRAINER_SHELL_FORMATS",
     "megatron_args_from_yaml",
     "looks_like_dashed_megatron",
 ]
-
-_MARKER_RE = re.compile(r"@@LRKIT_UNKNOWN_\d+@@")
-_ENTRY_RE = re.compile(r"(^|/)[\w.-]+\.py$")
 
 
 # -- argument lists ---------------------------------------------------------------------------
@@ -95,7 +85,7 @@ def parse_arg_list(tokens: Sequence[str], *, source: str = "<args>") -> tuple[di
         values = [inline, *toks[i + 1 : j]] if eq else toks[i + 1 : j]
         # an unknown that is a whole word after a flag's value ($EXTRA_ARGS unset here) is not
         # more of that value: it may hold flags of its own, or nothing
-        values = values[:1] + [v for v in values[1:] if not _MARKER_RE.fullmatch(v)]
+        values = values[:1] + [v for v in values[1:] if not MARKER_RE.fullmatch(v)]
         i = j
         parsed = [_scalar(v) if isinstance(v, str) and "$" not in v else v for v in values]
         if not parsed and key in CURVE_ARGS:
@@ -109,533 +99,6 @@ def parse_arg_list(tokens: Sequence[str], *, source: str = "<args>") -> tuple[di
         args[key] = True if not parsed else parsed[0] if len(parsed) == 1 else parsed
         written[key] = f"--{name}"
     return args, written
-
-
-# -- shell ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Unknown:
-    """A shell value the script does not fix: an unset variable, ``$1``, ``$(...)``."""
-
-    name: str  # what to --set (a variable name), or "" when nothing can be set
-    why: str
-    #: bash itself fails here (the value is empty when the script runs), not just unknown to lrkit
-    bash_error: bool = False
-
-
-_ASSIGN_RE = re.compile(r"^(?:export\s+|declare\s+(?:-\w+\s+)*|local\s+|readonly\s+)?([A-Za-z_]\w*)(\+?)=(.*)$", re.S)
-_OPENERS = {"if", "case", "for", "while", "until", "select"}
-_CLOSERS = {"fi", "esac", "done"}
-
-
-def _end_of_arith(text: str, j: int) -> int:
-    """The index just after the ``))`` that closes the ``((`` at ``text[j]`` (nesting counted)."""
-    depth = 0
-    while j < len(text):
-        if text.startswith("((", j):
-            depth += 1
-            j += 2
-            continue
-        if text.startswith("))", j):
-            depth -= 1
-            j += 2
-            if depth == 0:
-                break
-            continue
-        j += 1
-    return j
-
-
-def _closing_paren(text: str, j: int) -> int:
-    """The index of the ``)`` that closes the ``(`` at ``text[j]`` (or the end of the text)."""
-    depth = 0
-    while j < len(text):
-        if text[j] == "(":
-            depth += 1
-        elif text[j] == ")":
-            depth -= 1
-            if depth == 0:
-                break
-        j += 1
-    return j
-
-
-class _Shell:
-    """Variables and arrays of a script, evaluated in order without running anything."""
-
-    def __init__(self, overrides: Mapping[str, str], source: str, skip: frozenset[str] = frozenset()) -> None:
-        self.vars: dict[str, str | list[str] | _Unknown] = {}
-        self.conditional: set[str] = set()
-        self.skip = skip
-        #: every unknown met, by its marker (markers are unique across the script)
-        self.unknowns: dict[str, _Unknown] = {}
-        self.overrides = dict(overrides)
-        self.source = source
-        self.used: set[str] = set()
-
-    # expansion: returns text where unknowns are replaced by a marker that survives shlex
-    def lookup(self, name: str) -> str | list[str] | _Unknown | None:
-        if name in self.overrides:
-            self.used.add(name)
-            return self.overrides[name]
-        return self.vars.get(name)
-
-    def expand(self, text: str, unknowns: dict[str, _Unknown]) -> str:
-        # "${ARR[@]}" is one word per element, as unquoted ${ARR[@]} splits them here
-        text = re.sub(r'"(\$\{[A-Za-z_]\w*\[[@*]\]\})"', r"\1", text)
-        out: list[str] = []
-        i = 0
-        while i < len(text):
-            c = text[i]
-            if c == "\\" and i + 1 < len(text):
-                out.append(text[i : i + 2])
-                i += 2
-                continue
-            if c == "'":
-                j = text.find("'", i + 1)
-                j = len(text) - 1 if j < 0 else j
-                out.append(text[i : j + 1])
-                i = j + 1
-                continue
-            if c != "$":
-                out.append(c)
-                i += 1
-                continue
-            rest = text[i + 1 :]
-            if rest.startswith("(("):
-                j = _end_of_arith(text, i + 1)
-                expr = text[i + 3 : j - 2]
-                out.append(self._arith(expr, unknowns))
-                i = j
-                continue
-            if rest.startswith("("):
-                j = _closing_paren(text, i + 1)
-                out.append(self._mark(_Unknown("", f"the command substitution {text[i : j + 1]!r}"), unknowns))
-                i = j + 1
-                continue
-            if rest.startswith("{"):
-                j = text.find("}", i)
-                if j < 0:
-                    out.append(c)
-                    i += 1
-                    continue
-                out.append(self._param(text[i + 2 : j], unknowns))
-                i = j + 1
-                continue
-            m = re.match(r"[A-Za-z_]\w*|[0-9@*#?$!-]", rest)
-            if not m:
-                out.append(c)
-                i += 1
-                continue
-            out.append(self._value_text(m.group(0), unknowns, quoted=False))
-            i += 1 + len(m.group(0))
-        return "".join(out)
-
-    def _mark(self, unknown: _Unknown, unknowns: dict[str, _Unknown]) -> str:
-        marker = f"@@LRKIT_UNKNOWN_{len(self.unknowns)}@@"
-        self.unknowns[marker] = unknown
-        unknowns[marker] = unknown
-        return marker
-
-    def _value_text(self, name: str, unknowns: dict[str, _Unknown], *, quoted: bool, index: str | None = None) -> str:
-        value = self.lookup(name)
-        if value is None:
-            what = f"the script's argument ${name}" if name.isdigit() else f"${name}, which the script does not set"
-            return self._mark(_Unknown(name, what), unknowns)
-        if isinstance(value, _Unknown):
-            return self._mark(value, unknowns)
-        if isinstance(value, list):
-            if index in ("@", "*"):
-                return " ".join(shlex.quote(v) for v in value)
-            if index is not None and index.isdigit():
-                k = int(index)
-                return shlex.quote(value[k]) if k < len(value) else ""
-            return shlex.quote(value[0]) if value else ""
-        return value
-
-    def _param(self, body: str, unknowns: dict[str, _Unknown]) -> str:
-        m = re.match(r"^([A-Za-z_]\w*|[0-9]+)(?:\[([^\]]+)\])?(?:(:?[-=+?])(.*))?$", body, re.S)
-        if not m:
-            return self._mark(_Unknown("", f"the expansion ${{{body}}}"), unknowns)
-        name, index, op, word = m.groups()
-        value = self.lookup(name)
-        if op and op.lstrip(":") in ("-", "="):
-            unset = value is None or (op.startswith(":") and value == "")
-            if unset:
-                default = self.expand(word or "", unknowns)
-                if op.lstrip(":") == "=":
-                    self.vars[name] = default
-                return default
-        if op and op.lstrip(":") == "+":
-            return self.expand(word or "", unknowns) if value not in (None, "") else ""
-        return self._value_text(name, unknowns, quoted=False, index=index)
-
-    def _arith(self, expr: str, unknowns: dict[str, _Unknown]) -> str:
-        text = self.expand(expr, unknowns)
-        markers = [m for m in unknowns if m in text]
-        if markers:
-            return markers[0]
-        bad = next((w for w in re.findall(r"(?<![\w@])\d\w*", text) if not _BASH_NUMBER.fullmatch(w)), None)
-        if bad is not None:
-            # 126_953_125 is a Python literal, not a bash number: bash prints "value too great for base"
-            # and the command (an assignment) does not run, so the value is empty
-            return self._mark(
-                _Unknown(
-                    "",
-                    f"the arithmetic $(({expr})), which bash cannot evaluate ({bad!r} is not a bash number; bash "
-                    "reports 'value too great for base' and the value stays empty)",
-                    bash_error=True,
-                ),
-                unknowns,
-            )
-        names = {}
-
-        def repl(m: re.Match[str]) -> str:
-            v = self.lookup(m.group(0))
-            if v is None or isinstance(v, _Unknown | list):
-                names[m.group(0)] = v
-                return "0"
-            return f"({v})"
-
-        text = re.sub(r"[A-Za-z_]\w*", repl, text)
-        if names:
-            name = next(iter(names))
-            return self._mark(_Unknown(name, f"${name} in $(({expr}))"), unknowns)
-        try:
-            return str(_eval_int(text))
-        except (ValueError, SyntaxError, ZeroDivisionError, TypeError):
-            return self._mark(_Unknown("", f"the arithmetic $(({expr}))"), unknowns)
-
-    # assignments
-    def assign(self, name: str, append: bool, rhs: str, depth: int) -> None:
-        if depth > 0:
-            self.conditional.add(name)
-            if name in self.skip:
-                return  # the other branch: the assignment inside the block does not run
-        unknowns = self.unknowns
-        rhs = rhs.strip()
-        if rhs.startswith("(") and rhs.endswith(")"):
-            items = _split(self.expand(rhs[1:-1], unknowns))
-            words = [self._restore(t, unknowns) for t in items]
-            old = self.vars.get(name) if append else None
-            value: str | list[str] | _Unknown = [*old, *words] if isinstance(old, list) else words
-        else:
-            words = _split(self.expand(rhs, unknowns)) if rhs else [""]
-            value = self._restore(" ".join(words), unknowns)
-            if append and isinstance(self.vars.get(name), str):
-                value = str(self.vars[name]) + str(value)
-        self.vars[name] = value
-
-    def _restore(self, token: str, unknowns: Mapping[str, _Unknown]) -> str:
-        # unknowns keep their marker in the text; tokens carry them to the argument values
-        return token
-
-
-#: an integer constant bash reads in $((...)): decimal, 0x hex (0-octal is decimal-looking, read elsewhere)
-_BASH_NUMBER = re.compile(r"\d+|0[xX][0-9A-Fa-f]+")
-
-
-def _eval_int(text: str) -> int:
-    """Bash integer arithmetic on numbers (+ - * / % **, parentheses); no names, no calls."""
-    tree = ast.parse(text.replace("**", "^^").replace("^^", "**"), mode="eval")
-
-    def ev(node: ast.AST) -> int:
-        if isinstance(node, ast.Expression):
-            return ev(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
-            return node.value
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-            v = ev(node.operand)
-            return -v if isinstance(node.op, ast.USub) else v
-        if isinstance(node, ast.BinOp):
-            a, b = ev(node.left), ev(node.right)
-            if isinstance(node.op, ast.Add):
-                return a + b
-            if isinstance(node.op, ast.Sub):
-                return a - b
-            if isinstance(node.op, ast.Mult):
-                return a * b
-            if isinstance(node.op, ast.Div | ast.FloorDiv):
-                q = abs(a) // abs(b)  # bash truncates towards zero
-                return q if (a >= 0) == (b >= 0) else -q
-            if isinstance(node.op, ast.Mod):
-                return a - b * int(a / b)
-            if isinstance(node.op, ast.Pow) and 0 <= b <= 64:
-                return a**b
-        raise ValueError("not integer arithmetic")
-
-    return ev(tree)
-
-
-def _split(text: str) -> list[str]:
-    try:
-        return shlex.split(text, comments=True, posix=True)
-    except ValueError:
-        return text.split()
-
-
-def _logical_lines(text: str) -> list[str]:
-    """Lines with continuations joined and multi-line ``( ... )`` arrays and quotes kept whole."""
-    joined = re.sub(r"\\\r?\n", " ", text)
-    out: list[str] = []
-    buf = ""
-    for line in joined.splitlines():
-        stripped = line.strip()
-        if not buf and (not stripped or stripped.startswith("#")):
-            continue
-        buf = f"{buf}\n{line}" if buf else line
-        if _balanced(buf):
-            out.append(buf.strip())
-            buf = ""
-    if buf.strip():
-        out.append(buf.strip())
-    return out
-
-
-def _balanced(text: str) -> bool:
-    """True when quotes are closed and an array assignment's ``(`` is closed."""
-    depth = 0
-    quote = ""
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\" and quote == '"':
-                i += 2
-                continue
-            if c == quote:
-                quote = ""
-        elif c == "\\":
-            i += 2
-            continue
-        elif c in "'\"":
-            quote = c
-        elif c == "#" and (i == 0 or text[i - 1] in " \t\n"):
-            nl = text.find("\n", i)
-            if nl < 0:
-                break
-            i = nl
-            continue
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        i += 1
-    return not quote and depth <= 0
-
-
-def _strip_comment(line: str) -> str:
-    """Drop ``# ...`` comments outside quotes, line by line (arrays span lines)."""
-    out = []
-    for part in line.splitlines():
-        quote = ""
-        cut = len(part)
-        for i, c in enumerate(part):
-            if quote:
-                if c == quote:
-                    quote = ""
-            elif c in "'\"":
-                quote = c
-            elif c == "#" and (i == 0 or part[i - 1] in " \t"):
-                cut = i
-                break
-        out.append(part[:cut])
-    return "\n".join(out)
-
-
-@dataclass(frozen=True)
-class ShellArgs:
-    """What a script passes to Megatron: the arguments of each launch line (``--k`` tokens
-    after the ``*.py`` entry point), the unknowns they carry, and the variables set."""
-
-    launches: tuple[tuple[str, ...], ...]
-    unknowns: Mapping[str, _Unknown]
-    variables: Mapping[str, Any]
-    used_overrides: frozenset[str]
-    #: variables assigned inside an if/case/for/while block or a function
-    conditional: frozenset[str] = frozenset()
-    #: for each launch, the trainer command it runs (:data:`_TRAINER_CLIS`: ``axolotl``,
-    #: ``llamafactory``) and its words up to the subcommand; ``("", ...)`` for a ``*.py`` / ``-m`` entry
-    programs: tuple[tuple[str, str], ...] = ()
-
-    def program(self, k: int) -> tuple[str, str]:
-        return self.programs[k] if k < len(self.programs) else ("", "")
-
-
-def parse_shell(
-    text: str,
-    *,
-    overrides: Mapping[str, str] | None = None,
-    source: str = "<script>",
-    skip: frozenset[str] = frozenset(),
-) -> ShellArgs:
-    """Evaluate a script's assignments in order and collect the arguments of its launch lines.
-    ``skip``: variables whose assignments inside blocks are not applied (the other branch)."""
-    sh = _Shell(overrides or {}, source, skip)
-    unknowns = sh.unknowns
-    launches: list[tuple[str, ...]] = []
-    programs: list[tuple[str, str]] = []
-    depth = 0
-    for raw in _logical_lines(text):
-        line = _strip_comment(raw).strip()
-        if not line:
-            continue
-        for stmt in _statements(line):
-            words = stmt.split(None, 1)
-            head = words[0] if words else ""
-            if head in _OPENERS:
-                depth += 1
-                continue
-            if head in _CLOSERS or head.rstrip(";") in _CLOSERS:
-                depth = max(0, depth - 1)
-                continue
-            if head in ("then", "do", "else", "elif", "{", "}", ";;") or re.match(r"^[\w-]+\s*\(\)\s*\{?$", stmt):
-                if re.match(r"^[\w-]+\s*\(\)", stmt):
-                    depth += 1
-                elif head == "}":
-                    depth = max(0, depth - 1)
-                continue
-            if re.match(r"^[^()\s]+\)$", head) and depth:  # a case pattern
-                continue
-            stmt = _command_after_env(stmt)
-            m = _ASSIGN_RE.match(stmt)
-            if m and "\n" not in m.group(1):
-                sh.assign(m.group(1), m.group(2) == "+", m.group(3), depth)
-                continue
-            for tokens in _wrapped(_split(sh.expand(stmt, unknowns))):
-                # strings of arguments ("$GPT_ARGS" quoted) split into words like an unquoted use
-                flat: list[str] = []
-                for t in tokens:
-                    # blanks before the first flag (OPTS="  \<newline> --lr ...") are word separators too
-                    flat.extend(_split(t) if t.lstrip().startswith("--") and any(ch.isspace() for ch in t) else [t])
-                launch = _launch(flat)
-                if launch is not None:
-                    launches.append(launch[1])
-                    programs.append(launch[0])
-    return ShellArgs(
-        tuple(launches),
-        unknowns,
-        dict(sh.vars),
-        frozenset(sh.used),
-        frozenset(sh.conditional),
-        tuple(programs),
-    )
-
-
-#: one ``NAME=value`` word before a command: the value a plain, quoted or ``$VAR``/``${VAR}`` word (a
-#: ``$(...)``, backquote or array value is left to the assignment reading)
-_ENV_WORD_RE = re.compile(
-    # each $NAME takes all its word characters ((?!\w)): one way to match a word, so no backtracking blow-up
-    r"""[A-Za-z_]\w*=(?:[^\s'"`$()\\]|\\.|'[^']*'|"(?:[^"\\`$]|\\.|\$\w+(?!\w)|\$\{\w+\})*"|\$\{\w+\}|\$\w+(?!\w))*\s+"""
-)
-
-
-def _command_after_env(stmt: str) -> str:
-    """``CUDA_VISIBLE_DEVICES=0,1 torchrun train.py ...``: bash runs the command with those variables
-    in its environment and sets none of them in the script, so the statement is the command (a launch
-    line like any other), not an assignment of ``0,1 torchrun ...``; any other statement as it is."""
-    rest = stmt
-    while m := _ENV_WORD_RE.match(rest):
-        rest = rest[m.end() :]
-    if rest is stmt or not rest.strip() or rest.lstrip().startswith("#") or _ASSIGN_RE.match(rest):
-        return stmt
-    return rest
-
-
-#: trainers run by a command of their own whose settings are a config file: the command's last word,
-#: or ``-m`` module, followed by its subcommand -> the trainer (the format lrkit reads its file as)
-_TRAINER_CLIS: dict[tuple[str, str], str] = {
-    ("axolotl", "train"): "axolotl",  # axolotl train cfg.yml (axolotl.cli.main)
-    ("axolotl.cli.train", ""): "axolotl",  # python -m / accelerate launch -m axolotl.cli.train cfg.yml
-    ("axolotl.cli.main", "train"): "axolotl",
-    ("llamafactory-cli", "train"): "llamafactory",  # llamafactory-cli train cfg.yaml (also lmf)
-    ("lmf", "train"): "llamafactory",
-}
-
-
-def _trainer_cli(words: Sequence[str]) -> tuple[str, int] | None:
-    """``(trainer, index of its first argument)`` when ``words`` run one of :data:`_TRAINER_CLIS`."""
-    for k, w in enumerate(words):
-        module = words[k + 1] if w == "-m" and k + 1 < len(words) else None
-        name = module if module is not None else w.rsplit("/", 1)[-1]
-        at = k + 2 if module is not None else k + 1
-        if (name, "") in _TRAINER_CLIS:
-            return _TRAINER_CLIS[(name, "")], at
-        if at < len(words) and (name, words[at]) in _TRAINER_CLIS:
-            return _TRAINER_CLIS[(name, words[at])], at + 1
-    return None
-
-
-def _launch(words: list[str]) -> tuple[tuple[str, str], tuple[str, ...]] | None:
-    """A command that starts training: ``((trainer, command), arguments)``; the trainer is ``""``
-    for a ``*.py`` / ``-m`` entry point (Megatron, or a trainer lrkit cannot name)."""
-    cli = _trainer_cli(words)
-    entry = _entry_point(words)
-    if cli is not None and (entry is None or entry >= cli[1] - 2):
-        trainer, at = cli
-        return (trainer, " ".join(words[:at])), tuple(words[at:])
-    if entry is not None:
-        return ("", " ".join(words[: entry + 1])), tuple(words[entry + 1 :])
-    return None
-
-
-def _wrapped(words: list[str]) -> list[list[str]]:
-    """The commands a statement runs: itself, or for ``sbatch --wrap="cmd; cmd"`` the commands of
-    the wrapped string (the job runs them, not sbatch)."""
-    if not words or words[0].rsplit("/", 1)[-1] != "sbatch":
-        return [words]
-    for k, w in enumerate(words):
-        inner = w[len("--wrap=") :] if w.startswith("--wrap=") else None
-        if w == "--wrap" and k + 1 < len(words):
-            inner = words[k + 1]
-        if inner is not None:
-            return [_split(_command_after_env(stmt)) for stmt in _statements(inner)]
-    return [words]
-
-
-def _entry_point(words: list[str]) -> int | None:
-    """Where the training program starts: a ``*.py`` word, or ``-m package.module`` (not the
-    ``torch.distributed.run`` launcher itself); None for a line that launches nothing."""
-    for k, w in enumerate(words):
-        if _ENTRY_RE.search(w):
-            return k
-        if w == "-m" and k + 1 < len(words) and not words[k + 1].startswith("torch.distributed."):
-            return k + 1
-    return None
-
-
-def _statements(line: str) -> list[str]:
-    """Split on ``;`` and ``&&``/``||`` outside quotes and brackets (multi-line arrays stay whole)."""
-    out, buf, quote, depth = [], [], "", 0
-    i = 0
-    while i < len(line):
-        c = line[i]
-        if quote:
-            buf.append(c)
-            if c == quote:
-                quote = ""
-        elif c in "'\"":
-            quote = c
-            buf.append(c)
-        elif c in "({":
-            depth += 1
-            buf.append(c)
-        elif c in ")}":
-            depth -= 1
-            buf.append(c)
-        elif depth <= 0 and (c == ";" or line.startswith("&&", i) or line.startswith("||", i)):
-            if line.startswith(";;", i):
-                i += 1
-            out.append("".join(buf).strip())
-            buf = []
-            if c in "&|":
-                i += 1
-        else:
-            buf.append(c)
-        i += 1
-    out.append("".join(buf).strip())
-    return [s for s in out if s]
 
 
 # -- from parsed arguments to the curve -------------------------------------------------------
@@ -661,7 +124,7 @@ def _check_names(args: Mapping[str, Any], written: Mapping[str, str], source: st
 
 
 def _curve_args(
-    args: Mapping[str, Any], written: Mapping[str, str], unknowns: Mapping[str, _Unknown], source: str
+    args: Mapping[str, Any], written: Mapping[str, str], unknowns: Mapping[str, Unknown], source: str
 ) -> dict[str, Any]:
     """The curve arguments; an unknown among those that matter is asked for by name."""
     needed = [k for k in _curve_reads(args) if k in args]
@@ -831,13 +294,11 @@ def _ds_config_path(args: Mapping[str, Any]) -> str | None:
     return str(config) if config is not None and config is not True else None
 
 
-def _ds_config_text(
-    args: Mapping[str, Any], configs: Mapping[str, str], unknowns: Mapping[str, _Unknown]
-) -> str | None:
+def _ds_config_text(args: Mapping[str, Any], configs: Mapping[str, str], unknowns: Mapping[str, Unknown]) -> str | None:
     """The DeepSpeed config the script itself writes (``cat <<EOT > $CONFIG_JSON``), if it does: the
     same path, unknowns compared by what they are (``$script_dir/ds_config.json`` on both sides)."""
     path = _ds_config_path(args)
-    return None if path is None else configs.get(_unmarked(path, unknowns))
+    return None if path is None else configs.get(unmarked(path, unknowns))
 
 
 def _deepspeed_scheduler(
@@ -845,7 +306,7 @@ def _deepspeed_scheduler(
     written: Mapping[str, str],
     chosen: Mapping[str, Any],
     body: str | None,
-    unknowns: Mapping[str, _Unknown],
+    unknowns: Mapping[str, Unknown],
 ) -> str | None:
     """Under ``--deepspeed`` Megatron-DeepSpeed hands its scheduler to ``deepspeed.initialize``
     (``lr_scheduler=``). Which one trains when the DeepSpeed config has a ``"scheduler"`` section
@@ -863,7 +324,7 @@ def _deepspeed_scheduler(
             field="--deepspeed_config",
             fix="pass --deepspeed_config ds_config.json, as the script's launch does.",
         )
-    named = f" ({_unmarked(path, unknowns)})"
+    named = f" ({unmarked(path, unknowns)})"
     source = chosen.get("scheduler_from")
     if source == "megatron":
         return None
@@ -896,7 +357,7 @@ def _deepspeed_scheduler(
             "not write it, so lrkit does not open it.",
             field="scheduler_from",
             value="deepspeed",
-            fix=f"read that file: lrkit show {_unmarked(path, unknowns)} --total-steps N.",
+            fix=f"read that file: lrkit show {unmarked(path, unknowns)} --total-steps N.",
         )
     if args.get("no_pipeline_parallel"):
         raise ConfigError(
@@ -958,7 +419,7 @@ def _curriculum(
     if args.get("lr_decay_tokens") is None or not args.get("deepspeed"):
         return
     path = _ds_config_path(args)
-    named = f" ({_unmarked(path, {})})" if path else ""
+    named = f" ({unmarked(path, {})})" if path else ""
     if "curriculum_learning" not in chosen and body is not None:
         section = _top_level_section(body, "curriculum_learning")
         on = False if section is None else _enabled(section)
@@ -1092,7 +553,7 @@ def read_megatron_args(
     total_steps: int | None,
     source: str,
     written: Mapping[str, str] | None = None,
-    unknowns: Mapping[str, _Unknown] | None = None,
+    unknowns: Mapping[str, Unknown] | None = None,
     raw: Any = None,
     overrides: Mapping[str, str] | None = None,
     ds_configs: Mapping[str, str] | None = None,
@@ -1174,301 +635,6 @@ def read_megatron_argv(
     return read_megatron_args(args, total_steps=total_steps, source=source, written=written, overrides=overrides)
 
 
-#: learning-rate arguments of the trainers that take ``--key value`` like Megatron but are not it
-#: (Hugging Face ``TrainingArguments`` and what extends it: TRL, LLaMA-Factory); Megatron has none
-_TRAINER_FLAGS = ("learning_rate", "lr_scheduler_type", "lr_scheduler_kwargs", "warmup_ratio", "num_train_epochs")
-_CONFIG_FILE_RE = re.compile(r"\.(ya?ml|json)$")
-#: flags naming a trainer's own config file; Megatron-LM has none of them (its YAML is --yaml-cfg)
-_CONFIG_FLAGS = ("config", "config_file", "cfg")
-#: a Hydra / OmegaConf override word (trainer.max_steps=100, +x=1, ++policy.lr=1e-6)
-_OVERRIDE_RE = re.compile(r"^\+{0,2}[A-Za-z_][\w.\[\]-]*=")
-
-
-def _flag_values(words: Sequence[str]) -> dict[str, str]:
-    """``--k v`` / ``--k=v`` / ``--flag`` to ``{k_with_underscores: value}`` ('' for a bare flag)."""
-    out: dict[str, str] = {}
-    for k, t in enumerate(words):
-        if not t.startswith("--"):
-            continue
-        name, eq, value = t[2:].partition("=")
-        if not eq:
-            value = words[k + 1] if k + 1 < len(words) and not words[k + 1].startswith("--") else ""
-        out[name.replace("-", "_")] = value
-    return out
-
-
-def _trainer_config(words: Sequence[str]) -> str | None:
-    """The config file a launch hands its trainer: ``--config recipe.yaml`` (TRL, open-r1, NeMo RL),
-    Hydra's ``--config-path P --config-name N`` (NeMo, NeMo-Aligner), or a first word that is a
-    YAML/JSON file (LLaMA-Factory's ``train.py recipe.yaml``); ``None`` when it names none."""
-    flags = _flag_values(words)
-    for name in _CONFIG_FLAGS:
-        if flags.get(name):
-            return flags[name]
-    if flags.get("config_name"):
-        name = flags["config_name"]
-        name = name if _CONFIG_FILE_RE.search(name) else name + ".yaml"
-        return f"{flags['config_path']}/{name}" if flags.get("config_path") else name
-    if words and not words[0].startswith("--") and _CONFIG_FILE_RE.search(words[0]):
-        return words[0]
-    return None
-
-
-def _not_megatron(
-    launches: Sequence[Sequence[str]], source: str, unknowns: Mapping[str, _Unknown], *, files: bool = True
-) -> ConfigError | None:
-    """A script whose launch lines pass no ``--lr`` but another trainer's learning-rate arguments
-    (``--learning_rate``, ``--lr_scheduler_type``) or config file (``--config recipe.yaml``,
-    ``--config-name``) launches some other trainer: lrkit says so instead of reading its flags as
-    Megatron's (whose argparse has none of them). ``files``: whether a config file counts (not for
-    argument variables without a launch line, where an accelerate ``--config_file`` may sit)."""
-    flags = [_flag_values(ln) for ln in launches]
-    if any("lr" in f for f in flags):
-        return None
-    theirs = sorted({f"--{k}" for f in flags for k in f if k in _TRAINER_FLAGS})
-    configs = [c for ln in launches if (c := _trainer_config(ln)) is not None] if files else []
-    if not theirs and not configs:
-        return None
-    if theirs:
-        what = (
-            f"its launch passes {', '.join(theirs)}: a Hugging Face-style trainer's arguments (TrainingArguments, "
-            "TRL, LLaMA-Factory), not Megatron's (which has --lr, and refuses these)"
-        )
-        fix = (
-            "pass --format hf (TrainingArguments, TRL) or --format llamafactory, whichever runs it, to read the "
-            "launch's arguments as that trainer's (an axolotl run: read its YAML)"
-        )
-        value: Any = ["hf", "llamafactory", "axolotl"]
-    else:
-        named = list(dict.fromkeys(str(_unmarked(c, unknowns)) for c in configs))
-        overrides = sum(1 for ln in launches for t in ln if _OVERRIDE_RE.match(t))
-        what = f"its launch passes no --lr but the trainer's config file {', '.join(named)}"
-        fix = f"read that file instead: lrkit show {named[0]}" + (
-            f" (with the launch's {overrides} KEY=VALUE override{'s' if overrides > 1 else ''} as --set KEY=VALUE)"
-            if overrides
-            else ""
-        )
-        value = named
-    return ConfigError(
-        f"{source}: {what}; lrkit reads a shell script only as a Megatron launch and does not guess which "
-        "trainer this one runs.",
-        field="format",
-        value=value,
-        fix=fix + "; for a Megatron script, give the launch with --lr.",
-    )
-
-
-#: settings of an axolotl / LLaMA-Factory config the LR curve reads: a launch that overrides one is
-#: answered with the --set that gives the file the same value
-_LAUNCH_CURVE_KEYS = (
-    *_TRAINER_FLAGS,
-    "lr_scheduler",
-    "num_epochs",
-    "warmup_steps",
-    "max_steps",
-    "cosine_min_lr_ratio",
-    "cosine_constant_lr_ratio",
-    "lr_quadratic_warmup",
-    "micro_batch_size",
-    "per_device_train_batch_size",
-    "gradient_accumulation_steps",
-    "optimizer",
-    "optim",
-    "deepspeed",
-    "rl",
-    "stage",
-)
-_TRAINER_NAMES = {"axolotl": "axolotl", "llamafactory": "LLaMA-Factory"}
-
-
-def _cli_config(trainer: str, words: Sequence[str]) -> tuple[str | None, list[str]]:
-    """The config file a trainer command is given and the launch's overrides of it as ``KEY=VALUE``:
-    axolotl's positional CONFIG and its ``--key value`` options (click: dashes for underscores),
-    LLaMA-Factory's first word when it is a YAML/JSON file and the ``key=value`` words after it
-    (OmegaConf.from_cli). ``(None, [])`` when LLaMA-Factory takes ``--key value`` arguments instead."""
-    if trainer == "llamafactory":
-        # LLaMA-Factory reads argv[1] as its config when it ends in .yaml/.yml/.json, and argv as
-        # --key value arguments otherwise: a first word that is no option is a file ($CONFIG)
-        if not words or words[0].startswith("-"):
-            return None, []
-        sets = [w for w in words[1:] if _OVERRIDE_RE.match(w) and w.split("=", 1)[0] in _LAUNCH_CURVE_KEYS]
-        return words[0], sets
-    config = next((w for w in words if _CONFIG_FILE_RE.search(w) and not w.startswith("-")), None)
-    if config is None:  # CONFIG is click's one positional argument: the first word no option takes
-        taking = False
-        for w in words:
-            if w == "--":
-                break
-            if w.startswith("-"):
-                taking = "=" not in w
-                continue
-            if not taking:
-                config = w
-                break
-            taking = False
-    sets = [f"{k}={v}" for k, v in _flag_values(list(words)).items() if v != "" and k in _LAUNCH_CURVE_KEYS]
-    return config, sets
-
-
-def _trainer_pointer(parsed: ShellArgs, source: str, format: str | None) -> ConfigError | None:
-    """The error for a script that runs axolotl or LLaMA-Factory on a config file (or, with
-    ``format`` named, any launch that hands its trainer a config file): it names the file and the
-    command that reads it; lrkit never reads a file a script names, nor runs the script. ``None``
-    when the script runs no such command (or LLaMA-Factory with ``--key value`` arguments, which
-    ``--format llamafactory`` reads from the script)."""
-    found: list[tuple[str, str, str, list[str], bool]] = []
-    for k, words in enumerate(parsed.launches):
-        trainer, command = parsed.program(k)
-        if trainer not in _TRAINER_NAMES:
-            handed = _trainer_config(words) if format is not None else None
-            if handed is not None:
-                found.append((format or "", command, handed, [], True))
-            continue
-        config, sets = _cli_config(trainer, words)
-        if config is None and trainer == "llamafactory":
-            if format is None:
-                return ConfigError(
-                    f"{source}: it runs LLaMA-Factory ({command}) with its settings as --key value arguments, "
-                    "not a config file; lrkit reads them only when told which trainer they are for.",
-                    field="format",
-                    value="llamafactory",
-                    fix=f"pass --format llamafactory: lrkit show {source} --format llamafactory.",
-                )
-            continue
-        found.append((trainer, command, config or "", sets, False))
-    if not found:
-        return None
-    trainer, command, raw, sets, generic = found[-1]
-    name = _TRAINER_NAMES.get(trainer, "the trainer")
-    config = str(_unmarked(raw, parsed.unknowns))
-    configs = list(dict.fromkeys(str(_unmarked(c, parsed.unknowns)) for _, _, c, _, _ in found if c))
-    if not configs:
-        return ConfigError(
-            f"{source}: it runs {name} ({command} ...) without naming its config file on the launch line.",
-            field="script",
-            fix=f"read the {name} config file the run uses: lrkit show <file> --format {trainer}.",
-        )
-    # the path with each part the script does not fix as <$NAME>: the user fills it in
-    target = _MARKER_RE.sub(
-        lambda m: (
-            f"<${parsed.unknowns[m.group(0)].name}>"
-            if m.group(0) in parsed.unknowns and parsed.unknowns[m.group(0)].name
-            else "<unknown>"
-        ),
-        raw,
-    )
-    shown = str(_unmarked(command, parsed.unknowns))
-    if len(shown) > 80:  # a long launcher prefix (torchrun --rdzv-... ): the trainer's own words tell it
-        shown = "... " + " ".join(command.split()[-2:])
-    other = f" It runs {name}, not {format}." if format not in (None, trainer) and not generic else ""
-    several = (
-        f" The launches name {len(configs)} files ({', '.join(configs)}): lrkit does not guess which one you mean."
-        if len(configs) > 1
-        else ""
-    )
-    sets_text = "".join(f" --set {kv}" for kv in sets)
-    # a *.py / -m entry point (the format is the user's word): the launch hands the file on
-    what = (
-        f"it runs {name} ({shown} {config}), which takes its settings from that config file"
-        if not generic
-        else f"its launch ({shown} ... {config}) hands the trainer the config file {config}"
-    )
-    return ConfigError(
-        f"{source}: {what}; lrkit reads the file, not the script that names it.{other}{several}",
-        field="script",
-        value=configs if len(configs) > 1 else config,
-        fix=f"lrkit show {target} --format {trainer}{sets_text}"
-        + (" (the launch's overrides of the file)" if sets else "")
-        + (" (or another of the files named)" if len(configs) > 1 else "")
-        + ".",
-    )
-
-
-def trainer_shell_pointer(
-    text: str, *, format: str, overrides: Mapping[str, str] | None = None, source: str = "<script>"
-) -> ConfigError:
-    """What ``--format axolotl`` on a shell script answers: axolotl takes its settings from its
-    YAML, never from launch arguments, so the error names the YAML the script launches axolotl on
-    and the command that reads it (or asks for the file when the script names none)."""
-    parsed = parse_shell(text, overrides=overrides, source=source)
-    pointer = _trainer_pointer(parsed, source, format)
-    if pointer is not None:
-        return pointer
-    return ConfigError(
-        f"{source}: axolotl takes its settings from its YAML file, not from launch arguments, and this script "
-        "launches no axolotl command that names one (axolotl train cfg.yml, python -m axolotl.cli.train cfg.yml).",
-        field="format",
-        value=format,
-        fix="read the YAML the run uses: lrkit show <file>.yml --format axolotl.",
-    )
-
-
-#: formats whose settings a launch line passes as ``--key value`` (the Hugging Face argument parser)
-TRAINER_SHELL_FORMATS = ("hf", "llamafactory")
-#: the launch arguments the LR curve of those formats reads: an unknown value among them is asked for
-_TRAINER_CURVE_KEYS = (
-    *_TRAINER_FLAGS,
-    "warmup_steps",
-    "max_steps",
-    "deepspeed",
-    "optim",
-    "optim_args",
-    "per_device_train_batch_size",
-    "gradient_accumulation_steps",
-    "stage",
-)
-
-
-def trainer_shell_args(
-    text: str, *, format: str, overrides: Mapping[str, str] | None = None, source: str = "<script>"
-) -> dict[str, Any]:
-    """The settings a shell script passes to a Hugging Face-style trainer (``torchrun train.py
-    --learning_rate 2e-5 --lr_scheduler_type cosine ...``), to be read as ``format`` (one of
-    :data:`TRAINER_SHELL_FORMATS`, which the user names: lrkit never guesses the trainer). The
-    launch's ``--key value`` / ``--key=value`` words become the config (``-`` in a key read as ``_``,
-    as the parser accepts both; a bare ``--flag`` is true); ``--set NAME=value`` fills a shell
-    variable. Never executed."""
-    parsed = parse_shell(text, overrides=overrides, source=source)
-    # axolotl's --key value options override its YAML: they are not a Hugging Face launch
-    launches = [_flag_values(ln) for k, ln in enumerate(parsed.launches) if parsed.program(k)[0] != "axolotl"]
-    launches = [f for f in launches if any(k in f for k in _TRAINER_FLAGS)]
-    if not launches and (pointer := _trainer_pointer(parsed, source, format)) is not None:
-        raise pointer
-    if not launches:
-        raise ConfigError(
-            f"{source}: no launch line passes a trainer's learning-rate arguments (--learning_rate, "
-            "--lr_scheduler_type, --warmup_ratio, ...).",
-            field="script",
-            fix=f"give the script that launches training, or write its arguments into a YAML file read with "
-            f"--format {format}.",
-        )
-    curves = list(dict.fromkeys(tuple((k, f.get(k)) for k in _TRAINER_CURVE_KEYS) for f in launches))
-    if len(curves) > 1:
-        lrs = [str(_unmarked(f.get("learning_rate"), parsed.unknowns)) for f in launches]
-        raise ConfigError(
-            f"{source}: {len(launches)} launch lines pass different learning-rate arguments "
-            f"(--learning_rate {', '.join(lrs)}); lrkit does not guess which one trains.",
-            field="script",
-            value=lrs,
-            fix="keep the launch you mean in a script of its own, or write its arguments into a YAML file.",
-        )
-    data: dict[str, Any] = {}
-    for key, value in launches[0].items():
-        if _MARKER_RE.search(value):
-            if key in _TRAINER_CURVE_KEYS:
-                markers = [parsed.unknowns[m] for m in _MARKER_RE.findall(value) if m in parsed.unknowns]
-                names = [u.name for u in markers if u.name]
-                raise ConfigError(
-                    f"{source}: --{key} is {_unmarked(value, parsed.unknowns)!r}, which the script does not fix.",
-                    field=f"--{key}",
-                    value=_unmarked(value, parsed.unknowns),
-                    fix=f"pass --set {names[0]}=VALUE." if names else f"write --{key} out in the script.",
-                )
-            continue  # a setting the curve does not read (a path, a run name)
-        data[key] = True if value == "" else value
-    return data
-
-
 def _has_lr(words: Sequence[str]) -> bool:
     return any(t == "--lr" or t.startswith("--lr=") for t in words)
 
@@ -1477,7 +643,7 @@ def _variable_words(parsed: ShellArgs) -> list[str]:
     """The flags of the script's argument variables (``GPT_ARGS="--lr 3e-4 ..."``), in order."""
     words: list[str] = []
     for v in parsed.variables.values():
-        items = v if isinstance(v, list) else _split(v) if isinstance(v, str) else []
+        items = v if isinstance(v, list) else split_words(v) if isinstance(v, str) else []
         if any(str(t).startswith("--") for t in items):
             words.extend(str(t) for t in items)
     return words
@@ -1499,15 +665,15 @@ def _script_args(parsed: ShellArgs, source: str) -> tuple[dict[str, Any], dict[s
     Megatron argument; one that passes none (an evaluation or conversion command) is no launch."""
     launches = tuple(ln for ln in parsed.launches if _has_lr(ln))
     if not launches:
-        if (pointer := _trainer_pointer(parsed, source, None)) is not None:
+        if (pointer := trainer_pointer(parsed, source, None)) is not None:
             raise pointer
-        if parsed.launches and (not_ours := _not_megatron(parsed.launches, source, parsed.unknowns)) is not None:
+        if parsed.launches and (not_ours := not_megatron(parsed.launches, source, parsed.unknowns)) is not None:
             raise not_ours
         words = _variable_words(parsed)
-        if (not_ours := _not_megatron([words], source, parsed.unknowns, files=False)) is not None:
+        if (not_ours := not_megatron([words], source, parsed.unknowns, files=False)) is not None:
             raise not_ours
         known = {*CURVE_ARGS, *OTHER_ARGS}
-        megatron = [ln for ln in parsed.launches if any(k in known for k in _flag_values(ln))]
+        megatron = [ln for ln in parsed.launches if any(k in known for k in flag_values(ln))]
         if _has_lr(words) or (not megatron and any(t.startswith("--lr") for t in words)):
             launches = (tuple(words),)
         elif megatron:
@@ -1550,15 +716,6 @@ def _arg(args: Mapping[str, Any], key: str) -> Any:
     return args.get(key, _DEFAULTS.get(key))
 
 
-def _unmarked(value: Any, unknowns: Mapping[str, _Unknown]) -> Any:
-    """A value with each unknown's marker replaced by what the unknown is (``<unknown: $2>``)."""
-    if not isinstance(value, str):
-        return value
-    return _MARKER_RE.sub(
-        lambda m: f"<unknown: {unknowns[m.group(0)].why}>" if m.group(0) in unknowns else "<unknown>", value
-    )
-
-
 def read_megatron_shell(
     text: str, *, total_steps: int | None = None, overrides: Mapping[str, str] | None = None, source: str = "<script>"
 ) -> ResolvedConfig:
@@ -1582,8 +739,8 @@ def read_megatron_shell(
             continue
         # an unknown is compared by what it is ($2, $(shuf ...)), not by its marker's number, which
         # shifts when the block's own unknowns are skipped
-        mine = {k: _unmarked(_arg(args, k), parsed.unknowns) for k in CURVE_ARGS}
-        theirs = {k: _unmarked(_arg(other, k), other_parsed.unknowns) for k in CURVE_ARGS}
+        mine = {k: unmarked(_arg(args, k), parsed.unknowns) for k in CURVE_ARGS}
+        theirs = {k: unmarked(_arg(other, k), other_parsed.unknowns) for k in CURVE_ARGS}
         # a value the curve does not read either way (--seq-length of an iteration-based run) is not asked
         read = set(_curve_reads(args)) | set(_curve_reads(other))
         diff = [k for k in CURVE_ARGS if mine[k] != theirs[k] and k not in pinned and k in read]
@@ -1613,39 +770,8 @@ def read_megatron_shell(
         unknowns=parsed.unknowns,
         raw={"arguments": dict(args)},
         overrides={**arg_over, **questions},
-        ds_configs=_written_files(text, parsed, overrides),
+        ds_configs=written_files(text, parsed, overrides),
     )
-
-
-_HEREDOC_RE = re.compile(r"<<(-?)\s*(['\"]?)(\w+)\2")
-
-
-def _written_files(text: str, parsed: ShellArgs, overrides: Mapping[str, str]) -> dict[str, str]:
-    """The files the script writes with a here-document (``cat <<EOT > $CONFIG_JSON`` ... ``EOT``), by
-    their path expanded with the script's variables (unknowns keep their markers, as in the arguments)."""
-    sh = _Shell(overrides, "<heredoc>")
-    sh.vars = dict(parsed.variables)
-    sh.unknowns = dict(parsed.unknowns)
-    lines = text.splitlines()
-    out: dict[str, str] = {}
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        m = _HEREDOC_RE.search(line)
-        i += 1
-        if m is None or line.lstrip().startswith("#"):
-            continue
-        target = re.search(r">\s*(\S+)", line[m.end() :]) or re.search(r">\s*(\S+)", line[: m.start()])
-        body = []
-        while i < len(lines) and (lines[i].strip() if m.group(1) else lines[i]) != m.group(3):
-            body.append(lines[i])
-            i += 1
-        i += 1
-        if target is not None:
-            words = _split(sh.expand(target.group(1), {}))
-            if words:
-                out[_unmarked(words[0], sh.unknowns)] = "\n".join(body)
-    return out
 
 
 # -- YAML with dashed keys --------------------------------------------------------------------
@@ -1688,11 +814,3 @@ def megatron_args_from_yaml(data: Mapping[str, Any]) -> tuple[dict[str, Any], di
 def read_megatron_dashed(data: Mapping[str, Any], *, total_steps: int | None, source: str) -> ResolvedConfig:
     args, written = megatron_args_from_yaml(data)
     return read_megatron_args(args, total_steps=total_steps, source=source, written=written, raw=dict(data))
-
-
-def is_shell_script(path: Path, text: str) -> bool:
-    """A ``.sh``/``.bash`` file, or one starting with a shell ``#!``."""
-    if path.suffix in (".sh", ".bash", ".slurm", ".sbatch"):
-        return True
-    first = text.lstrip().splitlines()[0] if text.strip() else ""
-    return bool(re.match(r"#!.*\b(ba|z|k|da)?sh\b", first))
