@@ -566,6 +566,20 @@ def test_a_bad_flag_value_is_one_error_line_with_exit_2(runner, cfgs, args, need
     assert "╭" not in res.output and "Usage:" not in res.output  # not typer's boxed usage error
 
 
+def test_an_error_names_the_file_once(runner, tmp_path):
+    # readers put the file in their messages (the Python API has no other place for it); the
+    # command line names it once, before the field
+    odd = tmp_path / "odd.yaml"
+    odd.write_text("foo: 1\nbar: 2\n")
+    script = tmp_path / "run.sh"
+    script.write_text('#!/bin/bash\nsbatch --wrap="llamafactory-cli train x.yaml"\n')
+    for path, field in ((odd, "format"), (script, "script")):
+        res = invoke(runner, "show", str(path))
+        assert res.exit_code == 2, res.output
+        assert_one_error_line(res.stderr, field)
+        assert res.stderr.count(str(path)) == 1 and f"{path}: {field}: " in res.stderr, res.stderr
+
+
 @pytest.mark.slow
 def test_a_bad_flag_value_through_the_console_script(cfgs):
     res = _run(LRKIT, "show", str(cfgs["good"]), "-n", "-5")

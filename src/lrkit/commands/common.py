@@ -103,6 +103,20 @@ def _describe(err: BaseException, *, writing: bool = False) -> str | None:
     return None
 
 
+def _without_source(err: BaseException, where: str | None) -> BaseException:
+    """``err`` without its own leading ``"<where>: "``: readers name the file in their messages
+    (the Python API has no other place for it), and the CLI names it once, first."""
+    from lrkit.errors import ConfigError
+
+    prefix = f"{where}: "
+    if not where or not isinstance(err, ConfigError) or not err.message.startswith(prefix):
+        return err
+    try:
+        return type(err)(err.message[len(prefix) :], field=err.field, value=err.value, fix=err.fix)
+    except TypeError:  # a subclass built differently: keep it whole
+        return err
+
+
 @contextlib.contextmanager
 def bad_input(where: str | None = None, *, writing: bool = False) -> Iterator[None]:
     """Turn bad-input errors raised inside into one line on stderr (prefixed with ``where``,
@@ -115,7 +129,7 @@ def bad_input(where: str | None = None, *, writing: bool = False) -> Iterator[No
     except typer.Exit:
         raise
     except Exception as err:  # filtered by _describe
-        line = _describe(err, writing=writing)
+        line = _describe(_without_source(err, where), writing=writing)
         if line is None:
             raise
         prefixed = not where or line.startswith(f"{where}:") or line.startswith(f"{where} ")
