@@ -20,7 +20,6 @@ has no trainer: each ``"auto"`` is asked for by name (``--total-steps`` fills
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -800,7 +799,7 @@ def _cosine_past_total(schedule: DeepSpeedLR, run: int, prefix: str) -> list[Fin
     iteration ``max(T, n)`` on (drawn); earlier releases run the cosine on unclamped (climbing back
     after ``T``) and divide by zero when ``T == n``. Before that iteration both are the same curve, so
     this is said only for a run that gets there (a run longer than the updates the scheduler has left)."""
-    n, total, last = schedule._n, schedule.total_num_steps or 0, schedule.last_batch_iteration
+    n, total, last = schedule.warmup_iterations, schedule.total_num_steps or 0, schedule.last_batch_iteration
     end = run - 1 + last  # the iteration of the run's last update
     since = max(total, n)  # the first iteration where the two releases differ
     if end < since:
@@ -810,9 +809,7 @@ def _cosine_past_total(schedule: DeepSpeedLR, run: int, prefix: str) -> list[Fin
     if total == n:
         older = f"stop with ZeroDivisionError at update {first_past}"
     else:
-        # the formula before 0.19.3, progress unclamped: only to say where the older curve goes
-        p = (end - n + 1) / (total - n)
-        value = schedule.lr * max(0.0, c + (1 - c) * (1 + math.cos(math.pi * p)) / 2)
+        value = schedule.lr * float(schedule.cosine_ratio(end, clamped=False))
         older = f"run the cosine on unclamped, climbing back ({value:g} at the run's last update)"
     return [
         Finding(

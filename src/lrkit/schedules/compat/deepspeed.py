@@ -124,14 +124,27 @@ class DeepSpeedLR(Schedule):
             _need_optimizer_lr(self.name, self.last_batch_iteration, self.optimizer_lr)
 
     @property
-    def _n(self) -> int:
+    def warmup_iterations(self) -> int:
+        """The warm-up's length in iterations as DeepSpeed uses it: ``max(2, warmup_num_steps)``."""
         return max(2, self.warmup_num_steps)
+
+    def cosine_ratio(self, i: np.ndarray | float, *, clamped: bool = True) -> np.ndarray:
+        """``WarmupCosineLR``'s factor of ``lr`` after the warm-up, at iteration ``i``:
+        ``max(0, c + (1 - c) * (1 + cos(pi p)) / 2)``, ``p = (i - n + 1) / max(1, T - n)``, clamped
+        to ``p <= 1`` as DeepSpeed 0.19.3 and later do (``clamped=False``: earlier releases, whose
+        cosine climbs back after ``T``; only for saying where they go)."""
+        n, total = self.warmup_iterations, self.total_num_steps or 0
+        p = (np.asarray(i, dtype=float) - n + 1) / max(1, total - n)
+        if clamped:
+            p = np.minimum(1.0, p)
+        c = self.cos_min_ratio
+        return np.maximum(0.0, c + (1.0 - c) * ((1 + np.cos(np.pi * p)) / 2))
 
     def _gamma(self, i: np.ndarray) -> np.ndarray:
         """The warm-up fraction at iteration ``i`` (``0 <= i < n``), as DeepSpeed computes it."""
         if self.warmup_type == "linear":
-            return i / self._n
-        return (1.0 / math.log(self._n)) * np.log(i + 1.0)
+            return i / self.warmup_iterations
+        return (1.0 / math.log(self.warmup_iterations)) * np.log(i + 1.0)
 
     def _first(self) -> float:
         """The LR of update 0: the iteration -1 value DeepSpeed writes when built with
@@ -143,14 +156,11 @@ class DeepSpeedLR(Schedule):
 
     def _evaluate(self, t: np.ndarray) -> np.ndarray:
         i = np.maximum(t + self.last_batch_iteration, 0.0)
-        n = self._n
+        n = self.warmup_iterations
         warm = i < n
         g = self._gamma(np.where(warm, i, 0.0))
         if self.name == "WarmupCosineLR":
-            total = self.total_num_steps or 0
-            p = np.minimum(1.0, (i - n + 1) / max(1, total - n))
-            cosine = np.maximum(0.0, self.cos_min_ratio + (1.0 - self.cos_min_ratio) * ((1 + np.cos(np.pi * p)) / 2))
-            ratio = np.where(warm, self.warmup_min_ratio + g * (1.0 - self.warmup_min_ratio), cosine)
+            ratio = np.where(warm, self.warmup_min_ratio + g * (1.0 - self.warmup_min_ratio), self.cosine_ratio(i))
             return np.where(t < 1, self._first(), self.lr * ratio)
         if self.name == "WarmupDecayLR":
             total = self.total_num_steps or 0
@@ -164,7 +174,7 @@ class DeepSpeedLR(Schedule):
     @property
     def _fresh_horizon(self) -> int:
         """The horizon of the same scheduler started from iteration -1."""
-        n, total = self._n, self.total_num_steps or 0
+        n, total = self.warmup_iterations, self.total_num_steps or 0
         if self.name == "WarmupCosineLR":
             return n + max(1, total - n)
         if self.name == "WarmupDecayLR":
@@ -176,7 +186,9 @@ class DeepSpeedLR(Schedule):
         return _shift_horizon(self._fresh_horizon, self.last_batch_iteration + 1)
 
     def phase_starts(self, until: int | None = None) -> list[int]:
-        return _shift_starts(sorted({self._n + 1, self._fresh_horizon}), self.last_batch_iteration + 1, until)
+        return _shift_starts(
+            sorted({self.warmup_iterations + 1, self._fresh_horizon}), self.last_batch_iteration + 1, until
+        )
 
 
 @register("deepspeed_onecycle")
