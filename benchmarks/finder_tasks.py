@@ -77,6 +77,14 @@ Parts (decided by name, before any result):
   fine-tune of a pretrained-like tanh body on 120 intensity-inverted digits, an MLP under Adam with
   coupled L2 weight decay at batch 128); designed from these kinds, not from any finder's failures,
   and committed before any finder ran on them.
+* ``blind11`` (``o-``): ten tasks of the hidden suite's kinds, one each (an MLP under plain SGD on a new
+  3-class draw, a three-conv CNN under SGD Nesterov 0.9 on digits with a random 3x3 block blanked, a
+  9-layer plain ReLU MLP with He init under plain SGD, a GRU regressing the coefficient of noisy AR(1)
+  sequences with RMSprop, an 800-update transformer LM on difflib + fnmatch source with AdamW, a
+  softmax regression on overlapping blobs under SGD momentum 0.7, a noisy batch-6 regression under
+  AdamW, a Gaussian NLL with a softplus-variance head under SGD momentum 0.9, an AdamW fine-tune of a
+  pretrained-like ELU body on 90 box-blurred digits, an MLP regression under Adagrad); designed from
+  these kinds, not from any finder's failures, and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -129,11 +137,14 @@ PARTS = (
     "blind8",
     "blind9",
     "blind10",
+    "blind11",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("o-"):
+        return "blind11"
     if name.startswith("p-"):
         return "blind10"
     if name.startswith("q-"):
@@ -1030,6 +1041,151 @@ def _inverted_finetune_model(seed: int) -> nn.Module:
 def _adam_l2(wd: float):
     """Adam with coupled L2 weight decay (torch's ``Adam(weight_decay=...)``, not AdamW)."""
     return lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr, weight_decay=wd)
+
+
+# -- data and models of the twelfth blind part (o-) -------------------------------------------
+def _occluded_digits(seed: int = 142):
+    """digits, every image with one random 3x3 block of pixels set to 0 (the block anywhere inside the 8x8 image),
+    all splits."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    img = X.reshape(-1, 8, 8).copy()
+    r, c = rng.integers(0, 6, size=(2, len(X)))
+    for i, (a, b) in enumerate(zip(r, c, strict=True)):
+        img[i, a : a + 3, b : b + 3] = 0.0
+    return _tensors(img.reshape(-1, 64).astype(np.float64), y, regression=False)
+
+
+def _he_mlp(sizes: list[int]) -> Callable[[int], nn.Module]:
+    """A plain ReLU MLP (no normalisation, no residuals) with He (Kaiming normal) weights and zero biases."""
+
+    def make(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        for a, b in itertools.pairwise(sizes[:-1]):
+            lin = nn.Linear(a, b)
+            nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+            nn.init.zeros_(lin.bias)
+            layers += [lin, nn.ReLU()]
+        layers.append(nn.Linear(sizes[-2], sizes[-1]))
+        return nn.Sequential(*layers)
+
+    return make
+
+
+class _ThreeConvCNN(nn.Module):
+    """Conv 1->8, conv 8->16, max-pool, conv 16->32, max-pool, linear 128->10 (3x3, ReLU); no normalisation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(8, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 2 * 2, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(-1, 1, 8, 8))
+
+
+def _ar_sequences(n: int = 1500, length: int = 24, noise: float = 0.3, seed: int = 144):
+    """Sequences of an AR(1) process x_t = phi x_{t-1} + e_t (phi uniform in [-0.9, 0.9], unit innovations,
+    stationary start) observed under Gaussian noise of std ``noise``; the target is phi."""
+    rng = np.random.default_rng(seed)
+    phi = rng.uniform(-0.9, 0.9, size=n)
+    x = np.zeros((n, length))
+    x[:, 0] = rng.normal(size=n) / np.sqrt(1 - phi**2)
+    for t in range(1, length):
+        x[:, t] = phi * x[:, t - 1] + rng.normal(size=n)
+    return _tensors(x + noise * rng.normal(size=x.shape), phi, regression=True)
+
+
+class _SeqRegGRU(nn.Module):
+    """A GRU reading a 1-D sequence one sample per step, regressing a scalar from its last state."""
+
+    def __init__(self, hidden: int = 24) -> None:
+        super().__init__()
+        self.gru = nn.GRU(1, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.gru(x.unsqueeze(-1))
+        return self.out(h[:, -1])
+
+
+def _rmsprop():
+    return lambda m, lr: torch.optim.RMSprop(m.parameters(), lr=lr)
+
+
+def _ripple(n: int = 500, noise: float = 0.5, seed: int = 147):
+    """y = sin(2 x0) cos(x1) + tanh(x2 x3) / 2 + noise (x ~ N(0, 1)^4), noise std ``noise``."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    f = np.sin(2 * X[:, 0]) * np.cos(X[:, 1]) + 0.5 * np.tanh(X[:, 2] * X[:, 3])
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _hetero_bowl(n: int = 600, seed: int = 148):
+    """y = x0^2 / 2 - sin(2 x1) with noise std 0.04 + 0.5 |sin(x2)| (x uniform in [-2, 2]^3)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, 3))
+    std = 0.04 + 0.5 * np.abs(np.sin(X[:, 2]))
+    return _tensors(X, 0.5 * X[:, 0] ** 2 - np.sin(2 * X[:, 1]) + std * rng.normal(size=n), regression=True)
+
+
+def _blur(X: torch.Tensor) -> torch.Tensor:
+    """8x8 digit images (standardised) blurred by a 3x3 box filter (edges averaged over the pixels inside)."""
+    img = X.view(-1, 1, 8, 8)
+    return nn.functional.avg_pool2d(img, 3, stride=1, padding=1, count_include_pad=False).reshape(-1, 64)
+
+
+def _elu_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 100), nn.ELU(), nn.Linear(100, 50), nn.ELU())
+
+
+@functools.cache
+def _pretrained_sharp_digits_body() -> dict[str, torch.Tensor]:
+    """An ELU MLP body trained briefly (AdamW, 250 updates) on the unblurred digits 0-6; the fine-tuning task
+    is all ten digits blurred."""
+    Xtr, Ytr, *_ = _sk("digits")
+    keep = Ytr < 7
+    torch.manual_seed(149)
+    model = _FineTune(_elu_body(), nn.Linear(50, 7))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    batches = _epochs(Xtr[keep], Ytr[keep], 32)(149)
+    for _ in range(250):
+        x, y = next(batches)
+        opt.zero_grad()
+        _ce(model(x), y).backward()
+        opt.step()
+    return {k: v.detach().clone() for k, v in model.body.state_dict().items()}
+
+
+def _blur_finetune_data(n_train: int = 90):
+    """digits blurred by a 3x3 box filter, training images 200 to 200 + ``n_train`` only."""
+    Xtr, Ytr, Xva, Yva, Xte, Yte = _sk("digits")
+    sl = slice(200, 200 + n_train)
+    return _blur(Xtr[sl]), Ytr[sl], _blur(Xva), Yva, _blur(Xte), Yte
+
+
+def _blur_finetune_model(seed: int) -> nn.Module:
+    body = _elu_body()
+    body.load_state_dict(_pretrained_sharp_digits_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(50, 10))
+
+
+def _adagrad():
+    return lambda m, lr: torch.optim.Adagrad(m.parameters(), lr=lr)
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -2671,6 +2827,134 @@ def _build() -> dict[str, BenchTask]:
         128,
         250,
         (1e-5, 1.0),
+        "mlp",
+    )
+    # -- the twelfth blind part (o-): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "o-classif3-mlp-sgd",
+        "synthetic 3-class data (24 features, 2000 drawn), MLP 24-96-48-3, plain SGD, batch 32",
+        _mlp([24, 96, 48, 3]),
+        _sgd(),
+        _synth_classes(2000, 24, 10, 3, seed=141),
+        _ce,
+        32,
+        400,
+        (1e-3, 10.0),
+        "mlp",
+    )
+    add(
+        "o-occluded-digits-cnn-nesterov",
+        "digits each with a random 3x3 block blanked, CNN 8-16-32 channels with two max-pools, SGD Nesterov "
+        "momentum 0.9, batch 32",
+        _seeded(_ThreeConvCNN),
+        _sgd(0.9, nesterov=True),
+        _occluded_digits(),
+        _ce,
+        32,
+        300,
+        (1e-4, 3.0),
+        "cnn",
+    )
+    add(
+        "o-deep-relu-classif4-sgd",
+        "synthetic 4-class data (16 features, 2000 drawn), 9-layer plain ReLU MLP (8 hidden of width 48, He "
+        "init, zero biases), plain SGD, batch 32",
+        _he_mlp([16] + [48] * 8 + [4]),
+        _sgd(),
+        _synth_classes(2000, 16, 8, 4, seed=143),
+        _ce,
+        32,
+        500,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "o-ar1-coef-gru-rmsprop",
+        "AR(1) coefficient from 24 noisy samples (phi in [-0.9, 0.9], observation noise std 0.3, 1500 drawn), "
+        "GRU 24 + linear head, MSE, RMSprop, batch 32",
+        _seeded(_SeqRegGRU),
+        _rmsprop(),
+        _ar_sequences(1500),
+        _mse,
+        32,
+        300,
+        (1e-5, 1.0),
+        "gru",
+    )
+    vocab_o, seqs_o = _char_seq_data(("difflib", "fnmatch"), 32)
+    add(
+        "o-lm-char-transformer-adamw-800",
+        "difflib + fnmatch source, 1-block causal transformer LM (width 48, context 32), AdamW weight decay 0.1, "
+        "batch 8, 800 updates",
+        _seeded(lambda: _TinyLM(vocab_o, 32, 48)),
+        _adamw(0.1),
+        seqs_o,
+        _ce_seq,
+        8,
+        800,
+        (1e-5, 1.0),
+        "lm",
+    )
+    add(
+        "o-softmax-blobs5-sgdm07",
+        "5 Gaussian blobs in 10 dims (std 8, 1500 drawn), softmax regression, SGD momentum 0.7, batch 24",
+        _mlp([10, 5]),
+        _sgd(0.7),
+        _blobs(1500, d=10, k=5, std=8.0, seed=146),
+        _ce,
+        24,
+        250,
+        (1e-3, 30.0),
+        "logistic",
+    )
+    add(
+        "o-noisyreg-ripple-adamw-bs6",
+        "y = sin(2 x0) cos(x1) + tanh(x2 x3) / 2 under noise std 0.5 (500 drawn), MLP 4-48-48-1, MSE, AdamW, batch 6",
+        _mlp([4, 48, 48, 1]),
+        _adamw(),
+        _ripple(500),
+        _mse,
+        6,
+        400,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "o-gaussnll-bowl-softplus-sgdm",
+        "y = x0^2 / 2 - sin(2 x1), noise std 0.04 to 0.54 along |sin x2|, MLP 3-64-64-2 mean + softplus variance "
+        "(torch gaussian_nll_loss), SGD momentum 0.9, batch 32",
+        _mlp([3, 64, 64, 2]),
+        _sgd(0.9),
+        _hetero_bowl(600),
+        _softplus_gauss_nll,
+        32,
+        400,
+        (1e-4, 3.0),
+        "gauss-nll",
+    )
+    add(
+        "o-finetune-blurred-digits-adamw",
+        "pretrained-like ELU body (unblurred digits 0-6, 250 updates) fine-tuned on 90 box-blurred digits, all "
+        "ten classes, new head, AdamW, batch 10",
+        _blur_finetune_model,
+        _adamw(),
+        _blur_finetune_data(90),
+        _ce,
+        10,
+        200,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "o-friedman1-mlp-adagrad",
+        "Friedman #1 (10 inputs, 5 used, noise std 1, 800 drawn), MLP 10-64-64-1, MSE, Adagrad, batch 32",
+        _mlp([10, 64, 64, 1]),
+        _adagrad(),
+        _friedman(800, noise=1.0, seed=150),
+        _mse,
+        32,
+        300,
+        (1e-4, 3.0),
         "mlp",
     )
     return out
