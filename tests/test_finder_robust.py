@@ -674,3 +674,59 @@ def test_val_data_cannot_raise_the_choice_above_the_training_losss():
     s, lrs, raw = _search_with_trials(trials, user_val=False)
     chosen, *_ = _choice_stage(s, opt, lrs, raw)
     assert chosen == pytest.approx(0.03)
+
+
+# -- 8. a curve that never diverged: no cliff bounds the highest trial -----------------------------
+def _descent_to_the_end(model, lr, gen):
+    # every update makes progress in proportion to its LR and nothing ever blows up: the range
+    # test's loss falls to end_lr without a divergence point, and a higher trial ends lower
+    with torch.no_grad():
+        model.progress += lr
+    noise = 0.002 * float(torch.randn((), generator=gen))
+    return torch.tensor(0.5 + 1.5 * math.exp(-float(model.progress) / 5.0) + noise)
+
+
+def _descent_then_nan(model, lr, gen):
+    # the same descent, but the loss turns NaN from LR 0.5 on: the losses the reading sees never
+    # rise, yet the run blew up
+    if lr > 0.5:
+        return torch.tensor(float("nan"))
+    return _descent_to_the_end(model, lr, gen)
+
+
+def test_without_a_cliff_the_highest_trial_is_not_the_suggestion():
+    res = find_lr(*_fake(_descent_to_the_end), ["b"], _loss)
+    assert res.stopped_reason == "completed" and len(res.trials) == 3
+    top = max(t.lr for t in res.trials)
+    # every trial ends lowest at the highest LR (the fake's loss only falls with LR), yet the
+    # suggestion is the next trial below it, with a note saying why
+    assert min(res.trials, key=lambda t: t.score).lr == pytest.approx(top)
+    assert res.suggestion == pytest.approx(sorted(t.lr for t in res.trials)[-2])
+    assert res.confidence == "low" and any("never diverged" in n for n in res.notes)
+
+
+def test_a_pass_stopped_by_a_nan_is_a_cliff():
+    res = find_lr(*_fake(_descent_then_nan), ["b"], _loss)
+    assert res.stopped_reason == "nan"
+    assert not any("never diverged" in n or "did not diverge" in n for n in res.notes)
+
+
+def test_without_a_cliff_a_higher_trial_that_failed_is_the_cliff():
+    from lrkit.finder.engine import _choice_stage
+    from lrkit.finder.trials import Trial
+
+    opt = torch.optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    learned = [
+        Trial(0.003, 40, 0.60, 1.0, "train", 40, 1.0, 0.60, 0.5),
+        Trial(0.01, 40, 0.40, 1.0, "train", 40, 1.0, 0.40, 0.3),
+    ]
+    for no_cliff, extra, want in (
+        (True, [], 0.003),  # the top trial is best: one step down
+        (False, [], 0.01),  # the curve diverged: its trials only look down already
+        (True, [Trial(0.03, 40, math.inf, 1.0, "train", 12, 1.0, math.inf, 0.9)], 0.01),  # a trial diverged above
+    ):
+        s, lrs, raw = _search_with_trials(learned + extra, user_val=False)
+        s.no_cliff = no_cliff
+        chosen, *_ = _choice_stage(s, opt, lrs, raw)
+        assert chosen == pytest.approx(want)
+        assert any("never diverged" in n for n in s.notes) == (want == 0.003)

@@ -721,7 +721,11 @@ def find_lr(
     sug = suggest(lrs, raw)
     # the top: the highest LR the test reached (past divergence when it diverged)
     x_top = math.log10(float(lrs[-1])) if len(lrs) else math.log10(end_lr)
-    s = _Search(sug=sug, notes=list(sug.notes), evals=len(raw), x_top=x_top)
+    notes = list(sug.notes)
+    if reason in (_REASON[_DIVERGED], _REASON[_NAN]):
+        # the reading drops non-finite losses and may see no rise; the test itself blew up
+        notes = [n for n in notes if "did not diverge" not in n]
+    s = _Search(sug=sug, notes=notes, evals=len(raw), x_top=x_top)
     s.passes = None if counter is None else counter.passes()
     s.user_val = val is not None
     distributed = _dist_group(process_group)[0]
@@ -749,7 +753,7 @@ def find_lr(
     split = None
     if searching and trials and not distributed and val is None and step_fn is None and counter is not None:
         split = _split_stage(s, data, counter)
-    _candidates_stage(s, lrs, raw, with_val=val is not None or split is not None, optimizer=optimizer)
+    _candidates_stage(s, lrs, raw, reason, with_val=val is not None or split is not None, optimizer=optimizer)
     if searching and trials and not distributed:
         _trials_stage(
             s,
@@ -815,6 +819,7 @@ class _Search:
     passes: float | None = None  # examples the range test drew / distinct examples (None: not counted)
     revisited: bool = False  # the tiny-data rule moved the choice (confidence "low")
     user_val: bool = False  # the trials are judged by the caller's val_data
+    no_cliff: bool = False  # the curve read for x* never diverged: nothing bounds it from above
 
 
 @dataclass(frozen=True)
@@ -873,7 +878,13 @@ def _split_stage(s: _Search, data: Iterable[Any], counter: ExampleCounter) -> Sp
 
 
 def _candidates_stage(
-    s: _Search, lrs: np.ndarray, raw: np.ndarray, *, with_val: bool, optimizer: Optimizer | None = None
+    s: _Search,
+    lrs: np.ndarray,
+    raw: np.ndarray,
+    reason: str,
+    *,
+    with_val: bool,
+    optimizer: Optimizer | None = None,
 ) -> None:
     """Step 3's candidates: at the curve's suggestion and below it (plus the fallback's near the
     top after a shallow descent), or the fallback's alone where nothing descended. With a
@@ -897,8 +908,9 @@ def _candidates_stage(
     x_cap = math.log10(s.sug.divergence_lr) if s.sug.divergence_lr else x_star
     offsets = TRIAL_OFFSETS_VAL if with_val else TRIAL_OFFSETS
     xs = sorted({round(x_star + o, 6) for o in offsets if o <= 0 or x_star + o <= x_cap})
-    cl, cr = (z["lrs"], z["raw_losses"]) if s.method == "zoom" and z else (lrs, raw)
+    cl, cr, why = (z["lrs"], z["raw_losses"], z["stopped_reason"]) if s.method == "zoom" and z else (lrs, raw, reason)
     s.wide = _shallow(cl, cr)
+    s.no_cliff = why not in (_REASON[_DIVERGED], _REASON[_NAN]) and _no_cliff(cl, cr)
     if s.wide:
         # a shallow descent may be a side show (an output bias learning the class prior) far
         # below the narrow window where a deep plain net really learns: the fallback's
@@ -988,6 +1000,8 @@ def _choice_stage(
             best = best or min(learned, key=_relative if s.wide else (lambda t: t.score))
             if s.user_val and not s.wide:
                 best = _not_above_train_choice(best, learned, s.notes)
+            if s.no_cliff and not s.wide:
+                best = _below_top_without_cliff(best, learned, done, s.notes)
             if not s.wide and _adaptive(optimizer) and _fitted(best):
                 best = _below_fitted(best, learned, s.notes)
             if not s.wide and not below_zero and _adaptive(optimizer):
@@ -1271,6 +1285,39 @@ def _shallow(lrs: Any, raw: Any) -> bool:
     head = max(3, len(r.smooth) // 20)
     level = float(np.median(r.smooth[:head]))
     return bool(r.depth < SHALLOW_DESCENT * abs(level))
+
+
+def _no_cliff(lrs: Any, raw: Any) -> bool:
+    """Whether the curve's loss did not rise clearly past its lowest point (the caller checks
+    that the pass was not stopped by a divergence or a NaN, whose losses the reading drops)."""
+    from lrkit.finder.suggest import read_curve
+
+    r = read_curve(np.asarray(lrs), np.asarray(raw))
+    return r is not None and not r.diverged
+
+
+def _below_top_without_cliff(best: Trial, learned: list[Trial], done: list[Trial], notes: list[str]) -> Trial:
+    """Where the curve never diverged and ``best`` is the highest trial that ran: the next lower
+    learned trial, with a note; else ``best`` (a higher trial that diverged or did not learn is
+    the cliff the curve did not show).
+
+    Why: short trials favour the highest LR that survives them (lower ones have not converged
+    yet), and a full run several times longer holds a peak only below its cliff. Where the
+    range test diverged, the curve's suggestion sits below that point and the trials only look
+    down from it; where it never diverged, the curve's suggestion comes from a descent that may
+    run to the end of the ramp, and nothing bounds the trials' upward bias. On the benchmark's
+    seen tasks, 7 of the 8 suggestions that took the top trial of a curve with no divergence lay
+    0.25-1 decade above the best peak, one of them past a full run's cliff."""
+    lower = [t for t in learned if t.lr < best.lr]
+    if not lower or any(t.lr > best.lr for t in done):
+        return best
+    stepped = max(lower, key=lambda t: t.lr)
+    notes.append(
+        f"the range test never diverged, so no cliff bounds the highest trial ({best.lr:.3g}): a short trial"
+        " favours the highest LR that survives it, which a longer run may not; the suggestion is the next lower"
+        f" trial ({stepped.lr:.3g}). Raise end_lr to see where the loss diverges, or compare both (lrkit compare)."
+    )
+    return stepped
 
 
 def _relative(t: Any) -> float:
