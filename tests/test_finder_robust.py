@@ -730,3 +730,68 @@ def test_without_a_cliff_a_higher_trial_that_failed_is_the_cliff():
         chosen, *_ = _choice_stage(s, opt, lrs, raw)
         assert chosen == pytest.approx(want)
         assert any("never diverged" in n for n in s.notes) == (want == 0.003)
+
+
+# -- 9. trials judged against the state they all start from -----------------------------------------
+def test_a_trial_that_blew_up_in_its_warm_up_and_came_partly_back_did_not_learn():
+    from lrkit.finder.trials import run_trial
+
+    model = nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def trial(losses, start_level):
+        it = iter(losses)
+        return run_trial(
+            model=model,
+            optimizer=opt,
+            batches=iter(range(len(losses))),
+            step=lambda b: torch.tensor(next(it)),
+            set_lrs=lambda lr: None,
+            peak=1.0,
+            steps=len(losses),
+            val=None,
+            start_val=None,
+            start_level=start_level,
+        )
+
+    blew_up = [3500.0] * 3 + [1.8] * 27  # first tenth blown up, then above the start level of 0.9
+    assert trial(blew_up, None).learned  # against its own first tenth it "learned" (3500 -> 1.8)
+    t = trial(blew_up, 0.9)
+    assert not t.learned and t.start_score == pytest.approx(0.9)
+    assert t.train_start == pytest.approx(3500.0)  # its own first tenth is still reported
+    # a trial that learned from the start keeps its own first tenth as its start, and so does one
+    # whose first tenth is above the start level by batch noise, not a blow-up
+    t = trial([0.8] * 3 + [0.3] * 27, 0.9)
+    assert t.learned and t.start_score == pytest.approx(0.8)
+    t = trial([2.0] * 3 + [1.5] * 27, 0.9)
+    assert t.learned and t.start_score == pytest.approx(2.0)
+
+
+def test_a_fallback_where_every_trial_made_the_model_worse_goes_below_the_lowest():
+    from lrkit.finder.engine import FALLBACK_OFFSETS, _fallback_choice, _Search
+    from lrkit.finder.suggest import Suggestion
+    from lrkit.finder.trials import Trial
+
+    def search(scores, top_start=0.9):
+        s = _Search(sug=Suggestion(None, None, None, "none"), notes=[], evals=100, x_top=1.0)
+        s.start_level = 0.9
+        s.done = [
+            Trial(10 ** (1.0 + o), 28, sc, 0.9, "train", 28, top_start if o == max(FALLBACK_OFFSETS) else 0.9, sc, 0.5)
+            for o, sc in zip(FALLBACK_OFFSETS, scores, strict=True)
+        ]
+        return s
+
+    # every trial ended > 10% above 0.9 and the highest blew up in its warm-up (first tenth 3,500)
+    worse = search([1.05, 1.1, 1.3, 1.8], top_start=3500.0)
+    chosen, *_ = _fallback_choice(worse, [], below_zero=False)
+    assert chosen == pytest.approx(10 ** (1.0 + FALLBACK_OFFSETS[0] - 0.5))
+    assert any("worse than it started" in n for n in worse.notes)
+    for scores in ([0.91, 0.95, 0.92, math.inf], [1.05, 1.1, 1.3, 1.8]):
+        # level within the noise band, or all worse with none blowing up: the hedge below the top
+        level = search(scores)
+        chosen, *_ = _fallback_choice(level, [], below_zero=False)
+        assert chosen == pytest.approx(10 ** (1.0 + FALLBACK_OFFSETS[1]))
+        assert not any("worse than it started" in n for n in level.notes)
+    diverged = search([1.05, 1.1, 1.3, math.inf])  # the highest diverged: a blow-up too
+    chosen, *_ = _fallback_choice(diverged, [], below_zero=False)
+    assert chosen == pytest.approx(10 ** (1.0 + FALLBACK_OFFSETS[0] - 0.5))

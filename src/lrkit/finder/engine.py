@@ -726,6 +726,7 @@ def find_lr(
         # the reading drops non-finite losses and may see no rise; the test itself blew up
         notes = [n for n in notes if "did not diverge" not in n]
     s = _Search(sug=sug, notes=notes, evals=len(raw), x_top=x_top)
+    s.start_level = _start_level(raw)
     s.passes = None if counter is None else counter.passes()
     s.user_val = val is not None
     distributed = _dist_group(process_group)[0]
@@ -820,6 +821,7 @@ class _Search:
     revisited: bool = False  # the tiny-data rule moved the choice (confidence "low")
     user_val: bool = False  # the trials are judged by the caller's val_data
     no_cliff: bool = False  # the curve read for x* never diverged: nothing bounds it from above
+    start_level: float | None = None  # the training loss the search started from (range test's first losses)
 
 
 @dataclass(frozen=True)
@@ -963,6 +965,7 @@ def _trials_stage(s: _Search, setup: _TrialSetup, max_evals: int) -> None:
                 steps=t_steps,
                 val=judge,
                 start_val=start_val,
+                start_level=s.start_level,
             )
             s.done.append(t)
             s.evals += t.evaluations
@@ -979,6 +982,26 @@ def _trials_stage(s: _Search, setup: _TrialSetup, max_evals: int) -> None:
             snap.restore()
         finally:
             snap.close()
+
+
+def _blew_up(t: Trial, start_level: float | None) -> bool:
+    """Whether a trial diverged, or its first tenth of training losses averaged over
+    ``BLOWN_UP_FACTOR`` times the loss the search started from (it blew up in its warm-up)."""
+    from lrkit.finder.trials import BLOWN_UP_FACTOR
+
+    if t.diverged:
+        return True
+    return start_level is not None and 0 < start_level < math.inf and t.train_start > BLOWN_UP_FACTOR * start_level
+
+
+def _start_level(raw: np.ndarray) -> float | None:
+    """The training loss the search started from: the median of the range test's first
+    ``max(3, n // 20)`` finite losses (taken at LRs too small to move the model)."""
+    finite = np.asarray(raw, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return None
+    return float(np.median(finite[: max(3, finite.size // 20)]))
 
 
 def _choice_stage(
@@ -1220,9 +1243,19 @@ def _none_learned_choice(done: list[Trial], notes: list[str]) -> float:
 
 
 def _fallback_choice(s: _Search, learned: list[Trial], below_zero: bool) -> tuple[float, float, float]:
-    """Step 4: no descent in the curve (nor in the zoom pass): the best trial (or 2 decades
-    below the top when none learned; the lowest that learned where the loss went below zero),
-    with a range of a decade either side and a note."""
+    """Step 4: no descent in the curve (nor in the zoom pass): the best trial (the lowest that
+    learned where the loss went below zero); where none learned, half a decade below the lowest
+    trial when every trial ended clearly worse than it started (by :data:`SHALLOW_DESCENT`, or
+    diverged) and the highest blew up (:func:`_blew_up`), else 2 decades below the top; with a
+    range of a decade either side and a note.
+
+    Why the first: a range test can run to ``end_lr`` without a visible descent or divergence
+    when small noisy batches hide the descent and the model then dies quietly (a ReLU net whose
+    loss returns to its untrained level); its top says nothing about where the model learns,
+    and trials that all made the model worse, the highest by blowing up, say the window lies
+    below them. Trials that stay level (a deep plain net at chance), or that end above their start
+    without any blowing up (batch noise; a tiny held-out set the trials over-fitted), keep the
+    hedge of 2 decades below the top."""
     s.method = "fallback"
     if learned:
         unclear = _unclear_pick(s.done)
@@ -1231,6 +1264,18 @@ def _fallback_choice(s: _Search, learned: list[Trial], below_zero: bool) -> tupl
         chosen = (_not_above_train_choice(pick, learned, s.notes) if s.user_val and unclear is None else pick).lr
         if below_zero:
             chosen = _below_zero_step_down(chosen, learned, s.notes)
+    elif (
+        s.done
+        and _blew_up(max(s.done, key=lambda t: t.lr), s.start_level)
+        and all(t.diverged or _relative(t) > SHALLOW_DESCENT for t in s.done)
+    ):
+        # the top candidate blew up and none left the model better: all lie above where it learns
+        lowest = min(s.done, key=lambda t: t.lr)
+        chosen = lowest.lr / 10**_TRIAL_SPACING
+        s.notes.append(
+            f"every fallback trial ended worse than it started, the lowest ({lowest.lr:.3g}) too: the candidates lie"
+            f" above where this model learns, so the suggestion is half a decade below the lowest ({chosen:.3g})."
+        )
     else:
         chosen = 10 ** (s.x_top + FALLBACK_OFFSETS[1])
     low, high = chosen / 10, min(chosen * 10, 10**s.x_top / 10)

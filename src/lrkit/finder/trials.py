@@ -31,6 +31,10 @@ from lrkit.schedules import warmup_cosine
 
 __all__ = ["DataExhausted", "Trial", "run_trial", "val_loss"]
 
+#: a trial whose first tenth of training losses averages over this many times the start level
+#: blew up in its warm-up (see :func:`run_trial`)
+BLOWN_UP_FACTOR = 5.0
+
 
 @dataclass(frozen=True)
 class Trial:
@@ -118,9 +122,17 @@ def run_trial(
     steps: int,
     val: tuple[Callable[[torch.nn.Module, Any], torch.Tensor], Sequence[Any]] | None,
     start_val: float | None,
+    start_level: float | None = None,
 ) -> Trial:
     """Run one trial from the current state (the caller restores afterwards); raises
-    :class:`DataExhausted` when ``batches`` runs out before ``steps`` updates."""
+    :class:`DataExhausted` when ``batches`` runs out before ``steps`` updates.
+
+    ``start_level``: the training loss of the state every trial starts from (the range test's
+    first losses). Judged by training loss, a trial whose own first tenth is over
+    :data:`BLOWN_UP_FACTOR` times it blew up in its warm-up (first tenth 26, or 3,500, against a
+    start of 0.9; batch noise moves a mean of a few losses far less): its ``start_score`` is
+    ``start_level``, so a trial that came only partly back has not "learned", although it ended
+    below its own first tenth. Otherwise the trial's own first tenth is its start."""
     lrs = peak * warmup_cosine(steps, max(1, steps // 10))(np.arange(steps))
     losses: list[Any] = []
     model.train()
@@ -143,19 +155,21 @@ def run_trial(
     raw = np.asarray([float(t) for t in torch.stack([t.cpu() for t in losses])]) if losses else np.zeros(0)
     evaluations = done
     head = raw[: max(1, len(raw) // 10)]
-    start = float(np.mean(head)) if head.size else math.nan
+    own = float(np.mean(head)) if head.size else math.nan
+    blown_up = start_level is not None and 0 < start_level < math.inf and own > BLOWN_UP_FACTOR * start_level
+    start = start_level if blown_up else own
     finite = raw[np.isfinite(raw)]
     lowest = float(finite.min()) if finite.size else math.nan
     if raw.size == 0 or not np.all(np.isfinite(raw)) or done < steps:
         first = start if start_val is None else start_val
-        return Trial(float(peak), done, math.inf, first, _kind(val), evaluations, start, math.inf, lowest)
+        return Trial(float(peak), done, math.inf, first, _kind(val), evaluations, own, math.inf, lowest)
     end = float(np.mean(raw[-max(1, len(raw) // 4) :]))
     if val is not None:
         score, n = val_loss(model, val[0], val[1])
         evaluations += n
         first = start_val if start_val is not None else start
-        return Trial(float(peak), done, score, first, "val", evaluations, start, end, lowest)
-    return Trial(float(peak), done, end, start, "train", evaluations, start, end, lowest)
+        return Trial(float(peak), done, score, first, "val", evaluations, own, end, lowest)
+    return Trial(float(peak), done, end, start, "train", evaluations, own, end, lowest)
 
 
 def _kind(val: Any) -> str:
