@@ -156,8 +156,9 @@ def run_trial(
     evaluations = done
     head = raw[: max(1, len(raw) // 10)]
     own = float(np.mean(head)) if head.size else math.nan
-    blown_up = start_level is not None and 0 < start_level < math.inf and own > BLOWN_UP_FACTOR * start_level
-    start = start_level if blown_up else own
+    start = own
+    if start_level is not None and 0 < start_level < math.inf and own > BLOWN_UP_FACTOR * start_level:
+        start = start_level  # it blew up in its warm-up: judged against where every trial started
     finite = raw[np.isfinite(raw)]
     lowest = float(finite.min()) if finite.size else math.nan
     if raw.size == 0 or not np.all(np.isfinite(raw)) or done < steps:
