@@ -85,6 +85,14 @@ Parts (decided by name, before any result):
   AdamW, a Gaussian NLL with a softplus-variance head under SGD momentum 0.9, an AdamW fine-tune of a
   pretrained-like ELU body on 90 box-blurred digits, an MLP regression under Adagrad); designed from
   these kinds, not from any finder's failures, and committed before any finder ran on them.
+* ``blind12`` (``n-``): ten tasks of the hidden suite's kinds, one each (an MLP under plain SGD on a new
+  5-class draw, an average-pooling CNN under SGD momentum 0.9 on salt-and-pepper digits, a 6-layer plain
+  ReLU MLP under plain SGD on Gaussian shells, an LSTM classifying the frequency of noisy sinusoids with
+  Adam, a 600-update transformer LM on csv + queue + sched + netrc source with AdamW, a logistic
+  regression under SGD momentum 0.8, a noisy batch-4 regression under Adam, a Student-t NLL with a
+  log-scale head under Adam, an AdamW fine-tune of a pretrained-like SiLU body on 110 dilated digits, a
+  LayerNorm MLP regression under SGD momentum 0.9 with weight decay); designed from these kinds, not from
+  any finder's failures, and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -138,11 +146,14 @@ PARTS = (
     "blind9",
     "blind10",
     "blind11",
+    "blind12",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("n-"):
+        return "blind12"
     if name.startswith("o-"):
         return "blind11"
     if name.startswith("p-"):
@@ -1186,6 +1197,120 @@ def _blur_finetune_model(seed: int) -> nn.Module:
 
 def _adagrad():
     return lambda m, lr: torch.optim.Adagrad(m.parameters(), lr=lr)
+
+
+# -- data and models of the thirteenth blind part (n-) -----------------------------------------
+def _salt_pepper_digits(frac: float = 0.1, seed: int = 152):
+    """digits, every image with a random ``frac`` of its pixels set to 0 or 16 (salt-and-pepper), all splits."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    X = X.copy()
+    hit = rng.random(X.shape) < frac
+    X[hit] = 16.0 * rng.integers(0, 2, size=int(hit.sum()))
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+class _AvgPoolCNN(nn.Module):
+    """Conv 1->16 (5x5), avg-pool, conv 16->32 (3x3), avg-pool, linear 128->10 (ReLU); no normalisation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 16, 5, padding=2),
+            nn.ReLU(),
+            nn.AvgPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.AvgPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 2 * 2, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(-1, 1, 8, 8))
+
+
+def _freq_sequences(n: int = 1500, length: int = 20, noise: float = 0.3, seed: int = 154):
+    """Noisy sinusoids (random phase, amplitude 0.5 to 1.5, noise std ``noise``), the class one of four
+    frequencies (0.05, 0.1, 0.15, 0.2 cycles per sample)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, size=n)
+    freq = 0.05 * (y + 1)
+    t = np.arange(length)
+    amp = rng.uniform(0.5, 1.5, size=(n, 1))
+    x = amp * np.sin(2 * np.pi * freq[:, None] * t + rng.uniform(0, 2 * np.pi, size=(n, 1)))
+    return _tensors(x + noise * rng.normal(size=x.shape), y, regression=False)
+
+
+class _FreqLSTM(nn.Module):
+    """An LSTM reading a 1-D sequence one sample per step, classifying it from its last state."""
+
+    def __init__(self, hidden: int = 32, classes: int = 4) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(1, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.lstm(x.unsqueeze(-1))
+        return self.out(h[:, -1])
+
+
+def _saddle(n: int = 500, noise: float = 0.7, seed: int = 157):
+    """y = x0 x1 + cos(2 x2) / 2 + noise (x ~ N(0, 1)^3), noise std ``noise`` (about the signal's std)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    return _tensors(X, X[:, 0] * X[:, 1] + 0.5 * np.cos(2 * X[:, 2]) + noise * rng.normal(size=n), regression=True)
+
+
+def _student_hetero(n: int = 600, seed: int = 158):
+    """y = sin(2 x0) + x1^2 / 4, Student-t (5 dof) noise of scale 0.03 + 0.4 (x2 + 2) / 4 (x uniform in [-2, 2]^3)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, 3))
+    scale = 0.03 + 0.4 * (X[:, 2] + 2) / 4
+    return _tensors(X, np.sin(2 * X[:, 0]) + 0.25 * X[:, 1] ** 2 + scale * rng.standard_t(5, size=n), regression=True)
+
+
+def _dilate(X: torch.Tensor) -> torch.Tensor:
+    """8x8 digit images (standardised) with thickened strokes: a 3x3 max filter (grey-scale dilation)."""
+    return nn.functional.max_pool2d(X.view(-1, 1, 8, 8), 3, stride=1, padding=1).reshape(-1, 64)
+
+
+def _silu_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 80), nn.SiLU(), nn.Linear(80, 40), nn.SiLU())
+
+
+@functools.cache
+def _pretrained_upper_digits_body() -> dict[str, torch.Tensor]:
+    """A SiLU MLP body trained briefly (Adam, 200 updates) on the undilated digits 3-9; the fine-tuning task is
+    all ten digits dilated."""
+    Xtr, Ytr, *_ = _sk("digits")
+    keep = Ytr >= 3
+    torch.manual_seed(159)
+    model = _FineTune(_silu_body(), nn.Linear(40, 7))
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    batches = _epochs(Xtr[keep], Ytr[keep] - 3, 32)(159)
+    for _ in range(200):
+        x, y = next(batches)
+        opt.zero_grad()
+        _ce(model(x), y).backward()
+        opt.step()
+    return {k: v.detach().clone() for k, v in model.body.state_dict().items()}
+
+
+def _dilated_finetune_data(n_train: int = 110):
+    """digits dilated by a 3x3 max filter, training images 400 to 400 + ``n_train`` only."""
+    Xtr, Ytr, Xva, Yva, Xte, Yte = _sk("digits")
+    sl = slice(400, 400 + n_train)
+    return _dilate(Xtr[sl]), Ytr[sl], _dilate(Xva), Yva, _dilate(Xte), Yte
+
+
+def _dilated_finetune_model(seed: int) -> nn.Module:
+    body = _silu_body()
+    body.load_state_dict(_pretrained_upper_digits_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(40, 10))
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -2951,6 +3076,136 @@ def _build() -> dict[str, BenchTask]:
         _mlp([10, 64, 64, 1]),
         _adagrad(),
         _friedman(800, noise=1.0, seed=150),
+        _mse,
+        32,
+        300,
+        (1e-4, 3.0),
+        "mlp",
+    )
+    # -- the thirteenth blind part (n-): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "n-classif5-mlp-sgd",
+        "synthetic 5-class data (12 features, 2400 drawn), MLP 12-64-64-5, plain SGD, batch 48",
+        _mlp([12, 64, 64, 5]),
+        _sgd(),
+        _synth_classes(2400, 12, 6, 5, seed=151),
+        _ce,
+        48,
+        300,
+        (1e-2, 30.0),
+        "mlp",
+    )
+    add(
+        "n-saltpepper-digits-avgcnn-sgdm",
+        "digits with 10% of pixels salted or peppered, CNN 16-32 channels (5x5 then 3x3) with two average pools, "
+        "SGD momentum 0.9, batch 64",
+        _seeded(_AvgPoolCNN),
+        _sgd(0.9),
+        _salt_pepper_digits(),
+        _ce,
+        64,
+        250,
+        (1e-4, 3.0),
+        "cnn",
+    )
+    add(
+        "n-deep-relu-quantiles-sgd",
+        "Gaussian shells (4 features, 3 classes, 1500 drawn), 6-layer plain ReLU MLP (5 hidden of width 64, "
+        "default init), plain SGD, batch 64",
+        _mlp([4] + [64] * 5 + [3]),
+        _sgd(),
+        _quantiles(1500, d=4, k=3, seed=153),
+        _ce,
+        64,
+        400,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "n-freqclass-lstm-adam",
+        "frequency (one of four) of noisy sinusoids (20 samples, noise std 0.3, 1500 drawn), LSTM 32 + linear "
+        "head, Adam, batch 32",
+        _seeded(_FreqLSTM),
+        _adam(),
+        _freq_sequences(1500),
+        _ce,
+        32,
+        400,
+        (1e-4, 1.0),
+        "lstm",
+    )
+    vocab_n, seqs_n = _char_seq_data(("csv", "queue", "sched", "netrc"), 32)
+    add(
+        "n-lm-char-transformer-adamw-600",
+        "csv + queue + sched + netrc source, 1-block causal transformer LM (width 32, context 32), AdamW weight "
+        "decay 0.05, batch 8, 600 updates",
+        _seeded(lambda: _TinyLM(vocab_n, 32, 32)),
+        _adamw(0.05),
+        seqs_n,
+        _ce_seq,
+        8,
+        600,
+        (1e-4, 1.0),
+        "lm",
+    )
+    add(
+        "n-binary-logreg-sgdm08",
+        "synthetic 2-class data (20 features, 2000 drawn, class_sep 1.2, 3% flipped), logistic regression, "
+        "SGD momentum 0.8, batch 40",
+        _mlp([20, 2]),
+        _sgd(0.8),
+        _binary_classes(2000, 20, 6, 4, 1.2, 0.03, seed=156),
+        _ce,
+        40,
+        250,
+        (1e-4, 10.0),
+        "logistic",
+    )
+    add(
+        "n-noisyreg-saddle-adam-bs4",
+        "y = x0 x1 + cos(2 x2) / 2 under noise std 0.7 (500 drawn), MLP 3-32-32-1, MSE, Adam, batch 4",
+        _mlp([3, 32, 32, 1]),
+        _adam(),
+        _saddle(500),
+        _mse,
+        4,
+        400,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "n-studentnll-hetero-adam",
+        "y = sin(2 x0) + x1^2 / 4, Student-t (5 dof) noise of scale 0.03 to 0.43 along x2, MLP 3-64-64-2 mean + "
+        "log-scale, Student-t NLL (4 dof), Adam, batch 32",
+        _mlp([3, 64, 64, 2]),
+        _adam(),
+        _student_hetero(600),
+        _student_nll,
+        32,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "n-finetune-dilated-digits-adamw",
+        "pretrained-like SiLU body (undilated digits 3-9, 200 updates) fine-tuned on 110 dilated (3x3 max filter) "
+        "digits, all ten classes, new head, AdamW weight decay 0.05, batch 16",
+        _dilated_finetune_model,
+        _adamw(0.05),
+        _dilated_finetune_data(110),
+        _ce,
+        16,
+        200,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "n-friedman1-lnmlp-sgdm-wd",
+        "Friedman #1 (10 inputs, 5 used, noise std 0.5, 900 drawn), LayerNorm MLP 10-64-64-1, MSE, SGD momentum "
+        "0.9 with weight decay 1e-3, batch 32",
+        _ln_mlp([10, 64, 64, 1]),
+        _sgd(0.9, wd=1e-3),
+        _friedman(900, noise=0.5, seed=160),
         _mse,
         32,
         300,
