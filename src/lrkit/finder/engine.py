@@ -985,13 +985,10 @@ def _trials_stage(s: _Search, setup: _TrialSetup, max_evals: int) -> None:
 
 
 def _blew_up(t: Trial, start_level: float | None) -> bool:
-    """Whether a trial diverged, or its first tenth of training losses averaged over
-    ``BLOWN_UP_FACTOR`` times the loss the search started from (it blew up in its warm-up)."""
-    from lrkit.finder.trials import BLOWN_UP_FACTOR
+    """Whether a trial diverged or blew up in its warm-up (:func:`~lrkit.finder.trials.blew_up_in_warm_up`)."""
+    from lrkit.finder.trials import blew_up_in_warm_up
 
-    if t.diverged:
-        return True
-    return start_level is not None and 0 < start_level < math.inf and t.train_start > BLOWN_UP_FACTOR * start_level
+    return t.diverged or blew_up_in_warm_up(float(t.train_start), start_level)
 
 
 def _start_level(raw: np.ndarray) -> float | None:

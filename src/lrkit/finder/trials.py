@@ -29,11 +29,17 @@ from torch.optim import Optimizer
 
 from lrkit.schedules import warmup_cosine
 
-__all__ = ["DataExhausted", "Trial", "run_trial", "val_loss"]
+__all__ = ["DataExhausted", "Trial", "blew_up_in_warm_up", "run_trial", "val_loss"]
 
 #: a trial whose first tenth of training losses averages over this many times the start level
 #: blew up in its warm-up (see :func:`run_trial`)
 BLOWN_UP_FACTOR = 5.0
+
+
+def blew_up_in_warm_up(first_tenth: float, start_level: float | None) -> bool:
+    """Whether a trial's first tenth of training losses (mean) is over :data:`BLOWN_UP_FACTOR`
+    times ``start_level``, the loss every trial started from (a positive, finite level only)."""
+    return start_level is not None and 0 < start_level < math.inf and first_tenth > BLOWN_UP_FACTOR * start_level
 
 
 @dataclass(frozen=True)
@@ -157,8 +163,8 @@ def run_trial(
     head = raw[: max(1, len(raw) // 10)]
     own = float(np.mean(head)) if head.size else math.nan
     start = own
-    if start_level is not None and 0 < start_level < math.inf and own > BLOWN_UP_FACTOR * start_level:
-        start = start_level  # it blew up in its warm-up: judged against where every trial started
+    if start_level is not None and blew_up_in_warm_up(own, start_level):
+        start = start_level  # judged against where every trial started
     finite = raw[np.isfinite(raw)]
     lowest = float(finite.min()) if finite.size else math.nan
     if raw.size == 0 or not np.all(np.isfinite(raw)) or done < steps:
