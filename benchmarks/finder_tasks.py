@@ -93,6 +93,14 @@ Parts (decided by name, before any result):
   log-scale head under Adam, an AdamW fine-tune of a pretrained-like SiLU body on 110 dilated digits, a
   LayerNorm MLP regression under SGD momentum 0.9 with weight decay); designed from these kinds, not from
   any finder's failures, and committed before any finder ran on them.
+* ``blind13`` (``m-``): ten tasks of the hidden suite's kinds, one each (an MLP under SGD momentum 0.9 on a
+  new imbalanced 4-class draw, a depthwise-separable BatchNorm CNN under SGD momentum 0.9 with weight decay on
+  randomly rotated digits, an 8-layer plain LeakyReLU MLP under plain SGD on swiss-roll segments, an LSTM on
+  the adding problem with RMSprop, a 600-update transformer LM on tokenize + gettext + getopt + bisect source with
+  AdamW (betas 0.9, 0.95), a softmax regression under SGD momentum 0.85, a noisy batch-5 regression under SGD
+  Nesterov momentum, a Gaussian NLL with a softplus standard-deviation head under AdamW, an AdamW fine-tune of
+  a pretrained-like LeakyReLU body on 100 sheared digits, a dropout MLP under RAdam); designed from these
+  kinds, not from any finder's failures, and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -147,11 +155,14 @@ PARTS = (
     "blind10",
     "blind11",
     "blind12",
+    "blind13",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("m-"):
+        return "blind13"
     if name.startswith("n-"):
         return "blind12"
     if name.startswith("o-"):
@@ -1311,6 +1322,235 @@ def _dilated_finetune_model(seed: int) -> nn.Module:
     body.load_state_dict(_pretrained_upper_digits_body())
     torch.manual_seed(seed)
     return _FineTune(body, nn.Linear(40, 10))
+
+
+# -- data and models of the fourteenth blind part (m-) -----------------------------------------
+def _imbalanced_classes(n: int = 2000, seed: int = 161):
+    """``make_classification``: 4 classes in proportions 50 / 25 / 15 / 10%, two clusters each, 16 features
+    (8 informative, 4 redundant), 2% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=16,
+        n_informative=8,
+        n_redundant=4,
+        n_classes=4,
+        n_clusters_per_class=2,
+        weights=[0.5, 0.25, 0.15, 0.1],
+        flip_y=0.02,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _rotated_digits(max_deg: float = 20.0, seed: int = 162):
+    """digits, every image turned by a random angle in [-``max_deg``, ``max_deg``] degrees about its centre
+    (bilinear, zeros fill in), all splits."""
+    import scipy.ndimage as ndi
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    angles = rng.uniform(-max_deg, max_deg, size=len(X))
+    img = X.reshape(-1, 8, 8)
+    out = np.stack(
+        [
+            ndi.rotate(im, a, reshape=False, order=1, mode="constant", cval=0.0)
+            for im, a in zip(img, angles, strict=True)
+        ]
+    )
+    return _tensors(out.reshape(-1, 64).astype(np.float64), y, regression=False)
+
+
+class _SepCNN(nn.Module):
+    """Conv 1->16 (3x3), then two depthwise-separable blocks (3x3 depthwise + 1x1 pointwise) 16->32, max-pool,
+    32->48, global average pool, linear 48->10; BatchNorm after every conv, ReLU."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+        def sep(a: int, b: int) -> list[nn.Module]:
+            return [
+                nn.Conv2d(a, a, 3, padding=1, groups=a, bias=False),
+                nn.BatchNorm2d(a),
+                nn.ReLU(),
+                nn.Conv2d(a, b, 1, bias=False),
+                nn.BatchNorm2d(b),
+                nn.ReLU(),
+            ]
+
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1, bias=False),
+            nn.BatchNorm2d(16),
+            nn.ReLU(),
+            *sep(16, 32),
+            nn.MaxPool2d(2),
+            *sep(32, 48),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(48, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(-1, 1, 8, 8))
+
+
+def _swiss_roll_segments(n: int = 1600, noise: float = 0.5, k: int = 4, seed: int = 163):
+    """sklearn's 3-D swiss roll (noise std ``noise``), the class the point's position along the roll cut into
+    ``k`` segments of equal count."""
+    import sklearn.datasets as ds
+
+    X, t = ds.make_swiss_roll(n_samples=n, noise=noise, random_state=seed)
+    y = np.searchsorted(np.quantile(t, np.linspace(0, 1, k + 1)[1:-1]), t)
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _adding_sequences(n: int = 2000, length: int = 16, seed: int = 164):
+    """The adding problem: ``length`` steps of (value uniform in [0, 1], marker 0 or 1), one marked step in each
+    half of the sequence; the target is the sum of the two marked values. Stored as (n, 2 ``length``), the
+    pairs interleaved."""
+    rng = np.random.default_rng(seed)
+    v = rng.uniform(size=(n, length))
+    m = np.zeros((n, length))
+    half = length // 2
+    rows = np.arange(n)
+    m[rows, rng.integers(0, half, size=n)] = 1.0
+    m[rows, rng.integers(half, length, size=n)] = 1.0
+    X = np.stack([v, m], -1).reshape(n, 2 * length)
+    return _tensors(X, (v * m).sum(1), regression=True)
+
+
+class _AddingLSTM(nn.Module):
+    """An LSTM reading (value, marker) pairs one per step, regressing a scalar from its last state."""
+
+    def __init__(self, hidden: int = 32) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(2, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.lstm(x.view(x.shape[0], -1, 2))
+        return self.out(h[:, -1])
+
+
+def _adamw_lm(wd: float = 0.1):
+    """AdamW with the betas common in LM training (0.9, 0.95)."""
+    return lambda m, lr: torch.optim.AdamW(m.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=wd)
+
+
+def _softmax_classes(n: int = 1800, seed: int = 166):
+    """``make_classification``: 4 classes, one cluster each, 40 features (6 informative, 6 redundant, 28 noise),
+    class_sep 1.0, 3% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=40,
+        n_informative=6,
+        n_redundant=6,
+        n_classes=4,
+        n_clusters_per_class=1,
+        class_sep=1.0,
+        flip_y=0.03,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _twist(n: int = 500, noise: float = 0.8, seed: int = 167):
+    """y = sin(x0 + x1^2 / 2) + x2 |x3| / 2 + noise (x ~ N(0, 1)^6, x4 and x5 unused), noise std ``noise``
+    (the signal's std is about 0.82)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    f = np.sin(X[:, 0] + 0.5 * X[:, 1] ** 2) + 0.5 * X[:, 2] * np.abs(X[:, 3])
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _hetero_saddle_std(n: int = 600, seed: int = 168):
+    """y = sin(x0 + x1) + cos(2 x2) / 2 with noise std 0.03 + |x0 x1| / 8 (x uniform in [-2, 2]^3)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, 3))
+    std = 0.03 + np.abs(X[:, 0] * X[:, 1]) / 8
+    y = np.sin(X[:, 0] + X[:, 1]) + 0.5 * np.cos(2 * X[:, 2]) + std * rng.normal(size=n)
+    return _tensors(X, y, regression=True)
+
+
+def _softplus_std_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Gaussian NLL with a softplus standard-deviation head (constant dropped): log s + (y - mu)^2 / (2 s^2),
+    s = softplus(head) + 1e-3; negative once s is small."""
+    mu, s = out[:, 0], nn.functional.softplus(out[:, 1]) + 1e-3
+    return (torch.log(s) + 0.5 * ((y - mu) / s) ** 2).mean()
+
+
+def _shear(X: torch.Tensor, k: float = 0.35) -> torch.Tensor:
+    """8x8 digit images (standardised) sheared horizontally (x -> x + ``k`` y, about the centre: the top and bottom
+    rows move about 1.2 px in opposite directions), bilinear, edge pixels repeated outside."""
+    img = X.view(-1, 1, 8, 8)
+    theta = torch.tensor([[1.0, k, 0.0], [0.0, 1.0, 0.0]]).expand(len(img), 2, 3)
+    grid = nn.functional.affine_grid(theta, list(img.shape), align_corners=False)
+    return nn.functional.grid_sample(img, grid, padding_mode="border", align_corners=False).reshape(-1, 64)
+
+
+def _leaky_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 96), nn.LeakyReLU(0.1), nn.Linear(96, 48), nn.LeakyReLU(0.1))
+
+
+@functools.cache
+def _pretrained_mid_digits_body() -> dict[str, torch.Tensor]:
+    """A LeakyReLU MLP body trained briefly (AdamW, 300 updates) on the unsheared digits 1-8; the fine-tuning task
+    is all ten digits sheared."""
+    Xtr, Ytr, *_ = _sk("digits")
+    keep = (Ytr >= 1) & (Ytr <= 8)
+    torch.manual_seed(169)
+    model = _FineTune(_leaky_body(), nn.Linear(48, 8))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    batches = _epochs(Xtr[keep], Ytr[keep] - 1, 32)(169)
+    for _ in range(300):
+        x, y = next(batches)
+        opt.zero_grad()
+        _ce(model(x), y).backward()
+        opt.step()
+    return {k: v.detach().clone() for k, v in model.body.state_dict().items()}
+
+
+def _sheared_finetune_data(n_train: int = 100):
+    """digits sheared horizontally, training images 600 to 600 + ``n_train`` only."""
+    Xtr, Ytr, Xva, Yva, Xte, Yte = _sk("digits")
+    sl = slice(600, 600 + n_train)
+    return _shear(Xtr[sl]), Ytr[sl], _shear(Xva), Yva, _shear(Xte), Yte
+
+
+def _sheared_finetune_model(seed: int) -> nn.Module:
+    body = _leaky_body()
+    body.load_state_dict(_pretrained_mid_digits_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(48, 10))
+
+
+def _dropout_mlp(sizes: list[int], p: float = 0.2) -> Callable[[int], nn.Module]:
+    """A ReLU MLP with dropout ``p`` after every hidden activation (off in evaluation)."""
+
+    def make(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        for a, b in itertools.pairwise(sizes[:-1]):
+            layers += [nn.Linear(a, b), nn.ReLU(), nn.Dropout(p)]
+        layers.append(nn.Linear(sizes[-2], sizes[-1]))
+        return nn.Sequential(*layers)
+
+    return make
+
+
+class _Leaky(nn.LeakyReLU):
+    """LeakyReLU with negative slope 0.1."""
+
+    def __init__(self) -> None:
+        super().__init__(0.1)
+
+
+def _radam():
+    return lambda m, lr: torch.optim.RAdam(m.parameters(), lr=lr)
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -3210,6 +3450,137 @@ def _build() -> dict[str, BenchTask]:
         32,
         300,
         (1e-4, 3.0),
+        "mlp",
+    )
+    # -- the fourteenth blind part (m-): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "m-imbalanced4-mlp-sgdm",
+        "synthetic 4-class data in proportions 50/25/15/10% (16 features, 2000 drawn, 2% flipped), MLP 16-64-64-4, "
+        "SGD momentum 0.9, batch 32",
+        _mlp([16, 64, 64, 4]),
+        _sgd(0.9),
+        _imbalanced_classes(2000),
+        _ce,
+        32,
+        300,
+        (1e-4, 3.0),
+        "mlp",
+    )
+    add(
+        "m-rotated-digits-sepcnn-sgdm-wd",
+        "digits each turned by a random angle up to 20 degrees, depthwise-separable CNN 16-32-48 channels with "
+        "BatchNorm, max-pool and global average pool, SGD momentum 0.9 with weight decay 5e-4, batch 32",
+        _seeded(_SepCNN),
+        _sgd(0.9, wd=5e-4),
+        _rotated_digits(),
+        _ce,
+        32,
+        300,
+        (1e-3, 10.0),
+        "cnn",
+    )
+    add(
+        "m-deep-leaky-swissroll-sgd",
+        "swiss roll cut into 4 segments along the roll (3 inputs, noise std 0.5, 1600 drawn), 8-layer plain "
+        "LeakyReLU (slope 0.1) MLP (7 hidden of width 48, default init), plain SGD, batch 32",
+        _mlp([3] + [48] * 7 + [4], _Leaky),
+        _sgd(),
+        _swiss_roll_segments(1600),
+        _ce,
+        32,
+        400,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "m-adding-lstm-rmsprop",
+        "the adding problem (16 steps of value + marker, the sum of the two marked values, 2000 drawn), LSTM 32 + "
+        "linear head, MSE, RMSprop, batch 32",
+        _seeded(_AddingLSTM),
+        _rmsprop(),
+        _adding_sequences(2000),
+        _mse,
+        32,
+        500,
+        (1e-5, 1.0),
+        "lstm",
+    )
+    vocab_m, seqs_m = _char_seq_data(("tokenize", "gettext", "getopt", "bisect"), 32)
+    add(
+        "m-lm-char-transformer-adamw095-600",
+        "tokenize + gettext + getopt + bisect source, 1-block causal transformer LM (width 32, context 32), AdamW "
+        "betas (0.9, 0.95) weight decay 0.1, batch 8, 600 updates",
+        _seeded(lambda: _TinyLM(vocab_m, 32, 32)),
+        _adamw_lm(0.1),
+        seqs_m,
+        _ce_seq,
+        8,
+        600,
+        (1e-4, 1.0),
+        "lm",
+    )
+    add(
+        "m-softmax-classif4-sgdm085",
+        "synthetic 4-class data (40 features, 6 informative, 1800 drawn, 3% flipped), softmax regression, SGD "
+        "momentum 0.85, batch 20",
+        _mlp([40, 4]),
+        _sgd(0.85),
+        _softmax_classes(1800),
+        _ce,
+        20,
+        250,
+        (1e-4, 10.0),
+        "logistic",
+    )
+    add(
+        "m-noisyreg-twist-nesterov-bs5",
+        "y = sin(x0 + x1^2 / 2) + x2 |x3| / 2 under noise std 0.8 (about the signal's; 500 drawn), MLP 6-48-48-1, "
+        "MSE, SGD Nesterov momentum 0.9, batch 5",
+        _mlp([6, 48, 48, 1]),
+        _sgd(0.9, nesterov=True),
+        _twist(500),
+        _mse,
+        5,
+        400,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "m-gaussnll-softplus-std-adamw",
+        "y = sin(x0 + x1) + cos(2 x2) / 2, noise std 0.03 to 0.53 along |x0 x1|, MLP 3-64-64-2 mean + softplus "
+        "standard deviation, Gaussian NLL, AdamW, batch 32",
+        _mlp([3, 64, 64, 2]),
+        _adamw(),
+        _hetero_saddle_std(600),
+        _softplus_std_nll,
+        32,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "m-finetune-sheared-digits-adamw",
+        "pretrained-like LeakyReLU body (unsheared digits 1-8, 300 updates) fine-tuned on 100 horizontally sheared "
+        "digits, all ten classes, new head, AdamW, batch 10",
+        _sheared_finetune_model,
+        _adamw(),
+        _sheared_finetune_data(100),
+        _ce,
+        10,
+        250,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "m-classif7-dropout-mlp-radam",
+        "synthetic 7-class data (24 features, 2400 drawn), MLP 24-128-128-7 with dropout 0.2, RAdam, batch 64",
+        _dropout_mlp([24, 128, 128, 7]),
+        _radam(),
+        _synth_classes(2400, 24, 12, 7, seed=170),
+        _ce,
+        64,
+        300,
+        (1e-5, 1.0),
         "mlp",
     )
     return out
