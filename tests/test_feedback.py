@@ -55,6 +55,9 @@ def test_trend_t_statistic_matches_scipy_linregress(values):
 
 def test_trend_t_statistic_edge_cases():
     assert trend_t_statistic([2.3] * 10) == (0.0, 0.0)  # flat: no trend, even with rounding
+    # subnormal-sized values: the squared residuals underflow unless scaled (hypothesis found it)
+    slope, t = trend_t_statistic([0.0, 0.0, 3.757355653228735e-162, 0.0])
+    assert slope > 0 and math.isfinite(t) and t > 0
     assert trend_t_statistic([1.0, 2.0]) == (0.0, 0.0)  # too short to test
     slope, t = trend_t_statistic([1.0, 2.0, 3.0, 4.0])
     assert slope == 1.0 and t == math.inf  # exactly on a rising line

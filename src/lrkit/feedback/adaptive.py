@@ -47,18 +47,23 @@ def trend_t_statistic(values: Any) -> tuple[float, float]:
     n = y.size
     if n < 3:
         return 0.0, 0.0
+    size = float(np.abs(y).max())
+    if size == 0.0:
+        return 0.0, 0.0
+    # in units of the largest value: squared residuals of tiny (even subnormal) values would
+    # underflow to a zero standard error; t does not depend on the unit
+    u = y / size
     x = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
     sxx = float(x @ x)
-    yc = y - y.mean()
-    slope = float(x @ yc) / sxx
-    size = float(np.abs(y).max())
-    if abs(slope) * (n - 1) <= _TINY * size:
+    uc = u - u.mean()
+    slope = float(x @ uc) / sxx
+    if abs(slope) * (n - 1) <= _TINY:
         return 0.0, 0.0
-    ssr = float(np.sum((yc - slope * x) ** 2))
-    if ssr <= (_TINY * size) ** 2 * n:
-        return slope, math.copysign(math.inf, slope)
+    ssr = float(np.sum((uc - slope * x) ** 2))
+    if ssr <= _TINY**2 * n:
+        return slope * size, math.copysign(math.inf, slope)
     se = math.sqrt(ssr / (n - 2) / sxx)
-    return slope, slope / se
+    return slope * size, slope / se
 
 
 class AdaptiveController(FeedbackController):
