@@ -332,6 +332,23 @@ def test_no_descent_gives_no_suggestion():
     assert s.lr is None and s.confidence == "none" and s.notes
 
 
+def test_a_test_stopped_at_a_nan_has_reached_its_cliff():
+    # the loss goes NaN right past its lowest point: the reading drops the NaN and sees no rise,
+    # but the test itself blew up there -- that is the cliff, not a ramp that ended too early
+    lrs, y = _synthetic(noise=0.005)
+    cut = int(np.argmin(y)) + 1
+    lrs, y = lrs[: cut + 1], np.concatenate([y[:cut], [np.nan]])
+    unaware = suggest(lrs, y)
+    assert not unaware.diverged and unaware.confidence == "low"
+    assert any("did not diverge" in n for n in unaware.notes)
+    s = suggest(lrs, y, stopped="nan")
+    assert s.diverged and s.lr == unaware.lr
+    assert not any("did not diverge" in n for n in s.notes)
+    assert s.high <= s.divergence_lr  # never past where the test blew up
+    assert suggest(lrs, y, stopped="completed").diverged is False
+    assert suggest(*_synthetic()).diverged  # a visible rise counts without being told
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.floats(0.01, 100.0), st.floats(-100.0, 100.0))
 def test_suggestion_is_invariant_to_affine_changes_of_the_loss(scale, shift):

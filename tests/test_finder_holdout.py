@@ -196,7 +196,7 @@ def test_no_split_with_val_data_a_step_fn_or_plenty_of_data():
 
 # -- trials that all over-fitted the held-out examples --------------------------------------------
 def test_when_even_the_lowest_trial_overfitted_the_suggestion_is_half_a_decade_below_it():
-    from lrkit.finder.engine import _none_learned_choice
+    from lrkit.finder.choice import _none_learned_choice
     from lrkit.finder.trials import Trial
 
     def trial(lr, score, judged_by="val", train_end=0.2):

@@ -71,7 +71,7 @@ def test_on_tiny_data_an_adaptive_trial_that_could_not_fit_it_gives_way_to_the_n
 
 
 def test_a_tiny_set_the_trial_fitted_is_left_alone():
-    from lrkit.finder.engine import _below_unfitted_tiny
+    from lrkit.finder.choice import _below_unfitted_tiny
     from lrkit.finder.trials import Trial
 
     low = Trial(0.01, 40, 0.6, 1.0, "train", 40, 1.0, 0.6, 0.5)

@@ -325,7 +325,7 @@ def test_cli_entry_with_val_data_reports_the_trials(tmp_path, monkeypatch):
 
 
 def test_confidence_is_high_only_when_trials_confirm_a_stable_deep_descent():
-    from lrkit.finder.engine import _confidence
+    from lrkit.finder.choice import _confidence
     from lrkit.finder.ramp import ramp_lrs
     from lrkit.finder.suggest import suggest
     from lrkit.finder.trials import Trial
@@ -405,7 +405,7 @@ def test_a_shallow_descent_also_tries_the_fallback_candidates_near_the_top():
 
 
 def test_after_a_shallow_descent_trials_are_judged_by_their_own_improvement():
-    from lrkit.finder.engine import _relative
+    from lrkit.finder.choice import _relative
     from lrkit.finder.trials import Trial
 
     flat_low = Trial(0.01, 40, 1.00, 1.05, "train", 40)  # lowest loss, improved 5%
@@ -435,7 +435,7 @@ def _side_descent_then_slow_window(model, lr, gen):
 
 
 def test_where_no_trial_learns_clearly_the_highest_that_improved_is_chosen():
-    from lrkit.finder.engine import _unclear_pick
+    from lrkit.finder.choice import _unclear_pick
     from lrkit.finder.trials import Trial
 
     small = [Trial(0.01, 40, 2.24, 2.30, "train", 40), Trial(1.0, 40, 2.26, 2.30, "train", 40)]
@@ -477,7 +477,8 @@ def test_with_an_adaptive_optimizer_a_trial_that_fitted_its_data_exactly_is_not_
 
 
 def test_fitted_needs_a_non_negative_loss_near_zero_and_adaptive_means_a_normalised_step():
-    from lrkit.finder.engine import _adaptive, _fitted
+    from lrkit.finder.choice import _fitted
+    from lrkit.finder.search import adaptive
     from lrkit.finder.trials import Trial
 
     assert _fitted(Trial(0.1, 40, 0.01, 1.0, "train", 40, 1.0, 0.01))
@@ -486,11 +487,11 @@ def test_fitted_needs_a_non_negative_loss_near_zero_and_adaptive_means_a_normali
     assert not _fitted(Trial(0.1, 40, -0.5, 0.5, "train", 40, 0.5, -0.5))
     assert not _fitted(Trial(0.1, 40, math.inf, 1.0, "train", 40, 1.0, math.inf))
     w = [nn.Parameter(torch.zeros(1))]
-    adaptive = [torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop, torch.optim.Adagrad, torch.optim.NAdam]
-    adaptive += [torch.optim.Adafactor] if hasattr(torch.optim, "Adafactor") else []
-    for cls in adaptive:
-        assert _adaptive(cls(w, lr=0.1)), cls
-    assert not _adaptive(torch.optim.SGD(w, lr=0.1, momentum=0.9))
+    normalised = [torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop, torch.optim.Adagrad, torch.optim.NAdam]
+    normalised += [torch.optim.Adafactor] if hasattr(torch.optim, "Adafactor") else []
+    for cls in normalised:
+        assert adaptive(cls(w, lr=0.1)), cls
+    assert not adaptive(torch.optim.SGD(w, lr=0.1, momentum=0.9))
 
 
 # -- 5. a loss that goes below zero (a likelihood with a learned scale) -------------------------
@@ -522,12 +523,13 @@ def test_where_the_loss_goes_below_zero_the_lowest_trial_that_learned_is_the_sug
 
 
 def test_went_below_zero_reads_the_range_test_the_zoom_pass_and_every_trial_update():
-    from lrkit.finder.engine import _Search, _went_below_zero
+    from lrkit.finder.choice import _went_below_zero
+    from lrkit.finder.search import Search
     from lrkit.finder.suggest import suggest
     from lrkit.finder.trials import Trial
 
     lrs = np.logspace(-7, 1, 50)
-    s = _Search(sug=suggest(lrs, np.linspace(1.0, 0.2, 50)), notes=[], evals=0, x_top=1.0)
+    s = Search(sug=suggest(lrs, np.linspace(1.0, 0.2, 50)), notes=[], evals=0, x_top=1.0)
     assert not _went_below_zero(s, np.linspace(1.0, 0.2, 50))
     assert _went_below_zero(s, np.r_[np.linspace(1.0, 0.2, 49), -0.01])
     s.done = [Trial(0.1, 40, 0.3, 1.0, "train", 40, 1.0, 0.3, -0.2)]  # one update below zero, the mean above
@@ -539,7 +541,7 @@ def test_went_below_zero_reads_the_range_test_the_zoom_pass_and_every_trial_upda
 
 # -- 6. "high" is not given where an adaptive optimizer's chosen trial nearly fitted its data --------
 def test_high_confidence_is_withheld_where_an_adaptive_trial_nearly_fitted_its_data():
-    from lrkit.finder.engine import _overfit_risk
+    from lrkit.finder.choice import _overfit_risk
     from lrkit.finder.trials import Trial
 
     low = Trial(0.01, 40, 0.4, 1.0, "train", 40, 1.0, 0.4, 0.3)
@@ -555,7 +557,7 @@ def test_high_confidence_is_withheld_where_an_adaptive_trial_nearly_fitted_its_d
 
 
 def test_high_confidence_is_medium_where_a_plain_or_momentum_sgd_trial_fitted_its_data():
-    from lrkit.finder.engine import _fitted_risk
+    from lrkit.finder.choice import _fitted_risk
     from lrkit.finder.trials import Trial
 
     low = Trial(0.01, 60, 0.4, 1.0, "train", 60, 1.0, 0.4, 0.3)
@@ -605,7 +607,7 @@ def _sgd(momentum, nesterov=False):
 
 
 def test_a_momentum_sgd_reading_is_lowered_by_the_ramp_rate_times_its_horizon():
-    from lrkit.finder.engine import MAX_MOMENTUM_LAG_DECADES, MOMENTUM_LAG
+    from lrkit.finder.search import MAX_MOMENTUM_LAG_DECADES, MOMENTUM_LAG
 
     def found(opt, **kw):
         return find_lr(*_fake_with(opt, _descent_then_cliff), ["b"], _loss, trials=False, **kw)
@@ -635,19 +637,19 @@ def test_momentum_sgd_trials_run_below_the_lowered_reading():
 
 # -- 7. val_data may lower the trials' choice, never raise it above the training loss's --------------
 def _search_with_trials(trials, *, user_val):
-    from lrkit.finder.engine import _Search
+    from lrkit.finder.search import Search
     from lrkit.finder.suggest import suggest
 
     lrs = np.logspace(-6, 0, 80)
     raw = 2.0 * np.exp(-np.arange(80) / 25) + np.where(lrs > 0.3, 50 * (lrs - 0.3), 0.0) + 0.1
-    s = _Search(sug=suggest(lrs, raw), notes=[], evals=80, x_top=0.0)
+    s = Search(sug=suggest(lrs, raw), notes=[], evals=80, x_top=0.0)
     s.x_star = math.log10(s.sug.lr)
     s.done, s.user_val = list(trials), user_val
     return s, lrs, raw
 
 
 def test_val_data_cannot_raise_the_choice_above_the_training_losss():
-    from lrkit.finder.engine import _choice_stage
+    from lrkit.finder.choice import choice_stage
     from lrkit.finder.trials import Trial
 
     opt = torch.optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
@@ -658,7 +660,7 @@ def test_val_data_cannot_raise_the_choice_above_the_training_losss():
         Trial(0.03, 40, 0.40, 1.0, "val", 44, 1.0, 0.34, 0.20),
     ]
     s, lrs, raw = _search_with_trials(trials, user_val=True)
-    chosen, *_ = _choice_stage(s, opt, lrs, raw)
+    chosen, *_ = choice_stage(s, opt, lrs, raw)
     assert chosen == pytest.approx(0.01)
     assert any("held-out loss favoured 0.03" in n for n in s.notes)
     # where the held-out loss chooses lower than the training loss, it is followed
@@ -668,11 +670,11 @@ def test_val_data_cannot_raise_the_choice_above_the_training_losss():
         Trial(0.03, 40, 0.80, 1.0, "val", 44, 1.0, 0.20, 0.15),
     ]
     s, lrs, raw = _search_with_trials(lower, user_val=True)
-    chosen, *_ = _choice_stage(s, opt, lrs, raw)
+    chosen, *_ = choice_stage(s, opt, lrs, raw)
     assert chosen == pytest.approx(0.003) and not any("held-out loss favoured" in n for n in s.notes)
     # the finder's own held-out split of a tiny data set (not val_data) keeps its own choice
     s, lrs, raw = _search_with_trials(trials, user_val=False)
-    chosen, *_ = _choice_stage(s, opt, lrs, raw)
+    chosen, *_ = choice_stage(s, opt, lrs, raw)
     assert chosen == pytest.approx(0.03)
 
 
@@ -712,7 +714,7 @@ def test_a_pass_stopped_by_a_nan_is_a_cliff():
 
 
 def test_without_a_cliff_a_higher_trial_that_failed_is_the_cliff():
-    from lrkit.finder.engine import _choice_stage
+    from lrkit.finder.choice import choice_stage
     from lrkit.finder.trials import Trial
 
     opt = torch.optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
@@ -727,7 +729,7 @@ def test_without_a_cliff_a_higher_trial_that_failed_is_the_cliff():
     ):
         s, lrs, raw = _search_with_trials(learned + extra, user_val=False)
         s.no_cliff = no_cliff
-        chosen, *_ = _choice_stage(s, opt, lrs, raw)
+        chosen, *_ = choice_stage(s, opt, lrs, raw)
         assert chosen == pytest.approx(want)
         assert any("never diverged" in n for n in s.notes) == (want == 0.003)
 
@@ -768,12 +770,13 @@ def test_a_trial_that_blew_up_in_its_warm_up_and_came_partly_back_did_not_learn(
 
 
 def test_a_fallback_where_every_trial_made_the_model_worse_goes_below_the_lowest():
-    from lrkit.finder.engine import FALLBACK_OFFSETS, _fallback_choice, _Search
+    from lrkit.finder.choice import _fallback_choice
+    from lrkit.finder.search import FALLBACK_OFFSETS, Search
     from lrkit.finder.suggest import Suggestion
     from lrkit.finder.trials import Trial
 
     def search(scores, top_start=0.9):
-        s = _Search(sug=Suggestion(None, None, None, "none"), notes=[], evals=100, x_top=1.0)
+        s = Search(sug=Suggestion(None, None, None, "none"), notes=[], evals=100, x_top=1.0)
         s.start_level = 0.9
         s.done = [
             Trial(10 ** (1.0 + o), 28, sc, 0.9, "train", 28, top_start if o == max(FALLBACK_OFFSETS) else 0.9, sc, 0.5)

@@ -5,10 +5,11 @@ per group), trains on fresh batches, stops at NaN or divergence, restores model,
 and RNG states bitwise, and reads the curve (descent and divergence point) into a
 suggestion with a range. ``LearningRateFinder`` is the guide's API on the same engine.
 
-Modules: :mod:`~lrkit.finder.engine` (the loop), :mod:`~lrkit.finder.snapshot`
-(snapshot/restore), :mod:`~lrkit.finder.ramp` (the LR ramp schedule),
-:mod:`~lrkit.finder.smoothing`, :mod:`~lrkit.finder.suggest` (the rule),
-:mod:`~lrkit.finder.result` (``FinderResult``).
+Modules: :mod:`~lrkit.finder.engine` (the loop and ``find_lr``), :mod:`~lrkit.finder.search`
+(the zoom pass and the confirmation trials), :mod:`~lrkit.finder.choice` (from the trials to
+the suggestion), :mod:`~lrkit.finder.snapshot` (snapshot/restore), :mod:`~lrkit.finder.ramp`
+(the LR ramp schedule), :mod:`~lrkit.finder.smoothing`, :mod:`~lrkit.finder.suggest` (the
+curve rule), :mod:`~lrkit.finder.result` (``FinderResult``).
 """
 
 from __future__ import annotations

@@ -1,16 +1,18 @@
 """The batches the finder accepts, walked in one place: a tensor, or tuples, lists, named tuples
 and mappings of them (nested; a mapping may be a ``dict`` subclass or a ``UserDict`` such as
 transformers' ``BatchEncoding``). Moving a batch to a device, cutting it by rows and finding
-its examples all go through these two functions."""
+its examples all go through these two functions; :func:`endless` walks the data itself."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, cast
 
 import torch
 
-__all__ = ["first_tensor", "map_batch"]
+from lrkit.errors import ConfigError
+
+__all__ = ["endless", "first_tensor", "map_batch"]
 
 
 def map_batch(batch: Any, leaf: Callable[[Any], Any]) -> Any:
@@ -45,3 +47,29 @@ def first_tensor(batch: Any) -> torch.Tensor | None:
         else:
             return None
     return None
+
+
+def endless(data: Iterable[Any]) -> Iterator[Any]:
+    """Endless batches: iterate ``data`` again whenever it runs out; stop only when a fresh
+    pass yields nothing (an empty loader, or a one-shot generator already used up)."""
+    try:
+        it = iter(data)
+    except TypeError:
+        raise ConfigError(
+            f"data must be an iterable of batches, got {type(data).__name__}.",
+            field="data",
+            value=type(data).__name__,
+            fix="pass a DataLoader, a list of batches or a generator.",
+        ) from None
+    fresh = True
+    while True:
+        try:
+            batch = next(it)
+        except StopIteration:
+            if fresh:
+                return
+            it = iter(data)
+            fresh = True
+            continue
+        fresh = False
+        yield batch

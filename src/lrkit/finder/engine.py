@@ -28,8 +28,7 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -37,15 +36,25 @@ import torch
 from torch.optim import Optimizer
 
 from lrkit.errors import ConfigError
-from lrkit.finder.batches import map_batch
-from lrkit.finder.holdout import Split, carve
+from lrkit.finder.batches import endless, map_batch
+from lrkit.finder.choice import choice_stage
 from lrkit.finder.ramp import check_ramp, ramp_schedule
 from lrkit.finder.result import FinderResult
 from lrkit.finder.revisits import ExampleCounter
+from lrkit.finder.search import (
+    FALLBACK_OFFSETS,
+    MIN_TRIAL_STEPS,
+    Search,
+    TrialSetup,
+    candidates_stage,
+    split_stage,
+    start_level_of,
+    trials_stage,
+    zoom_stage,
+)
 from lrkit.finder.smoothing import EMA, ema, noise_sigma, running_median
 from lrkit.finder.snapshot import Snapshot
-from lrkit.finder.suggest import Suggestion, suggest
-from lrkit.finder.trials import Trial
+from lrkit.finder.suggest import suggest
 from lrkit.lr_groups import write_lrs
 
 __all__ = ["find_lr", "run_range_test"]
@@ -59,32 +68,6 @@ _REASON = {_OK: "completed", _DIVERGED: "diverged", _EXHAUSTED: "data_exhausted"
 
 
 # -- data -----------------------------------------------------------------------------------
-def _batches(data: Iterable[Any]) -> Iterator[Any]:
-    """Endless batches: iterate ``data`` again whenever it runs out; stop only when a fresh
-    pass yields nothing (an empty loader, or a one-shot generator already used up)."""
-    try:
-        it = iter(data)
-    except TypeError:
-        raise ConfigError(
-            f"data must be an iterable of batches, got {type(data).__name__}.",
-            field="data",
-            value=type(data).__name__,
-            fix="pass a DataLoader, a list of batches or a generator.",
-        ) from None
-    fresh = True
-    while True:
-        try:
-            batch = next(it)
-        except StopIteration:
-            if fresh:
-                return
-            it = iter(data)
-            fresh = True
-            continue
-        fresh = False
-        yield batch
-
-
 def _to_device(obj: Any, device: torch.device) -> Any:
     return map_batch(
         obj, lambda v: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) and v.device != device else v
@@ -459,7 +442,7 @@ def run_range_test(
         first = next(iter(model.parameters()), None)
         book.allocate(_collective_device(first.device if first is not None else torch.device("cpu")))
     snap = Snapshot.take(model, optimizer, to=snapshot, directory=snapshot_dir) if restore else None
-    batches = _batches(data)
+    batches = endless(data)
     reason = _OK
     try:
         model.train()
@@ -524,27 +507,6 @@ def _set_lrs(optimizer: Optimizer, ratios: tuple[float, ...], lr: float) -> None
     write_lrs(optimizer.param_groups, [lr * r for r in ratios])
 
 
-#: decades around the curve's suggestion where the confirmation trials run: at it and below
-#: only, a vote against a fragile peak. A short trial favours the highest LR that survives it
-#: (lower LRs have not converged yet), by the training and by the held-out loss alike: with a
-#: trial 0.3 decades above, val_data picked it and sank runs the full length of which diverged
-#: or over-fitted (benchmark, tuning part)
-TRIAL_OFFSETS = (-1.0, -0.5, 0.0)
-TRIAL_OFFSETS_VAL = TRIAL_OFFSETS
-#: decades below the highest LR the test reached where the fallback trials run, when no
-#: descent shows in the range test or the zoom pass
-FALLBACK_OFFSETS = (-2.5, -2.0, -1.5, -1.0)
-#: decades below the top the zoom pass covers, and its share of a pass's updates
-ZOOM_DECADES = 2.5
-#: candidates are placed at rounded log10 LRs: closer than this (decades) is the same LR
-_SAME_DECADES = 1e-4
-#: trial length bounds (updates)
-MIN_TRIAL_STEPS, MAX_TRIAL_STEPS = 16, 150
-#: a heavy-ball optimizer's range-test reading lies this fraction of its momentum horizon
-#: (``beta / (1 - beta)`` updates) of the ramp too high (see :func:`_momentum_lag`)
-MOMENTUM_LAG = 0.35
-#: ... by at most this many decades (measured only at ``beta`` 0.9 and the default ramp)
-MAX_MOMENTUM_LAG_DECADES = 0.5
 #: without ``max_evals`` a call spends at most this many times the range test's ``num_steps``
 #: (300 at the default 100): a short ramp (``num_steps=20``) is a quick look, and its zoom pass
 #: and trials stay as short as it
@@ -718,15 +680,11 @@ def find_lr(
         progress=progress,
         **common,
     )
-    sug = suggest(lrs, raw)
+    sug = suggest(lrs, raw, stopped=reason)
     # the top: the highest LR the test reached (past divergence when it diverged)
     x_top = math.log10(float(lrs[-1])) if len(lrs) else math.log10(end_lr)
-    notes = list(sug.notes)
-    if reason in (_REASON[_DIVERGED], _REASON[_NAN]):
-        # the reading drops non-finite losses and may see no rise; the test itself blew up
-        notes = [n for n in notes if "did not diverge" not in n]
-    s = _Search(sug=sug, notes=notes, evals=len(raw), x_top=x_top)
-    s.start_level = _start_level(raw)
+    s = Search(sug=sug, notes=list(sug.notes), evals=len(raw), x_top=x_top)
+    s.start_level = start_level_of(raw)
     s.passes = None if counter is None else counter.passes()
     s.user_val = val is not None
     distributed = _dist_group(process_group)[0]
@@ -750,23 +708,24 @@ def find_lr(
 
     if searching and zoom and s.sug.lr is None:
         reserve = MIN_TRIAL_STEPS * len(FALLBACK_OFFSETS) if trials and not distributed else 0
-        _zoom_stage(s, run_pass, min(num_steps, max_evals - s.evals - reserve))
+        zoom_stage(s, run_pass, min(num_steps, max_evals - s.evals - reserve))
     split = None
     if searching and trials and not distributed and val is None and step_fn is None and counter is not None:
-        split = _split_stage(s, data, counter)
-    _candidates_stage(s, lrs, raw, reason, with_val=val is not None or split is not None, optimizer=optimizer)
+        split = split_stage(s, data, counter)
+    candidates_stage(s, lrs, raw, with_val=val is not None or split is not None, optimizer=optimizer)
     if searching and trials and not distributed:
-        _trials_stage(
+        trial_data = data if split is None else split.trained_on(data)
+        trials_stage(
             s,
-            _TrialSetup(
+            TrialSetup(
                 model=model,
                 optimizer=optimizer,
-                data=data if split is None else split.trained_on(data),
-                make_step=lambda dev: _make_step(model, optimizer, loss_fn, step_fn, criterion, dev),
-                probe=probe,
+                batches=lambda: endless(trial_data),
+                make_step=lambda: _make_step(
+                    model, optimizer, loss_fn, step_fn, criterion, _range_device(model, device)
+                ),
+                set_lrs=lambda lr: _set_lrs(optimizer, ratios, lr),
                 val=val if split is None else split.val,
-                ratios=ratios,
-                device=device,
                 snapshot=snapshot,
                 snapshot_dir=snapshot_dir,
             ),
@@ -774,7 +733,7 @@ def find_lr(
         )
     elif distributed and trials and searching:
         s.notes.append("confirmation trials run on a single process only; the suggestion is the curve's.")
-    chosen, confidence, low, high = _choice_stage(s, optimizer, lrs, raw)
+    chosen, confidence, low, high = choice_stage(s, optimizer, lrs, raw)
     return FinderResult(
         lrs=lrs,
         raw_losses=raw,
@@ -799,671 +758,3 @@ def find_lr(
         max_evals=max_evals,
         held_out=0 if split is None else split.held_found,
     )
-
-
-# -- the search's stages (find_lr runs them in this order on one _Search) ---------------------------
-@dataclass
-class _Search:
-    """What the search knows so far; each stage below reads it and fills in its part."""
-
-    sug: Suggestion  # the curve reading the search builds on: the range test's, or the zoom pass's
-    notes: list[str]
-    evals: int  # loss evaluations spent so far
-    x_top: float  # log10 of the highest LR the range test reached
-    method: str = "curve"
-    zoom_curve: dict[str, Any] | None = None
-    x_star: float | None = None  # log10 of the curve's suggestion; None: no descent anywhere
-    wide: bool = False  # a shallow descent: the fallback's candidates run too, judged relatively
-    xs: list[float] = field(default_factory=list)  # log10 peak LRs of the trials' candidates
-    done: list[Trial] = field(default_factory=list)  # the trials that ran, in order
-    val_start_evals: int = 0
-    passes: float | None = None  # examples the range test drew / distinct examples (None: not counted)
-    revisited: bool = False  # the tiny-data rule moved the choice (confidence "low")
-    user_val: bool = False  # the trials are judged by the caller's val_data
-    no_cliff: bool = False  # the curve read for x* never diverged: nothing bounds it from above
-    start_level: float | None = None  # the training loss the search started from (range test's first losses)
-
-
-@dataclass(frozen=True)
-class _TrialSetup:
-    """Everything the trials need from the caller (model, data, how to step, held-out batches)."""
-
-    model: torch.nn.Module
-    optimizer: Optimizer
-    data: Iterable[Any]
-    make_step: Callable[[torch.device | None], Any]
-    probe: Any  # a step built without a device: its loss_of evaluates val batches
-    val: list[Any] | None
-    ratios: tuple[float, ...]
-    device: Any
-    snapshot: str
-    snapshot_dir: str | None
-
-
-def _zoom_stage(
-    s: _Search, run_pass: Callable[[float, float, int], tuple[np.ndarray, np.ndarray, str]], z_steps: int
-) -> None:
-    """Step 2: where the range test showed no descent, a slower ramp over the
-    :data:`ZOOM_DECADES` below the top (``z_steps`` updates, at least 20); its reading replaces
-    the range test's when it shows a descent."""
-    if z_steps < 20:
-        return
-    z_lo = s.x_top - ZOOM_DECADES
-    zl, zr, zreason = run_pass(10**z_lo, 10**s.x_top, z_steps)
-    s.evals += len(zr)
-    s.zoom_curve = {"lrs": zl, "raw_losses": zr, "stopped_reason": zreason}
-    zs = suggest(zl, zr)
-    if zs.lr is not None:
-        s.sug, s.method = zs, "zoom"
-        s.notes = [n for n in zs.notes if "start_lr" not in n]
-        s.notes.append(
-            f"the range test showed no clear descent; a slower zoom pass over {10**z_lo:.3g}..{10**s.x_top:.3g}"
-            " found one."
-        )
-
-
-def _split_stage(s: _Search, data: Iterable[Any], counter: ExampleCounter) -> Split | None:
-    """Before the trials, on a tiny data set (the range test went round it at least
-    :data:`REVISIT_PASSES` times) and without ``val_data``: hold a share of its examples out of
-    the trials to judge them (:mod:`lrkit.finder.holdout`), with a note; ``None`` otherwise."""
-    if s.passes is None or s.passes < REVISIT_PASSES:
-        return None
-    split = carve(counter.prints(), _batches(data))
-    if split is not None:
-        s.notes.append(
-            f"the range test went round the training data about {s.passes:.0f} times (a tiny data set): the trials"
-            f" trained on {split.examples - split.held_found} of its {split.examples} examples and were judged by the"
-            f" loss on the {split.held_found} held out (the training loss cannot tell learning from memorising"
-            " there); pass val_data= to choose the held-out examples yourself."
-        )
-    return split
-
-
-def _candidates_stage(
-    s: _Search,
-    lrs: np.ndarray,
-    raw: np.ndarray,
-    reason: str,
-    *,
-    with_val: bool,
-    optimizer: Optimizer | None = None,
-) -> None:
-    """Step 3's candidates: at the curve's suggestion and below it (plus the fallback's near the
-    top after a shallow descent), or the fallback's alone where nothing descended. With a
-    heavy-ball optimizer the curve's suggestion is first lowered by :func:`_momentum_lag`."""
-    if s.sug.lr is None:
-        s.xs = [s.x_top + o for o in FALLBACK_OFFSETS]
-        return
-    x_star = s.x_star = math.log10(s.sug.lr)
-    z = s.zoom_curve
-    lag = 0.0
-    if optimizer is not None:
-        read_lrs = z["lrs"] if s.method == "zoom" and z else lrs
-        lag = _momentum_lag(optimizer, np.asarray(read_lrs, dtype=float), s.sug.lr)
-    if lag > 0:
-        x_star = s.x_star = x_star - lag
-        s.notes.append(
-            f"SGD momentum {_heavy_ball(optimizer):g}: the range test's reading {s.sug.lr:.3g} was lowered by"
-            f" {lag:.2f} decades to {10**x_star:.3g} (the loss answers a rising LR about"
-            " beta/(1-beta) updates late, so the curve reads momentum runs too high)."
-        )
-    x_cap = math.log10(s.sug.divergence_lr) if s.sug.divergence_lr else x_star
-    offsets = TRIAL_OFFSETS_VAL if with_val else TRIAL_OFFSETS
-    xs = sorted({round(x_star + o, 6) for o in offsets if o <= 0 or x_star + o <= x_cap})
-    cl, cr, why = (z["lrs"], z["raw_losses"], z["stopped_reason"]) if s.method == "zoom" and z else (lrs, raw, reason)
-    s.wide = _shallow(cl, cr)
-    s.no_cliff = why not in (_REASON[_DIVERGED], _REASON[_NAN]) and _no_cliff(cl, cr)
-    if s.wide:
-        # a shallow descent may be a side show (an output bias learning the class prior) far
-        # below the narrow window where a deep plain net really learns: the fallback's
-        # candidates above the curve's also run, and the trials choose
-        xs = sorted(set(xs) | {round(s.x_top + o, 6) for o in FALLBACK_OFFSETS if s.x_top + o > xs[-1] + 0.25})
-    s.xs = xs
-
-
-def _trials_stage(s: _Search, setup: _TrialSetup, max_evals: int) -> None:
-    """Step 3: one short warm-up + cosine trial per candidate, each from the snapshot of the
-    start state, within what is left of ``max_evals`` (at most a quarter of it for held-out
-    batches)."""
-    from lrkit.finder.trials import DataExhausted, run_trial, val_loss
-
-    model, optimizer, val = setup.model, setup.optimizer, setup.val
-    budget = max_evals - s.evals
-    val_use = val
-    start_val: float | None = None
-    if val is not None:
-        # at most a quarter of what is left goes to held-out batches (before, and after each trial)
-        per = max(1, (budget // 4) // (len(s.xs) + 1))
-        val_use = val[:per]
-        budget -= len(val_use) * (len(s.xs) + 1)
-    t_steps = min(MAX_TRIAL_STEPS, budget // len(s.xs)) if s.xs else 0
-    if t_steps < MIN_TRIAL_STEPS:
-        if s.xs:
-            s.notes.append(
-                f"no confirmation trials: max_evals={max_evals} leaves too few updates after the range test."
-            )
-        return
-    snap = Snapshot.take(model, optimizer, to=setup.snapshot, directory=setup.snapshot_dir)
-    try:
-        step = setup.make_step(_range_device(model, setup.device))
-        judge = None
-        if val_use is not None:
-            start_val, n = val_loss(model, step.loss_of, val_use)
-            s.val_start_evals = n
-            s.evals += n
-            judge = (step.loss_of, val_use)
-        batches = _batches(setup.data)
-        for x in s.xs:
-            snap.restore()
-            t = run_trial(
-                model=model,
-                optimizer=optimizer,
-                batches=batches,
-                step=step,
-                set_lrs=lambda lr: _set_lrs(optimizer, setup.ratios, lr),
-                peak=10**x,
-                steps=t_steps,
-                val=judge,
-                start_val=start_val,
-                start_level=s.start_level,
-            )
-            s.done.append(t)
-            s.evals += t.evaluations
-    except DataExhausted as end:
-        # trials judged on different amounts of data cannot be compared: keep the curve's choice
-        s.evals += end.updates  # spent, like the finished trials' (already counted)
-        s.done.clear()
-        s.notes.append(
-            "the training data ran out during the confirmation trials (a one-shot iterable the range test had "
-            "nearly used up), so none is used: pass a DataLoader or a list, which can be read again."
-        )
-    finally:
-        try:
-            snap.restore()
-        finally:
-            snap.close()
-
-
-def _blew_up(t: Trial, start_level: float | None) -> bool:
-    """Whether a trial diverged or blew up in its warm-up (:func:`~lrkit.finder.trials.blew_up_in_warm_up`)."""
-    from lrkit.finder.trials import blew_up_in_warm_up
-
-    return t.diverged or blew_up_in_warm_up(float(t.train_start), start_level)
-
-
-def _start_level(raw: np.ndarray) -> float | None:
-    """The training loss the search started from: the median of the range test's first
-    ``max(3, n // 20)`` finite losses (taken at LRs too small to move the model)."""
-    finite = np.asarray(raw, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    if finite.size == 0:
-        return None
-    return float(np.median(finite[: max(3, finite.size // 20)]))
-
-
-def _choice_stage(
-    s: _Search, optimizer: Optimizer, lrs: np.ndarray, raw: np.ndarray
-) -> tuple[float | None, str, float | None, float | None]:
-    """Step 3's and 4's choice: ``(suggestion, confidence, low, high)`` from the curve and the
-    trials (or the fallback where nothing descended)."""
-    sug, done = s.sug, s.done
-    confidence = sug.confidence
-    low, high = sug.low, sug.high
-    chosen: float | None = sug.lr
-    learned = [t for t in done if t.learned]
-    below_zero = _went_below_zero(s, raw)
-    if s.x_star is not None and done:
-        if learned:
-            # after a shallow descent the candidates start from different levels of a slow
-            # drift: judged by how much each improved on its own start, not by absolute loss
-            best = _unclear_pick(done) if s.wide else None
-            best = best or min(learned, key=_relative if s.wide else (lambda t: t.score))
-            if s.user_val and not s.wide:
-                best = _not_above_train_choice(best, learned, s.notes)
-            if s.no_cliff and not s.wide:
-                best = _below_top_without_cliff(best, learned, done, s.notes)
-            if not s.wide and _adaptive(optimizer) and _fitted(best):
-                best = _below_fitted(best, learned, s.notes)
-            if not s.wide and not below_zero and _adaptive(optimizer):
-                stepped = _below_unfitted_tiny(best, learned, s.passes, s.notes)
-                s.revisited = stepped is not best
-                best = stepped
-            chosen = _below_zero_step_down(best.lr, learned, s.notes) if below_zero else best.lr
-            s.method += "+trials"
-            moved = math.log10(chosen) - s.x_star
-            if abs(moved) > _SAME_DECADES:
-                s.notes.append(
-                    f"short trials ({done[0].steps} updates, judged by {done[0].judged_by} loss) moved the curve's "
-                    f"suggestion {10**s.x_star:.3g} to {chosen:.3g}."
-                )
-        else:
-            chosen = _none_learned_choice(done, s.notes)
-            s.method += "+trials"
-        if chosen is not None and sug.lr:
-            scale = chosen / sug.lr
-            low, high = (None if low is None else low * scale), (None if high is None else high * scale)
-    elif s.x_star is not None and sug.lr and abs(s.x_star - math.log10(sug.lr)) > _SAME_DECADES:
-        # no trials ran: the curve's suggestion as lowered for momentum (_candidates_stage)
-        chosen = 10**s.x_star
-        scale = chosen / sug.lr
-        low, high = (None if low is None else low * scale), (None if high is None else high * scale)
-    elif s.x_star is None:
-        chosen, low, high = _fallback_choice(s, learned, below_zero)
-        confidence = "low"
-    if chosen is not None and s.method != "fallback":
-        zoom_curve = s.zoom_curve if s.method.startswith("zoom") else None
-        confidence = _confidence(sug, zoom_curve, lrs, raw, s.x_star, done, chosen)
-        if confidence == "low" and sug.confidence != "low" and learned:
-            s.notes.append(
-                "the loss fell only a little over the whole test: this network may learn only in a narrow LR window"
-                " (deep plain nets); check with a short grid around the suggestion (lrkit compare)."
-            )
-        if confidence == "high" and _adaptive(optimizer):
-            confidence = _overfit_risk(chosen, learned, s.notes)
-        elif confidence == "high":
-            confidence = _fitted_risk(chosen, learned, s.notes)
-        if s.revisited:
-            confidence = "low"
-    return chosen, confidence, low, high
-
-
-def _went_below_zero(s: _Search, raw: np.ndarray) -> bool:
-    """Whether any loss the search recorded fell below zero: one update of the range test, of
-    the zoom pass or of a trial."""
-    curves = [np.asarray(raw, dtype=float)]
-    if s.zoom_curve is not None:
-        curves.append(np.asarray(s.zoom_curve["raw_losses"], dtype=float))
-    for c in curves:
-        finite = c[np.isfinite(c)]
-        if finite.size and float(finite.min()) < 0:
-            return True
-    return any(t.train_min < 0 for t in s.done)  # nan (no finite loss) compares False
-
-
-def _below_zero_step_down(lr: float, learned: list[Trial], notes: list[str]) -> float:
-    """Where the loss went below zero: the lowest trial that learned, instead of ``lr``, with a note.
-
-    Why: a loss that goes negative has no floor at 0 -- typically a likelihood with a learned
-    scale (a Gaussian NLL with a predicted variance). Its training loss keeps falling as the
-    predicted variance shrinks on the training examples, so the range test and short trials
-    both favour peaks at which a full run over-fits the variance and the held-out loss rises
-    above the untrained model's. The lowest trial (a decade below the curve's suggestion, or
-    the fallback's lowest) is the margin fastai's "minimum / 10" keeps against that cliff."""
-    lowest = min(learned, key=lambda t: t.lr)
-    if lowest.lr >= lr:
-        return lr
-    notes.append(
-        f"the loss went below zero (a likelihood with a learned scale, e.g. a Gaussian NLL): its training loss"
-        f" keeps falling as the predicted variance shrinks, where a full run over-fits; the suggestion is the"
-        f" lowest trial that learned ({lowest.lr:.3g}) rather than {lr:.3g}. With val_data= and a full-length"
-        " check, the higher one may be better."
-    )
-    return lowest.lr
-
-
-#: a chosen trial whose training loss ended under this fraction of its start (adaptive optimizers)
-#: is near fitting its data: ``confidence`` is not "high" (docs/finder.md, calibration)
-OVERFIT_RISK_FRACTION = 0.1
-
-
-def _overfit_risk(chosen: float, learned: list[Trial], notes: list[str]) -> str:
-    """``"low"`` (with a note) when the chosen trial's training loss ended under
-    :data:`OVERFIT_RISK_FRACTION` of its start, else ``"high"``. On small data an adaptive
-    optimizer's full run at such a peak may over-fit where the short trial does not show it."""
-    t = next((t for t in learned if t.lr == chosen), None)
-    start, end = (math.nan, math.nan) if t is None else (float(t.train_start), float(t.train_end))
-    if not (math.isfinite(start) and math.isfinite(end) and start > 0 and 0 <= end < OVERFIT_RISK_FRACTION * start):
-        return "high"
-    lower = [u.lr for u in learned if u.lr < chosen]
-    notes.append(
-        f"the chosen trial's training loss ended at {end / start:.0%} of its start (under"
-        f" {OVERFIT_RISK_FRACTION:.0%}): with an adaptive optimizer on small data a full run at this peak may"
-        " over-fit (the held-out loss rises) where the short trial cannot show it; pass val_data= and compare"
-        + (f" with {max(lower):.3g} (lrkit compare)." if lower else " with a lower peak (lrkit compare).")
-    )
-    return "low"
-
-
-def _fitted_risk(chosen: float, learned: list[Trial], notes: list[str]) -> str:
-    """``"medium"`` (with a note) when the chosen trial fitted its training batches almost
-    exactly (:func:`_fitted`), else ``"high"``; for optimizers that are not adaptive, whose
-    suggestion the "fitted" step-down leaves alone.
-
-    Why: plain and momentum SGD on a small set at a peak whose short trial already drove the
-    training loss to its floor ran several times longer into spikes on the benchmark (a decade
-    too high, regret 0.5-2, at ``high``), while most such peaks were fine: a warning, not a
-    step down."""
-    t = next((t for t in learned if t.lr == chosen), None)
-    if t is None or not _fitted(t):
-        return "high"
-    lower = [u.lr for u in learned if u.lr < chosen]
-    notes.append(
-        f"the chosen trial's training loss ended at {t.train_end / t.train_start:.1%} of its start in {t.steps}"
-        " updates (it fitted its training batches): a full run several times longer at this peak may spike or"
-        " over-fit; compare"
-        + (f" with {max(lower):.3g} (lrkit compare)." if lower else " with a lower peak (lrkit compare).")
-    )
-    return "medium"
-
-
-def _below_fitted(best: Trial, learned: list[Trial], notes: list[str]) -> Trial:
-    """The highest learned trial below ``best`` that did not fit its training batches exactly
-    (else the lowest learned one), with a note; see :func:`_fitted`."""
-    lower = [t for t in learned if t.lr < best.lr and not _fitted(t)]
-    stepped = max(lower, key=lambda t: t.lr) if lower else min(learned, key=lambda t: t.lr)
-    if stepped is not best:
-        notes.append(
-            f"the trial at {best.lr:.3g} fitted its training batches almost exactly (training loss"
-            f" {best.train_end:.3g}, under {FIT_FRACTION:.0%} of its start) in {best.steps} updates:"
-            " with an adaptive optimizer a longer run at that peak tends to over-fit or spike on small"
-            f" data, so the suggestion is the highest trial that did not ({stepped.lr:.3g});"
-            " with plenty of data, pass val_data= or try the higher one."
-        )
-    return stepped
-
-
-#: the range test drew each training example at least this many times on average: a tiny data set
-REVISIT_PASSES = 8.0
-#: ... and the chosen trial's training loss over its last quarter kept at least this fraction of
-#: its first tenth's after going round the data several times (what it could not fit: label noise)
-NOISE_FRACTION = 0.15
-
-
-def _below_unfitted_tiny(best: Trial, learned: list[Trial], passes: float | None, notes: list[str]) -> Trial:
-    """The next lower learned trial instead of ``best`` (with a note) when the data is tiny
-    relative to the search (``passes >= REVISIT_PASSES``) and ``best`` still kept at least
-    :data:`NOISE_FRACTION` of its starting training loss; else ``best``.
-
-    Why: a short trial that went round a tiny data set several times and still could not fit it
-    is looking at examples it cannot learn (flipped labels, overlapping classes). A full run,
-    several times longer, at that peak memorises them with an adaptive optimizer's large
-    normalised steps, and its held-out loss climbs (on the benchmark, above the untrained
-    model's); the short trial's score, which favours the highest LR that survives it, cannot
-    show this. A tiny clean set is fitted by the trial (its loss falls under the fraction) and
-    is left alone. Adaptive optimizers only (the caller checks)."""
-    if passes is None or passes < REVISIT_PASSES:
-        return best
-    start, end = float(best.train_start), float(best.train_end)
-    if not (math.isfinite(start) and math.isfinite(end) and start > 0 and end >= NOISE_FRACTION * start):
-        return best
-    lower = [t for t in learned if t.lr < best.lr]
-    if not lower:
-        return best
-    stepped = max(lower, key=lambda t: t.lr)
-    notes.append(
-        f"the range test went round the training data about {passes:.0f} times (a tiny data set) and the trial at"
-        f" {best.lr:.3g} still kept {end / start:.0%} of its starting training loss: what is left is likely"
-        " examples it cannot learn (label noise), which a longer run at that peak memorises with an adaptive"
-        f" optimizer, so the suggestion is the next lower trial ({stepped.lr:.3g}); with val_data= and a"
-        " full-length check (lrkit compare) the higher one may be better."
-    )
-    return stepped
-
-
-#: the lowest trial's held-out loss ended at least this fraction above where it started (while
-#: its training loss fell): it over-fitted, and so did every trial above it
-OVERFIT_RISE = 0.5
-#: decades between neighbouring trials: how far below the lowest trial to step
-_TRIAL_SPACING = TRIAL_OFFSETS[1] - TRIAL_OFFSETS[0]
-
-
-def _none_learned_choice(done: list[Trial], notes: list[str]) -> float:
-    """Where no trial ended below where it started: the lowest trial's LR, or half a decade
-    below it when that trial's held-out loss rose by :data:`OVERFIT_RISE` or more while its
-    training loss fell (with a note either way).
-
-    Why: trials judged by held-out data that all end worse than they started, though each
-    learned its training batches, over-fitted -- even the lowest, which the candidates place a
-    decade below the curve's suggestion. On a tiny set the range test can show a descent 5-30x
-    above the LR a full run wants (issue 16), so the best LR lies below every candidate, and the
-    lowest is still too high. A held-out loss that merely stays level (a hard task, a small
-    noisy held-out set) is not that: the lowest trial is kept."""
-    lowest = min(done, key=lambda t: t.lr)
-    start, score = float(lowest.start_score), float(lowest.score)
-    overfit = (
-        lowest.judged_by == "val"
-        and math.isfinite(score)
-        and start > 0
-        and score >= (1 + OVERFIT_RISE) * start
-        and float(lowest.train_end) < float(lowest.train_start)
-    )
-    if not overfit:
-        notes.append("no trial learned anything; the suggestion is the lowest trial LR: check the model and data.")
-        return lowest.lr
-    chosen = lowest.lr / 10**_TRIAL_SPACING
-    notes.append(
-        f"every trial's held-out loss ended above where it started while its training loss fell: even the lowest"
-        f" ({lowest.lr:.3g}; held-out {start:.3g} -> {score:.3g}) over-fitted, so the suggestion is half a decade"
-        f" below it ({chosen:.3g}); compare a decade lower too (lrkit compare)."
-    )
-    return chosen
-
-
-def _fallback_choice(s: _Search, learned: list[Trial], below_zero: bool) -> tuple[float, float, float]:
-    """Step 4: no descent in the curve (nor in the zoom pass): the best trial (the lowest that
-    learned where the loss went below zero); where none learned, half a decade below the lowest
-    trial when every trial ended clearly worse than it started (by :data:`SHALLOW_DESCENT`, or
-    diverged) and the highest blew up (:func:`_blew_up`), else 2 decades below the top; with a
-    range of a decade either side and a note.
-
-    Why the first: a range test can run to ``end_lr`` without a visible descent or divergence
-    when small noisy batches hide the descent and the model then dies quietly (a ReLU net whose
-    loss returns to its untrained level); its top says nothing about where the model learns,
-    and trials that all made the model worse, the highest by blowing up, say the window lies
-    below them. Trials that stay level (a deep plain net at chance), or that end above their start
-    without any blowing up (batch noise; a tiny held-out set the trials over-fitted), keep the
-    hedge of 2 decades below the top."""
-    s.method = "fallback"
-    if learned:
-        unclear = _unclear_pick(s.done)
-        pick = unclear or min(learned, key=lambda t: t.score)
-        # where no trial learned clearly, neither loss tells the candidates apart (see _unclear_pick)
-        chosen = (_not_above_train_choice(pick, learned, s.notes) if s.user_val and unclear is None else pick).lr
-        if below_zero:
-            chosen = _below_zero_step_down(chosen, learned, s.notes)
-    elif (
-        s.done
-        and _blew_up(max(s.done, key=lambda t: t.lr), s.start_level)
-        and all(t.diverged or _relative(t) > SHALLOW_DESCENT for t in s.done)
-    ):
-        # the top candidate blew up and none left the model better: all lie above where it learns
-        lowest = min(s.done, key=lambda t: t.lr)
-        chosen = lowest.lr / 10**_TRIAL_SPACING
-        s.notes.append(
-            f"every fallback trial ended worse than it started, the lowest ({lowest.lr:.3g}) too: the candidates lie"
-            f" above where this model learns, so the suggestion is half a decade below the lowest ({chosen:.3g})."
-        )
-    else:
-        chosen = 10 ** (s.x_top + FALLBACK_OFFSETS[1])
-    low, high = chosen / 10, min(chosen * 10, 10**s.x_top / 10)
-    s.notes = [n for n in s.notes if "never clearly decreased" not in n]
-    s.notes.append(
-        f"no descent showed in the range test{' or the zoom pass' if s.zoom_curve is not None else ''}; "
-        f"{'the best of short trials' if learned else 'a fallback'} at {chosen:.3g} "
-        f"({math.log10(10**s.x_top / chosen):.1f} decades below where the test ended): run a short grid over "
-        f"{low:.3g}..{high:.3g} (lrkit compare), pass val_data=, or check the model and data."
-    )
-    return chosen, low, high
-
-
-#: a descent shallower than this fraction of the start level is not trusted (``confidence="low"``)
-SHALLOW_DESCENT = 0.1
-
-
-def _confidence(
-    sug: Any,
-    zoom_curve: dict[str, Any] | None,
-    lrs: np.ndarray,
-    raw: np.ndarray,
-    x_star: float | None,
-    done: list[Any],
-    chosen: float,
-) -> str:
-    """``high``: the curve reads stably (bootstrap) *and* the trials confirm its suggestion;
-    ``low``: the curve is unstable, did not diverge, or its descent is shallow (under
-    :data:`SHALLOW_DESCENT` of the start level), or no trial learned; else ``medium``.
-    Calibrated on the benchmark (docs/finder.md)."""
-    from lrkit.finder.suggest import read_curve
-
-    cl, cr = (zoom_curve["lrs"], zoom_curve["raw_losses"]) if zoom_curve is not None else (lrs, raw)
-    if read_curve(np.asarray(cl), np.asarray(cr)) is None:
-        return "low"
-    shallow = _shallow(cl, cr)
-    learned = [t for t in done if t.learned]
-    if sug.confidence == "low" or shallow or (done and not learned):
-        return "low"
-    confirmed = bool(learned) and x_star is not None and abs(math.log10(chosen) - x_star) < _SAME_DECADES
-    return "high" if confirmed else "medium"
-
-
-def _shallow(lrs: Any, raw: Any) -> bool:
-    """Whether the curve's descent is under :data:`SHALLOW_DESCENT` of its start level
-    (the median of its first 5% smoothed points), or no descent reads at all."""
-    from lrkit.finder.suggest import read_curve
-
-    r = read_curve(np.asarray(lrs), np.asarray(raw))
-    if r is None:
-        return True
-    head = max(3, len(r.smooth) // 20)
-    level = float(np.median(r.smooth[:head]))
-    return bool(r.depth < SHALLOW_DESCENT * abs(level))
-
-
-def _no_cliff(lrs: Any, raw: Any) -> bool:
-    """Whether the curve's loss did not rise clearly past its lowest point (the caller checks
-    that the pass was not stopped by a divergence or a NaN, whose losses the reading drops)."""
-    from lrkit.finder.suggest import read_curve
-
-    r = read_curve(np.asarray(lrs), np.asarray(raw))
-    return r is not None and not r.diverged
-
-
-def _below_top_without_cliff(best: Trial, learned: list[Trial], done: list[Trial], notes: list[str]) -> Trial:
-    """Where the curve never diverged and ``best`` is the highest trial that ran: the next lower
-    learned trial, with a note; else ``best`` (a higher trial that diverged or did not learn is
-    the cliff the curve did not show).
-
-    Why: short trials favour the highest LR that survives them (lower ones have not converged
-    yet), and a full run several times longer holds a peak only below its cliff. Where the
-    range test diverged, the curve's suggestion sits below that point and the trials only look
-    down from it; where it never diverged, the curve's suggestion comes from a descent that may
-    run to the end of the ramp, and nothing bounds the trials' upward bias. On the benchmark's
-    seen tasks, 7 of the 8 suggestions that took the top trial of a curve with no divergence lay
-    0.25-1 decade above the best peak, one of them past a full run's cliff."""
-    lower = [t for t in learned if t.lr < best.lr]
-    if not lower or any(t.lr > best.lr for t in done):
-        return best
-    stepped = max(lower, key=lambda t: t.lr)
-    notes.append(
-        f"the range test never diverged, so no cliff bounds the highest trial ({best.lr:.3g}): a short trial"
-        " favours the highest LR that survives it, which a longer run may not; the suggestion is the next lower"
-        f" trial ({stepped.lr:.3g}). Raise end_lr to see where the loss diverges, or compare both (lrkit compare)."
-    )
-    return stepped
-
-
-def _relative(t: Any) -> float:
-    """A trial's end over its start, as a loss change relative to the start's size (lower is better)."""
-    return (t.score - t.start_score) / max(abs(t.start_score), 1e-12)
-
-
-def _not_above_train_choice(best: Trial, learned: list[Trial], notes: list[str]) -> Trial:
-    """With ``val_data``: the held-out loss's choice ``best``, or the trial the training loss
-    of their last quarter picks (the choice without ``val_data``) where that one is lower, with
-    a note.
-
-    Why: both measures favour the LR that progressed fastest in a short trial, which a full run
-    can hold only below its cliff, and a held-out loss over a few batches adds its own noise to
-    that bias. On the benchmark's seen tasks, the 38 of 333 held-out choices above the training
-    loss's ruined 4 full runs that the training loss's choice did not, and saved none; where the
-    held-out loss chose lower (over-fitting a training loss cannot show) it ruined fewer. So the
-    held-out loss may lower the choice, never raise it (docs/finder.md: ruined 8 -> 7 of 333,
-    mean regret 0.39 -> 0.36). Not where no trial learned clearly (:func:`_unclear_pick`):
-    there neither loss tells the candidates apart."""
-    by_train = [t for t in learned if math.isfinite(t.train_end)]
-    if not by_train:
-        return best
-    train_best = min(by_train, key=lambda t: t.train_end)
-    if train_best.lr >= best.lr:
-        return best
-    notes.append(
-        f"the held-out loss favoured {best.lr:.3g} and the training loss {train_best.lr:.3g}: the lower is kept"
-        " (a held-out loss over a few batches can raise a short trial's choice by noise, not lower it)."
-    )
-    return train_best
-
-
-def _unclear_pick(done: list[Any]) -> Any | None:
-    """Where no trial learned clearly (none fell by :data:`SHALLOW_DESCENT` of its own start),
-    the highest LR among the stable ones (finite, ended within that band of its start); else
-    ``None`` (the best score decides).
-
-    Why: after a shallow descent or none, every candidate sits at the network's starting level
-    and the trials' small ups and downs are batch noise; a narrow window a network learns in
-    lies near the top, below where the test blew up, so the highest stable candidate is the
-    better bet than the noisiest lowest loss."""
-    stable = [t for t in done if not t.diverged and _relative(t) < SHALLOW_DESCENT]
-    if not stable or min(_relative(t) for t in stable) < -SHALLOW_DESCENT:
-        return None
-    return max(stable, key=lambda t: t.lr)
-
-
-#: a trial whose training loss of its last quarter ends under this fraction of its first tenth
-#: has fitted its training batches almost exactly (a non-negative loss near its floor of 0)
-FIT_FRACTION = 0.03
-#: ``optimizer.defaults`` keys of optimizers whose step is normalised by a running gradient
-#: scale (Adam, AdamW, NAdam, RAdam, Adamax, Lion-like: ``betas``; RMSprop: ``centered``;
-#: Adagrad: ``initial_accumulator_value``; Adadelta: ``rho``; torch's Adafactor:
-#: ``beta2_decay``; transformers' Adafactor: ``decay_rate``)
-_ADAPTIVE_KEYS = frozenset({"betas", "centered", "initial_accumulator_value", "rho", "beta2_decay", "decay_rate"})
-
-
-def _heavy_ball(optimizer: Optimizer | None) -> float:
-    """The reference group's momentum ``beta`` of an optimizer that is not adaptive (SGD with
-    momentum or Nesterov), else 0."""
-    if optimizer is None or _adaptive(optimizer) or not optimizer.param_groups:
-        return 0.0
-    beta = optimizer.param_groups[0].get("momentum", 0.0)
-    return float(beta) if isinstance(beta, (int, float)) and 0.0 < beta < 1.0 else 0.0
-
-
-def _momentum_lag(optimizer: Optimizer, lrs: np.ndarray, lr: float) -> float:
-    """Decades by which a range test's reading of a heavy-ball optimizer lies too high:
-    ``min(MAX_MOMENTUM_LAG_DECADES, MOMENTUM_LAG * beta / (1 - beta) * r)``, with ``r`` the
-    ramp's rate at ``lr`` in decades of LR per update (0.08 for the default 1e-7..10 over 100
-    updates); 0 without momentum.
-
-    Why: the momentum buffer averages about ``beta / (1 - beta)`` updates of gradients, so the
-    loss answers a rising LR that many updates late, while the LR keeps climbing; a ramp 4x
-    slower lowered momentum runs' readings by 0.2-0.3 decades more than plain SGD's. On the
-    benchmark the final suggestions for momentum SGD lay high (a quarter ruined or over
-    regret 0.5), those for plain SGD and Adam(W) centred; 0.25 decades lower at ``beta`` 0.9
-    and the default ramp is where the momentum tasks' regret was least."""
-    beta = _heavy_ball(optimizer)
-    if beta <= 0.0 or len(lrs) < 2 or not (lr > 0):
-        return 0.0
-    x = np.log10(lrs)
-    i = int(np.clip(np.searchsorted(x, math.log10(lr)), 1, len(x) - 1))
-    rate = float(x[i] - x[i - 1])
-    if not (math.isfinite(rate) and rate > 0):
-        return 0.0
-    return min(MAX_MOMENTUM_LAG_DECADES, MOMENTUM_LAG * beta / (1.0 - beta) * rate)
-
-
-def _adaptive(optimizer: Optimizer) -> bool:
-    """Whether the optimizer normalises its steps by a running gradient scale (Adam's family)."""
-    return bool(_ADAPTIVE_KEYS & set(getattr(optimizer, "defaults", {}) or {}))
-
-
-def _fitted(t: Any) -> bool:
-    """Whether a trial fitted its training batches almost exactly: a non-negative training loss
-    that ended under :data:`FIT_FRACTION` of where it started.
-
-    Why it matters (small data, adaptive optimizers): a short trial that already drove the
-    training loss to its floor has run out of data to learn from; a full run several times
-    longer spends most of its updates at that peak on examples it has fitted, where an
-    adaptive optimizer's normalised steps stay large as the gradients vanish -- the held-out
-    loss then grows (over-confidence) or spikes. The range test and the trials' own scores
-    cannot see this (both favour the highest LR that survives a short run)."""
-    start, end = float(t.train_start), float(t.train_end)
-    return math.isfinite(start) and math.isfinite(end) and start > 0 and 0 <= end < FIT_FRACTION * start

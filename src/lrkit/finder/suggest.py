@@ -27,8 +27,9 @@ was validated):
    range is ``x* +- sqrt(w**2 + e**2)`` with ``e = RULE_ERROR_DECADES`` (0.4), the 68%
    quantile of the rule's cross-validated error on those tasks, its top capped at the
    divergence point. ``confidence`` is ``high`` for ``w <= 0.15``, ``medium`` for
-   ``w <= 0.35``, else ``low`` -- and ``low`` whenever the ramp did not diverge or most
-   replicas lose the descent in the noise. It describes the curve, not the task: even at
+   ``w <= 0.35``, else ``low`` -- and ``low`` whenever the ramp did not diverge (the
+   smoothed loss never rose clearly past its lowest point, and the test did not stop at a
+   NaN or a divergence) or most replicas lose the descent in the noise. It describes the curve, not the task: even at
    ``high`` the grid-best LR is outside the range on about a third of tasks.
 """
 
@@ -64,6 +65,12 @@ OFFSET_DECADES = -0.10
 #: benchmark tasks (decades); part of the range's width, so the range reflects how far off
 #: the rule itself tends to be, not only how noisy this curve is
 RULE_ERROR_DECADES = 0.4
+#: ``stopped_reason`` values of a pass that blew up by itself: the cliff lies just past its last loss
+CLIFF_STOPS = frozenset({"diverged", "nan"})
+#: the note of a curve with no descent (a search that falls back replaces it with its own)
+NOTE_NO_DESCENT = "the loss never clearly decreased: lower start_lr, raise end_lr or check the model/data."
+#: the note of a curve already falling at its first LR (advice for the caller's ramp, not a pass the finder placed)
+NOTE_FALLING_AT_START = "the loss was already falling at start_lr: a lower start_lr would show the flat start."
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,9 @@ class Suggestion:
     descent_centre_lr: float | None = None
     divergence_lr: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: the curve reached its cliff: the smoothed loss rose clearly past its lowest point, or the
+    #: test stopped at a NaN or a divergence (``stopped``); False where nothing bounds ``lr`` from above
+    diverged: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -187,8 +197,14 @@ def _rule(r: CurveReading) -> float:
     return float(min(x, r.x[r.i_div]))
 
 
-def suggest(lrs: np.ndarray, losses: np.ndarray, *, bootstrap: int = 32, seed: int = 0) -> Suggestion:
-    """The suggested peak LR for a warm-up + decay run, with its range (see module doc)."""
+def suggest(
+    lrs: np.ndarray, losses: np.ndarray, *, stopped: str | None = None, bootstrap: int = 32, seed: int = 0
+) -> Suggestion:
+    """The suggested peak LR for a warm-up + decay run, with its range (see module doc).
+
+    ``stopped`` is the test's ``stopped_reason``: ``"nan"`` or ``"diverged"`` (:data:`CLIFF_STOPS`)
+    says the test blew up just past its last recorded loss -- a NaN is dropped from the curve,
+    so the rise may not show in it -- which counts as reaching the cliff (``diverged``)."""
     try:
         lrs = np.asarray(lrs, dtype=np.float64)
         losses = np.asarray(losses, dtype=np.float64)
@@ -218,7 +234,7 @@ def suggest(lrs: np.ndarray, losses: np.ndarray, *, bootstrap: int = 32, seed: i
             None,
             "none",
             divergence_lr=float(10 ** r.x[r.i_div]),
-            notes=("the loss never clearly decreased: lower start_lr, raise end_lr or check the model/data.",),
+            notes=(NOTE_NO_DESCENT,),
         )
     x_star = _rule(r)
     # wild bootstrap: each residual keeps its place and size, with a random sign, so the
@@ -236,17 +252,18 @@ def suggest(lrs: np.ndarray, losses: np.ndarray, *, bootstrap: int = 32, seed: i
     half = float(np.subtract(*np.percentile(reps, [90, 10]))) / 2.0 if len(reps) >= 2 else math.inf
     width = math.sqrt(half**2 + RULE_ERROR_DECADES**2) if math.isfinite(half) else 1.0
     lo, hi = x_star - width, x_star + width
-    if r.diverged:  # never point past where the test itself diverged
+    diverged = r.diverged or stopped in CLIFF_STOPS
+    if diverged:  # never point past where the test itself diverged
         hi = max(min(hi, float(r.x[r.i_div])), x_star)
     confidence = "high" if half <= 0.15 else "medium" if half <= 0.35 else "low"
-    if not r.diverged:
+    if not diverged:
         confidence = "low"
         notes.append("the loss did not diverge before end_lr: raise end_lr to see where it does.")
     if len(reps) < bootstrap // 2:
         confidence = "low"
         notes.append("the curve is too noisy for the descent to be located reliably.")
     if r.i_start == 0 and r.slope[0] < 0:
-        notes.append("the loss was already falling at start_lr: a lower start_lr would show the flat start.")
+        notes.append(NOTE_FALLING_AT_START)
     return Suggestion(
         lr=float(10**x_star),
         low=float(10**lo),
@@ -256,6 +273,7 @@ def suggest(lrs: np.ndarray, losses: np.ndarray, *, bootstrap: int = 32, seed: i
         descent_centre_lr=float(10 ** r.x[r.i_half]),
         divergence_lr=float(10 ** r.x[r.i_div]),
         notes=tuple(notes),
+        diverged=bool(diverged),
     )
 
 

@@ -1,0 +1,431 @@
+"""The choice (:func:`lrkit.finder.find_lr`'s steps 3 and 4): from the curve's reading and the
+confirmation trials to the suggested peak LR, its range and its ``confidence``.
+
+:func:`choice_stage` picks the best trial that learned, then applies the rules below, each a
+step down or a warning measured on the benchmark (``benchmarks/finder_quality.py``; the why of
+each is in its docstring and in ``docs/finder.md``); where the curve showed no descent,
+:func:`_fallback_choice`. LRs are in the optimizer's units; trial lengths in optimizer updates.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from torch.optim import Optimizer
+
+from lrkit.finder.search import (
+    FALLBACK_OFFSETS,
+    REVISIT_PASSES,
+    SAME_DECADES,
+    SHALLOW_DESCENT,
+    TRIAL_OFFSETS,
+    Search,
+    adaptive,
+    shallow,
+)
+from lrkit.finder.suggest import NOTE_NO_DESCENT, read_curve
+from lrkit.finder.trials import Trial, blew_up_in_warm_up
+
+
+def choice_stage(
+    s: Search, optimizer: Optimizer, lrs: np.ndarray, raw: np.ndarray
+) -> tuple[float | None, str, float | None, float | None]:
+    """Step 3's and 4's choice: ``(suggestion, confidence, low, high)`` from the curve and the
+    trials (or the fallback where nothing descended)."""
+    sug, done = s.sug, s.done
+    confidence = sug.confidence
+    low, high = sug.low, sug.high
+    chosen: float | None = sug.lr
+    learned = [t for t in done if t.learned]
+    below_zero = _went_below_zero(s, raw)
+    if s.x_star is not None and done:
+        if learned:
+            # after a shallow descent the candidates start from different levels of a slow
+            # drift: judged by how much each improved on its own start, not by absolute loss
+            best = _unclear_pick(done) if s.wide else None
+            best = best or min(learned, key=_relative if s.wide else (lambda t: t.score))
+            if s.user_val and not s.wide:
+                best = _not_above_train_choice(best, learned, s.notes)
+            if s.no_cliff and not s.wide:
+                best = _below_top_without_cliff(best, learned, done, s.notes)
+            if not s.wide and adaptive(optimizer) and _fitted(best):
+                best = _below_fitted(best, learned, s.notes)
+            if not s.wide and not below_zero and adaptive(optimizer):
+                stepped = _below_unfitted_tiny(best, learned, s.passes, s.notes)
+                s.revisited = stepped is not best
+                best = stepped
+            chosen = _below_zero_step_down(best.lr, learned, s.notes) if below_zero else best.lr
+            s.method += "+trials"
+            moved = math.log10(chosen) - s.x_star
+            if abs(moved) > SAME_DECADES:
+                s.notes.append(
+                    f"short trials ({done[0].steps} updates, judged by {done[0].judged_by} loss) moved the curve's "
+                    f"suggestion {10**s.x_star:.3g} to {chosen:.3g}."
+                )
+        else:
+            chosen = _none_learned_choice(done, s.notes)
+            s.method += "+trials"
+        if chosen is not None and sug.lr:
+            scale = chosen / sug.lr
+            low, high = (None if low is None else low * scale), (None if high is None else high * scale)
+    elif s.x_star is not None and sug.lr and abs(s.x_star - math.log10(sug.lr)) > SAME_DECADES:
+        # no trials ran: the curve's suggestion as lowered for momentum (candidates_stage)
+        chosen = 10**s.x_star
+        scale = chosen / sug.lr
+        low, high = (None if low is None else low * scale), (None if high is None else high * scale)
+    elif s.x_star is None:
+        chosen, low, high = _fallback_choice(s, learned, below_zero)
+        confidence = "low"
+    if chosen is not None and s.method != "fallback":
+        zoom_curve = s.zoom_curve if s.method.startswith("zoom") else None
+        confidence = _confidence(sug, zoom_curve, lrs, raw, s.x_star, done, chosen)
+        if confidence == "low" and sug.confidence != "low" and learned:
+            s.notes.append(
+                "the loss fell only a little over the whole test: this network may learn only in a narrow LR window"
+                " (deep plain nets); check with a short grid around the suggestion (lrkit compare)."
+            )
+        if confidence == "high" and adaptive(optimizer):
+            confidence = _overfit_risk(chosen, learned, s.notes)
+        elif confidence == "high":
+            confidence = _fitted_risk(chosen, learned, s.notes)
+        if s.revisited:
+            confidence = "low"
+    return chosen, confidence, low, high
+
+
+def _went_below_zero(s: Search, raw: np.ndarray) -> bool:
+    """Whether any loss the search recorded fell below zero: one update of the range test, of
+    the zoom pass or of a trial."""
+    curves = [np.asarray(raw, dtype=float)]
+    if s.zoom_curve is not None:
+        curves.append(np.asarray(s.zoom_curve["raw_losses"], dtype=float))
+    for c in curves:
+        finite = c[np.isfinite(c)]
+        if finite.size and float(finite.min()) < 0:
+            return True
+    return any(t.train_min < 0 for t in s.done)  # nan (no finite loss) compares False
+
+
+def _below_zero_step_down(lr: float, learned: list[Trial], notes: list[str]) -> float:
+    """Where the loss went below zero: the lowest trial that learned, instead of ``lr``, with a note.
+
+    Why: a loss that goes negative has no floor at 0 -- typically a likelihood with a learned
+    scale (a Gaussian NLL with a predicted variance). Its training loss keeps falling as the
+    predicted variance shrinks on the training examples, so the range test and short trials
+    both favour peaks at which a full run over-fits the variance and the held-out loss rises
+    above the untrained model's. The lowest trial (a decade below the curve's suggestion, or
+    the fallback's lowest) is the margin fastai's "minimum / 10" keeps against that cliff."""
+    lowest = min(learned, key=lambda t: t.lr)
+    if lowest.lr >= lr:
+        return lr
+    notes.append(
+        f"the loss went below zero (a likelihood with a learned scale, e.g. a Gaussian NLL): its training loss"
+        f" keeps falling as the predicted variance shrinks, where a full run over-fits; the suggestion is the"
+        f" lowest trial that learned ({lowest.lr:.3g}) rather than {lr:.3g}. With val_data= and a full-length"
+        " check, the higher one may be better."
+    )
+    return lowest.lr
+
+
+#: a chosen trial whose training loss ended under this fraction of its start (adaptive optimizers)
+#: is near fitting its data: ``confidence`` is not "high" (docs/finder.md, calibration)
+OVERFIT_RISK_FRACTION = 0.1
+
+
+def _overfit_risk(chosen: float, learned: list[Trial], notes: list[str]) -> str:
+    """``"low"`` (with a note) when the chosen trial's training loss ended under
+    :data:`OVERFIT_RISK_FRACTION` of its start, else ``"high"``. On small data an adaptive
+    optimizer's full run at such a peak may over-fit where the short trial does not show it."""
+    t = next((t for t in learned if t.lr == chosen), None)
+    start, end = (math.nan, math.nan) if t is None else (float(t.train_start), float(t.train_end))
+    if not (math.isfinite(start) and math.isfinite(end) and start > 0 and 0 <= end < OVERFIT_RISK_FRACTION * start):
+        return "high"
+    lower = [u.lr for u in learned if u.lr < chosen]
+    notes.append(
+        f"the chosen trial's training loss ended at {end / start:.0%} of its start (under"
+        f" {OVERFIT_RISK_FRACTION:.0%}): with an adaptive optimizer on small data a full run at this peak may"
+        " over-fit (the held-out loss rises) where the short trial cannot show it; pass val_data= and compare"
+        + (f" with {max(lower):.3g} (lrkit compare)." if lower else " with a lower peak (lrkit compare).")
+    )
+    return "low"
+
+
+def _fitted_risk(chosen: float, learned: list[Trial], notes: list[str]) -> str:
+    """``"medium"`` (with a note) when the chosen trial fitted its training batches almost
+    exactly (:func:`_fitted`), else ``"high"``; for optimizers that are not adaptive, whose
+    suggestion the "fitted" step-down leaves alone.
+
+    Why: plain and momentum SGD on a small set at a peak whose short trial already drove the
+    training loss to its floor ran several times longer into spikes on the benchmark (a decade
+    too high, regret 0.5-2, at ``high``), while most such peaks were fine: a warning, not a
+    step down."""
+    t = next((t for t in learned if t.lr == chosen), None)
+    if t is None or not _fitted(t):
+        return "high"
+    lower = [u.lr for u in learned if u.lr < chosen]
+    notes.append(
+        f"the chosen trial's training loss ended at {t.train_end / t.train_start:.1%} of its start in {t.steps}"
+        " updates (it fitted its training batches): a full run several times longer at this peak may spike or"
+        " over-fit; compare"
+        + (f" with {max(lower):.3g} (lrkit compare)." if lower else " with a lower peak (lrkit compare).")
+    )
+    return "medium"
+
+
+def _below_fitted(best: Trial, learned: list[Trial], notes: list[str]) -> Trial:
+    """The highest learned trial below ``best`` that did not fit its training batches exactly
+    (else the lowest learned one), with a note; see :func:`_fitted`."""
+    lower = [t for t in learned if t.lr < best.lr and not _fitted(t)]
+    stepped = max(lower, key=lambda t: t.lr) if lower else min(learned, key=lambda t: t.lr)
+    if stepped is not best:
+        notes.append(
+            f"the trial at {best.lr:.3g} fitted its training batches almost exactly (training loss"
+            f" {best.train_end:.3g}, under {FIT_FRACTION:.0%} of its start) in {best.steps} updates:"
+            " with an adaptive optimizer a longer run at that peak tends to over-fit or spike on small"
+            f" data, so the suggestion is the highest trial that did not ({stepped.lr:.3g});"
+            " with plenty of data, pass val_data= or try the higher one."
+        )
+    return stepped
+
+
+#: ... and the chosen trial's training loss over its last quarter kept at least this fraction of
+#: its first tenth's after going round the data several times (what it could not fit: label noise)
+NOISE_FRACTION = 0.15
+
+
+def _below_unfitted_tiny(best: Trial, learned: list[Trial], passes: float | None, notes: list[str]) -> Trial:
+    """The next lower learned trial instead of ``best`` (with a note) when the data is tiny
+    relative to the search (``passes >= REVISIT_PASSES``) and ``best`` still kept at least
+    :data:`NOISE_FRACTION` of its starting training loss; else ``best``.
+
+    Why: a short trial that went round a tiny data set several times and still could not fit it
+    is looking at examples it cannot learn (flipped labels, overlapping classes). A full run,
+    several times longer, at that peak memorises them with an adaptive optimizer's large
+    normalised steps, and its held-out loss climbs (on the benchmark, above the untrained
+    model's); the short trial's score, which favours the highest LR that survives it, cannot
+    show this. A tiny clean set is fitted by the trial (its loss falls under the fraction) and
+    is left alone. Adaptive optimizers only (the caller checks)."""
+    if passes is None or passes < REVISIT_PASSES:
+        return best
+    start, end = float(best.train_start), float(best.train_end)
+    if not (math.isfinite(start) and math.isfinite(end) and start > 0 and end >= NOISE_FRACTION * start):
+        return best
+    lower = [t for t in learned if t.lr < best.lr]
+    if not lower:
+        return best
+    stepped = max(lower, key=lambda t: t.lr)
+    notes.append(
+        f"the range test went round the training data about {passes:.0f} times (a tiny data set) and the trial at"
+        f" {best.lr:.3g} still kept {end / start:.0%} of its starting training loss: what is left is likely"
+        " examples it cannot learn (label noise), which a longer run at that peak memorises with an adaptive"
+        f" optimizer, so the suggestion is the next lower trial ({stepped.lr:.3g}); with val_data= and a"
+        " full-length check (lrkit compare) the higher one may be better."
+    )
+    return stepped
+
+
+#: the lowest trial's held-out loss ended at least this fraction above where it started (while
+#: its training loss fell): it over-fitted, and so did every trial above it
+OVERFIT_RISE = 0.5
+#: decades between neighbouring trials: how far below the lowest trial to step
+_TRIAL_SPACING = TRIAL_OFFSETS[1] - TRIAL_OFFSETS[0]
+
+
+def _none_learned_choice(done: list[Trial], notes: list[str]) -> float:
+    """Where no trial ended below where it started: the lowest trial's LR, or half a decade
+    below it when that trial's held-out loss rose by :data:`OVERFIT_RISE` or more while its
+    training loss fell (with a note either way).
+
+    Why: trials judged by held-out data that all end worse than they started, though each
+    learned its training batches, over-fitted -- even the lowest, which the candidates place a
+    decade below the curve's suggestion. On a tiny set the range test can show a descent 5-30x
+    above the LR a full run wants (issue 16), so the best LR lies below every candidate, and the
+    lowest is still too high. A held-out loss that merely stays level (a hard task, a small
+    noisy held-out set) is not that: the lowest trial is kept."""
+    lowest = min(done, key=lambda t: t.lr)
+    start, score = float(lowest.start_score), float(lowest.score)
+    overfit = (
+        lowest.judged_by == "val"
+        and math.isfinite(score)
+        and start > 0
+        and score >= (1 + OVERFIT_RISE) * start
+        and float(lowest.train_end) < float(lowest.train_start)
+    )
+    if not overfit:
+        notes.append("no trial learned anything; the suggestion is the lowest trial LR: check the model and data.")
+        return lowest.lr
+    chosen = lowest.lr / 10**_TRIAL_SPACING
+    notes.append(
+        f"every trial's held-out loss ended above where it started while its training loss fell: even the lowest"
+        f" ({lowest.lr:.3g}; held-out {start:.3g} -> {score:.3g}) over-fitted, so the suggestion is half a decade"
+        f" below it ({chosen:.3g}); compare a decade lower too (lrkit compare)."
+    )
+    return chosen
+
+
+def _fallback_choice(s: Search, learned: list[Trial], below_zero: bool) -> tuple[float, float, float]:
+    """Step 4: no descent in the curve (nor in the zoom pass): the best trial (the lowest that
+    learned where the loss went below zero); where none learned, half a decade below the lowest
+    trial when every trial ended clearly worse than it started (by :data:`SHALLOW_DESCENT`, or
+    diverged) and the highest blew up (:func:`_blew_up`), else 2 decades below the top; with a
+    range of a decade either side and a note.
+
+    Why the first: a range test can run to ``end_lr`` without a visible descent or divergence
+    when small noisy batches hide the descent and the model then dies quietly (a ReLU net whose
+    loss returns to its untrained level); its top says nothing about where the model learns,
+    and trials that all made the model worse, the highest by blowing up, say the window lies
+    below them. Trials that stay level (a deep plain net at chance), or that end above their start
+    without any blowing up (batch noise; a tiny held-out set the trials over-fitted), keep the
+    hedge of 2 decades below the top."""
+    s.method = "fallback"
+    if learned:
+        unclear = _unclear_pick(s.done)
+        pick = unclear or min(learned, key=lambda t: t.score)
+        # where no trial learned clearly, neither loss tells the candidates apart (see _unclear_pick)
+        chosen = (_not_above_train_choice(pick, learned, s.notes) if s.user_val and unclear is None else pick).lr
+        if below_zero:
+            chosen = _below_zero_step_down(chosen, learned, s.notes)
+    elif (
+        s.done
+        and _blew_up(max(s.done, key=lambda t: t.lr), s.start_level)
+        and all(t.diverged or _relative(t) > SHALLOW_DESCENT for t in s.done)
+    ):
+        # the top candidate blew up and none left the model better: all lie above where it learns
+        lowest = min(s.done, key=lambda t: t.lr)
+        chosen = lowest.lr / 10**_TRIAL_SPACING
+        s.notes.append(
+            f"every fallback trial ended worse than it started, the lowest ({lowest.lr:.3g}) too: the candidates lie"
+            f" above where this model learns, so the suggestion is half a decade below the lowest ({chosen:.3g})."
+        )
+    else:
+        chosen = 10 ** (s.x_top + FALLBACK_OFFSETS[1])
+    low, high = chosen / 10, min(chosen * 10, 10**s.x_top / 10)
+    s.notes = [n for n in s.notes if n != NOTE_NO_DESCENT]  # replaced by the fallback's own note
+    s.notes.append(
+        f"no descent showed in the range test{' or the zoom pass' if s.zoom_curve is not None else ''}; "
+        f"{'the best of short trials' if learned else 'a fallback'} at {chosen:.3g} "
+        f"({math.log10(10**s.x_top / chosen):.1f} decades below where the test ended): run a short grid over "
+        f"{low:.3g}..{high:.3g} (lrkit compare), pass val_data=, or check the model and data."
+    )
+    return chosen, low, high
+
+
+def _confidence(
+    sug: Any,
+    zoom_curve: dict[str, Any] | None,
+    lrs: np.ndarray,
+    raw: np.ndarray,
+    x_star: float | None,
+    done: list[Any],
+    chosen: float,
+) -> str:
+    """``high``: the curve reads stably (bootstrap) *and* the trials confirm its suggestion;
+    ``low``: the curve is unstable, did not diverge, or its descent is shallow (under
+    :data:`SHALLOW_DESCENT` of the start level), or no trial learned; else ``medium``.
+    Calibrated on the benchmark (docs/finder.md)."""
+
+    cl, cr = (zoom_curve["lrs"], zoom_curve["raw_losses"]) if zoom_curve is not None else (lrs, raw)
+    if read_curve(np.asarray(cl), np.asarray(cr)) is None:
+        return "low"
+    learned = [t for t in done if t.learned]
+    if sug.confidence == "low" or shallow(cl, cr) or (done and not learned):
+        return "low"
+    confirmed = bool(learned) and x_star is not None and abs(math.log10(chosen) - x_star) < SAME_DECADES
+    return "high" if confirmed else "medium"
+
+
+def _below_top_without_cliff(best: Trial, learned: list[Trial], done: list[Trial], notes: list[str]) -> Trial:
+    """Where the curve never diverged and ``best`` is the highest trial that ran: the next lower
+    learned trial, with a note; else ``best`` (a higher trial that diverged or did not learn is
+    the cliff the curve did not show).
+
+    Why: short trials favour the highest LR that survives them (lower ones have not converged
+    yet), and a full run several times longer holds a peak only below its cliff. Where the
+    range test diverged, the curve's suggestion sits below that point and the trials only look
+    down from it; where it never diverged, the curve's suggestion comes from a descent that may
+    run to the end of the ramp, and nothing bounds the trials' upward bias. On the benchmark's
+    seen tasks, 7 of the 8 suggestions that took the top trial of a curve with no divergence lay
+    0.25-1 decade above the best peak, one of them past a full run's cliff."""
+    lower = [t for t in learned if t.lr < best.lr]
+    if not lower or any(t.lr > best.lr for t in done):
+        return best
+    stepped = max(lower, key=lambda t: t.lr)
+    notes.append(
+        f"the range test never diverged, so no cliff bounds the highest trial ({best.lr:.3g}): a short trial"
+        " favours the highest LR that survives it, which a longer run may not; the suggestion is the next lower"
+        f" trial ({stepped.lr:.3g}). Raise end_lr to see where the loss diverges, or compare both (lrkit compare)."
+    )
+    return stepped
+
+
+def _relative(t: Any) -> float:
+    """A trial's end over its start, as a loss change relative to the start's size (lower is better)."""
+    return (t.score - t.start_score) / max(abs(t.start_score), 1e-12)
+
+
+def _not_above_train_choice(best: Trial, learned: list[Trial], notes: list[str]) -> Trial:
+    """With ``val_data``: the held-out loss's choice ``best``, or the trial the training loss
+    of their last quarter picks (the choice without ``val_data``) where that one is lower, with
+    a note.
+
+    Why: both measures favour the LR that progressed fastest in a short trial, which a full run
+    can hold only below its cliff, and a held-out loss over a few batches adds its own noise to
+    that bias. On the benchmark's seen tasks, the 38 of 333 held-out choices above the training
+    loss's ruined 4 full runs that the training loss's choice did not, and saved none; where the
+    held-out loss chose lower (over-fitting a training loss cannot show) it ruined fewer. So the
+    held-out loss may lower the choice, never raise it (docs/finder.md: ruined 8 -> 7 of 333,
+    mean regret 0.39 -> 0.36). Not where no trial learned clearly (:func:`_unclear_pick`):
+    there neither loss tells the candidates apart."""
+    by_train = [t for t in learned if math.isfinite(t.train_end)]
+    if not by_train:
+        return best
+    train_best = min(by_train, key=lambda t: t.train_end)
+    if train_best.lr >= best.lr:
+        return best
+    notes.append(
+        f"the held-out loss favoured {best.lr:.3g} and the training loss {train_best.lr:.3g}: the lower is kept"
+        " (a held-out loss over a few batches can raise a short trial's choice by noise, not lower it)."
+    )
+    return train_best
+
+
+def _unclear_pick(done: list[Any]) -> Any | None:
+    """Where no trial learned clearly (none fell by :data:`SHALLOW_DESCENT` of its own start),
+    the highest LR among the stable ones (finite, ended within that band of its start); else
+    ``None`` (the best score decides).
+
+    Why: after a shallow descent or none, every candidate sits at the network's starting level
+    and the trials' small ups and downs are batch noise; a narrow window a network learns in
+    lies near the top, below where the test blew up, so the highest stable candidate is the
+    better bet than the noisiest lowest loss."""
+    stable = [t for t in done if not t.diverged and _relative(t) < SHALLOW_DESCENT]
+    if not stable or min(_relative(t) for t in stable) < -SHALLOW_DESCENT:
+        return None
+    return max(stable, key=lambda t: t.lr)
+
+
+#: a trial whose training loss of its last quarter ends under this fraction of its first tenth
+#: has fitted its training batches almost exactly (a non-negative loss near its floor of 0)
+FIT_FRACTION = 0.03
+
+
+def _fitted(t: Any) -> bool:
+    """Whether a trial fitted its training batches almost exactly: a non-negative training loss
+    that ended under :data:`FIT_FRACTION` of where it started.
+
+    Why it matters (small data, adaptive optimizers): a short trial that already drove the
+    training loss to its floor has run out of data to learn from; a full run several times
+    longer spends most of its updates at that peak on examples it has fitted, where an
+    adaptive optimizer's normalised steps stay large as the gradients vanish -- the held-out
+    loss then grows (over-confidence) or spikes. The range test and the trials' own scores
+    cannot see this (both favour the highest LR that survives a short run)."""
+    start, end = float(t.train_start), float(t.train_end)
+    return math.isfinite(start) and math.isfinite(end) and start > 0 and 0 <= end < FIT_FRACTION * start
+
+
+def _blew_up(t: Trial, start_level: float | None) -> bool:
+    """Whether a trial diverged or blew up in its warm-up (:func:`~lrkit.finder.trials.blew_up_in_warm_up`)."""
+
+    return t.diverged or blew_up_in_warm_up(float(t.train_start), start_level)
