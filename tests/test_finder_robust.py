@@ -798,3 +798,70 @@ def test_a_fallback_where_every_trial_made_the_model_worse_goes_below_the_lowest
     diverged = search([1.05, 1.1, 1.3, math.inf])  # the highest diverged: a blow-up too
     chosen, *_ = _fallback_choice(diverged, [], below_zero=False)
     assert chosen == pytest.approx(10 ** (1.0 + FALLBACK_OFFSETS[0] - 0.5))
+
+
+def test_a_trial_learned_clearly_only_beyond_its_batch_noise():
+    from lrkit.finder.trials import Trial, learned_clearly
+
+    # 32 updates: the first tenth averages 3 losses, the last quarter 8; noise 0.5 per update
+    se = 0.5 * math.sqrt(1 / 3 + 1 / 8)
+    noisy = Trial(0.1, 32, 0.9 - 1.5 * se, 0.9, "train", 32, 0.9, 0.9 - 1.5 * se, 0.3, 0.5)
+    clear = Trial(0.1, 32, 0.9 - 2.5 * se, 0.9, "train", 32, 0.9, 0.9 - 2.5 * se, 0.1, 0.5)
+    assert noisy.learned and not learned_clearly(noisy)
+    assert clear.learned and learned_clearly(clear)
+    # held-out judging compares the same fixed batches: learned is learned
+    by_val = Trial(0.1, 32, 0.89, 0.9, "val", 33, 0.9, 0.5, 0.3, 0.5)
+    assert learned_clearly(by_val)
+    # no noise estimate (under 4 losses): as before
+    assert learned_clearly(Trial(0.1, 3, 0.5, 0.9, "train", 3, 0.9, 0.5, 0.4))
+
+
+def test_run_trial_reports_the_batch_noise_of_its_losses():
+    from lrkit.finder.trials import run_trial
+
+    model = nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    rng = np.random.default_rng(0)
+    noise = iter(rng.normal(0.0, 0.3, 400).tolist())
+
+    def step(batch):  # a slow trend plus noise of std 0.3, whatever the model does
+        return torch.tensor(2.0 - 0.002 * batch + next(noise))
+
+    t = run_trial(
+        model=model,
+        optimizer=opt,
+        batches=iter(range(400)),
+        step=step,
+        set_lrs=lambda lr: None,
+        peak=0.1,
+        steps=200,
+        val=None,
+        start_val=None,
+    )
+    assert t.train_noise == pytest.approx(0.3, rel=0.2)
+
+
+def test_a_fallback_whose_trials_moved_only_by_noise_hedges():
+    from lrkit.finder.choice import _fallback_choice
+    from lrkit.finder.search import FALLBACK_OFFSETS, Search
+    from lrkit.finder.suggest import Suggestion
+    from lrkit.finder.trials import Trial
+
+    def search(ends, noise):
+        # batch-4 regression-like trials of 30 updates, started near 0.9; ends move by 30% and more
+        s = Search(sug=Suggestion(None, None, None, "none"), notes=[], evals=200, x_top=0.5)
+        s.start_level = 0.9
+        s.done = [
+            Trial(10 ** (0.5 + o), 30, e, 0.9, "train", 30, 0.9, e, 0.1, noise)
+            for o, e in zip(FALLBACK_OFFSETS, ends, strict=True)
+        ]
+        return s
+
+    ends = [1.3, 0.8, 1.4, 0.6]  # the highest "learned" best, by 0.3 against a noise of 1.0
+    noisy = search(ends, noise=1.0)
+    chosen, *_ = _fallback_choice(noisy, [t for t in noisy.done if t.learned], below_zero=False)
+    assert chosen == pytest.approx(10 ** (0.5 + FALLBACK_OFFSETS[1]))
+    assert any("batch noise" in n for n in noisy.notes)
+    quiet = search(ends, noise=0.05)  # the same drops, now far beyond the noise: the best trial
+    chosen, *_ = _fallback_choice(quiet, [t for t in quiet.done if t.learned], below_zero=False)
+    assert chosen == pytest.approx(10 ** (0.5 + FALLBACK_OFFSETS[3]))

@@ -26,7 +26,7 @@ from lrkit.finder.search import (
     shallow,
 )
 from lrkit.finder.suggest import NOTE_NO_DESCENT, read_curve
-from lrkit.finder.trials import Trial, blew_up_in_warm_up
+from lrkit.finder.trials import Trial, blew_up_in_warm_up, learned_clearly
 
 
 def choice_stage(
@@ -280,6 +280,15 @@ def _fallback_choice(s: Search, learned: list[Trial], below_zero: bool) -> tuple
     without any blowing up (batch noise; a tiny held-out set the trials over-fitted), keep the
     hedge of 2 decades below the top."""
     s.method = "fallback"
+    if learned and _unclear_pick(s.done) is None:
+        # the trials moved: judged by training loss, only a drop beyond the batch noise counts
+        noisy = len(learned)
+        learned = [t for t in learned if learned_clearly(t)]
+        if not learned:
+            s.notes.append(
+                f"{noisy} fallback trial(s) ended lower than they started, but none by more than its batch noise:"
+                " the trials cannot tell the candidates apart."
+            )
     if learned:
         unclear = _unclear_pick(s.done)
         pick = unclear or min(learned, key=lambda t: t.score)

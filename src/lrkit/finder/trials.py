@@ -29,7 +29,7 @@ from torch.optim import Optimizer
 
 from lrkit.schedules import warmup_cosine
 
-__all__ = ["DataExhausted", "Trial", "blew_up_in_warm_up", "run_trial", "val_loss"]
+__all__ = ["DataExhausted", "Trial", "blew_up_in_warm_up", "learned_clearly", "run_trial", "val_loss"]
 
 #: a trial whose first tenth of training losses averages over this many times the start level
 #: blew up in its warm-up (see :func:`run_trial`)
@@ -62,6 +62,11 @@ class Trial:
         train_min: the lowest finite training loss of one of its updates (``nan`` when none
             was finite): below zero, the objective has no floor at 0 (a likelihood with a
             learned scale).
+        train_noise: the batch-to-batch noise of one update's training loss: a robust standard
+            deviation of the differences of consecutive losses, over ``sqrt(2)`` (a slow trend
+            barely moves it; ``nan`` under 4 finite losses). ``train_start`` averages
+            ``max(1, steps // 10)`` losses and ``train_end`` ``max(1, steps // 4)``: their
+            standard errors follow (:func:`learned_clearly`).
     """
 
     lr: float
@@ -73,6 +78,7 @@ class Trial:
     train_start: float = math.nan
     train_end: float = math.nan
     train_min: float = math.nan
+    train_noise: float = math.nan
 
     @property
     def diverged(self) -> bool:
@@ -85,7 +91,7 @@ class Trial:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for k in ("score", "start_score", "train_start", "train_end", "train_min"):
+        for k in ("score", "start_score", "train_start", "train_end", "train_min", "train_noise"):
             if not math.isfinite(d[k]):
                 d[k] = None
         d["diverged"] = self.diverged
@@ -167,17 +173,43 @@ def run_trial(
         start = start_level  # judged against where every trial started
     finite = raw[np.isfinite(raw)]
     lowest = float(finite.min()) if finite.size else math.nan
+    noise = _update_noise(finite)
     if raw.size == 0 or not np.all(np.isfinite(raw)) or done < steps:
         first = start if start_val is None else start_val
-        return Trial(float(peak), done, math.inf, first, _kind(val), evaluations, own, math.inf, lowest)
+        return Trial(float(peak), done, math.inf, first, _kind(val), evaluations, own, math.inf, lowest, noise)
     end = float(np.mean(raw[-max(1, len(raw) // 4) :]))
     if val is not None:
         score, n = val_loss(model, val[0], val[1])
         evaluations += n
         first = start_val if start_val is not None else start
-        return Trial(float(peak), done, score, first, "val", evaluations, own, end, lowest)
-    return Trial(float(peak), done, end, start, "train", evaluations, own, end, lowest)
+        return Trial(float(peak), done, score, first, "val", evaluations, own, end, lowest, noise)
+    return Trial(float(peak), done, end, start, "train", evaluations, own, end, lowest, noise)
 
 
 def _kind(val: Any) -> str:
     return "train" if val is None else "val"
+
+
+def _update_noise(losses: np.ndarray) -> float:
+    """Standard deviation of one update's loss around the trial's trend: 1.4826 x the median
+    absolute deviation of consecutive differences, over ``sqrt(2)`` (``nan`` under 4 losses)."""
+    if losses.size < 4:
+        return math.nan
+    d = np.diff(losses)
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / math.sqrt(2.0))
+
+
+#: a drop counts only when it exceeds this many standard errors of the difference of the two
+#: means (the first tenth's and the last quarter's training losses)
+CLEAR_DROP_SE = 2.0
+
+
+def learned_clearly(t: Trial) -> bool:
+    """Whether a trial learned by more than its batch noise: judged by training loss, its start
+    (``start_score``) minus its end (``score``) exceeds :data:`CLEAR_DROP_SE` standard errors,
+    ``train_noise * sqrt(1 / max(1, steps // 10) + 1 / max(1, steps // 4))``; judged by held-out
+    loss (the same fixed batches before and after), :attr:`Trial.learned`."""
+    if not t.learned or t.judged_by != "train" or not math.isfinite(t.train_noise):
+        return t.learned
+    se = t.train_noise * math.sqrt(1.0 / max(1, t.steps // 10) + 1.0 / max(1, t.steps // 4))
+    return t.start_score - t.score > CLEAR_DROP_SE * se
