@@ -599,6 +599,18 @@ class _FineTune(nn.Module):
         return self.head(self.body(x))
 
 
+def _pretrain(
+    model: _FineTune, opt: torch.optim.Optimizer, batches: Iterator[Any], steps: int
+) -> dict[str, torch.Tensor]:
+    """Train ``model`` for ``steps`` updates of cross-entropy on ``batches``; copies of its body's weights."""
+    for _ in range(steps):
+        x, y = next(batches)
+        opt.zero_grad()
+        _ce(model(x), y).backward()
+        opt.step()
+    return {k: v.detach().clone() for k, v in model.body.state_dict().items()}
+
+
 @functools.cache
 def _pretrained_digits_body() -> dict[str, torch.Tensor]:
     """An MLP body trained (AdamW, 400 updates) on digits 0-4; the fine-tuning task is 5-9."""
@@ -610,12 +622,7 @@ def _pretrained_digits_body() -> dict[str, torch.Tensor]:
     model = _FineTune(body, nn.Linear(64, 5))
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
     batches = _epochs(X, Y, 64)(0)
-    for _ in range(400):
-        x, y = next(batches)
-        opt.zero_grad()
-        _ce(model(x), y).backward()
-        opt.step()
-    return {k: v.detach().clone() for k, v in body.state_dict().items()}
+    return _pretrain(model, opt, batches, 400)
 
 
 def _finetune_data(n_train: int = 60):
@@ -646,12 +653,7 @@ def _pretrained_even_body() -> dict[str, torch.Tensor]:
     model = _FineTune(body, nn.Linear(48, 5))
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     batches = _epochs(X, Y, 32)(1)
-    for _ in range(300):
-        x, y = next(batches)
-        opt.zero_grad()
-        _ce(model(x), y).backward()
-        opt.step()
-    return {k: v.detach().clone() for k, v in body.state_dict().items()}
+    return _pretrain(model, opt, batches, 300)
 
 
 def _finetune_odd_data(n_train: int = 40):
@@ -721,12 +723,7 @@ def _pretrained_upright_body() -> dict[str, torch.Tensor]:
     model = _FineTune(_mirror_body(), nn.Linear(40, 10))
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     batches = _epochs(Xtr, Ytr, 48)(2)
-    for _ in range(350):
-        x, y = next(batches)
-        opt.zero_grad()
-        _ce(model(x), y).backward()
-        opt.step()
-    return {k: v.detach().clone() for k, v in model.body.state_dict().items()}
+    return _pretrain(model, opt, batches, 350)
 
 
 def _mirror_finetune_data(n_train: int = 80):
@@ -906,12 +903,7 @@ def _pretrained_low_digits_body() -> dict[str, torch.Tensor]:
     model = _FineTune(_rot_body(), nn.Linear(64, 6))
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
     batches = _epochs(Xtr[keep], Ytr[keep], 32)(3)
-    for _ in range(200):
-        x, y = next(batches)
-        opt.zero_grad()
-        _ce(model(x), y).backward()
-        opt.step()
-    return {k: v.detach().clone() for k, v in model.body.state_dict().items()}
+    return _pretrain(model, opt, batches, 200)
 
 
 def _rot_finetune_data(n_train: int = 100):
@@ -1038,12 +1030,7 @@ def _pretrained_high_digits_body() -> dict[str, torch.Tensor]:
     model = _FineTune(_tanh_body(), nn.Linear(56, 5))
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     batches = _epochs(Xtr[keep], Ytr[keep] - 5, 32)(139)
-    for _ in range(150):
-        x, y = next(batches)
-        opt.zero_grad()
-        _ce(model(x), y).backward()
-        opt.step()
-    return {k: v.detach().clone() for k, v in model.body.state_dict().items()}
+    return _pretrain(model, opt, batches, 150)
 
 
 def _inverted_finetune_data(n_train: int = 120):
@@ -1184,12 +1171,7 @@ def _pretrained_sharp_digits_body() -> dict[str, torch.Tensor]:
     model = _FineTune(_elu_body(), nn.Linear(50, 7))
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
     batches = _epochs(Xtr[keep], Ytr[keep], 32)(149)
-    for _ in range(250):
-        x, y = next(batches)
-        opt.zero_grad()
-        _ce(model(x), y).backward()
-        opt.step()
-    return {k: v.detach().clone() for k, v in model.body.state_dict().items()}
+    return _pretrain(model, opt, batches, 250)
 
 
 def _blur_finetune_data(n_train: int = 90):
@@ -1302,12 +1284,7 @@ def _pretrained_upper_digits_body() -> dict[str, torch.Tensor]:
     model = _FineTune(_silu_body(), nn.Linear(40, 7))
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     batches = _epochs(Xtr[keep], Ytr[keep] - 3, 32)(159)
-    for _ in range(200):
-        x, y = next(batches)
-        opt.zero_grad()
-        _ce(model(x), y).backward()
-        opt.step()
-    return {k: v.detach().clone() for k, v in model.body.state_dict().items()}
+    return _pretrain(model, opt, batches, 200)
 
 
 def _dilated_finetune_data(n_train: int = 110):
@@ -1506,12 +1483,7 @@ def _pretrained_mid_digits_body() -> dict[str, torch.Tensor]:
     model = _FineTune(_leaky_body(), nn.Linear(48, 8))
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
     batches = _epochs(Xtr[keep], Ytr[keep] - 1, 32)(169)
-    for _ in range(300):
-        x, y = next(batches)
-        opt.zero_grad()
-        _ce(model(x), y).backward()
-        opt.step()
-    return {k: v.detach().clone() for k, v in model.body.state_dict().items()}
+    return _pretrain(model, opt, batches, 300)
 
 
 def _sheared_finetune_data(n_train: int = 100):
