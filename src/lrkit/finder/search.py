@@ -48,16 +48,10 @@ MIN_TRIAL_STEPS, MAX_TRIAL_STEPS = 16, 150
 MOMENTUM_LAG = 0.35
 #: ... by at most this many decades (measured only at ``beta`` 0.9 and the default ramp)
 MAX_MOMENTUM_LAG_DECADES = 0.5
-
-
 #: the range test drew each training example at least this many times on average: a tiny data set
 REVISIT_PASSES = 8.0
-
-
 #: a descent shallower than this fraction of the start level is not trusted (``confidence="low"``)
 SHALLOW_DESCENT = 0.1
-
-
 #: ``optimizer.defaults`` keys of optimizers whose step is normalised by a running gradient
 #: scale (Adam, AdamW, NAdam, RAdam, Adamax, Lion-like: ``betas``; RMSprop: ``centered``;
 #: Adagrad: ``initial_accumulator_value``; Adadelta: ``rho``; torch's Adafactor:
