@@ -865,3 +865,28 @@ def test_a_fallback_whose_trials_moved_only_by_noise_hedges():
     quiet = search(ends, noise=0.05)  # the same drops, now far beyond the noise: the best trial
     chosen, *_ = _fallback_choice(quiet, [t for t in quiet.done if t.learned], below_zero=False)
     assert chosen == pytest.approx(10 ** (0.5 + FALLBACK_OFFSETS[3]))
+
+
+def test_after_a_shallow_descent_momentum_keeps_the_wide_candidates_below_the_lowered_cliff():
+    from lrkit.finder.search import FALLBACK_OFFSETS, Search, candidates_stage, momentum_lag
+    from lrkit.finder.suggest import suggest
+
+    # a 6% descent (a side show) around 1e-3, then a cliff from 0.1; the test ran on to 10
+    lrs = np.logspace(-7, 1, 100)
+    x = np.log10(lrs)
+    raw = 2.3 - 0.15 / (1 + np.exp(-3 * (x + 3))) + np.where(x > -1, 5 * (x + 1) ** 2, 0.0)
+    raw = raw + np.random.default_rng(0).normal(0, 0.002, 100)
+    w = [nn.Parameter(torch.zeros(1))]
+
+    def candidates(optimizer):
+        s = Search(sug=suggest(lrs, raw), notes=[], evals=100, x_top=1.0)
+        candidates_stage(s, lrs, raw, with_val=False, optimizer=optimizer)
+        return s
+
+    plain = candidates(torch.optim.SGD(w, lr=0.1))
+    assert plain.wide and max(plain.xs) == pytest.approx(1.0 + FALLBACK_OFFSETS[-1])  # the top's candidates run
+    heavy = candidates(torch.optim.SGD(w, lr=0.1, momentum=0.9))
+    lag = momentum_lag(torch.optim.SGD(w, lr=0.1, momentum=0.9), lrs, heavy.sug.lr)
+    edge = math.log10(heavy.sug.divergence_lr) - lag
+    assert heavy.wide and lag > 0
+    assert max(heavy.xs) <= edge + 1e-9 < max(plain.xs)  # none above the cliff read late by momentum

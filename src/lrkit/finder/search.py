@@ -173,7 +173,12 @@ def candidates_stage(
         # a shallow descent may be a side show (an output bias learning the class prior) far
         # below the narrow window where a deep plain net really learns: the fallback's
         # candidates above the curve's also run, and the trials choose
-        xs = sorted(set(xs) | {round(s.x_top + o, 6) for o in FALLBACK_OFFSETS if s.x_top + o > xs[-1] + 0.25})
+        # with momentum the divergence point reads high by the same lag as x*: a candidate above
+        # the lowered point sits on a full run's cliff
+        x_edge = x_cap - lag if lag > 0 else math.inf
+        xs = sorted(
+            set(xs) | {round(s.x_top + o, 6) for o in FALLBACK_OFFSETS if xs[-1] + 0.25 < s.x_top + o <= x_edge}
+        )
     s.xs = xs
 
 
