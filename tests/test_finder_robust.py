@@ -890,3 +890,29 @@ def test_after_a_shallow_descent_momentum_keeps_the_wide_candidates_below_the_lo
     edge = math.log10(heavy.sug.divergence_lr) - lag
     assert heavy.wide and lag > 0
     assert max(heavy.xs) <= edge + 1e-9 < max(plain.xs)  # none above the cliff read late by momentum
+
+
+def test_a_fallback_at_chance_steps_below_a_top_candidate_a_decade_under_the_cliff():
+    from lrkit.finder.choice import _fallback_choice
+    from lrkit.finder.search import FALLBACK_OFFSETS, Search
+    from lrkit.finder.suggest import Suggestion
+    from lrkit.finder.trials import Trial
+
+    def search(cliff_at_top):
+        # four trials at chance level (within 5% of where they started): no trial learned clearly
+        s = Search(sug=Suggestion(None, None, None, "none"), notes=[], evals=200, x_top=0.5)
+        s.start_level, s.cliff_at_top = 1.6, cliff_at_top
+        ends = [1.61, 1.57, 1.64, 1.56]
+        s.done = [
+            Trial(10 ** (0.5 + o), 33, e, 1.6, "train", 33, 1.6, e, 1.5, 0.05)
+            for o, e in zip(FALLBACK_OFFSETS, ends, strict=True)
+        ]
+        return s
+
+    blew_up = search(cliff_at_top=True)  # the range test stopped at a NaN a decade above the top trial
+    chosen, *_ = _fallback_choice(blew_up, [t for t in blew_up.done if t.learned], below_zero=False)
+    assert chosen == pytest.approx(10 ** (0.5 + FALLBACK_OFFSETS[-2]))
+    assert any("below its cliff" in n for n in blew_up.notes)
+    ran_out = search(cliff_at_top=False)  # the ramp ended without a blow-up: the narrow-window bet stands
+    chosen, *_ = _fallback_choice(ran_out, [t for t in ran_out.done if t.learned], below_zero=False)
+    assert chosen == pytest.approx(10 ** (0.5 + FALLBACK_OFFSETS[-1]))

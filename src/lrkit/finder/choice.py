@@ -266,11 +266,18 @@ def _none_learned_choice(done: list[Trial], notes: list[str]) -> float:
 
 
 def _fallback_choice(s: Search, learned: list[Trial], below_zero: bool) -> tuple[float, float, float]:
-    """Step 4: no descent in the curve (nor in the zoom pass): the best trial (the lowest that
-    learned where the loss went below zero); where none learned, half a decade below the lowest
+    """Step 4: no descent in the curve (nor in the zoom pass). Where every trial stayed level
+    (:func:`_unclear_pick`), the highest stable one -- the next lower stable one when that is the
+    top candidate and the range test blew up (a NaN or a divergence a decade above it); else the
+    best trial that learned beyond its batch noise (:func:`~lrkit.finder.trials.learned_clearly`;
+    the lowest such where the loss went below zero); where none did, half a decade below the lowest
     trial when every trial ended clearly worse than it started (by :data:`SHALLOW_DESCENT`, or
     diverged) and the highest blew up (:func:`_blew_up`), else 2 decades below the top; with a
     range of a decade either side and a note.
+
+    Why the step below a top candidate under a cliff: a short trial favours the highest LR that
+    survives it, and a full run holds a peak only below its cliff (the no-cliff step-down's
+    reasoning); at chance level the trials say nothing else.
 
     Why the first: a range test can run to ``end_lr`` without a visible descent or divergence
     when small noisy batches hide the descent and the model then dies quietly (a ReLU net whose
@@ -291,6 +298,15 @@ def _fallback_choice(s: Search, learned: list[Trial], below_zero: bool) -> tuple
             )
     if learned:
         unclear = _unclear_pick(s.done)
+        if unclear is not None and s.cliff_at_top and unclear.lr >= max(t.lr for t in s.done):
+            lower = _unclear_pick([t for t in s.done if t.lr < unclear.lr])
+            if lower is not None:
+                s.notes.append(
+                    f"no fallback trial learned clearly and the highest ({unclear.lr:.3g}) is a decade below where the"
+                    f" range test blew up: a full run holds a peak only below its cliff, so the suggestion is the next"
+                    f" lower stable trial ({lower.lr:.3g})."
+                )
+                unclear = lower
         pick = unclear or min(learned, key=lambda t: t.score)
         # where no trial learned clearly, neither loss tells the candidates apart (see _unclear_pick)
         chosen = (_not_above_train_choice(pick, learned, s.notes) if s.user_val and unclear is None else pick).lr

@@ -54,7 +54,7 @@ from lrkit.finder.search import (
 )
 from lrkit.finder.smoothing import EMA, ema, noise_sigma, running_median
 from lrkit.finder.snapshot import Snapshot
-from lrkit.finder.suggest import suggest
+from lrkit.finder.suggest import CLIFF_STOPS, suggest
 from lrkit.lr_groups import write_lrs
 
 __all__ = ["find_lr", "run_range_test"]
@@ -685,6 +685,7 @@ def find_lr(
     x_top = math.log10(float(lrs[-1])) if len(lrs) else math.log10(end_lr)
     s = Search(sug=sug, notes=list(sug.notes), evals=len(raw), x_top=x_top)
     s.start_level = start_level_of(raw)
+    s.cliff_at_top = reason in CLIFF_STOPS
     s.passes = None if counter is None else counter.passes()
     s.user_val = val is not None
     distributed = _dist_group(process_group)[0]

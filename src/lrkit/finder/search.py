@@ -80,6 +80,7 @@ class Search:
     user_val: bool = False  # the trials are judged by the caller's val_data
     no_cliff: bool = False  # the curve read for x* never diverged: nothing bounds it from above
     start_level: float | None = None  # the training loss the search started from (range test's first losses)
+    cliff_at_top: bool = False  # the range test stopped at a NaN or a divergence: its top is a cliff
 
 
 @dataclass(frozen=True)
