@@ -101,6 +101,14 @@ Parts (decided by name, before any result):
   Nesterov momentum, a Gaussian NLL with a softplus standard-deviation head under AdamW, an AdamW fine-tune of
   a pretrained-like LeakyReLU body on 100 sheared digits, a dropout MLP under RAdam); designed from these
   kinds, not from any finder's failures, and committed before any finder ran on them.
+* ``blind14`` (``l-``): ten tasks of the hidden suite's kinds, one each (a GELU MLP under SGD momentum 0.9 on a new
+  3-class draw with randomly placed clusters, a residual GroupNorm CNN under AdamW on randomly zoomed digits, a
+  7-layer plain ELU MLP under plain SGD on a wavy boundary, a two-layer GRU finding the most frequent of three
+  symbols with AdamW, a 700-update transformer LM (width 40, batch 12) on uuid + copy + glob + colorsys + quopri
+  source with AdamW, a softmax regression on 4x4-pooled digits under SGD momentum 0.6, a noisy batch-3 regression
+  under NAdam, a Laplace NLL with a softplus-scale head under Adam, an AdamW fine-tune of a pretrained-like Mish
+  body on 90 digits translated by a pixel, an MLP under AdamW with AMSGrad at batch 96); designed from these kinds,
+  not from any finder's failures, and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -156,11 +164,14 @@ PARTS = (
     "blind11",
     "blind12",
     "blind13",
+    "blind14",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("l-"):
+        return "blind14"
     if name.startswith("m-"):
         return "blind13"
     if name.startswith("n-"):
@@ -1523,6 +1534,195 @@ class _Leaky(nn.LeakyReLU):
 
 def _radam():
     return lambda m, lr: torch.optim.RAdam(m.parameters(), lr=lr)
+
+
+# -- data and models of the fifteenth blind part (l-) ------------------------------------------
+def _scattered_classes(n: int = 1800, seed: int = 171):
+    """``make_classification`` with its cluster centres drawn at random (``hypercube=False``, not on a hypercube's
+    vertices): 3 classes, three clusters each, 10 features (6 informative, 2 redundant), class_sep 1.5, 2% of labels
+    flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=10,
+        n_informative=6,
+        n_redundant=2,
+        n_classes=3,
+        n_clusters_per_class=3,
+        class_sep=1.5,
+        hypercube=False,
+        flip_y=0.02,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _zoomed_digits(max_scale: float = 1.25, seed: int = 172):
+    """digits, every image scaled about its centre by a random factor between 1 / ``max_scale`` and ``max_scale``
+    (log-uniform; bilinear, zeros fill in), all splits."""
+    import scipy.ndimage as ndi
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    scales = np.exp(rng.uniform(-math.log(max_scale), math.log(max_scale), size=len(X)))
+    img = X.reshape(-1, 8, 8)
+    centre = np.array([3.5, 3.5])
+    out = np.stack(
+        [
+            ndi.affine_transform(im, np.eye(2) / s, offset=centre - centre / s, order=1, mode="constant", cval=0.0)
+            for im, s in zip(img, scales, strict=True)
+        ]
+    )
+    return _tensors(out.reshape(-1, 64).astype(np.float64), y, regression=False)
+
+
+class _ResGNCNN(nn.Module):
+    """Conv 1->16, a residual block (two 3x3 convs 16->16, the input added back), max-pool, conv 16->32, global
+    average pool, linear 32->10; GroupNorm (4 groups) after every conv, ReLU."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1, bias=False), nn.GroupNorm(4, 16), nn.ReLU())
+        self.res = nn.Sequential(
+            nn.Conv2d(16, 16, 3, padding=1, bias=False),
+            nn.GroupNorm(4, 16),
+            nn.ReLU(),
+            nn.Conv2d(16, 16, 3, padding=1, bias=False),
+            nn.GroupNorm(4, 16),
+        )
+        self.head = nn.Sequential(
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1, bias=False),
+            nn.GroupNorm(4, 32),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(32, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.stem(x.view(-1, 1, 8, 8))
+        return self.head(torch.relu(h + self.res(h)))
+
+
+def _wavy_boundary(n: int = 2000, flip: float = 0.03, seed: int = 173):
+    """x uniform in [-2, 2]^4, the class whether x1 > sin(2 x0) (x2 and x3 unused), ``flip`` of all labels flipped."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, 4))
+    y = (X[:, 1] > np.sin(2 * X[:, 0])).astype(np.int64)
+    hit = rng.random(n) < flip
+    y[hit] = 1 - y[hit]
+    return _tensors(X, y, regression=False)
+
+
+def _majority_sequences(n: int = 2000, length: int = 15, seed: int = 174):
+    """Sequences of ``length`` symbols out of three (one-hot; each sequence's symbol probabilities drawn from a
+    flat Dirichlet), the class the most frequent symbol; sequences with a tie redrawn. Stored as (n, 3 ``length``)."""
+    rng = np.random.default_rng(seed)
+    seqs: list[np.ndarray] = []
+    while len(seqs) < n:
+        s = rng.choice(3, size=length, p=rng.dirichlet(np.ones(3)))
+        c = np.bincount(s, minlength=3)
+        if (c == c.max()).sum() == 1:
+            seqs.append(s)
+    S = np.stack(seqs)
+    X = np.eye(3)[S].reshape(n, 3 * length)
+    return _tensors(X, np.argmax(np.eye(3)[S].sum(1), 1), regression=False)
+
+
+class _MajorityGRU(nn.Module):
+    """A two-layer GRU reading one one-hot symbol (3 inputs) per step, classifying from the top layer's last state."""
+
+    def __init__(self, hidden: int = 32) -> None:
+        super().__init__()
+        self.gru = nn.GRU(3, hidden, num_layers=2, batch_first=True)
+        self.out = nn.Linear(hidden, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.gru(x.view(x.shape[0], -1, 3))
+        return self.out(h[:, -1])
+
+
+def _pooled_digits(seed: int = 176):
+    """digits average-pooled 2x2 to 4x4 (16 features), split into train / validation / test by draw ``seed``."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    X = X.reshape(-1, 4, 2, 4, 2).mean((2, 4)).reshape(-1, 16)
+    return _tensors(X.astype(np.float64), y, regression=False, seed=seed)
+
+
+def _gated(n: int = 600, noise: float = 0.85, seed: int = 177):
+    """y = x0 exp(-x1^2 / 2) + sin(2 x2) sigmoid(2 x3) + noise (x ~ N(0, 1)^6, x4 and x5 unused), noise std
+    ``noise`` (the signal's std is about 0.87)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    f = X[:, 0] * np.exp(-0.5 * X[:, 1] ** 2) + np.sin(2 * X[:, 2]) / (1 + np.exp(-2 * X[:, 3]))
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _nadam():
+    return lambda m, lr: torch.optim.NAdam(m.parameters(), lr=lr)
+
+
+def _laplace_hetero_quad(n: int = 600, seed: int = 178):
+    """y = tanh(2 x0) + x1 cos(x2) / 2 with Laplace noise of scale 0.02 + 0.35 x2^2 / 4 (x uniform in [-2, 2]^3)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, 3))
+    scale = 0.02 + 0.35 * X[:, 2] ** 2 / 4
+    y = np.tanh(2 * X[:, 0]) + 0.5 * X[:, 1] * np.cos(X[:, 2]) + scale * rng.laplace(size=n)
+    return _tensors(X, y, regression=True)
+
+
+def _softplus_laplace_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Laplace NLL with a softplus scale head (constant dropped): log b + |y - mu| / b, b = softplus(head) + 1e-3;
+    negative once b is small."""
+    mu, b = out[:, 0], nn.functional.softplus(out[:, 1]) + 1e-3
+    return (torch.log(b) + (y - mu).abs() / b).mean()
+
+
+def _translate(X: torch.Tensor) -> torch.Tensor:
+    """8x8 digit images (standardised) moved 1 px right and 1 px down, the top row and left column repeated."""
+    img = nn.functional.pad(X.view(-1, 1, 8, 8), (1, 0, 1, 0), mode="replicate")
+    return img[:, :, :8, :8].reshape(-1, 64)
+
+
+def _mish_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 112), nn.Mish(), nn.Linear(112, 56), nn.Mish())
+
+
+@functools.cache
+def _pretrained_low8_digits_body() -> dict[str, torch.Tensor]:
+    """A Mish MLP body trained briefly (AdamW, 250 updates) on the untranslated digits 0-7; the fine-tuning task
+    is all ten digits translated."""
+    Xtr, Ytr, *_ = _sk("digits")
+    keep = Ytr < 8
+    torch.manual_seed(179)
+    model = _FineTune(_mish_body(), nn.Linear(56, 8))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    batches = _epochs(Xtr[keep], Ytr[keep], 32)(179)
+    return _pretrain(model, opt, batches, 250)
+
+
+def _translated_finetune_data(n_train: int = 90):
+    """digits moved 1 px right and 1 px down, training images 800 to 800 + ``n_train`` only."""
+    Xtr, Ytr, Xva, Yva, Xte, Yte = _sk("digits")
+    sl = slice(800, 800 + n_train)
+    return _translate(Xtr[sl]), Ytr[sl], _translate(Xva), Yva, _translate(Xte), Yte
+
+
+def _translated_finetune_model(seed: int) -> nn.Module:
+    body = _mish_body()
+    body.load_state_dict(_pretrained_low8_digits_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(56, 10))
+
+
+def _adamw_amsgrad(wd: float = 0.05):
+    """AdamW with the AMSGrad variant (the running maximum of the second moment)."""
+    return lambda m, lr: torch.optim.AdamW(m.parameters(), lr=lr, weight_decay=wd, amsgrad=True)
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -3551,6 +3751,138 @@ def _build() -> dict[str, BenchTask]:
         _synth_classes(2400, 24, 12, 7, seed=170),
         _ce,
         64,
+        300,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    # -- the fifteenth blind part (l-): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "l-scattered3-gelu-mlp-sgdm",
+        "synthetic 3-class data, three randomly placed clusters per class (hypercube=False; 10 features, 1800 drawn, "
+        "2% flipped), GELU MLP 10-64-64-3, SGD momentum 0.9, batch 16",
+        _mlp([10, 64, 64, 3], nn.GELU),
+        _sgd(0.9),
+        _scattered_classes(1800),
+        _ce,
+        16,
+        350,
+        (1e-4, 3.0),
+        "mlp",
+    )
+    add(
+        "l-zoomed-digits-resgncnn-adamw",
+        "digits each scaled by a random factor between 0.8 and 1.25, residual CNN 16-16-32 channels with GroupNorm, "
+        "max-pool and global average pool, AdamW weight decay 0.05, batch 32",
+        _seeded(_ResGNCNN),
+        _adamw(0.05),
+        _zoomed_digits(),
+        _ce,
+        32,
+        300,
+        (1e-5, 1.0),
+        "cnn",
+    )
+    add(
+        "l-deep-elu-wavy-sgd",
+        "a wavy boundary (class x1 > sin(2 x0); 4 inputs, 2 unused, 2000 drawn, 3% flipped), 7-layer plain ELU MLP "
+        "(6 hidden of width 48, default init), plain SGD, batch 32",
+        _mlp([4] + [48] * 6 + [2], nn.ELU),
+        _sgd(),
+        _wavy_boundary(2000),
+        _ce,
+        32,
+        500,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "l-majority-gru2-adamw",
+        "the most frequent of three symbols in 15-step sequences (one-hot, 2000 drawn), two-layer GRU 32 + linear "
+        "head, AdamW, batch 32",
+        _seeded(_MajorityGRU),
+        _adamw(),
+        _majority_sequences(2000),
+        _ce,
+        32,
+        300,
+        (1e-5, 1.0),
+        "gru",
+    )
+    vocab_l, seqs_l = _char_seq_data(("uuid", "copy", "glob", "colorsys", "quopri"), 32)
+    add(
+        "l-lm-char-transformer-adamw-w40-700",
+        "uuid + copy + glob + colorsys + quopri source, 1-block causal transformer LM (width 40, context 32), AdamW "
+        "weight decay 0.01, batch 12, 700 updates",
+        _seeded(lambda: _TinyLM(vocab_l, 32, 40)),
+        _adamw(0.01),
+        seqs_l,
+        _ce_seq,
+        12,
+        700,
+        (1e-4, 1.0),
+        "lm",
+    )
+    add(
+        "l-pooled-digits-softmax-sgdm06",
+        "digits average-pooled to 4x4 (16 features, another train / validation / test draw), softmax regression "
+        "16-10, SGD momentum 0.6, batch 16",
+        _mlp([16, 10]),
+        _sgd(0.6),
+        _pooled_digits(),
+        _ce,
+        16,
+        300,
+        (1e-3, 30.0),
+        "logistic",
+    )
+    add(
+        "l-noisyreg-gated-nadam-bs3",
+        "y = x0 exp(-x1^2 / 2) + sin(2 x2) sigmoid(2 x3) under noise std 0.85 (about the signal's; 600 drawn), MLP "
+        "6-48-48-1, MSE, NAdam, batch 3",
+        _mlp([6, 48, 48, 1]),
+        _nadam(),
+        _gated(600),
+        _mse,
+        3,
+        400,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "l-laplacenll-softplus-scale-adam",
+        "y = tanh(2 x0) + x1 cos(x2) / 2, Laplace noise of scale 0.02 to 0.37 along x2^2, SiLU MLP 3-48-48-2 mean + "
+        "softplus scale, Laplace NLL, Adam, batch 48",
+        _mlp([3, 48, 48, 2], nn.SiLU),
+        _adam(),
+        _laplace_hetero_quad(600),
+        _softplus_laplace_nll,
+        48,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "l-finetune-translated-digits-adamw",
+        "pretrained-like Mish body (untranslated digits 0-7, 250 updates) fine-tuned on 90 digits moved 1 px right and "
+        "1 px down, all ten classes, new head, AdamW weight decay 0.01, batch 9",
+        _translated_finetune_model,
+        _adamw(0.01),
+        _translated_finetune_data(90),
+        _ce,
+        9,
+        200,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "l-classif8-mlp-amsgrad-bs96",
+        "synthetic 8-class data (32 features, 10 informative, 3200 drawn), MLP 32-128-128-8, AdamW with AMSGrad, "
+        "weight decay 0.05, batch 96",
+        _mlp([32, 128, 128, 8]),
+        _adamw_amsgrad(0.05),
+        _synth_classes(3200, 32, 10, 8, seed=180),
+        _ce,
+        96,
         300,
         (1e-5, 1.0),
         "mlp",
