@@ -347,6 +347,11 @@ def test_a_test_stopped_at_a_nan_has_reached_its_cliff():
     assert s.high <= s.divergence_lr  # never past where the test blew up
     assert suggest(lrs, y, stopped="completed").diverged is False
     assert suggest(*_synthetic()).diverged  # a visible rise counts without being told
+    with pytest.raises(ConfigError, match="stopped_reason") as bad:
+        suggest(lrs, y, stopped="exploded")
+    assert bad.value.field == "stopped"
+    with pytest.raises(ConfigError, match="stopped_reason"):
+        suggest(lrs, y, stopped=["nan"])  # not a string: a clear error, not a TypeError
 
 
 @settings(max_examples=15, deadline=None)

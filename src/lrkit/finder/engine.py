@@ -52,7 +52,7 @@ from lrkit.finder.search import (
     trials_stage,
     zoom_stage,
 )
-from lrkit.finder.smoothing import EMA, ema, noise_sigma, running_median
+from lrkit.finder.smoothing import EMA, difference_noise, ema, noise_sigma, running_median
 from lrkit.finder.snapshot import Snapshot
 from lrkit.finder.suggest import CLIFF_STOPS, suggest
 from lrkit.lr_groups import write_lrs
@@ -228,7 +228,7 @@ class _Watch:
         return max(
             noise_sigma(r),
             float(np.quantile(r, 0.84) - np.median(r)),
-            noise_sigma(np.diff(y)) / math.sqrt(2),
+            difference_noise(y),
         )
 
     def feed(self, block: np.ndarray, offset: int) -> tuple[int, int]:

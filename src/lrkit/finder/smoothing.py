@@ -12,9 +12,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["ema", "EMA", "running_median", "local_linear", "local_linear_operator", "noise_sigma"]
+__all__ = ["ema", "EMA", "running_median", "local_linear", "local_linear_operator", "noise_sigma", "difference_noise"]
 
 
 def ema(values: np.ndarray, beta: float) -> np.ndarray:
@@ -92,3 +94,10 @@ def noise_sigma(residuals: np.ndarray) -> float:
     if r.size == 0:
         return 0.0
     return float(1.4826 * np.median(np.abs(r - np.median(r))))
+
+
+def difference_noise(values: np.ndarray) -> float:
+    """Noise of one value around a slow trend: :func:`noise_sigma` of successive differences over
+    ``sqrt(2)`` (two successive values differ by ``sqrt(2)`` times the noise, whatever the trend
+    under them); 0 under 2 values."""
+    return noise_sigma(np.diff(np.asarray(values, dtype=np.float64))) / math.sqrt(2)

@@ -222,6 +222,16 @@ def suggest(
             value=losses.shape,
             fix="pass one loss per LR of the ramp.",
         )
+    if stopped is not None:
+        from lrkit.finder.result import STOP_REASONS  # result imports this module
+
+        if not isinstance(stopped, str) or stopped not in STOP_REASONS:
+            raise ConfigError(
+                f"not a stopped_reason: {stopped!r}.",
+                field="stopped",
+                value=stopped,
+                fix=f"pass the range test's stopped_reason ({', '.join(STOP_REASONS)}), or leave it out.",
+            )
     ops: dict = {}
     r = read_curve(lrs, losses, ops)
     if r is None:

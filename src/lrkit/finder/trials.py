@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch.optim import Optimizer
 
+from lrkit.finder.smoothing import difference_noise
 from lrkit.schedules import warmup_cosine
 
 __all__ = ["DataExhausted", "Trial", "blew_up_in_warm_up", "learned_clearly", "run_trial", "val_loss"]
@@ -168,12 +169,11 @@ def run_trial(
     evaluations = done
     head = raw[: max(1, len(raw) // 10)]
     own = float(np.mean(head)) if head.size else math.nan
-    start = own
-    if start_level is not None and blew_up_in_warm_up(own, start_level):
-        start = start_level  # judged against where every trial started
+    # a trial that blew up in its warm-up is judged against where every trial started
+    start = start_level if start_level is not None and blew_up_in_warm_up(own, start_level) else own
     finite = raw[np.isfinite(raw)]
     lowest = float(finite.min()) if finite.size else math.nan
-    noise = _update_noise(finite)
+    noise = difference_noise(finite) if finite.size >= 4 else math.nan
     if raw.size == 0 or not np.all(np.isfinite(raw)) or done < steps:
         first = start if start_val is None else start_val
         return Trial(float(peak), done, math.inf, first, _kind(val), evaluations, own, math.inf, lowest, noise)
@@ -188,15 +188,6 @@ def run_trial(
 
 def _kind(val: Any) -> str:
     return "train" if val is None else "val"
-
-
-def _update_noise(losses: np.ndarray) -> float:
-    """Standard deviation of one update's loss around the trial's trend: 1.4826 x the median
-    absolute deviation of consecutive differences, over ``sqrt(2)`` (``nan`` under 4 losses)."""
-    if losses.size < 4:
-        return math.nan
-    d = np.diff(losses)
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / math.sqrt(2.0))
 
 
 #: a drop counts only when it exceeds this many standard errors of the difference of the two
