@@ -10,8 +10,8 @@ targets)``, so every finder (lrkit, torch-lr-finder, a fastai-style loop) runs o
   scores a full run (never seen by any finder).
 * Kinds covered: MLPs, deep plain ReLU and tanh nets, BatchNorm, a CNN (with and without BN),
   GRUs and a tiny transformer LM (a longer run), logistic and softmax regression, noisy
-  small-batch regression (MSE), heteroscedastic Gaussian, Laplace and Student-t NLLs (the loss
-  goes negative), small-data AdamW fine-tuning of a pretrained-like model; SGD, momentum,
+  small-batch regression (MSE), heteroscedastic Gaussian, Laplace, Student-t and Cauchy NLLs (the
+  loss goes negative), small-data AdamW fine-tuning of a pretrained-like model; SGD, momentum,
   Nesterov, Adam(W).
 
 Parts (decided by name, before any result):
@@ -109,6 +109,15 @@ Parts (decided by name, before any result):
   under NAdam, a Laplace NLL with a softplus-scale head under Adam, an AdamW fine-tune of a pretrained-like Mish
   body on 90 digits translated by a pixel, an MLP under AdamW with AMSGrad at batch 96); designed from these kinds,
   not from any finder's failures, and committed before any finder ran on them.
+* ``blind15`` (``k-``): ten tasks of the hidden suite's kinds, one each (a SiLU MLP under plain SGD on a new 2-class
+  draw with four clusters per class and repeated features, a BatchNorm CNN with a dilated conv under SGD momentum 0.9
+  on digits under random contrast and brightness changes, a 6-layer plain GELU MLP under plain SGD on S-curve
+  segments, an LSTM over symbol embeddings on the temporal-order problem with Adam, a 650-update transformer LM
+  (context 40, batch 10) on base64 + hmac + graphlib + reprlib + linecache source with AdamW, a softmax regression
+  under SGD momentum 0.75, a noisy batch-4 regression under RMSprop, a Cauchy NLL with a softplus-scale head under
+  AdamW, an AdamW fine-tune of a pretrained-like Hardswish body on 100 gamma-brightened digits, a multi-label MLP
+  (binary cross-entropy) under Adamax); designed from these kinds, not from any finder's failures, and committed
+  before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -165,11 +174,14 @@ PARTS = (
     "blind12",
     "blind13",
     "blind14",
+    "blind15",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("k-"):
+        return "blind15"
     if name.startswith("l-"):
         return "blind14"
     if name.startswith("m-"):
@@ -1723,6 +1735,205 @@ def _translated_finetune_model(seed: int) -> nn.Module:
 def _adamw_amsgrad(wd: float = 0.05):
     """AdamW with the AMSGrad variant (the running maximum of the second moment)."""
     return lambda m, lr: torch.optim.AdamW(m.parameters(), lr=lr, weight_decay=wd, amsgrad=True)
+
+
+# -- data and models of the blind part k- (blind15; reported as the fifteenth blind part (k-)) -------------
+def _repeated_classes(n: int = 2000, seed: int = 181):
+    """``make_classification``: 2 classes, four clusters each, 14 features (5 informative, 3 redundant, 2 exact
+    repeats of other features, 4 noise), class_sep 1.2, 2% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=14,
+        n_informative=5,
+        n_redundant=3,
+        n_repeated=2,
+        n_classes=2,
+        n_clusters_per_class=4,
+        class_sep=1.2,
+        flip_y=0.02,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _contrast_digits(seed: int = 182):
+    """digits, every image's contrast and brightness changed at random (x -> a (x - 8) + 8 + b, a log-uniform in
+    [0.4, 1.6], b uniform in [-3, 3], clipped to [0, 16]), all splits."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    a = np.exp(rng.uniform(math.log(0.4), math.log(1.6), size=(len(X), 1)))
+    b = rng.uniform(-3.0, 3.0, size=(len(X), 1))
+    return _tensors(np.clip(a * (X - 8.0) + 8.0 + b, 0.0, 16.0), y, regression=False)
+
+
+class _DilatedBNCNN(nn.Module):
+    """Conv 1->16 (3x3), conv 16->24 (3x3, dilation 2), max-pool, conv 24->32 (3x3), global average pool, linear
+    32->10; BatchNorm after every conv, ReLU."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1, bias=False),
+            nn.BatchNorm2d(16),
+            nn.ReLU(),
+            nn.Conv2d(16, 24, 3, padding=2, dilation=2, bias=False),
+            nn.BatchNorm2d(24),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(24, 32, 3, padding=1, bias=False),
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(32, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(-1, 1, 8, 8))
+
+
+def _s_curve_segments(n: int = 1600, noise: float = 0.2, k: int = 4, seed: int = 183):
+    """sklearn's 3-D S curve (noise std ``noise``), the class the point's position along the curve cut into ``k``
+    segments of equal count."""
+    import sklearn.datasets as ds
+
+    X, t = ds.make_s_curve(n_samples=n, noise=noise, random_state=seed)
+    y = np.searchsorted(np.quantile(t, np.linspace(0, 1, k + 1)[1:-1]), t)
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _temporal_order(n: int = 2000, length: int = 12, seed: int = 184):
+    """The temporal-order problem: ``length`` symbols, distractors 0-3 except two steps (one in each half) that hold
+    4 (X) or 5 (Y); the class the order of the two (XX, XY, YX, YY). Symbol ids (long), not standardised."""
+    rng = np.random.default_rng(seed)
+    S = rng.integers(0, 4, size=(n, length))
+    half, rows = length // 2, np.arange(n)
+    first, second = rng.integers(0, 2, size=n), rng.integers(0, 2, size=n)
+    S[rows, rng.integers(0, half, size=n)] = 4 + first
+    S[rows, rng.integers(half, length, size=n)] = 4 + second
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(S, 2 * first + second, seed=0)
+    return tuple(torch.tensor(a, dtype=torch.long) for a in (Xtr, ytr, Xva, yva, Xte, yte))
+
+
+class _OrderLSTM(nn.Module):
+    """An embedding of the 6 symbols (dimension 8) read by an LSTM 32, classifying from its last state."""
+
+    def __init__(self, hidden: int = 32) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(6, 8)
+        self.lstm = nn.LSTM(8, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.lstm(self.emb(x))
+        return self.out(h[:, -1])
+
+
+def _softmax3_classes(n: int = 1500, seed: int = 186):
+    """``make_classification``: 3 classes, one cluster each, 30 features (8 informative, 4 redundant, 2 repeated, 16
+    noise), class_sep 0.9, 5% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=30,
+        n_informative=8,
+        n_redundant=4,
+        n_repeated=2,
+        n_classes=3,
+        n_clusters_per_class=1,
+        class_sep=0.9,
+        flip_y=0.05,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _tanh_mix(n: int = 500, noise: float = 0.85, seed: int = 187):
+    """y = tanh(x0 + x1) - x2 sin(x3) / 2 + exp(-x4^2) + noise (x ~ N(0, 1)^5), noise std ``noise`` (the signal's
+    std is about 0.86)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    f = np.tanh(X[:, 0] + X[:, 1]) - 0.5 * X[:, 2] * np.sin(X[:, 3]) + np.exp(-(X[:, 4] ** 2))
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _cauchy_hetero(n: int = 600, seed: int = 188):
+    """y = sin(x0) x1 + x2 / 2 with Student-t (3 dof) noise of scale 0.02 + 0.15 |x0| (0.02 to 0.32; x uniform in
+    [-2, 2]^3)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, 3))
+    scale = 0.02 + 0.15 * np.abs(X[:, 0])
+    y = np.sin(X[:, 0]) * X[:, 1] + 0.5 * X[:, 2] + scale * rng.standard_t(3, size=n)
+    return _tensors(X, y, regression=True)
+
+
+def _softplus_cauchy_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Cauchy NLL with a softplus scale head (constant log pi dropped): log s + log(1 + ((y - mu) / s)^2),
+    s = softplus(head) + 1e-3; negative once s is small."""
+    mu, s = out[:, 0], nn.functional.softplus(out[:, 1]) + 1e-3
+    return (torch.log(s) + torch.log1p(((y - mu) / s) ** 2)).mean()
+
+
+def _hardswish_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 96), nn.Hardswish(), nn.Linear(96, 64), nn.Hardswish())
+
+
+@functools.cache
+def _pretrained_high8_digits_body() -> dict[str, torch.Tensor]:
+    """A Hardswish MLP body trained briefly (AdamW, 300 updates) on the unchanged digits 2-9; the fine-tuning task is
+    all ten digits under a gamma (contrast) change."""
+    Xtr, Ytr, *_ = _sk("digits")
+    keep = Ytr >= 2
+    torch.manual_seed(189)
+    model = _FineTune(_hardswish_body(), nn.Linear(64, 8))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    batches = _epochs(Xtr[keep], Ytr[keep] - 2, 32)(189)
+    return _pretrain(model, opt, batches, 300)
+
+
+def _gamma_finetune_data(n_train: int = 100, gamma: float = 0.5):
+    """digits with every pixel brightened by a gamma curve (x -> 16 (x / 16)^``gamma``: faint strokes as bright as
+    full ones), standardised with the unchanged digits' training statistics (the pretrained body's input scale);
+    training images 950 to 950 + ``n_train`` only (the split of ``_sk("digits")``)."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X.astype(np.float64), y, seed=0)
+    mu, sd = Xtr.mean(0), Xtr.std(0) + 1e-8
+    f = lambda a: torch.tensor((16.0 * (a / 16.0) ** gamma - mu) / sd, dtype=torch.float32)  # noqa: E731
+    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    sl = slice(950, 950 + n_train)
+    return f(Xtr[sl]), g(ytr[sl]), f(Xva), g(yva), f(Xte), g(yte)
+
+
+def _gamma_finetune_model(seed: int) -> nn.Module:
+    body = _hardswish_body()
+    body.load_state_dict(_pretrained_high8_digits_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(64, 10))
+
+
+def _multilabel(n: int = 2400, seed: int = 190):
+    """``make_multilabel_classification``: 20 count features, 5 labels, about 2 labels per example; targets the
+    0/1 label vectors (float)."""
+    import sklearn.datasets as ds
+
+    X, Y = ds.make_multilabel_classification(n_samples=n, n_features=20, n_classes=5, n_labels=2, random_state=seed)
+    Xtr, Ytr, Xva, Yva, Xte, Yte = _tensors(X.astype(np.float64), Y, regression=False)
+    return Xtr, Ytr.float(), Xva, Yva.float(), Xte, Yte.float()
+
+
+def _bce(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return nn.functional.binary_cross_entropy_with_logits(out, y)
+
+
+def _adamax():
+    return lambda m, lr: torch.optim.Adamax(m.parameters(), lr=lr)
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -3883,6 +4094,139 @@ def _build() -> dict[str, BenchTask]:
         _synth_classes(3200, 32, 10, 8, seed=180),
         _ce,
         96,
+        300,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    # -- the blind part k- (blind15): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "k-repeated2-silu-mlp-sgd",
+        "synthetic 2-class data, four clusters per class (14 features: 5 informative, 3 redundant, 2 repeated; 2000 "
+        "drawn, 2% flipped), SiLU MLP 14-64-32-2, plain SGD, batch 24",
+        _mlp([14, 64, 32, 2], nn.SiLU),
+        _sgd(),
+        _repeated_classes(2000),
+        _ce,
+        24,
+        350,
+        (1e-3, 10.0),
+        "mlp",
+    )
+    add(
+        "k-contrast-digits-dilbncnn-sgdm",
+        "digits each under a random contrast (0.4 to 1.6) and brightness (-3 to 3 of 16) change, CNN 16-24-32 "
+        "channels (the second conv dilated) with BatchNorm, max-pool and global average pool, SGD momentum 0.9, "
+        "batch 48",
+        _seeded(_DilatedBNCNN),
+        _sgd(0.9),
+        _contrast_digits(),
+        _ce,
+        48,
+        250,
+        (1e-3, 10.0),
+        "cnn",
+    )
+    add(
+        "k-deep-gelu-scurve-sgd",
+        "S curve cut into 4 segments along the curve (3 inputs, noise std 0.2, 1600 drawn), 6-layer plain GELU MLP "
+        "(5 hidden of width 48, default init), plain SGD, batch 32",
+        _mlp([3] + [48] * 5 + [4], nn.GELU),
+        _sgd(),
+        _s_curve_segments(1600),
+        _ce,
+        32,
+        500,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "k-temporalorder-lstm-adam",
+        "the temporal-order problem (12 symbols, two markers X or Y, one in each half, among 4 distractors; the "
+        "class their order, 2000 drawn), embedding 8 + LSTM 32 + linear head, Adam, batch 32",
+        _seeded(_OrderLSTM),
+        _adam(),
+        _temporal_order(2000),
+        _ce,
+        32,
+        400,
+        (1e-5, 1.0),
+        "lstm",
+    )
+    vocab_k, seqs_k = _char_seq_data(("base64", "hmac", "graphlib", "reprlib", "linecache"), 40)
+    add(
+        "k-lm-char-transformer-adamw-c40-650",
+        "base64 + hmac + graphlib + reprlib + linecache source, 1-block causal transformer LM (width 32, context 40), "
+        "AdamW weight decay 0.02, batch 10, 650 updates",
+        _seeded(lambda: _TinyLM(vocab_k, 40, 32)),
+        _adamw(0.02),
+        seqs_k,
+        _ce_seq,
+        10,
+        650,
+        (1e-4, 1.0),
+        "lm",
+    )
+    add(
+        "k-softmax-classif3-sgdm075",
+        "synthetic 3-class data (30 features, 8 informative, 2 repeated, 1500 drawn, class_sep 0.9, 5% flipped), "
+        "softmax regression 30-3, SGD momentum 0.75, batch 24",
+        _mlp([30, 3]),
+        _sgd(0.75),
+        _softmax3_classes(1500),
+        _ce,
+        24,
+        250,
+        (1e-4, 10.0),
+        "logistic",
+    )
+    add(
+        "k-noisyreg-tanhmix-rmsprop-bs4",
+        "y = tanh(x0 + x1) - x2 sin(x3) / 2 + exp(-x4^2) under noise std 0.85 (about the signal's; 500 drawn), tanh "
+        "MLP 5-40-40-1, MSE, RMSprop, batch 4",
+        _mlp([5, 40, 40, 1], nn.Tanh),
+        _rmsprop(),
+        _tanh_mix(500),
+        _mse,
+        4,
+        400,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "k-cauchynll-softplus-scale-adamw",
+        "y = sin(x0) x1 + x2 / 2, Student-t (3 dof) noise of scale 0.02 to 0.32 along |x0|, MLP 3-64-64-2 location + "
+        "softplus scale, Cauchy NLL, AdamW, batch 40",
+        _mlp([3, 64, 64, 2]),
+        _adamw(),
+        _cauchy_hetero(600),
+        _softplus_cauchy_nll,
+        40,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "k-finetune-gamma-digits-adamw",
+        "pretrained-like Hardswish body (unchanged digits 2-9, 300 updates) fine-tuned on 100 gamma-brightened "
+        "digits (x -> 16 (x / 16)^0.5), all ten classes, new head, AdamW weight decay 0.1, batch 12",
+        _gamma_finetune_model,
+        _adamw(0.1),
+        _gamma_finetune_data(100),
+        _ce,
+        12,
+        220,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "k-multilabel5-mlp-adamax",
+        "synthetic multi-label data (20 count features, 5 labels, about 2 per example, 2400 drawn), MLP 20-96-96-5, "
+        "binary cross-entropy per label, Adamax, batch 64",
+        _mlp([20, 96, 96, 5]),
+        _adamax(),
+        _multilabel(2400),
+        _bce,
+        64,
         300,
         (1e-5, 1.0),
         "mlp",
