@@ -916,3 +916,48 @@ def test_a_fallback_at_chance_steps_below_a_top_candidate_a_decade_under_the_cli
     ran_out = search(cliff_at_top=False)  # the ramp ended without a blow-up: the narrow-window bet stands
     chosen, *_ = _fallback_choice(ran_out, [t for t in ran_out.done if t.learned], below_zero=False)
     assert chosen == pytest.approx(10 ** (0.5 + FALLBACK_OFFSETS[-1]))
+
+
+def test_a_trial_rose_in_its_warm_up_only_beyond_its_noise_and_a_tenth_of_the_level():
+    from lrkit.finder.trials import Trial, rose_in_warm_up
+
+    def trial(first_tenth, noise, steps=38):
+        return Trial(0.3, steps, 2.2, first_tenth, "train", steps, first_tenth, 2.2, 2.1, noise)
+
+    # a CNN's trial that climbed from 2.43 to 3.0 in its warm-up (noise 0.04 per update, 3 losses)
+    assert rose_in_warm_up(trial(3.0, 0.04), 2.43)
+    assert not rose_in_warm_up(trial(2.46, 0.04), 2.43)  # within a tenth of the level
+    assert not rose_in_warm_up(trial(3.0, 0.5), 2.43)  # batch-3 jitter: 0.57 is under 10 standard errors
+    assert not rose_in_warm_up(trial(3.0, 0.04), None)  # no level to compare with
+    assert not rose_in_warm_up(trial(3.0, math.nan, steps=3), 2.43)  # no noise estimate
+
+
+def test_the_choice_steps_below_a_best_trial_that_rose_in_its_warm_up():
+    from lrkit.finder.choice import _below_warm_up_rise, _fallback_choice
+    from lrkit.finder.search import FALLBACK_OFFSETS, Search
+    from lrkit.finder.suggest import Suggestion
+    from lrkit.finder.trials import Trial
+
+    # three trials of 38 updates from 2.43: the top climbed to 3.0 in its warm-up and ended lowest
+    lrs, starts, ends = [0.03, 0.094, 0.3], [2.43, 2.46, 3.0], [2.27, 2.28, 2.24]
+    done = [
+        Trial(lr, 38, e, st, "train", 38, st, e, e - 0.05, 0.04) for lr, st, e in zip(lrs, starts, ends, strict=True)
+    ]
+    notes: list[str] = []
+    assert _below_warm_up_rise(done[2], done, 2.43, notes).lr == 0.03
+    assert any("rose in its warm-up" in n for n in notes)
+    # without a lower trial that learned clearly and did not rise, the best stays
+    assert _below_warm_up_rise(done[2], done[2:], 2.43, []).lr == 0.3
+    quiet = [Trial(lr, 38, e, 2.43, "train", 38, 2.43, e, e, 0.04) for lr, e in zip(lrs, ends, strict=True)]
+    assert _below_warm_up_rise(quiet[2], quiet, 2.43, []).lr == 0.3  # no rise: the lowest score
+
+    # the fallback's pick among trials that learned clearly: the same step
+    s = Search(sug=Suggestion(None, None, None, "none"), notes=[], evals=200, x_top=0.5)
+    s.start_level = 2.43
+    top = [(0.3, 2.43, 1.9), (0.3, 2.43, 1.8), (0.3, 2.43, 1.7), (0.3, 3.2, 1.5)]
+    s.done = [
+        Trial(10 ** (0.5 + o), 38, e, st, "train", 38, st, e, e, 0.04)
+        for o, (_, st, e) in zip(FALLBACK_OFFSETS, top, strict=True)
+    ]
+    chosen, *_ = _fallback_choice(s, [t for t in s.done if t.learned], below_zero=False)
+    assert chosen == pytest.approx(10 ** (0.5 + FALLBACK_OFFSETS[2]))

@@ -26,7 +26,7 @@ from lrkit.finder.search import (
     shallow,
 )
 from lrkit.finder.suggest import NOTE_NO_DESCENT, read_curve
-from lrkit.finder.trials import Trial, blew_up_in_warm_up, learned_clearly
+from lrkit.finder.trials import RISE_SE, Trial, blew_up_in_warm_up, learned_clearly, rose_in_warm_up
 
 
 def choice_stage(
@@ -44,8 +44,10 @@ def choice_stage(
         if learned:
             # after a shallow descent the candidates start from different levels of a slow
             # drift: judged by how much each improved on its own start, not by absolute loss
-            best = _unclear_pick(done) if s.wide else None
-            best = best or min(learned, key=_relative if s.wide else (lambda t: t.score))
+            unclear = _unclear_pick(done) if s.wide else None
+            best = unclear or min(learned, key=_relative if s.wide else (lambda t: t.score))
+            if unclear is None:
+                best = _below_warm_up_rise(best, learned, s.start_level, s.notes)
             if s.user_val and not s.wide:
                 best = _not_above_train_choice(best, learned, s.notes)
             if s.no_cliff and not s.wide:
@@ -309,7 +311,7 @@ def _fallback_choice(s: Search, learned: list[Trial], below_zero: bool) -> tuple
                     f" lower stable trial ({lower.lr:.3g})."
                 )
                 unclear = lower
-        pick = unclear or min(learned, key=lambda t: t.score)
+        pick = unclear or _below_warm_up_rise(min(learned, key=lambda t: t.score), learned, s.start_level, s.notes)
         # where no trial learned clearly, neither loss tells the candidates apart (see _unclear_pick)
         chosen = (_not_above_train_choice(pick, learned, s.notes) if s.user_val and unclear is None else pick).lr
         if below_zero:
@@ -361,6 +363,33 @@ def _confidence(
         return "low"
     confirmed = bool(learned) and x_star is not None and abs(math.log10(chosen) - x_star) < SAME_DECADES
     return "high" if confirmed else "medium"
+
+
+def _below_warm_up_rise(best: Trial, learned: list[Trial], start_level: float | None, notes: list[str]) -> Trial:
+    """Where ``best`` rose in its warm-up (:func:`~lrkit.finder.trials.rose_in_warm_up`): the
+    best-scoring lower trial that learned beyond its noise
+    (:func:`~lrkit.finder.trials.learned_clearly`) without rising, with a note; else ``best``.
+
+    Why: a trial whose loss climbs well above where every trial started while its LR is still
+    ramping up has a peak past what the starting model takes. Its short run can still end lowest
+    -- the climb is fast progress on the way back down, and its own first tenth is what it is
+    judged against -- but a full run holds that peak many times longer, and on the benchmark the
+    chosen trials that rose ran full runs into spikes or stalls (a slow-starting CNN under AdamW
+    read 5x high at ``high`` confidence, regret 4.5-7). Only a rise far beyond the batch noise
+    counts: small-batch trials jitter by tens of percent in their first updates."""
+    if not rose_in_warm_up(best, start_level):
+        return best
+    lower = [t for t in learned if t.lr < best.lr and learned_clearly(t) and not rose_in_warm_up(t, start_level)]
+    if not lower:
+        return best
+    stepped = min(lower, key=lambda t: t.score)
+    notes.append(
+        f"the trial at {best.lr:.3g} ended lowest, but its training loss rose in its warm-up from {start_level:.3g}"
+        f" to {best.train_start:.3g} (over {RISE_SE:.0f} standard errors of its batch noise): its peak is past what"
+        f" the starting model takes, and a full run holds it far longer, so the suggestion is the best lower trial"
+        f" that did not rise ({stepped.lr:.3g}); compare both (lrkit compare)."
+    )
+    return stepped
 
 
 def _below_top_without_cliff(best: Trial, learned: list[Trial], done: list[Trial], notes: list[str]) -> Trial:

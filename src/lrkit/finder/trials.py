@@ -30,7 +30,15 @@ from torch.optim import Optimizer
 from lrkit.finder.smoothing import difference_noise
 from lrkit.schedules import warmup_cosine
 
-__all__ = ["DataExhausted", "Trial", "blew_up_in_warm_up", "learned_clearly", "run_trial", "val_loss"]
+__all__ = [
+    "DataExhausted",
+    "Trial",
+    "blew_up_in_warm_up",
+    "learned_clearly",
+    "rose_in_warm_up",
+    "run_trial",
+    "val_loss",
+]
 
 #: a trial whose first tenth of training losses averages over this many times the start level
 #: blew up in its warm-up (see :func:`run_trial`)
@@ -204,3 +212,29 @@ def learned_clearly(t: Trial) -> bool:
         return t.learned
     se = t.train_noise * math.sqrt(1.0 / max(1, t.steps // 10) + 1.0 / max(1, t.steps // 4))
     return t.start_score - t.score > CLEAR_DROP_SE * se
+
+
+#: a trial's first tenth rose above the start level by more than this many standard errors of
+#: its mean (and by :data:`RISE_FRACTION` of the level) ...
+RISE_SE = 10.0
+#: ... and by more than this fraction of the start level
+RISE_FRACTION = 0.1
+
+
+def rose_in_warm_up(t: Trial, start_level: float | None) -> bool:
+    """Whether a trial's training loss rose in its warm-up, clear of its batch noise: its first
+    tenth's mean (``train_start``) exceeds ``start_level`` (the loss every trial started from)
+    by more than :data:`RISE_FRACTION` of it and by more than :data:`RISE_SE` standard errors,
+    ``train_noise / sqrt(max(1, steps // 10))``. A positive, finite level and noise only.
+
+    Below :data:`BLOWN_UP_FACTOR` a trial that rose still counts as having learned when it ends
+    below its own first tenth: the rise says its peak is past the edge of what the starting
+    model takes (:func:`lrkit.finder.choice` prefers a lower trial that did not rise)."""
+    start, noise = float(t.train_start), float(t.train_noise)
+    if start_level is None or not (0 < start_level < math.inf) or not math.isfinite(start):
+        return False
+    if not (math.isfinite(noise) and noise > 0):
+        return False
+    rise = start - start_level
+    se = noise / math.sqrt(max(1, t.steps // 10))
+    return rise > RISE_FRACTION * start_level and rise > RISE_SE * se
