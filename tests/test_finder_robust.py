@@ -961,3 +961,16 @@ def test_the_choice_steps_below_a_best_trial_that_rose_in_its_warm_up():
     ]
     chosen, *_ = _fallback_choice(s, [t for t in s.done if t.learned], below_zero=False)
     assert chosen == pytest.approx(10 ** (0.5 + FALLBACK_OFFSETS[2]))
+
+
+def test_a_trial_that_rose_in_its_warm_up_is_no_stable_candidate_at_chance_level():
+    from lrkit.finder.choice import _unclear_pick
+    from lrkit.finder.trials import Trial
+
+    # held-out judged trials at chance (every score within 10% of 2.33); the two highest climbed
+    # in their warm-up to 3.8 and 7.2 from a start of 2.34 (noise 0.04 per update, 25 updates)
+    firsts = {0.0316: 2.40, 0.1: 2.45, 0.316: 3.8, 1.0: 7.2}
+    done = [Trial(lr, 25, 2.30, 2.33, "val", 30, first, 2.3, 2.2, 0.04) for lr, first in firsts.items()]
+    assert _unclear_pick(done, 2.34).lr == 0.1
+    assert _unclear_pick(done).lr == 1.0  # no start level: the highest stable, as before
+    assert _unclear_pick(done[2:], 2.34).lr == 1.0  # every stable one rose: the highest still

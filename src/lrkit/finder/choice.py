@@ -44,7 +44,7 @@ def choice_stage(
         if learned:
             # after a shallow descent the candidates start from different levels of a slow
             # drift: judged by how much each improved on its own start, not by absolute loss
-            unclear = _unclear_pick(done) if s.wide else None
+            unclear = _unclear_pick(done, s.start_level) if s.wide else None
             best = unclear or min(learned, key=_relative if s.wide else (lambda t: t.score))
             if unclear is None:
                 best = _below_warm_up_rise(best, learned, s.start_level, s.notes)
@@ -291,7 +291,7 @@ def _fallback_choice(s: Search, learned: list[Trial], below_zero: bool) -> tuple
     without any blowing up (batch noise; a tiny held-out set the trials over-fitted), keep the
     hedge of 2 decades below the top."""
     s.method = "fallback"
-    unclear = _unclear_pick(s.done) if learned else None
+    unclear = _unclear_pick(s.done, s.start_level) if learned else None
     if learned and unclear is None:
         # the trials moved: judged by training loss, only a drop beyond the batch noise counts
         noisy = len(learned)
@@ -303,7 +303,7 @@ def _fallback_choice(s: Search, learned: list[Trial], below_zero: bool) -> tuple
             )
     if learned:
         if unclear is not None and s.cliff_at_top and unclear.lr >= max(t.lr for t in s.done):
-            lower = _unclear_pick([t for t in s.done if t.lr < unclear.lr])
+            lower = _unclear_pick([t for t in s.done if t.lr < unclear.lr], s.start_level)
             if lower is not None:
                 s.notes.append(
                     f"no fallback trial learned clearly and the highest ({unclear.lr:.3g}) is a decade below where the"
@@ -447,19 +447,22 @@ def _not_above_train_choice(best: Trial, learned: list[Trial], notes: list[str])
     return train_best
 
 
-def _unclear_pick(done: list[Any]) -> Any | None:
+def _unclear_pick(done: list[Any], start_level: float | None = None) -> Any | None:
     """Where no trial learned clearly (none fell by :data:`SHALLOW_DESCENT` of its own start),
-    the highest LR among the stable ones (finite, ended within that band of its start); else
-    ``None`` (the best score decides).
+    the highest LR among the stable ones (finite, ended within that band of its start, and --
+    where any such is left -- not risen in its warm-up,
+    :func:`~lrkit.finder.trials.rose_in_warm_up`); else ``None`` (the best score decides).
 
     Why: after a shallow descent or none, every candidate sits at the network's starting level
     and the trials' small ups and downs are batch noise; a narrow window a network learns in
     lies near the top, below where the test blew up, so the highest stable candidate is the
-    better bet than the noisiest lowest loss."""
+    better bet than the noisiest lowest loss. A trial whose loss climbed in its warm-up and came
+    back only to its start is past the edge the starting model takes, not a window."""
     stable = [t for t in done if not t.diverged and _relative(t) < SHALLOW_DESCENT]
     if not stable or min(_relative(t) for t in stable) < -SHALLOW_DESCENT:
         return None
-    return max(stable, key=lambda t: t.lr)
+    calm = [t for t in stable if not rose_in_warm_up(t, start_level)]
+    return max(calm or stable, key=lambda t: t.lr)
 
 
 #: a trial whose training loss of its last quarter ends under this fraction of its first tenth
