@@ -10,9 +10,9 @@ targets)``, so every finder (lrkit, torch-lr-finder, a fastai-style loop) runs o
   scores a full run (never seen by any finder).
 * Kinds covered: MLPs, deep plain ReLU and tanh nets, BatchNorm, a CNN (with and without BN),
   GRUs and a tiny transformer LM (a longer run), logistic and softmax regression, noisy
-  small-batch regression (MSE), heteroscedastic Gaussian, Laplace, Student-t and Cauchy NLLs (the
-  loss goes negative), small-data AdamW fine-tuning of a pretrained-like model; SGD, momentum,
-  Nesterov, Adam(W).
+  small-batch regression (MSE), heteroscedastic Gaussian, Laplace, Student-t, Cauchy and logistic
+  NLLs (the loss goes negative), small-data AdamW fine-tuning of a pretrained-like model; SGD,
+  momentum, Nesterov, Adam(W).
 
 Parts (decided by name, before any result):
 
@@ -118,6 +118,15 @@ Parts (decided by name, before any result):
   AdamW, an AdamW fine-tune of a pretrained-like Hardswish body on 100 gamma-brightened digits, a multi-label MLP
   (binary cross-entropy) under Adamax); designed from these kinds, not from any finder's failures, and committed
   before any finder ran on them.
+* ``blind16`` (``j-``): ten tasks of the hidden suite's kinds, one each (an MLP under SGD momentum 0.9 on a new
+  3-class draw with three clusters per class, a network-in-network CNN (1x1 convs, global average pool as the
+  logits) under AdamW on digits each scratched by a random full row or column, an 8-layer plain SELU MLP (LeCun
+  normal init) under plain SGD on angular sectors of a noisy ring, a bidirectional GRU under AdamW on the largest of
+  10 noisy values, a 600-update transformer LM (batch 12) on contextlib + numbers + operator + shelve + timeit
+  source with AdamW, a logistic regression under SGD momentum 0.65, a noisy batch-5 regression under Adagrad, a
+  logistic-distribution NLL with an exp-scale head under Adam, an AdamW fine-tune of a pretrained-like PReLU body on
+  110 pixelated digits, an MLP under NAdam with decoupled weight decay at batch 128); designed from these kinds, not
+  from any finder's failures, and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -175,11 +184,14 @@ PARTS = (
     "blind13",
     "blind14",
     "blind15",
+    "blind16",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("j-"):
+        return "blind16"
     if name.startswith("k-"):
         return "blind15"
     if name.startswith("l-"):
@@ -1934,6 +1946,245 @@ def _bce(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def _adamax():
     return lambda m, lr: torch.optim.Adamax(m.parameters(), lr=lr)
+
+
+# -- data and models of the blind part j- (blind16; reported as the sixteenth blind part (j-)) ------------
+def _nine_cluster_classes(n: int = 2400, seed: int = 191):
+    """``make_classification``: 3 classes, three clusters each, 16 features (6 informative, 4 redundant, 6 noise),
+    class_sep 1.5, 4% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=16,
+        n_informative=6,
+        n_redundant=4,
+        n_classes=3,
+        n_clusters_per_class=3,
+        class_sep=1.5,
+        flip_y=0.04,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _scratched_digits(seed: int = 192):
+    """digits, every image with one scratch: a random full row or column drawn at full intensity (16), all
+    splits."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    X = X.reshape(-1, 8, 8).copy()
+    line, rows = rng.integers(0, 8, size=len(X)), rng.random(len(X)) < 0.5
+    for i in range(len(X)):
+        if rows[i]:
+            X[i, line[i], :] = 16.0
+        else:
+            X[i, :, line[i]] = 16.0
+    return _tensors(X.reshape(-1, 64), y, regression=False)
+
+
+class _NiNCNN(nn.Module):
+    """Network-in-network style: conv 1->24 (3x3), conv 24->24 (1x1), max-pool, conv 24->48 (3x3), conv 48->10
+    (1x1), global average pool as the logits; ReLU, no normalisation, no linear layer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 24, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(24, 24, 1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(24, 48, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(48, 10, 1),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(-1, 1, 8, 8))
+
+
+def _ring_sectors(n: int = 2000, k: int = 5, seed: int = 193):
+    """Points on a noisy ring (radius 1 + N(0, 0.15^2), angle uniform) plus 2 noise inputs; the class the angular
+    sector (``k`` equal sectors) of the angle jittered by N(0, 0.15^2) (overlapping near the boundaries)."""
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0, 2 * math.pi, size=n)
+    r = 1 + 0.15 * rng.normal(size=n)
+    X = np.column_stack([r * np.cos(a), r * np.sin(a), rng.normal(size=(n, 2))])
+    y = np.floor(((a + 0.15 * rng.normal(size=n)) % (2 * math.pi)) / (2 * math.pi / k)).astype(np.int64)
+    return _tensors(X, np.minimum(y, k - 1), regression=False)
+
+
+def _selu_deep(sizes: list[int]) -> Callable[[int], nn.Module]:
+    """A plain SELU MLP with LeCun normal init (weights N(0, 1 / fan_in), zero biases), as self-normalising nets
+    are set up; no normalisation layers, no residuals."""
+
+    def make(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        for a, b in itertools.pairwise(sizes):
+            lin = nn.Linear(a, b)
+            nn.init.normal_(lin.weight, std=1.0 / math.sqrt(a))
+            nn.init.zeros_(lin.bias)
+            layers += [lin, nn.SELU()]
+        return nn.Sequential(*layers[:-1])
+
+    return make
+
+
+def _noisy_max(n: int = 2000, length: int = 10, noise: float = 0.1, seed: int = 194):
+    """The largest of ``length`` values uniform in [-1, 1], read through Gaussian observation noise (std
+    ``noise``); inputs (n, length, 1), target standardised (regression)."""
+    rng = np.random.default_rng(seed)
+    v = rng.uniform(-1, 1, size=(n, length))
+    X = (v + noise * rng.normal(size=(n, length)))[:, :, None]
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, v.max(1), seed=0)
+    m, s = ytr.mean(), ytr.std()
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    return f(Xtr), f((ytr - m) / s), f(Xva), f((yva - m) / s), f(Xte), f((yte - m) / s)
+
+
+class _BiGRUReg(nn.Module):
+    """A bidirectional GRU 24 over a scalar sequence, its two final states into a linear output."""
+
+    def __init__(self, hidden: int = 24) -> None:
+        super().__init__()
+        self.gru = nn.GRU(1, hidden, batch_first=True, bidirectional=True)
+        self.out = nn.Linear(2 * hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, h = self.gru(x)
+        return self.out(torch.cat([h[0], h[1]], dim=1))
+
+
+def _logreg2_classes(n: int = 1400, seed: int = 196):
+    """``make_classification``: 2 classes, two clusters each, 16 features (4 informative, 4 redundant, 8 noise),
+    class_sep 0.8, 6% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=16,
+        n_informative=4,
+        n_redundant=4,
+        n_classes=2,
+        n_clusters_per_class=2,
+        class_sep=0.8,
+        flip_y=0.06,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _coswave(n: int = 500, noise: float = 0.95, seed: int = 197):
+    """y = cos(x0 x1) + x2 / (1 + x3^2) + relu(x4 - x5) / 2 + noise (x ~ N(0, 1)^6), noise std ``noise`` (the
+    signal's std is about 0.95)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    f = np.cos(X[:, 0] * X[:, 1]) + X[:, 2] / (1 + X[:, 3] ** 2) + 0.5 * np.maximum(X[:, 4] - X[:, 5], 0.0)
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _adagrad():
+    return lambda m, lr: torch.optim.Adagrad(m.parameters(), lr=lr)
+
+
+def _logistic_hetero(n: int = 1000, seed: int = 198):
+    """y = x0 cos(x1) + 0.3 x2^2 with logistic-distribution noise of scale 0.01 + 0.04 (x2 + 2) (0.01 to 0.17; x
+    uniform in [-2, 2]^3)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, 3))
+    scale = 0.01 + 0.04 * (X[:, 2] + 2)
+    y = X[:, 0] * np.cos(X[:, 1]) + 0.3 * X[:, 2] ** 2 + scale * rng.logistic(size=n)
+    return _tensors(X, y, regression=True)
+
+
+def _logistic_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """NLL of the logistic distribution with an exp-scale head (s = exp(head)): log s + z + 2 softplus(-z),
+    z = (y - mu) / s; negative once s is small."""
+    mu, log_s = out[:, 0], out[:, 1]
+    z = (y - mu) * torch.exp(-log_s)
+    return (log_s + z + 2 * nn.functional.softplus(-z)).mean()
+
+
+def _prelu_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 112), nn.PReLU(), nn.Linear(112, 64), nn.PReLU())
+
+
+def _floored_digits():
+    """The raw digits split as ``_sk("digits")`` splits them, and the training split's per-pixel mean and std with
+    the std floored at one intensity level (so that pixels almost always blank in the training images stay on the
+    scale of the others): the input scaling of the pixelated fine-tune and of its pretrained body."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    split = _split3(X.astype(np.float64), y, seed=0)
+    return split, split[0].mean(0), np.maximum(split[0].std(0), 1.0)
+
+
+@functools.cache
+def _pretrained_nonzero_digits_body() -> dict[str, torch.Tensor]:
+    """A PReLU MLP body trained briefly (AdamW, 260 updates) on the unchanged digits 1-9 (scaled as
+    ``_floored_digits``); the fine-tuning task is all ten digits pixelated."""
+    (Xtr, ytr, *_), mu, sd = _floored_digits()
+    keep = ytr >= 1
+    X = torch.tensor((Xtr[keep] - mu) / sd, dtype=torch.float32)
+    Y = torch.tensor(ytr[keep] - 1, dtype=torch.long)
+    torch.manual_seed(199)
+    model = _FineTune(_prelu_body(), nn.Linear(64, 9))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    batches = _epochs(X, Y, 32)(199)
+    return _pretrain(model, opt, batches, 260)
+
+
+def _pixelated_finetune_data(n_train: int = 110):
+    """digits pixelated (every 2x2 block replaced by its mean: 4x4 detail on the 8x8 grid), scaled with the
+    unchanged digits' training statistics (``_floored_digits``: the pretrained body's input scale); training images
+    700 to 700 + ``n_train`` only (the split of ``_sk("digits")``)."""
+    (Xtr, ytr, Xva, yva, Xte, yte), mu, sd = _floored_digits()
+
+    def pix(a: np.ndarray) -> np.ndarray:
+        b = a.reshape(-1, 4, 2, 4, 2).mean(axis=(2, 4))
+        return np.repeat(np.repeat(b, 2, axis=1), 2, axis=2).reshape(-1, 64)
+
+    f = lambda a: torch.tensor((pix(a) - mu) / sd, dtype=torch.float32)  # noqa: E731
+    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    sl = slice(700, 700 + n_train)
+    return f(Xtr[sl]), g(ytr[sl]), f(Xva), g(yva), f(Xte), g(yte)
+
+
+def _pixelated_finetune_model(seed: int) -> nn.Module:
+    body = _prelu_body()
+    body.load_state_dict(_pretrained_nonzero_digits_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(64, 10))
+
+
+def _classes10(n: int = 4000, seed: int = 200):
+    """``make_classification``: 10 classes, one cluster each, 40 features (14 informative, 6 redundant, 20 noise),
+    class_sep 1.0, 2% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=40,
+        n_informative=14,
+        n_redundant=6,
+        n_classes=10,
+        n_clusters_per_class=1,
+        class_sep=1.0,
+        flip_y=0.02,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _nadamw(wd: float = 0.02):
+    return lambda m, lr: torch.optim.NAdam(m.parameters(), lr=lr, weight_decay=wd, decoupled_weight_decay=True)
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -4227,6 +4478,139 @@ def _build() -> dict[str, BenchTask]:
         _multilabel(2400),
         _bce,
         64,
+        300,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    # -- the blind part j- (blind16): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "j-classif3-9clusters-mlp-sgdm",
+        "synthetic 3-class data, three clusters per class (16 features: 6 informative, 4 redundant; 2400 drawn, "
+        "class_sep 1.5, 4% flipped), MLP 16-80-40-3, SGD momentum 0.9, batch 40",
+        _mlp([16, 80, 40, 3]),
+        _sgd(0.9),
+        _nine_cluster_classes(2400),
+        _ce,
+        40,
+        300,
+        (1e-3, 10.0),
+        "mlp",
+    )
+    add(
+        "j-scratched-digits-nincnn-adamw",
+        "digits each with one random full row or column scratched at full intensity, network-in-network CNN "
+        "(3x3 and 1x1 convs 24-24-48-10, max-pool, global average pool as the logits, no normalisation), AdamW "
+        "weight decay 0.05, batch 32",
+        _seeded(_NiNCNN),
+        _adamw(0.05),
+        _scratched_digits(),
+        _ce,
+        32,
+        250,
+        (1e-5, 1.0),
+        "cnn",
+    )
+    add(
+        "j-deep-selu-ringsectors-sgd",
+        "5 angular sectors of a noisy ring (2 ring inputs + 2 noise inputs, 2000 drawn), 8-layer plain SELU MLP "
+        "(7 hidden of width 40, LeCun normal init), plain SGD, batch 32",
+        _selu_deep([4] + [40] * 7 + [5]),
+        _sgd(),
+        _ring_sectors(2000),
+        _ce,
+        32,
+        500,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "j-noisymax-bigru-adamw",
+        "the largest of 10 values uniform in [-1, 1] read through noise std 0.1 (2000 drawn), bidirectional "
+        "GRU 24 + linear head, MSE, AdamW weight decay 0.05, batch 32",
+        _seeded(_BiGRUReg),
+        _adamw(0.05),
+        _noisy_max(2000),
+        _mse,
+        32,
+        300,
+        (1e-5, 1.0),
+        "gru",
+    )
+    vocab_j, seqs_j = _char_seq_data(("contextlib", "numbers", "operator", "shelve", "timeit"), 32)
+    add(
+        "j-lm-char-transformer-adamw-b12-600",
+        "contextlib + numbers + operator + shelve + timeit source, 1-block causal transformer LM (width 32, context "
+        "32), AdamW weight decay 0.05, batch 12, 600 updates",
+        _seeded(lambda: _TinyLM(vocab_j, 32, 32)),
+        _adamw(0.05),
+        seqs_j,
+        _ce_seq,
+        12,
+        600,
+        (1e-4, 1.0),
+        "lm",
+    )
+    add(
+        "j-logreg-2clusters-sgdm065",
+        "synthetic 2-class data, two clusters per class (16 features, 4 informative, 4 redundant, 1400 drawn, "
+        "class_sep 0.8, 6% flipped), logistic regression, SGD momentum 0.65, batch 16",
+        _mlp([16, 2]),
+        _sgd(0.65),
+        _logreg2_classes(1400),
+        _ce,
+        16,
+        200,
+        (1e-4, 10.0),
+        "logistic",
+    )
+    add(
+        "j-noisyreg-coswave-adagrad-bs5",
+        "y = cos(x0 x1) + x2 / (1 + x3^2) + relu(x4 - x5) / 2 under noise std 0.95 (about the signal's; 500 "
+        "drawn), MLP 6-48-48-1, MSE, Adagrad, batch 5",
+        _mlp([6, 48, 48, 1]),
+        _adagrad(),
+        _coswave(500),
+        _mse,
+        5,
+        400,
+        (1e-4, 10.0),
+        "noisy-regression",
+    )
+    add(
+        "j-logisticnll-expscale-adam",
+        "y = x0 cos(x1) + 0.3 x2^2, logistic-distribution noise of scale 0.01 to 0.17 along x2, MLP 3-64-64-2 "
+        "location + exp scale, logistic NLL, Adam, batch 32",
+        _mlp([3, 64, 64, 2]),
+        _adam(),
+        _logistic_hetero(1000),
+        _logistic_nll,
+        32,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "j-finetune-pixelated-digits-adamw",
+        "pretrained-like PReLU body (unchanged digits 1-9, 260 updates) fine-tuned on 110 pixelated digits (2x2 "
+        "block means), all ten classes, new head, AdamW weight decay 0.05, batch 10",
+        _pixelated_finetune_model,
+        _adamw(0.05),
+        _pixelated_finetune_data(110),
+        _ce,
+        10,
+        200,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "j-classif10-mlp-nadamw-bs128",
+        "synthetic 10-class data (40 features, 14 informative, 4000 drawn, 2% flipped), MLP 40-128-64-10, NAdam "
+        "with decoupled weight decay 0.02, batch 128",
+        _mlp([40, 128, 64, 10]),
+        _nadamw(0.02),
+        _classes10(4000),
+        _ce,
+        128,
         300,
         (1e-5, 1.0),
         "mlp",
