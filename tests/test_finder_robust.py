@@ -926,7 +926,7 @@ def test_a_trial_rose_in_its_warm_up_only_beyond_its_noise_and_a_tenth_of_the_le
 
     # a CNN's trial that climbed from 2.43 to 3.0 in its warm-up (noise 0.04 per update, 3 losses)
     assert rose_in_warm_up(trial(3.0, 0.04), 2.43)
-    assert not rose_in_warm_up(trial(2.46, 0.04), 2.43)  # within a tenth of the level
+    assert not rose_in_warm_up(trial(2.52, 0.01), 2.43)  # 35 standard errors, but within 5% of the level
     assert not rose_in_warm_up(trial(3.0, 0.5), 2.43)  # batch-3 jitter: 0.57 is under 10 standard errors
     assert not rose_in_warm_up(trial(3.0, 0.04), None)  # no level to compare with
     assert not rose_in_warm_up(trial(3.0, math.nan, steps=3), 2.43)  # no noise estimate
@@ -974,3 +974,32 @@ def test_a_trial_that_rose_in_its_warm_up_is_no_stable_candidate_at_chance_level
     assert _unclear_pick(done, 2.34).lr == 0.1
     assert _unclear_pick(done).lr == 1.0  # no start level: the highest stable, as before
     assert _unclear_pick(done[2:], 2.34).lr == 1.0  # every stable one rose: the highest still
+
+
+def test_the_fallbacks_hedge_stays_below_trials_that_rose_in_their_warm_up():
+    from lrkit.finder.choice import _fallback_choice
+    from lrkit.finder.search import FALLBACK_OFFSETS, Search
+    from lrkit.finder.suggest import Suggestion
+    from lrkit.finder.trials import Trial
+
+    def search(firsts):
+        # held-out judged trials that learned nothing (every score at its start of 2.30)
+        s = Search(sug=Suggestion(None, None, None, "none"), notes=[], evals=200, x_top=1.0)
+        s.start_level = 2.30
+        s.done = [
+            Trial(10 ** (1.0 + o), 22, 2.305, 2.30, "val", 30, first, 2.3, 2.2, 0.03)
+            for o, first in zip(FALLBACK_OFFSETS, firsts, strict=True)
+        ]
+        return s
+
+    # from the hedge (2 decades below the top, 0.1) up, each trial climbed in its warm-up
+    risen = search([2.35, 3.56, 28.1, 1183.0])
+    chosen, *_ = _fallback_choice(risen, [], below_zero=False)
+    assert chosen == pytest.approx(10 ** (1.0 + FALLBACK_OFFSETS[0]))
+    assert any("rose in their warm-up" in n for n in risen.notes)
+    calm = search([2.35, 2.29, 2.31, 1183.0])  # only the top blew up: the hedge stands
+    chosen, *_ = _fallback_choice(calm, [], below_zero=False)
+    assert chosen == pytest.approx(10 ** (1.0 + FALLBACK_OFFSETS[1]))
+    every = search([3.1, 3.56, 28.1, 1183.0])  # no calm trial: half a decade below the lowest
+    chosen, *_ = _fallback_choice(every, [], below_zero=False)
+    assert chosen == pytest.approx(10 ** (1.0 + FALLBACK_OFFSETS[0] - 0.5))

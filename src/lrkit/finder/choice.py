@@ -329,7 +329,7 @@ def _fallback_choice(s: Search, learned: list[Trial], below_zero: bool) -> tuple
             f" above where this model learns, so the suggestion is half a decade below the lowest ({chosen:.3g})."
         )
     else:
-        chosen = 10 ** (s.x_top + FALLBACK_OFFSETS[1])
+        chosen = _below_risen(10 ** (s.x_top + FALLBACK_OFFSETS[1]), s.done, s.start_level, s.notes)
     low, high = chosen / 10, min(chosen * 10, 10**s.x_top / 10)
     s.notes = [n for n in s.notes if n != NOTE_NO_DESCENT]  # replaced by the fallback's own note
     s.notes.append(
@@ -339,6 +339,32 @@ def _fallback_choice(s: Search, learned: list[Trial], below_zero: bool) -> tuple
         f"{low:.3g}..{high:.3g} (lrkit compare), pass val_data=, or check the model and data."
     )
     return chosen, low, high
+
+
+def _below_risen(lr: float, done: list[Trial], start_level: float | None, notes: list[str]) -> float:
+    """The fallback's hedge ``lr`` where it lies below every trial that diverged, blew up or rose
+    in its warm-up (:func:`~lrkit.finder.trials.rose_in_warm_up`); else the highest trial below
+    the lowest such that did none of these (half a decade below it where there is none), with a
+    note.
+
+    Why: the hedge of 2 decades below the top assumes nothing about where the model learns; a
+    trial whose loss climbed while its LR was still ramping up says the starting model does not
+    take that peak, and a hedge at or above it runs a full run there (a slow-starting CNN whose
+    trials from 0.1 up all climbed in their warm-up, hedged at 0.1: a run that never learns)."""
+    edge_trials = [t for t in done if _blew_up(t, start_level) or rose_in_warm_up(t, start_level)]
+    if not edge_trials:
+        return lr
+    edge = min(t.lr for t in edge_trials)
+    if lr < edge:
+        return lr
+    calm = [t for t in done if t.lr < edge and t not in edge_trials]
+    stepped = max(calm, key=lambda t: t.lr).lr if calm else edge / 10**_TRIAL_SPACING
+    notes.append(
+        f"the trials from {edge:.3g} up diverged, blew up or rose in their warm-up (the starting model does not"
+        f" take those peaks): the fallback's hedge {lr:.3g} is lowered to {stepped:.3g}"
+        + (" (the highest trial below them that did not)." if calm else " (half a decade below them).")
+    )
+    return stepped
 
 
 def _confidence(

@@ -218,7 +218,7 @@ def learned_clearly(t: Trial) -> bool:
 #: its mean (and by :data:`RISE_FRACTION` of the level) ...
 RISE_SE = 10.0
 #: ... and by more than this fraction of the start level
-RISE_FRACTION = 0.1
+RISE_FRACTION = 0.05
 
 
 def rose_in_warm_up(t: Trial, start_level: float | None) -> bool:
