@@ -127,6 +127,15 @@ Parts (decided by name, before any result):
   logistic-distribution NLL with an exp-scale head under Adam, an AdamW fine-tune of a pretrained-like PReLU body on
   110 pixelated digits, an MLP under NAdam with decoupled weight decay at batch 128); designed from these kinds, not
   from any finder's failures, and committed before any finder ran on them.
+* ``blind17`` (``i-``): ten tasks of the hidden suite's kinds, one each (a tanh MLP under plain SGD on a new 4-class
+  draw with two clusters per class, a VGG-style BatchNorm CNN (global max pool) under SGD momentum with weight decay
+  on motion-blurred digits, a 9-layer plain SiLU MLP (He init) under plain SGD on a 5-arm pinwheel, a GRU under Adam
+  counting the noisy values over a threshold, a 700-update transformer LM (batch 16, context 24) on random + cmd +
+  filecmp + wave source with Adam, a softmax regression under SGD momentum 0.95, a noisy batch-4 regression under
+  Adamax, a Gaussian NLL with a softplus-variance head through torch's ``gaussian_nll_loss`` under AdamW, an AdamW
+  fine-tune of a pretrained-like SELU body on 100 binarised digits, an MLP under SGD Nesterov momentum 0.95 with
+  weight decay at batch 64); designed from these kinds, not from any finder's failures, and committed before any
+  finder ran on them.
 """
 
 from __future__ import annotations
@@ -185,11 +194,14 @@ PARTS = (
     "blind14",
     "blind15",
     "blind16",
+    "blind17",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("i-"):
+        return "blind17"
     if name.startswith("j-"):
         return "blind16"
     if name.startswith("k-"):
@@ -2185,6 +2197,224 @@ def _classes10(n: int = 4000, seed: int = 200):
 
 def _nadamw(wd: float = 0.02):
     return lambda m, lr: torch.optim.NAdam(m.parameters(), lr=lr, weight_decay=wd, decoupled_weight_decay=True)
+
+
+# -- data and models of the blind part i- (blind17; reported as the seventeenth blind part (i-)) ----------
+def _classes4_two_clusters(n: int = 2600, seed: int = 201):
+    """``make_classification``: 4 classes, two clusters each, 24 features (8 informative, 4 redundant, 12 noise),
+    class_sep 1.2, 3% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=24,
+        n_informative=8,
+        n_redundant=4,
+        n_classes=4,
+        n_clusters_per_class=2,
+        class_sep=1.2,
+        flip_y=0.03,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _smeared_digits(seed: int = 202):
+    """digits, every image motion-blurred: a 3-tap box filter (zero padded) along its rows or along its columns,
+    drawn at random per image, all splits."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    X = X.reshape(-1, 8, 8)
+    P = np.pad(X, ((0, 0), (1, 1), (1, 1)))
+    across = (P[:, 1:-1, :-2] + P[:, 1:-1, 1:-1] + P[:, 1:-1, 2:]) / 3
+    down = (P[:, :-2, 1:-1] + P[:, 1:-1, 1:-1] + P[:, 2:, 1:-1]) / 3
+    rows = (rng.random(len(X)) < 0.5)[:, None, None]
+    return _tensors(np.where(rows, across, down).reshape(-1, 64), y, regression=False)
+
+
+class _VGGBNCNN(nn.Module):
+    """VGG-style: conv 1->16, conv 16->16 (3x3, BatchNorm, ReLU each), max-pool, conv 16->32 (3x3, BatchNorm,
+    ReLU), global max pool, linear 32->10."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.BatchNorm2d(16),
+            nn.ReLU(),
+            nn.Conv2d(16, 16, 3, padding=1),
+            nn.BatchNorm2d(16),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.AdaptiveMaxPool2d(1),
+            nn.Flatten(),
+            nn.Linear(32, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(-1, 1, 8, 8))
+
+
+def _pinwheel(n: int = 2000, k: int = 5, seed: int = 203):
+    """A pinwheel of ``k`` arms (radial std 0.3, tangential std 0.05, twist rate 0.25: points at (1 + radial noise,
+    tangential noise) rotated by the arm's angle plus 0.25 exp(x)) plus 1 noise input; the class is the arm."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, size=n)
+    p = np.column_stack([1 + 0.3 * rng.normal(size=n), 0.05 * rng.normal(size=n)])
+    a = 2 * math.pi * y / k + 0.25 * np.exp(p[:, 0])
+    c, s = np.cos(a), np.sin(a)
+    X = np.column_stack([c * p[:, 0] - s * p[:, 1], s * p[:, 0] + c * p[:, 1], rng.normal(size=n)])
+    return _tensors(X, y, regression=False)
+
+
+def _kaiming_deep(sizes: list[int], act: type[nn.Module]) -> Callable[[int], nn.Module]:
+    """A plain MLP of activation ``act`` with He (Kaiming normal, ReLU gain) weights and zero biases; no
+    normalisation, no residuals."""
+
+    def make(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        for a, b in itertools.pairwise(sizes[:-1]):
+            lin = nn.Linear(a, b)
+            nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+            nn.init.zeros_(lin.bias)
+            layers += [lin, act()]
+        layers.append(nn.Linear(sizes[-2], sizes[-1]))
+        return nn.Sequential(*layers)
+
+    return make
+
+
+def _threshold_counts(n: int = 2000, length: int = 16, noise: float = 0.05, seed: int = 204):
+    """How many of ``length`` values uniform in [-1, 1] exceed 0.5, each read through Gaussian noise (std
+    ``noise``); inputs (n, length, 1), target standardised (regression)."""
+    rng = np.random.default_rng(seed)
+    v = rng.uniform(-1, 1, size=(n, length))
+    X = (v + noise * rng.normal(size=(n, length)))[:, :, None]
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, (v > 0.5).sum(1).astype(np.float64), seed=0)
+    m, s = ytr.mean(), ytr.std()
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    return f(Xtr), f((ytr - m) / s), f(Xva), f((yva - m) / s), f(Xte), f((yte - m) / s)
+
+
+class _CountGRU(nn.Module):
+    """A GRU 24 over a scalar sequence, its final state into a linear output."""
+
+    def __init__(self, hidden: int = 24) -> None:
+        super().__init__()
+        self.gru = nn.GRU(1, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, h = self.gru(x)
+        return self.out(h[-1])
+
+
+def _softmax6_classes(n: int = 1800, seed: int = 206):
+    """``make_classification``: 6 classes, one cluster each, 20 features (7 informative, 3 redundant, 10 noise),
+    class_sep 1.1, 3% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=20,
+        n_informative=7,
+        n_redundant=3,
+        n_classes=6,
+        n_clusters_per_class=1,
+        class_sep=1.1,
+        flip_y=0.03,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _sinprod(n: int = 500, noise: float = 1.0, seed: int = 207):
+    """y = sin(x0) x1 + |x2| - x3 x4 / 2 + noise (x ~ N(0, 1)^5), noise std ``noise`` (the signal's std is about
+    1.03)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    f = np.sin(X[:, 0]) * X[:, 1] + np.abs(X[:, 2]) - 0.5 * X[:, 3] * X[:, 4]
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _hetero_sinmix(n: int = 1000, seed: int = 208):
+    """y = sin(2 x0) + x1 x2 / 2 with Gaussian noise of std 0.02 + 0.12 |x0| (0.02 to 0.26; x uniform in
+    [-2, 2]^3)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2, 2, size=(n, 3))
+    y = np.sin(2 * X[:, 0]) + 0.5 * X[:, 1] * X[:, 2] + (0.02 + 0.12 * np.abs(X[:, 0])) * rng.normal(size=n)
+    return _tensors(X, y, regression=True)
+
+
+def _torch_gauss_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``torch.nn.functional.gaussian_nll_loss`` (full, with the log 2 pi constant) with a softplus-variance head
+    (var = softplus(head) + 1e-6); negative once the variances are small."""
+    var = nn.functional.softplus(out[:, 1]) + 1e-6
+    return nn.functional.gaussian_nll_loss(out[:, 0], y, var, full=True)
+
+
+def _selu_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 96), nn.SELU(), nn.Linear(96, 64), nn.SELU())
+
+
+@functools.cache
+def _pretrained_no38_digits_body() -> dict[str, torch.Tensor]:
+    """A SELU MLP body trained briefly (AdamW, 240 updates) on the unchanged digits other than 3 and 8 (scaled as
+    ``_floored_digits``); the fine-tuning task is all ten digits binarised."""
+    (Xtr, ytr, *_), mu, sd = _floored_digits()
+    keep = (ytr != 3) & (ytr != 8)
+    lut = np.full(10, -1)
+    lut[[0, 1, 2, 4, 5, 6, 7, 9]] = np.arange(8)
+    X = torch.tensor((Xtr[keep] - mu) / sd, dtype=torch.float32)
+    Y = torch.tensor(lut[ytr[keep]], dtype=torch.long)
+    torch.manual_seed(209)
+    model = _FineTune(_selu_body(), nn.Linear(64, 8))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    batches = _epochs(X, Y, 32)(209)
+    return _pretrain(model, opt, batches, 240)
+
+
+def _binarised_finetune_data(n_train: int = 100):
+    """digits binarised (an intensity of 8 or more becomes 16, the rest 0), scaled with the unchanged digits'
+    training statistics (``_floored_digits``: the pretrained body's input scale); training images 700 to
+    700 + ``n_train`` only (the split of ``_sk("digits")``)."""
+    (Xtr, ytr, Xva, yva, Xte, yte), mu, sd = _floored_digits()
+    f = lambda a: torch.tensor((np.where(a >= 8, 16.0, 0.0) - mu) / sd, dtype=torch.float32)  # noqa: E731
+    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    sl = slice(700, 700 + n_train)
+    return f(Xtr[sl]), g(ytr[sl]), f(Xva), g(yva), f(Xte), g(yte)
+
+
+def _binarised_finetune_model(seed: int) -> nn.Module:
+    body = _selu_body()
+    body.load_state_dict(_pretrained_no38_digits_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(64, 10))
+
+
+def _classes5(n: int = 3000, seed: int = 210):
+    """``make_classification``: 5 classes, one cluster each, 30 features (10 informative, 5 redundant, 15 noise),
+    class_sep 1.3, 2% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=30,
+        n_informative=10,
+        n_redundant=5,
+        n_classes=5,
+        n_clusters_per_class=1,
+        class_sep=1.3,
+        flip_y=0.02,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -4613,6 +4843,138 @@ def _build() -> dict[str, BenchTask]:
         128,
         300,
         (1e-5, 1.0),
+        "mlp",
+    )
+    # -- the blind part i- (blind17): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "i-classif4-2clusters-tanh-mlp-sgd",
+        "synthetic 4-class data, two clusters per class (24 features: 8 informative, 4 redundant; 2600 drawn, "
+        "class_sep 1.2, 3% flipped), tanh MLP 24-64-32-4, plain SGD, batch 24",
+        _mlp([24, 64, 32, 4], nn.Tanh),
+        _sgd(),
+        _classes4_two_clusters(2600),
+        _ce,
+        24,
+        400,
+        (1e-3, 10.0),
+        "mlp",
+    )
+    add(
+        "i-smeared-digits-vggbncnn-sgdm",
+        "digits each motion-blurred by a 3-tap box filter along its rows or its columns, VGG-style BatchNorm CNN "
+        "(conv 16-16, max-pool, conv 32, global max pool, linear), SGD momentum 0.9 weight decay 5e-4, batch 32",
+        _seeded(_VGGBNCNN),
+        _sgd(0.9, 5e-4),
+        _smeared_digits(),
+        _ce,
+        32,
+        250,
+        (1e-4, 10.0),
+        "cnn",
+    )
+    add(
+        "i-deep-silu-pinwheel-sgd",
+        "5-arm pinwheel (2 inputs + 1 noise input, 2000 drawn), 9-layer plain SiLU MLP (8 hidden of width 40, He "
+        "init), plain SGD, batch 32",
+        _kaiming_deep([3] + [40] * 8 + [5], nn.SiLU),
+        _sgd(),
+        _pinwheel(2000),
+        _ce,
+        32,
+        500,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "i-threshcount-gru-adam",
+        "how many of 16 values uniform in [-1, 1] (read through noise std 0.05) exceed 0.5 (2000 drawn), GRU 24 + "
+        "linear head, MSE, Adam, batch 32",
+        _seeded(_CountGRU),
+        _adam(),
+        _threshold_counts(2000),
+        _mse,
+        32,
+        300,
+        (1e-5, 1.0),
+        "gru",
+    )
+    vocab_i, seqs_i = _char_seq_data(("random", "cmd", "filecmp", "wave"), 24)
+    add(
+        "i-lm-char-transformer-adam-b16-700",
+        "random + cmd + filecmp + wave source, 1-block causal transformer LM (width 32, context 24), Adam, batch 16, "
+        "700 updates",
+        _seeded(lambda: _TinyLM(vocab_i, 24, 32)),
+        _adam(),
+        seqs_i,
+        _ce_seq,
+        16,
+        700,
+        (1e-4, 1.0),
+        "lm",
+    )
+    add(
+        "i-softmax-classif6-sgdm095",
+        "synthetic 6-class data (20 features, 7 informative, 3 redundant, 1800 drawn, class_sep 1.1, 3% flipped), "
+        "softmax regression, SGD momentum 0.95, batch 24",
+        _mlp([20, 6]),
+        _sgd(0.95),
+        _softmax6_classes(1800),
+        _ce,
+        24,
+        250,
+        (1e-4, 10.0),
+        "logistic",
+    )
+    add(
+        "i-noisyreg-sinprod-adamax-bs4",
+        "y = sin(x0) x1 + |x2| - x3 x4 / 2 under noise std 1.0 (about the signal's; 500 drawn), MLP 5-48-48-1, "
+        "MSE, Adamax, batch 4",
+        _mlp([5, 48, 48, 1]),
+        _adamax(),
+        _sinprod(500),
+        _mse,
+        4,
+        400,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "i-gaussnll-softplusvar-torchloss-adamw",
+        "y = sin(2 x0) + x1 x2 / 2, Gaussian noise std 0.02 to 0.26 along |x0|, MLP 3-64-64-2 mean + softplus "
+        "variance, torch's gaussian_nll_loss (full), AdamW weight decay 0.01, batch 32",
+        _mlp([3, 64, 64, 2]),
+        _adamw(0.01),
+        _hetero_sinmix(1000),
+        _torch_gauss_nll,
+        32,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "i-finetune-binarised-digits-adamw",
+        "pretrained-like SELU body (unchanged digits other than 3 and 8, 240 updates) fine-tuned on 100 binarised "
+        "digits (threshold 8), all ten classes, new head, AdamW weight decay 0.05, batch 10",
+        _binarised_finetune_model,
+        _adamw(0.05),
+        _binarised_finetune_data(100),
+        _ce,
+        10,
+        200,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "i-classif5-mlp-nesterov095-wd-bs64",
+        "synthetic 5-class data (30 features, 10 informative, 5 redundant, 3000 drawn, class_sep 1.3, 2% flipped), "
+        "MLP 30-96-48-5, SGD Nesterov momentum 0.95 weight decay 1e-3, batch 64",
+        _mlp([30, 96, 48, 5]),
+        _sgd(0.95, 1e-3, True),
+        _classes5(3000),
+        _ce,
+        64,
+        300,
+        (1e-4, 10.0),
         "mlp",
     )
     return out
