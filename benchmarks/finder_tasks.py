@@ -136,6 +136,15 @@ Parts (decided by name, before any result):
   fine-tune of a pretrained-like SELU body on 100 binarised digits, an MLP under SGD Nesterov momentum 0.95 with
   weight decay at batch 64); designed from these kinds, not from any finder's failures, and committed before any
   finder ran on them.
+* ``blind18`` (``g-``): ten tasks of the hidden suite's kinds, one each (a ReLU MLP under SGD momentum on a new
+  7-class draw with centroids off the hypercube, a BatchNorm CNN (5x5 first conv, average pool) under AdamW on
+  speckle-noised digits, an 8-layer plain Mish MLP (He init) under plain SGD on a 3x3 checkerboard, an LSTM under
+  AdamW counting the sign changes of an AR(1) sequence, a 500-update transformer LM (batch 12, context 24) on
+  tabnanny + stringprep + pyclbr source with AdamW, a softmax regression under SGD momentum 0.55, a noisy batch-6
+  regression under RAdam, a Gaussian NLL with an exp-std head through ``torch.distributions.Normal`` under Adam, an
+  AdamW fine-tune of a pretrained-like GELU body on 90 upside-down digits, an MLP under AdamW with betas (0.9, 0.95)
+  at batch 128 on a draw with three clusters per class); designed from these kinds, not from any finder's failures,
+  and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -195,11 +204,14 @@ PARTS = (
     "blind15",
     "blind16",
     "blind17",
+    "blind18",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("g-"):
+        return "blind18"
     if name.startswith("i-"):
         return "blind17"
     if name.startswith("j-"):
@@ -2411,6 +2423,209 @@ def _classes5(n: int = 3000, seed: int = 210):
         n_classes=5,
         n_clusters_per_class=1,
         class_sep=1.3,
+        flip_y=0.02,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+# -- data and models of the blind part g- (blind18; reported as the eighteenth blind part (g-)) ----------
+def _classes7_nonhypercube(n: int = 2400, seed: int = 211):
+    """``make_classification``: 7 classes, one cluster each, centroids drawn off the hypercube (``hypercube=False``),
+    18 features (9 informative, 3 redundant, 6 noise), class_sep 1.6, 2% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=18,
+        n_informative=9,
+        n_redundant=3,
+        n_classes=7,
+        n_clusters_per_class=1,
+        class_sep=1.6,
+        hypercube=False,
+        flip_y=0.02,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _speckled_digits(std: float = 0.5, seed: int = 212):
+    """digits under multiplicative speckle noise: every pixel times max(0, 1 + ``std`` N(0, 1)), all splits."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    X = X * np.maximum(0.0, 1 + std * rng.normal(size=X.shape))
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+class _K5BNCNN(nn.Module):
+    """conv 1->16 (5x5, BatchNorm, ReLU), average pool 2, conv 16->32 (3x3, BatchNorm, ReLU), flatten (4x4x32),
+    linear 512->10."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 16, 5, padding=2),
+            nn.BatchNorm2d(16),
+            nn.ReLU(),
+            nn.AvgPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(512, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(-1, 1, 8, 8))
+
+
+def _checkerboard(n: int = 2400, cells: int = 3, noise: int = 2, seed: int = 213):
+    """A ``cells`` x ``cells`` checkerboard on [-1.5, 1.5]^2 (the class is the colour of a point's cell), plus
+    ``noise`` Gaussian noise inputs."""
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(-1.5, 1.5, size=(n, 2))
+    cell = np.floor((p + 1.5) / (3.0 / cells)).clip(0, cells - 1).astype(int)
+    y = (cell[:, 0] + cell[:, 1]) % 2
+    return _tensors(np.column_stack([p, rng.normal(size=(n, noise))]), y, regression=False)
+
+
+def _sign_flip_counts(n: int = 2000, length: int = 20, phi: float = 0.5, seed: int = 214):
+    """How often an AR(1) sequence (coefficient ``phi``, unit innovations) changes sign over ``length`` steps;
+    inputs (n, length, 1), target standardised (regression)."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, length))
+    x[:, 0] = rng.normal(size=n) / math.sqrt(1 - phi**2)
+    for t in range(1, length):
+        x[:, t] = phi * x[:, t - 1] + rng.normal(size=n)
+    flips = (np.sign(x[:, 1:]) != np.sign(x[:, :-1])).sum(1).astype(np.float64)
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(x[:, :, None], flips, seed=0)
+    m, s = ytr.mean(), ytr.std()
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    return f(Xtr), f((ytr - m) / s), f(Xva), f((yva - m) / s), f(Xte), f((yte - m) / s)
+
+
+class _FlipLSTM(nn.Module):
+    """An LSTM 32 over a scalar sequence, its final state into a linear output."""
+
+    def __init__(self, hidden: int = 32) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(1, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, (h, _) = self.lstm(x)
+        return self.out(h[-1])
+
+
+def _softmax5_classes(n: int = 1500, seed: int = 216):
+    """``make_classification``: 5 classes, one cluster each, 14 features (6 informative, 2 redundant, 6 noise),
+    class_sep 1.0, 4% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=14,
+        n_informative=6,
+        n_redundant=2,
+        n_classes=5,
+        n_clusters_per_class=1,
+        class_sep=1.0,
+        flip_y=0.04,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _cosgate(n: int = 500, noise: float = 1.1, seed: int = 217):
+    """y = cos(x0) x1 + max(x2, 0) x3 + x4 / 2 + noise (x ~ N(0, 1)^5), noise std ``noise`` (the signal's std is
+    about 1.15, measured on 200,000 draws)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    f = np.cos(X[:, 0]) * X[:, 1] + np.maximum(X[:, 2], 0) * X[:, 3] + 0.5 * X[:, 4]
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _hetero_sigmoid_scale(n: int = 1000, seed: int = 218):
+    """y = x0^2 / 2 - x1 + sin(3 x2) / 2 with Gaussian noise of std 0.03 + 0.3 sigmoid(3 x1) (0.03 to 0.33; x
+    uniform in [-1.5, 1.5]^3)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.5, 1.5, size=(n, 3))
+    std = 0.03 + 0.3 / (1 + np.exp(-3 * X[:, 1]))
+    y = 0.5 * X[:, 0] ** 2 - X[:, 1] + 0.5 * np.sin(3 * X[:, 2]) + std * rng.normal(size=n)
+    return _tensors(X, y, regression=True)
+
+
+def _normal_expstd_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Gaussian NLL through ``torch.distributions.Normal`` (with the constant) with an exp-std head (std =
+    exp(head)); negative once the stds are small."""
+    return -torch.distributions.Normal(out[:, 0], torch.exp(out[:, 1])).log_prob(y).mean()
+
+
+def _gelu_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 80), nn.GELU(), nn.Linear(80, 48), nn.GELU())
+
+
+def _upside_down(X: np.ndarray) -> np.ndarray:
+    """8x8 images flipped top to bottom (upside down)."""
+    return X.reshape(-1, 8, 8)[:, ::-1, :].reshape(-1, 64)
+
+
+@functools.cache
+def _pretrained_no17_digits_body() -> dict[str, torch.Tensor]:
+    """A GELU MLP body trained briefly (AdamW, 260 updates) on the upright digits other than 1 and 7 (scaled as
+    ``_floored_digits``); the fine-tuning task is all ten digits upside down."""
+    (Xtr, ytr, *_), mu, sd = _floored_digits()
+    keep = (ytr != 1) & (ytr != 7)
+    lut = np.full(10, -1)
+    lut[[0, 2, 3, 4, 5, 6, 8, 9]] = np.arange(8)
+    X = torch.tensor((Xtr[keep] - mu) / sd, dtype=torch.float32)
+    Y = torch.tensor(lut[ytr[keep]], dtype=torch.long)
+    torch.manual_seed(219)
+    model = _FineTune(_gelu_body(), nn.Linear(48, 8))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    batches = _epochs(X, Y, 32)(219)
+    return _pretrain(model, opt, batches, 260)
+
+
+def _upside_down_finetune_data(n_train: int = 90):
+    """digits upside down, scaled with the upright digits' training statistics (``_floored_digits``: the pretrained
+    body's input scale; the statistics are not flipped); training images 600 to 600 + ``n_train`` only (the split
+    of ``_sk("digits")``)."""
+    (Xtr, ytr, Xva, yva, Xte, yte), mu, sd = _floored_digits()
+    f = lambda a: torch.tensor((_upside_down(a) - mu) / sd, dtype=torch.float32)  # noqa: E731
+    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    sl = slice(600, 600 + n_train)
+    return f(Xtr[sl]), g(ytr[sl]), f(Xva), g(yva), f(Xte), g(yte)
+
+
+def _upside_down_finetune_model(seed: int) -> nn.Module:
+    body = _gelu_body()
+    body.load_state_dict(_pretrained_no17_digits_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(48, 10))
+
+
+def _adamw_b095(wd: float = 0.05):
+    """AdamW with betas (0.9, 0.95)."""
+    return lambda m, lr: torch.optim.AdamW(m.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=wd)
+
+
+def _classes6_3clusters(n: int = 3000, seed: int = 220):
+    """``make_classification``: 6 classes, three clusters each, 26 features (12 informative, 4 redundant, 10
+    noise), class_sep 1.4, 2% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=26,
+        n_informative=12,
+        n_redundant=4,
+        n_classes=6,
+        n_clusters_per_class=3,
+        class_sep=1.4,
         flip_y=0.02,
         random_state=seed,
     )
@@ -4975,6 +5190,138 @@ def _build() -> dict[str, BenchTask]:
         64,
         300,
         (1e-4, 10.0),
+        "mlp",
+    )
+    # -- the blind part g- (blind18): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "g-classif7-offcube-mlp-sgdm",
+        "synthetic 7-class data, centroids off the hypercube (18 features: 9 informative, 3 redundant; 2400 drawn, "
+        "class_sep 1.6, 2% flipped), ReLU MLP 18-64-7, SGD momentum 0.9, batch 40",
+        _mlp([18, 64, 7]),
+        _sgd(0.9),
+        _classes7_nonhypercube(2400),
+        _ce,
+        40,
+        350,
+        (1e-4, 10.0),
+        "mlp",
+    )
+    add(
+        "g-speckled-digits-k5bncnn-adamw",
+        "digits under multiplicative speckle noise (std 0.5), BatchNorm CNN (conv 5x5 16, average pool, conv 3x3 "
+        "32, linear), AdamW weight decay 0.01, batch 32",
+        _seeded(_K5BNCNN),
+        _adamw(0.01),
+        _speckled_digits(),
+        _ce,
+        32,
+        250,
+        (1e-5, 1.0),
+        "cnn",
+    )
+    add(
+        "g-deep-mish-checkerboard-sgd",
+        "3x3 checkerboard (2 inputs + 2 noise inputs, 2400 drawn), 8-layer plain Mish MLP (7 hidden of width 48, He "
+        "init), plain SGD, batch 32",
+        _kaiming_deep([4] + [48] * 7 + [2], nn.Mish),
+        _sgd(),
+        _checkerboard(2400),
+        _ce,
+        32,
+        500,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "g-signflips-lstm-adamw",
+        "how often an AR(1) sequence (coefficient 0.5, 20 steps) changes sign (2000 drawn), LSTM 32 + linear head, "
+        "MSE, AdamW weight decay 0.01, batch 32",
+        _seeded(_FlipLSTM),
+        _adamw(0.01),
+        _sign_flip_counts(2000),
+        _mse,
+        32,
+        300,
+        (1e-5, 1.0),
+        "lstm",
+    )
+    vocab_g, seqs_g = _char_seq_data(("tabnanny", "stringprep", "pyclbr"), 24)
+    add(
+        "g-lm-char-transformer-adamw-b12-500",
+        "tabnanny + stringprep + pyclbr source, 1-block causal transformer LM (width 32, context 24), AdamW weight "
+        "decay 0.01, batch 12, 500 updates",
+        _seeded(lambda: _TinyLM(vocab_g, 24, 32)),
+        _adamw(0.01),
+        seqs_g,
+        _ce_seq,
+        12,
+        500,
+        (1e-4, 1.0),
+        "lm",
+    )
+    add(
+        "g-softmax-classif5-sgdm055",
+        "synthetic 5-class data (14 features, 6 informative, 2 redundant, 1500 drawn, class_sep 1.0, 4% flipped), "
+        "softmax regression, SGD momentum 0.55, batch 20",
+        _mlp([14, 5]),
+        _sgd(0.55),
+        _softmax5_classes(1500),
+        _ce,
+        20,
+        300,
+        (1e-4, 10.0),
+        "logistic",
+    )
+    add(
+        "g-noisyreg-cosgate-radam-bs6",
+        "y = cos(x0) x1 + max(x2, 0) x3 + x4 / 2 under noise std 1.1 (about the signal's; 500 drawn), MLP "
+        "5-48-48-1, MSE, RAdam, batch 6",
+        _mlp([5, 48, 48, 1]),
+        _radam(),
+        _cosgate(500),
+        _mse,
+        6,
+        400,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "g-gaussnll-expstd-normaldist-adam",
+        "y = x0^2 / 2 - x1 + sin(3 x2) / 2, Gaussian noise std 0.03 to 0.33 along sigmoid(3 x1), MLP 3-64-64-2 mean "
+        "+ exp std, torch.distributions.Normal log-likelihood, Adam, batch 32",
+        _mlp([3, 64, 64, 2]),
+        _adam(),
+        _hetero_sigmoid_scale(1000),
+        _normal_expstd_nll,
+        32,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "g-finetune-upsidedown-digits-adamw",
+        "pretrained-like GELU body (upright digits other than 1 and 7, 260 updates) fine-tuned on 90 upside-down "
+        "digits, all ten classes, new head, AdamW weight decay 0.02, batch 9",
+        _upside_down_finetune_model,
+        _adamw(0.02),
+        _upside_down_finetune_data(90),
+        _ce,
+        9,
+        200,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "g-classif6-3clusters-mlp-adamw095-bs128",
+        "synthetic 6-class data, three clusters per class (26 features, 12 informative, 4 redundant, 3000 drawn, "
+        "class_sep 1.4, 2% flipped), MLP 26-128-64-6, AdamW betas (0.9, 0.95) weight decay 0.05, batch 128",
+        _mlp([26, 128, 64, 6]),
+        _adamw_b095(0.05),
+        _classes6_3clusters(3000),
+        _ce,
+        128,
+        300,
+        (1e-5, 1.0),
         "mlp",
     )
     return out
