@@ -204,15 +204,33 @@ def test_when_even_the_lowest_trial_overfitted_the_suggestion_is_half_a_decade_b
 
     notes: list[str] = []
     overfit = [trial(0.01, 2.0), trial(0.03, 4.0), trial(0.1, 9.0)]
-    assert _none_learned_choice(overfit, notes) == pytest.approx(0.01 / 10**0.5)
+    assert _none_learned_choice(overfit, None, notes) == pytest.approx(0.01 / 10**0.5)
     assert "over-fitted" in notes[-1] and "0.01" in notes[-1]
     # a held-out loss that stays level (a hard task, a small noisy held-out set): the lowest trial
     for done in (
         [trial(0.01, 1.05), trial(0.03, 1.3)],
         [trial(0.01, 2.0, judged_by="train"), trial(0.03, 3.0, judged_by="train")],
         [trial(0.01, 2.0, train_end=1.1), trial(0.03, 3.0, train_end=1.2)],  # nothing learned at all
-        [trial(0.01, float("inf")), trial(0.03, float("inf"))],  # diverged
+        [trial(0.01, 1.05), trial(0.03, float("inf"))],  # the higher diverged, the lowest did not
     ):
         notes.clear()
-        assert _none_learned_choice(done, notes) == 0.01
+        assert _none_learned_choice(done, 1.0, notes) == 0.01
         assert "no trial learned anything" in notes[-1]
+
+
+def test_when_every_trial_diverged_or_climbed_in_its_warm_up_the_suggestion_is_below_the_lowest():
+    from lrkit.finder.choice import _none_learned_choice
+    from lrkit.finder.trials import Trial
+
+    def trial(lr, first_tenth, score):  # judged by training loss, from a start level of 0.53
+        return Trial(lr, 66, score, first_tenth, "train", 66, first_tenth, score, 0.4, 0.3)
+
+    notes: list[str] = []
+    climbed = [trial(0.79, 18.0, 1.42), trial(2.5, 5244.0, 13.6), trial(7.9, 2e6, 133.0)]
+    assert _none_learned_choice(climbed, 0.53, notes) == pytest.approx(0.79 / 10**0.5)
+    assert "rose in its warm-up" in notes[-1]
+    diverged = [trial(0.01, 0.6, float("inf")), trial(0.03, 0.6, float("inf"))]
+    assert _none_learned_choice(diverged, 0.53, []) == pytest.approx(0.01 / 10**0.5)
+    # the lowest stayed calm (first tenth at the start level): it is the suggestion, as before
+    calm_lowest = [trial(0.79, 0.55, 0.6), trial(2.5, 5244.0, 13.6)]
+    assert _none_learned_choice(calm_lowest, 0.53, []) == 0.79

@@ -67,7 +67,7 @@ def choice_stage(
                     f"suggestion {10**s.x_star:.3g} to {chosen:.3g}."
                 )
         else:
-            chosen = _none_learned_choice(done, s.notes)
+            chosen = _none_learned_choice(done, s.start_level, s.notes)
             s.method += "+trials"
         if chosen is not None and sug.lr:
             scale = chosen / sug.lr
@@ -235,18 +235,30 @@ OVERFIT_RISE = 0.5
 _TRIAL_SPACING = TRIAL_OFFSETS[1] - TRIAL_OFFSETS[0]
 
 
-def _none_learned_choice(done: list[Trial], notes: list[str]) -> float:
+def _none_learned_choice(done: list[Trial], start_level: float | None, notes: list[str]) -> float:
     """Where no trial ended below where it started: the lowest trial's LR, or half a decade
     below it when that trial's held-out loss rose by :data:`OVERFIT_RISE` or more while its
-    training loss fell (with a note either way).
+    training loss fell, or when every trial -- the lowest too -- diverged, blew up or rose in its
+    warm-up (with a note either way).
 
     Why: trials judged by held-out data that all end worse than they started, though each
     learned its training batches, over-fitted -- even the lowest, which the candidates place a
     decade below the curve's suggestion. On a tiny set the range test can show a descent 5-30x
     above the LR a full run wants (issue 16), so the best LR lies below every candidate, and the
     lowest is still too high. A held-out loss that merely stays level (a hard task, a small
-    noisy held-out set) is not that: the lowest trial is kept."""
+    noisy held-out set) is not that: the lowest trial is kept. Trials that all climbed while
+    their LR ramped up say the same from the training loss: the starting model takes none of
+    those peaks (a batch-4 regression whose range test ran to ``end_lr`` read a descent at 8,
+    and its trials from 0.8 up each climbed 30x and more in their warm-up)."""
     lowest = min(done, key=lambda t: t.lr)
+    if all(_blew_up(t, start_level) or rose_in_warm_up(t, start_level) for t in done):
+        chosen = lowest.lr / 10**_TRIAL_SPACING
+        notes.append(
+            f"no trial learned and every one, the lowest ({lowest.lr:.3g}) too, diverged, blew up or rose in its"
+            f" warm-up: the starting model takes none of those peaks, so the suggestion is half a decade below the"
+            f" lowest ({chosen:.3g}); compare a decade lower too (lrkit compare)."
+        )
+        return chosen
     start, score = float(lowest.start_score), float(lowest.score)
     overfit = (
         lowest.judged_by == "val"
