@@ -1003,3 +1003,30 @@ def test_the_fallbacks_hedge_stays_below_trials_that_rose_in_their_warm_up():
     every = search([3.1, 3.56, 28.1, 1183.0])  # no calm trial: half a decade below the lowest
     chosen, *_ = _fallback_choice(every, [], below_zero=False)
     assert chosen == pytest.approx(10 ** (1.0 + FALLBACK_OFFSETS[0] - 0.5))
+
+
+def test_a_loss_that_raises_on_a_blown_up_model_counts_as_a_nan():
+    # torch.distributions validates its arguments: once the ramp blows the model up, the loss
+    # raises a ValueError on the NaN mean instead of returning a NaN
+    torch.manual_seed(0)
+    x = torch.randn(256, 3)
+    y = x @ torch.tensor([1.0, -2.0, 0.5]) + 0.3 * torch.randn(256)
+    batches = [(x[i : i + 32], y[i : i + 32]) for i in range(0, 256, 32)]
+    model = nn.Linear(3, 2)
+
+    def nll(m, batch):
+        out = m(batch[0])
+        return -torch.distributions.Normal(out[:, 0], torch.exp(out[:, 1])).log_prob(batch[1]).mean()
+
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    r = find_lr(model, opt, batches, nll, start_lr=1e-5, end_lr=1e4, num_steps=60)
+    assert r.stopped_reason in ("nan", "diverged")
+    assert r.suggestion is not None and r.suggestion < 1e2
+    assert all(torch.isfinite(p).all() for p in model.parameters())  # restored
+
+    def broken(m, batch):  # a real bug in the loss, on a healthy model: raised as it is
+        raise ValueError("shape mismatch in my loss")
+
+    healthy = nn.Linear(3, 2)
+    with pytest.raises(ValueError, match="shape mismatch"):
+        find_lr(healthy, torch.optim.Adam(healthy.parameters(), lr=1e-3), batches, broken, num_steps=20)

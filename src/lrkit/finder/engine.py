@@ -120,7 +120,17 @@ def _make_step(
                 field="step_fn",
                 fix="pass either step_fn, or loss_fn (or criterion), not both.",
             )
-        return lambda batch: step_fn(model, optimizer, batch)
+        user_step = step_fn
+
+        def whole_step(batch: Any) -> Any:
+            try:
+                return user_step(model, optimizer, batch)
+            except Exception:
+                if _parameters_finite(model):
+                    raise
+                return torch.tensor(math.nan)
+
+        return whole_step
     if loss_fn is not None and criterion is not None:
         raise ConfigError(
             "both loss_fn and criterion are given; one of them would be ignored.",
@@ -163,7 +173,14 @@ def _make_step(
         if device is not None:
             batch = _to_device(batch, device)
         optimizer.zero_grad(set_to_none=True)
-        loss = compute(model, batch)
+        try:
+            loss = compute(model, batch)
+        except Exception:
+            if _parameters_finite(model):
+                raise
+            # the model already blew up; a loss that validates its inputs (torch.distributions)
+            # raises on the NaNs instead of returning one: that is the NaN, not a bug to report
+            return torch.tensor(math.nan)
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
             raise ConfigError(
                 f"the loss must be a scalar tensor, got {type(loss).__name__}"
@@ -181,6 +198,12 @@ def _make_step(
 
     step.loss_of = loss_of  # type: ignore[attr-defined]  # the held-out loss of the trials
     return step
+
+
+def _parameters_finite(model: torch.nn.Module) -> bool:
+    """Whether every parameter of ``model`` is finite (checked only after a loss raised)."""
+    with torch.no_grad():
+        return all(bool(torch.isfinite(p).all()) for p in model.parameters())
 
 
 # -- the watch ------------------------------------------------------------------------------
