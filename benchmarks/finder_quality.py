@@ -304,6 +304,18 @@ def fastai_valley(lrs: np.ndarray, raw: np.ndarray, num_it: int = 100) -> float 
     return valley_lr(lrs[lo:hi], sm[lo:hi])
 
 
+def _suggest(method: str, task: finder_tasks.BenchTask, seed: int) -> dict[str, Any]:
+    if method == "lrkit":
+        return lrkit_suggestion(task, seed, val=False)
+    if method == "lrkit+val":
+        return lrkit_suggestion(task, seed, val=True)
+    if method == "lrkit-0.1":
+        return lrkit_before_suggestion(task, seed)
+    if method == "torch-lr-finder":
+        return torch_lr_finder_suggestion(task, seed)
+    return fastai_valley_suggestion(task, seed)
+
+
 def suggestions(task: finder_tasks.BenchTask, cache: Cache, seeds: int, methods: tuple[str, ...]) -> dict:
     store = cache.data.setdefault("suggestions", {})
     h = finder_hash()
@@ -314,16 +326,10 @@ def suggestions(task: finder_tasks.BenchTask, cache: Cache, seeds: int, methods:
         for s in range(seeds):
             if str(s) not in got:
                 t0 = time.perf_counter()
-                if m == "lrkit":
-                    got[str(s)] = lrkit_suggestion(task, s, val=False)
-                elif m == "lrkit+val":
-                    got[str(s)] = lrkit_suggestion(task, s, val=True)
-                elif m == "lrkit-0.1":
-                    got[str(s)] = lrkit_before_suggestion(task, s)
-                elif m == "torch-lr-finder":
-                    got[str(s)] = torch_lr_finder_suggestion(task, s)
-                else:
-                    got[str(s)] = fastai_valley_suggestion(task, s)
+                try:
+                    got[str(s)] = _suggest(m, task, s)
+                except Exception as e:  # what a user gets from a finder that raises: no suggestion
+                    got[str(s)] = {"lr": None, "evaluations": 0, "error": f"{type(e).__name__}: {e}"[:300]}
                 got[str(s)]["seconds"] = time.perf_counter() - t0
                 cache.save()
         out[m] = [got[str(s)] for s in range(seeds)]
