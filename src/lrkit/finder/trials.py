@@ -229,7 +229,7 @@ def rose_in_warm_up(t: Trial, start_level: float | None) -> bool:
 
     Below :data:`BLOWN_UP_FACTOR` a trial that rose still counts as having learned when it ends
     below its own first tenth: the rise says its peak is past the edge of what the starting
-    model takes (:func:`lrkit.finder.choice` prefers a lower trial that did not rise)."""
+    model takes (:mod:`lrkit.finder.choice` prefers a lower trial that did not rise)."""
     start, noise = float(t.train_start), float(t.train_noise)
     if start_level is None or not (0 < start_level < math.inf) or not math.isfinite(start):
         return False
