@@ -274,6 +274,12 @@ def test_val_data_needs_a_loss_and_batches():
     with pytest.raises(ConfigError) as e:
         find_lr(model, opt, ["b"], _loss, val_data=[])
     assert e.value.field == "val_data"
+    with pytest.raises(ConfigError, match="val_data must be an iterable of batches, got int") as e:
+        find_lr(model, opt, ["b"], _loss, val_data=5)
+    assert e.value.field == "val_data" and "held-out set" in str(e.value.fix)
+    with pytest.raises(ConfigError, match="data must be an iterable of batches, got int") as e:
+        find_lr(model, opt, 5, _loss)
+    assert e.value.field == "data"
 
 
 def test_plot_draws_the_zoom_pass_and_every_trial(tmp_path):

@@ -12,7 +12,7 @@ import torch
 
 from lrkit.errors import ConfigError
 
-__all__ = ["endless", "first_tensor", "map_batch"]
+__all__ = ["batch_iter", "endless", "first_tensor", "map_batch"]
 
 
 def map_batch(batch: Any, leaf: Callable[[Any], Any]) -> Any:
@@ -49,18 +49,26 @@ def first_tensor(batch: Any) -> torch.Tensor | None:
     return None
 
 
+def batch_iter(
+    data: Any, field: str = "data", fix: str = "pass a DataLoader, a list of batches or a generator."
+) -> Iterator[Any]:
+    """``iter(data)``, or a :class:`~lrkit.errors.ConfigError` naming ``field`` where ``data``
+    is not an iterable of batches."""
+    try:
+        return iter(data)
+    except TypeError:
+        raise ConfigError(
+            f"{field} must be an iterable of batches, got {type(data).__name__}.",
+            field=field,
+            value=type(data).__name__,
+            fix=fix,
+        ) from None
+
+
 def endless(data: Iterable[Any]) -> Iterator[Any]:
     """Endless batches: iterate ``data`` again whenever it runs out; stop only when a fresh
     pass yields nothing (an empty loader, or a one-shot generator already used up)."""
-    try:
-        it = iter(data)
-    except TypeError:
-        raise ConfigError(
-            f"data must be an iterable of batches, got {type(data).__name__}.",
-            field="data",
-            value=type(data).__name__,
-            fix="pass a DataLoader, a list of batches or a generator.",
-        ) from None
+    it = batch_iter(data)
     fresh = True
     while True:
         try:

@@ -36,7 +36,7 @@ import torch
 from torch.optim import Optimizer
 
 from lrkit.errors import ConfigError
-from lrkit.finder.batches import endless, map_batch
+from lrkit.finder.batches import batch_iter, endless, map_batch
 from lrkit.finder.choice import choice_stage
 from lrkit.finder.ramp import check_ramp, ramp_schedule
 from lrkit.finder.result import FinderResult
@@ -567,15 +567,7 @@ def _val_batches(val_data: Any, step: Any) -> list[Any] | None:
             field="val_data",
             fix="pass loss_fn(model, batch) or criterion= instead of step_fn, or leave val_data out.",
         )
-    try:
-        batches = list(val_data)
-    except TypeError:
-        raise ConfigError(
-            f"val_data must be an iterable of held-out batches, got {type(val_data).__name__}.",
-            field="val_data",
-            value=type(val_data).__name__,
-            fix="pass a DataLoader or a list of batches of the held-out set.",
-        ) from None
+    batches = list(batch_iter(val_data, "val_data", "pass a DataLoader or a list of batches of the held-out set."))
     if not batches:
         raise ConfigError(
             "val_data yielded no batch.", field="val_data", fix="pass at least one held-out batch, or leave it out."
