@@ -85,13 +85,21 @@ def _candidates(v: np.ndarray) -> tuple[list[int], list[float]]:
     return starts, peaks
 
 
-def _regular(periods: list[float]) -> bool:
-    """Equal within the tolerance (2+ periods), or a constant growth ratio (3+ periods)."""
-    if len(periods) >= 2 and max(periods) <= (1 + PERIOD_TOLERANCE) * min(periods):
+def _regular(periods: list[float], spacing: float = 0.0) -> bool:
+    """Equal within the tolerance (2+ periods), or a constant growth ratio (3+ periods).
+
+    ``spacing``: the steps between logged rows. A restart is seen at the first row after it, so
+    each period is known only to within ``spacing``: the tolerance widens by that error relative
+    to the shortest period (twice over for a difference of two periods, four times for a ratio
+    of two ratios). SGDR logged every 5 updates at periods 76, 114, 171 reads 80, 110, 175."""
+    if not periods or min(periods) <= 0:
+        return False
+    rel = spacing / min(periods)
+    if len(periods) >= 2 and max(periods) <= (1 + PERIOD_TOLERANCE + 2 * rel) * min(periods):
         return True
     if len(periods) >= 3:
-        ratios = [b / a for a, b in itertools.pairwise(periods) if a > 0]
-        return len(ratios) == len(periods) - 1 and max(ratios) <= (1 + PERIOD_TOLERANCE) * min(ratios)
+        ratios = [b / a for a, b in itertools.pairwise(periods)]
+        return max(ratios) <= (1 + PERIOD_TOLERANCE + 4 * rel) * min(ratios)
     return False
 
 
@@ -111,7 +119,8 @@ def find_lr_restarts(steps: np.ndarray, lrs: np.ndarray | None) -> LRRestarts | 
     bounds = [int(s[0]), *(int(s[k]) for k in starts)]
     periods = [float(b - a) for a, b in itertools.pairwise(bounds)]
     # the first period may include a warm-up the later cycles lack: judge the later ones alone when there are enough
-    if _regular(periods) or (len(periods) >= 3 and _regular(periods[1:])):
+    spacing = float(np.median(np.diff(s))) if s.size > 1 else 0.0
+    if _regular(periods, spacing) or (len(periods) >= 3 and _regular(periods[1:], spacing)):
         return None
     if len(starts) <= 2 and max(peaks) <= (1 + SAME_PEAK) * min(peaks):
         return None
