@@ -10,8 +10,8 @@ targets)``, so every finder (lrkit, torch-lr-finder, a fastai-style loop) runs o
   scores a full run (never seen by any finder).
 * Kinds covered: MLPs, deep plain ReLU and tanh nets, BatchNorm, a CNN (with and without BN),
   GRUs and a tiny transformer LM (a longer run), logistic and softmax regression, noisy
-  small-batch regression (MSE), heteroscedastic Gaussian, Laplace, Student-t, Cauchy and logistic
-  NLLs (the loss goes negative), small-data AdamW fine-tuning of a pretrained-like model; SGD,
+  small-batch regression (MSE), heteroscedastic Gaussian, Laplace, Student-t, Cauchy, logistic and
+  Gamma NLLs (the loss goes negative), small-data AdamW fine-tuning of a pretrained-like model; SGD,
   momentum, Nesterov, Adam(W).
 
 Parts (decided by name, before any result):
@@ -145,6 +145,15 @@ Parts (decided by name, before any result):
   AdamW fine-tune of a pretrained-like GELU body on 90 upside-down digits, an MLP under AdamW with betas (0.9, 0.95)
   at batch 128 on a draw with three clusters per class); designed from these kinds, not from any finder's failures,
   and committed before any finder ran on them.
+* ``blind19`` (``f-``): ten tasks of the hidden suite's kinds, one each (a ReLU MLP under SGD momentum 0.8 on a new
+  9-class draw, a BatchNorm CNN with a squeeze-and-excitation gate under SGD momentum with weight decay on
+  elastically distorted digits, a 7-layer plain Softplus MLP (He init) under plain SGD on 2-D sign XOR, a GRU
+  under Adam finding the highest point of a +-1 random walk, a 600-update transformer LM (batch 10, context 28) on
+  selectors + mimetypes + codeop source with AdamW, a softmax regression on Gaussian classes with a shared
+  covariance under SGD momentum 0.4, a noisy batch-5 regression under centered RMSprop with momentum, a Gamma NLL
+  with an exp-mean and softplus-shape head under AdamW, an AdamW fine-tune of a pretrained-like ReLU6 body on 100
+  sharpened digits, an MLP under RAdam with decoupled weight decay at batch 64 on a draw with four clusters per
+  class); designed from these kinds, not from any finder's failures, and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -205,11 +214,14 @@ PARTS = (
     "blind16",
     "blind17",
     "blind18",
+    "blind19",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("f-"):
+        return "blind19"
     if name.startswith("g-"):
         return "blind18"
     if name.startswith("i-"):
@@ -2627,6 +2639,225 @@ def _classes6_3clusters(n: int = 3000, seed: int = 220):
         n_clusters_per_class=3,
         class_sep=1.4,
         flip_y=0.02,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+# -- data and models of the blind part f- (blind19; reported as the nineteenth blind part (f-)) ----------
+def _classes9(n: int = 2700, seed: int = 221):
+    """``make_classification``: 9 classes, one cluster each, 20 features (10 informative, 4 redundant, 6 noise),
+    class_sep 1.3, 3% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=20,
+        n_informative=10,
+        n_redundant=4,
+        n_classes=9,
+        n_clusters_per_class=1,
+        class_sep=1.3,
+        flip_y=0.03,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _elastic_digits(alpha: float = 3.0, sigma: float = 1.5, seed: int = 222):
+    """digits under a random elastic distortion (Simard et al. 2003): every image resampled (bilinear, zeros fill
+    in) along a displacement field of per-pixel N(0, 1) draws smoothed by a Gaussian filter of std ``sigma`` px and
+    scaled by ``alpha`` (about 0.75 px RMS per axis, measured over 3,000 fields), all splits."""
+    import scipy.ndimage as ndi
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    rows, cols = np.meshgrid(np.arange(8.0), np.arange(8.0), indexing="ij")
+    out = np.empty((len(X), 8, 8))
+    for i, im in enumerate(X.reshape(-1, 8, 8)):
+        dr, dc = (alpha * ndi.gaussian_filter(rng.normal(size=(8, 8)), sigma) for _ in range(2))
+        out[i] = ndi.map_coordinates(im, [rows + dr, cols + dc], order=1, mode="constant", cval=0.0)
+    return _tensors(out.reshape(-1, 64), y, regression=False)
+
+
+class _SEBNCNN(nn.Module):
+    """conv 1->24 (3x3, BatchNorm, ReLU), conv 24->24 (3x3, BatchNorm, ReLU), a squeeze-and-excitation gate (global
+    average pool, linear 24->6, ReLU, linear 6->24, sigmoid, every channel scaled by its gate), max pool 2, flatten
+    (4x4x24), linear 384->10."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 24, 3, padding=1),
+            nn.BatchNorm2d(24),
+            nn.ReLU(),
+            nn.Conv2d(24, 24, 3, padding=1),
+            nn.BatchNorm2d(24),
+            nn.ReLU(),
+        )
+        self.gate = nn.Sequential(nn.Linear(24, 6), nn.ReLU(), nn.Linear(6, 24), nn.Sigmoid())
+        self.head = nn.Sequential(nn.MaxPool2d(2), nn.Flatten(), nn.Linear(384, 10))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.features(x.view(-1, 1, 8, 8))
+        h = h * self.gate(h.mean((2, 3)))[:, :, None, None]
+        return self.head(h)
+
+
+def _sign_xor(n: int = 2400, noise: int = 3, seed: int = 223):
+    """2-D sign XOR: x ~ N(0, I_2), class 1 when x0 x1 > 0 (the quadrants alternate), plus ``noise`` Gaussian noise
+    inputs."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2 + noise))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    return _tensors(X, y, regression=False)
+
+
+def _walk_maxima(n: int = 2000, length: int = 20, noise: float = 0.6, seed: int = 224):
+    """The highest point of a +-1 random walk of ``length`` steps started at 0 (the maximum of its prefix sums, 0
+    included); inputs the steps read through Gaussian noise of std ``noise`` (n, length, 1), target standardised
+    (regression)."""
+    rng = np.random.default_rng(seed)
+    steps = rng.choice([-1.0, 1.0], size=(n, length))
+    top = np.maximum(np.cumsum(steps, axis=1).max(1), 0.0)
+    X = (steps + noise * rng.normal(size=(n, length)))[:, :, None]
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, top, seed=0)
+    m, s = ytr.mean(), ytr.std()
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    return f(Xtr), f((ytr - m) / s), f(Xva), f((yva - m) / s), f(Xte), f((yte - m) / s)
+
+
+class _WalkGRU(nn.Module):
+    """A GRU 32 over a scalar sequence, its final state into a linear output."""
+
+    def __init__(self, hidden: int = 32) -> None:
+        super().__init__()
+        self.gru = nn.GRU(1, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, h = self.gru(x)
+        return self.out(h[-1])
+
+
+def _shared_cov_classes(n: int = 1600, d: int = 10, k: int = 4, seed: int = 226):
+    """``k`` Gaussian classes in ``d`` dimensions with one shared anisotropic, correlated covariance (A A^T / d, A
+    standard normal: the linear discriminant model, so a softmax regression is well specified), class means N(0,
+    0.6^2 I), equal priors."""
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(d, d))
+    means = 0.6 * rng.normal(size=(k, d))
+    y = rng.integers(0, k, size=n)
+    X = means[y] + rng.normal(size=(n, d)) @ A.T / math.sqrt(d)
+    return _tensors(X, y, regression=False)
+
+
+def _abs_bump(n: int = 500, noise: float = 1.3, seed: int = 227):
+    """y = x0 |x1| + 2 exp(-x2^2) - x3 / 2 + noise (x ~ N(0, 1)^6, x4 and x5 unused), noise std ``noise`` (about
+    the signal's, 1.31, measured on 200,000 draws)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    f = X[:, 0] * np.abs(X[:, 1]) + 2 * np.exp(-(X[:, 2] ** 2)) - 0.5 * X[:, 3]
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _rmsprop_centered(momentum: float = 0.9):
+    """Centered RMSprop (alpha 0.95) with momentum, as DQN-style training uses it."""
+    return lambda m, lr: torch.optim.RMSprop(m.parameters(), lr=lr, alpha=0.95, momentum=momentum, centered=True)
+
+
+def _gamma_hetero(n: int = 1000, seed: int = 228):
+    """Positive targets under Gamma noise: mean 0.4 + 0.4 sigmoid(2 x0) + 0.15 x1^2 (0.42 to 1.12) and shape 4 + 60
+    sigmoid(3 x2) (4.7 to 63: coefficient of variation 0.46 down to 0.13; x uniform in [-1.5, 1.5]^3). Inputs
+    standardised, targets left as drawn (positive, not standardised)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.5, 1.5, size=(n, 3))
+    mean = 0.4 + 0.4 / (1 + np.exp(-2 * X[:, 0])) + 0.15 * X[:, 1] ** 2
+    shape = 4 + 60 / (1 + np.exp(-3 * X[:, 2]))
+    y = rng.gamma(shape, mean / shape)
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, y, seed=0)
+    mu, sd = Xtr.mean(0), Xtr.std(0)
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    return f((Xtr - mu) / sd), f(ytr), f((Xva - mu) / sd), f(yva), f((Xte - mu) / sd), f(yte)
+
+
+def _gamma_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Gamma NLL with an exp-mean head and a softplus-shape head (mean m = exp(head 0), shape k = softplus(head 1) +
+    1e-3, rate k / m), the log-gamma term kept; negative once the predicted densities exceed 1."""
+    m, k = torch.exp(out[:, 0]), nn.functional.softplus(out[:, 1]) + 1e-3
+    rate = k / m
+    return -(k * torch.log(rate) + (k - 1) * torch.log(y) - rate * y - torch.lgamma(k)).mean()
+
+
+def _relu6_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 96), nn.ReLU6(), nn.Linear(96, 48), nn.ReLU6())
+
+
+def _sharpen(X: np.ndarray, amount: float = 1.5, sigma: float = 1.0) -> np.ndarray:
+    """8x8 images (raw intensities 0-16) sharpened by an unsharp mask: x + ``amount`` (x - a Gaussian blur of std
+    ``sigma`` px), clipped to [0, 16]."""
+    import scipy.ndimage as ndi
+
+    img = X.reshape(-1, 8, 8)
+    blur = ndi.gaussian_filter(img, sigma=(0, sigma, sigma), mode="constant", cval=0.0)
+    return np.clip(img + amount * (img - blur), 0.0, 16.0).reshape(-1, 64)
+
+
+@functools.cache
+def _pretrained_no49_digits_body() -> dict[str, torch.Tensor]:
+    """A ReLU6 MLP body trained briefly (AdamW, 260 updates) on the unchanged digits other than 4 and 9 (scaled as
+    ``_floored_digits``); the fine-tuning task is all ten digits sharpened."""
+    (Xtr, ytr, *_), mu, sd = _floored_digits()
+    keep = (ytr != 4) & (ytr != 9)
+    lut = np.full(10, -1)
+    lut[[0, 1, 2, 3, 5, 6, 7, 8]] = np.arange(8)
+    X = torch.tensor((Xtr[keep] - mu) / sd, dtype=torch.float32)
+    Y = torch.tensor(lut[ytr[keep]], dtype=torch.long)
+    torch.manual_seed(229)
+    model = _FineTune(_relu6_body(), nn.Linear(48, 8))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    batches = _epochs(X, Y, 32)(229)
+    return _pretrain(model, opt, batches, 260)
+
+
+def _sharpened_finetune_data(n_train: int = 100):
+    """digits sharpened by an unsharp mask (``_sharpen``), scaled with the unchanged digits' training statistics
+    (``_floored_digits``: the pretrained body's input scale); training images 300 to 300 + ``n_train`` only (the
+    split of ``_sk("digits")``)."""
+    (Xtr, ytr, Xva, yva, Xte, yte), mu, sd = _floored_digits()
+    f = lambda a: torch.tensor((_sharpen(a) - mu) / sd, dtype=torch.float32)  # noqa: E731
+    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    sl = slice(300, 300 + n_train)
+    return f(Xtr[sl]), g(ytr[sl]), f(Xva), g(yva), f(Xte), g(yte)
+
+
+def _sharpened_finetune_model(seed: int) -> nn.Module:
+    body = _relu6_body()
+    body.load_state_dict(_pretrained_no49_digits_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(48, 10))
+
+
+def _radamw(wd: float = 0.01):
+    """RAdam with decoupled weight decay (torch's ``RAdam(decoupled_weight_decay=True)``)."""
+    return lambda m, lr: torch.optim.RAdam(m.parameters(), lr=lr, weight_decay=wd, decoupled_weight_decay=True)
+
+
+def _classes3_4clusters(n: int = 2400, seed: int = 230):
+    """``make_classification``: 3 classes, four clusters each, 16 features (8 informative, 3 redundant, 5 noise),
+    class_sep 1.2, 1% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=16,
+        n_informative=8,
+        n_redundant=3,
+        n_classes=3,
+        n_clusters_per_class=4,
+        class_sep=1.2,
+        flip_y=0.01,
         random_state=seed,
     )
     return _tensors(X.astype(np.float64), y, regression=False)
@@ -5320,6 +5551,139 @@ def _build() -> dict[str, BenchTask]:
         _classes6_3clusters(3000),
         _ce,
         128,
+        300,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    # -- the blind part f- (blind19): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "f-classif9-mlp-sgdm08",
+        "synthetic 9-class data (20 features: 10 informative, 4 redundant; 2700 drawn, class_sep 1.3, 3% flipped), "
+        "ReLU MLP 20-64-64-9, SGD momentum 0.8, batch 24",
+        _mlp([20, 64, 64, 9]),
+        _sgd(0.8),
+        _classes9(2700),
+        _ce,
+        24,
+        400,
+        (1e-4, 10.0),
+        "mlp",
+    )
+    add(
+        "f-elastic-digits-secnn-sgdm",
+        "digits under a random elastic distortion (smoothed displacement field, about 0.75 px RMS), BatchNorm CNN "
+        "with a squeeze-and-excitation gate (two 3x3 convs of 24, max pool, linear), SGD momentum 0.9 weight decay "
+        "1e-4, batch 32",
+        _seeded(_SEBNCNN),
+        _sgd(0.9, 1e-4),
+        _elastic_digits(),
+        _ce,
+        32,
+        250,
+        (1e-4, 10.0),
+        "cnn",
+    )
+    add(
+        "f-deep-softplus-xor-sgd",
+        "2-D sign XOR (x0 x1 > 0; 2 inputs + 3 noise inputs, 2400 drawn), 7-layer plain Softplus MLP (6 hidden of "
+        "width 40, He init), plain SGD, batch 32",
+        _kaiming_deep([5] + [40] * 6 + [2], nn.Softplus),
+        _sgd(),
+        _sign_xor(2400),
+        _ce,
+        32,
+        500,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "f-walkmax-gru-adam",
+        "the highest point of a +-1 random walk of 20 steps read through noise std 0.6 (2000 drawn), GRU 32 + linear "
+        "head, MSE, Adam, batch 32",
+        _seeded(_WalkGRU),
+        _adam(),
+        _walk_maxima(2000),
+        _mse,
+        32,
+        300,
+        (1e-5, 1.0),
+        "gru",
+    )
+    vocab_f, seqs_f = _char_seq_data(("selectors", "mimetypes", "codeop"), 28)
+    add(
+        "f-lm-char-transformer-adamw-c28-600",
+        "selectors + mimetypes + codeop source, 1-block causal transformer LM (width 32, context 28), AdamW weight "
+        "decay 0.05, batch 10, 600 updates",
+        _seeded(lambda: _TinyLM(vocab_f, 28, 32)),
+        _adamw(0.05),
+        seqs_f,
+        _ce_seq,
+        10,
+        600,
+        (1e-4, 1.0),
+        "lm",
+    )
+    add(
+        "f-softmax-sharedcov4-sgdm04",
+        "4 Gaussian classes with one shared anisotropic covariance in 10-D (1600 drawn), softmax regression, SGD "
+        "momentum 0.4, batch 16",
+        _mlp([10, 4]),
+        _sgd(0.4),
+        _shared_cov_classes(1600),
+        _ce,
+        16,
+        300,
+        (1e-4, 10.0),
+        "logistic",
+    )
+    add(
+        "f-noisyreg-absbump-rmspropc-bs5",
+        "y = x0 |x1| + 2 exp(-x2^2) - x3 / 2 under noise std 1.3 (about the signal's; 6 inputs, 500 drawn), MLP "
+        "6-48-48-1, MSE, centered RMSprop (alpha 0.95, momentum 0.9), batch 5",
+        _mlp([6, 48, 48, 1]),
+        _rmsprop_centered(0.9),
+        _abs_bump(500),
+        _mse,
+        5,
+        400,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "f-gammanll-expmean-softplusshape-adamw",
+        "positive targets under Gamma noise (mean 0.42 to 1.12, shape 4.7 to 63 along sigmoid(3 x2)), MLP 3-64-64-2 "
+        "exp mean + softplus shape, Gamma NLL, AdamW weight decay 0.01, batch 32",
+        _mlp([3, 64, 64, 2]),
+        _adamw(0.01),
+        _gamma_hetero(1000),
+        _gamma_nll,
+        32,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "f-finetune-sharpened-digits-adamw",
+        "pretrained-like ReLU6 body (unchanged digits other than 4 and 9, 260 updates) fine-tuned on 100 sharpened "
+        "(unsharp-masked) digits, all ten classes, new head, AdamW weight decay 0.01, batch 10",
+        _sharpened_finetune_model,
+        _adamw(0.01),
+        _sharpened_finetune_data(100),
+        _ce,
+        10,
+        200,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "f-classif3-4clusters-mlp-radamw-bs64",
+        "synthetic 3-class data, four clusters per class (16 features, 8 informative, 3 redundant, 2400 drawn, "
+        "class_sep 1.2, 1% flipped), ReLU MLP 16-128-64-3, RAdam with decoupled weight decay 0.01, batch 64",
+        _mlp([16, 128, 64, 3]),
+        _radamw(0.01),
+        _classes3_4clusters(2400),
+        _ce,
+        64,
         300,
         (1e-5, 1.0),
         "mlp",
