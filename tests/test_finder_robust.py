@@ -873,6 +873,38 @@ def test_a_fallback_whose_trials_moved_only_by_noise_hedges():
     assert chosen == pytest.approx(10 ** (0.5 + FALLBACK_OFFSETS[3]))
 
 
+def test_a_fallback_trial_that_only_recovered_from_its_warm_up_climb_has_not_learned():
+    from lrkit.finder.choice import _fallback_choice
+    from lrkit.finder.search import FALLBACK_OFFSETS, Search
+    from lrkit.finder.suggest import Suggestion
+    from lrkit.finder.trials import Trial, learned_clearly, rose_in_warm_up
+
+    def search(noise, top_end):
+        # batch-6 regression-like trials of 30 updates from a start level of 0.9; the top one's
+        # first tenth climbed to 2.0 (a 2.2x climb, under RISE_SE standard errors at this noise)
+        s = Search(sug=Suggestion(None, None, None, "none"), notes=[], evals=200, x_top=1.0)
+        s.start_level = 0.9
+        starts, ends = [0.95, 0.85, 0.9, 2.0], [0.78, 0.8, 0.76, top_end]
+        s.done = [
+            Trial(10 ** (1.0 + o), 30, e, b, "train", 30, b, e, 0.1, noise)
+            for o, b, e in zip(FALLBACK_OFFSETS, starts, ends, strict=True)
+        ]
+        return s
+
+    noisy = search(noise=0.4, top_end=0.65)
+    top = noisy.done[-1]
+    assert not rose_in_warm_up(top, 0.9)
+    assert learned_clearly(top) and not learned_clearly(top, 0.9)  # 1.35 from its own start, 0.25 from 0.9
+    chosen, *_ = _fallback_choice(noisy, [t for t in noisy.done if t.learned], below_zero=False)
+    assert chosen == pytest.approx(10 ** (1.0 + FALLBACK_OFFSETS[1]))  # the hedge, not the recovered top
+    assert any("batch noise" in n for n in noisy.notes)
+    # the same climb, but the top trial came back far below where the model started: it learned
+    far = search(noise=0.4, top_end=0.1)
+    assert learned_clearly(far.done[-1], 0.9)
+    chosen, *_ = _fallback_choice(far, [t for t in far.done if t.learned], below_zero=False)
+    assert chosen == pytest.approx(10 ** (1.0 + FALLBACK_OFFSETS[3]))
+
+
 def test_after_a_shallow_descent_momentum_keeps_the_wide_candidates_below_the_lowered_cliff():
     from lrkit.finder.search import FALLBACK_OFFSETS, Search, candidates_stage, momentum_lag
     from lrkit.finder.suggest import suggest

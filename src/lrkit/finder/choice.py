@@ -307,7 +307,7 @@ def _fallback_choice(s: Search, learned: list[Trial], below_zero: bool) -> tuple
     if learned and unclear is None:
         # the trials moved: judged by training loss, only a drop beyond the batch noise counts
         noisy = len(learned)
-        learned = [t for t in learned if learned_clearly(t)]
+        learned = [t for t in learned if learned_clearly(t, s.start_level)]
         if not learned:
             s.notes.append(
                 f"{noisy} fallback trial(s) ended lower than they started, but none by more than its batch noise:"

@@ -203,15 +203,26 @@ def _kind(val: Any) -> str:
 CLEAR_DROP_SE = 2.0
 
 
-def learned_clearly(t: Trial) -> bool:
+def learned_clearly(t: Trial, start_level: float | None = None) -> bool:
     """Whether a trial learned by more than its batch noise: judged by training loss, its start
-    (``start_score``) minus its end (``score``) exceeds :data:`CLEAR_DROP_SE` standard errors,
+    minus its end (``score``) exceeds :data:`CLEAR_DROP_SE` standard errors,
     ``train_noise * sqrt(1 / max(1, steps // 10) + 1 / max(1, steps // 4))``; judged by held-out
-    loss (the same fixed batches before and after), :attr:`Trial.learned`."""
+    loss (the same fixed batches before and after), :attr:`Trial.learned`.
+
+    The start is the trial's own (``start_score``), or ``start_level`` -- the loss every trial
+    started from -- where its first tenth climbed above that level by more than
+    :data:`CLEAR_DROP_SE` standard errors of its mean: such a trial has to come back below where
+    the model started before its drop counts. Measured from its own first tenth, a climb of 2-3x
+    that stays under :data:`RISE_SE` noise units (batch 3-6) read as the clearest learning of
+    all, and the trial that had only recovered from its climb was chosen."""
     if not t.learned or t.judged_by != "train" or not math.isfinite(t.train_noise):
         return t.learned
+    start = t.start_score
+    if start_level is not None and 0 < start_level < math.inf:
+        climb = start - start_level
+        start = start_level if climb > CLEAR_DROP_SE * t.train_noise / math.sqrt(max(1, t.steps // 10)) else start
     se = t.train_noise * math.sqrt(1.0 / max(1, t.steps // 10) + 1.0 / max(1, t.steps // 4))
-    return t.start_score - t.score > CLEAR_DROP_SE * se
+    return start - t.score > CLEAR_DROP_SE * se
 
 
 #: a trial's first tenth rose above the start level by more than this many standard errors of
