@@ -10,9 +10,9 @@ targets)``, so every finder (lrkit, torch-lr-finder, a fastai-style loop) runs o
   scores a full run (never seen by any finder).
 * Kinds covered: MLPs, deep plain ReLU and tanh nets, BatchNorm, a CNN (with and without BN),
   GRUs and a tiny transformer LM (a longer run), logistic and softmax regression, noisy
-  small-batch regression (MSE), heteroscedastic Gaussian, Laplace, Student-t, Cauchy, logistic and
-  Gamma NLLs (the loss goes negative), small-data AdamW fine-tuning of a pretrained-like model; SGD,
-  momentum, Nesterov, Adam(W).
+  small-batch regression (MSE), heteroscedastic Gaussian, Laplace, Student-t, Cauchy, logistic,
+  Gamma and log-normal NLLs (the loss goes negative), small-data AdamW fine-tuning of a pretrained-like
+  model; SGD, momentum, Nesterov, Adam(W).
 
 Parts (decided by name, before any result):
 
@@ -154,6 +154,15 @@ Parts (decided by name, before any result):
   with an exp-mean and softplus-shape head under AdamW, an AdamW fine-tune of a pretrained-like ReLU6 body on 100
   sharpened digits, an MLP under RAdam with decoupled weight decay at batch 64 on a draw with four clusters per
   class); designed from these kinds, not from any finder's failures, and committed before any finder ran on them.
+* ``blind20`` (``e-``): ten tasks of the hidden suite's kinds, one each (a ReLU MLP under SGD momentum 0.7 on a new
+  5-class draw with two clusters per class, a tiny ConvNeXt-style CNN under AdamW on digits under uneven lighting (a
+  random linear brightness ramp), an 8-layer plain Hardswish MLP (He init) under plain SGD on two linked rings in
+  3-D, an LSTM under Adam estimating the lag between a noise channel and its delayed copy, a 550-update transformer
+  LM (batch 12, context 36) on fileinput + plistlib + zipapp source with AdamW, a softmax regression on labels drawn
+  from a multinomial-logit model under SGD momentum 0.3, a noisy batch-4 regression under Adadelta, a log-normal
+  NLL with a softplus-scale head under Adam, an AdamW fine-tune of a pretrained-like LayerNorm + GELU body on 110
+  digits as Sobel edge maps, an MLP under Adam with betas (0.9, 0.98) and eps 1e-9 at batch 128 on blobs of unequal
+  spreads); designed from these kinds, not from any finder's failures, and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -215,11 +224,14 @@ PARTS = (
     "blind17",
     "blind18",
     "blind19",
+    "blind20",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("e-"):
+        return "blind20"
     if name.startswith("f-"):
         return "blind19"
     if name.startswith("g-"):
@@ -2861,6 +2873,242 @@ def _classes3_4clusters(n: int = 2400, seed: int = 230):
         random_state=seed,
     )
     return _tensors(X.astype(np.float64), y, regression=False)
+
+
+# -- data and models of the blind part e- (blind20; reported as the twentieth blind part (e-)) ----------
+def _classes5_2clusters(n: int = 2500, seed: int = 231):
+    """``make_classification``: 5 classes, two clusters each, 22 features (9 informative, 5 redundant, 8 noise),
+    class_sep 1.1, 2% of labels flipped."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_classification(
+        n_samples=n,
+        n_features=22,
+        n_informative=9,
+        n_redundant=5,
+        n_classes=5,
+        n_clusters_per_class=2,
+        class_sep=1.1,
+        flip_y=0.02,
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _ramp_lit_digits(amp: float = 6.0, seed: int = 232):
+    """digits under uneven lighting: every image plus a linear brightness ramp of random direction (uniform angle)
+    and random strength (uniform in [0, ``amp``] intensity levels of 16 at the image's edge along that direction,
+    as much darker at the opposite edge), clipped to [0, 16], all splits."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    rows, cols = np.meshgrid(np.arange(8.0) - 3.5, np.arange(8.0) - 3.5, indexing="ij")
+    theta = rng.uniform(0.0, 2 * np.pi, size=len(X))
+    a = rng.uniform(0.0, amp, size=len(X))
+    ramp = a[:, None, None] * (np.cos(theta)[:, None, None] * cols + np.sin(theta)[:, None, None] * rows) / 3.5
+    out = np.clip(X.reshape(-1, 8, 8) + ramp, 0.0, 16.0)
+    return _tensors(out.reshape(-1, 64), y, regression=False)
+
+
+class _ChannelLN(nn.Module):
+    """LayerNorm over the channels of every pixel (ConvNeXt's channels-first LayerNorm)."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(c)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class _ConvNeXtCNN(nn.Module):
+    """A tiny ConvNeXt-style CNN: stem conv 1->24 (3x3), one block (depthwise 5x5 conv, channel LayerNorm, 1x1 conv
+    24->96, GELU, 1x1 conv 96->24, added to its input), channel LayerNorm, average pool 2, flatten (4x4x24), linear
+    384->10."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(1, 24, 3, padding=1)
+        self.block = nn.Sequential(
+            nn.Conv2d(24, 24, 5, padding=2, groups=24),
+            _ChannelLN(24),
+            nn.Conv2d(24, 96, 1),
+            nn.GELU(),
+            nn.Conv2d(96, 24, 1),
+        )
+        self.head = nn.Sequential(_ChannelLN(24), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(384, 10))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.stem(x.view(-1, 1, 8, 8))
+        return self.head(h + self.block(h))
+
+
+def _linked_rings(n: int = 2400, noise: float = 0.3, extra: int = 2, seed: int = 233):
+    """Two linked rings in 3-D (a chain's two links): class 0 around the unit circle in the x0-x1 plane, class 1
+    around the unit circle centred at (1, 0, 0) in the x0-x2 plane (angles uniform), every coordinate plus Gaussian
+    noise of std ``noise``, plus ``extra`` N(0, 1) noise inputs."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=n)
+    t = rng.uniform(0.0, 2 * np.pi, size=n)
+    c, s = np.cos(t), np.sin(t)
+    pts = np.where(
+        (y == 0)[:, None],
+        np.stack([c, s, np.zeros(n)], 1),
+        np.stack([1.0 + c, np.zeros(n), s], 1),
+    )
+    X = np.concatenate([pts + noise * rng.normal(size=(n, 3)), rng.normal(size=(n, extra))], 1)
+    return _tensors(X, y, regression=False)
+
+
+def _lag_sequences(n: int = 2000, length: int = 24, lags: int = 5, noise: float = 0.5, seed: int = 234):
+    """Time-delay estimation: two channels of ``length`` steps, the first white noise N(0, 1), the second the first
+    delayed by a lag of 0 to ``lags`` - 1 steps (uniform; the class) plus Gaussian noise of std ``noise``; inputs
+    (n, length, 2)."""
+    rng = np.random.default_rng(seed)
+    lag = rng.integers(0, lags, size=n)
+    src = rng.normal(size=(n, length + lags))
+    idx = np.arange(length)[None, :] + (lags - lag)[:, None]
+    first = src[:, lags:]
+    second = np.take_along_axis(src, idx, axis=1) + noise * rng.normal(size=(n, length))
+    X = np.stack([first, second], -1)
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, lag, seed=0)
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    return f(Xtr), g(ytr), f(Xva), g(yva), f(Xte), g(yte)
+
+
+class _LagLSTM(nn.Module):
+    """An LSTM 32 over the two channels, classifying the lag from its last state."""
+
+    def __init__(self, hidden: int = 32, lags: int = 5) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(2, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, lags)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.lstm(x)
+        return self.out(h[:, -1])
+
+
+def _multinomial_logit_classes(n: int = 1500, d: int = 12, k: int = 3, scale: float = 0.6, seed: int = 236):
+    """Labels drawn from a multinomial-logit model (the softmax regression's own model, so it is well specified):
+    x ~ N(0, I_d), class probabilities softmax(W x + b), W entries N(0, ``scale``^2), b N(0, 0.5^2)."""
+    rng = np.random.default_rng(seed)
+    W = scale * rng.normal(size=(k, d))
+    b = 0.5 * rng.normal(size=k)
+    X = rng.normal(size=(n, d))
+    z = X @ W.T + b
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    y = (rng.uniform(size=(n, 1)) > np.cumsum(p, 1)).sum(1)
+    return _tensors(X, y, regression=False)
+
+
+def _atan_triple(n: int = 500, noise: float = 1.1, seed: int = 237):
+    """y = atan(2 x0) + x1 x2 x3 / 2 + log(1 + x4^2) / 2 + noise (x ~ N(0, 1)^6, x5 unused), noise std ``noise``
+    (about the signal's, 1.08, measured on 200,000 draws)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    f = np.arctan(2 * X[:, 0]) + 0.5 * X[:, 1] * X[:, 2] * X[:, 3] + 0.5 * np.log1p(X[:, 4] ** 2)
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _adadelta():
+    return lambda m, lr: torch.optim.Adadelta(m.parameters(), lr=lr)
+
+
+def _lognormal_hetero(n: int = 1000, seed: int = 238):
+    """Positive targets under log-normal noise: log y = sin(2 x0) / 2 + 0.3 x1 + s(x) e, e ~ N(0, 1), with s(x) =
+    0.04 + 0.3 x2^2 / (1 + x2^2) (0.04 to 0.34; x ~ N(0, 1)^3). Inputs standardised, targets left as drawn."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    s = 0.04 + 0.3 * X[:, 2] ** 2 / (1 + X[:, 2] ** 2)
+    y = np.exp(0.5 * np.sin(2 * X[:, 0]) + 0.3 * X[:, 1] + s * rng.normal(size=n))
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, y, seed=0)
+    mu, sd = Xtr.mean(0), Xtr.std(0)
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    return f((Xtr - mu) / sd), f(ytr), f((Xva - mu) / sd), f(yva), f((Xte - mu) / sd), f(yte)
+
+
+def _lognormal_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Log-normal NLL through ``torch.distributions.LogNormal`` (log-scale location head 0, scale softplus(head 1) +
+    1e-4; the log y and log 2 pi terms kept); negative once the predicted densities exceed 1."""
+    sigma = nn.functional.softplus(out[:, 1]) + 1e-4
+    return -torch.distributions.LogNormal(out[:, 0], sigma).log_prob(y).mean()
+
+
+def _ln_gelu_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 96), nn.LayerNorm(96), nn.GELU(), nn.Linear(96, 48), nn.LayerNorm(48), nn.GELU())
+
+
+def _edge_map(X: np.ndarray, gain: float = 0.2) -> np.ndarray:
+    """8x8 images (raw intensities 0-16) turned into their edge maps: the magnitude of each image's 3x3 Sobel
+    gradient (zeros outside the image) times ``gain``, clipped to [0, 16] (the strongest edge in the digits, 72, maps
+    to 14)."""
+    import scipy.ndimage as ndi
+
+    img = X.reshape(-1, 8, 8)
+    d, sm = [-1.0, 0.0, 1.0], [1.0, 2.0, 1.0]
+    gx = ndi.correlate1d(ndi.correlate1d(img, d, axis=2, mode="constant"), sm, axis=1, mode="constant")
+    gy = ndi.correlate1d(ndi.correlate1d(img, d, axis=1, mode="constant"), sm, axis=2, mode="constant")
+    return np.clip(gain * np.hypot(gx, gy), 0.0, 16.0).reshape(-1, 64)
+
+
+@functools.cache
+def _pretrained_no06_digits_body() -> dict[str, torch.Tensor]:
+    """A LayerNorm + GELU MLP body trained briefly (AdamW, 280 updates) on the unchanged digits other than 0 and 6
+    (scaled as ``_floored_digits``); the fine-tuning task is all ten digits as edge maps."""
+    (Xtr, ytr, *_), mu, sd = _floored_digits()
+    keep = (ytr != 0) & (ytr != 6)
+    lut = np.full(10, -1)
+    lut[[1, 2, 3, 4, 5, 7, 8, 9]] = np.arange(8)
+    X = torch.tensor((Xtr[keep] - mu) / sd, dtype=torch.float32)
+    Y = torch.tensor(lut[ytr[keep]], dtype=torch.long)
+    torch.manual_seed(239)
+    model = _FineTune(_ln_gelu_body(), nn.Linear(48, 8))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    batches = _epochs(X, Y, 32)(239)
+    return _pretrain(model, opt, batches, 280)
+
+
+def _edge_finetune_data(n_train: int = 110):
+    """digits as Sobel edge maps (``_edge_map``), scaled with the unchanged digits' training statistics
+    (``_floored_digits``: the pretrained body's input scale); training images 500 to 500 + ``n_train`` only (the
+    split of ``_sk("digits")``)."""
+    (Xtr, ytr, Xva, yva, Xte, yte), mu, sd = _floored_digits()
+    f = lambda a: torch.tensor((_edge_map(a) - mu) / sd, dtype=torch.float32)  # noqa: E731
+    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    sl = slice(500, 500 + n_train)
+    return f(Xtr[sl]), g(ytr[sl]), f(Xva), g(yva), f(Xte), g(yte)
+
+
+def _edge_finetune_model(seed: int) -> nn.Module:
+    body = _ln_gelu_body()
+    body.load_state_dict(_pretrained_no06_digits_body())
+    torch.manual_seed(seed)
+    return _FineTune(body, nn.Linear(48, 10))
+
+
+def _blobs6_varstd(n: int = 3000, d: int = 12, seed: int = 240):
+    """``make_blobs``: 6 Gaussian blobs in ``d`` dimensions of unequal spreads (cluster std 1.5, 2, 2.5, 3, 3.5 and
+    4), centres uniform in [-4, 4]^d."""
+    import sklearn.datasets as ds
+
+    X, y = ds.make_blobs(
+        n_samples=n,
+        n_features=d,
+        centers=6,
+        cluster_std=[1.5, 2.0, 2.5, 3.0, 3.5, 4.0],
+        center_box=(-4.0, 4.0),
+        random_state=seed,
+    )
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _adam_b098():
+    """Adam with betas (0.9, 0.98) and eps 1e-9 (the original transformer's settings)."""
+    return lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr, betas=(0.9, 0.98), eps=1e-9)
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -5684,6 +5932,139 @@ def _build() -> dict[str, BenchTask]:
         _classes3_4clusters(2400),
         _ce,
         64,
+        300,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    # -- the blind part e- (blind20): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "e-classif5-2clusters-mlp-sgdm07",
+        "synthetic 5-class data, two clusters per class (22 features: 9 informative, 5 redundant; 2500 drawn, "
+        "class_sep 1.1, 2% flipped), ReLU MLP 22-96-48-5, SGD momentum 0.7, batch 20",
+        _mlp([22, 96, 48, 5]),
+        _sgd(0.7),
+        _classes5_2clusters(2500),
+        _ce,
+        20,
+        400,
+        (1e-4, 10.0),
+        "mlp",
+    )
+    add(
+        "e-ramplit-digits-convnext-adamw",
+        "digits under uneven lighting (a linear brightness ramp of random direction, up to 6 of 16 at the edge), "
+        "tiny ConvNeXt-style CNN (stem conv 24, depthwise 5x5 + channel LayerNorm + 1x1 24-96-24 GELU block with a "
+        "residual, average pool, linear), AdamW weight decay 0.05, batch 32",
+        _seeded(_ConvNeXtCNN),
+        _adamw(0.05),
+        _ramp_lit_digits(),
+        _ce,
+        32,
+        250,
+        (1e-5, 1.0),
+        "cnn",
+    )
+    add(
+        "e-deep-hardswish-linkedrings-sgd",
+        "two linked rings in 3-D (noise std 0.3; 3 inputs + 2 noise inputs, 2400 drawn), 8-layer plain Hardswish "
+        "MLP (7 hidden of width 40, He init), plain SGD, batch 32",
+        _kaiming_deep([5] + [40] * 7 + [2], nn.Hardswish),
+        _sgd(),
+        _linked_rings(2400),
+        _ce,
+        32,
+        500,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "e-lagclass-lstm-adam",
+        "time-delay estimation (the lag, 0 to 4 steps, between a white-noise channel and its delayed copy under "
+        "noise std 0.5; 24 steps, 2000 drawn), LSTM 32 + linear head, Adam, batch 32",
+        _seeded(_LagLSTM),
+        _adam(),
+        _lag_sequences(2000),
+        _ce,
+        32,
+        400,
+        (1e-5, 1.0),
+        "lstm",
+    )
+    vocab_e, seqs_e = _char_seq_data(("fileinput", "plistlib", "zipapp"), 36)
+    add(
+        "e-lm-char-transformer-adamw-c36-550",
+        "fileinput + plistlib + zipapp source, 1-block causal transformer LM (width 32, context 36), AdamW weight "
+        "decay 0.03, batch 12, 550 updates",
+        _seeded(lambda: _TinyLM(vocab_e, 36, 32)),
+        _adamw(0.03),
+        seqs_e,
+        _ce_seq,
+        12,
+        550,
+        (1e-4, 1.0),
+        "lm",
+    )
+    add(
+        "e-softmax-mnlogit3-sgdm03",
+        "3 classes drawn from a multinomial-logit model in 12-D (1500 drawn), softmax regression 12-3, SGD momentum "
+        "0.3, batch 16",
+        _mlp([12, 3]),
+        _sgd(0.3),
+        _multinomial_logit_classes(1500),
+        _ce,
+        16,
+        300,
+        (1e-4, 10.0),
+        "logistic",
+    )
+    add(
+        "e-noisyreg-atantriple-adadelta-bs4",
+        "y = atan(2 x0) + x1 x2 x3 / 2 + log(1 + x4^2) / 2 under noise std 1.1 (about the signal's; 6 inputs, 500 "
+        "drawn), MLP 6-48-48-1, MSE, Adadelta, batch 4",
+        _mlp([6, 48, 48, 1]),
+        _adadelta(),
+        _atan_triple(500),
+        _mse,
+        4,
+        400,
+        (1e-3, 100.0),
+        "noisy-regression",
+    )
+    add(
+        "e-lognormalnll-softplus-scale-adam",
+        "positive targets under log-normal noise (log-scale std 0.04 to 0.34 along x2^2 / (1 + x2^2)), MLP 3-64-64-2 "
+        "log-location + softplus scale, torch.distributions.LogNormal NLL, Adam, batch 48",
+        _mlp([3, 64, 64, 2]),
+        _adam(),
+        _lognormal_hetero(1000),
+        _lognormal_nll,
+        48,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "e-finetune-edgemap-digits-adamw",
+        "pretrained-like LayerNorm + GELU body (unchanged digits other than 0 and 6, 280 updates) fine-tuned on 110 "
+        "digits as Sobel edge maps, all ten classes, new head, AdamW weight decay 0.03, batch 10",
+        _edge_finetune_model,
+        _adamw(0.03),
+        _edge_finetune_data(110),
+        _ce,
+        10,
+        200,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "e-blobs6-varstd-mlp-adam098-bs128",
+        "6 Gaussian blobs of unequal spreads (std 1.5 to 4) in 12-D (3000 drawn), ReLU MLP 12-128-64-6, Adam betas "
+        "(0.9, 0.98) eps 1e-9, batch 128",
+        _mlp([12, 128, 64, 6]),
+        _adam_b098(),
+        _blobs6_varstd(3000),
+        _ce,
+        128,
         300,
         (1e-5, 1.0),
         "mlp",
