@@ -419,13 +419,19 @@ def _moons(n: int = 400, noise: float = 0.3, seed: int = 3):
     return _tensors(X.astype(np.float64), y, regression=False)
 
 
-def _classification(n: int = 800):
+def _drawn_classes(**make_classification: Any):
+    """``sklearn.datasets.make_classification(**make_classification)`` as float64 features and class labels, split
+    and scaled by ``_tensors``."""
     import sklearn.datasets as ds
 
-    X, y = ds.make_classification(
+    X, y = ds.make_classification(**make_classification)
+    return _tensors(X.astype(np.float64), y, regression=False)
+
+
+def _classification(n: int = 800):
+    return _drawn_classes(
         n_samples=n, n_features=20, n_informative=8, n_classes=4, n_clusters_per_class=2, random_state=5
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _hetero_cubic(n: int = 300, seed: int = 31):
@@ -468,12 +474,9 @@ def _circles(n: int = 400):
 
 
 def _blobs_classification(n: int = 400):
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n, n_features=12, n_informative=5, n_redundant=3, n_classes=3, flip_y=0.05, random_state=17
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _flip_train(data, frac: float, seed: int):
@@ -488,12 +491,9 @@ def _flip_train(data, frac: float, seed: int):
 
 
 def _flip_classification(n: int = 400):
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n, n_features=10, n_informative=4, n_redundant=2, n_classes=3, flip_y=0.15, random_state=53
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _tiny(data, n_train: int):
@@ -526,12 +526,9 @@ def _quantiles(n: int = 400, d: int = 3, k: int = 3, seed: int = 91):
 
 def _synth_classes(n: int, d: int, informative: int, k: int, seed: int):
     """``make_classification``: ``k`` classes, two clusters each, ``informative`` of ``d`` features."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n, n_features=d, n_informative=informative, n_classes=k, n_clusters_per_class=2, random_state=seed
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _blobs(n: int = 400, d: int = 4, k: int = 4, std: float = 3.0, seed: int = 95):
@@ -871,9 +868,7 @@ def _ln_mlp(sizes: list[int]) -> Callable[[int], nn.Module]:
 
 def _binary_classes(n: int, d: int, informative: int, redundant: int, sep: float, flip: float, seed: int):
     """``make_classification``: two classes, ``informative`` + ``redundant`` of ``d`` features."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=d,
         n_informative=informative,
@@ -882,7 +877,6 @@ def _binary_classes(n: int, d: int, informative: int, redundant: int, sep: float
         flip_y=flip,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 # -- data and models of the tenth blind part (q-) ---------------------------------------------
@@ -1388,9 +1382,7 @@ def _dilated_finetune_model(seed: int) -> nn.Module:
 def _imbalanced_classes(n: int = 2000, seed: int = 161):
     """``make_classification``: 4 classes in proportions 50 / 25 / 15 / 10%, two clusters each, 16 features
     (8 informative, 4 redundant), 2% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=16,
         n_informative=8,
@@ -1401,7 +1393,6 @@ def _imbalanced_classes(n: int = 2000, seed: int = 161):
         flip_y=0.02,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _rotated_digits(max_deg: float = 20.0, seed: int = 162):
@@ -1502,9 +1493,7 @@ def _adamw_lm(wd: float = 0.1):
 def _softmax_classes(n: int = 1800, seed: int = 166):
     """``make_classification``: 4 classes, one cluster each, 40 features (6 informative, 6 redundant, 28 noise),
     class_sep 1.0, 3% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=40,
         n_informative=6,
@@ -1515,7 +1504,6 @@ def _softmax_classes(n: int = 1800, seed: int = 166):
         flip_y=0.03,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _twist(n: int = 500, noise: float = 0.8, seed: int = 167):
@@ -1613,9 +1601,7 @@ def _scattered_classes(n: int = 1800, seed: int = 171):
     """``make_classification`` with its cluster centres drawn at random (``hypercube=False``, not on a hypercube's
     vertices): 3 classes, three clusters each, 10 features (6 informative, 2 redundant), class_sep 1.5, 2% of labels
     flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=10,
         n_informative=6,
@@ -1627,7 +1613,6 @@ def _scattered_classes(n: int = 1800, seed: int = 171):
         flip_y=0.02,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _zoomed_digits(max_scale: float = 1.25, seed: int = 172):
@@ -1801,9 +1786,7 @@ def _adamw_amsgrad(wd: float = 0.05):
 def _repeated_classes(n: int = 2000, seed: int = 181):
     """``make_classification``: 2 classes, four clusters each, 14 features (5 informative, 3 redundant, 2 exact
     repeats of other features, 4 noise), class_sep 1.2, 2% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=14,
         n_informative=5,
@@ -1815,7 +1798,6 @@ def _repeated_classes(n: int = 2000, seed: int = 181):
         flip_y=0.02,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _contrast_digits(seed: int = 182):
@@ -1896,9 +1878,7 @@ class _OrderLSTM(nn.Module):
 def _softmax3_classes(n: int = 1500, seed: int = 186):
     """``make_classification``: 3 classes, one cluster each, 30 features (8 informative, 4 redundant, 2 repeated, 16
     noise), class_sep 0.9, 5% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=30,
         n_informative=8,
@@ -1910,7 +1890,6 @@ def _softmax3_classes(n: int = 1500, seed: int = 186):
         flip_y=0.05,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _tanh_mix(n: int = 500, noise: float = 0.85, seed: int = 187):
@@ -2000,9 +1979,7 @@ def _adamax():
 def _nine_cluster_classes(n: int = 2400, seed: int = 191):
     """``make_classification``: 3 classes, three clusters each, 16 features (6 informative, 4 redundant, 6 noise),
     class_sep 1.5, 4% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=16,
         n_informative=6,
@@ -2013,7 +1990,6 @@ def _nine_cluster_classes(n: int = 2400, seed: int = 191):
         flip_y=0.04,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _scratched_digits(seed: int = 192):
@@ -2112,9 +2088,7 @@ class _BiGRUReg(nn.Module):
 def _logreg2_classes(n: int = 1400, seed: int = 196):
     """``make_classification``: 2 classes, two clusters each, 16 features (4 informative, 4 redundant, 8 noise),
     class_sep 0.8, 6% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=16,
         n_informative=4,
@@ -2125,7 +2099,6 @@ def _logreg2_classes(n: int = 1400, seed: int = 196):
         flip_y=0.06,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _coswave(n: int = 500, noise: float = 0.95, seed: int = 197):
@@ -2135,10 +2108,6 @@ def _coswave(n: int = 500, noise: float = 0.95, seed: int = 197):
     X = rng.normal(size=(n, 6))
     f = np.cos(X[:, 0] * X[:, 1]) + X[:, 2] / (1 + X[:, 3] ** 2) + 0.5 * np.maximum(X[:, 4] - X[:, 5], 0.0)
     return _tensors(X, f + noise * rng.normal(size=n), regression=True)
-
-
-def _adagrad():
-    return lambda m, lr: torch.optim.Adagrad(m.parameters(), lr=lr)
 
 
 def _logistic_hetero(n: int = 1000, seed: int = 198):
@@ -2175,49 +2144,79 @@ def _floored_digits():
 
 
 @functools.cache
+def _pretrained_body_without(
+    body: Callable[[], nn.Module], width: int, left_out: tuple[int, ...], seed: int, updates: int
+) -> dict[str, torch.Tensor]:
+    """The state of ``body`` (``width`` output features) trained briefly -- AdamW at 2e-3, batch 32, ``updates``
+    updates from torch seed ``seed`` -- under a throw-away head on the unchanged digits other than ``left_out``,
+    scaled as ``_floored_digits``: the pretrained-like start of a small-data fine-tune on all ten digits."""
+    (Xtr, ytr, *_), mu, sd = _floored_digits()
+    kept = [d for d in range(10) if d not in left_out]
+    keep = np.isin(ytr, kept)
+    lut = np.full(10, -1)
+    lut[kept] = np.arange(len(kept))
+    X = torch.tensor((Xtr[keep] - mu) / sd, dtype=torch.float32)
+    Y = torch.tensor(lut[ytr[keep]], dtype=torch.long)
+    torch.manual_seed(seed)
+    model = _FineTune(body(), nn.Linear(width, len(kept)))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    batches = _epochs(X, Y, 32)(seed)
+    return _pretrain(model, opt, batches, updates)
+
+
+def _transformed_digits_finetune_data(transform: Callable[[np.ndarray], np.ndarray], start: int, n_train: int):
+    """All ten digits through ``transform`` (raw intensities in and out), scaled with the unchanged digits' training
+    statistics (``_floored_digits``: the pretrained body's input scale, not the transformed digits'); training
+    images ``start`` to ``start + n_train`` only (the split of ``_sk("digits")``), the full held-out splits."""
+    (Xtr, ytr, Xva, yva, Xte, yte), mu, sd = _floored_digits()
+    f = lambda a: torch.tensor((transform(a) - mu) / sd, dtype=torch.float32)  # noqa: E731
+    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    sl = slice(start, start + n_train)
+    return f(Xtr[sl]), g(ytr[sl]), f(Xva), g(yva), f(Xte), g(yte)
+
+
+def _pretrained_finetune_model(
+    body: Callable[[], nn.Module], width: int, pretrained: Callable[[], dict[str, torch.Tensor]], seed: int
+) -> nn.Module:
+    """``body`` loaded with ``pretrained()`` under a new 10-class head drawn from torch seed ``seed``."""
+    b = body()
+    b.load_state_dict(pretrained())
+    torch.manual_seed(seed)
+    return _FineTune(b, nn.Linear(width, 10))
+
+
+def _pixelate(a: np.ndarray) -> np.ndarray:
+    """8x8 images with every 2x2 block replaced by its mean (4x4 detail on the 8x8 grid)."""
+    b = a.reshape(-1, 4, 2, 4, 2).mean(axis=(2, 4))
+    return np.repeat(np.repeat(b, 2, axis=1), 2, axis=2).reshape(-1, 64)
+
+
+def _binarise(a: np.ndarray) -> np.ndarray:
+    """An intensity of 8 or more becomes 16, the rest 0."""
+    return np.where(a >= 8, 16.0, 0.0)
+
+
 def _pretrained_nonzero_digits_body() -> dict[str, torch.Tensor]:
     """A PReLU MLP body trained briefly (AdamW, 260 updates) on the unchanged digits 1-9 (scaled as
     ``_floored_digits``); the fine-tuning task is all ten digits pixelated."""
-    (Xtr, ytr, *_), mu, sd = _floored_digits()
-    keep = ytr >= 1
-    X = torch.tensor((Xtr[keep] - mu) / sd, dtype=torch.float32)
-    Y = torch.tensor(ytr[keep] - 1, dtype=torch.long)
-    torch.manual_seed(199)
-    model = _FineTune(_prelu_body(), nn.Linear(64, 9))
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    batches = _epochs(X, Y, 32)(199)
-    return _pretrain(model, opt, batches, 260)
+    return _pretrained_body_without(_prelu_body, 64, (0,), 199, 260)
 
 
 def _pixelated_finetune_data(n_train: int = 110):
     """digits pixelated (every 2x2 block replaced by its mean: 4x4 detail on the 8x8 grid), scaled with the
     unchanged digits' training statistics (``_floored_digits``: the pretrained body's input scale); training images
     700 to 700 + ``n_train`` only (the split of ``_sk("digits")``)."""
-    (Xtr, ytr, Xva, yva, Xte, yte), mu, sd = _floored_digits()
-
-    def pix(a: np.ndarray) -> np.ndarray:
-        b = a.reshape(-1, 4, 2, 4, 2).mean(axis=(2, 4))
-        return np.repeat(np.repeat(b, 2, axis=1), 2, axis=2).reshape(-1, 64)
-
-    f = lambda a: torch.tensor((pix(a) - mu) / sd, dtype=torch.float32)  # noqa: E731
-    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
-    sl = slice(700, 700 + n_train)
-    return f(Xtr[sl]), g(ytr[sl]), f(Xva), g(yva), f(Xte), g(yte)
+    return _transformed_digits_finetune_data(_pixelate, 700, n_train)
 
 
 def _pixelated_finetune_model(seed: int) -> nn.Module:
-    body = _prelu_body()
-    body.load_state_dict(_pretrained_nonzero_digits_body())
-    torch.manual_seed(seed)
-    return _FineTune(body, nn.Linear(64, 10))
+    return _pretrained_finetune_model(_prelu_body, 64, _pretrained_nonzero_digits_body, seed)
 
 
 def _classes10(n: int = 4000, seed: int = 200):
     """``make_classification``: 10 classes, one cluster each, 40 features (14 informative, 6 redundant, 20 noise),
     class_sep 1.0, 2% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=40,
         n_informative=14,
@@ -2228,7 +2227,6 @@ def _classes10(n: int = 4000, seed: int = 200):
         flip_y=0.02,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _nadamw(wd: float = 0.02):
@@ -2239,9 +2237,7 @@ def _nadamw(wd: float = 0.02):
 def _classes4_two_clusters(n: int = 2600, seed: int = 201):
     """``make_classification``: 4 classes, two clusters each, 24 features (8 informative, 4 redundant, 12 noise),
     class_sep 1.2, 3% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=24,
         n_informative=8,
@@ -2252,7 +2248,6 @@ def _classes4_two_clusters(n: int = 2600, seed: int = 201):
         flip_y=0.03,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _smeared_digits(seed: int = 202):
@@ -2354,9 +2349,7 @@ class _CountGRU(nn.Module):
 def _softmax6_classes(n: int = 1800, seed: int = 206):
     """``make_classification``: 6 classes, one cluster each, 20 features (7 informative, 3 redundant, 10 noise),
     class_sep 1.1, 3% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=20,
         n_informative=7,
@@ -2367,7 +2360,6 @@ def _softmax6_classes(n: int = 1800, seed: int = 206):
         flip_y=0.03,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _sinprod(n: int = 500, noise: float = 1.0, seed: int = 207):
@@ -2399,47 +2391,27 @@ def _selu_body() -> nn.Module:
     return nn.Sequential(nn.Linear(64, 96), nn.SELU(), nn.Linear(96, 64), nn.SELU())
 
 
-@functools.cache
 def _pretrained_no38_digits_body() -> dict[str, torch.Tensor]:
     """A SELU MLP body trained briefly (AdamW, 240 updates) on the unchanged digits other than 3 and 8 (scaled as
     ``_floored_digits``); the fine-tuning task is all ten digits binarised."""
-    (Xtr, ytr, *_), mu, sd = _floored_digits()
-    keep = (ytr != 3) & (ytr != 8)
-    lut = np.full(10, -1)
-    lut[[0, 1, 2, 4, 5, 6, 7, 9]] = np.arange(8)
-    X = torch.tensor((Xtr[keep] - mu) / sd, dtype=torch.float32)
-    Y = torch.tensor(lut[ytr[keep]], dtype=torch.long)
-    torch.manual_seed(209)
-    model = _FineTune(_selu_body(), nn.Linear(64, 8))
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    batches = _epochs(X, Y, 32)(209)
-    return _pretrain(model, opt, batches, 240)
+    return _pretrained_body_without(_selu_body, 64, (3, 8), 209, 240)
 
 
 def _binarised_finetune_data(n_train: int = 100):
     """digits binarised (an intensity of 8 or more becomes 16, the rest 0), scaled with the unchanged digits'
     training statistics (``_floored_digits``: the pretrained body's input scale); training images 700 to
     700 + ``n_train`` only (the split of ``_sk("digits")``)."""
-    (Xtr, ytr, Xva, yva, Xte, yte), mu, sd = _floored_digits()
-    f = lambda a: torch.tensor((np.where(a >= 8, 16.0, 0.0) - mu) / sd, dtype=torch.float32)  # noqa: E731
-    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
-    sl = slice(700, 700 + n_train)
-    return f(Xtr[sl]), g(ytr[sl]), f(Xva), g(yva), f(Xte), g(yte)
+    return _transformed_digits_finetune_data(_binarise, 700, n_train)
 
 
 def _binarised_finetune_model(seed: int) -> nn.Module:
-    body = _selu_body()
-    body.load_state_dict(_pretrained_no38_digits_body())
-    torch.manual_seed(seed)
-    return _FineTune(body, nn.Linear(64, 10))
+    return _pretrained_finetune_model(_selu_body, 64, _pretrained_no38_digits_body, seed)
 
 
 def _classes5(n: int = 3000, seed: int = 210):
     """``make_classification``: 5 classes, one cluster each, 30 features (10 informative, 5 redundant, 15 noise),
     class_sep 1.3, 2% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=30,
         n_informative=10,
@@ -2450,16 +2422,13 @@ def _classes5(n: int = 3000, seed: int = 210):
         flip_y=0.02,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 # -- data and models of the blind part g- (blind18; reported as the eighteenth blind part (g-)) ----------
 def _classes7_nonhypercube(n: int = 2400, seed: int = 211):
     """``make_classification``: 7 classes, one cluster each, centroids drawn off the hypercube (``hypercube=False``),
     18 features (9 informative, 3 redundant, 6 noise), class_sep 1.6, 2% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=18,
         n_informative=9,
@@ -2471,7 +2440,6 @@ def _classes7_nonhypercube(n: int = 2400, seed: int = 211):
         flip_y=0.02,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _speckled_digits(std: float = 0.5, seed: int = 212):
@@ -2547,9 +2515,7 @@ class _FlipLSTM(nn.Module):
 def _softmax5_classes(n: int = 1500, seed: int = 216):
     """``make_classification``: 5 classes, one cluster each, 14 features (6 informative, 2 redundant, 6 noise),
     class_sep 1.0, 4% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=14,
         n_informative=6,
@@ -2560,7 +2526,6 @@ def _softmax5_classes(n: int = 1500, seed: int = 216):
         flip_y=0.04,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _cosgate(n: int = 500, noise: float = 1.1, seed: int = 217):
@@ -2597,39 +2562,21 @@ def _upside_down(X: np.ndarray) -> np.ndarray:
     return X.reshape(-1, 8, 8)[:, ::-1, :].reshape(-1, 64)
 
 
-@functools.cache
 def _pretrained_no17_digits_body() -> dict[str, torch.Tensor]:
     """A GELU MLP body trained briefly (AdamW, 260 updates) on the upright digits other than 1 and 7 (scaled as
     ``_floored_digits``); the fine-tuning task is all ten digits upside down."""
-    (Xtr, ytr, *_), mu, sd = _floored_digits()
-    keep = (ytr != 1) & (ytr != 7)
-    lut = np.full(10, -1)
-    lut[[0, 2, 3, 4, 5, 6, 8, 9]] = np.arange(8)
-    X = torch.tensor((Xtr[keep] - mu) / sd, dtype=torch.float32)
-    Y = torch.tensor(lut[ytr[keep]], dtype=torch.long)
-    torch.manual_seed(219)
-    model = _FineTune(_gelu_body(), nn.Linear(48, 8))
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    batches = _epochs(X, Y, 32)(219)
-    return _pretrain(model, opt, batches, 260)
+    return _pretrained_body_without(_gelu_body, 48, (1, 7), 219, 260)
 
 
 def _upside_down_finetune_data(n_train: int = 90):
     """digits upside down, scaled with the upright digits' training statistics (``_floored_digits``: the pretrained
     body's input scale; the statistics are not flipped); training images 600 to 600 + ``n_train`` only (the split
     of ``_sk("digits")``)."""
-    (Xtr, ytr, Xva, yva, Xte, yte), mu, sd = _floored_digits()
-    f = lambda a: torch.tensor((_upside_down(a) - mu) / sd, dtype=torch.float32)  # noqa: E731
-    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
-    sl = slice(600, 600 + n_train)
-    return f(Xtr[sl]), g(ytr[sl]), f(Xva), g(yva), f(Xte), g(yte)
+    return _transformed_digits_finetune_data(_upside_down, 600, n_train)
 
 
 def _upside_down_finetune_model(seed: int) -> nn.Module:
-    body = _gelu_body()
-    body.load_state_dict(_pretrained_no17_digits_body())
-    torch.manual_seed(seed)
-    return _FineTune(body, nn.Linear(48, 10))
+    return _pretrained_finetune_model(_gelu_body, 48, _pretrained_no17_digits_body, seed)
 
 
 def _adamw_b095(wd: float = 0.05):
@@ -2640,9 +2587,7 @@ def _adamw_b095(wd: float = 0.05):
 def _classes6_3clusters(n: int = 3000, seed: int = 220):
     """``make_classification``: 6 classes, three clusters each, 26 features (12 informative, 4 redundant, 10
     noise), class_sep 1.4, 2% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=26,
         n_informative=12,
@@ -2653,16 +2598,13 @@ def _classes6_3clusters(n: int = 3000, seed: int = 220):
         flip_y=0.02,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 # -- data and models of the blind part f- (blind19; reported as the nineteenth blind part (f-)) ----------
 def _classes9(n: int = 2700, seed: int = 221):
     """``make_classification``: 9 classes, one cluster each, 20 features (10 informative, 4 redundant, 6 noise),
     class_sep 1.3, 3% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=20,
         n_informative=10,
@@ -2673,7 +2615,6 @@ def _classes9(n: int = 2700, seed: int = 221):
         flip_y=0.03,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _elastic_digits(alpha: float = 3.0, sigma: float = 1.5, seed: int = 222):
@@ -2816,39 +2757,21 @@ def _sharpen(X: np.ndarray, amount: float = 1.5, sigma: float = 1.0) -> np.ndarr
     return np.clip(img + amount * (img - blur), 0.0, 16.0).reshape(-1, 64)
 
 
-@functools.cache
 def _pretrained_no49_digits_body() -> dict[str, torch.Tensor]:
     """A ReLU6 MLP body trained briefly (AdamW, 260 updates) on the unchanged digits other than 4 and 9 (scaled as
     ``_floored_digits``); the fine-tuning task is all ten digits sharpened."""
-    (Xtr, ytr, *_), mu, sd = _floored_digits()
-    keep = (ytr != 4) & (ytr != 9)
-    lut = np.full(10, -1)
-    lut[[0, 1, 2, 3, 5, 6, 7, 8]] = np.arange(8)
-    X = torch.tensor((Xtr[keep] - mu) / sd, dtype=torch.float32)
-    Y = torch.tensor(lut[ytr[keep]], dtype=torch.long)
-    torch.manual_seed(229)
-    model = _FineTune(_relu6_body(), nn.Linear(48, 8))
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    batches = _epochs(X, Y, 32)(229)
-    return _pretrain(model, opt, batches, 260)
+    return _pretrained_body_without(_relu6_body, 48, (4, 9), 229, 260)
 
 
 def _sharpened_finetune_data(n_train: int = 100):
     """digits sharpened by an unsharp mask (``_sharpen``), scaled with the unchanged digits' training statistics
     (``_floored_digits``: the pretrained body's input scale); training images 300 to 300 + ``n_train`` only (the
     split of ``_sk("digits")``)."""
-    (Xtr, ytr, Xva, yva, Xte, yte), mu, sd = _floored_digits()
-    f = lambda a: torch.tensor((_sharpen(a) - mu) / sd, dtype=torch.float32)  # noqa: E731
-    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
-    sl = slice(300, 300 + n_train)
-    return f(Xtr[sl]), g(ytr[sl]), f(Xva), g(yva), f(Xte), g(yte)
+    return _transformed_digits_finetune_data(_sharpen, 300, n_train)
 
 
 def _sharpened_finetune_model(seed: int) -> nn.Module:
-    body = _relu6_body()
-    body.load_state_dict(_pretrained_no49_digits_body())
-    torch.manual_seed(seed)
-    return _FineTune(body, nn.Linear(48, 10))
+    return _pretrained_finetune_model(_relu6_body, 48, _pretrained_no49_digits_body, seed)
 
 
 def _radamw(wd: float = 0.01):
@@ -2859,9 +2782,7 @@ def _radamw(wd: float = 0.01):
 def _classes3_4clusters(n: int = 2400, seed: int = 230):
     """``make_classification``: 3 classes, four clusters each, 16 features (8 informative, 3 redundant, 5 noise),
     class_sep 1.2, 1% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=16,
         n_informative=8,
@@ -2872,16 +2793,13 @@ def _classes3_4clusters(n: int = 2400, seed: int = 230):
         flip_y=0.01,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 # -- data and models of the blind part e- (blind20; reported as the twentieth blind part (e-)) ----------
 def _classes5_2clusters(n: int = 2500, seed: int = 231):
     """``make_classification``: 5 classes, two clusters each, 22 features (9 informative, 5 redundant, 8 noise),
     class_sep 1.1, 2% of labels flipped."""
-    import sklearn.datasets as ds
-
-    X, y = ds.make_classification(
+    return _drawn_classes(
         n_samples=n,
         n_features=22,
         n_informative=9,
@@ -2892,7 +2810,6 @@ def _classes5_2clusters(n: int = 2500, seed: int = 231):
         flip_y=0.02,
         random_state=seed,
     )
-    return _tensors(X.astype(np.float64), y, regression=False)
 
 
 def _ramp_lit_digits(amp: float = 6.0, seed: int = 232):
@@ -3055,39 +2972,21 @@ def _edge_map(X: np.ndarray, gain: float = 0.2) -> np.ndarray:
     return np.clip(gain * np.hypot(gx, gy), 0.0, 16.0).reshape(-1, 64)
 
 
-@functools.cache
 def _pretrained_no06_digits_body() -> dict[str, torch.Tensor]:
     """A LayerNorm + GELU MLP body trained briefly (AdamW, 280 updates) on the unchanged digits other than 0 and 6
     (scaled as ``_floored_digits``); the fine-tuning task is all ten digits as edge maps."""
-    (Xtr, ytr, *_), mu, sd = _floored_digits()
-    keep = (ytr != 0) & (ytr != 6)
-    lut = np.full(10, -1)
-    lut[[1, 2, 3, 4, 5, 7, 8, 9]] = np.arange(8)
-    X = torch.tensor((Xtr[keep] - mu) / sd, dtype=torch.float32)
-    Y = torch.tensor(lut[ytr[keep]], dtype=torch.long)
-    torch.manual_seed(239)
-    model = _FineTune(_ln_gelu_body(), nn.Linear(48, 8))
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    batches = _epochs(X, Y, 32)(239)
-    return _pretrain(model, opt, batches, 280)
+    return _pretrained_body_without(_ln_gelu_body, 48, (0, 6), 239, 280)
 
 
 def _edge_finetune_data(n_train: int = 110):
     """digits as Sobel edge maps (``_edge_map``), scaled with the unchanged digits' training statistics
     (``_floored_digits``: the pretrained body's input scale); training images 500 to 500 + ``n_train`` only (the
     split of ``_sk("digits")``)."""
-    (Xtr, ytr, Xva, yva, Xte, yte), mu, sd = _floored_digits()
-    f = lambda a: torch.tensor((_edge_map(a) - mu) / sd, dtype=torch.float32)  # noqa: E731
-    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
-    sl = slice(500, 500 + n_train)
-    return f(Xtr[sl]), g(ytr[sl]), f(Xva), g(yva), f(Xte), g(yte)
+    return _transformed_digits_finetune_data(_edge_map, 500, n_train)
 
 
 def _edge_finetune_model(seed: int) -> nn.Module:
-    body = _ln_gelu_body()
-    body.load_state_dict(_pretrained_no06_digits_body())
-    torch.manual_seed(seed)
-    return _FineTune(body, nn.Linear(48, 10))
+    return _pretrained_finetune_model(_ln_gelu_body, 48, _pretrained_no06_digits_body, seed)
 
 
 def _blobs6_varstd(n: int = 3000, d: int = 12, seed: int = 240):
