@@ -905,6 +905,40 @@ def test_a_fallback_trial_that_only_recovered_from_its_warm_up_climb_has_not_lea
     assert chosen == pytest.approx(10 ** (1.0 + FALLBACK_OFFSETS[3]))
 
 
+def test_a_fallback_with_val_data_is_never_above_the_same_trials_choice_by_training_loss():
+    from lrkit.finder.choice import _fallback_choice
+    from lrkit.finder.search import FALLBACK_OFFSETS, Search
+    from lrkit.finder.suggest import Suggestion
+    from lrkit.finder.trials import Trial, judged_by_train
+
+    def search(noise):
+        # batch-5 regression-like trials of 30 updates judged by held-out batches (0.93 before any):
+        # the top one ends lowest there (0.79) and in training (0.69, from a first tenth of 0.9)
+        s = Search(sug=Suggestion(None, None, None, "none"), notes=[], evals=200, x_top=1.0, user_val=True)
+        s.start_level = 0.9
+        vals, ends = [0.90, 0.89, 0.88, 0.79], [0.86, 0.84, 0.8, 0.69]
+        s.done = [
+            Trial(10 ** (1.0 + o), 30, v, 0.93, "val", 31, 0.9, e, 0.2, noise)
+            for o, v, e in zip(FALLBACK_OFFSETS, vals, ends, strict=True)
+        ]
+        return s
+
+    t = search(0.5).done[-1]
+    as_train = judged_by_train(t, 0.9)
+    assert (as_train.score, as_train.start_score, as_train.judged_by) == (0.69, 0.9, "train")
+    # at a batch noise of 0.5 no trial's training loss fell beyond it: without val_data the
+    # fallback hedges 2 decades below the top, and the held-out loss may not raise that
+    noisy = search(noise=0.5)
+    chosen, *_ = _fallback_choice(noisy, [t for t in noisy.done if t.learned], below_zero=False)
+    assert chosen == pytest.approx(10 ** (1.0 + FALLBACK_OFFSETS[1]))
+    assert any("the lower is kept" in n for n in noisy.notes)
+    # the same drops far beyond a noise of 0.02: both losses choose the top trial
+    quiet = search(noise=0.02)
+    chosen, *_ = _fallback_choice(quiet, [t for t in quiet.done if t.learned], below_zero=False)
+    assert chosen == pytest.approx(10 ** (1.0 + FALLBACK_OFFSETS[3]))
+    assert not any("the lower is kept" in n for n in quiet.notes)
+
+
 def test_after_a_shallow_descent_momentum_keeps_the_wide_candidates_below_the_lowered_cliff():
     from lrkit.finder.search import FALLBACK_OFFSETS, Search, candidates_stage, momentum_lag
     from lrkit.finder.suggest import suggest

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ __all__ = [
     "DataExhausted",
     "Trial",
     "blew_up_in_warm_up",
+    "judged_by_train",
     "learned_clearly",
     "rose_in_warm_up",
     "run_trial",
@@ -196,6 +197,17 @@ def run_trial(
 
 def _kind(val: Any) -> str:
     return "train" if val is None else "val"
+
+
+def judged_by_train(t: Trial, start_level: float | None) -> Trial:
+    """``t`` as it reads without held-out batches: scored by the mean training loss of its last
+    quarter (``train_end``; ``inf`` when it diverged) against its first tenth's (``train_start``),
+    or against ``start_level`` where it blew up in its warm-up -- what :func:`run_trial` returns
+    without ``val``. A trial judged by training loss already is returned as it is."""
+    if t.judged_by == "train":
+        return t
+    start = start_level if start_level is not None and blew_up_in_warm_up(t.train_start, start_level) else t.train_start
+    return replace(t, score=t.train_end, start_score=start, judged_by="train")
 
 
 #: a drop counts only when it exceeds this many standard errors of the difference of the two
