@@ -163,6 +163,16 @@ Parts (decided by name, before any result):
   NLL with a softplus-scale head under Adam, an AdamW fine-tune of a pretrained-like LayerNorm + GELU body on 110
   digits as Sobel edge maps, an MLP under Adam with betas (0.9, 0.98) and eps 1e-9 at batch 128 on blobs of unequal
   spreads); designed from these kinds, not from any finder's failures, and committed before any finder ran on them.
+* ``blind21`` (``d-``): ten tasks of the hidden suite's kinds, one each (a ReLU MLP under SGD momentum 0.6 on a new
+  4-class draw with three clusters per class and repeated features, a tiny Inception-style BatchNorm CNN under SGD
+  momentum 0.9 on digits under scanline jitter (rows shifted sideways by a pixel), a 10-layer plain PReLU MLP (He
+  init) under plain SGD on the inside of a solid torus, a GRU under AdamW telling which way a noisy 2-D path turns, a
+  750-update transformer LM (batch 12, context 32) on tempfile + weakref + secrets source with AdamW weight decay 0.1,
+  a logistic regression on a sparse probit draw with AR(1)-correlated features under SGD momentum 0.99, a noisy
+  batch-3 regression under Adam with AMSGrad, a Gumbel NLL with a softplus-scale head under AdamW, an AdamW
+  fine-tune of a pretrained-like three-layer ReLU body on 90 transposed digits, a pre-LayerNorm residual MLP under
+  NAdam with coupled L2 weight decay at batch 128 on heavy-tailed Student-t clusters); designed from these kinds,
+  not from any finder's failures, and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -225,11 +235,14 @@ PARTS = (
     "blind18",
     "blind19",
     "blind20",
+    "blind21",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("d-"):
+        return "blind21"
     if name.startswith("e-"):
         return "blind20"
     if name.startswith("f-"):
@@ -3008,6 +3021,217 @@ def _blobs6_varstd(n: int = 3000, d: int = 12, seed: int = 240):
 def _adam_b098():
     """Adam with betas (0.9, 0.98) and eps 1e-9 (the original transformer's settings)."""
     return lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr, betas=(0.9, 0.98), eps=1e-9)
+
+
+# -- data and models of the blind part d- (blind21; reported as the twenty-first blind part (d-)) ----------
+def _classes4_3clusters_repeated(n: int = 2400, seed: int = 241):
+    """``make_classification``: 4 classes, three clusters each, 18 features (7 informative, 3 redundant, 2 repeated,
+    6 noise), class_sep 1.0, 3% of labels flipped."""
+    return _drawn_classes(
+        n_samples=n,
+        n_features=18,
+        n_informative=7,
+        n_redundant=3,
+        n_repeated=2,
+        n_classes=4,
+        n_clusters_per_class=3,
+        class_sep=1.0,
+        flip_y=0.03,
+        random_state=seed,
+    )
+
+
+def _row_jitter_digits(p: float = 0.4, seed: int = 242):
+    """digits under scanline jitter: every row of every image shifted sideways by one pixel with probability ``p``
+    (left or right equally likely, zeros shifted in), independently per row, all splits."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    img = X.reshape(-1, 8, 8).astype(np.float64)
+    shift = rng.choice([-1, 0, 1], size=img.shape[:2], p=[p / 2, 1 - p, p / 2])
+    out = img.copy()
+    right, left = shift == 1, shift == -1
+    out[right] = np.concatenate([np.zeros((right.sum(), 1)), img[right][:, :-1]], 1)
+    out[left] = np.concatenate([img[left][:, 1:], np.zeros((left.sum(), 1))], 1)
+    return _tensors(out.reshape(-1, 64), y, regression=False)
+
+
+class _InceptionCNN(nn.Module):
+    """A tiny Inception-style CNN: stem conv 1->16 (3x3, BatchNorm, ReLU), one Inception block of four parallel
+    branches (1x1 conv 16->8; 1x1 conv 16->8 then 3x3 conv 8->12; 1x1 conv 16->4 then 5x5 conv 4->6; 3x3 max pool
+    of stride 1 then 1x1 conv 16->6) concatenated to 32 channels, BatchNorm, ReLU, max pool 2, flatten (4x4x32),
+    linear 512->10."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU())
+        self.b1 = nn.Conv2d(16, 8, 1)
+        self.b3 = nn.Sequential(nn.Conv2d(16, 8, 1), nn.ReLU(), nn.Conv2d(8, 12, 3, padding=1))
+        self.b5 = nn.Sequential(nn.Conv2d(16, 4, 1), nn.ReLU(), nn.Conv2d(4, 6, 5, padding=2))
+        self.bp = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), nn.Conv2d(16, 6, 1))
+        self.head = nn.Sequential(nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(512, 10))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.stem(x.view(-1, 1, 8, 8))
+        return self.head(torch.cat([self.b1(h), self.b3(h), self.b5(h), self.bp(h)], 1))
+
+
+def _solid_torus(n: int = 2400, R: float = 1.2, r: float = 0.7, flip: float = 0.05, extra: int = 2, seed: int = 243):
+    """Points uniform in the box [-2, 2]^2 x [-1, 1], class 1 inside the solid torus around the x2 axis of radii
+    ``R`` (centre to tube) and ``r`` (tube; about 36% of the box), ``flip`` of the labels flipped, plus ``extra``
+    N(0, 1) noise inputs."""
+    rng = np.random.default_rng(seed)
+    P = rng.uniform(-1.0, 1.0, size=(n, 3)) * np.array([2.0, 2.0, 1.0])
+    y = ((np.hypot(P[:, 0], P[:, 1]) - R) ** 2 + P[:, 2] ** 2 < r * r).astype(int)
+    y = np.where(rng.uniform(size=n) < flip, 1 - y, y)
+    X = np.concatenate([P, rng.normal(size=(n, extra))], 1)
+    return _tensors(X, y, regression=False)
+
+
+def _turning_paths(
+    n: int = 2000, length: int = 20, turn: float = 0.1, wander: float = 0.15, noise: float = 0.4, seed: int = 244
+):
+    """Which way a noisy 2-D path turns: heading theta_t = theta_0 + c ``turn`` t + a random walk of step std
+    ``wander`` (theta_0 uniform; c -1, 0 or 1, uniform: clockwise, straight, anticlockwise, the class), inputs the
+    unit steps (cos theta_t, sin theta_t) plus Gaussian noise of std ``noise`` (n, length, 2)."""
+    rng = np.random.default_rng(seed)
+    c = rng.integers(0, 3, size=n)
+    t = np.arange(length)[None, :]
+    theta = (
+        rng.uniform(0.0, 2 * np.pi, size=(n, 1))
+        + (c - 1)[:, None] * turn * t
+        + np.cumsum(wander * rng.normal(size=(n, length)), axis=1)
+    )
+    X = np.stack([np.cos(theta), np.sin(theta)], -1) + noise * rng.normal(size=(n, length, 2))
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, c, seed=0)
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    return f(Xtr), g(ytr), f(Xva), g(yva), f(Xte), g(yte)
+
+
+class _TurnGRU(nn.Module):
+    """A GRU 32 over the two step channels, classifying the turning direction from its final state."""
+
+    def __init__(self, hidden: int = 32) -> None:
+        super().__init__()
+        self.gru = nn.GRU(2, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, h = self.gru(x)
+        return self.out(h[-1])
+
+
+def _sparse_probit_correlated(n: int = 1500, d: int = 15, rho: float = 0.7, informative: int = 5, seed: int = 246):
+    """Binary labels from a sparse probit model on correlated features: x ~ N(0, S) with S_ij = ``rho``^|i - j|
+    (AR(1) correlation), y = 1[x w + e > 0], e ~ N(0, 1), w zero but for ``informative`` random coordinates drawn
+    N(0, 1)."""
+    rng = np.random.default_rng(seed)
+    S = rho ** np.abs(np.subtract.outer(np.arange(d), np.arange(d)))
+    X = rng.normal(size=(n, d)) @ np.linalg.cholesky(S).T
+    w = np.zeros(d)
+    w[rng.choice(d, size=informative, replace=False)] = rng.normal(size=informative)
+    y = (X @ w + rng.normal(size=n) > 0).astype(int)
+    return _tensors(X, y, regression=False)
+
+
+def _max_pair(n: int = 500, noise: float = 1.0, seed: int = 247):
+    """y = max(x0, x1) - |x2| / 2 + 0.4 x3 x4 + noise (x ~ N(0, 1)^6, x5 unused), noise std ``noise`` (about the
+    signal's, 0.97, measured on 200,000 draws)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    f = np.maximum(X[:, 0], X[:, 1]) - 0.5 * np.abs(X[:, 2]) + 0.4 * X[:, 3] * X[:, 4]
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _amsgrad():
+    """Adam with the AMSGrad correction (torch's ``Adam(amsgrad=True)``), no weight decay."""
+    return lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr, amsgrad=True)
+
+
+def _gumbel_hetero(n: int = 1000, seed: int = 248):
+    """Right-skewed targets under Gumbel (maximum) noise: y = sin(1.5 x0) / 2 + 0.4 x1 + b(x) G, G ~ Gumbel(0, 1),
+    with scale b(x) = 0.03 + 0.3 sigmoid(2 x2) (0.03 to 0.33; x ~ N(0, 1)^3). Inputs standardised, targets left as
+    drawn."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    b = 0.03 + 0.3 / (1 + np.exp(-2 * X[:, 2]))
+    y = 0.5 * np.sin(1.5 * X[:, 0]) + 0.4 * X[:, 1] + b * rng.gumbel(size=n)
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, y, seed=0)
+    mu, sd = Xtr.mean(0), Xtr.std(0)
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    return f((Xtr - mu) / sd), f(ytr), f((Xva - mu) / sd), f(yva), f((Xte - mu) / sd), f(yte)
+
+
+def _gumbel_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Gumbel NLL through ``torch.distributions.Gumbel`` (location head 0, scale softplus(head 1) + 1e-4; argument
+    checks off, so a blown-up run gives a non-finite loss rather than an error); negative once the predicted
+    densities exceed 1."""
+    scale = nn.functional.softplus(out[:, 1]) + 1e-4
+    return -torch.distributions.Gumbel(out[:, 0], scale, validate_args=False).log_prob(y).mean()
+
+
+def _relu3_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 48), nn.ReLU())
+
+
+def _transpose_digits(X: np.ndarray) -> np.ndarray:
+    """8x8 images reflected about their main diagonal (rows and columns swapped)."""
+    return X.reshape(-1, 8, 8).transpose(0, 2, 1).reshape(-1, 64)
+
+
+def _pretrained_no25_digits_body() -> dict[str, torch.Tensor]:
+    """A three-layer ReLU MLP body trained briefly (AdamW, 300 updates) on the unchanged digits other than 2 and 5
+    (scaled as ``_floored_digits``); the fine-tuning task is all ten digits transposed."""
+    return _pretrained_body_without(_relu3_body, 48, (2, 5), 249, 300)
+
+
+def _transposed_finetune_data(n_train: int = 90):
+    """digits transposed (``_transpose_digits``), scaled with the unchanged digits' training statistics
+    (``_floored_digits``: the pretrained body's input scale); training images 850 to 850 + ``n_train`` only (the
+    split of ``_sk("digits")``)."""
+    return _transformed_digits_finetune_data(_transpose_digits, 850, n_train)
+
+
+def _transposed_finetune_model(seed: int) -> nn.Module:
+    return _pretrained_finetune_model(_relu3_body, 48, _pretrained_no25_digits_body, seed)
+
+
+def _student_t_clusters(n: int = 3000, d: int = 10, k: int = 6, df: float = 3.0, seed: int = 250):
+    """``k`` equally likely classes in ``d`` dimensions, each a heavy-tailed cluster: its centre (N(0, I)) plus a
+    multivariate Student-t draw of ``df`` degrees of freedom and unit scale (a standard normal vector over the
+    square root of an independent chi-square / ``df``: far outliers)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(k, d))
+    y = rng.integers(0, k, size=n)
+    X = centres[y] + rng.normal(size=(n, d)) / np.sqrt(rng.chisquare(df, size=(n, 1)) / df)
+    return _tensors(X, y, regression=False)
+
+
+class _ResMLP(nn.Module):
+    """A pre-LayerNorm residual MLP: linear d->64, two residual blocks (LayerNorm, linear 64->128, ReLU, linear
+    128->64, added to the block's input), LayerNorm, linear 64->k."""
+
+    def __init__(self, d: int, k: int, width: int = 64, blocks: int = 2) -> None:
+        super().__init__()
+        self.inp = nn.Linear(d, width)
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.LayerNorm(width), nn.Linear(width, 2 * width), nn.ReLU(), nn.Linear(2 * width, width))
+            for _ in range(blocks)
+        )
+        self.out = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, k))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.inp(x)
+        for b in self.blocks:
+            h = h + b(h)
+        return self.out(h)
+
+
+def _nadam_l2(wd: float):
+    """NAdam with coupled L2 weight decay (torch's ``NAdam(weight_decay=...)``, not decoupled)."""
+    return lambda m, lr: torch.optim.NAdam(m.parameters(), lr=lr, weight_decay=wd)
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -5962,6 +6186,140 @@ def _build() -> dict[str, BenchTask]:
         _mlp([12, 128, 64, 6]),
         _adam_b098(),
         _blobs6_varstd(3000),
+        _ce,
+        128,
+        300,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    # -- the blind part d- (blind21): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "d-classif4-3clusters-mlp-sgdm06",
+        "synthetic 4-class data, three clusters per class (18 features: 7 informative, 3 redundant, 2 repeated; "
+        "2400 drawn, class_sep 1.0, 3% flipped), ReLU MLP 18-80-40-4, SGD momentum 0.6, batch 16",
+        _mlp([18, 80, 40, 4]),
+        _sgd(0.6),
+        _classes4_3clusters_repeated(2400),
+        _ce,
+        16,
+        400,
+        (1e-4, 10.0),
+        "mlp",
+    )
+    add(
+        "d-rowjitter-digits-inceptioncnn-sgdm",
+        "digits under scanline jitter (every row shifted sideways by a pixel with probability 0.4), tiny "
+        "Inception-style CNN (stem conv 16 + BatchNorm; 1x1, 3x3, 5x5 and pool branches concatenated to 32, "
+        "BatchNorm, max pool, linear), SGD momentum 0.9, batch 32",
+        _seeded(_InceptionCNN),
+        _sgd(0.9),
+        _row_jitter_digits(),
+        _ce,
+        32,
+        250,
+        (1e-4, 10.0),
+        "cnn",
+    )
+    add(
+        "d-deep-prelu-torus-sgd",
+        "inside or outside a solid torus in a 3-D box (5% flipped; 3 inputs + 2 noise inputs, 2400 drawn), "
+        "10-layer plain PReLU MLP (9 hidden of width 32, He init), plain SGD, batch 32",
+        _kaiming_deep([5] + [32] * 9 + [2], nn.PReLU),
+        _sgd(),
+        _solid_torus(2400),
+        _ce,
+        32,
+        500,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "d-turndir-gru-adamw",
+        "which way a noisy 2-D path turns (clockwise, straight or anticlockwise, 0.1 rad a step under a heading "
+        "random walk; 20 unit steps read through noise std 0.4, 2000 drawn), GRU 32 + linear head, AdamW weight "
+        "decay 0.01, batch 32",
+        _seeded(_TurnGRU),
+        _adamw(0.01),
+        _turning_paths(2000),
+        _ce,
+        32,
+        400,
+        (1e-5, 1.0),
+        "gru",
+    )
+    vocab_d, seqs_d = _char_seq_data(("tempfile", "weakref", "secrets"), 32)
+    add(
+        "d-lm-char-transformer-adamw01-750",
+        "tempfile + weakref + secrets source, 1-block causal transformer LM (width 32, context 32), AdamW weight "
+        "decay 0.1, batch 12, 750 updates",
+        _seeded(lambda: _TinyLM(vocab_d, 32, 32)),
+        _adamw(0.1),
+        seqs_d,
+        _ce_seq,
+        12,
+        750,
+        (1e-4, 1.0),
+        "lm",
+    )
+    add(
+        "d-logreg-probit-corr-sgdm099",
+        "binary labels from a sparse probit model on AR(1)-correlated features (rho 0.7, 15 features, 5 used; 1500 "
+        "drawn), logistic regression, SGD momentum 0.99, batch 16",
+        _mlp([15, 2]),
+        _sgd(0.99),
+        _sparse_probit_correlated(1500),
+        _ce,
+        16,
+        300,
+        (1e-5, 1.0),
+        "logistic",
+    )
+    add(
+        "d-noisyreg-maxpair-amsgrad-bs3",
+        "y = max(x0, x1) - |x2| / 2 + 0.4 x3 x4 under noise std 1.0 (about the signal's; 6 inputs, 500 drawn), MLP "
+        "6-64-32-1, MSE, Adam with AMSGrad, batch 3",
+        _mlp([6, 64, 32, 1]),
+        _amsgrad(),
+        _max_pair(500),
+        _mse,
+        3,
+        450,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "d-gumbelnll-softplus-scale-adamw",
+        "right-skewed targets under Gumbel noise (scale 0.03 to 0.33 along sigmoid(2 x2)), MLP 3-64-64-2 location + "
+        "softplus scale, torch.distributions.Gumbel NLL, AdamW weight decay 0.01, batch 40",
+        _mlp([3, 64, 64, 2]),
+        _adamw(0.01),
+        _gumbel_hetero(1000),
+        _gumbel_nll,
+        40,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "d-finetune-transposed-digits-adamw",
+        "pretrained-like three-layer ReLU body (unchanged digits other than 2 and 5, 300 updates) fine-tuned on 90 "
+        "transposed digits, all ten classes, new head, AdamW weight decay 0.05, batch 10",
+        _transposed_finetune_model,
+        _adamw(0.05),
+        _transposed_finetune_data(90),
+        _ce,
+        10,
+        200,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "d-tclusters6-resmlp-nadam-l2-bs128",
+        "6 heavy-tailed (Student-t, 3 degrees of freedom) clusters in 10-D (3000 drawn), pre-LayerNorm residual MLP "
+        "(width 64, two blocks), NAdam with coupled L2 weight decay 1e-4, batch 128",
+        lambda s: (torch.manual_seed(s), _ResMLP(10, 6))[1],
+        _nadam_l2(1e-4),
+        _student_t_clusters(3000),
         _ce,
         128,
         300,
