@@ -173,6 +173,16 @@ Parts (decided by name, before any result):
   fine-tune of a pretrained-like three-layer ReLU body on 90 transposed digits, a pre-LayerNorm residual MLP under
   NAdam with coupled L2 weight decay at batch 128 on heavy-tailed Student-t clusters); designed from these kinds,
   not from any finder's failures, and committed before any finder ran on them.
+* ``blind22`` (``c-``): ten tasks of the hidden suite's kinds, one each (a ReLU MLP under SGD momentum 0.5 on a new
+  6-class draw with two clusters per class, a BatchNorm CNN downsampling by a strided conv under AdamW on digits
+  overlaid with random sinusoidal gratings, a 7-layer plain ReLU MLP (default init) under plain SGD on Voronoi cells
+  of random centres, a GRU under RMSprop regressing the longest run of ones in noisy coin flips, a 650-update
+  transformer LM (batch 12, context 32) on gzip + bz2 + lzma + getpass source with AdamW betas (0.9, 0.98), a softmax
+  regression on Gaussian classes with their own covariances under SGD momentum 0.2, a noisy batch-4 regression under
+  RAdam with decoupled weight decay, a von Mises NLL with a softplus-concentration head on angles under Adam, an
+  AdamW fine-tune of a pretrained-like Softplus body on 80 washed-out (low-contrast) digits, a SiLU MLP under Adam
+  with coupled L2 weight decay at batch 128 on classes that are Gaussian mixtures); designed from these kinds, not
+  from any finder's failures, and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -236,11 +246,14 @@ PARTS = (
     "blind19",
     "blind20",
     "blind21",
+    "blind22",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("c-"):
+        return "blind22"
     if name.startswith("d-"):
         return "blind21"
     if name.startswith("e-"):
@@ -3232,6 +3245,205 @@ class _ResMLP(nn.Module):
 def _nadam_l2(wd: float):
     """NAdam with coupled L2 weight decay (torch's ``NAdam(weight_decay=...)``, not decoupled)."""
     return lambda m, lr: torch.optim.NAdam(m.parameters(), lr=lr, weight_decay=wd)
+
+
+# -- data and models of the blind part c- (blind22; reported as the twenty-second blind part (c-)) ---------
+def _classes6_2clusters(n: int = 2400, seed: int = 251):
+    """``make_classification``: 6 classes, two clusters each, 20 features (8 informative, 4 redundant, 8 noise),
+    class_sep 1.3, 2% of labels flipped."""
+    return _drawn_classes(
+        n_samples=n,
+        n_features=20,
+        n_informative=8,
+        n_redundant=4,
+        n_repeated=0,
+        n_classes=6,
+        n_clusters_per_class=2,
+        class_sep=1.3,
+        flip_y=0.02,
+        random_state=seed,
+    )
+
+
+def _grating_digits(amp: float = 3.0, seed: int = 252):
+    """digits each overlaid with a random sinusoidal grating (interference stripes): ``amp`` (of 16) times
+    sin(2 pi (u . p) / period + phase) at pixel p, direction u at an angle uniform in [0, pi), period uniform in 2 to
+    4 px, phase uniform; clipped to 0..16; all splits."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    n = len(X)
+    ang = rng.uniform(0.0, np.pi, size=(n, 1, 1))
+    period = rng.uniform(2.0, 4.0, size=(n, 1, 1))
+    phase = rng.uniform(0.0, 2 * np.pi, size=(n, 1, 1))
+    r, c = np.meshgrid(np.arange(8.0), np.arange(8.0), indexing="ij")
+    wave = np.sin(2 * np.pi * (np.cos(ang) * c + np.sin(ang) * r) / period + phase)
+    out = np.clip(X.reshape(-1, 8, 8) + amp * wave, 0.0, 16.0)
+    return _tensors(out.reshape(-1, 64), y, regression=False)
+
+
+class _StrideBNCNN(nn.Module):
+    """A BatchNorm CNN that downsamples by a strided conv, not by pooling: conv 3x3 1->20, BatchNorm, ReLU; conv 3x3
+    of stride 2 20->40 (8x8 -> 4x4), BatchNorm, ReLU; conv 3x3 40->40, BatchNorm, ReLU; global average pool; linear
+    40->10."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 20, 3, padding=1),
+            nn.BatchNorm2d(20),
+            nn.ReLU(),
+            nn.Conv2d(20, 40, 3, stride=2, padding=1),
+            nn.BatchNorm2d(40),
+            nn.ReLU(),
+            nn.Conv2d(40, 40, 3, padding=1),
+            nn.BatchNorm2d(40),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(40, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(-1, 1, 8, 8))
+
+
+def _voronoi_cells(n: int = 2400, k: int = 6, flip: float = 0.04, extra: int = 2, seed: int = 253):
+    """Points uniform in [-2, 2]^2, the class the nearest of ``k`` centres drawn uniform in [-1.6, 1.6]^2 (Voronoi
+    cells), ``flip`` of the labels replaced by a uniformly drawn class, plus ``extra`` N(0, 1) noise inputs."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-1.6, 1.6, size=(k, 2))
+    P = rng.uniform(-2.0, 2.0, size=(n, 2))
+    y = np.argmin(((P[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+    y = np.where(rng.uniform(size=n) < flip, rng.integers(0, k, size=n), y)
+    X = np.concatenate([P, rng.normal(size=(n, extra))], 1)
+    return _tensors(X, y, regression=False)
+
+
+def _longest_runs(n: int = 2000, length: int = 16, noise: float = 0.3, seed: int = 254):
+    """The longest run of ones in ``length`` fair coin flips, each flip read as +-1 plus Gaussian noise (std
+    ``noise``); inputs (n, length, 1), target standardised with the training split's mean and std (regression)."""
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 2, size=(n, length))
+    run = np.zeros(n)
+    cur = np.zeros(n)
+    for t in range(length):
+        cur = (cur + 1) * bits[:, t]
+        run = np.maximum(run, cur)
+    X = (2.0 * bits - 1.0 + noise * rng.normal(size=(n, length)))[:, :, None]
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, run, seed=0)
+    m, s = ytr.mean(), ytr.std()
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    return f(Xtr), f((ytr - m) / s), f(Xva), f((yva - m) / s), f(Xte), f((yte - m) / s)
+
+
+class _RunGRU(nn.Module):
+    """A GRU 32 over the one input channel, regressing the longest run from its final state."""
+
+    def __init__(self, hidden: int = 32) -> None:
+        super().__init__()
+        self.gru = nn.GRU(1, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, h = self.gru(x)
+        return self.out(h[-1])
+
+
+def _adamw_b098(wd: float = 0.02):
+    """AdamW with betas (0.9, 0.98) and decoupled weight decay ``wd``."""
+    return lambda m, lr: torch.optim.AdamW(m.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=wd)
+
+
+def _own_cov_classes(n: int = 1600, d: int = 8, k: int = 4, seed: int = 256):
+    """``k`` equally likely Gaussian classes in ``d`` dimensions, each with its own covariance (a random rotation of
+    standard deviations uniform in 0.5 to 1.6; the Bayes boundary is quadratic, so a linear model is misspecified),
+    means N(0, 1.2^2 I)."""
+    rng = np.random.default_rng(seed)
+    means = 1.2 * rng.normal(size=(k, d))
+    chol = []
+    for _ in range(k):
+        Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+        chol.append(Q * rng.uniform(0.5, 1.6, size=d))
+    y = rng.integers(0, k, size=n)
+    z = rng.normal(size=(n, d))
+    X = means[y] + np.einsum("nij,nj->ni", np.stack(chol)[y], z)
+    return _tensors(X, y, regression=False)
+
+
+def _hyperbolic(n: int = 500, noise: float = 1.4, seed: int = 257):
+    """y = (x0^2 - x1^2) / 2 + sign(x2) sqrt(|x2|) + sin(x3 + x4) / 2 + noise (x ~ N(0, 1)^6, x5 unused), noise std
+    ``noise`` (about the signal's, 1.38, measured on 200,000 draws)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    f = (X[:, 0] ** 2 - X[:, 1] ** 2) / 2 + np.sign(X[:, 2]) * np.sqrt(np.abs(X[:, 2])) + np.sin(X[:, 3] + X[:, 4]) / 2
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _vonmises_hetero(n: int = 1000, seed: int = 258):
+    """Angles under von Mises noise: y = wrap(1.5 sin(x0) + 0.8 x1 + e), e ~ VonMises(0, kappa(x)), kappa(x) = 4 +
+    60 sigmoid(2 x2) (4 to 64: angular std about 0.5 to 0.13 rad; x ~ N(0, 1)^3), wrapped to (-pi, pi]. Inputs
+    standardised, targets left as drawn."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    kappa = 4.0 + 60.0 / (1 + np.exp(-2 * X[:, 2]))
+    a = 1.5 * np.sin(X[:, 0]) + 0.8 * X[:, 1] + rng.vonmises(0.0, kappa)
+    y = np.angle(np.exp(1j * a))
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, y, seed=0)
+    mu, sd = Xtr.mean(0), Xtr.std(0)
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    return f((Xtr - mu) / sd), f(ytr), f((Xva - mu) / sd), f(yva), f((Xte - mu) / sd), f(yte)
+
+
+def _vonmises_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """von Mises NLL: kappa (1 - cos(y - mu)) + log(2 pi) + log i0e(kappa) (= -kappa cos(y - mu) + log(2 pi I0(kappa)),
+    through the scaled Bessel function so large concentrations stay finite); mean head 0 (any real, the loss is
+    periodic), concentration kappa = softplus(head 1) + 1e-3; negative once the concentrations exceed about 2 pi."""
+    kappa = nn.functional.softplus(out[:, 1]) + 1e-3
+    return (kappa * (1 - torch.cos(y - out[:, 0])) + math.log(2 * math.pi) + torch.log(torch.special.i0e(kappa))).mean()
+
+
+def _softplus_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 128), nn.Softplus(), nn.Linear(128, 64), nn.Softplus())
+
+
+def _washed_out(X: np.ndarray) -> np.ndarray:
+    """Low-contrast (washed-out) digits: x -> 4 + x / 2 (contrast halved about mid-grey, black raised to 4 of 16)."""
+    return 4.0 + 0.5 * X
+
+
+def _pretrained_no39_digits_body() -> dict[str, torch.Tensor]:
+    """A Softplus MLP body trained briefly (AdamW, 280 updates) on the unchanged digits other than 3 and 9 (scaled
+    as ``_floored_digits``); the fine-tuning task is all ten digits washed out."""
+    return _pretrained_body_without(_softplus_body, 64, (3, 9), 259, 280)
+
+
+def _washed_out_finetune_data(n_train: int = 80):
+    """digits washed out (``_washed_out``), scaled with the unchanged digits' training statistics
+    (``_floored_digits``: the pretrained body's input scale); training images 120 to 120 + ``n_train`` only (the
+    split of ``_sk("digits")``)."""
+    return _transformed_digits_finetune_data(_washed_out, 120, n_train)
+
+
+def _washed_out_finetune_model(seed: int) -> nn.Module:
+    return _pretrained_finetune_model(_softplus_body, 64, _pretrained_no39_digits_body, seed)
+
+
+def _gmm_classes(n: int = 3200, d: int = 8, k: int = 4, parts: int = 3, seed: int = 260):
+    """``k`` equally likely classes in ``d`` dimensions, each a mixture of ``parts`` equally likely anisotropic
+    Gaussians (means N(0, I), covariances a random rotation of standard deviations uniform in 0.4 to 1.2)."""
+    rng = np.random.default_rng(seed)
+    means = rng.normal(size=(k, parts, d))
+    chol = np.empty((k, parts, d, d))
+    for i in range(k):
+        for j in range(parts):
+            Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+            chol[i, j] = Q * rng.uniform(0.4, 1.2, size=d)
+    y = rng.integers(0, k, size=n)
+    p = rng.integers(0, parts, size=n)
+    X = means[y, p] + np.einsum("nij,nj->ni", chol[y, p], rng.normal(size=(n, d)))
+    return _tensors(X, y, regression=False)
 
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
@@ -6320,6 +6532,139 @@ def _build() -> dict[str, BenchTask]:
         lambda s: (torch.manual_seed(s), _ResMLP(10, 6))[1],
         _nadam_l2(1e-4),
         _student_t_clusters(3000),
+        _ce,
+        128,
+        300,
+        (1e-5, 1.0),
+        "mlp",
+    )
+    # -- the blind part c- (blind22): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "c-classif6-2clusters-mlp-sgdm05",
+        "synthetic 6-class data, two clusters per class (20 features: 8 informative, 4 redundant; 2400 drawn, "
+        "class_sep 1.3, 2% flipped), ReLU MLP 20-96-64-6, SGD momentum 0.5, batch 24",
+        _mlp([20, 96, 64, 6]),
+        _sgd(0.5),
+        _classes6_2clusters(2400),
+        _ce,
+        24,
+        400,
+        (1e-4, 10.0),
+        "mlp",
+    )
+    add(
+        "c-grating-digits-stridebncnn-adamw",
+        "digits each overlaid with a random sinusoidal grating (amplitude 3 of 16, period 2 to 4 px, random "
+        "direction and phase), BatchNorm CNN downsampling by a strided conv (20-40-40 channels, global average "
+        "pool, linear), AdamW weight decay 0.02, batch 32",
+        _seeded(_StrideBNCNN),
+        _adamw(0.02),
+        _grating_digits(),
+        _ce,
+        32,
+        250,
+        (1e-5, 1.0),
+        "cnn",
+    )
+    add(
+        "c-deep-relu-voronoi-sgd",
+        "6 Voronoi cells of random centres in a 2-D square (4% relabelled; 2 inputs + 2 noise inputs, 2400 drawn), "
+        "7-layer plain ReLU MLP (6 hidden of width 56, default init), plain SGD, batch 32",
+        _mlp([4] + [56] * 6 + [6]),
+        _sgd(),
+        _voronoi_cells(2400),
+        _ce,
+        32,
+        500,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "c-longestrun-gru-rmsprop",
+        "the longest run of ones in 16 coin flips read as +-1 through noise std 0.3 (2000 drawn), GRU 32 + linear "
+        "head, MSE, RMSprop, batch 32",
+        _seeded(_RunGRU),
+        _rmsprop(),
+        _longest_runs(2000),
+        _mse,
+        32,
+        400,
+        (1e-5, 1.0),
+        "gru",
+    )
+    vocab_c, seqs_c = _char_seq_data(("gzip", "bz2", "lzma", "getpass"), 32)
+    add(
+        "c-lm-char-transformer-adamw098-650",
+        "gzip + bz2 + lzma + getpass source, 1-block causal transformer LM (width 32, context 32), AdamW betas "
+        "(0.9, 0.98) weight decay 0.02, batch 12, 650 updates",
+        _seeded(lambda: _TinyLM(vocab_c, 32, 32)),
+        _adamw_b098(0.02),
+        seqs_c,
+        _ce_seq,
+        12,
+        650,
+        (1e-4, 1.0),
+        "lm",
+    )
+    add(
+        "c-softmax-owncov4-sgdm02",
+        "4 Gaussian classes, each with its own random covariance, in 8-D (1600 drawn; quadratic Bayes boundary), "
+        "softmax regression 8-4, SGD momentum 0.2, batch 16",
+        _mlp([8, 4]),
+        _sgd(0.2),
+        _own_cov_classes(1600),
+        _ce,
+        16,
+        300,
+        (1e-4, 10.0),
+        "logistic",
+    )
+    add(
+        "c-noisyreg-hyperbolic-radamw-bs4",
+        "y = (x0^2 - x1^2) / 2 + sign(x2) sqrt|x2| + sin(x3 + x4) / 2 under noise std 1.4 (about the signal's; 6 "
+        "inputs, 500 drawn), MLP 6-56-28-1, MSE, RAdam with decoupled weight decay 0.01, batch 4",
+        _mlp([6, 56, 28, 1]),
+        _radamw(0.01),
+        _hyperbolic(500),
+        _mse,
+        4,
+        400,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "c-vonmisesnll-softplus-conc-adam",
+        "angles y = 1.5 sin(x0) + 0.8 x1 under von Mises noise (concentration 4 to 64 along sigmoid(2 x2)), MLP "
+        "3-64-64-2 mean + softplus concentration, von Mises NLL, Adam, batch 32",
+        _mlp([3, 64, 64, 2]),
+        _adam(),
+        _vonmises_hetero(1000),
+        _vonmises_nll,
+        32,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "c-finetune-washedout-digits-adamw",
+        "pretrained-like Softplus body (unchanged digits other than 3 and 9, 280 updates) fine-tuned on 80 washed-out "
+        "digits (x -> 4 + x / 2), all ten classes, new head, AdamW weight decay 0.04, batch 8",
+        _washed_out_finetune_model,
+        _adamw(0.04),
+        _washed_out_finetune_data(80),
+        _ce,
+        8,
+        200,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "c-gmm4-silu-mlp-adam-l2-bs128",
+        "4 classes, each a mixture of 3 anisotropic Gaussians in 8-D (3200 drawn), SiLU MLP 8-128-128-4, Adam with "
+        "coupled L2 weight decay 5e-4, batch 128",
+        _mlp([8, 128, 128, 4], nn.SiLU),
+        _adam_l2(5e-4),
+        _gmm_classes(3200),
         _ce,
         128,
         300,
