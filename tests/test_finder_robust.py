@@ -1102,3 +1102,51 @@ def test_a_loss_that_raises_on_a_blown_up_model_counts_as_a_nan():
     healthy = nn.Linear(3, 2)
     with pytest.raises(ValueError, match="shape mismatch"):
         find_lr(healthy, torch.optim.Adam(healthy.parameters(), lr=1e-3), batches, broken, num_steps=20)
+
+
+def test_at_chance_the_curves_own_reading_under_its_cliff_gives_way_to_the_next_lower_trial():
+    # a deep plain net's zoom pass: a shallow dip at 2.1 just under where it went NaN (2.9); the
+    # trials at the reading and half and one decade below it all stay at chance (1.386)
+    from lrkit.finder.choice import choice_stage
+    from lrkit.finder.search import Search
+    from lrkit.finder.suggest import Suggestion
+    from lrkit.finder.trials import Trial
+
+    opt = torch.optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    rng = np.random.default_rng(0)
+    lrs = np.logspace(-1.5, 0.5, 60)
+    raw = 1.386 + 0.01 * rng.standard_normal(60)
+
+    def search(cliff, stopped="nan", lrs_of_trials=(0.21, 0.66, 2.09)):
+        sug = Suggestion(2.09, 0.8, cliff, "medium", divergence_lr=cliff, diverged=True)
+        s = Search(sug=sug, notes=[], evals=200, x_top=1.0, wide=True, start_level=1.386, stopped=stopped)
+        s.x_star = math.log10(2.09)
+        ends = [1.387, 1.386, 1.347]  # the top one dipped 2.4%: under the 10% a clear descent needs
+        s.done = [
+            Trial(lr, 37, e, 1.383, "train", 37, 1.383, e, 1.32, 0.02)
+            for lr, e in zip(lrs_of_trials, ends, strict=True)
+        ]
+        return s
+
+    near = search(cliff=2.95)  # the top trial 0.15 decades under the cliff
+    chosen, *_ = choice_stage(near, opt, lrs, raw)
+    assert chosen == pytest.approx(0.66)
+    assert any("below its cliff" in n for n in near.notes)
+    far = search(cliff=30.0)  # more than a decade under it: the narrow-window bet stands
+    chosen, *_ = choice_stage(far, opt, lrs, raw)
+    assert chosen == pytest.approx(2.09)
+    # a trial ran stably above where the curve 'diverged': that was no cliff
+    above = search(cliff=1.0)
+    chosen, *_ = choice_stage(above, opt, lrs, raw)
+    assert chosen == pytest.approx(2.09)
+    # the smoothed loss rose but the ramp ran on to end_lr (a deep ReLU net learning from 0.56 to
+    # 1.8, rising at 3), or it stopped on a loss that rose without blowing up: no bound
+    for stopped in ("completed", "diverged"):
+        soft = search(cliff=2.95, stopped=stopped)
+        chosen, *_ = choice_stage(soft, opt, lrs, raw)
+        assert chosen == pytest.approx(2.09)
+    # the same reading from a zoom pass that went NaN
+    zoomed = search(cliff=2.95, stopped="completed")
+    zoomed.method, zoomed.zoom_curve = "zoom", {"lrs": lrs, "raw_losses": raw, "stopped_reason": "nan"}
+    chosen, *_ = choice_stage(zoomed, opt, lrs, raw)
+    assert chosen == pytest.approx(0.66)

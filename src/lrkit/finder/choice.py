@@ -53,6 +53,8 @@ def choice_stage(
             # after a shallow descent the candidates start from different levels of a slow
             # drift: judged by how much each improved on its own start, not by absolute loss
             unclear = _unclear_pick(done, s.start_level) if s.wide else None
+            if unclear is not None and _read_pass_went_nan(s) and s.sug.divergence_lr:
+                unclear = _below_cliff(unclear, done, s.sug.divergence_lr, s.start_level, s.notes)
             best = unclear or min(learned, key=_relative if s.wide else (lambda t: t.score))
             if unclear is None:
                 best = _below_warm_up_rise(best, learned, s.start_level, s.notes)
@@ -103,6 +105,14 @@ def choice_stage(
         if s.revisited:
             confidence = "low"
     return chosen, confidence, low, high
+
+
+def _read_pass_went_nan(s: Search) -> bool:
+    """Whether the pass whose curve gave the reading (the zoom pass, or the range test) stopped
+    at a NaN or infinite loss: the model blew up within a few updates, not just a loss that rose."""
+    if s.method.startswith("zoom") and s.zoom_curve is not None:
+        return s.zoom_curve.get("stopped_reason") == "nan"
+    return s.stopped == "nan"
 
 
 def _went_below_zero(s: Search, raw: np.ndarray) -> bool:
@@ -322,15 +332,8 @@ def _fallback_choice(s: Search, learned: list[Trial], below_zero: bool) -> tuple
                 " the trials cannot tell the candidates apart."
             )
     if learned:
-        if unclear is not None and s.cliff_at_top and unclear.lr >= max(t.lr for t in s.done):
-            lower = _unclear_pick([t for t in s.done if t.lr < unclear.lr], s.start_level)
-            if lower is not None:
-                s.notes.append(
-                    f"no fallback trial learned clearly and the highest ({unclear.lr:.3g}) is a decade below where the"
-                    f" range test blew up: a full run holds a peak only below its cliff, so the suggestion is the next"
-                    f" lower stable trial ({lower.lr:.3g})."
-                )
-                unclear = lower
+        if unclear is not None and s.cliff_at_top:
+            unclear = _below_cliff(unclear, s.done, 10**s.x_top, s.start_level, s.notes)
         pick = unclear or _below_warm_up_rise(min(learned, key=lambda t: t.score), learned, s.start_level, s.notes)
         # where no trial learned clearly, neither loss tells the candidates apart (see _unclear_pick)
         chosen = (_not_above_train_choice(pick, learned, s.notes) if s.user_val and unclear is None else pick).lr
@@ -519,6 +522,43 @@ def _not_above_train_choice(best: Trial, learned: list[Trial], notes: list[str])
         " (a held-out loss over a few batches can raise a short trial's choice by noise, not lower it)."
     )
     return train_best
+
+
+#: how far below a cliff the search saw (decades) the highest stable trial is taken at chance level
+CLIFF_MARGIN = 1.0
+
+
+def _below_cliff(
+    unclear: Trial, done: list[Trial], cliff_lr: float, start_level: float | None, notes: list[str]
+) -> Trial:
+    """Where no trial learned clearly and the pick :func:`_unclear_pick` made is the highest trial
+    and lies within :data:`CLIFF_MARGIN` decades under ``cliff_lr``: the next lower stable trial,
+    with a note; else ``unclear``. The callers name the cliff: the fallback, the top of a range
+    test that stopped at a NaN or a divergence (3007dcb); after a shallow descent, where the
+    curve read for ``x*`` rose, only when its pass stopped at a NaN (:func:`_read_pass_went_nan`).
+
+    Why: at chance level the highest stable candidate is the bet on a narrow window under the
+    cliff, but a ramp passes its cliff in a few updates where a full run holds its peak for
+    hundreds, so a full run's cliff lies below the ramp's. Deep plain nets under SGD showed it: a
+    6-layer GELU net whose zoom pass went NaN, and whose top trial (the curve's own reading, 0.13-
+    0.15 decades under the rise) stayed at chance like the trials below it, diverged in full runs
+    from 1.8 and learned from 0.3 to 1. Why only after a NaN there: a pass whose loss merely rose
+    past its divergence threshold gives no such bound -- on the benchmark's seen tasks, stepping
+    below those too moved 6 more suggestions, 5 of them for the worse (an MLP whose best LR lies
+    just above where its zoom curve rose). Where the top trial is more than a decade under the
+    cliff, or a trial ran stably above it (no cliff at all), it stands."""
+    below = math.log10(cliff_lr / unclear.lr)
+    if unclear.lr < max(t.lr for t in done) or not 0 < below <= CLIFF_MARGIN + SAME_DECADES:
+        return unclear  # a trial that ran stably above where a curve 'diverged' says that was no cliff
+    lower = _unclear_pick([t for t in done if t.lr < unclear.lr], start_level)
+    if lower is None:
+        return unclear
+    notes.append(
+        f"no trial learned clearly and the highest ({unclear.lr:.3g}) is within a decade of where the search"
+        f" blew up ({cliff_lr:.3g}): a full run holds a peak only below its cliff, which lies under a fast"
+        f" ramp's, so the suggestion is the next lower stable trial ({lower.lr:.3g})."
+    )
+    return lower
 
 
 def _unclear_pick(done: list[Any], start_level: float | None = None) -> Any | None:

@@ -700,7 +700,7 @@ def find_lr(
     x_top = math.log10(float(lrs[-1])) if len(lrs) else math.log10(end_lr)
     s = Search(sug=sug, notes=list(sug.notes), evals=len(raw), x_top=x_top)
     s.start_level = start_level_of(raw)
-    s.cliff_at_top = reason in CLIFF_STOPS
+    s.cliff_at_top, s.stopped = reason in CLIFF_STOPS, reason
     s.passes = None if counter is None else counter.passes()
     s.user_val = val is not None
     distributed = _dist_group(process_group)[0]

@@ -81,6 +81,7 @@ class Search:
     no_cliff: bool = False  # the curve read for x* never diverged: nothing bounds it from above
     start_level: float | None = None  # the training loss the search started from (range test's first losses)
     cliff_at_top: bool = False  # the range test stopped at a NaN or a divergence: its top is a cliff
+    stopped: str = ""  # the range test's stopped_reason
 
 
 @dataclass(frozen=True)
