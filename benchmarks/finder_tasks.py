@@ -183,6 +183,16 @@ Parts (decided by name, before any result):
   AdamW fine-tune of a pretrained-like Softplus body on 80 washed-out (low-contrast) digits, a SiLU MLP under Adam
   with coupled L2 weight decay at batch 128 on classes that are Gaussian mixtures); designed from these kinds, not
   from any finder's failures, and committed before any finder ran on them.
+* ``blind23`` (``b-``): ten tasks of the hidden suite's kinds, one each (a ReLU MLP under SGD momentum 0.35 on a new
+  imbalanced 3-class draw with repeated features, a BatchNorm LeakyReLU CNN with a flattened head under SGD momentum
+  0.9 on digits overlaid with a faint second digit (double exposure), an 8-layer plain ReLU MLP (Glorot-uniform init)
+  under plain SGD on two interleaved helices, an LSTM under AdamW telling which of four motifs sits in a noisy
+  sequence, a 550-update transformer LM (batch 10, context 32) on ftplib + poplib + socketserver source with AdamW
+  weight decay 0.05, a softmax regression on ordered-logit classes under SGD momentum 0.45, a noisy batch-5
+  regression under NAdam with decoupled weight decay, a Weibull NLL with a log-scale and softplus-shape head under
+  Adam, an AdamW fine-tune of a pretrained-like Softsign body on 100 shrunk digits, an ELU MLP under SGD momentum 0.95
+  with weight decay at batch 64 on classes labelled by a random teacher network); designed from these kinds, not
+  from any finder's failures, and committed before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -247,11 +257,14 @@ PARTS = (
     "blind20",
     "blind21",
     "blind22",
+    "blind23",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("b-"):
+        return "blind23"
     if name.startswith("c-"):
         return "blind22"
     if name.startswith("d-"):
@@ -3443,6 +3456,220 @@ def _gmm_classes(n: int = 3200, d: int = 8, k: int = 4, parts: int = 3, seed: in
     y = rng.integers(0, k, size=n)
     p = rng.integers(0, parts, size=n)
     X = means[y, p] + np.einsum("nij,nj->ni", chol[y, p], rng.normal(size=(n, d)))
+    return _tensors(X, y, regression=False)
+
+
+# -- data and models of the blind part b- (blind23; reported as the twenty-third blind part (b-)) ---------
+def _classes3_imbalanced_repeated(n: int = 2400, seed: int = 261):
+    """``make_classification``: 3 imbalanced classes (50 / 30 / 20%), two clusters each, 16 features (5 informative,
+    3 redundant, 2 repeated, 6 noise), class_sep 0.9, 3% of labels flipped."""
+    return _drawn_classes(
+        n_samples=n,
+        n_features=16,
+        n_informative=5,
+        n_redundant=3,
+        n_repeated=2,
+        n_classes=3,
+        n_clusters_per_class=2,
+        weights=[0.5, 0.3, 0.2],
+        class_sep=0.9,
+        flip_y=0.03,
+        random_state=seed,
+    )
+
+
+def _ghost_digits(alpha: float = 0.4, seed: int = 262):
+    """digits each overlaid with a faint copy of another digit image drawn at random (a ghost / double exposure: x +
+    ``alpha`` x', clipped to 0..16), all splits."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    other = rng.integers(0, len(X), size=len(X))
+    return _tensors(np.clip(X + alpha * X[other], 0.0, 16.0), y, regression=False)
+
+
+class _FlatHeadBNCNN(nn.Module):
+    """A BatchNorm LeakyReLU CNN with two max-pools and a flattened (not globally pooled) head: conv 3x3 1->16, BN,
+    LeakyReLU; conv 3x3 16->16, BN, LeakyReLU; max-pool 2 (4x4); conv 3x3 16->32, BN, LeakyReLU; max-pool 2 (2x2);
+    flatten 128; linear 128->10."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.BatchNorm2d(16),
+            nn.LeakyReLU(0.1),
+            nn.Conv2d(16, 16, 3, padding=1),
+            nn.BatchNorm2d(16),
+            nn.LeakyReLU(0.1),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.BatchNorm2d(32),
+            nn.LeakyReLU(0.1),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(128, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(-1, 1, 8, 8))
+
+
+def _glorot_relu_mlp(sizes: list[int]) -> Callable[[int], nn.Module]:
+    """A plain ReLU MLP (no normalisation, no residuals) with Glorot-uniform weights and zero biases (Keras'
+    default initialisation: the signal shrinks through the ReLU layers)."""
+
+    def make(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        for a, b in itertools.pairwise(sizes[:-1]):
+            lin = nn.Linear(a, b)
+            nn.init.xavier_uniform_(lin.weight)
+            nn.init.zeros_(lin.bias)
+            layers += [lin, nn.ReLU()]
+        lin = nn.Linear(sizes[-2], sizes[-1])
+        nn.init.xavier_uniform_(lin.weight)
+        nn.init.zeros_(lin.bias)
+        layers.append(lin)
+        return nn.Sequential(*layers)
+
+    return make
+
+
+def _double_helix(n: int = 2400, noise: float = 0.25, extra: int = 2, seed: int = 263):
+    """Two interleaved helices in 3-D, (cos(t + k pi), sin(t + k pi), t / pi - 2) for t uniform in [0, 4 pi] (two
+    turns rising 2 each), k the class, plus N(0, ``noise``^2) noise per coordinate and ``extra`` N(0, 1) noise
+    inputs."""
+    rng = np.random.default_rng(seed)
+    k = rng.integers(0, 2, size=n)
+    t = rng.uniform(0.0, 4 * np.pi, size=n)
+    P = np.stack([np.cos(t + k * np.pi), np.sin(t + k * np.pi), t / np.pi - 2.0], 1)
+    X = np.concatenate([P + noise * rng.normal(size=(n, 3)), rng.normal(size=(n, extra))], 1)
+    return _tensors(X, k, regression=False)
+
+
+def _motif_sequences(n: int = 2000, length: int = 16, width: int = 5, k: int = 4, noise: float = 0.45, seed: int = 264):
+    """Which of ``k`` fixed motifs (``width`` steps of +-1 drawn once) is embedded at a random position of a
+    ``length``-step sequence of N(0, ``noise``^2) noise; inputs (n, length, 1), the motif's index the class."""
+    rng = np.random.default_rng(seed)
+    motifs = rng.choice([-1.0, 1.0], size=(k, width))
+    y = rng.integers(0, k, size=n)
+    pos = rng.integers(0, length - width + 1, size=n)
+    X = noise * rng.normal(size=(n, length))
+    for i in range(n):
+        X[i, pos[i] : pos[i] + width] += motifs[y[i]]
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X[:, :, None], y, seed=0)
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    return f(Xtr), g(ytr), f(Xva), g(yva), f(Xte), g(yte)
+
+
+class _MotifLSTM(nn.Module):
+    """An LSTM 32 over the one input channel, classifying the embedded motif from its final state."""
+
+    def __init__(self, hidden: int = 32, k: int = 4) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(1, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, k)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, (h, _) = self.lstm(x)
+        return self.out(h[-1])
+
+
+def _ordered_logit_classes(n: int = 1600, d: int = 8, k: int = 4, seed: int = 266):
+    """``k`` ordered classes from an ordered-logit model: a latent x . w + Logistic(0, 1) noise (x ~ N(0, I_d), w ~
+    N(0, I_d) / sqrt(d) * 4) cut at its quartiles; a softmax regression fits it, not being the true (cumulative)
+    model."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    w = 4.0 * rng.normal(size=d) / math.sqrt(d)
+    z = X @ w + rng.logistic(size=n)
+    y = np.searchsorted(np.quantile(z, np.linspace(0, 1, k + 1)[1:-1]), z)
+    return _tensors(X, y, regression=False)
+
+
+def _softplus_bump_product(n: int = 500, noise: float = 1.3, seed: int = 267):
+    """y = softplus(2 x0) - 1.5 exp(-x1^2) + x2 x3 / 2 + noise (x ~ N(0, 1)^5, x4 unused), noise std ``noise``
+    (about the signal's, 1.31, measured on 200,000 draws)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    f = np.logaddexp(0.0, 2 * X[:, 0]) - 1.5 * np.exp(-(X[:, 1] ** 2)) + 0.5 * X[:, 2] * X[:, 3]
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _weibull_hetero(n: int = 1000, seed: int = 268):
+    """Positive targets under Weibull noise: y ~ Weibull(scale lam(x), shape k(x)), lam(x) = 0.4 exp(0.5 sin(1.5 x0)
+    + 0.3 x1), k(x) = 1.5 + 3 sigmoid(2 x2) (1.5 to 4.5; x ~ N(0, 1)^3). Inputs standardised, targets left as
+    drawn."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    lam = 0.4 * np.exp(0.5 * np.sin(1.5 * X[:, 0]) + 0.3 * X[:, 1])
+    k = 1.5 + 3.0 / (1 + np.exp(-2 * X[:, 2]))
+    y = lam * rng.weibull(k)
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, y, seed=0)
+    mu, sd = Xtr.mean(0), Xtr.std(0)
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    return f((Xtr - mu) / sd), f(ytr), f((Xva - mu) / sd), f(yva), f((Xte - mu) / sd), f(yte)
+
+
+def _weibull_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Weibull NLL: -log k + log lam - (k - 1) log(y / lam) + (y / lam)^k, log-scale head 0 (lam = exp(head 0)),
+    shape k = softplus(head 1) + 0.05; negative once the predicted densities exceed 1."""
+    log_lam = out[:, 0]
+    k = nn.functional.softplus(out[:, 1]) + 0.05
+    z = torch.log(y) - log_lam
+    return (-torch.log(k) + log_lam - (k - 1) * z + torch.exp(k * z)).mean()
+
+
+def _softsign_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 96), nn.Softsign(), nn.Linear(96, 64), nn.Softsign())
+
+
+def _shrink(X: np.ndarray, scale: float = 0.75) -> np.ndarray:
+    """Smaller digits: every 8x8 image scaled by ``scale`` about its centre (bilinear, zeros fill in)."""
+    import scipy.ndimage as ndi
+
+    centre = np.array([3.5, 3.5])
+    img = X.reshape(-1, 8, 8)
+    out = np.stack(
+        [
+            ndi.affine_transform(im, np.eye(2) / scale, offset=centre - centre / scale, order=1, mode="constant")
+            for im in img
+        ]
+    )
+    return out.reshape(-1, 64)
+
+
+def _pretrained_no27_digits_body() -> dict[str, torch.Tensor]:
+    """A Softsign MLP body trained briefly (AdamW, 300 updates) on the unchanged digits other than 2 and 7 (scaled
+    as ``_floored_digits``); the fine-tuning task is all ten digits shrunk."""
+    return _pretrained_body_without(_softsign_body, 64, (2, 7), 269, 300)
+
+
+def _shrunk_finetune_data(n_train: int = 100):
+    """digits shrunk to 3/4 of their size (``_shrink``), scaled with the unchanged digits' training statistics
+    (``_floored_digits``: the pretrained body's input scale); training images 250 to 250 + ``n_train`` only (the
+    split of ``_sk("digits")``)."""
+    return _transformed_digits_finetune_data(_shrink, 250, n_train)
+
+
+def _shrunk_finetune_model(seed: int) -> nn.Module:
+    return _pretrained_finetune_model(_softsign_body, 64, _pretrained_no27_digits_body, seed)
+
+
+def _teacher_classes(n: int = 3000, d: int = 10, k: int = 4, hidden: int = 16, flip: float = 0.05, seed: int = 270):
+    """``k`` classes labelled by a random teacher network: the argmax of a fixed random tanh MLP ``d``-``hidden``-
+    ``k`` (weights N(0, 1) / sqrt(fan-in), hidden gain 2) on x ~ N(0, I_d); ``flip`` of the labels replaced by a
+    uniformly drawn class."""
+    rng = np.random.default_rng(seed)
+    W1 = 2.0 * rng.normal(size=(d, hidden)) / math.sqrt(d)
+    b1 = 0.5 * rng.normal(size=hidden)
+    W2 = rng.normal(size=(hidden, k)) / math.sqrt(hidden)
+    X = rng.normal(size=(n, d))
+    y = np.argmax(np.tanh(X @ W1 + b1) @ W2, axis=1)
+    y = np.where(rng.uniform(size=n) < flip, rng.integers(0, k, size=n), y)
     return _tensors(X, y, regression=False)
 
 
@@ -6669,6 +6896,140 @@ def _build() -> dict[str, BenchTask]:
         128,
         300,
         (1e-5, 1.0),
+        "mlp",
+    )
+    # -- the blind part b- (blind23): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "b-classif3-imbalanced-mlp-sgdm035",
+        "synthetic 3-class data, imbalanced 50 / 30 / 20%, two clusters per class (16 features: 5 informative, 3 "
+        "redundant, 2 repeated; 2400 drawn, class_sep 0.9, 3% flipped), ReLU MLP 16-80-40-3, SGD momentum 0.35, "
+        "batch 20",
+        _mlp([16, 80, 40, 3]),
+        _sgd(0.35),
+        _classes3_imbalanced_repeated(2400),
+        _ce,
+        20,
+        400,
+        (1e-4, 10.0),
+        "mlp",
+    )
+    add(
+        "b-ghost-digits-flatbncnn-sgdm",
+        "digits each overlaid with a faint copy (0.4) of another random digit (double exposure), BatchNorm "
+        "LeakyReLU CNN with two max-pools and a flattened head (16-16-32 channels, linear 128-10), SGD momentum 0.9, "
+        "batch 32",
+        _seeded(_FlatHeadBNCNN),
+        _sgd(0.9),
+        _ghost_digits(),
+        _ce,
+        32,
+        300,
+        (1e-4, 3.0),
+        "cnn",
+    )
+    add(
+        "b-deep-relu-helix-glorot-sgd",
+        "two interleaved noisy helices in 3-D (two turns, noise std 0.25; plus 2 noise inputs, 2400 drawn), 8-layer "
+        "plain ReLU MLP (7 hidden of width 48, Glorot-uniform init, zero biases), plain SGD, batch 32, 600 updates",
+        _glorot_relu_mlp([5] + [48] * 7 + [2]),
+        _sgd(),
+        _double_helix(2400),
+        _ce,
+        32,
+        600,
+        (1e-3, 10.0),
+        "deep-plain",
+    )
+    add(
+        "b-motif-lstm-adamw",
+        "which of 4 fixed +-1 motifs (5 steps) sits at a random place in 16 steps of noise std 0.45 (2000 drawn), "
+        "LSTM 32 + linear head, AdamW weight decay 0.01, batch 32",
+        _seeded(_MotifLSTM),
+        _adamw(0.01),
+        _motif_sequences(2000),
+        _ce,
+        32,
+        400,
+        (1e-5, 1.0),
+        "gru",
+    )
+    vocab_b, seqs_b = _char_seq_data(("ftplib", "poplib", "socketserver"), 32)
+    add(
+        "b-lm-char-transformer-adamw005-b10-550",
+        "ftplib + poplib + socketserver source, 1-block causal transformer LM (width 32, context 32), AdamW weight "
+        "decay 0.05, batch 10, 550 updates",
+        _seeded(lambda: _TinyLM(vocab_b, 32, 32)),
+        _adamw(0.05),
+        seqs_b,
+        _ce_seq,
+        10,
+        550,
+        (1e-4, 1.0),
+        "lm",
+    )
+    add(
+        "b-softmax-orderedlogit4-sgdm045",
+        "4 ordered classes from an ordered-logit model in 8-D (quartiles of x . w + logistic noise; 1600 drawn), "
+        "softmax regression 8-4, SGD momentum 0.45, batch 16",
+        _mlp([8, 4]),
+        _sgd(0.45),
+        _ordered_logit_classes(1600),
+        _ce,
+        16,
+        300,
+        (1e-4, 10.0),
+        "logistic",
+    )
+    add(
+        "b-noisyreg-softplusbump-nadamw-bs5",
+        "y = softplus(2 x0) - 1.5 exp(-x1^2) + x2 x3 / 2 under noise std 1.3 (about the signal's; 5 inputs, 500 "
+        "drawn), MLP 5-64-32-1, MSE, NAdam with decoupled weight decay 0.02, batch 5",
+        _mlp([5, 64, 32, 1]),
+        _nadamw(0.02),
+        _softplus_bump_product(500),
+        _mse,
+        5,
+        400,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "b-weibullnll-expscale-softplusshape-adam",
+        "positive targets under Weibull noise (scale 0.4 exp(0.5 sin(1.5 x0) + 0.3 x1), shape 1.5 to 4.5 along "
+        "sigmoid(2 x2)), MLP 3-64-64-2 log-scale + softplus shape, Weibull NLL, Adam, batch 32",
+        _mlp([3, 64, 64, 2]),
+        _adam(),
+        _weibull_hetero(1000),
+        _weibull_nll,
+        32,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "b-finetune-shrunk-digits-adamw",
+        "pretrained-like Softsign body (unchanged digits other than 2 and 7, 300 updates) fine-tuned on 100 digits "
+        "shrunk to 3/4 size, all ten classes, new head, AdamW weight decay 0.01, batch 10",
+        _shrunk_finetune_model,
+        _adamw(0.01),
+        _shrunk_finetune_data(100),
+        _ce,
+        10,
+        250,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "b-teacher4-elu-mlp-sgdm095-wd-bs64",
+        "4 classes labelled by a random tanh teacher network on 10-D Gaussian inputs (5% relabelled; 3000 drawn), "
+        "ELU MLP 10-128-64-4, SGD momentum 0.95 weight decay 2e-4, batch 64",
+        _mlp([10, 128, 64, 4], nn.ELU),
+        _sgd(0.95, 2e-4),
+        _teacher_classes(3000),
+        _ce,
+        64,
+        400,
+        (1e-4, 3.0),
         "mlp",
     )
     return out
