@@ -1150,3 +1150,36 @@ def test_at_chance_the_curves_own_reading_under_its_cliff_gives_way_to_the_next_
     zoomed.method, zoomed.zoom_curve = "zoom", {"lrs": lrs, "raw_losses": raw, "stopped_reason": "nan"}
     chosen, *_ = choice_stage(zoomed, opt, lrs, raw)
     assert chosen == pytest.approx(0.66)
+
+
+def test_after_a_shallow_descent_a_trial_that_climbed_is_measured_from_where_the_model_started():
+    # an LSTM at chance (1.41): the curve's candidates and, above them, the fallback's; the top one
+    # climbed to 3.44 in its warm-up (noise 0.37 per update) and came back to 1.475, above the start
+    from lrkit.finder.choice import choice_stage
+    from lrkit.finder.search import Search
+    from lrkit.finder.suggest import Suggestion
+    from lrkit.finder.trials import Trial
+
+    opt = torch.optim.Adam(nn.Linear(2, 1).parameters(), lr=1e-3)
+    rng = np.random.default_rng(1)
+    lrs = np.logspace(-3, 0.5, 60)
+    raw = 1.41 + 0.02 * rng.standard_normal(60)
+    s = Search(sug=Suggestion(0.243, 0.1, 0.5, "low", divergence_lr=0.5), notes=[], evals=150, x_top=1.0)
+    s.x_star, s.wide, s.start_level, s.stopped = math.log10(0.243), True, 1.41, "diverged"
+    runs = [(0.0243, 1.395, 1.238, 0.037), (0.0767, 1.411, 1.384, 0.022), (0.243, 1.399, 1.381, 0.077)]
+    runs.append((1.0, 3.441, 1.475, 0.373))
+    s.done = [Trial(lr, 37, end, first, "train", 37, first, end, end - 0.1, noise) for lr, first, end, noise in runs]
+    chosen, *_ = choice_stage(s, opt, lrs, raw)
+    assert chosen == pytest.approx(0.0243)  # from its own first tenth the top one fell 57%
+
+
+def test_a_trials_start_is_where_the_model_started_only_after_a_climb_beyond_its_noise():
+    from lrkit.finder.trials import Trial, start_of
+
+    def trial(first, noise=0.05, judged_by="train"):
+        return Trial(0.1, 40, 1.0, first, judged_by, 40, first, 1.0, 0.9, noise)
+
+    assert start_of(trial(3.4), 1.4) == 1.4  # climbed 80 standard errors of its first tenth's mean
+    assert start_of(trial(1.43), 1.4) == 1.43  # 1.2 standard errors: noise, its own start stands
+    assert start_of(trial(3.4), None) == 3.4
+    assert start_of(trial(3.4, judged_by="val"), 1.4) == 3.4  # held-out: the same batches before and after

@@ -34,6 +34,7 @@ from lrkit.finder.trials import (
     judged_by_train,
     learned_clearly,
     rose_in_warm_up,
+    start_of,
 )
 
 
@@ -51,11 +52,12 @@ def choice_stage(
     if s.x_star is not None and done:
         if learned:
             # after a shallow descent the candidates start from different levels of a slow
-            # drift: judged by how much each improved on its own start, not by absolute loss
+            # drift: judged by how much each improved on its start (_relative), not by absolute loss
             unclear = _unclear_pick(done, s.start_level) if s.wide else None
             if unclear is not None and _read_pass_went_nan(s) and s.sug.divergence_lr:
                 unclear = _below_cliff(unclear, done, s.sug.divergence_lr, s.start_level, s.notes)
-            best = unclear or min(learned, key=_relative if s.wide else (lambda t: t.score))
+            by = (lambda t: _relative(t, s.start_level)) if s.wide else (lambda t: t.score)
+            best = unclear or min(learned, key=by)
             if unclear is None:
                 best = _below_warm_up_rise(best, learned, s.start_level, s.notes)
             if s.user_val and not s.wide:
@@ -493,9 +495,19 @@ def _below_top_without_cliff(best: Trial, learned: list[Trial], done: list[Trial
     return stepped
 
 
-def _relative(t: Any) -> float:
-    """A trial's end over its start, as a loss change relative to the start's size (lower is better)."""
-    return (t.score - t.start_score) / max(abs(t.start_score), 1e-12)
+def _relative(t: Any, start_level: float | None = None) -> float:
+    """A trial's end over its start, as a loss change relative to the start's size (lower is
+    better). The start is the trial's own, or -- given ``start_level`` -- where the model started
+    when the trial's first tenth climbed above that beyond its noise
+    (:func:`~lrkit.finder.trials.start_of`).
+
+    Why ``start_level`` where the trials are compared by it (after a shallow descent): a trial
+    that climbed 2.4x in its warm-up and came back to just above where the model started read as
+    the largest improvement of all, measured from its own climbed first tenth (an LSTM's top
+    fallback candidate at 1.0, where full runs end at 3.5x the best LR's loss). b861333 counts a
+    fallback trial's drop the same way."""
+    start = start_of(t, start_level)
+    return (t.score - start) / max(abs(start), 1e-12)
 
 
 def _not_above_train_choice(best: Trial, learned: list[Trial], notes: list[str]) -> Trial:

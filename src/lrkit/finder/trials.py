@@ -229,12 +229,22 @@ def learned_clearly(t: Trial, start_level: float | None = None) -> bool:
     all, and the trial that had only recovered from its climb was chosen."""
     if not t.learned or t.judged_by != "train" or not math.isfinite(t.train_noise):
         return t.learned
-    start = t.start_score
-    if start_level is not None and 0 < start_level < math.inf:
-        climb = start - start_level
-        start = start_level if climb > CLEAR_DROP_SE * t.train_noise / math.sqrt(max(1, t.steps // 10)) else start
     se = t.train_noise * math.sqrt(1.0 / max(1, t.steps // 10) + 1.0 / max(1, t.steps // 4))
-    return start - t.score > CLEAR_DROP_SE * se
+    return start_of(t, start_level) - t.score > CLEAR_DROP_SE * se
+
+
+def start_of(t: Trial, start_level: float | None) -> float:
+    """Where a trial's drop is measured from: its own start (``start_score``), or ``start_level``
+    (where the model started) where, judged by training loss, its first tenth climbed above that
+    level by more than :data:`CLEAR_DROP_SE` standard errors of its mean,
+    ``train_noise / sqrt(max(1, steps // 10))`` (see :func:`learned_clearly`)."""
+    start = t.start_score
+    if t.judged_by != "train" or not math.isfinite(t.train_noise):
+        return start
+    if start_level is None or not 0 < start_level < math.inf:
+        return start
+    climb = start - start_level
+    return start_level if climb > CLEAR_DROP_SE * t.train_noise / math.sqrt(max(1, t.steps // 10)) else start
 
 
 #: a trial's first tenth rose above the start level by more than this many standard errors of
