@@ -1,10 +1,10 @@
 """How good are LR range-test suggestions? lrkit vs torch-lr-finder vs fastai's valley (issue 16).
 
-For each task of ``benchmarks/finder_tasks.py`` (261 CPU-sized tasks in twenty-six parts fixed by name
+For each task of ``benchmarks/finder_tasks.py`` (271 CPU-sized tasks in twenty-seven parts fixed by name
 before any result: ``tuning``, the seen held-out ``h-`` part, the ``x-`` and ``y-`` parts (each
 seen since its one blind run), the ``z-``, ``w-``, ``v-``, ``u-``, ``t-``, ``s-``, ``r-`` and ``q-``
 parts and the blind ``p-``, ``o-``, ``n-``, ``m-``, ``l-``, ``k-``, ``j-``, ``i-``, ``g-``, ``f-``, ``e-``,
-``d-``, ``c-`` and ``b-`` parts, reported apart; see ``finder_tasks.part``):
+``d-``, ``c-``, ``b-`` and ``a-`` parts, reported apart; see ``finder_tasks.part``):
 
 1. **Reference grid.** The peak LR of a warm-up (10%) + cosine run of ``task.steps`` updates is
    searched on the lattice ``10**(k/8)``: every 1/2 decade over the task's bounds (extended
@@ -476,6 +476,7 @@ def main() -> None:
         ("twenty-first blind part (d-)", [r for r in rows if r["part"] == "blind21"]),
         ("twenty-second blind part (c-)", [r for r in rows if r["part"] == "blind22"]),
         ("twenty-third blind part (b-)", [r for r in rows if r["part"] == "blind23"]),
+        ("twenty-fourth blind part (a-)", [r for r in rows if r["part"] == "blind24"]),
         ("all tasks", rows),
     )
     for title, rs in parts:

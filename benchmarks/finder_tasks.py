@@ -193,6 +193,16 @@ Parts (decided by name, before any result):
   Adam, an AdamW fine-tune of a pretrained-like Softsign body on 100 shrunk digits, an ELU MLP under SGD momentum 0.95
   with weight decay at batch 64 on classes labelled by a random teacher network); designed from these kinds, not
   from any finder's failures, and committed before any finder ran on them.
+* ``blind24`` (``a-``): ten tasks of the hidden suite's kinds, one each (a ReLU MLP under SGD momentum 0.15 on a new
+  4-class draw with many redundant features, a BatchNorm CNN with a patchify stem and a global max-pool head under
+  AdamW on digits inside a frame of random intensity, a 10-layer plain ReLU MLP (He-normal init) under plain SGD on
+  concentric shells, a GRU under Adam telling whether a noisy sequence falls, stays flat or rises, a 700-update
+  transformer LM (batch 8, context 24) on ipaddress + locale source with AdamW betas (0.9, 0.99), a softmax
+  regression on heavy-tailed inputs under SGD momentum 0.25, a noisy batch-4 staircase regression under Adam betas
+  (0.9, 0.99), a Beta NLL with a sigmoid-mean and log-precision head under AdamW, an AdamW fine-tune of a
+  pretrained-like CELU body on 100 horizontally narrowed digits, a GELU MLP under TensorFlow-style RMSprop with
+  momentum at batch 128 on octant classes); designed from these kinds, not from any finder's failures, and committed
+  before any finder ran on them.
 """
 
 from __future__ import annotations
@@ -258,11 +268,14 @@ PARTS = (
     "blind21",
     "blind22",
     "blind23",
+    "blind24",
 )
 
 
 def part(name: str) -> str:
     """The part of the suite a task belongs to (decided by name, before any result)."""
+    if name.startswith("a-"):
+        return "blind24"
     if name.startswith("b-"):
         return "blind23"
     if name.startswith("c-"):
@@ -3673,6 +3686,238 @@ def _teacher_classes(n: int = 3000, d: int = 10, k: int = 4, hidden: int = 16, f
     return _tensors(X, y, regression=False)
 
 
+# -- data and models of the blind part a- (blind24; reported as the twenty-fourth blind part (a-)) ---------
+def _classes4_one_cluster_redundant(n: int = 2400, seed: int = 271):
+    """``make_classification``: 4 classes, one cluster each, 14 features (4 informative, 6 redundant, 4 noise),
+    class_sep 0.8, 4% of labels flipped."""
+    return _drawn_classes(
+        n_samples=n,
+        n_features=14,
+        n_informative=4,
+        n_redundant=6,
+        n_classes=4,
+        n_clusters_per_class=1,
+        class_sep=0.8,
+        flip_y=0.04,
+        random_state=seed,
+    )
+
+
+def _framed_digits(seed: int = 272):
+    """digits each drawn inside a frame: the outer ring of pixels of every 8x8 image overwritten with one intensity
+    drawn per image uniformly in 0..16, all splits."""
+    import sklearn.datasets as ds
+
+    X, y = ds.load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    img = X.reshape(-1, 8, 8).astype(np.float64).copy()
+    level = rng.uniform(0.0, 16.0, size=len(X))[:, None]
+    img[:, 0, :] = level
+    img[:, -1, :] = level
+    img[:, :, 0] = level
+    img[:, :, -1] = level
+    return _tensors(img.reshape(-1, 64), y, regression=False)
+
+
+class _PatchStemBNCNN(nn.Module):
+    """A BatchNorm CNN with a patchify stem and a global max-pool head: conv 2x2 stride 2 1->24 (8x8 -> 4x4), BN,
+    ReLU; conv 3x3 24->32, BN, ReLU; conv 3x3 32->32, BN, ReLU; global max-pool; linear 32->10."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 24, 2, stride=2),
+            nn.BatchNorm2d(24),
+            nn.ReLU(),
+            nn.Conv2d(24, 32, 3, padding=1),
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3, padding=1),
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.AdaptiveMaxPool2d(1),
+            nn.Flatten(),
+            nn.Linear(32, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.view(-1, 1, 8, 8))
+
+
+def _he_relu_mlp(sizes: list[int]) -> Callable[[int], nn.Module]:
+    """A plain ReLU MLP (no normalisation, no residuals) with He-normal (fan-in) weights and zero biases."""
+
+    def make(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        for a, b in itertools.pairwise(sizes[:-1]):
+            lin = nn.Linear(a, b)
+            nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+            nn.init.zeros_(lin.bias)
+            layers += [lin, nn.ReLU()]
+        lin = nn.Linear(sizes[-2], sizes[-1])
+        nn.init.kaiming_normal_(lin.weight, nonlinearity="linear")
+        nn.init.zeros_(lin.bias)
+        layers.append(lin)
+        return nn.Sequential(*layers)
+
+    return make
+
+
+def _spherical_shells(n: int = 2400, d: int = 4, k: int = 3, flip: float = 0.04, seed: int = 273):
+    """x ~ N(0, I_d), the class which of ``k`` concentric shells (the radius' ``k``-quantiles) holds x; ``flip`` of
+    all labels flipped to another class."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    r = np.linalg.norm(X, axis=1)
+    y = np.searchsorted(np.quantile(r, np.linspace(0, 1, k + 1)[1:-1]), r)
+    flipped = rng.uniform(size=n) < flip
+    y = np.where(flipped, (y + rng.integers(1, k, size=n)) % k, y)
+    return _tensors(X, y, regression=False)
+
+
+def _trend_sequences(n: int = 2000, length: int = 20, seed: int = 274):
+    """Whether a ``length``-step sequence falls, stays flat or rises (3 classes): a slope of 0, or -+ U(0.06, 0.15)
+    per step, plus a level N(0, 0.5^2) and AR(1) noise (coefficient 0.6, innovations N(0, 0.4^2)); inputs
+    (n, length, 1)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, size=n)
+    slope = (y - 1) * rng.uniform(0.06, 0.15, size=n)
+    t = np.arange(length) - (length - 1) / 2
+    e = np.zeros((n, length))
+    e[:, 0] = 0.4 / math.sqrt(1 - 0.36) * rng.normal(size=n)
+    for i in range(1, length):
+        e[:, i] = 0.6 * e[:, i - 1] + 0.4 * rng.normal(size=n)
+    X = slope[:, None] * t[None, :] + 0.5 * rng.normal(size=(n, 1)) + e
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X[:, :, None], y, seed=0)
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    return f(Xtr), g(ytr), f(Xva), g(yva), f(Xte), g(yte)
+
+
+class _TrendGRU(nn.Module):
+    """A GRU 24 over the one input channel, classifying the trend from its final state."""
+
+    def __init__(self, hidden: int = 24, k: int = 3) -> None:
+        super().__init__()
+        self.gru = nn.GRU(1, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, k)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, h = self.gru(x)
+        return self.out(h[-1])
+
+
+def _adamw_b099(wd: float = 0.01):
+    """AdamW with betas (0.9, 0.99) and decoupled weight decay ``wd``."""
+    return lambda m, lr: torch.optim.AdamW(m.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=wd)
+
+
+def _heavytail_logit3(n: int = 1500, d: int = 10, used: int = 6, k: int = 3, seed: int = 276):
+    """``k`` classes drawn from a true multinomial logit on heavy-tailed inputs: x with independent Student-t (3
+    degrees of freedom) coordinates, logits x[:, :used] W, W ~ 1.5 N(0, 1) / sqrt(used) (the other inputs unused),
+    the class sampled from their softmax."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_t(3, size=(n, d))
+    W = 1.5 * rng.normal(size=(used, k)) / math.sqrt(used)
+    z = X[:, :used] @ W
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    y = (rng.uniform(size=(n, 1)) > np.cumsum(p, 1)).sum(1)
+    return _tensors(X, np.minimum(y, k - 1), regression=False)
+
+
+def _stairs(n: int = 500, noise: float = 1.2, seed: int = 277):
+    """y = floor(2 x0) / 2 + 0.8 (|x1| - sqrt(2 / pi)) + cos(2 x2) / 2 + noise (x ~ N(0, 1)^4, x3 unused), noise std
+    ``noise`` (about the signal's, 1.17, measured on 200,000 draws)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    f = np.floor(2 * X[:, 0]) / 2 + 0.8 * (np.abs(X[:, 1]) - math.sqrt(2 / math.pi)) + 0.5 * np.cos(2 * X[:, 2])
+    return _tensors(X, f + noise * rng.normal(size=n), regression=True)
+
+
+def _adam_b099():
+    """Adam with betas (0.9, 0.99)."""
+    return lambda m, lr: torch.optim.Adam(m.parameters(), lr=lr, betas=(0.9, 0.99))
+
+
+def _beta_hetero(n: int = 1000, seed: int = 278):
+    """Targets in (0, 1) under Beta noise: y ~ Beta(mu phi, (1 - mu) phi), mean mu(x) = sigmoid(1.2 sin(1.5 x0) + 0.8
+    x1), precision phi(x) = exp(2 + tanh(x2)) (2.7 to 20; x ~ N(0, 1)^3), clipped to [1e-4, 1 - 1e-4]. Inputs
+    standardised, targets left as drawn."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    mu = 1 / (1 + np.exp(-(1.2 * np.sin(1.5 * X[:, 0]) + 0.8 * X[:, 1])))
+    phi = np.exp(2.0 + np.tanh(X[:, 2]))
+    y = np.clip(rng.beta(mu * phi, (1 - mu) * phi), 1e-4, 1 - 1e-4)
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, y, seed=0)
+    m, sd = Xtr.mean(0), Xtr.std(0)
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    return f((Xtr - m) / sd), f(ytr), f((Xva - m) / sd), f(yva), f((Xte - m) / sd), f(yte)
+
+
+def _beta_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Beta NLL with a sigmoid-mean head 0 (mu = sigmoid(head 0)) and a log-precision head 1 (phi = exp(head 1)): a =
+    mu phi, b = (1 - mu) phi, -log B(a, b)^-1 - (a - 1) log y - (b - 1) log(1 - y); negative once the predicted
+    densities exceed 1."""
+    mu = torch.sigmoid(out[:, 0])
+    phi = torch.exp(out[:, 1])
+    a, b = mu * phi, (1 - mu) * phi
+    logp = torch.lgamma(a + b) - torch.lgamma(a) - torch.lgamma(b) + (a - 1) * torch.log(y) + (b - 1) * torch.log1p(-y)
+    return -logp.mean()
+
+
+def _celu_body() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 80), nn.CELU(), nn.Linear(80, 48), nn.CELU())
+
+
+def _narrow(X: np.ndarray, scale: float = 0.7) -> np.ndarray:
+    """Narrower digits: every 8x8 image squeezed horizontally to ``scale`` of its width about its centre (bilinear,
+    zeros fill in; the height unchanged)."""
+    import scipy.ndimage as ndi
+
+    centre = np.array([3.5, 3.5])
+    M = np.diag([1.0, 1.0 / scale])
+    img = X.reshape(-1, 8, 8)
+    out = np.stack([ndi.affine_transform(im, M, offset=centre - M @ centre, order=1, mode="constant") for im in img])
+    return out.reshape(-1, 64)
+
+
+def _pretrained_no16_digits_body() -> dict[str, torch.Tensor]:
+    """A CELU MLP body trained briefly (AdamW, 280 updates) on the unchanged digits other than 1 and 6 (scaled as
+    ``_floored_digits``); the fine-tuning task is all ten digits narrowed."""
+    return _pretrained_body_without(_celu_body, 48, (1, 6), 279, 280)
+
+
+def _narrowed_finetune_data(n_train: int = 100):
+    """digits squeezed to 0.7 of their width (``_narrow``), scaled with the unchanged digits' training statistics
+    (``_floored_digits``: the pretrained body's input scale); training images 975 to 975 + ``n_train`` only (the
+    split of ``_sk("digits")``)."""
+    return _transformed_digits_finetune_data(_narrow, 975, n_train)
+
+
+def _narrowed_finetune_model(seed: int) -> nn.Module:
+    return _pretrained_finetune_model(_celu_body, 48, _pretrained_no16_digits_body, seed)
+
+
+def _octant_classes(n: int = 3000, d: int = 10, noise: float = 0.3, seed: int = 280):
+    """8 classes: the sign pattern of three random unit projections of x ~ N(0, I_d), each projection seen under
+    N(0, ``noise``^2) noise before its sign is taken."""
+    rng = np.random.default_rng(seed)
+    P = rng.normal(size=(d, 3))
+    P /= np.linalg.norm(P, axis=0)
+    X = rng.normal(size=(n, d))
+    s = (X @ P + noise * rng.normal(size=(n, 3))) > 0
+    y = s[:, 0] * 4 + s[:, 1] * 2 + s[:, 2]
+    return _tensors(X, y.astype(np.int64), regression=False)
+
+
+def _rmsprop_tf(momentum: float = 0.9):
+    """RMSprop as TensorFlow configures it for image models: decay 0.9, eps 1e-3, momentum ``momentum`` (not
+    centred)."""
+    return lambda m, lr: torch.optim.RMSprop(m.parameters(), lr=lr, alpha=0.9, eps=1e-3, momentum=momentum)
+
+
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
     return lambda s: (torch.manual_seed(s), cls())[1]
 
@@ -7030,6 +7275,138 @@ def _build() -> dict[str, BenchTask]:
         64,
         400,
         (1e-4, 3.0),
+        "mlp",
+    )
+    # -- the blind part a- (blind24): the hidden suite's kinds, committed before any finder ran on them --
+    add(
+        "a-classif4-redundant-mlp-sgdm015",
+        "synthetic 4-class data, one cluster per class (14 features: 4 informative, 6 redundant; 2400 drawn, "
+        "class_sep 0.8, 4% flipped), ReLU MLP 14-64-64-4, SGD momentum 0.15, batch 24",
+        _mlp([14, 64, 64, 4]),
+        _sgd(0.15),
+        _classes4_one_cluster_redundant(2400),
+        _ce,
+        24,
+        400,
+        (1e-4, 10.0),
+        "mlp",
+    )
+    add(
+        "a-framed-digits-patchbncnn-adamw",
+        "digits inside a frame (the outer pixel ring set to a random intensity per image), BatchNorm CNN with a 2x2 "
+        "stride-2 patchify stem and a global max-pool head (24-32-32 channels), AdamW weight decay 0.05, batch 32",
+        _seeded(_PatchStemBNCNN),
+        _adamw(0.05),
+        _framed_digits(),
+        _ce,
+        32,
+        300,
+        (1e-5, 1.0),
+        "cnn",
+    )
+    add(
+        "a-deep-relu-shells-he-sgd",
+        "three concentric shells of 4-D Gaussian inputs (radius tertiles, 4% relabelled; 2400 drawn), 10-layer plain "
+        "ReLU MLP (9 hidden of width 32, He-normal init, zero biases), plain SGD, batch 32, 600 updates",
+        _he_relu_mlp([4] + [32] * 9 + [3]),
+        _sgd(),
+        _spherical_shells(2400),
+        _ce,
+        32,
+        600,
+        (1e-4, 10.0),
+        "deep-plain",
+    )
+    add(
+        "a-trend3-gru-adam",
+        "whether a 20-step sequence falls, stays flat or rises (slopes 0.06 to 0.15 per step under a random level "
+        "and AR(1) noise; 2000 drawn), GRU 24 + linear head, Adam, batch 32",
+        _seeded(_TrendGRU),
+        _adam(),
+        _trend_sequences(2000),
+        _ce,
+        32,
+        400,
+        (1e-5, 1.0),
+        "gru",
+    )
+    vocab_a, seqs_a = _char_seq_data(("ipaddress", "locale"), 24)
+    add(
+        "a-lm-char-transformer-adamw099-b8-700",
+        "ipaddress + locale source, 1-block causal transformer LM (width 32, context 24), AdamW betas (0.9, 0.99) "
+        "weight decay 0.01, batch 8, 700 updates",
+        _seeded(lambda: _TinyLM(vocab_a, 24, 32)),
+        _adamw_b099(0.01),
+        seqs_a,
+        _ce_seq,
+        8,
+        700,
+        (1e-4, 1.0),
+        "lm",
+    )
+    add(
+        "a-softmax-heavytail3-sgdm025",
+        "3 classes from a true multinomial logit on heavy-tailed (Student-t, 3 dof) inputs, 6 of 10 used (1500 "
+        "drawn), softmax regression 10-3, SGD momentum 0.25, batch 24",
+        _mlp([10, 3]),
+        _sgd(0.25),
+        _heavytail_logit3(1500),
+        _ce,
+        24,
+        300,
+        (1e-4, 10.0),
+        "logistic",
+    )
+    add(
+        "a-noisyreg-stairs-adam099-bs4",
+        "y = floor(2 x0) / 2 + 0.8 |x1| + cos(2 x2) / 2 under noise std 1.2 (about the signal's; 4 inputs, 500 "
+        "drawn), MLP 4-64-32-1, MSE, Adam betas (0.9, 0.99), batch 4",
+        _mlp([4, 64, 32, 1]),
+        _adam_b099(),
+        _stairs(500),
+        _mse,
+        4,
+        400,
+        (1e-5, 1.0),
+        "noisy-regression",
+    )
+    add(
+        "a-betanll-sigmoidmean-expprec-adamw",
+        "targets in (0, 1) under Beta noise (mean sigmoid(1.2 sin(1.5 x0) + 0.8 x1), precision 2.7 to 20 along "
+        "tanh(x2)), SiLU MLP 3-64-64-2 sigmoid mean + log precision, Beta NLL, AdamW weight decay 0.01, batch 32",
+        _mlp([3, 64, 64, 2], nn.SiLU),
+        _adamw(0.01),
+        _beta_hetero(1000),
+        _beta_nll,
+        32,
+        400,
+        (1e-5, 1.0),
+        "gauss-nll",
+    )
+    add(
+        "a-finetune-narrowed-digits-adamw",
+        "pretrained-like CELU body (unchanged digits other than 1 and 6, 280 updates) fine-tuned on 100 digits "
+        "squeezed to 0.7 of their width, all ten classes, new head, AdamW weight decay 0.02, batch 12",
+        _narrowed_finetune_model,
+        _adamw(0.02),
+        _narrowed_finetune_data(100),
+        _ce,
+        12,
+        240,
+        (1e-6, 0.3),
+        "finetune",
+    )
+    add(
+        "a-octants8-gelu-mlp-rmspropm-bs128",
+        "8 classes, the sign pattern of three noisy random projections of 10-D Gaussian inputs (3000 drawn), GELU "
+        "MLP 10-128-128-8, RMSprop (decay 0.9, eps 1e-3, momentum 0.9), batch 128",
+        _mlp([10, 128, 128, 8], nn.GELU),
+        _rmsprop_tf(0.9),
+        _octant_classes(3000),
+        _ce,
+        128,
+        400,
+        (1e-5, 1.0),
         "mlp",
     )
     return out
