@@ -5,9 +5,9 @@ It stays importable from ``lrkit`` for the guide's users and keeps the guide's A
 :class:`lrkit.Scheduler` with ``controller=AdaptiveController(...)`` (a noise-tested trend
 rule that scales any schedule) or ``PlateauController``.
 
-The rule is the guide's: once 10 losses are recorded, compare the newest with the one 10
-updates back; if it is higher the LR is multiplied by 0.8 (not below ``min_lr``), otherwise by
-1.05 (not above ``initial_lr``).
+The rule is the guide's: once 10 losses are recorded, the trend is the newest minus the one 10
+updates back, over 10; if it is above 0 the LR is multiplied by 0.8 (not below ``min_lr``),
+otherwise by 1.05 (not above ``initial_lr``).
 
 Fixed here:
 
@@ -110,7 +110,10 @@ class AdaptiveLearningRate:
         del self.loss_history[: -self.window]
         if len(self.loss_history) < self.window:
             return self.lr
-        if self.loss_history[-1] - self.loss_history[0] > 0:
+        # the guide's trend is the mean slope over the window, (newest - oldest) / window: divided
+        # as it does, so a rise that underflows to 0 there (a subnormal difference) is none here either
+        trend = (self.loss_history[-1] - self.loss_history[0]) / self.window
+        if trend > 0:
             self._write(max(self.lr * _DECREASE, self.min_lr))
         else:
             self._write(min(self.lr * _INCREASE, self.initial_lr))
