@@ -339,6 +339,15 @@ def _split3(X: np.ndarray, y: np.ndarray, seed: int = 0, val: float = 0.15, test
     return X[idx[:a]], y[idx[:a]], X[idx[a:b]], y[idx[a:b]], X[idx[b:]], y[idx[b:]]
 
 
+def _standardised_split(X: np.ndarray, y: np.ndarray):
+    """:func:`_split3` of a regression set, the targets standardised by the training part's mean and
+    standard deviation, as float32 tensors ``(Xtr, Ytr, Xva, Yva, Xte, Yte)``."""
+    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, y, seed=0)
+    m, s = ytr.mean(), ytr.std()
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    return f(Xtr), f((ytr - m) / s), f(Xva), f((yva - m) / s), f(Xte), f((yte - m) / s)
+
+
 def _epochs(X: torch.Tensor, Y: torch.Tensor, batch: int) -> Callable[[int], Iterator[Any]]:
     batch = min(batch, len(X))
 
@@ -625,19 +634,6 @@ def _friedman3(n: int = 400, noise: float = 0.25, seed: int = 94):
 
     X, y = ds.make_friedman3(n_samples=n, noise=noise, random_state=seed)
     return _tensors(X.astype(np.float64), y, regression=True)
-
-
-class _RowGRU(nn.Module):
-    """A GRU reading an 8x8 digit row by row (8 steps of 8 pixels), classifying from its last state."""
-
-    def __init__(self, hidden: int = 48) -> None:
-        super().__init__()
-        self.gru = nn.GRU(8, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, 10)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h, _ = self.gru(x.view(-1, 8, 8))
-        return self.out(h[:, -1])
 
 
 class _CharMLP(nn.Module):
@@ -964,19 +960,6 @@ def _waveforms(n: int = 1200, length: int = 24, noise: float = 0.4, seed: int = 
     return _tensors(X, y, regression=False)
 
 
-class _WaveGRU(nn.Module):
-    """A GRU reading a 1-D sequence one sample per step, classifying from its last state."""
-
-    def __init__(self, hidden: int = 32, classes: int = 4) -> None:
-        super().__init__()
-        self.gru = nn.GRU(1, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h, _ = self.gru(x.unsqueeze(-1))
-        return self.out(h[:, -1])
-
-
 class _PoolCNN(nn.Module):
     """Conv 1->10 (3x3), max-pool, conv 10->20 (3x3), max-pool, linear 80->10; no normalisation."""
 
@@ -1115,19 +1098,6 @@ def _sine_forecast(n: int = 1500, length: int = 20, noise: float = 0.1, seed: in
     return _tensors(seq[:, :-1], seq[:, -1], regression=True)
 
 
-class _ForecastLSTM(nn.Module):
-    """An LSTM reading a 1-D sequence one sample per step, regressing the next sample from its last state."""
-
-    def __init__(self, hidden: int = 32) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(1, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h, _ = self.lstm(x.unsqueeze(-1))
-        return self.out(h[:, -1])
-
-
 def _bumps(n: int = 500, noise: float = 0.8, seed: int = 137):
     """y = 2 exp(-|x|^2 / 2) + sin(x0 + x1) + x2 x3 / 2 + noise (x ~ N(0, 1)^5, x4 unused), noise std ``noise``."""
     rng = np.random.default_rng(seed)
@@ -1247,19 +1217,6 @@ def _ar_sequences(n: int = 1500, length: int = 24, noise: float = 0.3, seed: int
     return _tensors(x + noise * rng.normal(size=x.shape), phi, regression=True)
 
 
-class _SeqRegGRU(nn.Module):
-    """A GRU reading a 1-D sequence one sample per step, regressing a scalar from its last state."""
-
-    def __init__(self, hidden: int = 24) -> None:
-        super().__init__()
-        self.gru = nn.GRU(1, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h, _ = self.gru(x.unsqueeze(-1))
-        return self.out(h[:, -1])
-
-
 def _rmsprop():
     return lambda m, lr: torch.optim.RMSprop(m.parameters(), lr=lr)
 
@@ -1364,19 +1321,6 @@ def _freq_sequences(n: int = 1500, length: int = 20, noise: float = 0.3, seed: i
     amp = rng.uniform(0.5, 1.5, size=(n, 1))
     x = amp * np.sin(2 * np.pi * freq[:, None] * t + rng.uniform(0, 2 * np.pi, size=(n, 1)))
     return _tensors(x + noise * rng.normal(size=x.shape), y, regression=False)
-
-
-class _FreqLSTM(nn.Module):
-    """An LSTM reading a 1-D sequence one sample per step, classifying it from its last state."""
-
-    def __init__(self, hidden: int = 32, classes: int = 4) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(1, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h, _ = self.lstm(x.unsqueeze(-1))
-        return self.out(h[:, -1])
 
 
 def _saddle(n: int = 500, noise: float = 0.7, seed: int = 157):
@@ -1522,19 +1466,6 @@ def _adding_sequences(n: int = 2000, length: int = 16, seed: int = 164):
     m[rows, rng.integers(half, length, size=n)] = 1.0
     X = np.stack([v, m], -1).reshape(n, 2 * length)
     return _tensors(X, (v * m).sum(1), regression=True)
-
-
-class _AddingLSTM(nn.Module):
-    """An LSTM reading (value, marker) pairs one per step, regressing a scalar from its last state."""
-
-    def __init__(self, hidden: int = 32) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(2, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h, _ = self.lstm(x.view(x.shape[0], -1, 2))
-        return self.out(h[:, -1])
 
 
 def _adamw_lm(wd: float = 0.1):
@@ -1739,19 +1670,6 @@ def _majority_sequences(n: int = 2000, length: int = 15, seed: int = 174):
     S = np.stack(seqs)
     X = np.eye(3)[S].reshape(n, 3 * length)
     return _tensors(X, np.argmax(np.eye(3)[S].sum(1), 1), regression=False)
-
-
-class _MajorityGRU(nn.Module):
-    """A two-layer GRU reading one one-hot symbol (3 inputs) per step, classifying from the top layer's last state."""
-
-    def __init__(self, hidden: int = 32) -> None:
-        super().__init__()
-        self.gru = nn.GRU(3, hidden, num_layers=2, batch_first=True)
-        self.out = nn.Linear(hidden, 3)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h, _ = self.gru(x.view(x.shape[0], -1, 3))
-        return self.out(h[:, -1])
 
 
 def _pooled_digits(seed: int = 176):
@@ -2118,10 +2036,7 @@ def _noisy_max(n: int = 2000, length: int = 10, noise: float = 0.1, seed: int = 
     rng = np.random.default_rng(seed)
     v = rng.uniform(-1, 1, size=(n, length))
     X = (v + noise * rng.normal(size=(n, length)))[:, :, None]
-    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, v.max(1), seed=0)
-    m, s = ytr.mean(), ytr.std()
-    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
-    return f(Xtr), f((ytr - m) / s), f(Xva), f((yva - m) / s), f(Xte), f((yte - m) / s)
+    return _standardised_split(X, v.max(1))
 
 
 class _BiGRUReg(nn.Module):
@@ -2379,23 +2294,7 @@ def _threshold_counts(n: int = 2000, length: int = 16, noise: float = 0.05, seed
     rng = np.random.default_rng(seed)
     v = rng.uniform(-1, 1, size=(n, length))
     X = (v + noise * rng.normal(size=(n, length)))[:, :, None]
-    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, (v > 0.5).sum(1).astype(np.float64), seed=0)
-    m, s = ytr.mean(), ytr.std()
-    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
-    return f(Xtr), f((ytr - m) / s), f(Xva), f((yva - m) / s), f(Xte), f((yte - m) / s)
-
-
-class _CountGRU(nn.Module):
-    """A GRU 24 over a scalar sequence, its final state into a linear output."""
-
-    def __init__(self, hidden: int = 24) -> None:
-        super().__init__()
-        self.gru = nn.GRU(1, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, h = self.gru(x)
-        return self.out(h[-1])
+    return _standardised_split(X, (v > 0.5).sum(1).astype(np.float64))
 
 
 def _softmax6_classes(n: int = 1800, seed: int = 206):
@@ -2545,23 +2444,7 @@ def _sign_flip_counts(n: int = 2000, length: int = 20, phi: float = 0.5, seed: i
     for t in range(1, length):
         x[:, t] = phi * x[:, t - 1] + rng.normal(size=n)
     flips = (np.sign(x[:, 1:]) != np.sign(x[:, :-1])).sum(1).astype(np.float64)
-    Xtr, ytr, Xva, yva, Xte, yte = _split3(x[:, :, None], flips, seed=0)
-    m, s = ytr.mean(), ytr.std()
-    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
-    return f(Xtr), f((ytr - m) / s), f(Xva), f((yva - m) / s), f(Xte), f((yte - m) / s)
-
-
-class _FlipLSTM(nn.Module):
-    """An LSTM 32 over a scalar sequence, its final state into a linear output."""
-
-    def __init__(self, hidden: int = 32) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(1, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, (h, _) = self.lstm(x)
-        return self.out(h[-1])
+    return _standardised_split(x[:, :, None], flips)
 
 
 def _softmax5_classes(n: int = 1500, seed: int = 216):
@@ -2727,23 +2610,7 @@ def _walk_maxima(n: int = 2000, length: int = 20, noise: float = 0.6, seed: int 
     steps = rng.choice([-1.0, 1.0], size=(n, length))
     top = np.maximum(np.cumsum(steps, axis=1).max(1), 0.0)
     X = (steps + noise * rng.normal(size=(n, length)))[:, :, None]
-    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, top, seed=0)
-    m, s = ytr.mean(), ytr.std()
-    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
-    return f(Xtr), f((ytr - m) / s), f(Xva), f((yva - m) / s), f(Xte), f((yte - m) / s)
-
-
-class _WalkGRU(nn.Module):
-    """A GRU 32 over a scalar sequence, its final state into a linear output."""
-
-    def __init__(self, hidden: int = 32) -> None:
-        super().__init__()
-        self.gru = nn.GRU(1, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, h = self.gru(x)
-        return self.out(h[-1])
+    return _standardised_split(X, top)
 
 
 def _shared_cov_classes(n: int = 1600, d: int = 10, k: int = 4, seed: int = 226):
@@ -2947,19 +2814,6 @@ def _lag_sequences(n: int = 2000, length: int = 24, lags: int = 5, noise: float 
     return f(Xtr), g(ytr), f(Xva), g(yva), f(Xte), g(yte)
 
 
-class _LagLSTM(nn.Module):
-    """An LSTM 32 over the two channels, classifying the lag from its last state."""
-
-    def __init__(self, hidden: int = 32, lags: int = 5) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(2, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, lags)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h, _ = self.lstm(x)
-        return self.out(h[:, -1])
-
-
 def _multinomial_logit_classes(n: int = 1500, d: int = 12, k: int = 3, scale: float = 0.6, seed: int = 236):
     """Labels drawn from a multinomial-logit model (the softmax regression's own model, so it is well specified):
     x ~ N(0, I_d), class probabilities softmax(W x + b), W entries N(0, ``scale``^2), b N(0, 0.5^2)."""
@@ -3147,19 +3001,6 @@ def _turning_paths(
     f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
     g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
     return f(Xtr), g(ytr), f(Xva), g(yva), f(Xte), g(yte)
-
-
-class _TurnGRU(nn.Module):
-    """A GRU 32 over the two step channels, classifying the turning direction from its final state."""
-
-    def __init__(self, hidden: int = 32) -> None:
-        super().__init__()
-        self.gru = nn.GRU(2, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, 3)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, h = self.gru(x)
-        return self.out(h[-1])
 
 
 def _sparse_probit_correlated(n: int = 1500, d: int = 15, rho: float = 0.7, informative: int = 5, seed: int = 246):
@@ -3358,23 +3199,7 @@ def _longest_runs(n: int = 2000, length: int = 16, noise: float = 0.3, seed: int
         cur = (cur + 1) * bits[:, t]
         run = np.maximum(run, cur)
     X = (2.0 * bits - 1.0 + noise * rng.normal(size=(n, length)))[:, :, None]
-    Xtr, ytr, Xva, yva, Xte, yte = _split3(X, run, seed=0)
-    m, s = ytr.mean(), ytr.std()
-    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
-    return f(Xtr), f((ytr - m) / s), f(Xva), f((yva - m) / s), f(Xte), f((yte - m) / s)
-
-
-class _RunGRU(nn.Module):
-    """A GRU 32 over the one input channel, regressing the longest run from its final state."""
-
-    def __init__(self, hidden: int = 32) -> None:
-        super().__init__()
-        self.gru = nn.GRU(1, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, h = self.gru(x)
-        return self.out(h[-1])
+    return _standardised_split(X, run)
 
 
 def _adamw_b098(wd: float = 0.02):
@@ -3576,19 +3401,6 @@ def _motif_sequences(n: int = 2000, length: int = 16, width: int = 5, k: int = 4
     f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
     g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
     return f(Xtr), g(ytr), f(Xva), g(yva), f(Xte), g(yte)
-
-
-class _MotifLSTM(nn.Module):
-    """An LSTM 32 over the one input channel, classifying the embedded motif from its final state."""
-
-    def __init__(self, hidden: int = 32, k: int = 4) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(1, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, k)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, (h, _) = self.lstm(x)
-        return self.out(h[-1])
 
 
 def _ordered_logit_classes(n: int = 1600, d: int = 8, k: int = 4, seed: int = 266):
@@ -3795,19 +3607,6 @@ def _trend_sequences(n: int = 2000, length: int = 20, seed: int = 274):
     return f(Xtr), g(ytr), f(Xva), g(yva), f(Xte), g(yte)
 
 
-class _TrendGRU(nn.Module):
-    """A GRU 24 over the one input channel, classifying the trend from its final state."""
-
-    def __init__(self, hidden: int = 24, k: int = 3) -> None:
-        super().__init__()
-        self.gru = nn.GRU(1, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, k)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, h = self.gru(x)
-        return self.out(h[-1])
-
-
 def _adamw_b099(wd: float = 0.01):
     """AdamW with betas (0.9, 0.99) and decoupled weight decay ``wd``."""
     return lambda m, lr: torch.optim.AdamW(m.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=wd)
@@ -3920,6 +3719,28 @@ def _rmsprop_tf(momentum: float = 0.9):
 
 def _seeded(cls: Callable[[], nn.Module]) -> Callable[[int], nn.Module]:
     return lambda s: (torch.manual_seed(s), cls())[1]
+
+
+class _LastStep(nn.Module):
+    """A recurrent layer (``cell``: ``nn.GRU`` or ``nn.LSTM``, ``layers`` deep) over the batch read as
+    ``(batch, steps, inputs)`` -- a flat row of pixels or a ``(batch, steps)`` series is reshaped to that --
+    and a linear head on its last step's output (the top layer's final state)."""
+
+    def __init__(self, cell: type[nn.RNNBase], inputs: int, hidden: int, outputs: int, layers: int = 1) -> None:
+        super().__init__()
+        self.rnn = cell(inputs, hidden, num_layers=layers, batch_first=True)
+        self.out = nn.Linear(hidden, outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.rnn(x.reshape(x.shape[0], -1, self.rnn.input_size))
+        return self.out(h[:, -1])
+
+
+def _recurrent(
+    cell: type[nn.RNNBase], inputs: int, hidden: int, outputs: int, layers: int = 1
+) -> Callable[[], nn.Module]:
+    """The recurrent tasks' model: :class:`_LastStep` with these sizes."""
+    return lambda: _LastStep(cell, inputs, hidden, outputs, layers)
 
 
 def _build() -> dict[str, BenchTask]:
@@ -5150,7 +4971,7 @@ def _build() -> dict[str, BenchTask]:
     add(
         "s-digits-rowgru-adamw",
         "digits read row by row (8 steps of 8 pixels), GRU 48 + linear head, AdamW, batch 32",
-        _seeded(_RowGRU),
+        _seeded(_recurrent(nn.GRU, 8, 48, 10)),
         _adamw(),
         digits,
         _ce,
@@ -5340,7 +5161,7 @@ def _build() -> dict[str, BenchTask]:
         "q-waveform-gru-adam",
         "noisy waveforms (sine, square, triangle, sawtooth; 24 samples, noise std 0.4, 1200 drawn), GRU 32 "
         "reading one sample per step + linear head, Adam, batch 32",
-        _seeded(_WaveGRU),
+        _seeded(_recurrent(nn.GRU, 1, 32, 4)),
         _adam(),
         _waveforms(1200),
         _ce,
@@ -5471,7 +5292,7 @@ def _build() -> dict[str, BenchTask]:
         "p-sineforecast-lstm-adamw",
         "one-step forecasts of noisy two-sine sequences (20 samples in, noise std 0.1, 1500 drawn), LSTM 32 + "
         "linear head, MSE, AdamW, batch 32",
-        _seeded(_ForecastLSTM),
+        _seeded(_recurrent(nn.LSTM, 1, 32, 1)),
         _adamw(),
         _sine_forecast(1500),
         _mse,
@@ -5602,7 +5423,7 @@ def _build() -> dict[str, BenchTask]:
         "o-ar1-coef-gru-rmsprop",
         "AR(1) coefficient from 24 noisy samples (phi in [-0.9, 0.9], observation noise std 0.3, 1500 drawn), "
         "GRU 24 + linear head, MSE, RMSprop, batch 32",
-        _seeded(_SeqRegGRU),
+        _seeded(_recurrent(nn.GRU, 1, 24, 1)),
         _rmsprop(),
         _ar_sequences(1500),
         _mse,
@@ -5730,7 +5551,7 @@ def _build() -> dict[str, BenchTask]:
         "n-freqclass-lstm-adam",
         "frequency (one of four) of noisy sinusoids (20 samples, noise std 0.3, 1500 drawn), LSTM 32 + linear "
         "head, Adam, batch 32",
-        _seeded(_FreqLSTM),
+        _seeded(_recurrent(nn.LSTM, 1, 32, 4)),
         _adam(),
         _freq_sequences(1500),
         _ce,
@@ -5861,7 +5682,7 @@ def _build() -> dict[str, BenchTask]:
         "m-adding-lstm-rmsprop",
         "the adding problem (16 steps of value + marker, the sum of the two marked values, 2000 drawn), LSTM 32 + "
         "linear head, MSE, RMSprop, batch 32",
-        _seeded(_AddingLSTM),
+        _seeded(_recurrent(nn.LSTM, 2, 32, 1)),
         _rmsprop(),
         _adding_sequences(2000),
         _mse,
@@ -5992,7 +5813,7 @@ def _build() -> dict[str, BenchTask]:
         "l-majority-gru2-adamw",
         "the most frequent of three symbols in 15-step sequences (one-hot, 2000 drawn), two-layer GRU 32 + linear "
         "head, AdamW, batch 32",
-        _seeded(_MajorityGRU),
+        _seeded(_recurrent(nn.GRU, 3, 32, 3, layers=2)),
         _adamw(),
         _majority_sequences(2000),
         _ce,
@@ -6390,7 +6211,7 @@ def _build() -> dict[str, BenchTask]:
         "i-threshcount-gru-adam",
         "how many of 16 values uniform in [-1, 1] (read through noise std 0.05) exceed 0.5 (2000 drawn), GRU 24 + "
         "linear head, MSE, Adam, batch 32",
-        _seeded(_CountGRU),
+        _seeded(_recurrent(nn.GRU, 1, 24, 1)),
         _adam(),
         _threshold_counts(2000),
         _mse,
@@ -6522,7 +6343,7 @@ def _build() -> dict[str, BenchTask]:
         "g-signflips-lstm-adamw",
         "how often an AR(1) sequence (coefficient 0.5, 20 steps) changes sign (2000 drawn), LSTM 32 + linear head, "
         "MSE, AdamW weight decay 0.01, batch 32",
-        _seeded(_FlipLSTM),
+        _seeded(_recurrent(nn.LSTM, 1, 32, 1)),
         _adamw(0.01),
         _sign_flip_counts(2000),
         _mse,
@@ -6655,7 +6476,7 @@ def _build() -> dict[str, BenchTask]:
         "f-walkmax-gru-adam",
         "the highest point of a +-1 random walk of 20 steps read through noise std 0.6 (2000 drawn), GRU 32 + linear "
         "head, MSE, Adam, batch 32",
-        _seeded(_WalkGRU),
+        _seeded(_recurrent(nn.GRU, 1, 32, 1)),
         _adam(),
         _walk_maxima(2000),
         _mse,
@@ -6788,7 +6609,7 @@ def _build() -> dict[str, BenchTask]:
         "e-lagclass-lstm-adam",
         "time-delay estimation (the lag, 0 to 4 steps, between a white-noise channel and its delayed copy under "
         "noise std 0.5; 24 steps, 2000 drawn), LSTM 32 + linear head, Adam, batch 32",
-        _seeded(_LagLSTM),
+        _seeded(_recurrent(nn.LSTM, 2, 32, 5)),
         _adam(),
         _lag_sequences(2000),
         _ce,
@@ -6922,7 +6743,7 @@ def _build() -> dict[str, BenchTask]:
         "which way a noisy 2-D path turns (clockwise, straight or anticlockwise, 0.1 rad a step under a heading "
         "random walk; 20 unit steps read through noise std 0.4, 2000 drawn), GRU 32 + linear head, AdamW weight "
         "decay 0.01, batch 32",
-        _seeded(_TurnGRU),
+        _seeded(_recurrent(nn.GRU, 2, 32, 3)),
         _adamw(0.01),
         _turning_paths(2000),
         _ce,
@@ -7055,7 +6876,7 @@ def _build() -> dict[str, BenchTask]:
         "c-longestrun-gru-rmsprop",
         "the longest run of ones in 16 coin flips read as +-1 through noise std 0.3 (2000 drawn), GRU 32 + linear "
         "head, MSE, RMSprop, batch 32",
-        _seeded(_RunGRU),
+        _seeded(_recurrent(nn.GRU, 1, 32, 1)),
         _rmsprop(),
         _longest_runs(2000),
         _mse,
@@ -7189,7 +7010,7 @@ def _build() -> dict[str, BenchTask]:
         "b-motif-lstm-adamw",
         "which of 4 fixed +-1 motifs (5 steps) sits at a random place in 16 steps of noise std 0.45 (2000 drawn), "
         "LSTM 32 + linear head, AdamW weight decay 0.01, batch 32",
-        _seeded(_MotifLSTM),
+        _seeded(_recurrent(nn.LSTM, 1, 32, 4)),
         _adamw(0.01),
         _motif_sequences(2000),
         _ce,
@@ -7321,7 +7142,7 @@ def _build() -> dict[str, BenchTask]:
         "a-trend3-gru-adam",
         "whether a 20-step sequence falls, stays flat or rises (slopes 0.06 to 0.15 per step under a random level "
         "and AR(1) noise; 2000 drawn), GRU 24 + linear head, Adam, batch 32",
-        _seeded(_TrendGRU),
+        _seeded(_recurrent(nn.GRU, 1, 24, 3)),
         _adam(),
         _trend_sequences(2000),
         _ce,
